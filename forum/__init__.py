@@ -1,0 +1,1 @@
+"""Cluster Forum: discussions and a market-intelligence repository for cluster managers."""

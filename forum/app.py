@@ -1,0 +1,95 @@
+"""The application shell: create_app() wires settings, database, templates and routers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from forum.config import Settings, load_settings
+from forum.db import make_engine, make_session_factory
+from forum.errors import install_error_handlers
+from forum.migrate import require_migrated
+from forum.security import SecurityMiddleware, csrf_protect
+from forum.web import STATIC_DIR, make_templates
+from forum.worker import Runner
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    session_factory: sessionmaker[Session] | None = None,
+    check_migrations: bool = True,
+) -> FastAPI:
+    """Build the web application.
+
+    Raises NotMigratedError when the database is behind the code's migrations.
+    Tests pass their own engine or session factory (bound to a rolled-back
+    transaction); `forum serve` passes only settings.
+    """
+    settings = settings or load_settings()
+    settings.ensure_data_dir()
+    engine = engine or make_engine(settings.resolved_database_url)
+    if check_migrations:
+        require_migrated(engine)
+    for warning in settings.production_warnings():
+        log.warning("%s", warning)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runner = None
+        if settings.embedded_worker:
+            # Runs the loops only while no `forum worker` holds a live lease.
+            runner = Runner(settings, app.state.session_factory, kind="embedded")
+            runner.start_thread()
+        try:
+            yield
+        finally:
+            if runner:
+                runner.stop()
+
+    app = FastAPI(
+        title="Cluster Forum",
+        version="0.1.0",
+        summary="Discussions and a country- and sector-tagged intelligence repository "
+        "for cluster managers.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+        dependencies=[Depends(csrf_protect)],
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = session_factory or make_session_factory(engine)
+    app.state.templates = make_templates()
+
+    app.add_middleware(SecurityMiddleware, https=settings.https, secret_key=settings.secret_key)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_error_handlers(app)
+    _include_routers(app)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from forum import pages
+    from forum.partnerships import api as partnerships_api
+    from forum.partnerships import views as partnerships_views
+    from forum.taxonomy import api as taxonomy_api
+    from forum.taxonomy import views as taxonomy_views
+
+    app.include_router(pages.router)
+    app.include_router(partnerships_views.router)
+    app.include_router(taxonomy_views.router)
+    app.include_router(partnerships_api.router, prefix=API_PREFIX)
+    app.include_router(taxonomy_api.router, prefix=API_PREFIX)

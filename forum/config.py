@@ -1,0 +1,157 @@
+"""Settings: every knob of the forum, read once from the environment (prefix FORUM_)."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, PrivateAttr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+
+SECRET_KEY_FILE = "secret_key"
+
+
+class Settings(BaseSettings):
+    """The forum's configuration.
+
+    Built once by the CLI or `create_app()` and passed down; nothing reads the
+    environment anywhere else.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="FORUM_", extra="ignore")
+
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    meili_url: str | None = None
+    meili_key: str | None = None
+    smtp_url: str | None = None
+    mail_from: str = "Cluster Forum <forum@localhost>"
+    base_url: str = "http://127.0.0.1:8000"
+    secret_key: str | None = None
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # How long a worker's lease lives without a heartbeat before another process
+    # may take over its loops.
+    worker_lease_seconds: int = 30
+    # Seconds between two passes of the background loops.
+    worker_tick_seconds: float = 2.0
+    # Run the background loops inside `forum serve` when no worker holds a lease.
+    embedded_worker: bool = True
+    timezone: str = "Europe/Brussels"
+    demo_notice: str | None = None
+
+    _key_generated: bool = PrivateAttr(default=False)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'forum.sqlite3').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def search_dir(self) -> Path:
+        return self.data_dir / "search"
+
+    @property
+    def https(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def base_url_is_loopback(self) -> bool:
+        host = urlsplit(self.base_url).hostname or ""
+        if host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
+
+    @property
+    def search_engine_name(self) -> str:
+        return "meilisearch" if self.meili_url else "embedded"
+
+    @property
+    def mail_transport_name(self) -> str:
+        return "smtp" if self.smtp_url else "eml-outbox"
+
+    @property
+    def secret_key_is_generated(self) -> bool:
+        return self._key_generated
+
+    def ensure_data_dir(self) -> None:
+        """Create the data dir and, when FORUM_SECRET_KEY is unset, a secret key file (0600)."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.secret_key:
+            return
+        path = self.data_dir / SECRET_KEY_FILE
+        if not path.exists():
+            # O_EXCL: two processes starting together must not write two keys.
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass
+            else:
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(secrets.token_urlsafe(48))
+                log.info("generated a secret key in %s", path)
+        self.secret_key = path.read_text().strip()
+        self._key_generated = True
+
+    def production_warnings(self) -> list[str]:
+        """What an operator should fix before real members use this instance."""
+        if self.base_url_is_loopback:
+            return []
+        warnings = []
+        if self.secret_key_is_generated:
+            warnings.append(
+                "FORUM_SECRET_KEY is not set: using a key generated into the data dir; "
+                "set it explicitly so every process and host share it"
+            )
+        if not self.smtp_url:
+            warnings.append(
+                "FORUM_SMTP_URL is not set: mail is written as .eml files to "
+                f"{self.outbox_dir} and never delivered"
+            )
+        if self.is_sqlite:
+            warnings.append(
+                "the database is SQLite: fine for one host, use PostgreSQL "
+                "(FORUM_DATABASE_URL) for production"
+            )
+        return warnings
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings from the environment, apply overrides, prepare the data dir."""
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    settings.ensure_data_dir()
+    return settings

@@ -1,0 +1,1 @@
+"""Search: documents, the outbox that keeps the index in step, the search page and API."""

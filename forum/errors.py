@@ -1,0 +1,127 @@
+"""Error answers: styled pages for people, `{"detail": ...}` for the API."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from jinja2 import TemplateError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from forum.pagination import InvalidCursorError
+from forum.security import CSRFError
+from forum.web import render
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: "Bad request",
+    401: "Please log in",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "Not allowed",
+    413: "Too large",
+    415: "Unsupported file type",
+    422: "Please check what you entered",
+    429: "Too many requests",
+    500: "Something went wrong",
+    503: "Temporarily unavailable",
+}
+
+
+def wants_json(request: Request) -> bool:
+    if request.url.path.startswith("/api/") or request.url.path == "/healthz":
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def error_response(
+    request: Request,
+    status_code: int,
+    detail: object,
+    *,
+    headers: dict[str, str] | None = None,
+    template: str = "errors/error.html",
+    extra: dict[str, object] | None = None,
+) -> Response:
+    if wants_json(request):
+        return JSONResponse({"detail": detail}, status_code=status_code, headers=headers)
+    context = {
+        "status_code": status_code,
+        "title": TITLES.get(status_code, "Error"),
+        "detail": detail if isinstance(detail, str) else None,
+        **(extra or {}),
+    }
+    try:
+        response = render(request, template, context, status_code=status_code)
+    except (TemplateError, OSError):
+        # The error page itself failed: answer in plain text rather than not at all.
+        log.exception("error page failed to render")
+        return Response(str(detail), status_code=status_code, media_type="text/plain")
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CSRFError)
+    async def csrf_error(request: Request, exc: CSRFError) -> Response:
+        return error_response(
+            request, 403, exc.detail, template="errors/csrf.html", extra={"kept": exc.form}
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return error_response(request, exc.status_code, exc.detail, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = exc.errors()
+        if wants_json(request):
+            return JSONResponse(
+                {"detail": _jsonable_errors(errors)}, status_code=422
+            )
+        messages = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'input'}: {e.get('msg')}"
+            for e in errors
+        )
+        return error_response(request, 422, messages or "The request was not valid.")
+
+    @app.exception_handler(InvalidCursorError)
+    async def bad_cursor(request: Request, exc: InvalidCursorError) -> Response:
+        return error_response(request, 422, str(exc))
+
+    @app.exception_handler(OperationalError)
+    async def database_down(request: Request, exc: OperationalError) -> Response:
+        log.error("database unavailable: %s", exc.orig)
+        return error_response(
+            request,
+            503,
+            "The database is unavailable right now. Please try again in a minute.",
+            headers={"Retry-After": "30"},
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError) -> Response:
+        if exc.connection_invalidated:
+            return await database_down(request, OperationalError(None, None, exc.orig))
+        log.exception("database error", exc_info=exc)
+        return error_response(request, 500, "Something went wrong on our side.")
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return error_response(request, 500, "Something went wrong on our side. It was logged.")
+
+
+def _jsonable_errors(errors: object) -> object:
+    """Validation errors without the raw input objects pydantic may attach."""
+    out = []
+    for error in errors if isinstance(errors, list | tuple) else []:
+        item = {k: v for k, v in dict(error).items() if k in ("type", "loc", "msg")}
+        out.append(item)
+    return out

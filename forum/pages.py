@@ -1,0 +1,71 @@
+"""Site-wide pages: home, privacy, and the health check."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from forum import worker
+from forum.discovery.models import SearchOutbox
+from forum.partnerships.models import Partnership
+from forum.partnerships.service import countries_targeted
+from forum.taxonomy.service import countries_for
+from forum.web import AppSettings, DbSession, render
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def home(request: Request, db: DbSession) -> HTMLResponse:
+    targeted = countries_targeted(db)
+    top = sorted(targeted.items(), key=lambda kv: (-kv[1], kv[0]))[:8]
+    names = {c.code: c for c in countries_for(code for code, _ in top)}
+    return render(
+        request,
+        "home.html",
+        {
+            "nav": "home",
+            "partnership_count": db.scalar(select(func.count()).select_from(Partnership)) or 0,
+            "country_count": len(targeted),
+            "top_countries": [(names[code], count) for code, count in top if code in names],
+        },
+    )
+
+
+@router.get("/privacy", response_class=HTMLResponse, include_in_schema=False)
+def privacy(request: Request) -> HTMLResponse:
+    return render(request, "privacy.html")
+
+
+@router.get("/healthz", tags=["operations"])
+def healthz(request: Request, settings: AppSettings) -> JSONResponse:
+    """Liveness and the state of what the forum depends on; 503 when the database is down."""
+    body: dict[str, Any] = {
+        "status": "ok",
+        "database": {"ok": True, "dialect": request.app.state.engine.dialect.name},
+        "search": {"engine": settings.search_engine_name},
+        "mail": {"transport": settings.mail_transport_name},
+        "worker": {"alive": False, "outbox_depth": None},
+    }
+    try:
+        with request.app.state.session_factory() as session:
+            state = worker.status(session)
+            depth = session.scalar(select(func.count()).select_from(SearchOutbox)) or 0
+    except SQLAlchemyError as exc:
+        log.warning("health check: database unavailable: %s", exc)
+        body["status"] = "unavailable"
+        body["database"] = {"ok": False, "error": "database unavailable"}
+        return JSONResponse(body, status_code=503)
+    body["worker"] = {
+        "alive": state["alive"],
+        "outbox_depth": depth,
+        "jobs_queued": state["jobs_queued"],
+        "jobs_failed": state["jobs_failed"],
+    }
+    return JSONResponse(body)

@@ -1,0 +1,119 @@
+"""Rules for partnerships: the directory's filters, lookups and writes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from forum.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
+from forum.partnerships.models import Partnership, PartnershipCountry, partnership_sector
+from forum.taxonomy.models import Sector
+
+STRANDS = (1, 2)
+
+
+@dataclass(frozen=True)
+class PartnershipFilter:
+    """Directory filters; `countries` are ISO codes (region groups already expanded)."""
+
+    countries: Sequence[str] = field(default_factory=tuple)
+    sectors: Sequence[str] = field(default_factory=tuple)
+    strand: int | None = None
+
+
+def _filtered(flt: PartnershipFilter) -> Select[tuple[Partnership]]:
+    stmt = select(Partnership)
+    if flt.countries:
+        stmt = stmt.where(
+            Partnership.id.in_(
+                select(PartnershipCountry.partnership_id).where(
+                    PartnershipCountry.country_code.in_(list(flt.countries))
+                )
+            )
+        )
+    if flt.sectors:
+        stmt = stmt.where(
+            Partnership.id.in_(
+                select(partnership_sector.c.partnership_id)
+                .join(Sector, Sector.id == partnership_sector.c.sector_id)
+                .where(Sector.slug.in_(list(flt.sectors)))
+            )
+        )
+    if flt.strand is not None:
+        stmt = stmt.where(Partnership.strand == flt.strand)
+    return stmt
+
+
+def _loaded(stmt: Select[tuple[Partnership]]) -> Select[tuple[Partnership]]:
+    return stmt.options(selectinload(Partnership.sectors), selectinload(Partnership.country_rows))
+
+
+def list_partnerships(
+    session: Session, flt: PartnershipFilter, *, cursor: str | None = None, limit: int = 20
+) -> tuple[list[Partnership], str | None]:
+    """A page of the directory ordered by name, and the cursor of the next page or None.
+
+    Raises InvalidCursorError for a cursor this function did not make.
+    """
+    stmt = _filtered(flt)
+    if cursor:
+        name, last_id = decode_cursor(cursor, arity=2)
+        if not isinstance(name, str) or not isinstance(last_id, int):
+            raise InvalidCursorError
+        stmt = stmt.where(
+            or_(Partnership.name > name, and_(Partnership.name == name, Partnership.id > last_id))
+        )
+    rows = list(
+        session.scalars(_loaded(stmt).order_by(Partnership.name, Partnership.id).limit(limit + 1))
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor([rows[-1].name, rows[-1].id])
+    return rows, next_cursor
+
+
+def page_partnerships(
+    session: Session, flt: PartnershipFilter, *, page: int, per_page: int, params: dict[str, object]
+) -> Page[Partnership]:
+    stmt = _filtered(flt)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    items = list(
+        session.scalars(
+            _loaded(stmt)
+            .order_by(Partnership.name, Partnership.id)
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
+    return Page(items, page, per_page, total, "/partnerships", params)
+
+
+def get_partnership(session: Session, partnership_id: int) -> Partnership | None:
+    return session.scalar(_loaded(select(Partnership).where(Partnership.id == partnership_id)))
+
+
+def get_partnership_by_slug(session: Session, slug: str) -> Partnership | None:
+    return session.scalar(_loaded(select(Partnership).where(Partnership.slug == slug)))
+
+
+def find_partnership_by_name(session: Session, name: str) -> Partnership | None:
+    """The partnership called `name` or known by it as an alias (case-insensitive)."""
+    wanted = name.strip().casefold()
+    for partnership in session.scalars(select(Partnership)):
+        names = [partnership.name, *partnership.aliases]
+        if any(n.casefold() == wanted for n in names):
+            return partnership
+    return None
+
+
+def countries_targeted(session: Session) -> dict[str, int]:
+    """ISO code -> how many partnerships target it (the report's Figure 1)."""
+    rows = session.execute(
+        select(PartnershipCountry.country_code, func.count())
+        .group_by(PartnershipCountry.country_code)
+    )
+    return {code: count for code, count in rows}

@@ -1,0 +1,145 @@
+"""Countries, region groups and sectors: lookups, validation and seeding."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import pycountry
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from forum.taxonomy.models import Sector
+from forum.taxonomy.regions import UnknownCountryError, expand_codes, get_region_group
+
+
+@dataclass(frozen=True)
+class Country:
+    code: str
+    name: str
+    official_name: str | None = None
+
+    @property
+    def url(self) -> str:
+        return f"/countries/{self.code}"
+
+
+@cache
+def _countries() -> dict[str, Country]:
+    out = {}
+    for record in pycountry.countries:
+        # pycountry's common_name is the everyday name ("Taiwan", "Bolivia").
+        name = getattr(record, "common_name", None) or record.name
+        out[record.alpha_2] = Country(
+            code=record.alpha_2, name=name, official_name=getattr(record, "official_name", None)
+        )
+    return out
+
+
+def list_countries() -> list[Country]:
+    return sorted(_countries().values(), key=lambda c: c.name)
+
+
+def get_country(code: str) -> Country | None:
+    return _countries().get(code.upper())
+
+
+def countries_for(codes: Iterable[str]) -> list[Country]:
+    """The known countries among `codes`, sorted by name."""
+    table = _countries()
+    return sorted((table[c] for c in codes if c in table), key=lambda c: c.name)
+
+
+def resolve_country_filter(values: Sequence[str]) -> list[str]:
+    """Turn filter input (ISO codes and region-group codes) into ISO codes.
+
+    Raises UnknownCountryError naming the first value that is neither.
+    """
+    return expand_codes(v.strip() for v in values if v.strip())
+
+
+def country_label(code: str) -> str:
+    group = get_region_group(code)
+    if group:
+        return group.name
+    country = get_country(code)
+    return country.name if country else code
+
+
+# The sectors of the 2019 report (Table 1), with the short slugs content is tagged with.
+REPORT_SECTORS: tuple[tuple[str, str, str], ...] = (
+    ("blue-energy", "Blue energy", "Blue Energy"),
+    ("cosmetics", "Cosmetics", "Cosmetic Industry"),
+    ("digital", "Digital industry", "Digital Industry"),
+    ("energy", "Energy", "Energy Industry"),
+    ("environmental-observation", "Environmental observation", "Environmental Observatory"),
+    ("food", "Food industry", "Food Industry"),
+    ("food-innovation", "Food innovation", "Food Innovation"),
+    ("healthcare", "Healthcare", "Healthcare"),
+    ("high-tech", "High-tech industry", "High Tech Industry"),
+    ("sustainable-hospitality", "Sustainable hospitality", "Hospitality Sustainable Development"),
+    ("maritime-observation", "Maritime observation", "Maritime Observation Technologies"),
+    ("media", "Media", "Media"),
+    ("railway", "Railway innovation", "Railway Innovation"),
+    ("renewable-energy", "Renewable energies", "Renewable Energies"),
+    ("smart-mobility", "Smart mobility", "Smart Mobility"),
+    ("textile", "Textile", "Textile"),
+)
+
+
+def seed_sectors(session: Session) -> int:
+    """Create the report's sectors that are missing; answers how many were added.
+
+    Existing sectors keep their (possibly admin-edited) names.
+    """
+    existing = set(session.scalars(select(Sector.slug)))
+    added = 0
+    for position, (slug, name, label) in enumerate(REPORT_SECTORS):
+        if slug not in existing:
+            session.add(Sector(slug=slug, name=name, report_label=label, position=position))
+            added += 1
+    session.flush()
+    return added
+
+
+def list_sectors(session: Session) -> list[Sector]:
+    return list(session.scalars(select(Sector).order_by(Sector.name)))
+
+
+def get_sector(session: Session, slug: str) -> Sector | None:
+    return session.scalar(select(Sector).where(Sector.slug == slug))
+
+
+class UnknownSectorError(ValueError):
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"unknown sector: {slug!r}")
+        self.slug = slug
+
+
+def resolve_sectors(session: Session, slugs: Sequence[str]) -> list[Sector]:
+    """The sectors named by `slugs`; raises UnknownSectorError naming the first unknown one."""
+    wanted = [s.strip().lower() for s in slugs if s.strip()]
+    if not wanted:
+        return []
+    found = {s.slug: s for s in session.scalars(select(Sector).where(Sector.slug.in_(wanted)))}
+    for slug in wanted:
+        if slug not in found:
+            raise UnknownSectorError(slug)
+    return [found[slug] for slug in dict.fromkeys(wanted)]
+
+
+__all__ = [
+    "Country",
+    "UnknownCountryError",
+    "UnknownSectorError",
+    "country_label",
+    "countries_for",
+    "get_country",
+    "get_sector",
+    "list_countries",
+    "list_sectors",
+    "resolve_country_filter",
+    "resolve_sectors",
+    "seed_sectors",
+]

@@ -1,0 +1,108 @@
+"""What every view uses: the database session dependency, templates, flashes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.orm import Session
+
+from forum.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = ROOT / "templates"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+FLASH_COOKIE = "forum_flash"
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """A session for this request. Views commit once, explicitly; anything else rolls back."""
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(get_db)]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
+@dataclass(frozen=True)
+class Flash:
+    level: str
+    message: str
+
+
+def _flash_serializer(request: Request) -> URLSafeSerializer:
+    return URLSafeSerializer(request.app.state.settings.secret_key, salt="flash")
+
+
+def flash(request: Request, response: Response, message: str, level: str = "info") -> None:
+    """Show `message` on the next page this browser renders."""
+    pending = [*_read_flashes(request), Flash(level, message)]
+    value = _flash_serializer(request).dumps([[f.level, f.message] for f in pending])
+    response.set_cookie(FLASH_COOKIE, value, httponly=True, samesite="lax", path="/")
+
+
+def _read_flashes(request: Request) -> list[Flash]:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return []
+    try:
+        data = _flash_serializer(request).loads(raw)
+    except (BadSignature, json.JSONDecodeError):
+        return []
+    return [Flash(str(level), str(message)) for level, message in data][:5]
+
+
+def _context(request: Request) -> dict[str, Any]:
+    settings: Settings = request.app.state.settings
+    return {
+        "csp_nonce": getattr(request.state, "csp_nonce", ""),
+        "csrf_token": getattr(request.state, "csrf_token", ""),
+        "flashes": _read_flashes(request),
+        "current_user": getattr(request.state, "user", None),
+        "site_name": "Cluster Forum",
+        "demo_notice": settings.demo_notice,
+        "nav": None,
+    }
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    templates.env.globals["static_version"] = "1"
+    return templates
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """Render a page; flashes shown on it are consumed."""
+    templates: Jinja2Templates = request.app.state.templates
+    full = _context(request)
+    full.update(context or {})
+    response = templates.TemplateResponse(request, name, full, status_code=status_code)
+    if request.cookies.get(FLASH_COOKIE):
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
+
+
+def redirect(url: str, *, status_code: int = 303) -> RedirectResponse:
+    return RedirectResponse(url, status_code=status_code)
