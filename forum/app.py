@@ -73,12 +73,17 @@ def create_app(
     app.state.engine = engine
     app.state.session_factory = session_factory or make_session_factory(engine)
     app.state.templates = make_templates()
+    app.state.templates.env.globals["nav_sections"] = NAV_SECTIONS
 
     app.add_middleware(SecurityMiddleware, https=settings.https, secret_key=settings.secret_key)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)
     _include_routers(app)
     return app
+
+
+# The main navigation's sections that exist; each domain adds its own when it ships.
+NAV_SECTIONS = frozenset({"countries", "partnerships"})
 
 
 def _include_routers(app: FastAPI) -> None:

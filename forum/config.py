@@ -8,10 +8,11 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import Field, PrivateAttr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,8 @@ class Settings(BaseSettings):
     mail_from: str = "Cluster Forum <forum@localhost>"
     base_url: str = "http://127.0.0.1:8000"
     secret_key: str | None = None
-    trusted_proxies: list[str] = Field(default_factory=list)
+    # Comma-separated addresses whose X-Forwarded-For is believed.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # How long a worker's lease lives without a heartbeat before another process
     # may take over its loops.
     worker_lease_seconds: int = 30

@@ -63,12 +63,19 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin:
+    # the module's own handling breaks SAVEPOINT and reads outside transactions.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: str, *, pool: bool = True, **kwargs: Any) -> Engine:
@@ -83,12 +90,14 @@ def make_engine(url: str, *, pool: bool = True, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_pre_ping", True)
         # Fail fast when the server is unreachable instead of hanging a request.
         kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", 3)
-        kwargs.setdefault("pool_timeout", 5)
+        if pool:
+            kwargs.setdefault("pool_timeout", 5)
     if not pool:
         kwargs["poolclass"] = NullPool
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 

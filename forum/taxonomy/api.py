@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
@@ -36,7 +38,8 @@ class RegionGroupOut(BaseModel):
     name: str
     members: list[str]
     source: str
-    as_of: str
+    as_of: dt.date
+    source_url: str | None = None
 
 
 def _group_codes(code: str) -> list[str]:
@@ -86,7 +89,12 @@ def region_groups() -> list[RegionGroupOut]:
     """Named sets of countries accepted wherever countries are (codes start with `g:`)."""
     return [
         RegionGroupOut(
-            code=g.code, name=g.name, members=sorted(g.members), source=g.source, as_of=g.as_of
+            code=g.code,
+            name=g.name,
+            members=sorted(g.members),
+            source=g.source,
+            as_of=g.as_of,
+            source_url=g.source_url,
         )
         for g in sorted(regions.load_region_groups().values(), key=lambda g: g.code)
     ]

@@ -1,0 +1,1 @@
+"""Countries, region groups and sectors; the country and sector pages."""

@@ -1,0 +1,185 @@
+"""Test fixtures: real databases (SQLite, and PostgreSQL when FORUM_TEST_POSTGRES_URL is set).
+
+Every database test runs once per backend. Each test runs inside a transaction
+that is rolled back; tests that start processes or need several connections use
+`scratch_url`, a migrated database of their own with committed data.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from forum.app import create_app
+from forum.config import Settings
+from forum.db import make_engine
+from forum.migrate import upgrade
+from forum.security import CSRF_COOKIE, csrf_token_for
+from forum.taxonomy.service import seed_sectors
+
+PG_URL = os.environ.get("FORUM_TEST_POSTGRES_URL", "").strip()
+TEST_SECRET = "test-secret-key-not-for-production"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if PG_URL:
+        shown = make_url(PG_URL).render_as_string(hide_password=True)
+        return f"databases: sqlite and postgresql ({shown})"
+    return "databases: sqlite only (set FORUM_TEST_POSTGRES_URL to add postgresql)"
+
+
+class Backend:
+    """One database server for the whole run, with a migrated template to copy from."""
+
+    def __init__(self, name: str, url: str, cleanup: list[str]) -> None:
+        self.name = name
+        self.url = url
+        self._cleanup = cleanup
+
+    def fresh(self) -> str:
+        """A new migrated database with nothing committed in it but the schema."""
+        if self.name == "sqlite":
+            source = Path(make_url(self.url).database or "")
+            target = source.with_name(f"scratch-{uuid.uuid4().hex[:8]}.sqlite3")
+            shutil.copyfile(source, target)
+            return f"sqlite:///{target}"
+        template = make_url(self.url).database
+        name = f"forum_scratch_{uuid.uuid4().hex[:10]}"
+        _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        self._cleanup.append(name)
+        return make_url(self.url).set(database=name).render_as_string(hide_password=False)
+
+
+def _pg_admin(statement: str) -> None:
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(statement))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
+    cleanup: list[str] = []
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "template.sqlite3"
+        url = f"sqlite:///{path}"
+        upgrade(url)
+        yield Backend("sqlite", url, cleanup)
+        return
+    if not PG_URL:
+        pytest.skip("PostgreSQL: FORUM_TEST_POSTGRES_URL is not set")
+    name = f"forum_test_{uuid.uuid4().hex[:10]}"
+    try:
+        _pg_admin(f'CREATE DATABASE "{name}"')
+    except OperationalError as exc:
+        pytest.fail(f"FORUM_TEST_POSTGRES_URL is set but the server is unreachable: {exc}")
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    # Scratch databases are copied from this one: nobody may stay connected to it.
+    make_engine(url).dispose()
+    yield Backend("postgresql", url, cleanup)
+    for db_name in [*cleanup, name]:
+        _pg_admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def engine(backend: Backend) -> Iterator[Engine]:
+    """The engine of this run's shared database (schema only; tests roll back)."""
+    url = backend.fresh()
+    eng = make_engine(url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        outer.rollback()
+
+
+@pytest.fixture
+def session_factory(connection: Connection) -> sessionmaker[Session]:
+    """Sessions bound to the test's connection: their commits become savepoints."""
+    return sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+@pytest.fixture
+def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    with session_factory() as session:
+        yield session
+
+
+@pytest.fixture
+def sectors(db: Session) -> None:
+    seed_sectors(db)
+    db.flush()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, engine: Engine) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=engine.url.render_as_string(hide_password=False),
+        secret_key=TEST_SECRET,
+        base_url="http://testserver",
+        embedded_worker=False,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine, session_factory: sessionmaker[Session]) -> FastAPI:
+    return create_app(settings, engine=engine, session_factory=session_factory)
+
+
+class Client(TestClient):
+    """A browser-like client: keeps cookies and knows the CSRF token for forms."""
+
+    def csrf_token(self) -> str:
+        if CSRF_COOKIE not in self.cookies:
+            self.get("/privacy")
+        return csrf_token_for(TEST_SECRET, self.cookies[CSRF_COOKIE])
+
+    def post_form(self, url: str, data: dict[str, str], **kwargs: object) -> object:
+        return self.post(url, data={**data, "csrf_token": self.csrf_token()}, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[Client]:
+    with Client(app, base_url="http://testserver", follow_redirects=False) as c:
+        yield c
+
+
+@pytest.fixture
+def scratch_url(backend: Backend) -> str:
+    """A migrated database of this test's own, for work across several connections."""
+    return backend.fresh()
+
+
+@pytest.fixture
+def demo_db(db: Session, settings: Settings) -> Session:
+    """The test database with the report's demo data loaded (inside the rolled-back transaction)."""
+    from forum.demo.registry import load_parts
+
+    for part in load_parts():
+        part.load(db, settings)
+    db.flush()
+    return db

@@ -1,0 +1,89 @@
+"""The route walker: every state-changing HTML route must refuse a request without a CSRF token."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from starlette.requests import Request
+from starlette.routing import Route
+
+from forum.security import SAFE_METHODS, csrf_exempt
+from tests.conftest import Client
+
+# State-changing HTML routes that authenticate by other means (documented in docs/permissions.md).
+ALLOWED_EXEMPT: set[str] = set()
+
+
+def _state_changing_routes(app: FastAPI) -> list[tuple[str, str]]:
+    found = []
+    for route in app.routes:
+        if not isinstance(route, APIRoute | Route):
+            continue
+        if route.path.startswith("/api/"):
+            continue  # bearer tokens, never cookies
+        for method in sorted((route.methods or set()) - SAFE_METHODS):
+            found.append((method, route.path))
+    return found
+
+
+def unprotected_routes(app: FastAPI) -> list[str]:
+    """Routes that accept an unsafe request carrying the CSRF cookie but no token."""
+    bad = []
+    with TestClient(app, raise_server_exceptions=False) as client:
+        client.get("/privacy")  # obtain the CSRF cookie, as a browser would have it
+        for method, path in _state_changing_routes(app):
+            url = re.sub(r"\{[^}]+\}", "1", path)
+            response = client.request(method, url, data={"title": "forged"})
+            refused = response.status_code == 403 and "could not be verified" in response.text
+            if not refused:
+                bad.append(f"{method} {path}")
+    return bad
+
+
+def test_every_state_changing_html_route_requires_a_csrf_token(client: Client) -> None:
+    app = client.app
+    assert isinstance(app, FastAPI)
+    assert set(unprotected_routes(app)) == ALLOWED_EXEMPT
+
+
+def test_the_walker_catches_a_deliberately_unprotected_route(client: Client) -> None:
+    app = client.app
+    assert isinstance(app, FastAPI)
+
+    async def raw_endpoint(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("changed")
+
+    @csrf_exempt
+    def exempt_endpoint() -> str:
+        return "changed"
+
+    # A bare Starlette route skips FastAPI's dependencies; an exempt one skips the check.
+    app.router.routes.append(Route("/unprotected", raw_endpoint, methods=["POST"]))
+    app.add_api_route("/exempt", exempt_endpoint, methods=["POST"])
+    assert set(unprotected_routes(app)) == {"POST /unprotected", "POST /exempt"}
+
+
+def test_a_protected_route_accepts_the_right_token_and_keeps_what_was_typed(
+    client: Client,
+) -> None:
+    app = client.app
+    assert isinstance(app, FastAPI)
+
+    @app.post("/echo")
+    def echo() -> dict[str, bool]:
+        return {"ok": True}
+
+    refused = client.post("/echo", data={"body": "my long post", "password": "hunter22"})
+    assert refused.status_code == 403
+    assert "my long post" in refused.text, "the refusal page keeps what the member typed"
+    assert "hunter22" not in refused.text, "but never a password"
+    accepted = client.post_form("/echo", {"body": "my long post"})
+    assert accepted.status_code == 200  # type: ignore[attr-defined]
+    header = client.post("/echo", headers={"X-CSRF-Token": client.csrf_token()})
+    assert header.status_code == 200
+    wrong = client.post("/echo", data={"csrf_token": "0" * 64})
+    assert wrong.status_code == 403
