@@ -75,6 +75,7 @@ def create_app(
     app.state.templates = make_templates()
     app.state.templates.env.globals["nav_sections"] = NAV_SECTIONS
 
+    assert settings.secret_key, "ensure_data_dir() sets a secret key"
     app.add_middleware(SecurityMiddleware, https=settings.https, secret_key=settings.secret_key)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -44,7 +45,7 @@ def error_response(
     status_code: int,
     detail: object,
     *,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     template: str = "errors/error.html",
     extra: dict[str, object] | None = None,
 ) -> Response:
@@ -82,9 +83,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = exc.errors()
         if wants_json(request):
-            return JSONResponse(
-                {"detail": _jsonable_errors(errors)}, status_code=422
-            )
+            return JSONResponse({"detail": _jsonable_errors(errors)}, status_code=422)
         messages = "; ".join(
             f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'input'}: {e.get('msg')}"
             for e in errors
@@ -108,7 +107,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DBAPIError)
     async def database_error(request: Request, exc: DBAPIError) -> Response:
         if exc.connection_invalidated:
-            return await database_down(request, OperationalError(None, None, exc.orig))
+            log.error("database connection lost: %s", exc.orig)
+            return error_response(
+                request,
+                503,
+                "The database is unavailable right now. Please try again in a minute.",
+                headers={"Retry-After": "30"},
+            )
         log.exception("database error", exc_info=exc)
         return error_response(request, 500, "Something went wrong on our side.")
 

@@ -26,9 +26,7 @@ def prune_worker_records(session: Session, ctx: JobContext) -> None:
         .values(status="queued", claimed_by=None, claimed_at=None, run_after=now)
         .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]
-    leases = session.execute(
-        delete(WorkerLease).where(WorkerLease.expires_at <= now)
-    ).rowcount  # type: ignore[attr-defined]
+    leases = session.execute(delete(WorkerLease).where(WorkerLease.expires_at <= now)).rowcount  # type: ignore[attr-defined]
     jobs = session.execute(
         delete(Job).where(
             Job.status.in_(("done", "failed")),

@@ -46,3 +46,21 @@ def require_migrated(engine: Engine) -> None:
             f"the database is not migrated (at {state}, code expects {', '.join(sorted(heads))}): "
             "run `forum migrate` first"
         )
+
+
+def new_revision(message: str) -> None:
+    """Autogenerate a revision from the models against a scratch SQLite database at head."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/migration.sqlite3"
+        upgrade(url)
+        command.revision(alembic_config(url), message=message, autogenerate=True)
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) != 3 or sys.argv[1] != "new":
+        sys.exit('usage: python -m forum.migrate new "what changed"')
+    new_revision(sys.argv[2])

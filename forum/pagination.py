@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
@@ -50,7 +50,7 @@ class Page(Generic[T]):
     per_page: int
     total: int
     base_path: str
-    params: dict[str, Any]
+    params: Mapping[str, Any]
 
     @property
     def pages(self) -> int:

@@ -144,5 +144,5 @@ def _read_cookie(scope: Scope, name: str) -> str | None:
             for part in value.decode("latin-1").split(";"):
                 k, _, v = part.strip().partition("=")
                 if k == name:
-                    return v
+                    return str(v)
     return None

@@ -280,9 +280,7 @@ def claim_periodic(session: Session, task: Periodic, holder: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def run_periodic(
-    factory: sessionmaker[Session], task: Periodic, ctx: JobContext
-) -> bool | None:
+def run_periodic(factory: sessionmaker[Session], task: Periodic, ctx: JobContext) -> bool | None:
     """Run `task` if due. Answers None when it was not due, else whether it succeeded."""
     with factory() as session:
         if not claim_periodic(session, task, ctx.holder):

@@ -113,9 +113,7 @@ def test_unknown_api_route_gets_json_404(client: Client) -> None:
 
 
 @pytest.mark.parametrize("status", [403, 404, 429, 500, 503])
-def test_each_error_status_has_a_styled_page_and_a_json_form(
-    app: FastAPI, status: int
-) -> None:
+def test_each_error_status_has_a_styled_page_and_a_json_form(app: FastAPI, status: int) -> None:
     @app.get("/boom-page")
     def boom_page() -> None:
         raise HTTPException(status, "Explained for people.")

@@ -19,7 +19,15 @@ from jinja2 import Environment, FileSystemLoader
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 NONCE = "n0nce-abc123"
 CSRF = "csrf-token-xyz"
-NAV_KEYS = ["discussions", "intelligence", "countries", "events", "partnerships", "insights", "search"]
+NAV_KEYS = [
+    "discussions",
+    "intelligence",
+    "countries",
+    "events",
+    "partnerships",
+    "insights",
+    "search",
+]
 
 
 @dataclass
@@ -51,7 +59,8 @@ class Page(HTMLParser):
         return [
             el
             for el in self.elements
-            if (tag is None or el.tag == tag) and all(el.attrs.get(k) == v for k, v in wanted.items())
+            if (tag is None or el.tag == tag)
+            and all(el.attrs.get(k) == v for k, v in wanted.items())
         ]
 
     def one(self, tag: str | None = None, **attrs: str) -> Element:
@@ -129,9 +138,13 @@ def test_every_template_under_templates_parses(env: Environment) -> None:
 @pytest.mark.parametrize("name", page_templates())
 def test_page_templates_have_no_inline_styles_or_inline_scripts(name: str) -> None:
     source = (TEMPLATES / name).read_text(encoding="utf-8")
-    assert not re.search(r"\sstyle\s*=", source, re.I), f"{name}: inline style= is blocked by the CSP"
+    assert not re.search(r"\sstyle\s*=", source, re.I), (
+        f"{name}: inline style= is blocked by the CSP"
+    )
     assert not re.search(r"<style\b", source, re.I), f"{name}: <style> is blocked by the CSP"
-    assert not re.search(r"\son[a-z]+\s*=", source, re.I), f"{name}: inline event handlers are blocked by the CSP"
+    assert not re.search(r"\son[a-z]+\s*=", source, re.I), (
+        f"{name}: inline event handlers are blocked by the CSP"
+    )
     for tag in re.findall(r"<script\b[^>]*>", source, re.I):
         assert "src=" in tag, f"{name}: inline <script> is blocked by the CSP: {tag}"
         assert "nonce=" in tag, f"{name}: <script> without the CSP nonce: {tag}"
@@ -179,7 +192,15 @@ def test_base_search_input_has_a_real_label(env: Environment) -> None:
 def test_base_main_nav_links(env: Environment) -> None:
     page = parse(render(env, "base.html"))
     hrefs = [el.attrs["href"] for el in page.find("a")]
-    for href in ["/discussions", "/intel", "/countries", "/events", "/partnerships", "/insights", "/search"]:
+    for href in [
+        "/discussions",
+        "/intel",
+        "/countries",
+        "/events",
+        "/partnerships",
+        "/insights",
+        "/search",
+    ]:
         assert href in hrefs
     assert "/privacy" in hrefs and "/api/docs" in hrefs
     assert "2019 ECCP consultation of the ESCP-4i partnerships" in page.text
@@ -214,15 +235,23 @@ def test_every_script_carries_the_nonce_and_none_is_inline(env: Environment) -> 
 
 
 def test_rendered_base_has_no_style_attribute(env: Environment) -> None:
-    html = render(env, "base.html", flashes=[SimpleNamespace(level="info", message="Hi")], demo_notice="Demo")
+    html = render(
+        env, "base.html", flashes=[SimpleNamespace(level="info", message="Hi")], demo_notice="Demo"
+    )
     assert not re.search(r"\sstyle\s*=", html, re.I)
     assert all("style" not in el.attrs for el in parse(html).elements)
 
 
-def test_htmx_config_turns_off_eval_and_injected_styles_and_passes_the_nonce(env: Environment) -> None:
+def test_htmx_config_turns_off_eval_and_injected_styles_and_passes_the_nonce(
+    env: Environment,
+) -> None:
     meta = parse(render(env, "base.html")).one("meta", name="htmx-config")
     config = json.loads(meta.attrs["content"] or "")
-    assert config == {"includeIndicatorStyles": False, "allowEval": False, "inlineScriptNonce": NONCE}
+    assert config == {
+        "includeIndicatorStyles": False,
+        "allowEval": False,
+        "inlineScriptNonce": NONCE,
+    }
 
 
 def test_title_joins_page_title_and_site_name(env: Environment) -> None:
@@ -258,7 +287,11 @@ def test_flashes_are_escaped_inside_a_status_region(env: Environment) -> None:
     html = render(env, "base.html", flashes=flashes)
     assert "Saved &lt;b&gt;ok&lt;/b&gt;" in html
     region = re.search(r'<div[^>]*role="status"[^>]*>(.*?)</main>', html, re.S)
-    assert region and "flash flash-success" in region.group(1) and "flash flash-error" in region.group(1)
+    assert (
+        region
+        and "flash flash-success" in region.group(1)
+        and "flash flash-error" in region.group(1)
+    )
 
 
 def test_demo_notice_is_shown_only_when_set(env: Environment) -> None:
@@ -276,10 +309,20 @@ def test_base_adds_no_h1_of_its_own(env: Environment) -> None:
 
 @pytest.mark.parametrize(
     ("status_code", "title"),
-    [(403, "Forbidden"), (404, "Page not found"), (429, "Too many requests"), (500, "Server error"), (503, "Unavailable")],
+    [
+        (403, "Forbidden"),
+        (404, "Page not found"),
+        (429, "Too many requests"),
+        (500, "Server error"),
+        (503, "Unavailable"),
+    ],
 )
-def test_error_page_shows_code_title_detail_and_ways_out(env: Environment, status_code: int, title: str) -> None:
-    html = render(env, "errors/error.html", status_code=status_code, title=title, detail="Because <reasons>")
+def test_error_page_shows_code_title_detail_and_ways_out(
+    env: Environment, status_code: int, title: str
+) -> None:
+    html = render(
+        env, "errors/error.html", status_code=status_code, title=title, detail="Because <reasons>"
+    )
     page = parse(html)
     assert len(page.find("h1")) == 1
     assert f"<h1>{title}</h1>" in html
@@ -292,7 +335,9 @@ def test_error_page_shows_code_title_detail_and_ways_out(env: Environment, statu
 
 
 def test_error_page_renders_without_user_flashes_nav_or_request(env: Environment) -> None:
-    html = env.get_template("errors/error.html").render(status_code=503, title="Service unavailable", detail="Down")
+    html = env.get_template("errors/error.html").render(
+        status_code=503, title="Service unavailable", detail="Down"
+    )
     page = parse(html)
     assert page.one("main").attrs["id"] == "main"
     assert page.one("h1")
@@ -310,7 +355,9 @@ def test_error_page_has_friendly_defaults_per_status(env: Environment) -> None:
 
 
 def test_field_label_points_at_its_input(env: Environment) -> None:
-    page = macro(env, '{{ ui.field("title", "Title", value="Hello", required=True, autocomplete="off") }}')
+    page = macro(
+        env, '{{ ui.field("title", "Title", value="Hello", required=True, autocomplete="off") }}'
+    )
     control = page.one("input", name="title")
     assert page.one("label", for_=control.attrs["id"] or "")
     assert control.attrs["value"] == "Hello"
@@ -321,7 +368,10 @@ def test_field_label_points_at_its_input(env: Environment) -> None:
 
 
 def test_field_with_help_and_error_is_described_and_invalid(env: Environment) -> None:
-    page = macro(env, '{{ ui.field("email", "Email", type="email", help="Work address", error="Enter an email") }}')
+    page = macro(
+        env,
+        '{{ ui.field("email", "Email", type="email", help="Work address", error="Enter an email") }}',
+    )
     control = page.one("input", name="email")
     assert control.attrs["type"] == "email"
     assert control.attrs["aria-invalid"] == "true"
@@ -340,7 +390,9 @@ def test_password_field_never_echoes_its_value(env: Environment) -> None:
 
 def test_textarea_label_pairing_and_escaped_value(env: Environment) -> None:
     source = '{{ ui.textarea("body", "Message", value="<b>hi</b>", error="Too short", rows=5) }}'
-    html = env.from_string('{% import "macros/ui.html" as ui with context %}' + source).render(shell_context())
+    html = env.from_string('{% import "macros/ui.html" as ui with context %}' + source).render(
+        shell_context()
+    )
     page = parse(html)
     area = page.one("textarea", name="body")
     assert page.one("label", for_=area.attrs["id"] or "")
@@ -350,7 +402,10 @@ def test_textarea_label_pairing_and_escaped_value(env: Environment) -> None:
 
 
 def test_select_marks_the_selected_value(env: Environment) -> None:
-    page = macro(env, '{{ ui.select("kind", "Kind", [("news", "News"), ("report", "Report")], selected="report") }}')
+    page = macro(
+        env,
+        '{{ ui.select("kind", "Kind", [("news", "News"), ("report", "Report")], selected="report") }}',
+    )
     control = page.one("select", name="kind")
     assert page.one("label", for_=control.attrs["id"] or "")
     assert "multiple" not in control.attrs
@@ -372,16 +427,27 @@ def test_csrf_macro_sees_the_token_when_imported_with_context(env: Environment) 
 
 
 def test_tags_link_countries_and_sectors(env: Environment) -> None:
-    countries = [SimpleNamespace(code="JP", name="Japan"), SimpleNamespace(code="MA", name="Morocco")]
+    countries = [
+        SimpleNamespace(code="JP", name="Japan"),
+        SimpleNamespace(code="MA", name="Morocco"),
+    ]
     sectors = [SimpleNamespace(slug="agrifood", name="Agri-food")]
     page = macro(env, "{{ ui.tags(countries, sectors) }}", countries=countries, sectors=sectors)
-    assert [el.attrs["href"] for el in page.find("a")] == ["/countries/JP", "/countries/MA", "/sectors/agrifood"]
+    assert [el.attrs["href"] for el in page.find("a")] == [
+        "/countries/JP",
+        "/countries/MA",
+        "/sectors/agrifood",
+    ]
     assert page.one("ul")
     assert macro(env, "{{ ui.tags([], []) }}").elements == []
 
 
 def test_form_errors_is_an_alert_linking_to_each_field(env: Environment) -> None:
-    page = macro(env, "{{ ui.form_errors(errors) }}", errors={"title": "Enter a title", "__all__": "Try again"})
+    page = macro(
+        env,
+        "{{ ui.form_errors(errors) }}",
+        errors={"title": "Enter a title", "__all__": "Try again"},
+    )
     assert page.one("div", role="alert")
     assert [el.attrs["href"] for el in page.find("a")] == ["#title"]
     assert "Enter a title" in page.text and "Try again" in page.text
@@ -402,7 +468,10 @@ def test_pagination_has_labelled_nav_prev_next_and_status(env: Environment) -> N
 
 
 def test_empty_state_with_and_without_action(env: Environment) -> None:
-    page = macro(env, '{{ ui.empty_state("No events yet", "Add the first one.", "/events/new", "Add an event") }}')
+    page = macro(
+        env,
+        '{{ ui.empty_state("No events yet", "Add the first one.", "/events/new", "Add an event") }}',
+    )
     assert page.one("div", class_="empty-state")
     assert page.one("a").attrs["href"] == "/events/new"
     assert "No events yet" in page.text and "Add an event" in page.text

@@ -80,7 +80,10 @@ def _enqueue(factory: sessionmaker[Session], kind: str, **payload: Any) -> int:
 
 
 def test_a_queued_job_runs_once_and_is_marked_done(
-    factory: sessionmaker[Session], worker_settings: Settings, registry: JobRegistry, calls: list[Any]
+    factory: sessionmaker[Session],
+    worker_settings: Settings,
+    registry: JobRegistry,
+    calls: list[Any],
 ) -> None:
     job_id = _enqueue(factory, "record", value=42)
     runner = Runner(worker_settings, factory, reg=registry)
@@ -95,7 +98,10 @@ def test_a_queued_job_runs_once_and_is_marked_done(
 
 
 def test_a_job_queued_in_a_rolled_back_transaction_never_runs(
-    factory: sessionmaker[Session], worker_settings: Settings, registry: JobRegistry, calls: list[Any]
+    factory: sessionmaker[Session],
+    worker_settings: Settings,
+    registry: JobRegistry,
+    calls: list[Any],
 ) -> None:
     with factory() as session:
         enqueue(session, "record", {"value": "ghost"})
@@ -146,7 +152,10 @@ def test_a_job_of_an_unknown_kind_fails_with_a_clear_error(
 
 
 def test_a_periodic_task_runs_once_per_period_across_runners(
-    factory: sessionmaker[Session], worker_settings: Settings, registry: JobRegistry, calls: list[Any]
+    factory: sessionmaker[Session],
+    worker_settings: Settings,
+    registry: JobRegistry,
+    calls: list[Any],
 ) -> None:
     first = Runner(worker_settings, factory, reg=registry)
     second = Runner(worker_settings, factory, reg=registry)
@@ -162,7 +171,10 @@ def test_a_periodic_task_runs_once_per_period_across_runners(
 
 
 def test_the_embedded_runner_idles_while_a_worker_lease_is_alive(
-    factory: sessionmaker[Session], worker_settings: Settings, registry: JobRegistry, calls: list[Any]
+    factory: sessionmaker[Session],
+    worker_settings: Settings,
+    registry: JobRegistry,
+    calls: list[Any],
 ) -> None:
     worker = Runner(worker_settings, factory, kind="worker", reg=registry)
     assert worker.heartbeat()
@@ -198,8 +210,14 @@ def test_housekeeping_prunes_expired_leases_old_jobs_and_requeues_orphans(
     with factory() as session:
         session.add(
             WorkerLease(
-                name="worker:dead", kind="worker", holder="dead", hostname="h", pid=1,
-                started_at=long_ago, heartbeat_at=long_ago, expires_at=long_ago,
+                name="worker:dead",
+                kind="worker",
+                holder="dead",
+                hostname="h",
+                pid=1,
+                started_at=long_ago,
+                heartbeat_at=long_ago,
+                expires_at=long_ago,
             )
         )
         session.add(Job(kind="old", status="done", finished_at=long_ago))

@@ -28,9 +28,10 @@ def produce_partnerships(session: Session, count: int, seed: int) -> Iterator[in
     sectors = list(session.scalars(select(Sector)))
     sector_pick = SkewedChoice({s.slug: 1.0 for s in sectors}, seed=seed + 1)
     by_slug = {s.slug: s for s in sectors}
-    start = session.scalar(
-        select(func.count()).where(Partnership.slug.startswith(SYNTHETIC_PREFIX))
-    ) or 0
+    start = (
+        session.scalar(select(func.count()).where(Partnership.slug.startswith(SYNTHETIC_PREFIX)))
+        or 0
+    )
     for i in range(count):
         number = start + i + 1
         p = Partnership(

@@ -45,13 +45,9 @@ class Partnership(Base):
     # Where the facts above come from, shown on the profile page.
     source_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(
-        UTCDateTime(), default=utcnow, onupdate=utcnow
-    )
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
-    sectors: Mapped[list[Sector]] = relationship(
-        secondary=partnership_sector, order_by=Sector.name
-    )
+    sectors: Mapped[list[Sector]] = relationship(secondary=partnership_sector, order_by=Sector.name)
     country_rows: Mapped[list[PartnershipCountry]] = relationship(
         cascade="all, delete-orphan", order_by=PartnershipCountry.country_code
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, and_, func, or_, select
@@ -24,7 +24,7 @@ class PartnershipFilter:
     strand: int | None = None
 
 
-def _filtered(flt: PartnershipFilter) -> Select[tuple[Partnership]]:
+def _filtered(flt: PartnershipFilter) -> Select[Partnership]:
     stmt = select(Partnership)
     if flt.countries:
         stmt = stmt.where(
@@ -47,7 +47,7 @@ def _filtered(flt: PartnershipFilter) -> Select[tuple[Partnership]]:
     return stmt
 
 
-def _loaded(stmt: Select[tuple[Partnership]]) -> Select[tuple[Partnership]]:
+def _loaded(stmt: Select[Partnership]) -> Select[Partnership]:
     return stmt.options(selectinload(Partnership.sectors), selectinload(Partnership.country_rows))
 
 
@@ -77,7 +77,12 @@ def list_partnerships(
 
 
 def page_partnerships(
-    session: Session, flt: PartnershipFilter, *, page: int, per_page: int, params: dict[str, object]
+    session: Session,
+    flt: PartnershipFilter,
+    *,
+    page: int,
+    per_page: int,
+    params: Mapping[str, object],
 ) -> Page[Partnership]:
     stmt = _filtered(flt)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
@@ -89,7 +94,7 @@ def page_partnerships(
             .limit(per_page)
         )
     )
-    return Page(items, page, per_page, total, "/partnerships", params)
+    return Page(items, page, per_page, total, "/partnerships", dict(params))
 
 
 def get_partnership(session: Session, partnership_id: int) -> Partnership | None:
@@ -113,7 +118,8 @@ def find_partnership_by_name(session: Session, name: str) -> Partnership | None:
 def countries_targeted(session: Session) -> dict[str, int]:
     """ISO code -> how many partnerships target it (the report's Figure 1)."""
     rows = session.execute(
-        select(PartnershipCountry.country_code, func.count())
-        .group_by(PartnershipCountry.country_code)
+        select(PartnershipCountry.country_code, func.count()).group_by(
+            PartnershipCountry.country_code
+        )
     )
     return {code: count for code, count in rows}

@@ -52,7 +52,10 @@ def countries(db: DbSession) -> list[CountryOut]:
     counts = partnerships.countries_targeted(db)
     return [
         CountryOut(
-            code=c.code, name=c.name, partnerships=counts.get(c.code, 0), groups=_group_codes(c.code)
+            code=c.code,
+            name=c.name,
+            partnerships=counts.get(c.code, 0),
+            groups=_group_codes(c.code),
         )
         for c in list_countries()
     ]
@@ -81,7 +84,9 @@ def country(code: str, db: DbSession, settings: AppSettings) -> CountryDetail:
 
 @router.get("/sectors", response_model=list[SectorOut])
 def sectors(db: DbSession) -> list[SectorOut]:
-    return [SectorOut(slug=s.slug, name=s.name, description=s.description) for s in list_sectors(db)]
+    return [
+        SectorOut(slug=s.slug, name=s.name, description=s.description) for s in list_sectors(db)
+    ]
 
 
 @router.get("/region-groups", response_model=list[RegionGroupOut])

@@ -8,10 +8,23 @@ from sqlalchemy.orm import Session
 from tests.conftest import Client
 
 US_PARTNERSHIPS = [
-    "EC2i", "ELBE", "LASER-GO GLOBAL", "MobiGoIn-Action", "NF4", "PERES", "PIMAP", "SENTINEL",
+    "EC2i",
+    "ELBE",
+    "LASER-GO GLOBAL",
+    "MobiGoIn-Action",
+    "NF4",
+    "PERES",
+    "PIMAP",
+    "SENTINEL",
 ]
 CA_PARTNERSHIPS = [
-    "ELBE", "GEO-ENERGY EUROPE", "LASER-GO GLOBAL", "MobiGoIn-Action", "NF4", "PIMAP", "SpaceWave",
+    "ELBE",
+    "GEO-ENERGY EUROPE",
+    "LASER-GO GLOBAL",
+    "MobiGoIn-Action",
+    "NF4",
+    "PIMAP",
+    "SpaceWave",
 ]
 
 
@@ -53,7 +66,11 @@ def test_sector_and_strand_filters(client: Client, demo_db: Session) -> None:
 
 @pytest.mark.parametrize(
     ("query", "named"),
-    [("country=XX", "XX"), ("country=g:atlantis", "g:atlantis"), ("sector=underwater-basket", "underwater-basket")],
+    [
+        ("country=XX", "XX"),
+        ("country=g:atlantis", "g:atlantis"),
+        ("sector=underwater-basket", "underwater-basket"),
+    ],
 )
 def test_unknown_filters_answer_422_naming_the_value(
     client: Client, demo_db: Session, query: str, named: str
@@ -97,7 +114,9 @@ def test_one_partnership_by_id_and_404(client: Client, demo_db: Session) -> None
     assert missing.json() == {"detail": "No partnership with this id."}
 
 
-def test_countries_api_lists_every_iso_country_with_counts(client: Client, demo_db: Session) -> None:
+def test_countries_api_lists_every_iso_country_with_counts(
+    client: Client, demo_db: Session
+) -> None:
     countries = {c["code"]: c for c in client.get("/api/v1/countries").json()}
     assert len(countries) == 249
     assert countries["US"]["partnerships"] == 8

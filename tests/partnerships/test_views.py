@@ -7,7 +7,9 @@ from sqlalchemy.orm import Session
 from tests.conftest import Client
 
 
-def test_directory_lists_every_partnership_with_pagination(client: Client, demo_db: Session) -> None:
+def test_directory_lists_every_partnership_with_pagination(
+    client: Client, demo_db: Session
+) -> None:
     page_one = client.get("/partnerships")
     assert page_one.status_code == 200
     assert page_one.text.count('class="card"') == 20

@@ -1,0 +1,51 @@
+# Cluster Forum — developer commands. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-fast lint format bench migration clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the forum with its dev tools
+
+run: $(STAMP) ## install, migrate, load the demo data, serve on http://127.0.0.1:8000
+	$(VENV)/bin/forum demo
+	$(VENV)/bin/forum serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP) ## the full suite CI runs: SQLite (+ PostgreSQL when FORUM_TEST_POSTGRES_URL is set), browser journeys
+	$(PY) -m pytest -p no:cacheprovider --durations=10
+
+test-fast: $(STAMP) ## the inner loop: unit and integration tests on SQLite, no browser
+	FORUM_TEST_POSTGRES_URL= $(PY) -m pytest -p no:cacheprovider -q -m "not e2e and not slow"
+
+lint: $(STAMP) ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: $(STAMP) ## let ruff fix imports and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(STAMP) ## run the benchmarks and append the results to BENCHMARKS.md
+	$(PY) -m benchmarks
+
+migration: $(STAMP) ## new Alembic revision from the models: make migration m="what changed"
+	@test -n "$(m)" || { echo 'usage: make migration m="what changed"'; exit 2; }
+	$(PY) -m forum.migrate new "$(m)"
+
+clean: ## remove the venv, caches and the local data dir (./var)
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache test-results
