@@ -7,7 +7,9 @@ a nonce-based Content-Security-Policy, and the pages pass axe (no serious/critic
 from __future__ import annotations
 
 import re
+import time
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -117,3 +119,25 @@ def test_the_page_has_no_serious_or_critical_accessibility_violation(
 ) -> None:
     violations = axe_violations(browser, live_server.url + path)
     assert not violations, f"axe on {path}:\n{format_violations(violations)}"
+
+
+def test_the_served_app_runs_the_background_loops_itself_when_no_worker_runs(
+    live_server: LiveServer,
+) -> None:
+    # `forum serve` alone is the embedded mode: its fallback runner takes the lease.
+    deadline = 100
+    body: dict[str, object] = {}
+    for _ in range(deadline):
+        body = httpx.get(f"{live_server.url}/healthz", timeout=5).json()
+        worker = body["worker"]
+        assert isinstance(worker, dict)
+        if worker["alive"]:
+            break
+        time.sleep(0.1)
+    assert body["status"] == "ok"
+    assert body["worker"] == {
+        "alive": True,
+        "outbox_depth": 0,
+        "jobs_queued": 0,
+        "jobs_failed": 0,
+    }
