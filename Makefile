@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+DEMO_NOTICE ?= Demo instance: the partnerships and figures come from the 2019 ECCP consultation report
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test test-fast lint format bench migration clean
@@ -23,7 +24,7 @@ install: $(STAMP) ## create .venv and install the forum with its dev tools
 
 run: $(STAMP) ## install, migrate, load the demo data, serve on http://127.0.0.1:8000
 	$(VENV)/bin/forum demo
-	$(VENV)/bin/forum serve --host $(HOST) --port $(PORT)
+	FORUM_DEMO_NOTICE="$${FORUM_DEMO_NOTICE:-$(DEMO_NOTICE)}" $(VENV)/bin/forum serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP) ## the full suite CI runs: SQLite (+ PostgreSQL when FORUM_TEST_POSTGRES_URL is set), browser journeys
 	$(PY) -m pytest -p no:cacheprovider --durations=10

@@ -83,7 +83,8 @@ def create_app(
     return app
 
 
-# The main navigation's sections that exist; each domain adds its own when it ships.
+# Sections of the header that exist: main-navigation keys, plus "search" (the header
+# search box) and "accounts" (log in and join links). Each capability adds its own.
 NAV_SECTIONS = frozenset({"countries", "partnerships"})
 
 

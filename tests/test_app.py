@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import RedirectResponse
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -14,6 +15,7 @@ from forum.app import create_app
 from forum.config import Settings
 from forum.db import make_engine
 from forum.migrate import NotMigratedError
+from forum.web import flash
 from tests.conftest import TEST_SECRET, Client
 
 
@@ -167,3 +169,26 @@ def test_static_files_are_served(client: Client) -> None:
     htmx = client.get("/static/vendor/htmx.min.js")
     assert htmx.status_code == 200
     assert "htmx" in htmx.text[:2000]
+
+
+def test_a_flash_message_shows_once_on_the_next_page(app: FastAPI) -> None:
+    @app.get("/do-something")
+    def do_something(request: Request) -> RedirectResponse:
+        response = RedirectResponse("/privacy", status_code=303)
+        flash(request, response, "Saved your changes.", "success")
+        return response
+
+    with Client(app) as c:
+        shown = c.get("/do-something")
+        assert shown.status_code == 200
+        assert "Saved your changes." in shown.text
+        assert "flash-success" in shown.text
+        again = c.get("/privacy")
+        assert "Saved your changes." not in again.text
+
+
+def test_a_forged_flash_cookie_is_ignored(client: Client) -> None:
+    client.cookies.set("forum_flash", "forged.value")
+    response = client.get("/privacy")
+    assert response.status_code == 200
+    assert "forged" not in response.text

@@ -39,10 +39,7 @@ def directory(
         {
             "nav": "partnerships",
             "listing": listing,
-            "countries_by_code": {
-                c.code: c
-                for c in countries_for({code for p in listing.items for code in p.country_codes})
-            },
+            "countries_of": {p.id: countries_for(p.country_codes) for p in listing.items},
             "filters": params,
             "filtered": any(params.values()),
             "country_options": [(c.code, c.name) for c in list_countries()],
