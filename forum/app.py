@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from forum.accounts.deps import load_user
 from forum.config import Settings, load_settings
 from forum.db import make_engine, make_session_factory
 from forum.errors import install_error_handlers
@@ -67,7 +68,7 @@ def create_app(
         redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
-        dependencies=[Depends(csrf_protect)],
+        dependencies=[Depends(csrf_protect), Depends(load_user)],
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -85,18 +86,22 @@ def create_app(
 
 # Sections of the header that exist: main-navigation keys, plus "search" (the header
 # search box) and "accounts" (log in and join links). Each capability adds its own.
-NAV_SECTIONS = frozenset({"countries", "partnerships"})
+NAV_SECTIONS = frozenset({"countries", "partnerships", "accounts"})
 
 
 def _include_routers(app: FastAPI) -> None:
     from forum import pages
+    from forum.accounts import api as accounts_api
+    from forum.accounts import views as accounts_views
     from forum.partnerships import api as partnerships_api
     from forum.partnerships import views as partnerships_views
     from forum.taxonomy import api as taxonomy_api
     from forum.taxonomy import views as taxonomy_views
 
     app.include_router(pages.router)
+    app.include_router(accounts_views.router)
     app.include_router(partnerships_views.router)
     app.include_router(taxonomy_views.router)
+    app.include_router(accounts_api.router, prefix=API_PREFIX)
     app.include_router(partnerships_api.router, prefix=API_PREFIX)
     app.include_router(taxonomy_api.router, prefix=API_PREFIX)

@@ -126,6 +126,9 @@ def ping(engine: Engine) -> None:
 def import_models() -> None:
     """Import every domain's models so Base.metadata knows all tables."""
     from forum import worker as _worker  # noqa: F401
+    from forum.accounts import models as _accounts  # noqa: F401
+    from forum.admin import models as _admin  # noqa: F401
     from forum.discovery import models as _discovery  # noqa: F401
+    from forum.notifications import models as _notifications  # noqa: F401
     from forum.partnerships import models as _partnerships  # noqa: F401
     from forum.taxonomy import models as _taxonomy  # noqa: F401

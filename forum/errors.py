@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from jinja2 import TemplateError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from forum.accounts.deps import LoginRequired
+from forum.accounts.service import PermissionDenied
 from forum.pagination import InvalidCursorError
 from forum.security import CSRFError
 from forum.web import render
@@ -74,6 +77,16 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(
             request, 403, exc.detail, template="errors/csrf.html", extra={"kept": exc.form}
         )
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        if wants_json(request):
+            return JSONResponse({"detail": "Log in first."}, status_code=401)
+        return RedirectResponse(f"/login?{urlencode({'next': exc.next_url})}", status_code=303)
+
+    @app.exception_handler(PermissionDenied)
+    async def permission_denied(request: Request, exc: PermissionDenied) -> Response:
+        return error_response(request, 403, str(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -156,6 +156,8 @@ registry = JobRegistry()
 def load_jobs() -> JobRegistry:
     """Import every module that registers jobs; answers the filled registry."""
     from forum import jobs as _core_jobs  # noqa: F401
+    from forum import mail as _mail  # noqa: F401
+    from forum.accounts import jobs as _accounts_jobs  # noqa: F401
 
     return registry
 

@@ -8,9 +8,11 @@ that is rolled back; tests that start processes or need several connections use
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from forum.accounts.models import User
 from forum.app import create_app
 from forum.config import Settings
 from forum.db import make_engine
@@ -183,3 +186,171 @@ def demo_db(db: Session, settings: Settings) -> Session:
         part.load(db, settings)
     db.flush()
     return db
+
+
+# --- people ----------------------------------------------------------------------------
+
+TEST_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """One argon2id hash for every test user: hashing per user would slow the suite."""
+    from forum.accounts.passwords import hash_password
+
+    return hash_password(TEST_PASSWORD)
+
+
+class People:
+    """Makes users for tests; `password_hash` is shared, the password is TEST_PASSWORD."""
+
+    def __init__(self, db: Session, password_hash: str) -> None:
+        self.db = db
+        self.password_hash = password_hash
+        self.count = 0
+
+    def make(
+        self,
+        *,
+        role: str = "member",
+        name: str | None = None,
+        email: str | None = None,
+        verified: bool = True,
+        onboarded: bool = True,
+        partnership_slug: str | None = None,
+    ) -> User:
+        from forum.accounts.models import Membership
+        from forum.accounts.service import create_user
+        from forum.db import utcnow
+        from forum.partnerships.service import get_partnership_by_slug
+
+        self.count += 1
+        user = create_user(
+            self.db,
+            email=email or f"person{self.count}-{uuid.uuid4().hex[:6]}@example.eu",
+            name=name or f"Person {self.count}",
+            password=None,
+            password_hash=self.password_hash,
+            role=role,
+            verified=verified,
+        )
+        if onboarded:
+            user.onboarded_at = utcnow()
+        if partnership_slug:
+            partnership = get_partnership_by_slug(self.db, partnership_slug)
+            assert partnership is not None
+            self.db.add(
+                Membership(user_id=user.id, partnership_id=partnership.id, status="approved")
+            )
+        self.db.flush()
+        self.db.refresh(user)
+        return user
+
+
+@pytest.fixture
+def people(db: Session, password_hash: str) -> People:
+    return People(db, password_hash)
+
+
+@pytest.fixture
+def member(people: People) -> User:
+    return people.make(name="Maria Member", email="maria@example.eu")
+
+
+@pytest.fixture
+def other_member(people: People) -> User:
+    return people.make(name="Otto Other", email="otto@example.eu")
+
+
+@pytest.fixture
+def moderator(people: People) -> User:
+    return people.make(role="moderator", name="Mona Moderator", email="mona@example.eu")
+
+
+@pytest.fixture
+def admin(people: People) -> User:
+    return people.make(role="admin", name="Ada Admin", email="ada@example.eu")
+
+
+@pytest.fixture
+def coordinator(people: People, demo_db: Session) -> User:
+    """The coordinator of LASER-GO GLOBAL (demo data loaded)."""
+    from forum.partnerships.service import get_partnership_by_slug
+
+    user = people.make(
+        name="Carla Coordinator", email="carla@example.eu", partnership_slug="laser-go-global"
+    )
+    partnership = get_partnership_by_slug(demo_db, "laser-go-global")
+    assert partnership is not None
+    partnership.coordinator_id = user.id
+    demo_db.flush()
+    return user
+
+
+def sign_in(client: TestClient, db: Session, user: User) -> None:
+    """Give `client` a session for `user`, as a successful login would."""
+    from forum.accounts.sessions import SESSION_COOKIE, create_session
+
+    raw = create_session(db, user)
+    db.flush()
+    client.cookies.set(SESSION_COOKIE, raw)
+
+
+@pytest.fixture
+def as_member(client: Client, db: Session, member: User) -> Client:
+    sign_in(client, db, member)
+    return client
+
+
+@pytest.fixture
+def as_admin(client: Client, db: Session, admin: User) -> Client:
+    sign_in(client, db, admin)
+    return client
+
+
+@pytest.fixture
+def as_moderator(client: Client, db: Session, moderator: User) -> Client:
+    sign_in(client, db, moderator)
+    return client
+
+
+class Outbox:
+    """The mail a test caused: runs the queued send-email jobs, reads the .eml files."""
+
+    def __init__(self, settings: Settings, factory: sessionmaker[Session]) -> None:
+        self.settings = settings
+        self.factory = factory
+
+    def deliver(self) -> None:
+        from forum.worker import Runner
+
+        Runner(self.settings, self.factory, kind="worker").run_once(job_limit=1000)
+
+    def messages(self) -> list[EmailMessage]:
+        from forum.mail import parse_message
+
+        self.deliver()
+        folder = self.settings.outbox_dir
+        if not folder.is_dir():
+            return []
+        return [parse_message(p.read_text()) for p in sorted(folder.glob("*.eml"))]
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages() if m["To"] == address]
+
+    def last_link(self, address: str, path_prefix: str) -> str:
+        """The last link to `base_url + path_prefix...` mailed to `address`, as a path."""
+        for message in reversed(self.to(address)):
+            body = message.get_body(preferencelist=("plain",))
+            assert body is not None
+            found = re.findall(
+                rf"{re.escape(self.settings.base_url)}({path_prefix}\S+)", body.get_content()
+            )
+            if found:
+                return str(found[-1])
+        raise AssertionError(f"no {path_prefix} link mailed to {address}")
+
+
+@pytest.fixture
+def outbox(settings: Settings, session_factory: sessionmaker[Session]) -> Outbox:
+    return Outbox(settings, session_factory)

@@ -42,6 +42,10 @@ class Partnership(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     # The source's own words when it names no countries ("To be defined"), or None.
     targets_note: Mapped[str | None] = mapped_column(String(200))
+    # The member who approves join requests and edits the profile.
+    coordinator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
     # Where the facts above come from, shown on the profile page.
     source_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

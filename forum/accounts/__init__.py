@@ -1,0 +1,1 @@
+"""Accounts: users, sessions, roles, passwords, API tokens, profiles, privacy."""

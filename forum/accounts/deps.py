@@ -1,0 +1,98 @@
+"""Who is asking: the signed-in member for pages, the bearer token's owner for the API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from forum.accounts import service, sessions
+from forum.accounts.models import User
+from forum.web import DbSession
+
+
+class LoginRequired(Exception):
+    """Raised by page dependencies; answered with a redirect to the login page."""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+def load_user(request: Request, db: DbSession) -> None:
+    """App-wide: put the signed-in member (or None) on request.state for views and templates."""
+    request.state.user = None
+    request.state.user_session = None
+    if request.url.path.startswith("/api/"):
+        return
+    raw = request.cookies.get(sessions.SESSION_COOKIE)
+    if not raw:
+        return
+    found = sessions.session_user(db, raw)
+    if found is None:
+        return
+    request.state.user_session, request.state.user = found
+    # A refreshed last_seen_at is the only write here; pages that write commit it too.
+    if db.dirty:
+        db.commit()
+
+
+def current_user(request: Request) -> User | None:
+    user: User | None = getattr(request.state, "user", None)
+    return user
+
+
+def require_user(request: Request) -> User:
+    user = current_user(request)
+    if user is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(target)
+    return user
+
+
+def require_moderator(user: Annotated[User, Depends(require_user)]) -> User:
+    if not user.is_moderator:
+        raise HTTPException(403, "This page is for the platform's moderators.")
+    return user
+
+
+def require_admin(user: Annotated[User, Depends(require_user)]) -> User:
+    if not user.is_admin:
+        raise HTTPException(403, "This page is for the platform's admins.")
+    return user
+
+
+OptionalUser = Annotated[User | None, Depends(current_user)]
+SignedInUser = Annotated[User, Depends(require_user)]
+Moderator = Annotated[User, Depends(require_moderator)]
+Admin = Annotated[User, Depends(require_admin)]
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def api_user_optional(
+    db: DbSession, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> User | None:
+    """The bearer token's owner; None without a token; 401 for a bad one."""
+    if token is None:
+        return None
+    user = service.user_for_bearer(db, token)
+    if user is None:
+        raise HTTPException(
+            401, "Invalid or expired token.", headers={"WWW-Authenticate": "Bearer"}
+        )
+    db.commit()  # last_used_at
+    return user
+
+
+def api_user(user: Annotated[User | None, Depends(api_user_optional)]) -> User:
+    if user is None:
+        raise HTTPException(
+            401, "Authentication required: send a bearer token.", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return user
+
+
+ApiUser = Annotated[User, Depends(api_user)]
+ApiOptionalUser = Annotated[User | None, Depends(api_user_optional)]

@@ -1,0 +1,105 @@
+"""Server-side sessions: a random cookie token, its hash in the database, two lifetimes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import Response
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from forum.accounts.models import User, UserSession
+from forum.accounts.tokens import hash_token, new_token
+from forum.config import Settings
+from forum.db import utcnow
+
+SESSION_COOKIE = "forum_session"
+ABSOLUTE_LIFETIME = dt.timedelta(days=30)
+IDLE_TIMEOUT = dt.timedelta(days=7)
+# last_seen_at is refreshed at most this often: no write on every page view.
+TOUCH_EVERY = dt.timedelta(minutes=5)
+
+
+def create_session(db: Session, user: User, *, user_agent: str = "") -> str:
+    """Start a session for `user`; answers the cookie value (never stored as such)."""
+    raw, digest = new_token()
+    now = utcnow()
+    db.add(
+        UserSession(
+            token_hash=digest,
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + ABSOLUTE_LIFETIME,
+            user_agent=user_agent[:300],
+        )
+    )
+    user.last_seen_at = now
+    db.flush()
+    return raw
+
+
+def session_user(db: Session, raw: str) -> tuple[UserSession, User] | None:
+    """The live session for a cookie value and its user, or None.
+
+    Expired (absolute or idle) sessions and those of suspended members count as none.
+    """
+    if not raw or len(raw) > 100:
+        return None
+    found = db.execute(
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == hash_token(raw))
+    ).first()
+    if found is None:
+        return None
+    user_session, user = found.tuple()
+    now = utcnow()
+    if (
+        user_session.expires_at <= now
+        or user_session.last_seen_at + IDLE_TIMEOUT <= now
+        or user.is_suspended
+    ):
+        return None
+    if now - user_session.last_seen_at > TOUCH_EVERY:
+        user_session.last_seen_at = now
+        user.last_seen_at = now
+    return user_session, user
+
+
+def end_session(db: Session, raw: str) -> None:
+    db.execute(delete(UserSession).where(UserSession.token_hash == hash_token(raw)))
+
+
+def end_all_sessions(db: Session, user_id: int, *, keep: UserSession | None = None) -> int:
+    """End every session of a member (but `keep`); answers how many ended."""
+    stmt = delete(UserSession).where(UserSession.user_id == user_id)
+    if keep is not None:
+        stmt = stmt.where(UserSession.id != keep.id)
+    return int(db.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+def prune_sessions(db: Session) -> int:
+    now = utcnow()
+    stmt = delete(UserSession).where(
+        (UserSession.expires_at <= now) | (UserSession.last_seen_at <= now - IDLE_TIMEOUT)
+    )
+    return int(db.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+def set_session_cookie(response: Response, raw: str, settings: Settings) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        raw,
+        max_age=int(ABSOLUTE_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=settings.https,
+        path="/",
+    )
+
+
+def clear_session_cookie(response: Response, settings: Settings) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE, httponly=True, samesite="lax", secure=settings.https, path="/"
+    )

@@ -1,0 +1,175 @@
+"""The mail transport: SMTP when FORUM_SMTP_URL is set, else .eml files in the outbox folder.
+
+Messages are rendered from `templates/email/<name>/{subject.txt, body.txt, body.html}`
+and queued as a `send-email` job inside the caller's transaction, so a rolled-back
+request sends nothing and an SMTP outage delays mail but never fails a request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import logging
+import os
+import smtplib
+import ssl
+import uuid
+from collections.abc import Sequence
+from email import policy
+from email.message import EmailMessage
+from email.parser import Parser
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.orm import Session
+
+from forum.config import Settings
+from forum.web import TEMPLATES_DIR
+from forum.worker import JobContext, enqueue, registry
+
+log = logging.getLogger(__name__)
+SMTP_TIMEOUT = 20
+
+
+class MailTransport(Protocol):
+    def send(self, messages: Sequence[EmailMessage]) -> None: ...
+
+
+class OutboxTransport:
+    """Writes each message as an .eml file a person can open: the zero-setup default."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def send(self, messages: Sequence[EmailMessage]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for message in messages:
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+            final = self.folder / f"{stamp}-{uuid.uuid4().hex[:12]}.eml"
+            partial = final.with_suffix(".tmp")
+            # Write then rename: a reader never sees half a message.
+            partial.write_bytes(bytes(message))
+            os.replace(partial, final)
+
+
+class SMTPTransport:
+    """SMTP with STARTTLS required (except to a loopback host), or implicit TLS (smtps://).
+
+    One connection per batch of messages.
+    """
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps"):
+            raise ValueError(f"FORUM_SMTP_URL must start with smtp:// or smtps://, not {url!r}")
+        self.implicit_tls = parts.scheme == "smtps"
+        self.host = parts.hostname or "localhost"
+        self.port = parts.port or (465 if self.implicit_tls else 587)
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+
+    @property
+    def loopback(self) -> bool:
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+    def _connect(self) -> smtplib.SMTP:
+        context = ssl.create_default_context()
+        if self.implicit_tls:
+            return smtplib.SMTP_SSL(self.host, self.port, timeout=SMTP_TIMEOUT, context=context)
+        smtp = smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT)
+        smtp.ehlo()
+        if smtp.has_extn("starttls"):
+            smtp.starttls(context=context)
+            smtp.ehlo()
+        elif not self.loopback:
+            smtp.close()
+            raise smtplib.SMTPException(
+                f"{self.host} does not offer STARTTLS: refusing to send mail in clear text"
+            )
+        return smtp
+
+    def send(self, messages: Sequence[EmailMessage]) -> None:
+        if not messages:
+            return
+        smtp = self._connect()
+        try:
+            if self.username:
+                smtp.login(self.username, self.password or "")
+            for message in messages:
+                smtp.send_message(message)
+        finally:
+            try:
+                smtp.quit()
+            except smtplib.SMTPException:
+                smtp.close()
+
+
+def make_transport(settings: Settings) -> MailTransport:
+    if settings.smtp_url:
+        return SMTPTransport(settings.smtp_url)
+    return OutboxTransport(settings.outbox_dir)
+
+
+_env: Environment | None = None
+
+
+def _email_env() -> Environment:
+    global _env
+    if _env is None:
+        _env = Environment(
+            loader=FileSystemLoader(str(TEMPLATES_DIR / "email")),
+            autoescape=select_autoescape(enabled_extensions=("html",), default=False),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+    return _env
+
+
+def render_email(
+    settings: Settings, name: str, *, to: str, context: dict[str, Any]
+) -> EmailMessage:
+    """Render `templates/email/<name>/` for one recipient (text, plus HTML when present)."""
+    env = _email_env()
+    full = {"base_url": settings.base_url, "site_name": "Cluster Forum", **context}
+    subject = env.get_template(f"{name}/subject.txt").render(full).strip()
+    message = EmailMessage()
+    message["Subject"] = " ".join(subject.split())
+    message["From"] = settings.mail_from
+    message["To"] = to
+    message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
+    domain = urlsplit(settings.base_url).hostname or "localhost"
+    message["Message-ID"] = make_msgid(domain=domain)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(env.get_template(f"{name}/body.txt").render(full))
+    if (TEMPLATES_DIR / "email" / name / "body.html").exists():
+        message.add_alternative(env.get_template(f"{name}/body.html").render(full), subtype="html")
+    return message
+
+
+def queue_email(
+    session: Session, settings: Settings, name: str, *, to: str, context: dict[str, Any]
+) -> None:
+    """Render now and send after the caller's transaction commits (via the worker)."""
+    message = render_email(settings, name, to=to, context=context)
+    enqueue(session, "send-email", {"message": message.as_string(policy=policy.SMTP)})
+
+
+def parse_message(text: str) -> EmailMessage:
+    parsed = Parser(policy=policy.default).parsestr(text)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+@registry.job("send-email")
+def send_email_job(session: Session, payload: dict[str, Any], ctx: JobContext) -> None:
+    message = parse_message(payload["message"])
+    make_transport(ctx.settings).send([message])
+    ctx.log.info("sent %r to %s", message["Subject"], message["To"])

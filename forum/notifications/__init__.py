@@ -1,0 +1,1 @@
+"""Follows (the one store of a member's interests) and in-app notifications."""

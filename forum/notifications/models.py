@@ -1,0 +1,40 @@
+"""Follow: the one store of a member's interests (DESIGN.md).
+
+Profile, digest settings and /me/preferences all read and write it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from forum.db import Base, UTCDateTime, utcnow
+
+# What can be followed, and what `target` holds for each.
+FOLLOW_TARGETS = {
+    "country": "ISO 3166-1 alpha-2 code",
+    "region_group": "region-group code (g:...)",
+    "sector": "sector slug",
+    "partnership": "partnership id",
+    "category": "category slug",
+    "thread": "thread id",
+}
+
+
+class Follow(Base):
+    __tablename__ = "follow"
+    __table_args__ = (
+        UniqueConstraint("user_id", "target_type", "target"),
+        # Who follows this country / sector ...: the digest planner's question.
+        Index("ix_follow_target", "target_type", "target"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    target_type: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
