@@ -55,9 +55,7 @@ def token(
         raise HTTPException(400, str(exc)) from exc
     raw, _ = service.create_api_token(db, user, name="API login", kind="login")
     db.commit()
-    return TokenOut(
-        access_token=raw, expires_in=int(service.LOGIN_TOKEN_LIFETIME.total_seconds())
-    )
+    return TokenOut(access_token=raw, expires_in=int(service.LOGIN_TOKEN_LIFETIME.total_seconds()))
 
 
 @router.get("/me", response_model=MeOut, responses={401: {"description": "No valid token"}})

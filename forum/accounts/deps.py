@@ -89,7 +89,9 @@ def api_user_optional(
 def api_user(user: Annotated[User | None, Depends(api_user_optional)]) -> User:
     if user is None:
         raise HTTPException(
-            401, "Authentication required: send a bearer token.", headers={"WWW-Authenticate": "Bearer"}
+            401,
+            "Authentication required: send a bearer token.",
+            headers={"WWW-Authenticate": "Bearer"},
         )
     return user
 

@@ -79,9 +79,7 @@ def valid_timezones() -> set[str]:
 
 
 def get_user(db: Session, user_id: int) -> User | None:
-    return db.scalar(
-        select(User).where(User.id == user_id).options(selectinload(User.membership))
-    )
+    return db.scalar(select(User).where(User.id == user_id).options(selectinload(User.membership)))
 
 
 def get_user_by_email(db: Session, email: str) -> User | None:
@@ -202,9 +200,7 @@ def register(
     existing = get_user_by_email(db, email)
     if existing is not None:
         passwords.dummy_verify(password)  # same work as hashing a new password
-        queue_email(
-            db, settings, "account_exists", to=existing.email, context={"user": existing}
-        )
+        queue_email(db, settings, "account_exists", to=existing.email, context={"user": existing})
         return Registration(email, None)
     user = create_user(db, email=email, name=name, password=password)
     if partnership is not None:
@@ -425,7 +421,13 @@ def confirm_email_change(db: Session, raw: str) -> User:
 
 
 def invite(
-    db: Session, settings: Settings, actor: User, *, email: str, name: str, partnership: Partnership | None
+    db: Session,
+    settings: Settings,
+    actor: User,
+    *,
+    email: str,
+    name: str,
+    partnership: Partnership | None,
 ) -> User | None:
     """Create an account without a password and send its invitation; None if it exists."""
     email = validate_email(email)

@@ -69,12 +69,15 @@ def account_key(email: str) -> str:
 
 
 def _count(db: Session, scope: str, key: str, since: dt.datetime) -> int:
-    return db.scalar(
-        select(func.count())
-        .select_from(ThrottleEvent)
-        .where(ThrottleEvent.scope == scope, ThrottleEvent.key == key)
-        .where(ThrottleEvent.created_at > since)
-    ) or 0
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(ThrottleEvent)
+            .where(ThrottleEvent.scope == scope, ThrottleEvent.key == key)
+            .where(ThrottleEvent.created_at > since)
+        )
+        or 0
+    )
 
 
 def hit_ip(db: Session, ip: str, action: str) -> None:
@@ -115,5 +118,7 @@ def record_failure(db: Session, email: str) -> None:
 
 
 def prune(db: Session) -> int:
-    result = db.execute(delete(ThrottleEvent).where(ThrottleEvent.created_at < utcnow() - RETENTION))
+    result = db.execute(
+        delete(ThrottleEvent).where(ThrottleEvent.created_at < utcnow() - RETENTION)
+    )
     return int(result.rowcount)  # type: ignore[attr-defined]

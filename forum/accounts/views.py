@@ -18,6 +18,7 @@ from forum.partnerships.service import (
     get_partnership_by_slug,
     list_partnerships,
 )
+from forum.taxonomy.regions import RegionGroup, is_region_code, load_region_groups
 from forum.taxonomy.service import (
     UnknownCountryError,
     UnknownSectorError,
@@ -26,7 +27,6 @@ from forum.taxonomy.service import (
     resolve_country_filter,
     resolve_sectors,
 )
-from forum.taxonomy.regions import RegionGroup, is_region_code, load_region_groups
 from forum.web import AppSettings, DbSession, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -124,7 +124,9 @@ def verify(request: Request, token: str, db: DbSession, user: OptionalUser) -> R
         verified = service.verify_email(db, token)
     except service.AccountError as exc:
         return render(
-            request, "accounts/verify.html", {"token": token, "valid": False, "error": str(exc)},
+            request,
+            "accounts/verify.html",
+            {"token": token, "valid": False, "error": str(exc)},
             status_code=400,
         )
     db.commit()
@@ -242,7 +244,9 @@ def login(
         throttle.record_failure(db, email)
         db.commit()
         return render(
-            request, "accounts/login.html", {"form": form, "errors": {"_": str(exc)}},
+            request,
+            "accounts/login.html",
+            {"form": form, "errors": {"_": str(exc)}},
             status_code=400,
         )
     # A fresh session id at every login; the browser's old one, if any, ends.
@@ -289,9 +293,7 @@ def forgot(request: Request, db: DbSession, settings: AppSettings, email: Text) 
 @router.get("/password/reset/{token}", response_class=HTMLResponse)
 def reset_form(request: Request, token: str, db: DbSession) -> Response:
     valid = service.find_email_token(db, token, "reset") is not None
-    return render(
-        request, "accounts/reset.html", {"token": token, "valid": valid, "errors": {}}
-    )
+    return render(request, "accounts/reset.html", {"token": token, "valid": valid, "errors": {}})
 
 
 @router.post("/password/reset/{token}", response_class=HTMLResponse)
@@ -352,8 +354,12 @@ def invitation_form(request: Request, token: str, db: DbSession) -> Response:
     return render(
         request,
         "accounts/invite.html",
-        {"token": token, "valid": found is not None, "invitee": found.user if found else None,
-         "errors": {}},
+        {
+            "token": token,
+            "valid": found is not None,
+            "invitee": found.user if found else None,
+            "errors": {},
+        },
     )
 
 
@@ -370,9 +376,12 @@ def accept_invitation(
         return render(
             request,
             "accounts/invite.html",
-            {"token": token, "valid": found is not None,
-             "invitee": found.user if found else None,
-             "errors": {exc.field or "_": str(exc)}},
+            {
+                "token": token,
+                "valid": found is not None,
+                "invitee": found.user if found else None,
+                "errors": {exc.field or "_": str(exc)},
+            },
             status_code=422,
         )
     raw = sessions.create_session(db, user, user_agent=request.headers.get("user-agent", ""))

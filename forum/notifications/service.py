@@ -30,7 +30,9 @@ def set_follows(db: Session, user_id: int, target_type: str, targets: Iterable[s
     wanted = set(targets)
     current = set(
         db.scalars(
-            select(Follow.target).where(Follow.user_id == user_id, Follow.target_type == target_type)
+            select(Follow.target).where(
+                Follow.user_id == user_id, Follow.target_type == target_type
+            )
         )
     )
     if current - wanted:
