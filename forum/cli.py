@@ -153,6 +153,76 @@ def demo(
     engine.dispose()
 
 
+user_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+def _read_password(password_stdin: bool) -> str:
+    if not password_stdin:
+        raise _fail("give the password on standard input with --password-stdin")
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise _fail("no password on standard input")
+    return password
+
+
+def _create_user(settings: Settings, email: str, name: str, role: str, password: str) -> None:
+    from forum.accounts.service import AccountError, create_user
+
+    engine = make_engine(settings.resolved_database_url, pool=False)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            user = create_user(
+                session, email=email, name=name, password=password, role=role, verified=True
+            )
+            user.onboarded_at = user.email_verified_at
+    except AccountError as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        engine.dispose()
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Argument(help="The new member's email address")],
+    name: Annotated[str, typer.Option("--name", help="Display name")],
+    role: Annotated[str, typer.Option("--role", help="member, moderator or admin")] = "member",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input")
+    ] = False,
+) -> None:
+    """Create a verified account (for operators and tests)."""
+    _setup_logging()
+    settings = _settings()
+    _require_migrated(settings)
+    _create_user(settings, email, name, role, _read_password(password_stdin))
+    console.print(f"created {role} {email}")
+
+
+@app.command()
+def init(
+    admin: Annotated[str, typer.Option("--admin", help="Email address of the first admin")],
+    name: Annotated[str, typer.Option("--name", help="The admin's display name")] = "Admin",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input")
+    ] = False,
+) -> None:
+    """Set up a real instance: migrate, seed the taxonomy, create the first admin (no demo data)."""
+    from forum.taxonomy.service import seed_sectors
+
+    _setup_logging()
+    settings = _settings()
+    password = _read_password(password_stdin)
+    upgrade(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url, pool=False)
+    with transaction(make_session_factory(engine)) as session:
+        added = seed_sectors(session)
+    engine.dispose()
+    console.print(f"taxonomy: {added} sectors added")
+    _create_user(settings, admin, name, "admin", password)
+    console.print(f"created admin {admin}; serve with `forum serve`")
+
+
 def main() -> None:
     try:
         app()

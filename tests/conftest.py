@@ -354,3 +354,18 @@ class Outbox:
 @pytest.fixture
 def outbox(settings: Settings, session_factory: sessionmaker[Session]) -> Outbox:
     return Outbox(settings, session_factory)
+
+
+def signed_in_as(page_html: str) -> str | None:
+    """The name in the page header's account area, or None for a visitor."""
+    found = re.search(r'<li><a href="/profile">([^<]+)</a></li>', page_html)
+    return found.group(1) if found else None
+
+
+def without_tokens(page_html: str, *variable: str) -> str:
+    """A page with what differs per request (nonces, CSRF tokens) and `variable` blanked."""
+    page_html = re.sub(r"(?i)nonce[=\-\"': ]+[A-Za-z0-9_\-]+", "nonce", page_html)
+    page_html = re.sub(r'name="csrf_token" value="[0-9a-f]*"', "csrf", page_html)
+    for value in variable:
+        page_html = page_html.replace(value, "X")
+    return page_html

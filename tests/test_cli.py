@@ -8,6 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+
+from forum.db import make_engine
+from forum.worker import load_jobs
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +45,8 @@ def test_migrate_demo_and_a_worker_pass(tmp_path: Path) -> None:
     again = forum(tmp_path, "demo")
     assert "21 partnerships (0 new)" in again.stderr
     worker = forum(tmp_path, "worker", "--once")
-    assert "ran 1 tasks and jobs" in worker.stderr  # the housekeeping task was due
+    # Every periodic task is due on a fresh database; no job is queued yet.
+    assert f"ran {len(load_jobs().periodic_tasks)} tasks and jobs" in worker.stderr
     assert (tmp_path / "secret_key").exists()
 
 
@@ -54,3 +59,107 @@ def test_unknown_command_exits_non_zero_with_usage(tmp_path: Path) -> None:
     result = forum(tmp_path, "no-such-command", check=False)
     assert result.returncode != 0
     assert "No such command" in result.stderr
+
+
+def test_user_create_reads_the_password_from_stdin_and_makes_a_verified_account(
+    tmp_path: Path,
+) -> None:
+    forum(tmp_path, "migrate")
+    result = forum_stdin(
+        tmp_path,
+        "a long enough passphrase\n",
+        "user",
+        "create",
+        "ops@example.eu",
+        "--name",
+        "Ops Person",
+        "--role",
+        "moderator",
+        "--password-stdin",
+    )
+    assert "created moderator ops@example.eu" in result.stderr
+    again = forum_stdin(
+        tmp_path,
+        "a long enough passphrase\n",
+        "user",
+        "create",
+        "ops@example.eu",
+        "--name",
+        "Ops",
+        "--password-stdin",
+        check=False,
+    )
+    assert again.returncode == 1
+    assert "already exists" in again.stderr
+
+
+def test_user_create_refuses_a_common_password_and_an_unknown_role(tmp_path: Path) -> None:
+    forum(tmp_path, "migrate")
+    weak = forum_stdin(
+        tmp_path,
+        "password1\n",
+        "user",
+        "create",
+        "a@example.eu",
+        "--name",
+        "A",
+        "--password-stdin",
+        check=False,
+    )
+    assert weak.returncode == 1
+    assert "most commonly used" in weak.stderr
+    role = forum_stdin(
+        tmp_path,
+        "a long enough passphrase\n",
+        "user",
+        "create",
+        "b@example.eu",
+        "--name",
+        "B",
+        "--role",
+        "emperor",
+        "--password-stdin",
+        check=False,
+    )
+    assert role.returncode == 1
+    assert "Unknown role" in role.stderr
+
+
+def test_init_migrates_seeds_and_creates_the_first_admin_without_demo_data(
+    tmp_path: Path,
+) -> None:
+    result = forum_stdin(
+        tmp_path,
+        "first admin passphrase\n",
+        "init",
+        "--admin",
+        "root@example.eu",
+        "--password-stdin",
+    )
+    assert "16 sectors added" in result.stderr
+    assert "created admin root@example.eu" in result.stderr
+    engine = make_engine(f"sqlite:///{tmp_path / 'forum.sqlite3'}")
+    with engine.connect() as conn:
+        assert conn.execute(text("select count(*) from partnership")).scalar() == 0
+        role = conn.execute(text("select role from user_account")).scalar()
+    engine.dispose()
+    assert role == "admin"
+
+
+def forum_stdin(
+    data_dir: Path, stdin: str, *args: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORUM_")}
+    env["FORUM_DATA_DIR"] = str(data_dir)
+    result = subprocess.run(
+        [sys.executable, "-m", "forum.cli", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result

@@ -588,7 +588,7 @@ def user_for_bearer(db: Session, raw: str) -> User | None:
     ).first()
     if found is None:
         return None
-    token, user = found.tuple()
+    token, user = found
     now = utcnow()
     if token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
         return None

@@ -53,7 +53,7 @@ def session_user(db: Session, raw: str) -> tuple[UserSession, User] | None:
     ).first()
     if found is None:
         return None
-    user_session, user = found.tuple()
+    user_session, user = found
     now = utcnow()
     if (
         user_session.expires_at <= now

@@ -7,6 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
+from forum.accounts import service as accounts
+from forum.accounts.deps import OptionalUser
+from forum.accounts.models import User
 from forum.pagination import page_number
 from forum.partnerships import service
 from forum.taxonomy.filters import parse_filters
@@ -49,10 +52,14 @@ def directory(
 
 
 @router.get("/partnerships/{slug}", response_class=HTMLResponse)
-def profile(request: Request, slug: str, db: DbSession) -> HTMLResponse:
+def profile(request: Request, slug: str, db: DbSession, viewer: OptionalUser) -> HTMLResponse:
     partnership = service.get_partnership_by_slug(db, slug)
     if partnership is None:
         raise HTTPException(404, "There is no partnership at this address.")
+    membership = viewer.membership if viewer else None
+    # Member profiles are for members: visitors see that people exist, not who.
+    people = accounts.partnership_members(db, partnership.id) if viewer else []
+    coordinator = db.get(User, partnership.coordinator_id) if partnership.coordinator_id else None
     return render(
         request,
         "partnerships/detail.html",
@@ -60,5 +67,12 @@ def profile(request: Request, slug: str, db: DbSession) -> HTMLResponse:
             "nav": "partnerships",
             "partnership": partnership,
             "countries": countries_for(partnership.country_codes),
+            "viewer": viewer,
+            "membership": membership
+            if membership and membership.partnership_id == partnership.id
+            else None,
+            "can_manage": bool(viewer and accounts.can_decide_membership(viewer, partnership)),
+            "members": people,
+            "coordinator": coordinator,
         },
     )

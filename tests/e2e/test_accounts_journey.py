@@ -1,0 +1,82 @@
+"""A cluster manager joins: register, confirm by the mailed link, log in, choose interests,
+log out. Every page passes axe; the mail is read from the .eml outbox the server writes."""
+
+from __future__ import annotations
+
+import re
+import time
+from email import policy
+from email.parser import BytesParser
+
+from playwright.sync_api import Browser, Page, expect
+
+from .axe import axe_violations, format_violations
+from .conftest import LiveServer, save_screenshot
+
+PASSWORD = "a sunny harbour in Lisbon"
+
+
+def wait_for_link(server: LiveServer, to: str, path: str, *, tries: int = 150) -> str:
+    """The first `path` link mailed to `to`, polling the outbox (the worker sends it)."""
+    outbox = server.data_dir / "outbox"
+    for _ in range(tries):
+        for eml in sorted(outbox.glob("*.eml")) if outbox.is_dir() else []:
+            message = BytesParser(policy=policy.default).parsebytes(eml.read_bytes())
+            if message["To"] != to:
+                continue
+            body = message.get_body(preferencelist=("plain",))
+            assert body is not None
+            found = re.search(rf"{re.escape(server.url)}({re.escape(path)}\S+)", body.get_content())
+            if found:
+                return found.group(1)
+        time.sleep(0.1)
+    raise AssertionError(f"no {path} link mailed to {to} within {tries / 10:.0f} s")
+
+
+def assert_axe_clean(browser: Browser, url: str) -> None:
+    violations = axe_violations(browser, url)
+    assert not violations, format_violations(violations)
+
+
+def test_register_verify_log_in_choose_interests_and_log_out(
+    page: Page, browser: Browser, live_server: LiveServer
+) -> None:
+    email = "lena.e2e@example.eu"
+    page.goto("/")
+    page.get_by_role("link", name="Join").click()
+    expect(page.locator("h1")).to_have_text("Join Cluster Forum")
+    assert_axe_clean(browser, f"{live_server.url}/register")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Your name").fill("Lena Laser")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Your partnership").select_option(label="LASER-GO GLOBAL")
+    save_screenshot(page, "accounts-01-register")
+    page.get_by_role("button", name="Join").click()
+    expect(page.locator("h1")).to_have_text("Check your email")
+
+    link = wait_for_link(live_server, email, "/verify/")
+    page.goto(link)
+    assert_axe_clean(browser, f"{live_server.url}{link}")
+    page.get_by_role("button", name="Confirm my address").click()
+    expect(page.locator("h1")).to_have_text("Log in")
+    expect(page.locator(".flash-success")).to_contain_text("confirmed")
+    assert_axe_clean(browser, f"{live_server.url}/login")
+
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("h1")).to_have_text("What should your digest bring you?")
+    for name in ("Australia", "Canada", "Israel", "Japan", "New Zealand", "Singapore"):
+        expect(page.get_by_role("checkbox", name=name)).to_be_checked()
+    page.get_by_label("Add countries or regions").select_option(label="Morocco")
+    expect(page.get_by_label("Healthcare")).to_be_checked()
+    save_screenshot(page, "accounts-02-interests")
+    page.get_by_label("Food industry").check()
+    page.get_by_role("button", name="Save my interests").click()
+    expect(page.locator(".flash-success")).to_contain_text("interests are saved")
+    expect(page.locator(".site-account")).to_contain_text("Lena Laser")
+    save_screenshot(page, "accounts-03-home-signed-in")
+
+    page.get_by_role("button", name="Log out").click()
+    expect(page.locator(".site-account")).to_contain_text("Log in")
+    expect(page.locator(".flash-info")).to_contain_text("logged out")
