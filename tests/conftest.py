@@ -324,7 +324,11 @@ class Outbox:
     def deliver(self) -> None:
         from forum.worker import Runner
 
-        Runner(self.settings, self.factory, kind="worker").run_once(job_limit=1000)
+        runner = Runner(self.settings, self.factory, kind="worker")
+        # Jobs may queue jobs (a reset request queues its email): run until quiet.
+        for _ in range(10):
+            if not runner.run_once(job_limit=1000):
+                break
 
     def messages(self) -> list[EmailMessage]:
         from forum.mail import parse_message

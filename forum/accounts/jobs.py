@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from forum.accounts import sessions, throttle
 from forum.accounts.models import EmailToken
+from forum.accounts.service import send_password_reset
 from forum.db import utcnow
 from forum.worker import JobContext, registry
 
@@ -41,3 +43,10 @@ def prune_account_records(session: Session, ctx: JobContext) -> None:
             tokens,
             files,
         )
+
+
+@registry.job("password-reset")
+def password_reset(session: Session, payload: dict[str, Any], ctx: JobContext) -> None:
+    """Mail a reset link if the address has an account (see service.request_password_reset)."""
+    sent = send_password_reset(session, ctx.settings, payload["email"])
+    ctx.log.info("password reset request: %s", "link queued" if sent else "no such account")

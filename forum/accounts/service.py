@@ -24,6 +24,7 @@ from forum.mail import queue_email
 from forum.notifications.service import set_follows
 from forum.pagination import Page
 from forum.partnerships.models import Partnership
+from forum.worker import enqueue
 
 TOKEN_LIFETIMES = {
     "verify": dt.timedelta(days=3),
@@ -325,11 +326,19 @@ def authenticate(db: Session, email: str, password: str) -> User:
 
 
 def request_password_reset(db: Session, settings: Settings, email: str) -> None:
-    """Send a reset link when the address has an account; do the same work when not."""
+    """Queue a reset request; the worker mails a link when the address has an account.
+
+    The request does the same work (one queued job) for every address, so neither
+    its answer nor its timing says whether the address has an account.
+    """
+    enqueue(db, "password-reset", {"email": normalize_email(email)[:320]})
+
+
+def send_password_reset(db: Session, settings: Settings, email: str) -> bool:
+    """Issue a reset token and queue its email; False when there is nobody to send to."""
     user = get_user_by_email(db, email)
     if user is None or user.is_suspended:
-        passwords.dummy_verify(email)
-        return
+        return False
     raw = issue_email_token(db, user, "reset")
     queue_email(
         db,
@@ -338,6 +347,7 @@ def request_password_reset(db: Session, settings: Settings, email: str) -> None:
         to=user.email,
         context={"user": user, "link": f"{settings.base_url}/password/reset/{raw}"},
     )
+    return True
 
 
 def reset_password(db: Session, settings: Settings, raw: str, new_password: str) -> User:

@@ -169,3 +169,52 @@ def test_a_suspended_member_cannot_log_in_but_is_told_why(
     response = _login(client, member.email)
     assert response.status_code == 400
     assert "suspended" in response.text
+
+
+def test_login_cookie_is_secure_when_the_site_is_https(
+    settings: object, engine: object, session_factory: object, db: Session, member: User
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from forum.app import create_app
+    from forum.config import Settings
+
+    assert isinstance(settings, Settings)
+    settings.base_url = "https://forum.example.eu"
+    app = create_app(settings, engine=engine, session_factory=session_factory)  # type: ignore[arg-type]
+    with Client(app, base_url="https://testserver", follow_redirects=False) as c:
+        response = _login(c, member.email)
+    assert response.status_code == 303
+    assert "Secure" in response.headers["set-cookie"]
+    assert isinstance(c, TestClient)
+
+
+def test_unknown_and_known_accounts_cost_the_same_password_work(
+    client: Client, db: Session, member: User, monkeypatch: object
+) -> None:
+    """The timing half of "identical responses": one argon2 verification either way."""
+    import pytest
+
+    from forum.accounts import passwords
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    from argon2 import PasswordHasher
+
+    calls: list[str] = []
+
+    class CountingHasher(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+            calls.append(str(password))
+            return super().verify(hash, password)
+
+    real = passwords.HASHER
+    monkeypatch.setattr(
+        passwords,
+        "HASHER",
+        CountingHasher(real.time_cost, real.memory_cost, real.parallelism, type=real.type),
+    )
+    _login(client, member.email, "wrong password one")
+    known = len(calls)
+    _login(client, "nobody@example.eu", "wrong password two")
+    assert known == 1
+    assert len(calls) - known == 1
