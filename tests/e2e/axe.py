@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypedDict
 
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, BrowserContext
 
 AXE_JS = Path(__file__).resolve().parents[1] / "assets" / "axe.min.js"
 AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice")
@@ -21,15 +21,21 @@ class AxeViolation(TypedDict):
 
 
 def axe_violations(
-    browser: Browser, url: str, *, impacts: Iterable[str] = ("serious", "critical")
+    browser: Browser,
+    url: str,
+    *,
+    impacts: Iterable[str] = ("serious", "critical"),
+    signed_in_from: BrowserContext | None = None,
 ) -> list[AxeViolation]:
     """The axe violations of `url` whose impact is one of `impacts`, summarised.
 
     A separate context with `bypass_csp=True`, used only so that axe can be injected:
-    the CSP itself is tested with the normal `page` fixture.
+    the CSP itself is tested with the normal `page` fixture. `signed_in_from` copies a
+    journey's cookies, to scan pages only a signed-in member sees.
     """
     wanted = set(impacts)
-    context = browser.new_context(bypass_csp=True)
+    state = signed_in_from.storage_state() if signed_in_from is not None else None
+    context = browser.new_context(bypass_csp=True, storage_state=state)
     try:
         page = context.new_page()
         page.goto(url, wait_until="load")

@@ -33,8 +33,8 @@ def wait_for_link(server: LiveServer, to: str, path: str, *, tries: int = 150) -
     raise AssertionError(f"no {path} link mailed to {to} within {tries / 10:.0f} s")
 
 
-def assert_axe_clean(browser: Browser, url: str) -> None:
-    violations = axe_violations(browser, url)
+def assert_axe_clean(browser: Browser, url: str, page: Page | None = None) -> None:
+    violations = axe_violations(browser, url, signed_in_from=page.context if page else None)
     assert not violations, format_violations(violations)
 
 
@@ -71,6 +71,7 @@ def test_register_verify_log_in_choose_interests_and_log_out(
     page.get_by_label("Add countries or regions").select_option(label="Morocco")
     expect(page.get_by_label("Healthcare")).to_be_checked()
     save_screenshot(page, "accounts-02-interests")
+    assert_axe_clean(browser, f"{live_server.url}/welcome", page)
     page.get_by_label("Food industry").check()
     page.get_by_role("button", name="Save my interests").click()
     expect(page.locator(".flash-success")).to_contain_text("interests are saved")
