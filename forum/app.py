@@ -91,17 +91,27 @@ NAV_SECTIONS = frozenset({"countries", "partnerships", "accounts"})
 
 def _include_routers(app: FastAPI) -> None:
     from forum import pages
+    from forum.accounts import admin_views as accounts_admin_views
     from forum.accounts import api as accounts_api
+    from forum.accounts import profile_views
     from forum.accounts import views as accounts_views
+    from forum.admin import views as admin_views
+    from forum.partnerships import admin_views as partnerships_admin_views
     from forum.partnerships import api as partnerships_api
     from forum.partnerships import views as partnerships_views
+    from forum.taxonomy import admin_views as taxonomy_admin_views
     from forum.taxonomy import api as taxonomy_api
     from forum.taxonomy import views as taxonomy_views
 
     app.include_router(pages.router)
     app.include_router(accounts_views.router)
+    app.include_router(profile_views.router)
     app.include_router(partnerships_views.router)
     app.include_router(taxonomy_views.router)
+    app.include_router(admin_views.router)
+    app.include_router(accounts_admin_views.router)
+    app.include_router(partnerships_admin_views.router)
+    app.include_router(taxonomy_admin_views.router)
     app.include_router(accounts_api.router, prefix=API_PREFIX)
     app.include_router(partnerships_api.router, prefix=API_PREFIX)
     app.include_router(taxonomy_api.router, prefix=API_PREFIX)

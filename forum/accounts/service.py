@@ -24,6 +24,13 @@ from forum.mail import queue_email
 from forum.notifications.service import set_follows
 from forum.pagination import Page
 from forum.partnerships.models import Partnership
+from forum.taxonomy.regions import get_region_group, is_region_code
+from forum.taxonomy.service import (
+    UnknownCountryError,
+    UnknownSectorError,
+    resolve_country_filter,
+    resolve_sectors,
+)
 from forum.worker import enqueue
 
 TOKEN_LIFETIMES = {
@@ -213,7 +220,12 @@ def register(
     return Registration(email, user)
 
 
-def send_verification(db: Session, settings: Settings, user: User) -> None:
+def send_verification(
+    db: Session, settings: Settings, user: User, *, actor: User | None = None
+) -> None:
+    """Mail a fresh confirmation link. `actor`, when given, must be the member or an admin."""
+    if actor is not None and actor.id != user.id and not actor.is_admin:
+        raise PermissionDenied("Only admins resend another member's confirmation link.")
     raw = issue_email_token(db, user, "verify")
     queue_email(
         db,
@@ -284,21 +296,41 @@ def partnership_members(db: Session, partnership_id: int) -> list[User]:
     )
 
 
+def update_interests(db: Session, user: User, *, places: list[str], sectors: list[str]) -> None:
+    """Replace the member's country, region-group and sector follows.
+
+    `places` mixes ISO codes and region-group codes: groups are kept as groups
+    (expanded when read), as the joining step does. Raises AccountError naming the
+    first unknown code or sector, before anything is changed.
+    """
+    groups: list[str] = []
+    countries: list[str] = []
+    try:
+        for value in (v.strip() for v in places if v.strip()):
+            group = get_region_group(value) if is_region_code(value) else None
+            if group is not None:
+                groups.append(group.code)
+            else:
+                countries.extend(resolve_country_filter([value]))
+        slugs = [s.slug for s in resolve_sectors(db, sectors)]
+    except UnknownCountryError as exc:
+        raise AccountError(
+            f"{exc.code!r} is not a country or region we know.", "countries"
+        ) from exc
+    except UnknownSectorError as exc:
+        raise AccountError(f"{exc.slug!r} is not a sector we know.", "sectors") from exc
+    set_follows(db, user.id, "country", countries)
+    set_follows(db, user.id, "region_group", groups)
+    set_follows(db, user.id, "sector", slugs)
+
+
 def complete_onboarding(
-    db: Session,
-    user: User,
-    *,
-    countries: list[str],
-    region_groups: list[str],
-    sectors: list[str],
-    frequency: str,
+    db: Session, user: User, *, places: list[str], sectors: list[str], frequency: str
 ) -> None:
-    """The interests step: store follows and digest frequency (all already validated)."""
+    """The interests step: follows and digest frequency. Raises AccountError, changing nothing."""
     if frequency not in ("weekly", "daily", "off"):
         raise AccountError("Choose weekly, daily or off.", "frequency")
-    set_follows(db, user.id, "country", countries)
-    set_follows(db, user.id, "region_group", region_groups)
-    set_follows(db, user.id, "sector", sectors)
+    update_interests(db, user, places=places, sectors=sectors)
     user.digest_frequency = frequency
     user.onboarded_at = utcnow()
     db.flush()
@@ -470,7 +502,7 @@ def invite(
 
 def accept_invitation(db: Session, raw: str, password: str) -> User:
     token = find_email_token(db, raw, "invite")
-    if token is None:
+    if token is None or token.user.is_suspended:
         raise AccountError("This invitation link is invalid, used or expired.")
     user = token.user
     require_password_ok(password, email=user.email, name=user.name)
@@ -487,8 +519,13 @@ def accept_invitation(db: Session, raw: str, password: str) -> User:
 def page_users(db: Session, *, page: int, query: str = "", per_page: int = 25) -> Page[User]:
     stmt = select(User)
     if query:
-        like = f"%{query.strip().lower()}%"
-        stmt = stmt.where(func.lower(User.name).like(like) | User.email.like(like))
+        escaped = (
+            query.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        )
+        like = f"%{escaped}%"
+        stmt = stmt.where(
+            func.lower(User.name).like(like, escape="\\") | User.email.like(like, escape="\\")
+        )
     total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     items = list(
         db.scalars(

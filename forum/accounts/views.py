@@ -18,14 +18,10 @@ from forum.partnerships.service import (
     get_partnership_by_slug,
     list_partnerships,
 )
-from forum.taxonomy.regions import RegionGroup, is_region_code, load_region_groups
+from forum.taxonomy.regions import RegionGroup, load_region_groups
 from forum.taxonomy.service import (
-    UnknownCountryError,
-    UnknownSectorError,
     list_countries,
     list_sectors,
-    resolve_country_filter,
-    resolve_sectors,
 )
 from forum.web import AppSettings, DbSession, flash, redirect, render
 
@@ -144,7 +140,7 @@ def resend_verification(
 ) -> Response:
     _throttle_ip(request, db, "resend")
     if not user.is_verified:
-        service.send_verification(db, settings, user)
+        service.send_verification(db, settings, user, actor=user)
         db.commit()
     response = redirect("/profile")
     flash(request, response, f"We sent a new confirmation link to {user.email}.", "info")
@@ -191,14 +187,10 @@ def welcome(
 ) -> Response:
     form: dict[str, object] = {"countries": countries, "sectors": sectors, "frequency": frequency}
     try:
-        groups = [c for c in countries if is_region_code(c)]
-        codes = resolve_country_filter([c for c in countries if not is_region_code(c)])
-        resolve_country_filter(groups)  # validates the group codes
-        slugs = [s.slug for s in resolve_sectors(db, sectors)]
         service.complete_onboarding(
-            db, user, countries=codes, region_groups=groups, sectors=slugs, frequency=frequency
+            db, user, places=countries, sectors=sectors, frequency=frequency
         )
-    except (UnknownCountryError, UnknownSectorError, service.AccountError) as exc:
+    except service.AccountError as exc:
         db.rollback()
         context = _welcome_context(db, user, form)
         context["errors"] = {getattr(exc, "field", None) or "_": str(exc)}

@@ -25,7 +25,7 @@ def record(
 ) -> AuditLog:
     entry = AuditLog(
         actor_id=actor.id if actor else None,
-        actor_label=f"{actor.name} <{actor.email}>" if actor else "system",
+        actor_label=(f"{actor.name} <{actor.email}>" if actor else "system")[:200],
         action=action,
         object_type=object_type,
         object_id=str(object_id),

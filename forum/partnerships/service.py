@@ -83,6 +83,7 @@ def page_partnerships(
     page: int,
     per_page: int,
     params: Mapping[str, object],
+    base_path: str = "/partnerships",
 ) -> Page[Partnership]:
     stmt = _filtered(flt)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
@@ -94,7 +95,7 @@ def page_partnerships(
             .limit(per_page)
         )
     )
-    return Page(items, page, per_page, total, "/partnerships", dict(params))
+    return Page(items, page, per_page, total, base_path, dict(params))
 
 
 def get_partnership(session: Session, partnership_id: int) -> Partnership | None:
@@ -108,6 +109,10 @@ def get_partnership_by_slug(session: Session, slug: str) -> Partnership | None:
 def find_partnership_by_name(session: Session, name: str) -> Partnership | None:
     """The partnership called `name` or known by it as an alias (case-insensitive)."""
     wanted = name.strip().casefold()
+    exact = session.scalar(select(Partnership).where(func.lower(Partnership.name) == wanted))
+    if exact is not None:
+        return exact
+    # Aliases live in a JSON list: rare enough to scan in Python on both databases.
     for partnership in session.scalars(select(Partnership)):
         names = [partnership.name, *partnership.aliases]
         if any(n.casefold() == wanted for n in names):

@@ -1,0 +1,373 @@
+"""The member's own pages: profile, interests, API tokens, email, password, data, deletion."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from forum.accounts import privacy, service, sessions, throttle
+from forum.accounts.deps import SignedInUser
+from forum.accounts.models import User
+from forum.accounts.views import region_groups
+from forum.notifications.service import list_follows
+from forum.partnerships.service import PartnershipFilter, list_partnerships
+from forum.taxonomy.service import (
+    list_countries,
+    list_sectors,
+)
+from forum.web import AppSettings, DbSession, flash, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+Text = Annotated[str, Form(max_length=400)]
+Password = Annotated[str, Form(max_length=1000)]
+
+BIO_MAX = 2000
+LANGUAGES = {
+    "en": "English",
+    "fr": "Français",
+    "de": "Deutsch",
+    "es": "Español",
+    "it": "Italiano",
+    "pt": "Português",
+    "nl": "Nederlands",
+    "pl": "Polski",
+}
+# Pages that show a secret, or the member's whole data, must not be kept by caches.
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+# --- profile rules ----------------------------------------------------------------------------
+# Plain functions taking the session first, flushing but never committing, as in service.py.
+
+
+def update_profile(
+    db: Session, user: User, *, name: str, bio: str, timezone: str, language: str
+) -> None:
+    """Save name, bio, time zone and language; raises AccountError and changes nothing
+    when any of them is invalid."""
+    name = service.validate_name(name)
+    bio = bio.replace("\r\n", "\n").strip()
+    if len(bio) > BIO_MAX:
+        raise service.AccountError(
+            f"Keep your bio to {BIO_MAX:,} characters (it has {len(bio):,}).", "bio"
+        )
+    if timezone not in service.valid_timezones():
+        raise service.AccountError("Choose a time zone from the list.", "timezone")
+    if language not in LANGUAGES:
+        raise service.AccountError("Choose a language from the list.", "language")
+    user.name, user.bio, user.timezone, user.language = name, bio, timezone, language
+    db.flush()
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _when(value: dt.datetime | None, tz: str) -> str:
+    """A moment in the member's own time zone, or an empty string."""
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(tz)).strftime("%d %B %Y, %H:%M")
+
+
+def _profile_context(
+    db: Session,
+    user: User,
+    *,
+    form: dict[str, Any] | None = None,
+    errors: dict[str, dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    follows = list_follows(db, user.id)
+    values: dict[str, Any] = {
+        "name": user.name,
+        "bio": user.bio,
+        "timezone": user.timezone,
+        "language": user.language,
+        "countries": follows["region_group"] + follows["country"],
+        "sectors": follows["sector"],
+        "token_name": "",
+        "new_email": "",
+    }
+    values.update(form or {})
+    membership = user.membership
+    current = membership.partnership_id if membership else None
+    joined = (
+        {
+            "name": membership.partnership.name,
+            "slug": membership.partnership.slug,
+            "status": membership.status,
+        }
+        if membership
+        else None
+    )
+    partnerships, _ = list_partnerships(db, PartnershipFilter(), limit=1000)
+    tz = user.timezone
+    return {
+        "user": user,
+        "form": values,
+        "errors": errors or {},
+        "membership": joined,
+        "partnership_choices": [p for p in partnerships if p.id != current],
+        "timezone_options": sorted(service.valid_timezones()),
+        "language_options": list(LANGUAGES.items()),
+        "country_options": [(g.code, f"{g.name} (region)") for g in region_groups()]
+        + [(c.code, c.name) for c in list_countries()],
+        "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
+        "tokens": [
+            {
+                "id": t.id,
+                "name": t.name,
+                "prefix": t.prefix,
+                "created": _when(t.created_at, tz),
+                "last_used": _when(t.last_used_at, tz),
+            }
+            for t in service.list_api_tokens(db, user)
+        ],
+        "member_since": _when(user.created_at, tz),
+    }
+
+
+def _invalid(
+    request: Request, db: Session, user: User, section: str, exc: service.AccountError, **form: Any
+) -> Response:
+    """Roll back and show the profile again with `exc` against the form of `section`."""
+    db.rollback()
+    context = _profile_context(db, user, form=form, errors={section: {exc.field or "_": str(exc)}})
+    return render(request, "accounts/profile.html", context, status_code=422)
+
+
+def _require_attempts_left(db: Session, user: User) -> None:
+    """Forms that check the password count failures as the login form does."""
+    wait = throttle.account_delay(db, user.email)
+    if wait:
+        raise throttle.TooManyRequests(
+            wait, f"Too many wrong passwords. Try again in {wait} seconds."
+        )
+
+
+def _count_failure(db: Session, user: User) -> None:
+    throttle.record_failure(db, user.email)
+    db.commit()
+
+
+def _done(request: Request, url: str, message: str) -> Response:
+    response = redirect(url)
+    flash(request, response, message, "success")
+    return response
+
+
+# --- the profile page -------------------------------------------------------------------------
+
+
+@router.get("/profile", response_class=HTMLResponse)
+def profile(request: Request, db: DbSession, user: SignedInUser) -> Response:
+    return render(request, "accounts/profile.html", _profile_context(db, user))
+
+
+@router.post("/profile", response_class=HTMLResponse)
+def save_profile(
+    request: Request,
+    db: DbSession,
+    user: SignedInUser,
+    name: Text,
+    bio: Annotated[str, Form(max_length=20_000)] = "",
+    timezone: Annotated[str, Form(max_length=64)] = "Europe/Brussels",
+    language: Annotated[str, Form(max_length=8)] = "en",
+) -> Response:
+    try:
+        update_profile(db, user, name=name, bio=bio, timezone=timezone, language=language)
+    except service.AccountError as exc:
+        return _invalid(
+            request,
+            db,
+            user,
+            "profile",
+            exc,
+            name=name,
+            bio=bio,
+            timezone=timezone,
+            language=language,
+        )
+    db.commit()
+    return _done(request, "/profile", "Your profile is saved.")
+
+
+@router.post("/profile/follows", response_class=HTMLResponse)
+def save_follows(
+    request: Request,
+    db: DbSession,
+    user: SignedInUser,
+    countries: Annotated[list[str], Form(max_length=300)] = [],  # noqa: B006
+    sectors: Annotated[list[str], Form(max_length=100)] = [],  # noqa: B006
+) -> Response:
+    try:
+        service.update_interests(db, user, places=countries, sectors=sectors)
+    except service.AccountError as exc:
+        if exc.field == "countries":
+            exc.field = "countries-add"  # the list to choose from; chosen ones are checkboxes
+        return _invalid(request, db, user, "follows", exc, countries=countries, sectors=sectors)
+    db.commit()
+    return _done(request, "/profile#follows", "Your interests are saved. Your digest follows them.")
+
+
+# --- API tokens -------------------------------------------------------------------------------
+
+
+@router.post("/profile/tokens", response_class=HTMLResponse)
+def create_token(
+    request: Request,
+    db: DbSession,
+    user: SignedInUser,
+    token_name: Annotated[str, Form(max_length=400)] = "",
+) -> Response:
+    try:
+        raw, token = service.create_api_token(db, user, name=token_name)
+    except service.AccountError as exc:
+        exc.field = "token_name"
+        return _invalid(request, db, user, "tokens", exc, token_name=token_name)
+    db.commit()
+    response = render(request, "accounts/token_created.html", {"token": raw, "name": token.name})
+    response.headers.update(NO_STORE)
+    return response
+
+
+@router.post("/profile/tokens/{token_id}/revoke", response_class=HTMLResponse)
+def revoke_token(request: Request, token_id: int, db: DbSession, user: SignedInUser) -> Response:
+    try:
+        service.revoke_api_token(db, user, token_id)
+    except service.AccountError as exc:
+        raise HTTPException(404, "You have no such token.") from exc
+    db.commit()
+    return _done(
+        request, "/profile#tokens", "The token is revoked: programs using it are refused now."
+    )
+
+
+# --- email address and password ---------------------------------------------------------------
+
+
+@router.post("/profile/email", response_class=HTMLResponse)
+def change_email(
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    user: SignedInUser,
+    new_email: Text,
+    email_password: Password,
+) -> Response:
+    _require_attempts_left(db, user)
+    try:
+        service.request_email_change(
+            db, settings, user, new_email=new_email, password=email_password
+        )
+    except service.AccountError as exc:
+        wrong_password = exc.field == "password"
+        exc.field = "email_password" if wrong_password else "new_email"
+        response = _invalid(request, db, user, "email", exc, new_email=new_email)
+        if wrong_password:
+            _count_failure(db, user)
+        return response
+    db.commit()
+    address = service.normalize_email(new_email)
+    return _done(
+        request,
+        "/profile#email",
+        f"We sent a confirmation link to {address}. Your address changes when you open it.",
+    )
+
+
+@router.post("/profile/password", response_class=HTMLResponse)
+def change_password(
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    user: SignedInUser,
+    current_password: Password,
+    new_password: Password,
+) -> Response:
+    _require_attempts_left(db, user)
+    try:
+        service.change_password(
+            db,
+            settings,
+            user,
+            current=current_password,
+            new=new_password,
+            keep=request.state.user_session,
+        )
+    except service.AccountError as exc:
+        response = _invalid(request, db, user, "password", exc)
+        if exc.field == "current_password":
+            _count_failure(db, user)
+        return response
+    db.commit()
+    return _done(
+        request,
+        "/profile#password",
+        "Your password is changed. Every other browser signed in to your account is signed out.",
+    )
+
+
+# --- your data --------------------------------------------------------------------------------
+
+
+@router.get("/profile/export")
+def export(db: DbSession, user: SignedInUser) -> Response:
+    data = privacy.export_user_data(db, user)
+    return Response(
+        json.dumps(data, indent=2, ensure_ascii=False),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="cluster-forum-data-{user.id}.json"',
+            **NO_STORE,
+        },
+    )
+
+
+def _delete_context(
+    db: Session, user: User, form: dict[str, str], errors: dict[str, str]
+) -> dict[str, Any]:
+    return {"form": form, "errors": errors, "only_admin": privacy.only_admin(db, user)}
+
+
+@router.get("/profile/delete", response_class=HTMLResponse)
+def delete_form(request: Request, db: DbSession, user: SignedInUser) -> Response:
+    return render(
+        request, "accounts/delete.html", _delete_context(db, user, {"content": "keep"}, {})
+    )
+
+
+@router.post("/profile/delete", response_class=HTMLResponse)
+def delete(
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    user: SignedInUser,
+    password: Password,
+    content: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    _require_attempts_left(db, user)
+    form = {"content": content}
+    try:
+        if content not in ("keep", "delete"):
+            raise service.AccountError("Choose what happens to what you wrote.", "content")
+        privacy.delete_own_account(db, user, password=password, keep_content=content == "keep")
+    except service.AccountError as exc:
+        db.rollback()
+        context = _delete_context(db, user, form, {exc.field or "_": str(exc)})
+        page = render(request, "accounts/delete.html", context, status_code=422)
+        if exc.field == "password":
+            _count_failure(db, user)
+        return page
+    db.commit()
+    response = redirect("/")
+    sessions.clear_session_cookie(response, settings)
+    kept = "kept as “Former member”" if content == "keep" else "deleted"
+    flash(request, response, f"Your account is deleted. What you wrote is {kept}.", "info")
+    return response

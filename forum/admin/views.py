@@ -1,0 +1,122 @@
+"""The admin area's shell: the dashboard, the audit log and the region groups.
+
+Each domain adds its own admin pages (users, partnerships, sectors) in its package.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from forum.accounts.deps import Admin
+from forum.accounts.models import Membership, User
+from forum.admin.service import page_audit_log
+from forum.pagination import Page, page_number
+from forum.partnerships.models import Partnership
+from forum.taxonomy.regions import load_region_groups
+from forum.taxonomy.service import countries_for
+from forum.web import DbSession, render
+
+router = APIRouter(include_in_schema=False)
+
+# The object types admin and moderator actions are recorded against.
+AUDIT_TYPES = (
+    ("user", "Members"),
+    ("membership", "Memberships"),
+    ("partnership", "Partnerships"),
+    ("sector", "Sectors"),
+)
+REGION_GROUPS_PER_PAGE = 10
+
+
+def reader_zone(user: User) -> dt.tzinfo:
+    """The zone admin pages show times in: the reader's own, UTC if it is unknown."""
+    try:
+        return ZoneInfo(user.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
+
+
+def _counts(db: Session) -> dict[str, int]:
+    """The dashboard's numbers, one query each."""
+    users = select(func.count()).select_from(User)
+    return {
+        "users": db.scalar(users) or 0,
+        "unverified": db.scalar(users.where(User.email_verified_at.is_(None))) or 0,
+        "suspended": db.scalar(users.where(User.suspended_at.is_not(None))) or 0,
+        "pending": db.scalar(
+            select(func.count()).select_from(Membership).where(Membership.status == "pending")
+        )
+        or 0,
+        "partnerships": db.scalar(select(func.count()).select_from(Partnership)) or 0,
+    }
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def dashboard(request: Request, db: DbSession, admin: Admin) -> HTMLResponse:
+    return render(
+        request,
+        "admin/dashboard.html",
+        {
+            "admin_section": "dashboard",
+            "counts": _counts(db),
+            "recent": page_audit_log(db, page=1, per_page=5).items,
+            "tz": reader_zone(admin),
+        },
+    )
+
+
+@router.get("/admin/audit", response_class=HTMLResponse)
+def audit_log(
+    request: Request,
+    db: DbSession,
+    admin: Admin,
+    type: Annotated[str, Query(max_length=40)] = "",
+    page: Annotated[str, Query(max_length=6)] = "1",
+) -> HTMLResponse:
+    object_type = type.strip() or None
+    return render(
+        request,
+        "admin/audit.html",
+        {
+            "admin_section": "audit",
+            "listing": page_audit_log(db, page=page_number(page), object_type=object_type),
+            "type": object_type or "",
+            "type_options": [("", "Everything"), *AUDIT_TYPES],
+            "tz": reader_zone(admin),
+        },
+    )
+
+
+@router.get("/admin/region-groups", response_class=HTMLResponse)
+def region_groups(
+    request: Request,
+    admin: Admin,
+    page: Annotated[str, Query(max_length=6)] = "1",
+) -> HTMLResponse:
+    groups = list(load_region_groups().values())
+    number = page_number(page)
+    start = (number - 1) * REGION_GROUPS_PER_PAGE
+    listing = Page(
+        groups[start : start + REGION_GROUPS_PER_PAGE],
+        number,
+        REGION_GROUPS_PER_PAGE,
+        len(groups),
+        "/admin/region-groups",
+        {},
+    )
+    return render(
+        request,
+        "admin/region_groups.html",
+        {
+            "admin_section": "region-groups",
+            "listing": listing,
+            "members_of": {g.code: countries_for(g.members) for g in listing.items},
+        },
+    )

@@ -1,0 +1,142 @@
+"""Admin rules for the sector taxonomy: list, add and rename sectors, each change audited.
+
+A sector's slug is what content is tagged with, so it is fixed once created; only the
+name changes. Functions flush but never commit.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from forum.accounts.models import User
+from forum.accounts.service import PermissionDenied
+from forum.admin.service import record
+from forum.pagination import Page
+from forum.taxonomy.models import Sector
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+SLUG_MAX = 60
+NAME_MAX = 120
+
+
+class SectorError(ValueError):
+    """Invalid sector input; `field` names the form field it is about."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def require_admin(actor: User) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied("Only admins change the sector taxonomy.")
+
+
+def page_sectors(db: Session, *, page: int, per_page: int = 50) -> Page[Sector]:
+    """Sectors by name, one numbered page of the admin list."""
+    total = db.scalar(select(func.count()).select_from(Sector)) or 0
+    items = list(
+        db.scalars(
+            select(Sector)
+            .order_by(Sector.name, Sector.id)
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
+    return Page(items, page, per_page, total, "/admin/sectors", {})
+
+
+def validate_slug(slug: str) -> str:
+    slug = slug.strip()
+    if not slug:
+        raise SectorError("Enter a slug, such as space-technologies.", "slug")
+    if len(slug) > SLUG_MAX:
+        raise SectorError(f"Use at most {SLUG_MAX} characters for the slug.", "slug")
+    if not SLUG_RE.match(slug):
+        raise SectorError(
+            "Use lower-case letters and digits, with single hyphens between words "
+            "(such as space-technologies).",
+            "slug",
+        )
+    return slug
+
+
+def validate_name(db: Session, name: str, *, field: str, exclude_id: int | None = None) -> str:
+    """The name, whitespace collapsed; raises SectorError when empty, too long or taken."""
+    name = " ".join(name.split())
+    if not name:
+        raise SectorError("Enter the sector's name.", field)
+    if len(name) > NAME_MAX:
+        raise SectorError(f"Use at most {NAME_MAX} characters for the name.", field)
+    stmt = select(Sector.id).where(func.lower(Sector.name) == name.lower())
+    if exclude_id is not None:
+        stmt = stmt.where(Sector.id != exclude_id)
+    if db.scalar(stmt.limit(1)) is not None:
+        raise SectorError(f"Another sector is already called {name!r}.", field)
+    return name
+
+
+def create_sector(db: Session, actor: User, *, slug: str, name: str) -> Sector:
+    """Add a sector at the end of the list. Raises SectorError or PermissionDenied."""
+    require_admin(actor)
+    slug = validate_slug(slug)
+    name = validate_name(db, name, field="name")
+    if db.scalar(select(Sector.id).where(Sector.slug == slug)) is not None:
+        raise SectorError(f"The slug {slug!r} is taken: choose another.", "slug")
+    position = (db.scalar(select(func.max(Sector.position))) or 0) + 1
+    sector = Sector(slug=slug, name=name, position=position)
+    try:
+        # A savepoint, so a concurrent insert of the same slug is an answer, not a 500.
+        with db.begin_nested():
+            db.add(sector)
+            db.flush()
+    except IntegrityError as exc:
+        raise SectorError(f"The slug {slug!r} is taken: choose another.", "slug") from exc
+    record(
+        db,
+        actor=actor,
+        action="sector.create",
+        object_type="sector",
+        object_id=sector.id,
+        object_label=name,
+        details={"slug": slug, "name": name},
+    )
+    return sector
+
+
+def rename_sector(db: Session, actor: User, sector: Sector, *, name: str) -> bool:
+    """Give `sector` a new name; answers False (and records nothing) when it is unchanged.
+
+    Raises SectorError (field `name-<id>`) or PermissionDenied.
+    """
+    require_admin(actor)
+    name = validate_name(db, name, field=f"name-{sector.id}", exclude_id=sector.id)
+    if name == sector.name:
+        return False
+    old = sector.name
+    sector.name = name
+    db.flush()
+    record(
+        db,
+        actor=actor,
+        action="sector.rename",
+        object_type="sector",
+        object_id=sector.id,
+        object_label=name,
+        details={"name": {"from": old, "to": name}},
+    )
+    return True
+
+
+__all__ = [
+    "SLUG_RE",
+    "SectorError",
+    "create_sector",
+    "page_sectors",
+    "rename_sector",
+    "require_admin",
+]
