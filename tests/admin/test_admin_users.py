@@ -313,3 +313,12 @@ def test_an_admin_with_a_very_long_name_and_address_is_still_audited(
     )
     db.flush()
     assert len(entry.actor_label) == 200
+
+
+def test_the_header_links_admins_and_only_admins_to_the_admin_area(
+    client: Client, db: Session, admin: User, member: User
+) -> None:
+    sign_in(client, db, member)
+    assert 'href="/admin"' not in client.get("/").text
+    sign_in(client, db, admin)
+    assert 'href="/admin"' in client.get("/").text

@@ -1,0 +1,73 @@
+"""The signed-in pages (profile, admin area) pass axe and work with the CSP in force."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from .axe import axe_violations, format_violations
+from .conftest import REPO_ROOT, LiveServer, _server_env, save_screenshot
+
+ADMIN_EMAIL = "admin.e2e@example.eu"
+ADMIN_PASSWORD = "an admin passphrase for e2e"
+
+
+@pytest.fixture(scope="module")
+def admin_account(live_server: LiveServer) -> str:
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "forum.cli",
+            "user",
+            "create",
+            ADMIN_EMAIL,
+            "--name",
+            "Ada Admin",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        input=ADMIN_PASSWORD + "\n",
+        env=_server_env(live_server.data_dir, live_server.url),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return ADMIN_EMAIL
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/profile",
+        "/profile/delete",
+        "/admin",
+        "/admin/users",
+        "/admin/audit",
+        "/admin/partnerships",
+        "/admin/sectors",
+        "/admin/region-groups",
+        "/admin/invite",
+    ],
+)
+def test_signed_in_pages_have_no_serious_accessibility_violation(
+    page: Page, browser: Browser, live_server: LiveServer, admin_account: str, path: str
+) -> None:
+    page.goto("/login")
+    page.get_by_label("Email address").fill(admin_account)
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator(".site-account")).to_contain_text("Ada Admin")
+    response = page.goto(path)
+    assert response is not None
+    assert response.status == 200
+    expect(page.locator("h1")).to_have_count(1)
+    save_screenshot(page, "account" + path.replace("/", "-"))
+    violations = axe_violations(browser, f"{live_server.url}{path}", signed_in_from=page.context)
+    assert not violations, format_violations(violations)
