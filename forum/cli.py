@@ -157,6 +157,11 @@ user_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 
 
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from standard input")
+]
+
+
 def _read_password(password_stdin: bool) -> str:
     if not password_stdin:
         raise _fail("give the password on standard input with --password-stdin")
@@ -187,9 +192,7 @@ def user_create(
     email: Annotated[str, typer.Argument(help="The new member's email address")],
     name: Annotated[str, typer.Option("--name", help="Display name")],
     role: Annotated[str, typer.Option("--role", help="member, moderator or admin")] = "member",
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from standard input")
-    ] = False,
+    password_stdin: PasswordStdin = False,
 ) -> None:
     """Create a verified account (for operators and tests)."""
     _setup_logging()
@@ -203,9 +206,7 @@ def user_create(
 def init(
     admin: Annotated[str, typer.Option("--admin", help="Email address of the first admin")],
     name: Annotated[str, typer.Option("--name", help="The admin's display name")] = "Admin",
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from standard input")
-    ] = False,
+    password_stdin: PasswordStdin = False,
 ) -> None:
     """Set up a real instance: migrate, seed the taxonomy, create the first admin (no demo data)."""
     from forum.taxonomy.service import seed_sectors

@@ -16,12 +16,15 @@ from forum.worker import load_jobs
 pytestmark = pytest.mark.slow
 
 
-def forum(data_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def forum(
+    data_dir: Path, *args: str, check: bool = True, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORUM_")}
     env["FORUM_DATA_DIR"] = str(data_dir)
     result = subprocess.run(
         [sys.executable, "-m", "forum.cli", *args],
         env=env,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,
@@ -65,9 +68,8 @@ def test_user_create_reads_the_password_from_stdin_and_makes_a_verified_account(
     tmp_path: Path,
 ) -> None:
     forum(tmp_path, "migrate")
-    result = forum_stdin(
+    result = forum(
         tmp_path,
-        "a long enough passphrase\n",
         "user",
         "create",
         "ops@example.eu",
@@ -76,11 +78,11 @@ def test_user_create_reads_the_password_from_stdin_and_makes_a_verified_account(
         "--role",
         "moderator",
         "--password-stdin",
+        stdin="a long enough passphrase\n",
     )
     assert "created moderator ops@example.eu" in result.stderr
-    again = forum_stdin(
+    again = forum(
         tmp_path,
-        "a long enough passphrase\n",
         "user",
         "create",
         "ops@example.eu",
@@ -88,6 +90,7 @@ def test_user_create_reads_the_password_from_stdin_and_makes_a_verified_account(
         "Ops",
         "--password-stdin",
         check=False,
+        stdin="a long enough passphrase\n",
     )
     assert again.returncode == 1
     assert "already exists" in again.stderr
@@ -95,9 +98,8 @@ def test_user_create_reads_the_password_from_stdin_and_makes_a_verified_account(
 
 def test_user_create_refuses_a_common_password_and_an_unknown_role(tmp_path: Path) -> None:
     forum(tmp_path, "migrate")
-    weak = forum_stdin(
+    weak = forum(
         tmp_path,
-        "password1\n",
         "user",
         "create",
         "a@example.eu",
@@ -105,12 +107,12 @@ def test_user_create_refuses_a_common_password_and_an_unknown_role(tmp_path: Pat
         "A",
         "--password-stdin",
         check=False,
+        stdin="password1\n",
     )
     assert weak.returncode == 1
     assert "most commonly used" in weak.stderr
-    role = forum_stdin(
+    role = forum(
         tmp_path,
-        "a long enough passphrase\n",
         "user",
         "create",
         "b@example.eu",
@@ -120,6 +122,7 @@ def test_user_create_refuses_a_common_password_and_an_unknown_role(tmp_path: Pat
         "emperor",
         "--password-stdin",
         check=False,
+        stdin="a long enough passphrase\n",
     )
     assert role.returncode == 1
     assert "Unknown role" in role.stderr
@@ -128,13 +131,13 @@ def test_user_create_refuses_a_common_password_and_an_unknown_role(tmp_path: Pat
 def test_init_migrates_seeds_and_creates_the_first_admin_without_demo_data(
     tmp_path: Path,
 ) -> None:
-    result = forum_stdin(
+    result = forum(
         tmp_path,
-        "first admin passphrase\n",
         "init",
         "--admin",
         "root@example.eu",
         "--password-stdin",
+        stdin="first admin passphrase\n",
     )
     assert "16 sectors added" in result.stderr
     assert "created admin root@example.eu" in result.stderr
@@ -144,22 +147,3 @@ def test_init_migrates_seeds_and_creates_the_first_admin_without_demo_data(
         role = conn.execute(text("select role from user_account")).scalar()
     engine.dispose()
     assert role == "admin"
-
-
-def forum_stdin(
-    data_dir: Path, stdin: str, *args: str, check: bool = True
-) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FORUM_")}
-    env["FORUM_DATA_DIR"] = str(data_dir)
-    result = subprocess.run(
-        [sys.executable, "-m", "forum.cli", *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
