@@ -72,7 +72,9 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
+    # Requests that change things take SQLite's write lock up front; GETs read only.
     app.state.session_factory = session_factory or make_session_factory(engine)
+    app.state.read_session_factory = session_factory or make_session_factory(engine, writer=False)
     app.state.templates = make_templates()
     app.state.templates.env.globals["nav_sections"] = NAV_SECTIONS
 

@@ -75,7 +75,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # A deferred transaction that reads, then writes after another connection
+    # committed, fails at once with SQLITE_BUSY (its snapshot is stale; the busy
+    # timeout cannot help). Writers therefore begin IMMEDIATE: they wait for the
+    # write lock up front, and readers never block them in WAL mode.
+    if conn.get_execution_options().get("sqlite_immediate"):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: str, *, pool: bool = True, **kwargs: Any) -> Engine:
@@ -101,8 +108,11 @@ def make_engine(url: str, *, pool: bool = True, **kwargs: Any) -> Engine:
     return engine
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, *, writer: bool = True) -> sessionmaker[Session]:
+    """Sessions on `engine`. Writer sessions take SQLite's write lock when they begin;
+    read-mostly ones (GET requests) do not. On PostgreSQL both are the same."""
+    bind = engine.execution_options(sqlite_immediate=True) if writer else engine
+    return sessionmaker(bind=bind, expire_on_commit=False)
 
 
 @contextmanager
@@ -129,6 +139,7 @@ def import_models() -> None:
     from forum.accounts import models as _accounts  # noqa: F401
     from forum.admin import models as _admin  # noqa: F401
     from forum.discovery import models as _discovery  # noqa: F401
+    from forum.discussions import models as _discussions  # noqa: F401
     from forum.notifications import models as _notifications  # noqa: F401
     from forum.partnerships import models as _partnerships  # noqa: F401
     from forum.taxonomy import models as _taxonomy  # noqa: F401

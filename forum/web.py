@@ -27,9 +27,19 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def get_db(request: Request) -> Iterator[Session]:
-    """A session for this request. Views commit once, explicitly; anything else rolls back."""
-    session: Session = request.app.state.session_factory()
+    """A session for this request. Views commit once, explicitly; anything else rolls back.
+
+    Safe requests get a read-mostly session; others a writer session (see db.py).
+    """
+    state = request.app.state
+    factory = (
+        state.read_session_factory if request.method in SAFE_METHODS else state.session_factory
+    )
+    session: Session = factory()
     try:
         yield session
     finally:

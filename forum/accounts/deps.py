@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.exc import OperationalError
 
 from forum.accounts import service, sessions
 from forum.accounts.models import User
@@ -33,9 +34,13 @@ def load_user(request: Request, db: DbSession) -> None:
     if found is None:
         return
     request.state.user_session, request.state.user = found
-    # A refreshed last_seen_at is the only write here; pages that write commit it too.
+    # A refreshed last_seen_at is the only write here, and a best-effort one: on a
+    # busy SQLite database it waits for the next request rather than failing this one.
     if db.dirty:
-        db.commit()
+        try:
+            db.commit()
+        except OperationalError:
+            db.rollback()
 
 
 def current_user(request: Request) -> User | None:

@@ -1,0 +1,85 @@
+"""The data layer's promises: aware UTC datetimes, SQLite writers that do not trip over each other."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
+
+from forum.db import make_engine, make_session_factory, utcnow
+from forum.worker import Job, enqueue
+
+
+def test_datetimes_come_back_aware_in_utc(scratch_url: str) -> None:
+    engine = make_engine(scratch_url)
+    factory = make_session_factory(engine)
+    brussels = dt.timezone(dt.timedelta(hours=1))
+    when = dt.datetime(2019, 5, 1, 9, 30, tzinfo=brussels)
+    with factory() as session:
+        job = enqueue(session, "x", run_after=when)
+        session.commit()
+        job_id = job.id
+    with factory() as session:
+        stored = session.get(Job, job_id)
+        assert stored is not None
+        assert stored.run_after.tzinfo is not None
+        assert stored.run_after == when
+        assert stored.run_after.utcoffset() == dt.timedelta(0)
+    engine.dispose()
+
+
+def test_a_naive_datetime_is_refused(scratch_url: str) -> None:
+    engine = make_engine(scratch_url)
+    with make_session_factory(engine)() as session:
+        session.add(Job(kind="x", run_after=dt.datetime(2019, 5, 1)))  # noqa: DTZ001
+        with pytest.raises(Exception, match="naive datetime"):
+            session.flush()
+    engine.dispose()
+
+
+def test_sqlite_writer_sessions_survive_a_concurrent_commit(scratch_url: str) -> None:
+    """A deferred reader that later writes fails after another commit; writers don't."""
+    engine = make_engine(scratch_url)
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL has no such hazard")
+    with make_session_factory(engine)() as session:
+        enqueue(session, "seed", {})
+        session.commit()
+
+    def read_then_write(factory_writer: bool) -> None:
+        factory = make_session_factory(engine, writer=factory_writer)
+        with factory() as first:
+            first.scalars(select(Job)).all()  # a read starts the transaction
+            done = threading.Event()
+
+            def other_writer() -> None:
+                with make_session_factory(engine)() as second:
+                    enqueue(second, "other", {})
+                    second.commit()
+                done.set()
+
+            thread = threading.Thread(target=other_writer)
+            thread.start()
+            if factory_writer:
+                # The other writer waits for our lock; we finish first, then it commits.
+                enqueue(first, "mine", {})
+                first.commit()
+                thread.join(timeout=10)
+                assert done.is_set()
+            else:
+                thread.join(timeout=10)
+                assert done.is_set()
+                enqueue(first, "mine", {})
+                first.commit()
+
+    with pytest.raises(OperationalError, match="locked"):
+        read_then_write(factory_writer=False)
+    read_then_write(factory_writer=True)
+    with engine.connect() as conn:
+        kinds = sorted(conn.execute(text("select kind from job")).scalars())
+    assert kinds.count("mine") == 1
+    engine.dispose()
+    assert utcnow().tzinfo is dt.UTC
