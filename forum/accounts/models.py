@@ -21,6 +21,8 @@ class User(Base):
     # Stored lower-cased and stripped: one account per address, whatever the casing.
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(120))
+    # What @mentions use: derived from the name, unique, lower case.
+    handle: Mapped[str | None] = mapped_column(String(60), unique=True)
     # None until an invited member sets a password.
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default="member")

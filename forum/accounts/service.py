@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from forum.accounts import passwords, sessions
+from forum.accounts.handles import unique_handle
 from forum.accounts.models import ROLES, ApiToken, EmailToken, Membership, User, UserSession
 from forum.accounts.tokens import hash_token, new_token
 from forum.config import Settings
@@ -117,6 +118,7 @@ def create_user(
     user = User(
         email=email,
         name=name,
+        handle=unique_handle(db, name),
         password_hash=password_hash,
         role=role,
         email_verified_at=utcnow() if verified else None,

@@ -1,0 +1,1 @@
+"""Discussions: categories, threads, reply trees, good practices, moderation, mentions."""

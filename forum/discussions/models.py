@@ -1,0 +1,210 @@
+"""Categories, threads, posts in reply trees, good practices, edits and flags."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from forum.accounts.models import User
+from forum.db import Base, UTCDateTime, utcnow
+from forum.partnerships.models import Partnership
+from forum.taxonomy.models import Sector
+
+THREAD_KINDS = ("discussion", "good_practice", "question", "cooperation_offer")
+KIND_LABELS = {
+    "discussion": "Discussion",
+    "good_practice": "Good practice",
+    "question": "Question",
+    "cooperation_offer": "Cooperation offer",
+}
+VISIBILITIES = ("public", "members")
+# Replies deeper than this are shown at this depth, "in reply to NAME".
+MAX_DEPTH = 5
+
+
+class Category(Base):
+    __tablename__ = "category"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    visibility: Mapped[str] = mapped_column(String(10), default="public")
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == "public"
+
+
+thread_sector = Table(
+    "thread_sector",
+    Base.metadata,
+    Column("thread_id", ForeignKey("thread.id", ondelete="CASCADE"), primary_key=True),
+    Column("sector_id", ForeignKey("sector.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class ThreadCountry(Base):
+    __tablename__ = "thread_country"
+
+    thread_id: Mapped[int] = mapped_column(
+        ForeignKey("thread.id", ondelete="CASCADE"), primary_key=True
+    )
+    country_code: Mapped[str] = mapped_column(String(2), primary_key=True, index=True)
+
+
+class Thread(Base):
+    __tablename__ = "thread"
+    __table_args__ = (Index("ix_thread_category_activity", "category_id", "last_activity_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="discussion")
+    title: Mapped[str] = mapped_column(String(200))
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    # The author's partnership when they posted: credit stays with it.
+    partnership_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partnership.id", ondelete="SET NULL"), index=True
+    )
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    hidden_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Where the content comes from when it was not written here (demo data from the report).
+    source_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    last_activity_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reply_count: Mapped[int] = mapped_column(Integer, default=0)
+    view_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    category: Mapped[Category] = relationship()
+    author: Mapped[User | None] = relationship()
+    partnership: Mapped[Partnership | None] = relationship()
+    sectors: Mapped[list[Sector]] = relationship(secondary=thread_sector, order_by=Sector.name)
+    country_rows: Mapped[list[ThreadCountry]] = relationship(
+        cascade="all, delete-orphan", order_by=ThreadCountry.country_code
+    )
+    good_practice: Mapped[GoodPractice | None] = relationship(
+        back_populates="thread", uselist=False, cascade="all, delete-orphan"
+    )
+
+    @property
+    def country_codes(self) -> list[str]:
+        return [row.country_code for row in self.country_rows]
+
+    def set_countries(self, codes: list[str]) -> None:
+        wanted = sorted(set(codes))
+        current = {row.country_code: row for row in self.country_rows}
+        self.country_rows = [current.get(c) or ThreadCountry(country_code=c) for c in wanted]
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def url(self) -> str:
+        return f"/threads/{self.id}"
+
+
+class GoodPractice(Base):
+    """The structured sections of a good-practice thread (Markdown source and HTML)."""
+
+    __tablename__ = "good_practice"
+
+    thread_id: Mapped[int] = mapped_column(
+        ForeignKey("thread.id", ondelete="CASCADE"), primary_key=True
+    )
+    approach: Mapped[str] = mapped_column(Text, default="")
+    approach_html: Mapped[str] = mapped_column(Text, default="")
+    results: Mapped[str] = mapped_column(Text, default="")
+    results_html: Mapped[str] = mapped_column(Text, default="")
+    challenge: Mapped[str] = mapped_column(Text, default="")
+    challenge_html: Mapped[str] = mapped_column(Text, default="")
+    lessons: Mapped[str] = mapped_column(Text, default="")
+    lessons_html: Mapped[str] = mapped_column(Text, default="")
+    contact: Mapped[str] = mapped_column(String(500), default="")
+
+    thread: Mapped[Thread] = relationship(back_populates="good_practice")
+
+
+class Post(Base):
+    """A post in a thread's reply tree. The opening post has no parent and is first.
+
+    `root_id` is the top-level post the reply belongs under (itself for top-level
+    posts); `path` orders a subtree depth-first ("/00000012/00000034"), with depth
+    capped at MAX_DEPTH: a reply to a post at the cap becomes its sibling.
+    """
+
+    __tablename__ = "post"
+    __table_args__ = (
+        Index("ix_post_thread_root_path", "thread_id", "root_id", "path"),
+        Index("ix_post_thread_depth_id", "thread_id", "depth", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("thread.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("post.id", ondelete="SET NULL"))
+    root_id: Mapped[int | None] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(String(120), default="")
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+    is_opening: Mapped[bool] = mapped_column(Boolean, default=False)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    edited_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    hidden_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    thread: Mapped[Thread] = relationship()
+    author: Mapped[User | None] = relationship()
+    parent: Mapped[Post | None] = relationship(remote_side=[id])
+
+    @property
+    def url(self) -> str:
+        return f"/posts/{self.id}"
+
+
+class PostRevision(Base):
+    """A post's text before an edit (moderators see the history)."""
+
+    __tablename__ = "post_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"), index=True)
+    editor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    editor: Mapped[User | None] = relationship()
+
+
+class Flag(Base):
+    """A member's report of content: a post, thread, intelligence item, event or profile."""
+
+    __tablename__ = "flag"
+    __table_args__ = (Index("ix_flag_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    object_type: Mapped[str] = mapped_column(String(20))
+    object_id: Mapped[int] = mapped_column(Integer)
+    reporter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    resolved_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    resolution: Mapped[str | None] = mapped_column(String(40))
+
+    reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id])

@@ -1,0 +1,100 @@
+"""User-written text: Markdown rendered once on write, sanitized with an allow-list.
+
+markdown-it-py's CommonMark with raw HTML off, then nh3 (ammonia) with a small
+allow-list: no images, no scripts or styles, http(s)/mailto links only, every link
+`rel="nofollow ugc noopener"`. @mentions become links to member pages.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Mapping
+
+import nh3
+from markdown_it import MarkdownIt
+
+MAX_BODY = 50_000
+MAX_TITLE = 200
+
+_md = (
+    MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    .enable("table")
+    .enable("strikethrough")
+)
+
+ALLOWED_TAGS = {
+    "a", "p", "br", "hr", "strong", "em", "del", "s", "code", "pre", "blockquote",
+    "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6",
+    "table", "thead", "tbody", "tr", "th", "td",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title", "class"},
+    "ol": {"start"},
+    "th": {"align"},
+    "td": {"align"},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+# A mention is @ followed by a member's handle: letters, digits, dots, dashes, underscores.
+MENTION_RE = re.compile(r"(?<![\w@/])@([A-Za-z0-9][A-Za-z0-9._-]{1,40}[A-Za-z0-9])")
+
+
+def sanitize(html: str) -> str:
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="nofollow ugc noopener",
+        strip_comments=True,
+    )
+
+
+def render_markdown(source: str, *, mentions: Mapping[str, str] | None = None) -> str:
+    """Safe HTML for `source`. `mentions` maps handle → URL for the @handles to link."""
+    html = _md.render(source)
+    if mentions:
+        html = _link_mentions(html, mentions)
+    return sanitize(html)
+
+
+def _link_mentions(html: str, mentions: Mapping[str, str]) -> str:
+    # Only in text outside tags and outside <code>/<pre>/<a>: split on tags.
+    out: list[str] = []
+    skip = 0
+    for part in re.split(r"(<[^>]+>)", html):
+        if part.startswith("<"):
+            name = re.match(r"</?(\w+)", part)
+            if name and name.group(1) in ("code", "pre", "a"):
+                skip += -1 if part.startswith("</") else 1
+            out.append(part)
+        elif skip:
+            out.append(part)
+        else:
+            out.append(MENTION_RE.sub(_replacer(mentions), part))
+    return "".join(out)
+
+
+def _replacer(mentions: Mapping[str, str]) -> Callable[[re.Match[str]], str]:
+    lowered = {k.lower(): v for k, v in mentions.items()}
+
+    def replace(match: re.Match[str]) -> str:
+        url = lowered.get(match.group(1).lower())
+        if url is None:
+            return match.group(0)
+        return f'<a class="mention" href="{url}">@{match.group(1)}</a>'
+
+    return replace
+
+
+def mentioned_handles(source: str) -> set[str]:
+    """The @handles in a Markdown source (lower case), outside code spans and blocks."""
+    without_code = re.sub(r"```.*?```|`[^`]*`", " ", source, flags=re.S)
+    return {m.lower() for m in MENTION_RE.findall(without_code)}
+
+
+def plain_excerpt(source: str, length: int = 240) -> str:
+    """A one-line plain-text excerpt of Markdown, for lists, feeds and emails."""
+    text = html.unescape(nh3.clean(_md.render(source), tags=set()))
+    text = re.sub(r"\s+", " ", text).strip()
+    return text if len(text) <= length else text[: length - 1].rsplit(" ", 1)[0] + "…"
