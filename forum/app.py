@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from forum.accounts.deps import load_user
 from forum.config import Settings, load_settings
 from forum.db import make_engine, make_session_factory
+from forum.discussions.service import ViewCounter
 from forum.errors import install_error_handlers
 from forum.migrate import require_migrated
 from forum.security import SecurityMiddleware, csrf_protect
@@ -48,6 +49,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        views = ViewCounter(app.state.session_factory)
+        views.start()
         runner = None
         if settings.embedded_worker:
             # Runs the loops only while no `forum worker` holds a live lease.
@@ -58,6 +61,7 @@ def create_app(
         finally:
             if runner:
                 runner.stop()
+            views.stop()
 
     app = FastAPI(
         title="Cluster Forum",
@@ -88,7 +92,7 @@ def create_app(
 
 # Sections of the header that exist: main-navigation keys, plus "search" (the header
 # search box) and "accounts" (log in and join links). Each capability adds its own.
-NAV_SECTIONS = frozenset({"countries", "partnerships", "accounts"})
+NAV_SECTIONS = frozenset({"discussions", "countries", "partnerships", "accounts"})
 
 
 def _include_routers(app: FastAPI) -> None:
@@ -98,6 +102,7 @@ def _include_routers(app: FastAPI) -> None:
     from forum.accounts import profile_views
     from forum.accounts import views as accounts_views
     from forum.admin import views as admin_views
+    from forum.discussions import views as discussions_views
     from forum.partnerships import admin_views as partnerships_admin_views
     from forum.partnerships import api as partnerships_api
     from forum.partnerships import views as partnerships_views
@@ -109,6 +114,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(accounts_views.router)
     app.include_router(profile_views.router)
     app.include_router(partnerships_views.router)
+    app.include_router(discussions_views.router)
     app.include_router(taxonomy_views.router)
     app.include_router(admin_views.router)
     app.include_router(accounts_admin_views.router)

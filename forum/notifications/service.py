@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from forum.notifications.models import FOLLOW_TARGETS, Follow
+from forum.db import utcnow
+from forum.notifications.models import (
+    FOLLOW_TARGETS,
+    NOTIFICATION_KINDS,
+    Follow,
+    Notification,
+)
+from forum.pagination import Page
 
 
 def list_follows(db: Session, user_id: int) -> dict[str, list[str]]:
@@ -67,3 +74,111 @@ def unfollow(db: Session, user_id: int, target_type: str, target: str) -> None:
             Follow.user_id == user_id, Follow.target_type == target_type, Follow.target == target
         )
     )
+
+
+def notify(
+    db: Session,
+    *,
+    user_id: int,
+    kind: str,
+    text: str,
+    url: str,
+    actor_id: int | None = None,
+    thread_id: int | None = None,
+    post_id: int | None = None,
+) -> Notification | None:
+    """An in-app notification, unless it would tell the actor about their own action."""
+    if actor_id is not None and actor_id == user_id:
+        return None
+    if kind not in NOTIFICATION_KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    note = Notification(
+        user_id=user_id,
+        kind=kind,
+        text=text[:300],
+        url=url[:300],
+        actor_id=actor_id,
+        thread_id=thread_id,
+        post_id=post_id,
+    )
+    db.add(note)
+    return note
+
+
+def unread_count(db: Session, user_id: int) -> int:
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def followers(db: Session, target_type: str, target: str) -> list[int]:
+    """Ids of the members who follow this target."""
+    return list(
+        db.scalars(
+            select(Follow.user_id).where(Follow.target_type == target_type, Follow.target == target)
+        )
+    )
+
+
+def follow_state(db: Session, user_id: int, target_type: str, target: str) -> bool:
+    """Whether the member follows this target."""
+    return (
+        db.scalar(
+            select(Follow.id).where(
+                Follow.user_id == user_id,
+                Follow.target_type == target_type,
+                Follow.target == target,
+            )
+        )
+        is not None
+    )
+
+
+# --- the notifications page ----------------------------------------------------------------
+
+NOTIFICATIONS_PER_PAGE = 30
+
+
+def page_notifications(
+    db: Session, user_id: int, *, page: int, per_page: int = NOTIFICATIONS_PER_PAGE
+) -> Page[Notification]:
+    """One numbered page of the member's notifications, newest first."""
+    mine = Notification.user_id == user_id
+    total = db.scalar(select(func.count()).select_from(Notification).where(mine)) or 0
+    items = list(
+        db.scalars(
+            select(Notification)
+            .where(mine)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
+    return Page(items, page, per_page, total, "/notifications", {})
+
+
+def mark_read(db: Session, user_id: int, notification_id: int) -> Notification | None:
+    """Mark one of the member's notifications read; None when it is not theirs (or gone)."""
+    note = db.get(Notification, notification_id)
+    if note is None or note.user_id != user_id:
+        return None
+    if note.read_at is None:
+        note.read_at = utcnow()
+        db.flush()
+    return note
+
+
+def mark_all_read(db: Session, user_id: int) -> int:
+    """Mark every unread notification of the member read; answers how many were."""
+    result = db.execute(
+        update(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,801 @@
+"""Rules of the discussions: who sees and writes what, threads, reply trees, edits.
+
+Every function takes the session first, checks permissions itself, flushes but never
+commits, and writes the search-outbox rows and notifications in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, and_, false, func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from forum.accounts.models import User
+from forum.db import utcnow
+from forum.discovery.outbox import queue_document
+from forum.discussions.models import (
+    MAX_DEPTH,
+    THREAD_KINDS,
+    Category,
+    GoodPractice,
+    Post,
+    PostRevision,
+    Thread,
+    ThreadCountry,
+    thread_sector,
+)
+from forum.notifications.service import follow, followers, notify
+from forum.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
+from forum.taxonomy.models import Sector
+from forum.text import MAX_BODY, MAX_TITLE, mentioned_handles, render_markdown
+
+log = logging.getLogger(__name__)
+
+TOP_LEVEL_PER_PAGE = 50
+MAX_DESCENDANTS = 200
+NEW_ACCOUNT_AGE = dt.timedelta(days=7)
+NEW_ACCOUNT_POSTS = 3
+NEW_ACCOUNT_MAX_LINKS = 3
+NEW_ACCOUNT_POSTS_PER_HOUR = 10
+LINK_RE = re.compile(r"https?://|\]\(|<https?:|www\.", re.I)
+
+SEEDED_CATEGORIES = (
+    ("good-practices", "Good practices", "Results and methods worth copying, by country and sector."),
+    ("market-intelligence", "Market intelligence", "What you learned about a market: regulation, buyers, partners, trends."),
+    ("events-and-missions", "Events and missions", "Trade fairs, business missions and who is going."),
+    ("cooperation-opportunities", "Cooperation opportunities", "Looking for partners, offering cooperation, joint projects."),
+    ("partnership-news", "Partnership news", "News from the partnerships: agreements, results, calls."),
+    ("platform-feedback", "Platform feedback", "How this forum could serve you better."),
+)  # fmt: skip
+
+
+class DiscussionError(ValueError):
+    """Input that breaks a rule; `field` names the form field when there is one."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotAllowed(Exception):
+    """The viewer may not do this (403), with a message saying why."""
+
+
+class NotFound(Exception):
+    """Missing, or invisible to this viewer (404: existence itself is private)."""
+
+
+# --- categories ------------------------------------------------------------------------
+
+
+def seed_categories(db: Session) -> int:
+    existing = set(db.scalars(select(Category.slug)))
+    added = 0
+    for position, (slug, name, description) in enumerate(SEEDED_CATEGORIES):
+        if slug not in existing:
+            db.add(Category(slug=slug, name=name, description=description, position=position))
+            added += 1
+    db.flush()
+    return added
+
+
+def can_see_category(viewer: User | None, category: Category) -> bool:
+    return category.is_public or viewer is not None
+
+
+def list_categories(db: Session, viewer: User | None) -> list[Category]:
+    stmt = select(Category).order_by(Category.position, Category.name)
+    if viewer is None:
+        stmt = stmt.where(Category.visibility == "public")
+    return list(db.scalars(stmt))
+
+
+def get_category(db: Session, viewer: User | None, slug: str) -> Category:
+    category = db.scalar(select(Category).where(Category.slug == slug))
+    if category is None or not can_see_category(viewer, category):
+        raise NotFound(slug)
+    return category
+
+
+# --- who may do what -------------------------------------------------------------------------
+
+
+def can_see_thread(viewer: User | None, thread: Thread) -> bool:
+    if not can_see_category(viewer, thread.category):
+        return False
+    return thread.hidden_at is None or bool(viewer and viewer.is_moderator)
+
+
+def can_see_post(viewer: User | None, post: Post) -> bool:
+    return post.hidden_at is None or bool(viewer and viewer.is_moderator)
+
+
+def can_edit_post(viewer: User | None, post: Post) -> bool:
+    if viewer is None or viewer.is_suspended:
+        return False
+    if viewer.is_moderator:
+        return True
+    return post.author_id == viewer.id and post.deleted_at is None and post.hidden_at is None
+
+
+def require_can_post(viewer: User | None) -> User:
+    if viewer is None:
+        raise NotAllowed("Log in to post.")
+    if viewer.is_suspended:
+        raise NotAllowed("Your account is suspended.")
+    if not viewer.is_verified:
+        raise NotAllowed("Confirm your email address before posting: see your profile.")
+    return viewer
+
+
+def _check_new_account_limits(db: Session, author: User, body: str) -> None:
+    """New accounts (< 7 days or < 3 posts) get at most 3 links and 10 posts an hour."""
+    if author.is_moderator:
+        return
+    post_count = db.scalar(select(func.count()).where(Post.author_id == author.id)) or 0
+    if author.created_at > utcnow() - NEW_ACCOUNT_AGE or post_count < NEW_ACCOUNT_POSTS:
+        if len(LINK_RE.findall(body)) > NEW_ACCOUNT_MAX_LINKS:
+            raise DiscussionError(
+                f"New accounts may put at most {NEW_ACCOUNT_MAX_LINKS} links in a post, "
+                "until they are a week old and have written 3 posts.",
+                "body",
+            )
+        recent = (
+            db.scalar(
+                select(func.count()).where(
+                    Post.author_id == author.id, Post.created_at > utcnow() - dt.timedelta(hours=1)
+                )
+            )
+            or 0
+        )
+        if recent >= NEW_ACCOUNT_POSTS_PER_HOUR:
+            raise DiscussionError(
+                f"New accounts may write at most {NEW_ACCOUNT_POSTS_PER_HOUR} posts an hour. "
+                "Please wait a little.",
+                "body",
+            )
+
+
+# --- text ----------------------------------------------------------------------------
+
+
+def _clean_title(title: str) -> str:
+    title = " ".join(title.split())
+    if not title:
+        raise DiscussionError("Give the thread a title.", "title")
+    if len(title) > MAX_TITLE:
+        raise DiscussionError(f"Keep the title under {MAX_TITLE} characters.", "title")
+    return title
+
+
+def _check_body(body: str, *, field: str = "body", required: bool = True) -> str:
+    if required and not body.strip():
+        raise DiscussionError("Write something first.", field)
+    if len(body) > MAX_BODY:
+        raise DiscussionError(
+            f"Keep it under {MAX_BODY:,} characters (this is {len(body):,}).", field
+        )
+    return body
+
+
+def _mentions(db: Session, body: str) -> dict[str, User]:
+    handles = mentioned_handles(body)
+    if not handles:
+        return {}
+    users = db.scalars(select(User).where(User.handle.in_(handles), User.suspended_at.is_(None)))
+    return {u.handle: u for u in users if u.handle}
+
+
+def render_body(db: Session, body: str) -> tuple[str, dict[str, User]]:
+    """Sanitized HTML for a post body, and the members it mentions."""
+    mentioned = _mentions(db, body)
+    html = render_markdown(body, mentions={h: f"/members/{h}" for h in mentioned})
+    return html, mentioned
+
+
+def preview(db: Session, body: str) -> str:
+    """What a post will look like (the same rendering as on save)."""
+    return render_body(db, _check_body(body, required=False))[0]
+
+
+# --- threads -----------------------------------------------------------------------------
+
+
+@dataclass
+class GoodPracticeInput:
+    approach: str = ""
+    results: str = ""
+    challenge: str = ""
+    lessons: str = ""
+    contact: str = ""
+
+
+@dataclass
+class ThreadInput:
+    title: str
+    body: str
+    category: Category
+    kind: str = "discussion"
+    countries: Sequence[str] = ()
+    sectors: Sequence[Sector] = ()
+    good_practice: GoodPracticeInput = field(default_factory=GoodPracticeInput)
+
+
+def create_thread(
+    db: Session,
+    author: User | None,
+    data: ThreadInput,
+    *,
+    created_at: dt.datetime | None = None,
+    source_note: str | None = None,
+    check_limits: bool = True,
+) -> Thread:
+    """A new thread with its opening post. Raises NotAllowed or DiscussionError.
+
+    Good practices need a title, approach, results, countries and sectors; their
+    opening post is optional. `created_at` and `source_note` serve imported content.
+    """
+    user = require_can_post(author)
+    if not can_see_category(user, data.category):
+        raise NotFound(data.category.slug)
+    if data.kind not in THREAD_KINDS:
+        raise DiscussionError(
+            f"Unknown kind {data.kind!r}: use one of {', '.join(THREAD_KINDS)}.", "kind"
+        )
+    title = _clean_title(data.title)
+    gp = data.good_practice
+    is_gp = data.kind == "good_practice"
+    body = _check_body(data.body, required=not is_gp)
+    if is_gp:
+        _check_body(gp.approach, field="approach")
+        _check_body(gp.results, field="results")
+        for name in ("challenge", "lessons"):
+            _check_body(getattr(gp, name), field=name, required=False)
+        if len(gp.contact) > 500:
+            raise DiscussionError("Keep the contact under 500 characters.", "contact")
+        if not data.countries:
+            raise DiscussionError("Choose at least one country (or region).", "countries")
+        if not data.sectors:
+            raise DiscussionError("Choose at least one sector.", "sectors")
+    if check_limits:
+        everything = " ".join([body, gp.approach, gp.results, gp.challenge, gp.lessons])
+        _check_new_account_limits(db, user, everything)
+    now = created_at or utcnow()
+    partnership = user.partnership
+    thread = Thread(
+        category_id=data.category.id,
+        kind=data.kind,
+        title=title,
+        author_id=user.id,
+        partnership_id=partnership.id if partnership else None,
+        created_at=now,
+        last_activity_at=now,
+        source_note=source_note,
+    )
+    thread.category = data.category
+    thread.sectors = list(data.sectors)
+    thread.set_countries(list(data.countries))
+    if is_gp:
+        thread.good_practice = GoodPractice(
+            approach=gp.approach,
+            approach_html=render_markdown(gp.approach),
+            results=gp.results,
+            results_html=render_markdown(gp.results),
+            challenge=gp.challenge,
+            challenge_html=render_markdown(gp.challenge) if gp.challenge.strip() else "",
+            lessons=gp.lessons,
+            lessons_html=render_markdown(gp.lessons) if gp.lessons.strip() else "",
+            contact=" ".join(gp.contact.split()),
+        )
+    db.add(thread)
+    db.flush()
+    html, mentioned = render_body(db, body)
+    opening = Post(
+        thread_id=thread.id,
+        author_id=user.id,
+        body=body,
+        body_html=html,
+        is_opening=True,
+        depth=0,
+        created_at=now,
+    )
+    db.add(opening)
+    db.flush()
+    opening.root_id = opening.id
+    opening.path = _segment(opening.id)
+    follow(db, user.id, "thread", str(thread.id))
+    _notify_mentions(db, user, opening, thread, mentioned)
+    queue_document(db, f"thread:{thread.id}")
+    db.flush()
+    return thread
+
+
+def _segment(post_id: int) -> str:
+    return f"/{post_id:010d}"
+
+
+def update_thread_tags(
+    db: Session,
+    editor: User,
+    thread: Thread,
+    *,
+    countries: Sequence[str],
+    sectors: Sequence[Sector],
+) -> None:
+    if not (editor.is_moderator or thread.author_id == editor.id):
+        raise NotAllowed("Only the author or a moderator can change the tags.")
+    thread.set_countries(list(countries))
+    thread.sectors = list(sectors)
+    queue_document(db, f"thread:{thread.id}")
+    db.flush()
+
+
+# --- replies ------------------------------------------------------------------------------
+
+
+def reply(
+    db: Session,
+    author: User | None,
+    thread: Thread,
+    *,
+    body: str,
+    parent_id: int | None = None,
+    created_at: dt.datetime | None = None,
+    check_limits: bool = True,
+) -> Post:
+    """A reply in `thread`, under `parent_id` or at the top level.
+
+    Raises NotAllowed (locked thread, not allowed to post), NotFound (thread not
+    visible) or DiscussionError (empty or long body, parent from another thread).
+    """
+    user = require_can_post(author)
+    if not can_see_thread(user, thread):
+        raise NotFound(str(thread.id))
+    if thread.locked and not user.is_moderator:
+        raise NotAllowed("This thread is locked: it takes no new replies.")
+    body = _check_body(body)
+    if check_limits:
+        _check_new_account_limits(db, user, body)
+    parent = None
+    if parent_id is not None:
+        parent = db.get(Post, parent_id)
+        if parent is None or parent.thread_id != thread.id:
+            raise DiscussionError("The post you reply to is not in this thread.", "parent_id")
+    now = created_at or utcnow()
+    html, mentioned = render_body(db, body)
+    post = Post(thread_id=thread.id, parent_id=parent_id, author_id=user.id, body=body,
+                body_html=html, created_at=now)  # fmt: skip
+    db.add(post)
+    db.flush()
+    if parent is None or parent.is_opening:
+        post.depth, post.root_id, post.path = 0, post.id, _segment(post.id)
+        # A reply to the opening post is a top-level reply, not nested under it.
+        post.parent_id = None if parent is None else parent.id
+    elif parent.depth < MAX_DEPTH:
+        post.depth, post.root_id = parent.depth + 1, parent.root_id
+        post.path = parent.path + _segment(post.id)
+    else:
+        # At the cap a reply becomes its parent's sibling, shown "in reply to NAME".
+        post.depth, post.root_id = parent.depth, parent.root_id
+        post.path = parent.path.rsplit("/", 1)[0] + _segment(post.id)
+    thread.reply_count += 1
+    thread.last_activity_at = now
+    follow(db, user.id, "thread", str(thread.id))
+    _notify_reply(db, user, post, thread, parent, mentioned)
+    queue_document(db, f"post:{post.id}")
+    queue_document(db, f"thread:{thread.id}")
+    db.flush()
+    return post
+
+
+def _notify_mentions(
+    db: Session, actor: User, post: Post, thread: Thread, mentioned: dict[str, User]
+) -> set[int]:
+    told = set()
+    for user in mentioned.values():
+        if can_see_thread(user, thread) and notify(
+            db, user_id=user.id, kind="mention", actor_id=actor.id, thread_id=thread.id,
+            post_id=post.id, url=post.url,
+            text=f"{actor.name} mentioned you in “{thread.title}”",
+        ):  # fmt: skip
+            told.add(user.id)
+    return told
+
+
+def _notify_reply(
+    db: Session, actor: User, post: Post, thread: Thread, parent: Post | None,
+    mentioned: dict[str, User],
+) -> None:  # fmt: skip
+    told = _notify_mentions(db, actor, post, thread, mentioned) | {actor.id}
+    target = parent.author_id if parent is not None else thread.author_id
+    if target is not None and target not in told:
+        notify(db, user_id=target, kind="reply", actor_id=actor.id, thread_id=thread.id,
+               post_id=post.id, url=post.url, text=f"{actor.name} replied in “{thread.title}”")  # fmt: skip
+        told.add(target)
+    for user_id in followers(db, "thread", str(thread.id)):
+        if user_id not in told:
+            notify(db, user_id=user_id, kind="thread_post", actor_id=actor.id,
+                   thread_id=thread.id, post_id=post.id, url=post.url,
+                   text=f"New reply by {actor.name} in “{thread.title}”")  # fmt: skip
+
+
+# --- edits and deletion ------------------------------------------------------------------------
+
+
+def edit_post(db: Session, editor: User | None, post: Post, *, body: str) -> Post:
+    """Replace a post's text, keeping the previous one as a revision."""
+    if not can_edit_post(editor, post):
+        raise NotAllowed("You can edit only your own posts.")
+    assert editor is not None
+    body = _check_body(body, required=not post.is_opening)
+    if body == post.body:
+        return post
+    db.add(PostRevision(post_id=post.id, editor_id=editor.id, body=post.body))
+    post.body = body
+    post.body_html, _ = render_body(db, body)
+    post.edited_at = utcnow()
+    queue_document(db, f"thread:{post.thread_id}" if post.is_opening else f"post:{post.id}")
+    db.flush()
+    return post
+
+
+def delete_post(db: Session, actor: User | None, post: Post) -> None:
+    """Soft delete: the post stays in the tree as "post deleted", its text is kept for moderators."""
+    if not can_edit_post(actor, post):
+        raise NotAllowed("You can delete only your own posts.")
+    if post.deleted_at is None:
+        post.deleted_at = utcnow()
+        queue_document(db, f"post:{post.id}", "delete")
+    db.flush()
+
+
+def revisions(db: Session, viewer: User | None, post: Post) -> list[PostRevision]:
+    if viewer is None or not viewer.is_moderator:
+        raise NotAllowed("Edit history is for moderators.")
+    return list(
+        db.scalars(
+            select(PostRevision)
+            .where(PostRevision.post_id == post.id)
+            .options(selectinload(PostRevision.editor))
+            .order_by(PostRevision.created_at.desc(), PostRevision.id.desc())
+        )
+    )
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThreadFilter:
+    category: Category | None = None
+    kind: str | None = None
+    countries: Sequence[str] = ()
+    sectors: Sequence[str] = ()
+    partnership_id: int | None = None
+
+
+def _visible_threads(viewer: User | None) -> Select[Thread]:
+    stmt = select(Thread).join(Category, Category.id == Thread.category_id)
+    if viewer is None:
+        stmt = stmt.where(Category.visibility == "public")
+    if viewer is None or not viewer.is_moderator:
+        stmt = stmt.where(Thread.hidden_at.is_(None))
+    return stmt
+
+
+def _filtered(viewer: User | None, flt: ThreadFilter) -> Select[Thread]:
+    stmt = _visible_threads(viewer)
+    if flt.category is not None:
+        stmt = stmt.where(Thread.category_id == flt.category.id)
+    if flt.kind:
+        stmt = stmt.where(Thread.kind == flt.kind)
+    if flt.countries:
+        stmt = stmt.where(
+            Thread.id.in_(
+                select(ThreadCountry.thread_id).where(
+                    ThreadCountry.country_code.in_(list(flt.countries))
+                )
+            )
+        )
+    if flt.sectors:
+        stmt = stmt.where(
+            Thread.id.in_(
+                select(thread_sector.c.thread_id)
+                .join(Sector, Sector.id == thread_sector.c.sector_id)
+                .where(Sector.slug.in_(list(flt.sectors)))
+            )
+        )
+    if flt.partnership_id is not None:
+        stmt = stmt.where(Thread.partnership_id == flt.partnership_id)
+    return stmt
+
+
+def _with_tags(stmt: Select[Thread]) -> Select[Thread]:
+    return stmt.options(
+        selectinload(Thread.sectors),
+        selectinload(Thread.country_rows),
+        selectinload(Thread.category),
+        selectinload(Thread.author),
+        selectinload(Thread.partnership),
+    )
+
+
+def page_threads(
+    db: Session, viewer: User | None, flt: ThreadFilter, *, page: int, per_page: int = 25,
+    base_path: str = "/discussions", params: Mapping[str, object] | None = None,
+) -> Page[Thread]:  # fmt: skip
+    """Pinned first, then by last activity."""
+    stmt = _filtered(viewer, flt)
+    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = db.scalars(
+        _with_tags(stmt)
+        .order_by(Thread.pinned.desc(), Thread.last_activity_at.desc(), Thread.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return Page(list(rows), page, per_page, total, base_path, dict(params or {}))
+
+
+def list_threads(
+    db: Session, viewer: User | None, flt: ThreadFilter, *, cursor: str | None, limit: int
+) -> tuple[list[Thread], str | None]:
+    """Newest activity first, by keyset cursor (for the API and feeds)."""
+    stmt = _filtered(viewer, flt)
+    if cursor:
+        when, last_id = decode_cursor(cursor, arity=2)
+        if not isinstance(when, str) or not isinstance(last_id, int):
+            raise InvalidCursorError
+        try:
+            moment = dt.datetime.fromisoformat(when)
+        except ValueError as exc:
+            raise InvalidCursorError from exc
+        if moment.tzinfo is None:
+            raise InvalidCursorError
+        stmt = stmt.where(
+            or_(
+                Thread.last_activity_at < moment,
+                and_(Thread.last_activity_at == moment, Thread.id < last_id),
+            )
+        )
+    rows = list(
+        db.scalars(
+            _with_tags(stmt)
+            .order_by(Thread.last_activity_at.desc(), Thread.id.desc())
+            .limit(limit + 1)
+        )
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor([rows[-1].last_activity_at.isoformat(), rows[-1].id])
+    return rows, next_cursor
+
+
+def get_thread(db: Session, viewer: User | None, thread_id: int) -> Thread:
+    thread = db.scalar(
+        _with_tags(select(Thread).where(Thread.id == thread_id)).options(
+            selectinload(Thread.good_practice)
+        )
+    )
+    if thread is None or not can_see_thread(viewer, thread):
+        raise NotFound(str(thread_id))
+    return thread
+
+
+def get_post(db: Session, viewer: User | None, post_id: int) -> Post:
+    post = db.scalar(
+        select(Post)
+        .where(Post.id == post_id)
+        .options(selectinload(Post.thread).selectinload(Thread.category))
+    )
+    if post is None or not can_see_thread(viewer, post.thread) or not can_see_post(viewer, post):
+        raise NotFound(str(post_id))
+    return post
+
+
+@dataclass
+class ShownPost:
+    """A post as the thread page shows it: display depth, whom it answers, its state.
+
+    `state` is "visible", "deleted" or "hidden"; `show_text` says whether this viewer
+    reads its text (moderators read hidden and deleted posts, marked as such).
+    """
+
+    post: Post
+    depth: int
+    in_reply_to: str | None
+    state: str
+    show_text: bool
+    can_edit: bool
+    more_replies: int = 0
+
+
+@dataclass
+class ThreadPage:
+    thread: Thread
+    opening: Post
+    posts: list[ShownPost]
+    page: int
+    pages: int
+    flat: bool
+    top_level_total: int
+
+
+def thread_page(
+    db: Session, viewer: User | None, thread: Thread, *, page: int = 1, flat: bool = False,
+    root: int | None = None,
+) -> ThreadPage:  # fmt: skip
+    """One page of a thread: 50 top-level posts with up to 200 descendants each.
+
+    The number of queries does not depend on the number of posts. `flat` lists the
+    same page chronologically; `root` shows one top-level post's whole subtree.
+    """
+    opening = db.scalar(
+        select(Post).where(Post.thread_id == thread.id, Post.is_opening.is_(True))
+        .options(selectinload(Post.author))
+    )  # fmt: skip
+    assert opening is not None, f"thread {thread.id} has no opening post"
+    top_q = select(Post.id).where(
+        Post.thread_id == thread.id, Post.depth == 0, Post.is_opening.is_(False)
+    )
+    top_total = db.scalar(select(func.count()).select_from(top_q.subquery())) or 0
+    pages = max(1, -(-top_total // TOP_LEVEL_PER_PAGE))
+    page = min(max(page, 1), pages)
+    limit = MAX_DESCENDANTS + 1
+    if root is not None:
+        roots = [root]
+        limit = 100_000
+    else:
+        roots = list(
+            db.scalars(
+                top_q.order_by(Post.id)
+                .offset((page - 1) * TOP_LEVEL_PER_PAGE)
+                .limit(TOP_LEVEL_PER_PAGE)
+            )
+        )
+    ranked = (
+        select(
+            Post.id.label("id"),
+            func.row_number().over(partition_by=Post.root_id, order_by=Post.path).label("rank"),
+        )
+        .where(Post.thread_id == thread.id, Post.root_id.in_(roots) if roots else false())
+        .subquery()
+    )
+    rows = list(
+        db.scalars(
+            select(Post)
+            .join(ranked, ranked.c.id == Post.id)
+            .where(ranked.c.rank <= limit)
+            .options(selectinload(Post.author))
+            .order_by(Post.root_id, Post.path)
+        )
+    )
+    counts = dict(
+        db.execute(
+            select(Post.root_id, func.count())
+            .where(Post.thread_id == thread.id, Post.root_id.in_(roots) if roots else false())
+            .group_by(Post.root_id)
+        ).all()
+    )
+    parents = {p.id: p for p in rows}
+    missing = {p.parent_id for p in rows if p.parent_id and p.parent_id not in parents}
+    if missing:
+        for p in db.scalars(
+            select(Post).where(Post.id.in_(missing)).options(selectinload(Post.author))
+        ):
+            parents[p.id] = p
+    moderator = bool(viewer and viewer.is_moderator)
+    shown: list[ShownPost] = []
+    for post in rows:
+        if post.hidden_at is not None and not moderator and counts.get(post.id, 1) == 1:
+            continue  # a hidden post with no replies leaves no trace for members
+        parent = parents.get(post.parent_id) if post.parent_id else None
+        # "in reply to" where the indentation cannot say it: flat view, or past the cap.
+        answers = None
+        if parent is not None and not parent.is_opening and (flat or parent.depth >= post.depth):
+            answers = _author_name(parent)
+        more = 0
+        if post.depth == 0 and root is None:
+            more = max(0, counts.get(post.id, 1) - limit)
+        state = "deleted" if post.deleted_at else "hidden" if post.hidden_at else "visible"
+        shown.append(
+            ShownPost(
+                post=post,
+                depth=0 if flat else post.depth,
+                in_reply_to=answers,
+                state=state,
+                show_text=state == "visible" or moderator,
+                can_edit=can_edit_post(viewer, post),
+                more_replies=more,
+            )
+        )
+    if flat:
+        shown.sort(key=lambda s: (s.post.created_at, s.post.id))
+    return ThreadPage(thread, opening, shown, page, pages, flat, top_total)
+
+
+def _author_name(post: Post) -> str:
+    return post.author.name if post.author else "a former member"
+
+
+def page_of_post(db: Session, post: Post) -> int:
+    """The thread page that shows `post` (for permalinks)."""
+    if post.is_opening or post.root_id is None:
+        return 1
+    before = (
+        db.scalar(
+            select(func.count()).where(
+                Post.thread_id == post.thread_id,
+                Post.depth == 0,
+                Post.is_opening.is_(False),
+                Post.id < post.root_id,
+            )
+        )
+        or 0
+    )
+    return before // TOP_LEVEL_PER_PAGE + 1
+
+
+VIEW_BUFFER: dict[int, int] = {}
+
+
+def count_view(thread_id: int) -> None:
+    """Count a page view in memory; `flush_views` writes the counts in one go."""
+    VIEW_BUFFER[thread_id] = VIEW_BUFFER.get(thread_id, 0) + 1
+
+
+def flush_views(db: Session) -> int:
+    """Add the buffered view counts to the threads; answers how many threads changed."""
+    pending = dict(VIEW_BUFFER)
+    for thread_id in pending:
+        VIEW_BUFFER[thread_id] -= pending[thread_id]
+        if not VIEW_BUFFER[thread_id]:
+            del VIEW_BUFFER[thread_id]
+    for thread_id, count in pending.items():
+        db.execute(
+            update(Thread)
+            .where(Thread.id == thread_id)
+            .values(view_count=Thread.view_count + count)
+        )
+    return len(pending)
+
+
+class ViewCounter:
+    """Writes this process's buffered view counts every `every` seconds, and at exit."""
+
+    def __init__(self, factory: sessionmaker[Session], *, every: float = 30.0) -> None:
+        self.factory = factory
+        self.every = every
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="forum-views", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self.flush()
+        self.flush()
+
+    def flush(self) -> None:
+        if not VIEW_BUFFER:
+            return
+        try:
+            with self.factory() as session:
+                flush_views(session)
+                session.commit()
+        except SQLAlchemyError:
+            log.warning("could not write view counts; they are dropped", exc_info=True)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

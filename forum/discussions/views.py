@@ -1,0 +1,426 @@
+"""HTML pages of the discussions: lists, the thread page, writing, editing."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from forum.accounts.deps import OptionalUser, SignedInUser
+from forum.accounts.models import User
+from forum.discussions import service
+from forum.discussions.models import KIND_LABELS, THREAD_KINDS, Post, Thread
+from forum.notifications.service import follow_state
+from forum.pagination import page_number
+from forum.taxonomy.filters import parse_filters
+from forum.taxonomy.service import (
+    UnknownCountryError,
+    UnknownSectorError,
+    countries_for,
+    list_countries,
+    list_sectors,
+    resolve_country_filter,
+    resolve_sectors,
+)
+from forum.web import DbSession, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+Body = Annotated[str, Form(max_length=60_000)]
+Short = Annotated[str, Form(max_length=400)]
+
+
+def _not_found() -> HTTPException:
+    return HTTPException(404, "There is no discussion at this address, or it is not public.")
+
+
+def _filter_options(db: DbSession) -> dict[str, object]:
+    return {
+        "kind_options": [("", "Any kind")] + [(k, KIND_LABELS[k]) for k in THREAD_KINDS],
+        "country_options": [("", "Any country")] + [(c.code, c.name) for c in list_countries()],
+        "sector_options": [("", "Any sector")] + [(s.slug, s.name) for s in list_sectors(db)],
+    }
+
+
+def _tags(threads: list[Thread]) -> dict[int, list[object]]:
+    return {t.id: list(countries_for(t.country_codes)) for t in threads}
+
+
+# --- lists --------------------------------------------------------------------------------
+
+
+@router.get("/discussions", response_class=HTMLResponse)
+def discussions(
+    request: Request,
+    db: DbSession,
+    viewer: OptionalUser,
+    kind: Annotated[str, Query(max_length=30)] = "",
+    country: Annotated[str, Query(max_length=40)] = "",
+    sector: Annotated[str, Query(max_length=60)] = "",
+    page: Annotated[str, Query(max_length=6)] = "1",
+) -> Response:
+    return _thread_list(request, db, viewer, None, kind, country, sector, page)
+
+
+@router.get("/discussions/c/{slug}", response_class=HTMLResponse)
+def category_page(
+    request: Request,
+    slug: str,
+    db: DbSession,
+    viewer: OptionalUser,
+    kind: Annotated[str, Query(max_length=30)] = "",
+    country: Annotated[str, Query(max_length=40)] = "",
+    sector: Annotated[str, Query(max_length=60)] = "",
+    page: Annotated[str, Query(max_length=6)] = "1",
+) -> Response:
+    return _thread_list(request, db, viewer, slug, kind, country, sector, page)
+
+
+def _thread_list(
+    request: Request, db: DbSession, viewer: User | None, slug: str | None,
+    kind: str, country: str, sector: str, page: str,
+) -> Response:  # fmt: skip
+    category = None
+    if slug is not None:
+        try:
+            category = service.get_category(db, viewer, slug)
+        except service.NotFound as exc:
+            raise _not_found() from exc
+    if kind and kind not in THREAD_KINDS:
+        raise HTTPException(422, f"Unknown kind {kind!r}.")
+    countries, sectors = parse_filters(db, [country], [sector])
+    flt = service.ThreadFilter(
+        category=category, kind=kind or None, countries=countries, sectors=sectors
+    )
+    params = {"kind": kind, "country": country, "sector": sector}
+    base = f"/discussions/c/{category.slug}" if category else "/discussions"
+    listing = service.page_threads(
+        db, viewer, flt, page=page_number(page), base_path=base, params=params
+    )
+    return render(
+        request,
+        "discussions/list.html",
+        {
+            "nav": "discussions",
+            "category": category,
+            "categories": service.list_categories(db, viewer),
+            "listing": listing,
+            "countries_of": _tags(listing.items),
+            "filters": params,
+            "filtered": any(params.values()),
+            "following": bool(
+                viewer and category and follow_state(db, viewer.id, "category", category.slug)
+            ),
+            **_filter_options(db),
+        },
+    )
+
+
+# --- the thread page ----------------------------------------------------------------------------
+
+
+@router.get("/threads/{thread_id}", response_class=HTMLResponse)
+def thread_view(
+    request: Request,
+    thread_id: int,
+    db: DbSession,
+    viewer: OptionalUser,
+    page: Annotated[str, Query(max_length=6)] = "1",
+    view: Annotated[str, Query(pattern="^(tree|flat)$")] = "tree",
+) -> Response:
+    try:
+        thread = service.get_thread(db, viewer, thread_id)
+    except service.NotFound as exc:
+        raise _not_found() from exc
+    shown = service.thread_page(db, viewer, thread, page=page_number(page), flat=view == "flat")
+    service.count_view(thread.id)
+    return _render_thread(request, db, viewer, thread, shown, view=view)
+
+
+@router.get("/threads/{thread_id}/replies/{root_id}", response_class=HTMLResponse)
+def subtree_view(
+    request: Request, thread_id: int, root_id: int, db: DbSession, viewer: OptionalUser
+) -> Response:
+    try:
+        thread = service.get_thread(db, viewer, thread_id)
+        root = service.get_post(db, viewer, root_id)
+    except service.NotFound as exc:
+        raise _not_found() from exc
+    if root.thread_id != thread.id or root.depth != 0:
+        raise _not_found()
+    shown = service.thread_page(db, viewer, thread, root=root.id)
+    return _render_thread(request, db, viewer, thread, shown, view="tree", subtree=root)
+
+
+def _render_thread(
+    request: Request, db: DbSession, viewer: User | None, thread: Thread,
+    shown: service.ThreadPage, *, view: str, subtree: Post | None = None,
+    reply_form: dict[str, object] | None = None, errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:  # fmt: skip
+    return render(
+        request,
+        "discussions/thread.html",
+        {
+            "nav": "discussions",
+            "thread": thread,
+            "shown": shown,
+            "view": view,
+            "subtree": subtree,
+            "viewer": viewer,
+            "countries": countries_for(thread.country_codes),
+            "can_reply": viewer is not None and (not thread.locked or viewer.is_moderator),
+            "following": bool(viewer and follow_state(db, viewer.id, "thread", str(thread.id))),
+            "reply_form": reply_form or {},
+            "errors": errors or {},
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/posts/{post_id}", response_class=HTMLResponse)
+def permalink(post_id: int, db: DbSession, viewer: OptionalUser) -> Response:
+    try:
+        post = service.get_post(db, viewer, post_id)
+    except service.NotFound as exc:
+        raise _not_found() from exc
+    page = service.page_of_post(db, post)
+    query = f"?page={page}" if page > 1 else ""
+    return redirect(f"/threads/{post.thread_id}{query}#post-{post.id}", status_code=302)
+
+
+# --- replying ------------------------------------------------------------------------------------
+
+
+@router.get("/threads/{thread_id}/reply", response_class=HTMLResponse)
+def reply_form(
+    request: Request,
+    thread_id: int,
+    db: DbSession,
+    viewer: SignedInUser,
+    parent: int | None = None,
+    quote: int | None = None,
+) -> Response:
+    try:
+        thread = service.get_thread(db, viewer, thread_id)
+        answered = service.get_post(db, viewer, parent) if parent else None
+        quoted = service.get_post(db, viewer, quote) if quote else None
+    except service.NotFound as exc:
+        raise _not_found() from exc
+    body = ""
+    if quoted is not None and quoted.thread_id == thread.id and quoted.deleted_at is None:
+        name = quoted.author.name if quoted.author else "a former member"
+        body = (
+            f"{name} wrote:\n\n"
+            + "\n".join(f"> {line}" for line in quoted.body.splitlines())
+            + "\n\n"
+        )
+        answered = answered or quoted
+    return render(
+        request,
+        "discussions/reply.html",
+        {
+            "nav": "discussions",
+            "thread": thread,
+            "answered": answered,
+            "form": {"body": body, "parent_id": answered.id if answered else ""},
+            "errors": {},
+        },
+    )
+
+
+@router.post("/threads/{thread_id}/posts", response_class=HTMLResponse)
+def post_reply(
+    request: Request,
+    thread_id: int,
+    db: DbSession,
+    viewer: SignedInUser,
+    body: Body,
+    parent_id: Annotated[str, Form(max_length=20)] = "",
+    action: Annotated[str, Form(max_length=10)] = "post",
+) -> Response:
+    try:
+        thread = service.get_thread(db, viewer, thread_id)
+    except service.NotFound as exc:
+        raise _not_found() from exc
+    form = {"body": body, "parent_id": parent_id}
+    parent = int(parent_id) if parent_id.isdigit() else None
+    answered = db.get(Post, parent) if parent else None
+
+    def again(errors: dict[str, str], preview: str | None = None, status: int = 422) -> Response:
+        return render(
+            request,
+            "discussions/reply.html",
+            {"nav": "discussions", "thread": thread, "answered": answered, "form": form,
+             "errors": errors, "preview": preview},
+            status_code=status,
+        )  # fmt: skip
+
+    if action == "preview":
+        return again({}, service.preview(db, body), status=200)
+    try:
+        post = service.reply(db, viewer, thread, body=body, parent_id=parent)
+    except service.NotAllowed as exc:
+        raise HTTPException(403, str(exc)) from exc
+    except service.DiscussionError as exc:
+        db.rollback()
+        return again({exc.field or "body": str(exc)})
+    db.commit()
+    return redirect(f"/posts/{post.id}")
+
+
+@router.post("/discussions/preview", response_class=HTMLResponse)
+def preview_fragment(request: Request, db: DbSession, viewer: SignedInUser, body: Body) -> Response:
+    """The htmx preview: the rendered Markdown only (the full form posts `action=preview`)."""
+    return render(request, "discussions/_preview.html", {"preview": service.preview(db, body)})
+
+
+# --- starting a thread ------------------------------------------------------------------------------
+
+
+def _new_thread_context(db: DbSession, viewer: User, form: dict[str, object]) -> dict[str, object]:
+    return {
+        "nav": "discussions",
+        "form": form,
+        "errors": {},
+        "category_options": [(c.slug, c.name) for c in service.list_categories(db, viewer)],
+        "kind_options": [(k, KIND_LABELS[k]) for k in THREAD_KINDS],
+        "country_options": [(c.code, c.name) for c in list_countries()],
+        "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
+    }
+
+
+@router.get("/discussions/new", response_class=HTMLResponse)
+def new_thread_form(
+    request: Request,
+    db: DbSession,
+    viewer: SignedInUser,
+    kind: Annotated[str, Query(max_length=30)] = "discussion",
+    category: Annotated[str, Query(max_length=60)] = "",
+) -> Response:
+    if kind == "good_practice" and not category:
+        category = "good-practices"
+    form: dict[str, object] = {"kind": kind, "category": category, "countries": [], "sectors": []}
+    return render(request, "discussions/new.html", _new_thread_context(db, viewer, form))
+
+
+@router.post("/discussions/new", response_class=HTMLResponse)
+def create_thread(
+    request: Request,
+    db: DbSession,
+    viewer: SignedInUser,
+    title: Short,
+    category: Annotated[str, Form(max_length=60)],
+    kind: Annotated[str, Form(max_length=30)] = "discussion",
+    body: Body = "",
+    countries: Annotated[list[str], Form(max_length=300)] = [],  # noqa: B006
+    sectors: Annotated[list[str], Form(max_length=100)] = [],  # noqa: B006
+    approach: Body = "",
+    results: Body = "",
+    challenge: Body = "",
+    lessons: Body = "",
+    contact: Short = "",
+    action: Annotated[str, Form(max_length=10)] = "post",
+) -> Response:
+    form: dict[str, object] = {
+        "title": title, "category": category, "kind": kind, "body": body,
+        "countries": countries, "sectors": sectors, "approach": approach, "results": results,
+        "challenge": challenge, "lessons": lessons, "contact": contact,
+    }  # fmt: skip
+
+    def again(errors: dict[str, str], status: int = 422, preview: str | None = None) -> Response:
+        context = _new_thread_context(db, viewer, form)
+        context["errors"] = errors
+        context["preview"] = preview
+        return render(request, "discussions/new.html", context, status_code=status)
+
+    if action == "preview":
+        return again({}, 200, service.preview(db, body or approach))
+    try:
+        chosen = service.get_category(db, viewer, category)
+        codes = resolve_country_filter(countries)
+        chosen_sectors = resolve_sectors(db, sectors)
+        thread = service.create_thread(
+            db,
+            viewer,
+            service.ThreadInput(
+                title=title, body=body, category=chosen, kind=kind, countries=codes,
+                sectors=chosen_sectors,
+                good_practice=service.GoodPracticeInput(
+                    approach=approach, results=results, challenge=challenge, lessons=lessons,
+                    contact=contact,
+                ),
+            ),
+        )  # fmt: skip
+    except service.NotFound:
+        db.rollback()
+        return again({"category": "Choose a category from the list."})
+    except UnknownCountryError as exc:
+        db.rollback()
+        return again({"countries": str(exc)})
+    except UnknownSectorError as exc:
+        db.rollback()
+        return again({"sectors": str(exc)})
+    except service.NotAllowed as exc:
+        raise HTTPException(403, str(exc)) from exc
+    except service.DiscussionError as exc:
+        db.rollback()
+        return again({exc.field or "_": str(exc)})
+    db.commit()
+    return redirect(f"/threads/{thread.id}")
+
+
+# --- editing and deleting ---------------------------------------------------------------------------
+
+
+def _own_post(db: DbSession, viewer: User, post_id: int) -> Post:
+    try:
+        post = service.get_post(db, viewer, post_id)
+    except service.NotFound as exc:
+        raise _not_found() from exc
+    if not service.can_edit_post(viewer, post):
+        raise HTTPException(403, "You can edit only your own posts.")
+    return post
+
+
+@router.get("/posts/{post_id}/edit", response_class=HTMLResponse)
+def edit_form(request: Request, post_id: int, db: DbSession, viewer: SignedInUser) -> Response:
+    post = _own_post(db, viewer, post_id)
+    return render(
+        request,
+        "discussions/edit.html",
+        {"nav": "discussions", "post": post, "form": {"body": post.body}, "errors": {}},
+    )
+
+
+@router.post("/posts/{post_id}/edit", response_class=HTMLResponse)
+def edit(
+    request: Request, post_id: int, db: DbSession, viewer: SignedInUser, body: Body
+) -> Response:
+    post = _own_post(db, viewer, post_id)
+    try:
+        service.edit_post(db, viewer, post, body=body)
+    except service.DiscussionError as exc:
+        db.rollback()
+        return render(
+            request,
+            "discussions/edit.html",
+            {"nav": "discussions", "post": post, "form": {"body": body},
+             "errors": {"body": str(exc)}},
+            status_code=422,
+        )  # fmt: skip
+    db.commit()
+    return redirect(f"/posts/{post.id}")
+
+
+@router.post("/posts/{post_id}/delete", response_class=HTMLResponse)
+def delete(post_id: int, db: DbSession, viewer: SignedInUser) -> Response:
+    post = _own_post(db, viewer, post_id)
+    if post.is_opening:
+        raise HTTPException(
+            422, "The opening post cannot be deleted; ask a moderator to hide the thread."
+        )
+    service.delete_post(db, viewer, post)
+    db.commit()
+    return redirect(f"/posts/{post.id}")
