@@ -87,6 +87,7 @@ def test_synthetic_split_adds_up_to_the_requested_total() -> None:
 
 
 def test_synthetic_partnerships_are_made_in_batches_and_marked(db: Session, sectors: None) -> None:
+    load_parts()
     progress = list(SYNTHETIC["partnerships"].produce(db, 1200, 7))
     assert progress[-1] == 1200
     assert len(progress) >= 3, "progress is reported per batch"
@@ -97,3 +98,28 @@ def test_synthetic_partnerships_are_made_in_batches_and_marked(db: Session, sect
     # Skewed like the report: the United States is the most common target.
     counts = Counter(code for p in rows for code in p.country_codes)
     assert counts.most_common(1)[0][0] == "US"
+
+
+def test_synthetic_posts_form_valid_reply_trees(db: Session, sectors: None) -> None:
+    from forum.discussions.models import Post, Thread
+    from forum.discussions.service import thread_page
+
+    load_parts()
+    progress = list(SYNTHETIC["posts"].produce(db, 3000, 3))
+    assert progress[-1] == 3000
+    posts = {p.id: p for p in db.scalars(select(Post))}
+    assert len(posts) == 3000
+    for post in posts.values():
+        assert post.depth <= 5
+        assert post.path.endswith(f"/{post.id:010d}")
+        if post.parent_id is not None and posts[post.parent_id].depth < 5:
+            assert post.path.startswith(posts[post.parent_id].path + "/")
+            assert post.depth == posts[post.parent_id].depth + 1
+    thread = db.scalar(select(Thread).order_by(Thread.reply_count.desc()))
+    assert thread is not None
+    first = thread_page(db, None, thread)
+    shown = sum(len(thread_page(db, None, thread, page=n).posts) for n in range(1, first.pages + 1))
+    assert shown == thread.reply_count, "every reply is on exactly one page"
+    assert db.scalar(select(func.count()).select_from(Thread)) == len(
+        {p.thread_id for p in posts.values()}
+    )
