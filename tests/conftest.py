@@ -11,14 +11,14 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,9 +27,11 @@ from forum.accounts.models import User
 from forum.app import create_app
 from forum.config import Settings
 from forum.db import make_engine
+from forum.discussions import service as discussions
+from forum.discussions.models import Category, Post, Thread
 from forum.migrate import upgrade
 from forum.security import CSRF_COOKIE, csrf_token_for
-from forum.taxonomy.service import seed_sectors
+from forum.taxonomy.service import resolve_sectors, seed_sectors
 
 PG_URL = os.environ.get("FORUM_TEST_POSTGRES_URL", "").strip()
 TEST_SECRET = "test-secret-key-not-for-production"
@@ -373,3 +375,74 @@ def without_tokens(page_html: str, *variable: str) -> str:
     for value in variable:
         page_html = page_html.replace(value, "X")
     return page_html
+
+
+# --- discussions ------------------------------------------------------------------
+
+
+@pytest.fixture
+def categories(db: Session) -> dict[str, Category]:
+    seed_sectors(db)
+    discussions.seed_categories(db)
+    return {c.slug: c for c in db.scalars(select(Category))}
+
+
+@pytest.fixture
+def members_only(db: Session, categories: dict[str, Category]) -> Category:
+    category = Category(slug="staff-room", name="Staff room", visibility="members", position=99)
+    db.add(category)
+    db.flush()
+    return category
+
+
+class Threads:
+    def __init__(self, db: Session, categories: dict[str, Category]) -> None:
+        self.db = db
+        self.categories = categories
+
+    def start(
+        self,
+        author: User,
+        *,
+        title: str = "Entering the Japanese food market",
+        body: str = "What worked for you?",
+        category: str | Category = "market-intelligence",
+        kind: str = "discussion",
+        countries: Sequence[str] = ("JP",),
+        sectors: Sequence[str] = ("food",),
+    ) -> Thread:
+        chosen = category if isinstance(category, Category) else self.categories[category]
+        thread = discussions.create_thread(
+            self.db,
+            author,
+            discussions.ThreadInput(
+                title=title,
+                body=body,
+                category=chosen,
+                kind=kind,
+                countries=list(countries),
+                sectors=resolve_sectors(self.db, list(sectors)),
+            ),
+            check_limits=False,
+        )
+        self.db.flush()
+        return thread
+
+    def reply(
+        self, author: User, thread: Thread, body: str = "A reply.", parent: Post | None = None
+    ) -> Post:
+        post = discussions.reply(
+            self.db,
+            author,
+            thread,
+            body=body,
+            parent_id=parent.id if parent else None,
+            check_limits=False,
+        )
+        self.db.flush()
+        return post
+
+
+@pytest.fixture
+def threads(db: Session, categories: dict[str, Category]) -> Threads:
+    return Threads(db, categories)

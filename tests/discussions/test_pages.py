@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.discussions.models import Category, Post, Thread
-from tests.conftest import Client, People, sign_in
-from tests.discussions.conftest import Threads
+from tests.conftest import Client, People, Threads, sign_in
 
 
 def test_a_member_shares_a_good_practice_in_five_fields(

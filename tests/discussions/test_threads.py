@@ -15,8 +15,7 @@ from forum.discussions.models import MAX_DEPTH, Category, Post, PostRevision
 from forum.notifications.models import Notification
 from forum.notifications.service import list_follows
 from forum.taxonomy.service import resolve_sectors
-from tests.conftest import People
-from tests.discussions.conftest import Threads
+from tests.conftest import People, Threads
 
 
 def test_a_good_practice_needs_its_five_fields(
