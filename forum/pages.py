@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from forum import worker
+from forum.accounts.deps import OptionalUser
 from forum.discovery.models import SearchOutbox
+from forum.discussions import service as discussions
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import countries_targeted
 from forum.taxonomy.service import countries_for
@@ -22,8 +24,11 @@ router = APIRouter()
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def home(request: Request, db: DbSession) -> HTMLResponse:
+def home(request: Request, db: DbSession, viewer: OptionalUser) -> HTMLResponse:
     targeted = countries_targeted(db)
+    practices = discussions.page_threads(
+        db, viewer, discussions.ThreadFilter(kind="good_practice"), page=1, per_page=5
+    )
     top = sorted(targeted.items(), key=lambda kv: (-kv[1], kv[0]))[:8]
     names = {c.code: c for c in countries_for(code for code, _ in top)}
     return render(
@@ -34,6 +39,7 @@ def home(request: Request, db: DbSession) -> HTMLResponse:
             "partnership_count": db.scalar(select(func.count()).select_from(Partnership)) or 0,
             "country_count": len(targeted),
             "top_countries": [(names[code], count) for code, count in top if code in names],
+            "good_practices": practices.items,
         },
     )
 
