@@ -55,7 +55,17 @@ def test_migrate_demo_and_a_worker_pass(tmp_path: Path) -> None:
 
 def test_demo_synthetic_reports_progress_and_adds_rows(tmp_path: Path) -> None:
     result = forum(tmp_path, "demo", "--synthetic", "600")
-    assert "synthetic partnerships" in result.stderr
+    assert "synthetic posts" in result.stderr
+    engine = make_engine(f"sqlite:///{tmp_path / 'forum.sqlite3'}")
+    with engine.connect() as conn:
+        synthetic = conn.execute(
+            text(
+                "select count(*) from post where thread_id in (select id from thread where source_note like 'Synthetic%')"
+            )
+        ).scalar()
+    engine.dispose()
+    assert synthetic is not None
+    assert 500 <= synthetic <= 600
 
 
 def test_unknown_command_exits_non_zero_with_usage(tmp_path: Path) -> None:

@@ -236,6 +236,7 @@ def create_thread(
     created_at: dt.datetime | None = None,
     source_note: str | None = None,
     check_limits: bool = True,
+    require_tags: bool = True,
 ) -> Thread:
     """A new thread with its opening post. Raises NotAllowed or DiscussionError.
 
@@ -260,7 +261,8 @@ def create_thread(
             _check_body(getattr(gp, name), field=name, required=False)
         if len(gp.contact) > 500:
             raise DiscussionError("Keep the contact under 500 characters.", "contact")
-        if not data.countries:
+        # Imported content (the report's showcases) keeps only the tags its source gives.
+        if not data.countries and require_tags:
             raise DiscussionError("Choose at least one country (or region).", "countries")
         if not data.sectors:
             raise DiscussionError("Choose at least one sector.", "sectors")
