@@ -99,10 +99,14 @@ def _include_routers(app: FastAPI) -> None:
     from forum import pages
     from forum.accounts import admin_views as accounts_admin_views
     from forum.accounts import api as accounts_api
-    from forum.accounts import profile_views
+    from forum.accounts import member_views, profile_views
     from forum.accounts import views as accounts_views
     from forum.admin import views as admin_views
+    from forum.discussions import api as discussions_api
+    from forum.discussions import feeds as discussions_feeds
+    from forum.discussions import moderation_views
     from forum.discussions import views as discussions_views
+    from forum.notifications import views as notifications_views
     from forum.partnerships import admin_views as partnerships_admin_views
     from forum.partnerships import api as partnerships_api
     from forum.partnerships import views as partnerships_views
@@ -113,8 +117,12 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(accounts_views.router)
     app.include_router(profile_views.router)
+    app.include_router(member_views.router)
+    app.include_router(notifications_views.router)
     app.include_router(partnerships_views.router)
     app.include_router(discussions_views.router)
+    app.include_router(moderation_views.router)
+    app.include_router(discussions_feeds.router)
     app.include_router(taxonomy_views.router)
     app.include_router(admin_views.router)
     app.include_router(accounts_admin_views.router)
@@ -122,4 +130,5 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(taxonomy_admin_views.router)
     app.include_router(accounts_api.router, prefix=API_PREFIX)
     app.include_router(partnerships_api.router, prefix=API_PREFIX)
+    app.include_router(discussions_api.router, prefix=API_PREFIX)
     app.include_router(taxonomy_api.router, prefix=API_PREFIX)

@@ -134,9 +134,19 @@ def _email_env() -> Environment:
 
 
 def render_email(
-    settings: Settings, name: str, *, to: str, context: dict[str, Any]
+    settings: Settings,
+    name: str,
+    *,
+    to: str,
+    context: dict[str, Any],
+    reply_to: str | None = None,
 ) -> EmailMessage:
-    """Render `templates/email/<name>/` for one recipient (text, plus HTML when present)."""
+    """Render `templates/email/<name>/` for one recipient (text, plus HTML when present).
+
+    `reply_to`, when given, is where replies go instead of the From address: a
+    message relayed from one member to another, written by a person, so it is not
+    marked `Auto-Submitted` (out-of-office answers may reach its writer).
+    """
     env = _email_env()
     full = {"base_url": settings.base_url, "site_name": "Cluster Forum", **context}
     subject = env.get_template(f"{name}/subject.txt").render(full).strip()
@@ -144,10 +154,13 @@ def render_email(
     message["Subject"] = " ".join(subject.split())
     message["From"] = settings.mail_from
     message["To"] = to
+    if reply_to:
+        message["Reply-To"] = reply_to
     message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     domain = urlsplit(settings.base_url).hostname or "localhost"
     message["Message-ID"] = make_msgid(domain=domain)
-    message["Auto-Submitted"] = "auto-generated"
+    if not reply_to:
+        message["Auto-Submitted"] = "auto-generated"
     message.set_content(env.get_template(f"{name}/body.txt").render(full))
     if (TEMPLATES_DIR / "email" / name / "body.html").exists():
         message.add_alternative(env.get_template(f"{name}/body.html").render(full), subtype="html")
@@ -155,10 +168,16 @@ def render_email(
 
 
 def queue_email(
-    session: Session, settings: Settings, name: str, *, to: str, context: dict[str, Any]
+    session: Session,
+    settings: Settings,
+    name: str,
+    *,
+    to: str,
+    context: dict[str, Any],
+    reply_to: str | None = None,
 ) -> None:
     """Render now and send after the caller's transaction commits (via the worker)."""
-    message = render_email(settings, name, to=to, context=context)
+    message = render_email(settings, name, to=to, context=context, reply_to=reply_to)
     enqueue(session, "send-email", {"message": message.as_string(policy=policy.SMTP)})
 
 

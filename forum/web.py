@@ -85,6 +85,7 @@ def _context(request: Request) -> dict[str, Any]:
         "csrf_token": getattr(request.state, "csrf_token", ""),
         "flashes": _read_flashes(request),
         "current_user": getattr(request.state, "user", None),
+        "unread_count": getattr(request.state, "unread", 0),
         "site_name": "Cluster Forum",
         "demo_notice": settings.demo_notice,
         "nav": None,

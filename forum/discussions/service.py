@@ -368,8 +368,11 @@ def reply(
     parent = None
     if parent_id is not None:
         parent = db.get(Post, parent_id)
-        if parent is None or parent.thread_id != thread.id:
+        if parent is None or parent.thread_id != thread.id or not can_see_post(user, parent):
+            # A hidden parent answers like a missing one: its existence is private.
             raise DiscussionError("The post you reply to is not in this thread.", "parent_id")
+        if parent.deleted_at is not None:
+            raise DiscussionError("The post you reply to was deleted.", "parent_id")
     now = created_at or utcnow()
     html, mentioned = render_body(db, body)
     post = Post(thread_id=thread.id, parent_id=parent_id, author_id=user.id, body=body,
@@ -694,9 +697,10 @@ def thread_page(
         ):
             parents[p.id] = p
     moderator = bool(viewer and viewer.is_moderator)
+    has_children = {p.parent_id for p in rows if p.parent_id is not None}
     shown: list[ShownPost] = []
     for post in rows:
-        if post.hidden_at is not None and not moderator and counts.get(post.id, 1) == 1:
+        if post.hidden_at is not None and not moderator and post.id not in has_children:
             continue  # a hidden post with no replies leaves no trace for members
         parent = parents.get(post.parent_id) if post.parent_id else None
         # "in reply to" where the indentation cannot say it: flat view, or past the cap.

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from forum.accounts import service as accounts
 from forum.accounts.deps import OptionalUser
 from forum.accounts.models import User
+from forum.notifications.service import follow_state
 from forum.pagination import page_number
 from forum.partnerships import service
 from forum.taxonomy.filters import parse_filters
@@ -60,6 +61,8 @@ def profile(request: Request, slug: str, db: DbSession, viewer: OptionalUser) ->
     # Member profiles are for members: visitors see that people exist, not who.
     people = accounts.partnership_members(db, partnership.id) if viewer else []
     coordinator = db.get(User, partnership.coordinator_id) if partnership.coordinator_id else None
+    if coordinator is not None and coordinator.is_suspended:
+        coordinator = None  # as good as absent: no page, no messages
     return render(
         request,
         "partnerships/detail.html",
@@ -74,5 +77,8 @@ def profile(request: Request, slug: str, db: DbSession, viewer: OptionalUser) ->
             "can_manage": bool(viewer and accounts.can_decide_membership(viewer, partnership)),
             "members": people,
             "coordinator": coordinator,
+            "following": bool(
+                viewer and follow_state(db, viewer.id, "partnership", str(partnership.id))
+            ),
         },
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
+from forum.accounts.deps import OptionalUser
+from forum.notifications.service import follow_state
 from forum.partnerships import service as partnerships
 from forum.taxonomy import regions
 from forum.taxonomy.service import countries_for, get_country, get_sector, list_countries
@@ -33,7 +35,7 @@ def countries_index(request: Request, db: DbSession) -> HTMLResponse:
 
 
 @router.get("/countries/{code}", response_class=HTMLResponse)
-def country_page(request: Request, code: str, db: DbSession) -> HTMLResponse:
+def country_page(request: Request, code: str, db: DbSession, viewer: OptionalUser) -> HTMLResponse:
     country = get_country(code)
     if country is None:
         raise HTTPException(404, f"{code!r} is not an ISO 3166-1 country code.")
@@ -51,12 +53,13 @@ def country_page(request: Request, code: str, db: DbSession) -> HTMLResponse:
             "country": country,
             "partnerships": rows,
             "groups": regions.groups_containing(country.code),
+            "following": bool(viewer and follow_state(db, viewer.id, "country", country.code)),
         },
     )
 
 
 @router.get("/sectors/{slug}", response_class=HTMLResponse)
-def sector_page(request: Request, slug: str, db: DbSession) -> HTMLResponse:
+def sector_page(request: Request, slug: str, db: DbSession, viewer: OptionalUser) -> HTMLResponse:
     sector = get_sector(db, slug)
     if sector is None:
         raise HTTPException(404, "There is no sector at this address.")
@@ -70,5 +73,6 @@ def sector_page(request: Request, slug: str, db: DbSession) -> HTMLResponse:
             "sector": sector,
             "partnerships": rows,
             "countries": countries_for({code for p in rows for code in p.country_codes}),
+            "following": bool(viewer and follow_state(db, viewer.id, "sector", sector.slug)),
         },
     )

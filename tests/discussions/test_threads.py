@@ -257,3 +257,36 @@ def test_post_count_does_not_include_the_opening_post(
     assert thread.reply_count == 1
     assert db.scalar(select(func.count()).select_from(Post).where(Post.thread_id == thread.id)) == 2
     assert db.scalar(select(func.count()).select_from(PostRevision)) == 0
+
+
+def test_a_hidden_reply_with_answers_leaves_a_marker_and_one_without_leaves_nothing(
+    db: Session, member: User, other_member: User, moderator: User, threads: Threads
+) -> None:
+    thread = threads.start(member)
+    top = threads.reply(member, thread, "top")
+    hidden_with_answers = threads.reply(other_member, thread, "rude", top)
+    answer = threads.reply(member, thread, "answer to the rude one", hidden_with_answers)
+    hidden_alone = threads.reply(other_member, thread, "also rude", top)
+    hidden_with_answers.hidden_at = hidden_alone.hidden_at = dt.datetime.now(dt.UTC)
+    db.flush()
+    shown = {s.post.id: s for s in service.thread_page(db, member, thread).posts}
+    assert shown[hidden_with_answers.id].state == "hidden"
+    assert shown[hidden_with_answers.id].show_text is False
+    assert answer.id in shown
+    assert hidden_alone.id not in shown
+    as_moderator = {s.post.id: s for s in service.thread_page(db, moderator, thread).posts}
+    assert as_moderator[hidden_alone.id].show_text is True
+
+
+def test_replying_under_a_hidden_or_deleted_post_is_refused(
+    db: Session, member: User, other_member: User, threads: Threads
+) -> None:
+    thread = threads.start(member)
+    hidden = threads.reply(other_member, thread, "hidden")
+    hidden.hidden_at = dt.datetime.now(dt.UTC)
+    deleted = threads.reply(other_member, thread, "deleted")
+    service.delete_post(db, other_member, deleted)
+    with pytest.raises(service.DiscussionError, match="not in this thread"):
+        service.reply(db, member, thread, body="x", parent_id=hidden.id)
+    with pytest.raises(service.DiscussionError, match="was deleted"):
+        service.reply(db, member, thread, body="x", parent_id=deleted.id)

@@ -1,0 +1,329 @@
+"""JSON routes of the discussions: categories, threads and their post trees, replies, flags.
+
+Thin: parse, call the service, commit once. Service errors map to HTTP answers in one
+place: NotFound → 404, NotAllowed → 403 with its message, DiscussionError → 422 in
+FastAPI's validation shape, naming the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Response
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from forum.accounts.deps import ApiOptionalUser, ApiUser
+from forum.accounts.models import User
+from forum.discussions import moderation, service
+from forum.discussions.models import THREAD_KINDS, GoodPractice, Thread
+from forum.discussions.schemas import (
+    CategoryOut,
+    FlagAnyIn,
+    FlagIn,
+    FlagOut,
+    PostEdit,
+    PostIn,
+    PostOut,
+    ThreadDetail,
+    ThreadIn,
+    ThreadKind,
+    ThreadList,
+    ThreadOut,
+)
+from forum.pagination import MAX_PAGE_SIZE
+from forum.partnerships import service as partnerships
+from forum.taxonomy.filters import parse_filters
+from forum.taxonomy.regions import UnknownCountryError, expand_codes
+from forum.taxonomy.service import UnknownSectorError, resolve_sectors
+from forum.web import AppSettings, DbSession
+
+router = APIRouter(tags=["discussions"])
+
+
+class Message(BaseModel):
+    detail: str
+
+
+class CategoryList(BaseModel):
+    items: list[CategoryOut]
+    next: str | None = None
+
+
+def _invalid(field: str | None, message: str, *, where: str = "body") -> HTTPException:
+    loc = [where, field] if field else [where]
+    return HTTPException(422, [{"loc": loc, "msg": message, "type": "value_error"}])
+
+
+@contextmanager
+def service_errors(not_found: str = "Not found.") -> Iterator[None]:
+    """Answer the service's errors as HTTP errors."""
+    try:
+        yield
+    except service.NotFound as exc:
+        raise HTTPException(404, not_found) from exc
+    except service.NotAllowed as exc:
+        raise HTTPException(403, str(exc)) from exc
+    except moderation.AlreadyFlagged as exc:
+        raise HTTPException(409, str(exc)) from exc
+    except service.DiscussionError as exc:
+        raise _invalid(exc.field, str(exc)) from exc
+
+
+_THREAD_404 = "No thread with this id."
+_POST_404 = "No post with this id."
+R401: dict[int | str, dict[str, Any]] = {
+    401: {"model": Message, "description": "No valid bearer token"}
+}
+R403: dict[int | str, dict[str, Any]] = {
+    403: {"model": Message, "description": "Not allowed (the message says why)"}
+}
+R404: dict[int | str, dict[str, Any]] = {
+    404: {"model": Message, "description": "Missing, or not visible to you"}
+}
+
+
+def load_good_practices(db: Session, threads: Sequence[Thread]) -> None:
+    """Attach the good-practice sections of a list of threads in one query."""
+    wanted = [t.id for t in threads if t.kind == "good_practice"]
+    found = {}
+    if wanted:
+        found = {
+            gp.thread_id: gp
+            for gp in db.scalars(select(GoodPractice).where(GoodPractice.thread_id.in_(wanted)))
+        }
+    for thread in threads:
+        set_committed_value(thread, "good_practice", found.get(thread.id))
+
+
+def thread_filter(
+    db: Session,
+    viewer: User | None,
+    *,
+    category: str | None,
+    kind: str | None,
+    country: Sequence[str],
+    sector: Sequence[str],
+    partnership: str | None,
+) -> service.ThreadFilter:
+    """The list filters of the API and the feeds; 422 naming an unknown value."""
+    countries, sectors = parse_filters(db, country, sector)
+    found_category = None
+    if category:
+        try:
+            found_category = service.get_category(db, viewer, category.strip().lower())
+        except service.NotFound as exc:
+            raise _invalid("category", f"unknown category: {category!r}", where="query") from exc
+    if kind and kind not in THREAD_KINDS:
+        raise _invalid(
+            "kind", f"unknown kind {kind!r}: use one of {', '.join(THREAD_KINDS)}", where="query"
+        )
+    partnership_id = None
+    if partnership:
+        value = partnership.strip()
+        found = (
+            partnerships.get_partnership(db, int(value))
+            if value.isdigit()
+            else partnerships.get_partnership_by_slug(db, value.lower())
+        )
+        if found is None:
+            raise _invalid("partnership", f"unknown partnership: {partnership!r}", where="query")
+        partnership_id = found.id
+    return service.ThreadFilter(
+        category=found_category,
+        kind=kind or None,
+        countries=countries,
+        sectors=sectors,
+        partnership_id=partnership_id,
+    )
+
+
+@router.get("/categories", response_model=CategoryList)
+def list_categories(db: DbSession, settings: AppSettings, viewer: ApiOptionalUser) -> CategoryList:
+    """Every category this reader may see (anonymous readers: the public ones), in order."""
+    return CategoryList(
+        items=[CategoryOut.of(c, settings.base_url) for c in service.list_categories(db, viewer)]
+    )
+
+
+@router.get("/threads", response_model=ThreadList)
+def list_threads(
+    db: DbSession,
+    settings: AppSettings,
+    viewer: ApiOptionalUser,
+    category: Annotated[str | None, Query(max_length=60, description="category slug")] = None,
+    kind: Annotated[ThreadKind | None, Query()] = None,
+    country: Annotated[
+        list[str], Query(description="ISO 3166-1 alpha-2 code or region group (g:eu27); repeatable")
+    ] = [],  # noqa: B006 - FastAPI copies query defaults
+    sector: Annotated[list[str], Query(description="sector slug; repeatable")] = [],  # noqa: B006
+    partnership: Annotated[
+        str | None, Query(max_length=100, description="partnership id or slug")
+    ] = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
+) -> ThreadList:
+    """Threads by latest activity, newest first; filters combine (a country OR another, AND ...)."""
+    flt = thread_filter(
+        db,
+        viewer,
+        category=category,
+        kind=kind,
+        country=country,
+        sector=sector,
+        partnership=partnership,
+    )
+    rows, next_cursor = service.list_threads(db, viewer, flt, cursor=cursor, limit=limit)
+    load_good_practices(db, rows)
+    return ThreadList(items=[ThreadOut.of(t, settings.base_url) for t in rows], next=next_cursor)
+
+
+@router.post(
+    "/threads",
+    response_model=ThreadOut,
+    status_code=201,
+    responses={**R401, **R403},
+)
+def create_thread(data: ThreadIn, db: DbSession, settings: AppSettings, user: ApiUser) -> ThreadOut:
+    """Start a thread. Good practices also need `approach`, `results`, countries and sectors."""
+    try:
+        category = service.get_category(db, user, data.category.strip().lower())
+    except service.NotFound as exc:
+        raise _invalid("category", f"unknown category: {data.category!r}") from exc
+    try:
+        countries = expand_codes(c for c in data.countries if c.strip())
+    except UnknownCountryError as exc:
+        raise _invalid("countries", str(exc)) from exc
+    try:
+        sectors = resolve_sectors(db, data.sectors)
+    except UnknownSectorError as exc:
+        raise _invalid("sectors", str(exc)) from exc
+    thread_input = service.ThreadInput(
+        title=data.title,
+        body=data.body,
+        category=category,
+        kind=data.kind,
+        countries=countries,
+        sectors=sectors,
+        good_practice=service.GoodPracticeInput(
+            approach=data.approach,
+            results=data.results,
+            challenge=data.challenge,
+            lessons=data.lessons,
+            contact=data.contact,
+        ),
+    )
+    with service_errors():
+        thread = service.create_thread(db, user, thread_input)
+    db.commit()
+    return ThreadOut.of(thread, settings.base_url)
+
+
+@router.get("/threads/{thread_id}", response_model=ThreadDetail, responses={**R404})
+def get_thread(
+    thread_id: int,
+    db: DbSession,
+    settings: AppSettings,
+    viewer: ApiOptionalUser,
+    page: Annotated[int, Query(ge=1, le=10_000, description="page of top-level replies")] = 1,
+    flat: Annotated[bool, Query(description="the page's posts in time order")] = False,
+    root: Annotated[
+        int | None, Query(description="one top-level post's whole subtree instead of a page")
+    ] = None,
+) -> ThreadDetail:
+    """A thread with one page of its reply tree: 50 top-level replies and their answers."""
+    with service_errors(_THREAD_404):
+        thread = service.get_thread(db, viewer, thread_id)
+    shown = service.thread_page(db, viewer, thread, page=page, flat=flat, root=root)
+    return ThreadDetail.of_page(shown, settings.base_url)
+
+
+@router.post(
+    "/threads/{thread_id}/posts",
+    response_model=PostOut,
+    status_code=201,
+    responses={**R401, **R403, **R404},
+)
+def create_post(
+    thread_id: int, data: PostIn, db: DbSession, settings: AppSettings, user: ApiUser
+) -> PostOut:
+    """Reply in a thread, at the top level or under `parent_id` (a post of the same thread)."""
+    with service_errors(_THREAD_404):
+        thread = service.get_thread(db, user, thread_id)
+        post = service.reply(db, user, thread, body=data.body, parent_id=data.parent_id)
+    db.commit()
+    return PostOut.of(post, settings.base_url)
+
+
+@router.patch("/posts/{post_id}", response_model=PostOut, responses={**R401, **R403, **R404})
+def edit_post(
+    post_id: int, data: PostEdit, db: DbSession, settings: AppSettings, user: ApiUser
+) -> PostOut:
+    """Replace your post's text (moderators: any post's); the previous text is kept."""
+    with service_errors(_POST_404):
+        post = service.get_post(db, user, post_id)
+        service.edit_post(db, user, post, body=data.body)
+    db.commit()
+    return PostOut.of(post, settings.base_url)
+
+
+@router.delete("/posts/{post_id}", status_code=204, responses={**R401, **R403, **R404})
+def delete_post(post_id: int, db: DbSession, user: ApiUser) -> Response:
+    """Delete your post: it stays in the tree as "post deleted"."""
+    with service_errors(_POST_404):
+        post = service.get_post(db, user, post_id)
+        service.delete_post(db, user, post)
+    db.commit()
+    return Response(status_code=204)
+
+
+_FLAG_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **R401,
+    **R403,
+    **R404,
+    409: {"model": Message, "description": "You already have an open flag on it"},
+}
+
+
+def _flag(
+    db: Session, settings: AppSettings, user: User, object_type: str, object_id: int, reason: str
+) -> FlagOut:
+    with service_errors("Nothing to flag with this id."):
+        created = moderation.flag(
+            db, user, object_type=object_type, object_id=object_id, reason=reason, settings=settings
+        )
+    db.commit()
+    return FlagOut.of(created)
+
+
+@router.post(
+    "/posts/{post_id}/flags", response_model=FlagOut, status_code=201, responses=_FLAG_RESPONSES
+)
+def flag_post(
+    post_id: int, data: FlagIn, db: DbSession, settings: AppSettings, user: ApiUser
+) -> FlagOut:
+    """Report a post to the moderators, saying what is wrong."""
+    return _flag(db, settings, user, "post", post_id, data.reason)
+
+
+@router.post(
+    "/threads/{thread_id}/flags",
+    response_model=FlagOut,
+    status_code=201,
+    responses=_FLAG_RESPONSES,
+)
+def flag_thread(
+    thread_id: int, data: FlagIn, db: DbSession, settings: AppSettings, user: ApiUser
+) -> FlagOut:
+    """Report a thread to the moderators, saying what is wrong."""
+    return _flag(db, settings, user, "thread", thread_id, data.reason)
+
+
+@router.post("/flags", response_model=FlagOut, status_code=201, responses=_FLAG_RESPONSES)
+def flag_anything(data: FlagAnyIn, db: DbSession, settings: AppSettings, user: ApiUser) -> FlagOut:
+    """Report a post, thread or member profile (by user id) to the moderators."""
+    return _flag(db, settings, user, data.object_type, data.object_id, data.reason)

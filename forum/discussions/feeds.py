@@ -1,0 +1,147 @@
+"""The Atom feed of threads: the 20 most recently active, with the API's filters.
+
+Feeds are read by feed readers that carry no session, and their URLs get shared: the
+feed always shows what an anonymous visitor sees (public categories, nothing hidden).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from forum.discussions import service
+from forum.discussions.api import load_good_practices, thread_filter
+from forum.discussions.models import Post, Thread
+from forum.taxonomy.service import country_label
+from forum.web import AppSettings, DbSession
+
+router = APIRouter(include_in_schema=False)
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+FEED_SIZE = 20
+GOOD_PRACTICE_SECTIONS = (
+    ("approach_html", "Approach"),
+    ("results_html", "Results"),
+    ("challenge_html", "Challenge"),
+    ("lessons_html", "Lessons learned"),
+)
+
+
+def _el(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _stamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _content(thread: Thread, opening: Post | None) -> str:
+    """The opening post's sanitized HTML, then a good practice's sections."""
+    parts = []
+    if opening is not None and opening.hidden_at is None and opening.deleted_at is None:
+        parts.append(opening.body_html)
+    gp = thread.good_practice
+    if gp is not None:
+        for attribute, heading in GOOD_PRACTICE_SECTIONS:
+            section = getattr(gp, attribute)
+            if section:
+                parts.append(f"<h2>{heading}</h2>\n{section}")
+        if gp.contact:
+            parts.append(f"<h2>Contact</h2>\n<p>{html.escape(gp.contact)}</p>")
+    return "\n".join(parts)
+
+
+def _openings(db: Session, threads: Sequence[Thread]) -> dict[int, Post]:
+    if not threads:
+        return {}
+    rows = db.scalars(
+        select(Post).where(Post.thread_id.in_([t.id for t in threads]), Post.is_opening.is_(True))
+    )
+    return {p.thread_id: p for p in rows}
+
+
+def build_feed(
+    threads: Sequence[Thread],
+    openings: dict[int, Post],
+    *,
+    base_url: str,
+    self_url: str,
+    title: str,
+) -> bytes:
+    """Serialize an Atom 1.0 document (RFC 4287)."""
+    ET.register_namespace("", ATOM_NS)
+    feed = ET.Element(f"{{{ATOM_NS}}}feed")
+    _el(feed, "id", self_url)
+    _el(feed, "title", title)
+    _el(feed, "subtitle", "Discussions and good practices of the Cluster Forum")
+    updated = max((t.last_activity_at for t in threads), default=None)
+    _el(feed, "updated", _stamp(updated or dt.datetime(2020, 1, 1, tzinfo=dt.UTC)))
+    _el(feed, "link", rel="self", type="application/atom+xml", href=self_url)
+    _el(feed, "link", rel="alternate", type="text/html", href=f"{base_url}/discussions")
+    author = _el(feed, "author")
+    _el(author, "name", "Cluster Forum")
+    _el(feed, "generator", "Cluster Forum")
+    for thread in threads:
+        entry = _el(feed, "entry")
+        url = f"{base_url}{thread.url}"
+        _el(entry, "id", url)
+        _el(entry, "title", thread.title)
+        _el(entry, "updated", _stamp(thread.last_activity_at))
+        _el(entry, "published", _stamp(thread.created_at))
+        _el(entry, "link", rel="alternate", type="text/html", href=url)
+        who = _el(entry, "author")
+        _el(who, "name", thread.author.name if thread.author else "A former member")
+        _el(entry, "category", term=thread.kind, label=thread.kind_label)
+        _el(entry, "category", term=f"category:{thread.category.slug}", label=thread.category.name)
+        for code in thread.country_codes:
+            _el(entry, "category", term=f"country:{code}", label=country_label(code))
+        for sector in thread.sectors:
+            _el(entry, "category", term=f"sector:{sector.slug}", label=sector.name)
+        _el(entry, "content", _content(thread, openings.get(thread.id)), type="html")
+    body: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return body
+
+
+@router.get("/feeds/threads.atom")
+def threads_feed(
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    category: Annotated[str | None, Query(max_length=60)] = None,
+    kind: Annotated[str | None, Query(max_length=30)] = None,
+    country: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI copies query defaults
+    sector: Annotated[list[str], Query()] = [],  # noqa: B006
+    partnership: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    """Public threads by latest activity; an unknown filter value answers 422."""
+    flt = thread_filter(
+        db,
+        None,
+        category=category,
+        kind=kind,
+        country=country,
+        sector=sector,
+        partnership=partnership,
+    )
+    threads, _ = service.list_threads(db, None, flt, cursor=None, limit=FEED_SIZE)
+    load_good_practices(db, threads)
+    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if v], doseq=True)
+    self_url = f"{settings.base_url}/feeds/threads.atom" + (f"?{query}" if query else "")
+    title = "Cluster Forum: threads"
+    if flt.category is not None:
+        title += f" in {flt.category.name}"
+    body = build_feed(
+        threads, _openings(db, threads), base_url=settings.base_url, self_url=self_url, title=title
+    )
+    return Response(body, media_type="application/atom+xml; charset=utf-8")

@@ -1,0 +1,361 @@
+"""Moderation pages: the queue, the moderators' actions, members' flags, edit history.
+
+Every action is a CSRF-protected POST with a `reason` (kept in the audit log) and an
+optional `next` (a local path to return to, normally the thread page).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from forum.accounts import service as accounts
+from forum.accounts.deps import Moderator, SignedInUser
+from forum.accounts.models import User
+from forum.admin.views import reader_zone
+from forum.discussions import moderation, service
+from forum.discussions.models import Post, Thread
+from forum.pagination import page_number
+from forum.web import AppSettings, DbSession, flash, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+Reason = Annotated[str, Form(max_length=5_000)]
+Next = Annotated[str, Form(max_length=500)]
+
+
+def safe_next(value: str, default: str) -> str:
+    """`value` when it is a path on this site, else `default` (no open redirects)."""
+    value = value.strip()
+    if value.startswith("/") and not value.startswith(("//", "/\\")) and "\n" not in value:
+        return value
+    return default
+
+
+def _thread(db: DbSession, viewer: User, thread_id: int) -> Thread:
+    try:
+        return service.get_thread(db, viewer, thread_id)
+    except service.NotFound as exc:
+        raise HTTPException(404, "There is no thread with this number.") from exc
+
+
+def _post(db: DbSession, viewer: User, post_id: int) -> Post:
+    try:
+        return service.get_post(db, viewer, post_id)
+    except service.NotFound as exc:
+        raise HTTPException(404, "There is no post with this number.") from exc
+
+
+def _back(request: Request, url: str, message: str, level: str) -> Response:
+    response = redirect(url)
+    flash(request, response, message, level)
+    return response
+
+
+def _act(
+    request: Request,
+    db: DbSession,
+    back: str,
+    action: Callable[[], bool],
+    *,
+    done: str,
+    unchanged: str,
+) -> Response:
+    """Run a service action, commit, and go back with a flash saying what happened.
+
+    Refusals raise without a rollback: closing the session rolls back, and a rollback
+    here would expire the signed-in member the error page's header still reads.
+    """
+    try:
+        changed = action()
+    except service.NotAllowed as exc:
+        raise HTTPException(403, str(exc)) from exc
+    except service.NotFound as exc:
+        raise HTTPException(404, "It is gone, or you may not see it.") from exc
+    except service.DiscussionError as exc:
+        db.rollback()
+        return _back(request, back, str(exc), "error")
+    db.commit()
+    return _back(request, back, done if changed else unchanged, "success" if changed else "info")
+
+
+# --- the queue -----------------------------------------------------------------------------
+
+
+@router.get("/moderation", response_class=HTMLResponse)
+def queue(
+    request: Request,
+    db: DbSession,
+    moderator: Moderator,
+    page: Annotated[str, Query(max_length=6)] = "1",
+) -> Response:
+    listing = moderation.open_flags(db, moderator, page=page_number(page))
+    return render(
+        request,
+        "discussions/moderation.html",
+        {"listing": listing, "viewer": moderator, "tz": reader_zone(moderator)},
+    )
+
+
+@router.post("/moderation/flags/{flag_id}/resolve", response_class=HTMLResponse)
+def resolve(
+    request: Request, flag_id: int, db: DbSession, moderator: Moderator, reason: Reason = ""
+) -> Response:
+    try:
+        item = moderation.get_flag(db, moderator, flag_id)
+    except service.NotFound as exc:
+        raise HTTPException(404, "There is no flag with this number.") from exc
+    return _act(
+        request,
+        db,
+        "/moderation",
+        lambda: moderation.resolve_flag(db, moderator, item, reason=reason),
+        done="The flag is closed.",
+        unchanged="That flag was already closed.",
+    )
+
+
+@router.post("/moderation/users/{user_id}/suspend", response_class=HTMLResponse)
+def suspend(
+    request: Request,
+    user_id: int,
+    db: DbSession,
+    moderator: Moderator,
+    reason: Reason = "",
+    next: Next = "",
+) -> Response:
+    user = accounts.get_user(db, user_id)
+    if user is None:
+        raise HTTPException(404, "There is no member with this number.")
+    return _act(
+        request,
+        db,
+        safe_next(next, "/moderation"),
+        lambda: moderation.suspend_member(db, moderator, user, reason=reason),
+        done=f"{user.name} is suspended and signed out everywhere.",
+        unchanged=f"{user.name} was already suspended.",
+    )
+
+
+# --- posts ---------------------------------------------------------------------------------
+
+
+def _post_back(post: Post, next_url: str) -> str:
+    return safe_next(next_url, post.url)
+
+
+@router.post("/moderation/posts/{post_id}/hide", response_class=HTMLResponse)
+def hide_post(
+    request: Request,
+    post_id: int,
+    db: DbSession,
+    moderator: Moderator,
+    reason: Reason = "",
+    next: Next = "",
+) -> Response:
+    post = _post(db, moderator, post_id)
+    return _act(
+        request,
+        db,
+        _post_back(post, next),
+        lambda: moderation.hide_post(db, moderator, post, reason=reason),
+        done="The post is hidden: only moderators see it now.",
+        unchanged="That post was already hidden.",
+    )
+
+
+@router.post("/moderation/posts/{post_id}/unhide", response_class=HTMLResponse)
+def unhide_post(
+    request: Request,
+    post_id: int,
+    db: DbSession,
+    moderator: Moderator,
+    reason: Reason = "",
+    next: Next = "",
+) -> Response:
+    post = _post(db, moderator, post_id)
+    return _act(
+        request,
+        db,
+        _post_back(post, next),
+        lambda: moderation.unhide_post(db, moderator, post, reason=reason),
+        done="The post is visible again.",
+        unchanged="That post was not hidden.",
+    )
+
+
+@router.get("/posts/{post_id}/history", response_class=HTMLResponse)
+def post_history(request: Request, post_id: int, db: DbSession, moderator: Moderator) -> Response:
+    post = _post(db, moderator, post_id)
+    try:
+        revisions = service.revisions(db, moderator, post)
+    except service.NotAllowed as exc:
+        raise HTTPException(403, str(exc)) from exc
+    return render(
+        request,
+        "discussions/post_history.html",
+        {"post": post, "thread": post.thread, "revisions": revisions, "tz": reader_zone(moderator)},
+    )
+
+
+# --- threads -------------------------------------------------------------------------------
+
+_THREAD_ACTIONS: dict[str, tuple[Callable[..., bool], str, str]] = {
+    "pin": (moderation.pin, "The thread is pinned.", "That thread was already pinned."),
+    "unpin": (moderation.unpin, "The thread is no longer pinned.", "That thread was not pinned."),
+    "lock": (
+        moderation.lock,
+        "The thread is locked: members can no longer reply.",
+        "That thread was already locked.",
+    ),
+    "unlock": (moderation.unlock, "The thread takes replies again.", "That thread was not locked."),
+    "hide": (
+        moderation.hide_thread,
+        "The thread is hidden: only moderators see it now.",
+        "That thread was already hidden.",
+    ),
+    "unhide": (
+        moderation.unhide_thread,
+        "The thread is visible again.",
+        "That thread was not hidden.",
+    ),
+}
+
+
+@router.get("/moderation/threads/{thread_id}/move", response_class=HTMLResponse)
+def move_form(request: Request, thread_id: int, db: DbSession, moderator: Moderator) -> Response:
+    thread = _thread(db, moderator, thread_id)
+    return render(
+        request,
+        "discussions/move.html",
+        {"thread": thread, "categories": moderation.list_move_targets(db, moderator, thread)},
+    )
+
+
+@router.post("/moderation/threads/{thread_id}/move", response_class=HTMLResponse)
+def move(
+    request: Request,
+    thread_id: int,
+    db: DbSession,
+    moderator: Moderator,
+    category: Annotated[str, Form(max_length=60)] = "",
+    reason: Reason = "",
+    next: Next = "",
+) -> Response:
+    thread = _thread(db, moderator, thread_id)
+    back = safe_next(next, thread.url)
+
+    def action() -> bool:
+        target = moderation.get_category_by_slug(db, category)
+        return moderation.move_thread(db, moderator, thread, to=target, reason=reason)
+
+    return _act(
+        request,
+        db,
+        back,
+        action,
+        done="The thread has moved.",
+        unchanged="The thread is already in that category.",
+    )
+
+
+@router.post("/moderation/threads/{thread_id}/{action}", response_class=HTMLResponse)
+def thread_action(
+    request: Request,
+    thread_id: int,
+    action: str,
+    db: DbSession,
+    moderator: Moderator,
+    reason: Reason = "",
+    next: Next = "",
+) -> Response:
+    """Pin, unpin, lock, unlock, hide or unhide a thread."""
+    if action not in _THREAD_ACTIONS:
+        raise HTTPException(404, f"There is no thread action {action!r}.")
+    function, done, unchanged = _THREAD_ACTIONS[action]
+    thread = _thread(db, moderator, thread_id)
+    return _act(
+        request,
+        db,
+        safe_next(next, thread.url),
+        lambda: function(db, moderator, thread, reason=reason),
+        done=done,
+        unchanged=unchanged,
+    )
+
+
+# --- members' flags ------------------------------------------------------------------------
+
+
+def _flag(
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    user: User,
+    object_type: str,
+    object_id: int,
+    reason: str,
+    back: str,
+) -> Response:
+    try:
+        moderation.flag(
+            db, user, object_type=object_type, object_id=object_id, reason=reason, settings=settings
+        )
+    except service.NotAllowed as exc:
+        raise HTTPException(403, str(exc)) from exc
+    except service.NotFound as exc:
+        raise HTTPException(404, "There is nothing to flag with this number.") from exc
+    except moderation.AlreadyFlagged as exc:
+        db.rollback()
+        return _back(request, back, str(exc), "info")
+    except service.DiscussionError as exc:
+        db.rollback()
+        return _back(request, back, str(exc), "error")
+    db.commit()
+    return _back(request, back, "Thank you: the moderators will look at it.", "success")
+
+
+@router.post("/posts/{post_id}/flag", response_class=HTMLResponse)
+def flag_post(
+    request: Request,
+    post_id: int,
+    db: DbSession,
+    settings: AppSettings,
+    user: SignedInUser,
+    reason: Reason = "",
+    next: Next = "",
+) -> Response:
+    back = safe_next(next, f"/posts/{post_id}")
+    return _flag(request, db, settings, user, "post", post_id, reason, back)
+
+
+@router.post("/threads/{thread_id}/flag", response_class=HTMLResponse)
+def flag_thread(
+    request: Request,
+    thread_id: int,
+    db: DbSession,
+    settings: AppSettings,
+    user: SignedInUser,
+    reason: Reason = "",
+    next: Next = "",
+) -> Response:
+    back = safe_next(next, f"/threads/{thread_id}")
+    return _flag(request, db, settings, user, "thread", thread_id, reason, back)
+
+
+@router.post("/flags", response_class=HTMLResponse)
+def flag_anything(
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    user: SignedInUser,
+    object_type: Annotated[str, Form(max_length=20)] = "",
+    object_id: Annotated[int, Form()] = 0,
+    reason: Reason = "",
+    next: Next = "",
+) -> Response:
+    """For other pages' flag forms (a member's profile ...): the type and id are fields."""
+    return _flag(request, db, settings, user, object_type, object_id, reason, safe_next(next, "/"))
