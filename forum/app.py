@@ -102,6 +102,7 @@ def _include_routers(app: FastAPI) -> None:
     from forum.accounts import member_views, profile_views
     from forum.accounts import views as accounts_views
     from forum.admin import views as admin_views
+    from forum.discussions import admin_views as discussions_admin_views
     from forum.discussions import api as discussions_api
     from forum.discussions import feeds as discussions_feeds
     from forum.discussions import moderation_views
@@ -128,6 +129,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(accounts_admin_views.router)
     app.include_router(partnerships_admin_views.router)
     app.include_router(taxonomy_admin_views.router)
+    app.include_router(discussions_admin_views.router)
     app.include_router(accounts_api.router, prefix=API_PREFIX)
     app.include_router(partnerships_api.router, prefix=API_PREFIX)
     app.include_router(discussions_api.router, prefix=API_PREFIX)

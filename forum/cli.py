@@ -209,6 +209,7 @@ def init(
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Set up a real instance: migrate, seed the taxonomy, create the first admin (no demo data)."""
+    from forum.discussions.service import seed_categories
     from forum.taxonomy.service import seed_sectors
 
     _setup_logging()
@@ -218,8 +219,9 @@ def init(
     engine = make_engine(settings.resolved_database_url, pool=False)
     with transaction(make_session_factory(engine)) as session:
         added = seed_sectors(session)
+        categories = seed_categories(session)
     engine.dispose()
-    console.print(f"taxonomy: {added} sectors added")
+    console.print(f"taxonomy: {added} sectors added; {categories} discussion categories added")
     _create_user(settings, admin, name, "admin", password)
     console.print(f"created admin {admin}; serve with `forum serve`")
 

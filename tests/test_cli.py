@@ -149,7 +149,7 @@ def test_init_migrates_seeds_and_creates_the_first_admin_without_demo_data(
         "--password-stdin",
         stdin="first admin passphrase\n",
     )
-    assert "16 sectors added" in result.stderr
+    assert "16 sectors added; 6 discussion categories added" in result.stderr
     assert "created admin root@example.eu" in result.stderr
     engine = make_engine(f"sqlite:///{tmp_path / 'forum.sqlite3'}")
     with engine.connect() as conn:

@@ -31,6 +31,10 @@ AUDIT_TYPES = (
     ("membership", "Memberships"),
     ("partnership", "Partnerships"),
     ("sector", "Sectors"),
+    ("category", "Categories"),
+    ("thread", "Threads"),
+    ("post", "Posts"),
+    ("flag", "Flags"),
 )
 REGION_GROUPS_PER_PAGE = 10
 

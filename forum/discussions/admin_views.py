@@ -1,0 +1,189 @@
+"""The admin area's category pages: the list, adding, editing, reordering and deleting."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+
+from forum.accounts.deps import Admin
+from forum.discussions import admin_service
+from forum.discussions.models import VISIBILITIES, Category
+from forum.web import DbSession, flash, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+Text = Annotated[str, Form(max_length=400)]
+# Longer than the rule's limit, so a long description gets the service's message.
+LongText = Annotated[str, Form(max_length=5000)]
+Choice = Annotated[str, Form(max_length=20)]
+
+VISIBILITY_OPTIONS = [(v, admin_service.VISIBILITY_LABELS[v]) for v in VISIBILITIES]
+
+
+def _load(db: DbSession, category_id: int) -> Category:
+    category = db.get(Category, category_id)
+    if category is None:
+        raise HTTPException(404, "There is no category with this number.")
+    return category
+
+
+def _list_page(
+    request: Request,
+    db: DbSession,
+    *,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "admin/categories.html",
+        {
+            "admin_section": "categories",
+            "rows": admin_service.list_categories_admin(db),
+            "errors": errors or {},
+            "form": form or {"visibility": "public"},
+            "visibility_options": VISIBILITY_OPTIONS,
+            "visibility_labels": admin_service.VISIBILITY_LABELS,
+        },
+        status_code=status_code,
+    )
+
+
+def _edit_page(
+    request: Request,
+    db: DbSession,
+    category: Category,
+    form: dict[str, str],
+    *,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "admin/category.html",
+        {
+            "admin_section": "categories",
+            "category": category,
+            "threads": admin_service.thread_count(db, category),
+            "form": form,
+            "errors": errors or {},
+            "visibility_options": VISIBILITY_OPTIONS,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/admin/categories", response_class=HTMLResponse)
+def categories(request: Request, db: DbSession, admin: Admin) -> Response:
+    return _list_page(request, db)
+
+
+@router.post("/admin/categories", response_class=HTMLResponse)
+def add_category(
+    request: Request,
+    db: DbSession,
+    admin: Admin,
+    slug: Text = "",
+    name: Text = "",
+    description: LongText = "",
+    visibility: Choice = "public",
+) -> Response:
+    try:
+        category = admin_service.create_category(
+            db, admin, slug=slug, name=name, description=description, visibility=visibility
+        )
+    except admin_service.CategoryError as exc:
+        db.rollback()
+        typed = {"slug": slug, "name": name, "description": description, "visibility": visibility}
+        return _list_page(request, db, errors={exc.field: str(exc)}, form=typed, status_code=422)
+    db.commit()
+    response = redirect("/admin/categories")
+    flash(request, response, f"The category {category.name} ({category.slug}) is added.", "success")
+    return response
+
+
+@router.get("/admin/categories/{category_id}", response_class=HTMLResponse)
+def edit_form(request: Request, category_id: int, db: DbSession, admin: Admin) -> Response:
+    category = _load(db, category_id)
+    form = {
+        "name": category.name,
+        "description": category.description or "",
+        "visibility": category.visibility,
+    }
+    return _edit_page(request, db, category, form)
+
+
+@router.post("/admin/categories/{category_id}", response_class=HTMLResponse)
+def edit(
+    request: Request,
+    category_id: int,
+    db: DbSession,
+    admin: Admin,
+    name: Text = "",
+    description: LongText = "",
+    visibility: Choice = "",
+) -> Response:
+    category = _load(db, category_id)
+    try:
+        changes = admin_service.update_category(
+            db, admin, category, name=name, description=description, visibility=visibility
+        )
+    except admin_service.CategoryError as exc:
+        db.rollback()
+        typed = {"name": name, "description": description, "visibility": visibility}
+        return _edit_page(
+            request,
+            db,
+            _load(db, category_id),
+            typed,
+            errors={exc.field: str(exc)},
+            status_code=422,
+        )
+    db.commit()
+    response = redirect("/admin/categories")
+    if not changes:
+        flash(request, response, "Nothing changed.", "info")
+    elif "visibility" in changes:
+        who = "members only" if category.visibility == "members" else "everyone"
+        flash(request, response, f"{category.name} is saved; its threads are for {who}.", "success")
+    else:
+        flash(request, response, f"{category.name} is saved.", "success")
+    return response
+
+
+@router.post("/admin/categories/{category_id}/move", response_class=HTMLResponse)
+def move(
+    request: Request, category_id: int, db: DbSession, admin: Admin, direction: Choice = ""
+) -> Response:
+    category = _load(db, category_id)
+    try:
+        moved = admin_service.move_category(db, admin, category, direction=direction)
+    except admin_service.CategoryError as exc:
+        db.rollback()
+        return _list_page(request, db, errors={exc.field: str(exc)}, status_code=422)
+    db.commit()
+    response = redirect("/admin/categories")
+    if moved:
+        flash(request, response, f"{category.name} moved {direction}.", "success")
+    else:
+        end = "first" if direction == "up" else "last"
+        flash(request, response, f"{category.name} is already {end}.", "info")
+    return response
+
+
+@router.post("/admin/categories/{category_id}/delete", response_class=HTMLResponse)
+def delete(request: Request, category_id: int, db: DbSession, admin: Admin) -> Response:
+    category = _load(db, category_id)
+    name, slug = category.name, category.slug
+    try:
+        admin_service.delete_category(db, admin, category)
+    except admin_service.CategoryError as exc:
+        db.rollback()
+        return _list_page(request, db, errors={exc.field: str(exc)}, status_code=422)
+    db.commit()
+    response = redirect("/admin/categories")
+    flash(request, response, f"The category {name} ({slug}) is deleted.", "success")
+    return response
