@@ -104,6 +104,7 @@ def _include_routers(app: FastAPI) -> None:
     from forum.admin import views as admin_views
     from forum.discussions import admin_views as discussions_admin_views
     from forum.discussions import api as discussions_api
+    from forum.discussions import attachment_views as discussions_attachment_views
     from forum.discussions import feeds as discussions_feeds
     from forum.discussions import moderation_views
     from forum.discussions import views as discussions_views
@@ -122,6 +123,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(notifications_views.router)
     app.include_router(partnerships_views.router)
     app.include_router(discussions_views.router)
+    app.include_router(discussions_attachment_views.router)
     app.include_router(moderation_views.router)
     app.include_router(discussions_feeds.router)
     app.include_router(taxonomy_views.router)

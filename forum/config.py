@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     embedded_worker: bool = True
     timezone: str = "Europe/Brussels"
     demo_notice: str | None = None
+    # The largest file a member may upload (attachments), in bytes.
+    upload_max_bytes: int = 25 * 1024 * 1024
 
     _key_generated: bool = PrivateAttr(default=False)
 

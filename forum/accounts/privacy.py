@@ -97,6 +97,13 @@ def register_eraser(name: str, fn: Eraser) -> Eraser:
     return fn
 
 
+def load_domains() -> None:
+    """Register the domains' exporters and erasers (idempotent, called before each use)."""
+    from forum.discussions import privacy as discussions
+
+    discussions.register()
+
+
 # --- download my data ----------------------------------------------------------------------
 
 
@@ -112,6 +119,7 @@ def export_user_data(db: Session, user: User) -> dict[str, Any]:
     audit entries about the member name the other person who acted but not their
     address. Each registered exporter's answer appears under its name.
     """
+    load_domains()
     membership = db.scalar(select(Membership).where(Membership.user_id == user.id))
     audit_about = [AuditLog.actor_id == user.id]
     audit_about.append((AuditLog.object_type == "user") & (AuditLog.object_id == str(user.id)))
@@ -245,6 +253,7 @@ def delete_account(db: Session, user: User, *, keep_content: bool) -> bool:
     "Former member", with an address that cannot receive mail, no password, and
     suspended so that it can never sign in. Otherwise it is deleted.
     """
+    load_domains()
     referenced = False
     for eraser in list(_erasers.values()):
         referenced = eraser(db, user, keep_content=keep_content) or referenced

@@ -208,3 +208,31 @@ class Flag(Base):
     resolution: Mapped[str | None] = mapped_column(String(40))
 
     reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id])
+
+
+class ThreadAttachment(Base):
+    """A file attached to a good-practice thread (stored once per content, see forum.uploads)."""
+
+    __tablename__ = "thread_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("thread.id", ondelete="CASCADE"), index=True)
+    uploader_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    # Sanitised: base name only, no control characters, at most 200 characters.
+    original_name: Mapped[str] = mapped_column(String(200))
+    # Relative to the uploads dir: "<sha256[:2]>/<sha256>.<ext>".
+    storage_name: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    mime: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    uploader: Mapped[User | None] = relationship()
+
+    @property
+    def url(self) -> str:
+        from urllib.parse import quote
+
+        return f"/attachments/{self.id}/{quote(self.original_name, safe='')}"

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
-from forum.discussions import service
+from forum.discussions import attachment_views, service
 from forum.discussions.models import KIND_LABELS, THREAD_KINDS, Post, Thread
 from forum.notifications.service import follow_state
 from forum.pagination import page_number
@@ -171,6 +171,8 @@ def _render_thread(
             "viewer": viewer,
             "countries": countries_for(thread.country_codes),
             "can_reply": viewer is not None and (not thread.locked or viewer.is_moderator),
+            # attachments, can_attach and what the upload form shows
+            **attachment_views.thread_context(request, db, viewer, thread),
             "following": bool(viewer and follow_state(db, viewer.id, "thread", str(thread.id))),
             "reply_form": reply_form or {},
             "errors": errors or {},

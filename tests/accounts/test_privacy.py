@@ -18,7 +18,7 @@ from forum.admin.service import record
 from forum.notifications.models import Follow
 from forum.notifications.service import set_follows
 from forum.partnerships.service import get_partnership_by_slug
-from tests.conftest import TEST_PASSWORD, Client, People, sign_in, signed_in_as
+from tests.conftest import TEST_PASSWORD, Client, People, Threads, sign_in, signed_in_as
 
 
 @pytest.fixture
@@ -295,3 +295,49 @@ def test_the_privacy_page_says_what_accounts_store_for_how_long_and_who_sees_it(
     ):
         assert expected in text, expected
     assert "When member accounts are enabled" not in text
+
+
+def test_the_export_holds_the_members_threads_and_posts(
+    client: Client, db: Session, member: User, threads: Threads
+) -> None:
+    thread = threads.start(member, title="My good idea", body="Opening words")
+    threads.reply(member, thread, "My reply text")
+    sign_in(client, db, member)
+    data = client.get("/profile/export").json()
+    assert [t["title"] for t in data["discussions"]["threads"]] == ["My good idea"]
+    bodies = [p["body"] for p in data["discussions"]["posts"]]
+    assert bodies == ["Opening words", "My reply text"]
+
+
+def test_deleting_an_account_with_its_content_blanks_posts_but_keeps_the_tree(
+    db: Session, member: User, other_member: User, threads: Threads
+) -> None:
+    from forum.accounts.privacy import delete_account
+    from forum.discussions.models import Post
+
+    thread = threads.start(member, title="To be removed", body="secret plans")
+    mine = threads.reply(member, thread, "my words")
+    theirs = threads.reply(other_member, thread, "their answer", mine)
+    delete_account(db, member, keep_content=False)
+    db.flush()
+    db.expire_all()
+    kept = db.get(Post, theirs.id)
+    gone = db.get(Post, mine.id)
+    assert kept is not None
+    assert kept.body == "their answer"
+    assert gone is not None
+    assert gone.body == ""
+    assert gone.deleted_at is not None
+    db.refresh(thread)
+    assert thread.title == "(removed by its author)"
+    assert "secret plans" not in (thread_opening_body(db, thread.id))
+
+
+def thread_opening_body(db: Session, thread_id: int) -> str:
+    from sqlalchemy import select as _select
+
+    from forum.discussions.models import Post
+
+    post = db.scalar(_select(Post).where(Post.thread_id == thread_id, Post.is_opening.is_(True)))
+    assert post is not None
+    return post.body
