@@ -1,0 +1,1 @@
+"""The intelligence repository: country- and sector-tagged items, sources, feeds, attachments."""

@@ -1,0 +1,177 @@
+"""Intelligence items, their sources and feeds, and their attachments."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from forum.accounts.models import User
+from forum.db import Base, UTCDateTime, utcnow
+from forum.taxonomy.models import Sector
+
+INTEL_KINDS = (
+    "report",
+    "market_study",
+    "news",
+    "funding_call",
+    "tender",
+    "event_report",
+    "regulation",
+)
+KIND_LABELS = {
+    "report": "Report",
+    "market_study": "Market study",
+    "news": "News",
+    "funding_call": "Funding call",
+    "tender": "Tender",
+    "event_report": "Event report",
+    "regulation": "Regulation",
+}
+STATUSES = ("draft", "review", "published", "withdrawn")
+
+intel_sector = Table(
+    "intel_sector",
+    Base.metadata,
+    Column("item_id", ForeignKey("intel_item.id", ondelete="CASCADE"), primary_key=True),
+    Column("sector_id", ForeignKey("sector.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class IntelCountry(Base):
+    __tablename__ = "intel_country"
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("intel_item.id", ondelete="CASCADE"), primary_key=True
+    )
+    country_code: Mapped[str] = mapped_column(String(2), primary_key=True, index=True)
+
+
+class Feed(Base):
+    """A source harvested on a schedule; its items are tagged with its defaults."""
+
+    __tablename__ = "feed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(1000), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    source_url: Mapped[str | None] = mapped_column(String(1000))
+    default_countries: Mapped[list[str]] = mapped_column(JSON, default=list)
+    default_sectors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    default_kind: Mapped[str] = mapped_column(String(20), default="news")
+    interval_minutes: Mapped[int] = mapped_column(Integer, default=360)
+    # False: harvested items wait in review for a moderator.
+    auto_publish: Mapped[bool] = mapped_column(Boolean, default=False)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    etag: Mapped[str | None] = mapped_column(String(300))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    last_fetched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    next_fetch_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
+    last_status: Mapped[str | None] = mapped_column(String(40))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    items_added: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class IntelItem(Base):
+    __tablename__ = "intel_item"
+    __table_args__ = (
+        Index("ix_intel_item_status_added", "status", "added_at"),
+        Index("ix_intel_item_status_deadline", "status", "deadline"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(20), default="news")
+    source_name: Mapped[str | None] = mapped_column(String(200))
+    source_url: Mapped[str | None] = mapped_column(String(1000))
+    # The original document or article.
+    url: Mapped[str | None] = mapped_column(String(1000))
+    # `url` normalised (scheme, host case, tracking parameters) to find the same item twice.
+    canonical_url: Mapped[str | None] = mapped_column(String(1000), index=True)
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("feed.id", ondelete="SET NULL"))
+    entry_id: Mapped[str | None] = mapped_column(String(500))
+    # Other sources that published the same item (harvest dedup across feeds).
+    also_from: Mapped[list[str]] = mapped_column(JSON, default=list)
+    language: Mapped[str | None] = mapped_column(String(8))
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    deadline: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    is_global: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    # Where the content comes from when it is not a member's own (demo data, imports).
+    source_note: Mapped[str | None] = mapped_column(Text)
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    author: Mapped[User | None] = relationship()
+    feed: Mapped[Feed | None] = relationship()
+    sectors: Mapped[list[Sector]] = relationship(secondary=intel_sector, order_by=Sector.name)
+    country_rows: Mapped[list[IntelCountry]] = relationship(
+        cascade="all, delete-orphan", order_by=IntelCountry.country_code
+    )
+    attachments: Mapped[list[IntelAttachment]] = relationship(
+        back_populates="item", cascade="all, delete-orphan", order_by="IntelAttachment.id"
+    )
+
+    @property
+    def country_codes(self) -> list[str]:
+        return [row.country_code for row in self.country_rows]
+
+    def set_countries(self, codes: list[str]) -> None:
+        wanted = sorted(set(codes))
+        current = {row.country_code: row for row in self.country_rows}
+        self.country_rows = [current.get(c) or IntelCountry(country_code=c) for c in wanted]
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def url_path(self) -> str:
+        return f"/intel/{self.id}"
+
+
+class IntelAttachment(Base):
+    """A file attached to an item, with the text extracted from it (or why not)."""
+
+    __tablename__ = "intel_attachment"
+    __table_args__ = (Index("ix_intel_attachment_sha256", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("intel_item.id", ondelete="CASCADE"), index=True
+    )
+    uploader_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    original_name: Mapped[str] = mapped_column(String(200))
+    storage_name: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    mime: Mapped[str] = mapped_column(String(120))
+    # pending -> done | empty | error
+    extraction_status: Mapped[str] = mapped_column(String(20), default="pending")
+    extracted_text: Mapped[str | None] = mapped_column(Text)
+    extraction_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    item: Mapped[IntelItem] = relationship(back_populates="attachments")

@@ -1,0 +1,372 @@
+"""Rules of the intelligence repository: who sees and writes items, and how lists filter.
+
+Published items are public; drafts are their author's; items in review and withdrawn
+items are for moderators (and their author). Functions take the session first, check
+permissions themselves, flush but never commit, and queue search documents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from sqlalchemy import ColumnElement, Select, false, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from forum.accounts.models import User
+from forum.db import utcnow
+from forum.discovery.outbox import queue_document
+from forum.intelligence.models import (
+    INTEL_KINDS,
+    STATUSES,
+    IntelCountry,
+    IntelItem,
+    intel_sector,
+)
+from forum.pagination import Page
+from forum.taxonomy.models import Sector
+from forum.text import MAX_BODY, render_markdown
+
+TITLE_MAX = 300
+SUMMARY_MAX = 2_000
+CLOSING_SOON = dt.timedelta(days=14)
+TRACKING_PARAMETERS = re.compile(r"^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid|ref)$", re.I)
+
+
+class IntelError(ValueError):
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotAllowed(Exception):
+    """The viewer may not do this (403)."""
+
+
+class NotFound(Exception):
+    """Missing or not visible to this viewer (404)."""
+
+
+def canonical_url(url: str | None) -> str | None:
+    """`url` without fragment, tracking parameters, default port or host case, for dedup."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname.lower()
+    if parts.port and parts.port not in (80, 443):
+        host = f"{host}:{parts.port}"
+    query = urlencode(
+        sorted((k, v) for k, v in parse_qsl(parts.query) if not TRACKING_PARAMETERS.match(k))
+    )
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit(("https", host, path, query, ""))
+
+
+def _http_url(value: str | None, field_name: str) -> str | None:
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(value) > 1000:
+        raise IntelError("Give a web address starting with http:// or https://.", field_name)
+    return value
+
+
+# --- who may do what -------------------------------------------------------------------------
+
+
+def can_see(viewer: User | None, item: IntelItem) -> bool:
+    if item.status == "published":
+        return True
+    if viewer is None:
+        return False
+    return viewer.is_moderator or item.author_id == viewer.id
+
+
+def can_edit(viewer: User | None, item: IntelItem) -> bool:
+    if viewer is None or viewer.is_suspended:
+        return False
+    return viewer.is_moderator or (item.author_id == viewer.id and item.status != "withdrawn")
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+@dataclass
+class ItemInput:
+    title: str
+    kind: str = "news"
+    summary: str = ""
+    body: str = ""
+    countries: Sequence[str] = ()
+    sectors: Sequence[Sector] = ()
+    is_global: bool = False
+    url: str | None = None
+    source_name: str | None = None
+    source_url: str | None = None
+    language: str | None = None
+    published_at: dt.datetime | None = None
+    deadline: dt.datetime | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def _apply(item: IntelItem, data: ItemInput) -> None:
+    title = " ".join(data.title.split())
+    if not title:
+        raise IntelError("Give the item a title.", "title")
+    if len(title) > TITLE_MAX:
+        raise IntelError(f"Keep the title under {TITLE_MAX} characters.", "title")
+    if data.kind not in INTEL_KINDS:
+        raise IntelError(
+            f"Unknown kind {data.kind!r}: use one of {', '.join(INTEL_KINDS)}.", "kind"
+        )
+    if len(data.summary) > SUMMARY_MAX:
+        raise IntelError(f"Keep the summary under {SUMMARY_MAX:,} characters.", "summary")
+    if len(data.body) > MAX_BODY:
+        raise IntelError(f"Keep the text under {MAX_BODY:,} characters.", "body")
+    if data.deadline is not None and data.kind not in ("funding_call", "tender"):
+        raise IntelError("Only calls and tenders have a deadline.", "deadline")
+    for moment, name in ((data.published_at, "published_at"), (data.deadline, "deadline")):
+        if moment is not None and moment.tzinfo is None:
+            raise IntelError("Give the date with its time zone.", name)
+    item.title = title
+    item.kind = data.kind
+    item.summary = data.summary.strip()
+    item.body = data.body
+    item.body_html = render_markdown(data.body) if data.body.strip() else ""
+    item.url = _http_url(data.url, "url")
+    item.canonical_url = canonical_url(item.url)
+    item.source_name = (data.source_name or "").strip()[:200] or None
+    item.source_url = _http_url(data.source_url, "source_url")
+    item.language = (data.language or "").strip().lower()[:8] or None
+    item.published_at = data.published_at
+    item.deadline = data.deadline
+    item.is_global = data.is_global
+    item.set_countries(list(data.countries))
+    item.sectors = list(data.sectors)
+
+
+def create_item(
+    db: Session,
+    author: User | None,
+    data: ItemInput,
+    *,
+    status: str = "published",
+    added_at: dt.datetime | None = None,
+    source_note: str | None = None,
+) -> IntelItem:
+    """A new item by a confirmed member (published or draft). Raises NotAllowed or IntelError."""
+    if author is None or author.is_suspended or not author.is_verified:
+        raise NotAllowed("Confirm your email address to add intelligence.")
+    if status not in ("published", "draft") and not author.is_moderator:
+        raise NotAllowed("Members publish or keep drafts; review is for moderators.")
+    if status not in STATUSES:
+        raise IntelError(f"Unknown status {status!r}.", "status")
+    item = IntelItem(author_id=author.id, status=status, added_at=added_at or utcnow(),
+                     source_note=source_note)  # fmt: skip
+    _apply(item, data)
+    db.add(item)
+    db.flush()
+    queue_document(db, f"intel:{item.id}")
+    return item
+
+
+def update_item(db: Session, editor: User | None, item: IntelItem, data: ItemInput) -> IntelItem:
+    if not can_edit(editor, item):
+        raise NotAllowed("Only the author or a moderator can edit this item.")
+    _apply(item, data)
+    queue_document(db, f"intel:{item.id}")
+    db.flush()
+    return item
+
+
+def set_status(
+    db: Session, actor: User | None, item: IntelItem, status: str, *, reason: str = ""
+) -> None:
+    """Publish, send to review or withdraw. Withdrawing needs a moderator and a reason."""
+    if status not in STATUSES:
+        raise IntelError(f"Unknown status {status!r}.", "status")
+    if actor is None:
+        raise NotAllowed("Log in first.")
+    own = item.author_id == actor.id
+    if status == "withdrawn" or item.status in ("review", "withdrawn"):
+        if not actor.is_moderator:
+            raise NotAllowed("Only moderators review and withdraw items.")
+    elif not (own or actor.is_moderator):
+        raise NotAllowed("Only the author or a moderator can change this item.")
+    if status == "withdrawn" and not reason.strip():
+        raise IntelError("Say why the item is withdrawn.", "reason")
+    item.status = status
+    item.withdrawn_reason = reason.strip() if status == "withdrawn" else None
+    queue_document(db, f"intel:{item.id}", "upsert" if status == "published" else "delete")
+    db.flush()
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IntelFilter:
+    countries: Sequence[str] = ()
+    sectors: Sequence[str] = ()
+    kinds: Sequence[str] = ()
+    sources: Sequence[str] = ()
+    published_from: dt.datetime | None = None
+    published_to: dt.datetime | None = None
+    open_deadlines: bool = False
+    include_global: bool = True
+
+
+SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
+    "added": (IntelItem.added_at.desc(), IntelItem.id.desc()),
+    "published": (IntelItem.published_at.desc().nulls_last(), IntelItem.id.desc()),
+    "deadline": (IntelItem.deadline.asc().nulls_last(), IntelItem.id.desc()),
+}
+
+
+def _visible(viewer: User | None) -> Select[IntelItem]:
+    stmt = select(IntelItem)
+    if viewer is None:
+        return stmt.where(IntelItem.status == "published")
+    if viewer.is_moderator:
+        return stmt
+    return stmt.where(or_(IntelItem.status == "published", IntelItem.author_id == viewer.id))
+
+
+def _filtered(
+    viewer: User | None, flt: IntelFilter, *, now: dt.datetime | None = None
+) -> Select[IntelItem]:
+    stmt = _visible(viewer)
+    if flt.countries:
+        tagged = IntelItem.id.in_(
+            select(IntelCountry.item_id).where(IntelCountry.country_code.in_(list(flt.countries)))
+        )
+        stmt = stmt.where(or_(tagged, IntelItem.is_global) if flt.include_global else tagged)
+    if flt.sectors:
+        stmt = stmt.where(
+            IntelItem.id.in_(
+                select(intel_sector.c.item_id)
+                .join(Sector, Sector.id == intel_sector.c.sector_id)
+                .where(Sector.slug.in_(list(flt.sectors)))
+            )
+        )
+    if flt.kinds:
+        stmt = stmt.where(IntelItem.kind.in_(list(flt.kinds)))
+    if flt.sources:
+        stmt = stmt.where(IntelItem.source_name.in_(list(flt.sources)))
+    if flt.published_from is not None:
+        stmt = stmt.where(IntelItem.published_at >= flt.published_from)
+    if flt.published_to is not None:
+        stmt = stmt.where(IntelItem.published_at <= flt.published_to)
+    if flt.open_deadlines:
+        stmt = stmt.where(IntelItem.deadline >= (now or utcnow()))
+    return stmt
+
+
+def _loaded(stmt: Select[IntelItem]) -> Select[IntelItem]:
+    return stmt.options(
+        selectinload(IntelItem.sectors),
+        selectinload(IntelItem.country_rows),
+        selectinload(IntelItem.attachments),
+    )
+
+
+def page_items(
+    db: Session, viewer: User | None, flt: IntelFilter, *, page: int, per_page: int = 20,
+    sort: str = "added", base_path: str = "/intel", params: dict[str, object] | None = None,
+) -> Page[IntelItem]:  # fmt: skip
+    if sort not in SORTS:
+        raise IntelError(f"Sort by one of {', '.join(SORTS)}.", "sort")
+    stmt = _filtered(viewer, flt)
+    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = db.scalars(
+        _loaded(stmt).order_by(*SORTS[sort]).offset((page - 1) * per_page).limit(per_page)
+    )
+    return Page(list(rows), page, per_page, total, base_path, params or {})
+
+
+def facet_counts(db: Session, viewer: User | None, flt: IntelFilter) -> dict[str, dict[str, int]]:
+    """Counts by country, sector, kind and source among the items the filter keeps."""
+    ids = _filtered(viewer, flt).with_only_columns(IntelItem.id).subquery()
+    countries = db.execute(
+        select(IntelCountry.country_code, func.count())
+        .where(IntelCountry.item_id.in_(select(ids.c.id)))
+        .group_by(IntelCountry.country_code)
+    )
+    sectors = db.execute(
+        select(Sector.slug, func.count())
+        .join(intel_sector, intel_sector.c.sector_id == Sector.id)
+        .where(intel_sector.c.item_id.in_(select(ids.c.id)))
+        .group_by(Sector.slug)
+    )
+    kinds = db.execute(
+        select(IntelItem.kind, func.count())
+        .where(IntelItem.id.in_(select(ids.c.id)))
+        .group_by(IntelItem.kind)
+    )
+    sources = db.execute(
+        select(IntelItem.source_name, func.count())
+        .where(IntelItem.id.in_(select(ids.c.id)), IntelItem.source_name.is_not(None))
+        .group_by(IntelItem.source_name)
+    )
+    return {
+        "country": {str(k): int(v) for k, v in countries.all()},
+        "sector": {str(k): int(v) for k, v in sectors.all()},
+        "kind": {str(k): int(v) for k, v in kinds.all()},
+        "source": {str(k): int(v) for k, v in sources.all() if k},
+    }
+
+
+def get_item(db: Session, viewer: User | None, item_id: int) -> IntelItem:
+    item = db.scalar(_loaded(select(IntelItem).where(IntelItem.id == item_id)))
+    if item is None or not can_see(viewer, item):
+        raise NotFound(str(item_id))
+    return item
+
+
+def deadline_state(item: IntelItem, *, now: dt.datetime | None = None) -> str | None:
+    """ "closing soon" within 14 days, "closed" once past, else None (no deadline or later)."""
+    if item.deadline is None:
+        return None
+    now = now or utcnow()
+    if item.deadline < now:
+        return "closed"
+    if item.deadline - now <= CLOSING_SOON:
+        return "closing soon"
+    return None
+
+
+def find_duplicate(
+    db: Session, *, url: str | None, title: str, day: dt.date | None
+) -> IntelItem | None:
+    """An item with the same canonical URL, or a near-identical title on the same day."""
+    canonical = canonical_url(url)
+    if canonical:
+        found = db.scalar(select(IntelItem).where(IntelItem.canonical_url == canonical))
+        if found is not None:
+            return found
+    if day is None:
+        return None
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+    wanted = _title_key(title)
+    for candidate in db.scalars(
+        select(IntelItem).where(
+            IntelItem.published_at >= start,
+            IntelItem.published_at < start + dt.timedelta(days=1),
+        )
+        if wanted
+        else select(IntelItem).where(false())
+    ):
+        if _title_key(candidate.title) == wanted:
+            return candidate
+    return None
+
+
+def _title_key(title: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", title.lower()))

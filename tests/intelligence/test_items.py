@@ -1,0 +1,138 @@
+"""Intelligence items: visibility by status, validation, filters, facets, deadlines, dedup."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from forum.accounts.models import User
+from forum.discovery.models import SearchOutbox
+from forum.intelligence import service
+from forum.taxonomy.service import resolve_sectors
+from tests.conftest import People
+
+NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+
+
+def _item(db: Session, author: User, **change: object) -> service.IntelItem:
+    data = service.ItemInput(
+        title="Japan opens procurement to EU food SMEs",
+        kind="news",
+        countries=["JP"],
+        sectors=resolve_sectors(db, ["food"]),
+        url="https://example.eu/news/1?utm_source=x",
+        source_name="Example Agency",
+    )
+    status = str(change.pop("status", "published"))
+    for key, value in change.items():
+        setattr(data, key, value)
+    return service.create_item(db, author, data, status=status)
+
+
+def test_published_items_are_public_and_drafts_stay_with_their_author(
+    db: Session, sectors: None, member: User, other_member: User, moderator: User
+) -> None:
+    public = _item(db, member)
+    draft = _item(db, member, title="My draft", status="draft")
+    assert service.get_item(db, None, public.id).id == public.id
+    with pytest.raises(service.NotFound):
+        service.get_item(db, None, draft.id)
+    with pytest.raises(service.NotFound):
+        service.get_item(db, other_member, draft.id)
+    assert service.get_item(db, member, draft.id).id == draft.id
+    assert service.get_item(db, moderator, draft.id).id == draft.id
+    listing = service.page_items(db, None, service.IntelFilter(), page=1)
+    assert [i.id for i in listing.items] == [public.id]
+
+
+def test_only_moderators_withdraw_and_a_reason_is_required(
+    db: Session, sectors: None, member: User, moderator: User
+) -> None:
+    item = _item(db, member)
+    with pytest.raises(service.NotAllowed):
+        service.set_status(db, member, item, "withdrawn", reason="mine")
+    with pytest.raises(service.IntelError, match="Say why"):
+        service.set_status(db, moderator, item, "withdrawn")
+    service.set_status(db, moderator, item, "withdrawn", reason="Outdated figures")
+    with pytest.raises(service.NotFound):
+        service.get_item(db, None, item.id)
+    rows = [(r.doc_id, r.op) for r in db.scalars(select(SearchOutbox).order_by(SearchOutbox.id))]
+    assert rows[-1] == (f"intel:{item.id}", "delete")
+
+
+def test_validation_names_the_field(db: Session, sectors: None, member: User) -> None:
+    for change, field in [
+        ({"title": "  "}, "title"),
+        ({"kind": "gossip"}, "kind"),
+        ({"url": "javascript:alert(1)"}, "url"),
+        ({"source_url": "ftp://example.eu"}, "source_url"),
+        ({"deadline": NOW}, "deadline"),  # news has no deadline
+        ({"kind": "tender", "deadline": dt.datetime(2027, 1, 1)}, "deadline"),  # noqa: DTZ001
+        ({"summary": "x" * 2001}, "summary"),
+    ]:
+        with pytest.raises(service.IntelError) as caught:
+            _item(db, member, **change)
+        assert caught.value.field == field, change
+
+
+def test_unverified_members_cannot_add_items(db: Session, sectors: None, people: People) -> None:
+    with pytest.raises(service.NotAllowed):
+        _item(db, people.make(verified=False))
+
+
+def test_filters_combine_and_global_items_join_every_country(
+    db: Session, sectors: None, member: User
+) -> None:
+    japan_food = _item(db, member)
+    us_health = _item(db, member, title="US health tender", countries=["US"],
+                      sectors=resolve_sectors(db, ["healthcare"]), kind="tender",
+                      deadline=NOW + dt.timedelta(days=5), url="https://example.eu/t/2")  # fmt: skip
+    worldwide = _item(db, member, title="Global rules", countries=[], is_global=True,
+                      kind="regulation", url="https://example.eu/r/3")  # fmt: skip
+
+    def ids(flt: service.IntelFilter) -> set[int]:
+        return {i.id for i in service.page_items(db, None, flt, page=1).items}
+
+    assert ids(service.IntelFilter(countries=["JP"])) == {japan_food.id, worldwide.id}
+    assert ids(service.IntelFilter(countries=["JP"], include_global=False)) == {japan_food.id}
+    assert ids(service.IntelFilter(sectors=["healthcare"])) == {us_health.id}
+    assert ids(service.IntelFilter(kinds=["tender", "regulation"])) == {us_health.id, worldwide.id}
+    facets = service.facet_counts(db, None, service.IntelFilter())
+    assert facets["country"] == {"JP": 1, "US": 1}
+    assert facets["kind"] == {"news": 1, "tender": 1, "regulation": 1}
+    assert facets["source"] == {"Example Agency": 3}
+
+
+def test_deadlines_are_closing_soon_within_fourteen_days_and_closed_after(
+    db: Session, sectors: None, member: User
+) -> None:
+    call = _item(db, member, kind="funding_call", deadline=NOW + dt.timedelta(days=10))
+    assert service.deadline_state(call, now=NOW) == "closing soon"
+    assert service.deadline_state(call, now=NOW + dt.timedelta(days=11)) == "closed"
+    assert service.deadline_state(call, now=NOW - dt.timedelta(days=30)) is None
+
+
+def test_the_same_item_is_found_by_canonical_url_or_title_on_the_same_day(
+    db: Session, sectors: None, member: User
+) -> None:
+    item = _item(db, member, published_at=NOW)
+    assert item.canonical_url == "https://example.eu/news/1"
+    assert (
+        service.find_duplicate(db, url="http://EXAMPLE.eu/news/1/#top", title="x", day=None) == item
+    )
+    same_title = service.find_duplicate(
+        db, url=None, title="Japan opens procurement to EU food SMEs!", day=NOW.date()
+    )
+    assert same_title == item
+    assert service.find_duplicate(db, url=None, title="Something else", day=NOW.date()) is None
+
+
+def test_markdown_bodies_are_rendered_and_sanitized(
+    db: Session, sectors: None, member: User
+) -> None:
+    item = _item(db, member, body="**Key** <script>alert(1)</script>")
+    assert "<strong>Key</strong>" in item.body_html
+    assert "<script>" not in item.body_html
