@@ -94,7 +94,7 @@ def create_app(
 
 # Sections of the header that exist: main-navigation keys, plus "search" (the header
 # search box) and "accounts" (log in and join links). Each capability adds its own.
-NAV_SECTIONS = frozenset({"discussions", "countries", "partnerships", "accounts"})
+NAV_SECTIONS = frozenset({"discussions", "intelligence", "countries", "partnerships", "accounts"})
 
 
 def _warm_and_freeze() -> None:
@@ -125,6 +125,7 @@ def _include_routers(app: FastAPI) -> None:
     from forum.discussions import feeds as discussions_feeds
     from forum.discussions import moderation_views
     from forum.discussions import views as discussions_views
+    from forum.intelligence import views as intelligence_views
     from forum.notifications import views as notifications_views
     from forum.partnerships import admin_views as partnerships_admin_views
     from forum.partnerships import api as partnerships_api
@@ -140,6 +141,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(notifications_views.router)
     app.include_router(partnerships_views.router)
     app.include_router(discussions_views.router)
+    app.include_router(intelligence_views.router)
     app.include_router(discussions_attachment_views.router)
     app.include_router(moderation_views.router)
     app.include_router(discussions_feeds.router)

@@ -1,0 +1,278 @@
+"""HTML pages of the intelligence repository: the faceted list, an item, adding and editing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from forum.accounts.deps import OptionalUser, SignedInUser
+from forum.accounts.models import User
+from forum.intelligence import service
+from forum.intelligence.models import INTEL_KINDS, KIND_LABELS, IntelItem
+from forum.pagination import page_number
+from forum.taxonomy.filters import parse_filters
+from forum.taxonomy.service import (
+    UnknownCountryError,
+    UnknownSectorError,
+    countries_for,
+    country_label,
+    list_countries,
+    list_sectors,
+    resolve_country_filter,
+    resolve_sectors,
+)
+from forum.web import DbSession, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+Short = Annotated[str, Form(max_length=1000)]
+Long = Annotated[str, Form(max_length=60_000)]
+
+
+def parse_day(value: str, field_name: str) -> dt.datetime | None:
+    """A YYYY-MM-DD date as midnight UTC; raises IntelError naming the field."""
+    if not value:
+        return None
+    try:
+        return dt.datetime.combine(dt.date.fromisoformat(value), dt.time.min, tzinfo=dt.UTC)
+    except ValueError as exc:
+        raise service.IntelError("Give the date as YYYY-MM-DD.", field_name) from exc
+
+
+@router.get("/intel", response_class=HTMLResponse)
+def intel_list(
+    request: Request,
+    db: DbSession,
+    viewer: OptionalUser,
+    country: Annotated[list[str], Query()] = [],  # noqa: B006
+    sector: Annotated[list[str], Query()] = [],  # noqa: B006
+    kind: Annotated[list[str], Query()] = [],  # noqa: B006
+    source: Annotated[list[str], Query()] = [],  # noqa: B006
+    published_from: Annotated[str, Query(alias="from", max_length=10)] = "",
+    published_to: Annotated[str, Query(alias="to", max_length=10)] = "",
+    open_deadlines: Annotated[str, Query(alias="open", max_length=1)] = "",
+    sort: Annotated[str, Query(max_length=10)] = "added",
+    page: Annotated[str, Query(max_length=6)] = "1",
+) -> Response:
+    countries, sectors = parse_filters(db, country, sector)
+    for value in kind:
+        if value not in INTEL_KINDS:
+            raise HTTPException(422, f"Unknown kind {value!r}.")
+    try:
+        flt = service.IntelFilter(
+            countries=countries, sectors=sectors, kinds=kind, sources=source,
+            published_from=parse_day(published_from, "from"),
+            published_to=parse_day(published_to, "to"),
+            open_deadlines=open_deadlines == "1",
+        )  # fmt: skip
+        params: dict[str, object] = {
+            "country": country, "sector": sector, "kind": kind, "source": source,
+            "from": published_from, "to": published_to, "open": open_deadlines, "sort": sort,
+        }  # fmt: skip
+        listing = service.page_items(
+            db, viewer, flt, page=page_number(page), sort=sort, params=params
+        )
+    except service.IntelError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    facets = service.facet_counts(db, viewer, flt)
+    sector_names = {s.slug: s.name for s in list_sectors(db)}
+    return render(
+        request,
+        "intelligence/list.html",
+        {
+            "nav": "intelligence",
+            "listing": listing,
+            "countries_of": {i.id: countries_for(i.country_codes) for i in listing.items},
+            "deadline_of": {i.id: service.deadline_state(i) for i in listing.items},
+            "facets": {
+                "country": sorted(
+                    ((code, country_label(code), n) for code, n in facets["country"].items()),
+                    key=lambda t: (-t[2], t[1]),
+                )[:30],
+                "sector": sorted(
+                    ((s, sector_names.get(s, s), n) for s, n in facets["sector"].items()),
+                    key=lambda t: (-t[2], t[1]),
+                ),
+                "kind": [
+                    (k, KIND_LABELS[k], facets["kind"][k])
+                    for k in INTEL_KINDS
+                    if k in facets["kind"]
+                ],
+                "source": sorted(
+                    ((s, s, n) for s, n in facets["source"].items()), key=lambda t: (-t[2], t[1])
+                )[:20],
+            },
+            "selected": {"country": country, "sector": sector, "kind": kind, "source": source},
+            "filters": {
+                "from": published_from,
+                "to": published_to,
+                "open": open_deadlines,
+                "sort": sort,
+            },
+            "filtered": any(
+                [country, sector, kind, source, published_from, published_to, open_deadlines]
+            ),
+            "can_add": viewer is not None,
+        },
+    )
+
+
+@router.get("/intel/new", response_class=HTMLResponse)
+def new_item_form(request: Request, db: DbSession, viewer: SignedInUser) -> Response:
+    return render(request, "intelligence/form.html", _form_context(db, None, {"kind": "news"}, {}))
+
+
+@router.post("/intel/new", response_class=HTMLResponse)
+def create_item(
+    request: Request,
+    db: DbSession,
+    viewer: SignedInUser,
+    title: Short,
+    kind: Annotated[str, Form(max_length=20)] = "news",
+    summary: Long = "",
+    body: Long = "",
+    countries: Annotated[list[str], Form()] = [],  # noqa: B006
+    sectors: Annotated[list[str], Form()] = [],  # noqa: B006
+    is_global: Annotated[str, Form(max_length=1)] = "",
+    url: Short = "",
+    source_name: Short = "",
+    source_url: Short = "",
+    published_at: Annotated[str, Form(max_length=10)] = "",
+    deadline: Annotated[str, Form(max_length=10)] = "",
+    status: Annotated[str, Form(pattern="^(published|draft)$")] = "published",
+) -> Response:
+    form: dict[str, object] = {
+        "title": title, "kind": kind, "summary": summary, "body": body, "countries": countries,
+        "sectors": sectors, "is_global": is_global, "url": url, "source_name": source_name,
+        "source_url": source_url, "published_at": published_at, "deadline": deadline,
+    }  # fmt: skip
+    try:
+        data = _input(db, form)
+        item = service.create_item(db, viewer, data, status=status)
+    except service.NotAllowed as exc:
+        raise HTTPException(403, str(exc)) from exc
+    except service.IntelError as exc:
+        db.rollback()
+        return render(
+            request, "intelligence/form.html",
+            _form_context(db, None, form, {exc.field or "_": str(exc)}), status_code=422,
+        )  # fmt: skip
+    db.commit()
+    return redirect(item.url_path)
+
+
+def _input(db: DbSession, form: Mapping[str, object]) -> service.ItemInput:
+    try:
+        countries = resolve_country_filter([str(c) for c in form["countries"]])  # type: ignore[attr-defined]
+    except UnknownCountryError as exc:
+        raise service.IntelError(str(exc), "countries") from exc
+    try:
+        sectors = resolve_sectors(db, [str(s) for s in form["sectors"]])  # type: ignore[attr-defined]
+    except UnknownSectorError as exc:
+        raise service.IntelError(str(exc), "sectors") from exc
+    return service.ItemInput(
+        title=str(form["title"]), kind=str(form["kind"]), summary=str(form["summary"]),
+        body=str(form["body"]), countries=countries, sectors=sectors,
+        is_global=form["is_global"] == "1", url=str(form["url"]) or None,
+        source_name=str(form["source_name"]) or None, source_url=str(form["source_url"]) or None,
+        published_at=parse_day(str(form["published_at"]), "published_at"),
+        deadline=parse_day(str(form["deadline"]), "deadline"),
+    )  # fmt: skip
+
+
+def _form_context(
+    db: DbSession, item: IntelItem | None, form: Mapping[str, object], errors: dict[str, str]
+) -> dict[str, object]:
+    return {
+        "nav": "intelligence",
+        "item": item,
+        "form": form,
+        "errors": errors,
+        "kind_options": [(k, KIND_LABELS[k]) for k in INTEL_KINDS],
+        "country_options": [(c.code, c.name) for c in list_countries()],
+        "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
+    }
+
+
+@router.get("/intel/{item_id}", response_class=HTMLResponse)
+def item_page(request: Request, item_id: int, db: DbSession, viewer: OptionalUser) -> Response:
+    try:
+        item = service.get_item(db, viewer, item_id)
+    except service.NotFound as exc:
+        raise HTTPException(404, "There is no published item at this address.") from exc
+    return render(
+        request,
+        "intelligence/item.html",
+        {
+            "nav": "intelligence",
+            "item": item,
+            "countries": countries_for(item.country_codes),
+            "deadline": service.deadline_state(item),
+            "can_edit": service.can_edit(viewer, item),
+        },
+    )
+
+
+def _viewer_item(db: DbSession, viewer: User, item_id: int) -> IntelItem:
+    try:
+        item = service.get_item(db, viewer, item_id)
+    except service.NotFound as exc:
+        raise HTTPException(404, "There is no item at this address.") from exc
+    if not service.can_edit(viewer, item):
+        raise HTTPException(403, "Only the author or a moderator can edit this item.")
+    return item
+
+
+@router.get("/intel/{item_id}/edit", response_class=HTMLResponse)
+def edit_form(request: Request, item_id: int, db: DbSession, viewer: SignedInUser) -> Response:
+    item = _viewer_item(db, viewer, item_id)
+    form: dict[str, object] = {
+        "title": item.title, "kind": item.kind, "summary": item.summary, "body": item.body,
+        "countries": item.country_codes, "sectors": [s.slug for s in item.sectors],
+        "is_global": "1" if item.is_global else "", "url": item.url or "",
+        "source_name": item.source_name or "", "source_url": item.source_url or "",
+        "published_at": item.published_at.date().isoformat() if item.published_at else "",
+        "deadline": item.deadline.date().isoformat() if item.deadline else "",
+    }  # fmt: skip
+    return render(request, "intelligence/form.html", _form_context(db, item, form, {}))
+
+
+@router.post("/intel/{item_id}/edit", response_class=HTMLResponse)
+def edit(
+    request: Request,
+    item_id: int,
+    db: DbSession,
+    viewer: SignedInUser,
+    title: Short,
+    kind: Annotated[str, Form(max_length=20)] = "news",
+    summary: Long = "",
+    body: Long = "",
+    countries: Annotated[list[str], Form()] = [],  # noqa: B006
+    sectors: Annotated[list[str], Form()] = [],  # noqa: B006
+    is_global: Annotated[str, Form(max_length=1)] = "",
+    url: Short = "",
+    source_name: Short = "",
+    source_url: Short = "",
+    published_at: Annotated[str, Form(max_length=10)] = "",
+    deadline: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    item = _viewer_item(db, viewer, item_id)
+    form: dict[str, object] = {
+        "title": title, "kind": kind, "summary": summary, "body": body, "countries": countries,
+        "sectors": sectors, "is_global": is_global, "url": url, "source_name": source_name,
+        "source_url": source_url, "published_at": published_at, "deadline": deadline,
+    }  # fmt: skip
+    try:
+        service.update_item(db, viewer, item, _input(db, form))
+    except service.IntelError as exc:
+        db.rollback()
+        return render(
+            request, "intelligence/form.html",
+            _form_context(db, item, form, {exc.field or "_": str(exc)}), status_code=422,
+        )  # fmt: skip
+    db.commit()
+    return redirect(item.url_path)
