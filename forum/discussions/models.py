@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from forum.accounts.models import User
 from forum.db import Base, UTCDateTime, utcnow
 from forum.partnerships.models import Partnership
-from forum.taxonomy.models import Sector
+from forum.taxonomy.models import CountryTagged, Sector
 
 THREAD_KINDS = ("discussion", "good_practice", "question", "cooperation_offer")
 KIND_LABELS = {
@@ -56,8 +56,9 @@ class ThreadCountry(Base):
     country_code: Mapped[str] = mapped_column(String(2), primary_key=True, index=True)
 
 
-class Thread(Base):
+class Thread(CountryTagged, Base):
     __tablename__ = "thread"
+    country_row_class = ThreadCountry
     __table_args__ = (Index("ix_thread_category_activity", "category_id", "last_activity_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,15 +92,6 @@ class Thread(Base):
     good_practice: Mapped[GoodPractice | None] = relationship(
         back_populates="thread", uselist=False, cascade="all, delete-orphan"
     )
-
-    @property
-    def country_codes(self) -> list[str]:
-        return [row.country_code for row in self.country_rows]
-
-    def set_countries(self, codes: list[str]) -> None:
-        wanted = sorted(set(codes))
-        current = {row.country_code: row for row in self.country_rows}
-        self.country_rows = [current.get(c) or ThreadCountry(country_code=c) for c in wanted]
 
     @property
     def kind_label(self) -> str:

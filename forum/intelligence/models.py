@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.accounts.models import User
 from forum.db import Base, UTCDateTime, utcnow
-from forum.taxonomy.models import Sector
+from forum.taxonomy.models import CountryTagged, Sector
 
 INTEL_KINDS = (
     "report",
@@ -85,8 +85,9 @@ class Feed(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class IntelItem(Base):
+class IntelItem(CountryTagged, Base):
     __tablename__ = "intel_item"
+    country_row_class = IntelCountry
     __table_args__ = (
         Index("ix_intel_item_status_added", "status", "added_at"),
         Index("ix_intel_item_status_deadline", "status", "deadline"),
@@ -131,15 +132,6 @@ class IntelItem(Base):
     attachments: Mapped[list[IntelAttachment]] = relationship(
         back_populates="item", cascade="all, delete-orphan", order_by="IntelAttachment.id"
     )
-
-    @property
-    def country_codes(self) -> list[str]:
-        return [row.country_code for row in self.country_rows]
-
-    def set_countries(self, codes: list[str]) -> None:
-        wanted = sorted(set(codes))
-        current = {row.country_code: row for row in self.country_rows}
-        self.country_rows = [current.get(c) or IntelCountry(country_code=c) for c in wanted]
 
     @property
     def kind_label(self) -> str:

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.db import Base, UTCDateTime, utcnow
-from forum.taxonomy.models import Sector
+from forum.taxonomy.models import CountryTagged, Sector
 
 partnership_sector = Table(
     "partnership_sector",
@@ -29,8 +29,9 @@ class PartnershipCountry(Base):
     country_code: Mapped[str] = mapped_column(String(2), primary_key=True, index=True)
 
 
-class Partnership(Base):
+class Partnership(CountryTagged, Base):
     __tablename__ = "partnership"
+    country_row_class = PartnershipCountry
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
@@ -55,14 +56,3 @@ class Partnership(Base):
     country_rows: Mapped[list[PartnershipCountry]] = relationship(
         cascade="all, delete-orphan", order_by=PartnershipCountry.country_code
     )
-
-    @property
-    def country_codes(self) -> list[str]:
-        return [row.country_code for row in self.country_rows]
-
-    def set_countries(self, codes: list[str]) -> None:
-        wanted = sorted(set(codes))
-        current = {row.country_code: row for row in self.country_rows}
-        self.country_rows = [
-            current.get(code) or PartnershipCountry(country_code=code) for code in wanted
-        ]

@@ -6,6 +6,8 @@ Region groups come from a committed data file (see regions.py).
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -22,3 +24,25 @@ class Sector(Base):
     # The wording the 2019 report used, when the sector was seeded from it.
     report_label: Mapped[str | None] = mapped_column(String(120))
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CountryTagged:
+    """Mixin for content tagged with countries through a `country_rows` relationship.
+
+    The model names its row class in `country_row_class`; rows carry `country_code`.
+    """
+
+    country_row_class: ClassVar[type[Any]]
+    country_rows: Any  # the model's relationship to its country rows
+
+    @property
+    def country_codes(self) -> list[str]:
+        return [row.country_code for row in self.country_rows]
+
+    def set_countries(self, codes: list[str]) -> None:
+        """Replace the tags with `codes`, keeping the rows that stay (no needless writes)."""
+        current = {row.country_code: row for row in self.country_rows}
+        self.country_rows = [
+            current.get(code) or self.country_row_class(country_code=code)
+            for code in sorted(set(codes))
+        ]
