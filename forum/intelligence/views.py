@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import OptionalUser, SignedInUser
@@ -41,6 +41,31 @@ def parse_day(value: str, field_name: str) -> dt.datetime | None:
         return dt.datetime.combine(dt.date.fromisoformat(value), dt.time.min, tzinfo=dt.UTC)
     except ValueError as exc:
         raise service.IntelError("Give the date as YYYY-MM-DD.", field_name) from exc
+
+
+def item_form(
+    title: Short,
+    kind: Annotated[str, Form(max_length=20)] = "news",
+    summary: Long = "",
+    body: Long = "",
+    countries: Annotated[list[str], Form()] = [],  # noqa: B006
+    sectors: Annotated[list[str], Form()] = [],  # noqa: B006
+    is_global: Annotated[str, Form(max_length=1)] = "",
+    url: Short = "",
+    source_name: Short = "",
+    source_url: Short = "",
+    published_at: Annotated[str, Form(max_length=10)] = "",
+    deadline: Annotated[str, Form(max_length=10)] = "",
+) -> dict[str, object]:
+    """The fields of the add and edit forms, as typed (validated later by `_input`)."""
+    return {
+        "title": title, "kind": kind, "summary": summary, "body": body, "countries": countries,
+        "sectors": sectors, "is_global": is_global, "url": url, "source_name": source_name,
+        "source_url": source_url, "published_at": published_at, "deadline": deadline,
+    }  # fmt: skip
+
+
+ItemForm = Annotated[dict[str, object], Depends(item_form)]
 
 
 @router.get("/intel", response_class=HTMLResponse)
@@ -131,25 +156,9 @@ def create_item(
     request: Request,
     db: DbSession,
     viewer: SignedInUser,
-    title: Short,
-    kind: Annotated[str, Form(max_length=20)] = "news",
-    summary: Long = "",
-    body: Long = "",
-    countries: Annotated[list[str], Form()] = [],  # noqa: B006
-    sectors: Annotated[list[str], Form()] = [],  # noqa: B006
-    is_global: Annotated[str, Form(max_length=1)] = "",
-    url: Short = "",
-    source_name: Short = "",
-    source_url: Short = "",
-    published_at: Annotated[str, Form(max_length=10)] = "",
-    deadline: Annotated[str, Form(max_length=10)] = "",
+    form: ItemForm,
     status: Annotated[str, Form(pattern="^(published|draft)$")] = "published",
 ) -> Response:
-    form: dict[str, object] = {
-        "title": title, "kind": kind, "summary": summary, "body": body, "countries": countries,
-        "sectors": sectors, "is_global": is_global, "url": url, "source_name": source_name,
-        "source_url": source_url, "published_at": published_at, "deadline": deadline,
-    }  # fmt: skip
     try:
         data = _input(db, form)
         item = service.create_item(db, viewer, data, status=status)
@@ -247,25 +256,9 @@ def edit(
     item_id: int,
     db: DbSession,
     viewer: SignedInUser,
-    title: Short,
-    kind: Annotated[str, Form(max_length=20)] = "news",
-    summary: Long = "",
-    body: Long = "",
-    countries: Annotated[list[str], Form()] = [],  # noqa: B006
-    sectors: Annotated[list[str], Form()] = [],  # noqa: B006
-    is_global: Annotated[str, Form(max_length=1)] = "",
-    url: Short = "",
-    source_name: Short = "",
-    source_url: Short = "",
-    published_at: Annotated[str, Form(max_length=10)] = "",
-    deadline: Annotated[str, Form(max_length=10)] = "",
+    form: ItemForm,
 ) -> Response:
     item = _viewer_item(db, viewer, item_id)
-    form: dict[str, object] = {
-        "title": title, "kind": kind, "summary": summary, "body": body, "countries": countries,
-        "sectors": sectors, "is_global": is_global, "url": url, "source_name": source_name,
-        "source_url": source_url, "published_at": published_at, "deadline": deadline,
-    }  # fmt: skip
     try:
         service.update_item(db, viewer, item, _input(db, form))
     except service.IntelError as exc:
