@@ -155,6 +155,14 @@ def demo(
 
 user_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+# `forum import feeds|csv|json` and `forum feeds add|list`: the intelligence repository's
+# ways in besides the web forms.
+import_app = typer.Typer(
+    help="Import intelligence: harvest feeds, load CSV or JSON files.", no_args_is_help=True
+)
+app.add_typer(import_app, name="import")
+feeds_app = typer.Typer(help="Manage harvested feeds.", no_args_is_help=True)
+app.add_typer(feeds_app, name="feeds")
 
 
 PasswordStdin = Annotated[
