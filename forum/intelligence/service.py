@@ -177,6 +177,33 @@ def create_item(
     return item
 
 
+def create_imported_item(
+    db: Session,
+    data: ItemInput,
+    *,
+    status: str = "review",
+    feed_id: int | None = None,
+    entry_id: str | None = None,
+    added_at: dt.datetime | None = None,
+    source_note: str | None = None,
+) -> IntelItem:
+    """An item that no member wrote: harvested from a feed or loaded by an operator's import.
+
+    Only trusted callers (the worker, the `forum import` commands) use this; items from
+    feeds that are not auto-published wait in review for a moderator.
+    """
+    if status not in STATUSES:
+        raise IntelError(f"Unknown status {status!r}.", "status")
+    item = IntelItem(author_id=None, status=status, added_at=added_at or utcnow(),
+                     feed_id=feed_id, entry_id=entry_id, source_note=source_note)  # fmt: skip
+    _apply(item, data)
+    db.add(item)
+    db.flush()
+    if status == "published":
+        queue_document(db, f"intel:{item.id}")
+    return item
+
+
 def update_item(db: Session, editor: User | None, item: IntelItem, data: ItemInput) -> IntelItem:
     if not can_edit(editor, item):
         raise NotAllowed("Only the author or a moderator can edit this item.")
