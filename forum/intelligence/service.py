@@ -204,6 +204,14 @@ def create_imported_item(
     return item
 
 
+def refresh_imported_item(db: Session, item: IntelItem, data: ItemInput) -> IntelItem:
+    """Rewrite an imported item from its source again (a demo or import run repeated)."""
+    _apply(item, data)
+    queue_document(db, f"intel:{item.id}")
+    db.flush()
+    return item
+
+
 def update_item(db: Session, editor: User | None, item: IntelItem, data: ItemInput) -> IntelItem:
     if not can_edit(editor, item):
         raise NotAllowed("Only the author or a moderator can edit this item.")
