@@ -1,5 +1,21 @@
-"""Search engines behind one interface; knows nothing of the forum's models."""
+"""Search engines behind one interface; knows nothing of the forum's models (docs/search.md)."""
 
-from search.engine import SearchDoc, SearchEngine, SearchHit, SearchQuery, SearchResults
+from search.engine import (
+    SearchDoc,
+    SearchEngine,
+    SearchError,
+    SearchHit,
+    SearchIndexOutdated,
+    SearchQuery,
+    SearchResults,
+)
 
-__all__ = ["SearchDoc", "SearchEngine", "SearchHit", "SearchQuery", "SearchResults"]
+__all__ = [
+    "SearchDoc",
+    "SearchEngine",
+    "SearchError",
+    "SearchHit",
+    "SearchIndexOutdated",
+    "SearchQuery",
+    "SearchResults",
+]
