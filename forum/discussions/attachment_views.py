@@ -2,70 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Any
-from urllib.parse import quote
+from typing import Annotated
 
 from fastapi import APIRouter, File, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, Response
-from fastapi.routing import APIRoute
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from starlette.types import Message
 
 from forum import uploads
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
 from forum.discussions import service
 from forum.discussions.models import Thread, ThreadAttachment
+from forum.upload_routes import CappedBodyRoute, content_disposition, too_large_message
 from forum.web import AppSettings, DbSession, flash, redirect
 
 MAX_PER_THREAD = 5
-# Room for the multipart envelope and the other fields (the CSRF token) around the file.
-ENVELOPE_BYTES = 64 * 1024
-
-
-class CappedBodyRoute(APIRoute):
-    """Refuses (413) a body over `upload_max_bytes + ENVELOPE_BYTES` before it is parsed.
-
-    A declared Content-Length over the cap is refused before anything is read; a
-    body without one (chunked) is cut off as soon as it passes the cap.
-    """
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def capped(request: Request) -> Response:
-            if request.method not in ("POST", "PUT", "PATCH"):
-                return await handler(request)
-            cap = request.app.state.settings.upload_max_bytes + ENVELOPE_BYTES
-            declared = request.headers.get("content-length")
-            if declared is not None and (not declared.isdigit() or int(declared) > cap):
-                raise HTTPException(413, _too_large(request.app.state.settings.upload_max_bytes))
-            received = 0
-            receive = request.receive
-
-            async def limited() -> Message:
-                nonlocal received
-                message = await receive()
-                received += len(message.get("body", b""))
-                if received > cap:
-                    raise HTTPException(
-                        413, _too_large(request.app.state.settings.upload_max_bytes)
-                    )
-                return message
-
-            return await handler(Request(request.scope, limited))
-
-        return capped
 
 
 router = APIRouter(include_in_schema=False, route_class=CappedBodyRoute)
-
-
-def _too_large(limit: int) -> str:
-    return f"The file is too large: attachments may be up to {uploads.human_size(limit)}."
 
 
 def _not_found() -> HTTPException:
@@ -106,12 +62,6 @@ def thread_context(
     }
 
 
-def content_disposition(name: str) -> str:
-    """RFC 6266: an ASCII fallback plus the exact name as RFC 5987 `filename*`."""
-    fallback = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\;' else "_" for ch in name)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
-
-
 # --- views -----------------------------------------------------------------------------------
 
 
@@ -148,7 +98,7 @@ def upload_attachment(
         temp = uploads.receive(file.file, uploads_dir, limit)
         stored = uploads.store(uploads_dir, temp, name, limit=limit)
     except uploads.TooLarge as exc:
-        raise HTTPException(413, _too_large(limit)) from exc
+        raise HTTPException(413, too_large_message(limit)) from exc
     except uploads.UploadRefused as exc:
         raise HTTPException(exc.status, str(exc)) from exc
     finally:

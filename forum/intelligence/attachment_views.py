@@ -1,0 +1,245 @@
+"""Attachments of intelligence items: the upload form's route, downloads and removal.
+
+`item_context` gives the item page what `templates/intelligence/_attachments.html`
+needs; `attach_upload` is the one upload path, shared with the JSON API.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, HTTPException, Request, UploadFile
+from fastapi.responses import FileResponse, Response
+from sqlalchemy.orm import Session
+
+from forum import uploads
+from forum.accounts.deps import OptionalUser, SignedInUser
+from forum.accounts.models import User
+from forum.config import Settings
+from forum.intelligence import attachments
+from forum.intelligence.models import IntelAttachment, IntelItem
+from forum.intelligence.service import IntelError, NotAllowed, NotFound, get_item
+from forum.upload_routes import CappedBodyRoute, download_headers, served_type, too_large_message
+from forum.web import AppSettings, DbSession, flash, redirect
+
+router = APIRouter(include_in_schema=False, route_class=CappedBodyRoute)
+
+# What an excerpt of the extracted text shows the uploader on the item page.
+EXCERPT_CHARS = 3000
+STATUS_TEXT = {
+    "pending": "Text being extracted",
+    "empty": "No text found (scanned document?)",
+}
+
+
+def not_found() -> HTTPException:
+    return HTTPException(404, "There is no file at this address, or it is not public.")
+
+
+def item_not_found() -> HTTPException:
+    return HTTPException(404, "There is no item at this address, or it is not public.")
+
+
+# --- the item page's panel ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttachmentRow:
+    id: int
+    name: str
+    url: str
+    type_label: str
+    size_label: str
+    # For the uploader, the item's author and moderators only; None for everybody else.
+    status: str | None
+    status_text: str | None
+    excerpt: str | None
+    can_delete: bool
+
+
+@dataclass(frozen=True)
+class AttachmentPanel:
+    item_id: int
+    rows: list[AttachmentRow]
+    can_attach: bool
+    room_left: bool
+    max_files: int
+    max_size_label: str
+
+
+def _status_text(attachment: IntelAttachment) -> str:
+    status = attachment.extraction_status
+    if status == "done":
+        return f"Text extracted ({len(attachment.extracted_text or ''):,} characters)"
+    if status == "error":
+        return f"Text could not be extracted: {attachment.extraction_error or 'unknown error'}"
+    if status == "empty" and attachment.extraction_error:
+        return attachment.extraction_error
+    return STATUS_TEXT.get(status, status)
+
+
+def panel(viewer: User | None, item: IntelItem, max_upload_bytes: int) -> AttachmentPanel:
+    """The files of `item` as `viewer` may see them (the item's attachments are loaded)."""
+    rows = []
+    may_delete = attachments.can_delete(viewer, item)
+    for a in item.attachments:
+        shows = attachments.can_see_status(viewer, item, a)
+        text = a.extracted_text or ""
+        rows.append(
+            AttachmentRow(
+                id=a.id,
+                name=a.original_name,
+                url=attachments.download_path(a),
+                type_label=uploads.TYPE_LABELS.get(a.mime, a.mime),
+                size_label=uploads.human_size(a.size),
+                status=a.extraction_status if shows else None,
+                status_text=_status_text(a) if shows else None,
+                excerpt=(text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else ""))
+                if shows and text
+                else None,
+                can_delete=may_delete,
+            )
+        )
+    return AttachmentPanel(
+        item_id=item.id,
+        rows=rows,
+        can_attach=attachments.can_attach(viewer, item),
+        room_left=len(rows) < attachments.MAX_PER_ITEM,
+        max_files=attachments.MAX_PER_ITEM,
+        max_size_label=uploads.human_size(max_upload_bytes),
+    )
+
+
+def item_context(request: Request, viewer: User | None, item: IntelItem) -> dict[str, object]:
+    """The item page's context for `intelligence/_attachments.html`."""
+    limit: int = request.app.state.settings.upload_max_bytes
+    return {"attachment_panel": panel(viewer, item, limit)}
+
+
+# --- the upload path (HTML and API) ------------------------------------------------------------
+
+
+def attach_upload(
+    db: Session, viewer: User, item: IntelItem, file: UploadFile, settings: Settings
+) -> IntelAttachment:
+    """Check, receive, store and attach `file`, then commit.
+
+    Every refusal is an HTTPException with the status and a sentence saying why, and
+    leaves neither a row nor a file of its own behind.
+    """
+    try:
+        attachments.require_can_attach(db, viewer, item)
+    except NotAllowed as exc:
+        raise HTTPException(403, str(exc)) from exc
+    except IntelError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    name = uploads.clean_name(file.filename or "")
+    uploads_dir, limit = settings.uploads_dir, settings.upload_max_bytes
+    try:
+        temp = uploads.receive(file.file, uploads_dir, limit)
+        stored = uploads.store(uploads_dir, temp, name, limit=limit)
+    except uploads.TooLarge as exc:
+        raise HTTPException(413, too_large_message(limit)) from exc
+    except uploads.UploadRefused as exc:
+        raise HTTPException(exc.status, str(exc)) from exc
+    finally:
+        file.file.close()
+    try:
+        # A savepoint: a refusal undoes only this, and the viewer stays loaded for the
+        # error page (a full rollback would expire it, and the page renders after the
+        # request's session is closed).
+        with db.begin_nested():
+            attachment = attachments.add_attachment(db, viewer, item, stored, name)
+    except (NotAllowed, IntelError) as exc:
+        discard_unused(db, uploads_dir, stored.storage_name)
+        status = 409 if isinstance(exc, attachments.AlreadyAttached) else 422
+        raise HTTPException(403 if isinstance(exc, NotAllowed) else status, str(exc)) from exc
+    try:
+        db.commit()
+    except BaseException:
+        db.rollback()
+        with contextlib.suppress(Exception):
+            discard_unused(db, uploads_dir, stored.storage_name)
+            db.refresh(viewer)
+        raise
+    return attachment
+
+
+def discard_unused(db: Session, uploads_dir: Path, storage_name: str) -> None:
+    """Delete a stored file that no attachment uses (after the commit or the undo)."""
+    attachments.discard_file(db, uploads_dir, storage_name)
+
+
+# --- routes ----------------------------------------------------------------------------------
+
+
+@router.post("/intel/{item_id}/attachments")
+def upload_attachment(
+    request: Request,
+    item_id: int,
+    db: DbSession,
+    viewer: SignedInUser,
+    settings: AppSettings,
+    file: Annotated[UploadFile, File(description="The file to attach")],
+) -> Response:
+    try:
+        item = get_item(db, viewer, item_id)
+    except NotFound as exc:
+        raise item_not_found() from exc
+    attachment = attach_upload(db, viewer, item, file, settings)
+    response = redirect(f"{item.url_path}#attachments")
+    if attachment.extraction_status == "pending":
+        message = f"{attachment.original_name} is attached; its text is being extracted."
+    else:
+        message = f"{attachment.original_name} is attached."
+    flash(request, response, message, "success")
+    return response
+
+
+@router.get("/intel/attachments/{attachment_id}/{filename}")
+def download_attachment(
+    attachment_id: int,
+    filename: str,
+    db: DbSession,
+    viewer: OptionalUser,
+    settings: AppSettings,
+) -> Response:
+    try:
+        attachment = attachments.get_attachment(db, viewer, attachment_id)
+    except NotFound as exc:
+        raise not_found() from exc
+    path = uploads.path_of(settings.uploads_dir, attachment.storage_name)
+    if not path.is_file():
+        raise not_found()
+    return FileResponse(
+        path,
+        media_type=served_type(attachment.mime),
+        headers=download_headers(attachment.original_name),
+    )
+
+
+@router.post("/intel/attachments/{attachment_id}/delete")
+def remove_attachment(
+    request: Request,
+    attachment_id: int,
+    db: DbSession,
+    viewer: SignedInUser,
+    settings: AppSettings,
+) -> Response:
+    try:
+        attachment = attachments.get_attachment(db, viewer, attachment_id)
+    except NotFound as exc:
+        raise not_found() from exc
+    item_id, name = attachment.item_id, attachment.original_name
+    try:
+        storage_name = attachments.delete_attachment(db, viewer, attachment)
+    except NotAllowed as exc:
+        raise HTTPException(403, str(exc)) from exc
+    db.commit()
+    discard_unused(db, settings.uploads_dir, storage_name)
+    response = redirect(f"/intel/{item_id}#attachments")
+    flash(request, response, f"{name} is removed.", "success")
+    return response
