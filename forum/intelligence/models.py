@@ -91,6 +91,8 @@ class IntelItem(CountryTagged, Base):
     __table_args__ = (
         Index("ix_intel_item_status_added", "status", "added_at"),
         Index("ix_intel_item_status_deadline", "status", "deadline"),
+        # The harvester's "have we seen this entry of this feed" lookup.
+        Index("ix_intel_item_feed_entry", "feed_id", "entry_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

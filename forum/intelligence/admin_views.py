@@ -1,0 +1,316 @@
+"""The admin area's feed pages: the list with each feed's harvest state, adding, editing,
+enabling, "harvest now" and deleting.
+
+"Harvest now" queues a job instead of fetching during the request: a fetch may take
+up to its 10 s timeout, and the worker (or the loop inside `forum serve`) runs the
+job within seconds without holding a request or the database's write lock that long.
+The page shows the feed as queued until the job has run.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from forum.accounts.deps import Admin
+from forum.accounts.models import User
+from forum.admin.service import record
+from forum.admin.views import reader_zone
+from forum.intelligence import harvest
+from forum.intelligence.fetch import private_feeds_allowed
+from forum.intelligence.jobs import HARVEST_FEED_JOB
+from forum.intelligence.models import INTEL_KINDS, KIND_LABELS, Feed
+from forum.pagination import page_number
+from forum.taxonomy.regions import load_region_groups
+from forum.taxonomy.service import countries_for, list_countries, list_sectors
+from forum.web import DbSession, flash, redirect, render
+from forum.worker import Job, enqueue
+
+router = APIRouter(include_in_schema=False)
+
+Short = Annotated[str, Form(max_length=1000)]
+Codes = Annotated[list[str], Form(max_length=300)]
+Flag = Annotated[str, Form(max_length=1)]
+
+
+def _load(db: Session, feed_id: int) -> Feed:
+    feed = harvest.get_feed(db, feed_id)
+    if feed is None:
+        raise HTTPException(404, "There is no feed with this number.")
+    return feed
+
+
+def _queued(db: Session) -> set[int]:
+    """Feeds with a "harvest now" job waiting or running."""
+    payloads = db.scalars(
+        select(Job.payload).where(
+            Job.kind == HARVEST_FEED_JOB, Job.status.in_(("queued", "running"))
+        )
+    )
+    return {int(p["feed_id"]) for p in payloads if isinstance(p, dict) and "feed_id" in p}
+
+
+def _options(db: Session) -> dict[str, Any]:
+    groups = sorted(load_region_groups().values(), key=lambda g: g.name)
+    return {
+        "kind_options": [(k, KIND_LABELS[k]) for k in INTEL_KINDS],
+        "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
+        "country_options": [(g.code, f"{g.name} (region)") for g in groups]
+        + [(c.code, c.name) for c in list_countries()],
+    }
+
+
+def _form_of(feed: Feed) -> dict[str, Any]:
+    return {
+        "name": feed.name,
+        "countries": list(feed.default_countries or []),
+        "sectors": list(feed.default_sectors or []),
+        "kind": feed.default_kind,
+        "interval": harvest.format_interval(feed.interval_minutes),
+        "auto_publish": feed.auto_publish,
+        "enabled": feed.enabled,
+        "source_url": feed.source_url or "",
+    }
+
+
+def _list_page(
+    request: Request,
+    db: Session,
+    admin: User,
+    *,
+    page: int = 1,
+    form: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "admin/feeds.html",
+        {
+            "admin_section": "feeds",
+            "listing": harvest.page_feeds(db, page=page),
+            "queued": _queued(db),
+            "form": form or {"kind": "news", "interval": "6h", "countries": [], "sectors": []},
+            "errors": errors or {},
+            "tz": reader_zone(admin),
+            "private_allowed": private_feeds_allowed(),
+            **_options(db),
+        },
+        status_code=status_code,
+    )
+
+
+def _feed_page(
+    request: Request,
+    db: Session,
+    admin: User,
+    feed: Feed,
+    *,
+    form: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "admin/feed.html",
+        {
+            "admin_section": "feeds",
+            "feed": feed,
+            "form": form or _form_of(feed),
+            "errors": errors or {},
+            "queued": feed.id in _queued(db),
+            "recent": harvest.recent_items(db, feed),
+            "default_countries": countries_for(feed.default_countries or []),
+            "interval_text": harvest.format_interval(feed.interval_minutes),
+            "tz": reader_zone(admin),
+            **_options(db),
+        },
+        status_code=status_code,
+    )
+
+
+def _settings(
+    name: str,
+    countries: list[str],
+    sectors: list[str],
+    kind: str,
+    interval: str,
+    auto_publish: str,
+    enabled: str,
+    source_url: str,
+) -> harvest.FeedSettings:
+    return harvest.FeedSettings(
+        name=name,
+        countries=countries,
+        sectors=sectors,
+        kind=kind,
+        interval=interval,
+        auto_publish=auto_publish == "1",
+        enabled=enabled == "1",
+        source_url=source_url,
+    )
+
+
+@router.get("/admin/feeds", response_class=HTMLResponse)
+def feeds(
+    request: Request,
+    db: DbSession,
+    admin: Admin,
+    page: Annotated[str, Query(max_length=6)] = "1",
+) -> Response:
+    return _list_page(request, db, admin, page=page_number(page))
+
+
+@router.post("/admin/feeds", response_class=HTMLResponse)
+def add_feed(
+    request: Request,
+    db: DbSession,
+    admin: Admin,
+    url: Short = "",
+    name: Short = "",
+    countries: Codes = [],  # noqa: B006
+    sectors: Codes = [],  # noqa: B006
+    kind: Annotated[str, Form(max_length=20)] = "news",
+    interval: Annotated[str, Form(max_length=20)] = "6h",
+    auto_publish: Flag = "",
+    enabled: Flag = "",
+    source_url: Short = "",
+) -> Response:
+    data = _settings(name, countries, sectors, kind, interval, auto_publish, enabled, source_url)
+    try:
+        feed, warning = harvest.create_feed(
+            db, admin, url, data, allow_private=private_feeds_allowed()
+        )
+    except harvest.FeedSettingsError as exc:
+        db.rollback()
+        typed = {"url": url, **data.__dict__, "interval": interval}
+        return _list_page(request, db, admin, form=typed, errors=exc.errors, status_code=422)
+    db.commit()
+    response = redirect(f"/admin/feeds/{feed.id}")
+    state = "enabled" if feed.enabled else "disabled until you enable it"
+    flash(request, response, f"The feed {feed.name} is added, {state}.", "success")
+    if warning:
+        flash(request, response, warning, "warning")
+    return response
+
+
+@router.get("/admin/feeds/{feed_id}", response_class=HTMLResponse)
+def feed_page(request: Request, feed_id: int, db: DbSession, admin: Admin) -> Response:
+    return _feed_page(request, db, admin, _load(db, feed_id))
+
+
+@router.post("/admin/feeds/{feed_id}", response_class=HTMLResponse)
+def edit_feed(
+    request: Request,
+    feed_id: int,
+    db: DbSession,
+    admin: Admin,
+    name: Short = "",
+    countries: Codes = [],  # noqa: B006
+    sectors: Codes = [],  # noqa: B006
+    kind: Annotated[str, Form(max_length=20)] = "news",
+    interval: Annotated[str, Form(max_length=20)] = "6h",
+    auto_publish: Flag = "",
+    enabled: Flag = "",
+    source_url: Short = "",
+) -> Response:
+    feed = _load(db, feed_id)
+    data = _settings(name, countries, sectors, kind, interval, auto_publish, enabled, source_url)
+    try:
+        changes = harvest.update_feed(db, admin, feed, data)
+    except harvest.FeedSettingsError as exc:
+        db.rollback()
+        typed = {**data.__dict__, "interval": interval}
+        return _feed_page(
+            request, db, admin, _load(db, feed_id), form=typed, errors=exc.errors, status_code=422
+        )
+    db.commit()
+    response = redirect(f"/admin/feeds/{feed.id}")
+    if changes:
+        flash(request, response, f"The feed {feed.name} is saved.", "success")
+    else:
+        flash(request, response, "Nothing changed.", "info")
+    return response
+
+
+@router.post("/admin/feeds/{feed_id}/enabled", response_class=HTMLResponse)
+def enable_feed(
+    request: Request,
+    feed_id: int,
+    db: DbSession,
+    admin: Admin,
+    enabled: Flag = "",
+    back: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    feed = _load(db, feed_id)
+    harvest.set_enabled(db, admin, feed, enabled == "1")
+    db.commit()
+    response = redirect("/admin/feeds" if back == "list" else f"/admin/feeds/{feed.id}")
+    if feed.enabled:
+        flash(request, response, f"{feed.name} is enabled: it is harvested when due.", "success")
+    else:
+        flash(request, response, f"{feed.name} is disabled: it is no longer harvested.", "info")
+    return response
+
+
+@router.post("/admin/feeds/{feed_id}/harvest", response_class=HTMLResponse)
+def harvest_now(
+    request: Request,
+    feed_id: int,
+    db: DbSession,
+    admin: Admin,
+    back: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    feed = _load(db, feed_id)
+    harvest.require_admin(admin)
+    if feed.id not in _queued(db):
+        enqueue(db, HARVEST_FEED_JOB, {"feed_id": feed.id}, max_attempts=1)
+        record(
+            db, actor=admin, action="feed.harvest", object_type="feed", object_id=feed.id,
+            object_label=feed.name,
+        )  # fmt: skip
+    db.commit()
+    response = redirect("/admin/feeds" if back == "list" else f"/admin/feeds/{feed.id}")
+    flash(
+        request,
+        response,
+        f"A harvest of {feed.name} is queued; the background worker runs it within seconds. "
+        "Reload this page to see the result.",
+        "success",
+    )
+    return response
+
+
+@router.post("/admin/feeds/{feed_id}/delete", response_class=HTMLResponse)
+def delete_feed(
+    request: Request,
+    feed_id: int,
+    db: DbSession,
+    admin: Admin,
+    confirm: Flag = "",
+) -> Response:
+    feed = _load(db, feed_id)
+    if confirm != "1":
+        return _feed_page(
+            request,
+            db,
+            admin,
+            feed,
+            errors={"confirm": "Tick the box to confirm that the feed is to be deleted."},
+            status_code=422,
+        )
+    name = feed.name
+    harvest.delete_feed(db, admin, feed)
+    db.commit()
+    response = redirect("/admin/feeds")
+    flash(
+        request,
+        response,
+        f"The feed {name} is deleted; the items it brought stay in the repository.",
+        "success",
+    )
+    return response

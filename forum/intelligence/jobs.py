@@ -1,0 +1,41 @@
+"""Background harvesting: due feeds every few minutes, and "harvest now" from the admin page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from forum.intelligence.harvest import HarvestResult, harvest_due
+from forum.worker import JobContext, registry
+
+HARVEST_EVERY = dt.timedelta(minutes=5)
+HARVEST_FEED_JOB = "harvest-feed"
+
+
+def _log(ctx: JobContext, results: list[HarvestResult]) -> None:
+    for result in results:
+        ctx.log.info("feed %s (%s): %s", result.feed_id, result.name, result.summary())
+
+
+@registry.periodic("harvest-feeds", every=HARVEST_EVERY)
+def harvest_due_feeds(session: Session, ctx: JobContext) -> None:
+    """Harvest the enabled feeds whose time has come, each in its own transactions.
+
+    `session` stays unused: a fetch can take seconds, and no transaction (nor
+    SQLite's write lock) may be held meanwhile; `harvest_due` opens its own.
+    """
+    _log(ctx, harvest_due(ctx.session_factory))
+
+
+@registry.job(HARVEST_FEED_JOB)
+def harvest_feed_now(session: Session, payload: dict[str, Any], ctx: JobContext) -> None:
+    """Harvest one feed now, due or not, enabled or not (payload: `feed_id`).
+
+    Idempotent: a second run finds the entries already harvested.
+    """
+    # End the transaction that read the job row before fetching: holding it would
+    # hold SQLite's write lock for as long as the feed's server takes to answer.
+    session.commit()
+    _log(ctx, harvest_due(ctx.session_factory, feed_ids=[int(payload["feed_id"])], force=True))
