@@ -2,58 +2,82 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import OptionalUser
+from forum.intelligence import service as intelligence
 from forum.notifications.service import follow_state
-from forum.partnerships import service as partnerships
-from forum.taxonomy import regions
-from forum.taxonomy.service import countries_for, get_country, get_sector, list_countries
-from forum.web import DbSession, render
+from forum.taxonomy import overview, regions
+from forum.taxonomy.service import get_country, get_sector
+from forum.web import DbSession, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
+TOP_COUNTRIES = 12
+
+
+def _links(param: str, value: str) -> dict[str, str]:
+    """The full lists and the feed for one country or sector."""
+    query = urlencode({param: value})
+    return {
+        "intel": f"/intel?{query}",
+        "partnerships": f"/partnerships?{query}",
+        "discussions": f"/discussions?{query}",
+        "atom": f"/feeds/intel.atom?{query}",
+        "events": f"/events?{query}",
+        "archive": f"/events/archive?{query}",
+        "calendar": f"/events.ics?{query}",
+    }
+
+
+def _page_context(found: overview.Overview) -> dict[str, object]:
+    items = found.items.items
+    return {
+        "overview": found,
+        "item_total": (
+            f"{intelligence.COUNT_CAP:,}+" if found.items.capped else f"{found.items.total:,}"
+        ),
+        "deadline_of": {i.id: intelligence.deadline_state(i) for i in items},
+    }
+
 
 @router.get("/countries", response_class=HTMLResponse)
-def countries_index(request: Request, db: DbSession) -> HTMLResponse:
-    targeted = partnerships.countries_targeted(db)
-    everything = list_countries()
+def countries_index(request: Request, db: DbSession, viewer: OptionalUser) -> HTMLResponse:
+    rows = overview.country_counts(db, viewer)
+    covered = sorted((r for r in rows if r.total), key=lambda r: (-r.total, r.country.name))
     return render(
         request,
         "taxonomy/countries.html",
         {
             "nav": "countries",
-            "targeted": sorted(
-                ((c, targeted[c.code]) for c in everything if c.code in targeted),
-                key=lambda pair: (-pair[1], pair[0].name),
-            ),
+            "top": covered[:TOP_COUNTRIES],
+            "sections": overview.by_region(rows),
             "groups": sorted(regions.load_region_groups().values(), key=lambda g: g.name),
-            "countries": everything,
         },
     )
 
 
 @router.get("/countries/{code}", response_class=HTMLResponse)
-def country_page(request: Request, code: str, db: DbSession, viewer: OptionalUser) -> HTMLResponse:
+def country_page(request: Request, code: str, db: DbSession, viewer: OptionalUser) -> Response:
     country = get_country(code)
     if country is None:
         raise HTTPException(404, f"{code!r} is not an ISO 3166-1 country code.")
     if code != country.code:
-        from forum.web import redirect
-
-        return redirect(f"/countries/{country.code}", status_code=301)  # type: ignore[return-value]
-    flt = partnerships.PartnershipFilter(countries=[country.code])
-    rows, _ = partnerships.list_partnerships(db, flt, limit=100)
+        return redirect(f"/countries/{country.code}", status_code=301)
+    found = overview.country_overview(db, viewer, country.code)
     return render(
         request,
         "taxonomy/country.html",
         {
             "nav": "countries",
             "country": country,
-            "partnerships": rows,
             "groups": regions.groups_containing(country.code),
+            "links": _links("country", country.code),
             "following": bool(viewer and follow_state(db, viewer.id, "country", country.code)),
+            **_page_context(found),
         },
     )
 
@@ -63,16 +87,16 @@ def sector_page(request: Request, slug: str, db: DbSession, viewer: OptionalUser
     sector = get_sector(db, slug)
     if sector is None:
         raise HTTPException(404, "There is no sector at this address.")
-    flt = partnerships.PartnershipFilter(sectors=[sector.slug])
-    rows, _ = partnerships.list_partnerships(db, flt, limit=100)
+    found = overview.sector_overview(db, viewer, sector)
     return render(
         request,
         "taxonomy/sector.html",
         {
             "nav": None,
             "sector": sector,
-            "partnerships": rows,
-            "countries": countries_for({code for p in rows for code in p.country_codes}),
+            "markets": overview.sector_markets(db, sector),
+            "links": _links("sector", sector.slug),
             "following": bool(viewer and follow_state(db, viewer.id, "sector", sector.slug)),
+            **_page_context(found),
         },
     )

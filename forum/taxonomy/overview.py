@@ -1,0 +1,184 @@
+"""What the forum holds about one country or one sector, gathered from each domain's service.
+
+The country and sector pages and their API twins read the same gathering, so the HTML
+and the JSON never disagree. Every list is a short "newest first" extract with its total;
+the full, paginated lists live on /intel, /partnerships and /discussions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from forum.accounts.models import User
+from forum.discussions import service as discussions
+from forum.discussions.models import Thread
+from forum.events import service as events
+from forum.events.models import Event
+from forum.intelligence import service as intelligence
+from forum.intelligence.service import Recent
+from forum.partnerships import service as partnerships
+from forum.partnerships.models import Agreement, Partnership
+from forum.taxonomy import regions
+from forum.taxonomy.models import Sector
+from forum.taxonomy.service import Country, countries_for, list_countries
+
+RECENT_ITEMS = 10
+RECENT_THREADS = 10
+UPCOMING_EVENTS = 10
+PARTNERSHIPS_SHOWN = 12
+# The groups that partition the world map for the countries index, in the order shown:
+# each country is listed under the first of them that contains it (Cyprus with the EU,
+# Mexico with North America); the few left over are listed last.
+INDEX_REGIONS = (
+    ("g:eu27", None),
+    ("g:europe", "Other European countries"),
+    ("g:north-america", None),
+    ("g:latin-america", None),
+    ("g:mena", None),
+    ("g:sub-saharan-africa", None),
+    ("g:central-asia", None),
+    ("g:east-asia", None),
+    ("g:south-east-asia", None),
+    ("g:south-asia", None),
+    ("g:oceania", None),
+)
+OTHER_REGION = "Other countries and territories"
+
+
+@dataclass
+class Overview:
+    """Recent intelligence, partnerships and threads under one tag, with their totals.
+
+    `items.total` stops counting past intelligence.COUNT_CAP (`items.capped`); the other
+    totals are exact.
+    """
+
+    items: Recent
+    partnerships: list[Partnership]
+    partnership_total: int
+    threads: list[Thread]
+    thread_total: int
+    # Upcoming events with who is going: by quarter on a country page ("who else is
+    # going to Japan"), one group on a sector page.
+    event_groups: list[events.QuarterGroup] = field(default_factory=list)
+    # Cooperation agreements whose counterpart is in the country (country pages only).
+    agreements: list[Agreement] = field(default_factory=list)
+
+    @property
+    def upcoming_events(self) -> list[Event]:
+        return [event for group in self.event_groups for event, _ in group.events]
+
+
+def _gather(
+    db: Session,
+    viewer: User | None,
+    items: Recent,
+    partnership_filter: partnerships.PartnershipFilter,
+    thread_filter: discussions.ThreadFilter,
+    partnerships_shown: int,
+) -> Overview:
+    shown, total = partnerships.first_partnerships(db, partnership_filter, limit=partnerships_shown)
+    threads, thread_total = discussions.recent_threads(
+        db, viewer, thread_filter, limit=RECENT_THREADS
+    )
+    return Overview(items, shown, total, threads, thread_total)
+
+
+def country_overview(
+    db: Session, viewer: User | None, code: str, *, partnerships_shown: int = PARTNERSHIPS_SHOWN
+) -> Overview:
+    """The country page's content for `viewer` (threads in members-only categories need one)."""
+    found = _gather(
+        db,
+        viewer,
+        intelligence.recent_for_country(db, code, limit=RECENT_ITEMS),
+        partnerships.PartnershipFilter(countries=[code]),
+        discussions.ThreadFilter(countries=[code]),
+        partnerships_shown,
+    )
+    found.event_groups = events.going_by_quarter(db, code)
+    found.agreements = partnerships.agreements_for_country(db, code)
+    return found
+
+
+def sector_overview(
+    db: Session,
+    viewer: User | None,
+    sector: Sector,
+    *,
+    partnerships_shown: int = PARTNERSHIPS_SHOWN,
+) -> Overview:
+    found = _gather(
+        db,
+        viewer,
+        intelligence.recent_for_sector(db, sector, limit=RECENT_ITEMS),
+        partnerships.PartnershipFilter(sectors=[sector.slug]),
+        discussions.ThreadFilter(sectors=[sector.slug]),
+        partnerships_shown,
+    )
+    upcoming = events.upcoming_for_sector(db, sector.slug, limit=UPCOMING_EVENTS)
+    if upcoming:
+        found.event_groups = [
+            events.QuarterGroup(None, None, [(e, events.who_is_going(e)) for e in upcoming])
+        ]
+    return found
+
+
+def sector_markets(db: Session, sector: Sector) -> list[tuple[Country, int]]:
+    """The countries the sector's partnerships target, most targeted first."""
+    counts = partnerships.countries_targeted_in_sector(db, sector.id)
+    return sorted(
+        ((c, counts[c.code]) for c in countries_for(counts)),
+        key=lambda pair: (-pair[1], pair[0].name),
+    )
+
+
+@dataclass(frozen=True)
+class CountryCounts:
+    country: Country
+    items: int
+    partnerships: int
+    discussions: int
+
+    @property
+    def total(self) -> int:
+        return self.items + self.partnerships + self.discussions
+
+
+def country_counts(db: Session, viewer: User | None) -> list[CountryCounts]:
+    """Every ISO country, by name, with its published items, partnerships and the threads
+    `viewer` may see. One GROUP BY per domain, whatever the number of countries."""
+    items = intelligence.count_by_country(db)
+    targeted = partnerships.countries_targeted(db)
+    threads = discussions.count_threads_by_country(db, viewer)
+    return [
+        CountryCounts(c, items.get(c.code, 0), targeted.get(c.code, 0), threads.get(c.code, 0))
+        for c in list_countries()
+    ]
+
+
+@dataclass(frozen=True)
+class RegionSection:
+    code: str | None
+    title: str
+    rows: list[CountryCounts]
+
+
+def by_region(rows: Iterable[CountryCounts]) -> list[RegionSection]:
+    """`rows` under the INDEX_REGIONS headings, each country once, in the order given."""
+    groups = regions.load_region_groups()
+    sections = [
+        RegionSection(code, title or groups[code].name, [])
+        for code, title in INDEX_REGIONS
+        if code in groups
+    ]
+    other = RegionSection(None, OTHER_REGION, [])
+    for row in rows:
+        home = next(
+            (s for s in sections if s.code and row.country.code in groups[s.code].members), other
+        )
+        home.rows.append(row)
+    return [s for s in [*sections, other] if s.rows]
