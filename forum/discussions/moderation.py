@@ -27,13 +27,15 @@ from forum.discussions.service import (
     get_post,
     get_thread,
 )
+from forum.intelligence import service as intelligence
+from forum.intelligence.models import IntelItem
 from forum.mail import queue_email
 from forum.notifications.service import notify
 from forum.pagination import Page
 
 FLAG_TYPES = ("post", "thread", "intel", "event", "profile")
 # Content types whose domains are not built yet: their flags are refused for now.
-NOT_YET_FLAGGABLE = ("intel", "event")
+NOT_YET_FLAGGABLE = ("event",)
 FLAG_TYPE_LABELS = {
     "post": "a post",
     "thread": "a thread",
@@ -102,6 +104,12 @@ def _flag_target(db: Session, reporter: User, object_type: str, object_id: int) 
     if object_type == "thread":
         thread = get_thread(db, reporter, object_id)
         return _Target(f"the thread “{thread.title}”", thread.url, thread.id)
+    if object_type == "intel":
+        try:
+            item = intelligence.get_item(db, reporter, object_id)
+        except intelligence.NotFound as exc:
+            raise NotFound(str(object_id)) from exc
+        return _Target(f"the intelligence item “{item.title}”", item.url_path)
     user = db.get(User, object_id)
     if user is None:
         raise NotFound(str(object_id))
@@ -117,7 +125,7 @@ def flag(
     reason: str,
     settings: Settings,
 ) -> Flag:
-    """Report a post, thread or profile to the moderators, who are notified and emailed.
+    """Report a post, thread, intelligence item or profile to the moderators (notified, emailed).
 
     Raises NotAllowed (not signed in, suspended, unconfirmed), NotFound (no such object,
     or invisible to the reporter), AlreadyFlagged (an open flag by the same reporter on
@@ -194,19 +202,20 @@ def flag(
 class QueueItem:
     """An open flag with what it points at, loaded up front for the queue page.
 
-    Exactly one of `post`, `thread` (for thread flags) and `user` is set while the
-    object exists; `thread` is also the post's thread for post flags.
+    Exactly one of `post`, `thread` (for thread flags), `intel` and `user` is set while
+    the object exists; `thread` is also the post's thread for post flags.
     """
 
     flag: Flag
     post: Post | None = None
     thread: Thread | None = None
     user: User | None = None
+    intel: IntelItem | None = None
     other_open_flags: int = 0
 
     @property
     def exists(self) -> bool:
-        return self.post is not None or self.thread is not None or self.user is not None
+        return any(x is not None for x in (self.post, self.thread, self.user, self.intel))
 
     @property
     def hidden(self) -> bool:
@@ -214,6 +223,8 @@ class QueueItem:
             return self.post.hidden_at is not None
         if self.thread is not None:
             return self.thread.hidden_at is not None
+        if self.intel is not None:
+            return self.intel.status == "withdrawn"
         return False
 
     @property
@@ -225,6 +236,8 @@ class QueueItem:
             text = self.thread.title
         elif self.user is not None:
             text = self.user.bio
+        elif self.intel is not None:
+            text = self.intel.summary or self.intel.title
         text = " ".join(text.split())
         return text if len(text) <= EXCERPT_LENGTH else text[: EXCERPT_LENGTH - 1] + "…"
 
@@ -265,6 +278,14 @@ def open_flags(
         )
     }
     users = {u.id: u for u in db.scalars(select(User).where(User.id.in_(_ids(flags, "profile"))))}
+    intel_items = {
+        i.id: i
+        for i in db.scalars(
+            select(IntelItem)
+            .where(IntelItem.id.in_(_ids(flags, "intel")))
+            .options(selectinload(IntelItem.author), selectinload(IntelItem.feed))
+        )
+    }
     keys = {(f.object_type, f.object_id) for f in flags}
     totals: dict[tuple[str, int], int] = {}
     if keys:
@@ -284,6 +305,8 @@ def open_flags(
             item.thread = threads.get(f.object_id)
         elif f.object_type == "profile":
             item.user = users.get(f.object_id)
+        elif f.object_type == "intel":
+            item.intel = intel_items.get(f.object_id)
         item.other_open_flags = max(0, totals.get((f.object_type, f.object_id), 0) - 1)
         items.append(item)
     return Page(items, page, per_page, total, "/moderation", {})
@@ -318,6 +341,33 @@ def resolve_flag(
         reason=reason,
         details={"resolution": item.resolution, "flag_reason": item.reason},
     )
+    return True
+
+
+def withdraw_flagged_intel(
+    db: Session, actor: User | None, item: Flag, *, reason: str = ""
+) -> bool:
+    """Withdraw the intelligence item a flag is about, closing its open flags.
+
+    The reason shown on the item (and kept in the audit log) is the moderator's, or the
+    flag's when the moderator gives none. Answers False when the flag was already closed.
+    """
+    moderator = require_moderator(actor)
+    if item.object_type != "intel":
+        raise DiscussionError("This flag is not about an intelligence item.", "reason")
+    if item.resolved_at is not None:
+        return False
+    target = db.get(IntelItem, item.object_id)
+    if target is None:
+        raise NotFound(str(item.object_id))
+    reason = _clean_reason(reason) if reason.strip() else item.reason
+    try:
+        if not intelligence.set_status(db, moderator, target, "withdrawn", reason=reason):
+            _close_flags(db, moderator, "intel", target.id, "withdrawn")
+    except intelligence.NotAllowed as exc:
+        raise NotAllowed(str(exc)) from exc
+    except intelligence.IntelError as exc:
+        raise DiscussionError(str(exc), exc.field or "reason") from exc
     return True
 
 

@@ -18,6 +18,7 @@ from forum.accounts.models import User
 from forum.admin.views import reader_zone
 from forum.discussions import moderation, service
 from forum.discussions.models import Post, Thread
+from forum.intelligence import service as intelligence
 from forum.pagination import page_number
 from forum.web import AppSettings, DbSession, flash, redirect, render
 
@@ -96,7 +97,12 @@ def queue(
     return render(
         request,
         "discussions/moderation.html",
-        {"listing": listing, "viewer": moderator, "tz": reader_zone(moderator)},
+        {
+            "listing": listing,
+            "viewer": moderator,
+            "tz": reader_zone(moderator),
+            "intel_in_review": intelligence.count_in_review(db),
+        },
     )
 
 
@@ -114,6 +120,25 @@ def resolve(
         "/moderation",
         lambda: moderation.resolve_flag(db, moderator, item, reason=reason),
         done="The flag is closed.",
+        unchanged="That flag was already closed.",
+    )
+
+
+@router.post("/moderation/flags/{flag_id}/withdraw", response_class=HTMLResponse)
+def withdraw_flagged(
+    request: Request, flag_id: int, db: DbSession, moderator: Moderator, reason: Reason = ""
+) -> Response:
+    """Withdraw the flagged intelligence item (with the moderator's reason, else the flag's)."""
+    try:
+        item = moderation.get_flag(db, moderator, flag_id)
+    except service.NotFound as exc:
+        raise HTTPException(404, "There is no flag with this number.") from exc
+    return _act(
+        request,
+        db,
+        "/moderation",
+        lambda: moderation.withdraw_flagged_intel(db, moderator, item, reason=reason),
+        done="The item is withdrawn and its flags are closed.",
         unchanged="That flag was already closed.",
     )
 

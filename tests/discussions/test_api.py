@@ -227,7 +227,7 @@ def test_flagging_a_post_answers_201_once_then_409(
     assert client.post(f"/api/v1/posts/{post.id}/flags", json={"reason": "x"}).status_code == 401
 
 
-def test_profiles_are_flagged_through_the_generic_route_intel_and_events_not_yet(
+def test_profiles_are_flagged_through_the_generic_route_events_not_yet(
     client: Client, db: Session, member: User, other_member: User
 ) -> None:
     headers = bearer(db, member)
@@ -237,7 +237,7 @@ def test_profiles_are_flagged_through_the_generic_route_intel_and_events_not_yet
         json={"object_type": "profile", "object_id": other_member.id, "reason": "Impersonation"},
     )
     assert profile.status_code == 201
-    for kind in ("intel", "event"):
+    for kind in ("event",):  # intelligence items: tests/intelligence/test_moderation.py
         response = client.post(
             "/api/v1/flags",
             headers=headers,

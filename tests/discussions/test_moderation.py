@@ -131,7 +131,7 @@ def test_a_flag_needs_a_reason_of_at_most_a_thousand_characters(
     )
 
 
-def test_profiles_can_be_flagged_intelligence_and_events_not_yet(
+def test_profiles_can_be_flagged_events_not_yet(
     db: Session, settings: Settings, member: User, other_member: User
 ) -> None:
     flag = moderation.flag(
@@ -143,7 +143,7 @@ def test_profiles_can_be_flagged_intelligence_and_events_not_yet(
         settings=settings,
     )
     assert (flag.object_type, flag.object_id) == ("profile", other_member.id)
-    for kind in ("intel", "event"):
+    for kind in ("event",):  # intelligence items: tests/intelligence/test_moderation.py
         with pytest.raises(service.DiscussionError, match="cannot be flagged yet"):
             moderation.flag(
                 db, member, object_type=kind, object_id=1, reason="wrong", settings=settings

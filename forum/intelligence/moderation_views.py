@@ -1,0 +1,111 @@
+"""Reviewing intelligence: the status actions on an item, the moderators' review queue.
+
+Every action is a CSRF-protected POST. A wrong person gets 403 with a message, bad input
+(a withdrawal without a reason, a move the item cannot make) 422; a moderator's move is
+kept in the audit log by the service.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from forum.accounts.deps import Moderator, SignedInUser
+from forum.admin.views import reader_zone
+from forum.discussions.moderation_views import safe_next
+from forum.intelligence import service
+from forum.pagination import page_number
+from forum.taxonomy.service import countries_for
+from forum.web import DbSession, flash, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+Reason = Annotated[str, Form(max_length=5_000)]
+Next = Annotated[str, Form(max_length=500)]
+
+DONE = {
+    "published": "The item is published.",
+    "review": "The item is back in review: only moderators and its author see it now.",
+    "withdrawn": "The item is withdrawn: only moderators and its author see it, with the reason.",
+}
+
+
+@router.get("/intel/review", response_class=HTMLResponse)
+def review_queue(
+    request: Request,
+    db: DbSession,
+    moderator: Moderator,
+    page: Annotated[str, Query(max_length=6)] = "1",
+) -> Response:
+    listing = service.page_review_queue(db, moderator, page=page_number(page))
+    return render(
+        request,
+        "intelligence/review.html",
+        {
+            "nav": "intelligence",
+            "listing": listing,
+            "countries_of": {i.id: countries_for(i.country_codes) for i in listing.items},
+            "tz": reader_zone(moderator),
+        },
+    )
+
+
+@router.post("/intel/review/publish", response_class=HTMLResponse)
+def publish_selected(
+    request: Request,
+    db: DbSession,
+    moderator: Moderator,
+    ids: Annotated[list[int], Form()] = [],  # noqa: B006
+) -> Response:
+    """Publish the ticked items of the review queue (those still in review)."""
+    try:
+        count = service.publish_many(db, moderator, ids)
+    except service.NotAllowed as exc:
+        raise HTTPException(403, str(exc)) from exc
+    except service.IntelError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    db.commit()
+    response = redirect("/intel/review")
+    if count:
+        flash(
+            request, response, f"Published {count} {'item' if count == 1 else 'items'}.", "success"
+        )
+    else:
+        flash(request, response, "Nothing published: those items were handled already.", "info")
+    return response
+
+
+@router.post("/intel/{item_id}/status", response_class=HTMLResponse)
+def change_status(
+    request: Request,
+    item_id: int,
+    db: DbSession,
+    viewer: SignedInUser,
+    status: Annotated[str, Form(max_length=20)] = "",
+    reason: Reason = "",
+    next: Next = "",
+) -> Response:
+    """Publish a draft, publish or send back to review, withdraw, restore (see service)."""
+    try:
+        item = service.get_item(db, viewer, item_id)
+    except service.NotFound as exc:
+        raise HTTPException(404, "There is no item at this address.") from exc
+    restoring = item.status == "withdrawn"
+    try:
+        changed = service.set_status(db, viewer, item, status, reason=reason)
+    except service.NotAllowed as exc:
+        raise HTTPException(403, str(exc)) from exc
+    except service.IntelError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    db.commit()
+    response = redirect(safe_next(next, item.url_path))
+    if not changed:
+        flash(request, response, f"The item was already {status}.", "info")
+    elif restoring:
+        message = "The item is restored." if status == "published" else DONE[status]
+        flash(request, response, message, "success")
+    else:
+        flash(request, response, DONE[status], "success")
+    return response
