@@ -1,0 +1,1 @@
+"""The events calendar: events from the report and members, attendance, iCal feeds."""
