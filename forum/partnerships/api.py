@@ -5,14 +5,40 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel
 
 from forum.pagination import MAX_PAGE_SIZE
-from forum.partnerships import service
-from forum.partnerships.schemas import PartnershipList, PartnershipOut
+from forum.partnerships import matching, service
+from forum.partnerships.schemas import PartnershipList, PartnershipOut, SectorRef
 from forum.taxonomy.filters import parse_filters
 from forum.web import AppSettings, DbSession
 
 router = APIRouter(tags=["partnerships"])
+
+
+class MatchOut(BaseModel):
+    partnership: PartnershipOut
+    score: int
+    shared_countries: list[str]
+    shared_sectors: list[SectorRef]
+    reason: str
+    reasons: list[str]
+
+    @classmethod
+    def of(cls, match: matching.Match, base_url: str) -> MatchOut:
+        return cls(
+            partnership=PartnershipOut.of(match.partnership, base_url),
+            score=match.score,
+            shared_countries=[c.code for c in match.shared_countries],
+            shared_sectors=[SectorRef(slug=s.slug, name=s.name) for s in match.shared_sectors],
+            reason=match.reason,
+            reasons=match.reasons,
+        )
+
+
+class MatchList(BaseModel):
+    items: list[MatchOut]
+    next: str | None
 
 
 @router.get("/partnerships", response_model=PartnershipList)
@@ -46,3 +72,26 @@ def get_partnership(partnership_id: int, db: DbSession, settings: AppSettings) -
     if partnership is None:
         raise HTTPException(404, "No partnership with this id.")
     return PartnershipOut.of(partnership, settings.base_url)
+
+
+@router.get(
+    "/partnerships/{partnership_id}/matches",
+    response_model=MatchList,
+    responses={404: {"description": "No such partnership"}, 422: {"description": "Bad cursor"}},
+)
+def list_matches(
+    partnership_id: int,
+    db: DbSession,
+    settings: AppSettings,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
+) -> MatchList:
+    """Other partnerships by score = 2 × shared target countries + 3 × shared sectors, then
+    by name; partnerships with nothing in common are left out. Each match says why."""
+    partnership = service.get_partnership(db, partnership_id)
+    if partnership is None:
+        raise HTTPException(404, "No partnership with this id.")
+    rows, next_cursor = matching.list_matches(
+        db, matching.interests_of_partnership(partnership), cursor=cursor, limit=limit
+    )
+    return MatchList(items=[MatchOut.of(m, settings.base_url) for m in rows], next=next_cursor)

@@ -9,7 +9,12 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from forum.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
-from forum.partnerships.models import Partnership, PartnershipCountry, partnership_sector
+from forum.partnerships.models import (
+    Agreement,
+    Partnership,
+    PartnershipCountry,
+    partnership_sector,
+)
 from forum.taxonomy.models import Sector
 
 STRANDS = (1, 2)
@@ -126,5 +131,99 @@ def countries_targeted(session: Session) -> dict[str, int]:
         select(PartnershipCountry.country_code, func.count()).group_by(
             PartnershipCountry.country_code
         )
+    )
+    return {code: count for code, count in rows}
+
+
+# --- cooperation agreements --------------------------------------------------------------
+
+
+def _agreements() -> Select[Agreement]:
+    return select(Agreement).options(
+        selectinload(Agreement.partnership).selectinload(Partnership.sectors)
+    )
+
+
+def page_agreements(
+    session: Session,
+    *,
+    partnership_id: int | None = None,
+    country: str | None = None,
+    page: int = 1,
+    per_page: int = 20,
+    base_path: str,
+    params: Mapping[str, object] | None = None,
+) -> Page[Agreement]:
+    """Agreements of one partnership or with counterparts in one country, in the order recorded."""
+    stmt = select(Agreement)
+    if partnership_id is not None:
+        stmt = stmt.where(Agreement.partnership_id == partnership_id)
+    if country is not None:
+        stmt = stmt.where(Agreement.counterpart_country == country.upper())
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(
+        _agreements()
+        .where(Agreement.id.in_(stmt.with_only_columns(Agreement.id)))
+        .order_by(Agreement.partnership_id, Agreement.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return Page(list(rows), page, per_page, total, base_path, dict(params or {}))
+
+
+def agreements_for_country(session: Session, code: str, *, limit: int = 50) -> list[Agreement]:
+    """Agreements whose counterpart is in country `code` (ISO alpha-2), by partnership name.
+
+    Agreements whose counterpart's country is unknown are on no country's list.
+    """
+    return list(
+        session.scalars(
+            _agreements()
+            .join(Partnership, Partnership.id == Agreement.partnership_id)
+            .where(Agreement.counterpart_country == code.upper())
+            .order_by(Partnership.name, Agreement.id)
+            .limit(limit)
+        )
+    )
+
+
+def count_agreements_for_country(session: Session, code: str) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Agreement)
+            .where(Agreement.counterpart_country == code.upper())
+        )
+        or 0
+    )
+
+
+def first_partnerships(
+    session: Session, flt: PartnershipFilter, *, limit: int
+) -> tuple[list[Partnership], int]:
+    """The directory's first `limit` partnerships for `flt` (by name), and how many it lists.
+
+    The partnerships come with their sectors loaded; the total rides along as a window count.
+    """
+    rows = session.execute(
+        _filtered(flt)
+        .add_columns(func.count().over())
+        .options(selectinload(Partnership.sectors))
+        .order_by(Partnership.name, Partnership.id)
+        .limit(limit)
+    ).all()
+    return [row[0] for row in rows], int(rows[0][1]) if rows else 0
+
+
+def countries_targeted_in_sector(session: Session, sector_id: int) -> dict[str, int]:
+    """ISO code -> how many partnerships of the sector target it."""
+    rows = session.execute(
+        select(PartnershipCountry.country_code, func.count())
+        .join(
+            partnership_sector,
+            partnership_sector.c.partnership_id == PartnershipCountry.partnership_id,
+        )
+        .where(partnership_sector.c.sector_id == sector_id)
+        .group_by(PartnershipCountry.country_code)
     )
     return {code: count for code, count in rows}

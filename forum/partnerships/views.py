@@ -8,17 +8,22 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
 from forum.accounts import service as accounts
-from forum.accounts.deps import OptionalUser
+from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
+from forum.discussions import service as discussions
+from forum.discussions.models import KIND_LABELS, THREAD_KINDS
+from forum.events import service as events
 from forum.notifications.service import follow_state
 from forum.pagination import page_number
-from forum.partnerships import service
+from forum.partnerships import matching, service
+from forum.partnerships.models import Partnership
 from forum.taxonomy.filters import parse_filters
 from forum.taxonomy.service import countries_for, list_countries, list_sectors
 from forum.web import DbSession, render
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 20
+PREVIEW = 5  # rows of each list on the profile; the full lists have pages of their own
 
 
 @router.get("/partnerships", response_class=HTMLResponse)
@@ -52,17 +57,38 @@ def directory(
     )
 
 
-@router.get("/partnerships/{slug}", response_class=HTMLResponse)
-def profile(request: Request, slug: str, db: DbSession, viewer: OptionalUser) -> HTMLResponse:
+def _partnership_or_404(db: DbSession, slug: str) -> Partnership:
     partnership = service.get_partnership_by_slug(db, slug)
     if partnership is None:
         raise HTTPException(404, "There is no partnership at this address.")
+    return partnership
+
+
+@router.get("/partnerships/{slug}", response_class=HTMLResponse)
+def profile(request: Request, slug: str, db: DbSession, viewer: OptionalUser) -> HTMLResponse:
+    partnership = _partnership_or_404(db, slug)
     membership = viewer.membership if viewer else None
     # Member profiles are for members: visitors see that people exist, not who.
     people = accounts.partnership_members(db, partnership.id) if viewer else []
     coordinator = db.get(User, partnership.coordinator_id) if partnership.coordinator_id else None
     if coordinator is not None and coordinator.is_suspended:
         coordinator = None  # as good as absent: no page, no messages
+    base = f"/partnerships/{partnership.slug}"
+    by_partnership = discussions.ThreadFilter(partnership_id=partnership.id)
+    good_practices = discussions.ThreadFilter(partnership_id=partnership.id, kind="good_practice")
+    upcoming = events.EventFilter(partnership_ids=[partnership.id], when="upcoming")
+    past = events.EventFilter(partnership_ids=[partnership.id], when="past")
+    matches = matching.page_matches(
+        db,
+        matching.interests_of_partnership(partnership),
+        page=1,
+        per_page=PREVIEW,
+        base_path=f"{base}/matches",
+    )
+    upcoming_events = events.page_events(db, upcoming, page=1, per_page=PREVIEW)
+    past_events = events.page_events(db, past, page=1, per_page=PREVIEW)
+    event_hints = matching.event_hints(db, partnership_id=partnership.id)
+    quarter_hints = matching.quarter_hints(db, partnership_id=partnership.id)
     return render(
         request,
         "partnerships/detail.html",
@@ -80,5 +106,144 @@ def profile(request: Request, slug: str, db: DbSession, viewer: OptionalUser) ->
             "following": bool(
                 viewer and follow_state(db, viewer.id, "partnership", str(partnership.id))
             ),
+            "good_practices": discussions.page_threads(
+                db,
+                viewer,
+                good_practices,
+                page=1,
+                per_page=PREVIEW,
+                base_path=f"{base}/discussions",
+                params={"kind": "good_practice"},
+            ),
+            "threads": discussions.page_threads(
+                db,
+                viewer,
+                by_partnership,
+                page=1,
+                per_page=PREVIEW,
+                base_path=f"{base}/discussions",
+            ),
+            "upcoming_events": upcoming_events,
+            "past_events": past_events,
+            "going": {
+                e.id: events.who_is_going(e) for e in upcoming_events.items + past_events.items
+            },
+            "agreements": service.page_agreements(
+                db, partnership_id=partnership.id, per_page=PREVIEW, base_path=f"{base}/agreements"
+            ),
+            "matches": matches,
+            "event_hints": event_hints[:PREVIEW],
+            "event_hint_total": len(event_hints),
+            "quarter_hints": quarter_hints[:PREVIEW],
+            "quarter_hint_total": len(quarter_hints),
         },
+    )
+
+
+@router.get("/partnerships/{slug}/matches", response_class=HTMLResponse)
+def partnership_matches(
+    request: Request,
+    slug: str,
+    db: DbSession,
+    page: Annotated[str, Query(max_length=6)] = "1",
+) -> HTMLResponse:
+    partnership = _partnership_or_404(db, slug)
+    listing = matching.page_matches(
+        db,
+        matching.interests_of_partnership(partnership),
+        page=page_number(page),
+        per_page=PER_PAGE,
+        base_path=f"/partnerships/{partnership.slug}/matches",
+    )
+    return render(
+        request,
+        "partnerships/matches.html",
+        {"nav": "partnerships", "partnership": partnership, "listing": listing},
+    )
+
+
+@router.get("/matches", response_class=HTMLResponse)
+def my_matches(
+    request: Request,
+    db: DbSession,
+    viewer: SignedInUser,
+    page: Annotated[str, Query(max_length=6)] = "1",
+) -> HTMLResponse:
+    interests = matching.interests_of_member(db, viewer)
+    listing = matching.page_matches(
+        db,
+        interests,
+        page=page_number(page),
+        per_page=PER_PAGE,
+        base_path="/matches",
+        subject="you both",
+    )
+    return render(
+        request,
+        "partnerships/matches.html",
+        {
+            "nav": None,
+            "partnership": None,
+            "own": viewer.partnership,
+            "has_interests": not interests.empty,
+            "listing": listing,
+        },
+    )
+
+
+@router.get("/partnerships/{slug}/discussions", response_class=HTMLResponse)
+def partnership_discussions(
+    request: Request,
+    slug: str,
+    db: DbSession,
+    viewer: OptionalUser,
+    kind: Annotated[str, Query(max_length=30)] = "",
+    page: Annotated[str, Query(max_length=6)] = "1",
+) -> HTMLResponse:
+    partnership = _partnership_or_404(db, slug)
+    if kind and kind not in THREAD_KINDS:
+        raise HTTPException(422, f"Unknown kind {kind!r}: use one of {', '.join(THREAD_KINDS)}.")
+    flt = discussions.ThreadFilter(partnership_id=partnership.id, kind=kind or None)
+    listing = discussions.page_threads(
+        db,
+        viewer,
+        flt,
+        page=page_number(page),
+        per_page=PER_PAGE,
+        base_path=f"/partnerships/{partnership.slug}/discussions",
+        params={"kind": kind},
+    )
+    return render(
+        request,
+        "partnerships/discussions.html",
+        {
+            "nav": "partnerships",
+            "partnership": partnership,
+            "listing": listing,
+            "kind": kind,
+            "kind_options": [("", "Any kind")] + [(k, KIND_LABELS[k]) for k in THREAD_KINDS],
+            "countries_of": {t.id: countries_for(t.country_codes) for t in listing.items},
+        },
+    )
+
+
+@router.get("/partnerships/{slug}/agreements", response_class=HTMLResponse)
+def partnership_agreements(
+    request: Request,
+    slug: str,
+    db: DbSession,
+    page: Annotated[str, Query(max_length=6)] = "1",
+) -> HTMLResponse:
+    partnership = _partnership_or_404(db, slug)
+    listing = service.page_agreements(
+        db,
+        partnership_id=partnership.id,
+        page=page_number(page),
+        per_page=PER_PAGE,
+        base_path=f"/partnerships/{partnership.slug}/agreements",
+    )
+    return render(
+        request,
+        "partnerships/agreements.html",
+        {"nav": "partnerships", "partnership": partnership, "listing": listing},
     )

@@ -22,6 +22,8 @@ AXE_PATHS = [
     "/partnerships/laser-go-global",
     "/countries",
     "/countries/JP",
+    "/insights",
+    "/insights/joint-missions",
     "/no-such-page",
 ]
 

@@ -1,0 +1,113 @@
+"""/insights: the report's Figure 1 live, events by country, activity by sector, joint missions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
+
+from forum.insights import charts, service
+from forum.pagination import Page, page_number
+from forum.partnerships import matching
+from forum.partnerships.service import get_partnership_by_slug
+from forum.web import DbSession, render
+
+router = APIRouter(include_in_schema=False)
+TOP_COUNTRIES = 15  # bars beside the map; the table lists every country
+TOP_EVENT_COUNTRIES = 12
+HINTS_PREVIEW = 5
+HINTS_PER_PAGE = 20
+SHOW = {"events": "Events several partnerships are going to", "countries": "Countries by quarter"}
+
+
+def _country_bars(rows: list[service.CountryCount], levels: list[charts.Level]) -> charts.BarChart:
+    return charts.bar_chart(
+        [(r.country.name, r.count, f"map-level-{charts.level_of(r.count, levels)}") for r in rows]
+    )
+
+
+def _event_bars(rows: list[service.CountryCount]) -> charts.BarChart:
+    return charts.bar_chart([(r.country.name, r.count, "bar-events") for r in rows])
+
+
+@router.get("/insights", response_class=HTMLResponse)
+def insights(request: Request, db: DbSession) -> HTMLResponse:
+    targeted = service.countries_targeted(db)
+    world = charts.world_map({r.country.code: r.count for r in targeted})
+    events = service.events_by_country(db)
+    activity = service.activity_by_sector(db)
+    event_hints = matching.event_hints(db)
+    quarter_hints = matching.quarter_hints(db)
+    return render(
+        request,
+        "insights/index.html",
+        {
+            "nav": "insights",
+            "targeted": targeted,
+            "world": world,
+            "targeted_bars": _country_bars(targeted[:TOP_COUNTRIES], world.levels),
+            "top_countries": TOP_COUNTRIES,
+            "events": events,
+            "inside_bars": _event_bars(events.inside[:TOP_EVENT_COUNTRIES]),
+            "outside_bars": _event_bars(events.outside[:TOP_EVENT_COUNTRIES]),
+            "top_event_countries": TOP_EVENT_COUNTRIES,
+            "activity": activity,
+            "activity_chart": charts.column_chart(
+                [a.sector.name for a in activity],
+                [
+                    ("Threads", [a.threads for a in activity], "bar-threads"),
+                    ("Intelligence items", [a.items for a in activity], "bar-items"),
+                    ("Events", [a.events for a in activity], "bar-events"),
+                ],
+            ),
+            "event_hints": event_hints[:HINTS_PREVIEW],
+            "event_hint_total": len(event_hints),
+            "quarter_hints": quarter_hints[:HINTS_PREVIEW],
+            "quarter_hint_total": len(quarter_hints),
+        },
+    )
+
+
+@router.get("/insights/joint-missions", response_class=HTMLResponse)
+def joint_missions(
+    request: Request,
+    db: DbSession,
+    show: Annotated[str, Query(max_length=20)] = "events",
+    partnership: Annotated[str, Query(max_length=80)] = "",
+    page: Annotated[str, Query(max_length=6)] = "1",
+) -> HTMLResponse:
+    if show not in SHOW:
+        raise HTTPException(422, f"`show` is one of: {', '.join(SHOW)}.")
+    chosen = None
+    if partnership:
+        chosen = get_partnership_by_slug(db, partnership)
+        if chosen is None:
+            raise HTTPException(422, f"There is no partnership {partnership!r}.")
+    pid = chosen.id if chosen else None
+    found: list[matching.EventHint] | list[matching.QuarterHint]
+    if show == "events":
+        found = matching.event_hints(db, partnership_id=pid)
+    else:
+        found = matching.quarter_hints(db, partnership_id=pid)
+    number = page_number(page)
+    start = (number - 1) * HINTS_PER_PAGE
+    listing = Page(
+        list(found[start : start + HINTS_PER_PAGE]),
+        number,
+        HINTS_PER_PAGE,
+        len(found),
+        "/insights/joint-missions",
+        {"show": show, "partnership": partnership},
+    )
+    return render(
+        request,
+        "insights/joint_missions.html",
+        {
+            "nav": "insights",
+            "show": show,
+            "show_options": SHOW,
+            "partnership": chosen,
+            "listing": listing,
+        },
+    )
