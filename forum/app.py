@@ -42,6 +42,7 @@ def create_app(
     """
     settings = settings or load_settings()
     settings.ensure_data_dir()
+    settings = _with_demo_dates_notice(settings)
     engine = engine or make_engine(settings.resolved_database_url)
     if check_migrations:
         require_migrated(engine)
@@ -92,9 +93,22 @@ def create_app(
     return app
 
 
+def _with_demo_dates_notice(settings: Settings) -> Settings:
+    """Say on every page when `forum demo --shift-dates` moved the demo events."""
+    from forum.demo.events import shifted_notice
+
+    shifted = shifted_notice(settings)
+    if not shifted:
+        return settings
+    notice = " · ".join(part for part in (settings.demo_notice, shifted) if part)
+    return settings.model_copy(update={"demo_notice": notice})
+
+
 # Sections of the header that exist: main-navigation keys, plus "search" (the header
 # search box) and "accounts" (log in and join links). Each capability adds its own.
-NAV_SECTIONS = frozenset({"discussions", "intelligence", "countries", "partnerships", "accounts"})
+NAV_SECTIONS = frozenset(
+    {"discussions", "intelligence", "countries", "events", "partnerships", "insights", "accounts"}
+)
 
 
 def _warm_and_freeze() -> None:
@@ -125,6 +139,15 @@ def _include_routers(app: FastAPI) -> None:
     from forum.discussions import feeds as discussions_feeds
     from forum.discussions import moderation_views
     from forum.discussions import views as discussions_views
+    from forum.events import api as events_api
+    from forum.events import views as events_views
+    from forum.insights import views as insights_views
+    from forum.intelligence import admin_views as intelligence_admin_views
+    from forum.intelligence import api as intelligence_api
+    from forum.intelligence import attachment_api as intelligence_attachment_api
+    from forum.intelligence import attachment_views as intelligence_attachment_views
+    from forum.intelligence import feeds as intelligence_feeds
+    from forum.intelligence import moderation_views as intelligence_moderation_views
     from forum.intelligence import views as intelligence_views
     from forum.notifications import views as notifications_views
     from forum.partnerships import admin_views as partnerships_admin_views
@@ -141,17 +164,27 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(notifications_views.router)
     app.include_router(partnerships_views.router)
     app.include_router(discussions_views.router)
+    # Before the item pages: /intel/review is not an item number.
+    app.include_router(intelligence_moderation_views.router)
     app.include_router(intelligence_views.router)
+    app.include_router(intelligence_attachment_views.router)
     app.include_router(discussions_attachment_views.router)
     app.include_router(moderation_views.router)
     app.include_router(discussions_feeds.router)
+    app.include_router(events_views.router)
+    app.include_router(intelligence_feeds.router)
     app.include_router(taxonomy_views.router)
+    app.include_router(insights_views.router)
     app.include_router(admin_views.router)
     app.include_router(accounts_admin_views.router)
     app.include_router(partnerships_admin_views.router)
     app.include_router(taxonomy_admin_views.router)
     app.include_router(discussions_admin_views.router)
+    app.include_router(intelligence_admin_views.router)
     app.include_router(accounts_api.router, prefix=API_PREFIX)
     app.include_router(partnerships_api.router, prefix=API_PREFIX)
     app.include_router(discussions_api.router, prefix=API_PREFIX)
+    app.include_router(events_api.router, prefix=API_PREFIX)
+    app.include_router(intelligence_api.router, prefix=API_PREFIX)
+    app.include_router(intelligence_attachment_api.router, prefix=API_PREFIX)
     app.include_router(taxonomy_api.router, prefix=API_PREFIX)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import signal
 import sys
+from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
@@ -119,8 +121,16 @@ def demo(
         int, typer.Option(help="Add N synthetic documents for benchmarks", min=0)
     ] = 0,
     seed: Annotated[int, typer.Option(help="Random seed of the synthetic data")] = 0,
+    shift_dates: Annotated[
+        bool,
+        typer.Option(
+            "--shift-dates",
+            help="Move the demo events so that May 2019 (the report) is this month",
+        ),
+    ] = False,
 ) -> None:
     """Migrate and load the demo data from the 2019 report (idempotent)."""
+    from forum.demo import events as demo_events
     from forum.demo.registry import SYNTHETIC, load_parts, split_synthetic
 
     _setup_logging()
@@ -132,6 +142,15 @@ def demo(
         with transaction(factory) as session:
             summary = part.load(session, settings)
         console.print(f"demo {part.name}: {summary}")
+    # Loading put the report's dates back: shift them again, or say they are not shifted.
+    if shift_dates:
+        today = dt.datetime.now(dt.UTC).date()
+        with transaction(factory) as session:
+            months, moved = demo_events.shift_demo_dates(session, today=today)
+        demo_events.write_shift_marker(settings, months=months, today=today)
+        console.print(f"demo dates shifted: {moved} events moved {months} months later")
+    else:
+        demo_events.clear_shift_marker(settings)
     if synthetic:
         counts = split_synthetic(synthetic)
         columns = (
@@ -218,6 +237,7 @@ def init(
 ) -> None:
     """Set up a real instance: migrate, seed the taxonomy, create the first admin (no demo data)."""
     from forum.discussions.service import seed_categories
+    from forum.intelligence.harvest import seed_known_feeds
     from forum.taxonomy.service import seed_sectors
 
     _setup_logging()
@@ -228,10 +248,214 @@ def init(
     with transaction(make_session_factory(engine)) as session:
         added = seed_sectors(session)
         categories = seed_categories(session)
+        feeds = seed_known_feeds(session)
     engine.dispose()
     console.print(f"taxonomy: {added} sectors added; {categories} discussion categories added")
+    console.print(f"feeds: {feeds} public feeds added, disabled (enable them at /admin/feeds)")
     _create_user(settings, admin, name, "admin", password)
     console.print(f"created admin {admin}; serve with `forum serve`")
+
+
+# --- feeds: `forum import feeds`, `forum feeds add|list` ---------------------------------
+
+
+@import_app.command("feeds")
+def import_feeds(
+    all_feeds: Annotated[
+        bool, typer.Option("--all", help="Every enabled feed, due or not")
+    ] = False,
+    feed: Annotated[
+        list[str] | None,
+        typer.Option("--feed", help="A feed's number or URL (repeatable), even if disabled"),
+    ] = None,
+) -> None:
+    """Harvest the due feeds now: every enabled one with --all, or the ones named with --feed.
+
+    Exits 1 when every feed harvested failed.
+    """
+    from forum.intelligence import harvest
+
+    _setup_logging()
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per feed is printed below
+    settings = _settings()
+    _require_migrated(settings)
+    engine = make_engine(settings.resolved_database_url)
+    factory = make_session_factory(engine)
+    try:
+        with factory() as session:
+            if feed:
+                ids = []
+                for wanted in feed:
+                    found = harvest.find_feed(session, wanted)
+                    if found is None:
+                        raise _fail(f"no feed {wanted!r}: give its number or its exact URL", 2)
+                    ids.append(found.id)
+            elif all_feeds:
+                ids = harvest.enabled_feed_ids(session)
+            else:
+                ids = harvest.due_feed_ids(session)
+            names = {f.id: f.name for f in harvest.list_feeds(session)}
+        if not ids:
+            console.print("no feed is due" if not all_feeds else "no feed is enabled")
+            return
+        results: list[harvest.HarvestResult] = []
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("harvesting feeds", total=len(ids))
+
+            def show(result: harvest.HarvestResult) -> None:
+                results.append(result)
+                colour = "red" if result.failed else "green"
+                progress.console.print(
+                    f"[{colour}]#{result.feed_id} {names.get(result.feed_id, result.name)}:"
+                    f"[/{colour}] {result.summary()}"
+                )
+                progress.advance(task)
+
+            harvest.harvest_due(
+                factory, feed_ids=ids, force=bool(feed or all_feeds), on_result=show
+            )
+    finally:
+        engine.dispose()
+    added = sum(r.added for r in results)
+    failed = sum(1 for r in results if r.failed)
+    console.print(f"{len(results)} feeds harvested: {added} new items, {failed} failed")
+    if results and failed == len(results):
+        raise typer.Exit(1)
+
+
+@feeds_app.command("add")
+def feeds_add(
+    url: Annotated[str, typer.Argument(help="The RSS or Atom feed's address")],
+    name: Annotated[str, typer.Option("--name", help="Shown as the items' source")] = "",
+    countries: Annotated[
+        str, typer.Option("--countries", help="ISO codes or region groups: JP,KR,g:asean")
+    ] = "",
+    sectors: Annotated[str, typer.Option("--sectors", help="Sector slugs: food,healthcare")] = "",
+    kind: Annotated[str, typer.Option("--kind", help="The items' kind: news, tender ...")] = "news",
+    interval: Annotated[
+        str, typer.Option("--interval", help="Minutes (360) or with a unit (90m, 6h, 1d)")
+    ] = "6h",
+    auto_publish: Annotated[
+        bool, typer.Option("--auto-publish", help="Publish at once instead of sending to review")
+    ] = False,
+    enable: Annotated[bool, typer.Option("--enable", help="Harvest it when due")] = False,
+    source_url: Annotated[str, typer.Option("--source-url", help="The publisher's site")] = "",
+) -> None:
+    """Add a feed to harvest (disabled unless --enable). Exits 2 on invalid settings."""
+    from forum.intelligence import harvest
+    from forum.intelligence.fetch import private_feeds_allowed
+
+    settings = _settings()
+    _require_migrated(settings)
+    data = harvest.FeedSettings(
+        name=name,
+        countries=harvest.split_codes(countries),
+        sectors=harvest.split_codes(sectors),
+        kind=kind,
+        interval=interval,
+        auto_publish=auto_publish,
+        enabled=enable,
+        source_url=source_url,
+    )
+    engine = make_engine(settings.resolved_database_url, pool=False)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            feed, warning = harvest.create_feed(
+                session, None, url, data, allow_private=private_feeds_allowed()
+            )
+            summary = (
+                f"added feed #{feed.id} {feed.name}: {feed.default_kind}, every "
+                f"{harvest.format_interval(feed.interval_minutes)}, "
+                f"{'auto-publish' if feed.auto_publish else 'to review'}, "
+                f"{'enabled' if feed.enabled else 'disabled'}"
+            )
+    except harvest.FeedSettingsError as exc:
+        for message in exc.errors.values():
+            console.print(f"[red]error:[/red] {message}")
+        raise typer.Exit(2) from exc
+    finally:
+        engine.dispose()
+    console.print(summary)
+    if warning:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+@feeds_app.command("list")
+def feeds_list() -> None:
+    """Every feed, one tab-separated line each: id, name, enabled, last status, items, next, URL."""
+    from forum.intelligence import harvest
+
+    settings = _settings()
+    _require_migrated(settings)
+    engine = make_engine(settings.resolved_database_url, pool=False)
+    try:
+        with make_session_factory(engine, writer=False)() as session:
+            feeds = harvest.list_feeds(session)
+    finally:
+        engine.dispose()
+    if not feeds:
+        console.print("no feeds: add one with `forum feeds add URL`")
+        return
+    typer.echo("id\tname\tharvesting\tlast status\titems added\tnext harvest\turl")
+    for f in feeds:
+        status = f.last_status or "never harvested"
+        if f.last_error:
+            status += f": {' '.join(f.last_error.split())[:120]}"
+        upcoming = f.next_fetch_at.strftime("%Y-%m-%d %H:%M UTC") if f.next_fetch_at else "-"
+        typer.echo(
+            f"{f.id}\t{f.name}\t{'enabled' if f.enabled else 'disabled'}\t{status}\t"
+            f"{f.items_added}\t{upcoming if f.enabled else '-'}\t{f.url}"
+        )
+
+
+# --- `forum import csv|json FILE` -------------------------------------------------------
+
+ImportFile = Annotated[
+    Path, typer.Argument(help="The file: UTF-8, one item per row (CSV) or list entry (JSON)")
+]
+SkipInvalid = Annotated[
+    bool,
+    typer.Option("--skip-invalid", help="Import the valid rows and list the invalid ones"),
+]
+
+
+def _import_items(fmt: str, file: Path, skip_invalid: bool) -> None:
+    from forum.intelligence.importer import run_import
+
+    settings = _settings()
+    _require_migrated(settings)
+    code = run_import(settings, file, fmt, skip_invalid=skip_invalid, console=console)
+    if code:
+        raise typer.Exit(code)
+
+
+@import_app.command("csv")
+def import_csv(file: ImportFile, skip_invalid: SkipInvalid = False) -> None:
+    """Load items from a CSV file whose header names the fields of POST /api/v1/intel.
+
+    Columns: title, summary, body, kind, countries and sectors (separated by ; or ,), url,
+    source_name, source_url, published_at, deadline (YYYY-MM-DD), status (published, review
+    or draft; default published), language. Every row is checked first; exits 1 and
+    imports nothing when a row is invalid (unless --skip-invalid), 2 when the file
+    cannot be read.
+    """
+    _import_items("csv", file, skip_invalid)
+
+
+@import_app.command("json")
+def import_json(file: ImportFile, skip_invalid: SkipInvalid = False) -> None:
+    """Load items from a JSON list of objects with the fields of POST /api/v1/intel.
+
+    The keys are the CSV columns; countries and sectors are lists. Same checks and exit
+    codes as `forum import csv`.
+    """
+    _import_items("json", file, skip_invalid)
 
 
 def main() -> None:

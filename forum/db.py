@@ -140,6 +140,7 @@ def import_models() -> None:
     from forum.admin import models as _admin  # noqa: F401
     from forum.discovery import models as _discovery  # noqa: F401
     from forum.discussions import models as _discussions  # noqa: F401
+    from forum.events import models as _events  # noqa: F401
     from forum.intelligence import models as _intelligence  # noqa: F401
     from forum.notifications import models as _notifications  # noqa: F401
     from forum.partnerships import models as _partnerships  # noqa: F401

@@ -61,7 +61,10 @@ def synthetic_producer(
 
 def load_parts() -> list[DemoPart]:
     """Every registered demo part, in load order."""
+    from forum.demo import agreements as _agreements  # noqa: F401
     from forum.demo import discussions as _discussions  # noqa: F401
+    from forum.demo import events as _events  # noqa: F401
+    from forum.demo import feeds as _feeds  # noqa: F401
     from forum.demo import intelligence as _intelligence  # noqa: F401
     from forum.demo import partnerships as _partnerships  # noqa: F401
     from forum.demo import synthetic as _synthetic  # noqa: F401

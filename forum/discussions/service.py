@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Select, and_, false, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, contains_eager, selectinload, sessionmaker
 
 from forum.accounts.models import User
 from forum.db import utcnow
@@ -805,3 +805,38 @@ class ViewCounter:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+# --- country and sector pages ------------------------------------------------------------
+
+
+def recent_threads(
+    db: Session, viewer: User | None, flt: ThreadFilter, *, limit: int = 10
+) -> tuple[list[Thread], int]:
+    """The most recently active threads `viewer` may see under `flt`, and how many there are.
+
+    The count matches what the paginated list (`page_threads`) shows for the same filter.
+    The threads come with their category loaded and nothing else: callers that show more
+    load it.
+    """
+    stmt = _filtered(viewer, flt)
+    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    if not total:
+        return [], 0
+    rows = db.scalars(
+        stmt.options(contains_eager(Thread.category))
+        .order_by(Thread.last_activity_at.desc(), Thread.id.desc())
+        .limit(limit)
+    )
+    return list(rows), total
+
+
+def count_threads_by_country(db: Session, viewer: User | None) -> dict[str, int]:
+    """ISO code -> threads tagged with it that `viewer` may see, in one GROUP BY."""
+    visible = _visible_threads(viewer).with_only_columns(Thread.id)
+    rows = db.execute(
+        select(ThreadCountry.country_code, func.count())
+        .where(ThreadCountry.thread_id.in_(visible))
+        .group_by(ThreadCountry.country_code)
+    )
+    return {str(code): int(count) for code, count in rows.all()}

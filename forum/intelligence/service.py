@@ -14,12 +14,24 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import ColumnElement, Select, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from forum.accounts.models import User
+from forum.admin.service import record
 from forum.db import utcnow
 from forum.discovery.outbox import queue_document
+from forum.discussions.models import Flag
 from forum.intelligence.models import (
     INTEL_KINDS,
     STATUSES,
@@ -27,7 +39,7 @@ from forum.intelligence.models import (
     IntelItem,
     intel_sector,
 )
-from forum.pagination import Page
+from forum.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
 from forum.taxonomy.models import Sector
 from forum.text import MAX_BODY, render_markdown
 
@@ -221,26 +233,85 @@ def update_item(db: Session, editor: User | None, item: IntelItem, data: ItemInp
     return item
 
 
+# (from, to) -> who may make the move: "author" (the author or a moderator) or "moderator".
+TRANSITIONS: dict[tuple[str, str], str] = {
+    ("draft", "published"): "author",
+    ("review", "published"): "moderator",
+    ("published", "review"): "moderator",
+    ("draft", "withdrawn"): "moderator",
+    ("review", "withdrawn"): "moderator",
+    ("published", "withdrawn"): "moderator",
+    ("withdrawn", "published"): "moderator",
+    ("withdrawn", "review"): "moderator",
+}
+REASON_MAX = 1_000
+
+
 def set_status(
     db: Session, actor: User | None, item: IntelItem, status: str, *, reason: str = ""
-) -> None:
-    """Publish, send to review or withdraw. Withdrawing needs a moderator and a reason."""
+) -> bool:
+    """Move the item along TRANSITIONS; False when it already has `status` (nothing recorded).
+
+    A draft is published by its author or a moderator; everything else (publishing from
+    review, sending back to review, withdrawing, restoring) is for moderators. Withdrawing
+    needs a reason, kept on the item and in the audit log, and closes the item's open
+    flags. Every move that needed a moderator is audited. Raises NotAllowed or IntelError.
+    """
     if status not in STATUSES:
-        raise IntelError(f"Unknown status {status!r}.", "status")
+        raise IntelError(f"Unknown status {status!r}: use one of {', '.join(STATUSES)}.", "status")
     if actor is None:
         raise NotAllowed("Log in first.")
-    own = item.author_id == actor.id
-    if status == "withdrawn" or item.status in ("review", "withdrawn"):
+    if actor.is_suspended:
+        raise NotAllowed("Your account is suspended.")
+    own = item.author_id is not None and item.author_id == actor.id
+    rule = TRANSITIONS.get((item.status, status))
+    if rule == "moderator" or (rule is None and item.status in ("review", "withdrawn")):
         if not actor.is_moderator:
-            raise NotAllowed("Only moderators review and withdraw items.")
+            raise NotAllowed("Only moderators review, withdraw and restore items.")
     elif not (own or actor.is_moderator):
         raise NotAllowed("Only the author or a moderator can change this item.")
-    if status == "withdrawn" and not reason.strip():
+    reason = reason.strip()
+    if len(reason) > REASON_MAX:
+        raise IntelError(f"Keep the reason under {REASON_MAX:,} characters.", "reason")
+    if status == item.status:
+        return False
+    if rule is None:
+        raise IntelError(f"An item that is {item.status} cannot become {status}.", "status")
+    if status == "withdrawn" and not reason:
         raise IntelError("Say why the item is withdrawn.", "reason")
+    before = item.status
     item.status = status
-    item.withdrawn_reason = reason.strip() if status == "withdrawn" else None
+    item.withdrawn_reason = reason if status == "withdrawn" else None
     queue_document(db, f"intel:{item.id}", "upsert" if status == "published" else "delete")
+    closed = _close_flags(db, actor, item) if status == "withdrawn" else 0
+    if rule == "moderator" or not own:
+        action = "restore" if before == "withdrawn" else STATUS_ACTIONS[status]
+        details: dict[str, object] = {"status": {"from": before, "to": status}}
+        if closed:
+            details["flags_closed"] = closed
+        record(db, actor=actor, action=f"intel.{action}", object_type="intel", object_id=item.id,
+               object_label=item.title, reason=reason, details=details)  # fmt: skip
     db.flush()
+    return True
+
+
+STATUS_ACTIONS = {"published": "publish", "review": "review", "withdrawn": "withdraw"}
+
+
+def _close_flags(db: Session, actor: User, item: IntelItem) -> int:
+    """Close the open flags on an item a moderator just withdrew; answers how many."""
+    flags = list(
+        db.scalars(
+            select(Flag).where(
+                Flag.object_type == "intel", Flag.object_id == item.id, Flag.resolved_at.is_(None)
+            )
+        )
+    )
+    for flag in flags:
+        flag.resolved_at = utcnow()
+        flag.resolved_by_id = actor.id
+        flag.resolution = "withdrawn"
+    return len(flags)
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -256,6 +327,9 @@ class IntelFilter:
     published_to: dt.datetime | None = None
     open_deadlines: bool = False
     include_global: bool = True
+    # "My drafts": one author's items with these statuses (still within what the viewer sees).
+    author_id: int | None = None
+    statuses: Sequence[str] = ()
 
 
 SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
@@ -301,6 +375,10 @@ def _filtered(
         stmt = stmt.where(IntelItem.published_at <= flt.published_to)
     if flt.open_deadlines:
         stmt = stmt.where(IntelItem.deadline >= (now or utcnow()))
+    if flt.author_id is not None:
+        stmt = stmt.where(IntelItem.author_id == flt.author_id)
+    if flt.statuses:
+        stmt = stmt.where(IntelItem.status.in_(list(flt.statuses)))
     return stmt
 
 
@@ -405,3 +483,252 @@ def find_duplicate(
 
 def _title_key(title: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", title.lower()))
+
+
+# --- review and moderation -------------------------------------------------------------------
+
+REVIEW_PER_PAGE = 20
+BULK_MAX = 100
+
+
+def status_transitions(viewer: User | None, item: IntelItem) -> list[str]:
+    """The statuses `viewer` may move `item` to (what the item page offers as buttons)."""
+    if viewer is None or viewer.is_suspended:
+        return []
+    own = item.author_id is not None and item.author_id == viewer.id
+    return [
+        to
+        for (before, to), rule in TRANSITIONS.items()
+        if before == item.status and (viewer.is_moderator or (rule == "author" and own))
+    ]
+
+
+def can_report(viewer: User | None, item: IntelItem) -> bool:
+    """Whether the item page offers `viewer` the form to flag it (moderators act instead)."""
+    return (
+        viewer is not None
+        and viewer.is_verified
+        and not viewer.is_suspended
+        and not viewer.is_moderator
+        and item.author_id != viewer.id
+        and can_see(viewer, item)
+    )
+
+
+def count_in_review(db: Session) -> int:
+    stmt = select(func.count()).select_from(IntelItem).where(IntelItem.status == "review")
+    return db.scalar(stmt) or 0
+
+
+def page_review_queue(
+    db: Session, viewer: User | None, *, page: int, per_page: int = REVIEW_PER_PAGE
+) -> Page[IntelItem]:
+    """The items waiting for a moderator, oldest first. Raises NotAllowed for anyone else."""
+    if viewer is None or not viewer.is_moderator:
+        raise NotAllowed("Only moderators review items.")
+    stmt = select(IntelItem).where(IntelItem.status == "review")
+    rows = db.scalars(
+        _loaded(stmt)
+        .options(selectinload(IntelItem.feed), selectinload(IntelItem.author))
+        .order_by(IntelItem.added_at, IntelItem.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return Page(list(rows), page, per_page, count_in_review(db), "/intel/review", {})
+
+
+def publish_many(db: Session, actor: User | None, item_ids: Sequence[int]) -> int:
+    """Publish those of `item_ids` still in review (each audited); answers how many.
+
+    Items another moderator handled meanwhile are skipped. Raises NotAllowed or IntelError.
+    """
+    if actor is None or not actor.is_moderator:
+        raise NotAllowed("Only moderators review items.")
+    if not item_ids:
+        raise IntelError("Select the items to publish first.", "ids")
+    if len(item_ids) > BULK_MAX:
+        raise IntelError(f"Publish at most {BULK_MAX} items at a time.", "ids")
+    items = db.scalars(
+        select(IntelItem)
+        .where(IntelItem.id.in_(list(item_ids)), IntelItem.status == "review")
+        .order_by(IntelItem.id)
+    )
+    return sum(set_status(db, actor, item, "published") for item in list(items))
+
+
+def preview_body(body: str) -> str:
+    """The item's notes as they will be shown: the same rendering and sanitizing as on save."""
+    if len(body) > MAX_BODY:
+        raise IntelError(f"Keep the text under {MAX_BODY:,} characters.", "body")
+    return render_markdown(body) if body.strip() else ""
+
+
+# --- the API's cursor pages, and the country and sector pages --------------------------------
+
+# The column each sort walks; `added` is never null, the others sort their nulls last.
+_SORT_COLUMNS = {
+    "added": IntelItem.added_at,
+    "published": IntelItem.published_at,
+    "deadline": IntelItem.deadline,
+}
+
+
+def _after_cursor(sort: str, cursor: str) -> ColumnElement[bool]:
+    """The rows after `cursor` in SORTS[sort] order; InvalidCursorError for a foreign cursor."""
+    name, when, last_id = decode_cursor(cursor, arity=3)
+    if name != sort or not isinstance(when, str) or not isinstance(last_id, int):
+        raise InvalidCursorError
+    column = _SORT_COLUMNS[sort]
+    if when == "":
+        if sort == "added":
+            raise InvalidCursorError
+        return and_(column.is_(None), IntelItem.id < last_id)
+    try:
+        moment = dt.datetime.fromisoformat(when)
+    except ValueError as exc:
+        raise InvalidCursorError from exc
+    if moment.tzinfo is None:
+        raise InvalidCursorError
+    beyond = column > moment if sort == "deadline" else column < moment
+    after = or_(beyond, and_(column == moment, IntelItem.id < last_id))
+    return after if sort == "added" else or_(after, column.is_(None))
+
+
+def list_items(
+    db: Session, viewer: User | None, flt: IntelFilter, *, sort: str = "added",
+    cursor: str | None = None, limit: int = 20,
+) -> tuple[list[IntelItem], str | None]:  # fmt: skip
+    """One page of the items `viewer` may see, in SORTS[sort] order, by keyset cursor.
+
+    Answers the rows and the cursor of the next page (None on the last page). Raises
+    IntelError for an unknown sort, InvalidCursorError for a cursor this function did not
+    make for the same sort.
+    """
+    if sort not in SORTS:
+        raise IntelError(f"Sort by one of {', '.join(SORTS)}.", "sort")
+    stmt = _filtered(viewer, flt)
+    if cursor:
+        stmt = stmt.where(_after_cursor(sort, cursor))
+    rows = list(
+        db.scalars(
+            _loaded(stmt)
+            .options(selectinload(IntelItem.author))
+            .order_by(*SORTS[sort])
+            .limit(limit + 1)
+        )
+    )
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    last = rows[-1]
+    moment = getattr(last, _SORT_COLUMNS[sort].key)
+    return rows, encode_cursor([sort, moment.isoformat() if moment else "", last.id])
+
+
+# Tag pages count a busy country's items up to here and then say "1,000+": an exact count
+# needs every tagged item's status, a lookup per item, which grows with the repository.
+COUNT_CAP = 1_000
+
+
+@dataclass(frozen=True)
+class Recent:
+    """The newest published items with a tag (their sectors loaded), and how many there are
+    (at most COUNT_CAP + 1)."""
+
+    items: list[IntelItem]
+    total: int
+
+    @property
+    def capped(self) -> bool:
+        return self.total > COUNT_CAP
+
+
+def _recent(db: Session, tags: Table, tagged: ColumnElement[bool], limit: int) -> Recent:
+    """`tags` is an item-tag table (`item_id` and the tag); `tagged` picks the tag's rows."""
+    # `status || ''` keeps SQLite from using the status index here, so both queries start
+    # from the tag's own rows: at most COUNT_CAP + 1 lookups whatever the repository's size.
+    unindexed_published = (IntelItem.status + "") == "published"
+    from_tag = select(IntelItem).join(tags, tags.c.item_id == IntelItem.id)
+    capped = (
+        select(IntelItem.id)
+        .join(tags, tags.c.item_id == IntelItem.id)
+        .where(tagged, unindexed_published)
+        .limit(COUNT_CAP + 1)
+        .subquery()
+    )
+    total = db.scalar(select(func.count()).select_from(capped)) or 0
+    if total <= COUNT_CAP:
+        # A quiet tag: sort its few published items.
+        stmt = from_tag.where(tagged, unindexed_published)
+    else:
+        # A busy tag: walk the newest published items until `limit` of them carry it.
+        stmt = select(IntelItem).where(
+            IntelItem.status == "published",
+            exists().where(tagged, tags.c.item_id == IntelItem.id),
+        )
+    rows = db.scalars(
+        stmt.options(selectinload(IntelItem.sectors))
+        .order_by(IntelItem.added_at.desc(), IntelItem.id.desc())
+        .limit(limit)
+    )
+    return Recent(list(rows), total)
+
+
+def recent_for_country(db: Session, code: str, *, limit: int = 10) -> Recent:
+    """Published items tagged with the ISO country `code`, newest added first.
+
+    Global items are left out: they concern every country, so no country page lists them.
+    """
+    tags = IntelCountry.__table__
+    return _recent(db, tags, tags.c.country_code == code, limit)  # type: ignore[arg-type]
+
+
+def recent_for_sector(db: Session, sector: Sector, *, limit: int = 10) -> Recent:
+    """Published items tagged with `sector`, newest added first."""
+    return _recent(db, intel_sector, intel_sector.c.sector_id == sector.id, limit)
+
+
+def _unpublished_ids() -> Select[int]:
+    # Written as `item_id IN (...)` so that SQLite walks the (few) unpublished items on the
+    # status index and probes each one's tags, rather than every tag row of a country.
+    return select(IntelItem.id).where(
+        IntelItem.status.in_([s for s in STATUSES if s != "published"])
+    )
+
+
+def count_by_country(db: Session) -> dict[str, int]:
+    """ISO code -> published items tagged with it (codes without any are left out).
+
+    Two GROUP BYs that each stay on an index: all tags, minus the tags of unpublished
+    items (a join per tag row would look every item up).
+    """
+    tagged = db.execute(
+        select(IntelCountry.country_code, func.count()).group_by(IntelCountry.country_code)
+    )
+    hidden = dict(
+        db.execute(
+            select(IntelCountry.country_code, func.count())
+            .where(IntelCountry.item_id.in_(_unpublished_ids()))
+            .group_by(IntelCountry.country_code)
+        ).all()
+    )
+    counts = {str(code): int(n) - int(hidden.get(code, 0)) for code, n in tagged.all()}
+    return {code: n for code, n in counts.items() if n > 0}
+
+
+def count_for_country(db: Session, code: str) -> int:
+    """Exactly how many published items are tagged with `code` (for the API)."""
+    tagged = select(func.count()).where(IntelCountry.country_code == code)
+    hidden = select(func.count()).where(
+        IntelCountry.country_code == code, IntelCountry.item_id.in_(_unpublished_ids())
+    )
+    return (db.scalar(tagged) or 0) - (db.scalar(hidden) or 0)
+
+
+def count_for_sector(db: Session, sector: Sector) -> int:
+    """Exactly how many published items are tagged with `sector` (for the API)."""
+    tagged = select(func.count()).where(intel_sector.c.sector_id == sector.id)
+    hidden = select(func.count()).where(
+        intel_sector.c.sector_id == sector.id, intel_sector.c.item_id.in_(_unpublished_ids())
+    )
+    return (db.scalar(tagged) or 0) - (db.scalar(hidden) or 0)

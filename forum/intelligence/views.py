@@ -9,9 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from forum.accounts.deps import OptionalUser, SignedInUser
+from forum.accounts.deps import LoginRequired, OptionalUser, SignedInUser
 from forum.accounts.models import User
-from forum.intelligence import service
+from forum.intelligence import attachment_views, service
 from forum.intelligence.models import INTEL_KINDS, KIND_LABELS, IntelItem
 from forum.pagination import page_number
 from forum.taxonomy.filters import parse_filters
@@ -31,6 +31,8 @@ router = APIRouter(include_in_schema=False)
 
 Short = Annotated[str, Form(max_length=1000)]
 Long = Annotated[str, Form(max_length=60_000)]
+# "Your drafts" (/intel?mine=1): what the member added that is not public.
+MY_STATUSES = ("draft", "review", "withdrawn")
 
 
 def parse_day(value: str, field_name: str) -> dt.datetime | None:
@@ -41,6 +43,13 @@ def parse_day(value: str, field_name: str) -> dt.datetime | None:
         return dt.datetime.combine(dt.date.fromisoformat(value), dt.time.min, tzinfo=dt.UTC)
     except ValueError as exc:
         raise service.IntelError("Give the date as YYYY-MM-DD.", field_name) from exc
+
+
+def end_of_day(start: dt.datetime | None) -> dt.datetime | None:
+    """The last moment of the day starting at `start`: a "to" date includes its whole day."""
+    return (
+        None if start is None else start.replace(hour=23, minute=59, second=59, microsecond=999999)
+    )
 
 
 def item_form(
@@ -82,7 +91,11 @@ def intel_list(
     open_deadlines: Annotated[str, Query(alias="open", max_length=1)] = "",
     sort: Annotated[str, Query(max_length=10)] = "added",
     page: Annotated[str, Query(max_length=6)] = "1",
+    mine: Annotated[str, Query(max_length=1)] = "",
 ) -> Response:
+    if mine == "1" and viewer is None:
+        raise LoginRequired("/intel?mine=1")
+    own = viewer if mine == "1" else None
     countries, sectors = parse_filters(db, country, sector)
     for value in kind:
         if value not in INTEL_KINDS:
@@ -91,12 +104,14 @@ def intel_list(
         flt = service.IntelFilter(
             countries=countries, sectors=sectors, kinds=kind, sources=source,
             published_from=parse_day(published_from, "from"),
-            published_to=parse_day(published_to, "to"),
+            published_to=end_of_day(parse_day(published_to, "to")),
             open_deadlines=open_deadlines == "1",
+            author_id=own.id if own else None, statuses=MY_STATUSES if own else (),
         )  # fmt: skip
         params: dict[str, object] = {
             "country": country, "sector": sector, "kind": kind, "source": source,
             "from": published_from, "to": published_to, "open": open_deadlines, "sort": sort,
+            "mine": mine,
         }  # fmt: skip
         listing = service.page_items(
             db, viewer, flt, page=page_number(page), sort=sort, params=params
@@ -142,6 +157,7 @@ def intel_list(
                 [country, sector, kind, source, published_from, published_to, open_deadlines]
             ),
             "can_add": viewer is not None,
+            "mine": own is not None,
         },
     )
 
@@ -158,7 +174,10 @@ def create_item(
     viewer: SignedInUser,
     form: ItemForm,
     status: Annotated[str, Form(pattern="^(published|draft)$")] = "published",
+    action: Annotated[str, Form(max_length=10)] = "save",
 ) -> Response:
+    if action == "preview":
+        return _preview(request, db, None, form)
     try:
         data = _input(db, form)
         item = service.create_item(db, viewer, data, status=status)
@@ -172,6 +191,32 @@ def create_item(
         )  # fmt: skip
     db.commit()
     return redirect(item.url_path)
+
+
+def _preview(
+    request: Request, db: DbSession, item: IntelItem | None, form: Mapping[str, object]
+) -> Response:
+    """The form again with its notes rendered below it; nothing is saved."""
+    try:
+        preview = service.preview_body(str(form["body"]))
+    except service.IntelError as exc:
+        return render(
+            request, "intelligence/form.html",
+            _form_context(db, item, form, {exc.field or "_": str(exc)}), status_code=422,
+        )  # fmt: skip
+    context = _form_context(db, item, form, {})
+    context["preview"] = preview
+    return render(request, "intelligence/form.html", context)
+
+
+@router.post("/intel/preview", response_class=HTMLResponse)
+def preview_fragment(request: Request, viewer: SignedInUser, body: Long = "") -> Response:
+    """The htmx preview: the rendered notes only (without JavaScript the form posts `action=preview`)."""
+    try:
+        preview = service.preview_body(body)
+    except service.IntelError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return render(request, "discussions/_preview.html", {"preview": preview})
 
 
 def _input(db: DbSession, form: Mapping[str, object]) -> service.ItemInput:
@@ -222,6 +267,9 @@ def item_page(request: Request, item_id: int, db: DbSession, viewer: OptionalUse
             "countries": countries_for(item.country_codes),
             "deadline": service.deadline_state(item),
             "can_edit": service.can_edit(viewer, item),
+            **attachment_views.item_context(request, viewer, item),
+            "transitions": service.status_transitions(viewer, item),
+            "can_report": service.can_report(viewer, item),
         },
     )
 
@@ -257,8 +305,11 @@ def edit(
     db: DbSession,
     viewer: SignedInUser,
     form: ItemForm,
+    action: Annotated[str, Form(max_length=10)] = "save",
 ) -> Response:
     item = _viewer_item(db, viewer, item_id)
+    if action == "preview":
+        return _preview(request, db, item, form)
     try:
         service.update_item(db, viewer, item, _input(db, form))
     except service.IntelError as exc:

@@ -101,3 +101,17 @@ def test_hostile_text_renders_inert(
     assert item is not None
     for url in ("/intel", f"/intel/{item.id}"):
         assert script_risks(client.get(url).text) == []
+
+
+def test_the_to_date_includes_its_whole_day(
+    client: Client, db: Session, sectors: None, member: User
+) -> None:
+    sign_in(client, db, member)
+    _add(client, published_at="2026-11-20")
+    item = db.scalar(select(IntelItem))
+    assert item is not None and item.published_at is not None
+    # Published in the afternoon of the 20th, as a harvested item would be.
+    item.published_at = item.published_at.replace(hour=15)
+    db.commit()
+    assert "Japan food import rules change" in client.get("/intel?to=2026-11-20").text
+    assert "Japan food import rules change" not in client.get("/intel?to=2026-11-19").text
