@@ -169,3 +169,17 @@ class IntelAttachment(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     item: Mapped[IntelItem] = relationship(back_populates="attachments")
+
+
+class IntelRevision(Base):
+    """One value, changed by every flush that changes items or their tags.
+
+    Lists cache their totals and facet counts per revision (`service.cached_counts`), so
+    a page of /intel costs its page of rows, not a count of the whole repository, until
+    the next change.
+    """
+
+    __tablename__ = "intel_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -113,12 +113,15 @@ def intel_list(
             "from": published_from, "to": published_to, "open": open_deadlines, "sort": sort,
             "mine": mine,
         }  # fmt: skip
+        # The list is of published items for everyone (its counts are then shared and
+        # cached); your own drafts are under ?mine=1, items in review at /intel/review.
+        reader = viewer if own else None
         listing = service.page_items(
-            db, viewer, flt, page=page_number(page), sort=sort, params=params
+            db, reader, flt, page=page_number(page), sort=sort, params=params
         )
     except service.IntelError as exc:
         raise HTTPException(422, str(exc)) from exc
-    facets = service.facet_counts(db, viewer, flt)
+    facets = service.facet_counts(db, reader, flt)
     sector_names = {s.slug: s.name for s in list_sectors(db)}
     return render(
         request,

@@ -115,3 +115,32 @@ def test_the_to_date_includes_its_whole_day(
     db.commit()
     assert "Japan food import rules change" in client.get("/intel?to=2026-11-20").text
     assert "Japan food import rules change" not in client.get("/intel?to=2026-11-19").text
+
+
+def test_cached_counts_follow_every_change(
+    client: Client, db: Session, sectors: None, member: User, moderator: User
+) -> None:
+    from forum.intelligence import service
+
+    sign_in(client, db, member)
+    _add(client)
+    client.cookies.clear()
+    assert 'Japan <span class="meta">(1)</span>' in client.get("/intel").text
+    item = db.scalar(select(IntelItem))
+    assert item is not None
+    service.set_status(db, moderator, item, "withdrawn", reason="Duplicate of another item")
+    db.commit()
+    page = client.get("/intel").text
+    assert 'Japan <span class="meta">(1)</span>' not in page
+    assert "Japan food import rules change" not in page
+
+
+def test_drafts_stay_out_of_the_shared_list_even_for_moderators(
+    client: Client, db: Session, sectors: None, member: User, moderator: User
+) -> None:
+    sign_in(client, db, member)
+    _add(client, title="My unfinished note", status="draft")
+    assert "My unfinished note" not in client.get("/intel").text
+    assert "My unfinished note" in client.get("/intel?mine=1").text
+    sign_in(client, db, moderator)
+    assert "My unfinished note" not in client.get("/intel").text
