@@ -196,6 +196,25 @@ def create_item(
     return item
 
 
+def new_imported_item(
+    data: ItemInput,
+    *,
+    status: str = "review",
+    feed_id: int | None = None,
+    entry_id: str | None = None,
+    added_at: dt.datetime | None = None,
+    source_note: str | None = None,
+) -> IntelItem:
+    """A validated item that no member wrote, not yet added to a session (IntelError if
+    `data` is invalid). The harvester adds a feed's new items this way and flushes once."""
+    if status not in STATUSES:
+        raise IntelError(f"Unknown status {status!r}.", "status")
+    item = IntelItem(author_id=None, status=status, added_at=added_at or utcnow(), also_from=[],
+                     feed_id=feed_id, entry_id=entry_id, source_note=source_note)  # fmt: skip
+    _apply(item, data)
+    return item
+
+
 def create_imported_item(
     db: Session,
     data: ItemInput,
@@ -211,11 +230,8 @@ def create_imported_item(
     Only trusted callers (the worker, the `forum import` commands) use this; items from
     feeds that are not auto-published wait in review for a moderator.
     """
-    if status not in STATUSES:
-        raise IntelError(f"Unknown status {status!r}.", "status")
-    item = IntelItem(author_id=None, status=status, added_at=added_at or utcnow(),
-                     feed_id=feed_id, entry_id=entry_id, source_note=source_note)  # fmt: skip
-    _apply(item, data)
+    item = new_imported_item(data, status=status, feed_id=feed_id, entry_id=entry_id,
+                             added_at=added_at, source_note=source_note)  # fmt: skip
     db.add(item)
     db.flush()
     if status == "published":
