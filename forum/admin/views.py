@@ -35,6 +35,9 @@ AUDIT_TYPES = (
     ("thread", "Threads"),
     ("post", "Posts"),
     ("flag", "Flags"),
+    ("intel", "Intelligence items"),
+    ("feed", "Feeds"),
+    ("event", "Events"),
 )
 REGION_GROUPS_PER_PAGE = 10
 

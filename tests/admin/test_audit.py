@@ -111,3 +111,16 @@ def test_region_groups_show_members_source_and_as_of_date(as_admin: Client) -> N
     assert 'href="/admin/region-groups?page=2"' in first.text
     second = as_admin.get("/admin/region-groups?page=2")
     assert groups[10].name in second.text and eu.name not in second.text
+
+
+def test_intelligence_feed_and_event_entries_have_their_own_filter(
+    as_admin: Client, db: Session, admin: User
+) -> None:
+    add_entry(db, admin, 1, "intel")
+    add_entry(db, admin, 2, "feed")
+    add_entry(db, admin, 3, "event")
+    for number, kind in ((1, "intel"), (2, "feed"), (3, "event")):
+        page = as_admin.get(f"/admin/audit?type={kind}").text
+        assert f'<option value="{kind}" selected>' in page
+        assert f"test.action{number}<" in page
+        assert all(f"test.action{n}<" not in page for n in (1, 2, 3) if n != number)
