@@ -24,6 +24,12 @@ AXE_PATHS = [
     "/countries/JP",
     "/insights",
     "/insights/joint-missions",
+    "/intel",
+    "/intel?country=JP",
+    "/sectors/healthcare",
+    "/events",
+    "/events/archive",
+    "/events/month?m=2019-05",
     "/no-such-page",
 ]
 
