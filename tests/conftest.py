@@ -12,6 +12,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -66,6 +67,12 @@ class Backend:
         return make_url(self.url).set(database=name).render_as_string(hide_password=False)
 
 
+@dataclass(frozen=True)
+class DemoTemplate:
+    engine: Engine
+    data_dir: Path
+
+
 def _pg_admin(statement: str) -> None:
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     try:
@@ -111,9 +118,42 @@ def engine(backend: Backend) -> Iterator[Engine]:
     eng.dispose()
 
 
+@pytest.fixture(scope="session")
+def demo_template(
+    backend: Backend, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DemoTemplate]:
+    """A database of its own with the report's demo data, loaded once per run.
+
+    Tests that ask for `demo_db` run on it, inside a rolled-back transaction like every
+    other test, instead of loading the demo (seconds) each time.
+    """
+    from forum.db import make_session_factory
+    from forum.demo.registry import load_parts
+
+    url = backend.fresh()
+    data_dir = tmp_path_factory.mktemp("demo") / "data"
+    eng = make_engine(url)
+    demo_settings = Settings(data_dir=data_dir, database_url=url, secret_key=TEST_SECRET)
+    with make_session_factory(eng)() as session:
+        for part in load_parts():
+            part.load(session, demo_settings)
+        session.commit()
+    yield DemoTemplate(eng, data_dir)
+    eng.dispose()
+
+
 @pytest.fixture
-def connection(engine: Engine) -> Iterator[Connection]:
-    with engine.connect() as conn:
+def test_engine(request: pytest.FixtureRequest, engine: Engine) -> Engine:
+    """The demo database for tests that ask for `demo_db`, the empty one for the others."""
+    if "demo_db" in request.fixturenames:
+        template: DemoTemplate = request.getfixturevalue("demo_template")
+        return template.engine
+    return engine
+
+
+@pytest.fixture
+def connection(test_engine: Engine) -> Iterator[Connection]:
+    with test_engine.connect() as conn:
         outer = conn.begin()
         yield conn
         outer.rollback()
@@ -140,10 +180,10 @@ def sectors(db: Session) -> None:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, engine: Engine) -> Settings:
+def settings(tmp_path: Path, test_engine: Engine) -> Settings:
     return Settings(
         data_dir=tmp_path / "data",
-        database_url=engine.url.render_as_string(hide_password=False),
+        database_url=test_engine.url.render_as_string(hide_password=False),
         secret_key=TEST_SECRET,
         base_url="http://testserver",
         embedded_worker=False,
@@ -151,8 +191,8 @@ def settings(tmp_path: Path, engine: Engine) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings, engine: Engine, session_factory: sessionmaker[Session]) -> FastAPI:
-    return create_app(settings, engine=engine, session_factory=session_factory)
+def app(settings: Settings, test_engine: Engine, session_factory: sessionmaker[Session]) -> FastAPI:
+    return create_app(settings, engine=test_engine, session_factory=session_factory)
 
 
 class Client(TestClient):
@@ -180,13 +220,12 @@ def scratch_url(backend: Backend) -> str:
 
 
 @pytest.fixture
-def demo_db(db: Session, settings: Settings) -> Session:
-    """The test database with the report's demo data loaded (inside the rolled-back transaction)."""
-    from forum.demo.registry import load_parts
-
-    for part in load_parts():
-        part.load(db, settings)
-    db.flush()
+def demo_db(db: Session, settings: Settings, demo_template: DemoTemplate) -> Session:
+    """The test's session on the demo database (see `demo_template`), with the demo's
+    uploaded files copied into this test's data dir; changes roll back."""
+    uploads = demo_template.data_dir / "uploads"
+    if uploads.is_dir():
+        shutil.copytree(uploads, settings.uploads_dir, dirs_exist_ok=True)
     return db
 
 
