@@ -27,10 +27,10 @@ run: $(STAMP) ## install, migrate, load the demo data, serve on http://127.0.0.1
 	FORUM_DEMO_NOTICE="$${FORUM_DEMO_NOTICE:-$(DEMO_NOTICE)}" $(VENV)/bin/forum serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP) ## the full suite CI runs: SQLite (+ PostgreSQL when FORUM_TEST_POSTGRES_URL is set), browser journeys
-	$(PY) -m pytest -p no:cacheprovider --durations=10
+	$(PY) -m pytest -p no:cacheprovider -n auto --durations=10
 
 test-fast: $(STAMP) ## the inner loop: unit and integration tests on SQLite, no browser
-	FORUM_TEST_POSTGRES_URL= $(PY) -m pytest -p no:cacheprovider -q -m "not e2e and not slow"
+	FORUM_TEST_POSTGRES_URL= $(PY) -m pytest -p no:cacheprovider -q -n auto -m "not e2e and not slow"
 
 lint: $(STAMP) ## ruff and mypy
 	$(VENV)/bin/ruff check .
