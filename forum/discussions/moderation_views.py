@@ -17,7 +17,7 @@ from forum.accounts.deps import Moderator, SignedInUser
 from forum.accounts.models import User
 from forum.admin.views import reader_zone
 from forum.discussions import moderation, service
-from forum.discussions.models import Post, Thread
+from forum.discussions.models import Flag, Post, Thread
 from forum.intelligence import service as intelligence
 from forum.pagination import page_number
 from forum.web import AppSettings, DbSession, flash, redirect, render
@@ -106,14 +106,18 @@ def queue(
     )
 
 
+def _get_flag(db: DbSession, moderator: User, flag_id: int) -> Flag:
+    try:
+        return moderation.get_flag(db, moderator, flag_id)
+    except service.NotFound as exc:
+        raise HTTPException(404, "There is no flag with this number.") from exc
+
+
 @router.post("/moderation/flags/{flag_id}/resolve", response_class=HTMLResponse)
 def resolve(
     request: Request, flag_id: int, db: DbSession, moderator: Moderator, reason: Reason = ""
 ) -> Response:
-    try:
-        item = moderation.get_flag(db, moderator, flag_id)
-    except service.NotFound as exc:
-        raise HTTPException(404, "There is no flag with this number.") from exc
+    item = _get_flag(db, moderator, flag_id)
     return _act(
         request,
         db,
@@ -129,10 +133,7 @@ def withdraw_flagged(
     request: Request, flag_id: int, db: DbSession, moderator: Moderator, reason: Reason = ""
 ) -> Response:
     """Withdraw the flagged intelligence item (with the moderator's reason, else the flag's)."""
-    try:
-        item = moderation.get_flag(db, moderator, flag_id)
-    except service.NotFound as exc:
-        raise HTTPException(404, "There is no flag with this number.") from exc
+    item = _get_flag(db, moderator, flag_id)
     return _act(
         request,
         db,
