@@ -430,6 +430,9 @@ class Runner:
             ids = claim_jobs(session, self.holder, limit=job_limit)
             session.commit()
         for job_id in ids:
+            # A job may take as long as the lease lasts (text extraction: up to 30 s):
+            # renew it before each one, so a pass of slow jobs never lets it lapse.
+            self.heartbeat()
             run_job(self.factory, job_id, self.ctx, self.registry)
             done += 1
         return done

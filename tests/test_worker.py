@@ -280,3 +280,22 @@ def test_sqlite_claims_with_one_update_returning(
     assert len(first) == 3
     assert len(second) == 2
     assert not set(first) & set(second)
+
+
+def test_the_lease_is_renewed_before_each_job_of_a_pass(
+    factory: sessionmaker[Session], worker_settings: Settings
+) -> None:
+    reg = JobRegistry()
+    seen: list[dt.datetime] = []
+
+    @reg.job("look")
+    def look(session: Session, payload: dict[str, Any], ctx: JobContext) -> None:
+        lease = session.scalar(select(WorkerLease).where(WorkerLease.holder == ctx.holder))
+        assert lease is not None
+        seen.append(lease.expires_at)
+
+    for _ in range(3):
+        _enqueue(factory, "look")
+    Runner(worker_settings, factory, reg=reg).run_once()
+    assert len(seen) == 3
+    assert seen[0] < seen[1] < seen[2]
