@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -103,19 +104,37 @@ def _filter_options(db: Session) -> dict[str, object]:
 Multi = Annotated[list[str], Query()]
 
 
+@dataclass(frozen=True)
+class ListQuery:
+    """The query of the upcoming list and of the archive (one dependency for both)."""
+
+    country: list[str]
+    sector: list[str]
+    partnership: list[str]
+    date_from: str
+    date_to: str
+    page: str
+
+
+def list_query(
+    country: Multi = [],  # noqa: B006 - FastAPI copies query defaults
+    sector: Multi = [],  # noqa: B006
+    partnership: Multi = [],  # noqa: B006
+    date_from: Annotated[str, Query(alias="from", max_length=10)] = "",
+    date_to: Annotated[str, Query(alias="to", max_length=10)] = "",
+    page: Annotated[str, Query(max_length=6)] = "1",
+) -> ListQuery:
+    return ListQuery(country, sector, partnership, date_from, date_to, page)
+
+
+ListParams = Annotated[ListQuery, Depends(list_query)]
+
+
 def _list_page(
-    request: Request,
-    db: DbSession,
-    viewer: User | None,
-    *,
-    when: str,
-    country: list[str],
-    sector: list[str],
-    partnership: list[str],
-    date_from: str,
-    date_to: str,
-    page: str,
+    request: Request, db: DbSession, viewer: User | None, *, when: str, q: ListQuery
 ) -> Response:
+    country, sector, partnership = q.country, q.sector, q.partnership
+    date_from, date_to, page = q.date_from, q.date_to, q.page
     flt = list_filter(db, country=country, sector=sector, partnership=partnership,
                       date_from=date_from, date_to=date_to, when=when)  # fmt: skip
     params: dict[str, object] = {"country": country, "sector": sector,
@@ -165,35 +184,13 @@ def _summary(db: Session, flt: service.EventFilter, country: Sequence[str]) -> l
 
 
 @router.get("/events", response_class=HTMLResponse)
-def upcoming(
-    request: Request,
-    db: DbSession,
-    viewer: OptionalUser,
-    country: Multi = [],  # noqa: B006 - FastAPI copies query defaults
-    sector: Multi = [],  # noqa: B006
-    partnership: Multi = [],  # noqa: B006
-    date_from: Annotated[str, Query(alias="from", max_length=10)] = "",
-    date_to: Annotated[str, Query(alias="to", max_length=10)] = "",
-    page: Annotated[str, Query(max_length=6)] = "1",
-) -> Response:
-    return _list_page(request, db, viewer, when="upcoming", country=country, sector=sector,
-                      partnership=partnership, date_from=date_from, date_to=date_to, page=page)  # fmt: skip
+def upcoming(request: Request, db: DbSession, viewer: OptionalUser, q: ListParams) -> Response:
+    return _list_page(request, db, viewer, when="upcoming", q=q)
 
 
 @router.get("/events/archive", response_class=HTMLResponse)
-def archive(
-    request: Request,
-    db: DbSession,
-    viewer: OptionalUser,
-    country: Multi = [],  # noqa: B006
-    sector: Multi = [],  # noqa: B006
-    partnership: Multi = [],  # noqa: B006
-    date_from: Annotated[str, Query(alias="from", max_length=10)] = "",
-    date_to: Annotated[str, Query(alias="to", max_length=10)] = "",
-    page: Annotated[str, Query(max_length=6)] = "1",
-) -> Response:
-    return _list_page(request, db, viewer, when="past", country=country, sector=sector,
-                      partnership=partnership, date_from=date_from, date_to=date_to, page=page)  # fmt: skip
+def archive(request: Request, db: DbSession, viewer: OptionalUser, q: ListParams) -> Response:
+    return _list_page(request, db, viewer, when="past", q=q)
 
 
 @router.get("/events/month", response_class=HTMLResponse)
