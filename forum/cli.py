@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.orm import Session, sessionmaker
 
 from forum.config import Settings, load_settings
 from forum.db import make_engine, make_session_factory, transaction
@@ -169,6 +170,8 @@ def demo(
                     for done in SYNTHETIC[name].produce(session, count, seed):
                         session.commit()
                         progress.update(task, completed=done)
+    # What the demo loaded becomes searchable now, not when a worker first drains it.
+    _reindex(settings, factory)
     engine.dispose()
 
 
@@ -182,6 +185,8 @@ import_app = typer.Typer(
 app.add_typer(import_app, name="import")
 feeds_app = typer.Typer(help="Manage harvested feeds.", no_args_is_help=True)
 app.add_typer(feeds_app, name="feeds")
+search_app = typer.Typer(help="The search index: rebuild it, see how it is.", no_args_is_help=True)
+app.add_typer(search_app, name="search")
 
 
 PasswordStdin = Annotated[
@@ -456,6 +461,91 @@ def import_json(file: ImportFile, skip_invalid: SkipInvalid = False) -> None:
     codes as `forum import csv`.
     """
     _import_items("json", file, skip_invalid)
+
+
+def _progress_columns() -> tuple[object, ...]:
+    return (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+
+
+def _reindex(settings: Settings, factory: sessionmaker[Session]) -> None:
+    from forum.discovery.sync import close_search_engines, reindex, search_engine
+    from search.engine import SearchError
+
+    with Progress(*_progress_columns(), console=console) as progress:  # type: ignore[arg-type]
+        task = progress.add_task("indexing", total=None)
+        try:
+            result = reindex(
+                factory,
+                search_engine(settings),
+                settings,
+                on_total=lambda total: progress.update(task, total=total),
+                on_progress=lambda done: progress.update(task, completed=done),
+            )
+        except SearchError as exc:
+            raise _fail(f"search reindex failed: {exc}") from exc
+        finally:
+            close_search_engines()
+    size = result.stats.get("size_bytes")
+    shown = f", {int(size) / 1e6:.1f} MB" if isinstance(size, int | float) else ""
+    console.print(
+        f"search index rebuilt: {result.documents} documents in {result.seconds:.1f} s"
+        f"{shown}; {result.replayed} changes replayed"
+    )
+
+
+@search_app.command("reindex")
+def search_reindex() -> None:
+    """Build a new index from the database beside the live one, replay the changes made
+    meanwhile, and switch to it atomically. Searches keep working throughout."""
+    _setup_logging()
+    settings = _settings()
+    _require_migrated(settings)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        _reindex(settings, make_session_factory(engine))
+    finally:
+        engine.dispose()
+
+
+@search_app.command("status")
+def search_status_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON")] = False,
+) -> None:
+    """The engine, how many documents it holds, and the outbox (depth, oldest pending).
+
+    Exits 1 when the engine cannot answer.
+    """
+    import json
+
+    from forum.discovery.sync import search_status
+
+    settings = _settings()
+    _require_migrated(settings)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with make_session_factory(engine, writer=False)() as session:
+            state = search_status(session, settings)
+    finally:
+        engine.dispose()
+    if as_json:
+        typer.echo(json.dumps(state, sort_keys=True))
+    else:
+        age = state["oldest_pending_seconds"]
+        typer.echo(f"engine: {state['engine']}")
+        typer.echo(f"documents: {state.get('documents', 'unknown')}")
+        typer.echo(f"outbox depth: {state['outbox_depth']}")
+        typer.echo(f"oldest pending: {'none' if age is None else f'{age:.1f} s'}")
+        if state["rebuilding"]:
+            typer.echo("a reindex is running")
+        if not state["ok"]:
+            typer.echo(f"error: {state['error']}")
+    if not state["ok"]:
+        raise typer.Exit(1)
 
 
 def main() -> None:

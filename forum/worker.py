@@ -398,6 +398,8 @@ class Runner:
         self.lease_name = EMBEDDED_LEASE if kind == "embedded" else f"worker:{self.holder}"
         self.ctx = JobContext(settings=settings, session_factory=factory, holder=self.holder)
         self._stop = threading.Event()
+        # Whether the last heartbeat won the lease: the search drainer runs only then.
+        self.active = False
 
     @property
     def ttl(self) -> dt.timedelta:
@@ -408,11 +410,13 @@ class Runner:
         with self.factory() as session:
             if self.kind == "embedded" and live_leases(session, kind="worker"):
                 session.rollback()
+                self.active = False
                 return False
             ok = acquire_lease(
                 session, name=self.lease_name, kind=self.kind, holder=self.holder, ttl=self.ttl
             )
             session.commit()
+            self.active = ok
             return ok
 
     def run_once(self, *, job_limit: int = 20) -> int:
@@ -438,7 +442,13 @@ class Runner:
         return done
 
     def run_forever(self) -> None:
+        """Run passes until stopped, with the search drainer beside them in a thread
+        of its own: a slow job (a feed, an extraction) never delays search."""
+        from forum.discovery.sync import Drainer
+
         log.info("%s runner %s started", self.kind, self.holder)
+        drainer = Drainer(self.settings, self.factory, may_run=lambda: self.active)
+        drainer.start_thread()
         try:
             while not self._stop.is_set():
                 try:
@@ -450,6 +460,7 @@ class Runner:
                 if not busy:
                     self._stop.wait(self.settings.worker_tick_seconds)
         finally:
+            drainer.stop()
             self.release()
             log.info("%s runner %s stopped", self.kind, self.holder)
 
@@ -472,7 +483,7 @@ class Runner:
 
 def status(session: Session) -> dict[str, Any]:
     """The background work's state, as /healthz and `forum worker --status` show it."""
-    leases = live_leases(session)
+    leases = [lease for lease in live_leases(session) if lease.kind in ("worker", "embedded")]
     queued = session.scalar(select(func.count()).select_from(Job).where(Job.status == "queued"))
     failed = session.scalar(select(func.count()).select_from(Job).where(Job.status == "failed"))
     return {

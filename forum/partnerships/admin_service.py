@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from forum.accounts.models import Membership, User
 from forum.accounts.service import PermissionDenied, get_user_by_email, normalize_email
 from forum.admin.service import record
-from forum.discovery.models import SearchOutbox
+from forum.discovery.outbox import queue_document
 from forum.pagination import Page
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import STRANDS
@@ -224,7 +224,7 @@ def update_partnership(
     partnership.set_countries(countries)
     partnership.coordinator_id = new_coordinator_id
     # The directory's search document changes with the profile (DESIGN.md: Search).
-    db.add(SearchOutbox(doc_id=f"partnership:{partnership.id}", op="upsert"))
+    queue_document(db, f"partnership:{partnership.id}")
     db.flush()
     record(
         db,

@@ -1,0 +1,352 @@
+"""Search documents: what the index holds for each thread, reply, item, event and partnership.
+
+Documents are built from the database's current state whenever the outbox is drained,
+so an outbox row only says "look at this one again": whatever it was, the engine ends
+up with the document as it is now, or without it when nobody may find it any more
+(a deleted reply, an item that is no longer published).
+
+Every document's text carries the names of its countries, in English and in the main
+EU languages (pycountry's translations), and of its sectors: "Maroc", "Marokko" and
+"Marocco" all find what is tagged MA.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gettext
+import html
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from functools import cache
+
+import nh3
+import pycountry
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from forum.discussions.models import Category, Post, Thread
+from forum.events.models import Event
+from forum.intelligence.models import IntelAttachment, IntelItem
+from forum.partnerships.models import Partnership
+from search.engine import KINDS, SearchDoc, parse_doc_id
+
+# The languages whose country names every document carries besides English: the most
+# spoken official languages of the EU, and those of the report's partnerships.
+COUNTRY_NAME_LANGUAGES = ("fr", "de", "it", "es", "nl", "pt", "pl", "sv", "da", "fi", "cs", "el")
+# How much of an item's attachment text is indexed (the report itself is ~150,000
+# characters; a 25 MB PDF may hold millions).
+ATTACHMENT_TEXT_CHARS = 200_000
+# Documents built per query when many are wanted (reindex, a large outbox batch).
+BUILD_BATCH = 500
+
+
+@cache
+def _translations(language: str) -> gettext.NullTranslations:
+    return gettext.translation(
+        "iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True
+    )
+
+
+@cache
+def country_names(code: str) -> tuple[str, ...]:
+    """Every name of the country `code` a reader may type, English first, without repeats."""
+    record = pycountry.countries.get(alpha_2=code)
+    if record is None:
+        return (code,)
+    # Official names stay out: "Kingdom of", "Republic of" would make every country's
+    # documents answer to "kingdom" or "republic".
+    english = [getattr(record, "common_name", None), record.name]
+    names = [name for name in english if name]
+    for language in COUNTRY_NAME_LANGUAGES:
+        for name in english:
+            if name:
+                translated = _translations(language).gettext(name)
+                if translated != name:
+                    names.append(translated)
+    return tuple(dict.fromkeys(names))
+
+
+def tag_text(countries: Iterable[str], sector_names: Iterable[str]) -> str:
+    """The line of country and sector names appended to a document's body."""
+    parts = [name for code in countries for name in country_names(code)]
+    parts.extend(sector_names)
+    return " · ".join(parts)
+
+
+_SPACES = re.compile(r"[ \t]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
+def html_text(fragment: str) -> str:
+    """The readable text of sanitized HTML (a post's rendering), paragraphs kept apart."""
+    text = html.unescape(nh3.clean(fragment.replace("</p>", "</p>\n\n"), tags=set()))
+    text = _SPACES.sub(" ", text)
+    return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+def _join(*parts: str | None) -> str:
+    return "\n\n".join(part.strip() for part in parts if part and part.strip())
+
+
+def _at_midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+def _category_visibility(category: Category) -> str:
+    return "members" if category.visibility == "members" else "public"
+
+
+# --- one builder per kind: ids in, {doc_id: SearchDoc} out (missing ids are omitted) ---
+
+
+def _thread_docs(db: Session, ids: Sequence[int]) -> dict[str, SearchDoc]:
+    threads = db.scalars(
+        select(Thread)
+        .where(Thread.id.in_(ids))
+        .options(
+            selectinload(Thread.category),
+            selectinload(Thread.sectors),
+            selectinload(Thread.country_rows),
+            selectinload(Thread.good_practice),
+        )
+    ).all()
+    openings = {
+        post.thread_id: post
+        for post in db.scalars(select(Post).where(Post.thread_id.in_(ids), Post.is_opening))
+    }
+    out = {}
+    for thread in threads:
+        opening = openings.get(thread.id)
+        practice = thread.good_practice
+        body = _join(
+            html_text(opening.body_html) if opening and opening.deleted_at is None else "",
+            *(
+                (
+                    html_text(practice.challenge_html),
+                    html_text(practice.approach_html),
+                    html_text(practice.results_html),
+                    html_text(practice.lessons_html),
+                    practice.contact,
+                )
+                if practice
+                else ()
+            ),
+            tag_text(thread.country_codes, [s.name for s in thread.sectors]),
+        )
+        hidden = thread.hidden_at is not None or (opening is not None and opening.hidden_at)
+        doc_id = f"thread:{thread.id}"
+        out[doc_id] = SearchDoc(
+            id=doc_id,
+            kind="thread",
+            subkind=thread.kind,
+            title=thread.title,
+            body=body,
+            url=thread.url,
+            created_at=thread.created_at,
+            countries=tuple(thread.country_codes),
+            sectors=tuple(s.slug for s in thread.sectors),
+            category=thread.category.slug,
+            visibility="hidden" if hidden else _category_visibility(thread.category),
+        )
+    return out
+
+
+def _post_docs(db: Session, ids: Sequence[int]) -> dict[str, SearchDoc]:
+    posts = db.scalars(
+        select(Post)
+        .where(Post.id.in_(ids), Post.is_opening.is_(False), Post.deleted_at.is_(None))
+        .options(
+            selectinload(Post.thread).selectinload(Thread.category),
+            selectinload(Post.thread).selectinload(Thread.sectors),
+            selectinload(Post.thread).selectinload(Thread.country_rows),
+        )
+    ).all()
+    out = {}
+    for post in posts:
+        thread = post.thread
+        hidden = post.hidden_at is not None or thread.hidden_at is not None
+        doc_id = f"post:{post.id}"
+        out[doc_id] = SearchDoc(
+            id=doc_id,
+            kind="post",
+            # A reply is found as what it belongs to: a reply in a good practice's thread.
+            subkind=thread.kind,
+            title=f"Re: {thread.title}",
+            body=_join(
+                html_text(post.body_html),
+                tag_text(thread.country_codes, [s.name for s in thread.sectors]),
+            ),
+            url=post.url,
+            created_at=post.created_at,
+            countries=tuple(thread.country_codes),
+            sectors=tuple(s.slug for s in thread.sectors),
+            category=thread.category.slug,
+            visibility="hidden" if hidden else _category_visibility(thread.category),
+        )
+    return out
+
+
+def _intel_docs(db: Session, ids: Sequence[int]) -> dict[str, SearchDoc]:
+    # Only published items are searchable: drafts, items in review and withdrawn ones
+    # never reach the index, so no query can leak them.
+    items = db.scalars(
+        select(IntelItem)
+        .where(IntelItem.id.in_(ids), IntelItem.status == "published")
+        .options(selectinload(IntelItem.sectors), selectinload(IntelItem.country_rows))
+    ).all()
+    texts: dict[int, list[str]] = {}
+    rows = db.execute(
+        select(
+            IntelAttachment.item_id, IntelAttachment.original_name, IntelAttachment.extracted_text
+        )
+        .where(IntelAttachment.item_id.in_([item.id for item in items]))
+        .order_by(IntelAttachment.id)
+    )
+    for item_id, name, text in rows:
+        texts.setdefault(item_id, []).append(name)
+        if text:
+            texts[item_id].append(text[:ATTACHMENT_TEXT_CHARS])
+    out = {}
+    for item in items:
+        doc_id = f"intel:{item.id}"
+        out[doc_id] = SearchDoc(
+            id=doc_id,
+            kind="intel",
+            subkind=item.kind,
+            title=item.title,
+            body=_join(
+                item.summary,
+                html_text(item.body_html) if item.body_html else item.body,
+                item.source_name,
+                *texts.get(item.id, ()),
+                tag_text(item.country_codes, [s.name for s in item.sectors]),
+            ),
+            url=f"/intel/{item.id}",
+            created_at=item.published_at or item.added_at,
+            countries=tuple(item.country_codes),
+            sectors=tuple(s.slug for s in item.sectors),
+            visibility="public",
+        )
+    return out
+
+
+def _event_docs(db: Session, ids: Sequence[int]) -> dict[str, SearchDoc]:
+    events = db.scalars(
+        select(Event).where(Event.id.in_(ids)).options(selectinload(Event.sectors))
+    ).all()
+    out = {}
+    for event in events:
+        countries = (event.country_code,) if event.country_code else ()
+        doc_id = f"event:{event.id}"
+        out[doc_id] = SearchDoc(
+            id=doc_id,
+            kind="event",
+            subkind=None,
+            title=event.name,
+            body=_join(
+                event.description,
+                event.date_text,
+                ", ".join(p for p in (event.city, event.location_text) if p),
+                event.organiser,
+                tag_text(countries, [s.name for s in event.sectors]),
+            ),
+            url=f"/events/{event.id}",
+            # An event is dated by when it happens; undated ones by when they were added.
+            created_at=_at_midnight(event.starts_on) if event.starts_on else event.created_at,
+            countries=countries,
+            sectors=tuple(s.slug for s in event.sectors),
+            visibility="public",
+        )
+    return out
+
+
+def _partnership_docs(db: Session, ids: Sequence[int]) -> dict[str, SearchDoc]:
+    partnerships = db.scalars(
+        select(Partnership)
+        .where(Partnership.id.in_(ids))
+        .options(selectinload(Partnership.sectors), selectinload(Partnership.country_rows))
+    ).all()
+    out = {}
+    for partnership in partnerships:
+        doc_id = f"partnership:{partnership.id}"
+        out[doc_id] = SearchDoc(
+            id=doc_id,
+            kind="partnership",
+            subkind=f"strand-{partnership.strand}" if partnership.strand else None,
+            title=partnership.name,
+            body=_join(
+                partnership.description,
+                " · ".join(partnership.aliases or ()),
+                tag_text(partnership.country_codes, [s.name for s in partnership.sectors]),
+            ),
+            url=f"/partnerships/{partnership.slug}",
+            created_at=partnership.created_at,
+            countries=tuple(partnership.country_codes),
+            sectors=tuple(s.slug for s in partnership.sectors),
+            visibility="public",
+        )
+    return out
+
+
+_BUILDERS = {
+    "thread": _thread_docs,
+    "post": _post_docs,
+    "intel": _intel_docs,
+    "event": _event_docs,
+    "partnership": _partnership_docs,
+}
+# Every searchable model, by kind: reindex walks their ids.
+_MODELS: dict[str, type[Thread] | type[Post] | type[IntelItem] | type[Event] | type[Partnership]]
+_MODELS = {
+    "thread": Thread,
+    "post": Post,
+    "intel": IntelItem,
+    "event": Event,
+    "partnership": Partnership,
+}
+assert set(_BUILDERS) == set(KINDS), "every search kind needs a document builder"
+
+
+def build_documents(db: Session, doc_ids: Iterable[str]) -> dict[str, SearchDoc | None]:
+    """The current document of each id, or None where it must leave the index.
+
+    Raises ValueError for a malformed id (see `search.engine.parse_doc_id`).
+    """
+    wanted: dict[str, list[int]] = {}
+    result: dict[str, SearchDoc | None] = {}
+    for doc_id in doc_ids:
+        kind, number = parse_doc_id(doc_id)
+        wanted.setdefault(kind, []).append(number)
+        result[doc_id] = None
+    for kind, numbers in wanted.items():
+        for start in range(0, len(numbers), BUILD_BATCH):
+            result.update(_BUILDERS[kind](db, numbers[start : start + BUILD_BATCH]))
+    return result
+
+
+def count_candidates(db: Session) -> int:
+    """How many rows a full reindex looks at (for its progress bar)."""
+    from sqlalchemy import func
+
+    return sum(db.scalar(select(func.count()).select_from(m)) or 0 for m in _MODELS.values())
+
+
+def iter_all_documents(
+    db: Session, *, batch: int = BUILD_BATCH
+) -> Iterator[tuple[int, list[SearchDoc]]]:
+    """Every document the index should hold, in batches: (rows looked at, documents).
+
+    Walks each kind's ids in order with keyset pagination, so memory stays flat at any size.
+    """
+    for kind, model in _MODELS.items():
+        last = 0
+        while True:
+            ids = list(
+                db.scalars(select(model.id).where(model.id > last).order_by(model.id).limit(batch))
+            )
+            if not ids:
+                break
+            last = ids[-1]
+            docs = _BUILDERS[kind](db, ids)
+            yield len(ids), list(docs.values())
+            db.expunge_all()  # keep the identity map from growing with the whole database

@@ -1,0 +1,451 @@
+"""Keeping the search index in step with the database: the engine, the drainer, reindexing.
+
+- `search_engine(settings)`: the process's engine, chosen by the settings (Meilisearch
+  when FORUM_MEILI_URL is set, else the embedded tantivy index in the data dir).
+- `drain_outbox()`: reads pending outbox rows in order, builds each document from the
+  database's current state, hands the batch to the engine, and deletes the rows only
+  once the engine confirmed. An engine that is down raises SearchError and leaves the
+  rows where they are: search lags, writes never fail.
+- `reindex()`: `forum search reindex`, a new index built beside the live one from the
+  database, the outbox rows that arrived meanwhile replayed into it, then one switch.
+- `search_status()`: `forum search status` and /healthz.
+
+Drainers and a rebuild's final replay exclude each other through the *drain lock*
+(a PostgreSQL advisory lock, or a file lock beside a SQLite database). While a rebuild
+runs, it holds the `search-rebuild` lease, and drainers mark the rows they applied
+instead of deleting them: the rebuild replays every row still in the outbox, so no
+change its snapshot read too early is lost in the switch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, func, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from forum.config import Settings
+from forum.db import utcnow
+from forum.discovery import outbox
+from forum.discovery.documents import build_documents, count_candidates, iter_all_documents
+from forum.discovery.models import SearchOutbox
+from forum.worker import acquire_lease, live_leases, release_lease
+from search.engine import SearchEngine, SearchError, parse_doc_id
+
+log = logging.getLogger(__name__)
+
+DRAIN_BATCH = 500
+REBUILD_LEASE = "search-rebuild"
+REBUILD_LEASE_TTL = dt.timedelta(minutes=2)
+# A fixed key for pg_advisory_lock: "forum search drain".
+_PG_LOCK_KEY = 0x5EA4C4D4
+# How often an idle drainer looks at the outbox for rows committed by other processes.
+POLL_SECONDS = 0.2
+# Backoff after the engine failed: doubles up to the maximum.
+RETRY_MIN_SECONDS = 1.0
+RETRY_MAX_SECONDS = 30.0
+
+_engines: dict[tuple[str | None, str | None, str], SearchEngine] = {}
+_engines_lock = threading.Lock()
+
+
+def make_search_engine(settings: Settings) -> SearchEngine:
+    """A new engine for `settings`; callers normally want the shared `search_engine()`."""
+    if settings.meili_url:
+        from search.meili import MeiliEngine
+
+        return MeiliEngine(settings.meili_url, settings.meili_key)
+    from search.embedded import EmbeddedEngine
+
+    return EmbeddedEngine(settings.search_dir)
+
+
+def search_engine(settings: Settings) -> SearchEngine:
+    """The engine this process shares among its requests and its drainer."""
+    key = (settings.meili_url, settings.meili_key, str(settings.search_dir.resolve()))
+    with _engines_lock:
+        engine = _engines.get(key)
+        if engine is None:
+            engine = _engines[key] = make_search_engine(settings)
+        return engine
+
+
+def close_search_engines() -> None:
+    """Close every shared engine (tests and shutdown: releases the embedded writer lock)."""
+    with _engines_lock:
+        engines = list(_engines.values())
+        _engines.clear()
+    for engine in engines:
+        with contextlib.suppress(SearchError):
+            engine.close()
+
+
+# --- the drain lock -----------------------------------------------------------------
+
+
+def _bind(factory: sessionmaker[Session]) -> Engine | Connection:
+    bind = factory.kw.get("bind")
+    if not isinstance(bind, Engine | Connection):
+        raise TypeError(f"the session factory must be bound to an engine, got {bind!r}")
+    return bind
+
+
+@contextlib.contextmanager
+def drain_lock(factory: sessionmaker[Session], settings: Settings, *, wait: bool) -> Iterator[bool]:
+    """Hold the drain lock for the block; yields False when `wait` is off and it is taken."""
+    bind = _bind(factory)
+    if bind.dialect.name == "postgresql":
+        with contextlib.ExitStack() as stack:
+            conn = (
+                bind
+                if isinstance(bind, Connection)
+                else stack.enter_context(
+                    bind.execution_options(isolation_level="AUTOCOMMIT").connect()
+                )
+            )
+            if wait:
+                conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_LOCK_KEY})
+                got = True
+            else:
+                got = bool(
+                    conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": _PG_LOCK_KEY})
+                )
+            try:
+                yield got
+            finally:
+                if got:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_LOCK_KEY})
+        return
+    # SQLite lives on one host: a file lock beside the index serves every process there.
+    path = Path(settings.search_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    with (path / ".drain.lock").open("a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+# --- draining ---------------------------------------------------------------------------
+
+
+@dataclass
+class DrainResult:
+    upserted: int = 0
+    deleted: int = 0
+    rows: int = 0
+    skipped_locked: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
+
+
+def _rebuild_running(session: Session) -> bool:
+    return any(lease.name == REBUILD_LEASE for lease in live_leases(session))
+
+
+def _apply(session: Session, engine: SearchEngine, doc_ids: list[str]) -> tuple[int, int]:
+    """Build the documents of `doc_ids` now and send them; answers (upserted, deleted)."""
+    docs = build_documents(session, doc_ids)
+    upserts = [doc for doc in docs.values() if doc is not None]
+    deletes = [doc_id for doc_id, doc in docs.items() if doc is None]
+    session.rollback()  # end the read before talking to the engine
+    if upserts:
+        engine.upsert(upserts)
+    if deletes:
+        engine.delete(deletes)
+    return len(upserts), len(deletes)
+
+
+def drain_outbox(
+    factory: sessionmaker[Session],
+    engine: SearchEngine,
+    settings: Settings,
+    *,
+    batch: int = DRAIN_BATCH,
+    max_batches: int | None = None,
+) -> DrainResult:
+    """Apply pending outbox rows to the engine, oldest first, `batch` rows at a time.
+
+    Raises SearchError when the engine fails; the rows of the failed batch stay. Rows
+    naming no valid document are dropped with a warning (they could never apply).
+    Returns at once, with `skipped_locked`, when another drainer holds the lock.
+    """
+    result = DrainResult()
+    with drain_lock(factory, settings, wait=False) as got:
+        if not got:
+            result.skipped_locked = True
+            return result
+        done = 0
+        while max_batches is None or done < max_batches:
+            with factory() as session:
+                rows = session.execute(
+                    select(SearchOutbox.id, SearchOutbox.doc_id)
+                    .where(SearchOutbox.applied_at.is_(None))
+                    .order_by(SearchOutbox.id)
+                    .limit(batch)
+                ).all()
+                if not rows:
+                    session.rollback()
+                    break
+                valid: list[str] = []
+                for _, doc_id in rows:
+                    try:
+                        parse_doc_id(doc_id)
+                    except ValueError:
+                        log.warning("search outbox: dropping invalid document id %r", doc_id)
+                    else:
+                        valid.append(doc_id)
+                up, down = _apply(session, engine, list(dict.fromkeys(valid)))
+                row_ids = [row_id for row_id, _ in rows]
+                # Checked in the same transaction as the delete: a rebuild that started
+                # before it commits needs these rows for its replay.
+                if _rebuild_running(session):
+                    session.execute(
+                        update(SearchOutbox)
+                        .where(SearchOutbox.id.in_(row_ids))
+                        .values(applied_at=utcnow())
+                    )
+                else:
+                    session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(row_ids)))
+                session.commit()
+            result.upserted += up
+            result.deleted += down
+            result.rows += len(rows)
+            done += 1
+    return result
+
+
+def has_pending(session: Session) -> bool:
+    return (
+        session.scalar(select(SearchOutbox.id).where(SearchOutbox.applied_at.is_(None)).limit(1))
+        is not None
+    )
+
+
+class Drainer:
+    """The loop that keeps the index in step: drains whenever something is pending.
+
+    It wakes at once when a transaction of this process queued documents (a session
+    event sets `outbox.committed`), and polls every POLL_SECONDS for other processes'
+    rows. After an engine failure it waits, doubling from 1 s to 30 s, and tries again.
+    `may_run` is asked before each pass: the embedded runner drains only while it
+    holds its lease.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        factory: sessionmaker[Session],
+        *,
+        may_run: Callable[[], bool] = lambda: True,
+    ) -> None:
+        self.settings = settings
+        self.factory = factory
+        self.may_run = may_run
+        self.last_error: str | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._ensured = False
+
+    def run_once(self) -> DrainResult:
+        engine = search_engine(self.settings)
+        if not self._ensured:
+            engine.ensure_index()
+            self._ensured = True
+        return drain_outbox(self.factory, engine, self.settings)
+
+    def run_forever(self) -> None:
+        delay = RETRY_MIN_SECONDS
+        while not self._stop.is_set():
+            wait = POLL_SECONDS
+            try:
+                if self.may_run():
+                    with self.factory() as session:
+                        pending = has_pending(session)
+                    if pending:
+                        outbox.committed.clear()
+                        result = self.run_once()
+                        if result.rows:
+                            log.info(
+                                "search: %d outbox rows applied (%d upserted, %d deleted)",
+                                result.rows,
+                                result.upserted,
+                                result.deleted,
+                            )
+                    self.last_error = None
+                    delay = RETRY_MIN_SECONDS
+            except SearchError as exc:
+                self.last_error = str(exc)
+                log.warning("search engine unavailable, retrying in %.0f s: %s", delay, exc)
+                wait, delay = delay, min(delay * 2, RETRY_MAX_SECONDS)
+            except Exception:
+                log.exception("search outbox drain failed")
+                wait, delay = delay, min(delay * 2, RETRY_MAX_SECONDS)
+            if outbox.committed.wait(wait):
+                outbox.committed.clear()
+
+    def start_thread(self) -> threading.Thread:
+        self._thread = threading.Thread(
+            target=self.run_forever, name="forum-search-drain", daemon=True
+        )
+        self._thread.start()
+        return self._thread
+
+    def stop(self) -> None:
+        self._stop.set()
+        outbox.committed.set()  # wake it up to see the stop
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+
+# --- reindexing ---------------------------------------------------------------------------
+
+
+@dataclass
+class ReindexResult:
+    documents: int = 0
+    replayed: int = 0
+    seconds: float = 0.0
+    stats: dict[str, object] = field(default_factory=dict)
+
+
+def reindex(
+    factory: sessionmaker[Session],
+    engine: SearchEngine,
+    settings: Settings,
+    *,
+    on_total: Callable[[int], None] = lambda total: None,
+    on_progress: Callable[[int], None] = lambda done: None,
+    batch: int = 1000,
+) -> ReindexResult:
+    """Rebuild the whole index from the database, then switch to it atomically.
+
+    Searches use the live index until the switch; drainers keep applying changes to it
+    meanwhile. Raises SearchError when the engine fails (the live index is untouched)
+    or when another rebuild is running.
+    """
+    started = time.perf_counter()
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    with factory() as session:
+        if not acquire_lease(
+            session, name=REBUILD_LEASE, kind="rebuild", holder=holder, ttl=REBUILD_LEASE_TTL
+        ):
+            session.rollback()
+            raise SearchError("another `forum search reindex` is running")
+        session.commit()
+    result = ReindexResult()
+    target = None
+    try:
+        target = engine.start_rebuild()
+        with factory() as session:
+            on_total(count_candidates(session))
+            session.rollback()
+        done = 0
+        last_renewal = time.monotonic()
+        with factory() as session:
+            for looked_at, docs in iter_all_documents(session, batch=batch):
+                target.upsert(docs)
+                result.documents += len(docs)
+                done += looked_at
+                on_progress(done)
+                if time.monotonic() - last_renewal > REBUILD_LEASE_TTL.total_seconds() / 4:
+                    _renew(factory, holder)
+                    last_renewal = time.monotonic()
+            session.rollback()
+        _renew(factory, holder)
+        with drain_lock(factory, settings, wait=True):
+            with factory() as session:
+                rows = session.execute(
+                    select(SearchOutbox.id, SearchOutbox.doc_id).order_by(SearchOutbox.id)
+                ).all()
+                doc_ids = []
+                for _, doc_id in rows:
+                    with contextlib.suppress(ValueError):
+                        parse_doc_id(doc_id)
+                        doc_ids.append(doc_id)
+                up, down = _apply(session, target, list(dict.fromkeys(doc_ids)))
+                result.replayed = up + down
+            engine.finish_rebuild(target)
+            target = None
+            with factory() as session:
+                # The new index holds every replayed row's document as it was read under
+                # the lock, so exactly those rows are done; later ones stay for the drainer.
+                replayed = [row_id for row_id, _ in rows]
+                for start in range(0, len(replayed), 1000):
+                    chunk = replayed[start : start + 1000]
+                    session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(chunk)))
+                release_lease(session, name=REBUILD_LEASE, holder=holder)
+                session.commit()
+    except BaseException:
+        if target is not None:
+            with contextlib.suppress(Exception):
+                target.close()
+        with contextlib.suppress(Exception), factory() as session:
+            release_lease(session, name=REBUILD_LEASE, holder=holder)
+            session.commit()
+        raise
+    result.seconds = time.perf_counter() - started
+    result.stats = engine.stats()
+    return result
+
+
+def _renew(factory: sessionmaker[Session], holder: str) -> None:
+    with factory() as session:
+        acquire_lease(
+            session, name=REBUILD_LEASE, kind="rebuild", holder=holder, ttl=REBUILD_LEASE_TTL
+        )
+        session.commit()
+
+
+# --- status -----------------------------------------------------------------------------------
+
+
+def outbox_state(session: Session) -> dict[str, Any]:
+    """How far the index is behind: pending rows and the age of the oldest, in seconds."""
+    depth, oldest = session.execute(
+        select(func.count(), func.min(SearchOutbox.created_at)).where(
+            SearchOutbox.applied_at.is_(None)
+        )
+    ).one()
+    age = None
+    if oldest is not None:
+        if oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=dt.UTC)
+        age = round(max(0.0, (utcnow() - oldest).total_seconds()), 1)
+    return {"outbox_depth": depth or 0, "oldest_pending_seconds": age}
+
+
+def search_status(session: Session, settings: Settings) -> dict[str, Any]:
+    """The engine, its document count, and the outbox: what `forum search status` prints.
+
+    Never raises: an engine that cannot answer is reported with its error.
+    """
+    state: dict[str, Any] = {"engine": settings.search_engine_name, "ok": True}
+    state.update(outbox_state(session))
+    state["rebuilding"] = _rebuild_running(session)
+    try:
+        stats = search_engine(settings).stats()
+    except SearchError as exc:
+        state["ok"] = False
+        state["error"] = str(exc)
+    else:
+        state["documents"] = stats.get("documents")
+    return state
