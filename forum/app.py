@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from forum.accounts.deps import load_user
 from forum.config import Settings, load_settings
 from forum.db import make_engine, make_session_factory
+from forum.discovery.sync import close_search_engines
 from forum.discussions.service import ViewCounter
 from forum.errors import install_error_handlers
 from forum.migrate import require_migrated
@@ -65,6 +66,7 @@ def create_app(
             if runner:
                 runner.stop()
             views.stop()
+            close_search_engines()
 
     app = FastAPI(
         title="Cluster Forum",
@@ -133,6 +135,8 @@ def _include_routers(app: FastAPI) -> None:
     from forum.accounts import member_views, profile_views
     from forum.accounts import views as accounts_views
     from forum.admin import views as admin_views
+    from forum.discovery import api as discovery_api
+    from forum.discovery import views as discovery_views
     from forum.discussions import admin_views as discussions_admin_views
     from forum.discussions import api as discussions_api
     from forum.discussions import attachment_views as discussions_attachment_views
@@ -175,6 +179,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(intelligence_feeds.router)
     app.include_router(taxonomy_views.router)
     app.include_router(insights_views.router)
+    app.include_router(discovery_views.router)
     app.include_router(admin_views.router)
     app.include_router(accounts_admin_views.router)
     app.include_router(partnerships_admin_views.router)
@@ -188,3 +193,4 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(intelligence_api.router, prefix=API_PREFIX)
     app.include_router(intelligence_attachment_api.router, prefix=API_PREFIX)
     app.include_router(taxonomy_api.router, prefix=API_PREFIX)
+    app.include_router(discovery_api.router, prefix=API_PREFIX)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from forum import worker
 from forum.accounts.deps import OptionalUser
-from forum.discovery.models import SearchOutbox
+from forum.discovery.sync import search_status
 from forum.discussions import service as discussions
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import countries_targeted
@@ -67,15 +67,17 @@ def healthz(request: Request, settings: AppSettings) -> JSONResponse:
     try:
         with request.app.state.session_factory() as session:
             state = worker.status(session)
-            depth = session.scalar(select(func.count()).select_from(SearchOutbox)) or 0
+            search = search_status(session, settings)
     except SQLAlchemyError as exc:
         log.warning("health check: database unavailable: %s", exc)
         body["status"] = "unavailable"
         body["database"] = {"ok": False, "error": "database unavailable"}
         return JSONResponse(body, status_code=503)
+    # The engine being down is reported, not fatal: writes go on and search catches up.
+    body["search"] = search
     body["worker"] = {
         "alive": state["alive"],
-        "outbox_depth": depth,
+        "outbox_depth": search["outbox_depth"],
         "jobs_queued": state["jobs_queued"],
         "jobs_failed": state["jobs_failed"],
     }

@@ -1,0 +1,86 @@
+"""The search API: `GET /api/v1/search`, one page of hits with snippets and facet counts.
+
+Thin: parse, call the service. Unknown countries, sectors or kinds answer 422 naming
+the value; an engine that cannot answer, 503 with a JSON error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+
+from forum.accounts.deps import ApiOptionalUser
+from forum.discovery import service
+from forum.discovery.schemas import SearchHitOut, SearchOut
+from forum.web import AppSettings, DbSession
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["search"])
+
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {"description": "An unknown country, sector or kind, or invalid input"},
+    503: {"description": "The search engine cannot answer now; content is not affected"},
+}
+
+
+@router.get("/search", response_model=SearchOut, responses=RESPONSES)
+def search(
+    db: DbSession,
+    settings: AppSettings,
+    viewer: ApiOptionalUser,
+    q: Annotated[
+        str,
+        Query(
+            max_length=service.MAX_QUERY_CHARS,
+            description="Words (all must match; typos and a prefix on the last word are "
+            'forgiven), "phrases" and operators: country:JP, sector:food, kind:intel, '
+            "type:funding_call, category:SLUG, after:2019-01-01, before:2019-06-30, in:title",
+        ),
+    ] = "",
+    country: Annotated[
+        list[str], Query(description="ISO 3166-1 alpha-2 code or region group (g:eu27); repeatable")
+    ] = [],  # noqa: B006 - FastAPI copies query defaults
+    sector: Annotated[list[str], Query(description="sector slug; repeatable")] = [],  # noqa: B006
+    kind: Annotated[
+        list[str], Query(description="thread, post, intel, event or partnership; repeatable")
+    ] = [],  # noqa: B006
+    subkind: Annotated[
+        list[str], Query(description="good_practice, funding_call, ...; repeatable")
+    ] = [],  # noqa: B006
+    category: Annotated[list[str], Query(description="discussion category slug; repeatable")] = [],  # noqa: B006
+    date_from: Annotated[
+        dt.date | None, Query(alias="from", description="on or after this day")
+    ] = None,
+    date_to: Annotated[
+        dt.date | None, Query(alias="to", description="on or before this day")
+    ] = None,
+    sort: Annotated[str, Query(description="relevance or newest")] = "relevance",
+    page: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 1,
+) -> SearchOut:
+    """Search threads, replies, intelligence, events and partnerships, as the caller may
+    see them (anonymous callers find public content only). Paged by `page`, 10 hits a page."""
+    try:
+        params = service.build_params(
+            q=q, countries=country, sectors=sector, kinds=kind, subkinds=subkind,
+            categories=category, date_from=date_from, date_to=date_to, sort=sort, page=page,
+        )  # fmt: skip
+        outcome = service.search(db, settings, viewer, params)
+    except service.SearchInputError as exc:
+        raise HTTPException(
+            422, [{"loc": ["query"], "msg": str(exc), "type": "value_error"}]
+        ) from exc
+    except service.SearchUnavailable as exc:
+        log.warning("search unavailable: %s", exc)
+        raise HTTPException(
+            503, "Search is unavailable right now; please try again shortly."
+        ) from exc
+    return SearchOut(
+        hits=[SearchHitOut.of(hit, settings.base_url) for hit in outcome.results.hits],
+        total=outcome.results.total,
+        page=params.page,
+        pages=outcome.pages,
+        facets=outcome.facets,
+    )
