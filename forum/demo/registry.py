@@ -69,6 +69,7 @@ def load_parts() -> list[DemoPart]:
     from forum.demo import partnerships as _partnerships  # noqa: F401
     from forum.demo import synthetic as _synthetic  # noqa: F401
     from forum.demo import synthetic_discussions as _synthetic_discussions  # noqa: F401
+    from forum.demo import synthetic_intelligence as _synthetic_intelligence  # noqa: F401
     from forum.demo import taxonomy as _taxonomy  # noqa: F401
 
     return sorted(DEMO_PARTS.values(), key=lambda part: part.order)
