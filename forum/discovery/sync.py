@@ -92,6 +92,17 @@ def close_search_engines() -> None:
             engine.close()
 
 
+def _reader(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Sessions that only read: on SQLite they must not take the write lock (the writer
+    factory begins IMMEDIATE), or a reindex would block every write while it reads."""
+    bind = factory.kw.get("bind")
+    if isinstance(bind, Engine) and bind.dialect.name == "sqlite":
+        return sessionmaker(
+            bind=bind.execution_options(sqlite_immediate=False), expire_on_commit=False
+        )
+    return factory
+
+
 # --- the drain lock -----------------------------------------------------------------
 
 
@@ -194,8 +205,9 @@ def drain_outbox(
             result.skipped_locked = True
             return result
         done = 0
+        reader = _reader(factory)
         while max_batches is None or done < max_batches:
-            with factory() as session:
+            with reader() as session:
                 rows = session.execute(
                     select(SearchOutbox.id, SearchOutbox.doc_id)
                     .where(SearchOutbox.applied_at.is_(None))
@@ -214,7 +226,8 @@ def drain_outbox(
                     else:
                         valid.append(doc_id)
                 up, down = _apply(session, engine, list(dict.fromkeys(valid)))
-                row_ids = [row_id for row_id, _ in rows]
+            row_ids = [row_id for row_id, _ in rows]
+            with factory() as session:
                 # Checked in the same transaction as the delete: a rebuild that started
                 # before it commits needs these rows for its replay.
                 if _rebuild_running(session):
@@ -355,12 +368,13 @@ def reindex(
     target = None
     try:
         target = engine.start_rebuild()
-        with factory() as session:
+        reader = _reader(factory)
+        with reader() as session:
             on_total(count_candidates(session))
             session.rollback()
         done = 0
         last_renewal = time.monotonic()
-        with factory() as session:
+        with reader() as session:
             for looked_at, docs in iter_all_documents(session, batch=batch):
                 target.upsert(docs)
                 result.documents += len(docs)
@@ -372,7 +386,7 @@ def reindex(
             session.rollback()
         _renew(factory, holder)
         with drain_lock(factory, settings, wait=True):
-            with factory() as session:
+            with reader() as session:
                 rows = session.execute(
                     select(SearchOutbox.id, SearchOutbox.doc_id).order_by(SearchOutbox.id)
                 ).all()

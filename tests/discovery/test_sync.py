@@ -1,0 +1,340 @@
+"""The outbox keeps the real embedded index in step with the database, and only what a
+viewer may see reaches them."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+from conftest import People, Threads
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from forum.accounts.models import User
+from forum.config import Settings
+from forum.db import make_engine, make_session_factory
+from forum.discovery import service as search_service
+from forum.discovery.models import SearchOutbox
+from forum.discovery.outbox import queue_document
+from forum.discovery.sync import (
+    REBUILD_LEASE,
+    Drainer,
+    close_search_engines,
+    drain_lock,
+    drain_outbox,
+    reindex,
+    search_engine,
+    search_status,
+)
+from forum.discussions import moderation
+from forum.discussions import service as discussions
+from forum.discussions.models import Category, Thread
+from forum.intelligence import service as intel
+from forum.intelligence.models import IntelItem
+from forum.taxonomy.service import resolve_sectors, seed_sectors
+from forum.worker import live_leases
+from search.engine import SearchDoc, SearchEngine, SearchError
+
+Sync = Callable[[], None]
+
+
+def found(
+    db: Session, settings: Settings, viewer: User | None, q: str, **filters: Sequence[str]
+) -> list[str]:
+    params = search_service.build_params(q=q, **filters)  # type: ignore[arg-type]
+    outcome = search_service.search(db, settings, viewer, params)
+    return [hit.id for hit in outcome.results.hits]
+
+
+def outbox_rows(db: Session) -> int:
+    return db.scalar(select(func.count()).select_from(SearchOutbox)) or 0
+
+
+def add_item(
+    db: Session,
+    author: User,
+    title: str,
+    *,
+    countries: Sequence[str] = ("JP",),
+    sectors: Sequence[str] = ("food",),
+    status: str = "published",
+) -> IntelItem:
+    data = intel.ItemInput(
+        title=title, countries=list(countries), sectors=resolve_sectors(db, list(sectors))
+    )
+    return intel.create_item(db, author, data, status=status)
+
+
+def test_a_new_thread_is_searchable_once_the_outbox_is_drained(
+    db: Session, settings: Settings, threads: Threads, member: User, sync_index: Sync
+) -> None:
+    thread = threads.start(member, title="Halal certification for cosmetics exporters")
+    assert outbox_rows(db) > 0
+    search_engine(settings).ensure_index()
+    assert found(db, settings, None, "halal") == []  # written, not yet drained
+    sync_index()
+    assert found(db, settings, None, "halal certification") == [f"thread:{thread.id}"]
+    assert outbox_rows(db) == 0
+
+
+def test_a_rolled_back_write_leaves_no_outbox_row(
+    db: Session, threads: Threads, member: User, categories: dict[str, Category]
+) -> None:
+    db.commit()
+    before = outbox_rows(db)
+    nested = db.begin_nested()
+    threads.start(member, title="Never committed")
+    assert outbox_rows(db) > before
+    nested.rollback()
+    assert outbox_rows(db) == before
+
+
+def test_country_names_in_other_languages_find_the_tagged_content(
+    db: Session, settings: Settings, sectors: None, member: User, sync_index: Sync
+) -> None:
+    item = add_item(db, member, "Cosmetics distributors in the Maghreb", countries=["MA"])
+    sync_index()
+    for word in ("Morocco", "Maroc", "Marokko", "Marocco", "Marruecos"):
+        assert found(db, settings, None, word) == [f"intel:{item.id}"], word
+
+
+def test_members_only_categories_are_found_by_members_and_never_by_visitors(
+    db: Session,
+    settings: Settings,
+    threads: Threads,
+    member: User,
+    members_only: Category,
+    sync_index: Sync,
+) -> None:
+    private = threads.start(member, title="Quarterly staff budget", category=members_only)
+    reply = threads.reply(member, private, body="The staff budget is tight this quarter.")
+    sync_index()
+    assert found(db, settings, None, "staff budget") == []
+    assert set(found(db, settings, member, "staff budget")) == {
+        f"thread:{private.id}",
+        f"post:{reply.id}",
+    }
+
+
+def test_hidden_replies_are_found_by_moderators_only_and_deleted_ones_by_nobody(
+    db: Session,
+    settings: Settings,
+    threads: Threads,
+    member: User,
+    other_member: User,
+    moderator: User,
+    sync_index: Sync,
+) -> None:
+    thread = threads.start(member, title="Trade fair in Osaka")
+    hidden = threads.reply(other_member, thread, body="Buy cheap watches zzquux.")
+    deleted = threads.reply(other_member, thread, body="A typo-laden draft wombatish.")
+    sync_index()
+    assert found(db, settings, member, "zzquux") == [f"post:{hidden.id}"]
+    moderation.hide_post(db, moderator, hidden, reason="spam")
+    discussions.delete_post(db, other_member, deleted)
+    sync_index()
+    assert found(db, settings, member, "zzquux") == []
+    assert found(db, settings, None, "zzquux") == []
+    assert found(db, settings, moderator, "zzquux") == [f"post:{hidden.id}"]
+    assert found(db, settings, moderator, "wombatish") == []
+
+
+def test_drafts_and_withdrawn_items_never_reach_the_index(
+    db: Session,
+    settings: Settings,
+    sectors: None,
+    member: User,
+    moderator: User,
+    sync_index: Sync,
+) -> None:
+    draft = add_item(db, member, "Unpublished ocelot study", status="draft")
+    public = add_item(db, member, "Published ocelot market study")
+    sync_index()
+    assert found(db, settings, moderator, "ocelot") == [f"intel:{public.id}"]
+    intel.set_status(db, moderator, public, "withdrawn", reason="Outdated")
+    sync_index()
+    assert found(db, settings, moderator, "ocelot") == []
+    assert search_engine(settings).stats()["documents"] == 0
+    assert draft.status == "draft"
+
+
+def test_replies_carry_their_threads_tags_and_filters_apply(
+    db: Session, settings: Settings, threads: Threads, member: User, sync_index: Sync
+) -> None:
+    jp = threads.start(member, title="Seafood logistics", countries=["JP"], sectors=["food"])
+    kr = threads.start(member, title="Seafood logistics too", countries=["KR"], sectors=["food"])
+    reply = threads.reply(member, jp, body="Cold chain seafood partners.")
+    sync_index()
+    in_japan = found(db, settings, None, "seafood", countries=["JP"])
+    assert set(in_japan) == {f"thread:{jp.id}", f"post:{reply.id}"}
+    assert set(found(db, settings, None, "seafood", countries=["g:asean", "KR"])) == {
+        f"thread:{kr.id}"
+    }
+    assert found(db, settings, None, "seafood country:KR") == [f"thread:{kr.id}"]
+
+
+class FailingEngine:
+    """The real engine, made to fail its writes while `down` is set (a fault, not a fake)."""
+
+    def __init__(self, real: SearchEngine) -> None:
+        self.real = real
+        self.down = True
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.real, name)
+
+    def upsert(self, docs: Sequence[SearchDoc]) -> None:
+        if self.down:
+            raise SearchError("search engine unreachable (injected)")
+        self.real.upsert(docs)
+
+    def delete(self, ids: Sequence[str]) -> None:
+        if self.down:
+            raise SearchError("search engine unreachable (injected)")
+        self.real.delete(ids)
+
+
+def test_an_engine_that_is_down_delays_search_but_never_a_write(
+    db: Session,
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    threads: Threads,
+    member: User,
+) -> None:
+    real = search_engine(settings)
+    real.ensure_index()
+    failing = FailingEngine(real)
+    written = [threads.start(member, title=f"Resilient lynxword {n}") for n in range(5)]
+    db.commit()  # the writes succeed while the engine is down
+    for _ in range(3):
+        with pytest.raises(SearchError):
+            drain_outbox(session_factory, failing, settings)  # type: ignore[arg-type]
+    pending = outbox_rows(db)
+    assert pending >= len(written)
+    assert search_status(db, settings)["outbox_depth"] == pending
+    failing.down = False
+    drain_outbox(session_factory, failing, settings)  # type: ignore[arg-type]
+    assert outbox_rows(db) == 0
+    assert sorted(found(db, settings, None, "lynxword")) == sorted(
+        f"thread:{t.id}" for t in written
+    )
+
+
+def test_rows_naming_no_document_are_dropped_and_do_not_block_the_rest(
+    db: Session, settings: Settings, threads: Threads, member: User, sync_index: Sync
+) -> None:
+    queue_document(db, "bogus:1")
+    queue_document(db, "thread:999999")  # deleted since: leaves the index
+    thread = threads.start(member, title="After the bogus row")
+    sync_index()
+    assert outbox_rows(db) == 0
+    assert found(db, settings, None, "bogus row") == [f"thread:{thread.id}"]
+
+
+def test_a_second_drainer_skips_while_the_lock_is_held(
+    db: Session, settings: Settings, session_factory: sessionmaker[Session], threads: Threads,
+    member: User,
+) -> None:  # fmt: skip
+    threads.start(member, title="Locked out")
+    db.commit()
+    engine = search_engine(settings)
+    engine.ensure_index()
+    holder_ready, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with drain_lock(session_factory, settings, wait=True):
+            holder_ready.set()
+            release.wait(10)
+
+    if session_factory.kw["bind"].dialect.name == "postgresql":
+        pytest.skip("the advisory lock is re-entrant on the test's single connection")
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert holder_ready.wait(10)
+    try:
+        result = drain_outbox(session_factory, engine, settings)
+        assert result.skipped_locked and outbox_rows(db) > 0
+    finally:
+        release.set()
+        thread.join()
+    assert drain_outbox(session_factory, engine, settings).rows > 0
+
+
+def test_reindex_replays_changes_made_while_it_read_the_database(
+    scratch_url: str, tmp_path: Path, password_hash: str
+) -> None:
+    # Real connections of their own: the reindex, a writer and the live drainer interleave.
+    engine_db = make_engine(scratch_url)
+    factory = make_session_factory(engine_db)
+    settings = Settings(data_dir=tmp_path / "data", database_url=scratch_url, secret_key="k")
+    try:
+        with factory() as setup:
+            seed_sectors(setup)
+            discussions.seed_categories(setup)
+            setup.flush()
+            author = People(setup, password_hash).make()
+            people_threads = Threads(setup, {c.slug: c for c in setup.scalars(select(Category))})
+            first = people_threads.start(author, title="Original walrus title")
+            for n in range(4):
+                people_threads.start(author, title=f"Filler thread {n}")
+            setup.commit()
+            first_id = first.id
+        engine = search_engine(settings)
+        engine.ensure_index()
+        drain_outbox(factory, engine, settings)
+        changed = threading.Event()
+
+        def change_midway(done: int) -> None:
+            # The snapshot has read the threads already; a change now must not be lost.
+            if changed.is_set() or done < 5:
+                return
+            changed.set()
+            with factory() as other:
+                assert REBUILD_LEASE in [lease.name for lease in live_leases(other)]
+                thread = other.get(Thread, first_id)
+                assert thread is not None
+                thread.title = "Renamed narwhal title"
+                queue_document(other, f"thread:{first_id}")
+                other.commit()
+            # The live drainer applies it to the old index and keeps the row for the replay.
+            assert drain_outbox(factory, engine, settings).rows == 1
+            with factory() as other:
+                assert outbox_rows(other) == 1
+
+        result = reindex(factory, engine, settings, on_progress=change_midway, batch=2)
+        assert changed.is_set()
+        assert result.replayed >= 1
+        with factory() as db:
+            assert found(db, settings, None, "narwhal") == [f"thread:{first_id}"]
+            assert found(db, settings, None, "walrus") == []
+            assert outbox_rows(db) == 0
+            assert REBUILD_LEASE not in [lease.name for lease in live_leases(db)]
+    finally:
+        close_search_engines()
+        engine_db.dispose()
+
+
+def test_the_drainer_thread_makes_a_commit_searchable_without_a_poll_interval(
+    db: Session,
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    threads: Threads,
+    member: User,
+) -> None:
+    search_engine(settings).ensure_index()
+    drainer = Drainer(settings, session_factory)
+    drainer.start_thread()
+    try:
+        thread = threads.start(member, title="Live capybara update")
+        db.commit()
+        seen: list[str] = []
+        for _ in range(500):  # bounded: 10 s at most
+            seen = found(db, settings, None, "capybara")
+            if seen:
+                break
+            threading.Event().wait(0.02)
+        assert seen == [f"thread:{thread.id}"]
+    finally:
+        drainer.stop()
