@@ -25,7 +25,14 @@ def test_healthz_reports_database_search_mail_and_worker(client: Client) -> None
     body = response.json()
     assert body["status"] == "ok"
     assert body["database"]["ok"] is True
-    assert body["search"] == {"engine": "embedded"}
+    assert body["search"] == {
+        "engine": "embedded",
+        "ok": True,
+        "documents": 0,
+        "outbox_depth": 0,
+        "oldest_pending_seconds": None,
+        "rebuilding": False,
+    }
     assert body["mail"] == {"transport": "eml-outbox"}
     assert body["worker"]["alive"] is False
     assert body["worker"]["outbox_depth"] == 0

@@ -69,7 +69,14 @@ def make_search_engine(settings: Settings) -> SearchEngine:
         return MeiliEngine(settings.meili_url, settings.meili_key)
     from search.embedded import EmbeddedEngine
 
-    return EmbeddedEngine(settings.search_dir)
+    engine = EmbeddedEngine(settings.search_dir)
+    try:
+        # A fresh data dir gets its empty index at once (a local, idempotent step), so a
+        # new instance answers "no results" rather than "unavailable" before its first drain.
+        engine.ensure_index()
+    except SearchError as exc:
+        log.warning("search index not ready: %s", exc)
+    return engine
 
 
 def search_engine(settings: Settings) -> SearchEngine:
