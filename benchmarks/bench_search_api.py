@@ -1,0 +1,412 @@
+"""The search API at 1,000,000 documents, over HTTP, beside the raw engine on the same index.
+
+Data: `forum demo --synthetic N` (N = FORUM_BENCH_SEARCH_API_DOCS, default 1,000,000:
+a tenth intelligence items, nine tenths posts in threads, a few partnerships) in a data
+dir of its own, run as a subprocess; it ends with the full reindex whose time and index
+size this benchmark reports. Set FORUM_BENCH_DATA_DIR to keep that data dir between
+runs: a dir this benchmark prepared (it holds bench-build.json) is reused as it is, an
+empty or missing one is filled.
+
+Then `forum serve` runs on a free loopback port (FORUM_EMBEDDED_WORKER=false: nothing
+writes meanwhile) and every query of the committed benchmarks/data/search_queries.json
+(360 in six classes) is sent to `GET /api/v1/search` as an anonymous visitor, one at a
+time over one keep-alive httpx connection. The raw engine (an EmbeddedEngine on the
+same index dir, in this process) answers the very SearchQuery the API builds
+(`forum.discovery.service.build_query`, viewer None), timed in the same run, each API
+request followed by the same query on the engine, so both see the same machine load.
+
+Reported: p50/p95/p99 per class for the API and the engine, API p50 / engine p50 per
+class and overall, the web process's CPU per request, the share of documents the broad
+queries match, and the web process's resident memory (VmRSS) after the queries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+
+from benchmarks.bench_search_engine import CLASSES, QUERIES_FILE, load_queries
+from benchmarks.harness import Result, percentile
+from forum.config import Settings
+from forum.db import make_engine, make_session_factory
+from forum.demo.synthetic_intelligence import VOCABULARY_SEED_OFFSET
+from forum.discovery import service
+from search.embedded import EmbeddedEngine
+from search.engine import SearchQuery
+
+DOCS = int(os.environ.get("FORUM_BENCH_SEARCH_API_DOCS", "1000000"))
+DATA_DIR_ENV = "FORUM_BENCH_DATA_DIR"
+BUILD_RECORD = "bench-build.json"
+DEMO_LOG = "demo.log"
+SEED = 0  # forum demo's default: the posts' words then come from the query set's vocabulary
+SECRET = "bench-not-secret"
+REPEAT = 3  # timed passes over the query set, after one untimed warm-up pass
+P95_GOALS_MS = {"plain": 10.0, "1-typo": 10.0, "filtered": 10.0,
+                "2-typo": 30.0, "prefix": 30.0, "broad": 30.0}  # fmt: skip
+P99_GOAL_MS = 50.0
+RATIO_GOAL = 3.0
+REBUILT = re.compile(
+    r"search index rebuilt: (?P<docs>\d+) documents in (?P<seconds>[\d.]+) s"
+    r"(?:, (?P<mb>[\d.]+) MB)?"
+)
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+# One query-string parameter, as httpx types it.
+Param = tuple[str, str | int | float | bool | None]
+
+
+# -- the data dir -----------------------------------------------------------------------
+
+
+@dataclass
+class Build:
+    """What `forum demo --synthetic N` made: from its output and its wall time."""
+
+    synthetic: int
+    documents: int
+    reindex_seconds: float
+    index_mb: float  # as the CLI prints it: 10**6 bytes
+    build_seconds: float | None
+
+    def save(self, data_dir: Path) -> None:
+        (data_dir / BUILD_RECORD).write_text(json.dumps(self.__dict__, indent=1) + "\n")
+
+
+def forum_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a `forum` subprocess on `data_dir`: the embedded engine, SQLite."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORUM_")}
+    env.update(FORUM_DATA_DIR=str(data_dir), FORUM_SECRET_KEY=SECRET, COLUMNS="120")
+    env.update(extra)
+    return env
+
+
+def parse_demo_log(data_dir: Path, synthetic: int, build_seconds: float | None) -> Build:
+    output = (data_dir / DEMO_LOG).read_text()
+    found = REBUILT.search(output)
+    if not found:
+        raise RuntimeError(f"`forum demo` did not report a reindex; see {data_dir / DEMO_LOG}")
+    return Build(
+        synthetic=synthetic,
+        documents=int(found["docs"]),
+        reindex_seconds=float(found["seconds"]),
+        index_mb=float(found["mb"] or "nan"),
+        build_seconds=build_seconds,
+    )
+
+
+def build_data_dir(data_dir: Path, synthetic: int, console: Console) -> Build:
+    """Run `forum demo --synthetic N` into `data_dir`, its output kept in demo.log."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    console.print(f"forum demo --synthetic {synthetic:,} into {data_dir} (minutes at 1M)")
+    started = time.perf_counter()
+    with (data_dir / DEMO_LOG).open("w") as log:
+        subprocess.run(  # noqa: S603 - our own CLI
+            [sys.executable, "-m", "forum.cli", "demo", "--synthetic", str(synthetic),
+             "--seed", str(SEED)],
+            env=forum_env(data_dir), stdout=log, stderr=subprocess.STDOUT, check=True,
+        )  # fmt: skip
+    build = parse_demo_log(data_dir, synthetic, time.perf_counter() - started)
+    build.save(data_dir)
+    return build
+
+
+@contextlib.contextmanager
+def prepared_data_dir(console: Console, synthetic: int = DOCS) -> Iterator[tuple[Path, Build]]:
+    """A data dir holding the demo and `synthetic` synthetic documents, indexed.
+
+    FORUM_BENCH_DATA_DIR names one to reuse (or to fill when it is empty); without it
+    a temporary one is built and removed afterwards.
+    """
+    named = os.environ.get(DATA_DIR_ENV)
+    if named:
+        data_dir = Path(named).resolve()
+        record = data_dir / BUILD_RECORD
+        if record.exists():
+            build = Build(**json.loads(record.read_text()))
+            if build.synthetic != synthetic:
+                raise RuntimeError(
+                    f"{data_dir} holds {build.synthetic:,} synthetic documents, not "
+                    f"{synthetic:,}: point {DATA_DIR_ENV} elsewhere or change "
+                    "FORUM_BENCH_SEARCH_API_DOCS"
+                )
+            console.print(f"reusing {data_dir} ({build.documents:,} documents indexed)")
+        elif data_dir.exists() and any(data_dir.iterdir()):
+            raise RuntimeError(f"{data_dir} is not empty and has no {BUILD_RECORD}")
+        else:
+            build = build_data_dir(data_dir, synthetic, console)
+        yield data_dir, build
+        return
+    with tempfile.TemporaryDirectory(prefix="forum-bench-") as tmp:
+        data_dir = Path(tmp) / "data"
+        yield data_dir, build_data_dir(data_dir, synthetic, console)
+
+
+# -- the web process --------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def forum_serve(
+    data_dir: Path, log_path: Path, *, embedded_worker: bool, timeout: float = 180.0
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`forum serve` on a free loopback port: yields its base URL and process."""
+    port = free_port()
+    env = forum_env(data_dir, FORUM_EMBEDDED_WORKER=str(embedded_worker).lower())
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own CLI
+            [sys.executable, "-m", "forum.cli", "serve", "--host", "127.0.0.1",
+             "--port", str(port)],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"forum serve exited; see {log_path}")
+                with contextlib.suppress(httpx.TransportError):
+                    if httpx.get(base + "/healthz", timeout=30).status_code == 200:
+                        break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"forum serve did not answer in {timeout:.0f} s")
+                time.sleep(0.2)
+            yield base, process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def memory_mib(pid: int) -> dict[str, float]:
+    """VmRSS and VmHWM (peak) of process `pid`, MiB."""
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            out[name] = int(value.split()[0]) / 1024
+    return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` so far (clock-tick resolution)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+# -- the run ------------------------------------------------------------------------------
+
+
+def api_params(entry: dict[str, Any]) -> list[Param]:
+    """The query string for a query-file entry, as a client of the API would send it."""
+    params: list[Param] = [("q", entry["text"])]
+    params += [("country", c) for c in entry.get("countries", ())]
+    params += [("sector", s) for s in entry.get("sectors", ())]
+    params += [("kind", k) for k in entry.get("kinds", ())]
+    return params
+
+
+def engine_queries(data_dir: Path, entries: list[dict[str, Any]]) -> list[SearchQuery]:
+    """The SearchQuery the API builds for each entry, for an anonymous visitor."""
+    settings = Settings(data_dir=data_dir, secret_key=SECRET, embedded_worker=False)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with make_session_factory(engine, writer=False)() as session:
+            out = []
+            for entry in entries:
+                params = service.build_params(
+                    q=entry["text"],
+                    countries=entry.get("countries", ()),
+                    sectors=entry.get("sectors", ()),
+                    kinds=entry.get("kinds", ()),
+                )
+                out.append(service.build_query(session, None, params)[0])
+            session.rollback()
+            return out
+    finally:
+        engine.dispose()
+
+
+def check_vocabulary() -> None:
+    """The query set was drawn from TextGenerator(corpus_seed)'s vocabulary: the synthetic
+    posts and items of `forum demo --seed S` use TextGenerator(S + 11)'s."""
+    corpus_seed = json.loads(QUERIES_FILE.read_text())["corpus_seed"]
+    if corpus_seed != SEED + VOCABULARY_SEED_OFFSET:
+        raise RuntimeError(
+            f"{QUERIES_FILE.name} was made for vocabulary seed {corpus_seed}, but forum demo "
+            f"--seed {SEED} writes with {SEED + VOCABULARY_SEED_OFFSET}"
+        )
+
+
+def run(console: Console) -> list[Result]:
+    check_vocabulary()
+    entries = load_queries()
+    with prepared_data_dir(console) as (data_dir, build):
+        return measure(console, data_dir, build, entries)
+
+
+def measure(
+    console: Console, data_dir: Path, build: Build, entries: list[dict[str, Any]]
+) -> list[Result]:
+    queries = engine_queries(data_dir, entries)
+    classes = [entry["class"] for entry in entries]
+    raw = EmbeddedEngine(data_dir / "search")
+    stats = raw.stats()
+    documents = int(stats["documents"])  # type: ignore[call-overload]
+    size_mib = int(stats["size_bytes"]) / 2**20  # type: ignore[call-overload]
+    api: dict[str, list[float]] = {name: [] for name in CLASSES}
+    eng: dict[str, list[float]] = {name: [] for name in CLASSES}
+    server_cpu: dict[str, float] = dict.fromkeys(CLASSES, 0.0)
+    totals: dict[str, list[int]] = {name: [] for name in CLASSES}
+    with tempfile.TemporaryDirectory(prefix="forum-bench-serve-") as tmp:
+        log_path = Path(tmp) / "serve.log"
+        with (
+            forum_serve(data_dir, log_path, embedded_worker=False) as (base, process),
+            httpx.Client(base_url=base, timeout=60) as client,
+        ):
+            urls = [api_params(entry) for entry in entries]
+
+            def ask(params: list[Param]) -> dict[str, Any]:
+                response = client.get("/api/v1/search", params=params)
+                if response.status_code != 200:
+                    raise RuntimeError(f"{params}: {response.status_code} {response.text[:300]}")
+                body: dict[str, Any] = response.json()
+                return body
+
+            for params, query in zip(urls, queries, strict=True):  # warm-up, both sides
+                ask(params)
+                raw.search(query)
+            rss_before = memory_mib(process.pid)
+            load_before = os.getloadavg()[0]
+            for _ in range(REPEAT):
+                for name, params, query in zip(classes, urls, queries, strict=True):
+                    cpu0 = cpu_seconds(process.pid)
+                    start = time.perf_counter()
+                    body = ask(params)
+                    api[name].append((time.perf_counter() - start) * 1000)
+                    server_cpu[name] += cpu_seconds(process.pid) - cpu0
+                    start = time.perf_counter()
+                    results = raw.search(query)
+                    eng[name].append((time.perf_counter() - start) * 1000)
+                    if results.total != body["total"]:
+                        raise RuntimeError(
+                            f"{params}: API total {body['total']}, engine {results.total}"
+                        )
+                    totals[name].append(results.total)
+            load_after = os.getloadavg()[0]
+            memory = memory_mib(process.pid)
+        if "Traceback" in log_path.read_text():
+            console.print(
+                f"[yellow]forum serve logged a traceback:[/yellow] {log_path.read_text()[-2000:]}"
+            )
+    raw.close()
+    return report(console, build, documents, size_mib, api, eng, server_cpu, totals,
+                  memory, rss_before, (load_before, load_after))  # fmt: skip
+
+
+def report(
+    console: Console,
+    build: Build,
+    documents: int,
+    size_mib: float,
+    api: dict[str, list[float]],
+    eng: dict[str, list[float]],
+    server_cpu: dict[str, float],
+    totals: dict[str, list[int]],
+    memory: dict[str, float],
+    rss_before: dict[str, float],
+    load: tuple[float, float],
+) -> list[Result]:
+    name = "search API"
+    size = f"{build.synthetic:,} synthetic"
+    load_note = f"load average {load[0]:.1f} -> {load[1]:.1f} during the queries"
+    built = f"; whole `forum demo` {build.build_seconds:.0f} s" if build.build_seconds else ""
+    out = [
+        Result(name, f"reindex time, {build.documents:,} documents", build.reindex_seconds, "s",
+               note=f"forum demo --synthetic {build.synthetic:,} (seed {SEED}): the CLI's full reindex{built}"),
+        Result(name, "index size", size_mib, "MiB",
+               note=f"{documents:,} documents in the index; the CLI printed {build.index_mb:,.0f} MB (10^6 B)"),
+    ]  # fmt: skip
+    console.print(out[0].note, f"{build.reindex_seconds:.1f} s; index {size_mib:,.0f} MiB")
+    all_api = [v for values in api.values() for v in values]
+    all_eng = [v for values in eng.values() for v in values]
+    for cls in CLASSES:
+        a = [percentile(api[cls], p) for p in (50, 95, 99)]
+        e = [percentile(eng[cls], p) for p in (50, 95, 99)]
+        ratio = a[0] / e[0]
+        cpu_ms = server_cpu[cls] / len(api[cls]) * 1000
+        hits = sorted(totals[cls])
+        note = (f"engine p50 {e[0]:.2f} / p95 {e[1]:.2f} / p99 {e[2]:.2f} ms; web process CPU "
+                f"{cpu_ms:.1f} ms/request; {len(api[cls]) // REPEAT} queries x {REPEAT}; "
+                f"median total {hits[len(hits) // 2]:,}, "
+                f"{sum(t == 0 for t in hits) // REPEAT} queries without hits")  # fmt: skip
+        if cls == "broad":
+            note += f"; matches {hits[0] / documents:.0%}-{hits[-1] / documents:.0%} of documents"
+        console.print(
+            f"{cls}: API p50 {a[0]:.2f} p95 {a[1]:.2f} p99 {a[2]:.2f} ms; ratio {ratio:.2f}; {note}"
+        )
+        out += [
+            Result(name, f"{cls} API p50", a[0], "ms", note=note),
+            Result(name, f"{cls} API p95", a[1], "ms", goal=f"<= {P95_GOALS_MS[cls]:.0f} ms"),
+            Result(name, f"{cls} API p99", a[2], "ms", goal=f"<= {P99_GOAL_MS:.0f} ms"),
+            Result(name, f"{cls} engine p50", e[0], "ms",
+                   note=f"p95 {e[1]:.2f} ms, p99 {e[2]:.2f} ms; same SearchQuery, in process"),
+            Result(name, f"{cls} API p50 / engine p50", ratio, "x", goal=f"<= {RATIO_GOAL:.0f}"),
+        ]  # fmt: skip
+    overall = percentile(all_api, 50) / percentile(all_eng, 50)
+    out.append(
+        Result(name, "all classes API p50 / engine p50", overall, "x", goal=f"<= {RATIO_GOAL:.0f}",
+               note=f"API p50 {percentile(all_api, 50):.2f} ms, engine p50 "
+                    f"{percentile(all_eng, 50):.2f} ms; {size}; {load_note}")
+    )  # fmt: skip
+    broad = sorted(totals["broad"])
+    out.append(
+        Result(name, "broad: share of documents matched (median)",
+               100 * broad[len(broad) // 2] / documents, "%",
+               note=f"smallest {broad[0] / documents:.0%}, largest {broad[-1] / documents:.0%}; "
+                    f"anonymous: public documents only")
+    )  # fmt: skip
+    out.append(
+        Result(name, "web process VmRSS after the queries", memory["VmRSS"], "MiB",
+               note=f"peak (VmHWM) {memory['VmHWM']:.0f} MiB; {rss_before['VmRSS']:.0f} MiB "
+                    f"after the warm-up pass; one uvicorn worker, FORUM_EMBEDDED_WORKER=false")
+    )  # fmt: skip
+    console.print(f"overall ratio {overall:.2f}; {load_note}; VmRSS {memory['VmRSS']:.0f} MiB")
+    return out
+
+
+def main(argv: list[str]) -> int:
+    """`python -m benchmarks.bench_search_api --record DIR SECONDS`: write bench-build.json
+    for a data dir filled by hand with `forum demo --synthetic N > DIR/demo.log`."""
+    if len(argv) == 3 and argv[0] == "--record":
+        data_dir = Path(argv[1])
+        build = parse_demo_log(data_dir, DOCS, float(argv[2]))
+        build.save(data_dir)
+        print(json.dumps(build.__dict__))
+        return 0
+    print("usage: python -m benchmarks.bench_search_api --record DIR SECONDS")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
