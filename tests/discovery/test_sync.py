@@ -4,7 +4,8 @@ viewer may see reaches them."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -262,79 +263,93 @@ def test_a_second_drainer_skips_while_the_lock_is_held(
     assert drain_outbox(session_factory, engine, settings).rows > 0
 
 
-def test_reindex_replays_changes_made_while_it_read_the_database(
-    scratch_url: str, tmp_path: Path, password_hash: str
-) -> None:
-    # Real connections of their own: the reindex, a writer and the live drainer interleave.
+@dataclass
+class Scratch:
+    """A committed database of the test's own: real connections that interleave, as the
+    reindex, the writers and the drainer's thread do in production."""
+
+    factory: sessionmaker[Session]
+    settings: Settings
+    author_id: int
+
+    def start_thread(self, title: str) -> int:
+        with self.factory() as session:
+            author = session.get(User, self.author_id)
+            assert author is not None
+            threads = Threads(session, {c.slug: c for c in session.scalars(select(Category))})
+            thread_id = threads.start(author, title=title).id
+            session.commit()
+        return thread_id
+
+
+@pytest.fixture
+def scratch(scratch_url: str, tmp_path: Path, password_hash: str) -> Iterator[Scratch]:
     engine_db = make_engine(scratch_url)
     factory = make_session_factory(engine_db)
     settings = Settings(data_dir=tmp_path / "data", database_url=scratch_url, secret_key="k")
+    with factory() as setup:
+        seed_sectors(setup)
+        discussions.seed_categories(setup)
+        setup.flush()
+        author_id = People(setup, password_hash).make().id
+        setup.commit()
     try:
-        with factory() as setup:
-            seed_sectors(setup)
-            discussions.seed_categories(setup)
-            setup.flush()
-            author = People(setup, password_hash).make()
-            people_threads = Threads(setup, {c.slug: c for c in setup.scalars(select(Category))})
-            first = people_threads.start(author, title="Original walrus title")
-            for n in range(4):
-                people_threads.start(author, title=f"Filler thread {n}")
-            setup.commit()
-            first_id = first.id
-        engine = search_engine(settings)
-        engine.ensure_index()
-        drain_outbox(factory, engine, settings)
-        changed = threading.Event()
-
-        def change_midway(done: int) -> None:
-            # The snapshot has read the threads already; a change now must not be lost.
-            if changed.is_set() or done < 5:
-                return
-            changed.set()
-            with factory() as other:
-                assert REBUILD_LEASE in [lease.name for lease in live_leases(other)]
-                thread = other.get(Thread, first_id)
-                assert thread is not None
-                thread.title = "Renamed narwhal title"
-                queue_document(other, f"thread:{first_id}")
-                other.commit()
-            # The live drainer applies it to the old index and keeps the row for the replay.
-            assert drain_outbox(factory, engine, settings).rows == 1
-            with factory() as other:
-                assert outbox_rows(other) == 1
-
-        result = reindex(factory, engine, settings, on_progress=change_midway, batch=2)
-        assert changed.is_set()
-        assert result.replayed >= 1
-        with factory() as db:
-            assert found(db, settings, None, "narwhal") == [f"thread:{first_id}"]
-            assert found(db, settings, None, "walrus") == []
-            assert outbox_rows(db) == 0
-            assert REBUILD_LEASE not in [lease.name for lease in live_leases(db)]
+        yield Scratch(factory, settings, author_id)
     finally:
         close_search_engines()
         engine_db.dispose()
 
 
+def test_reindex_replays_changes_made_while_it_read_the_database(scratch: Scratch) -> None:
+    factory, settings = scratch.factory, scratch.settings
+    first_id = scratch.start_thread("Original walrus title")
+    for n in range(4):
+        scratch.start_thread(f"Filler thread {n}")
+    engine = search_engine(settings)
+    drain_outbox(factory, engine, settings)
+    changed = threading.Event()
+
+    def change_midway(done: int) -> None:
+        # The snapshot has read the threads already; a change now must not be lost.
+        if changed.is_set() or done < 5:
+            return
+        changed.set()
+        with factory() as other:
+            assert REBUILD_LEASE in [lease.name for lease in live_leases(other)]
+            thread = other.get(Thread, first_id)
+            assert thread is not None
+            thread.title = "Renamed narwhal title"
+            queue_document(other, f"thread:{first_id}")
+            other.commit()
+        # The live drainer applies it to the old index and keeps the row for the replay.
+        assert drain_outbox(factory, engine, settings).rows == 1
+        with factory() as other:
+            assert outbox_rows(other) == 1
+
+    result = reindex(factory, engine, settings, on_progress=change_midway, batch=2)
+    assert changed.is_set()
+    assert result.replayed >= 1
+    with factory() as db:
+        assert found(db, settings, None, "narwhal") == [f"thread:{first_id}"]
+        assert found(db, settings, None, "walrus") == []
+        assert outbox_rows(db) == 0
+        assert REBUILD_LEASE not in [lease.name for lease in live_leases(db)]
+
+
 def test_the_drainer_thread_makes_a_commit_searchable_without_a_poll_interval(
-    db: Session,
-    settings: Settings,
-    session_factory: sessionmaker[Session],
-    threads: Threads,
-    member: User,
+    scratch: Scratch,
 ) -> None:
-    search_engine(settings).ensure_index()
-    drainer = Drainer(settings, session_factory)
+    drainer = Drainer(scratch.settings, scratch.factory)
     drainer.start_thread()
     try:
-        thread = threads.start(member, title="Live capybara update")
-        db.commit()
+        thread_id = scratch.start_thread("Live capybara update")
         seen: list[str] = []
         for _ in range(500):  # bounded: 10 s at most
-            seen = found(db, settings, None, "capybara")
+            with scratch.factory() as db:
+                seen = found(db, scratch.settings, None, "capybara")
             if seen:
                 break
             threading.Event().wait(0.02)
-        assert seen == [f"thread:{thread.id}"]
+        assert seen == [f"thread:{thread_id}"]
     finally:
         drainer.stop()
