@@ -102,7 +102,18 @@ def worker(
     engine = make_engine(settings.resolved_database_url)
     runner = Runner(settings, make_session_factory(engine), kind="worker")
     if once:
+        from forum.discovery.sync import Drainer, close_search_engines
+        from search.engine import SearchError
+
         done = runner.run_once()
+        try:
+            drained = Drainer(settings, runner.factory).run_once()
+        except SearchError as exc:
+            console.print(f"[yellow]search outbox not drained:[/yellow] {exc}")
+        else:
+            console.print(f"search: {drained.rows} outbox rows applied")
+        finally:
+            close_search_engines()
         runner.release()
         console.print(f"ran {done} tasks and jobs")
         return

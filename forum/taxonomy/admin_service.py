@@ -120,6 +120,10 @@ def rename_sector(db: Session, actor: User, sector: Sector, *, name: str) -> boo
     old = sector.name
     sector.name = name
     db.flush()
+    # Documents carry their sectors' names: "Food industry" must find them under the new one.
+    from forum.discovery.outbox import queue_sector_documents
+
+    queue_sector_documents(db, sector.id)
     record(
         db,
         actor=actor,

@@ -353,3 +353,31 @@ def test_the_drainer_thread_makes_a_commit_searchable_without_a_poll_interval(
         assert seen == [f"thread:{thread_id}"]
     finally:
         drainer.stop()
+
+
+def test_renaming_a_sector_requeues_everything_tagged_with_it(
+    db: Session,
+    settings: Settings,
+    threads: Threads,
+    member: User,
+    admin: User,
+    sync_index: Sync,
+) -> None:
+    from forum.taxonomy.admin_service import rename_sector
+    from forum.taxonomy.service import get_sector
+
+    thread = threads.start(member, title="Supply chains", sectors=["food"])
+    reply = threads.reply(member, thread, body="Shelf life matters.")
+    item = add_item(db, member, "Distributors report", sectors=["food"])
+    other = add_item(db, member, "Textile fairs", sectors=["textile"])
+    sync_index()
+    food = get_sector(db, "food")
+    assert food is not None
+    rename_sector(db, admin, food, name="Agrifood gastronomy")
+    queued = set(db.scalars(select(SearchOutbox.doc_id)))
+    assert {f"thread:{thread.id}", f"post:{reply.id}", f"intel:{item.id}"} <= queued
+    assert f"intel:{other.id}" not in queued
+    sync_index()
+    assert {f"thread:{thread.id}", f"post:{reply.id}", f"intel:{item.id}"} <= set(
+        found(db, settings, None, "gastronomy")
+    )
