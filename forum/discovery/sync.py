@@ -297,8 +297,14 @@ class Drainer:
         while not self._stop.is_set():
             wait = POLL_SECONDS
             try:
-                if self.may_run():
-                    with self.factory() as session:
+                if not self.may_run():
+                    if self._ensured:
+                        # Another process took over the loops: let go of the embedded
+                        # index's writer lock so its drainer can write.
+                        search_engine(self.settings).close()
+                        self._ensured = False
+                else:
+                    with _reader(self.factory)() as session:
                         pending = has_pending(session)
                     if pending:
                         outbox.committed.clear()

@@ -36,6 +36,7 @@ from forum.intelligence import service as intel
 from forum.intelligence.models import IntelItem
 from forum.taxonomy.service import resolve_sectors, seed_sectors
 from forum.worker import live_leases
+from search.embedded import EmbeddedEngine
 from search.engine import SearchDoc, SearchEngine, SearchError
 
 Sync = Callable[[], None]
@@ -381,3 +382,34 @@ def test_renaming_a_sector_requeues_everything_tagged_with_it(
     assert {f"thread:{thread.id}", f"post:{reply.id}", f"intel:{item.id}"} <= set(
         found(db, settings, None, "gastronomy")
     )
+
+
+def test_a_drainer_that_loses_the_loops_lets_go_of_the_writer_lock(scratch: Scratch) -> None:
+    allowed = threading.Event()
+    allowed.set()
+    drainer = Drainer(scratch.settings, scratch.factory, may_run=allowed.is_set)
+    drainer.start_thread()
+    try:
+        scratch.start_thread("First write by the web process")
+        for _ in range(500):  # bounded: 10 s at most
+            with scratch.factory() as db:
+                if found(db, scratch.settings, None, "first write"):
+                    break
+            threading.Event().wait(0.02)
+        other = EmbeddedEngine(scratch.settings.search_dir)
+        with pytest.raises(SearchError, match="only one process may write"):
+            other._get_writer()
+        allowed.clear()  # a `forum worker` started: it drains from now on
+        try:
+            for _ in range(500):
+                try:
+                    other._get_writer()
+                    break
+                except SearchError:
+                    threading.Event().wait(0.02)
+            else:
+                pytest.fail("the writer lock was never released")
+        finally:
+            other.close()
+    finally:
+        drainer.stop()
