@@ -109,7 +109,16 @@ def _with_demo_dates_notice(settings: Settings) -> Settings:
 # Sections of the header that exist: main-navigation keys, plus "search" (the header
 # search box) and "accounts" (log in and join links). Each capability adds its own.
 NAV_SECTIONS = frozenset(
-    {"discussions", "intelligence", "countries", "events", "partnerships", "insights", "accounts"}
+    {
+        "discussions",
+        "intelligence",
+        "countries",
+        "events",
+        "partnerships",
+        "insights",
+        "search",
+        "accounts",
+    }
 )
 
 

@@ -1,0 +1,187 @@
+"""Members' saved searches: a search page's query kept under a name, to run again (and,
+with the digests, to be alerted about). A member reaches only their own."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from forum.accounts.models import User
+from forum.accounts.privacy import register_eraser, register_exporter
+from forum.discovery import service
+from forum.discovery.labels import describe, labeller
+from forum.discovery.models import SavedSearch
+from forum.pagination import Page
+
+MAX_PER_MEMBER = 50
+NAME_MAX = 120
+QUERY_MAX = 2000
+PER_PAGE = 20
+
+
+class SavedSearchError(ValueError):
+    """A saved search that cannot be made (the message says why, to the member)."""
+
+
+class NotFound(LookupError):
+    """No such saved search of this member: another member's answers the same (404)."""
+
+
+def params_of(query_string: str) -> service.SearchParams:
+    """The SearchParams of a search page's query string; raises SearchInputError.
+
+    The page number is dropped: a saved search starts at its first page.
+    """
+    values: dict[str, list[str]] = {}
+    for key, value in parse_qsl(query_string.lstrip("?"), keep_blank_values=False):
+        values.setdefault(key, []).append(value)
+
+    def one(key: str) -> str | None:
+        found = values.get(key)
+        return found[-1] if found else None
+
+    params = service.build_params(
+        q=one("q"),
+        countries=values.get("country", ()),
+        sectors=values.get("sector", ()),
+        kinds=values.get("kind", ()),
+        subkinds=values.get("subkind", ()),
+        categories=values.get("category", ()),
+        date_from=one("from"),
+        date_to=one("to"),
+        sort=one("sort"),
+    )
+    # build_params removes repeats before upper-casing: "ma" and "MA" are one country.
+    return replace(params, countries=tuple(dict.fromkeys(params.countries)))
+
+
+def list_saved_searches(
+    db: Session, user: User, *, page: int = 1, per_page: int = PER_PAGE
+) -> Page[SavedSearch]:
+    """One page of `user`'s saved searches, newest first."""
+    total = (
+        db.scalar(
+            select(func.count()).select_from(SavedSearch).where(SavedSearch.user_id == user.id)
+        )
+        or 0
+    )
+    rows = db.scalars(
+        select(SavedSearch)
+        .where(SavedSearch.user_id == user.id)
+        .order_by(SavedSearch.created_at.desc(), SavedSearch.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return Page(
+        items=list(rows),
+        page=page,
+        per_page=per_page,
+        total=total,
+        base_path="/settings/searches",
+        params={},
+    )
+
+
+def create_saved_search(db: Session, *, user: User, name: str, query_string: str) -> SavedSearch:
+    """Keep the search `query_string` (as the search page's address carries it) for `user`.
+
+    The query is normalised (the order and spelling `build_params` gives, without a page
+    number), so the same search saved twice is recognised. `name` defaults to the
+    search's words and filters. Raises SavedSearchError for an empty or invalid search,
+    a name over NAME_MAX characters, a search already saved, or a member who has
+    MAX_PER_MEMBER already.
+    """
+    if len(query_string) > QUERY_MAX:
+        raise SavedSearchError("This search is too long to save.")
+    try:
+        params = params_of(query_string)
+        # Unknown countries, region groups and sectors are refused as the page refuses them.
+        service.build_query(db, user, params)
+    except service.SearchInputError as exc:
+        raise SavedSearchError(f"This search cannot be saved: {exc}.") from exc
+    if params.is_empty:
+        raise SavedSearchError(
+            "There is nothing to save: type some words or choose a filter first."
+        )
+    name = " ".join(name.split())
+    if len(name) > NAME_MAX:
+        raise SavedSearchError(f"The name is longer than {NAME_MAX} characters.")
+    query = urlencode(params.query_items(page=1))
+    same = db.scalar(
+        select(SavedSearch).where(SavedSearch.user_id == user.id, SavedSearch.query == query)
+    )
+    if same is not None:
+        raise SavedSearchError(f"You saved this search already, as “{same.name}”.")
+    count = (
+        db.scalar(
+            select(func.count()).select_from(SavedSearch).where(SavedSearch.user_id == user.id)
+        )
+        or 0
+    )
+    if count >= MAX_PER_MEMBER:
+        raise SavedSearchError(
+            f"You have {MAX_PER_MEMBER} saved searches, the most a member may keep: "
+            "delete one you no longer need first."
+        )
+    if not name:
+        name = describe(params, labeller(db))
+        if len(name) > NAME_MAX:
+            name = name[: NAME_MAX - 1].rstrip() + "…"
+    saved = SavedSearch(user_id=user.id, name=name, query=query)
+    db.add(saved)
+    db.flush()
+    return saved
+
+
+def delete_saved_search(db: Session, *, user: User, saved_id: int) -> None:
+    """Delete `user`'s saved search `saved_id`; raises NotFound when it is not theirs."""
+    saved = db.scalar(
+        select(SavedSearch).where(SavedSearch.id == saved_id, SavedSearch.user_id == user.id)
+    )
+    if saved is None:
+        raise NotFound(f"no saved search {saved_id}")
+    db.delete(saved)
+    db.flush()
+
+
+# --- download my data, delete my account ------------------------------------------------------
+
+
+def export_saved_searches(db: Session, user: User) -> list[dict[str, Any]]:
+    """What "download my data" holds of a member's saved searches."""
+    rows: Sequence[SavedSearch] = db.scalars(
+        select(SavedSearch).where(SavedSearch.user_id == user.id).order_by(SavedSearch.id)
+    ).all()
+    return [
+        {
+            "name": s.name,
+            "query": s.query,
+            "url": f"/search?{s.query}",
+            "created_at": s.created_at.isoformat(),
+            "last_run_at": s.last_run_at.isoformat() if s.last_run_at else None,
+        }
+        for s in rows
+    ]
+
+
+def erase_saved_searches(db: Session, user: User, *, keep_content: bool) -> bool:
+    """Saved searches are personal, never content to keep: they go with the account
+    (also when the account row itself stays as the "Former member")."""
+    db.execute(delete(SavedSearch).where(SavedSearch.user_id == user.id))
+    return False
+
+
+def register() -> None:
+    """Add saved searches to the privacy registries (idempotent)."""
+    register_exporter("saved_searches", export_saved_searches)
+    register_eraser("saved_searches", erase_saved_searches)
+
+
+# The app imports this module (through the search page's views), as forum.accounts.privacy
+# asks of every domain.
+register()
