@@ -165,8 +165,13 @@ def _search_response(
         status = 503
     if save_error:
         status = 422  # what was asked (saving) was refused, whatever the search showed
-    template = "discovery/_results.html" if _is_partial(request) else "discovery/search.html"
+    partial = _is_partial(request)
+    template = "discovery/_results.html" if partial else "discovery/search.html"
     response = render(request, template, context, status_code=status)
+    if partial and context["params"] is not None:
+        # The address bar shows the search as a link to it would read, without the
+        # form's empty fields (from=&to=&sort=relevance).
+        response.headers["HX-Push-Url"] = search_url(context["params"], page=context["params"].page)
     # The same address answers a page or a fragment: caches must keep them apart.
     response.headers["Vary"] = "HX-Request"
     if status == 503:

@@ -286,6 +286,12 @@ def test_an_htmx_request_gets_only_the_results_region(
     assert len(result_titles(partial.text)) == 2
     assert 'id="search-results"' in full.text
     assert partial.text.strip() in full.text  # the page includes the very same partial
+    # The address bar gets the search as a link to it reads, not the form's empty fields.
+    typed = client.get(
+        "/search?q=olive&from=&to=&sort=relevance&country=JP", headers={"HX-Request": "true"}
+    )
+    assert typed.headers["hx-push-url"] == "/search?q=olive&country=JP"
+    assert "hx-push-url" not in full.headers
     # The box that asks for it: search-as-you-type, into the region, with the filters.
     box = re.search(r'<input type="search" id="search-q"[^>]*>', full.text)
     assert box is not None

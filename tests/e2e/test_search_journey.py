@@ -1,0 +1,78 @@
+"""A visitor searches the demo data: Morocco by its Italian name from the header box, a
+country facet, a result; search-as-you-type; the search page passes axe.
+
+The demo is reindexed at the end of `forum demo`, so everything it loaded is searchable.
+"""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Browser, Page, expect
+
+from .axe import axe_violations, format_violations
+from .conftest import LiveServer, PageLog, save_screenshot
+
+
+def test_a_visitor_finds_morocco_by_another_name_narrows_by_country_and_opens_a_result(
+    page: Page, page_log: PageLog
+) -> None:
+    page.goto("/")
+    header_box = page.get_by_role("search", name="Site search")
+    header_box.get_by_label("Search the forum").fill("Marocco")
+    header_box.get_by_role("button", name="Search").click()
+
+    expect(page).to_have_url(re.compile(r"/search\?q=Marocco$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Search")
+    hits = page.locator(".search-hits > li")
+    expect(hits.first).to_be_visible()
+    # "Marocco" (Italian) finds what is tagged MA, shown by its English name.
+    expect(page.locator(".search-hits .tag-country", has_text="Morocco").first).to_be_visible()
+    save_screenshot(page, "search-01-marocco")
+
+    countries = page.get_by_role("list", name="Country")
+    countries.get_by_role("link", name=re.compile(r"^Morocco \(\d+\)")).click()
+    expect(page).to_have_url(re.compile(r"[?&]country=MA(&|$)"))
+    active = page.get_by_role("list", name="Country").get_by_role(
+        "link", name=re.compile("Morocco")
+    )
+    expect(active).to_have_attribute("aria-current", "true")
+    expect(page.get_by_role("list", name="Active filters")).to_contain_text("Country: Morocco")
+    for tags in page.locator(".search-hits > li").all():
+        expect(tags.locator(".tag-country", has_text="Morocco")).to_have_count(1)
+    save_screenshot(page, "search-02-country-facet")
+
+    first = page.locator(".search-hits .card-title a").first
+    href = first.get_attribute("href")
+    assert href and href.startswith("/")
+    first.click()
+    expect(page).to_have_url(re.compile(re.escape(href) + "$"))
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    save_screenshot(page, "search-03-result")
+    assert all(r.status == 200 for r in page_log.documents), [
+        (r.url, r.status) for r in page_log.documents
+    ]
+
+
+def test_results_follow_what_is_typed_without_reloading_the_page(
+    page: Page, page_log: PageLog
+) -> None:
+    page.goto("/search")
+    expect(page.get_by_role("heading", name="How to search")).to_be_visible()
+    box = page.get_by_label("Search for")
+    box.press_sequentially("laser", delay=30)
+
+    expect(page).to_have_url(re.compile(r"/search\?q=laser$"))
+    results = page.locator(".search-hits")
+    expect(results.get_by_role("link", name="LASER-GO GLOBAL", exact=True)).to_be_visible()
+    expect(box).to_be_focused()  # the box stays where it is; only the results change
+    assert len(page_log.documents) == 1, "the results came without loading a new page"
+    save_screenshot(page, "search-04-as-you-type")
+
+
+def test_the_search_pages_have_no_serious_or_critical_accessibility_violation(
+    browser: Browser, live_server: LiveServer
+) -> None:
+    for path in ("/search", "/search?q=Marocco", "/search?q=Marocco&country=MA", "/search?q=zzzq"):
+        violations = axe_violations(browser, live_server.url + path)
+        assert not violations, f"axe on {path}:\n{format_violations(violations)}"
