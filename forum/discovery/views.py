@@ -311,12 +311,7 @@ def create_saved_search(
         )  # fmt: skip
     db.commit()
     response = redirect(f"/search?{created.query}")
-    flash(
-        request,
-        response,
-        f"Search saved as “{created.name}”. Your saved searches are under Settings › Saved searches.",
-        "success",
-    )
+    flash(request, response, f"Search saved as “{created.name}”.", "success")
     return response
 
 

@@ -121,6 +121,18 @@ def test_an_empty_or_invalid_search_is_not_saved_and_the_page_says_why(
     assert mine(db, member) == []
 
 
+def test_a_search_without_results_yet_can_be_saved(
+    client: Client, db: Session, member: User, indexed: None
+) -> None:
+    sign_in(client, db, member)
+    page = client.get("/search?q=pineapple&country=MA")
+    assert "<h3>No results</h3>" in page.text
+    assert 'action="/search/saved"' in page.text
+    response = post(client, "/search/saved", {"query": "q=pineapple&country=MA"})
+    assert response.status_code == 303
+    assert [s.name for s in mine(db, member)] == ["pineapple · Morocco"]
+
+
 def test_the_same_search_is_saved_once(
     client: Client, db: Session, member: User, indexed: None
 ) -> None:
