@@ -99,9 +99,11 @@ def register_eraser(name: str, fn: Eraser) -> Eraser:
 
 def load_domains() -> None:
     """Register the domains' exporters and erasers (idempotent, called before each use)."""
+    from forum.discovery import saved
     from forum.discussions import privacy as discussions
 
     discussions.register()
+    saved.register()
 
 
 # --- download my data ----------------------------------------------------------------------

@@ -171,8 +171,12 @@ def build_params(
         raise SearchInputError(f"'from' ({start}) is after 'to' ({end})")
     return SearchParams(
         q=text,
-        countries=tuple(
-            c.upper() if not c.lower().startswith("g:") else c.lower() for c in _clean(countries)
+        # Case first, then repeats: country=ma&country=MA is one filter.
+        countries=_clean(
+            [
+                c.strip().lower() if c.strip().lower().startswith("g:") else c.upper()
+                for c in countries
+            ]
         ),
         sectors=_clean(sectors),
         kinds=kinds,

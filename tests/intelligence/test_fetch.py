@@ -198,7 +198,7 @@ def test_http_error_status_fails(server: str) -> None:
 
 def test_timeout_fails(server: str) -> None:
     # The read timeout or, on a loaded machine, the whole fetch's deadline: both say so.
-    with pytest.raises(FetchFailed, match="timed out|took too long"):
+    with pytest.raises(FetchFailed, match=r"timed out|took too long"):
         fetch_feed(f"{server}/slow", allow_private=True, timeout=0.2)
 
 
