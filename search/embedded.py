@@ -63,7 +63,7 @@ from search.text import (
 
 # Bump when the schema or the analyzers change: an older index then raises
 # SearchIndexOutdated until `forum search reindex` has built a new one.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STEMMED = "forum_stemmed"
 EXACT = "forum_exact"
 TITLE_BOOST = 2.0
@@ -107,6 +107,8 @@ def _schema() -> tantivy.Schema:
     # Stemmed copies for recall (no phrases on them, so no positions) ...
     builder.add_text_field("title", stored=True, tokenizer_name=STEMMED, index_option="freq")
     builder.add_text_field("body", stored=True, tokenizer_name=STEMMED, index_option="freq")
+    # Words that find a document but are never shown (SearchDoc.keywords): not stored.
+    builder.add_text_field("keywords", stored=False, tokenizer_name=STEMMED, index_option="freq")
     # ... and unstemmed ones for typos, prefixes and phrases: title and body together
     # (one automaton per typo'd word instead of two), and the title alone for `in:title`.
     builder.add_text_field("text_exact", tokenizer_name=EXACT)
@@ -215,6 +217,7 @@ def _term_query(term: _Term, *, title_only: bool) -> Query:
     parts = [Query.boost_query(Query.term_query(SCHEMA, "title", term.stem), TITLE_BOOST)]
     if not title_only:
         parts.append(Query.term_query(SCHEMA, "body", term.stem))
+        parts.append(Query.term_query(SCHEMA, "keywords", term.stem))
     if term.prefix or term.budget:
         fuzzy = Query.fuzzy_term_query(
             SCHEMA, exact, token, term.budget, transposition_cost_one=True, prefix=term.prefix
@@ -588,11 +591,13 @@ class EmbeddedEngine:
             "url": doc.url,
             "title": doc.title,
             "body": doc.body,
-            "text_exact": [doc.title, doc.body],
+            "text_exact": [doc.title, doc.body, doc.keywords],
             "title_exact": doc.title,
             "visibility": doc.visibility,
             "created_at": _utc(doc.created_at),
         }
+        if doc.keywords:
+            fields["keywords"] = doc.keywords
         if doc.subkind:
             fields["subkind"] = doc.subkind
         if doc.category:

@@ -77,6 +77,9 @@ class SearchDoc:
     # "public" or "members" (any short word: moderators may search "hidden" too);
     # what a searcher may see is decided by SearchQuery.visibilities, in the engine.
     visibility: str = "public"
+    # Words that find the document but are never shown in snippets: the forum puts its
+    # countries' names in other languages and its sectors' names here.
+    keywords: str = ""
 
 
 @dataclass(frozen=True)

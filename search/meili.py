@@ -92,7 +92,8 @@ class SearchTaskFailed(SearchError):
 def settings_body(*, max_total_hits: int = MAX_TOTAL_HITS) -> dict[str, Any]:
     """PATCH /indexes/{uid}/settings: the whole configuration the forum relies on."""
     return {
-        "searchableAttributes": ["title", "body"],
+        # keywords (SearchDoc.keywords) find documents and are never highlighted or shown.
+        "searchableAttributes": ["title", "body", "keywords"],
         "displayedAttributes": ["*"],
         "filterableAttributes": FILTERABLE,
         "sortableAttributes": ["created_at"],
@@ -158,6 +159,7 @@ def document_payload(doc: SearchDoc) -> dict[str, Any]:
         "subkind": doc.subkind,
         "title": _clean(doc.title),
         "body": _clean(doc.body),
+        "keywords": _clean(doc.keywords),
         "url": doc.url,
         "countries": list(dict.fromkeys(doc.countries)),
         "sectors": list(dict.fromkeys(doc.sectors)),

@@ -5,9 +5,9 @@ so an outbox row only says "look at this one again": whatever it was, the engine
 up with the document as it is now, or without it when nobody may find it any more
 (a deleted reply, an item that is no longer published).
 
-Every document's text carries the names of its countries, in English and in the main
-EU languages (pycountry's translations), and of its sectors: "Maroc", "Marokko" and
-"Marocco" all find what is tagged MA.
+Every document's keywords (found by, never shown in snippets) are the names of its
+countries, in English and in the main EU languages (pycountry's translations), and of its
+sectors: "Maroc", "Marokko" and "Marocco" all find what is tagged MA.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def country_names(code: str) -> tuple[str, ...]:
 
 
 def tag_text(countries: Iterable[str], sector_names: Iterable[str]) -> str:
-    """The line of country and sector names appended to a document's body."""
+    """The country and sector names that find a document (its SearchDoc.keywords)."""
     parts = [name for code in countries for name in country_names(code)]
     parts.extend(sector_names)
     return " · ".join(parts)
@@ -131,7 +131,6 @@ def _thread_docs(db: Session, ids: Sequence[int]) -> dict[str, SearchDoc]:
                 if practice
                 else ()
             ),
-            tag_text(thread.country_codes, [s.name for s in thread.sectors]),
         )
         hidden = thread.hidden_at is not None or (opening is not None and opening.hidden_at)
         doc_id = f"thread:{thread.id}"
@@ -147,6 +146,7 @@ def _thread_docs(db: Session, ids: Sequence[int]) -> dict[str, SearchDoc]:
             sectors=tuple(s.slug for s in thread.sectors),
             category=thread.category.slug,
             visibility="hidden" if hidden else _category_visibility(thread.category),
+            keywords=tag_text(thread.country_codes, [s.name for s in thread.sectors]),
         )
     return out
 
@@ -172,16 +172,14 @@ def _post_docs(db: Session, ids: Sequence[int]) -> dict[str, SearchDoc]:
             # A reply is found as what it belongs to: a reply in a good practice's thread.
             subkind=thread.kind,
             title=f"Re: {thread.title}",
-            body=_join(
-                html_text(post.body_html),
-                tag_text(thread.country_codes, [s.name for s in thread.sectors]),
-            ),
+            body=html_text(post.body_html),
             url=post.url,
             created_at=post.created_at,
             countries=tuple(thread.country_codes),
             sectors=tuple(s.slug for s in thread.sectors),
             category=thread.category.slug,
             visibility="hidden" if hidden else _category_visibility(thread.category),
+            keywords=tag_text(thread.country_codes, [s.name for s in thread.sectors]),
         )
     return out
 
@@ -219,13 +217,13 @@ def _intel_docs(db: Session, ids: Sequence[int]) -> dict[str, SearchDoc]:
                 html_text(item.body_html) if item.body_html else item.body,
                 item.source_name,
                 *texts.get(item.id, ()),
-                tag_text(item.country_codes, [s.name for s in item.sectors]),
             ),
             url=f"/intel/{item.id}",
             created_at=item.published_at or item.added_at,
             countries=tuple(item.country_codes),
             sectors=tuple(s.slug for s in item.sectors),
             visibility="public",
+            keywords=tag_text(item.country_codes, [s.name for s in item.sectors]),
         )
     return out
 
@@ -248,7 +246,6 @@ def _event_docs(db: Session, ids: Sequence[int]) -> dict[str, SearchDoc]:
                 event.date_text,
                 ", ".join(p for p in (event.city, event.location_text) if p),
                 event.organiser,
-                tag_text(countries, [s.name for s in event.sectors]),
             ),
             url=f"/events/{event.id}",
             # An event is dated by when it happens; undated ones by when they were added.
@@ -256,6 +253,7 @@ def _event_docs(db: Session, ids: Sequence[int]) -> dict[str, SearchDoc]:
             countries=countries,
             sectors=tuple(s.slug for s in event.sectors),
             visibility="public",
+            keywords=tag_text(countries, [s.name for s in event.sectors]),
         )
     return out
 
@@ -277,13 +275,13 @@ def _partnership_docs(db: Session, ids: Sequence[int]) -> dict[str, SearchDoc]:
             body=_join(
                 partnership.description,
                 " · ".join(partnership.aliases or ()),
-                tag_text(partnership.country_codes, [s.name for s in partnership.sectors]),
             ),
             url=f"/partnerships/{partnership.slug}",
             created_at=partnership.created_at,
             countries=tuple(partnership.country_codes),
             sectors=tuple(s.slug for s in partnership.sectors),
             visibility="public",
+            keywords=tag_text(partnership.country_codes, [s.name for s in partnership.sectors]),
         )
     return out
 

@@ -352,6 +352,22 @@ def test_without_words_the_snippet_is_the_beginning_of_the_text(corpus: SearchEn
     assert "<mark>" not in hit.snippet and "<mark>" not in hit.title_html
 
 
+def test_keywords_find_a_document_and_are_never_shown(engine: SearchEngine) -> None:
+    doc = SearchDoc(
+        "intel:90", "intel", "Solar tenders", "Ten tenders for solar farms were announced.",
+        "/intelligence/90", _at(2020, 1, 1), countries=("MA",),
+        keywords="Morocco · Maroc · Marokko · Marocco · Renewable energies",
+    )  # fmt: skip
+    engine.upsert([doc])
+    for text in ("marokko", "Marocco", "maroc", "renewable"):
+        (hit,) = engine.search(SearchQuery(text=text)).hits
+        assert hit.id == "intel:90"
+        assert "Maro" not in hit.snippet and "Renewable" not in hit.snippet
+        assert hit.snippet.startswith("Ten tenders")
+    assert found(engine, "marokko tenders") == {"intel:90"}
+    assert found(engine, "marokko", fields=("title",)) == set()
+
+
 def test_pages_split_the_results_without_overlap(corpus: SearchEngine) -> None:
     pages = [
         corpus.search(SearchQuery(sort="newest", per_page=3, page=n, visibilities=MEMBER))
