@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     meili_key: str | None = None
     smtp_url: str | None = None
     mail_from: str = "Cluster Forum <forum@localhost>"
+    # A mailbox the platform reads: when set, digests also offer <mailto:...> in
+    # List-Unsubscribe (RFC 2369); unset, only the one-click https link is offered.
+    unsubscribe_mailto: str | None = None
     base_url: str = "http://127.0.0.1:8000"
     secret_key: str | None = None
     # Comma-separated addresses whose X-Forwarded-For is believed.

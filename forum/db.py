@@ -138,6 +138,7 @@ def import_models() -> None:
     from forum import worker as _worker  # noqa: F401
     from forum.accounts import models as _accounts  # noqa: F401
     from forum.admin import models as _admin  # noqa: F401
+    from forum.digests import models as _digests  # noqa: F401
     from forum.discovery import models as _discovery  # noqa: F401
     from forum.discussions import models as _discussions  # noqa: F401
     from forum.events import models as _events  # noqa: F401

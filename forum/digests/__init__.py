@@ -1,0 +1,1 @@
+"""Email digests and immediate emails: preferences, planning, building, sending, unsubscribe."""

@@ -1,0 +1,85 @@
+"""Digest tables: one delivery row per member and period, and each member's email settings.
+
+The frequency, weekday and hour of a member's digest live on the user row (DESIGN.md:
+User); what else a member chose about email lives in `email_settings`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from forum.db import Base, UTCDateTime, utcnow
+
+# pending -> sending -> sent | skipped (nothing new) | failed (after its retries)
+DELIVERY_STATUSES = ("pending", "sending", "sent", "skipped", "failed")
+
+
+class DigestDelivery(Base):
+    """The digest of one member for one period: the member's local date it was due.
+
+    Unique per (member, period), so a second run for the period finds the row and sends
+    nothing. The row is marked `sending` before the SMTP transaction and `sent` right
+    after the server accepted; a crash in between leaves `sending`, and the next run
+    sends it again with the same Message-ID (counted in `resends`).
+    """
+
+    __tablename__ = "digest_delivery"
+    __table_args__ = (
+        UniqueConstraint("user_id", "period"),
+        Index("ix_digest_delivery_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    period: Mapped[dt.date] = mapped_column(Date)
+    frequency: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    # What the digest covers: from the end of the member's previous window to its start.
+    window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    window_end: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    message_id: Mapped[str] = mapped_column(String(250))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Times a message was sent again after a crash left it `sending`.
+    resends: Mapped[int] = mapped_column(Integer, default=0)
+    subject: Mapped[str | None] = mapped_column(String(300))
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class EmailSettings(Base):
+    """A member's choices about email besides the digest schedule (created on first change)."""
+
+    __tablename__ = "email_settings"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Immediate emails, each on or off; at most IMMEDIATE_DAILY_CAP a day, the rest wait
+    # for the digest.
+    notify_replies: Mapped[bool] = mapped_column(Boolean, default=True)
+    notify_mentions: Mapped[bool] = mapped_column(Boolean, default=True)
+    notify_thread_posts: Mapped[bool] = mapped_column(Boolean, default=True)
+    immediate_day: Mapped[dt.date | None] = mapped_column(Date)
+    immediate_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when the member's server refused the address for good (SMTP 5xx): nothing is
+    # sent until the member confirms the address again in settings.
+    bouncing_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    bounce_reason: Mapped[str | None] = mapped_column(String(500))
+    unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
