@@ -14,7 +14,8 @@ import os
 import smtplib
 import ssl
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, suppress
 from email import policy
 from email.message import EmailMessage
 from email.parser import Parser
@@ -34,8 +35,26 @@ log = logging.getLogger(__name__)
 SMTP_TIMEOUT = 20
 
 
+class MailConnection(Protocol):
+    def send(self, message: EmailMessage) -> None:
+        """Hand one message over; raises what the server answered when it refused it."""
+        ...
+
+
 class MailTransport(Protocol):
     def send(self, messages: Sequence[EmailMessage]) -> None: ...
+
+    def connect(self) -> AbstractContextManager[MailConnection]:
+        """One connection for a batch, sending message by message (the digest sender)."""
+        ...
+
+
+class _OutboxConnection:
+    def __init__(self, transport: OutboxTransport) -> None:
+        self.transport = transport
+
+    def send(self, message: EmailMessage) -> None:
+        self.transport.write(message)
 
 
 class OutboxTransport:
@@ -44,15 +63,60 @@ class OutboxTransport:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def send(self, messages: Sequence[EmailMessage]) -> None:
+    def write(self, message: EmailMessage) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+        final = self.folder / f"{stamp}-{uuid.uuid4().hex[:12]}.eml"
+        partial = final.with_suffix(".tmp")
+        # Write then rename: a reader never sees half a message.
+        partial.write_bytes(bytes(message))
+        os.replace(partial, final)
+        return final
+
+    def send(self, messages: Sequence[EmailMessage]) -> None:
         for message in messages:
-            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
-            final = self.folder / f"{stamp}-{uuid.uuid4().hex[:12]}.eml"
-            partial = final.with_suffix(".tmp")
-            # Write then rename: a reader never sees half a message.
-            partial.write_bytes(bytes(message))
-            os.replace(partial, final)
+            self.write(message)
+
+    @contextmanager
+    def connect(self) -> Iterator[MailConnection]:
+        yield _OutboxConnection(self)
+
+
+class SMTPConnection:
+    """A connection reused message after message; it reconnects by itself, on the next
+    message, after the server dropped it (a 421, a timeout, a reset)."""
+
+    def __init__(self, transport: SMTPTransport) -> None:
+        self.transport = transport
+        self._smtp: smtplib.SMTP | None = None
+
+    def send(self, message: EmailMessage) -> None:
+        if self._smtp is None:
+            self._smtp = self.transport.open()
+        try:
+            self._smtp.send_message(message)
+        except smtplib.SMTPResponseException as exc:
+            if exc.smtp_code == 421:  # the server is closing the connection
+                self._drop()
+            raise
+        except (smtplib.SMTPServerDisconnected, OSError):
+            self._drop()
+            raise
+
+    def _drop(self) -> None:
+        if self._smtp is not None:
+            with suppress(OSError, smtplib.SMTPException):
+                self._smtp.close()
+            self._smtp = None
+
+    def close(self) -> None:
+        if self._smtp is None:
+            return
+        try:
+            self._smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            self._drop()
+        self._smtp = None
 
 
 class SMTPTransport:
@@ -96,20 +160,31 @@ class SMTPTransport:
             )
         return smtp
 
+    def open(self) -> smtplib.SMTP:
+        """A connected (and, with credentials, logged-in) SMTP session."""
+        smtp = self._connect()
+        if self.username:
+            try:
+                smtp.login(self.username, self.password or "")
+            except BaseException:
+                smtp.close()
+                raise
+        return smtp
+
+    @contextmanager
+    def connect(self) -> Iterator[SMTPConnection]:
+        connection = SMTPConnection(self)
+        try:
+            yield connection
+        finally:
+            connection.close()
+
     def send(self, messages: Sequence[EmailMessage]) -> None:
         if not messages:
             return
-        smtp = self._connect()
-        try:
-            if self.username:
-                smtp.login(self.username, self.password or "")
+        with self.connect() as connection:
             for message in messages:
-                smtp.send_message(message)
-        finally:
-            try:
-                smtp.quit()
-            except smtplib.SMTPException:
-                smtp.close()
+                connection.send(message)
 
 
 def make_transport(settings: Settings) -> MailTransport:
