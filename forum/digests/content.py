@@ -114,14 +114,14 @@ class Digest:
 
     @property
     def subject(self) -> str:
-        """What is inside, most personal first, in at most about 200 characters."""
+        """What is inside, in SUBJECT_ORDER, in at most about 200 characters."""
         order = {key: i for i, key in enumerate(SUBJECT_ORDER)}
         ranked = sorted(self.sections, key=lambda s: order.get(s.key, len(order)))
         parts = [s.summary for s in ranked if s.entries and s.summary]
         if not parts:
             return "Your Cluster Forum digest"
         if self.highlights:
-            parts.insert(0, "This week on Cluster Forum")
+            parts.insert(0, "New on Cluster Forum")
         subject = parts[0]
         for part in parts[1:]:
             if len(subject) + len(part) + 3 > 200:
@@ -233,6 +233,23 @@ class Candidates:
     events_by_country: dict[str, list[EventCandidate]] = field(default_factory=dict)
     events_by_sector: dict[str, list[EventCandidate]] = field(default_factory=dict)
     events_by_partnership: dict[int, list[EventCandidate]] = field(default_factory=dict)
+    _by_followers: list[IntelCandidate] | None = field(default=None, repr=False)
+
+    def intel_by_followers(self) -> list[IntelCandidate]:
+        """The new items, those whose countries and sectors most members follow first
+        (the highlights of members who follow nothing); sorted once, then kept."""
+        if self._by_followers is None:
+            counts = self.follower_counts
+
+            def score(item: IntelCandidate) -> int:
+                return sum(counts.get(("country", c), 0) for c in item.countries) + sum(
+                    counts.get(("sector", s), 0) for s in item.sectors
+                )
+
+            self._by_followers = sorted(
+                self.intel, key=lambda i: (score(i), i.added_at, i.id), reverse=True
+            )
+        return self._by_followers
 
     def __post_init__(self) -> None:
         def by(rows: Iterable[tuple[object, object]]) -> dict:  # type: ignore[type-arg]
@@ -543,14 +560,22 @@ def load_candidates(
             )
         )  # fmt: skip
 
-    follower_counts = {
-        (kind, target): count
-        for kind, target, count in db.execute(
-            select(Follow.target_type, Follow.target, func.count())
-            .where(Follow.target_type.in_(("country", "region_group", "sector")))
-            .group_by(Follow.target_type, Follow.target)
-        )
-    }
+    # How many members follow each country (a region group counts for its members) and
+    # sector: what the highlights rank by.
+    follower_counts: Counter[tuple[str, str]] = Counter()
+    for kind, target, count in db.execute(
+        select(Follow.target_type, Follow.target, func.count())
+        .where(Follow.target_type.in_(("country", "region_group", "sector")))
+        .group_by(Follow.target_type, Follow.target)
+    ):
+        if kind == "region_group":
+            try:
+                codes = expand_codes([target])
+            except UnknownCountryError:
+                continue
+            follower_counts.update({("country", code): count for code in codes})
+        else:
+            follower_counts[(kind, target)] += count
     return Candidates(
         window_start=window_start,
         window_end=window_end,
@@ -561,7 +586,7 @@ def load_candidates(
         replies=dict(replies),
         reply_threads=reply_threads,
         events=events,
-        follower_counts=follower_counts,
+        follower_counts=dict(follower_counts),
         sector_names=sector_names,
         category_names=category_names,
         partnership_names=partnership_names,
@@ -789,15 +814,17 @@ class _Builder:
         follows = interests.follows
         # Followed country (ISO) -> the follow it comes from: ("country", "JP") or a group.
         self.country_source: dict[str, tuple[str, str]] = {}
-        for code in sorted(follows.get("country", ())):
-            self.country_source.setdefault(code.upper(), ("country", code))
-        for group in sorted(follows.get("region_group", ())):
-            try:
-                members = expand_codes([group])
-            except UnknownCountryError:
-                continue
-            for code in members:
-                self.country_source.setdefault(code, ("region_group", group))
+        # The followed countries and groups as list pages take them ("JP", "g:asean").
+        self.country_filter: list[str] = []
+        for kind in ("country", "region_group"):
+            for code in sorted(follows.get(kind, ())):
+                try:
+                    members = expand_codes([code])
+                except UnknownCountryError:
+                    continue  # a follow of a code the taxonomy no longer knows
+                self.country_filter.append(code)
+                for member in members:
+                    self.country_source.setdefault(member, (kind, code))
         self.sectors = set(follows.get("sector", ()))
         self.categories = set(follows.get("category", ()))
         self.threads = {int(t) for t in follows.get("thread", ()) if t.isdigit()}
@@ -859,6 +886,11 @@ class _Builder:
             summary=summary if shown else "",
         )
 
+    def list_filter(self) -> list[tuple[str, str]]:
+        if self.country_filter:
+            return [("country", c) for c in self.country_filter[:20]]
+        return [("sector", s) for s in sorted(self.sectors)[:20]]
+
     def matched_follows(
         self, countries: Iterable[str], sectors: Iterable[str]
     ) -> list[tuple[str, str]]:
@@ -913,11 +945,9 @@ class _Builder:
         summary = (
             f"{len(entries)} new on {_and(labels)}" if labels else _plural(len(entries), "new item")
         )
-        query: list[tuple[str, str]] = []
-        if self.country_source:
-            query += [("country", c) for c in sorted(self.country_source)[:20]]
-        else:
-            query += [("sector", s) for s in sorted(self.sectors)]
+        # List pages combine countries AND sectors while follows add up: the link lists
+        # the followed countries (or, without any, the sectors) since the window opened.
+        query = self.list_filter()
         query.append(("from", self.start.date().isoformat()))
         return self.section(
             "intel", entries, more_url="/intel?" + urlencode(query),
@@ -1120,7 +1150,7 @@ class _Builder:
                 else f"{len(chosen)} calls closing, first {soonest.removeprefix('closes ')}"
             )
         query = [("kind", k) for k in DEADLINE_KINDS] + [("open", "1"), ("sort", "deadline")]
-        query += [("country", c) for c in sorted(self.country_source)[:20]]
+        query += self.list_filter()
         return self.section(
             "deadlines", entries, more_url="/intel?" + urlencode(query), summary=summary
         )
@@ -1143,9 +1173,7 @@ class _Builder:
             first = chosen[0]
             days = (first.starts_on - self.now.date()).days
             summary = f"{_short(first.name)} {'on now' if days < 0 else _in_days(days)}"
-        query = [("country", c) for c in sorted(self.country_source)[:20]]
-        if not query:
-            query = [("sector", s) for s in sorted(self.sectors)]
+        query = self.list_filter()
         return self.section(
             "events", entries, more_url="/events" + ("?" + urlencode(query) if query else ""),
             summary=summary,
@@ -1194,18 +1222,12 @@ class _Builder:
         )
 
     def highlights(self) -> list[Section]:
-        counts = self.c.follower_counts
         tags: Counter[tuple[str, str]] = Counter()
-
-        def score(item: IntelCandidate) -> int:
-            return sum(counts.get(("country", c), 0) for c in item.countries) + sum(
-                counts.get(("sector", s), 0) for s in item.sectors
-            )
-
         items = [
-            i for i in self.c.intel if self.in_window(i.added_at) and not self.mine(i.author_id)
+            i
+            for i in self.c.intel_by_followers()
+            if self.in_window(i.added_at) and not self.mine(i.author_id)
         ]
-        items.sort(key=lambda i: (score(i), i.added_at, i.id), reverse=True)
         for item in items[:SECTION_CAP]:
             tags.update(("country", c) for c in item.countries)
             tags.update(("sector", s) for s in item.sectors)
