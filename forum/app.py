@@ -144,6 +144,7 @@ def _include_routers(app: FastAPI) -> None:
     from forum.accounts import member_views, profile_views
     from forum.accounts import views as accounts_views
     from forum.admin import views as admin_views
+    from forum.digests import api as digests_api
     from forum.discovery import api as discovery_api
     from forum.discovery import views as discovery_views
     from forum.discussions import admin_views as discussions_admin_views
@@ -203,3 +204,4 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(intelligence_attachment_api.router, prefix=API_PREFIX)
     app.include_router(taxonomy_api.router, prefix=API_PREFIX)
     app.include_router(discovery_api.router, prefix=API_PREFIX)
+    app.include_router(digests_api.router, prefix=API_PREFIX)
