@@ -145,6 +145,8 @@ def _include_routers(app: FastAPI) -> None:
     from forum.accounts import views as accounts_views
     from forum.admin import views as admin_views
     from forum.digests import api as digests_api
+    from forum.digests import public_views as digests_public_views
+    from forum.digests import views as digests_views
     from forum.discovery import api as discovery_api
     from forum.discovery import views as discovery_views
     from forum.discussions import admin_views as discussions_admin_views
@@ -190,6 +192,8 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(taxonomy_views.router)
     app.include_router(insights_views.router)
     app.include_router(discovery_views.router)
+    app.include_router(digests_views.router)
+    app.include_router(digests_public_views.router)
     app.include_router(admin_views.router)
     app.include_router(accounts_admin_views.router)
     app.include_router(partnerships_admin_views.router)

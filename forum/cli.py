@@ -8,7 +8,7 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -18,6 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from forum.config import Settings, load_settings
 from forum.db import make_engine, make_session_factory, transaction
 from forum.migrate import NotMigratedError, require_migrated, upgrade
+
+if TYPE_CHECKING:
+    from forum.accounts.models import User
 
 app = typer.Typer(
     help="Cluster Forum: discussions and a market-intelligence repository for cluster managers.",
@@ -198,6 +201,10 @@ feeds_app = typer.Typer(help="Manage harvested feeds.", no_args_is_help=True)
 app.add_typer(feeds_app, name="feeds")
 search_app = typer.Typer(help="The search index: rebuild it, see how it is.", no_args_is_help=True)
 app.add_typer(search_app, name="search")
+digest_app = typer.Typer(
+    help="Email digests: send the due ones, preview one.", no_args_is_help=True
+)
+app.add_typer(digest_app, name="digest")
 
 
 PasswordStdin = Annotated[
@@ -557,6 +564,117 @@ def search_status_command(
             typer.echo(f"error: {state['error']}")
     if not state["ok"]:
         raise typer.Exit(1)
+
+
+# --- digests: `forum digest send|preview` ------------------------------------------------
+
+DigestUser = Annotated[str | None, typer.Option("--user", help="Only this member (email address)")]
+
+
+def _member_by_email(session: Session, email: str) -> User:
+    from forum.accounts.service import get_user_by_email
+
+    user = get_user_by_email(session, email)
+    if user is None:
+        raise _fail(f"no member with the address {email!r}", 2)
+    return user
+
+
+@digest_app.command("send")
+def digest_send(
+    now: Annotated[
+        bool,
+        typer.Option("--now", help="Everyone whose digest is on, as if due now (period: today)"),
+    ] = False,
+    user: DigestUser = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Build and count every digest; send and write nothing")
+    ] = False,
+) -> None:
+    """Plan the due digests and send every pending one (what the worker does every 5 minutes).
+
+    A second run for the same period sends nothing. Exits 1 when the run stopped early
+    (the mail server is down, another sender runs) or --user cannot get a digest; 2 when
+    --user names nobody.
+    """
+    from forum.db import utcnow
+    from forum.digests.models import EmailSettings
+    from forum.digests.sender import SendReport, due_members, not_sendable, plan, send_pending
+
+    _setup_logging()
+    settings = _settings()
+    _require_migrated(settings)
+    engine = make_engine(settings.resolved_database_url)
+    factory = make_session_factory(engine)
+    moment = utcnow()
+    try:
+        user_ids: list[int] | None = None
+        if user:
+            with factory() as session:
+                member = _member_by_email(session, user)
+                reason = not_sendable(member, session.get(EmailSettings, member.id))
+            if reason:
+                raise _fail(f"{member.email} gets no digest: {reason}")
+            user_ids = [member.id]
+        planned = []
+        if dry_run:
+            with factory() as session:
+                planned = [due for due, _ in plan(session, moment, force=now, user_ids=user_ids)]
+        else:
+            with transaction(factory) as session:
+                due_members(session, moment, settings=settings, force=now, user_ids=user_ids)
+        with Progress(*_progress_columns(), console=console) as progress:  # type: ignore[arg-type]
+            task = progress.add_task("digests", total=None)
+
+            def show(report: SendReport) -> None:
+                progress.update(task, total=report.total, completed=report.done)
+
+            report = send_pending(
+                factory,
+                settings,
+                on_progress=show,
+                dry_run=dry_run,
+                now=moment,
+                user_ids=user_ids,
+                planned=planned,
+            )
+    finally:
+        engine.dispose()
+    if dry_run:
+        typer.echo(
+            f"dry run: would send {report.sent}, would skip {report.skipped}, "
+            f"failed {report.failed}; nothing was sent or written"
+        )
+    else:
+        typer.echo(
+            f"sent {report.sent}, skipped {report.skipped}, failed {report.failed}, "
+            f"resent {report.resent}, retried later {report.retried}"
+        )
+    if report.stopped:
+        raise _fail(f"stopped early: {report.stopped}")
+
+
+@digest_app.command("preview")
+def digest_preview(
+    user: Annotated[str, typer.Option("--user", help="The member (email address)")],
+) -> None:
+    """Print the text version of the member's digest as it would be sent now."""
+    from forum.digests.render import digest_text
+    from forum.digests.service import preview_digest
+
+    settings = _settings()
+    _require_migrated(settings)
+    engine = make_engine(settings.resolved_database_url, pool=False)
+    try:
+        with make_session_factory(engine, writer=False)() as session:
+            member = _member_by_email(session, user)
+            digest = preview_digest(session, settings, member)
+            typer.echo(f"Subject: {digest.subject}")
+            typer.echo(f"To: {member.email}")
+            typer.echo("")
+            typer.echo(digest_text(settings, member, digest))
+    finally:
+        engine.dispose()
 
 
 def main() -> None:

@@ -3,31 +3,54 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.requests import Request
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from forum.security import SAFE_METHODS, csrf_exempt
 from tests.conftest import Client
 
 # State-changing HTML routes that authenticate by other means (documented in docs/permissions.md).
-ALLOWED_EXEMPT: set[str] = set()
+ALLOWED_EXEMPT: set[str] = {
+    "POST /unsubscribe/{token}",  # RFC 8058 one-click unsubscribe: the signed token is the proof
+    "POST /digests/interest/{token}",  # a digest's follow/mute link: the signed token is the proof
+}
+
+
+def _all_routes(routes: Sequence[BaseRoute], prefix: str = "") -> Iterator[tuple[str, set[str]]]:
+    """(path, methods) of every route, the included routers' too: FastAPI keeps an
+    `include_router` as one entry that holds the router, not as its routes."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            context = getattr(route, "include_context", None)
+            yield from _all_routes(included.routes, prefix + getattr(context, "prefix", ""))
+        elif isinstance(route, APIRoute | Route):
+            yield prefix + route.path, set(route.methods or ())
 
 
 def _state_changing_routes(app: FastAPI) -> list[tuple[str, str]]:
     found = []
-    for route in app.routes:
-        if not isinstance(route, APIRoute | Route):
-            continue
-        if route.path.startswith("/api/"):
+    for path, methods in _all_routes(app.routes):
+        if path.startswith("/api/"):
             continue  # bearer tokens, never cookies
-        for method in sorted((route.methods or set()) - SAFE_METHODS):
-            found.append((method, route.path))
+        for method in sorted(methods - SAFE_METHODS):
+            found.append((method, path))
     return found
+
+
+def test_the_walker_sees_the_routes_of_included_routers(client: Client) -> None:
+    app = client.app
+    assert isinstance(app, FastAPI)
+    routes = dict.fromkeys(f"{m} {p}" for m, p in _state_changing_routes(app))
+    assert "POST /login" in routes
+    assert "POST /unsubscribe/{token}" in routes
+    assert len(routes) > 30
 
 
 def unprotected_routes(app: FastAPI) -> list[str]:
@@ -64,7 +87,7 @@ def test_the_walker_catches_a_deliberately_unprotected_route(client: Client) -> 
     # A bare Starlette route skips FastAPI's dependencies; an exempt one skips the check.
     app.router.routes.append(Route("/unprotected", raw_endpoint, methods=["POST"]))
     app.add_api_route("/exempt", exempt_endpoint, methods=["POST"])
-    assert set(unprotected_routes(app)) == {"POST /unprotected", "POST /exempt"}
+    assert set(unprotected_routes(app)) == ALLOWED_EXEMPT | {"POST /unprotected", "POST /exempt"}
 
 
 def test_a_protected_route_accepts_the_right_token_and_keeps_what_was_typed(

@@ -512,7 +512,7 @@ class _Sender:
             self.outcomes.append(_Outcome(work.delivery_id, values, bounce))
 
 
-def _not_sendable(user: User | None, email_settings: EmailSettings | None) -> str | None:
+def not_sendable(user: User | None, email_settings: EmailSettings | None) -> str | None:
     """Why a planned digest must not go out any more (changed since it was planned)."""
     if user is None:
         return "the account is gone"
@@ -639,7 +639,7 @@ def _build_batch(
     messages: dict[int, tuple[EmailMessage, dict[str, Any]]] = {}
     for index, work in enumerate(batch):
         user = users.get(work.user_id)
-        reason = _not_sendable(user, email_settings.get(work.user_id))
+        reason = not_sendable(user, email_settings.get(work.user_id))
         if reason is None and user is not None:
             try:
                 digest = build_digest(

@@ -1,0 +1,89 @@
+"""The pages a digest's links open without a session: unsubscribe and "view in browser".
+
+Both are authenticated by their signed token alone. A GET never changes anything (mail
+scanners open links); the unsubscribe POST works without cookies and without a CSRF
+token (RFC 8058 one-click: the mail provider posts `List-Unsubscribe=One-Click`).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
+from sqlalchemy import select
+
+from forum.accounts.models import User
+from forum.digests.content import build_digest
+from forum.digests.models import DigestDelivery
+from forum.digests.render import render_digest_page
+from forum.digests.tokens import read_browser_token
+from forum.digests.unsubscribe import read_unsubscribe, unsubscribe
+from forum.security import csrf_exempt
+from forum.web import AppSettings, DbSession, render
+
+router = APIRouter(include_in_schema=False)
+
+INVALID_LINK = "This link is not valid. Nothing was changed."
+# Personal pages reached by a secret link: kept out of search engines and referrers.
+PRIVATE_HEADERS = {"X-Robots-Tag": "noindex, nofollow", "Referrer-Policy": "no-referrer"}
+
+
+def _private(response: Response) -> Response:
+    response.headers.update(PRIVATE_HEADERS)
+    return response
+
+
+@router.get("/unsubscribe/{token}", response_class=HTMLResponse)
+def unsubscribe_page(
+    request: Request, token: str, db: DbSession, settings: AppSettings
+) -> Response:
+    """Says what the button would do; changes nothing."""
+    user = read_unsubscribe(db, secret_key=settings.secret_key or "", token=token)
+    if user is None:
+        raise HTTPException(404, INVALID_LINK)
+    return _private(
+        render(
+            request,
+            "digests/unsubscribe.html",
+            {"member": user, "token": token, "subscribed": user.digest_frequency != "off"},
+        )
+    )
+
+
+@router.post("/unsubscribe/{token}", response_class=HTMLResponse)
+@csrf_exempt  # the signed token names the member: one-click works without cookies
+def unsubscribe_now(request: Request, token: str, db: DbSession, settings: AppSettings) -> Response:
+    user = unsubscribe(db, secret_key=settings.secret_key or "", token=token)
+    if user is None:
+        raise HTTPException(404, INVALID_LINK)
+    db.commit()
+    return _private(render(request, "digests/unsubscribed.html", {"member": user}))
+
+
+@router.get("/digests/{token}", response_class=HTMLResponse)
+def view_in_browser(request: Request, token: str, db: DbSession, settings: AppSettings) -> Response:
+    """The digest of (member, period) as it was sent, rebuilt for its delivery's window."""
+    found = read_browser_token(settings.secret_key or "", token)
+    if found is None:
+        raise HTTPException(404, "This link is not valid.")
+    user_id, period = found
+    user = db.get(User, user_id)
+    delivery = db.scalar(
+        select(DigestDelivery).where(
+            DigestDelivery.user_id == user_id, DigestDelivery.period == period
+        )
+    )
+    if user is None or delivery is None:
+        raise HTTPException(404, "This digest is not available.")
+    digest = build_digest(
+        db,
+        settings,
+        user,
+        period=period,
+        window_start=delivery.window_start,
+        window_end=delivery.window_end,
+        now=delivery.sent_at or delivery.window_end,
+    )
+    # render_digest_page autoescapes everything a member wrote (an .html template).
+    fragment = Markup(render_digest_page(settings, user, digest))  # noqa: S704
+    return _private(render(request, "digests/browser.html", {"fragment": fragment}))

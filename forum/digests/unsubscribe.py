@@ -1,0 +1,45 @@
+"""Unsubscribing from the digest by a signed link, without a session (RFC 8058).
+
+The token names the member; reading it changes nothing, applying it turns the digest off
+at once. A forged or altered token reads as None.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from forum.accounts.models import User
+from forum.db import utcnow
+from forum.digests.models import EmailSettings
+from forum.digests.tokens import read_unsubscribe_token
+
+
+def read_unsubscribe(db: Session, *, secret_key: str, token: str) -> User | None:
+    """The member an unsubscribe link is for, or None when the link is not ours."""
+    user_id = read_unsubscribe_token(secret_key, token)
+    return db.get(User, user_id) if user_id is not None else None
+
+
+def unsubscribe(
+    db: Session, *, secret_key: str, token: str, now: dt.datetime | None = None
+) -> User | None:
+    """Turn the member's digest off and note when; None (nothing changed) for a bad token.
+
+    Applying it twice is harmless: the frequency stays off and the time of the first
+    click is kept.
+    Flushes, never commits.
+    """
+    user = read_unsubscribe(db, secret_key=secret_key, token=token)
+    if user is None:
+        return None
+    row = db.get(EmailSettings, user.id)
+    if row is None:
+        row = EmailSettings(user_id=user.id)
+        db.add(row)
+    if user.digest_frequency != "off" or row.unsubscribed_at is None:
+        row.unsubscribed_at = now or utcnow()
+    user.digest_frequency = "off"
+    db.flush()
+    return user
