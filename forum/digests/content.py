@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from sqlalchemy import and_, func, or_, select
@@ -45,6 +46,8 @@ from forum.taxonomy.models import Sector
 from forum.taxonomy.regions import UnknownCountryError, expand_codes, get_region_group
 from forum.taxonomy.service import get_country
 from search.query import parse_query
+
+T = TypeVar("T")
 
 SECTION_CAP = 8
 EXCERPT_CHARS = 200
@@ -872,15 +875,17 @@ class _Builder:
         return ", ".join(names), ", ".join(slugs)
 
     def section(
-        self, key: str, entries: list[Entry], *, more_url: str | None = None,
-        follow_links: Sequence[tuple[str, str]] = (), summary: str = "", title: str | None = None,
+        self, key: str, rows: Sequence[T], make: Callable[[T], Entry], *,
+        more_url: str | None = None, follow_links: Sequence[tuple[str, str]] = (),
+        summary: str = "", title: str | None = None,
     ) -> Section:  # fmt: skip
-        shown = entries[:SECTION_CAP]
+        """A section of the first SECTION_CAP of `rows` (only those are made entries)."""
+        shown = [make(row) for row in rows[:SECTION_CAP]]
         return Section(
             key=key,
             title=title or SECTION_TITLES[key],
             entries=shown,
-            more=len(entries) - len(shown),
+            more=len(rows) - len(shown),
             more_url=self.url(more_url) if more_url else None,
             follow_links=tuple(follow_links[:FOLLOW_LINKS_CAP]),
             summary=summary if shown else "",
@@ -904,7 +909,14 @@ class _Builder:
             self.interest_link("mute", kind, target) for (kind, target), _ in matched.most_common()
         ]
 
-    def follow_suggestions(self, tags: Counter[tuple[str, str]]) -> list[tuple[str, str]]:
+    def follow_suggestions(
+        self, shown: Sequence[IntelCandidate | ThreadCandidate]
+    ) -> list[tuple[str, str]]:
+        """ "Follow Japan" links for the countries and sectors most of `shown` are tagged with."""
+        tags: Counter[tuple[str, str]] = Counter()
+        for row in shown:
+            tags.update(("country", c) for c in row.countries)
+            tags.update(("sector", s) for s in row.sectors)
         out = []
         for (kind, target), _ in tags.most_common():
             if kind == "country" and target in self.country_source:
@@ -940,17 +952,17 @@ class _Builder:
             matched.update(hits)
             scored.append((-(country_hit + sector_hit), -item.added_at.timestamp(), -item.id, item))
         scored.sort(key=lambda row: row[:3])
-        entries = [self.intel_entry(item) for *_, item in scored]
+        items = [item for *_, item in scored]
         labels = [_label(k, t, self.c) for (k, t), _ in matched.most_common(2)]
         summary = (
-            f"{len(entries)} new on {_and(labels)}" if labels else _plural(len(entries), "new item")
+            f"{len(items)} new on {_and(labels)}" if labels else _plural(len(items), "new item")
         )
         # List pages combine countries AND sectors while follows add up: the link lists
         # the followed countries (or, without any, the sectors) since the window opened.
         query = self.list_filter()
         query.append(("from", self.start.date().isoformat()))
         return self.section(
-            "intel", entries, more_url="/intel?" + urlencode(query),
+            "intel", items, self.intel_entry, more_url="/intel?" + urlencode(query),
             follow_links=self.mute_links(matched), summary=summary,
         )  # fmt: skip
 
@@ -991,11 +1003,10 @@ class _Builder:
         matched: Counter[tuple[str, str]] = Counter()
         for t in chosen:
             matched.update(self.matched_follows(t.countries, t.sectors))
-        entries = [self.thread_entry(t) for t in chosen]
         return self.section(
-            "good_practices", entries, more_url="/discussions?kind=good_practice",
+            "good_practices", chosen, self.thread_entry, more_url="/discussions?kind=good_practice",
             follow_links=self.mute_links(matched),
-            summary=_plural(len(entries), "good practice"),
+            summary=_plural(len(chosen), "good practice"),
         )  # fmt: skip
 
     def thread_entry(self, t: ThreadCandidate) -> Entry:
@@ -1035,7 +1046,7 @@ class _Builder:
             )
         total = sum(len(r[3]) for r in rows)
         return self.section(
-            "threads", entries, more_url="/discussions",
+            "threads", entries, _as_is, more_url="/discussions",
             summary=_plural(total, "reply", "replies") + " in threads you follow",
         )  # fmt: skip
 
@@ -1061,7 +1072,7 @@ class _Builder:
         if len(names) > 1:
             summary = _plural(len(entries), "saved-search match", "saved-search matches")
         return self.section(
-            "saved_searches", entries, more_url="/settings/searches", summary=summary,
+            "saved_searches", entries, _as_is, more_url="/settings/searches", summary=summary,
         )  # fmt: skip
 
     def search_matches(self, matcher: SavedSearchMatcher, name: str) -> Iterable[tuple[str, Entry]]:
@@ -1133,12 +1144,13 @@ class _Builder:
             ),
             key=lambda i: (i.deadline, i.id),
         )  # fmt: skip
-        entries = []
-        for item in chosen:
+
+        def entry(item: IntelCandidate) -> Entry:
             assert item.deadline is not None
             days = (item.deadline.date() - self.now.date()).days
             closes = _in_days(days, verb="closes") + f" ({_day(item.deadline)})"
-            entries.append(self.intel_entry(item, meta_tail=closes))
+            return self.intel_entry(item, meta_tail=closes)
+
         summary = ""
         if chosen:
             first = chosen[0]
@@ -1152,7 +1164,7 @@ class _Builder:
         query = [("kind", k) for k in DEADLINE_KINDS] + [("open", "1"), ("sort", "deadline")]
         query += self.list_filter()
         return self.section(
-            "deadlines", entries, more_url="/intel?" + urlencode(query), summary=summary
+            "deadlines", chosen, entry, more_url="/intel?" + urlencode(query), summary=summary
         )
 
     def events(self) -> Section:
@@ -1167,7 +1179,6 @@ class _Builder:
             for e in self.c.events_by_partnership.get(pid, ()):
                 pool[e.id] = e
         chosen = sorted(pool.values(), key=lambda e: (e.starts_on, e.id))
-        entries = [self.event_entry(e) for e in chosen]
         summary = ""
         if chosen:
             first = chosen[0]
@@ -1175,7 +1186,7 @@ class _Builder:
             summary = f"{_short(first.name)} {'on now' if days < 0 else _in_days(days)}"
         query = self.list_filter()
         return self.section(
-            "events", entries, more_url="/events" + ("?" + urlencode(query) if query else ""),
+            "events", chosen, self.event_entry, more_url="/events" + ("?" + urlencode(query) if query else ""),
             summary=summary,
         )  # fmt: skip
 
@@ -1202,14 +1213,15 @@ class _Builder:
             for n in self.interests.unread
             if n.created_at < self.end and n.created_at >= self.start
         ]
-        entries = [
-            Entry(
-                title=_excerpt(n.text or ("Mention" if n.kind == "mention" else "Reply"), 150),
+
+        def entry(n: UnreadNote) -> Entry:
+            what = "Mention" if n.kind == "mention" else "Reply"
+            return Entry(
+                title=_excerpt(n.text or what, 150),
                 url=self.url(n.url or "/notifications"),
-                meta=f"{'Mention' if n.kind == 'mention' else 'Reply'} · {_day(n.created_at)}",
+                meta=f"{what} · {_day(n.created_at)}",
             )
-            for n in notes
-        ]
+
         mentions = sum(1 for n in notes if n.kind == "mention")
         replies = len(notes) - mentions
         bits = []
@@ -1218,39 +1230,32 @@ class _Builder:
         if mentions:
             bits.append(_plural(mentions, "mention"))
         return self.section(
-            "replies", entries, more_url="/notifications", summary=" and ".join(bits)
+            "replies", notes, entry, more_url="/notifications", summary=" and ".join(bits)
         )
 
     def highlights(self) -> list[Section]:
-        tags: Counter[tuple[str, str]] = Counter()
         items = [
             i
             for i in self.c.intel_by_followers()
             if self.in_window(i.added_at) and not self.mine(i.author_id)
         ]
-        for item in items[:SECTION_CAP]:
-            tags.update(("country", c) for c in item.countries)
-            tags.update(("sector", s) for s in item.sectors)
-        entries = [self.intel_entry(i) for i in items]
         practices = [
             t for t in self.c.threads
             if t.kind == "good_practice" and self.in_window(t.created_at)
             and not self.mine(t.author_id) and self.may_see(t)
         ]  # fmt: skip
-        for t in practices[:SECTION_CAP]:
-            tags.update(("country", c) for c in t.countries)
-            tags.update(("sector", s) for s in t.sectors)
-        suggestions = self.follow_suggestions(tags)
         return [
             self.section(
-                "highlights", entries,
+                "highlights", items, self.intel_entry,
                 more_url="/intel?" + urlencode([("from", self.start.date().isoformat())]),
-                follow_links=suggestions, summary=_plural(len(entries), "new item"),
+                follow_links=self.follow_suggestions(items[:SECTION_CAP]),
+                summary=_plural(len(items), "new item"),
             ),
             self.section(
-                "good_practices", [self.thread_entry(t) for t in practices],
+                "good_practices", practices, self.thread_entry,
                 more_url="/discussions?kind=good_practice",
-                follow_links=suggestions, summary=_plural(len(practices), "good practice"),
+                follow_links=self.follow_suggestions(practices[:SECTION_CAP]),
+                summary=_plural(len(practices), "good practice"),
             ),
         ]  # fmt: skip
 
@@ -1268,6 +1273,10 @@ class _Builder:
             self.unread(),
         ]
         return sections, False
+
+
+def _as_is(entry: Entry) -> Entry:
+    return entry
 
 
 def _short(text: str, limit: int = 40) -> str:

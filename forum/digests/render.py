@@ -91,12 +91,10 @@ def render_digest_email(
     `message_id` is the caller's, derived from (member, period), so a message sent
     again after a crash carries the same Message-ID.
     """
-    base = settings.base_url.rstrip("/")
-    host = urlsplit(base).hostname or "localhost"
-    secret = settings.secret_key or ""
-    subject = " ".join(
-        _env().get_template("email/digest/subject.txt").render(digest=digest).split()
-    )
+    context = _context(settings, user, digest)
+    host = urlsplit(context["base_url"]).hostname or "localhost"
+    env = _env()
+    subject = " ".join(env.get_template("email/digest/subject.txt").render(context).split())
     # Headers up to RFC 5322's 998 characters stay on one line: List-Unsubscribe's long
     # signed URL is not folded (some clients read a folded one wrongly).
     message = EmailMessage(policy=policy.SMTP.clone(max_line_length=998))
@@ -106,12 +104,13 @@ def render_digest_email(
     message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     message["Message-ID"] = message_id
     message["List-Id"] = f"{SITE_NAME} digest <digest.{host}>"
-    unsubscribe = f"<{base}/unsubscribe/{tokens.unsubscribe_token(secret, user.id)}>"
+    unsubscribe = f"<{context['unsubscribe_url']}>"
     if settings.unsubscribe_mailto:
         unsubscribe += f", <mailto:{settings.unsubscribe_mailto}?subject=unsubscribe>"
     message["List-Unsubscribe"] = unsubscribe
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(digest_text(settings, user, digest))
-    message.add_alternative(digest_html(settings, user, digest), subtype="html")
+    message.set_content(env.get_template("email/digest/body.txt").render(context))
+    html = env.get_template("email/digest/body.html").render(context)
+    message.add_alternative(_inliner().inline(html), subtype="html")
     return message
