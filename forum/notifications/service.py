@@ -15,6 +15,11 @@ from forum.notifications.models import (
     Notification,
 )
 from forum.pagination import Page
+from forum.worker import enqueue
+
+# Kinds that may also be emailed at once; the `notification-email` job (forum.digests.emails)
+# decides after the commit, from the member's settings and the day's cap.
+EMAILED_KINDS = frozenset({"reply", "mention", "thread_post"})
 
 
 def list_follows(db: Session, user_id: int) -> dict[str, list[str]]:
@@ -102,6 +107,9 @@ def notify(
         post_id=post_id,
     )
     db.add(note)
+    if kind in EMAILED_KINDS:
+        db.flush()
+        enqueue(db, "notification-email", {"id": note.id})
     return note
 
 

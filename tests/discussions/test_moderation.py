@@ -72,7 +72,10 @@ def test_a_flag_notifies_and_emails_every_moderator_but_not_the_reporter(
         assert "Spam for pills" in text
         assert "Buyers in Osaka" in mails[0]["Subject"]
         assert "http://testserver/moderation" in text
-    assert outbox.to(member.email) == []
+    # The reporter gets no flag email: only the immediate email of the reply to her thread.
+    assert [m["Subject"] for m in outbox.to(member.email)] == [
+        "Otto Other replied in “Buyers in Osaka”"
+    ]
 
 
 def test_one_open_flag_per_member_and_object(

@@ -1,0 +1,127 @@
+"""Immediate emails: a reply to me, a mention, a new post in a thread I follow.
+
+`notify()` queues a `notification-email` job for each such notification; the job decides
+(the member's toggles, a bouncing address, at most IMMEDIATE_DAILY_CAP a day in the
+member's time zone) and queues the message. What is not emailed waits for the digest,
+whose "replies and mentions not yet read" section lists it. Moderators' flag emails are
+sent by the moderation service itself, as before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from forum.accounts.models import User
+from forum.config import Settings
+from forum.db import utcnow
+from forum.digests.models import EmailSettings
+from forum.discussions.models import Post, Thread
+from forum.discussions.service import can_see_post, can_see_thread
+from forum.mail import queue_email
+from forum.notifications.models import Notification
+from forum.worker import JobContext, registry
+
+IMMEDIATE_DAILY_CAP = 20
+# An "immediate" email a day late is no longer one (a worker that was down, a demo load of
+# past replies): older notifications are left for the digest.
+IMMEDIATE_MAX_AGE = dt.timedelta(hours=24)
+EXCERPT_CHARS = 600
+# Notification kind -> the EmailSettings toggle that allows its email.
+TOGGLES = {
+    "reply": "notify_replies",
+    "mention": "notify_mentions",
+    "thread_post": "notify_thread_posts",
+}
+
+
+def _settings_row(db: Session, user_id: int) -> EmailSettings:
+    """The member's row, locked for the count (PostgreSQL; SQLite has one writer)."""
+    row = db.scalar(select(EmailSettings).where(EmailSettings.user_id == user_id).with_for_update())
+    if row is None:
+        row = EmailSettings(
+            user_id=user_id,
+            notify_replies=True,
+            notify_mentions=True,
+            notify_thread_posts=True,
+            immediate_count=0,
+        )
+        db.add(row)
+    return row
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) <= EXCERPT_CHARS:
+        return text
+    return text[:EXCERPT_CHARS].rsplit(" ", 1)[0] + " …"
+
+
+def send_notification_email(
+    db: Session, settings: Settings, notification_id: int, *, now: dt.datetime | None = None
+) -> str:
+    """Queue the email of one notification if the member wants it and is under the day's
+    cap; mark the notification emailed. Answers what happened ("sent", or why not).
+    Idempotent: a notification already emailed is not emailed again."""
+    note = db.get(Notification, notification_id)
+    if note is None:
+        return "gone"
+    if note.emailed_at is not None:
+        return "already emailed"
+    toggle = TOGGLES.get(note.kind)
+    if toggle is None:
+        return "not an immediate kind"
+    if note.read_at is not None:
+        return "already read"
+    if note.created_at < (now or utcnow()) - IMMEDIATE_MAX_AGE:
+        return "too old: left for the digest"
+    user = db.get(User, note.user_id)
+    if user is None or user.is_suspended or not user.is_verified:
+        return "no deliverable member"
+    post = db.get(Post, note.post_id) if note.post_id else None
+    thread = db.get(Thread, note.thread_id) if note.thread_id else None
+    if thread is None or not can_see_thread(user, thread):
+        return "thread not visible"
+    if post is not None and (post.deleted_at is not None or not can_see_post(user, post)):
+        return "post gone"
+    row = _settings_row(db, user.id)
+    if row.bouncing_at is not None:
+        return "address bouncing"
+    if not getattr(row, toggle):
+        return "turned off"
+    today = (now or utcnow()).astimezone(ZoneInfo(user.timezone)).date()
+    if row.immediate_day != today:
+        row.immediate_day, row.immediate_count = today, 0
+    if row.immediate_count >= IMMEDIATE_DAILY_CAP:
+        return "daily cap reached"
+    row.immediate_count += 1
+    actor = db.get(User, note.actor_id) if note.actor_id else None
+    queue_email(
+        db,
+        settings,
+        "notification",
+        to=user.email,
+        context={
+            "name": user.name,
+            "kind": note.kind,
+            "text": note.text,
+            "url": note.url,
+            "actor_name": actor.name if actor else "Someone",
+            "thread_title": thread.title,
+            "excerpt": _excerpt(post.body) if post is not None else "",
+            "cap": IMMEDIATE_DAILY_CAP,
+        },
+    )
+    note.emailed_at = now or utcnow()
+    db.flush()
+    return "sent"
+
+
+@registry.job("notification-email")
+def notification_email_job(session: Session, payload: dict[str, Any], ctx: JobContext) -> None:
+    outcome = send_notification_email(session, ctx.settings, int(payload["id"]))
+    ctx.log.info("notification %s: %s", payload["id"], outcome)
