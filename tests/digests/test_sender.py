@@ -155,7 +155,7 @@ def test_the_next_window_starts_where_the_previous_one_ended(
 
     (second,) = due_members(db, a_week_later, settings=settings)
 
-    assert second.period == dt.date(2027, 1, 18)
+    assert (second.user_id, second.period) == (member.id, dt.date(2027, 1, 18))
     assert second.window_start == SUNDAY_2200_UTC
     assert second.window_end == a_week_later
 
