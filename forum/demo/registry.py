@@ -65,6 +65,7 @@ def load_parts() -> list[DemoPart]:
     from forum.demo import discussions as _discussions  # noqa: F401
     from forum.demo import events as _events  # noqa: F401
     from forum.demo import feeds as _feeds  # noqa: F401
+    from forum.demo import follows as _follows  # noqa: F401
     from forum.demo import intelligence as _intelligence  # noqa: F401
     from forum.demo import partnerships as _partnerships  # noqa: F401
     from forum.demo import synthetic as _synthetic  # noqa: F401
