@@ -9,11 +9,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from forum import worker
 from forum.accounts.deps import OptionalUser
+from forum.accounts.models import User
+from forum.config import Settings
+from forum.digests.content import Digest
+from forum.digests.service import WeekCandidates, your_week
 from forum.discovery.sync import search_status
 from forum.discussions import service as discussions
+from forum.events import service as events
+from forum.intelligence import service as intelligence
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import countries_targeted
 from forum.taxonomy.service import countries_for
@@ -23,25 +30,77 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 
+HOME_LIST = 5
+
+
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def home(request: Request, db: DbSession, viewer: OptionalUser) -> HTMLResponse:
+def home(
+    request: Request, db: DbSession, settings: AppSettings, viewer: OptionalUser
+) -> HTMLResponse:
     targeted = countries_targeted(db)
-    practices = discussions.page_threads(
-        db, viewer, discussions.ThreadFilter(kind="good_practice"), page=1, per_page=5
-    )
     top = sorted(targeted.items(), key=lambda kv: (-kv[1], kv[0]))[:8]
     names = {c.code: c for c in countries_for(code for code, _ in top)}
-    return render(
-        request,
-        "home.html",
-        {
-            "nav": "home",
-            "partnership_count": db.scalar(select(func.count()).select_from(Partnership)) or 0,
-            "country_count": len(targeted),
-            "top_countries": [(names[code], count) for code, count in top if code in names],
-            "good_practices": practices.items,
-        },
+    context: dict[str, Any] = {
+        "nav": "home",
+        "partnership_count": db.scalar(select(func.count()).select_from(Partnership)) or 0,
+        "country_count": len(targeted),
+        "top_countries": [(names[code], count) for code, count in top if code in names],
+    }
+    if viewer is not None:
+        cache = getattr(request.app.state, "week_candidates", None)
+        if cache is None:
+            cache = request.app.state.week_candidates = WeekCandidates()
+        context["week"] = _week(db, settings, viewer, cache)
+    else:
+        context.update(_latest(db))
+    return render(request, "home.html", context)
+
+
+def _week(db: Session, settings: Settings, viewer: User, cache: WeekCandidates) -> dict[str, Any]:
+    """ "Your week": the member's digest sections over the last seven days, with links made
+    relative to this site (the digest's are absolute, for mail)."""
+    digest: Digest = your_week(db, settings, viewer, cache=cache)
+    base = settings.base_url.rstrip("/")
+
+    def local(url: str | None) -> str | None:
+        return url[len(base) :] if url and url.startswith(base + "/") else url
+
+    return {
+        "highlights": digest.highlights,
+        "sections": [
+            {
+                "key": s.key,
+                "title": s.title,
+                "entries": [
+                    {"title": e.title, "url": local(e.url), "meta": e.meta, "excerpt": e.excerpt}
+                    for e in s.entries
+                ],
+                "more": s.more,
+                "more_url": local(s.more_url),
+                "follow_links": [(label, local(url)) for label, url in s.follow_links],
+            }
+            for s in digest.sections
+        ],
+    }
+
+
+def _latest(db: Session) -> dict[str, Any]:
+    """A visitor's home: the latest public good practices and intelligence, and what is
+    coming up."""
+    practices = discussions.page_threads(
+        db, None, discussions.ThreadFilter(kind="good_practice"), page=1, per_page=HOME_LIST
     )
+    intel = intelligence.page_items(
+        db, None, intelligence.IntelFilter(), page=1, per_page=HOME_LIST, sort="added"
+    )
+    upcoming = events.page_events(
+        db, events.EventFilter(when="upcoming"), page=1, per_page=HOME_LIST
+    )
+    return {
+        "good_practices": practices.items,
+        "latest_intel": intel.items,
+        "upcoming_events": upcoming.items,
+    }
 
 
 @router.get("/favicon.ico", include_in_schema=False)
