@@ -29,6 +29,7 @@ from starlette.routing import Match
 from forum.accounts.models import User
 from forum.accounts.service import create_api_token
 from forum.config import Settings
+from forum.digests.tokens import interest_token
 from forum.discussions import moderation
 from forum.discussions.models import Flag
 from forum.events import service as events
@@ -56,7 +57,7 @@ UPLOAD_TEXT = b"A note attached by tests/test_permissions.py.\n"
 # `METHOD PATH [BODY]`: the path has no spaces outside placeholders; the body is the rest.
 ROUTE = re.compile(r"^(GET|POST|PUT|PATCH|DELETE) ((?:\{[^{}]*\}|[^\s{])+)(?: (.+))?$")
 PLACEHOLDER = re.compile(
-    r"\{(?:(?P<slug>[a-z0-9-]+)\.id|(?P<kind>intel|attachment|event|feed|flag|calendar):(?P<key>[^{}]+))\}"
+    r"\{(?:(?P<slug>[a-z0-9-]+)\.id|(?P<kind>intel|attachment|event|feed|flag|calendar|interest):(?P<key>[^{}]+))\}"
 )
 
 
@@ -101,6 +102,7 @@ class World:
     users: dict[str, User | None]
     other: User
     calendars: dict[str, str] = field(default_factory=dict)
+    interests: dict[str, str] = field(default_factory=dict)
 
 
 def make_world(db: Session, people: People, settings: Settings, role: str) -> World:
@@ -148,6 +150,9 @@ def make_world(db: Session, people: People, settings: Settings, role: str) -> Wo
     world.calendars[other.name] = events.reset_calendar_token(
         db, other, secret_key=settings.secret_key or ""
     )
+    world.interests[other.name] = interest_token(
+        settings.secret_key or "", other.id, "follow", "country", "JP"
+    )
     db.flush()
     return world
 
@@ -173,6 +178,8 @@ def resolve(db: Session, world: World, text: str) -> str:
         kind, key = match.group("kind"), match.group("key")
         if kind == "calendar":
             return world.calendars[key]
+        if kind == "interest":
+            return world.interests[key]
         if kind == "event":
             return str(_one(db, Event, Event.name, key).id)
         if kind == "feed":
