@@ -275,3 +275,7 @@ def test_a_signed_in_member_pressing_another_members_link_changes_only_that_memb
     assert follow_state(db, member.id, "country", "BR")
     assert not follow_state(db, other_member.id, "country", "BR")
     assert db.scalar(select(EmailSettings).where(EmailSettings.user_id == member.id)) is None
+
+
+def test_the_profile_links_to_the_digest_settings(as_member: Client) -> None:
+    assert 'href="/settings/digest"' in as_member.get("/profile").text
