@@ -1,0 +1,253 @@
+"""Building and sending every digest: 10,000 members over 100,000 intelligence items.
+
+The members have varied follows (1-4 countries skewed like the report's Table 1, 0-2
+sectors; one in ten follows nothing and gets the highlights); the items are the
+synthetic ones of `forum demo --synthetic` (bodies left out), spread over the last year
+so a week holds about 2,000 of them. Every member is planned at once (`forum digest send
+--now`), then `send_pending` builds and sends every digest over one SMTP connection to an
+aiosmtpd server on loopback running in a process of its own, as a real relay would.
+
+Reported: digests per second beside the same server's raw rate for a trivial message
+over one connection, measured in the same run (goal: at least half of it), and the
+sender's RSS growth while it runs (goal: under 50 MB).
+
+Smaller runs: BENCH_DIGEST_MEMBERS and BENCH_DIGEST_ITEMS (e.g. 1000 and 10000).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+import random
+import socket
+import tempfile
+import time
+from email.message import EmailMessage
+from multiprocessing.sharedctypes import Synchronized
+from multiprocessing.synchronize import Event
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from sqlalchemy import insert, select
+
+from benchmarks.harness import Result
+from forum.accounts.models import User
+from forum.config import Settings
+from forum.db import make_engine, make_session_factory, transaction, utcnow
+from forum.demo.synthetic_intelligence import insert_intel_items
+from forum.demo.textgen import SkewedChoice, report_country_weights
+from forum.digests.sender import SendReport, due_members, send_pending
+from forum.mail import SMTPTransport
+from forum.migrate import upgrade
+from forum.notifications.models import Follow
+from forum.taxonomy.models import Sector
+from forum.taxonomy.service import seed_sectors
+
+MEMBERS = int(os.environ.get("BENCH_DIGEST_MEMBERS", "10000"))
+ITEMS = int(os.environ.get("BENCH_DIGEST_ITEMS", "100000"))
+RAW_MESSAGES = 2000
+GOAL_RATIO = 0.5
+GOAL_RSS_MB = 50.0
+SEED = 9
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class _Counter:
+    """An aiosmtpd handler that counts what it accepted (keeps nothing)."""
+
+    def __init__(self, count: Synchronized[int]) -> None:
+        self.count = count
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.count.get_lock():
+            self.count.value += 1
+        return "250 OK"
+
+
+def _serve(port: int, count: Synchronized[int], ready: Event, stop: Event) -> None:
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(_Counter(count), hostname="127.0.0.1", port=port)
+    controller.start()
+    ready.set()
+    stop.wait()
+    controller.stop()
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _members(factory: Any, count: int) -> None:
+    """`count` verified weekly members with varied follows, in bulk."""
+    rng = random.Random(SEED)
+    countries = SkewedChoice(report_country_weights(), seed=SEED + 1)
+    joined = utcnow() - dt.timedelta(days=365)
+    with transaction(factory) as db:
+        sectors = [s.slug for s in db.scalars(select(Sector))]
+        users = [
+            {
+                "email": f"digest-{i}@example.invalid",
+                "name": f"Digest reader {i}",
+                "handle": f"digest.reader.{i}",
+                "role": "member",
+                "email_verified_at": joined,
+                "onboarded_at": joined,
+                "created_at": joined,
+                "bio": "",
+                "timezone": rng.choice(("Europe/Brussels", "Europe/Madrid", "Asia/Tokyo")),
+                "language": "en",
+                "digest_frequency": "weekly",
+                "digest_weekday": 0,
+                "digest_hour": 7,
+            }
+            for i in range(count)
+        ]
+        for start in range(0, count, 2000):
+            db.execute(insert(User), users[start : start + 2000])
+        ids = list(db.scalars(select(User.id).where(User.email.like("digest-%@example.invalid"))))
+        follows = []
+        for user_id in ids:
+            if rng.random() < 0.1:
+                continue  # follows nothing: the highlights digest
+            for code in countries.pick(1, 4):
+                follows.append({"user_id": user_id, "target_type": "country", "target": code})
+            for slug in rng.sample(sectors, rng.randint(0, 2)):
+                follows.append({"user_id": user_id, "target_type": "sector", "target": slug})
+        for start in range(0, len(follows), 5000):
+            db.execute(
+                insert(Follow),
+                [{**f, "created_at": joined} for f in follows[start : start + 5000]],
+            )
+
+
+def _raw_rate(url: str, settings: Settings) -> float:
+    """Trivial messages per second over one connection to the same server."""
+    transport = SMTPTransport(url)
+    messages = []
+    for i in range(RAW_MESSAGES):
+        message = EmailMessage()
+        message["From"] = settings.mail_from
+        message["To"] = f"raw-{i}@example.invalid"
+        message["Subject"] = "ping"
+        message.set_content("ping")
+        messages.append(message)
+    start = time.perf_counter()
+    with transport.connect() as connection:
+        for message in messages:
+            connection.send(message)
+    return RAW_MESSAGES / (time.perf_counter() - start)
+
+
+def run(console: Console) -> list[Result]:
+    name = "digests"
+    with tempfile.TemporaryDirectory(prefix="bench-digests-") as tmp:
+        url = f"sqlite:///{Path(tmp) / 'forum.sqlite3'}"
+        upgrade(url)
+        engine = make_engine(url)
+        factory = make_session_factory(engine)
+        settings = Settings(
+            data_dir=Path(tmp),
+            database_url=url,
+            secret_key="bench",
+            base_url="https://forum.example",
+        )
+        started = time.perf_counter()
+        with transaction(factory) as db:
+            seed_sectors(db)
+        with factory() as db:
+            for _ in insert_intel_items(db, ITEMS, seed=SEED, years=1.0, bodies=False):
+                db.commit()
+        _members(factory, MEMBERS)
+        console.print(
+            f"{ITEMS:,} items and {MEMBERS:,} members in {time.perf_counter() - started:.1f} s"
+        )
+
+        port = _free_port()
+        ctx = multiprocessing.get_context("spawn")
+        count = ctx.Value("i", 0)
+        ready, stop = ctx.Event(), ctx.Event()
+        server = ctx.Process(target=_serve, args=(port, count, ready, stop), daemon=True)
+        server.start()
+        try:
+            if not ready.wait(30):
+                raise RuntimeError("the SMTP server did not start")
+            smtp_url = f"smtp://127.0.0.1:{port}"
+            raw = _raw_rate(smtp_url, settings)
+            console.print(f"raw SMTP: {raw:,.0f} trivial messages/s over one connection")
+
+            now = utcnow()
+            with transaction(factory) as db:
+                planned = len(due_members(db, now, settings=settings, force=True))
+            rss_start = _rss_mb()
+            peak = [rss_start]
+
+            def sample(report: SendReport) -> None:
+                if report.done % 250 == 0:
+                    peak[0] = max(peak[0], _rss_mb())
+
+            before = count.value
+            start = time.perf_counter()
+            report = send_pending(
+                factory, settings, transport=SMTPTransport(smtp_url), now=now, on_progress=sample
+            )
+            seconds = time.perf_counter() - start
+            peak[0] = max(peak[0], _rss_mb())
+            received = count.value - before
+        finally:
+            stop.set()
+            server.join(10)
+        engine.dispose()
+
+    rate = report.sent / seconds if seconds else 0.0
+    ratio = rate / raw if raw else 0.0
+    growth = peak[0] - rss_start
+    console.print(
+        f"{planned:,} planned: {report.sent:,} sent, {report.skipped:,} skipped, "
+        f"{report.failed:,} failed in {seconds:.1f} s = {rate:,.0f}/s "
+        f"({ratio:.2f} of raw); server received {received:,}; RSS +{growth:.1f} MB"
+    )
+    size = f"{MEMBERS:,} members, {ITEMS:,} items"
+    return [
+        Result(
+            name,
+            "digests sent per second",
+            rate,
+            "msg/s",
+            note=f"{size}; {report.sent:,} sent, {report.skipped:,} empty (skipped) "
+            f"in {seconds:.1f} s",
+        ),
+        Result(
+            name,
+            "raw SMTP rate, trivial message",
+            raw,
+            "msg/s",
+            note=f"same aiosmtpd server (own process), {RAW_MESSAGES:,} over one connection",
+        ),
+        Result(
+            name,
+            "digest rate / raw rate",
+            ratio,
+            "",
+            goal=f">= {GOAL_RATIO}",
+            note="PASS" if ratio >= GOAL_RATIO else "MISS",
+        ),
+        Result(
+            name,
+            "sender RSS growth",
+            growth,
+            "MB",
+            goal=f"< {GOAL_RSS_MB:.0f} MB",
+            note=("PASS" if growth < GOAL_RSS_MB else "MISS") + f"; {size}",
+        ),
+    ]
