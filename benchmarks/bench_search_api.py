@@ -4,9 +4,9 @@ Data: `forum demo --synthetic N` (N = FORUM_BENCH_SEARCH_API_DOCS, default 1,000
 a tenth intelligence items, nine tenths posts in threads, a few partnerships) in a data
 dir of its own, run as a subprocess; it ends with the full reindex whose time and index
 size this benchmark reports. Set FORUM_BENCH_DATA_DIR to keep that data dir between
-runs: a dir this benchmark prepared (it holds bench-build.json) is reused (reindexed
-first, with `forum search reindex`, when the index schema changed since), an empty or
-missing one is filled. The committed queries were drawn from the vocabulary the demo's
+runs: a dir this benchmark prepared (it holds bench-build.json) is reused (migrated,
+and reindexed with `forum search reindex` when the index schema changed since), an
+empty or missing one is filled. The committed queries were drawn from the vocabulary the demo's
 synthetic posts and items use (TextGenerator(seed + 11), seed 0): `check_vocabulary()`.
 
 Then `forum serve` runs on a free loopback port (FORUM_EMBEDDED_WORKER=false: nothing
@@ -180,6 +180,11 @@ def prepared_data_dir(console: Console, synthetic: int = DOCS) -> Iterator[tuple
                     "FORUM_BENCH_SEARCH_API_DOCS"
                 )
             console.print(f"reusing {data_dir} ({build.documents:,} documents indexed)")
+            # The code may have moved on since: its migrations, then its index schema.
+            subprocess.run(
+                [sys.executable, "-m", "forum.cli", "migrate"],
+                env=forum_env(data_dir), stdout=subprocess.DEVNULL, check=True,
+            )  # fmt: skip
             if index_outdated(data_dir):
                 build = reindex_data_dir(data_dir, build, console)
         elif data_dir.exists() and any(data_dir.iterdir()):
