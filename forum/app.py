@@ -173,6 +173,17 @@ def _include_routers(app: FastAPI) -> None:
     from forum.taxonomy import api as taxonomy_api
     from forum.taxonomy import views as taxonomy_views
 
+    # The JSON API first: routes are matched in order, and each page route tried costs
+    # tens of microseconds (1.7 ms per API request when they came last).
+    app.include_router(accounts_api.router, prefix=API_PREFIX)
+    app.include_router(partnerships_api.router, prefix=API_PREFIX)
+    app.include_router(discussions_api.router, prefix=API_PREFIX)
+    app.include_router(events_api.router, prefix=API_PREFIX)
+    app.include_router(intelligence_api.router, prefix=API_PREFIX)
+    app.include_router(intelligence_attachment_api.router, prefix=API_PREFIX)
+    app.include_router(taxonomy_api.router, prefix=API_PREFIX)
+    app.include_router(discovery_api.router, prefix=API_PREFIX)
+    app.include_router(digests_api.router, prefix=API_PREFIX)
     app.include_router(pages.router)
     app.include_router(accounts_views.router)
     app.include_router(profile_views.router)
@@ -200,12 +211,3 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(taxonomy_admin_views.router)
     app.include_router(discussions_admin_views.router)
     app.include_router(intelligence_admin_views.router)
-    app.include_router(accounts_api.router, prefix=API_PREFIX)
-    app.include_router(partnerships_api.router, prefix=API_PREFIX)
-    app.include_router(discussions_api.router, prefix=API_PREFIX)
-    app.include_router(events_api.router, prefix=API_PREFIX)
-    app.include_router(intelligence_api.router, prefix=API_PREFIX)
-    app.include_router(intelligence_attachment_api.router, prefix=API_PREFIX)
-    app.include_router(taxonomy_api.router, prefix=API_PREFIX)
-    app.include_router(discovery_api.router, prefix=API_PREFIX)
-    app.include_router(digests_api.router, prefix=API_PREFIX)

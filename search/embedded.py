@@ -73,6 +73,9 @@ FUZZY_WEIGHT = 0.5
 FACET_SIZE = 1000
 # How much of a body is searched for the snippet's words.
 SNIPPET_SCAN_CHARS = 20_000
+# A text search matching at least this many documents computes its filters' universe
+# (cached per index version) so that the next broad one counts by difference.
+UNIVERSE_AFTER_MATCHES = 20_000
 # Filter combinations whose facet counts are kept (per index version).
 FACET_CACHE_ENTRIES = 128
 # Field of each FACETS name in the index.
@@ -730,8 +733,10 @@ class EmbeddedEngine:
             )
             return _subtract(cached[1], _aggregate(searcher, missed))
         facets = _aggregate(searcher, _combine(text_query, filters))
-        if cached is None:
-            # Remember the universe next time this filter is broad-searched.
+        if cached is None and total >= UNIVERSE_AFTER_MATCHES:
+            # A broad search: remember the universe for the next one with these filters.
+            # Narrow ones never pay for it (at 1M documents it costs ~100 ms, and every
+            # commit clears it).
             self._universe(searcher, version, query, filters)
         return facets
 

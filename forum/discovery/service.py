@@ -151,6 +151,9 @@ def build_params(
 ) -> SearchParams:
     """SearchParams from raw input; raises SearchInputError saying what is wrong."""
     text = (q or "").strip()
+    if text and (q or "")[-1:].isspace():
+        # A word followed by a space was typed in full: it is not a prefix (docs/search.md).
+        text += " "
     if len(text) > MAX_QUERY_CHARS:
         raise SearchInputError(f"the search text is longer than {MAX_QUERY_CHARS} characters")
     sort = sort or "relevance"

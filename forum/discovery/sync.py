@@ -52,7 +52,7 @@ REBUILD_LEASE_TTL = dt.timedelta(minutes=2)
 # A fixed key for pg_advisory_lock: "forum search drain".
 _PG_LOCK_KEY = 0x5EA4C4D4
 # How often an idle drainer looks at the outbox for rows committed by other processes.
-POLL_SECONDS = 0.2
+POLL_SECONDS = 0.1
 # Backoff after the engine failed: doubles up to the maximum.
 RETRY_MIN_SECONDS = 1.0
 RETRY_MAX_SECONDS = 30.0
