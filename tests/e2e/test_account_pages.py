@@ -45,8 +45,11 @@ def admin_account(live_server: LiveServer) -> str:
 @pytest.mark.parametrize(
     "path",
     [
+        "/",
         "/profile",
         "/profile/delete",
+        "/settings/digest",
+        "/settings/digest/preview",
         "/admin",
         "/admin/users",
         "/admin/audit",
