@@ -16,6 +16,7 @@ import ssl
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
+from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.parser import Parser
@@ -35,8 +36,23 @@ log = logging.getLogger(__name__)
 SMTP_TIMEOUT = 20
 
 
+@dataclass(frozen=True)
+class PreparedMessage:
+    """A message already encoded for the wire, with its envelope: what a bulk sender
+    builds once and hands over without the email package flattening it again."""
+
+    sender: str
+    recipients: tuple[str, ...]
+    data: bytes
+    message_id: str
+    subject: str = ""
+
+
+Sendable = EmailMessage | PreparedMessage
+
+
 class MailConnection(Protocol):
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Sendable) -> None:
         """Hand one message over; raises what the server answered when it refused it."""
         ...
 
@@ -53,7 +69,7 @@ class _OutboxConnection:
     def __init__(self, transport: OutboxTransport) -> None:
         self.transport = transport
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Sendable) -> None:
         self.transport.write(message)
 
 
@@ -63,13 +79,15 @@ class OutboxTransport:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def write(self, message: EmailMessage) -> Path:
+    def write(self, message: Sendable) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
         final = self.folder / f"{stamp}-{uuid.uuid4().hex[:12]}.eml"
         partial = final.with_suffix(".tmp")
         # Write then rename: a reader never sees half a message.
-        partial.write_bytes(bytes(message))
+        partial.write_bytes(
+            message.data if isinstance(message, PreparedMessage) else bytes(message)
+        )
         os.replace(partial, final)
         return final
 
@@ -90,11 +108,18 @@ class SMTPConnection:
         self.transport = transport
         self._smtp: smtplib.SMTP | None = None
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Sendable) -> None:
         if self._smtp is None:
             self._smtp = self.transport.open()
         try:
-            self._smtp.send_message(message)
+            if isinstance(message, PreparedMessage):
+                refused = self._smtp.sendmail(
+                    message.sender, list(message.recipients), message.data
+                )
+                if refused:  # only some recipients refused: the same as all, for one recipient
+                    raise smtplib.SMTPRecipientsRefused(refused)
+            else:
+                self._smtp.send_message(message)
         except smtplib.SMTPResponseException as exc:
             if exc.smtp_code == 421:  # the server is closing the connection
                 self._drop()

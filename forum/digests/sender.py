@@ -21,7 +21,6 @@ import socket
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -42,7 +41,7 @@ from forum.digests.content import (
     load_member_interests,
 )
 from forum.digests.models import DigestDelivery, EmailSettings
-from forum.mail import MailConnection, MailTransport, make_transport
+from forum.mail import MailConnection, MailTransport, PreparedMessage, make_transport
 from forum.worker import WorkerLease, acquire_lease, release_lease
 
 log = logging.getLogger(__name__)
@@ -616,10 +615,10 @@ def _build_batch(
     run: _Sender,
     batch: Sequence[_Work],
     candidates: Candidates,
-) -> dict[int, tuple[EmailMessage, dict[str, Any]]]:
+) -> dict[int, tuple[PreparedMessage, dict[str, Any]]]:
     """Build this batch's messages (by position in `batch`); rows with nothing to send
     are recorded skipped (or, in a dry run, counted)."""
-    from forum.digests.render import render_digest_email
+    from forum.digests.render import prepare_digest_email
 
     db = run.reader
     report = run.report
@@ -636,7 +635,7 @@ def _build_batch(
         by_start.setdefault(work.window_start, []).append(work.user_id)
     for since, members in by_start.items():
         interests.update(load_member_interests(db, members, since=since))
-    messages: dict[int, tuple[EmailMessage, dict[str, Any]]] = {}
+    messages: dict[int, tuple[PreparedMessage, dict[str, Any]]] = {}
     for index, work in enumerate(batch):
         user = users.get(work.user_id)
         reason = not_sendable(user, email_settings.get(work.user_id))
@@ -657,7 +656,7 @@ def _build_batch(
                 if digest.is_empty:
                     reason = "nothing new"
                 else:
-                    message = render_digest_email(
+                    message = prepare_digest_email(
                         run.settings, user, digest, message_id=work.message_id
                     )
                     messages[index] = (message, counts)
@@ -690,7 +689,7 @@ def _build_batch(
 def _send_batch(
     run: _Sender,
     batch: Sequence[_Work],
-    messages: dict[int, tuple[EmailMessage, dict[str, Any]]],
+    messages: dict[int, tuple[PreparedMessage, dict[str, Any]]],
     connection: MailConnection,
 ) -> bool:
     """Send the batch's messages, one claimed row at a time; False to stop the run."""
@@ -749,7 +748,7 @@ def _send_batch(
             {
                 "status": "sent",
                 "sent_at": utcnow(),
-                "subject": str(message["Subject"] or "")[:300],
+                "subject": message.subject[:300],
                 "counts": counts,
                 "error": None,
             },
