@@ -22,6 +22,7 @@ from forum.accounts.service import create_user, get_user_by_email
 from forum.config import Settings
 from forum.db import utcnow
 from forum.demo.registry import demo_part
+from forum.digests.models import EmailSettings
 from forum.discussions.models import Category, Thread
 from forum.discussions.service import (
     GoodPracticeInput,
@@ -30,6 +31,7 @@ from forum.discussions.service import (
     reply,
     seed_categories,
 )
+from forum.notifications.service import EMAIL_TOGGLES
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import find_partnership_by_name
 
@@ -68,6 +70,8 @@ def _demo_user(db: Session, key: str, created: list[User]) -> User:
     user = create_user(db, email=email, name=name, password=None, role=role, verified=True)
     user.onboarded_at = utcnow()
     user.digest_frequency = "off"
+    # The addresses are undeliverable: no immediate email either (nor jobs deciding so).
+    db.add(EmailSettings(user_id=user.id, **dict.fromkeys(EMAIL_TOGGLES.values(), False)))
     if partnership is not None:
         user.membership = Membership(
             partnership=partnership, status="approved", decided_at=utcnow()

@@ -24,6 +24,7 @@ from forum.discussions.models import Post, Thread
 from forum.discussions.service import can_see_post, can_see_thread
 from forum.mail import queue_email
 from forum.notifications.models import Notification
+from forum.notifications.service import EMAIL_TOGGLES
 from forum.worker import JobContext, registry
 
 IMMEDIATE_DAILY_CAP = 20
@@ -31,12 +32,6 @@ IMMEDIATE_DAILY_CAP = 20
 # past replies): older notifications are left for the digest.
 IMMEDIATE_MAX_AGE = dt.timedelta(hours=24)
 EXCERPT_CHARS = 600
-# Notification kind -> the EmailSettings toggle that allows its email.
-TOGGLES = {
-    "reply": "notify_replies",
-    "mention": "notify_mentions",
-    "thread_post": "notify_thread_posts",
-}
 
 
 def _settings_row(db: Session, user_id: int) -> EmailSettings:
@@ -72,7 +67,7 @@ def send_notification_email(
         return "gone"
     if note.emailed_at is not None:
         return "already emailed"
-    toggle = TOGGLES.get(note.kind)
+    toggle = EMAIL_TOGGLES.get(note.kind)
     if toggle is None:
         return "not an immediate kind"
     if note.read_at is not None:

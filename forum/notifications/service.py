@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from forum.db import utcnow
+from forum.digests.models import EmailSettings
 from forum.notifications.models import (
     FOLLOW_TARGETS,
     NOTIFICATION_KINDS,
@@ -17,9 +18,14 @@ from forum.notifications.models import (
 from forum.pagination import Page
 from forum.worker import enqueue
 
-# Kinds that may also be emailed at once; the `notification-email` job (forum.digests.emails)
-# decides after the commit, from the member's settings and the day's cap.
-EMAILED_KINDS = frozenset({"reply", "mention", "thread_post"})
+# Kinds that may also be emailed at once, with the member's switch for each. The
+# `notification-email` job (forum.digests.emails) decides after the commit, from the
+# member's settings and the day's cap.
+EMAIL_TOGGLES = {
+    "reply": "notify_replies",
+    "mention": "notify_mentions",
+    "thread_post": "notify_thread_posts",
+}
 
 
 def list_follows(db: Session, user_id: int) -> dict[str, list[str]]:
@@ -107,9 +113,14 @@ def notify(
         post_id=post_id,
     )
     db.add(note)
-    if kind in EMAILED_KINDS:
-        db.flush()
-        enqueue(db, "notification-email", {"id": note.id})
+    toggle = EMAIL_TOGGLES.get(kind)
+    if toggle is not None:
+        # No job for a member who turned this kind off (or whose address bounces): most
+        # of them would only find that out.
+        email = db.get(EmailSettings, user_id)
+        if email is None or (getattr(email, toggle) and email.bouncing_at is None):
+            db.flush()
+            enqueue(db, "notification-email", {"id": note.id})
     return note
 
 

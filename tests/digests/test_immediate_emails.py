@@ -18,6 +18,7 @@ from forum.digests.models import EmailSettings
 from forum.discussions import moderation
 from forum.notifications.models import Notification
 from forum.notifications.service import follow
+from forum.worker import Job
 from tests.conftest import Outbox, People, Threads
 
 
@@ -118,8 +119,10 @@ def test_every_toggle_off_means_no_immediate_email(
     follow(db, member.id, "thread", str(thread.id))
     threads.reply(other_member, thread, f"Hello @{member.handle}.")
     threads.reply(other_member, thread, "Another post in a thread Maria follows.")
-    assert outbox.to(member.email) == []
     assert len(notes_of(db, member)) == 2, "the notifications themselves are still there"
+    queued = db.scalars(select(Job.payload).where(Job.kind == "notification-email")).all()
+    assert queued == [], "no job is queued only to find the switch off"
+    assert outbox.to(member.email) == []
 
 
 def test_a_bouncing_address_gets_no_immediate_email(
