@@ -17,7 +17,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from forum.intelligence import fetch
 from forum.intelligence.fetch import FetchRefused, check_url, fetch_feed, private_feeds_allowed
 from forum.intelligence.harvest import FeedSettingsError, check_feed_url
 
@@ -159,7 +158,7 @@ def test_a_public_name_resolving_to_an_internal_address_is_refused(
         assert host == "feeds.example.eu"
         return [(family, socket.SOCK_STREAM, 6, "", (internal, port))]
 
-    monkeypatch.setattr(fetch.socket, "getaddrinfo", fake_getaddrinfo)
+    monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
     transport = _NoNetwork()
     with pytest.raises(FetchRefused, match="resolves to"):
         fetch_feed("http://feeds.example.eu/rss", allow_private=False, transport=transport)
@@ -171,7 +170,7 @@ def test_one_internal_address_among_public_ones_refuses_the_name(
 ) -> None:
     answers = ["93.184.215.14", "10.0.0.7"]
     monkeypatch.setattr(
-        fetch.socket,
+        socket,
         "getaddrinfo",
         lambda host, port, *a, **k: [
             (socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port)) for ip in answers
