@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from forum.accounts.models import User
@@ -19,6 +20,7 @@ PAYLOADS = [
 ]
 
 
+@pytest.mark.slow  # ~35 s: every payload indexed, then searched four ways
 def test_payloads_in_content_and_queries_come_back_inert(
     client: Client,
     db: Session,
