@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Response, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -239,3 +239,42 @@ def save_screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def create_account(server: LiveServer, email: str, name: str, password: str, role: str) -> str:
+    """A verified account made by `forum user create` against the live server's data dir."""
+    subprocess.run(
+        [sys.executable, "-m", "forum.cli", "user", "create", email, "--name", name,
+         "--role", role, "--password-stdin"],
+        input=password + "\n", env=_server_env(server.data_dir, server.url), cwd=REPO_ROOT,
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    return email
+
+
+def sign_in(page: Page, email: str, password: str) -> None:
+    """Log in through the form; returns once the header shows the signed-in menu."""
+    page.goto("/login")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator(".site-account")).to_contain_text("Log out")
+
+
+ADMIN_EMAIL = "admin.e2e@example.eu"
+ADMIN_NAME = "Ada Admin"
+ADMIN_PASSWORD = "an admin passphrase for e2e"
+MEMBER_EMAIL = "rita.e2e@example.eu"
+MEMBER_NAME = "Rita Journey"
+MEMBER_PASSWORD = "a member passphrase for the journeys"
+
+
+@pytest.fixture(scope="session")
+def admin_account(live_server: LiveServer) -> str:
+    return create_account(live_server, ADMIN_EMAIL, ADMIN_NAME, ADMIN_PASSWORD, "admin")
+
+
+@pytest.fixture(scope="session")
+def member_account(live_server: LiveServer) -> str:
+    """One member shared by the journeys that need nothing more than a signed-in member."""
+    return create_account(live_server, MEMBER_EMAIL, MEMBER_NAME, MEMBER_PASSWORD, "member")

@@ -2,44 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from .axe import axe_violations, format_violations
-from .conftest import REPO_ROOT, LiveServer, _server_env, save_screenshot
-
-ADMIN_EMAIL = "admin.e2e@example.eu"
-ADMIN_PASSWORD = "an admin passphrase for e2e"
-
-
-@pytest.fixture(scope="module")
-def admin_account(live_server: LiveServer) -> str:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "forum.cli",
-            "user",
-            "create",
-            ADMIN_EMAIL,
-            "--name",
-            "Ada Admin",
-            "--role",
-            "admin",
-            "--password-stdin",
-        ],
-        input=ADMIN_PASSWORD + "\n",
-        env=_server_env(live_server.data_dir, live_server.url),
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return ADMIN_EMAIL
+from .conftest import ADMIN_PASSWORD, LiveServer, save_screenshot
 
 
 @pytest.mark.parametrize(
