@@ -202,3 +202,7 @@ def test_restore_refuses_a_database_with_data_unless_forced(
     code, out = forum(monkeypatch, source, "backup", str(backup_dir))
     assert code == 1
     assert "not empty" in out
+    before = snapshot(source.url)
+    code, out = forum(monkeypatch, source, "restore", "--force", str(backup_dir))
+    assert code == 0, out
+    assert snapshot(source.url) == before
