@@ -14,6 +14,7 @@ member), and never the member's own contributions.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -877,15 +878,16 @@ class _Builder:
     def section(
         self, key: str, rows: Sequence[T], make: Callable[[T], Entry], *,
         more_url: str | None = None, follow_links: Sequence[tuple[str, str]] = (),
-        summary: str = "", title: str | None = None,
+        summary: str = "", title: str | None = None, total: int | None = None,
     ) -> Section:  # fmt: skip
-        """A section of the first SECTION_CAP of `rows` (only those are made entries)."""
+        """A section of the first SECTION_CAP of `rows` (only those are made entries);
+        `total` when `rows` holds only the first ones of more."""
         shown = [make(row) for row in rows[:SECTION_CAP]]
         return Section(
             key=key,
             title=title or SECTION_TITLES[key],
             entries=shown,
-            more=len(rows) - len(shown),
+            more=(len(rows) if total is None else total) - len(shown),
             more_url=self.url(more_url) if more_url else None,
             follow_links=tuple(follow_links[:FOLLOW_LINKS_CAP]),
             summary=summary if shown else "",
@@ -939,23 +941,28 @@ class _Builder:
         for slug in self.sectors:
             for item in self.c.intel_by_sector.get(slug, ()):
                 pool[item.id] = item
+        # Scored with set look-ups and only the first SECTION_CAP sorted: a week of a
+        # busy repository puts hundreds of items in a member's pool (the digest bench).
+        sources, sectors = self.country_source, self.sectors
+        any_country = bool(sources)
         scored = []
         matched: Counter[tuple[str, str]] = Counter()
         for item in pool.values():
             if not self.in_window(item.added_at) or self.mine(item.author_id):
                 continue
-            hits = self.matched_follows(item.countries, item.sectors)
-            country_hit = any(k != "sector" for k, _ in hits) or (
-                item.is_global and bool(self.country_source)
+            by_country = {sources[c] for c in item.countries if c in sources}
+            by_sector = [("sector", s) for s in item.sectors if s in sectors]
+            matched.update(by_country)
+            matched.update(by_sector)
+            country_hit = bool(by_country) or (item.is_global and any_country)
+            scored.append(
+                (-(country_hit + bool(by_sector)), -item.added_at.timestamp(), -item.id, item)
             )
-            sector_hit = any(k == "sector" for k, _ in hits)
-            matched.update(hits)
-            scored.append((-(country_hit + sector_hit), -item.added_at.timestamp(), -item.id, item))
-        scored.sort(key=lambda row: row[:3])
-        items = [item for *_, item in scored]
+        first = heapq.nsmallest(SECTION_CAP, scored, key=lambda row: row[:3])
+        items = [item for *_, item in first]
         labels = [_label(k, t, self.c) for (k, t), _ in matched.most_common(2)]
         summary = (
-            f"{len(items)} new on {_and(labels)}" if labels else _plural(len(items), "new item")
+            f"{len(scored)} new on {_and(labels)}" if labels else _plural(len(scored), "new item")
         )
         # List pages combine countries AND sectors while follows add up: the link lists
         # the followed countries (or, without any, the sectors) since the window opened.
@@ -963,7 +970,7 @@ class _Builder:
         query.append(("from", self.start.date().isoformat()))
         return self.section(
             "intel", items, self.intel_entry, more_url="/intel?" + urlencode(query),
-            follow_links=self.mute_links(matched), summary=summary,
+            follow_links=self.mute_links(matched), summary=summary, total=len(scored),
         )  # fmt: skip
 
     def intel_entry(self, item: IntelCandidate, *, meta_tail: str = "") -> Entry:
