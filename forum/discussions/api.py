@@ -40,7 +40,7 @@ from forum.partnerships import service as partnerships
 from forum.taxonomy.filters import parse_filters
 from forum.taxonomy.regions import UnknownCountryError, expand_codes
 from forum.taxonomy.service import UnknownSectorError, resolve_sectors
-from forum.web import AppSettings, DbSession
+from forum.web import AppSettings, DbSession, RowId
 
 router = APIRouter(tags=["discussions"])
 
@@ -225,7 +225,7 @@ def create_thread(data: ThreadIn, db: DbSession, settings: AppSettings, user: Ap
 
 @router.get("/threads/{thread_id}", response_model=ThreadDetail, responses={**R404})
 def get_thread(
-    thread_id: int,
+    thread_id: RowId,
     db: DbSession,
     settings: AppSettings,
     viewer: ApiOptionalUser,
@@ -249,7 +249,7 @@ def get_thread(
     responses={**R401, **R403, **R404},
 )
 def create_post(
-    thread_id: int, data: PostIn, db: DbSession, settings: AppSettings, user: ApiUser
+    thread_id: RowId, data: PostIn, db: DbSession, settings: AppSettings, user: ApiUser
 ) -> PostOut:
     """Reply in a thread, at the top level or under `parent_id` (a post of the same thread)."""
     with service_errors(_THREAD_404):
@@ -261,7 +261,7 @@ def create_post(
 
 @router.patch("/posts/{post_id}", response_model=PostOut, responses={**R401, **R403, **R404})
 def edit_post(
-    post_id: int, data: PostEdit, db: DbSession, settings: AppSettings, user: ApiUser
+    post_id: RowId, data: PostEdit, db: DbSession, settings: AppSettings, user: ApiUser
 ) -> PostOut:
     """Replace your post's text (moderators: any post's); the previous text is kept."""
     with service_errors(_POST_404):
@@ -272,7 +272,7 @@ def edit_post(
 
 
 @router.delete("/posts/{post_id}", status_code=204, responses={**R401, **R403, **R404})
-def delete_post(post_id: int, db: DbSession, user: ApiUser) -> Response:
+def delete_post(post_id: RowId, db: DbSession, user: ApiUser) -> Response:
     """Delete your post: it stays in the tree as "post deleted"."""
     with service_errors(_POST_404):
         post = service.get_post(db, user, post_id)
@@ -304,7 +304,7 @@ def _flag(
     "/posts/{post_id}/flags", response_model=FlagOut, status_code=201, responses=_FLAG_RESPONSES
 )
 def flag_post(
-    post_id: int, data: FlagIn, db: DbSession, settings: AppSettings, user: ApiUser
+    post_id: RowId, data: FlagIn, db: DbSession, settings: AppSettings, user: ApiUser
 ) -> FlagOut:
     """Report a post to the moderators, saying what is wrong."""
     return _flag(db, settings, user, "post", post_id, data.reason)
@@ -317,7 +317,7 @@ def flag_post(
     responses=_FLAG_RESPONSES,
 )
 def flag_thread(
-    thread_id: int, data: FlagIn, db: DbSession, settings: AppSettings, user: ApiUser
+    thread_id: RowId, data: FlagIn, db: DbSession, settings: AppSettings, user: ApiUser
 ) -> FlagOut:
     """Report a thread to the moderators, saying what is wrong."""
     return _flag(db, settings, user, "thread", thread_id, data.reason)

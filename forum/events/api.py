@@ -27,7 +27,7 @@ from forum.events.schemas import (
 from forum.events.views import list_filter
 from forum.pagination import MAX_PAGE_SIZE
 from forum.taxonomy.service import UnknownSectorError, resolve_sectors
-from forum.web import AppSettings, DbSession
+from forum.web import AppSettings, DbSession, RowId
 
 router = APIRouter(tags=["events"])
 
@@ -107,7 +107,7 @@ def _event(db: DbSession, event_id: int) -> Any:
 
 @router.get("/events/{event_id}", response_model=EventDetail, responses={**R404})
 def get_event(
-    event_id: int, db: DbSession, settings: AppSettings, viewer: ApiOptionalUser
+    event_id: RowId, db: DbSession, settings: AppSettings, viewer: ApiOptionalUser
 ) -> EventDetail:
     """An event with who is going: partnerships for everyone, member names for members."""
     return EventDetail.of_event(
@@ -121,7 +121,7 @@ def get_event(
     responses={**R401, **R403, **R404, **R422},
 )
 def set_attendance(
-    event_id: int, data: AttendanceIn, db: DbSession, user: ApiUser
+    event_id: RowId, data: AttendanceIn, db: DbSession, user: ApiUser
 ) -> AttendanceOut:
     """Mark yourself (`"for": "me"`) or your partnership going or interested; "none" clears."""
     event = _event(db, event_id)

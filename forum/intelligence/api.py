@@ -31,7 +31,7 @@ from forum.pagination import MAX_PAGE_SIZE
 from forum.taxonomy.filters import parse_filters
 from forum.taxonomy.regions import UnknownCountryError, expand_codes
 from forum.taxonomy.service import UnknownSectorError, resolve_sectors
-from forum.web import AppSettings, DbSession
+from forum.web import AppSettings, DbSession, RowId
 
 router = APIRouter(tags=["intelligence"])
 
@@ -169,7 +169,7 @@ def create_intel(data: IntelIn, db: DbSession, settings: AppSettings, user: ApiU
 
 @router.get("/intel/{item_id}", response_model=IntelOut, responses={**R404})
 def get_intel(
-    item_id: int, db: DbSession, settings: AppSettings, viewer: ApiOptionalUser
+    item_id: RowId, db: DbSession, settings: AppSettings, viewer: ApiOptionalUser
 ) -> IntelOut:
     """One item with its attachments (drafts, review and withdrawn items only for those who may)."""
     with service_errors():
@@ -228,7 +228,7 @@ def _patched(db: Session, item: IntelItem, data: IntelPatch) -> service.ItemInpu
 
 @router.patch("/intel/{item_id}", response_model=IntelOut, responses={**R401, **R403, **R404})
 def edit_intel(
-    item_id: int, data: IntelPatch, db: DbSession, settings: AppSettings, user: ApiUser
+    item_id: RowId, data: IntelPatch, db: DbSession, settings: AppSettings, user: ApiUser
 ) -> IntelOut:
     """Change some fields of your item (moderators: any item's), and/or its status.
 

@@ -29,7 +29,7 @@ from forum.intelligence.models import IntelAttachment
 from forum.intelligence.service import NotAllowed, NotFound, get_item
 from forum.security import CSRF_COOKIE, CSRF_HEADER, csrf_token_for
 from forum.upload_routes import CappedBodyRoute
-from forum.web import AppSettings, DbSession
+from forum.web import AppSettings, DbSession, RowId
 
 router = APIRouter(tags=["intelligence"], route_class=CappedBodyRoute)
 
@@ -116,7 +116,7 @@ UploadUser = Annotated[User, Depends(api_or_session_user)]
     responses=UPLOAD_RESPONSES,
 )
 def upload_attachment(
-    item_id: int,
+    item_id: RowId,
     db: DbSession,
     settings: AppSettings,
     user: UploadUser,
@@ -145,7 +145,7 @@ def upload_attachment(
     responses={k: v for k, v in UPLOAD_RESPONSES.items() if k in (401, 403, 404)},
 )
 def delete_attachment(
-    attachment_id: int, db: DbSession, settings: AppSettings, user: UploadUser
+    attachment_id: RowId, db: DbSession, settings: AppSettings, user: UploadUser
 ) -> Response:
     """Remove a file from an item (its author or a moderator)."""
     try:

@@ -11,7 +11,7 @@ from forum.pagination import MAX_PAGE_SIZE
 from forum.partnerships import matching, service
 from forum.partnerships.schemas import PartnershipList, PartnershipOut, SectorRef
 from forum.taxonomy.filters import parse_filters
-from forum.web import AppSettings, DbSession
+from forum.web import AppSettings, DbSession, RowId
 
 router = APIRouter(tags=["partnerships"])
 
@@ -67,7 +67,7 @@ def list_partnerships(
     response_model=PartnershipOut,
     responses={404: {"description": "No such partnership"}},
 )
-def get_partnership(partnership_id: int, db: DbSession, settings: AppSettings) -> PartnershipOut:
+def get_partnership(partnership_id: RowId, db: DbSession, settings: AppSettings) -> PartnershipOut:
     partnership = service.get_partnership(db, partnership_id)
     if partnership is None:
         raise HTTPException(404, "No partnership with this id.")
@@ -80,7 +80,7 @@ def get_partnership(partnership_id: int, db: DbSession, settings: AppSettings) -
     responses={404: {"description": "No such partnership"}, 422: {"description": "Bad cursor"}},
 )
 def list_matches(
-    partnership_id: int,
+    partnership_id: RowId,
     db: DbSession,
     settings: AppSettings,
     cursor: Annotated[str | None, Query(max_length=500)] = None,

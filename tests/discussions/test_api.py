@@ -405,3 +405,12 @@ def test_a_thread_created_over_the_api_reads_back_the_same(
     opening = db.scalar(select(Post).where(Post.thread_id == created["id"]))
     assert opening is not None and read["opening_post_id"] == opening.id
     assert service.get_thread(db, None, created["id"]).title == GOOD_PRACTICE["title"]
+
+
+def test_an_id_beyond_the_64_bit_range_is_refused_with_422_not_a_server_error(
+    client: Client, db: Session, member: User, categories: dict[str, Category]
+) -> None:
+    huge = 2**63
+    assert client.get(f"/api/v1/threads/{huge}").status_code == 422
+    response = client.delete(f"/api/v1/posts/{huge}", headers=bearer(db, member))
+    assert error_fields(response) == ["post_id"]
