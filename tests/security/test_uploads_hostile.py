@@ -81,6 +81,25 @@ def nested_pdf(depth: int) -> bytes:
     )
 
 
+def lying_bomb() -> bytes:
+    """A DOCX whose 20 MB document.xml declares 1,000 bytes in both zip headers: the
+    upload check believes it; the extraction child must not."""
+    data = bytearray(
+        zipped(
+            [("[Content_Types].xml", b"<Types/>"), ("word/document.xml", b"<w>" + bytes(20 << 20))]
+        )
+    )
+    for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        start = 0
+        while (at := data.find(signature, start)) >= 0:
+            name_length = struct.unpack_from("<H", data, at + (26 if offset == 22 else 28))[0]
+            name_at = at + (30 if offset == 22 else 46)
+            if bytes(data[name_at : name_at + name_length]) == b"word/document.xml":
+                struct.pack_into("<I", data, at + offset, 1000)
+            start = at + 4
+    return bytes(data)
+
+
 BILLION_LAUGHS = (
     b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
     + b"".join(
@@ -195,6 +214,7 @@ CASES = [
         zipped([("[Content_Types].xml", b"<T/>"), ("word/document.xml", BILLION_LAUGHS)]),
         303,
     ),
+    Case("zip bomb lying about its size", "liar.docx", lying_bomb(), 303),
     Case("traversal in the file name", "../../../../etc/passwd.pdf", PDF + b"%n1", 303),
     Case(
         "header injection in the name",
@@ -269,4 +289,6 @@ def test_hostile_files_are_refused_or_neutralised(
     statuses = {a.original_name: a.extraction_status for a in rows(db)}
     assert "pending" not in statuses.values(), statuses
     assert statuses["laughs.docx"] in ("error", "empty"), statuses
+    assert statuses["liar.docx"] in ("error", "empty"), statuses
+    assert statuses["deep.pdf"] in ("error", "empty"), statuses
     assert os.listdir(settings.uploads_dir)
