@@ -1,5 +1,6 @@
-"""A member sets when the digest comes and follows a country, previews the next digest,
-follows the digest's unsubscribe link, confirms, and finds the digest off in the settings."""
+"""A member sets when the digest comes and follows a country, previews the next digest
+(which shows what an admin has just posted for that country), follows the digest's
+unsubscribe link, confirms, and finds the digest off in the settings."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ import re
 from playwright.sync_api import Browser, Page, expect
 
 from .axe import axe_violations, format_violations
-from .conftest import MEMBER_PASSWORD, LiveServer, save_screenshot, sign_in
+from .conftest import ADMIN_PASSWORD, MEMBER_PASSWORD, LiveServer, save_screenshot, sign_in
+
+NEWS = "Osaka food cluster delegation seeks European partners"
 
 
 def test_a_member_sets_the_digest_previews_it_and_unsubscribes_by_its_link(
-    page: Page, browser: Browser, live_server: LiveServer, member_account: str
-) -> None:
+    page: Page, browser: Browser, live_server: LiveServer, member_account: str,
+    admin_account: str,
+) -> None:  # fmt: skip
     sign_in(page, member_account, MEMBER_PASSWORD)
     page.goto("/settings/digest")
     page.get_by_label("Digest", exact=True).select_option(label="Daily")
@@ -31,11 +35,25 @@ def test_a_member_sets_the_digest_previews_it_and_unsubscribes_by_its_link(
     expect(page.get_by_role("checkbox", name="Japan")).to_be_checked()
     save_screenshot(page, "digest-01-settings")
 
+    # Someone else posts news for Japan: a digest never shows the member's own items.
+    admin = browser.new_context(base_url=live_server.url)
+    try:
+        other = admin.new_page()
+        sign_in(other, admin_account, ADMIN_PASSWORD)
+        other.goto("/intel/new")
+        other.get_by_label("Title").fill(NEWS)
+        other.get_by_label("Countries or regions").select_option(label="Japan")
+        other.get_by_role("button", name="Publish").click()
+        expect(other.locator("h1")).to_have_text(NEWS)
+    finally:
+        admin.close()
+
     page.get_by_role("link", name="See your next digest as it would be sent now").click()
     expect(page).to_have_url(re.compile(r"/settings/digest/preview$"))
-    expect(page.locator(".flash-info")).to_contain_text("This is your next digest")
+    expect(page.locator(".flash-info")).to_contain_text("under the subject")
     digest = page.get_by_role("article")
     expect(digest.get_by_role("heading", level=1)).to_be_visible()
+    expect(digest.get_by_role("link", name=NEWS)).to_be_visible()
     save_screenshot(page, "digest-02-preview")
 
     unsubscribe = digest.get_by_role("link", name="Unsubscribe")
