@@ -7,6 +7,7 @@ are parsed; none may hold a script, an on* attribute or a javascript:/data: URL.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import xml.etree.ElementTree as ET
 from email.message import EmailMessage
 from html.parser import HTMLParser
@@ -168,6 +169,11 @@ def test_intel_items_names_file_names_and_harvested_entries_are_inert_everywhere
     for url in pages:
         problems += page_risks(client, url)
     assert problems == []
+    # Template syntax in user text stays text: it is shown, never evaluated.
+    for item, payload in zip(made, PAYLOADS, strict=True):
+        if payload.startswith(("{{7*7}}", "#{7*7}", "<%= 7*7 %>", "[[7*7]]")):
+            shown = client.get(f"/intel/{item.id}").text
+            assert html.escape(payload.split("{%")[0], quote=False) in shown, payload
 
     atom = client.get("/feeds/intel.atom")
     assert atom.status_code == 200
