@@ -30,7 +30,9 @@ from starlette.routing import Route, compile_path
 from forum.accounts.models import User
 from forum.accounts.service import create_api_token
 from forum.config import Settings
+from forum.discussions import moderation
 from forum.discussions.models import Category
+from forum.intelligence import service as intel
 from forum.notifications.models import Notification
 from forum.partnerships.models import Partnership
 from tests.conftest import Client, People, Threads, sign_in
@@ -55,15 +57,12 @@ KNOWN_WITHOUT_ROW: set[tuple[str, str]] = {
     # Gaps: role-based object routes with neither a row nor a MATRIX entry yet.
     ("GET", "/attachments/{attachment_id}/{filename}"),
     ("POST", "/threads/{thread_id}/attachments"),
-    ("GET", "/intel/{item_id}/edit"),
-    ("POST", "/intel/{item_id}/edit"),
     ("GET", "/partnerships/{slug}/members"),
     ("POST", "/partnerships/{slug}/members/{membership_id}"),
     ("POST", "/partnerships/{slug}/join"),
     ("POST", "/partnerships/{slug}/contact"),
     ("POST", "/admin/partnerships/{partnership_id}"),
     ("POST", "/admin/sectors/{sector_id}"),
-    ("POST", "/moderation/flags/{flag_id}/resolve"),
 }
 
 
@@ -180,6 +179,14 @@ MATRIX = [
     ("GET", "/api/v1/threads/{thread}", "", READ),
     ("POST", "/api/v1/threads/{thread}/flags", '{"reason": "spam"}', SIGNED_IN),
     ("POST", "/members/{handle}/contact", "subject=Hello&body=A+message+to+the+owner", SIGNED_IN),
+    ("POST", "/moderation/flags/{flag}/resolve", "reason=x", MODS),
+    ("GET", "/intel/{item}/edit", "", AUTHOR_OR_MOD),
+    (
+        "POST",
+        "/intel/{item}/edit",
+        "title=Edited+by+the+matrix&kind=news&countries=JP",
+        AUTHOR_OR_MOD,
+    ),
     ("POST", "/notifications/{notification}/read", "", OWNER_ONLY),
     ("POST", "/profile/tokens/{token}/revoke", "", OWNER_ONLY),
 ]
@@ -209,10 +216,17 @@ def test_the_discussion_and_personal_object_matrix(
     notification = db.scalar(select(Notification).where(Notification.user_id == owner.id))
     assert notification is not None
     owner_token = create_api_token(db, owner, name="owner's token")[1]
+    flag = moderation.flag(
+        db, other, object_type="post", object_id=post.id, reason="spam", settings=settings
+    )
+    item = intel.create_item(
+        db, owner, intel.ItemInput(title="The matrix item", countries=["JP"]), status="published"
+    )
     ids = {
         "thread": thread.id, "post": post.id, "owner": owner.id,
         "category": categories["market-intelligence"].id,
         "notification": notification.id, "token": owner_token.id, "handle": owner.handle,
+        "flag": flag.id, "item": item.id,
     }  # fmt: skip
     user = users[role]
     token = None
