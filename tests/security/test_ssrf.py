@@ -97,6 +97,20 @@ HOSTILE = [
     "http://127.0.0.1\t/",
     "http://127.0.0.1\r\nHost: evil/",
     "http://[fe80::1%25lo]/",
+    # IPv4-compatible, SIIT, NAT64 local-use, documentation and discard IPv6 ranges
+    "http://[::127.0.0.1]/",
+    "http://[::ffff:0:127.0.0.1]/",
+    "http://[64:ff9b:1::7f00:1]/",
+    "http://[2001:db8::1]/",
+    "http://[100::1]/",
+    # unicode digits, ideographic dots and letters that normalise to loopback
+    "http://\u2460\u2461\u2466.\u24ea.\u24ea.\u2460/",
+    "http://127\u30020\u30020\u30021/",
+    "http://\u24db\u24de\u24d2\u24d0\u24db\u24d7\u24de\u24e2\u24e3/",
+    "http://LOCALHOST\u3002/",
+    "http://localhost%00.example.eu/",
+    "http://127.000.000.001/",
+    "http://127.0.0.1:65536/",
     # non-http schemes
     "file:///etc/passwd",
     "file://localhost/etc/shadow",
