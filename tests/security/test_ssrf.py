@@ -16,9 +16,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
+from forum.intelligence import harvest
 from forum.intelligence.fetch import FetchRefused, check_url, fetch_feed, private_feeds_allowed
 from forum.intelligence.harvest import FeedSettingsError, check_feed_url
+from forum.intelligence.models import Feed
 
 HOSTILE = [
     # loopback in every spelling
@@ -286,3 +289,26 @@ def test_the_guard_is_on_unless_the_environment_opts_in(
     assert not private_feeds_allowed()
     with pytest.raises(FetchRefused):
         fetch_feed("http://127.0.0.1:9/", transport=_NoNetwork())
+
+
+def test_the_harvest_keeps_the_guard_on_redirects(
+    redirector: int, db: Session, session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The harvester (as `forum worker` runs it, FORUM_ALLOW_PRIVATE_FEEDS unset) records a
+    redirect to the metadata address as refused, having requested only the first hop."""
+    monkeypatch.delenv("FORUM_ALLOW_PRIVATE_FEEDS", raising=False)
+    feed = Feed(url=f"http://{PUBLIC_STAND_IN}/to-metadata", name="Redirecting feed",
+                enabled=True, items_added=0, interval_minutes=360, default_kind="news",
+                default_countries=[], default_sectors=[])  # fmt: skip
+    db.add(feed)
+    db.commit()
+    transport = _ToLoopback(redirector)
+    result = harvest.harvest_one(
+        session_factory, feed.id, allow_private=private_feeds_allowed(), force=True,
+        transport=transport,
+    )  # fmt: skip
+    assert result is not None and result.status == "refused", result
+    assert transport.hosts == [PUBLIC_STAND_IN]
+    db.refresh(feed)
+    assert feed.last_status == "refused" and "169.254.169.254" in (feed.last_error or "")
