@@ -17,7 +17,7 @@ from forum.config import Settings, load_settings
 from forum.db import make_engine, make_session_factory
 from forum.discovery.sync import close_search_engines
 from forum.discussions.service import ViewCounter
-from forum.errors import install_error_handlers
+from forum.errors import document_api_errors, install_error_handlers
 from forum.migrate import require_migrated
 from forum.security import SecurityMiddleware, csrf_protect
 from forum.web import STATIC_DIR, make_templates
@@ -92,6 +92,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)
     _include_routers(app)
+    document_api_errors(app, API_PREFIX)
     return app
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
@@ -143,3 +144,75 @@ def _jsonable_errors(errors: object) -> object:
         item = {k: v for k, v in dict(error).items() if k in ("type", "loc", "msg")}
         out.append(item)
     return out
+
+
+# What every JSON error says, as the OpenAPI document describes it: a message, or for
+# invalid input FastAPI's list of field errors (`loc`, `msg`, `type`).
+API_ERROR_SCHEMA: dict[str, Any] = {
+    "title": "ApiError",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {
+            "anyOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}},
+            ],
+            "title": "Detail",
+        }
+    },
+}
+VALIDATION_ERROR_SCHEMA: dict[str, Any] = {
+    "title": "ValidationError",
+    "type": "object",
+    "required": ["loc", "msg", "type"],
+    "properties": {
+        "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+        "msg": {"type": "string"},
+        "type": {"type": "string"},
+    },
+}
+
+
+def document_api_errors(app: FastAPI, prefix: str) -> None:
+    """Make the OpenAPI document say what the API answers on bad input.
+
+    FastAPI documents a 422 as a list of field errors only, but our services refuse
+    input with a message too (`unknown sector: ...`), and it leaves out the 400 its own
+    body parser gives for a body that is not UTF-8 JSON. Every operation under `prefix`
+    that takes input gets a 422 whose `detail` is either, and every one with a body a
+    400; the descriptions the routes declare are kept.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = build()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["ApiError"] = API_ERROR_SCHEMA
+        components.setdefault("ValidationError", VALIDATION_ERROR_SCHEMA)
+        content = {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}
+        for path, operations in schema.get("paths", {}).items():
+            if not path.startswith(prefix):
+                continue
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                if "requestBody" in operation and "400" not in responses:
+                    responses["400"] = {
+                        "description": "The body could not be read (not UTF-8 JSON, or a "
+                        "broken form)",
+                        "content": content,
+                    }
+                if "422" in responses or "requestBody" in operation or operation.get("parameters"):
+                    declared = responses.get("422", {}).get("description")
+                    responses["422"] = {
+                        "description": declared
+                        if declared and declared != "Validation Error"
+                        else "Invalid input: `detail` lists each field's problem or says what is wrong",
+                        "content": content,
+                    }
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

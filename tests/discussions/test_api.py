@@ -414,3 +414,15 @@ def test_an_id_beyond_the_64_bit_range_is_refused_with_422_not_a_server_error(
     assert client.get(f"/api/v1/threads/{huge}").status_code == 422
     response = client.delete(f"/api/v1/posts/{huge}", headers=bearer(db, member))
     assert error_fields(response) == ["post_id"]
+
+
+def test_the_openapi_document_declares_the_400_and_422_the_api_answers(client: Client) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    create = paths["/api/v1/threads"]["post"]["responses"]
+    assert create["400"]["content"]["application/json"]["schema"]["$ref"].endswith("/ApiError")
+    listing = paths["/api/v1/threads"]["get"]["responses"]
+    assert listing["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ApiError")
+    response = client.post(
+        "/api/v1/threads", content=b"\xff", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code in (400, 422)
