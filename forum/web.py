@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +15,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeSerializer
+from pydantic import BeforeValidator
 from sqlalchemy.orm import Session
 
 from forum.config import Settings
@@ -54,6 +57,17 @@ AppSettings = Annotated[Settings, Depends(get_settings)]
 # refused here (422) instead of overflowing the driver (a 500 on SQLite and PostgreSQL).
 MAX_ROW_ID = 2**63 - 1
 RowId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID)]
+
+
+def _iso_date(value: object) -> object:
+    # pydantic alone also reads a number ("0.0") as a Unix time: a date in a URL is
+    # documented as YYYY-MM-DD and anything else is a 422.
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("expected a date as YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ the value; an engine that cannot answer, 503 with a JSON error.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Annotated, Any
 
@@ -15,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Query
 from forum.accounts.deps import ApiOptionalUser
 from forum.discovery import service
 from forum.discovery.schemas import SearchHitOut, SearchOut
-from forum.web import AppSettings, DbSession
+from forum.web import AppSettings, DbSession, IsoDate
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["search"])
@@ -52,10 +51,10 @@ def search(
     ] = [],  # noqa: B006
     category: Annotated[list[str], Query(description="discussion category slug; repeatable")] = [],  # noqa: B006
     date_from: Annotated[
-        dt.date | None, Query(alias="from", description="on or after this day")
+        IsoDate | None, Query(alias="from", description="on or after this day")
     ] = None,
     date_to: Annotated[
-        dt.date | None, Query(alias="to", description="on or before this day")
+        IsoDate | None, Query(alias="to", description="on or before this day")
     ] = None,
     sort: Annotated[str, Query(description="relevance or newest")] = "relevance",
     page: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 1,

@@ -40,7 +40,7 @@ from forum.partnerships import service as partnerships
 from forum.taxonomy.filters import parse_filters
 from forum.taxonomy.regions import UnknownCountryError, expand_codes
 from forum.taxonomy.service import UnknownSectorError, resolve_sectors
-from forum.web import AppSettings, DbSession, RowId
+from forum.web import MAX_ROW_ID, AppSettings, DbSession, RowId
 
 router = APIRouter(tags=["discussions"])
 
@@ -232,7 +232,10 @@ def get_thread(
     page: Annotated[int, Query(ge=1, le=10_000, description="page of top-level replies")] = 1,
     flat: Annotated[bool, Query(description="the page's posts in time order")] = False,
     root: Annotated[
-        int | None, Query(description="one top-level post's whole subtree instead of a page")
+        int | None,
+        Query(
+            ge=1, le=MAX_ROW_ID, description="one top-level post's whole subtree instead of a page"
+        ),
     ] = None,
 ) -> ThreadDetail:
     """A thread with one page of its reply tree: 50 top-level replies and their answers."""

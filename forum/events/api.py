@@ -7,7 +7,6 @@ answer 422 naming the value; NotAllowed → 403; NotFound → 404.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
@@ -27,7 +26,7 @@ from forum.events.schemas import (
 from forum.events.views import list_filter
 from forum.pagination import MAX_PAGE_SIZE
 from forum.taxonomy.service import UnknownSectorError, resolve_sectors
-from forum.web import AppSettings, DbSession, RowId
+from forum.web import AppSettings, DbSession, IsoDate, RowId
 
 router = APIRouter(tags=["events"])
 
@@ -47,10 +46,10 @@ def list_events(
     sector: Annotated[list[str], Query(description="sector slug; repeatable")] = [],  # noqa: B006
     partnership: Annotated[list[str], Query(description="partnership id or slug; repeatable")] = [],  # noqa: B006
     date_from: Annotated[
-        dt.date | None, Query(alias="from", description="events not over by this day")
+        IsoDate | None, Query(alias="from", description="events not over by this day")
     ] = None,
     date_to: Annotated[
-        dt.date | None, Query(alias="to", description="events begun by this day")
+        IsoDate | None, Query(alias="to", description="events begun by this day")
     ] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,

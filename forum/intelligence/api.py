@@ -31,7 +31,7 @@ from forum.pagination import MAX_PAGE_SIZE
 from forum.taxonomy.filters import parse_filters
 from forum.taxonomy.regions import UnknownCountryError, expand_codes
 from forum.taxonomy.service import UnknownSectorError, resolve_sectors
-from forum.web import AppSettings, DbSession, RowId
+from forum.web import AppSettings, DbSession, IsoDate, RowId
 
 router = APIRouter(tags=["intelligence"])
 
@@ -103,10 +103,10 @@ def list_intel(
     kind: Annotated[list[IntelKind], Query(description="repeatable")] = [],  # noqa: B006
     source: Annotated[list[str], Query(description="source name; repeatable")] = [],  # noqa: B006
     published_from: Annotated[
-        dt.date | None, Query(alias="from", description="published on or after (YYYY-MM-DD)")
+        IsoDate | None, Query(alias="from", description="published on or after (YYYY-MM-DD)")
     ] = None,
     published_to: Annotated[
-        dt.date | None, Query(alias="to", description="published on or before (YYYY-MM-DD)")
+        IsoDate | None, Query(alias="to", description="published on or before (YYYY-MM-DD)")
     ] = None,
     open_deadlines: Annotated[
         bool, Query(alias="open", description="only calls and tenders still open")

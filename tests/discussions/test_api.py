@@ -426,3 +426,11 @@ def test_the_openapi_document_declares_the_400_and_422_the_api_answers(client: C
         "/api/v1/threads", content=b"\xff", headers={"Content-Type": "application/json"}
     )
     assert response.status_code in (400, 422)
+
+
+def test_a_root_post_id_beyond_64_bits_is_refused_with_422(
+    client: Client, member: User, threads: Threads
+) -> None:
+    thread = threads.start(member)
+    response = client.get(f"/api/v1/threads/{thread.id}", params={"root": 2**63})
+    assert error_fields(response) == ["root"]

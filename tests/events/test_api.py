@@ -156,3 +156,10 @@ def test_attendance_for_me_and_for_my_partnership(
     cleared = client.post(url, headers=auth, json={"status": "none"})
     assert cleared.status_code == 200
     assert {m.user_id for m in db.scalars(select(Attendance))} == {None}
+
+
+def test_a_date_filter_that_is_not_yyyy_mm_dd_is_refused(client: Client) -> None:
+    response = client.get("/api/v1/events", params={"to": "0.0"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "to"]
+    assert client.get("/api/v1/events", params={"to": "2030-01-01"}).status_code == 200
