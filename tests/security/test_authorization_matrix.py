@@ -31,10 +31,12 @@ from forum.accounts.models import User
 from forum.accounts.service import create_api_token
 from forum.config import Settings
 from forum.discussions import moderation
+from forum.discussions import service as discussions
 from forum.discussions.models import Category
 from forum.intelligence import service as intel
 from forum.notifications.models import Notification
 from forum.partnerships.models import Partnership
+from forum.taxonomy.service import resolve_sectors
 from tests.conftest import Client, People, Threads, sign_in
 from tests.test_permissions import PLACEHOLDER, judge, permission_rows, route_exists, send, undone
 
@@ -56,7 +58,6 @@ KNOWN_WITHOUT_ROW: set[tuple[str, str]] = {
     ("GET", "/digests/{token}"),
     # Gaps: role-based object routes with neither a row nor a MATRIX entry yet.
     ("GET", "/attachments/{attachment_id}/{filename}"),
-    ("POST", "/threads/{thread_id}/attachments"),
     ("GET", "/partnerships/{slug}/members"),
     ("POST", "/partnerships/{slug}/members/{membership_id}"),
     ("POST", "/partnerships/{slug}/join"),
@@ -179,6 +180,7 @@ MATRIX = [
     ("GET", "/api/v1/threads/{thread}", "", READ),
     ("POST", "/api/v1/threads/{thread}/flags", '{"reason": "spam"}', SIGNED_IN),
     ("POST", "/members/{handle}/contact", "subject=Hello&body=A+message+to+the+owner", SIGNED_IN),
+    ("POST", "/threads/{practice}/attachments", "file=@note.txt", AUTHOR_OR_MOD),
     ("POST", "/moderation/flags/{flag}/resolve", "reason=x", MODS),
     ("GET", "/intel/{item}/edit", "", AUTHOR_OR_MOD),
     (
@@ -212,6 +214,17 @@ def test_the_discussion_and_personal_object_matrix(
         coordinated.coordinator_id = users["coordinator"].id  # type: ignore[union-attr]
     thread = threads.start(owner, title="The matrix thread", body="Opening post.")
     post = threads.reply(owner, thread, "The owner's reply.")
+    practice = discussions.create_thread(
+        db, owner,
+        discussions.ThreadInput(
+            title="The matrix good practice", body="What we did.",
+            category=categories["good-practices"], kind="good_practice", countries=["JP"],
+            sectors=resolve_sectors(db, ["food"]), good_practice=discussions.GoodPracticeInput(
+                approach="a", results="b", challenge="c", lessons="d", contact="e"
+            ),
+        ),
+        check_limits=False,
+    )  # fmt: skip
     threads.reply(other, thread, f"@{owner.handle} a mention makes a notification.")
     notification = db.scalar(select(Notification).where(Notification.user_id == owner.id))
     assert notification is not None
@@ -226,7 +239,7 @@ def test_the_discussion_and_personal_object_matrix(
         "thread": thread.id, "post": post.id, "owner": owner.id,
         "category": categories["market-intelligence"].id,
         "notification": notification.id, "token": owner_token.id, "handle": owner.handle,
-        "flag": flag.id, "item": item.id,
+        "flag": flag.id, "item": item.id, "practice": practice.id,
     }  # fmt: skip
     user = users[role]
     token = None
