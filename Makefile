@@ -9,7 +9,7 @@ PORT ?= 8000
 DEMO_NOTICE ?= Demo instance: the partnerships and figures come from the 2019 ECCP consultation report
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast lint format bench migration clean
+.PHONY: help install run test test-fast fuzz lint format bench migration clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ test: $(STAMP) ## the full suite CI runs: SQLite (+ PostgreSQL when FORUM_TEST_P
 
 test-fast: $(STAMP) ## the inner loop: unit and integration tests on SQLite, no browser
 	FORUM_TEST_POSTGRES_URL= $(PY) -m pytest -p no:cacheprovider -q -n auto -m "not e2e and not slow"
+
+fuzz: $(STAMP) ## fuzz every API operation longer than make test does (FORUM_FUZZ_EXAMPLES, default 1000)
+	FORUM_FUZZ_EXAMPLES="$${FORUM_FUZZ_EXAMPLES:-1000}" $(PY) -m pytest -p no:cacheprovider -q -n auto --durations=10 tests/fuzz
 
 lint: $(STAMP) ## ruff and mypy
 	$(VENV)/bin/ruff check .
