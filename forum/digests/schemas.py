@@ -23,11 +23,14 @@ class PreferencesOut(BaseModel):
 
 
 class PreferencesIn(BaseModel):
-    """Fields left out keep their value; a list given replaces those follows."""
+    """Fields left out keep their value; a list given replaces those follows.
+
+    The numbers are strict: `true`, `"3"` or `3.0` are refused, as the schema says
+    (found by the fuzz test), rather than read as 1 or 3."""
 
     frequency: Frequency | None = None
-    weekday: int | None = Field(default=None, ge=0, le=6)
-    hour: int | None = Field(default=None, ge=0, le=23)
+    weekday: int | None = Field(default=None, ge=0, le=6, strict=True)
+    hour: int | None = Field(default=None, ge=0, le=23, strict=True)
     timezone: str | None = Field(default=None, max_length=64)
     countries: list[str] | None = Field(default=None, max_length=300)
     sectors: list[str] | None = Field(default=None, max_length=100)

@@ -209,3 +209,13 @@ def test_the_preview_of_a_member_with_nothing_new_says_no_email_would_go(
     data = client.get(PREVIEW, headers=bearer(db, member)).json()
     assert data["would_send"] is False
     assert data["sections"] == []
+
+
+@pytest.mark.parametrize("value", [True, "3", 3.0])
+def test_weekday_and_hour_must_be_whole_numbers_not_look_alikes(
+    client: Client, db: Session, member: User, value: object
+) -> None:
+    headers = bearer(db, member)
+    for field in ("weekday", "hour"):
+        response = client.put("/api/v1/me/preferences", json={field: value}, headers=headers)
+        assert response.status_code == 422, (field, value, response.text)
