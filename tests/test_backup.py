@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, select, table, text
+from sqlalchemy import inspect, select, table, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
@@ -24,7 +24,7 @@ from forum.config import Settings
 from forum.db import make_engine
 from forum.discovery.sync import close_search_engines, search_engine
 from search.engine import SearchQuery
-from tests.conftest import PG_URL, Backend, DemoTemplate
+from tests.conftest import Backend, DemoTemplate, _pg_admin
 
 # Tables the restore's reindex writes to (its lease, the outbox it replays): not data.
 NOT_COMPARED = BOOKKEEPING_TABLES | {"search_outbox"}
@@ -45,15 +45,6 @@ class Instance:
     @property
     def settings(self) -> Settings:
         return Settings(data_dir=self.data_dir, database_url=self.url)
-
-
-def _pg_admin(statement: str) -> None:
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(statement))
-    finally:
-        admin.dispose()
 
 
 @pytest.fixture
