@@ -18,10 +18,11 @@ import html
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
+from typing import Any
 
 import nh3
 import pycountry
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from forum.discussions.models import Category, Post, Thread
@@ -96,6 +97,19 @@ def _category_visibility(category: Category) -> str:
     return "members" if category.visibility == "members" else "public"
 
 
+def _thread_fields(thread: Thread, *, hidden: bool) -> dict[str, Any]:
+    """What a thread's document and its replies' share: the thread's kind, tags,
+    category and visibility (a reply is found as what it belongs to)."""
+    return {
+        "subkind": thread.kind,
+        "countries": tuple(thread.country_codes),
+        "sectors": tuple(s.slug for s in thread.sectors),
+        "category": thread.category.slug,
+        "visibility": "hidden" if hidden else _category_visibility(thread.category),
+        "keywords": tag_text(thread.country_codes, [s.name for s in thread.sectors]),
+    }
+
+
 # --- one builder per kind: ids in, {doc_id: SearchDoc} out (missing ids are omitted) ---
 
 
@@ -137,16 +151,11 @@ def _thread_docs(db: Session, ids: Sequence[int]) -> dict[str, SearchDoc]:
         out[doc_id] = SearchDoc(
             id=doc_id,
             kind="thread",
-            subkind=thread.kind,
             title=thread.title,
             body=body,
             url=thread.url,
             created_at=thread.created_at,
-            countries=tuple(thread.country_codes),
-            sectors=tuple(s.slug for s in thread.sectors),
-            category=thread.category.slug,
-            visibility="hidden" if hidden else _category_visibility(thread.category),
-            keywords=tag_text(thread.country_codes, [s.name for s in thread.sectors]),
+            **_thread_fields(thread, hidden=bool(hidden)),
         )
     return out
 
@@ -169,17 +178,11 @@ def _post_docs(db: Session, ids: Sequence[int]) -> dict[str, SearchDoc]:
         out[doc_id] = SearchDoc(
             id=doc_id,
             kind="post",
-            # A reply is found as what it belongs to: a reply in a good practice's thread.
-            subkind=thread.kind,
             title=f"Re: {thread.title}",
             body=html_text(post.body_html),
             url=post.url,
             created_at=post.created_at,
-            countries=tuple(thread.country_codes),
-            sectors=tuple(s.slug for s in thread.sectors),
-            category=thread.category.slug,
-            visibility="hidden" if hidden else _category_visibility(thread.category),
-            keywords=tag_text(thread.country_codes, [s.name for s in thread.sectors]),
+            **_thread_fields(thread, hidden=hidden),
         )
     return out
 
@@ -324,8 +327,6 @@ def build_documents(db: Session, doc_ids: Iterable[str]) -> dict[str, SearchDoc 
 
 def count_candidates(db: Session) -> int:
     """How many rows a full reindex looks at (for its progress bar)."""
-    from sqlalchemy import func
-
     return sum(db.scalar(select(func.count()).select_from(m)) or 0 for m in _MODELS.values())
 
 

@@ -41,7 +41,7 @@ from forum.db import utcnow
 from forum.discovery import outbox
 from forum.discovery.documents import build_documents, count_candidates, iter_all_documents
 from forum.discovery.models import SearchOutbox
-from forum.worker import acquire_lease, live_leases, release_lease
+from forum.worker import WorkerLease, acquire_lease, release_lease
 from search.engine import SearchEngine, SearchError, parse_doc_id
 
 log = logging.getLogger(__name__)
@@ -176,7 +176,10 @@ class DrainResult:
 
 
 def _rebuild_running(session: Session) -> bool:
-    return any(lease.name == REBUILD_LEASE for lease in live_leases(session))
+    live = select(WorkerLease.name).where(
+        WorkerLease.name == REBUILD_LEASE, WorkerLease.expires_at > utcnow()
+    )
+    return session.scalar(live) is not None
 
 
 def _apply(session: Session, engine: SearchEngine, doc_ids: list[str]) -> tuple[int, int]:
