@@ -181,7 +181,9 @@ def document_api_errors(app: FastAPI, prefix: str) -> None:
     input with a message too (`unknown sector: ...`), and it leaves out the 400 its own
     body parser gives for a body that is not UTF-8 JSON. Every operation under `prefix`
     that takes input gets a 422 whose `detail` is either, and every one with a body a
-    400; the descriptions the routes declare are kept.
+    400; the descriptions the routes declare are kept. Every operation that reads a
+    bearer token (it has a `security` requirement) gets a 401: a bad or expired token is
+    refused even where a visitor without one is welcome.
     """
     build = app.openapi
 
@@ -198,6 +200,11 @@ def document_api_errors(app: FastAPI, prefix: str) -> None:
                 continue
             for operation in operations.values():
                 responses = operation.setdefault("responses", {})
+                if operation.get("security") and "401" not in responses:
+                    responses["401"] = {
+                        "description": "The bearer token is unknown, revoked or expired",
+                        "content": content,
+                    }
                 if "requestBody" in operation and "400" not in responses:
                     responses["400"] = {
                         "description": "The body could not be read (not UTF-8 JSON, or a "

@@ -60,9 +60,11 @@ RowId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID)]
 
 
 def _iso_date(value: object) -> object:
-    # pydantic alone also reads a number ("0.0") as a Unix time: a date in a URL is
-    # documented as YYYY-MM-DD and anything else is a 422.
-    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    # pydantic alone also reads a number (0, "0.0") as a Unix time: a date in a URL or a
+    # JSON body is documented as YYYY-MM-DD and anything else is a 422.
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         raise ValueError("expected a date as YYYY-MM-DD")
     return value
 

@@ -159,6 +159,21 @@ def test_openapi_and_api_docs_are_served(client: Client) -> None:
     assert client.get("/api/docs").status_code == 200
 
 
+def test_every_operation_reading_a_bearer_token_documents_its_401(client: Client) -> None:
+    spec = client.get("/openapi.json").json()
+    secured = {
+        (method.upper(), path): operation["responses"]
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        if operation.get("security")
+    }
+    assert ("GET", "/api/v1/threads") in secured, "optional sign-in reads the token too"
+    assert {key for key, responses in secured.items() if "401" not in responses} == set()
+    answer = client.get("/api/v1/threads", headers={"Authorization": "Bearer not-a-token"})
+    assert answer.status_code == 401
+    assert answer.json() == {"detail": "Invalid or expired token."}
+
+
 def test_the_app_refuses_to_start_on_an_unmigrated_database(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, secret_key=TEST_SECRET, embedded_worker=False)
     with pytest.raises(NotMigratedError, match="forum migrate"):

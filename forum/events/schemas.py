@@ -11,6 +11,7 @@ from forum.discussions.schemas import PartnershipRef
 from forum.events.models import Event
 from forum.events.service import WhoIsGoing, who_is_going
 from forum.partnerships.schemas import SectorRef
+from forum.web import IsoDate
 
 
 class EventOut(BaseModel):
@@ -123,8 +124,8 @@ class EventIn(BaseModel):
     country: str | None = Field(None, max_length=10, description="ISO 3166-1 alpha-2")
     location_text: str | None = Field(None, max_length=600)
     in_europe: bool | None = Field(None, description="Only used when there is no country")
-    starts_on: dt.date | None = None
-    ends_on: dt.date | None = None
+    starts_on: IsoDate | None = Field(None, description="First day, YYYY-MM-DD")
+    ends_on: IsoDate | None = Field(None, description="Last day, inclusive, YYYY-MM-DD")
     date_text: str | None = Field(
         None, max_length=400, description='When the days are not known: "April 2019", "TBD"'
     )

@@ -163,3 +163,21 @@ def test_a_date_filter_that_is_not_yyyy_mm_dd_is_refused(client: Client) -> None
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["query", "to"]
     assert client.get("/api/v1/events", params={"to": "2030-01-01"}).status_code == 200
+
+
+def test_a_day_sent_as_a_number_is_refused_not_read_as_a_unix_time(
+    client: Client, db: Session, member: User, sectors: None
+) -> None:
+    auth = bearer(db, member)
+    for starts_on in (0, 1_767_225_600, 0.0, "0", "2026-1-1"):
+        response = client.post(
+            "/api/v1/events", headers=auth, json={"name": "Number day", "starts_on": starts_on}
+        )
+        assert response.status_code == 422, starts_on
+        assert response.json()["detail"][0]["loc"] == ["body", "starts_on"]
+    assert db.scalars(select(Event).where(Event.name == "Number day")).first() is None
+    created = client.post(
+        "/api/v1/events", headers=auth, json={"name": "Number day", "starts_on": "2027-01-01"}
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["starts_on"] == "2027-01-01"

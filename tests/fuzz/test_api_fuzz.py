@@ -1,9 +1,10 @@
 """Property-based fuzzing of the JSON API from its own OpenAPI document (schemathesis).
 
-Every operation of /openapi.json is called in-process on the demo data, once as a
-visitor and once with a verified member's bearer token, with valid and invalid
-inputs: no answer may be a server error, break its documented schema or status
-codes, and invalid input must be refused with a 4xx. One test item per operation and
+Every operation of /openapi.json is called in-process on the demo data, as a visitor,
+with a verified member's bearer token, and (fewer examples) with a bad token (revoked,
+unknown, malformed or empty), with valid and invalid inputs: no answer may be a server
+error, break its documented schema or status codes, and invalid input must be refused
+with a 4xx. One test item per operation and
 identity, so pytest-xdist shares them between workers; the demo database is rolled
 back after each. `FORUM_FUZZ_EXAMPLES` sets the examples per item (`make fuzz` raises
 it); the run is derandomized, so a failure reproduces with the same command.
@@ -11,6 +12,7 @@ it); the run is derandomized, so a failure reproduces with the same command.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tempfile
 from functools import cache
@@ -35,7 +37,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.accounts.service import create_api_token
+from forum.accounts.service import create_api_token, revoke_api_token
 from forum.app import create_app
 from forum.config import Settings
 from forum.discussions.models import Post, Thread
@@ -106,7 +108,26 @@ def bearer(db: Session, user: User) -> dict[str, str]:
     return {"Authorization": f"Bearer {raw}"}
 
 
-@pytest.mark.parametrize("identity", ["visitor", "member"])
+def bad_bearers(db: Session, user: User) -> list[dict[str, str]]:
+    """Authorization headers no operation may accept as the member's: a revoked token,
+    an expired sign-in token, an unknown one of the right shape, garbage and an empty
+    bearer."""
+    raw, token = create_api_token(db, user, name="fuzz, revoked")
+    revoke_api_token(db, user, token.id)
+    expired, login = create_api_token(db, user, name="fuzz, expired", kind="login")
+    login.expires_at = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    db.flush()
+    unknown = raw[:-6] + ("aaaaaa" if not raw.endswith("aaaaaa") else "bbbbbb")
+    return [
+        {"Authorization": f"Bearer {raw}"},
+        {"Authorization": f"Bearer {expired}"},
+        {"Authorization": f"Bearer {unknown}"},
+        {"Authorization": "Bearer not-a-token"},
+        {"Authorization": "Bearer "},
+    ]
+
+
+@pytest.mark.parametrize("identity", ["visitor", "member", "bad-token"])
 @pytest.mark.parametrize(("path", "method"), OPERATIONS, ids=[f"{m} {p}" for p, m in OPERATIONS])
 def test_api_operation_survives_fuzzing(
     path: str,
@@ -124,8 +145,11 @@ def test_api_operation_survives_fuzzing(
     assert served.json() == openapi_document(), "the served document is the one fuzzed"
 
     headers: dict[str, str] = {}
+    bad: list[dict[str, str]] = []
     if identity == "member":
         headers = bearer(demo_db, people.make(name="Fuzz Member"))
+    elif identity == "bad-token":
+        bad = bad_bearers(demo_db, people.make(name="Fuzz Revoked"))
     ids = real_ids(demo_db)
     operation = SCHEMA[path][method]
     cases = st.one_of(
@@ -135,7 +159,8 @@ def test_api_operation_survives_fuzzing(
 
     @given(case=cases, data=st.data())
     @settings(
-        max_examples=EXAMPLES,
+        # A bad token is refused before the input matters: a tenth of the examples.
+        max_examples=EXAMPLES if not bad else max(10, EXAMPLES // 10),
         derandomize=True,
         deadline=None,
         database=None,
@@ -148,6 +173,13 @@ def test_api_operation_survives_fuzzing(
             for name in list(case.path_parameters):
                 if ids.get(name) and data.draw(st.booleans(), label=f"real {name}"):
                     case.path_parameters[name] = data.draw(st.sampled_from(ids[name]))
-        case.call_and_validate(base_url=BASE_URL, session=session, headers=headers, checks=CHECKS)
+        sent = data.draw(st.sampled_from(bad), label="bad token") if bad else headers
+        response = case.call_and_validate(
+            base_url=BASE_URL, session=session, headers=sent, checks=CHECKS
+        )
+        if bad and operation.definition.raw.get("security"):
+            assert response.status_code in (400, 401, 422), (
+                f"{method} {path} accepted {sent}: {response.status_code}"
+            )
 
     call()
