@@ -10,6 +10,7 @@ All disagreements of a role are reported together in one assertion message.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -26,17 +27,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from starlette.routing import Match
 
-from forum.accounts.models import User
+from forum import uploads
+from forum.accounts.models import Membership, User
 from forum.accounts.service import create_api_token
 from forum.config import Settings
+from forum.db import utcnow
 from forum.digests.tokens import interest_token
 from forum.discussions import moderation
-from forum.discussions.models import Flag
+from forum.discussions import service as discussions
+from forum.discussions.models import Category, Flag, Thread, ThreadAttachment
 from forum.events import service as events
 from forum.events.models import Event
 from forum.intelligence import service as intel
 from forum.intelligence.models import Feed, IntelAttachment, IntelItem
 from forum.partnerships.service import get_partnership_by_slug
+from forum.taxonomy.models import Sector
+from forum.taxonomy.service import resolve_sectors
 from tests.conftest import Client, People, sign_in
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "permissions.md"
@@ -52,12 +58,18 @@ OWN_EVENT = "Permissions check: own event"
 IN_REVIEW = "Permissions check: in review"
 WITHDRAWN = "Permissions check: withdrawn"
 FLAGGED = "Permissions check: flagged"
+PUBLIC_PRACTICE = "Permissions check: public good practice"
+MEMBERS_PRACTICE = "Permissions check: members-only good practice"
+HIDDEN_PRACTICE = "Permissions check: hidden good practice"
 UPLOAD_TEXT = b"A note attached by tests/test_permissions.py.\n"
+# The files the test attaches beforehand: another content, so that uploading
+# UPLOAD_TEXT to the same item is not refused as a second copy.
+KEPT_TEXT = b"A file already attached when tests/test_permissions.py starts.\n"
 
 # `METHOD PATH [BODY]`: the path has no spaces outside placeholders; the body is the rest.
 ROUTE = re.compile(r"^(GET|POST|PUT|PATCH|DELETE) ((?:\{[^{}]*\}|[^\s{])+)(?: (.+))?$")
 PLACEHOLDER = re.compile(
-    r"\{(?:(?P<slug>[a-z0-9-]+)\.id|(?P<kind>intel|attachment|event|feed|flag|calendar|interest):(?P<key>[^{}]+))\}"
+    r"\{(?:(?P<slug>[a-z0-9-]+)\.id|(?P<kind>intel|attachment|thread-file|event|feed|flag|calendar|interest|membership|sector):(?P<key>[^{}]+))\}"
 )
 
 
@@ -119,7 +131,15 @@ def make_world(db: Session, people: People, settings: Settings, role: str) -> Wo
     coordinated.coordinator_id = coordinator.id
     moderator = people.make(role="moderator", name="Mona Moderator", email="mona@example.eu")
     admin = people.make(role="admin", name="Ada Admin", email="ada@example.eu")
-    other = people.make(name="Otto Other", email="otto@example.eu")
+    # Otto Other is a member of the member's partnership and its coordinator.
+    other = people.make(
+        name="Otto Other", email="otto@example.eu", partnership_slug=MEMBER_PARTNERSHIP
+    )
+    member_partnership = get_partnership_by_slug(db, MEMBER_PARTNERSHIP)
+    assert member_partnership is not None
+    member_partnership.coordinator_id = other.id
+    newcomer = people.make(name="Nina Newcomer", email="nina@example.eu")
+    db.add(Membership(user_id=newcomer.id, partnership_id=coordinated.id, status="pending"))
     users: dict[str, User | None] = {
         "anonymous": None,
         "member": member,
@@ -130,7 +150,10 @@ def make_world(db: Session, people: People, settings: Settings, role: str) -> Wo
     world = World(users, other)
     # "Own" objects belong to the signed-in role; for a visitor, to another member.
     owner = users[role] or other
-    intel.create_item(db, owner, intel.ItemInput(title=OWN_DRAFT, countries=["JP"]), status="draft")
+    own_draft = intel.create_item(
+        db, owner, intel.ItemInput(title=OWN_DRAFT, countries=["JP"]), status="draft"
+    )
+    _attach(db, settings, own_draft, owner)
     events.create_event(db, owner, events.EventInput(name=OWN_EVENT, date_text="Spring 2030"))
     for title, status in ((IN_REVIEW, "review"), (WITHDRAWN, "withdrawn"), (FLAGGED, "published")):
         item = intel.create_imported_item(
@@ -138,6 +161,42 @@ def make_world(db: Session, people: People, settings: Settings, role: str) -> Wo
         )
         if status == "withdrawn":
             item.withdrawn_reason = "Out of date."
+        if status != "published":
+            _attach(db, settings, item, None)
+    members_only = Category(
+        slug="permissions-check-members",
+        name="Permissions check: members only",
+        visibility="members",
+        position=99,
+    )
+    db.add(members_only)
+    db.flush()
+    public = db.scalar(select(Category).where(Category.slug == "good-practices"))
+    assert public is not None
+    for title, category in (
+        (PUBLIC_PRACTICE, public),
+        (MEMBERS_PRACTICE, members_only),
+        (HIDDEN_PRACTICE, public),
+    ):
+        practice = discussions.create_thread(
+            db,
+            other,
+            discussions.ThreadInput(
+                title=title,
+                body="",
+                category=category,
+                kind="good_practice",
+                countries=["JP"],
+                sectors=resolve_sectors(db, ["food"]),
+                good_practice=discussions.GoodPracticeInput(
+                    approach="A shared stand.", results="Two agreements."
+                ),
+            ),
+            check_limits=False,
+        )
+        _attach(db, settings, practice, other)
+        if title == HIDDEN_PRACTICE:
+            practice.hidden_at = utcnow()
     flagged = _one(db, IntelItem, IntelItem.title, FLAGGED)
     moderation.flag(
         db,
@@ -157,7 +216,27 @@ def make_world(db: Session, people: People, settings: Settings, role: str) -> Wo
     return world
 
 
-Model = TypeVar("Model", Event, Feed, IntelItem)
+def _attach(db: Session, settings: Settings, to: IntelItem | Thread, uploader: User | None) -> None:
+    """Store KEPT_TEXT as `kept.txt` and attach it to the item or good practice `to`
+    directly: no rule is asked (nobody may attach to a withdrawn item)."""
+    temp = uploads.receive(io.BytesIO(KEPT_TEXT), settings.uploads_dir, settings.upload_max_bytes)
+    stored = uploads.store(settings.uploads_dir, temp, "kept.txt")
+    common = {
+        "uploader_id": uploader.id if uploader else None,
+        "original_name": "kept.txt",
+        "storage_name": stored.storage_name,
+        "sha256": stored.sha256,
+        "size": stored.size,
+        "mime": stored.mime,
+    }
+    if isinstance(to, Thread):
+        db.add(ThreadAttachment(thread_id=to.id, **common))
+    else:
+        db.add(IntelAttachment(item_id=to.id, extraction_status="empty", **common))
+    db.flush()
+
+
+Model = TypeVar("Model", Event, Feed, IntelItem, Thread)
 
 
 def _one(db: Session, model: type[Model], column: InstrumentedAttribute[str], prefix: str) -> Model:
@@ -184,6 +263,30 @@ def resolve(db: Session, world: World, text: str) -> str:
             return str(_one(db, Event, Event.name, key).id)
         if kind == "feed":
             return str(_one(db, Feed, Feed.name, key).id)
+        if kind == "sector":
+            sector = db.scalar(select(Sector.id).where(Sector.slug == key))
+            assert sector is not None, f"no sector {key!r}"
+            return str(sector)
+        if kind == "membership":
+            memberships = list(
+                db.scalars(
+                    select(Membership.id)
+                    .join(User, User.id == Membership.user_id)
+                    .where(User.name == key)
+                )
+            )
+            assert len(memberships) == 1, f"{len(memberships)} memberships of {key!r}"
+            return str(memberships[0])
+        if kind == "thread-file":
+            thread = _one(db, Thread, Thread.title, key)
+            file = db.scalar(
+                select(ThreadAttachment.id)
+                .where(ThreadAttachment.thread_id == thread.id)
+                .order_by(ThreadAttachment.id)
+                .limit(1)
+            )
+            assert file is not None, f"{key!r} has no file"
+            return str(file)
         item = _one(db, IntelItem, IntelItem.title, key)
         if kind == "intel":
             return str(item.id)

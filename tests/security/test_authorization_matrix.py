@@ -56,14 +56,6 @@ KNOWN_WITHOUT_ROW: set[tuple[str, str]] = {
     ("GET", "/unsubscribe/{token}"),
     ("POST", "/unsubscribe/{token}"),
     ("GET", "/digests/{token}"),
-    # Gaps: role-based object routes with neither a row nor a MATRIX entry yet.
-    ("GET", "/attachments/{attachment_id}/{filename}"),
-    ("GET", "/partnerships/{slug}/members"),
-    ("POST", "/partnerships/{slug}/members/{membership_id}"),
-    ("POST", "/partnerships/{slug}/join"),
-    ("POST", "/partnerships/{slug}/contact"),
-    ("POST", "/admin/partnerships/{partnership_id}"),
-    ("POST", "/admin/sectors/{sector_id}"),
 }
 
 
