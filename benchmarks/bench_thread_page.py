@@ -1,26 +1,42 @@
 """The thread page with 200 posts in a reply tree (goal: p50 <= 20 ms on SQLite).
 
 Beside it, the same run measures a bare FastAPI + SQLAlchemy + Jinja2 page that
-renders the same 200 rows with none of our logic, so the ratio says what our
-rules, tree, permissions and layout cost. Data: the report's demo plus 20,000
-synthetic posts (`forum demo --synthetic`), so the tables are not trivially small.
+renders the same 200 rows with none of our logic (`benchmarks/bare_thread.py`), so the
+ratio says what our rules, tree, permissions and layout cost. Data: the report's demo
+plus 20,000 synthetic posts (`forum demo --synthetic`), so the tables are not trivially
+small.
+
+Two measures: latency through an in-process client (p50 of single requests), and
+throughput over HTTP: `forum serve` and the bare page under uvicorn (one worker each,
+access log on in both), each driven by the same closed-loop load generator
+(`benchmarks/loadgen.py`, 8 concurrent keep-alive clients, a process of its own) for
+LOAD_SECONDS, in ROUNDS alternating rounds; the median round of each gives req/s and
+the ratio.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import random
+import statistics
+import subprocess
+import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+import httpx
 from fastapi.testclient import TestClient
-from jinja2 import Environment
 from rich.console import Console
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
+from benchmarks.bare_thread import DB_ENV
+from benchmarks.bare_thread import create_app as create_bare_app
+from benchmarks.bench_search_api import forum_serve, free_port
 from benchmarks.harness import Result, summary, time_calls
+from benchmarks.loadgen import Load, load
 from forum.accounts.models import User
 from forum.app import create_app
 from forum.config import Settings
@@ -31,11 +47,36 @@ from forum.discussions.models import Category, Post
 from forum.migrate import upgrade
 
 REPEAT = 200
-BARE = Environment(autoescape=True).from_string(
-    "<!doctype html><html><body><main><h1>{{ title }}</h1>"
-    "{% for p in posts %}<article><b>{{ p.author.name }}</b>{{ p.body_html|safe }}</article>"
-    "{% endfor %}</main></body></html>"
-)
+ROUNDS = 3
+LOAD_SECONDS = float(os.environ.get("FORUM_BENCH_LOAD_SECONDS", "10"))
+CONCURRENCY = 8
+
+
+@contextlib.contextmanager
+def bare_serve(database_url: str, log_path: Path) -> Iterator[str]:
+    """The bare page under uvicorn on a free loopback port, as `forum serve` runs ours."""
+    port = free_port()
+    env = {**os.environ, DB_ENV: database_url}
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own benchmark app
+            [sys.executable, "-m", "uvicorn", "benchmarks.bare_thread:from_env", "--factory",
+             "--host", "127.0.0.1", "--port", str(port), "--log-level", "info"],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                with contextlib.suppress(httpx.TransportError):
+                    if httpx.get(base + "/docs", timeout=10).status_code == 200:
+                        break
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the bare page did not start; see {log_path}")
+                time.sleep(0.2)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 def _thread_of_200(settings: Settings, factory: object) -> int:
@@ -76,17 +117,7 @@ def run(console: Console) -> list[Result]:
         thread_id = _thread_of_200(settings, factory)
 
         app = create_app(settings, engine=engine)
-        bare = FastAPI()
-        reader = make_session_factory(engine, writer=False)
-
-        @bare.get("/bare/{thread_id}", response_class=HTMLResponse)
-        def bare_page(thread_id: int) -> str:
-            with reader() as db:
-                posts = db.scalars(
-                    select(Post).where(Post.thread_id == thread_id)
-                    .options(selectinload(Post.author)).order_by(Post.root_id, Post.path)
-                ).all()  # fmt: skip
-                return BARE.render(title="Benchmark thread", posts=posts)
+        bare = create_bare_app(settings.resolved_database_url)
 
         with TestClient(app) as client, TestClient(bare) as bare_client:
             ours = summary(time_calls(lambda: client.get(f"/threads/{thread_id}"), repeat=REPEAT))
@@ -99,6 +130,29 @@ def run(console: Console) -> list[Result]:
             f"bare page p50 {base['p50']:.2f} ms; flat p50 {flat['p50']:.2f} ms"
         )
         engine.dispose()
+
+        ours_loads: list[Load] = []
+        bare_loads: list[Load] = []
+        data_dir = Path(tmp)
+        with forum_serve(data_dir, data_dir / "serve.log", embedded_worker=False) as (url, _), \
+                bare_serve(settings.resolved_database_url, data_dir / "bare.log") as bare_url:  # fmt: skip
+            for n in range(ROUNDS):
+                for loads, target in ((ours_loads, f"{url}/threads/{thread_id}"),
+                                      (bare_loads, f"{bare_url}/bare/{thread_id}")):  # fmt: skip
+                    loads.append(load(target, concurrency=CONCURRENCY, seconds=LOAD_SECONDS))
+                console.print(
+                    f"round {n + 1}: ours {ours_loads[-1].per_second:.1f} req/s, "
+                    f"bare {bare_loads[-1].per_second:.1f} req/s"
+                )
+        errors = sum(x.errors for x in ours_loads + bare_loads)
+        if errors:
+            raise RuntimeError(f"{errors} non-200 answers under load; see {data_dir}/*.log")
+        ours_rps = statistics.median(x.per_second for x in ours_loads)
+        bare_rps = statistics.median(x.per_second for x in bare_loads)
+        mid = sorted(ours_loads, key=lambda x: x.per_second)[ROUNDS // 2]
+        load_note = (f"{CONCURRENCY} keep-alive clients, median of {ROUNDS} rounds of "
+                     f"{LOAD_SECONDS:.0f} s; one uvicorn worker each; 2-core machine shared "
+                     "by server and load generator")  # fmt: skip
         return [
             Result("thread page", "200 posts, tree, p50", ours["p50"], "ms", goal="<= 20 ms",
                    note=f"p95 {ours['p95']:.2f} ms; SQLite; in-process client; 20k other posts"),
@@ -108,4 +162,10 @@ def run(console: Console) -> list[Result]:
                    note="baseline, same run"),
             Result("thread page", "ours / bare (p50)", ours["p50"] / base["p50"], "x",
                    note="cost of our rules, tree, permissions and layout"),
+            Result("thread page", "forum serve, req/s", ours_rps, "req/s",
+                   note=f"{load_note}; latency p50 {mid.p50_ms:.1f} / p95 {mid.p95_ms:.1f} ms"),
+            Result("thread page", "bare page under uvicorn, req/s", bare_rps, "req/s",
+                   note="baseline, same load tool, same run"),
+            Result("thread page", "ours / bare (req/s)", ours_rps / bare_rps, "x",
+                   note="throughput share the forum's logic leaves"),
         ]  # fmt: skip
