@@ -25,7 +25,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from forum.accounts.models import User
-from forum.app import create_app
+from forum.app import bind, create_app
 from forum.config import Settings
 from forum.db import make_engine
 from forum.discussions import service as discussions
@@ -190,8 +190,44 @@ def settings(tmp_path: Path, test_engine: Engine) -> Settings:
     )
 
 
+@pytest.fixture(scope="session")
+def app_cache() -> dict[tuple[object, ...], FastAPI]:
+    return {}
+
+
 @pytest.fixture
-def app(settings: Settings, test_engine: Engine, session_factory: sessionmaker[Session]) -> FastAPI:
+def app(
+    settings: Settings,
+    test_engine: Engine,
+    session_factory: sessionmaker[Session],
+    app_cache: dict[tuple[object, ...], FastAPI],
+) -> Iterator[FastAPI]:
+    """The app on this test's settings and rolled-back connection.
+
+    One app is built per database and per what `create_app` bakes in (the secret, HTTPS
+    and the embedded worker) and rebound to each test with `forum.app.bind`: FastAPI
+    builds an app's routes on its first request, a fifth of a second a test otherwise.
+    """
+    key = (id(test_engine), settings.secret_key, settings.https, settings.embedded_worker)
+    cached = app_cache.get(key)
+    if cached is None:
+        cached = app_cache[key] = create_app(
+            settings, engine=test_engine, session_factory=session_factory
+        )
+    else:
+        bind(cached, settings, engine=test_engine, session_factory=session_factory)
+    routes = len(cached.router.routes)
+    yield cached
+    if len(cached.router.routes) != routes:
+        del app_cache[key]
+        pytest.fail("this test added routes to the shared app: ask for `own_app` instead")
+
+
+@pytest.fixture
+def own_app(
+    settings: Settings, test_engine: Engine, session_factory: sessionmaker[Session]
+) -> FastAPI:
+    """An app of this test's own, never shared: for tests that add routes to it."""
     return create_app(settings, engine=test_engine, session_factory=session_factory)
 
 

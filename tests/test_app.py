@@ -122,16 +122,16 @@ def test_unknown_api_route_gets_json_404(client: Client) -> None:
 
 
 @pytest.mark.parametrize("status", [403, 404, 429, 500, 503])
-def test_each_error_status_has_a_styled_page_and_a_json_form(app: FastAPI, status: int) -> None:
-    @app.get("/boom-page")
+def test_each_error_status_has_a_styled_page_and_a_json_form(own_app: FastAPI, status: int) -> None:
+    @own_app.get("/boom-page")
     def boom_page() -> None:
         raise HTTPException(status, "Explained for people.")
 
-    @app.get("/api/v1/boom")
+    @own_app.get("/api/v1/boom")
     def boom_api() -> None:
         raise HTTPException(status, "Explained for programs.")
 
-    with TestClient(app, raise_server_exceptions=False) as c:
+    with TestClient(own_app, raise_server_exceptions=False) as c:
         page = c.get("/boom-page")
         api = c.get("/api/v1/boom")
     assert page.status_code == status
@@ -141,12 +141,12 @@ def test_each_error_status_has_a_styled_page_and_a_json_form(app: FastAPI, statu
     assert api.json() == {"detail": "Explained for programs."}
 
 
-def test_an_unexpected_exception_becomes_a_500_page_not_a_traceback(app: FastAPI) -> None:
-    @app.get("/crash")
+def test_an_unexpected_exception_becomes_a_500_page_not_a_traceback(own_app: FastAPI) -> None:
+    @own_app.get("/crash")
     def crash() -> None:
         raise RuntimeError("secret internals")
 
-    with TestClient(app, raise_server_exceptions=False) as c:
+    with TestClient(own_app, raise_server_exceptions=False) as c:
         response = c.get("/crash")
     assert response.status_code == 500
     assert "secret internals" not in response.text
@@ -193,14 +193,14 @@ def test_static_files_are_served(client: Client) -> None:
     assert "htmx" in htmx.text[:2000]
 
 
-def test_a_flash_message_shows_once_on_the_next_page(app: FastAPI) -> None:
-    @app.get("/do-something")
+def test_a_flash_message_shows_once_on_the_next_page(own_app: FastAPI) -> None:
+    @own_app.get("/do-something")
     def do_something(request: Request) -> RedirectResponse:
         response = RedirectResponse("/privacy", status_code=303)
         flash(request, response, "Saved your changes.", "success")
         return response
 
-    with Client(app) as c:
+    with Client(own_app) as c:
         shown = c.get("/do-something")
         assert shown.status_code == 200
         assert "Saved your changes." in shown.text
