@@ -109,7 +109,7 @@ def bind(
     settings = _with_demo_dates_notice(settings)
     templates = getattr(app.state, "templates", None)
     if templates is None:
-        templates = make_templates()
+        templates = make_templates(reload=settings.reload_templates)
         templates.env.globals["nav_sections"] = NAV_SECTIONS
     app.state = State()
     app.state.settings = settings

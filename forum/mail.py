@@ -229,6 +229,7 @@ def _email_env() -> Environment:
             autoescape=select_autoescape(enabled_extensions=("html",), default=False),
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # read once per process, not checked for every message
         )
     return _env
 

@@ -114,8 +114,10 @@ def _context(request: Request) -> dict[str, Any]:
     }
 
 
-def make_templates() -> Jinja2Templates:
+def make_templates(*, reload: bool = False) -> Jinja2Templates:
+    """The page templates; `reload` re-reads a template whose file changed (development)."""
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    templates.env.auto_reload = reload
     templates.env.globals["static_version"] = "1"
     return templates
 

@@ -40,6 +40,7 @@ def _env() -> Environment:
         autoescape=select_autoescape(enabled_extensions=("html",), default=False),
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # read once per process, not checked for every digest
     )
 
 
