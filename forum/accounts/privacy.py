@@ -99,11 +99,13 @@ def register_eraser(name: str, fn: Eraser) -> Eraser:
 
 def load_domains() -> None:
     """Register the domains' exporters and erasers (idempotent, called before each use)."""
+    from forum.digests import privacy as email
     from forum.discovery import saved
     from forum.discussions import privacy as discussions
 
     discussions.register()
     saved.register()
+    email.register()
 
 
 # --- download my data ----------------------------------------------------------------------
