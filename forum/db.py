@@ -102,10 +102,24 @@ def make_engine(url: str, *, pool: bool = True, **kwargs: Any) -> Engine:
             # past the pool would be opened and closed per request, its page cache
             # cold, which halved the thread page's req/s under 8 concurrent clients.
             kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
+            # The connection returned last is handed out next: a light load keeps
+            # reusing a few warm connections instead of cycling through all forty
+            # (each with a page cache of its own: +137 MiB RSS at 1M documents).
+            kwargs.setdefault("pool_use_lifo", True)
     else:
         kwargs.setdefault("pool_pre_ping", True)
         # Fail fast when the server is unreachable instead of hanging a request.
-        kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", 3)
+        connect_args = kwargs.setdefault("connect_args", {})
+        connect_args.setdefault("connect_timeout", 3)
+        # A server that vanishes mid-connection (a network partition, a dead host: no
+        # RST ever comes) is given up within about 30 s rather than the kernel's ~15
+        # minutes of retransmissions: unacknowledged data times out, idle pooled
+        # connections are probed.
+        connect_args.setdefault("tcp_user_timeout", 30_000)
+        connect_args.setdefault("keepalives", 1)
+        connect_args.setdefault("keepalives_idle", 30)
+        connect_args.setdefault("keepalives_interval", 10)
+        connect_args.setdefault("keepalives_count", 3)
         if pool:
             kwargs.setdefault("pool_timeout", 5)
     if not pool:

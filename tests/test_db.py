@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
-from forum.db import make_engine, make_session_factory, utcnow
+from forum.db import SQLITE_POOL_SIZE, make_engine, make_session_factory, utcnow
 from forum.worker import Job, enqueue
+from tests.conftest import Backend
 
 
 def test_datetimes_come_back_aware_in_utc(scratch_url: str) -> None:
@@ -83,3 +85,34 @@ def test_sqlite_writer_sessions_survive_a_concurrent_commit(scratch_url: str) ->
     assert kinds.count("mine") == 1
     engine.dispose()
     assert utcnow().tzinfo is dt.UTC
+
+
+def test_an_sqlite_file_keeps_a_connection_for_each_request_thread(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'pool.sqlite3'}")
+    try:
+        held = [engine.connect() for _ in range(SQLITE_POOL_SIZE)]
+        for conn in held:
+            conn.close()
+        assert engine.pool.checkedin() == SQLITE_POOL_SIZE, "none was closed on return"
+        with engine.connect() as conn:
+            last = conn.connection.driver_connection
+        with engine.connect() as conn:
+            assert conn.connection.driver_connection is last, "the warmest one comes next"
+    finally:
+        engine.dispose()
+
+
+def test_postgresql_connections_give_up_on_a_silent_server(backend: Backend) -> None:
+    if backend.name != "postgresql":
+        pytest.skip("TCP keepalives and the user timeout are libpq settings")
+    engine = make_engine(backend.fresh())
+    try:
+        with engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            parameters = raw.info.get_parameters()  # type: ignore[attr-defined]
+    finally:
+        engine.dispose()
+    assert parameters["tcp_user_timeout"] == "30000"
+    assert parameters["keepalives"] == "1"
+    assert parameters["connect_timeout"] == "3"
