@@ -129,8 +129,20 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
+# tantivy stores dates as nanoseconds in a signed 64-bit integer: 1677-09-22 to 2262-04-11.
+# Dates past either end are clamped to it (a whole second inside). No stored date lies
+# outside, so a filter from 2263 matches nothing and one until 1600 matches nothing,
+# as they would with unbounded dates, instead of failing.
+DATE_MIN = dt.datetime(1677, 9, 22, tzinfo=dt.UTC)
+DATE_MAX = dt.datetime(2262, 4, 11, tzinfo=dt.UTC)
+
+
+def _clamped(value: dt.datetime) -> dt.datetime:
+    return min(max(_utc(value), DATE_MIN), DATE_MAX)
+
+
 def _second(value: dt.datetime) -> dt.datetime:
-    return _utc(value).replace(microsecond=0)
+    return _clamped(value).replace(microsecond=0)
 
 
 def _stat_signature(path: Path) -> tuple[int, int, int] | None:
@@ -597,7 +609,7 @@ class EmbeddedEngine:
             "text_exact": [doc.title, doc.body, doc.keywords],
             "title_exact": doc.title,
             "visibility": doc.visibility,
-            "created_at": _utc(doc.created_at),
+            "created_at": _clamped(doc.created_at),
         }
         if doc.keywords:
             fields["keywords"] = doc.keywords

@@ -277,6 +277,26 @@ def test_dates_filter_on_a_half_open_range(corpus: SearchEngine) -> None:
     assert ids(everything(corpus, date_from=_at(2020, 1, 1))) == {"event:6"}
 
 
+def test_dates_far_outside_any_document_s_filter_like_unbounded_ones(
+    corpus: SearchEngine,
+) -> None:
+    # The embedded engine's dates end in 1677 and 2262: filters beyond are clamped.
+    everyone = ids(everything(corpus, visibilities=MEMBER))
+    year_one = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
+    year_9999 = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+    assert ids(everything(corpus, date_from=year_9999, visibilities=MEMBER)) == set()
+    assert ids(everything(corpus, date_to=year_one, visibilities=MEMBER)) == set()
+    assert ids(everything(corpus, date_to=year_9999, visibilities=MEMBER)) == everyone
+    assert ids(everything(corpus, date_from=year_one, visibilities=MEMBER)) == everyone
+    far = SearchDoc(
+        "event:99", "event", "Expo 2300 on Mars", "Far ahead.", "/events/99",
+        dt.datetime(2300, 1, 1, tzinfo=dt.UTC),
+    )  # fmt: skip
+    corpus.upsert([far])
+    assert found(corpus, "mars") == {"event:99"}
+    assert "event:99" in ids(everything(corpus, date_from=_at(2200, 1, 1)))
+
+
 def test_naive_dates_are_taken_as_utc(corpus: SearchEngine) -> None:
     start, end = dt.datetime(2019, 7, 1), dt.datetime(2019, 7, 2)  # noqa: DTZ001 - naive on purpose
     naive = everything(corpus, date_from=start, date_to=end)
