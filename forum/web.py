@@ -15,7 +15,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeSerializer
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field
 from sqlalchemy.orm import Session
 
 from forum.config import Settings
@@ -57,6 +57,8 @@ AppSettings = Annotated[Settings, Depends(get_settings)]
 # refused here (422) instead of overflowing the driver (a 500 on SQLite and PostgreSQL).
 MAX_ROW_ID = 2**63 - 1
 RowId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID)]
+# The same in a JSON body: a JSON integer (not "3", 3.0 or true) within that range.
+BodyRowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID, strict=True)]
 
 
 def _iso_date(value: object) -> object:

@@ -11,6 +11,7 @@ from forum.discussions.models import Category, Flag, GoodPractice, Post, Thread
 from forum.discussions.service import ShownPost, ThreadPage
 from forum.partnerships.schemas import SectorRef
 from forum.text import MAX_BODY, MAX_TITLE
+from forum.web import BodyRowId
 
 ThreadKind = Literal["discussion", "good_practice", "question", "cooperation_offer"]
 # Generous bounds against oversized payloads; the service states the real rules.
@@ -207,7 +208,7 @@ class ThreadIn(BaseModel):
 
 class PostIn(BaseModel):
     body: str = Field(max_length=_LONG)
-    parent_id: int | None = Field(None, description="The post this one answers")
+    parent_id: BodyRowId | None = Field(None, description="The post this one answers")
 
 
 class PostEdit(BaseModel):
@@ -220,7 +221,7 @@ class FlagIn(BaseModel):
 
 class FlagAnyIn(FlagIn):
     object_type: Literal["post", "thread", "profile", "intel", "event"]
-    object_id: int
+    object_id: BodyRowId
 
 
 class FlagOut(BaseModel):

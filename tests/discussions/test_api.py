@@ -416,6 +416,26 @@ def test_an_id_beyond_the_64_bit_range_is_refused_with_422_not_a_server_error(
     assert error_fields(response) == ["post_id"]
 
 
+def test_ids_in_a_json_body_are_json_integers_within_64_bits(
+    client: Client, db: Session, member: User, threads: Threads
+) -> None:
+    thread = threads.start(member)
+    auth = bearer(db, member)
+    for parent_id in (2**63, 2**64, 0, "1", 1.0, True):
+        response = client.post(
+            f"/api/v1/threads/{thread.id}/posts",
+            json={"body": "Hello", "parent_id": parent_id},
+            headers=auth,
+        )
+        assert error_fields(response) == ["parent_id"], parent_id
+    flag = client.post(
+        "/api/v1/flags",
+        json={"object_type": "post", "object_id": 2**63, "reason": "Spam"},
+        headers=auth,
+    )
+    assert error_fields(flag) == ["object_id"]
+
+
 def test_the_openapi_document_declares_the_400_and_422_the_api_answers(client: Client) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     create = paths["/api/v1/threads"]["post"]["responses"]
