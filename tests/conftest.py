@@ -33,6 +33,7 @@ from forum.discussions.models import Category, Post, Thread
 from forum.migrate import upgrade
 from forum.security import CSRF_COOKIE, csrf_token_for
 from forum.taxonomy.service import resolve_sectors, seed_sectors
+from tests.digests.smtp_sink import SMTPSink, running_sink
 
 PG_URL = os.environ.get("FORUM_TEST_POSTGRES_URL", "").strip()
 TEST_SECRET = "test-secret-key-not-for-production"
@@ -256,6 +257,21 @@ def scratch_url(backend: Backend) -> str:
 
 
 @pytest.fixture
+def scratch_engine(scratch_url: str) -> Iterator[Engine]:
+    """An engine on `scratch_url`, disposed of after the test."""
+    engine = make_engine(scratch_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sink() -> Iterator[SMTPSink]:
+    """A real SMTP server (aiosmtpd) on loopback that keeps what it receives."""
+    with running_sink() as server:
+        yield server
+
+
+@pytest.fixture
 def demo_db(db: Session, settings: Settings, demo_template: DemoTemplate) -> Session:
     """The test's session on the demo database (see `demo_template`), with the demo's
     uploaded files copied into this test's data dir; changes roll back."""
@@ -468,6 +484,35 @@ def members_only(db: Session, categories: dict[str, Category]) -> Category:
     db.add(category)
     db.flush()
     return category
+
+
+def start_good_practice(
+    db: Session,
+    author: User,
+    category: Category,
+    *,
+    title: str = "Trade fair in Osaka",
+    countries: Sequence[str] = ("JP",),
+    approach: str = "A shared stand.",
+    results: str = "Two agreements.",
+) -> Thread:
+    """A good practice on food with its two required fields, flushed."""
+    thread = discussions.create_thread(
+        db,
+        author,
+        discussions.ThreadInput(
+            title=title,
+            body="",
+            category=category,
+            kind="good_practice",
+            countries=list(countries),
+            sectors=resolve_sectors(db, ["food"]),
+            good_practice=discussions.GoodPracticeInput(approach=approach, results=results),
+        ),
+        check_limits=False,
+    )
+    db.flush()
+    return thread
 
 
 class Threads:

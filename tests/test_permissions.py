@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -34,7 +34,6 @@ from forum.config import Settings
 from forum.db import utcnow
 from forum.digests.tokens import interest_token
 from forum.discussions import moderation
-from forum.discussions import service as discussions
 from forum.discussions.models import Category, Flag, Thread, ThreadAttachment
 from forum.events import service as events
 from forum.events.models import Event
@@ -42,8 +41,7 @@ from forum.intelligence import service as intel
 from forum.intelligence.models import Feed, IntelAttachment, IntelItem
 from forum.partnerships.service import get_partnership_by_slug
 from forum.taxonomy.models import Sector
-from forum.taxonomy.service import resolve_sectors
-from tests.conftest import Client, People, sign_in
+from tests.conftest import Client, People, sign_in, start_good_practice
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "permissions.md"
 ROLES = ("anonymous", "member", "coordinator", "moderator", "admin")
@@ -178,22 +176,7 @@ def make_world(db: Session, people: People, settings: Settings, role: str) -> Wo
         (MEMBERS_PRACTICE, members_only),
         (HIDDEN_PRACTICE, public),
     ):
-        practice = discussions.create_thread(
-            db,
-            other,
-            discussions.ThreadInput(
-                title=title,
-                body="",
-                category=category,
-                kind="good_practice",
-                countries=["JP"],
-                sectors=resolve_sectors(db, ["food"]),
-                good_practice=discussions.GoodPracticeInput(
-                    approach="A shared stand.", results="Two agreements."
-                ),
-            ),
-            check_limits=False,
-        )
+        practice = start_good_practice(db, other, category, title=title)
         _attach(db, settings, practice, other)
         if title == HIDDEN_PRACTICE:
             practice.hidden_at = utcnow()
@@ -239,6 +222,13 @@ def _attach(db: Session, settings: Settings, to: IntelItem | Thread, uploader: U
 Model = TypeVar("Model", Event, Feed, IntelItem, Thread)
 
 
+def _first_file(db: Session, file_id: Any, owner_id: Any, owner: int, key: str) -> str:
+    """The id of the first file attached to `owner` (a thread or an item named `key`)."""
+    first = db.scalar(select(file_id).where(owner_id == owner).order_by(file_id).limit(1))
+    assert first is not None, f"{key!r} has no file"
+    return str(first)
+
+
 def _one(db: Session, model: type[Model], column: InstrumentedAttribute[str], prefix: str) -> Model:
     """The one row of `model` whose `column` starts with `prefix`."""
     found = list(db.scalars(select(model).where(column.startswith(prefix, autoescape=True))))
@@ -279,26 +269,12 @@ def resolve(db: Session, world: World, text: str) -> str:
             return str(memberships[0])
         if kind == "thread-file":
             thread = _one(db, Thread, Thread.title, key)
-            file = db.scalar(
-                select(ThreadAttachment.id)
-                .where(ThreadAttachment.thread_id == thread.id)
-                .order_by(ThreadAttachment.id)
-                .limit(1)
-            )
-            assert file is not None, f"{key!r} has no file"
-            return str(file)
+            return _first_file(db, ThreadAttachment.id, ThreadAttachment.thread_id, thread.id, key)
         item = _one(db, IntelItem, IntelItem.title, key)
         if kind == "intel":
             return str(item.id)
         if kind == "attachment":
-            first = db.scalar(
-                select(IntelAttachment.id)
-                .where(IntelAttachment.item_id == item.id)
-                .order_by(IntelAttachment.id)
-                .limit(1)
-            )
-            assert first is not None, f"{key!r} has no file"
-            return str(first)
+            return _first_file(db, IntelAttachment.id, IntelAttachment.item_id, item.id, key)
         flag = db.scalar(
             select(Flag.id).where(
                 Flag.object_type == "intel", Flag.object_id == item.id, Flag.resolved_at.is_(None)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from forum.config import Settings
-from forum.db import make_engine, make_session_factory, utcnow
+from forum.db import make_session_factory, utcnow
 from forum.worker import (
     Job,
     JobContext,
@@ -25,13 +24,6 @@ from forum.worker import (
     load_jobs,
 )
 from tests.conftest import TEST_SECRET
-
-
-@pytest.fixture
-def scratch_engine(scratch_url: str) -> Iterator[Engine]:
-    engine = make_engine(scratch_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -20,14 +20,13 @@ from forum.digests.content import (
     load_member_interests,
 )
 from forum.discovery.saved import create_saved_search
-from forum.discussions import service as discussions
 from forum.discussions.models import Category, Thread
 from forum.events import service as events
 from forum.intelligence import service as intel
 from forum.intelligence.models import IntelItem
 from forum.notifications.service import follow, notify
 from forum.taxonomy.service import resolve_sectors
-from tests.conftest import People, Threads
+from tests.conftest import People, Threads, start_good_practice
 
 WEEK = dt.timedelta(days=7)
 
@@ -77,25 +76,15 @@ def practice(
     countries: Sequence[str] = ("JP",),
 ) -> Thread:
     """A good practice, its approach the excerpt a digest shows."""
-    thread = discussions.create_thread(
+    return start_good_practice(
         db,
         author,
-        discussions.ThreadInput(
-            title=title,
-            body="",
-            category=category
-            or db.scalars(select(Category).where(Category.slug == "good-practices")).one(),
-            kind="good_practice",
-            countries=list(countries),
-            sectors=resolve_sectors(db, ["food"]),
-            good_practice=discussions.GoodPracticeInput(
-                approach="We shared one stand at FOODEX.", results="Two distributors."
-            ),
-        ),
-        check_limits=False,
+        category or db.scalars(select(Category).where(Category.slug == "good-practices")).one(),
+        title=title,
+        countries=countries,
+        approach="We shared one stand at FOODEX.",
+        results="Two distributors.",
     )
-    db.flush()
-    return thread
 
 
 def digest_for(

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,29 +16,16 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from forum.cli import app
-from forum.db import make_engine, make_session_factory
+from forum.db import make_session_factory
 from forum.digests.models import DigestDelivery
 from forum.intelligence import service as intel
 from forum.notifications.service import follow
 from forum.taxonomy.service import resolve_sectors, seed_sectors
 from tests.conftest import TEST_SECRET, People
-from tests.digests.smtp_sink import SMTPSink, running_sink
+from tests.digests.smtp_sink import SMTPSink
 
 ROOT = Path(__file__).resolve().parents[2]
 ITEM_TITLE = "Sake exporters meet Osaka food buyers"
-
-
-@pytest.fixture
-def sink() -> Iterator[SMTPSink]:
-    with running_sink() as server:
-        yield server
-
-
-@pytest.fixture
-def scratch_engine(scratch_url: str) -> Iterator[Engine]:
-    engine = make_engine(scratch_url)
-    yield engine
-    engine.dispose()
 
 
 def readers(engine: Engine, password_hash: str, count: int) -> list[str]:

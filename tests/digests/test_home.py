@@ -15,13 +15,12 @@ from forum.accounts.models import User
 from forum.config import Settings
 from forum.db import utcnow
 from forum.digests.service import WeekCandidates, your_week
-from forum.discussions import service as discussions
 from forum.events import service as events
 from forum.intelligence import service as intel
 from forum.intelligence.models import IntelItem
 from forum.notifications.service import follow
 from forum.taxonomy.service import resolve_sectors
-from tests.conftest import Client, People, Threads, sign_in
+from tests.conftest import Client, People, Threads, sign_in, start_good_practice
 
 
 def add_item(
@@ -44,23 +43,14 @@ def add_item(
 
 
 def good_practice(db: Session, threads: Threads, author: User, title: str) -> None:
-    discussions.create_thread(
+    start_good_practice(
         db,
         author,
-        discussions.ThreadInput(
-            title=title,
-            body="",
-            category=threads.categories["good-practices"],
-            kind="good_practice",
-            countries=["JP"],
-            sectors=resolve_sectors(db, ["food"]),
-            good_practice=discussions.GoodPracticeInput(
-                approach="We shared one stand at FOODEX.", results="Two distributors."
-            ),
-        ),
-        check_limits=False,
+        threads.categories["good-practices"],
+        title=title,
+        approach="We shared one stand at FOODEX.",
+        results="Two distributors.",
     )
-    db.flush()
 
 
 def test_a_visitor_sees_what_the_platform_is_for_and_the_latest_public_content(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import pytest
 from sqlalchemy import func, select
@@ -30,18 +30,12 @@ from forum.mail import SMTPTransport
 from forum.notifications.service import follow
 from forum.taxonomy.service import resolve_sectors, seed_sectors
 from tests.conftest import People
-from tests.digests.smtp_sink import SMTPSink, running_sink
+from tests.digests.smtp_sink import SMTPSink
 
 WEEK = dt.timedelta(days=7)
 # A Sunday in winter: Brussels is UTC+1, Tokyo UTC+9.
 SUNDAY_2200_UTC = dt.datetime(2027, 1, 10, 22, 0, tzinfo=dt.UTC)
 LONG_AGO = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def sink() -> Iterator[SMTPSink]:
-    with running_sink() as server:
-        yield server
 
 
 def scheduled(

@@ -25,7 +25,7 @@ from forum.mail import SMTPTransport
 from forum.notifications.service import follow
 from forum.taxonomy.service import resolve_sectors, seed_sectors
 from tests.conftest import TEST_SECRET, Client, People
-from tests.digests.smtp_sink import SMTPSink, running_sink
+from tests.digests.smtp_sink import SMTPSink
 
 ITEM_TITLE = "Sake exporters meet Osaka food buyers"
 
@@ -35,12 +35,6 @@ def cookieless(app: FastAPI) -> Iterator[TestClient]:
     """A mail provider's one-click POST: no cookies, no CSRF token, no session."""
     with TestClient(app, base_url="http://testserver", follow_redirects=False) as c:
         yield c
-
-
-@pytest.fixture
-def sink() -> Iterator[SMTPSink]:
-    with running_sink() as server:
-        yield server
 
 
 @pytest.fixture

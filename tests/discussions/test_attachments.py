@@ -17,38 +17,15 @@ from forum import uploads
 from forum.accounts.models import User
 from forum.config import Settings
 from forum.db import utcnow
-from forum.discussions import service as discussions
 from forum.discussions.models import Category, Thread, ThreadAttachment
-from forum.taxonomy.service import resolve_sectors
-from tests.conftest import Client, Threads, sign_in
+from tests.conftest import Client, Threads, sign_in, start_good_practice
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
-def good_practice(db: Session, author: User, category: Category) -> Thread:
-    thread = discussions.create_thread(
-        db,
-        author,
-        discussions.ThreadInput(
-            title="Trade fair in Osaka",
-            body="",
-            category=category,
-            kind="good_practice",
-            countries=["JP"],
-            sectors=resolve_sectors(db, ["food"]),
-            good_practice=discussions.GoodPracticeInput(
-                approach="A shared stand.", results="Two agreements."
-            ),
-        ),
-        check_limits=False,
-    )
-    db.flush()
-    return thread
-
-
 @pytest.fixture
 def gp(db: Session, member: User, categories: dict[str, Category]) -> Thread:
-    return good_practice(db, member, categories["good-practices"])
+    return start_good_practice(db, member, categories["good-practices"])
 
 
 def upload(client: Client, thread: Thread, name: str, data: bytes) -> Any:
@@ -125,7 +102,7 @@ def test_a_hidden_thread_s_file_is_not_found(
 def test_a_members_only_file_is_not_found_for_a_visitor(
     client: Client, db: Session, member: User, members_only: Category
 ) -> None:
-    thread = good_practice(db, member, members_only)
+    thread = start_good_practice(db, member, members_only)
     sign_in(client, db, member)
     assert upload(client, thread, "a.pdf", PDF).status_code == 303
     attachment = db.scalars(select(ThreadAttachment)).one()

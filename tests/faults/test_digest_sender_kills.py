@@ -36,11 +36,11 @@ from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.db import make_engine, make_session_factory, transaction, utcnow
+from forum.db import make_session_factory, transaction, utcnow
 from forum.digests.models import DigestDelivery
 from forum.notifications.models import Follow
 from forum.worker import WorkerLease
-from tests.digests.smtp_sink import SMTPSink, running_sink
+from tests.digests.smtp_sink import SMTPSink
 from tests.digests.test_digest_cli import ROOT, forum_env, readers, rows
 
 pytestmark = pytest.mark.slow
@@ -79,19 +79,6 @@ def kill_plan(rng: random.Random) -> list[KillPoint]:
         else KillPoint(kind, delay=round(rng.uniform(*HELD_DELAY), 2))
         for kind in kinds
     ]
-
-
-@pytest.fixture
-def sink() -> Iterator[SMTPSink]:
-    with running_sink() as server:
-        yield server
-
-
-@pytest.fixture
-def scratch_engine(scratch_url: str) -> Iterator[Engine]:
-    engine = make_engine(scratch_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
