@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from jinja2 import TemplateError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from forum.accounts.deps import LoginRequired
@@ -117,6 +117,26 @@ def install_error_handlers(app: FastAPI) -> None:
             "The database is unavailable right now. Please try again in a minute.",
             headers={"Retry-After": "30"},
         )
+
+    @app.exception_handler(DataError)
+    async def unstorable_value(request: Request, exc: DataError) -> Response:
+        # The database refused a value the request carried (a number past its column's
+        # range, a NUL character in text, a string past a column's length): the input
+        # was wrong, and the transaction is rolled back whole.
+        log.warning("database refused a value on %s %s: %s", request.method,
+                    request.url.path, exc.orig)  # fmt: skip
+        return error_response(
+            request,
+            422,
+            "A value in the request cannot be stored: a number out of range, a NUL "
+            "character in text or a text too long.",
+        )
+
+    @app.exception_handler(OverflowError)
+    async def number_out_of_range(request: Request, exc: OverflowError) -> Response:
+        # SQLite's driver refuses integers past 64 bits before SQLAlchemy sees them.
+        log.warning("number out of range on %s %s: %s", request.method, request.url.path, exc)
+        return error_response(request, 422, "A number in the request is out of range.")
 
     @app.exception_handler(DBAPIError)
     async def database_error(request: Request, exc: DBAPIError) -> Response:

@@ -53,9 +53,9 @@ def get_db(request: Request) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(get_db)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 
-# Row ids are signed 64-bit integers in both databases: a larger number in a URL is
-# refused here (422) instead of overflowing the driver (a 500 on SQLite and PostgreSQL).
-MAX_ROW_ID = 2**63 - 1
+# Row ids are INTEGER columns: 32-bit on PostgreSQL (64 on SQLite). A larger number in a
+# URL or a body is refused here (422) instead of failing in the driver.
+MAX_ROW_ID = 2**31 - 1
 RowId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID)]
 # The same in a JSON body: a JSON integer (not "3", 3.0 or true) within that range.
 BodyRowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID, strict=True)]

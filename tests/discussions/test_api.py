@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -407,13 +408,33 @@ def test_a_thread_created_over_the_api_reads_back_the_same(
     assert service.get_thread(db, None, created["id"]).title == GOOD_PRACTICE["title"]
 
 
-def test_an_id_beyond_the_64_bit_range_is_refused_with_422_not_a_server_error(
+def test_an_id_beyond_the_databases_range_is_refused_with_422_not_a_server_error(
     client: Client, db: Session, member: User, categories: dict[str, Category]
 ) -> None:
-    huge = 2**63
-    assert client.get(f"/api/v1/threads/{huge}").status_code == 422
-    response = client.delete(f"/api/v1/posts/{huge}", headers=bearer(db, member))
-    assert error_fields(response) == ["post_id"]
+    # Ids are 32-bit INTEGER columns on PostgreSQL.
+    for huge in (2**31, 2**63):
+        assert client.get(f"/api/v1/threads/{huge}").status_code == 422
+        response = client.delete(f"/api/v1/posts/{huge}", headers=bearer(db, member))
+        assert error_fields(response) == ["post_id"]
+    assert client.get(f"/api/v1/threads/{2**31 - 1}").status_code == 404
+
+
+def test_values_the_database_cannot_store_are_422_on_pages_and_in_the_api(
+    client: Client, db: Session, member: User, threads: Threads
+) -> None:
+    threads.start(member)
+    # A page's plain int path parameter past 32 bits (PostgreSQL) or 64 bits (SQLite).
+    for huge in (2**40, 2**70):
+        page = client.get(f"/threads/{huge}")
+        assert page.status_code in (404, 422), (huge, page.status_code)
+    # A NUL character in a filter: PostgreSQL cannot bind it, SQLite finds nothing to match.
+    for url, params in (
+        ("/api/v1/partnerships", {"sector": "food\x00"}),
+        ("/api/v1/threads", {"partnership": "a\x00b"}),
+    ):
+        answer = client.get(url, params=params)
+        assert answer.status_code == 422, (url, answer.text)
+        assert re.search(r"NUL|unknown", str(answer.json()["detail"])), answer.text
 
 
 def test_ids_in_a_json_body_are_json_integers_within_64_bits(
