@@ -56,7 +56,16 @@ AppSettings = Annotated[Settings, Depends(get_settings)]
 # Row ids are INTEGER columns: 32-bit on PostgreSQL (64 on SQLite). A larger number in a
 # URL or a body is refused here (422) instead of failing in the driver.
 MAX_ROW_ID = 2**31 - 1
-RowId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID)]
+
+
+def _digits(value: object) -> object:
+    # pydantic reads " 4", "4\n" or "4_000" in a URL as a number: an id is digits only.
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]+", value):
+        raise ValueError("expected an id: digits only")
+    return value
+
+
+RowId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID), BeforeValidator(_digits)]
 # The same in a JSON body: a JSON integer (not "3", 3.0 or true) within that range.
 BodyRowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID, strict=True)]
 

@@ -417,6 +417,8 @@ def test_an_id_beyond_the_databases_range_is_refused_with_422_not_a_server_error
         response = client.delete(f"/api/v1/posts/{huge}", headers=bearer(db, member))
         assert error_fields(response) == ["post_id"]
     assert client.get(f"/api/v1/threads/{2**31 - 1}").status_code == 404
+    for not_an_id in ("4%0A", "%204", "4_0", "%D9%A4"):  # newline, space, underscore, Arabic 4
+        assert client.get(f"/api/v1/threads/{not_an_id}").status_code == 422, not_an_id
 
 
 def test_values_the_database_cannot_store_are_422_on_pages_and_in_the_api(
