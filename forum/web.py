@@ -15,7 +15,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeSerializer
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, StringConstraints
 from sqlalchemy.orm import Session
 
 from forum.config import Settings
@@ -66,6 +66,8 @@ def _digits(value: object) -> object:
 
 
 RowId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID), BeforeValidator(_digits)]
+# A filter value in a query string: `?country=` names nothing and is refused (422).
+QueryValue = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 # The same in a JSON body: a JSON integer (not "3", 3.0 or true) within that range.
 BodyRowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID, strict=True)]
 

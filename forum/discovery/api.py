@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Query
 from forum.accounts.deps import ApiOptionalUser
 from forum.discovery import service
 from forum.discovery.schemas import SearchHitOut, SearchOut
-from forum.web import AppSettings, DbSession, IsoDate
+from forum.web import AppSettings, DbSession, IsoDate, QueryValue
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["search"])
@@ -40,16 +40,19 @@ def search(
         ),
     ] = "",
     country: Annotated[
-        list[str], Query(description="ISO 3166-1 alpha-2 code or region group (g:eu27); repeatable")
+        list[QueryValue],
+        Query(description="ISO 3166-1 alpha-2 code or region group (g:eu27); repeatable"),
     ] = [],  # noqa: B006 - FastAPI copies query defaults
-    sector: Annotated[list[str], Query(description="sector slug; repeatable")] = [],  # noqa: B006
+    sector: Annotated[list[QueryValue], Query(description="sector slug; repeatable")] = [],  # noqa: B006
     kind: Annotated[
-        list[str], Query(description="thread, post, intel, event or partnership; repeatable")
+        list[QueryValue], Query(description="thread, post, intel, event or partnership; repeatable")
     ] = [],  # noqa: B006
     subkind: Annotated[
-        list[str], Query(description="good_practice, funding_call, ...; repeatable")
+        list[QueryValue], Query(description="good_practice, funding_call, ...; repeatable")
     ] = [],  # noqa: B006
-    category: Annotated[list[str], Query(description="discussion category slug; repeatable")] = [],  # noqa: B006
+    category: Annotated[
+        list[QueryValue], Query(description="discussion category slug; repeatable")
+    ] = [],  # noqa: B006
     date_from: Annotated[
         IsoDate | None, Query(alias="from", description="on or after this day")
     ] = None,

@@ -40,7 +40,7 @@ from forum.partnerships import service as partnerships
 from forum.taxonomy.filters import parse_filters
 from forum.taxonomy.regions import UnknownCountryError, expand_codes
 from forum.taxonomy.service import UnknownSectorError, resolve_sectors
-from forum.web import MAX_ROW_ID, AppSettings, DbSession, RowId
+from forum.web import MAX_ROW_ID, AppSettings, DbSession, QueryValue, RowId
 
 router = APIRouter(tags=["discussions"])
 
@@ -155,16 +155,19 @@ def list_threads(
     db: DbSession,
     settings: AppSettings,
     viewer: ApiOptionalUser,
-    category: Annotated[str | None, Query(max_length=60, description="category slug")] = None,
+    category: Annotated[
+        str | None, Query(min_length=1, max_length=60, description="category slug")
+    ] = None,
     kind: Annotated[ThreadKind | None, Query()] = None,
     country: Annotated[
-        list[str], Query(description="ISO 3166-1 alpha-2 code or region group (g:eu27); repeatable")
+        list[QueryValue],
+        Query(description="ISO 3166-1 alpha-2 code or region group (g:eu27); repeatable"),
     ] = [],  # noqa: B006 - FastAPI copies query defaults
-    sector: Annotated[list[str], Query(description="sector slug; repeatable")] = [],  # noqa: B006
+    sector: Annotated[list[QueryValue], Query(description="sector slug; repeatable")] = [],  # noqa: B006
     partnership: Annotated[
-        str | None, Query(max_length=100, description="partnership id or slug")
+        str | None, Query(min_length=1, max_length=100, description="partnership id or slug")
     ] = None,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
 ) -> ThreadList:
     """Threads by latest activity, newest first; filters combine (a country OR another, AND ...)."""

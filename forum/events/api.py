@@ -26,7 +26,7 @@ from forum.events.schemas import (
 from forum.events.views import list_filter
 from forum.pagination import MAX_PAGE_SIZE
 from forum.taxonomy.service import UnknownSectorError, resolve_sectors
-from forum.web import AppSettings, DbSession, IsoDate, RowId
+from forum.web import AppSettings, DbSession, IsoDate, QueryValue, RowId
 
 router = APIRouter(tags=["events"])
 
@@ -41,17 +41,20 @@ def list_events(
     db: DbSession,
     settings: AppSettings,
     country: Annotated[
-        list[str], Query(description="ISO 3166-1 alpha-2 code or region group (g:eu27); repeatable")
+        list[QueryValue],
+        Query(description="ISO 3166-1 alpha-2 code or region group (g:eu27); repeatable"),
     ] = [],  # noqa: B006 - FastAPI copies query defaults
-    sector: Annotated[list[str], Query(description="sector slug; repeatable")] = [],  # noqa: B006
-    partnership: Annotated[list[str], Query(description="partnership id or slug; repeatable")] = [],  # noqa: B006
+    sector: Annotated[list[QueryValue], Query(description="sector slug; repeatable")] = [],  # noqa: B006
+    partnership: Annotated[
+        list[QueryValue], Query(description="partnership id or slug; repeatable")
+    ] = [],  # noqa: B006
     date_from: Annotated[
         IsoDate | None, Query(alias="from", description="events not over by this day")
     ] = None,
     date_to: Annotated[
         IsoDate | None, Query(alias="to", description="events begun by this day")
     ] = None,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
 ) -> EventList:
     """By first day, unknown dates last. Without `from` or `to`: upcoming events and those

@@ -31,7 +31,7 @@ from forum.pagination import MAX_PAGE_SIZE
 from forum.taxonomy.filters import parse_filters
 from forum.taxonomy.regions import UnknownCountryError, expand_codes
 from forum.taxonomy.service import UnknownSectorError, resolve_sectors
-from forum.web import AppSettings, DbSession, IsoDate, RowId
+from forum.web import AppSettings, DbSession, IsoDate, QueryValue, RowId
 
 router = APIRouter(tags=["intelligence"])
 
@@ -97,11 +97,12 @@ def list_intel(
     settings: AppSettings,
     viewer: ApiOptionalUser,
     country: Annotated[
-        list[str], Query(description="ISO 3166-1 alpha-2 code or region group (g:eu27); repeatable")
+        list[QueryValue],
+        Query(description="ISO 3166-1 alpha-2 code or region group (g:eu27); repeatable"),
     ] = [],  # noqa: B006 - FastAPI copies query defaults
-    sector: Annotated[list[str], Query(description="sector slug; repeatable")] = [],  # noqa: B006
+    sector: Annotated[list[QueryValue], Query(description="sector slug; repeatable")] = [],  # noqa: B006
     kind: Annotated[list[IntelKind], Query(description="repeatable")] = [],  # noqa: B006
-    source: Annotated[list[str], Query(description="source name; repeatable")] = [],  # noqa: B006
+    source: Annotated[list[QueryValue], Query(description="source name; repeatable")] = [],  # noqa: B006
     published_from: Annotated[
         IsoDate | None, Query(alias="from", description="published on or after (YYYY-MM-DD)")
     ] = None,
@@ -112,7 +113,7 @@ def list_intel(
         bool, Query(alias="open", description="only calls and tenders still open")
     ] = False,
     sort: Annotated[IntelSort, Query()] = "added",
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
 ) -> IntelList:
     """Items newest first (or by publication date, or by deadline with the soonest first).

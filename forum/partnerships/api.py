@@ -11,7 +11,7 @@ from forum.pagination import MAX_PAGE_SIZE
 from forum.partnerships import matching, service
 from forum.partnerships.schemas import PartnershipList, PartnershipOut, SectorRef
 from forum.taxonomy.filters import parse_filters
-from forum.web import AppSettings, DbSession, RowId
+from forum.web import AppSettings, DbSession, QueryValue, RowId
 
 router = APIRouter(tags=["partnerships"])
 
@@ -46,11 +46,12 @@ def list_partnerships(
     db: DbSession,
     settings: AppSettings,
     country: Annotated[
-        list[str], Query(description="ISO 3166-1 alpha-2 code or region group (g:eu27); repeatable")
+        list[QueryValue],
+        Query(description="ISO 3166-1 alpha-2 code or region group (g:eu27); repeatable"),
     ] = [],  # noqa: B006 - FastAPI copies query defaults
-    sector: Annotated[list[str], Query(description="sector slug; repeatable")] = [],  # noqa: B006
+    sector: Annotated[list[QueryValue], Query(description="sector slug; repeatable")] = [],  # noqa: B006
     strand: Annotated[int | None, Query(ge=1, le=2)] = None,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
 ) -> PartnershipList:
     """Partnerships by name; filters combine (a country OR another, AND a sector ...)."""
@@ -83,7 +84,7 @@ def list_matches(
     partnership_id: RowId,
     db: DbSession,
     settings: AppSettings,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
 ) -> MatchList:
     """Other partnerships by score = 2 × shared target countries + 3 × shared sectors, then

@@ -477,3 +477,16 @@ def test_a_root_post_id_beyond_64_bits_is_refused_with_422(
     thread = threads.start(member)
     response = client.get(f"/api/v1/threads/{thread.id}", params={"root": 2**63})
     assert error_fields(response) == ["root"]
+
+
+def test_an_empty_filter_value_is_refused_not_read_as_no_filter(client: Client) -> None:
+    for url, name in (
+        ("/api/v1/threads?country=", "country"),
+        ("/api/v1/threads?partnership=", "partnership"),
+        ("/api/v1/partnerships?sector=", "sector"),
+        ("/api/v1/partnerships?cursor=", "cursor"),
+        ("/api/v1/search?country=", "country"),
+    ):
+        response = client.get(url)
+        assert response.status_code == 422, url
+        assert response.json()["detail"][0]["loc"][-1] in (name, 0), url
