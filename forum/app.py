@@ -148,20 +148,10 @@ NAV_SECTIONS = frozenset(
 )
 
 
-_frozen = False
-
-
 def _warm_and_freeze() -> None:
     """Load the large static tables now, then move everything alive into the permanent
     generation: the cyclic GC then stops re-scanning pycountry's hundreds of thousands
-    of objects, which cost a 150 ms pause every dozen page views (bench_directory p95).
-
-    Once per process: the tables are loaded for good by then, and a full collection at
-    every app start (each test client starts one) costs a quarter of a second.
-    """
-    global _frozen
-    if _frozen:
-        return
+    of objects, which cost a 150 ms pause every dozen page views (bench_directory p95)."""
     from forum.accounts.passwords import common_passwords
     from forum.taxonomy.regions import load_region_groups
     from forum.taxonomy.service import list_countries
@@ -171,7 +161,6 @@ def _warm_and_freeze() -> None:
     common_passwords()
     gc.collect()
     gc.freeze()
-    _frozen = True
 
 
 def _include_routers(app: FastAPI) -> None:

@@ -130,9 +130,9 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 
 # tantivy stores dates as nanoseconds in a signed 64-bit integer: 1677-09-22 to 2262-04-11.
-# Dates past either end are clamped to it (a whole second inside). No stored date lies
-# outside, so a filter from 2263 matches nothing and one until 1600 matches nothing,
-# as they would with unbounded dates, instead of failing.
+# Dates past either end, in documents and in filters alike, are clamped to that range
+# instead of failing: a document dated 2300 is kept as of 2262-04-11, a filter until 1600
+# matches nothing and one from 9999 only such far-future documents.
 DATE_MIN = dt.datetime(1677, 9, 22, tzinfo=dt.UTC)
 DATE_MAX = dt.datetime(2262, 4, 11, tzinfo=dt.UTC)
 

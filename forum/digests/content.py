@@ -941,23 +941,21 @@ class _Builder:
         for slug in self.sectors:
             for item in self.c.intel_by_sector.get(slug, ()):
                 pool[item.id] = item
-        # Scored with set look-ups and only the first SECTION_CAP sorted: a week of a
-        # busy repository puts hundreds of items in a member's pool (the digest bench).
-        sources, sectors = self.country_source, self.sectors
-        any_country = bool(sources)
+        # Only the first SECTION_CAP are sorted: a week of a busy repository puts
+        # hundreds of items in a member's pool (the digest bench).
+        any_country = bool(self.country_source)
         scored = []
         matched: Counter[tuple[str, str]] = Counter()
         for item in pool.values():
             if not self.in_window(item.added_at) or self.mine(item.author_id):
                 continue
-            by_country = {sources[c] for c in item.countries if c in sources}
-            by_sector = [("sector", s) for s in item.sectors if s in sectors]
-            matched.update(by_country)
-            matched.update(by_sector)
-            country_hit = bool(by_country) or (item.is_global and any_country)
-            scored.append(
-                (-(country_hit + bool(by_sector)), -item.added_at.timestamp(), -item.id, item)
+            hits = self.matched_follows(item.countries, item.sectors)
+            matched.update(hits)
+            sector_hit = any(kind == "sector" for kind, _ in hits)
+            country_hit = any(kind != "sector" for kind, _ in hits) or (
+                item.is_global and any_country
             )
+            scored.append((-(country_hit + sector_hit), -item.added_at.timestamp(), -item.id, item))
         first = heapq.nsmallest(SECTION_CAP, scored, key=lambda row: row[:3])
         items = [item for *_, item in first]
         labels = [_label(k, t, self.c) for (k, t), _ in matched.most_common(2)]
