@@ -365,14 +365,9 @@ def reply(
     body = _check_body(body)
     if check_limits:
         _check_new_account_limits(db, user, body)
-    parent = None
-    if parent_id is not None:
-        parent = db.get(Post, parent_id)
-        if parent is None or parent.thread_id != thread.id or not can_see_post(user, parent):
-            # A hidden parent answers like a missing one: its existence is private.
-            raise DiscussionError("The post you reply to is not in this thread.", "parent_id")
-        if parent.deleted_at is not None:
-            raise DiscussionError("The post you reply to was deleted.", "parent_id")
+    parent = get_reply_parent(db, user, thread, parent_id) if parent_id is not None else None
+    if parent is not None and parent.deleted_at is not None:
+        raise DiscussionError("The post you reply to was deleted.", "parent_id")
     now = created_at or utcnow()
     html, mentioned = render_body(db, body)
     post = Post(thread_id=thread.id, parent_id=parent_id, author_id=user.id, body=body,
@@ -603,6 +598,21 @@ def get_post(db: Session, viewer: User | None, post_id: int) -> Post:
     if post is None or not can_see_thread(viewer, post.thread) or not can_see_post(viewer, post):
         raise NotFound(str(post_id))
     return post
+
+
+def get_reply_parent(db: Session, viewer: User | None, thread: Thread, post_id: int) -> Post:
+    """The post `viewer` answers in `thread`: one they may read, of that very thread.
+
+    Raises DiscussionError otherwise; a hidden or foreign post answers like a missing
+    one, so the reply form never reveals whether it exists.
+    """
+    try:
+        parent = get_post(db, viewer, post_id)
+    except NotFound:
+        parent = None
+    if parent is None or parent.thread_id != thread.id:
+        raise DiscussionError("The post you reply to is not in this thread.", "parent_id")
+    return parent
 
 
 @dataclass

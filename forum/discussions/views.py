@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
@@ -206,12 +207,12 @@ def reply_form(
 ) -> Response:
     try:
         thread = service.get_thread(db, viewer, thread_id)
-        answered = service.get_post(db, viewer, parent) if parent else None
-        quoted = service.get_post(db, viewer, quote) if quote else None
     except service.NotFound as exc:
         raise _not_found() from exc
+    answered = _reply_parent(db, viewer, thread, parent)
+    quoted = _reply_parent(db, viewer, thread, quote)
     body = ""
-    if quoted is not None and quoted.thread_id == thread.id and quoted.deleted_at is None:
+    if quoted is not None and quoted.deleted_at is None:
         name = quoted.author.name if quoted.author else "a former member"
         body = (
             f"{name} wrote:\n\n"
@@ -232,6 +233,16 @@ def reply_form(
     )
 
 
+def _reply_parent(db: Session, viewer: User, thread: Thread, post_id: int | None) -> Post | None:
+    """The post a reply form answers, or None when it names none this member may answer."""
+    if post_id is None:
+        return None
+    try:
+        return service.get_reply_parent(db, viewer, thread, post_id)
+    except service.DiscussionError:
+        return None
+
+
 @router.post("/threads/{thread_id}/posts", response_class=HTMLResponse)
 def post_reply(
     request: Request,
@@ -248,7 +259,7 @@ def post_reply(
         raise _not_found() from exc
     form = {"body": body, "parent_id": parent_id}
     parent = int(parent_id) if parent_id.isdigit() else None
-    answered = db.get(Post, parent) if parent else None
+    answered = _reply_parent(db, viewer, thread, parent)
 
     def again(errors: dict[str, str], preview: str | None = None, status: int = 422) -> Response:
         return render(

@@ -6,7 +6,6 @@ and text: a post of a hidden thread, or of a thread the member may not read, lea
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
@@ -25,7 +24,6 @@ def _preview(client: Client, thread_id: int, parent_id: int) -> str:
     return response.text
 
 
-@pytest.mark.xfail(strict=True, reason="the preview loads the parent with db.get")
 def test_a_reply_preview_does_not_show_a_parent_from_a_hidden_thread(
     client: Client, db: Session, member: User, other_member: User, moderator: User,
     threads: Threads,
@@ -62,7 +60,6 @@ def test_a_reply_preview_shows_a_visible_parent_of_the_same_thread(
     assert "Visible advice on Osaka fairs" in _preview(client, thread.id, parent.id)
 
 
-@pytest.mark.xfail(strict=True, reason="the preview loads the parent with db.get")
 def test_a_reply_preview_does_not_show_a_readable_parent_of_another_thread(
     client: Client, db: Session, member: User, other_member: User, threads: Threads
 ) -> None:
@@ -73,7 +70,6 @@ def test_a_reply_preview_does_not_show_a_readable_parent_of_another_thread(
     assert "Advice that belongs elsewhere" not in _preview(client, thread.id, parent.id)
 
 
-@pytest.mark.xfail(strict=True, reason="the reply form does not check the parent's thread")
 def test_the_reply_form_ignores_a_parent_of_another_thread(
     client: Client, db: Session, member: User, other_member: User, threads: Threads
 ) -> None:
