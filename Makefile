@@ -35,10 +35,11 @@ test-fast: $(STAMP) ## the inner loop: unit and integration tests on SQLite, no 
 fuzz: $(STAMP) ## fuzz every API operation longer than make test does (FORUM_FUZZ_EXAMPLES, default 1000)
 	FORUM_FUZZ_EXAMPLES="$${FORUM_FUZZ_EXAMPLES:-1000}" $(PY) -m pytest -p no:cacheprovider -q -n auto --durations=10 tests/fuzz
 
-lint: $(STAMP) ## ruff and mypy
+lint: $(STAMP) ## ruff, mypy and the import contracts (import-linter)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 format: $(STAMP) ## let ruff fix imports and formatting
 	$(VENV)/bin/ruff check --fix .

@@ -1,0 +1,96 @@
+"""The floors hold: no import cycle among the modules of forum/ and search/.
+
+Imports inside functions count (grimp, import-linter's graph, reads every import
+statement). The contracts themselves run in `make lint` (import-linter).
+"""
+
+from __future__ import annotations
+
+import grimp
+
+# Today's cycles, to be broken by the floors work (issue 17): this set may only shrink.
+KNOWN_IN_CYCLES = frozenset(
+    {
+        "forum.accounts.handles", "forum.accounts.jobs", "forum.accounts.models",
+        "forum.accounts.privacy", "forum.accounts.service", "forum.accounts.sessions",
+        "forum.accounts.throttle", "forum.admin.models", "forum.admin.service", "forum.db",
+        "forum.demo.agreements", "forum.demo.discussions", "forum.demo.events",
+        "forum.demo.feeds", "forum.demo.follows", "forum.demo.intelligence",
+        "forum.demo.partnerships", "forum.demo.registry", "forum.demo.synthetic",
+        "forum.demo.synthetic_discussions", "forum.demo.synthetic_intelligence",
+        "forum.demo.taxonomy", "forum.digests.content", "forum.digests.emails",
+        "forum.digests.jobs", "forum.digests.models", "forum.digests.privacy",
+        "forum.digests.render", "forum.digests.sender", "forum.discovery.documents",
+        "forum.discovery.labels", "forum.discovery.models", "forum.discovery.outbox",
+        "forum.discovery.saved", "forum.discovery.service", "forum.discovery.sync",
+        "forum.discussions.models", "forum.discussions.privacy", "forum.discussions.service",
+        "forum.events.models", "forum.intelligence.attachments", "forum.intelligence.harvest",
+        "forum.intelligence.jobs", "forum.intelligence.models", "forum.intelligence.service",
+        "forum.jobs", "forum.mail", "forum.notifications.models",
+        "forum.notifications.service", "forum.partnerships.models", "forum.taxonomy.models",
+        "forum.taxonomy.service", "forum.worker",
+    }
+)  # fmt: skip
+
+
+def import_cycles(graph: grimp.ImportGraph) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+    for start in sorted(graph.modules):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph.find_modules_directly_imported_by(start))))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append(
+                        (child, iter(sorted(graph.find_modules_directly_imported_by(child))))
+                    )
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    cycles.append(sorted(component))
+    return cycles
+
+
+def test_no_new_import_cycle_among_the_modules() -> None:
+    graph = grimp.build_graph("forum", "search")
+    in_cycles = {module for cycle in import_cycles(graph) for module in cycle}
+    new = sorted(in_cycles - KNOWN_IN_CYCLES)
+    assert not new, f"modules newly in an import cycle: {new}"
+    # Shrink the known list as cycles are broken, so it never hides a new one.
+    assert not sorted(KNOWN_IN_CYCLES - in_cycles), "cycles broken: remove them from the list"
+
+
+def test_the_cycle_finder_finds_a_cycle_through_an_import_inside_a_function() -> None:
+    graph = grimp.ImportGraph()
+    for name in ("pkg", "pkg.low", "pkg.high"):
+        graph.add_module(name)
+    graph.add_import(importer="pkg.high", imported="pkg.low")
+    graph.add_import(importer="pkg.low", imported="pkg.high")
+    assert import_cycles(graph) == [["pkg.high", "pkg.low"]]
