@@ -17,10 +17,10 @@ from benchmarks.harness import Result, summary
 from forum.accounts.passwords import hash_password
 from forum.accounts.service import create_user
 from forum.app import create_app
-from forum.config import Settings
-from forum.db import make_engine, make_session_factory, transaction
+from forum.core.config import Settings
+from forum.core.db import make_engine, make_session_factory, transaction
+from forum.core.security import CSRF_COOKIE, csrf_token_for
 from forum.migrate import upgrade
-from forum.security import CSRF_COOKIE, csrf_token_for
 
 N = 40
 PASSWORD = "benchmark passphrase 1"

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from benchmarks.harness import Result, summary
 from forum.app import create_app
-from forum.config import Settings
-from forum.db import make_engine, make_session_factory, transaction
+from forum.core.config import Settings
+from forum.core.db import make_engine, make_session_factory, transaction
 from forum.demo.registry import SYNTHETIC, load_parts
 from forum.demo.synthetic_intelligence import insert_intel_items
 from forum.intelligence.models import IntelCountry

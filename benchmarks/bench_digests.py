@@ -37,12 +37,12 @@ from sqlalchemy import insert, select
 
 from benchmarks.harness import Result
 from forum.accounts.models import User
-from forum.config import Settings
-from forum.db import make_engine, make_session_factory, transaction, utcnow
+from forum.core.config import Settings
+from forum.core.db import make_engine, make_session_factory, transaction, utcnow
+from forum.core.mail import PreparedMessage, SMTPTransport
 from forum.demo.synthetic_intelligence import insert_intel_items
 from forum.demo.textgen import SkewedChoice, report_country_weights
 from forum.digests.sender import SendReport, due_members, send_pending
-from forum.mail import PreparedMessage, SMTPTransport
 from forum.migrate import upgrade
 from forum.notifications.models import Follow
 from forum.taxonomy.models import Sector

@@ -14,8 +14,8 @@ from rich.console import Console
 
 from benchmarks.harness import Result, summary, time_calls
 from forum.app import create_app
-from forum.config import Settings
-from forum.db import make_engine, make_session_factory, transaction
+from forum.core.config import Settings
+from forum.core.db import make_engine, make_session_factory, transaction
 from forum.demo.registry import SYNTHETIC, load_parts
 from forum.migrate import upgrade
 

@@ -35,8 +35,8 @@ from rich.console import Console
 from sqlalchemy import func, select
 
 from benchmarks.harness import Result
-from forum.config import Settings
-from forum.db import make_engine, make_session_factory, transaction
+from forum.core.config import Settings
+from forum.core.db import make_engine, make_session_factory, transaction
 from forum.intelligence.harvest import harvest_due
 from forum.intelligence.models import Feed, IntelItem
 from forum.migrate import upgrade

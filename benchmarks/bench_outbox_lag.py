@@ -34,8 +34,8 @@ from sqlalchemy import select
 from benchmarks.bench_search_api import forum_serve, prepared_data_dir
 from benchmarks.harness import Result, percentile
 from forum.accounts.models import User
-from forum.config import Settings
-from forum.db import make_engine, make_session_factory, transaction, utcnow
+from forum.core.config import Settings
+from forum.core.db import make_engine, make_session_factory, transaction, utcnow
 from forum.demo.textgen import TextGenerator
 from forum.intelligence.service import ItemInput, create_item
 from forum.taxonomy.models import Sector

@@ -43,8 +43,8 @@ from rich.console import Console
 
 from benchmarks.bench_search_engine import CLASSES, QUERIES_FILE, load_queries
 from benchmarks.harness import Result, percentile
-from forum.config import Settings
-from forum.db import make_engine, make_session_factory
+from forum.core.config import Settings
+from forum.core.db import make_engine, make_session_factory
 from forum.demo.synthetic_intelligence import VOCABULARY_SEED_OFFSET
 from forum.discovery import service
 from search.embedded import EmbeddedEngine

@@ -39,8 +39,8 @@ from benchmarks.harness import Result, summary, time_calls
 from benchmarks.loadgen import Load, load
 from forum.accounts.models import User
 from forum.app import create_app
-from forum.config import Settings
-from forum.db import make_engine, make_session_factory, transaction
+from forum.core.config import Settings
+from forum.core.db import make_engine, make_session_factory, transaction
 from forum.demo.registry import SYNTHETIC, load_parts
 from forum.discussions import service
 from forum.discussions.models import Category, Post

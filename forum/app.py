@@ -14,15 +14,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import State
 
 from forum.accounts.deps import load_user
-from forum.config import Settings, load_settings
-from forum.db import make_engine, make_session_factory
+from forum.core.config import Settings, load_settings
+from forum.core.db import make_engine, make_session_factory
+from forum.core.errors import document_api_errors, install_error_handlers
+from forum.core.security import SecurityMiddleware, csrf_protect
+from forum.core.web import STATIC_DIR, make_templates
 from forum.discovery.sync import close_search_engines
 from forum.discussions.service import ViewCounter
-from forum.errors import document_api_errors, install_error_handlers
 from forum.migrate import require_migrated
-from forum.security import SecurityMiddleware, csrf_protect
-from forum.web import STATIC_DIR, make_templates
-from forum.worker import Runner
+from forum.runner import Runner
 
 log = logging.getLogger(__name__)
 

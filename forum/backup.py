@@ -32,8 +32,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, func, inspect, select, table
 from sqlalchemy.engine import make_url
 
-from forum.config import SECRET_KEY_FILE, Settings
-from forum.db import make_engine
+from forum.core.config import SECRET_KEY_FILE, Settings
+from forum.core.db import make_engine
 from forum.migrate import alembic_config, upgrade
 
 MANIFEST = "manifest.json"

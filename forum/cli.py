@@ -15,8 +15,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session, sessionmaker
 
-from forum.config import Settings, load_settings
-from forum.db import make_engine, make_session_factory, transaction
+from forum.core.config import Settings, load_settings
+from forum.core.db import make_engine, make_session_factory, transaction
 from forum.migrate import NotMigratedError, require_migrated, upgrade
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ def worker(
     once: Annotated[bool, typer.Option(help="Run one pass and exit")] = False,
 ) -> None:
     """Run the background loops: outbox drains, extraction, feeds, digests, housekeeping."""
-    from forum.worker import Runner
+    from forum.runner import Runner
 
     _setup_logging()
     settings = _settings()
@@ -597,7 +597,7 @@ def digest_send(
     (the mail server is down, another sender runs) or --user cannot get a digest; 2 when
     --user names nobody.
     """
-    from forum.db import utcnow
+    from forum.core.db import utcnow
     from forum.digests.models import EmailSettings
     from forum.digests.sender import SendReport, due_members, not_sendable, plan, send_pending
 

@@ -8,7 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from forum.web import ROOT
+from forum.core.web import ROOT
 
 MIGRATIONS_DIR = ROOT / "migrations"
 

@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from forum import worker
 from forum.accounts.deps import OptionalUser
 from forum.accounts.models import User
-from forum.config import Settings
+from forum.core import jobs as worker
+from forum.core.config import Settings
+from forum.core.web import AppSettings, DbSession, render
 from forum.digests.content import Digest
 from forum.digests.service import WeekCandidates, your_week
 from forum.discovery.sync import search_status
@@ -24,7 +25,6 @@ from forum.intelligence import service as intelligence
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import countries_targeted
 from forum.taxonomy.service import countries_for
-from forum.web import AppSettings, DbSession, render
 
 log = logging.getLogger(__name__)
 router = APIRouter()

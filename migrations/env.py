@@ -5,9 +5,11 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from forum.db import Base, import_models, make_engine
+from forum import plugins
+from forum.core.db import Base, make_engine
 
-import_models()
+# Importing the plugin list made every table known to Base.metadata.
+assert plugins.MODELS
 target_metadata = Base.metadata
 config = context.config
 

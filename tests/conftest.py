@@ -26,12 +26,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from forum.accounts.models import User
 from forum.app import bind, create_app
-from forum.config import Settings
-from forum.db import make_engine
+from forum.core.config import Settings
+from forum.core.db import make_engine
+from forum.core.security import CSRF_COOKIE, csrf_token_for
 from forum.discussions import service as discussions
 from forum.discussions.models import Category, Post, Thread
 from forum.migrate import upgrade
-from forum.security import CSRF_COOKIE, csrf_token_for
 from forum.taxonomy.service import resolve_sectors, seed_sectors
 from tests.digests.smtp_sink import SMTPSink, running_sink
 
@@ -128,7 +128,7 @@ def demo_template(
     Tests that ask for `demo_db` run on it, inside a rolled-back transaction like every
     other test, instead of loading the demo (seconds) each time.
     """
-    from forum.db import make_session_factory
+    from forum.core.db import make_session_factory
     from forum.demo.registry import load_parts
 
     url = backend.fresh()
@@ -314,7 +314,7 @@ class People:
     ) -> User:
         from forum.accounts.models import Membership
         from forum.accounts.service import create_user
-        from forum.db import utcnow
+        from forum.core.db import utcnow
         from forum.partnerships.service import get_partnership_by_slug
 
         self.count += 1
@@ -415,7 +415,7 @@ class Outbox:
         self.factory = factory
 
     def deliver(self) -> None:
-        from forum.worker import Runner
+        from forum.runner import Runner
 
         runner = Runner(self.settings, self.factory, kind="worker")
         # Jobs may queue jobs (a reset request queues its email): run until quiet.
@@ -424,7 +424,7 @@ class Outbox:
                 break
 
     def messages(self) -> list[EmailMessage]:
-        from forum.mail import parse_message
+        from forum.core.mail import parse_message
 
         self.deliver()
         folder = self.settings.outbox_dir

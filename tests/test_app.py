@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from forum.app import create_app
-from forum.config import Settings
-from forum.db import make_engine
+from forum.core.config import Settings
+from forum.core.db import make_engine
+from forum.core.web import flash
 from forum.migrate import NotMigratedError
-from forum.web import flash
 from tests.conftest import TEST_SECRET, Client
 
 

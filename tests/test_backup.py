@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 
 from forum.backup import BOOKKEEPING_TABLES
 from forum.cli import app
-from forum.config import Settings
-from forum.db import make_engine
+from forum.core.config import Settings
+from forum.core.db import make_engine
 from forum.discovery.sync import close_search_engines, search_engine
 from search.engine import SearchQuery
 from tests.conftest import Backend, DemoTemplate, _pg_admin

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from forum.db import make_engine
-from forum.worker import load_jobs
+from forum.core.db import make_engine
+from forum.runner import load_jobs
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from forum.config import SECRET_KEY_FILE, Settings, load_settings
+from forum.core.config import SECRET_KEY_FILE, Settings, load_settings
 
 
 def test_settings_read_the_forum_prefixed_environment(

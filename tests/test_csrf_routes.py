@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
-from forum.security import SAFE_METHODS, csrf_exempt
+from forum.core.security import SAFE_METHODS, csrf_exempt
 from tests.conftest import Client
 
 # State-changing HTML routes that authenticate by other means (documented in docs/permissions.md).

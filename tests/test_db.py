@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
-from forum.db import SQLITE_POOL_SIZE, make_engine, make_session_factory, utcnow
-from forum.worker import Job, enqueue
+from forum.core.db import SQLITE_POOL_SIZE, make_engine, make_session_factory, utcnow
+from forum.core.jobs import Job, enqueue
 from tests.conftest import Backend
 
 

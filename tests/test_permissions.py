@@ -27,11 +27,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from starlette.routing import Match
 
-from forum import uploads
 from forum.accounts.models import Membership, User
 from forum.accounts.service import create_api_token
-from forum.config import Settings
-from forum.db import utcnow
+from forum.core import uploads
+from forum.core.config import Settings
+from forum.core.db import utcnow
 from forum.digests.tokens import interest_token
 from forum.discussions import moderation
 from forum.discussions.models import Category, Flag, Thread, ThreadAttachment

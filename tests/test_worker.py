@@ -10,19 +10,18 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from forum.config import Settings
-from forum.db import make_session_factory, utcnow
-from forum.worker import (
+from forum.core.config import Settings
+from forum.core.db import make_session_factory, utcnow
+from forum.core.jobs import (
     Job,
     JobContext,
     JobRegistry,
     PeriodicTask,
-    Runner,
     WorkerLease,
     claim_jobs,
     enqueue,
-    load_jobs,
 )
+from forum.runner import Runner, load_jobs
 from tests.conftest import TEST_SECRET
 
 

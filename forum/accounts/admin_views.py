@@ -13,8 +13,8 @@ from forum.accounts.deps import Admin
 from forum.accounts.models import ROLES, User
 from forum.admin.service import record
 from forum.admin.views import reader_zone
-from forum.pagination import page_number
-from forum.web import AppSettings, DbSession, flash, redirect, render
+from forum.core.pagination import page_number
+from forum.core.web import AppSettings, DbSession, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 25

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from forum.accounts import service, throttle
 from forum.accounts.deps import ApiUser
-from forum.web import DbSession
+from forum.core.web import DbSession
 
 router = APIRouter(tags=["accounts"])
 

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import ThrottleEvent, User
-from forum.config import Settings
-from forum.db import utcnow
-from forum.mail import queue_email
+from forum.core.config import Settings
+from forum.core.db import utcnow
+from forum.core.mail import queue_email
 from forum.partnerships.models import Partnership
 
 SUBJECT_MAX = 150

@@ -10,8 +10,8 @@ from sqlalchemy.exc import OperationalError
 
 from forum.accounts import service, sessions
 from forum.accounts.models import User
+from forum.core.web import DbSession
 from forum.notifications.service import unread_count
-from forum.web import DbSession
 
 
 class LoginRequired(Exception):

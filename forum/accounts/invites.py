@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from forum.accounts import service
 from forum.accounts.models import User
 from forum.admin.service import record
-from forum.config import Settings
+from forum.core.config import Settings
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import find_partnership_by_name, get_partnership_by_slug
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from forum.accounts import sessions, throttle
 from forum.accounts.models import EmailToken
 from forum.accounts.service import send_password_reset
-from forum.db import utcnow
-from forum.worker import JobContext, registry
+from forum.core.db import utcnow
+from forum.core.jobs import JobContext, registry
 
 OUTBOX_RETENTION = dt.timedelta(days=30)
 EMAIL_TOKEN_RETENTION = dt.timedelta(days=30)

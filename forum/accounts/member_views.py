@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session, selectinload
 from forum.accounts import contact
 from forum.accounts.deps import SignedInUser
 from forum.accounts.models import Membership, User
+from forum.core.web import AppSettings, DbSession, flash, redirect, render
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import get_partnership_by_slug
-from forum.web import AppSettings, DbSession, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
 

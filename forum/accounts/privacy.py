@@ -31,7 +31,7 @@ from forum.accounts.models import (
 from forum.accounts.service import AccountError
 from forum.admin.models import AuditLog
 from forum.admin.service import record
-from forum.db import utcnow
+from forum.core.db import utcnow
 from forum.notifications.models import Follow
 from forum.partnerships.models import Partnership
 

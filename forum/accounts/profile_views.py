@@ -15,13 +15,13 @@ from forum.accounts import privacy, service, sessions, throttle
 from forum.accounts.deps import SignedInUser
 from forum.accounts.models import User
 from forum.accounts.views import region_groups
+from forum.core.web import AppSettings, DbSession, flash, redirect, render
 from forum.notifications.service import list_follows
 from forum.partnerships.service import PartnershipFilter, list_partnerships
 from forum.taxonomy.service import (
     list_countries,
     list_sectors,
 )
-from forum.web import AppSettings, DbSession, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
 

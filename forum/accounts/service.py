@@ -19,11 +19,12 @@ from forum.accounts import passwords, sessions
 from forum.accounts.handles import unique_handle
 from forum.accounts.models import ROLES, ApiToken, EmailToken, Membership, User, UserSession
 from forum.accounts.tokens import hash_token, new_token
-from forum.config import Settings
-from forum.db import utcnow
-from forum.mail import queue_email
+from forum.core.config import Settings
+from forum.core.db import utcnow
+from forum.core.jobs import enqueue
+from forum.core.mail import queue_email
+from forum.core.pagination import Page
 from forum.notifications.service import set_follows
-from forum.pagination import Page
 from forum.partnerships.models import Partnership
 from forum.taxonomy.regions import get_region_group, is_region_code
 from forum.taxonomy.service import (
@@ -32,7 +33,6 @@ from forum.taxonomy.service import (
     resolve_country_filter,
     resolve_sectors,
 )
-from forum.worker import enqueue
 
 TOKEN_LIFETIMES = {
     "verify": dt.timedelta(days=3),

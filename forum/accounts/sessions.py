@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User, UserSession
 from forum.accounts.tokens import hash_token, new_token
-from forum.config import Settings
-from forum.db import utcnow
+from forum.core.config import Settings
+from forum.core.db import utcnow
 
 SESSION_COOKIE = "forum_session"
 ABSOLUTE_LIFETIME = dt.timedelta(days=30)

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import ThrottleEvent
-from forum.db import utcnow
+from forum.core.db import utcnow
 
 IP_LIMIT = 50
 IP_WINDOW = dt.timedelta(seconds=10)

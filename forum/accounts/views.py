@@ -12,6 +12,7 @@ from forum.accounts import service, sessions, throttle
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import Membership, User
 from forum.admin.service import record
+from forum.core.web import AppSettings, DbSession, flash, redirect, render
 from forum.notifications.service import list_follows
 from forum.partnerships.service import (
     PartnershipFilter,
@@ -23,7 +24,6 @@ from forum.taxonomy.service import (
     list_countries,
     list_sectors,
 )
-from forum.web import AppSettings, DbSession, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
 

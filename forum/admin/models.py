@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.accounts.models import User
-from forum.db import Base, UTCDateTime, utcnow
+from forum.core.db import Base, UTCDateTime, utcnow
 
 
 class AuditLog(Base):

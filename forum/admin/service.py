@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from forum.accounts.models import User
 from forum.admin.models import AuditLog
-from forum.pagination import Page
+from forum.core.pagination import Page
 
 
 def record(

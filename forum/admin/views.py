@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 from forum.accounts.deps import Admin
 from forum.accounts.models import Membership, User
 from forum.admin.service import page_audit_log
-from forum.pagination import Page, page_number
+from forum.core.pagination import Page, page_number
+from forum.core.web import DbSession, render
 from forum.partnerships.models import Partnership
 from forum.taxonomy.regions import load_region_groups
 from forum.taxonomy.service import countries_for
-from forum.web import DbSession, render
 
 router = APIRouter(include_in_schema=False)
 

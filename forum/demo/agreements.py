@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum.config import Settings
+from forum.core.config import Settings
 from forum.demo.registry import demo_part
 from forum.partnerships.models import Agreement
 from forum.partnerships.service import find_partnership_by_name

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import Membership, User
 from forum.accounts.service import create_user, get_user_by_email
-from forum.config import Settings
-from forum.db import utcnow
+from forum.core.config import Settings
+from forum.core.db import utcnow
 from forum.demo.registry import demo_part
 from forum.digests.models import EmailSettings
 from forum.discussions.models import Category, Thread

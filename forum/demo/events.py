@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.config import Settings
+from forum.core.config import Settings
 from forum.demo.discussions import _demo_user
 from forum.demo.registry import demo_part
 from forum.events.dates import last_day, parse_date_text

@@ -19,8 +19,8 @@ from importlib import resources
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum.config import Settings
-from forum.db import utcnow
+from forum.core.config import Settings
+from forum.core.db import utcnow
 from forum.demo.registry import demo_part
 from forum.intelligence.harvest import harvest_body, seed_known_feeds
 from forum.intelligence.models import Feed, IntelItem

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from forum.accounts.models import Membership, User
-from forum.config import Settings
+from forum.core.config import Settings
 from forum.demo.discussions import DEMO_EMAIL
 from forum.demo.registry import demo_part
 from forum.digests.models import EmailSettings

@@ -16,11 +16,11 @@ from importlib import resources
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from forum import uploads
-from forum.config import Settings
-from forum.db import utcnow
+from forum.core import uploads
+from forum.core.config import Settings
+from forum.core.db import utcnow
+from forum.core.extract import extract_in_subprocess
 from forum.demo.registry import demo_part
-from forum.intelligence.extract import extract_in_subprocess
 from forum.intelligence.models import IntelAttachment, IntelItem
 from forum.intelligence.service import ItemInput, create_imported_item, refresh_imported_item
 from forum.partnerships.models import Partnership

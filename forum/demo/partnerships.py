@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum.config import Settings
+from forum.core.config import Settings
 from forum.demo.registry import demo_part
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import find_partnership_by_name

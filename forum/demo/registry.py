@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from forum.config import Settings
+from forum.core.config import Settings
 
 # A demo part loads its data idempotently and answers a one-line summary.
 DemoLoader = Callable[[Session, Settings], str]

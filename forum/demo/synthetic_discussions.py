@@ -16,7 +16,8 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.db import utcnow
+from forum.core.db import utcnow
+from forum.core.text import render_markdown
 from forum.demo.registry import synthetic_producer
 from forum.demo.textgen import SkewedChoice, TextGenerator, report_country_weights
 from forum.discussions.models import (
@@ -29,7 +30,6 @@ from forum.discussions.models import (
 )
 from forum.discussions.service import seed_categories
 from forum.taxonomy.models import Sector
-from forum.text import render_markdown
 
 SYNTHETIC_MEMBERS = 500
 BATCH_POSTS = 5_000

@@ -22,12 +22,12 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from forum.db import utcnow
+from forum.core.db import utcnow
+from forum.core.text import render_markdown
 from forum.demo.registry import synthetic_producer
 from forum.demo.textgen import SkewedChoice, TextGenerator, report_country_weights
 from forum.intelligence.models import INTEL_KINDS, IntelCountry, IntelItem, intel_sector
 from forum.taxonomy.models import Sector
-from forum.text import render_markdown
 
 BATCH = 5_000
 # The synthetic posts draw their words from TextGenerator(seed + 11): the same vocabulary.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from forum.config import Settings
+from forum.core.config import Settings
 from forum.demo.registry import demo_part
 from forum.taxonomy.service import seed_sectors
 

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 
 from forum.accounts.deps import ApiUser
+from forum.core.web import AppSettings, DbSession
 from forum.digests import service
 from forum.digests.content import Digest
 from forum.digests.render import digest_text
@@ -23,7 +24,6 @@ from forum.digests.schemas import (
     SectionOut,
 )
 from forum.discussions.api import R401
-from forum.web import AppSettings, DbSession
 
 router = APIRouter(tags=["digests"])
 

@@ -25,7 +25,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.config import Settings
+from forum.core.config import Settings
 from forum.digests import tokens
 from forum.discovery.documents import html_text
 from forum.discovery.models import SavedSearch

@@ -17,15 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.config import Settings
-from forum.db import utcnow
+from forum.core.config import Settings
+from forum.core.db import utcnow
+from forum.core.jobs import JobContext, registry
+from forum.core.mail import queue_email
 from forum.digests.models import EmailSettings
 from forum.discussions.models import Post, Thread
 from forum.discussions.service import can_see_post, can_see_thread
-from forum.mail import queue_email
 from forum.notifications.models import Notification
 from forum.notifications.service import EMAIL_TOGGLES
-from forum.worker import JobContext, registry
 
 IMMEDIATE_DAILY_CAP = 20
 # An "immediate" email a day late is no longer one (a worker that was down, a demo load of

@@ -6,9 +6,9 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from forum.db import transaction, utcnow
+from forum.core.db import transaction, utcnow
+from forum.core.jobs import JobContext, registry
 from forum.digests.sender import due_members, send_pending
-from forum.worker import JobContext, registry
 
 
 @registry.periodic("send-due-digests", every=dt.timedelta(minutes=5))

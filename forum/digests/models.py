@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from forum.db import Base, UTCDateTime, utcnow
+from forum.core.db import Base, UTCDateTime, utcnow
 
 # pending -> sending -> sent | skipped (nothing new) | failed (after its retries)
 DELIVERY_STATUSES = ("pending", "sending", "sent", "skipped", "failed")

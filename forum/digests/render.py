@@ -24,11 +24,11 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from forum.accounts.models import User
-from forum.config import Settings
+from forum.core.config import Settings
+from forum.core.mail import PreparedMessage
+from forum.core.web import TEMPLATES_DIR
 from forum.digests import tokens
 from forum.digests.content import Digest
-from forum.mail import PreparedMessage
-from forum.web import TEMPLATES_DIR
 
 SITE_NAME = "Cluster Forum"
 

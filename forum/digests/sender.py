@@ -31,8 +31,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from forum.accounts.models import User
-from forum.config import Settings
-from forum.db import utcnow
+from forum.core.config import Settings
+from forum.core.db import utcnow
+from forum.core.jobs import WorkerLease, acquire_lease, release_lease
+from forum.core.mail import MailConnection, MailTransport, PreparedMessage, make_transport
 from forum.digests.content import (
     Candidates,
     MemberInterests,
@@ -41,8 +43,6 @@ from forum.digests.content import (
     load_member_interests,
 )
 from forum.digests.models import DigestDelivery, EmailSettings
-from forum.mail import MailConnection, MailTransport, PreparedMessage, make_transport
-from forum.worker import WorkerLease, acquire_lease, release_lease
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import DIGEST_FREQUENCIES, User
-from forum.config import Settings
-from forum.db import utcnow
+from forum.core.config import Settings
+from forum.core.db import utcnow
 from forum.digests.content import Candidates, Digest, build_digest, load_candidates
 from forum.digests.models import DigestDelivery, EmailSettings
 from forum.digests.sender import MAX_WINDOW_PERIODS, PERIOD_LENGTH

@@ -11,7 +11,7 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.db import utcnow
+from forum.core.db import utcnow
 from forum.digests.models import EmailSettings
 from forum.digests.tokens import read_unsubscribe_token
 

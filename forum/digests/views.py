@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session
 from forum.accounts.deps import SignedInUser
 from forum.accounts.models import User
 from forum.accounts.views import region_groups
+from forum.core.security import csrf_exempt
+from forum.core.web import AppSettings, DbSession, flash, redirect, render
 from forum.digests import service
 from forum.digests.render import render_digest_page
 from forum.discovery.saved import list_saved_searches
 from forum.discussions.service import list_categories
-from forum.security import csrf_exempt
 from forum.taxonomy.service import list_countries, list_sectors
-from forum.web import AppSettings, DbSession, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
 

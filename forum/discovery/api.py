@@ -12,9 +12,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 
 from forum.accounts.deps import ApiOptionalUser
+from forum.core.web import AppSettings, DbSession, IsoDate, QueryValue
 from forum.discovery import service
 from forum.discovery.schemas import SearchHitOut, SearchOut
-from forum.web import AppSettings, DbSession, IsoDate, QueryValue
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["search"])

@@ -1,33 +1,13 @@
-"""Search tables: the outbox that keeps the index in step, and members' saved searches."""
+"""Members' saved searches (the search outbox is the core's: `forum.core.outbox`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from forum.db import Base, UTCDateTime, utcnow
-
-
-class SearchOutbox(Base):
-    """One pending change of a search document, written in the content's own transaction.
-
-    Rows are deleted only after the engine confirmed the change. While `forum search
-    reindex` runs, the drainer marks the rows it applied (`applied_at`) instead of
-    deleting them, so the rebuild can replay every change its snapshot may have missed.
-    """
-
-    __tablename__ = "search_outbox"
-    __table_args__ = (Index("ix_search_outbox_applied_at_id", "applied_at", "id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    doc_id: Mapped[str] = mapped_column(String(80), index=True)  # e.g. "intel:42"
-    # A hint only: the drainer reads the document's current state and upserts or
-    # deletes whatever it finds.
-    op: Mapped[str] = mapped_column(String(10))  # "upsert" or "delete"
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    applied_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+from forum.core.db import Base, UTCDateTime, utcnow
 
 
 class SavedSearch(Base):

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.accounts.privacy import register_eraser, register_exporter
+from forum.core.pagination import Page
 from forum.discovery import service
 from forum.discovery.labels import describe, labeller
 from forum.discovery.models import SavedSearch
-from forum.pagination import Page
 
 MAX_PER_MEMBER = 50
 NAME_MAX = 120

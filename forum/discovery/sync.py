@@ -36,12 +36,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from forum.config import Settings
-from forum.db import utcnow
-from forum.discovery import outbox
+from forum.core import outbox
+from forum.core.config import Settings
+from forum.core.db import utcnow
+from forum.core.jobs import WorkerLease, acquire_lease, release_lease
+from forum.core.outbox import SearchOutbox
 from forum.discovery.documents import build_documents, count_candidates, iter_all_documents
-from forum.discovery.models import SearchOutbox
-from forum.worker import WorkerLease, acquire_lease, release_lease
 from search.engine import SearchEngine, SearchError, parse_doc_id
 
 log = logging.getLogger(__name__)

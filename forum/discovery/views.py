@@ -18,7 +18,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
-from forum.config import Settings
+from forum.core.config import Settings
+from forum.core.pagination import page_number
+from forum.core.web import AppSettings, DbSession, flash, redirect, render
 from forum.discovery import saved, service
 from forum.discovery.labels import (
     FILTER_FIELDS,
@@ -29,9 +31,7 @@ from forum.discovery.labels import (
     subkind_label,
     toggled,
 )
-from forum.pagination import page_number
 from forum.taxonomy.service import countries_for
-from forum.web import AppSettings, DbSession, flash, redirect, render
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import User
 from forum.accounts.service import PermissionDenied
 from forum.admin.service import record
-from forum.discovery.outbox import queue_document
+from forum.core.outbox import queue_document
 from forum.discussions.models import VISIBILITIES, Category, Post, Thread
 from forum.notifications.models import Follow
 

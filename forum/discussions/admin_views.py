@@ -8,9 +8,9 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import Admin
+from forum.core.web import DbSession, flash, redirect, render
 from forum.discussions import admin_service
 from forum.discussions.models import VISIBILITIES, Category
-from forum.web import DbSession, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
 

@@ -19,6 +19,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from forum.accounts.deps import ApiOptionalUser, ApiUser
 from forum.accounts.models import User
+from forum.core.pagination import MAX_PAGE_SIZE
+from forum.core.web import MAX_ROW_ID, AppSettings, DbSession, QueryValue, RowId
 from forum.discussions import moderation, service
 from forum.discussions.models import THREAD_KINDS, GoodPractice, Thread
 from forum.discussions.schemas import (
@@ -35,12 +37,10 @@ from forum.discussions.schemas import (
     ThreadList,
     ThreadOut,
 )
-from forum.pagination import MAX_PAGE_SIZE
 from forum.partnerships import service as partnerships
 from forum.taxonomy.filters import parse_filters
 from forum.taxonomy.regions import UnknownCountryError, expand_codes
 from forum.taxonomy.service import UnknownSectorError, resolve_sectors
-from forum.web import MAX_ROW_ID, AppSettings, DbSession, QueryValue, RowId
 
 router = APIRouter(tags=["discussions"])
 

@@ -10,13 +10,13 @@ from fastapi.responses import FileResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from forum import uploads
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
+from forum.core import uploads
+from forum.core.upload_routes import CappedBodyRoute, content_disposition, too_large_message
+from forum.core.web import AppSettings, DbSession, flash, redirect
 from forum.discussions import service
 from forum.discussions.models import Thread, ThreadAttachment
-from forum.upload_routes import CappedBodyRoute, content_disposition, too_large_message
-from forum.web import AppSettings, DbSession, flash, redirect
 
 MAX_PER_THREAD = 5
 

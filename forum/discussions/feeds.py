@@ -17,11 +17,11 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forum.core.web import AppSettings, DbSession
 from forum.discussions import service
 from forum.discussions.api import load_good_practices, thread_filter
 from forum.discussions.models import Post, Thread
 from forum.taxonomy.service import country_label
-from forum.web import AppSettings, DbSession
 
 router = APIRouter(include_in_schema=False)
 

@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Tabl
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.accounts.models import User
-from forum.db import Base, UTCDateTime, utcnow
+from forum.core.db import Base, UTCDateTime, utcnow
 from forum.partnerships.models import Partnership
 from forum.taxonomy.models import CountryTagged, Sector
 
@@ -203,7 +203,7 @@ class Flag(Base):
 
 
 class ThreadAttachment(Base):
-    """A file attached to a good-practice thread (stored once per content, see forum.uploads)."""
+    """A file attached to a good-practice thread (stored once per content, see forum.core.uploads)."""
 
     __tablename__ = "thread_attachment"
 

@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session, selectinload
 from forum.accounts import service as accounts
 from forum.accounts.models import User
 from forum.admin.service import record
-from forum.config import Settings
-from forum.db import utcnow
-from forum.discovery.outbox import queue_document
+from forum.core.config import Settings
+from forum.core.db import utcnow
+from forum.core.mail import queue_email
+from forum.core.outbox import queue_document
+from forum.core.pagination import Page
 from forum.discussions.models import Category, Flag, Post, Thread
 from forum.discussions.service import (
     DiscussionError,
@@ -29,9 +31,7 @@ from forum.discussions.service import (
 )
 from forum.intelligence import service as intelligence
 from forum.intelligence.models import IntelItem
-from forum.mail import queue_email
 from forum.notifications.service import notify
-from forum.pagination import Page
 
 FLAG_TYPES = ("post", "thread", "intel", "event", "profile")
 # Content types whose domains are not built yet: their flags are refused for now.

@@ -16,11 +16,11 @@ from forum.accounts import service as accounts
 from forum.accounts.deps import Moderator, SignedInUser
 from forum.accounts.models import User
 from forum.admin.views import reader_zone
+from forum.core.pagination import page_number
+from forum.core.web import AppSettings, DbSession, flash, redirect, render
 from forum.discussions import moderation, service
 from forum.discussions.models import Flag, Post, Thread
 from forum.intelligence import service as intelligence
-from forum.pagination import page_number
-from forum.web import AppSettings, DbSession, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
 

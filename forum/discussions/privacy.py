@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.accounts.privacy import register_eraser, register_exporter
-from forum.db import utcnow
-from forum.discovery.outbox import queue_document
+from forum.core.db import utcnow
+from forum.core.outbox import queue_document
 from forum.discussions.models import Flag, GoodPractice, Post, PostRevision, Thread
 
 REMOVED_TITLE = "(removed by its author)"

@@ -7,11 +7,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from forum.core.text import MAX_BODY, MAX_TITLE
+from forum.core.web import BodyRowId
 from forum.discussions.models import Category, Flag, GoodPractice, Post, Thread
 from forum.discussions.service import ShownPost, ThreadPage
 from forum.partnerships.schemas import SectorRef
-from forum.text import MAX_BODY, MAX_TITLE
-from forum.web import BodyRowId
 
 ThreadKind = Literal["discussion", "good_practice", "question", "cooperation_offer"]
 # Generous bounds against oversized payloads; the service states the real rules.

@@ -18,8 +18,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, contains_eager, selectinload, sessionmaker
 
 from forum.accounts.models import User
-from forum.db import utcnow
-from forum.discovery.outbox import queue_document
+from forum.core.db import utcnow
+from forum.core.outbox import queue_document
+from forum.core.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
+from forum.core.text import MAX_BODY, MAX_TITLE, mentioned_handles, render_markdown
 from forum.discussions.models import (
     MAX_DEPTH,
     THREAD_KINDS,
@@ -32,9 +34,7 @@ from forum.discussions.models import (
     thread_sector,
 )
 from forum.notifications.service import follow, followers, notify
-from forum.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
 from forum.taxonomy.models import Sector
-from forum.text import MAX_BODY, MAX_TITLE, mentioned_handles, render_markdown
 
 log = logging.getLogger(__name__)
 

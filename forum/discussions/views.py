@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
+from forum.core.pagination import page_number
+from forum.core.web import DbSession, redirect, render
 from forum.discussions import attachment_views, service
 from forum.discussions.models import KIND_LABELS, THREAD_KINDS, Post, Thread
 from forum.notifications.service import follow_state
-from forum.pagination import page_number
 from forum.taxonomy.filters import parse_filters
 from forum.taxonomy.service import (
     UnknownCountryError,
@@ -24,7 +25,6 @@ from forum.taxonomy.service import (
     resolve_country_filter,
     resolve_sectors,
 )
-from forum.web import DbSession, redirect, render
 
 router = APIRouter(include_in_schema=False)
 

@@ -12,6 +12,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 
 from forum.accounts.deps import ApiOptionalUser, ApiUser
+from forum.core.pagination import MAX_PAGE_SIZE
+from forum.core.web import AppSettings, DbSession, IsoDate, QueryValue, RowId
 from forum.discussions.api import R401, R403, R404, _invalid
 from forum.discussions.schemas import PartnershipRef
 from forum.events import service
@@ -24,9 +26,7 @@ from forum.events.schemas import (
     EventOut,
 )
 from forum.events.views import list_filter
-from forum.pagination import MAX_PAGE_SIZE
 from forum.taxonomy.service import UnknownSectorError, resolve_sectors
-from forum.web import AppSettings, DbSession, IsoDate, QueryValue, RowId
 
 router = APIRouter(tags=["events"])
 

@@ -7,11 +7,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from forum.core.web import IsoDate
 from forum.discussions.schemas import PartnershipRef
 from forum.events.models import Event
 from forum.events.service import WhoIsGoing, who_is_going
 from forum.partnerships.schemas import SectorRef
-from forum.web import IsoDate
 
 
 class EventOut(BaseModel):

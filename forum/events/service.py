@@ -27,8 +27,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from forum.accounts.models import User
 from forum.admin.service import record
-from forum.db import utcnow
-from forum.discovery.outbox import queue_document
+from forum.core.db import utcnow
+from forum.core.outbox import queue_document
+from forum.core.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
 from forum.events.dates import parse_date_text, quarter_of
 from forum.events.models import (
     ATTENDANCE_STATUSES,
@@ -38,7 +39,6 @@ from forum.events.models import (
     EventPartnership,
     event_sector,
 )
-from forum.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
 from forum.partnerships.models import Partnership
 from forum.taxonomy.models import Sector
 from forum.taxonomy.regions import is_european

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
+from forum.core.pagination import page_number
+from forum.core.web import AppSettings, DbSession, flash, redirect, render
 from forum.events import ical, service
 from forum.events.models import Event
-from forum.pagination import page_number
 from forum.partnerships import service as partnerships
 from forum.partnerships.models import Partnership
 from forum.taxonomy import regions
@@ -30,7 +31,6 @@ from forum.taxonomy.service import (
     list_sectors,
     resolve_sectors,
 )
-from forum.web import AppSettings, DbSession, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
 

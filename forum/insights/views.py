@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
+from forum.core.pagination import Page, page_number
+from forum.core.web import DbSession, render
 from forum.insights import charts, service
-from forum.pagination import Page, page_number
 from forum.partnerships import matching
 from forum.partnerships.service import get_partnership_by_slug
-from forum.web import DbSession, render
 
 router = APIRouter(include_in_schema=False)
 TOP_COUNTRIES = 15  # bars beside the map; the table lists every country

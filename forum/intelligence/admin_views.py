@@ -20,15 +20,15 @@ from forum.accounts.deps import Admin
 from forum.accounts.models import User
 from forum.admin.service import record
 from forum.admin.views import reader_zone
+from forum.core.jobs import Job, enqueue
+from forum.core.pagination import page_number
+from forum.core.web import DbSession, flash, redirect, render
 from forum.intelligence import harvest
 from forum.intelligence.fetch import private_feeds_allowed
 from forum.intelligence.jobs import HARVEST_FEED_JOB
 from forum.intelligence.models import INTEL_KINDS, KIND_LABELS, Feed
-from forum.pagination import page_number
 from forum.taxonomy.regions import load_region_groups
 from forum.taxonomy.service import countries_for, list_countries, list_sectors
-from forum.web import DbSession, flash, redirect, render
-from forum.worker import Job, enqueue
 
 router = APIRouter(include_in_schema=False)
 

@@ -17,6 +17,8 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from forum.accounts.deps import ApiOptionalUser, ApiUser
+from forum.core.pagination import MAX_PAGE_SIZE
+from forum.core.web import AppSettings, DbSession, IsoDate, QueryValue, RowId
 from forum.intelligence import service
 from forum.intelligence.models import IntelItem
 from forum.intelligence.schemas import (
@@ -27,11 +29,9 @@ from forum.intelligence.schemas import (
     IntelPatch,
     IntelSort,
 )
-from forum.pagination import MAX_PAGE_SIZE
 from forum.taxonomy.filters import parse_filters
 from forum.taxonomy.regions import UnknownCountryError, expand_codes
 from forum.taxonomy.service import UnknownSectorError, resolve_sectors
-from forum.web import AppSettings, DbSession, IsoDate, QueryValue, RowId
 
 router = APIRouter(tags=["intelligence"])
 

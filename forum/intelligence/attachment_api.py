@@ -18,6 +18,9 @@ from pydantic import BaseModel, Field
 from forum.accounts import sessions
 from forum.accounts.deps import ApiOptionalUser
 from forum.accounts.models import User
+from forum.core.security import CSRF_COOKIE, CSRF_HEADER, csrf_token_for
+from forum.core.upload_routes import CappedBodyRoute
+from forum.core.web import AppSettings, DbSession, RowId
 from forum.intelligence import attachments
 from forum.intelligence.attachment_views import (
     attach_upload,
@@ -27,9 +30,6 @@ from forum.intelligence.attachment_views import (
 )
 from forum.intelligence.models import IntelAttachment
 from forum.intelligence.service import NotAllowed, NotFound, get_item
-from forum.security import CSRF_COOKIE, CSRF_HEADER, csrf_token_for
-from forum.upload_routes import CappedBodyRoute
-from forum.web import AppSettings, DbSession, RowId
 
 router = APIRouter(tags=["intelligence"], route_class=CappedBodyRoute)
 

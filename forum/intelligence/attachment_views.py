@@ -15,15 +15,20 @@ from fastapi import APIRouter, File, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from sqlalchemy.orm import Session
 
-from forum import uploads
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
-from forum.config import Settings
+from forum.core import uploads
+from forum.core.config import Settings
+from forum.core.upload_routes import (
+    CappedBodyRoute,
+    download_headers,
+    served_type,
+    too_large_message,
+)
+from forum.core.web import AppSettings, DbSession, flash, redirect
 from forum.intelligence import attachments
 from forum.intelligence.models import IntelAttachment, IntelItem
 from forum.intelligence.service import IntelError, NotAllowed, NotFound, get_item
-from forum.upload_routes import CappedBodyRoute, download_headers, served_type, too_large_message
-from forum.web import AppSettings, DbSession, flash, redirect
 
 router = APIRouter(include_in_schema=False, route_class=CappedBodyRoute)
 

@@ -1,7 +1,7 @@
 """Files attached to intelligence items: who may attach, dedup by content, and the worker
 job that extracts their text so that search finds the item by what its files say.
 
-The bytes are received, sniffed and stored by `forum.uploads` before anything here runs;
+The bytes are received, sniffed and stored by `forum.core.uploads` before anything here runs;
 these functions decide whether the stored file becomes an attachment of the item.
 """
 
@@ -14,14 +14,13 @@ from urllib.parse import quote
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from forum import uploads
 from forum.accounts.models import User
-from forum.discovery.outbox import queue_document
+from forum.core import extract, uploads
+from forum.core.jobs import JobContext, enqueue, registry
+from forum.core.outbox import queue_document
 from forum.discussions.models import ThreadAttachment
-from forum.intelligence import extract
 from forum.intelligence.models import IntelAttachment, IntelItem
 from forum.intelligence.service import IntelError, NotAllowed, NotFound, can_edit, get_item
-from forum.worker import JobContext, enqueue, registry
 
 MAX_PER_ITEM = 10
 EXTRACT_JOB = "intel-extract-attachment"

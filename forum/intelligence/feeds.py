@@ -16,11 +16,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy.orm import Session
 
+from forum.core.web import AppSettings, DbSession
 from forum.intelligence import service
 from forum.intelligence.models import INTEL_KINDS, KIND_LABELS, IntelItem
 from forum.taxonomy.filters import parse_filters
 from forum.taxonomy.service import country_label, get_sector
-from forum.web import AppSettings, DbSession
 
 router = APIRouter(include_in_schema=False)
 

@@ -48,8 +48,9 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from forum.accounts.models import User
 from forum.accounts.service import PermissionDenied
 from forum.admin.service import record
-from forum.db import utcnow
-from forum.discovery.outbox import queue_document
+from forum.core.db import utcnow
+from forum.core.outbox import queue_document
+from forum.core.pagination import Page
 from forum.intelligence import tagging
 from forum.intelligence.fetch import (
     FetchFailed,
@@ -68,7 +69,6 @@ from forum.intelligence.service import (
     canonical_url,
     new_imported_item,
 )
-from forum.pagination import Page
 from forum.taxonomy.models import Sector
 from forum.taxonomy.service import (
     UnknownCountryError,

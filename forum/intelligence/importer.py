@@ -25,8 +25,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum.config import Settings
-from forum.db import make_engine, make_session_factory
+from forum.core.config import Settings
+from forum.core.db import make_engine, make_session_factory
 from forum.intelligence import service
 from forum.intelligence.models import INTEL_KINDS, IntelItem
 from forum.taxonomy.regions import UnknownCountryError, expand_codes

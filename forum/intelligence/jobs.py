@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from forum.core.jobs import JobContext, registry
 from forum.intelligence.harvest import HarvestResult, harvest_due
-from forum.worker import JobContext, registry
 
 HARVEST_EVERY = dt.timedelta(minutes=5)
 HARVEST_FEED_JOB = "harvest-feed"

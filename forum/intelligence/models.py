@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.accounts.models import User
-from forum.db import Base, UTCDateTime, utcnow
+from forum.core.db import Base, UTCDateTime, utcnow
 from forum.taxonomy.models import CountryTagged, Sector
 
 INTEL_KINDS = (

@@ -14,11 +14,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import Moderator, SignedInUser
 from forum.admin.views import reader_zone
+from forum.core.pagination import page_number
+from forum.core.web import DbSession, flash, redirect, render
 from forum.discussions.moderation_views import safe_next
 from forum.intelligence import service
-from forum.pagination import page_number
 from forum.taxonomy.service import countries_for
-from forum.web import DbSession, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
 

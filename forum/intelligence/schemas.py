@@ -13,10 +13,10 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, Field, PlainValidator, WithJsonSchema
 
+from forum.core.text import MAX_BODY
 from forum.intelligence.models import IntelAttachment, IntelItem
 from forum.intelligence.service import SUMMARY_MAX, TITLE_MAX, deadline_state
 from forum.partnerships.schemas import SectorRef
-from forum.text import MAX_BODY
 
 IntelKind = Literal[
     "report", "market_study", "news", "funding_call", "tender", "event_report", "regulation"

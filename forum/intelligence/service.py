@@ -35,8 +35,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from forum.accounts.models import User
 from forum.admin.service import record
-from forum.db import utcnow
-from forum.discovery.outbox import queue_document
+from forum.core.db import utcnow
+from forum.core.outbox import queue_document
+from forum.core.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
+from forum.core.text import MAX_BODY, render_markdown
 from forum.discussions.models import Flag
 from forum.intelligence.models import (
     INTEL_KINDS,
@@ -46,9 +48,7 @@ from forum.intelligence.models import (
     IntelRevision,
     intel_sector,
 )
-from forum.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
 from forum.taxonomy.models import Sector
-from forum.text import MAX_BODY, render_markdown
 
 TITLE_MAX = 300
 SUMMARY_MAX = 2_000

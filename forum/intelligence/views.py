@@ -11,9 +11,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import LoginRequired, OptionalUser, SignedInUser
 from forum.accounts.models import User
+from forum.core.pagination import page_number
+from forum.core.web import DbSession, redirect, render
 from forum.intelligence import attachment_views, service
 from forum.intelligence.models import INTEL_KINDS, KIND_LABELS, IntelItem
-from forum.pagination import page_number
 from forum.taxonomy.filters import parse_filters
 from forum.taxonomy.service import (
     UnknownCountryError,
@@ -25,7 +26,6 @@ from forum.taxonomy.service import (
     resolve_country_filter,
     resolve_sectors,
 )
-from forum.web import DbSession, redirect, render
 
 router = APIRouter(include_in_schema=False)
 

@@ -10,7 +10,7 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from forum.db import Base, UTCDateTime, utcnow
+from forum.core.db import Base, UTCDateTime, utcnow
 
 # What can be followed, and what `target` holds for each.
 FOLLOW_TARGETS = {

@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from forum.db import utcnow
+from forum.core.db import utcnow
+from forum.core.jobs import enqueue
+from forum.core.pagination import Page
 from forum.digests.models import EmailSettings
 from forum.notifications.models import (
     FOLLOW_TARGETS,
@@ -15,8 +17,6 @@ from forum.notifications.models import (
     Follow,
     Notification,
 )
-from forum.pagination import Page
-from forum.worker import enqueue
 
 # Kinds that may also be emailed at once, with the member's switch for each. The
 # `notification-email` job (forum.digests.emails) decides after the commit, from the

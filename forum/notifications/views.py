@@ -15,15 +15,15 @@ from sqlalchemy.orm import Session
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
 from forum.accounts.views import safe_next
+from forum.core.pagination import page_number
+from forum.core.web import DbSession, flash, redirect, render
 from forum.discussions.models import Category, Thread
 from forum.discussions.service import can_see_thread
 from forum.notifications import service
 from forum.notifications.models import FOLLOW_TARGETS
-from forum.pagination import page_number
 from forum.partnerships.models import Partnership
 from forum.taxonomy.regions import get_region_group
 from forum.taxonomy.service import get_country, get_sector
-from forum.web import DbSession, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
 

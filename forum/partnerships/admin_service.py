@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, selectinload
 from forum.accounts.models import Membership, User
 from forum.accounts.service import PermissionDenied, get_user_by_email, normalize_email
 from forum.admin.service import record
-from forum.discovery.outbox import queue_document
-from forum.pagination import Page
+from forum.core.outbox import queue_document
+from forum.core.pagination import Page
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import STRANDS
 from forum.taxonomy.regions import UnknownCountryError, expand_codes

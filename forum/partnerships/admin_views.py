@@ -10,13 +10,13 @@ from fastapi.responses import HTMLResponse, Response
 from forum.accounts.deps import Admin
 from forum.accounts.models import User
 from forum.accounts.service import partnership_members
-from forum.pagination import page_number
+from forum.core.pagination import page_number
+from forum.core.web import DbSession, flash, redirect, render
 from forum.partnerships import admin_service
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import STRANDS, get_partnership
 from forum.taxonomy.regions import load_region_groups
 from forum.taxonomy.service import list_countries, list_sectors
-from forum.web import DbSession, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
 

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 
-from forum.pagination import MAX_PAGE_SIZE
+from forum.core.pagination import MAX_PAGE_SIZE
+from forum.core.web import AppSettings, DbSession, QueryValue, RowId
 from forum.partnerships import matching, service
 from forum.partnerships.schemas import PartnershipList, PartnershipOut, SectorRef
 from forum.taxonomy.filters import parse_filters
-from forum.web import AppSettings, DbSession, QueryValue, RowId
 
 router = APIRouter(tags=["partnerships"])
 

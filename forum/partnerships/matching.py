@@ -15,11 +15,11 @@ from sqlalchemy import Integer, Select, and_, func, literal_column, or_, select,
 from sqlalchemy.orm import Session, selectinload
 
 from forum.accounts.models import User
-from forum.db import utcnow
+from forum.core.db import utcnow
+from forum.core.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
 from forum.events.models import Event
 from forum.events.service import partnerships_going
 from forum.notifications.service import list_follows
-from forum.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
 from forum.partnerships.models import Partnership, PartnershipCountry, partnership_sector
 from forum.taxonomy.models import Sector
 from forum.taxonomy.regions import UnknownCountryError, expand_codes, is_european

@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import JSON, Column, Date, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from forum.db import Base, UTCDateTime, utcnow
+from forum.core.db import Base, UTCDateTime, utcnow
 from forum.taxonomy.models import CountryTagged, Sector
 from forum.taxonomy.service import Country, get_country
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from forum.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
+from forum.core.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
 from forum.partnerships.models import (
     Agreement,
     Partnership,

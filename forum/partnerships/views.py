@@ -10,16 +10,16 @@ from fastapi.responses import HTMLResponse
 from forum.accounts import service as accounts
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
+from forum.core.pagination import page_number
+from forum.core.web import DbSession, render
 from forum.discussions import service as discussions
 from forum.discussions.models import KIND_LABELS, THREAD_KINDS
 from forum.events import service as events
 from forum.notifications.service import follow_state
-from forum.pagination import page_number
 from forum.partnerships import matching, service
 from forum.partnerships.models import Partnership
 from forum.taxonomy.filters import parse_filters
 from forum.taxonomy.service import countries_for, list_countries, list_sectors
-from forum.web import DbSession, render
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 20

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import User
 from forum.accounts.service import PermissionDenied
 from forum.admin.service import record
-from forum.pagination import Page
+from forum.core.jobs import enqueue
+from forum.core.pagination import Page
 from forum.taxonomy.models import Sector
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -120,10 +121,10 @@ def rename_sector(db: Session, actor: User, sector: Sector, *, name: str) -> boo
     old = sector.name
     sector.name = name
     db.flush()
-    # Documents carry their sectors' names: "Food industry" must find them under the new one.
-    from forum.discovery.outbox import queue_sector_documents
-
-    queue_sector_documents(db, sector.id)
+    # Documents carry their sectors' names: "Food industry" must find them under the new
+    # one. The search side knows which documents a sector tags: a job of its own requeues
+    # them (one INSERT ... SELECT per kind), right after this commits.
+    enqueue(db, "search-requeue-sector", {"sector_id": sector.id})
     record(
         db,
         actor=actor,

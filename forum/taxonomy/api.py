@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from forum.accounts.deps import ApiOptionalUser
+from forum.core.web import AppSettings, DbSession
 from forum.discussions.api import load_good_practices
 from forum.discussions.models import Thread
 from forum.discussions.schemas import ThreadOut
@@ -24,7 +25,6 @@ from forum.partnerships.models import Partnership
 from forum.partnerships.schemas import PartnershipOut
 from forum.taxonomy import overview, regions
 from forum.taxonomy.service import get_country, get_sector, list_sectors
-from forum.web import AppSettings, DbSession
 
 router = APIRouter(tags=["taxonomy"])
 

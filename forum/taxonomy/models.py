@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from forum.db import Base
+from forum.core.db import Base
 
 
 class Sector(Base):

@@ -8,11 +8,11 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import OptionalUser
+from forum.core.web import DbSession, redirect, render
 from forum.intelligence import service as intelligence
 from forum.notifications.service import follow_state
 from forum.taxonomy import overview, regions
 from forum.taxonomy.service import get_country, get_sector
-from forum.web import DbSession, redirect, render
 
 router = APIRouter(include_in_schema=False)
 

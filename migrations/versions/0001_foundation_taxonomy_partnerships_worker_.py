@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import forum.db
+import forum.core.db
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -28,14 +28,14 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=80), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("run_after", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("run_after", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("max_attempts", sa.Integer(), nullable=False),
         sa.Column("claimed_by", sa.String(length=120), nullable=True),
-        sa.Column("claimed_at", forum.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", forum.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("claimed_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_job")),
     )
     with op.batch_alter_table("job", schema=None) as batch_op:
@@ -52,8 +52,8 @@ def upgrade() -> None:
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("targets_note", sa.String(length=200), nullable=True),
         sa.Column("source_note", sa.Text(), nullable=True),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_partnership")),
         sa.UniqueConstraint("slug", name=op.f("uq_partnership_slug")),
     )
@@ -63,8 +63,8 @@ def upgrade() -> None:
     op.create_table(
         "periodic_task",
         sa.Column("name", sa.String(length=80), nullable=False),
-        sa.Column("next_run_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_run_at", forum.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("next_run_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_run_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_status", sa.String(length=20), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_periodic_task")),
@@ -74,7 +74,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("doc_id", sa.String(length=80), nullable=False),
         sa.Column("op", sa.String(length=10), nullable=False),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_search_outbox")),
     )
     with op.batch_alter_table("search_outbox", schema=None) as batch_op:
@@ -98,9 +98,9 @@ def upgrade() -> None:
         sa.Column("holder", sa.String(length=120), nullable=False),
         sa.Column("hostname", sa.String(length=255), nullable=False),
         sa.Column("pid", sa.Integer(), nullable=False),
-        sa.Column("started_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("heartbeat_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("heartbeat_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_worker_lease")),
     )
     with op.batch_alter_table("worker_lease", schema=None) as batch_op:

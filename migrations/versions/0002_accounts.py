@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import forum.db
+import forum.core.db
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("scope", sa.String(length=30), nullable=False),
         sa.Column("key", sa.String(length=128), nullable=False),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_throttle_event")),
     )
     with op.batch_alter_table("throttle_event", schema=None) as batch_op:
@@ -45,18 +45,18 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=120), nullable=False),
         sa.Column("password_hash", sa.String(length=255), nullable=True),
         sa.Column("role", sa.String(length=20), nullable=False),
-        sa.Column("email_verified_at", forum.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("email_verified_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("bio", sa.Text(), nullable=False),
         sa.Column("timezone", sa.String(length=64), nullable=False),
         sa.Column("language", sa.String(length=8), nullable=False),
         sa.Column("digest_frequency", sa.String(length=10), nullable=False),
         sa.Column("digest_weekday", sa.Integer(), nullable=False),
         sa.Column("digest_hour", sa.Integer(), nullable=False),
-        sa.Column("onboarded_at", forum.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("suspended_at", forum.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("onboarded_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("suspended_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("suspended_reason", sa.Text(), nullable=True),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_seen_at", forum.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user_account")),
         sa.UniqueConstraint("email", name=op.f("uq_user_account_email")),
     )
@@ -68,10 +68,10 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_used_at", forum.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("expires_at", forum.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("revoked_at", forum.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_used_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("expires_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["user_account.id"],
@@ -87,7 +87,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_log",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("actor_label", sa.String(length=200), nullable=False),
         sa.Column("action", sa.String(length=60), nullable=False),
@@ -116,9 +116,9 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("purpose", sa.String(length=20), nullable=False),
         sa.Column("new_email", sa.String(length=320), nullable=True),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("used_at", forum.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["user_account.id"],
@@ -137,7 +137,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("target_type", sa.String(length=20), nullable=False),
         sa.Column("target", sa.String(length=80), nullable=False),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["user_account.id"],
@@ -159,8 +159,8 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("partnership_id", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("requested_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("decided_at", forum.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("requested_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("decided_by_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["decided_by_id"],
@@ -193,9 +193,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_seen_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("user_agent", sa.String(length=300), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"],

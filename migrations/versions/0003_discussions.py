@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import forum.db
+import forum.core.db
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -40,8 +40,8 @@ def upgrade() -> None:
         sa.Column("object_id", sa.Integer(), nullable=False),
         sa.Column("reporter_id", sa.Integer(), nullable=True),
         sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("resolved_at", forum.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("resolved_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("resolved_by_id", sa.Integer(), nullable=True),
         sa.Column("resolution", sa.String(length=40), nullable=True),
         sa.ForeignKeyConstraint(
@@ -72,10 +72,10 @@ def upgrade() -> None:
         sa.Column("partnership_id", sa.Integer(), nullable=True),
         sa.Column("pinned", sa.Boolean(), nullable=False),
         sa.Column("locked", sa.Boolean(), nullable=False),
-        sa.Column("hidden_at", forum.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("hidden_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("source_note", sa.Text(), nullable=True),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_activity_at", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_activity_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("reply_count", sa.Integer(), nullable=False),
         sa.Column("view_count", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -138,10 +138,10 @@ def upgrade() -> None:
         sa.Column("author_id", sa.Integer(), nullable=True),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("body_html", sa.Text(), nullable=False),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("edited_at", forum.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("deleted_at", forum.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("hidden_at", forum.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("edited_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("deleted_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("hidden_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["author_id"],
             ["user_account.id"],
@@ -212,9 +212,9 @@ def upgrade() -> None:
         sa.Column("post_id", sa.Integer(), nullable=True),
         sa.Column("text", sa.String(length=300), nullable=False),
         sa.Column("url", sa.String(length=300), nullable=False),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("read_at", forum.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("emailed_at", forum.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("read_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("emailed_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["actor_id"],
             ["user_account.id"],
@@ -250,7 +250,7 @@ def upgrade() -> None:
         sa.Column("post_id", sa.Integer(), nullable=False),
         sa.Column("editor_id", sa.Integer(), nullable=True),
         sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["editor_id"],
             ["user_account.id"],

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import forum.db
+import forum.core.db
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -36,12 +36,12 @@ def upgrade() -> None:
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("etag", sa.String(length=300), nullable=True),
         sa.Column("last_modified", sa.String(length=100), nullable=True),
-        sa.Column("last_fetched_at", forum.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("next_fetch_at", forum.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_fetched_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("next_fetch_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_status", sa.String(length=40), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("items_added", sa.Integer(), nullable=False),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_feed")),
         sa.UniqueConstraint("url", name=op.f("uq_feed_url")),
     )
@@ -64,15 +64,15 @@ def upgrade() -> None:
         sa.Column("entry_id", sa.String(length=500), nullable=True),
         sa.Column("also_from", sa.JSON(), nullable=False),
         sa.Column("language", sa.String(length=8), nullable=True),
-        sa.Column("published_at", forum.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("added_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("deadline", forum.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("published_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("added_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("deadline", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("is_global", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=True),
         sa.Column("source_note", sa.Text(), nullable=True),
         sa.Column("withdrawn_reason", sa.Text(), nullable=True),
-        sa.Column("updated_at", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["author_id"],
             ["user_account.id"],
@@ -108,7 +108,7 @@ def upgrade() -> None:
         sa.Column("extraction_status", sa.String(length=20), nullable=False),
         sa.Column("extracted_text", sa.Text(), nullable=True),
         sa.Column("extraction_error", sa.Text(), nullable=True),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["item_id"],
             ["intel_item.id"],

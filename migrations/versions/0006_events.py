@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import forum.db
+import forum.core.db
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -28,8 +28,8 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("nonce", sa.String(length=64), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_used_at", forum.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_used_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["user_account.id"],
@@ -57,8 +57,8 @@ def upgrade() -> None:
         sa.Column("date_flag", sa.String(length=300), nullable=True),
         sa.Column("source_note", sa.Text(), nullable=True),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["created_by_id"],
             ["user_account.id"],
@@ -81,7 +81,7 @@ def upgrade() -> None:
         sa.Column("partnership_id", sa.Integer(), nullable=True),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("marked_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "(user_id IS NULL) <> (partnership_id IS NULL)",
             name=op.f("ck_event_attendance_one_holder"),

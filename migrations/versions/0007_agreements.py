@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import forum.db
+import forum.core.db
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -31,8 +31,8 @@ def upgrade() -> None:
         sa.Column("signed_on", sa.Date(), nullable=True),
         sa.Column("date_text", sa.String(length=200), nullable=True),
         sa.Column("source_note", sa.Text(), nullable=True),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["partnership_id"],
             ["partnership.id"],

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import forum.db
+import forum.core.db
 
 revision: str = "0010"
 down_revision: str | None = "0009"
@@ -27,8 +27,8 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=120), nullable=False),
         sa.Column("query", sa.Text(), nullable=False),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_run_at", forum.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_run_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["user_account.id"],
@@ -42,7 +42,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("search_outbox", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("applied_at", forum.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("applied_at", forum.core.db.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.create_index("ix_search_outbox_applied_at_id", ["applied_at", "id"], unique=False)
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import forum.db
+import forum.core.db
 
 revision: str = "0011"
 down_revision: str | None = "0010"
@@ -28,17 +28,17 @@ def upgrade() -> None:
         sa.Column("period", sa.Date(), nullable=False),
         sa.Column("frequency", sa.String(length=10), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
-        sa.Column("window_start", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("window_end", forum.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("window_start", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("window_end", forum.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("message_id", sa.String(length=250), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", forum.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("next_attempt_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("resends", sa.Integer(), nullable=False),
         sa.Column("subject", sa.String(length=300), nullable=True),
         sa.Column("counts", sa.JSON(), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
-        sa.Column("created_at", forum.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", forum.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", forum.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["user_account.id"],
@@ -61,9 +61,9 @@ def upgrade() -> None:
         sa.Column("notify_thread_posts", sa.Boolean(), nullable=False),
         sa.Column("immediate_day", sa.Date(), nullable=True),
         sa.Column("immediate_count", sa.Integer(), nullable=False),
-        sa.Column("bouncing_at", forum.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("bouncing_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("bounce_reason", sa.String(length=500), nullable=True),
-        sa.Column("unsubscribed_at", forum.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("unsubscribed_at", forum.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["user_account.id"],

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from forum.accounts import contact
 from forum.accounts.models import ThrottleEvent, User
-from forum.config import Settings
-from forum.db import utcnow
+from forum.core.config import Settings
+from forum.core.db import utcnow
+from forum.core.jobs import Job
 from forum.partnerships.service import get_partnership_by_slug
-from forum.worker import Job
 from tests.conftest import Client, Outbox, People, sign_in
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from forum.accounts import throttle
 from forum.accounts.models import ThrottleEvent, User, UserSession
 from forum.accounts.sessions import SESSION_COOKIE
-from forum.db import utcnow
+from forum.core.db import utcnow
 from tests.conftest import TEST_PASSWORD, Client, signed_in_as, without_tokens
 
 
@@ -177,7 +177,7 @@ def test_login_cookie_is_secure_when_the_site_is_https(
     from fastapi.testclient import TestClient
 
     from forum.app import create_app
-    from forum.config import Settings
+    from forum.core.config import Settings
 
     assert isinstance(settings, Settings)
     settings.base_url = "https://forum.example.eu"

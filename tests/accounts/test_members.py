@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import Membership, User
 from forum.accounts.privacy import delete_account
-from forum.db import utcnow
+from forum.core.db import utcnow
 from forum.partnerships.service import get_partnership_by_slug
 from tests.conftest import Client, People, sign_in
 

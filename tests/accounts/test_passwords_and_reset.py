@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts import passwords
 from forum.accounts.models import EmailToken, User, UserSession
-from forum.db import utcnow
+from forum.core.db import utcnow
 from tests.conftest import TEST_PASSWORD, Client, Outbox, sign_in, without_tokens
 
 

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from forum.accounts.models import EmailToken, ThrottleEvent, User, UserSession
 from forum.accounts.service import issue_email_token
 from forum.accounts.sessions import create_session
-from forum.config import Settings
-from forum.db import utcnow
-from forum.worker import Runner
+from forum.core.config import Settings
+from forum.core.db import utcnow
+from forum.runner import Runner
 
 
 def test_the_retention_job_prunes_what_has_expired_and_keeps_the_rest(

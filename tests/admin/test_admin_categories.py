@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.admin.models import AuditLog
-from forum.discovery.models import SearchOutbox
+from forum.core.outbox import SearchOutbox
 from forum.discussions.models import Category, Thread
 from forum.notifications.models import Follow
 from tests.conftest import Client, Threads

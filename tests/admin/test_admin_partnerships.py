@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.admin.models import AuditLog
-from forum.discovery.models import SearchOutbox
+from forum.core.outbox import SearchOutbox
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import get_partnership_by_slug
 from tests.conftest import Client, People, sign_in

@@ -7,7 +7,7 @@ from collections import Counter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from forum.config import Settings
+from forum.core.config import Settings
 from forum.demo.partnerships import load_partnerships
 from forum.demo.registry import SYNTHETIC, load_parts, split_synthetic
 from forum.partnerships.models import Partnership, PartnershipCountry

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import Membership, User
-from forum.config import Settings
-from forum.db import utcnow
+from forum.core.config import Settings
+from forum.core.db import utcnow
 from forum.demo.discussions import load_discussions, source_note
 from forum.demo.registry import load_parts
 from forum.discussions.models import Post, Thread, ThreadCountry

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.accounts.service import get_user_by_email
-from forum.config import Settings
+from forum.core.config import Settings
 from forum.demo.registry import load_parts
 from forum.digests.models import EmailSettings
 from forum.digests.service import get_preferences, preview_digest

@@ -7,8 +7,8 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from forum.config import Settings
-from forum.db import utcnow
+from forum.core.config import Settings
+from forum.core.db import utcnow
 from forum.demo.intelligence import COUNTRY_NOTE, REPORT_NOTE, load_intelligence
 from forum.intelligence.models import IntelAttachment, IntelItem
 from forum.partnerships.service import countries_targeted

@@ -8,7 +8,7 @@ from collections import Counter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum.db import utcnow
+from forum.core.db import utcnow
 from forum.demo.registry import SYNTHETIC, load_parts, split_synthetic
 from forum.discovery.documents import build_documents
 from forum.intelligence.models import INTEL_KINDS, IntelItem

@@ -10,8 +10,8 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.config import Settings
-from forum.db import utcnow
+from forum.core.config import Settings
+from forum.core.db import utcnow
 from forum.digests.content import (
     Candidates,
     Digest,

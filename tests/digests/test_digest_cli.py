@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from forum.cli import app
-from forum.db import make_session_factory
+from forum.core.db import make_session_factory
 from forum.digests.models import DigestDelivery
 from forum.intelligence import service as intel
 from forum.notifications.service import follow

@@ -12,8 +12,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.config import Settings
-from forum.db import utcnow
+from forum.core.config import Settings
+from forum.core.db import utcnow
 from forum.digests.service import WeekCandidates, your_week
 from forum.events import service as events
 from forum.intelligence import service as intel

@@ -10,15 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.config import Settings
-from forum.db import utcnow
+from forum.core.config import Settings
+from forum.core.db import utcnow
+from forum.core.jobs import Job
 from forum.digests import service
 from forum.digests.emails import IMMEDIATE_DAILY_CAP, send_notification_email
 from forum.digests.models import EmailSettings
 from forum.discussions import moderation
 from forum.notifications.models import Notification
 from forum.notifications.service import follow
-from forum.worker import Job
 from tests.conftest import Outbox, People, Threads
 
 

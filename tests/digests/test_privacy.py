@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.accounts.privacy import delete_account, export_user_data
-from forum.db import utcnow
+from forum.core.db import utcnow
 from forum.digests import service
 from forum.digests.models import DigestDelivery, EmailSettings
 from tests.conftest import Threads

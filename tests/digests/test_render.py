@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.config import Settings
-from forum.db import utcnow
+from forum.core.config import Settings
+from forum.core.db import utcnow
 from forum.digests import tokens
 from forum.digests.content import Digest, Entry, Section, build_digest
 from forum.digests.render import digest_text, render_digest_email, render_digest_page

@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from forum.accounts.models import User
-from forum.config import Settings
-from forum.db import utcnow
+from forum.core.config import Settings
+from forum.core.db import utcnow
+from forum.core.mail import SMTPTransport
 from forum.digests.models import DigestDelivery, EmailSettings
 from forum.digests.sender import (
     MAX_ATTEMPTS,
@@ -26,7 +27,6 @@ from forum.digests.sender import (
 )
 from forum.intelligence import service as intel
 from forum.intelligence.models import IntelItem
-from forum.mail import SMTPTransport
 from forum.notifications.service import follow
 from forum.taxonomy.service import resolve_sectors, seed_sectors
 from tests.conftest import People

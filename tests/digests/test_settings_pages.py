@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.db import utcnow
+from forum.core.db import utcnow
 from forum.digests import service
 from forum.digests.models import EmailSettings
 from forum.digests.tokens import interest_token

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from forum.config import Settings
+from forum.core.config import Settings
 from forum.discovery.sync import close_search_engines, drain_outbox, search_engine
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from forum.accounts.models import User
 from forum.accounts.service import create_api_token
-from forum.config import Settings
+from forum.core.config import Settings
 from forum.discovery.sync import reindex, search_engine
 from forum.discussions.models import Category
 from search.engine import SearchError, SearchQuery, SearchResults

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.config import Settings
+from forum.core.config import Settings
 from forum.discovery.sync import search_engine
 from forum.discussions.models import Category
 from forum.intelligence import service as intel

@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from forum.accounts.models import User
-from forum.config import Settings
-from forum.db import make_engine, make_session_factory
+from forum.core.config import Settings
+from forum.core.db import make_engine, make_session_factory
+from forum.core.jobs import live_leases
+from forum.core.outbox import SearchOutbox, queue_document
 from forum.discovery import service as search_service
-from forum.discovery.models import SearchOutbox
-from forum.discovery.outbox import queue_document
 from forum.discovery.sync import (
     REBUILD_LEASE,
     Drainer,
@@ -35,7 +35,6 @@ from forum.discussions.models import Category, Thread
 from forum.intelligence import service as intel
 from forum.intelligence.models import IntelItem
 from forum.taxonomy.service import resolve_sectors, seed_sectors
-from forum.worker import live_leases
 from search.embedded import EmbeddedEngine
 from search.engine import SearchDoc, SearchEngine, SearchError
 
@@ -364,6 +363,8 @@ def test_renaming_a_sector_requeues_everything_tagged_with_it(
     admin: User,
     sync_index: Sync,
 ) -> None:
+    from forum.core.jobs import Job
+    from forum.discovery.jobs import requeue_sector_documents
     from forum.taxonomy.admin_service import rename_sector
     from forum.taxonomy.service import get_sector
 
@@ -375,6 +376,8 @@ def test_renaming_a_sector_requeues_everything_tagged_with_it(
     food = get_sector(db, "food")
     assert food is not None
     rename_sector(db, admin, food, name="Agrifood gastronomy")
+    [job] = db.scalars(select(Job).where(Job.kind == "search-requeue-sector"))
+    requeue_sector_documents(db, job.payload, None)  # type: ignore[arg-type]
     queued = set(db.scalars(select(SearchOutbox.doc_id)))
     assert {f"thread:{thread.id}", f"post:{reply.id}", f"intel:{item.id}"} <= queued
     assert f"intel:{other.id}" not in queued

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum import uploads
 from forum.accounts.models import User
-from forum.config import Settings
-from forum.db import utcnow
+from forum.core import uploads
+from forum.core.config import Settings
+from forum.core.db import utcnow
 from forum.discussions.models import Category, Thread, ThreadAttachment
 from tests.conftest import Client, Threads, sign_in, start_good_practice
 

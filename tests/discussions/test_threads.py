@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.discovery.models import SearchOutbox
+from forum.core.outbox import SearchOutbox
 from forum.discussions import service
 from forum.discussions.models import MAX_DEPTH, Category, Post, PostRevision
 from forum.notifications.models import Notification

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import Membership, User
-from forum.config import Settings
+from forum.core.config import Settings
 from forum.events import service
 from forum.events.models import Event
 from forum.events.service import today_utc

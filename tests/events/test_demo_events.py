@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forum.app import create_app
-from forum.config import Settings
-from forum.db import make_engine
+from forum.core.config import Settings
+from forum.core.db import make_engine
 from forum.demo import events as demo
 from forum.events import service
 from forum.events.models import Attendance, Event, EventPartnership

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.admin.models import AuditLog
-from forum.discovery.models import SearchOutbox
+from forum.core.outbox import SearchOutbox
 from forum.events import service
 from forum.events.service import EventFilter, EventInput
 from forum.taxonomy.service import resolve_sectors

@@ -24,7 +24,7 @@ import uvicorn
 from sqlalchemy.engine import make_url
 
 from forum.app import create_app
-from forum.config import Settings
+from forum.core.config import Settings
 from forum.discovery.sync import close_search_engines
 from tests.conftest import TEST_SECRET, Backend
 

@@ -36,10 +36,10 @@ from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.db import make_session_factory, transaction, utcnow
+from forum.core.db import make_session_factory, transaction, utcnow
+from forum.core.jobs import WorkerLease
 from forum.digests.models import DigestDelivery
 from forum.notifications.models import Follow
-from forum.worker import WorkerLease
 from tests.digests.smtp_sink import SMTPSink
 from tests.digests.test_digest_cli import ROOT, forum_env, readers, rows
 

@@ -21,12 +21,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from forum.accounts.models import User
-from forum.config import Settings
-from forum.db import make_engine, make_session_factory
+from forum.core.config import Settings
+from forum.core.db import make_engine, make_session_factory
+from forum.core.outbox import SearchOutbox, queue_document
 from forum.discovery import sync
 from forum.discovery.documents import iter_all_documents
-from forum.discovery.models import SearchOutbox
-from forum.discovery.outbox import queue_document
 from forum.discussions import service as discussions
 from forum.discussions.models import Category, Post, Thread
 from forum.intelligence import service as intel

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import User
 from forum.accounts.service import create_api_token, revoke_api_token
 from forum.app import create_app
-from forum.config import Settings
+from forum.core.config import Settings
 from forum.discussions.models import Post, Thread
 from forum.events.models import Event
 from forum.intelligence.models import IntelAttachment, IntelItem

@@ -17,13 +17,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from forum.accounts.models import User
 from forum.accounts.service import create_api_token
-from forum.config import Settings
-from forum.db import utcnow
-from forum.discovery.models import SearchOutbox
-from forum.intelligence import attachments, extract, service
+from forum.core import extract
+from forum.core.config import Settings
+from forum.core.db import utcnow
+from forum.core.jobs import Job, JobContext, claim_jobs, run_job
+from forum.core.outbox import SearchOutbox
+from forum.intelligence import attachments, service
 from forum.intelligence.models import IntelAttachment, IntelItem
+from forum.runner import load_jobs
 from forum.taxonomy.service import resolve_sectors
-from forum.worker import Job, JobContext, claim_jobs, load_jobs, run_job
 from tests.conftest import Client, People, sign_in
 from tests.intelligence.test_extract import make_pdf, text_pdf
 

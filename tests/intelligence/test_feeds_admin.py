@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from forum.accounts.models import User
 from forum.admin.models import AuditLog
-from forum.config import Settings
+from forum.core.config import Settings
+from forum.core.jobs import Job
 from forum.intelligence.models import Feed, IntelItem
-from forum.worker import Job, Runner
+from forum.runner import Runner
 from tests.conftest import Client, People, sign_in
 from tests.intelligence.test_harvest import ARTICLES, FeedServer, make_feed, rss
 from tests.intelligence.test_harvest import feed_server as feed_server  # the fixture

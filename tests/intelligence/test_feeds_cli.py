@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner, Result
 
 from forum.cli import app
-from forum.db import make_engine, make_session_factory
+from forum.core.db import make_engine, make_session_factory
 from forum.intelligence.harvest import known_feeds
 from forum.intelligence.models import Feed, IntelItem
 from tests.intelligence.test_harvest import ARTICLES, FeedServer, rss

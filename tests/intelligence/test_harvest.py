@@ -19,10 +19,11 @@ from sqlalchemy import event, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
-from forum.config import Settings
+from forum.core.config import Settings
+from forum.core.jobs import PeriodicTask
 from forum.intelligence import harvest
 from forum.intelligence.models import Feed, IntelItem
-from forum.worker import PeriodicTask, Runner
+from forum.runner import Runner
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 

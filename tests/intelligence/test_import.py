@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner, Result
 
 from forum.cli import app
-from forum.db import make_engine
-from forum.discovery.models import SearchOutbox
+from forum.core.db import make_engine
+from forum.core.outbox import SearchOutbox
 from forum.intelligence import service
 from forum.intelligence.models import IntelItem
 from forum.taxonomy.regions import expand_codes

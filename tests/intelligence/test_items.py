@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.discovery.models import SearchOutbox
+from forum.core.outbox import SearchOutbox
 from forum.intelligence import service
 from forum.taxonomy.service import resolve_sectors
 from tests.conftest import People

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import User
 from forum.accounts.service import create_api_token
 from forum.admin.models import AuditLog
-from forum.config import Settings
-from forum.discovery.models import SearchOutbox
+from forum.core.config import Settings
+from forum.core.outbox import SearchOutbox
 from forum.discussions import moderation
 from forum.discussions import service as discussions
 from forum.discussions.models import Flag

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.db import utcnow
+from forum.core.db import utcnow
 from forum.discussions.models import Category, Thread
 from forum.notifications.models import Follow
 from forum.notifications.service import follow_state

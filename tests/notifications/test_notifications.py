@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.db import utcnow
+from forum.core.db import utcnow
 from forum.notifications.models import Notification
 from forum.notifications.service import notify, unread_count
 from tests.conftest import Client, sign_in

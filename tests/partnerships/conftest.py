@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from forum.config import Settings
+from forum.core.config import Settings
 
 REPORT_PARTS = ("sectors", "partnerships", "agreements")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from forum.config import Settings
+from forum.core.config import Settings
 from forum.demo.agreements import load_agreements, report_agreements
 from forum.partnerships.models import Agreement, Partnership
 from forum.partnerships.service import (

@@ -29,7 +29,7 @@ from starlette.routing import Route, compile_path
 
 from forum.accounts.models import User
 from forum.accounts.service import create_api_token
-from forum.config import Settings
+from forum.core.config import Settings
 from forum.discussions import moderation
 from forum.discussions import service as discussions
 from forum.discussions.models import Category

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from forum.accounts.models import User
-from forum.config import Settings
+from forum.core.config import Settings
 from forum.intelligence import attachments
 from forum.intelligence.models import IntelItem
 from tests.conftest import Client, sign_in

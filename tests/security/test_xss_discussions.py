@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
+from forum.core.text import render_markdown
 from forum.discussions import service
 from forum.discussions.models import Category
 from forum.taxonomy.service import resolve_sectors
-from forum.text import render_markdown
 from tests.conftest import Client, People, Threads, sign_in
 from tests.security.htmlcheck import script_risks
 

@@ -19,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from forum.accounts.models import User
-from forum.config import Settings
+from forum.core.config import Settings
+from forum.core.text import render_markdown
 from forum.digests.content import Digest, Entry, Section
 from forum.digests.render import render_digest_email, render_digest_page
 from forum.discussions import feeds as thread_feeds
@@ -30,7 +31,6 @@ from forum.intelligence import harvest
 from forum.intelligence import service as intel
 from forum.intelligence.models import Feed, IntelItem
 from forum.taxonomy.service import resolve_sectors, seed_sectors
-from forum.text import render_markdown
 from tests.conftest import Client, Outbox, People, Threads, sign_in
 from tests.intelligence.test_harvest import NOW, rss
 from tests.intelligence.test_harvest import Entry as FeedEntry

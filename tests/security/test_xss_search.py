@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from forum.accounts.models import User
-from forum.config import Settings
+from forum.core.config import Settings
 from forum.discovery.sync import close_search_engines, reindex, search_engine
 from forum.discussions.models import Category
 from tests.conftest import Client, Threads

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.accounts.service import create_api_token
-from forum.db import utcnow
+from forum.core.db import utcnow
 from forum.discussions import moderation
 from forum.discussions.models import Category
 from forum.intelligence import service

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from forum.config import Settings
+from forum.core.config import Settings
 
 # The default limit; the running value is `Settings.upload_max_bytes`.
 MAX_UPLOAD_BYTES: int = Settings.model_fields["upload_max_bytes"].default

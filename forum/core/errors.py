@@ -16,9 +16,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from forum.accounts.deps import LoginRequired
 from forum.accounts.service import PermissionDenied
-from forum.pagination import InvalidCursorError
-from forum.security import CSRFError
-from forum.web import render
+from forum.core.pagination import InvalidCursorError
+from forum.core.security import CSRFError
+from forum.core.web import render
 
 log = logging.getLogger(__name__)
 

@@ -28,9 +28,9 @@ from urllib.parse import unquote, urlsplit
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
-from forum.config import Settings
-from forum.web import TEMPLATES_DIR
-from forum.worker import JobContext, enqueue, registry
+from forum.core.config import Settings
+from forum.core.jobs import JobContext, enqueue, registry
+from forum.core.web import TEMPLATES_DIR
 
 log = logging.getLogger(__name__)
 SMTP_TIMEOUT = 20

@@ -1,4 +1,4 @@
-"""Background work: queued jobs, periodic tasks, worker leases and the loops that run them.
+"""Background work's plumbing: queued jobs, periodic tasks, the registry and worker leases.
 
 Work items live in the database. Queued jobs are claimed with
 `FOR UPDATE SKIP LOCKED` on PostgreSQL (several workers may run) and with one
@@ -6,8 +6,9 @@ Work items live in the database. Queued jobs are claimed with
 Periodic tasks are claimed by moving their `next_run_at` forward in a single
 conditional UPDATE, so two processes never run the same occurrence.
 
-`forum worker` holds a lease row it renews every pass; `forum serve` runs the
-same loops in a background thread only while no live worker lease exists.
+The loops that run them are the runner's (`forum.runner`): `forum worker` holds a
+lease row it renews every pass; `forum serve` runs the same loops in a background
+thread only while no live worker lease exists.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ import datetime as dt
 import logging
 import os
 import socket
-import threading
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,8 +36,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from forum.config import Settings
-from forum.db import Base, UTCDateTime, utcnow
+from forum.core.config import Settings
+from forum.core.db import Base, UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -153,19 +152,6 @@ class JobRegistry:
 registry = JobRegistry()
 
 
-def load_jobs() -> JobRegistry:
-    """Import every module that registers jobs; answers the filled registry."""
-    from forum import jobs as _core_jobs  # noqa: F401
-    from forum import mail as _mail  # noqa: F401
-    from forum.accounts import jobs as _accounts_jobs  # noqa: F401
-    from forum.digests import emails as _digests_emails  # noqa: F401
-    from forum.digests import jobs as _digests_jobs  # noqa: F401
-    from forum.intelligence import attachments as _intel_attachments  # noqa: F401
-    from forum.intelligence import jobs as _intelligence_jobs  # noqa: F401
-
-    return registry
-
-
 # --- queue ----------------------------------------------------------------------------
 
 
@@ -264,7 +250,7 @@ def run_job(factory: sessionmaker[Session], job_id: int, ctx: JobContext, reg: J
 # --- periodic tasks ------------------------------------------------------------------
 
 
-def _ensure_periodic_rows(session: Session, reg: JobRegistry) -> None:
+def ensure_periodic_rows(session: Session, reg: JobRegistry) -> None:
     known = set(session.scalars(select(PeriodicTask.name)))
     for name in reg.periodic_tasks.keys() - known:
         try:
@@ -371,116 +357,6 @@ def release_lease(session: Session, *, name: str, holder: str) -> None:
     session.execute(
         delete(WorkerLease).where(WorkerLease.name == name, WorkerLease.holder == holder)
     )
-
-
-# --- the loops -------------------------------------------------------------------------
-
-
-class Runner:
-    """Runs the background loops: due periodic tasks, then claimed jobs.
-
-    `kind="worker"` is a `forum worker` process: it always holds its own lease.
-    `kind="embedded"` is the fallback inside `forum serve`: it works only while
-    no worker lease is alive, and only one web process at a time holds it.
-    """
-
-    def __init__(
-        self,
-        settings: Settings,
-        factory: sessionmaker[Session],
-        *,
-        kind: str = "worker",
-        reg: JobRegistry | None = None,
-    ) -> None:
-        self.settings = settings
-        self.factory = factory
-        self.kind = kind
-        self.registry = reg or load_jobs()
-        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.lease_name = EMBEDDED_LEASE if kind == "embedded" else f"worker:{self.holder}"
-        self.ctx = JobContext(settings=settings, session_factory=factory, holder=self.holder)
-        self._stop = threading.Event()
-        # Whether the last heartbeat won the lease: the search drainer runs only then.
-        self.active = False
-
-    @property
-    def ttl(self) -> dt.timedelta:
-        return dt.timedelta(seconds=self.settings.worker_lease_seconds)
-
-    def heartbeat(self) -> bool:
-        """Renew this runner's lease; answers whether it may work this pass."""
-        with self.factory() as session:
-            if self.kind == "embedded" and live_leases(session, kind="worker"):
-                session.rollback()
-                self.active = False
-                return False
-            ok = acquire_lease(
-                session, name=self.lease_name, kind=self.kind, holder=self.holder, ttl=self.ttl
-            )
-            session.commit()
-            self.active = ok
-            return ok
-
-    def run_once(self, *, job_limit: int = 20) -> int:
-        """One pass: run what is due. Answers how many tasks and jobs ran."""
-        if not self.heartbeat():
-            return 0
-        done = 0
-        with self.factory() as session:
-            _ensure_periodic_rows(session, self.registry)
-            session.commit()
-        for task in self.registry.periodic_tasks.values():
-            if run_periodic(self.factory, task, self.ctx) is not None:
-                done += 1
-        with self.factory() as session:
-            ids = claim_jobs(session, self.holder, limit=job_limit)
-            session.commit()
-        for job_id in ids:
-            # A job may take as long as the lease lasts (text extraction: up to 30 s):
-            # renew it before each one, so a pass of slow jobs never lets it lapse.
-            self.heartbeat()
-            run_job(self.factory, job_id, self.ctx, self.registry)
-            done += 1
-        return done
-
-    def run_forever(self) -> None:
-        """Run passes until stopped, with the search drainer beside them in a thread
-        of its own: a slow job (a feed, an extraction) never delays search."""
-        from forum.discovery.sync import Drainer
-
-        log.info("%s runner %s started", self.kind, self.holder)
-        drainer = Drainer(self.settings, self.factory, may_run=lambda: self.active)
-        drainer.start_thread()
-        try:
-            while not self._stop.is_set():
-                try:
-                    busy = self.run_once()
-                except Exception:
-                    # A database hiccup must not kill the loop; the next pass retries.
-                    log.exception("background pass failed")
-                    busy = 0
-                if not busy:
-                    self._stop.wait(self.settings.worker_tick_seconds)
-        finally:
-            drainer.stop()
-            self.release()
-            log.info("%s runner %s stopped", self.kind, self.holder)
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def release(self) -> None:
-        try:
-            with self.factory() as session:
-                release_lease(session, name=self.lease_name, holder=self.holder)
-                session.commit()
-        except Exception:
-            log.warning("could not release lease %s", self.lease_name, exc_info=True)
-
-    def start_thread(self) -> threading.Thread:
-        thread = threading.Thread(target=self.run_forever, name=f"forum-{self.kind}", daemon=True)
-        thread.start()
-        return thread
 
 
 def status(session: Session) -> dict[str, Any]:

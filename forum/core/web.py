@@ -18,11 +18,11 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from pydantic import BeforeValidator, Field, StringConstraints
 from sqlalchemy.orm import Session
 
-from forum.config import Settings
+from forum.core.config import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES_DIR = ROOT / "templates"
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 FLASH_COOKIE = "forum_flash"
 
 

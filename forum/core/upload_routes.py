@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from starlette.types import Message
 
-from forum import uploads
+from forum.core import uploads
 
 # Room for the multipart envelope and the other fields (the CSRF token) around the file.
 ENVELOPE_BYTES = 64 * 1024

@@ -154,18 +154,3 @@ def ping(engine: Engine) -> None:
     """Raise if the database cannot answer a trivial query."""
     with engine.connect() as conn:
         conn.execute(text("SELECT 1"))
-
-
-def import_models() -> None:
-    """Import every domain's models so Base.metadata knows all tables."""
-    from forum import worker as _worker  # noqa: F401
-    from forum.accounts import models as _accounts  # noqa: F401
-    from forum.admin import models as _admin  # noqa: F401
-    from forum.digests import models as _digests  # noqa: F401
-    from forum.discovery import models as _discovery  # noqa: F401
-    from forum.discussions import models as _discussions  # noqa: F401
-    from forum.events import models as _events  # noqa: F401
-    from forum.intelligence import models as _intelligence  # noqa: F401
-    from forum.notifications import models as _notifications  # noqa: F401
-    from forum.partnerships import models as _partnerships  # noqa: F401
-    from forum.taxonomy import models as _taxonomy  # noqa: F401
