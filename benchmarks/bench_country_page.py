@@ -24,10 +24,11 @@ from benchmarks.harness import Result, summary
 from forum.app import create_app
 from forum.core.config import Settings
 from forum.core.db import make_engine, make_session_factory, transaction
-from forum.demo.registry import SYNTHETIC, load_parts
+from forum.demo.registry import SYNTHETIC
 from forum.demo.synthetic_intelligence import insert_intel_items
 from forum.intelligence.models import IntelCountry
 from forum.migrate import upgrade
+from forum.plugins import demo_parts
 
 SIZES = (10_000, 100_000)
 REPEAT = 200
@@ -48,7 +49,7 @@ def build(tmp: Path, size: int, console: Console) -> tuple[Settings, Engine]:
     upgrade(settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)
     factory: sessionmaker[Session] = make_session_factory(engine)
-    for part in load_parts():
+    for part in demo_parts():
         with transaction(factory) as session:
             part.load(session, settings)
     with transaction(factory) as session:

@@ -16,8 +16,9 @@ from benchmarks.harness import Result, summary, time_calls
 from forum.app import create_app
 from forum.core.config import Settings
 from forum.core.db import make_engine, make_session_factory, transaction
-from forum.demo.registry import SYNTHETIC, load_parts
+from forum.demo.registry import SYNTHETIC
 from forum.migrate import upgrade
+from forum.plugins import demo_parts
 
 REPEAT = 300
 
@@ -29,7 +30,7 @@ def run(console: Console) -> list[Result]:
         upgrade(settings.resolved_database_url)
         engine = make_engine(settings.resolved_database_url)
         factory = make_session_factory(engine)
-        for part in load_parts():
+        for part in demo_parts():
             with transaction(factory) as session:
                 part.load(session, settings)
         with transaction(factory) as session:

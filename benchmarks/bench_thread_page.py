@@ -41,10 +41,11 @@ from forum.accounts.models import User
 from forum.app import create_app
 from forum.core.config import Settings
 from forum.core.db import make_engine, make_session_factory, transaction
-from forum.demo.registry import SYNTHETIC, load_parts
+from forum.demo.registry import SYNTHETIC
 from forum.discussions import service
 from forum.discussions.models import Category, Post
 from forum.migrate import upgrade
+from forum.plugins import demo_parts
 
 REPEAT = 200
 ROUNDS = 3
@@ -108,7 +109,7 @@ def run(console: Console) -> list[Result]:
         upgrade(settings.resolved_database_url)
         engine = make_engine(settings.resolved_database_url)
         factory = make_session_factory(engine)
-        for part in load_parts():
+        for part in demo_parts():
             with transaction(factory) as session:
                 part.load(session, settings)
         with transaction(factory) as session:

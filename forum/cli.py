@@ -146,14 +146,15 @@ def demo(
 ) -> None:
     """Migrate and load the demo data from the 2019 report (idempotent)."""
     from forum.demo import events as demo_events
-    from forum.demo.registry import SYNTHETIC, load_parts, split_synthetic
+    from forum.demo.registry import SYNTHETIC, split_synthetic
+    from forum.plugins import demo_parts
 
     _setup_logging()
     settings = _settings()
     upgrade(settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)
     factory = make_session_factory(engine)
-    for part in load_parts():
+    for part in demo_parts():
         with transaction(factory) as session:
             summary = part.load(session, settings)
         console.print(f"demo {part.name}: {summary}")

@@ -12,6 +12,18 @@ from forum.admin import models as _admin_models
 from forum.core import jobs as _core_jobs
 from forum.core import mail as _core_mail
 from forum.core import outbox as _core_outbox
+from forum.demo import agreements as _demo_agreements
+from forum.demo import discussions as _demo_discussions
+from forum.demo import events as _demo_events
+from forum.demo import feeds as _demo_feeds
+from forum.demo import follows as _demo_follows
+from forum.demo import intelligence as _demo_intelligence
+from forum.demo import partnerships as _demo_partnerships
+from forum.demo import synthetic as _demo_synthetic
+from forum.demo import synthetic_discussions as _demo_synthetic_discussions
+from forum.demo import synthetic_intelligence as _demo_synthetic_intelligence
+from forum.demo import taxonomy as _demo_taxonomy
+from forum.demo.registry import DEMO_PARTS, DemoPart
 from forum.digests import emails as _digests_emails
 from forum.digests import jobs as _digests_jobs
 from forum.digests import models as _digests_models
@@ -52,3 +64,23 @@ JOBS = (
     _digests_emails,
     _digests_jobs,
 )
+
+# The parts of `forum demo` and of the synthetic generator (`@demo_part`, `@synthetic_producer`).
+DEMO = (
+    _demo_taxonomy,
+    _demo_partnerships,
+    _demo_agreements,
+    _demo_events,
+    _demo_discussions,
+    _demo_intelligence,
+    _demo_feeds,
+    _demo_follows,
+    _demo_synthetic,
+    _demo_synthetic_discussions,
+    _demo_synthetic_intelligence,
+)
+
+
+def demo_parts() -> list[DemoPart]:
+    """Every demo part, in load order."""
+    return sorted(DEMO_PARTS.values(), key=lambda part: part.order)

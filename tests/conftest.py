@@ -129,14 +129,14 @@ def demo_template(
     other test, instead of loading the demo (seconds) each time.
     """
     from forum.core.db import make_session_factory
-    from forum.demo.registry import load_parts
+    from forum.plugins import demo_parts
 
     url = backend.fresh()
     data_dir = tmp_path_factory.mktemp("demo") / "data"
     eng = make_engine(url)
     demo_settings = Settings(data_dir=data_dir, database_url=url, secret_key=TEST_SECRET)
     with make_session_factory(eng)() as session:
-        for part in load_parts():
+        for part in demo_parts():
             part.load(session, demo_settings)
         session.commit()
     yield DemoTemplate(eng, data_dir)

@@ -13,11 +13,6 @@ KNOWN_IN_CYCLES = frozenset(
     {
         "forum.accounts.privacy", "forum.digests.privacy", "forum.discovery.saved",
         "forum.discussions.privacy",
-        "forum.demo.agreements", "forum.demo.discussions", "forum.demo.events",
-        "forum.demo.feeds", "forum.demo.follows", "forum.demo.intelligence",
-        "forum.demo.partnerships", "forum.demo.registry", "forum.demo.synthetic",
-        "forum.demo.synthetic_discussions", "forum.demo.synthetic_intelligence",
-        "forum.demo.taxonomy",
     }
 )  # fmt: skip
 

@@ -1,4 +1,5 @@
-"""Where each domain registers its part of `forum demo` and of the synthetic generator."""
+"""Where each demo part registers itself (`forum.plugins` lists them): `forum demo` and the
+synthetic generator."""
 
 from __future__ import annotations
 
@@ -59,26 +60,9 @@ def synthetic_producer(
     return register
 
 
-def load_parts() -> list[DemoPart]:
-    """Every registered demo part, in load order."""
-    from forum.demo import agreements as _agreements  # noqa: F401
-    from forum.demo import discussions as _discussions  # noqa: F401
-    from forum.demo import events as _events  # noqa: F401
-    from forum.demo import feeds as _feeds  # noqa: F401
-    from forum.demo import follows as _follows  # noqa: F401
-    from forum.demo import intelligence as _intelligence  # noqa: F401
-    from forum.demo import partnerships as _partnerships  # noqa: F401
-    from forum.demo import synthetic as _synthetic  # noqa: F401
-    from forum.demo import synthetic_discussions as _synthetic_discussions  # noqa: F401
-    from forum.demo import synthetic_intelligence as _synthetic_intelligence  # noqa: F401
-    from forum.demo import taxonomy as _taxonomy  # noqa: F401
-
-    return sorted(DEMO_PARTS.values(), key=lambda part: part.order)
-
-
 def split_synthetic(total: int) -> dict[str, int]:
-    """How many rows each producer makes for `forum demo --synthetic total`."""
-    load_parts()
+    """How many rows each producer makes for `forum demo --synthetic total` (the producers
+    registered by then: `forum.plugins` imports them all)."""
     weights = {name: p.share for name, p in SYNTHETIC.items()}
     whole = sum(weights.values()) or 1.0
     counts = {name: int(total * w / whole) for name, w in weights.items()}

@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from forum.core.config import Settings
 from forum.demo.partnerships import load_partnerships
-from forum.demo.registry import SYNTHETIC, load_parts, split_synthetic
+from forum.demo.registry import SYNTHETIC, split_synthetic
 from forum.partnerships.models import Partnership, PartnershipCountry
 from forum.partnerships.service import countries_targeted, find_partnership_by_name
+from forum.plugins import demo_parts
 
 
 def test_demo_loads_every_partnership_of_the_report(demo_db: Session) -> None:
@@ -54,7 +55,7 @@ def test_name_variants_resolve_to_one_partnership(demo_db: Session) -> None:
 
 def test_demo_is_idempotent(demo_db: Session, settings: Settings) -> None:
     before = demo_db.scalar(select(func.count()).select_from(PartnershipCountry))
-    for part in load_parts():
+    for part in demo_parts():
         part.load(demo_db, settings)
     demo_db.flush()
     assert demo_db.scalar(select(func.count()).select_from(Partnership)) == 21
@@ -87,7 +88,7 @@ def test_synthetic_split_adds_up_to_the_requested_total() -> None:
 
 
 def test_synthetic_partnerships_are_made_in_batches_and_marked(db: Session, sectors: None) -> None:
-    load_parts()
+    demo_parts()
     progress = list(SYNTHETIC["partnerships"].produce(db, 1200, 7))
     assert progress[-1] == 1200
     assert len(progress) >= 3, "progress is reported per batch"
@@ -104,7 +105,7 @@ def test_synthetic_posts_form_valid_reply_trees(db: Session, sectors: None) -> N
     from forum.discussions.models import Post, Thread
     from forum.discussions.service import thread_page
 
-    load_parts()
+    demo_parts()
     progress = list(SYNTHETIC["posts"].produce(db, 3000, 3))
     assert progress[-1] == 3000
     posts = {p.id: p for p in db.scalars(select(Post))}

@@ -11,8 +11,8 @@ from forum.accounts.models import Membership, User
 from forum.core.config import Settings
 from forum.core.db import utcnow
 from forum.demo.discussions import load_discussions, source_note
-from forum.demo.registry import load_parts
 from forum.discussions.models import Post, Thread, ThreadCountry
+from forum.plugins import demo_parts
 
 # Every showcase of sections 3.2 (4 from Strand 1, 3 from Strand 2) and 3.4 (3 + 3):
 # title -> (partnership, as Table 1 names it; section).
@@ -189,7 +189,7 @@ def test_demo_discussions_are_idempotent(demo_db: Session, settings: Settings) -
     before = counts()
     assert before[0] == 15
     summary = load_discussions(demo_db, settings)
-    for part in load_parts():
+    for part in demo_parts():
         part.load(demo_db, settings)
     demo_db.flush()
     assert counts() == before

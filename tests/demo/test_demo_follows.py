@@ -8,10 +8,10 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import User
 from forum.accounts.service import get_user_by_email
 from forum.core.config import Settings
-from forum.demo.registry import load_parts
 from forum.digests.models import EmailSettings
 from forum.digests.service import get_preferences, preview_digest
 from forum.notifications.models import Follow
+from forum.plugins import demo_parts
 
 
 def demo_member(db: Session, slug: str) -> User:
@@ -51,7 +51,7 @@ def test_demo_accounts_get_no_immediate_email_and_the_part_is_idempotent(
     assert row is not None
     assert not (row.notify_replies or row.notify_mentions or row.notify_thread_posts)
     before = demo_db.scalars(select(Follow.id).order_by(Follow.id)).all()
-    (part,) = [p for p in load_parts() if p.name == "follows"]
+    (part,) = [p for p in demo_parts() if p.name == "follows"]
     part.load(demo_db, settings)
     demo_db.flush()
     assert demo_db.scalars(select(Follow.id).order_by(Follow.id)).all() == before

@@ -9,9 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.core.db import utcnow
-from forum.demo.registry import SYNTHETIC, load_parts, split_synthetic
+from forum.demo.registry import SYNTHETIC, split_synthetic
 from forum.discovery.documents import build_documents
 from forum.intelligence.models import INTEL_KINDS, IntelItem
+from forum.plugins import demo_parts
 
 
 def test_a_million_synthetic_documents_are_one_tenth_intelligence() -> None:
@@ -21,7 +22,7 @@ def test_a_million_synthetic_documents_are_one_tenth_intelligence() -> None:
 
 
 def test_synthetic_items_are_published_tagged_and_searchable(db: Session, sectors: None) -> None:
-    load_parts()
+    demo_parts()
     progress = list(SYNTHETIC["intel"].produce(db, 1200, 5))
     assert progress[-1] == 1200
     items = list(db.scalars(select(IntelItem).order_by(IntelItem.id)))
@@ -46,7 +47,7 @@ def test_synthetic_items_are_published_tagged_and_searchable(db: Session, sector
 
 
 def test_synthetic_items_are_the_same_for_the_same_seed(db: Session, sectors: None) -> None:
-    load_parts()
+    demo_parts()
     list(SYNTHETIC["intel"].produce(db, 300, 9))
     list(SYNTHETIC["intel"].produce(db, 300, 9))
     titles = list(db.scalars(select(IntelItem.title).order_by(IntelItem.id)))

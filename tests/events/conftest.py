@@ -83,9 +83,10 @@ def join(db: Session, user: User, partnership: Partnership, status: str = "appro
 @pytest.fixture
 def events_demo(db: Session, settings: Settings) -> Session:
     """The demo parts events need (sectors, partnerships, events), without the slow rest."""
-    from forum.demo.registry import DEMO_PARTS, load_parts
+    from forum.demo.registry import DEMO_PARTS
+    from forum.plugins import demo_parts
 
-    load_parts()
+    demo_parts()
     for name in ("sectors", "partnerships", "events"):
         DEMO_PARTS[name].load(db, settings)
     db.flush()

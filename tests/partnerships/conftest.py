@@ -17,9 +17,9 @@ REPORT_PARTS = ("sectors", "partnerships", "agreements")
 @pytest.fixture
 def report_db(db: Session, settings: Settings) -> Session:
     """The report's sectors, partnerships and cooperation agreements (rolled back after)."""
-    from forum.demo.registry import load_parts
+    from forum.plugins import demo_parts
 
-    for part in load_parts():
+    for part in demo_parts():
         if part.name in REPORT_PARTS:
             part.load(db, settings)
     db.flush()
