@@ -39,7 +39,7 @@ lint: $(STAMP) ## ruff, mypy and the import contracts (import-linter)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/lint-imports
+	$(VENV)/bin/lint-imports --no-cache
 
 format: $(STAMP) ## let ruff fix imports and formatting
 	$(VENV)/bin/ruff check --fix .

@@ -63,7 +63,7 @@ def import_cycles(graph: grimp.ImportGraph) -> list[list[str]]:
 
 
 def test_no_new_import_cycle_among_the_modules() -> None:
-    graph = grimp.build_graph("forum", "search")
+    graph = grimp.build_graph("forum", "search", cache_dir=None)  # the cache can go stale
     in_cycles = {module for cycle in import_cycles(graph) for module in cycle}
     new = sorted(in_cycles - KNOWN_IN_CYCLES)
     assert not new, f"modules newly in an import cycle: {new}"
