@@ -640,12 +640,15 @@ def list_api_tokens(db: Session, user: User) -> list[ApiToken]:
     )
 
 
-def revoke_api_token(db: Session, user: User, token_id: int) -> None:
+def revoke_api_token(db: Session, user: User, token_id: int) -> ApiToken:
+    """Revoke one of the member's own tokens (personal or login); raises AccountError for
+    an id that is not a live token of theirs, another member's included."""
     token = db.get(ApiToken, token_id)
     if token is None or token.user_id != user.id or token.revoked_at is not None:
         raise AccountError("No such token.")
     token.revoked_at = utcnow()
     db.flush()
+    return token
 
 
 def user_for_bearer(db: Session, raw: str) -> User | None:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum.accounts.models import User
+from forum.accounts.credentials import SIGNINS_PER_PAGE
+from forum.accounts.models import ApiToken, User, UserSession
 from forum.accounts.service import create_api_token
+from forum.accounts.sessions import SESSION_COOKIE, create_session
+from forum.accounts.tokens import hash_token
 from tests.conftest import TEST_PASSWORD, Client, Outbox, sign_in, signed_in_as
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -115,3 +119,156 @@ def test_a_reset_signs_out_every_browser_and_sends_the_notice(
     assert "reset from a link we emailed you" in text
     assert "Browsers signed out: 1" in text
     assert "API login tokens revoked: 1" in text
+
+
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+
+
+def _browser(client: Client, db: Session, user: User, user_agent: str) -> tuple[Client, int]:
+    """Another browser signed in as `user`, and the id of its session."""
+    other = Client(client.app, base_url="http://testserver", follow_redirects=False)
+    raw = create_session(db, user, user_agent=user_agent)
+    db.flush()
+    other.cookies.set(SESSION_COOKIE, raw)
+    session = db.scalar(select(UserSession).where(UserSession.token_hash == hash_token(raw)))
+    assert session is not None
+    return other, session.id
+
+
+def _sessions_section(client: Client, url: str = "/profile") -> str:
+    page = client.get(url)
+    assert page.status_code == 200
+    start = page.text.index('<section id="sessions"')
+    return page.text[start : page.text.index("</section>", start)]
+
+
+def _row_of(section: str, text: str) -> str:
+    rows = [row for row in section.split("<tr>") if text in row]
+    assert len(rows) == 1, (text, section)
+    return rows[0]
+
+
+def test_the_profile_lists_browsers_and_api_logins_and_marks_this_browser(
+    client: Client, db: Session, member: User, other_member: User
+) -> None:
+    _browser(client, db, member, FIREFOX)
+    _browser(client, db, other_member, IPHONE)
+    _api_login(client, member)
+    sign_in(client, db, member)
+    section = _sessions_section(client)
+    assert "Firefox on Linux" in section
+    assert "Safari on iOS" not in section, "another member's sessions are not shown"
+    assert "API client" in section
+    assert "(API login)" in section
+    this = _row_of(section, "This browser")
+    assert "Unknown browser" in this, "sign_in() sends no User-Agent"
+    assert "/revoke" not in this, "this browser is ended by logging out"
+    assert 'action="/profile/sessions/revoke-others"' in section
+    assert section.index("This browser") < section.index("Firefox on Linux"), "listed first"
+
+
+def test_a_member_signs_one_other_browser_out(client: Client, db: Session, member: User) -> None:
+    firefox, firefox_id = _browser(client, db, member, FIREFOX)
+    iphone, _ = _browser(client, db, member, IPHONE)
+    sign_in(client, db, member)
+    action = f'action="/profile/sessions/{firefox_id}/revoke"'
+    assert action in _row_of(_sessions_section(client), "Firefox on Linux")
+
+    done = client.post_form(f"/profile/sessions/{firefox_id}/revoke", {})
+    assert done.status_code == 303  # type: ignore[attr-defined]
+    assert done.headers["location"] == "/profile#sessions"  # type: ignore[attr-defined]
+    page = client.get("/profile").text
+    assert "That browser is signed out." in page
+    assert "Firefox on Linux" not in page
+    assert signed_in_as(page) == member.name
+    assert signed_in_as(firefox.get("/").text) is None
+    assert signed_in_as(iphone.get("/").text) == member.name
+    again = client.post_form(f"/profile/sessions/{firefox_id}/revoke", {})
+    assert again.status_code == 404  # type: ignore[attr-defined]
+
+
+def test_a_member_revokes_an_api_login_from_the_profile(
+    client: Client, db: Session, member: User
+) -> None:
+    token = _api_login(client, member)
+    stored = db.scalar(select(ApiToken).where(ApiToken.user_id == member.id))
+    assert stored is not None
+    sign_in(client, db, member)
+    assert f'action="/profile/tokens/{stored.id}/revoke"' in _sessions_section(client)
+    done = client.post_form(f"/profile/tokens/{stored.id}/revoke", {})
+    assert done.status_code == 303  # type: ignore[attr-defined]
+    assert done.headers["location"] == "/profile#sessions"  # type: ignore[attr-defined]
+    assert _me(client, token) == 401
+    assert "API client" not in _sessions_section(client)
+
+
+def test_sign_out_everywhere_else_ends_other_browsers_and_api_logins_but_not_this_one(
+    client: Client, db: Session, member: User, other_member: User
+) -> None:
+    firefox, _ = _browser(client, db, member, FIREFOX)
+    others, _ = _browser(client, db, other_member, IPHONE)
+    login = _api_login(client, member)
+    personal, _ = create_api_token(db, member, name="CRM sync")
+    someone_elses = _api_login(client, other_member)
+    sign_in(client, db, member)
+
+    done = client.post_form("/profile/sessions/revoke-others", {})
+    assert done.status_code == 303  # type: ignore[attr-defined]
+    page = client.get("/profile").text
+    assert "Signed out everywhere else: 1 other browser and 1 API login." in page
+    assert signed_in_as(page) == member.name
+    assert signed_in_as(firefox.get("/").text) is None
+    assert _me(client, login) == 401
+    assert _me(client, personal) == 200, "personal tokens are listed and revoked one by one"
+    assert signed_in_as(others.get("/").text) == other_member.name, "nobody else's"
+    assert _me(client, someone_elses) == 200
+    section = _sessions_section(client)
+    assert "You are signed in nowhere else." in section
+    assert "revoke-others" not in section
+
+
+def test_another_member_cannot_sign_out_your_browser_or_revoke_your_api_login(
+    client: Client, db: Session, member: User, other_member: User
+) -> None:
+    firefox, firefox_id = _browser(client, db, member, FIREFOX)
+    token = _api_login(client, member)
+    stored = db.scalar(select(ApiToken).where(ApiToken.user_id == member.id))
+    assert stored is not None
+    sign_in(client, db, other_member)
+    assert client.post_form(f"/profile/sessions/{firefox_id}/revoke", {}).status_code == 404  # type: ignore[attr-defined]
+    assert client.post_form(f"/profile/tokens/{stored.id}/revoke", {}).status_code == 404  # type: ignore[attr-defined]
+    assert "Firefox on Linux" not in _sessions_section(client)
+    assert signed_in_as(firefox.get("/").text) == member.name
+    assert _me(client, token) == 200
+
+
+def test_the_list_of_where_you_are_signed_in_is_paginated(
+    client: Client, db: Session, member: User
+) -> None:
+    for _ in range(SIGNINS_PER_PAGE + 2):
+        _browser(client, db, member, FIREFOX)
+    sign_in(client, db, member)
+    first = _sessions_section(client)
+    assert first.count("<tr>") == SIGNINS_PER_PAGE + 1  # and the header row
+    assert "This browser" in first
+    assert 'href="/profile?page=2#sessions"' in first
+    second = _sessions_section(client, "/profile?page=2")
+    assert second.count("<tr>") == 3 + 1 and "Firefox on Linux" in second
+    assert "This browser" not in second
+    assert 'href="/profile#sessions"' in second
+    beyond = _sessions_section(client, "/profile?page=9")
+    assert "Nothing on this page" in beyond
+    assert _sessions_section(client, "/profile?page=x") == first
+
+
+def test_revoking_a_session_needs_the_csrf_token(client: Client, db: Session, member: User) -> None:
+    firefox, firefox_id = _browser(client, db, member, FIREFOX)
+    sign_in(client, db, member)
+    client.csrf_token()
+    forged = client.post(f"/profile/sessions/{firefox_id}/revoke")
+    assert forged.status_code == 403
+    assert signed_in_as(firefox.get("/").text) == member.name
