@@ -396,7 +396,8 @@ def change_password(
     return _done(
         request,
         "/profile#password",
-        "Your password is changed. Every other browser signed in to your account is signed out.",
+        "Your password is changed. Every other browser signed in to your account is signed "
+        "out and every API login is revoked; your personal tokens still work.",
     )
 
 

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.accounts.credentials import SIGNINS_PER_PAGE
 from forum.accounts.models import ApiToken, User, UserSession
 from forum.accounts.service import create_api_token
-from forum.accounts.sessions import SESSION_COOKIE, create_session
+from forum.accounts.sessions import (
+    SESSION_COOKIE,
+    TOUCH_EVERY,
+    create_session,
+    describe_user_agent,
+)
 from forum.accounts.tokens import hash_token
 from tests.conftest import TEST_PASSWORD, Client, Outbox, sign_in, signed_in_as
 
@@ -272,3 +279,46 @@ def test_revoking_a_session_needs_the_csrf_token(client: Client, db: Session, me
     forged = client.post(f"/profile/sessions/{firefox_id}/revoke")
     assert forged.status_code == 403
     assert signed_in_as(firefox.get("/").text) == member.name
+
+
+def test_a_tokens_last_use_is_written_at_most_every_few_minutes(
+    client: Client, db: Session, member: User
+) -> None:
+    token = _api_login(client, member)
+    stored = db.scalar(select(ApiToken).where(ApiToken.user_id == member.id))
+    assert stored is not None
+    assert _me(client, token) == 200
+    db.refresh(stored)
+    first = stored.last_used_at
+    assert first is not None
+    assert _me(client, token) == 200
+    db.refresh(stored)
+    assert stored.last_used_at == first, "no write on every request"
+    stored.last_used_at = first - TOUCH_EVERY - dt.timedelta(seconds=1)
+    db.flush()
+    assert _me(client, token) == 200
+    db.refresh(stored)
+    assert stored.last_used_at is not None and stored.last_used_at >= first, "written again"
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "shown"),
+    [
+        (FIREFOX, "Firefox on Linux"),
+        (IPHONE, "Safari on iOS"),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0",
+            "Edge on Windows",
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/126.0 Mobile Safari/537.36",
+            "Chrome on Android",
+        ),
+        ("curl/8.5.0", "curl"),
+        ("", "Unknown browser"),
+    ],
+)
+def test_a_sessions_browser_is_summarised_from_its_user_agent(user_agent: str, shown: str) -> None:
+    assert describe_user_agent(user_agent) == shown
