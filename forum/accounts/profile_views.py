@@ -1,4 +1,5 @@
-"""The member's own pages: profile, interests, API tokens, email, password, data, deletion."""
+"""The member's own pages: profile, interests, API tokens, where you are signed in, email,
+password, data, deletion."""
 
 from __future__ import annotations
 
@@ -7,21 +8,22 @@ import json
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from forum.accounts import privacy, service, sessions, throttle
+from forum.accounts import credentials, privacy, service, sessions, throttle
 from forum.accounts.deps import SignedInUser
-from forum.accounts.models import User
+from forum.accounts.models import User, UserSession
 from forum.accounts.views import region_groups
 from forum.notifications.service import list_follows
+from forum.pagination import page_number
 from forum.partnerships.service import PartnershipFilter, list_partnerships
 from forum.taxonomy.service import (
     list_countries,
     list_sectors,
 )
-from forum.web import AppSettings, DbSession, flash, redirect, render
+from forum.web import AppSettings, DbSession, RowId, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -76,10 +78,38 @@ def _when(value: dt.datetime | None, tz: str) -> str:
     return value.astimezone(ZoneInfo(tz)).strftime("%d %B %Y, %H:%M")
 
 
+def _signins(db: Session, user: User, current: UserSession | None, page: int) -> dict[str, Any]:
+    """The "where you are signed in" list, ready for the template."""
+    listing = credentials.list_signins(db, user, current=current, page=page)
+    tz = user.timezone
+    return {
+        "listing": listing,
+        "rows": [
+            {
+                "kind": s.kind,
+                "id": s.id,
+                "client": (
+                    sessions.describe_user_agent(s.client) if s.kind == "session" else "API client"
+                ),
+                "detail": s.client if s.kind == "token" else "",
+                "created": _when(s.created_at, tz),
+                "last_used": _when(s.last_used_at, tz),
+                "current": s.current,
+            }
+            for s in listing.items
+        ],
+        "prev_url": f"{listing.prev_url}#sessions" if listing.prev_url else None,
+        "next_url": f"{listing.next_url}#sessions" if listing.next_url else None,
+        "others": listing.total - (1 if current is not None else 0),
+    }
+
+
 def _profile_context(
     db: Session,
     user: User,
     *,
+    this_session: UserSession | None,
+    page: int = 1,
     form: dict[str, Any] | None = None,
     errors: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, Any]:
@@ -129,6 +159,7 @@ def _profile_context(
             }
             for t in service.list_api_tokens(db, user)
         ],
+        "signins": _signins(db, user, this_session, page),
         "member_since": _when(user.created_at, tz),
     }
 
@@ -138,7 +169,13 @@ def _invalid(
 ) -> Response:
     """Roll back and show the profile again with `exc` against the form of `section`."""
     db.rollback()
-    context = _profile_context(db, user, form=form, errors={section: {exc.field or "_": str(exc)}})
+    context = _profile_context(
+        db,
+        user,
+        this_session=request.state.user_session,
+        form=form,
+        errors={section: {exc.field or "_": str(exc)}},
+    )
     return render(request, "accounts/profile.html", context, status_code=422)
 
 
@@ -156,6 +193,10 @@ def _count_failure(db: Session, user: User) -> None:
     db.commit()
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _done(request: Request, url: str, message: str) -> Response:
     response = redirect(url)
     flash(request, response, message, "success")
@@ -166,8 +207,17 @@ def _done(request: Request, url: str, message: str) -> Response:
 
 
 @router.get("/profile", response_class=HTMLResponse)
-def profile(request: Request, db: DbSession, user: SignedInUser) -> Response:
-    return render(request, "accounts/profile.html", _profile_context(db, user))
+def profile(
+    request: Request,
+    db: DbSession,
+    user: SignedInUser,
+    page: Annotated[str, Query(max_length=10)] = "",
+) -> Response:
+    """`page` pages through where the member is signed in (the only long list here)."""
+    context = _profile_context(
+        db, user, this_session=request.state.user_session, page=page_number(page)
+    )
+    return render(request, "accounts/profile.html", context)
 
 
 @router.post("/profile", response_class=HTMLResponse)
@@ -238,14 +288,50 @@ def create_token(
 
 
 @router.post("/profile/tokens/{token_id}/revoke", response_class=HTMLResponse)
-def revoke_token(request: Request, token_id: int, db: DbSession, user: SignedInUser) -> Response:
+def revoke_token(request: Request, token_id: RowId, db: DbSession, user: SignedInUser) -> Response:
+    """Revoke a personal token or an API login (both are API tokens of the member's)."""
     try:
-        service.revoke_api_token(db, user, token_id)
+        token = service.revoke_api_token(db, user, token_id)
     except service.AccountError as exc:
         raise HTTPException(404, "You have no such token.") from exc
     db.commit()
+    section = "#sessions" if token.kind == "login" else "#tokens"
     return _done(
-        request, "/profile#tokens", "The token is revoked: programs using it are refused now."
+        request, f"/profile{section}", "The token is revoked: programs using it are refused now."
+    )
+
+
+# --- where you are signed in ----------------------------------------------------------------
+
+
+@router.post("/profile/sessions/{session_id}/revoke", response_class=HTMLResponse)
+def revoke_session(
+    request: Request, session_id: RowId, db: DbSession, settings: AppSettings, user: SignedInUser
+) -> Response:
+    """Sign one of the member's browsers out; this browser's own session is a log out."""
+    current = request.state.user_session
+    try:
+        credentials.end_own_session(db, user, session_id)
+    except credentials.NoSuchSignIn as exc:
+        raise HTTPException(404, "You are not signed in there (any more).") from exc
+    db.commit()
+    if current is not None and current.id == session_id:
+        response = redirect("/")
+        sessions.clear_session_cookie(response, settings)
+        flash(request, response, "You are logged out.", "info")
+        return response
+    return _done(request, "/profile#sessions", "That browser is signed out.")
+
+
+@router.post("/profile/sessions/revoke-others", response_class=HTMLResponse)
+def sign_out_everywhere_else(request: Request, db: DbSession, user: SignedInUser) -> Response:
+    ended = credentials.sign_out_everywhere_else(db, user, keep=request.state.user_session)
+    db.commit()
+    return _done(
+        request,
+        "/profile#sessions",
+        f"Signed out everywhere else: {_count(ended.sessions, 'other browser')} and "
+        f"{_count(ended.tokens, 'API login')}. Your personal tokens still work.",
     )
 
 
@@ -310,7 +396,8 @@ def change_password(
     return _done(
         request,
         "/profile#password",
-        "Your password is changed. Every other browser signed in to your account is signed out.",
+        "Your password is changed. Every other browser signed in to your account is signed "
+        "out and every API login is revoked; your personal tokens still work.",
     )
 
 
