@@ -26,8 +26,6 @@ from forum.worker import Runner
 from tests.accounts.everything import Everything, member_with_everything, user_columns
 from tests.conftest import TEST_PASSWORD, Client, People, Threads, sign_in
 
-XFAIL = "issue 16: export and erasure leave out intelligence, events, attendance, notifications"
-
 
 @pytest.fixture(autouse=True)
 def _close_engines() -> Iterator[None]:
@@ -308,7 +306,6 @@ def test_erasing_but_keeping_the_content_shows_it_signed_former_member(
 # --- the privacy page ------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=XFAIL)
 def test_the_privacy_page_says_what_erasure_does_to_every_part_of_the_export(
     client: Client, db: Session, everything: Everything
 ) -> None:
