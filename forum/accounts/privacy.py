@@ -5,18 +5,30 @@ member: `register_exporter("posts", fn)` adds `fn(db, user)`'s JSON-ready answer
 to the download under the key "posts"; `register_eraser("posts", fn)` is called as
 `fn(db, user, keep_content=...)` when the account is deleted, and either hands the
 member's content to the "Former member" placeholder (keep_content=True) or deletes
-it, answering True when some kept content still references the user row. Register
-at import time of the domain's module (its `service.py`), which the app imports.
+it, answering True when some kept content still references the user row. Each domain's
+`privacy` module registers its parts, and `load_domains()` lists those modules.
+
+Every column that refers to a member ("table.column": a foreign key to the users table,
+or a column named like one) is accounted for in one of two ways, which
+`tests/accounts/test_privacy_coverage.py` checks by walking the schema:
+
+- exported: its exporter says so with `covers={"table.column": "path"}`, where the path
+  (dotted, under the exporter's name) leads to a list of records, or one record, that
+  carry each row's primary key under the key's column name;
+- or listed in NOT_EXPORTED below, with the reason.
+
+Either way the erasure leaves no row pointing at the member, except the content kept
+under "Former member", whose columns erasers name with `keeps={"table.column"}`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 from fastapi.encoders import jsonable_encoder
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from forum.accounts import passwords, throttle
@@ -31,7 +43,7 @@ from forum.accounts.models import (
 from forum.accounts.service import AccountError
 from forum.admin.models import AuditLog
 from forum.admin.service import record
-from forum.db import utcnow
+from forum.db import Base, utcnow
 from forum.notifications.models import Follow
 from forum.partnerships.models import Partnership
 
@@ -61,8 +73,39 @@ RESERVED_KEYS = frozenset(
     }
 )
 
+# The columns that refer to a member and are not in the download, with the reason. Each is
+# still cleared (set to NULL) or deleted when the account is deleted.
+NOT_EXPORTED: dict[str, str] = {
+    "membership.decided_by_id": (
+        "another member's membership, decided by this one as coordinator; the decision is "
+        "in the audit entries the member made (audit_log)"
+    ),
+    "flag.resolved_by_id": (
+        "another member's report, closed by this one as moderator; the decision is in the "
+        "audit entries the member made (audit_log)"
+    ),
+    "notification.actor_id": (
+        "another member's notification about something this one did; what they did is "
+        "exported itself (posts). Erasure deletes the notification with the content, or "
+        'names the "Former member" in it'
+    ),
+}
+
+# The columns export_user_data() fills itself: "table.column" -> path in the export.
+_CORE_COVERS: dict[str, str] = {
+    "membership.user_id": "membership",
+    "partnership.coordinator_id": "coordinator_of",
+    "follow.user_id": "follows",
+    "user_session.user_id": "sessions",
+    "api_token.user_id": "api_tokens",
+    "email_token.user_id": "email_links",
+    "audit_log.actor_id": "audit_log",
+}
+
 _exporters: dict[str, Exporter] = {}
 _erasers: dict[str, Eraser] = {}
+_covers: dict[str, dict[str, str]] = {}
+_keeps: dict[str, frozenset[str]] = {}
 
 
 def _check_name(name: str, registry: dict[str, Any], fn: object) -> None:
@@ -75,26 +118,52 @@ def _check_name(name: str, registry: dict[str, Any], fn: object) -> None:
         raise ValueError(f"{name!r} is already registered by another function")
 
 
-def register_exporter(name: str, fn: Exporter) -> Exporter:
+def register_exporter(
+    name: str, fn: Exporter, *, covers: Mapping[str, str] | None = None
+) -> Exporter:
     """Add `fn(db, user)`'s answer (JSON-ready or datetimes) to every export under `name`.
 
+    `covers` maps each "table.column" referring to the member that the answer exports
+    to the path of its records inside the answer ("items", or "" for the answer itself).
     Raises ValueError for a reserved or already-taken name.
     """
     _check_name(name, _exporters, fn)
     _exporters[name] = fn
+    _covers[name] = {
+        column: ".".join(part for part in (name, path) if part)
+        for column, path in (covers or {}).items()
+    }
     return fn
 
 
-def register_eraser(name: str, fn: Eraser) -> Eraser:
+def register_eraser(name: str, fn: Eraser, *, keeps: Iterable[str] = ()) -> Eraser:
     """Call `fn(db, user, keep_content=...)` on every account deletion, before the
     account's own rows go. It answers True when content it kept still points at the
     user row (which then stays, anonymized, as the "Former member").
 
+    `keeps` names the "table.column"s still pointing at that row when content is kept.
     Raises ValueError for a reserved or already-taken name.
     """
     _check_name(name, _erasers, fn)
     _erasers[name] = fn
+    _keeps[name] = frozenset(keeps)
     return fn
+
+
+def export_coverage() -> dict[str, str]:
+    """Every "table.column" referring to a member that the download holds, with the path
+    of its records in the download (see the module's docstring)."""
+    load_domains()
+    covered = dict(_CORE_COVERS)
+    for name in _exporters:
+        covered.update(_covers.get(name, {}))
+    return covered
+
+
+def kept_columns() -> frozenset[str]:
+    """The "table.column"s that still point at the "Former member" when content is kept."""
+    load_domains()
+    return frozenset(c for name in _erasers for c in _keeps.get(name, ()))
 
 
 def load_domains() -> None:
@@ -102,8 +171,14 @@ def load_domains() -> None:
     from forum.digests import privacy as email
     from forum.discovery import saved
     from forum.discussions import privacy as discussions
+    from forum.events import privacy as events
+    from forum.intelligence import privacy as intelligence
+    from forum.notifications import privacy as notifications
 
     discussions.register()
+    intelligence.register()
+    events.register()
+    notifications.register()
     saved.register()
     email.register()
 
@@ -114,6 +189,19 @@ def load_domains() -> None:
 def _without_address(label: str) -> str:
     """An audit actor label ("Name <email>") without another person's address."""
     return re.sub(r"\s*<[^>]*>\s*$", "", label)
+
+
+# Columns never exported: the fingerprints of tokens, password hashes, secrets and nonces.
+SECRET_COLUMN = re.compile(r"hash|secret|nonce|password")
+
+
+def _without_secrets(row: Base) -> dict[str, Any]:
+    """The row's columns, but its secrets and the owner's id (the export is theirs)."""
+    return {
+        attr.key: getattr(row, attr.key)
+        for attr in inspect(row).mapper.column_attrs
+        if attr.key != "user_id" and not SECRET_COLUMN.search(attr.key)
+    }
 
 
 def export_user_data(db: Session, user: User) -> dict[str, Any]:
@@ -137,6 +225,7 @@ def export_user_data(db: Session, user: User) -> dict[str, Any]:
         "account": {
             "id": user.id,
             "email": user.email,
+            "handle": user.handle,
             "email_verified_at": user.email_verified_at,
             "name": user.name,
             "role": user.role,
@@ -156,6 +245,7 @@ def export_user_data(db: Session, user: User) -> dict[str, Any]:
         "membership": None
         if membership is None
         else {
+            "id": membership.id,
             "partnership": {
                 "id": membership.partnership.id,
                 "slug": membership.partnership.slug,
@@ -174,56 +264,41 @@ def export_user_data(db: Session, user: User) -> dict[str, Any]:
             )
         ],
         "follows": [
-            {"type": f.target_type, "target": f.target, "created_at": f.created_at}
+            {"id": f.id, "type": f.target_type, "target": f.target, "created_at": f.created_at}
             for f in db.scalars(
                 select(Follow)
                 .where(Follow.user_id == user.id)
                 .order_by(Follow.target_type, Follow.target)
             )
         ],
+        # Every column but the secrets, so that metadata added later is exported too.
         "sessions": [
-            {
-                "created_at": s.created_at,
-                "last_seen_at": s.last_seen_at,
-                "expires_at": s.expires_at,
-                "user_agent": s.user_agent,
-            }
+            _without_secrets(s)
             for s in db.scalars(
                 select(UserSession)
                 .where(UserSession.user_id == user.id)
-                .order_by(UserSession.created_at)
+                .order_by(UserSession.created_at, UserSession.id)
             )
         ],
         "api_tokens": [
-            {
-                "name": t.name,
-                "prefix": t.prefix,
-                "kind": t.kind,
-                "created_at": t.created_at,
-                "last_used_at": t.last_used_at,
-                "expires_at": t.expires_at,
-                "revoked_at": t.revoked_at,
-            }
+            _without_secrets(t)
             for t in db.scalars(
-                select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at)
+                select(ApiToken)
+                .where(ApiToken.user_id == user.id)
+                .order_by(ApiToken.created_at, ApiToken.id)
             )
         ],
         "email_links": [
-            {
-                "purpose": t.purpose,
-                "new_email": t.new_email,
-                "created_at": t.created_at,
-                "expires_at": t.expires_at,
-                "used_at": t.used_at,
-            }
+            _without_secrets(t)
             for t in db.scalars(
                 select(EmailToken)
                 .where(EmailToken.user_id == user.id)
-                .order_by(EmailToken.created_at)
+                .order_by(EmailToken.created_at, EmailToken.id)
             )
         ],
         "audit_log": [
             {
+                "id": entry.id,
                 "at": entry.created_at,
                 "by": "you" if entry.actor_id == user.id else _without_address(entry.actor_label),
                 "action": entry.action,
@@ -342,11 +417,14 @@ def delete_own_account(db: Session, user: User, *, password: str, keep_content: 
 
 __all__ = [
     "FORMER_MEMBER_NAME",
+    "NOT_EXPORTED",
     "Eraser",
     "Exporter",
     "delete_account",
     "delete_own_account",
+    "export_coverage",
     "export_user_data",
+    "kept_columns",
     "only_admin",
     "register_eraser",
     "register_exporter",

@@ -159,6 +159,7 @@ def export_saved_searches(db: Session, user: User) -> list[dict[str, Any]]:
     ).all()
     return [
         {
+            "id": s.id,
             "name": s.name,
             "query": s.query,
             "url": f"/search?{s.query}",
@@ -178,7 +179,7 @@ def erase_saved_searches(db: Session, user: User, *, keep_content: bool) -> bool
 
 def register() -> None:
     """Add saved searches to the privacy registries (idempotent)."""
-    register_exporter("saved_searches", export_saved_searches)
+    register_exporter("saved_searches", export_saved_searches, covers={"saved_search.user_id": ""})
     register_eraser("saved_searches", erase_saved_searches)
 
 

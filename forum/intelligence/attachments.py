@@ -7,6 +7,7 @@ these functions decide whether the stored file becomes an attachment of the item
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -186,6 +187,26 @@ def discard_file(db: Session, uploads_dir: Path, storage_name: str) -> bool:
     except FileNotFoundError:
         return False
     return True
+
+
+DISCARD_JOB = "uploads-discard"
+
+
+def queue_discard(db: Session, storage_names: Iterable[str]) -> None:
+    """Delete these stored files once the caller commits, unless an attachment still uses
+    them (a job, so that a rollback never loses a file that is still wanted)."""
+    names = sorted(set(storage_names))
+    if names:
+        enqueue(db, DISCARD_JOB, {"storage_names": names})
+
+
+@registry.job(DISCARD_JOB)
+def discard_files(db: Session, payload: dict[str, Any], ctx: JobContext) -> None:
+    """Delete the stored files no attachment uses any more (idempotent)."""
+    gone = sum(
+        discard_file(db, ctx.settings.uploads_dir, str(name)) for name in payload["storage_names"]
+    )
+    ctx.log.info("%d of %d stored files deleted", gone, len(payload["storage_names"]))
 
 
 # --- reading -------------------------------------------------------------------------------
