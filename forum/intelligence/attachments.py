@@ -14,11 +14,10 @@ from urllib.parse import quote
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from forum import uploads
+from forum import extract, uploads
 from forum.accounts.models import User
 from forum.discovery.outbox import queue_document
 from forum.discussions.models import ThreadAttachment
-from forum.intelligence import extract
 from forum.intelligence.models import IntelAttachment, IntelItem
 from forum.intelligence.service import IntelError, NotAllowed, NotFound, can_edit, get_item
 from forum.worker import JobContext, enqueue, registry

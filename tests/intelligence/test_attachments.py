@@ -15,12 +15,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from forum import extract
 from forum.accounts.models import User
 from forum.accounts.service import create_api_token
 from forum.config import Settings
 from forum.db import utcnow
 from forum.discovery.models import SearchOutbox
-from forum.intelligence import attachments, extract, service
+from forum.intelligence import attachments, service
 from forum.intelligence.models import IntelAttachment, IntelItem
 from forum.taxonomy.service import resolve_sectors
 from forum.worker import Job, JobContext, claim_jobs, load_jobs, run_job
