@@ -3,20 +3,28 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from forum import uploads
 from forum.accounts.models import User
 from forum.config import Settings
+from forum.db import make_engine, make_session_factory, utcnow
 from forum.discovery import service as search_service
 from forum.discovery.documents import iter_all_documents
 from forum.discovery.sync import close_search_engines, drain_outbox, search_engine
+from forum.discussions import attachments
 from forum.discussions.models import Category, Thread, ThreadAttachment
-from tests.conftest import Client, sign_in, start_good_practice
+from forum.migrate import alembic_config
+from tests.conftest import TEST_SECRET, Client, sign_in, start_good_practice
 from tests.intelligence.test_attachments import run_worker_jobs
 from tests.intelligence.test_extract import text_pdf
 
@@ -64,7 +72,6 @@ def found(db: Session, settings: Settings, viewer: User | None, q: str) -> list[
     return [hit.id for hit in outcome.results.hits]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 16: good-practice files are not extracted")
 def test_a_word_only_in_a_good_practice_s_pdf_finds_the_good_practice_once_extracted(
     client: Client,
     db: Session,
@@ -82,7 +89,7 @@ def test_a_word_only_in_a_good_practice_s_pdf_finds_the_good_practice_once_extra
     assert len(kinds) == 1
 
     (attachment,) = rows(db)
-    assert attachment.extraction_status == "done"  # type: ignore[attr-defined]
+    assert attachment.extraction_status == "done"
     drain(db, settings, session_factory)
     assert found(db, settings, None, WORD) == [f"thread:{gp.id}"]
     assert found(db, settings, member, f"{WORD} cooling") == [f"thread:{gp.id}"]
@@ -95,7 +102,6 @@ def test_a_word_only_in_a_good_practice_s_pdf_finds_the_good_practice_once_extra
     assert SENTENCE in document.body and "Cooling pilot 2025.pdf" in document.body
 
 
-@pytest.mark.xfail(strict=True, reason="issue 16: good-practice files are not extracted")
 def test_the_thread_page_tells_the_author_when_a_file_s_text_could_not_be_extracted(
     client: Client,
     db: Session,
@@ -125,7 +131,6 @@ def test_the_thread_page_tells_the_author_when_a_file_s_text_could_not_be_extrac
     assert "Text could not be extracted" not in page and SENTENCE not in page
 
 
-@pytest.mark.xfail(strict=True, reason="issue 16: good-practice files are not extracted")
 def test_removing_a_file_takes_its_text_out_of_the_index(
     client: Client,
     db: Session,
@@ -149,3 +154,77 @@ def test_removing_a_file_takes_its_text_out_of_the_index(
     assert found(db, settings, None, WORD) == []
     # The good practice itself stays findable by its own words.
     assert found(db, settings, None, "Osaka") == [f"thread:{gp.id}"]
+
+
+# The revision that brought extraction to good practices (tests/test_migrations.py runs
+# every revision; this one also queues the files uploaded before it).
+REVISION = "0012"
+
+
+def test_files_uploaded_before_extraction_existed_are_extracted_after_the_migration(
+    scratch_url: str, tmp_path: Path
+) -> None:
+    config = alembic_config(scratch_url)
+    before = ScriptDirectory.from_config(config).get_revision(REVISION).down_revision
+    assert isinstance(before, str)
+    command.downgrade(config, before)
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=scratch_url,
+        secret_key=TEST_SECRET,
+        base_url="http://testserver",
+        embedded_worker=False,
+    )
+    temp = uploads.receive(io.BytesIO(PDF), settings.uploads_dir, settings.upload_max_bytes)
+    stored = uploads.store(settings.uploads_dir, temp, "old.pdf")
+    engine = make_engine(scratch_url)
+    try:
+        with engine.begin() as conn:
+            now = utcnow()
+            category = conn.execute(
+                text(
+                    "INSERT INTO category (slug, name, description, position, visibility)"
+                    " VALUES ('gp', 'Good practices', '', 0, 'public') RETURNING id"
+                )
+            ).scalar_one()
+            thread = conn.execute(
+                text(
+                    "INSERT INTO thread (category_id, kind, title, pinned, locked, created_at,"
+                    " last_activity_at, reply_count, view_count) VALUES (:c, 'good_practice',"
+                    " 'Cooling pilot', false, false, :now, :now, 0, 0) RETURNING id"
+                ),
+                {"c": category, "now": now.replace(tzinfo=None)},
+            ).scalar_one()
+            conn.execute(
+                text(
+                    "INSERT INTO thread_attachment (thread_id, original_name, storage_name,"
+                    " sha256, size, mime, created_at) VALUES (:t, 'old.pdf', :storage, :sha,"
+                    " :size, 'application/pdf', :now)"
+                ),
+                {
+                    "t": thread,
+                    "storage": stored.storage_name,
+                    "sha": stored.sha256,
+                    "size": stored.size,
+                    "now": now.replace(tzinfo=None),
+                },
+            )
+        command.upgrade(config, "head")
+
+        factory = make_session_factory(engine)
+        with factory() as db:
+            (attachment,) = db.scalars(select(ThreadAttachment)).all()
+            assert attachment.extraction_status == "pending"
+        assert run_worker_jobs(settings, factory) == [attachments.EXTRACT_JOB]
+        with factory() as db:
+            (attachment,) = db.scalars(select(ThreadAttachment)).all()
+            assert attachment.extraction_status == "done"
+            assert attachment.extracted_text and SENTENCE in attachment.extracted_text
+        search = search_engine(settings)
+        search.ensure_index()
+        drain_outbox(factory, search, settings)
+        with make_session_factory(engine, writer=False)() as db:
+            assert found(db, settings, None, WORD) == [f"thread:{thread}"]
+    finally:
+        close_search_engines()
+        engine.dispose()
