@@ -160,6 +160,7 @@ def load_jobs() -> JobRegistry:
     from forum.accounts import jobs as _accounts_jobs  # noqa: F401
     from forum.digests import emails as _digests_emails  # noqa: F401
     from forum.digests import jobs as _digests_jobs  # noqa: F401
+    from forum.discussions import attachments as _discussion_attachments  # noqa: F401
     from forum.intelligence import attachments as _intel_attachments  # noqa: F401
     from forum.intelligence import jobs as _intelligence_jobs  # noqa: F401
 

@@ -20,7 +20,7 @@ from forum import uploads
 from forum.config import Settings
 from forum.db import utcnow
 from forum.demo.registry import demo_part
-from forum.intelligence.extract import extract_in_subprocess
+from forum.extract import extract_in_subprocess
 from forum.intelligence.models import IntelAttachment, IntelItem
 from forum.intelligence.service import ItemInput, create_imported_item, refresh_imported_item
 from forum.partnerships.models import Partnership

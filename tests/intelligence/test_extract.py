@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfWriter
 
+from forum import extract as ex
 from forum import uploads
-from forum.intelligence import extract as ex
-from forum.intelligence.extract import ExtractResult, extract_in_subprocess
+from forum.extract import ExtractResult, extract_in_subprocess
 
 SENTENCE = "Offshore wind clusters in Estonia expect growth"
 

@@ -1,7 +1,7 @@
 """Text extraction from stored uploads, in a child process with CPU, memory and file limits.
 
 The worker calls `extract_in_subprocess(path, mime)`; it never raises for a bad file and
-never waits longer than `wall_seconds`. The child (`python -m forum.intelligence.extract
+never waits longer than `wall_seconds`. The child (`python -m forum.extract
 PATH MIME [MAX_CHARS]`) does the parsing and writes one JSON object
 `{"text": ..., "error": ...}` on stdout:
 
@@ -65,7 +65,7 @@ DAMAGED = "the file is damaged or not in the format its content suggests"
 TOO_BIG = "the document is too large to read"
 UNSUPPORTED = "text cannot be extracted from this file type"
 
-_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+_PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -94,7 +94,7 @@ def extract_in_subprocess(
     command = [
         sys.executable,
         "-m",
-        "forum.intelligence.extract",
+        "forum.extract",
         str(path),
         mime,
         str(max_chars),
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     """Extract the text of `PATH` of type `MIME`; print `{"text", "error"}` as JSON."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) not in (2, 3):
-        sys.stderr.write("usage: python -m forum.intelligence.extract PATH MIME [MAX_CHARS]\n")
+        sys.stderr.write("usage: python -m forum.extract PATH MIME [MAX_CHARS]\n")
         return 2
     path, mime = Path(args[0]), args[1]
     max_chars = int(args[2]) if len(args) == 3 else 2_000_000
