@@ -195,6 +195,7 @@ def _include_routers(app: FastAPI) -> None:
     from forum.partnerships import admin_views as partnerships_admin_views
     from forum.partnerships import api as partnerships_api
     from forum.partnerships import views as partnerships_views
+    from forum.portal import privacy_views
     from forum.taxonomy import admin_views as taxonomy_admin_views
     from forum.taxonomy import api as taxonomy_api
     from forum.taxonomy import views as taxonomy_views
@@ -213,6 +214,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(accounts_views.router)
     app.include_router(profile_views.router)
+    app.include_router(privacy_views.router)
     app.include_router(member_views.router)
     app.include_router(notifications_views.router)
     app.include_router(partnerships_views.router)

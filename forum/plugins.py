@@ -9,6 +9,7 @@ from __future__ import annotations
 from forum.accounts import jobs as _accounts_jobs
 from forum.accounts import models as _accounts_models
 from forum.admin import models as _admin_models
+from forum.core import attachments as _core_attachments
 from forum.core import jobs as _core_jobs
 from forum.core import mail as _core_mail
 from forum.core import outbox as _core_outbox
@@ -27,14 +28,21 @@ from forum.demo.registry import DEMO_PARTS, DemoPart
 from forum.digests import emails as _digests_emails
 from forum.digests import jobs as _digests_jobs
 from forum.digests import models as _digests_models
+from forum.digests import privacy as _digests_privacy
 from forum.discovery import jobs as _discovery_jobs
 from forum.discovery import models as _discovery_models
+from forum.discovery import saved as _discovery_saved
+from forum.discussions import attachments as _discussions_attachments
 from forum.discussions import models as _discussions_models
+from forum.discussions import privacy as _discussions_privacy
 from forum.events import models as _events_models
+from forum.events import privacy as _events_privacy
 from forum.intelligence import attachments as _intelligence_attachments
 from forum.intelligence import jobs as _intelligence_jobs
 from forum.intelligence import models as _intelligence_models
+from forum.intelligence import privacy as _intelligence_privacy
 from forum.notifications import models as _notifications_models
+from forum.notifications import privacy as _notifications_privacy
 from forum.partnerships import models as _partnerships_models
 from forum.taxonomy import models as _taxonomy_models
 
@@ -56,14 +64,29 @@ MODELS = (
 
 # The modules that register jobs and periodic tasks (`@registry.job`, `@registry.periodic`).
 JOBS = (
+    _core_attachments,
     _core_mail,
     _accounts_jobs,
+    _discussions_attachments,
     _intelligence_attachments,
     _intelligence_jobs,
     _discovery_jobs,
     _digests_emails,
     _digests_jobs,
 )
+
+# The parts that add to a member's download and erasure (forum.portal.privacy), in the
+# order their erasers run: content first, then what records the member.
+PRIVACY = (
+    _discussions_privacy,
+    _intelligence_privacy,
+    _events_privacy,
+    _notifications_privacy,
+    _discovery_saved,
+    _digests_privacy,
+)
+for _part in PRIVACY:
+    _part.register()
 
 # The parts of `forum demo` and of the synthetic generator (`@demo_part`, `@synthetic_producer`).
 DEMO = (

@@ -8,14 +8,6 @@ from __future__ import annotations
 
 import grimp
 
-# Today's cycles, to be broken by the floors work (issue 17): this set may only shrink.
-KNOWN_IN_CYCLES = frozenset(
-    {
-        "forum.accounts.privacy", "forum.digests.privacy", "forum.discovery.saved",
-        "forum.discussions.privacy",
-    }
-)  # fmt: skip
-
 
 def import_cycles(graph: grimp.ImportGraph) -> list[list[str]]:
     """The strongly connected components of more than one module (Tarjan, iterative)."""
@@ -62,13 +54,9 @@ def import_cycles(graph: grimp.ImportGraph) -> list[list[str]]:
     return cycles
 
 
-def test_no_new_import_cycle_among_the_modules() -> None:
+def test_no_import_cycle_among_the_modules() -> None:
     graph = grimp.build_graph("forum", "search", cache_dir=None)  # the cache can go stale
-    in_cycles = {module for cycle in import_cycles(graph) for module in cycle}
-    new = sorted(in_cycles - KNOWN_IN_CYCLES)
-    assert not new, f"modules newly in an import cycle: {new}"
-    # Shrink the known list as cycles are broken, so it never hides a new one.
-    assert not sorted(KNOWN_IN_CYCLES - in_cycles), "cycles broken: remove them from the list"
+    assert import_cycles(graph) == []
 
 
 def test_the_cycle_finder_finds_a_cycle_through_an_import_inside_a_function() -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
-from forum.accounts import service, throttle
-from forum.accounts.deps import ApiUser
+from forum.accounts import credentials, service, throttle
+from forum.accounts.deps import ApiUser, oauth2_scheme
 from forum.core.web import DbSession
 
 router = APIRouter(tags=["accounts"])
@@ -56,6 +56,29 @@ def token(
     raw, _ = service.create_api_token(db, user, name="API login", kind="login")
     db.commit()
     return TokenOut(access_token=raw, expires_in=int(service.LOGIN_TOKEN_LIFETIME.total_seconds()))
+
+
+@router.delete(
+    "/auth/token",
+    status_code=204,
+    response_class=Response,
+    responses={
+        204: {"description": "The token is revoked: every later request with it answers 401"}
+    },
+)
+def revoke_token(
+    db: DbSession, user: ApiUser, raw: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Response:
+    """Log out: revoke the bearer token this request is sent with (a login or a personal
+    token alike). The member's other tokens and sessions are not affected."""
+    try:
+        credentials.revoke_bearer_token(db, user, raw or "")
+    except credentials.NoSuchSignIn as exc:  # revoked by another request meanwhile
+        raise HTTPException(
+            401, "Invalid or expired token.", headers={"WWW-Authenticate": "Bearer"}
+        ) from exc
+    db.commit()
+    return Response(status_code=204)
 
 
 @router.get("/me", response_model=MeOut, responses={401: {"description": "No valid token"}})

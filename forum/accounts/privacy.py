@@ -1,39 +1,38 @@
-"""A member's rights over their data: download everything, or delete the account.
+"""The privacy registries: what each part of the forum adds to a member's download and
+does when their account is deleted.
 
-Content tables belong to later domains, so each registers what it holds about a
-member: `register_exporter("posts", fn)` adds `fn(db, user)`'s JSON-ready answer
-to the download under the key "posts"; `register_eraser("posts", fn)` is called as
-`fn(db, user, keep_content=...)` when the account is deleted, and either hands the
-member's content to the "Former member" placeholder (keep_content=True) or deletes
-it, answering True when some kept content still references the user row. Register
-at import time of the domain's module (its `service.py`), which the app imports.
+`register_exporter("posts", fn)` adds `fn(db, user)`'s JSON-ready answer to the download
+under the key "posts"; `register_eraser("posts", fn)` is called as `fn(db, user,
+keep_content=...)` when the account is deleted, and either hands the member's content to
+the "Former member" placeholder (keep_content=True) or deletes it, answering True when
+some kept content still references the user row. Each part's `privacy` module has a
+`register()` that `forum.plugins` calls; `forum.portal.privacy` builds the download and
+runs the erasure from what is registered here.
+
+Every column that refers to a member ("table.column": a foreign key to the users table,
+or a column named like one) is accounted for in one of two ways, which
+`tests/accounts/test_privacy_coverage.py` checks by walking the schema:
+
+- exported: its exporter says so with `covers={"table.column": "path"}`, where the path
+  (dotted, under the exporter's name) leads to a list of records, or one record, that
+  carry each row's primary key under the key's column name;
+- or listed in `forum.portal.privacy.NOT_EXPORTED`, with the reason.
+
+Either way the erasure leaves no row pointing at the member, except the content kept
+under "Former member", whose columns erasers name with `keeps={"table.column"}`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
-from fastapi.encoders import jsonable_encoder
-from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from forum.accounts import passwords, throttle
 from forum.accounts.models import (
-    ApiToken,
-    EmailToken,
-    Membership,
-    ThrottleEvent,
     User,
-    UserSession,
 )
-from forum.accounts.service import AccountError
-from forum.admin.models import AuditLog
-from forum.admin.service import record
-from forum.core.db import utcnow
-from forum.notifications.models import Follow
-from forum.partnerships.models import Partnership
 
 EXPORT_FORMAT = "cluster-forum-export/1"
 FORMER_MEMBER_NAME = "Former member"
@@ -45,7 +44,7 @@ class Eraser(Protocol):
     def __call__(self, db: Session, user: User, *, keep_content: bool) -> bool: ...
 
 
-# The keys export_user_data() fills itself; a domain cannot register under them.
+# The keys the download fills itself (forum.portal.privacy); a part cannot register under them.
 RESERVED_KEYS = frozenset(
     {
         "format",
@@ -63,6 +62,8 @@ RESERVED_KEYS = frozenset(
 
 _exporters: dict[str, Exporter] = {}
 _erasers: dict[str, Eraser] = {}
+_covers: dict[str, dict[str, str]] = {}
+_keeps: dict[str, frozenset[str]] = {}
 
 
 def _check_name(name: str, registry: dict[str, Any], fn: object) -> None:
@@ -75,279 +76,53 @@ def _check_name(name: str, registry: dict[str, Any], fn: object) -> None:
         raise ValueError(f"{name!r} is already registered by another function")
 
 
-def register_exporter(name: str, fn: Exporter) -> Exporter:
+def register_exporter(
+    name: str, fn: Exporter, *, covers: Mapping[str, str] | None = None
+) -> Exporter:
     """Add `fn(db, user)`'s answer (JSON-ready or datetimes) to every export under `name`.
 
+    `covers` maps each "table.column" referring to the member that the answer exports
+    to the path of its records inside the answer ("items", or "" for the answer itself).
     Raises ValueError for a reserved or already-taken name.
     """
     _check_name(name, _exporters, fn)
     _exporters[name] = fn
+    _covers[name] = {
+        column: ".".join(part for part in (name, path) if part)
+        for column, path in (covers or {}).items()
+    }
     return fn
 
 
-def register_eraser(name: str, fn: Eraser) -> Eraser:
+def register_eraser(name: str, fn: Eraser, *, keeps: Iterable[str] = ()) -> Eraser:
     """Call `fn(db, user, keep_content=...)` on every account deletion, before the
     account's own rows go. It answers True when content it kept still points at the
     user row (which then stays, anonymized, as the "Former member").
 
+    `keeps` names the "table.column"s still pointing at that row when content is kept.
     Raises ValueError for a reserved or already-taken name.
     """
     _check_name(name, _erasers, fn)
     _erasers[name] = fn
+    _keeps[name] = frozenset(keeps)
     return fn
 
 
-def load_domains() -> None:
-    """Register the domains' exporters and erasers (idempotent, called before each use)."""
-    from forum.digests import privacy as email
-    from forum.discovery import saved
-    from forum.discussions import privacy as discussions
-
-    discussions.register()
-    saved.register()
-    email.register()
+def exporters() -> dict[str, Exporter]:
+    """The registered exporters, by name, in registration order."""
+    return dict(_exporters)
 
 
-# --- download my data ----------------------------------------------------------------------
+def erasers() -> dict[str, Eraser]:
+    """The registered erasers, by name, in registration order."""
+    return dict(_erasers)
 
 
-def _without_address(label: str) -> str:
-    """An audit actor label ("Name <email>") without another person's address."""
-    return re.sub(r"\s*<[^>]*>\s*$", "", label)
+def covered_columns() -> dict[str, str]:
+    """Each "table.column" a registered exporter exports, with its path in the download."""
+    return {column: path for name in _exporters for column, path in _covers.get(name, {}).items()}
 
 
-def export_user_data(db: Session, user: User) -> dict[str, Any]:
-    """Everything stored about `user` and everything they wrote, JSON-ready.
-
-    Never includes the password hash or the hashes of session, API or email tokens;
-    audit entries about the member name the other person who acted but not their
-    address. Each registered exporter's answer appears under its name.
-    """
-    load_domains()
-    membership = db.scalar(select(Membership).where(Membership.user_id == user.id))
-    audit_about = [AuditLog.actor_id == user.id]
-    audit_about.append((AuditLog.object_type == "user") & (AuditLog.object_id == str(user.id)))
-    if membership is not None:
-        audit_about.append(
-            (AuditLog.object_type == "membership") & (AuditLog.object_id == str(membership.id))
-        )
-    data: dict[str, Any] = {
-        "format": EXPORT_FORMAT,
-        "exported_at": utcnow(),
-        "account": {
-            "id": user.id,
-            "email": user.email,
-            "email_verified_at": user.email_verified_at,
-            "name": user.name,
-            "role": user.role,
-            "bio": user.bio,
-            "timezone": user.timezone,
-            "language": user.language,
-            "digest_frequency": user.digest_frequency,
-            "digest_weekday": user.digest_weekday,
-            "digest_hour": user.digest_hour,
-            "has_password": user.password_hash is not None,
-            "onboarded_at": user.onboarded_at,
-            "suspended_at": user.suspended_at,
-            "suspended_reason": user.suspended_reason,
-            "created_at": user.created_at,
-            "last_seen_at": user.last_seen_at,
-        },
-        "membership": None
-        if membership is None
-        else {
-            "partnership": {
-                "id": membership.partnership.id,
-                "slug": membership.partnership.slug,
-                "name": membership.partnership.name,
-            },
-            "status": membership.status,
-            "requested_at": membership.requested_at,
-            "decided_at": membership.decided_at,
-        },
-        "coordinator_of": [
-            {"id": p.id, "slug": p.slug, "name": p.name}
-            for p in db.scalars(
-                select(Partnership)
-                .where(Partnership.coordinator_id == user.id)
-                .order_by(Partnership.name)
-            )
-        ],
-        "follows": [
-            {"type": f.target_type, "target": f.target, "created_at": f.created_at}
-            for f in db.scalars(
-                select(Follow)
-                .where(Follow.user_id == user.id)
-                .order_by(Follow.target_type, Follow.target)
-            )
-        ],
-        "sessions": [
-            {
-                "created_at": s.created_at,
-                "last_seen_at": s.last_seen_at,
-                "expires_at": s.expires_at,
-                "user_agent": s.user_agent,
-            }
-            for s in db.scalars(
-                select(UserSession)
-                .where(UserSession.user_id == user.id)
-                .order_by(UserSession.created_at)
-            )
-        ],
-        "api_tokens": [
-            {
-                "name": t.name,
-                "prefix": t.prefix,
-                "kind": t.kind,
-                "created_at": t.created_at,
-                "last_used_at": t.last_used_at,
-                "expires_at": t.expires_at,
-                "revoked_at": t.revoked_at,
-            }
-            for t in db.scalars(
-                select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at)
-            )
-        ],
-        "email_links": [
-            {
-                "purpose": t.purpose,
-                "new_email": t.new_email,
-                "created_at": t.created_at,
-                "expires_at": t.expires_at,
-                "used_at": t.used_at,
-            }
-            for t in db.scalars(
-                select(EmailToken)
-                .where(EmailToken.user_id == user.id)
-                .order_by(EmailToken.created_at)
-            )
-        ],
-        "audit_log": [
-            {
-                "at": entry.created_at,
-                "by": "you" if entry.actor_id == user.id else _without_address(entry.actor_label),
-                "action": entry.action,
-                "object_type": entry.object_type,
-                "object_id": entry.object_id,
-                "object_label": entry.object_label,
-                "reason": entry.reason,
-            }
-            for entry in db.scalars(
-                select(AuditLog).where(or_(*audit_about)).order_by(AuditLog.created_at)
-            )
-        ],
-    }
-    for name, exporter in _exporters.items():
-        data[name] = exporter(db, user)
-    encoded: dict[str, Any] = jsonable_encoder(data)
-    return encoded
-
-
-# --- delete my account ---------------------------------------------------------------------
-
-
-def delete_account(db: Session, user: User, *, keep_content: bool) -> bool:
-    """Remove the member's personal data; answers True when the user row was kept.
-
-    Every registered eraser runs first. Then follows, sessions, API and email tokens,
-    membership and login-failure counters go, and links to the member from the audit
-    log (whose `actor_label` becomes "former member #ID"), from memberships they decided and from
-    partnerships they coordinated are cleared. The row itself stays only when
-    `keep_content` and an eraser kept content that references it: renamed
-    "Former member", with an address that cannot receive mail, no password, and
-    suspended so that it can never sign in. Otherwise it is deleted.
-    """
-    load_domains()
-    referenced = False
-    for eraser in list(_erasers.values()):
-        referenced = eraser(db, user, keep_content=keep_content) or referenced
-    user_id = user.id
-    for stmt in (
-        delete(Follow).where(Follow.user_id == user_id),
-        delete(UserSession).where(UserSession.user_id == user_id),
-        delete(ApiToken).where(ApiToken.user_id == user_id),
-        delete(EmailToken).where(EmailToken.user_id == user_id),
-        delete(Membership).where(Membership.user_id == user_id),
-        delete(ThrottleEvent).where(
-            ThrottleEvent.scope == "login-failure",
-            ThrottleEvent.key == throttle.account_key(user.email),
-        ),
-        update(AuditLog)
-        .where(AuditLog.actor_id == user_id)
-        .values(actor_id=None, actor_label=f"former member #{user_id}"),
-        update(Membership).where(Membership.decided_by_id == user_id).values(decided_by_id=None),
-        update(Partnership)
-        .where(Partnership.coordinator_id == user_id)
-        .values(coordinator_id=None),
-    ):
-        db.execute(stmt.execution_options(synchronize_session="fetch"))
-    # The loaded membership (and anything else cached on the row) is gone now.
-    db.expire(user)
-    if keep_content and referenced:
-        user.name = FORMER_MEMBER_NAME
-        user.email = f"deleted-{user_id}@invalid"
-        user.password_hash = None
-        user.email_verified_at = None
-        user.role = "member"
-        user.bio = ""
-        user.timezone = "Europe/Brussels"
-        user.language = "en"
-        user.digest_frequency = "off"
-        user.onboarded_at = None
-        user.last_seen_at = None
-        user.suspended_at = utcnow()
-        user.suspended_reason = "Account deleted by its member; their content is kept."
-        db.flush()
-        return True
-    db.delete(user)
-    db.flush()
-    return False
-
-
-def only_admin(db: Session, user: User) -> bool:
-    """Whether `user` is the instance's last admin (who must not vanish)."""
-    if not user.is_admin:
-        return False
-    others = db.scalar(
-        select(User.id).where(User.role == "admin", User.id != user.id, User.suspended_at.is_(None))
-    )
-    return others is None
-
-
-def delete_own_account(db: Session, user: User, *, password: str, keep_content: bool) -> bool:
-    """The member deletes their account (see delete_account), proving it with their password.
-
-    Raises AccountError for a wrong password, or when they are the last admin.
-    Records the deletion in the audit log without the member's name or address.
-    """
-    if not passwords.verify_password(user.password_hash, password):
-        raise AccountError("Your password is not right.", "password")
-    if only_admin(db, user):
-        raise AccountError(
-            "You are the only admin of this forum: make another member an admin first."
-        )
-    user_id = user.id
-    kept = delete_account(db, user, keep_content=keep_content)
-    record(
-        db,
-        actor=None,
-        action="user.delete",
-        object_type="user",
-        object_id=user_id,
-        reason="Deleted by the member on their profile page.",
-        details={"keep_content": keep_content, "row_kept": kept},
-    )
-    return kept
-
-
-__all__ = [
-    "FORMER_MEMBER_NAME",
-    "Eraser",
-    "Exporter",
-    "delete_account",
-    "delete_own_account",
-    "export_user_data",
-    "only_admin",
-    "register_eraser",
-    "register_exporter",
-]
+def kept_columns() -> frozenset[str]:
+    """The "table.column"s that still point at the "Former member" when content is kept."""
+    return frozenset(c for name in _erasers for c in _keeps.get(name, ()))

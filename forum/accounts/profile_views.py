@@ -1,21 +1,22 @@
-"""The member's own pages: profile, interests, API tokens, email, password, data, deletion."""
+"""The member's own pages: profile, interests, API tokens, where you are signed in, email,
+password, data, deletion."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from forum.accounts import privacy, service, sessions, throttle
+from forum.accounts import credentials, service, sessions, throttle
 from forum.accounts.deps import SignedInUser
-from forum.accounts.models import User
+from forum.accounts.models import User, UserSession
 from forum.accounts.views import region_groups
-from forum.core.web import AppSettings, DbSession, flash, redirect, render
+from forum.core.pagination import page_number
+from forum.core.web import AppSettings, DbSession, RowId, flash, redirect, render
 from forum.notifications.service import list_follows
 from forum.partnerships.service import PartnershipFilter, list_partnerships
 from forum.taxonomy.service import (
@@ -76,10 +77,38 @@ def _when(value: dt.datetime | None, tz: str) -> str:
     return value.astimezone(ZoneInfo(tz)).strftime("%d %B %Y, %H:%M")
 
 
+def _signins(db: Session, user: User, current: UserSession | None, page: int) -> dict[str, Any]:
+    """The "where you are signed in" list, ready for the template."""
+    listing = credentials.list_signins(db, user, current=current, page=page)
+    tz = user.timezone
+    return {
+        "listing": listing,
+        "rows": [
+            {
+                "kind": s.kind,
+                "id": s.id,
+                "client": (
+                    sessions.describe_user_agent(s.client) if s.kind == "session" else "API client"
+                ),
+                "detail": s.client if s.kind == "token" else "",
+                "created": _when(s.created_at, tz),
+                "last_used": _when(s.last_used_at, tz),
+                "current": s.current,
+            }
+            for s in listing.items
+        ],
+        "prev_url": f"{listing.prev_url}#sessions" if listing.prev_url else None,
+        "next_url": f"{listing.next_url}#sessions" if listing.next_url else None,
+        "others": listing.total - (1 if current is not None else 0),
+    }
+
+
 def _profile_context(
     db: Session,
     user: User,
     *,
+    this_session: UserSession | None,
+    page: int = 1,
     form: dict[str, Any] | None = None,
     errors: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, Any]:
@@ -129,6 +158,7 @@ def _profile_context(
             }
             for t in service.list_api_tokens(db, user)
         ],
+        "signins": _signins(db, user, this_session, page),
         "member_since": _when(user.created_at, tz),
     }
 
@@ -138,22 +168,18 @@ def _invalid(
 ) -> Response:
     """Roll back and show the profile again with `exc` against the form of `section`."""
     db.rollback()
-    context = _profile_context(db, user, form=form, errors={section: {exc.field or "_": str(exc)}})
+    context = _profile_context(
+        db,
+        user,
+        this_session=request.state.user_session,
+        form=form,
+        errors={section: {exc.field or "_": str(exc)}},
+    )
     return render(request, "accounts/profile.html", context, status_code=422)
 
 
-def _require_attempts_left(db: Session, user: User) -> None:
-    """Forms that check the password count failures as the login form does."""
-    wait = throttle.account_delay(db, user.email)
-    if wait:
-        raise throttle.TooManyRequests(
-            wait, f"Too many wrong passwords. Try again in {wait} seconds."
-        )
-
-
-def _count_failure(db: Session, user: User) -> None:
-    throttle.record_failure(db, user.email)
-    db.commit()
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _done(request: Request, url: str, message: str) -> Response:
@@ -166,8 +192,17 @@ def _done(request: Request, url: str, message: str) -> Response:
 
 
 @router.get("/profile", response_class=HTMLResponse)
-def profile(request: Request, db: DbSession, user: SignedInUser) -> Response:
-    return render(request, "accounts/profile.html", _profile_context(db, user))
+def profile(
+    request: Request,
+    db: DbSession,
+    user: SignedInUser,
+    page: Annotated[str, Query(max_length=10)] = "",
+) -> Response:
+    """`page` pages through where the member is signed in (the only long list here)."""
+    context = _profile_context(
+        db, user, this_session=request.state.user_session, page=page_number(page)
+    )
+    return render(request, "accounts/profile.html", context)
 
 
 @router.post("/profile", response_class=HTMLResponse)
@@ -238,14 +273,50 @@ def create_token(
 
 
 @router.post("/profile/tokens/{token_id}/revoke", response_class=HTMLResponse)
-def revoke_token(request: Request, token_id: int, db: DbSession, user: SignedInUser) -> Response:
+def revoke_token(request: Request, token_id: RowId, db: DbSession, user: SignedInUser) -> Response:
+    """Revoke a personal token or an API login (both are API tokens of the member's)."""
     try:
-        service.revoke_api_token(db, user, token_id)
+        token = service.revoke_api_token(db, user, token_id)
     except service.AccountError as exc:
         raise HTTPException(404, "You have no such token.") from exc
     db.commit()
+    section = "#sessions" if token.kind == "login" else "#tokens"
     return _done(
-        request, "/profile#tokens", "The token is revoked: programs using it are refused now."
+        request, f"/profile{section}", "The token is revoked: programs using it are refused now."
+    )
+
+
+# --- where you are signed in ----------------------------------------------------------------
+
+
+@router.post("/profile/sessions/{session_id}/revoke", response_class=HTMLResponse)
+def revoke_session(
+    request: Request, session_id: RowId, db: DbSession, settings: AppSettings, user: SignedInUser
+) -> Response:
+    """Sign one of the member's browsers out; this browser's own session is a log out."""
+    current = request.state.user_session
+    try:
+        credentials.end_own_session(db, user, session_id)
+    except credentials.NoSuchSignIn as exc:
+        raise HTTPException(404, "You are not signed in there (any more).") from exc
+    db.commit()
+    if current is not None and current.id == session_id:
+        response = redirect("/")
+        sessions.clear_session_cookie(response, settings)
+        flash(request, response, "You are logged out.", "info")
+        return response
+    return _done(request, "/profile#sessions", "That browser is signed out.")
+
+
+@router.post("/profile/sessions/revoke-others", response_class=HTMLResponse)
+def sign_out_everywhere_else(request: Request, db: DbSession, user: SignedInUser) -> Response:
+    ended = credentials.sign_out_everywhere_else(db, user, keep=request.state.user_session)
+    db.commit()
+    return _done(
+        request,
+        "/profile#sessions",
+        f"Signed out everywhere else: {_count(ended.sessions, 'other browser')} and "
+        f"{_count(ended.tokens, 'API login')}. Your personal tokens still work.",
     )
 
 
@@ -261,7 +332,7 @@ def change_email(
     new_email: Text,
     email_password: Password,
 ) -> Response:
-    _require_attempts_left(db, user)
+    throttle.require_password_attempts(db, user.email)
     try:
         service.request_email_change(
             db, settings, user, new_email=new_email, password=email_password
@@ -271,7 +342,7 @@ def change_email(
         exc.field = "email_password" if wrong_password else "new_email"
         response = _invalid(request, db, user, "email", exc, new_email=new_email)
         if wrong_password:
-            _count_failure(db, user)
+            throttle.count_password_failure(db, user.email)
         return response
     db.commit()
     address = service.normalize_email(new_email)
@@ -291,7 +362,7 @@ def change_password(
     current_password: Password,
     new_password: Password,
 ) -> Response:
-    _require_attempts_left(db, user)
+    throttle.require_password_attempts(db, user.email)
     try:
         service.change_password(
             db,
@@ -304,70 +375,12 @@ def change_password(
     except service.AccountError as exc:
         response = _invalid(request, db, user, "password", exc)
         if exc.field == "current_password":
-            _count_failure(db, user)
+            throttle.count_password_failure(db, user.email)
         return response
     db.commit()
     return _done(
         request,
         "/profile#password",
-        "Your password is changed. Every other browser signed in to your account is signed out.",
+        "Your password is changed. Every other browser signed in to your account is signed "
+        "out and every API login is revoked; your personal tokens still work.",
     )
-
-
-# --- your data --------------------------------------------------------------------------------
-
-
-@router.get("/profile/export")
-def export(db: DbSession, user: SignedInUser) -> Response:
-    data = privacy.export_user_data(db, user)
-    return Response(
-        json.dumps(data, indent=2, ensure_ascii=False),
-        media_type="application/json",
-        headers={
-            "Content-Disposition": f'attachment; filename="cluster-forum-data-{user.id}.json"',
-            **NO_STORE,
-        },
-    )
-
-
-def _delete_context(
-    db: Session, user: User, form: dict[str, str], errors: dict[str, str]
-) -> dict[str, Any]:
-    return {"form": form, "errors": errors, "only_admin": privacy.only_admin(db, user)}
-
-
-@router.get("/profile/delete", response_class=HTMLResponse)
-def delete_form(request: Request, db: DbSession, user: SignedInUser) -> Response:
-    return render(
-        request, "accounts/delete.html", _delete_context(db, user, {"content": "keep"}, {})
-    )
-
-
-@router.post("/profile/delete", response_class=HTMLResponse)
-def delete(
-    request: Request,
-    db: DbSession,
-    settings: AppSettings,
-    user: SignedInUser,
-    password: Password,
-    content: Annotated[str, Form(max_length=10)] = "",
-) -> Response:
-    _require_attempts_left(db, user)
-    form = {"content": content}
-    try:
-        if content not in ("keep", "delete"):
-            raise service.AccountError("Choose what happens to what you wrote.", "content")
-        privacy.delete_own_account(db, user, password=password, keep_content=content == "keep")
-    except service.AccountError as exc:
-        db.rollback()
-        context = _delete_context(db, user, form, {exc.field or "_": str(exc)})
-        page = render(request, "accounts/delete.html", context, status_code=422)
-        if exc.field == "password":
-            _count_failure(db, user)
-        return page
-    db.commit()
-    response = redirect("/")
-    sessions.clear_session_cookie(response, settings)
-    kept = "kept as “Former member”" if content == "keep" else "deleted"
-    flash(request, response, f"Your account is deleted. What you wrote is {kept}.", "info")
-    return response

@@ -15,7 +15,7 @@ from zoneinfo import available_timezones
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from forum.accounts import passwords, sessions
+from forum.accounts import credentials, passwords, sessions
 from forum.accounts.handles import unique_handle
 from forum.accounts.models import ROLES, ApiToken, EmailToken, Membership, User, UserSession
 from forum.accounts.tokens import hash_token, new_token
@@ -392,13 +392,33 @@ def reset_password(db: Session, settings: Settings, raw: str, new_password: str)
     require_password_ok(new_password, email=user.email, name=user.name)
     _use(token)
     user.password_hash = passwords.hash_password(new_password)
-    # Whoever knew the old password is signed out everywhere.
-    sessions.end_all_sessions(db, user.id)
+    # Whoever knew the old password is signed out everywhere, browsers and API logins.
+    ended = credentials.sign_out_everywhere_else(db, user, keep=None)
+    credentials.void_account_links(db, user)
     # The link proves the address, as the verification link does.
     user.email_verified_at = user.email_verified_at or utcnow()
-    queue_email(db, settings, "password_changed", to=user.email, context={"user": user})
+    _notify_password_changed(db, settings, user, ended, reset=True)
     db.flush()
     return user
+
+
+def _notify_password_changed(
+    db: Session, settings: Settings, user: User, ended: credentials.Ended, *, reset: bool
+) -> None:
+    """Tell the member, at their address, what the change ended and what it kept."""
+    queue_email(
+        db,
+        settings,
+        "password_changed",
+        to=user.email,
+        context={
+            "user": user,
+            "reset": reset,
+            "sessions_ended": ended.sessions,
+            "tokens_revoked": ended.tokens,
+            "personal_tokens": credentials.count_personal_tokens(db, user),
+        },
+    )
 
 
 def change_password(
@@ -414,8 +434,10 @@ def change_password(
         raise AccountError("Your current password is not right.", "current_password")
     require_password_ok(new, email=user.email, name=user.name, field="new_password")
     user.password_hash = passwords.hash_password(new)
-    sessions.end_all_sessions(db, user.id, keep=keep)
-    queue_email(db, settings, "password_changed", to=user.email, context={"user": user})
+    # The browser that changed it stays signed in; every other one and every API login ends.
+    ended = credentials.sign_out_everywhere_else(db, user, keep=keep)
+    credentials.void_account_links(db, user)
+    _notify_password_changed(db, settings, user, ended, reset=False)
     db.flush()
 
 
@@ -618,12 +640,15 @@ def list_api_tokens(db: Session, user: User) -> list[ApiToken]:
     )
 
 
-def revoke_api_token(db: Session, user: User, token_id: int) -> None:
+def revoke_api_token(db: Session, user: User, token_id: int) -> ApiToken:
+    """Revoke one of the member's own tokens (personal or login); raises AccountError for
+    an id that is not a live token of theirs, another member's included."""
     token = db.get(ApiToken, token_id)
     if token is None or token.user_id != user.id or token.revoked_at is not None:
         raise AccountError("No such token.")
     token.revoked_at = utcnow()
     db.flush()
+    return token
 
 
 def user_for_bearer(db: Session, raw: str) -> User | None:

@@ -122,3 +122,17 @@ def prune(db: Session) -> int:
         delete(ThrottleEvent).where(ThrottleEvent.created_at < utcnow() - RETENTION)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def require_password_attempts(db: Session, email: str) -> None:
+    """Forms that check the password count failures as the login form does: raises
+    TooManyRequests while the account must wait."""
+    wait = account_delay(db, email)
+    if wait:
+        raise TooManyRequests(wait, f"Too many wrong passwords. Try again in {wait} seconds.")
+
+
+def count_password_failure(db: Session, email: str) -> None:
+    """Count a wrong password given on a form, and keep the count whatever happens next."""
+    record_failure(db, email)
+    db.commit()

@@ -31,6 +31,7 @@ def export_email(db: Session, user: User) -> dict[str, Any]:
         "settings": None
         if settings is None
         else {
+            "user_id": settings.user_id,
             "notify_replies": settings.notify_replies,
             "notify_mentions": settings.notify_mentions,
             "notify_thread_posts": settings.notify_thread_posts,
@@ -42,6 +43,7 @@ def export_email(db: Session, user: User) -> dict[str, Any]:
         },
         "digests": [
             {
+                "id": d.id,
                 "period": d.period,
                 "frequency": d.frequency,
                 "status": d.status,
@@ -67,5 +69,9 @@ def erase_email(db: Session, user: User, *, keep_content: bool) -> bool:
 
 def register() -> None:
     """Add email and digests to the privacy registries (idempotent)."""
-    register_exporter("email", export_email)
+    register_exporter(
+        "email",
+        export_email,
+        covers={"email_settings.user_id": "settings", "digest_delivery.user_id": "digests"},
+    )
     register_eraser("email", erase_email)

@@ -23,9 +23,9 @@ from typing import Any
 import nh3
 import pycountry
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
-from forum.discussions.models import Category, Post, Thread
+from forum.discussions.models import Category, Post, Thread, ThreadAttachment
 from forum.events.models import Event
 from forum.intelligence.models import IntelAttachment, IntelItem
 from forum.partnerships.models import Partnership
@@ -34,7 +34,7 @@ from search.engine import KINDS, SearchDoc, parse_doc_id
 # The languages whose country names every document carries besides English: the most
 # spoken official languages of the EU, and those of the report's partnerships.
 COUNTRY_NAME_LANGUAGES = ("fr", "de", "it", "es", "nl", "pt", "pl", "sv", "da", "fi", "cs", "el")
-# How much of an item's attachment text is indexed (the report itself is ~150,000
+# How much of each attachment's text is indexed (the report itself is ~150,000
 # characters; a 25 MB PDF may hold millions).
 ATTACHMENT_TEXT_CHARS = 200_000
 # Documents built per query when many are wanted (reindex, a large outbox batch).
@@ -110,6 +110,29 @@ def _thread_fields(thread: Thread, *, hidden: bool) -> dict[str, Any]:
     }
 
 
+def _attachment_texts(
+    db: Session,
+    model: type[IntelAttachment] | type[ThreadAttachment],
+    owner: InstrumentedAttribute[int],
+    owner_ids: Sequence[int],
+) -> dict[int, list[str]]:
+    """Each owner's files as its document carries them: every name, and the extracted text
+    (ATTACHMENT_TEXT_CHARS at most each), in the order they were attached."""
+    texts: dict[int, list[str]] = {}
+    if not owner_ids:
+        return texts
+    rows = db.execute(
+        select(owner, model.original_name, model.extracted_text)
+        .where(owner.in_(owner_ids))
+        .order_by(model.id)
+    )
+    for owner_id, name, text in rows:
+        texts.setdefault(owner_id, []).append(name)
+        if text:
+            texts[owner_id].append(text[:ATTACHMENT_TEXT_CHARS])
+    return texts
+
+
 # --- one builder per kind: ids in, {doc_id: SearchDoc} out (missing ids are omitted) ---
 
 
@@ -128,6 +151,9 @@ def _thread_docs(db: Session, ids: Sequence[int]) -> dict[str, SearchDoc]:
         post.thread_id: post
         for post in db.scalars(select(Post).where(Post.thread_id.in_(ids), Post.is_opening))
     }
+    files = _attachment_texts(
+        db, ThreadAttachment, ThreadAttachment.thread_id, [t.id for t in threads]
+    )
     out = {}
     for thread in threads:
         opening = openings.get(thread.id)
@@ -145,6 +171,7 @@ def _thread_docs(db: Session, ids: Sequence[int]) -> dict[str, SearchDoc]:
                 if practice
                 else ()
             ),
+            *files.get(thread.id, ()),
         )
         hidden = thread.hidden_at is not None or (opening is not None and opening.hidden_at)
         doc_id = f"thread:{thread.id}"
@@ -195,18 +222,9 @@ def _intel_docs(db: Session, ids: Sequence[int]) -> dict[str, SearchDoc]:
         .where(IntelItem.id.in_(ids), IntelItem.status == "published")
         .options(selectinload(IntelItem.sectors), selectinload(IntelItem.country_rows))
     ).all()
-    texts: dict[int, list[str]] = {}
-    rows = db.execute(
-        select(
-            IntelAttachment.item_id, IntelAttachment.original_name, IntelAttachment.extracted_text
-        )
-        .where(IntelAttachment.item_id.in_([item.id for item in items]))
-        .order_by(IntelAttachment.id)
+    texts = _attachment_texts(
+        db, IntelAttachment, IntelAttachment.item_id, [item.id for item in items]
     )
-    for item_id, name, text in rows:
-        texts.setdefault(item_id, []).append(name)
-        if text:
-            texts[item_id].append(text[:ATTACHMENT_TEXT_CHARS])
     out = {}
     for item in items:
         doc_id = f"intel:{item.id}"

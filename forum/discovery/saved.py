@@ -159,6 +159,7 @@ def export_saved_searches(db: Session, user: User) -> list[dict[str, Any]]:
     ).all()
     return [
         {
+            "id": s.id,
             "name": s.name,
             "query": s.query,
             "url": f"/search?{s.query}",
@@ -177,11 +178,6 @@ def erase_saved_searches(db: Session, user: User, *, keep_content: bool) -> bool
 
 
 def register() -> None:
-    """Add saved searches to the privacy registries (idempotent)."""
-    register_exporter("saved_searches", export_saved_searches)
+    """Add saved searches to the privacy registries (`forum.plugins` calls it once)."""
+    register_exporter("saved_searches", export_saved_searches, covers={"saved_search.user_id": ""})
     register_eraser("saved_searches", erase_saved_searches)
-
-
-# The app imports this module (through the search page's views), as forum.accounts.privacy
-# asks of every domain.
-register()

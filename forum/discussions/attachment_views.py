@@ -1,4 +1,4 @@
-"""Attachments of good-practice threads: upload (author or moderator) and download."""
+"""Attachments of good-practice threads: upload and removal (author or moderator), download."""
 
 from __future__ import annotations
 
@@ -7,19 +7,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, Response
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
 from forum.core import uploads
+from forum.core.attachments import discard_file, file_row
 from forum.core.upload_routes import CappedBodyRoute, content_disposition, too_large_message
 from forum.core.web import AppSettings, DbSession, flash, redirect
-from forum.discussions import service
+from forum.discussions import attachments, service
 from forum.discussions.models import Thread, ThreadAttachment
-
-MAX_PER_THREAD = 5
-
 
 router = APIRouter(include_in_schema=False, route_class=CappedBodyRoute)
 
@@ -28,36 +25,28 @@ def _not_found() -> HTTPException:
     return HTTPException(404, "There is no file at this address, or it is not public.")
 
 
-# --- rules ---------------------------------------------------------------------------------
-
-
-def list_attachments(db: Session, thread: Thread) -> list[ThreadAttachment]:
-    return list(
-        db.scalars(
-            select(ThreadAttachment)
-            .where(ThreadAttachment.thread_id == thread.id)
-            .order_by(ThreadAttachment.id)
-        )
-    )
-
-
-def can_attach(viewer: User | None, thread: Thread) -> bool:
-    """The thread's author or a moderator, on good-practice threads only."""
-    if viewer is None or thread.kind != "good_practice":
-        return False
-    return viewer.is_moderator or (thread.author_id is not None and thread.author_id == viewer.id)
+# --- the thread page's files ------------------------------------------------------------------
 
 
 def thread_context(
     request: Request, db: Session, viewer: User | None, thread: Thread
 ) -> dict[str, object]:
     """What the thread page needs to list the files and show the upload form."""
+    files = attachments.list_attachments(db, thread) if thread.kind == "good_practice" else []
+    may_delete = attachments.can_delete(viewer, thread)
     return {
-        "attachments": list_attachments(db, thread) if thread.kind == "good_practice" else [],
-        "can_attach": can_attach(viewer, thread),
-        "max_attachments": MAX_PER_THREAD,
+        "attachments": [
+            file_row(
+                a,
+                url=a.url,
+                shows_status=attachments.can_see_status(viewer, thread, a),
+                can_delete=may_delete,
+            )
+            for a in files
+        ],
+        "can_attach": attachments.can_attach(viewer, thread),
+        "max_attachments": attachments.MAX_PER_THREAD,
         "max_upload_bytes": request.app.state.settings.upload_max_bytes,
-        "type_labels": uploads.TYPE_LABELS,
         "human_size": uploads.human_size,
     }
 
@@ -82,15 +71,12 @@ def upload_attachment(
         ) from exc
     if thread.kind != "good_practice":
         raise HTTPException(422, "Files can be attached to good practices only.")
-    if not can_attach(viewer, thread):
+    if not attachments.can_attach(viewer, thread):
         raise HTTPException(403, "Only the author of this good practice can attach files.")
-    count = db.scalar(
-        select(func.count())
-        .select_from(ThreadAttachment)
-        .where(ThreadAttachment.thread_id == thread.id)
-    )
-    if (count or 0) >= MAX_PER_THREAD:
-        raise HTTPException(422, f"A good practice can have at most {MAX_PER_THREAD} files.")
+    if attachments.count_attachments(db, thread) >= attachments.MAX_PER_THREAD:
+        raise HTTPException(
+            422, f"A good practice can have at most {attachments.MAX_PER_THREAD} files."
+        )
     name = uploads.clean_name(file.filename or "")
     uploads_dir = settings.uploads_dir
     limit = settings.upload_max_bytes
@@ -103,20 +89,14 @@ def upload_attachment(
         raise HTTPException(exc.status, str(exc)) from exc
     finally:
         file.file.close()
-    db.add(
-        ThreadAttachment(
-            thread_id=thread.id,
-            uploader_id=viewer.id,
-            original_name=name,
-            storage_name=stored.storage_name,
-            sha256=stored.sha256,
-            size=stored.size,
-            mime=stored.mime,
-        )
-    )
+    attachment = attachments.add_attachment(db, viewer, thread, stored, name)
     db.commit()
     response = redirect(f"/threads/{thread.id}#attachments")
-    flash(request, response, f"{name} is attached.", "success")
+    if attachment.extraction_status == "pending":
+        message = f"{name} is attached; its text is being extracted."
+    else:
+        message = f"{name} is attached."
+    flash(request, response, message, "success")
     return response
 
 
@@ -152,3 +132,27 @@ def download_attachment(
             "Cache-Control": "private",
         },
     )
+
+
+@router.post("/attachments/{attachment_id}/delete")
+def remove_attachment(
+    request: Request,
+    attachment_id: int,
+    db: DbSession,
+    viewer: SignedInUser,
+    settings: AppSettings,
+) -> Response:
+    try:
+        attachment = attachments.get_attachment(db, viewer, attachment_id)
+    except service.NotFound as exc:
+        raise _not_found() from exc
+    thread_id, name = attachment.thread_id, attachment.original_name
+    try:
+        storage_name = attachments.delete_attachment(db, viewer, attachment)
+    except service.NotAllowed as exc:
+        raise HTTPException(403, str(exc)) from exc
+    db.commit()
+    discard_file(db, settings.uploads_dir, storage_name)
+    response = redirect(f"/threads/{thread_id}#attachments")
+    flash(request, response, f"{name} is removed.", "success")
+    return response

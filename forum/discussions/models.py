@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Tabl
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.accounts.models import User
+from forum.core.attachments import ExtractedText
 from forum.core.db import Base, UTCDateTime, utcnow
 from forum.partnerships.models import Partnership
 from forum.taxonomy.models import CountryTagged, Sector
@@ -202,8 +203,9 @@ class Flag(Base):
     reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id])
 
 
-class ThreadAttachment(Base):
-    """A file attached to a good-practice thread (stored once per content, see forum.core.uploads)."""
+class ThreadAttachment(ExtractedText, Base):
+    """A file attached to a good-practice thread (stored once per content, see forum.core.uploads),
+    with the text extracted from it (or why not)."""
 
     __tablename__ = "thread_attachment"
 
@@ -221,6 +223,7 @@ class ThreadAttachment(Base):
     mime: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+    thread: Mapped[Thread] = relationship()
     uploader: Mapped[User | None] = relationship()
 
     @property

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
 from forum.core import uploads
+from forum.core.attachments import FileRow, discard_file, file_row
 from forum.core.config import Settings
 from forum.core.upload_routes import (
     CappedBodyRoute,
@@ -32,13 +33,6 @@ from forum.intelligence.service import IntelError, NotAllowed, NotFound, get_ite
 
 router = APIRouter(include_in_schema=False, route_class=CappedBodyRoute)
 
-# What an excerpt of the extracted text shows the uploader on the item page.
-EXCERPT_CHARS = 3000
-STATUS_TEXT = {
-    "pending": "Text being extracted",
-    "empty": "No text found (scanned document?)",
-}
-
 
 def not_found() -> HTTPException:
     return HTTPException(404, "There is no file at this address, or it is not public.")
@@ -52,38 +46,13 @@ def item_not_found() -> HTTPException:
 
 
 @dataclass(frozen=True)
-class AttachmentRow:
-    id: int
-    name: str
-    url: str
-    type_label: str
-    size_label: str
-    # For the uploader, the item's author and moderators only; None for everybody else.
-    status: str | None
-    status_text: str | None
-    excerpt: str | None
-    can_delete: bool
-
-
-@dataclass(frozen=True)
 class AttachmentPanel:
     item_id: int
-    rows: list[AttachmentRow]
+    rows: list[FileRow]
     can_attach: bool
     room_left: bool
     max_files: int
     max_size_label: str
-
-
-def _status_text(attachment: IntelAttachment) -> str:
-    status = attachment.extraction_status
-    if status == "done":
-        return f"Text extracted ({len(attachment.extracted_text or ''):,} characters)"
-    if status == "error":
-        return f"Text could not be extracted: {attachment.extraction_error or 'unknown error'}"
-    if status == "empty" and attachment.extraction_error:
-        return attachment.extraction_error
-    return STATUS_TEXT.get(status, status)
 
 
 def panel(viewer: User | None, item: IntelItem, max_upload_bytes: int) -> AttachmentPanel:
@@ -91,20 +60,11 @@ def panel(viewer: User | None, item: IntelItem, max_upload_bytes: int) -> Attach
     rows = []
     may_delete = attachments.can_delete(viewer, item)
     for a in item.attachments:
-        shows = attachments.can_see_status(viewer, item, a)
-        text = a.extracted_text or ""
         rows.append(
-            AttachmentRow(
-                id=a.id,
-                name=a.original_name,
+            file_row(
+                a,
                 url=attachments.download_path(a),
-                type_label=uploads.TYPE_LABELS.get(a.mime, a.mime),
-                size_label=uploads.human_size(a.size),
-                status=a.extraction_status if shows else None,
-                status_text=_status_text(a) if shows else None,
-                excerpt=(text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else ""))
-                if shows and text
-                else None,
+                shows_status=attachments.can_see_status(viewer, item, a),
                 can_delete=may_delete,
             )
         )
@@ -175,7 +135,7 @@ def attach_upload(
 
 def discard_unused(db: Session, uploads_dir: Path, storage_name: str) -> None:
     """Delete a stored file that no attachment uses (after the commit or the undo)."""
-    attachments.discard_file(db, uploads_dir, storage_name)
+    discard_file(db, uploads_dir, storage_name)
 
 
 # --- routes ----------------------------------------------------------------------------------

@@ -7,27 +7,22 @@ these functions decide whether the stored file becomes an attachment of the item
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.core import extract, uploads
+from forum.core import uploads
+from forum.core.attachments import extract_pending, prepare
 from forum.core.jobs import JobContext, enqueue, registry
 from forum.core.outbox import queue_document
-from forum.discussions.models import ThreadAttachment
 from forum.intelligence.models import IntelAttachment, IntelItem
 from forum.intelligence.service import IntelError, NotAllowed, NotFound, can_edit, get_item
 
 MAX_PER_ITEM = 10
 EXTRACT_JOB = "intel-extract-attachment"
-# Results that depend on the bytes only: another attachment with the same content reuses them.
-REUSABLE = ("done", "empty")
-NO_TEXT_FROM_IMAGES = "Text is not read from images."
-MISSING_FILE = "the stored file is missing"
 
 
 class AlreadyAttached(IntelError):
@@ -114,27 +109,11 @@ def add_attachment(
         sha256=stored.sha256,
         size=stored.size,
         mime=stored.mime,
-        extraction_status="pending",
     )
     db.add(attachment)
-    known = db.scalar(
-        select(IntelAttachment)
-        .where(
-            IntelAttachment.sha256 == stored.sha256,
-            IntelAttachment.extraction_status.in_(REUSABLE),
-        )
-        .order_by(IntelAttachment.id)
-        .limit(1)
-    )
-    if known is not None:
-        attachment.extraction_status = known.extraction_status
-        attachment.extracted_text = known.extracted_text
-        attachment.extraction_error = known.extraction_error
-    elif stored.mime not in extract.SUPPORTED:
-        attachment.extraction_status = "empty"
-        attachment.extraction_error = NO_TEXT_FROM_IMAGES
+    pending = prepare(db, attachment)
     db.flush()
-    if attachment.extraction_status == "pending":
+    if pending:
         enqueue(db, EXTRACT_JOB, {"attachment_id": attachment.id})
     elif attachment.extraction_status == "done":
         queue_document(db, f"intel:{item.id}")
@@ -159,34 +138,6 @@ def delete_attachment(db: Session, viewer: User | None, attachment: IntelAttachm
     return storage_name
 
 
-def file_in_use(db: Session, storage_name: str) -> bool:
-    """Whether any attachment (of an item or of a good practice) points at this stored file."""
-    return bool(
-        db.scalar(
-            select(
-                exists().where(IntelAttachment.storage_name == storage_name)
-                | exists().where(ThreadAttachment.storage_name == storage_name)
-            )
-        )
-    )
-
-
-def discard_file(db: Session, uploads_dir: Path, storage_name: str) -> bool:
-    """Delete the stored file unless an attachment still uses it; answers whether it went.
-
-    Call it after the commit (or the rollback) that left the file without its row.
-    """
-    if file_in_use(db, storage_name):
-        return False
-    path = uploads.path_of(uploads_dir, storage_name)
-    # The "ab/" folder stays: removing it could race with an upload storing into it.
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        return False
-    return True
-
-
 # --- reading -------------------------------------------------------------------------------
 
 
@@ -206,22 +157,6 @@ def download_path(attachment: IntelAttachment) -> str:
 # --- the extraction job --------------------------------------------------------------------
 
 
-def record_result(attachment: IntelAttachment, result: extract.ExtractResult) -> None:
-    """Store what extraction found: the text (done), nothing (empty) or why not (error)."""
-    if result.error is None and result.text:
-        attachment.extraction_status = "done"
-        attachment.extracted_text = result.text
-        attachment.extraction_error = None
-    elif result.error in (None, extract.NO_TEXT):
-        attachment.extraction_status = "empty"
-        attachment.extracted_text = None
-        attachment.extraction_error = None
-    else:
-        attachment.extraction_status = "error"
-        attachment.extracted_text = None
-        attachment.extraction_error = result.error
-
-
 @registry.job(EXTRACT_JOB)
 def extract_attachment_text(db: Session, payload: dict[str, Any], ctx: JobContext) -> None:
     """Extract the text of one attachment in a limited child process.
@@ -229,26 +164,13 @@ def extract_attachment_text(db: Session, payload: dict[str, Any], ctx: JobContex
     Idempotent: an attachment that is gone or no longer pending is left alone. A bad
     file ends as "empty" or "error" with a sentence for the uploader; it never raises.
     """
-    attachment_id = int(payload["attachment_id"])
-    attachment = db.get(IntelAttachment, attachment_id)
-    if attachment is None or attachment.extraction_status != "pending":
+    attachment = extract_pending(
+        db, IntelAttachment, int(payload["attachment_id"]), ctx.settings.uploads_dir
+    )
+    if attachment is None:
         return
-    path = uploads.path_of(ctx.settings.uploads_dir, attachment.storage_name)
-    mime = attachment.mime
-    # The child may take half a minute: end this read-only transaction first, so no
-    # database lock (SQLite's write lock above all) is held while it runs.
-    db.rollback()
-    if path.is_file():
-        result = extract.extract_in_subprocess(path, mime)
-    else:
-        result = extract.ExtractResult("", MISSING_FILE)
-    attachment = db.get(IntelAttachment, attachment_id)
-    if attachment is None or attachment.extraction_status != "pending":
-        return  # removed, or done by another run, while the child worked
-    record_result(attachment, result)
     if attachment.extraction_status == "done":
         queue_document(db, f"intel:{attachment.item_id}")
-    db.flush()
     ctx.log.info(
         "attachment %s of item %s: text %s%s",
         attachment.id,

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.accounts.models import User
+from forum.core.attachments import ExtractedText
 from forum.core.db import Base, UTCDateTime, utcnow
 from forum.taxonomy.models import CountryTagged, Sector
 
@@ -144,7 +145,7 @@ class IntelItem(CountryTagged, Base):
         return f"/intel/{self.id}"
 
 
-class IntelAttachment(Base):
+class IntelAttachment(ExtractedText, Base):
     """A file attached to an item, with the text extracted from it (or why not)."""
 
     __tablename__ = "intel_attachment"
@@ -162,10 +163,6 @@ class IntelAttachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)
     mime: Mapped[str] = mapped_column(String(120))
-    # pending -> done | empty | error
-    extraction_status: Mapped[str] = mapped_column(String(20), default="pending")
-    extracted_text: Mapped[str | None] = mapped_column(Text)
-    extraction_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     item: Mapped[IntelItem] = relationship(back_populates="attachments")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
+from forum.accounts.service import create_api_token, list_api_tokens
 from tests.conftest import TEST_PASSWORD, Client, sign_in
 
 
@@ -47,3 +48,50 @@ def test_a_forged_bearer_token_is_refused(client: Client, db: Session) -> None:
     response = client.get("/api/v1/me", headers={"Authorization": "Bearer cf_forged"})
     assert response.status_code == 401
     assert response.json() == {"detail": "Invalid or expired token."}
+
+
+def _login(client: Client, user: User) -> str:
+    response = client.post(
+        "/api/v1/auth/token", data={"username": user.email, "password": TEST_PASSWORD}
+    )
+    assert response.status_code == 200
+    return str(response.json()["access_token"])
+
+
+def test_delete_auth_token_revokes_the_token_it_is_sent_with_and_no_other(
+    client: Client, db: Session, member: User
+) -> None:
+    leaving, staying = _login(client, member), _login(client, member)
+    sign_in(client, db, member)
+    bye = client.delete("/api/v1/auth/token", headers={"Authorization": f"Bearer {leaving}"})
+    assert bye.status_code == 204
+    assert bye.content == b""
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {leaving}"})
+    assert me.status_code == 401
+    assert me.json() == {"detail": "Invalid or expired token."}
+    assert (
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {staying}"}).status_code == 200
+    )
+    assert client.get("/profile").status_code == 200, "the member's browser stays signed in"
+    again = client.delete("/api/v1/auth/token", headers={"Authorization": f"Bearer {leaving}"})
+    assert again.status_code == 401
+
+
+def test_delete_auth_token_without_a_valid_token_answers_401(client: Client, db: Session) -> None:
+    missing = client.delete("/api/v1/auth/token")
+    assert missing.status_code == 401
+    assert missing.headers["www-authenticate"] == "Bearer"
+    forged = client.delete("/api/v1/auth/token", headers={"Authorization": "Bearer cf_forged"})
+    assert forged.status_code == 401
+
+
+def test_delete_auth_token_revokes_a_personal_token_too(
+    client: Client, db: Session, member: User
+) -> None:
+    raw, _ = create_api_token(db, member, name="CRM sync")
+    db.flush()
+    assert (
+        client.delete("/api/v1/auth/token", headers={"Authorization": f"Bearer {raw}"}).status_code
+        == 204
+    )
+    assert list_api_tokens(db, member) == [], "gone from the profile's list"

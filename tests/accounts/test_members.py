@@ -7,9 +7,9 @@ import html
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import Membership, User
-from forum.accounts.privacy import delete_account
 from forum.core.db import utcnow
 from forum.partnerships.service import get_partnership_by_slug
+from forum.portal.privacy import delete_account
 from tests.conftest import Client, People, sign_in
 
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from forum.accounts import privacy
+from forum.accounts import privacy as parts
 from forum.accounts.models import ApiToken, EmailToken, Membership, User, UserSession
 from forum.accounts.service import create_api_token, issue_email_token
 from forum.accounts.sessions import SESSION_COOKIE
@@ -24,8 +24,8 @@ from tests.conftest import TEST_PASSWORD, Client, People, Threads, sign_in, sign
 @pytest.fixture
 def registry(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
     """Empty exporter and eraser registries for one test; answers the erasers' calls."""
-    monkeypatch.setattr(privacy, "_exporters", {})
-    monkeypatch.setattr(privacy, "_erasers", {})
+    monkeypatch.setattr(parts, "_exporters", {})
+    monkeypatch.setattr(parts, "_erasers", {})
     return []
 
 
@@ -107,7 +107,7 @@ def test_the_export_holds_what_every_registered_domain_exports(
     def posts(db: Session, user: User) -> list[dict[str, Any]]:
         return [{"author": user.name, "body": "Who exports to Japan?", "at": user.created_at}]
 
-    privacy.register_exporter("posts", posts)
+    parts.register_exporter("posts", posts)
     data = json.loads(as_member.get("/profile/export").text)
     assert data["posts"][0]["body"] == "Who exports to Japan?"
     assert data["posts"][0]["author"] == "Maria Member"
@@ -121,13 +121,13 @@ def test_the_registry_refuses_reserved_and_clashing_names(
         return None
 
     with pytest.raises(ValueError, match="key of the export itself"):
-        privacy.register_exporter("account", nothing)
-    privacy.register_exporter("posts", nothing)
-    privacy.register_exporter("posts", nothing)  # the same function again: harmless
+        parts.register_exporter("account", nothing)
+    parts.register_exporter("posts", nothing)
+    parts.register_exporter("posts", nothing)  # the same function again: harmless
     with pytest.raises(ValueError, match="already registered"):
-        privacy.register_exporter("posts", lambda db, user: None)
+        parts.register_exporter("posts", lambda db, user: None)
     with pytest.raises(ValueError, match="snake_case"):
-        privacy.register_exporter("Posts!", nothing)
+        parts.register_exporter("Posts!", nothing)
 
 
 # --- delete my account ------------------------------------------------------------------------
@@ -187,7 +187,7 @@ def test_deleting_with_content_kept_removes_personal_data_sessions_tokens_and_fo
         registry.append(("posts", keep_content))
         return True  # the kept posts still name this user as author
 
-    privacy.register_eraser("posts", posts)
+    parts.register_eraser("posts", posts)
     sign_in(client, demo_db, member)
     old_cookie = client.cookies[SESSION_COOKIE]
 
@@ -230,7 +230,7 @@ def test_deleting_with_content_kept_removes_personal_data_sessions_tokens_and_fo
 def test_keeping_content_with_nothing_written_deletes_the_row(
     as_member: Client, db: Session, member: User, registry: list[tuple[str, bool]]
 ) -> None:
-    privacy.register_eraser("posts", lambda db, user, *, keep_content: False)
+    parts.register_eraser("posts", lambda db, user, *, keep_content: False)
     response = as_member.post_form(
         "/profile/delete", {"content": "keep", "password": TEST_PASSWORD}
     )
@@ -245,7 +245,7 @@ def test_deleting_with_content_deleted_deletes_the_row_and_asks_erasers_to_delet
         registry.append(("posts", keep_content))
         return keep_content
 
-    privacy.register_eraser("posts", posts)
+    parts.register_eraser("posts", posts)
     member_id = member.id
     set_follows(db, member_id, "sector", ["healthcare"])
     response = as_member.post_form(
@@ -312,8 +312,8 @@ def test_the_export_holds_the_members_threads_and_posts(
 def test_deleting_an_account_with_its_content_blanks_posts_but_keeps_the_tree(
     db: Session, member: User, other_member: User, threads: Threads
 ) -> None:
-    from forum.accounts.privacy import delete_account
     from forum.discussions.models import Post
+    from forum.portal.privacy import delete_account
 
     thread = threads.start(member, title="To be removed", body="secret plans")
     mine = threads.reply(member, thread, "my words")

@@ -270,7 +270,8 @@ def test_a_password_change_ends_other_sessions_keeps_this_one_and_sends_a_notice
         assert gone.headers["location"].startswith("/login")
     page = as_member.get("/profile")
     assert page.status_code == 200
-    assert "Every other browser signed in to your account is signed out." in page.text
+    assert "Every other browser signed in to your account is signed out" in page.text
+    assert "every API login is revoked; your personal tokens still work." in page.text
     assert db.scalar(select(func.count()).where(UserSession.user_id == member.id)) == 1
     assert [m["Subject"] for m in outbox.to(member.email)] == [
         "Your Cluster Forum password was changed"

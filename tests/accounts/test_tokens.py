@@ -86,12 +86,19 @@ def test_another_member_cannot_revoke_your_token(
     assert _me(client, token) == 200
 
 
-def test_tokens_from_the_api_login_are_not_listed_as_personal_tokens(
+def _section(page: str, section_id: str) -> str:
+    start = page.index(f'<section id="{section_id}"')
+    return page[start : page.index("</section>", start)]
+
+
+def test_tokens_from_the_api_login_are_listed_where_you_are_signed_in_not_as_personal_tokens(
     as_member: Client, db: Session, member: User
 ) -> None:
     login = as_member.post(
         "/api/v1/auth/token", data={"username": member.email, "password": TEST_PASSWORD}
     )
     assert login.status_code == 200
-    assert "API login" not in as_member.get("/profile").text
-    assert "You have no API tokens." in as_member.get("/profile").text
+    page = as_member.get("/profile").text
+    assert "API login" not in _section(page, "tokens")
+    assert "You have no API tokens." in _section(page, "tokens")
+    assert "API client" in _section(page, "sessions")

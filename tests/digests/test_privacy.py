@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.accounts.privacy import delete_account, export_user_data
 from forum.core.db import utcnow
 from forum.digests import service
 from forum.digests.models import DigestDelivery, EmailSettings
+from forum.portal.privacy import delete_account, export_user_data
 from tests.conftest import Threads
 
 

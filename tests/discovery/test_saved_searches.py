@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.accounts.privacy import delete_account, export_user_data
 from forum.discovery import saved
 from forum.discovery.models import SavedSearch
 from forum.discussions.models import Category
 from forum.intelligence import service as intel
+from forum.portal.privacy import delete_account, export_user_data
 from forum.taxonomy.service import resolve_sectors
 from tests.conftest import Client, Threads, sign_in
 

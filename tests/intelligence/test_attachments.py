@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from forum.accounts.models import User
 from forum.accounts.service import create_api_token
+from forum.core import attachments as shared
 from forum.core import extract
 from forum.core.config import Settings
 from forum.core.db import utcnow
@@ -198,13 +199,13 @@ def test_the_job_is_idempotent_and_survives_a_missing_file(
     run_worker_jobs(settings, session_factory)
     (attachment,) = rows(db)
     assert attachment.extraction_status == "error"
-    assert attachment.extraction_error == attachments.MISSING_FILE
+    assert attachment.extraction_error == shared.MISSING_FILE
 
     # Running it again changes nothing, and a removed attachment is simply skipped.
     ctx = JobContext(settings=settings, session_factory=session_factory, holder="again")
     attachments.extract_attachment_text(db, {"attachment_id": attachment.id}, ctx)
     attachments.extract_attachment_text(db, {"attachment_id": attachment.id + 999}, ctx)
-    assert rows(db)[0].extraction_error == attachments.MISSING_FILE
+    assert rows(db)[0].extraction_error == shared.MISSING_FILE
 
 
 def test_an_image_is_kept_without_a_job(
@@ -215,7 +216,7 @@ def test_an_image_is_kept_without_a_job(
     (attachment,) = rows(db)
     assert (attachment.mime, attachment.extraction_status) == ("image/png", "empty")
     assert queued_kinds(db) == []
-    assert attachments.NO_TEXT_FROM_IMAGES in client.get(f"/intel/{item.id}").text
+    assert shared.NO_TEXT_FROM_IMAGES in client.get(f"/intel/{item.id}").text
 
 
 # --- refusals leave nothing behind --------------------------------------------------------------

@@ -27,8 +27,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.routing import Route, compile_path
 
-from forum.accounts.models import User
+from forum.accounts.models import User, UserSession
 from forum.accounts.service import create_api_token
+from forum.accounts.sessions import create_session
 from forum.core.config import Settings
 from forum.discussions import moderation
 from forum.discussions import service as discussions
@@ -183,6 +184,8 @@ MATRIX = [
     ),
     ("POST", "/notifications/{notification}/read", "", OWNER_ONLY),
     ("POST", "/profile/tokens/{token}/revoke", "", OWNER_ONLY),
+    ("POST", "/profile/tokens/{login}/revoke", "", OWNER_ONLY),
+    ("POST", "/profile/sessions/{session}/revoke", "", OWNER_ONLY),
 ]
 
 
@@ -221,6 +224,10 @@ def test_the_discussion_and_personal_object_matrix(
     notification = db.scalar(select(Notification).where(Notification.user_id == owner.id))
     assert notification is not None
     owner_token = create_api_token(db, owner, name="owner's token")[1]
+    owner_login = create_api_token(db, owner, name="API login", kind="login")[1]
+    create_session(db, owner, user_agent="the owner's other browser")
+    owner_session = db.scalar(select(UserSession).where(UserSession.user_id == owner.id))
+    assert owner_session is not None
     flag = moderation.flag(
         db, other, object_type="post", object_id=post.id, reason="spam", settings=settings
     )
@@ -231,6 +238,7 @@ def test_the_discussion_and_personal_object_matrix(
         "thread": thread.id, "post": post.id, "owner": owner.id,
         "category": categories["market-intelligence"].id,
         "notification": notification.id, "token": owner_token.id, "handle": owner.handle,
+        "login": owner_login.id, "session": owner_session.id,
         "flag": flag.id, "item": item.id, "practice": practice.id,
     }  # fmt: skip
     user = users[role]

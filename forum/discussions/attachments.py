@@ -1,0 +1,152 @@
+"""Files attached to good practices: who may attach and remove them, and the worker job
+that extracts their text so that search finds the good practice by what its files say.
+
+The bytes are received, sniffed and stored by `forum.core.uploads` before anything here runs;
+extraction itself is `forum.core.attachments`' (shared with intelligence items).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from forum.accounts.models import User
+from forum.core import uploads
+from forum.core.attachments import extract_pending, prepare
+from forum.core.jobs import JobContext, enqueue, registry
+from forum.core.outbox import queue_document
+from forum.discussions import service
+from forum.discussions.models import Thread, ThreadAttachment
+
+MAX_PER_THREAD = 5
+EXTRACT_JOB = "thread-extract-attachment"
+
+
+# --- who may do what -----------------------------------------------------------------------
+
+
+def can_attach(viewer: User | None, thread: Thread) -> bool:
+    """The thread's author or a moderator, on good-practice threads only."""
+    if viewer is None or thread.kind != "good_practice":
+        return False
+    return viewer.is_moderator or (thread.author_id is not None and thread.author_id == viewer.id)
+
+
+def can_delete(viewer: User | None, thread: Thread) -> bool:
+    """Whoever may attach files to the good practice may remove them."""
+    return can_attach(viewer, thread)
+
+
+def can_see_status(viewer: User | None, thread: Thread, attachment: ThreadAttachment) -> bool:
+    """The extraction status is for the uploader, the thread's author and moderators."""
+    if viewer is None:
+        return False
+    return viewer.is_moderator or viewer.id in (attachment.uploader_id, thread.author_id)
+
+
+def list_attachments(db: Session, thread: Thread) -> list[ThreadAttachment]:
+    return list(
+        db.scalars(
+            select(ThreadAttachment)
+            .where(ThreadAttachment.thread_id == thread.id)
+            .order_by(ThreadAttachment.id)
+        )
+    )
+
+
+def count_attachments(db: Session, thread: Thread) -> int:
+    return int(
+        db.scalar(
+            select(func.count())
+            .select_from(ThreadAttachment)
+            .where(ThreadAttachment.thread_id == thread.id)
+        )
+        or 0
+    )
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def add_attachment(
+    db: Session, viewer: User, thread: Thread, stored: uploads.StoredFile, name: str
+) -> ThreadAttachment:
+    """Attach the stored file to the good practice under the shown name `name`.
+
+    The caller has checked `can_attach` and the number of files. Text already extracted
+    from the same content (another good practice's file) is reused; otherwise an
+    extraction job is queued, to run once the caller commits.
+    """
+    attachment = ThreadAttachment(
+        thread_id=thread.id,
+        uploader_id=viewer.id,
+        original_name=uploads.clean_name(name),
+        storage_name=stored.storage_name,
+        sha256=stored.sha256,
+        size=stored.size,
+        mime=stored.mime,
+    )
+    db.add(attachment)
+    pending = prepare(db, attachment)
+    db.flush()
+    if pending:
+        enqueue(db, EXTRACT_JOB, {"attachment_id": attachment.id})
+    # The file's name finds the good practice at once; its text once extracted (or now,
+    # when known from the same content).
+    queue_document(db, f"thread:{thread.id}")
+    return attachment
+
+
+def get_attachment(db: Session, viewer: User | None, attachment_id: int) -> ThreadAttachment:
+    """The attachment, if its thread is visible to `viewer`; service.NotFound otherwise."""
+    attachment = db.get(ThreadAttachment, attachment_id)
+    if attachment is None:
+        raise service.NotFound(str(attachment_id))
+    service.get_thread(db, viewer, attachment.thread_id)
+    return attachment
+
+
+def delete_attachment(db: Session, viewer: User | None, attachment: ThreadAttachment) -> str:
+    """Remove the attachment, and its text from the thread's search document.
+
+    Answers its storage name for `forum.core.attachments.discard_file` after the commit: the
+    file may be shared with other attachments, and must outlive a transaction that
+    rolls back. Raises service.NotAllowed.
+    """
+    thread = attachment.thread
+    if not can_delete(viewer, thread):
+        raise service.NotAllowed("Only the author of this good practice can remove its files.")
+    storage_name = attachment.storage_name
+    db.delete(attachment)
+    db.flush()
+    # Its name is in the document even when no text was found.
+    queue_document(db, f"thread:{thread.id}")
+    return storage_name
+
+
+# --- the extraction job --------------------------------------------------------------------
+
+
+@registry.job(EXTRACT_JOB)
+def extract_attachment_text(db: Session, payload: dict[str, Any], ctx: JobContext) -> None:
+    """Extract the text of one good practice's file in a limited child process.
+
+    Idempotent: an attachment that is gone or no longer pending is left alone. A bad
+    file ends as "empty" or "error" with a sentence for the uploader; it never raises.
+    """
+    attachment = extract_pending(
+        db, ThreadAttachment, int(payload["attachment_id"]), ctx.settings.uploads_dir
+    )
+    if attachment is None:
+        return
+    if attachment.extraction_status == "done":
+        queue_document(db, f"thread:{attachment.thread_id}")
+    ctx.log.info(
+        "attachment %s of thread %s: text %s%s",
+        attachment.id,
+        attachment.thread_id,
+        attachment.extraction_status,
+        f" ({attachment.extraction_error})" if attachment.extraction_error else "",
+    )
