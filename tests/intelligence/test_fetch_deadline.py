@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from forum.config import Settings
 from forum.intelligence import harvest
-from forum.intelligence.fetch import FetchFailed, fetch_feed
+from forum.intelligence.fetch import FetchFailed, FetchTimedOut, fetch_feed
 from forum.intelligence.models import Feed
 from forum.worker import JobRegistry, Runner, load_jobs
 from tests.conftest import TEST_SECRET
@@ -179,6 +179,19 @@ def test_a_server_sending_a_header_line_a_second_is_given_up_at_the_deadline(
         fetch_feed(slow_server.url, allow_private=True, timeout=DEADLINE)
     elapsed = time.monotonic() - started
     assert elapsed <= DEADLINE + 1.0, elapsed
+
+
+@pytest.mark.parametrize("slow_server", ["silent"], indirect=True)
+def test_a_tls_handshake_that_never_completes_is_given_up_at_the_deadline(
+    slow_server: SlowServer,
+) -> None:
+    """The silent server never answers the ClientHello: the handshake has the time left."""
+    url = slow_server.url.replace("http://", "https://")
+    started = time.monotonic()
+    with pytest.raises(FetchTimedOut, match="timed out"):
+        fetch_feed(url, allow_private=True, timeout=DEADLINE)
+    elapsed = time.monotonic() - started
+    assert DEADLINE - 0.1 <= elapsed <= DEADLINE + 1.0, elapsed
 
 
 def test_a_name_that_takes_long_to_resolve_is_given_up_at_the_deadline(
