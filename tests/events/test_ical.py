@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from icalendar import Calendar
 from sqlalchemy.orm import Session
 
@@ -170,9 +169,6 @@ def test_the_calendar_settings_need_a_signed_in_member(client: Client) -> None:
 HOSTILE = 'Fair; "quoted", back\\slash, comma,semicolon;\nsecond line'
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 16: X-WR-CALNAME is written without RFC 5545 escaping"
-)
 def test_every_text_property_parses_back_to_exactly_what_the_database_holds(
     client: Client, db: Session, events: Events
 ) -> None:
