@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, HTTPException, Request, UploadFile
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -15,7 +15,7 @@ from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
 from forum.discussions import service
 from forum.discussions.models import Thread, ThreadAttachment
-from forum.upload_routes import CappedBodyRoute, content_disposition, too_large_message
+from forum.upload_routes import CappedBodyRoute, attachment_response, too_large_message
 from forum.web import AppSettings, DbSession, flash, redirect
 
 MAX_PER_THREAD = 5
@@ -138,17 +138,4 @@ def download_attachment(
     path = uploads.path_of(settings.uploads_dir, attachment.storage_name)
     if not Path(path).is_file():
         raise _not_found()
-    mime = attachment.mime
-    if mime not in uploads.EXTENSIONS:  # never text/html or anything not sniffed
-        mime = "application/octet-stream"
-    if mime.startswith("text/"):
-        mime += "; charset=utf-8"
-    return FileResponse(
-        path,
-        media_type=mime,
-        headers={
-            "Content-Disposition": content_disposition(attachment.original_name),
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private",
-        },
-    )
+    return attachment_response(path, attachment.mime, attachment.original_name)

@@ -95,7 +95,6 @@ def _download(client: Client, path: str) -> Any:
     return got
 
 
-@pytest.mark.xfail(strict=True, reason="issue 16: CSV attachments are served as stored")
 def test_formula_cells_of_a_csv_download_start_with_a_quote_and_the_stored_file_is_untouched(
     client: Client, upload_csv: Uploader, settings: Settings
 ) -> None:
@@ -106,7 +105,6 @@ def test_formula_cells_of_a_csv_download_start_with_a_quote_and_the_stored_file_
     assert sha == hashlib.sha256(HOSTILE).hexdigest()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 16: CSV attachments are served as stored")
 def test_a_semicolon_csv_with_a_byte_order_mark_keeps_both_and_is_neutralised(
     client: Client, upload_csv: Uploader
 ) -> None:
@@ -121,7 +119,6 @@ def test_a_semicolon_csv_with_a_byte_order_mark_keeps_both_and_is_neutralised(
     ]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 16: CSV attachments are served as stored")
 def test_a_malformed_or_large_csv_is_still_served_neutralised(
     client: Client, upload_csv: Uploader
 ) -> None:
