@@ -19,6 +19,7 @@ from forum.config import Settings
 from forum.db import utcnow
 from forum.mail import queue_email
 from forum.partnerships.models import Partnership
+from forum.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 
 SUBJECT_MAX = 150
 MESSAGE_MAX = 5_000
@@ -113,6 +114,9 @@ def send_contact(
         raise ContactError("This is you: write to someone else.", status=400)
     if not can_receive(recipient):
         raise ContactError(f"Messages cannot reach {recipient.name}.", status=404)
+    for field, text in (("subject", subject), ("message", message)):
+        if has_control_characters(text):
+            raise ContactError(CONTROL_CHARACTERS_MESSAGE, field)
     subject = " ".join(subject.split())
     if len(subject) > SUBJECT_MAX:
         raise ContactError(

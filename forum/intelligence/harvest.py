@@ -77,6 +77,7 @@ from forum.taxonomy.service import (
     resolve_country_filter,
     resolve_sectors,
 )
+from forum.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +193,8 @@ def check_feed_url(url: str, *, allow_private: bool) -> tuple[str, str | None]:
         raise FeedSettingsError({"url": "Give the feed's address."})
     if len(url) > URL_MAX:
         raise FeedSettingsError({"url": f"Keep the address under {URL_MAX} characters."})
+    if has_control_characters(url):
+        raise FeedSettingsError({"url": CONTROL_CHARACTERS_MESSAGE})
     if _http_url(url) is None:
         raise FeedSettingsError({"url": "Give an address starting with http:// or https://."})
     if allow_private:
