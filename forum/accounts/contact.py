@@ -19,7 +19,7 @@ from forum.config import Settings
 from forum.db import utcnow
 from forum.mail import queue_email
 from forum.partnerships.models import Partnership
-from forum.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
+from forum.text import CONTROL_CHARACTERS_MESSAGE, clean_line, has_control_characters
 
 SUBJECT_MAX = 150
 MESSAGE_MAX = 5_000
@@ -117,7 +117,7 @@ def send_contact(
     for field, text in (("subject", subject), ("message", message)):
         if has_control_characters(text):
             raise ContactError(CONTROL_CHARACTERS_MESSAGE, field)
-    subject = " ".join(subject.split())
+    subject = clean_line(subject)
     if len(subject) > SUBJECT_MAX:
         raise ContactError(
             f"Keep the subject to {SUBJECT_MAX} characters (it has {len(subject)}).", "subject"

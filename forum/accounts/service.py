@@ -32,7 +32,7 @@ from forum.taxonomy.service import (
     resolve_country_filter,
     resolve_sectors,
 )
-from forum.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
+from forum.text import CONTROL_CHARACTERS_MESSAGE, clean_line, has_control_characters
 from forum.worker import enqueue
 
 TOKEN_LIFETIMES = {
@@ -72,7 +72,7 @@ def validate_email(email: str) -> str:
 def validate_name(name: str) -> str:
     if has_control_characters(name):
         raise AccountError(CONTROL_CHARACTERS_MESSAGE, "name")
-    name = " ".join(name.split())
+    name = clean_line(name)
     if not name:
         raise AccountError("Enter your name.", "name")
     if len(name) > NAME_MAX:
@@ -598,7 +598,7 @@ def create_api_token(
     db: Session, user: User, *, name: str, kind: str = "personal"
 ) -> tuple[str, ApiToken]:
     """A new bearer token; the raw value is answered once and never stored."""
-    name = " ".join(name.split())[:100]
+    name = clean_line(name)[:100]
     if not name:
         raise AccountError("Give the token a name, to recognise it later.", "name")
     raw, digest = new_token(TOKEN_PREFIX)

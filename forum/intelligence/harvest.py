@@ -77,7 +77,7 @@ from forum.taxonomy.service import (
     resolve_country_filter,
     resolve_sectors,
 )
-from forum.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
+from forum.text import CONTROL_CHARACTERS_MESSAGE, clean_line, has_control_characters
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +211,7 @@ def check_feed_url(url: str, *, allow_private: bool) -> tuple[str, str | None]:
 def clean(db: Session, data: FeedSettings, *, default_name: str = "") -> CleanSettings:
     """Validate every field at once; raises FeedSettingsError naming each bad one."""
     errors: dict[str, str] = {}
-    name = " ".join(data.name.split()) or default_name
+    name = clean_line(data.name) or default_name
     if not name:
         errors["name"] = "Give the feed a name."
     elif len(name) > NAME_MAX:
