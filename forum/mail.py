@@ -29,6 +29,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
 from forum.config import Settings
+from forum.text import clean_line
 from forum.web import TEMPLATES_DIR
 from forum.worker import JobContext, enqueue, registry
 
@@ -252,7 +253,7 @@ def render_email(
     full = {"base_url": settings.base_url, "site_name": "Cluster Forum", **context}
     subject = env.get_template(f"{name}/subject.txt").render(full).strip()
     message = EmailMessage()
-    message["Subject"] = " ".join(subject.split())
+    message["Subject"] = clean_line(subject)
     message["From"] = settings.mail_from
     message["To"] = to
     if reply_to:

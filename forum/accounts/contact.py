@@ -19,6 +19,7 @@ from forum.config import Settings
 from forum.db import utcnow
 from forum.mail import queue_email
 from forum.partnerships.models import Partnership
+from forum.text import CONTROL_CHARACTERS_MESSAGE, clean_line, has_control_characters
 
 SUBJECT_MAX = 150
 MESSAGE_MAX = 5_000
@@ -113,7 +114,10 @@ def send_contact(
         raise ContactError("This is you: write to someone else.", status=400)
     if not can_receive(recipient):
         raise ContactError(f"Messages cannot reach {recipient.name}.", status=404)
-    subject = " ".join(subject.split())
+    for field, text in (("subject", subject), ("message", message)):
+        if has_control_characters(text):
+            raise ContactError(CONTROL_CHARACTERS_MESSAGE, field)
+    subject = clean_line(subject)
     if len(subject) > SUBJECT_MAX:
         raise ContactError(
             f"Keep the subject to {SUBJECT_MAX} characters (it has {len(subject)}).", "subject"

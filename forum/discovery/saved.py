@@ -17,6 +17,7 @@ from forum.discovery import service
 from forum.discovery.labels import describe, labeller
 from forum.discovery.models import SavedSearch
 from forum.pagination import Page
+from forum.text import clean_line
 
 MAX_PER_MEMBER = 50
 NAME_MAX = 120
@@ -108,7 +109,7 @@ def create_saved_search(db: Session, *, user: User, name: str, query_string: str
         raise SavedSearchError(
             "There is nothing to save: type some words or choose a filter first."
         )
-    name = " ".join(name.split())
+    name = clean_line(name)
     if len(name) > NAME_MAX:
         raise SavedSearchError(f"The name is longer than {NAME_MAX} characters.")
     query = urlencode(params.query_items(page=1))

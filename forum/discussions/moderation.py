@@ -32,6 +32,7 @@ from forum.intelligence.models import IntelItem
 from forum.mail import queue_email
 from forum.notifications.service import notify
 from forum.pagination import Page
+from forum.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 
 FLAG_TYPES = ("post", "thread", "intel", "event", "profile")
 # Content types whose domains are not built yet: their flags are refused for now.
@@ -69,6 +70,8 @@ def _clean_reason(
     reason = reason.strip()
     if not reason:
         raise DiscussionError(what, "reason")
+    if has_control_characters(reason):
+        raise DiscussionError(CONTROL_CHARACTERS_MESSAGE, "reason")
     if len(reason) > MAX_REASON:
         raise DiscussionError(
             f"Keep the reason under {MAX_REASON:,} characters (this is {len(reason):,}).",

@@ -43,6 +43,7 @@ from forum.partnerships.models import Partnership
 from forum.taxonomy.models import Sector
 from forum.taxonomy.regions import is_european
 from forum.taxonomy.service import get_country
+from forum.text import clean_line
 
 NAME_MAX = 300
 DESCRIPTION_MAX = 10_000
@@ -136,7 +137,7 @@ class EventInput:
 
 
 def _text(value: str | None, limit: int, label: str, field_name: str) -> str | None:
-    value = " ".join((value or "").split())
+    value = clean_line(value or "")
     if len(value) > limit:
         raise EventError(f"Keep the {label} under {limit} characters.", field_name)
     return value or None

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, HTTPException, Request, UploadFile
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from forum import uploads
@@ -23,7 +23,7 @@ from forum.config import Settings
 from forum.intelligence import attachments
 from forum.intelligence.models import IntelAttachment, IntelItem
 from forum.intelligence.service import IntelError, NotAllowed, NotFound, get_item
-from forum.upload_routes import CappedBodyRoute, download_headers, served_type, too_large_message
+from forum.upload_routes import CappedBodyRoute, attachment_response, too_large_message
 from forum.web import AppSettings, DbSession, flash, redirect
 
 router = APIRouter(include_in_schema=False, route_class=CappedBodyRoute)
@@ -174,11 +174,7 @@ def download_attachment(
     path = uploads.path_of(settings.uploads_dir, attachment.storage_name)
     if not path.is_file():
         raise not_found()
-    return FileResponse(
-        path,
-        media_type=served_type(attachment.mime),
-        headers=download_headers(attachment.original_name),
-    )
+    return attachment_response(path, attachment.mime, attachment.original_name)
 
 
 @router.post("/intel/attachments/{attachment_id}/delete")

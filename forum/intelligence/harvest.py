@@ -88,6 +88,7 @@ from forum.taxonomy.service import (
     resolve_country_filter,
     resolve_sectors,
 )
+from forum.text import CONTROL_CHARACTERS_MESSAGE, clean_line, has_control_characters
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +214,8 @@ def check_feed_url(
         raise FeedSettingsError({"url": "Give the feed's address."})
     if len(url) > URL_MAX:
         raise FeedSettingsError({"url": f"Keep the address under {URL_MAX} characters."})
+    if has_control_characters(url):
+        raise FeedSettingsError({"url": CONTROL_CHARACTERS_MESSAGE})
     if _http_url(url) is None:
         raise FeedSettingsError({"url": "Give an address starting with http:// or https://."})
     if allow_private:
@@ -229,7 +232,7 @@ def check_feed_url(
 def clean(db: Session, data: FeedSettings, *, default_name: str = "") -> CleanSettings:
     """Validate every field at once; raises FeedSettingsError naming each bad one."""
     errors: dict[str, str] = {}
-    name = " ".join(data.name.split()) or default_name
+    name = clean_line(data.name) or default_name
     if not name:
         errors["name"] = "Give the feed a name."
     elif len(name) > NAME_MAX:

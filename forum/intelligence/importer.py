@@ -31,6 +31,7 @@ from forum.intelligence import service
 from forum.intelligence.models import INTEL_KINDS, IntelItem
 from forum.taxonomy.regions import UnknownCountryError, expand_codes
 from forum.taxonomy.service import list_sectors, resolve_sectors
+from forum.text import clean_line
 
 FIELDS = (
     "title",
@@ -385,7 +386,7 @@ def find_existing(db: Session, data: service.ItemInput) -> tuple[IntelItem | Non
     undated = db.scalar(
         select(IntelItem)
         .where(
-            IntelItem.title == " ".join(data.title.split()),
+            IntelItem.title == clean_line(data.title),
             IntelItem.url.is_(None),
             IntelItem.published_at.is_(None),
         )

@@ -23,6 +23,7 @@ from forum.partnerships.models import Partnership
 from forum.partnerships.service import STRANDS
 from forum.taxonomy.regions import UnknownCountryError, expand_codes
 from forum.taxonomy.service import UnknownSectorError, resolve_sectors
+from forum.text import clean_line
 
 NAME_MAX = 200
 WEBSITE_MAX = 500
@@ -145,7 +146,7 @@ def update_partnership(
     require_admin(actor)
     errors: dict[str, str] = {}
 
-    name = " ".join(form.name.split())
+    name = clean_line(form.name)
     if not name:
         errors["name"] = "Enter the partnership's name."
     elif len(name) > NAME_MAX:
