@@ -3,8 +3,8 @@
 20 RSS feeds of 500 entries each, served by a real HTTP server on 127.0.0.1 (in a
 process of its own, as a publisher's server would be) and
 harvested the way the worker does it (`harvest_due`: claim, fetch, parse, dedup,
-tag, store, one transaction per feed, a helper process fetching and parsing the next
-feeds meanwhile) into a migrated SQLite database with the
+tag, store, one transaction per feed, threads fetching the next feeds and a helper
+process parsing them meanwhile) into a migrated SQLite database with the
 report's sectors. One entry in ten of every feed is also in feed 0 (the same
 article, with a tracking parameter) so the cross-feed dedup works too. Titles name
 countries and sectors so the tagger has something to find.
@@ -188,7 +188,7 @@ def run(console: Console) -> list[Result]:
         first = harvest_due(factory, allow_private=True)
         first_s = time.perf_counter() - start
         # CPU time of this process (harvester and the loopback server's thread) and of
-        # the helper process that fetches and parses ahead: on an idle machine the wall
+        # the helper process that parses ahead: on an idle machine the wall
         # time is about the larger of the two, since they run side by side.
         first_cpu = time.process_time() - cpu
         helper_cpu = _children_cpu() - helper

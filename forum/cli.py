@@ -342,8 +342,9 @@ def import_feeds(
                 progress.advance(task)
 
             harvest.harvest_due(
-                factory, feed_ids=ids, force=bool(feed or all_feeds), on_result=show
-            )
+                factory, feed_ids=ids, force=bool(feed or all_feeds), on_result=show,
+                deadline=settings.fetch_deadline, concurrency=settings.harvest_concurrency,
+            )  # fmt: skip
     finally:
         engine.dispose()
     added = sum(r.added for r in results)
@@ -391,8 +392,9 @@ def feeds_add(
     try:
         with transaction(make_session_factory(engine)) as session:
             feed, warning = harvest.create_feed(
-                session, None, url, data, allow_private=private_feeds_allowed()
-            )
+                session, None, url, data, allow_private=private_feeds_allowed(),
+                deadline=settings.fetch_deadline,
+            )  # fmt: skip
             summary = (
                 f"added feed #{feed.id} {feed.name}: {feed.default_kind}, every "
                 f"{harvest.format_interval(feed.interval_minutes)}, "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from forum import plugins
 from forum.core.db import Base, make_engine
@@ -31,3 +31,25 @@ def test_migrations_downgrade_to_empty_and_upgrade_again(scratch_url: str) -> No
     current, heads = pending_revisions(engine)
     engine.dispose()
     assert current == heads
+
+
+def test_the_bidi_migration_removes_the_controls_from_existing_rows_and_keeps_arabic(
+    scratch_url: str,
+) -> None:
+    config = alembic_config(scratch_url)
+    command.downgrade(config, "0012")
+    engine = make_engine(scratch_url)
+    arabic = "تقرير \u200fعن السوق \u061c2024"
+    insert = text(
+        "INSERT INTO sector (slug, name, description, report_label, position) "
+        "VALUES (:slug, :name, '', :label, 0)"
+    )
+    with engine.begin() as connection:
+        connection.execute(insert, {"slug": "a", "name": "Food \u202eeciffo", "label": arabic})
+        every = "a\u2066b\u2067c\u2068d\u2069e\u202af\u202bg\u202ch\u202di"
+        connection.execute(insert, {"slug": "b", "name": every, "label": None})
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT name, report_label FROM sector ORDER BY slug"))
+        assert [tuple(row) for row in rows] == [("Food eciffo", arabic), ("abcdefghi", None)]
+    engine.dispose()

@@ -18,6 +18,7 @@ from forum.accounts.models import ThrottleEvent, User
 from forum.core.config import Settings
 from forum.core.db import utcnow
 from forum.core.mail import queue_email
+from forum.core.text import CONTROL_CHARACTERS_MESSAGE, clean_line, has_control_characters
 from forum.partnerships.models import Partnership
 
 SUBJECT_MAX = 150
@@ -113,7 +114,10 @@ def send_contact(
         raise ContactError("This is you: write to someone else.", status=400)
     if not can_receive(recipient):
         raise ContactError(f"Messages cannot reach {recipient.name}.", status=404)
-    subject = " ".join(subject.split())
+    for field, text in (("subject", subject), ("message", message)):
+        if has_control_characters(text):
+            raise ContactError(CONTROL_CHARACTERS_MESSAGE, field)
+    subject = clean_line(subject)
     if len(subject) > SUBJECT_MAX:
         raise ContactError(
             f"Keep the subject to {SUBJECT_MAX} characters (it has {len(subject)}).", "subject"

@@ -24,6 +24,7 @@ from forum.core.db import utcnow
 from forum.core.jobs import enqueue
 from forum.core.mail import queue_email
 from forum.core.pagination import Page
+from forum.core.text import CONTROL_CHARACTERS_MESSAGE, clean_line, has_control_characters
 from forum.notifications.service import set_follows
 from forum.partnerships.models import Partnership
 from forum.taxonomy.regions import get_region_group, is_region_code
@@ -63,13 +64,15 @@ def normalize_email(email: str) -> str:
 
 def validate_email(email: str) -> str:
     email = normalize_email(email)
-    if len(email) > 320 or not EMAIL_RE.match(email):
+    if len(email) > 320 or has_control_characters(email) or not EMAIL_RE.match(email):
         raise AccountError("Enter an email address like name@example.eu.", "email")
     return email
 
 
 def validate_name(name: str) -> str:
-    name = " ".join(name.split())
+    if has_control_characters(name):
+        raise AccountError(CONTROL_CHARACTERS_MESSAGE, "name")
+    name = clean_line(name)
     if not name:
         raise AccountError("Enter your name.", "name")
     if len(name) > NAME_MAX:
@@ -362,10 +365,15 @@ def authenticate(db: Session, email: str, password: str) -> User:
 def request_password_reset(db: Session, settings: Settings, email: str) -> None:
     """Queue a reset request; the worker mails a link when the address has an account.
 
-    The request does the same work (one queued job) for every address, so neither
-    its answer nor its timing says whether the address has an account.
+    The request does the same work (one queued job) for every well-formed address, so
+    neither its answer nor its timing says whether the address has an account. One that
+    cannot be an address (a NUL, a control character) queues nothing: no account has it.
     """
-    enqueue(db, "password-reset", {"email": normalize_email(email)[:320]})
+    try:
+        email = validate_email(email)
+    except AccountError:
+        return
+    enqueue(db, "password-reset", {"email": email})
 
 
 def send_password_reset(db: Session, settings: Settings, email: str) -> bool:
@@ -612,7 +620,7 @@ def create_api_token(
     db: Session, user: User, *, name: str, kind: str = "personal"
 ) -> tuple[str, ApiToken]:
     """A new bearer token; the raw value is answered once and never stored."""
-    name = " ".join(name.split())[:100]
+    name = clean_line(name)[:100]
     if not name:
         raise AccountError("Give the token a name, to recognise it later.", "name")
     raw, digest = new_token(TOKEN_PREFIX)

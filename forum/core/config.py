@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     embedded_worker: bool = True
     timezone: str = "Europe/Brussels"
     demo_notice: str | None = None
+    # Seconds a fetch of an outside URL (a harvested feed) may take in all: DNS,
+    # connecting, TLS, waiting for the headers and reading the body.
+    fetch_deadline: float = Field(default=10.0, gt=0, le=300)
+    # How many feeds a harvest fetches at once: a slow feed holds up only its own place.
+    harvest_concurrency: int = Field(default=4, ge=1, le=32)
     # The largest file a member may upload (attachments), in bytes.
     upload_max_bytes: int = 25 * 1024 * 1024
     # Re-read page templates when their files change (while editing them). Off, each is

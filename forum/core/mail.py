@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from forum.core.config import Settings
 from forum.core.jobs import JobContext, enqueue, registry
+from forum.core.text import clean_line
 from forum.core.web import TEMPLATES_DIR
 
 log = logging.getLogger(__name__)
@@ -252,7 +253,7 @@ def render_email(
     full = {"base_url": settings.base_url, "site_name": "Cluster Forum", **context}
     subject = env.get_template(f"{name}/subject.txt").render(full).strip()
     message = EmailMessage()
-    message["Subject"] = " ".join(subject.split())
+    message["Subject"] = clean_line(subject)
     message["From"] = settings.mail_from
     message["To"] = to
     if reply_to:

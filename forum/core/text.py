@@ -1,4 +1,5 @@
-"""User-written text: Markdown rendered once on write, sanitized with an allow-list.
+"""User-written text: Markdown rendered once on write, sanitized with an allow-list;
+control characters checked at the edge and removed from single-line fields.
 
 markdown-it-py's CommonMark with raw HTML off, then nh3 (ammonia) with a small
 allow-list: no images, no scripts or styles, http(s)/mailto links only, every link
@@ -37,6 +38,43 @@ ALLOWED_ATTRIBUTES = {
 URL_SCHEMES = {"http", "https", "mailto"}
 # A mention is @ followed by a member's handle: letters, digits, dots, dashes, underscores.
 MENTION_RE = re.compile(r"(?<![\w@/])@([A-Za-z0-9][A-Za-z0-9._-]{1,40}[A-Za-z0-9])")
+
+
+# The bidirectional embedding, override and isolate controls (U+202A-U+202E, U+2066-U+2069):
+# "invoice \u202egnp.exe" displays as "invoice exe.png". The marks (U+200E, U+200F, U+061C)
+# only nudge neutral characters and stay, as do right-to-left scripts themselves.
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+CONTROL_CHARACTERS_MESSAGE = (
+    "Remove the control characters (such as NUL or ESC): they cannot be stored or mailed."
+)
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_REMOVED = {ord(ch): None for ch in BIDI_CONTROLS}
+_REMOVED.update({n: None for n in (*range(0x20), *range(0x7F, 0xA0))})
+
+
+def has_control_characters(text: str) -> bool:
+    """Whether `text` holds a C0 or C1 control character other than tab, line feed and
+    carriage return, or a lone surrogate: text that may not reach the database, a job or
+    a mail. Edges that queue work refuse it with CONTROL_CHARACTERS_MESSAGE."""
+    return _CONTROL_RE.search(text) is not None
+
+
+def clean_line(text: str) -> str:
+    """A single-line field as stored and shown everywhere (pages, feeds, iCal, mail).
+
+    Runs of whitespace (line breaks, tabs) become one space and the ends are trimmed;
+    control characters and the bidirectional embedding, override and isolate controls
+    are removed. Everything else is kept as typed: right-to-left text, the
+    left-to-right and right-to-left marks, joiners.
+    """
+    return " ".join(remove_controls(" ".join(text.split())).split())
+
+
+def remove_controls(text: str) -> str:
+    """`text` without control characters (line breaks included), lone surrogates and the
+    bidirectional controls; for names that are not even split into words (file names)."""
+    return _SURROGATE_RE.sub("", text.translate(_REMOVED))
 
 
 def sanitize(html: str) -> str:

@@ -1,21 +1,23 @@
 """What every upload route shares: the body cap before parsing, and safe download headers.
 
 Used by the good-practice attachments (forum/discussions/attachment_views.py) and the
-intelligence attachments (forum/intelligence/attachment_views.py).
+intelligence attachments (forum/intelligence/attachment_views.py). A CSV file is served
+with its formula cells neutralised (forum/core/csvsafe.py); every other file as stored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import HTTPException, Request
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
 from starlette.types import Message
 
-from forum.core import uploads
+from forum.core import csvsafe, uploads
 
 # Room for the multipart envelope and the other fields (the CSRF token) around the file.
 ENVELOPE_BYTES = 64 * 1024
@@ -79,3 +81,15 @@ def served_type(mime: str) -> str:
     if mime not in uploads.EXTENSIONS:
         return "application/octet-stream"
     return mime + "; charset=utf-8" if mime.startswith("text/") else mime
+
+
+def attachment_response(path: Path, mime: str, name: str) -> Response:
+    """A stored upload as a download: a CSV file with its formula cells neutralised
+    (streamed; the stored file and its checksum stay as uploaded), any other as stored."""
+    if mime == "text/csv":
+        return StreamingResponse(
+            csvsafe.neutralised_csv(path),
+            media_type=served_type(mime),
+            headers=download_headers(name),
+        )
+    return FileResponse(path, media_type=served_type(mime), headers=download_headers(name))

@@ -18,13 +18,13 @@ import hashlib
 import io
 import os
 import tempfile
-import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from forum.core.config import Settings
+from forum.core.text import remove_controls
 
 # The default limit; the running value is `Settings.upload_max_bytes`.
 MAX_UPLOAD_BYTES: int = Settings.model_fields["upload_max_bytes"].default
@@ -286,7 +286,7 @@ def path_of(uploads_dir: Path, storage_name: str) -> Path:
 def clean_name(name: str) -> str:
     """The original file name as shown: its base name, no control characters, ≤ 200 chars."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip().strip(".")
+    base = remove_controls(base).strip().strip(".")
     if not base:
         return "file"
     if len(base) > MAX_NAME_CHARS:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import User
 from forum.accounts.privacy import register_eraser, register_exporter
 from forum.core.pagination import Page
+from forum.core.text import clean_line
 from forum.discovery import service
 from forum.discovery.labels import describe, labeller
 from forum.discovery.models import SavedSearch
@@ -108,7 +109,7 @@ def create_saved_search(db: Session, *, user: User, name: str, query_string: str
         raise SavedSearchError(
             "There is nothing to save: type some words or choose a filter first."
         )
-    name = " ".join(name.split())
+    name = clean_line(name)
     if len(name) > NAME_MAX:
         raise SavedSearchError(f"The name is longer than {NAME_MAX} characters.")
     query = urlencode(params.query_items(page=1))

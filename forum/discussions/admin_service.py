@@ -21,6 +21,7 @@ from forum.accounts.models import User
 from forum.accounts.service import PermissionDenied
 from forum.admin.service import record
 from forum.core.outbox import queue_document
+from forum.core.text import clean_line
 from forum.discussions.models import VISIBILITIES, Category, Post, Thread
 from forum.notifications.models import Follow
 
@@ -91,7 +92,7 @@ def validate_slug(slug: str) -> str:
 
 def validate_name(db: Session, name: str, *, exclude_id: int | None = None) -> str:
     """The name, whitespace collapsed; raises CategoryError when empty, too long or taken."""
-    name = " ".join(name.split())
+    name = clean_line(name)
     if not name:
         raise CategoryError("Enter the category's name.", "name")
     if len(name) > NAME_MAX:

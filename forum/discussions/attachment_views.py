@@ -6,14 +6,14 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, HTTPException, Request, UploadFile
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
 from forum.core import uploads
 from forum.core.attachments import discard_file, file_row
-from forum.core.upload_routes import CappedBodyRoute, content_disposition, too_large_message
+from forum.core.upload_routes import CappedBodyRoute, attachment_response, too_large_message
 from forum.core.web import AppSettings, DbSession, flash, redirect
 from forum.discussions import attachments, service
 from forum.discussions.models import Thread, ThreadAttachment
@@ -118,20 +118,7 @@ def download_attachment(
     path = uploads.path_of(settings.uploads_dir, attachment.storage_name)
     if not Path(path).is_file():
         raise _not_found()
-    mime = attachment.mime
-    if mime not in uploads.EXTENSIONS:  # never text/html or anything not sniffed
-        mime = "application/octet-stream"
-    if mime.startswith("text/"):
-        mime += "; charset=utf-8"
-    return FileResponse(
-        path,
-        media_type=mime,
-        headers={
-            "Content-Disposition": content_disposition(attachment.original_name),
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private",
-        },
-    )
+    return attachment_response(path, attachment.mime, attachment.original_name)
 
 
 @router.post("/attachments/{attachment_id}/delete")

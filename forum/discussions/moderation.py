@@ -21,6 +21,7 @@ from forum.core.db import utcnow
 from forum.core.mail import queue_email
 from forum.core.outbox import queue_document
 from forum.core.pagination import Page
+from forum.core.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from forum.discussions.models import Category, Flag, Post, Thread
 from forum.discussions.service import (
     DiscussionError,
@@ -69,6 +70,8 @@ def _clean_reason(
     reason = reason.strip()
     if not reason:
         raise DiscussionError(what, "reason")
+    if has_control_characters(reason):
+        raise DiscussionError(CONTROL_CHARACTERS_MESSAGE, "reason")
     if len(reason) > MAX_REASON:
         raise DiscussionError(
             f"Keep the reason under {MAX_REASON:,} characters (this is {len(reason):,}).",

@@ -21,7 +21,7 @@ from forum.accounts.models import User
 from forum.core.db import utcnow
 from forum.core.outbox import queue_document
 from forum.core.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
-from forum.core.text import MAX_BODY, MAX_TITLE, mentioned_handles, render_markdown
+from forum.core.text import MAX_BODY, MAX_TITLE, clean_line, mentioned_handles, render_markdown
 from forum.discussions.models import (
     MAX_DEPTH,
     THREAD_KINDS,
@@ -167,7 +167,7 @@ def _check_new_account_limits(db: Session, author: User, body: str) -> None:
 
 
 def _clean_title(title: str) -> str:
-    title = " ".join(title.split())
+    title = clean_line(title)
     if not title:
         raise DiscussionError("Give the thread a title.", "title")
     if len(title) > MAX_TITLE:
@@ -294,7 +294,7 @@ def create_thread(
             challenge_html=render_markdown(gp.challenge) if gp.challenge.strip() else "",
             lessons=gp.lessons,
             lessons_html=render_markdown(gp.lessons) if gp.lessons.strip() else "",
-            contact=" ".join(gp.contact.split()),
+            contact=clean_line(gp.contact),
         )
     db.add(thread)
     db.flush()

@@ -5,6 +5,8 @@ last (exclusive, as RFC 5545 wants for DATE values). A vague source date becomes
 all-day range that covers it, with the wording in the description; an event whose date
 is still to be announced has no place in a calendar and is left out. The UID is
 `event-ID@HOST`, stable across feeds and edits, so calendars update rather than duplicate.
+Every text property is a vText, so the escaping of `;`, `,`, `\\` and newlines is the
+library's (RFC 5545, 3.3.11).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import datetime as dt
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from icalendar import Calendar
+from icalendar import Calendar, vText
 from icalendar import Event as VEvent
 
 from forum.events.models import Event
@@ -84,7 +86,9 @@ def calendar_of(
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", name)
+    # icalendar escapes only the properties it knows as TEXT; an X- property is written
+    # as given unless it is a vText, and VALUE=TEXT tells every reader to unescape it.
+    cal.add("x-wr-calname", vText(name), parameters={"VALUE": "TEXT"})
     for event in events:
         item = vevent(event, base_url, status=(statuses or {}).get(event.id))
         if item is not None:

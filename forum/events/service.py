@@ -30,6 +30,7 @@ from forum.admin.service import record
 from forum.core.db import utcnow
 from forum.core.outbox import queue_document
 from forum.core.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
+from forum.core.text import clean_line
 from forum.events.dates import parse_date_text, quarter_of
 from forum.events.models import (
     ATTENDANCE_STATUSES,
@@ -136,7 +137,7 @@ class EventInput:
 
 
 def _text(value: str | None, limit: int, label: str, field_name: str) -> str | None:
-    value = " ".join((value or "").split())
+    value = clean_line(value or "")
     if len(value) > limit:
         raise EventError(f"Keep the {label} under {limit} characters.", field_name)
     return value or None

@@ -183,8 +183,9 @@ def add_feed(
     data = _settings(name, countries, sectors, kind, interval, auto_publish, enabled, source_url)
     try:
         feed, warning = harvest.create_feed(
-            db, admin, url, data, allow_private=private_feeds_allowed()
-        )
+            db, admin, url, data, allow_private=private_feeds_allowed(),
+            deadline=request.app.state.settings.fetch_deadline,
+        )  # fmt: skip
     except harvest.FeedSettingsError as exc:
         db.rollback()
         typed = {"url": url, **data.__dict__, "interval": interval}

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, HTTPException, Request, UploadFile
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from forum.accounts.deps import OptionalUser, SignedInUser
@@ -20,12 +20,7 @@ from forum.accounts.models import User
 from forum.core import uploads
 from forum.core.attachments import FileRow, discard_file, file_row
 from forum.core.config import Settings
-from forum.core.upload_routes import (
-    CappedBodyRoute,
-    download_headers,
-    served_type,
-    too_large_message,
-)
+from forum.core.upload_routes import CappedBodyRoute, attachment_response, too_large_message
 from forum.core.web import AppSettings, DbSession, flash, redirect
 from forum.intelligence import attachments
 from forum.intelligence.models import IntelAttachment, IntelItem
@@ -179,11 +174,7 @@ def download_attachment(
     path = uploads.path_of(settings.uploads_dir, attachment.storage_name)
     if not path.is_file():
         raise not_found()
-    return FileResponse(
-        path,
-        media_type=served_type(attachment.mime),
-        headers=download_headers(attachment.original_name),
-    )
+    return attachment_response(path, attachment.mime, attachment.original_name)
 
 
 @router.post("/intel/attachments/{attachment_id}/delete")

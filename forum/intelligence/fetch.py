@@ -1,8 +1,17 @@
 """Fetching feeds over HTTP(S) without becoming a tool against our own network.
 
-`fetch_feed` downloads one feed with httpx: a 10 s timeout (per operation and for
-the whole fetch), a 5 MB cap on the decoded body, conditional GET (ETag and
-Last-Modified) and at most 5 redirects, followed by hand.
+`fetch_feed` downloads one feed with httpx: one deadline for the whole fetch (10 s by
+default, `FORUM_FETCH_DEADLINE`), a 5 MB cap on the decoded body, conditional GET (ETag
+and Last-Modified) and at most 5 redirects, followed by hand.
+
+The deadline. httpx's timeouts are per operation: a server sending a header line every
+second never trips a 10 s read timeout. So every step of the fetch gets only the time
+left: DNS resolution (`getaddrinfo`, which has no timeout of its own, runs in a thread
+of its own and is waited for until the deadline), and each socket operation (connect,
+TLS handshake, every read and write) through a network backend that caps the
+operation's timeout at the time left. Past the deadline the fetch raises
+`FetchTimedOut`. A transport passed in (tests) keeps its own sockets; the time left is
+still given as the request's timeout and checked between body chunks.
 
 SSRF guard. `check_url` accepts only http(s) URLs whose host resolves
 (`socket.getaddrinfo`) to public addresses: a single loopback, private, link-local
@@ -22,8 +31,9 @@ DNS rebinding. A name could resolve to a public address when checked and to
 each hop is requested at the checked IP address itself (the URL's host is replaced
 by it), with the original `Host` header and, for HTTPS, the original name as SNI
 and for certificate verification (httpcore's `sni_hostname` extension). What was
-checked is therefore what is connected to. Limits: `getaddrinfo` has no timeout of
-its own (the system resolver's applies); environment proxies are ignored
+checked is therefore what is connected to. Limits: a lookup still running at the
+deadline is left to finish in its thread (the system resolver's own timeout ends it);
+environment proxies are ignored
 (`trust_env=False`) since a proxy would resolve the name itself; we try the checked
 addresses in order on connection errors but do no Happy Eyeballs; a transport passed
 in is closed with the client at the end of the fetch.
@@ -35,17 +45,21 @@ import ipaddress
 import os
 import re
 import socket
+import ssl
+import threading
 import time
 import urllib.parse
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
+import httpcore
 import httpx
 
 USER_AGENT = "ClusterForum-FeedFetcher/0.1 (+https://github.com/cluster-forum; feed reader)"
 MAX_REDIRECTS = 5
-DEFAULT_TIMEOUT = 10.0
+DEFAULT_DEADLINE = 10.0  # seconds for a whole fetch: FORUM_FETCH_DEADLINE
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 ALLOW_PRIVATE_ENV = "FORUM_ALLOW_PRIVATE_FEEDS"
 
@@ -75,6 +89,107 @@ class FetchRefused(Exception):
 
 class FetchFailed(Exception):
     """The fetch was allowed but did not succeed (network, HTTP status, size, time)."""
+
+
+class FetchTimedOut(FetchFailed):
+    """The fetch's deadline passed (resolving, connecting, waiting or reading)."""
+
+
+@dataclass(frozen=True)
+class _Deadline:
+    """The moment (time.monotonic) by which a whole fetch must be done."""
+
+    seconds: float
+    at: float
+
+    @classmethod
+    def start(cls, seconds: float) -> _Deadline:
+        return cls(seconds, time.monotonic() + seconds)
+
+    def left(self) -> float:
+        return self.at - time.monotonic()
+
+    def expired(self, doing: str) -> FetchTimedOut:
+        return FetchTimedOut(f"timed out after {self.seconds:g} s (the fetch deadline) {doing}")
+
+    def cap(self, timeout: float | None, timed_out: type[Exception]) -> float:
+        """`timeout` cut to the time left; raises `timed_out` when none is left."""
+        left = self.left()
+        if left <= 0:
+            raise timed_out("the fetch deadline has passed")
+        return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket whose every operation waits at most until the fetch's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream, deadline: _Deadline) -> None:
+        self._inner = inner
+        self._deadline = deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, self._deadline.cap(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._deadline.cap(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        timeout = self._deadline.cap(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(
+            self._inner.start_tls(ssl_context, server_hostname, timeout), self._deadline
+        )
+
+    def get_extra_info(self, info: str) -> object:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's own socket backend, its connections bounded by the fetch's deadline."""
+
+    def __init__(self, deadline: _Deadline) -> None:
+        self._inner = httpcore.SyncBackend()
+        self._deadline = deadline
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        timeout = self._deadline.cap(timeout, httpcore.ConnectTimeout)
+        stream = self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
+        return _DeadlineStream(stream, self._deadline)
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class _DeadlineTransport(httpx.HTTPTransport):
+    """httpx's transport, on sockets bounded by the fetch's deadline."""
+
+    def __init__(self, deadline: _Deadline, ssl_context: ssl.SSLContext) -> None:
+        super().__init__(verify=ssl_context, trust_env=False)
+        # httpx offers no way to give its pool a network backend: replace the pool it
+        # built by the same one (httpx's defaults) with ours. The deadline tests fail
+        # if a new httpx stops using `_pool`.
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_DeadlineBackend(deadline),
+        )
 
 
 @dataclass(frozen=True)
@@ -170,11 +285,31 @@ def _parse_numeric_ipv4(host: str) -> ipaddress.IPv4Address | None:
     return ipaddress.IPv4Address(value)
 
 
-def _resolve(host: str, port: int) -> tuple[IPAddress, ...]:
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError, OSError) as exc:
-        raise FetchFailed(f"cannot resolve {host!r}: {exc}") from exc
+def _resolve(host: str, port: int, deadline: _Deadline) -> tuple[IPAddress, ...]:
+    """The host's addresses, looked up in a thread of its own and waited for until the
+    deadline (getaddrinfo has no timeout): a hanging resolver is left behind, not waited
+    for. Raises FetchTimedOut, or FetchFailed when the name does not resolve."""
+    answer: list[list[Any] | BaseException] = []
+    done = threading.Event()
+
+    def lookup() -> None:
+        try:
+            answer.append(
+                socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+            )
+        except BaseException as exc:  # handed to the waiting thread
+            answer.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=lookup, name=f"resolve {host}", daemon=True).start()
+    if not done.wait(max(deadline.left(), 0.0)):
+        raise deadline.expired(f"resolving {host!r}")
+    infos = answer[0]
+    if isinstance(infos, UnicodeError | OSError):  # socket.gaierror is an OSError
+        raise FetchFailed(f"cannot resolve {host!r}: {infos}") from infos
+    if isinstance(infos, BaseException):
+        raise infos
     addresses: list[IPAddress] = []
     for _family, _type, _proto, _canon, sockaddr in infos:
         try:
@@ -188,7 +323,7 @@ def _resolve(host: str, port: int) -> tuple[IPAddress, ...]:
     return tuple(addresses)
 
 
-def _vet(url: str, *, allow_private: bool) -> _Target:
+def _vet(url: str, *, allow_private: bool, deadline: _Deadline) -> _Target:
     """Check `url` and return where to connect; raises FetchRefused or FetchFailed."""
     if not url.strip():
         raise FetchRefused("empty URL")
@@ -241,7 +376,7 @@ def _vet(url: str, *, allow_private: bool) -> _Target:
     if httpx_host != name and not (literal is not None and httpx_host == str(literal)):
         raise FetchRefused(f"ambiguous URL: host {raw_host!r} vs {parsed.host!r}")
 
-    addresses = (literal,) if literal is not None else _resolve(name, port)
+    addresses = (literal,) if literal is not None else _resolve(name, port, deadline)
     if not allow_private:
         for ip in addresses:
             reason = _refusal_reason(ip)
@@ -250,16 +385,17 @@ def _vet(url: str, *, allow_private: bool) -> _Target:
     return _Target(url=parsed, host=name, is_ip_literal=literal is not None, addresses=addresses)
 
 
-def check_url(url: str, *, allow_private: bool) -> None:
+def check_url(url: str, *, allow_private: bool, timeout: float = DEFAULT_DEADLINE) -> None:
     """Raise FetchRefused unless `url` is http(s) and resolves only to public addresses.
 
-    Raises FetchFailed when the host does not resolve at all.
+    Raises FetchFailed when the host does not resolve at all, FetchTimedOut when it
+    does not within `timeout` seconds.
     """
-    _vet(url, allow_private=allow_private)
+    _vet(url, allow_private=allow_private, deadline=_Deadline.start(timeout))
 
 
 def _read_capped(
-    chunks: Iterator[bytes], content_encoding: str, max_bytes: int, deadline: float
+    chunks: Iterator[bytes], content_encoding: str, max_bytes: int, deadline: _Deadline, url: str
 ) -> bytes:
     """Read and decode the body, failing past `max_bytes` (decoded) or the deadline."""
     encoding = content_encoding.strip().lower()
@@ -274,8 +410,8 @@ def _read_capped(
     raw_total = 0
     too_big = FetchFailed(f"feed is larger than {max_bytes} bytes")
     for chunk in chunks:
-        if time.monotonic() > deadline:
-            raise FetchFailed("fetch took too long")
+        if deadline.left() <= 0:
+            raise deadline.expired(f"reading {url}")
         raw_total += len(chunk)
         if raw_total > max_bytes:
             raise too_big
@@ -304,11 +440,14 @@ def _read_capped(
 
 
 def _send_pinned(
-    client: httpx.Client, target: _Target, headers: Mapping[str, str]
+    client: httpx.Client, target: _Target, headers: Mapping[str, str], deadline: _Deadline
 ) -> httpx.Response:
     """Request `target` at one of its checked addresses, never re-resolving its name."""
     last_error: httpx.TransportError | None = None
     for ip in target.addresses:
+        left = deadline.left()
+        if left <= 0:
+            raise deadline.expired(f"connecting to {target.url}")
         extensions: dict[str, str] = {}
         if target.url.scheme == "https" and not target.is_ip_literal:
             extensions["sni_hostname"] = target.host
@@ -318,11 +457,12 @@ def _send_pinned(
             target.url.copy_with(host=str(ip)),
             headers={**headers, "Host": host_header},
             extensions=extensions,
+            timeout=httpx.Timeout(left),
         )
         try:
             return client.send(request, stream=True)
         except httpx.TimeoutException as exc:
-            raise FetchFailed(f"timed out fetching {target.url}: {exc!r}") from exc
+            raise deadline.expired(f"fetching {target.url}") from exc
         except httpx.ConnectError as exc:
             last_error = exc
             continue
@@ -337,12 +477,19 @@ def fetch_feed(
     etag: str | None = None,
     last_modified: str | None = None,
     allow_private: bool = False,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float = DEFAULT_DEADLINE,
     max_bytes: int = DEFAULT_MAX_BYTES,
     transport: httpx.BaseTransport | None = None,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> FetchResult:
-    """Fetch one feed; see the module docstring for the rules it keeps."""
-    deadline = time.monotonic() + timeout
+    """Fetch one feed within `timeout` seconds in all; see the module docstring for the
+    rules it keeps. `ssl_context` saves building one (reading the CA bundle) per fetch.
+
+    Raises FetchRefused, FetchTimedOut or FetchFailed.
+    """
+    deadline = _Deadline.start(timeout)
+    if transport is None:
+        transport = _DeadlineTransport(deadline, ssl_context or httpx.create_ssl_context())
     headers = {
         "User-Agent": USER_AGENT,
         "Accept": _ACCEPT,
@@ -360,10 +507,10 @@ def fetch_feed(
         trust_env=False,
     ) as client:
         for _hop in range(MAX_REDIRECTS + 1):
-            if time.monotonic() > deadline:
-                raise FetchFailed("fetch took too long")
-            target = _vet(current, allow_private=allow_private)
-            response = _send_pinned(client, target, headers)
+            if deadline.left() <= 0:
+                raise deadline.expired(f"fetching {current}")
+            target = _vet(current, allow_private=allow_private, deadline=deadline)
+            response = _send_pinned(client, target, headers, deadline)
             try:
                 status = response.status_code
                 if status in _REDIRECT_STATUSES:
@@ -390,16 +537,19 @@ def fetch_feed(
                     )
                 try:
                     if response.is_stream_consumed:  # a transport that answered in full
-                        body = _read_capped(iter([response.content]), "", max_bytes, deadline)
+                        body = _read_capped(
+                            iter([response.content]), "", max_bytes, deadline, final_url
+                        )
                     else:
                         body = _read_capped(
                             response.iter_raw(),
                             response.headers.get("content-encoding", ""),
                             max_bytes,
                             deadline,
+                            final_url,
                         )
                 except httpx.TimeoutException as exc:
-                    raise FetchFailed(f"timed out reading {final_url}: {exc!r}") from exc
+                    raise deadline.expired(f"reading {final_url}") from exc
                 except httpx.HTTPError as exc:
                     raise FetchFailed(f"error reading {final_url}: {exc!r}") from exc
                 return FetchResult(status, body, new_etag, new_modified, final_url, content_type)

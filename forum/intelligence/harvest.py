@@ -15,13 +15,14 @@ Dedup lookups are batched: one query each for the feed's known entry ids, the kn
 canonical URLs and the items published on the entries' days, per feed and per run.
 
 A feed that fails (refused URL, HTTP error, timeout, unparseable body) keeps its
-error in `last_status` / `last_error` and is tried again after its interval; the
-others go on. `harvest_due` gives each feed its own transactions and holds none
-while it fetches and parses, so a slow server never holds SQLite's write lock.
-Feeds are claimed by moving `next_fetch_at` forward in one conditional UPDATE,
-so the worker and `forum import feeds` never harvest the same feed at once. With
-four feeds or more, a helper process fetches and parses the next feeds while this
-one stores (see `_harvest_pipelined`).
+error in `last_status` / `last_error` and is tried again after its interval, or
+later when it failed last time too (`_retry_delay`); the others go on. `harvest_due`
+gives each feed its own transactions and holds none while it fetches and parses, so
+a slow server never holds SQLite's write lock. Feeds are claimed by moving
+`next_fetch_at` forward in one conditional UPDATE, so the worker and `forum import
+feeds` never harvest the same feed at once. Several feeds are fetched side by side,
+each within its own deadline, so a slow one holds up no other; with four feeds or
+more, a helper process parses them while this one stores (see `_harvest_side_by_side`).
 """
 
 from __future__ import annotations
@@ -32,12 +33,20 @@ import logging
 import multiprocessing
 import re
 import ssl
+import time
 import urllib.parse
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from typing import Any
 
@@ -51,11 +60,14 @@ from forum.admin.service import record
 from forum.core.db import utcnow
 from forum.core.outbox import queue_document
 from forum.core.pagination import Page
+from forum.core.text import CONTROL_CHARACTERS_MESSAGE, clean_line, has_control_characters
 from forum.intelligence import tagging
 from forum.intelligence.fetch import (
+    DEFAULT_DEADLINE,
     FetchFailed,
     FetchRefused,
     FetchResult,
+    FetchTimedOut,
     check_url,
     fetch_feed,
     private_feeds_allowed,
@@ -89,15 +101,23 @@ URL_MAX = 1000
 ERROR_MAX = 2000
 # Keeps IN (...) lists well under every database's limit on bound parameters.
 CHUNK = 500
-# From this many feeds on, a helper process fetches and parses ahead (see harvest_due);
-# it keeps up to PIPELINE_DEPTH feeds in flight.
+# How many feeds are fetched at once by default (FORUM_HARVEST_CONCURRENCY).
+DEFAULT_CONCURRENCY = 4
+# From this many feeds on, a helper process parses what the fetching threads bring.
 PARALLEL_MIN_FEEDS = 4
-PIPELINE_DEPTH = 2
+# Results are stored in the run's order, unless the feed whose turn it is has been
+# fetching this long while later ones are ready: then those go first.
+IN_ORDER_PATIENCE = 0.5  # seconds
+# A feed that fails again waits twice as long as since its last failed attempt, up to
+# this (or its interval, when longer).
+MAX_RETRY_DELAY = dt.timedelta(days=1)
 
 STATUS_OK = "ok"
 STATUS_NOT_MODIFIED = "not modified"
 STATUS_REFUSED = "refused"
 STATUS_ERROR = "error"
+STATUS_TIMED_OUT = "timed out"
+FAILED_STATUSES = frozenset({STATUS_REFUSED, STATUS_ERROR, STATUS_TIMED_OUT})
 
 _INTERVAL = re.compile(r"^\s*(\d{1,6})\s*([mhd]?)\s*$", re.IGNORECASE)
 _UNIT_MINUTES = {"": 1, "m": 1, "h": 60, "d": 24 * 60}
@@ -179,25 +199,29 @@ def _http_url(value: str) -> str | None:
     return value
 
 
-def check_feed_url(url: str, *, allow_private: bool) -> tuple[str, str | None]:
+def check_feed_url(
+    url: str, *, allow_private: bool, deadline: float = DEFAULT_DEADLINE
+) -> tuple[str, str | None]:
     """The URL to store and a warning, or FeedSettingsError saying why it is refused.
 
     Without FORUM_ALLOW_PRIVATE_FEEDS the SSRF guard runs now (it runs again on every
     fetch): loopback, private and other non-public addresses are refused. A host that
-    does not resolve at the moment is accepted with a warning; its harvest records
-    the error until it resolves.
+    does not resolve at the moment (within `deadline` seconds) is accepted with a
+    warning; its harvest records the error until it resolves.
     """
     url = url.strip()
     if not url:
         raise FeedSettingsError({"url": "Give the feed's address."})
     if len(url) > URL_MAX:
         raise FeedSettingsError({"url": f"Keep the address under {URL_MAX} characters."})
+    if has_control_characters(url):
+        raise FeedSettingsError({"url": CONTROL_CHARACTERS_MESSAGE})
     if _http_url(url) is None:
         raise FeedSettingsError({"url": "Give an address starting with http:// or https://."})
     if allow_private:
         return url, None
     try:
-        check_url(url, allow_private=False)
+        check_url(url, allow_private=False, timeout=deadline)
     except FetchRefused as exc:
         raise FeedSettingsError({"url": f"This address is refused: {exc}."}) from exc
     except FetchFailed as exc:
@@ -208,7 +232,7 @@ def check_feed_url(url: str, *, allow_private: bool) -> tuple[str, str | None]:
 def clean(db: Session, data: FeedSettings, *, default_name: str = "") -> CleanSettings:
     """Validate every field at once; raises FeedSettingsError naming each bad one."""
     errors: dict[str, str] = {}
-    name = " ".join(data.name.split()) or default_name
+    name = clean_line(data.name) or default_name
     if not name:
         errors["name"] = "Give the feed a name."
     elif len(name) > NAME_MAX:
@@ -277,13 +301,16 @@ def create_feed(
     data: FeedSettings,
     *,
     allow_private: bool,
+    deadline: float = DEFAULT_DEADLINE,
 ) -> tuple[Feed, str | None]:
-    """A new feed and a warning (or None). Raises FeedSettingsError or PermissionDenied."""
+    """A new feed and a warning (or None). Raises FeedSettingsError or PermissionDenied.
+
+    `deadline` bounds the address's DNS lookup (FORUM_FETCH_DEADLINE)."""
     require_admin(actor)
     errors: dict[str, str] = {}
     warning: str | None = None
     try:
-        url, warning = check_feed_url(url, allow_private=allow_private)
+        url, warning = check_feed_url(url, allow_private=allow_private, deadline=deadline)
     except FeedSettingsError as exc:
         errors.update(exc.errors)
     host = urllib.parse.urlsplit(url.strip()).hostname or ""
@@ -481,7 +508,7 @@ class HarvestResult:
 
     @property
     def failed(self) -> bool:
-        return self.status in (STATUS_ERROR, STATUS_REFUSED)
+        return self.status in FAILED_STATUSES
 
     def summary(self) -> str:
         if self.failed:
@@ -532,21 +559,23 @@ def _fetch(
     *,
     allow_private: bool,
     transport: httpx.BaseTransport | None,
+    deadline: float = DEFAULT_DEADLINE,
+    read: Callable[[bytes, str], list[_Entry] | str] = _read,
 ) -> _Fetched:
-    if transport is None:
-        # What httpx.Client would build itself, with the shared context; fetch_feed
-        # closes it with its client.
-        transport = httpx.HTTPTransport(verify=_tls_context(), trust_env=False)
+    """Fetch (within `deadline` seconds) and `read` one feed; never raises."""
     try:
         result = fetch_feed(
             url, etag=etag, last_modified=last_modified, allow_private=allow_private,
-            transport=transport,
+            timeout=deadline, transport=transport,
+            ssl_context=_tls_context() if transport is None else None,
         )  # fmt: skip
         if result.status == 304:
             return _Fetched(result, STATUS_NOT_MODIFIED)
-        entries = _read(result.body or b"", result.final_url)
+        entries = read(result.body or b"", result.final_url)
     except FetchRefused as exc:
         return _Fetched(None, STATUS_REFUSED, f"refused: {exc}")
+    except FetchTimedOut as exc:
+        return _Fetched(None, STATUS_TIMED_OUT, str(exc))
     except FetchFailed as exc:
         return _Fetched(None, STATUS_ERROR, str(exc))
     except Exception as exc:  # a broken feed must never stop the others
@@ -557,15 +586,34 @@ def _fetch(
     return _Fetched(result, STATUS_OK, entries=entries)
 
 
-def _finish(feed: Feed, now: dt.datetime, status: str, error: str | None) -> None:
+def _finish(
+    feed: Feed, now: dt.datetime, status: str, error: str | None,
+    delay: dt.timedelta | None = None,
+) -> None:  # fmt: skip
     feed.last_status = status
     feed.last_error = error[:ERROR_MAX] if error else None
     feed.last_fetched_at = now
-    feed.next_fetch_at = now + dt.timedelta(minutes=feed.interval_minutes or DEFAULT_INTERVAL)
+    feed.next_fetch_at = now + (delay or _interval(feed))
+
+
+def _interval(feed: Feed) -> dt.timedelta:
+    return dt.timedelta(minutes=feed.interval_minutes or DEFAULT_INTERVAL)
+
+
+def _retry_delay(feed: Feed, now: dt.datetime) -> dt.timedelta:
+    """How long a feed that failed now waits: its interval after a success; after a
+    failure, twice the time since that failed attempt (so a feed that keeps failing or
+    timing out is tried after 6, 12, 24 hours ...), at most MAX_RETRY_DELAY or its
+    interval. Read before `_finish` overwrites the last attempt's status and time."""
+    interval = _interval(feed)
+    if feed.last_status not in FAILED_STATUSES or feed.last_fetched_at is None:
+        return interval
+    since = now - feed.last_fetched_at
+    return max(interval, min(2 * since, MAX_RETRY_DELAY))
 
 
 def _record_failure(feed: Feed, now: dt.datetime, status: str, error: str) -> HarvestResult:
-    _finish(feed, now, status, error)
+    _finish(feed, now, status, error, _retry_delay(feed, now))
     return HarvestResult(feed.id, feed.name, status, error=error)
 
 
@@ -594,6 +642,7 @@ def harvest_feed(
     allow_private: bool,
     now: dt.datetime | None = None,
     transport: httpx.BaseTransport | None = None,
+    deadline: float = DEFAULT_DEADLINE,
 ) -> HarvestResult:
     """Fetch and store one feed in the caller's transaction (flushes, never commits).
 
@@ -602,7 +651,7 @@ def harvest_feed(
     """
     now = now or utcnow()
     fetched = _fetch(feed.url, feed.etag, feed.last_modified, allow_private=allow_private,
-                     transport=transport)  # fmt: skip
+                     transport=transport, deadline=deadline)  # fmt: skip
     return _apply(db, feed, fetched, now)
 
 
@@ -947,6 +996,7 @@ def harvest_one(
     force: bool = False,
     now: dt.datetime | None = None,
     transport: httpx.BaseTransport | None = None,
+    deadline: float = DEFAULT_DEADLINE,
 ) -> HarvestResult | None:
     """Claim, fetch and parse (outside any transaction), then store one feed.
 
@@ -956,66 +1006,118 @@ def harvest_one(
     if claimed is None:
         return None
     fetched = _fetch(claimed.url, claimed.etag, claimed.last_modified,
-                     allow_private=allow_private, transport=transport)  # fmt: skip
+                     allow_private=allow_private, transport=transport,
+                     deadline=deadline)  # fmt: skip
     return _store_fetched(factory, claimed, fetched, now or utcnow())
 
 
-def _fetch_in_helper(claimed: _Claimed, allow_private: bool) -> _Fetched:
-    """`_fetch` as run in the helper process (a top-level function: it is pickled).
+def _read_in_helper(helper: ProcessPoolExecutor, body: bytes, base_url: str) -> list[_Entry] | str:
+    """`_read` in the helper process; here instead if the helper died.
 
-    It does not tag: most entries of a feed are usually known already, and tagging
-    them all would cost more than it saves (measured: 46 s instead of 16 s for a
-    second harvest of the benchmark's 10,000 known entries, under load).
+    The helper does not tag: most entries of a feed are usually known already, and
+    tagging them all would cost more than it saves (measured: 46 s instead of 16 s for
+    a second harvest of the benchmark's 10,000 known entries, under load).
     """
-    return _fetch(claimed.url, claimed.etag, claimed.last_modified,
-                  allow_private=allow_private, transport=None)  # fmt: skip
+    try:
+        return helper.submit(_read, body, base_url).result()
+    except Exception as exc:  # BrokenProcessPool, mostly
+        log.warning("feed helper process failed (%r); parsing in-process", exc)
+        return _read(body, base_url)
 
 
-def _harvest_pipelined(
+@dataclass(frozen=True)
+class _InFlight:
+    claimed: _Claimed
+    future: Future[_Fetched]
+    started: float  # time.monotonic()
+
+
+def _next_ready(in_flight: deque[_InFlight]) -> _InFlight:
+    """The next fetch to store: the oldest, unless it has been running for
+    IN_ORDER_PATIENCE while a later one is done (then the first such). Blocks."""
+    while True:
+        head = in_flight[0]
+        if head.future.done():
+            return head
+        later = next((f for f in in_flight if f.future.done()), None)
+        patience = head.started + IN_ORDER_PATIENCE - time.monotonic()
+        if later is not None and patience <= 0:
+            return later
+        if later is not None:
+            wait([head.future], timeout=patience)
+        else:
+            wait([f.future for f in in_flight], return_when=FIRST_COMPLETED)
+
+
+def _harvest_side_by_side(
     factory: sessionmaker[Session],
     feed_ids: Sequence[int],
     *,
     allow_private: bool,
     force: bool,
     now: dt.datetime | None,
+    transport: httpx.BaseTransport | None,
+    deadline: float,
+    concurrency: int,
+    helper: bool,
 ) -> Iterator[HarvestResult]:
-    """Fetch and parse the next feeds in a helper process while this one stores.
+    """Fetch up to `concurrency` feeds at once in threads, store them here one by one.
 
-    Parsing is most of a harvest's work and CPU-bound: on a machine with two cores
-    this nearly halves the time of a harvest of many feeds. The helper only fetches
-    (with the same SSRF guard) and parses; it never touches the database.
+    Each fetch has its own deadline, so a slow or hostile server holds up its own
+    feed and no other. Claims and stores stay in this thread (one database writer;
+    the session factory may be bound to one connection). With `helper`, a helper
+    process parses what the threads fetched: parsing is most of a harvest's work and
+    CPU-bound, so on two cores this nearly halves a harvest of many feeds. The helper
+    never touches the network or the database.
     """
-    spawn = multiprocessing.get_context("spawn")  # no fork of a threaded process
     remaining = iter(feed_ids)
-    in_flight: deque[tuple[_Claimed, Future[_Fetched]]] = deque()
-    with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
+    in_flight: deque[_InFlight] = deque()
+    with ExitStack() as stack:
+        threads = stack.enter_context(
+            ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="harvest")
+        )
+        read: Callable[[bytes, str], list[_Entry] | str] = _read
+        if helper:
+            spawn = multiprocessing.get_context("spawn")  # no fork of a threaded process
+            parser = stack.enter_context(ProcessPoolExecutor(max_workers=1, mp_context=spawn))
+            read = partial(_read_in_helper, parser)
 
-        def submit_next() -> None:
-            for feed_id in remaining:
-                claimed = _claim_for_fetch(factory, feed_id, now or utcnow(), force=force)
-                if claimed is not None:
-                    in_flight.append((claimed, pool.submit(_fetch_in_helper, claimed,
-                                                           allow_private)))  # fmt: skip
+        def fill() -> None:
+            # Every fetch in flight has a thread: none waits in the pool's queue, so
+            # `started` is when its deadline began.
+            while len(in_flight) < concurrency:
+                claimed = next(
+                    (c for feed_id in remaining
+                     if (c := _claim_for_fetch(factory, feed_id, now or utcnow(),
+                                               force=force)) is not None),
+                    None,
+                )  # fmt: skip
+                if claimed is None:
                     return
+                future = threads.submit(
+                    _fetch, claimed.url, claimed.etag, claimed.last_modified,
+                    allow_private=allow_private, transport=transport, deadline=deadline,
+                    read=read,
+                )  # fmt: skip
+                in_flight.append(_InFlight(claimed, future, time.monotonic()))
 
         try:
-            for _ in range(PIPELINE_DEPTH):
-                submit_next()
+            fill()
             while in_flight:
-                claimed, future = in_flight.popleft()
-                submit_next()
+                ready = _next_ready(in_flight)
+                in_flight.remove(ready)
+                fill()  # the next fetch runs while this one is stored
                 try:
-                    fetched = future.result()
-                except Exception as exc:  # the helper died: fetch here instead
-                    log.warning("feed helper process failed (%r); fetching in-process", exc)
-                    fetched = _fetch(claimed.url, claimed.etag, claimed.last_modified,
-                                     allow_private=allow_private, transport=None)  # fmt: skip
-                result = _store_fetched(factory, claimed, fetched, now or utcnow())
+                    fetched = ready.future.result()
+                except Exception as exc:  # _fetch catches everything; this is a last guard
+                    log.exception("fetching feed %s failed", ready.claimed.feed_id)
+                    fetched = _Fetched(None, STATUS_ERROR, f"{type(exc).__name__}: {exc}")
+                result = _store_fetched(factory, ready.claimed, fetched, now or utcnow())
                 if result is not None:
                     yield result
         finally:
-            for _claimed, future in in_flight:
-                future.cancel()
+            for waiting in in_flight:
+                waiting.future.cancel()
 
 
 def harvest_due(
@@ -1028,13 +1130,18 @@ def harvest_due(
     transport: httpx.BaseTransport | None = None,
     on_result: Callable[[HarvestResult], None] | None = None,
     parallel: bool = True,
+    deadline: float = DEFAULT_DEADLINE,
+    concurrency: int = DEFAULT_CONCURRENCY,
 ) -> list[HarvestResult]:
     """Harvest the due feeds (or `feed_ids`; `force` ignores due times and `enabled`).
 
     Each feed has its own transactions; a failing feed is recorded and the others go
-    on. `allow_private` defaults to FORUM_ALLOW_PRIVATE_FEEDS. From
-    PARALLEL_MIN_FEEDS feeds on (and unless `parallel` is False or a test transport
-    is given), the next feeds are fetched and parsed in a helper process meanwhile.
+    on. `allow_private` defaults to FORUM_ALLOW_PRIVATE_FEEDS. Each fetch gives up
+    after `deadline` seconds (FORUM_FETCH_DEADLINE) and up to `concurrency` feeds
+    (FORUM_HARVEST_CONCURRENCY) are fetched at once, so a slow feed delays the others
+    by nothing (or, when `concurrency` slow ones fill every place, by one deadline).
+    From PARALLEL_MIN_FEEDS feeds on (unless `parallel` is False or a test transport is
+    given), a helper process parses them. `on_result` is called as each feed is stored.
     """
     allow = private_feeds_allowed() if allow_private is None else allow_private
     if feed_ids is None:
@@ -1042,16 +1149,19 @@ def harvest_due(
             feed_ids = due_feed_ids(db, now=now)
             db.rollback()
     results: list[HarvestResult] = []
-    if parallel and transport is None and len(feed_ids) >= PARALLEL_MIN_FEEDS:
-        harvested: Iterable[HarvestResult] = _harvest_pipelined(
-            factory, feed_ids, allow_private=allow, force=force, now=now
-        )
+    if len(feed_ids) > 1:
+        helper = parallel and transport is None and len(feed_ids) >= PARALLEL_MIN_FEEDS
+        harvested: Iterable[HarvestResult] = _harvest_side_by_side(
+            factory, feed_ids, allow_private=allow, force=force, now=now, transport=transport,
+            deadline=deadline, concurrency=max(1, concurrency), helper=helper,
+        )  # fmt: skip
     else:
         harvested = (
             result
             for feed_id in feed_ids
             if (result := harvest_one(factory, feed_id, allow_private=allow, force=force,
-                                      now=now, transport=transport)) is not None
+                                      now=now, transport=transport,
+                                      deadline=deadline)) is not None
         )  # fmt: skip
     for result in harvested:
         results.append(result)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from forum.core.config import Settings
 from forum.core.db import make_engine, make_session_factory
+from forum.core.text import clean_line
 from forum.intelligence import service
 from forum.intelligence.models import INTEL_KINDS, IntelItem
 from forum.taxonomy.regions import UnknownCountryError, expand_codes
@@ -385,7 +386,7 @@ def find_existing(db: Session, data: service.ItemInput) -> tuple[IntelItem | Non
     undated = db.scalar(
         select(IntelItem)
         .where(
-            IntelItem.title == " ".join(data.title.split()),
+            IntelItem.title == clean_line(data.title),
             IntelItem.url.is_(None),
             IntelItem.published_at.is_(None),
         )

@@ -14,6 +14,13 @@ HARVEST_EVERY = dt.timedelta(minutes=5)
 HARVEST_FEED_JOB = "harvest-feed"
 
 
+def _limits(ctx: JobContext) -> dict[str, Any]:
+    return {
+        "deadline": ctx.settings.fetch_deadline,
+        "concurrency": ctx.settings.harvest_concurrency,
+    }
+
+
 def _log(ctx: JobContext, results: list[HarvestResult]) -> None:
     for result in results:
         ctx.log.info("feed %s (%s): %s", result.feed_id, result.name, result.summary())
@@ -26,7 +33,7 @@ def harvest_due_feeds(session: Session, ctx: JobContext) -> None:
     `session` stays unused: a fetch can take seconds, and no transaction (nor
     SQLite's write lock) may be held meanwhile; `harvest_due` opens its own.
     """
-    _log(ctx, harvest_due(ctx.session_factory))
+    _log(ctx, harvest_due(ctx.session_factory, **_limits(ctx)))
 
 
 @registry.job(HARVEST_FEED_JOB)
@@ -38,4 +45,5 @@ def harvest_feed_now(session: Session, payload: dict[str, Any], ctx: JobContext)
     # End the transaction that read the job row before fetching: holding it would
     # hold SQLite's write lock for as long as the feed's server takes to answer.
     session.commit()
-    _log(ctx, harvest_due(ctx.session_factory, feed_ids=[int(payload["feed_id"])], force=True))
+    feed_ids = [int(payload["feed_id"])]
+    _log(ctx, harvest_due(ctx.session_factory, feed_ids=feed_ids, force=True, **_limits(ctx)))

@@ -38,7 +38,7 @@ from forum.admin.service import record
 from forum.core.db import utcnow
 from forum.core.outbox import queue_document
 from forum.core.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
-from forum.core.text import MAX_BODY, render_markdown
+from forum.core.text import MAX_BODY, clean_line, render_markdown
 from forum.discussions.models import Flag
 from forum.intelligence.models import (
     INTEL_KINDS,
@@ -136,7 +136,7 @@ class ItemInput:
 
 
 def _apply(item: IntelItem, data: ItemInput) -> None:
-    title = " ".join(data.title.split())
+    title = clean_line(data.title)
     if not title:
         raise IntelError("Give the item a title.", "title")
     if len(title) > TITLE_MAX:
@@ -161,7 +161,7 @@ def _apply(item: IntelItem, data: ItemInput) -> None:
     item.body_html = render_markdown(data.body) if data.body.strip() else ""
     item.url = _http_url(data.url, "url")
     item.canonical_url = canonical_url(item.url)
-    item.source_name = (data.source_name or "").strip()[:200] or None
+    item.source_name = clean_line(data.source_name or "")[:200] or None
     item.source_url = _http_url(data.source_url, "source_url")
     item.language = (data.language or "").strip().lower()[:8] or None
     item.published_at = data.published_at

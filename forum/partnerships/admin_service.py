@@ -19,6 +19,7 @@ from forum.accounts.service import PermissionDenied, get_user_by_email, normaliz
 from forum.admin.service import record
 from forum.core.outbox import queue_document
 from forum.core.pagination import Page
+from forum.core.text import clean_line
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import STRANDS
 from forum.taxonomy.regions import UnknownCountryError, expand_codes
@@ -145,7 +146,7 @@ def update_partnership(
     require_admin(actor)
     errors: dict[str, str] = {}
 
-    name = " ".join(form.name.split())
+    name = clean_line(form.name)
     if not name:
         errors["name"] = "Enter the partnership's name."
     elif len(name) > NAME_MAX:

@@ -17,6 +17,7 @@ from forum.accounts.service import PermissionDenied
 from forum.admin.service import record
 from forum.core.jobs import enqueue
 from forum.core.pagination import Page
+from forum.core.text import clean_line
 from forum.taxonomy.models import Sector
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -68,7 +69,7 @@ def validate_slug(slug: str) -> str:
 
 def validate_name(db: Session, name: str, *, field: str, exclude_id: int | None = None) -> str:
     """The name, whitespace collapsed; raises SectorError when empty, too long or taken."""
-    name = " ".join(name.split())
+    name = clean_line(name)
     if not name:
         raise SectorError("Enter the sector's name.", field)
     if len(name) > NAME_MAX:

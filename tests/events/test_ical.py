@@ -164,3 +164,31 @@ def test_the_calendar_settings_need_a_signed_in_member(client: Client) -> None:
     refused = client.post_form("/settings/calendar/reset", {})
     assert refused.status_code == 303  # type: ignore[attr-defined]
     assert refused.headers["location"].startswith("/login")  # type: ignore[attr-defined]
+
+
+HOSTILE = 'Fair; "quoted", back\\slash, comma,semicolon;\nsecond line'
+
+
+def test_every_text_property_parses_back_to_exactly_what_the_database_holds(
+    client: Client, db: Session, events: Events
+) -> None:
+    event = events.make("placeholder", starts_on=D(2030, 5, 6), country="FR", city="x")
+    # Rows written before the services cleaned single lines may hold anything: set them raw.
+    event.name = f"Expo {HOSTILE}"
+    event.city = f"Saint-Malo; {HOSTILE}"
+    event.organiser = f"Org {HOSTILE}"
+    event.description = f"First paragraph; with, marks \\ and\n\nsecond {HOSTILE}"
+    db.flush()
+    answer = client.get(f"/events/{event.id}.ics")
+    assert answer.status_code == 200
+    cal = _parse(answer.content)
+    assert str(cal["X-WR-CALNAME"]) == event.name
+    (vevent,) = cal.walk("VEVENT")
+    assert str(vevent["SUMMARY"]) == event.name
+    assert str(vevent["LOCATION"]) == event.place_label == f"{event.city}, France"
+    description = str(vevent["DESCRIPTION"])
+    assert f"Organiser: {event.organiser}\n" in description
+    assert f"\n{event.description}\n" in description
+    public = _parse(client.get("/events.ics?from=2030-01-01").content)
+    assert str(public["X-WR-CALNAME"]) == "Cluster Forum: events"
+    assert [str(e["SUMMARY"]) for e in public.walk("VEVENT")] == [event.name]
