@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from forum.accounts import jobs as _accounts_jobs
 from forum.accounts import models as _accounts_models
-from forum.admin import models as _admin_models
 from forum.core import attachments as _core_attachments
+from forum.core import audit as _core_audit
 from forum.core import jobs as _core_jobs
 from forum.core import mail as _core_mail
 from forum.core import outbox as _core_outbox
@@ -48,10 +48,10 @@ from forum.taxonomy import models as _taxonomy_models
 
 # The modules that define tables (Base.metadata knows a table once its module is imported).
 MODELS = (
+    _core_audit,
     _core_jobs,
     _core_outbox,
     _accounts_models,
-    _admin_models,
     _taxonomy_models,
     _partnerships_models,
     _notifications_models,

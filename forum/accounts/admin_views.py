@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse, Response
 from forum.accounts import invites, service
 from forum.accounts.deps import Admin
 from forum.accounts.models import ROLES, User
-from forum.admin.service import record
-from forum.admin.views import reader_zone
+from forum.accounts.service import reader_zone
+from forum.core.audit import record
 from forum.core.pagination import page_number
 from forum.core.web import AppSettings, DbSession, flash, redirect, render
 

@@ -10,16 +10,9 @@ from sqlalchemy.exc import OperationalError
 
 from forum.accounts import service, sessions
 from forum.accounts.models import User
+from forum.core.errors import LoginRequired
 from forum.core.web import DbSession
 from forum.notifications.service import unread_count
-
-
-class LoginRequired(Exception):
-    """Raised by page dependencies; answered with a redirect to the login page."""
-
-    def __init__(self, next_url: str) -> None:
-        super().__init__(next_url)
-        self.next_url = next_url
 
 
 def load_user(request: Request, db: DbSession) -> None:

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from forum.accounts import service
 from forum.accounts.models import User
-from forum.admin.service import record
+from forum.core.audit import record
 from forum.core.config import Settings
+from forum.core.errors import PermissionDenied
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import find_partnership_by_name, get_partnership_by_slug
 
@@ -230,7 +231,7 @@ def send_invitations(
     An address that got an account since the plan was made is skipped.
     """
     if not actor.is_admin:
-        raise service.PermissionDenied("Only admins send invitations.")
+        raise PermissionDenied("Only admins send invitations.")
     if not plan.ok:
         raise ValueError("the invitation file has errors: nobody may be invited from it")
     invited: list[InviteRow] = []

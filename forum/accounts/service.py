@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -21,6 +21,7 @@ from forum.accounts.models import ROLES, ApiToken, EmailToken, Membership, User,
 from forum.accounts.tokens import hash_token, new_token
 from forum.core.config import Settings
 from forum.core.db import utcnow
+from forum.core.errors import PermissionDenied
 from forum.core.jobs import enqueue
 from forum.core.mail import queue_email
 from forum.core.pagination import Page
@@ -51,11 +52,6 @@ class AccountError(ValueError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
-
-
-class PermissionDenied(Exception):
-    def __init__(self, message: str = "You are not allowed to do that.") -> None:
-        super().__init__(message)
 
 
 def normalize_email(email: str) -> str:
@@ -679,3 +675,11 @@ def user_for_bearer(db: Session, raw: str) -> User | None:
     if token.last_used_at is None or now - token.last_used_at > sessions.TOUCH_EVERY:
         token.last_used_at = now
     return user
+
+
+def reader_zone(user: User) -> dt.tzinfo:
+    """The zone admin pages show times in: the reader's own, UTC if it is unknown."""
+    try:
+        return ZoneInfo(user.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt.UTC

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from forum.accounts import service, sessions, throttle
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import Membership, User
-from forum.admin.service import record
+from forum.core.audit import record
 from forum.core.web import AppSettings, DbSession, flash, redirect, render
 from forum.notifications.service import list_follows
 from forum.partnerships.service import (

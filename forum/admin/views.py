@@ -5,9 +5,7 @@ Each domain adds its own admin pages (users, partnerships, sectors) in its packa
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -16,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.deps import Admin
 from forum.accounts.models import Membership, User
+from forum.accounts.service import reader_zone
 from forum.admin.service import page_audit_log
 from forum.core.pagination import Page, page_number
 from forum.core.web import DbSession, render
@@ -40,14 +39,6 @@ AUDIT_TYPES = (
     ("event", "Events"),
 )
 REGION_GROUPS_PER_PAGE = 10
-
-
-def reader_zone(user: User) -> dt.tzinfo:
-    """The zone admin pages show times in: the reader's own, UTC if it is unknown."""
-    try:
-        return ZoneInfo(user.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return dt.UTC
 
 
 def _counts(db: Session) -> dict[str, int]:

@@ -14,13 +14,27 @@ from jinja2 import TemplateError
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from forum.accounts.deps import LoginRequired
-from forum.accounts.service import PermissionDenied
 from forum.core.pagination import InvalidCursorError
 from forum.core.security import CSRFError
 from forum.core.web import render
 
 log = logging.getLogger(__name__)
+
+
+class LoginRequired(Exception):
+    """Raised by page dependencies; answered with a redirect to the login page."""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+class PermissionDenied(Exception):
+    """Raised by services when the actor may not do what they asked (403)."""
+
+    def __init__(self, message: str = "You are not allowed to do that.") -> None:
+        super().__init__(message)
+
 
 TITLES = {
     400: "Bad request",

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from forum.accounts import service as accounts
 from forum.accounts.models import User
-from forum.admin.service import record
+from forum.core.audit import record
 from forum.core.config import Settings
 from forum.core.db import utcnow
+from forum.core.errors import PermissionDenied
 from forum.core.mail import queue_email
 from forum.core.outbox import queue_document
 from forum.core.pagination import Page
@@ -607,7 +608,7 @@ def suspend_member(db: Session, actor: User | None, user: User, *, reason: str) 
         return False
     try:
         accounts.suspend(db, moderator, user, reason=reason)
-    except accounts.PermissionDenied as exc:
+    except PermissionDenied as exc:
         raise NotAllowed(str(exc)) from exc
     except accounts.AccountError as exc:
         raise DiscussionError(str(exc), exc.field or "reason") from exc

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from forum.accounts import service as accounts
 from forum.accounts.deps import Moderator, SignedInUser
 from forum.accounts.models import User
-from forum.admin.views import reader_zone
+from forum.accounts.service import reader_zone
 from forum.core.pagination import page_number
 from forum.core.web import AppSettings, DbSession, flash, redirect, render
 from forum.discussions import moderation, service

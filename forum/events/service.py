@@ -26,7 +26,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from forum.accounts.models import User
-from forum.admin.service import record
+from forum.core.audit import record
 from forum.core.db import utcnow
 from forum.core.outbox import queue_document
 from forum.core.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor

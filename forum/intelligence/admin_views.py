@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.deps import Admin
 from forum.accounts.models import User
-from forum.admin.service import record
-from forum.admin.views import reader_zone
+from forum.accounts.service import reader_zone
+from forum.core.audit import record
 from forum.core.jobs import Job, enqueue
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, flash, redirect, render

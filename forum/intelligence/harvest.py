@@ -55,9 +55,9 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from forum.accounts.models import User
-from forum.accounts.service import PermissionDenied
-from forum.admin.service import record
+from forum.core.audit import record
 from forum.core.db import utcnow
+from forum.core.errors import PermissionDenied
 from forum.core.outbox import queue_document
 from forum.core.pagination import Page
 from forum.core.text import CONTROL_CHARACTERS_MESSAGE, clean_line, has_control_characters

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import Moderator, SignedInUser
-from forum.admin.views import reader_zone
+from forum.accounts.service import reader_zone
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, flash, redirect, render
 from forum.discussions.moderation_views import safe_next

@@ -9,8 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from forum.accounts.deps import LoginRequired, OptionalUser, SignedInUser
+from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
+from forum.core.errors import LoginRequired
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, redirect, render
 from forum.intelligence import attachment_views, service

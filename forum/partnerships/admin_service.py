@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from forum.accounts.models import Membership, User
-from forum.accounts.service import PermissionDenied, get_user_by_email, normalize_email
-from forum.admin.service import record
+from forum.accounts.service import get_user_by_email, normalize_email
+from forum.core.audit import record
+from forum.core.errors import PermissionDenied
 from forum.core.outbox import queue_document
 from forum.core.pagination import Page
 from forum.core.text import clean_line

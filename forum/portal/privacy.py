@@ -26,8 +26,7 @@ from forum.accounts.models import (
 from forum.accounts.privacy import FORMER_MEMBER_NAME, erasers, exporters
 from forum.accounts.privacy import covered_columns as _covered_columns
 from forum.accounts.service import AccountError
-from forum.admin.models import AuditLog
-from forum.admin.service import record
+from forum.core.audit import AuditLog, record
 from forum.core.db import Base, utcnow
 from forum.notifications.models import Follow
 from forum.partnerships.models import Partnership

@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.accounts.service import PermissionDenied
-from forum.admin.service import record
+from forum.core.audit import record
+from forum.core.errors import PermissionDenied
 from forum.core.jobs import enqueue
 from forum.core.pagination import Page
 from forum.core.text import clean_line

@@ -25,8 +25,8 @@ from forum import plugins
 from forum.accounts.models import Membership, User
 from forum.accounts.service import create_api_token, decide_membership, issue_email_token
 from forum.accounts.sessions import create_session
-from forum.admin.service import record
 from forum.core import uploads
+from forum.core.audit import record
 from forum.core.config import Settings
 from forum.core.db import Base, utcnow
 from forum.digests.models import DigestDelivery

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import Membership, User
-from forum.admin.models import AuditLog
+from forum.core.audit import AuditLog
 from tests.conftest import Client, People, sign_in
 
 

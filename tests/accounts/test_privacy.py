@@ -13,8 +13,7 @@ from forum.accounts import privacy as parts
 from forum.accounts.models import ApiToken, EmailToken, Membership, User, UserSession
 from forum.accounts.service import create_api_token, issue_email_token
 from forum.accounts.sessions import SESSION_COOKIE
-from forum.admin.models import AuditLog
-from forum.admin.service import record
+from forum.core.audit import AuditLog, record
 from forum.notifications.models import Follow
 from forum.notifications.service import set_follows
 from forum.partnerships.service import get_partnership_by_slug

@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.admin.models import AuditLog
+from forum.core.audit import AuditLog
 from forum.core.outbox import SearchOutbox
 from forum.discussions.models import Category, Thread
 from forum.notifications.models import Follow

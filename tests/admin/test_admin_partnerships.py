@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.admin.models import AuditLog
+from forum.core.audit import AuditLog
 from forum.core.outbox import SearchOutbox
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import get_partnership_by_slug

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.admin.models import AuditLog
+from forum.core.audit import AuditLog
 from forum.taxonomy.models import Sector
 from forum.taxonomy.service import get_sector
 from tests.conftest import Client

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import ApiToken, User
 from forum.accounts.service import create_api_token
-from forum.admin.models import AuditLog
+from forum.core.audit import AuditLog
 from tests.conftest import Client, Outbox, People, sign_in
 
 ADMIN_PAGES = [
@@ -305,7 +305,7 @@ def test_searching_users_treats_percent_and_underscore_literally(
 def test_an_admin_with_a_very_long_name_and_address_is_still_audited(
     client: Client, db: Session, people: People, member: User
 ) -> None:
-    from forum.admin.service import record
+    from forum.core.audit import record
 
     long_admin = people.make(
         role="admin", name="N" * 120, email=("a" * 60) + "@" + ("b" * 250) + ".eu"

@@ -7,8 +7,7 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.admin.models import AuditLog
-from forum.admin.service import record
+from forum.core.audit import AuditLog, record
 from forum.taxonomy.regions import load_region_groups
 from tests.conftest import Client
 

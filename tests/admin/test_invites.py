@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from forum.accounts.invites import MAX_BYTES, parse_invite_csv
 from forum.accounts.models import User
 from forum.accounts.service import get_user_by_email
-from forum.admin.models import AuditLog
+from forum.core.audit import AuditLog
 from forum.notifications.service import list_follows
 from tests.conftest import Client, Outbox, People
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.admin.models import AuditLog
+from forum.core.audit import AuditLog
 from forum.core.outbox import SearchOutbox
 from forum.events import service
 from forum.events.service import EventFilter, EventInput

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from forum.accounts.models import User
-from forum.admin.models import AuditLog
+from forum.core.audit import AuditLog
 from forum.core.config import Settings
 from forum.core.jobs import Job
 from forum.intelligence.models import Feed, IntelItem

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.accounts.service import create_api_token
-from forum.admin.models import AuditLog
+from forum.core.audit import AuditLog
 from forum.core.config import Settings
 from forum.core.outbox import SearchOutbox
 from forum.discussions import moderation

@@ -1,15 +1,27 @@
-"""The audit log: who did what to which object, when and why."""
+"""The audit log: every admin and moderator action is recorded with who, when, what, why."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from forum.accounts.models import User
 from forum.core.db import Base, UTCDateTime, utcnow
+
+
+class Actor(Protocol):
+    """Who acted: a member (the audit log keeps their name and address as they were)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def email(self) -> str: ...
 
 
 class AuditLog(Base):
@@ -30,4 +42,28 @@ class AuditLog(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
-    actor: Mapped[User | None] = relationship()
+
+def record(
+    db: Session,
+    *,
+    actor: Actor | None,
+    action: str,
+    object_type: str,
+    object_id: object,
+    object_label: str = "",
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+) -> AuditLog:
+    entry = AuditLog(
+        actor_id=actor.id if actor else None,
+        actor_label=(f"{actor.name} <{actor.email}>" if actor else "system")[:200],
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        object_label=object_label[:300],
+        reason=reason,
+        details=details or {},
+    )
+    db.add(entry)
+    db.flush()
+    return entry
