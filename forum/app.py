@@ -22,6 +22,7 @@ from forum.core.web import STATIC_DIR, make_templates
 from forum.discovery.sync import close_search_engines
 from forum.discussions.service import ViewCounter
 from forum.migrate import require_migrated
+from forum.notifications.deps import load_unread
 from forum.runner import Runner
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ def create_app(
         redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
-        dependencies=[Depends(csrf_protect), Depends(load_user)],
+        dependencies=[Depends(csrf_protect), Depends(load_user), Depends(load_unread)],
     )
     settings = bind(app, settings, engine=engine, session_factory=session_factory)
     for warning in settings.production_warnings():
@@ -191,11 +192,10 @@ def _include_routers(app: FastAPI) -> None:
     from forum.intelligence import feeds as intelligence_feeds
     from forum.intelligence import moderation_views as intelligence_moderation_views
     from forum.intelligence import views as intelligence_views
-    from forum.notifications import views as notifications_views
     from forum.partnerships import admin_views as partnerships_admin_views
     from forum.partnerships import api as partnerships_api
     from forum.partnerships import views as partnerships_views
-    from forum.portal import privacy_views
+    from forum.portal import notifications_views, privacy_views
     from forum.taxonomy import admin_views as taxonomy_admin_views
     from forum.taxonomy import api as taxonomy_api
     from forum.taxonomy import views as taxonomy_views

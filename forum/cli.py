@@ -601,8 +601,8 @@ def digest_send(
     --user names nobody.
     """
     from forum.core.db import utcnow
-    from forum.digests.models import EmailSettings
     from forum.digests.sender import SendReport, due_members, not_sendable, plan, send_pending
+    from forum.notifications.models import EmailSettings
 
     _setup_logging()
     settings = _settings()

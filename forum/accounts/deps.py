@@ -12,14 +12,12 @@ from forum.accounts import service, sessions
 from forum.accounts.models import User
 from forum.core.errors import LoginRequired
 from forum.core.web import DbSession
-from forum.notifications.service import unread_count
 
 
 def load_user(request: Request, db: DbSession) -> None:
     """App-wide: put the signed-in member (or None) on request.state for views and templates."""
     request.state.user = None
     request.state.user_session = None
-    request.state.unread = 0
     if request.url.path.startswith("/api/"):
         return
     raw = request.cookies.get(sessions.SESSION_COOKIE)
@@ -29,8 +27,6 @@ def load_user(request: Request, db: DbSession) -> None:
     if found is None:
         return
     request.state.user_session, request.state.user = found
-    # The header's notification count: one COUNT per page, for signed-in members only.
-    request.state.unread = unread_count(db, found[1].id)
     # A refreshed last_seen_at is the only write here, and a best-effort one: on a
     # busy SQLite database it waits for the next request rather than failing this one.
     if db.dirty:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
@@ -12,7 +11,7 @@ from forum.accounts import service, sessions, throttle
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import Membership, User
 from forum.core.audit import record
-from forum.core.web import AppSettings, DbSession, flash, redirect, render
+from forum.core.web import AppSettings, DbSession, flash, redirect, render, safe_next
 from forum.notifications.service import list_follows
 from forum.partnerships.service import (
     PartnershipFilter,
@@ -29,14 +28,6 @@ router = APIRouter(include_in_schema=False)
 
 Text = Annotated[str, Form(max_length=400)]
 Password = Annotated[str, Form(max_length=1000)]
-
-
-def safe_next(url: str | None) -> str:
-    """A local path to go to after signing in; anything else means the home page."""
-    if not url or not url.startswith("/") or url.startswith("//") or "\\" in url:
-        return "/"
-    parts = urlsplit(url)
-    return url if not parts.scheme and not parts.netloc else "/"
 
 
 def _throttle_ip(request: Request, db: DbSession, action: str) -> None:

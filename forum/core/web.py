@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request, Response
 from fastapi import Path as PathParam
@@ -154,3 +155,18 @@ def render(
 
 def redirect(url: str, *, status_code: int = 303) -> RedirectResponse:
     return RedirectResponse(url, status_code=status_code)
+
+
+def safe_next(url: str | None, default: str = "/") -> str:
+    """`url` when it is a path on this site, else `default`: no open redirects (no other
+    host, no scheme, no backslash or line break a browser might read as one)."""
+    url = (url or "").strip()
+    if (
+        not url.startswith("/")
+        or url.startswith("//")
+        or "\\" in url
+        or any(ch in url for ch in "\r\n\t")
+    ):
+        return default
+    parts = urlsplit(url)
+    return url if not parts.scheme and not parts.netloc else default

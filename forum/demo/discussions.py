@@ -22,7 +22,6 @@ from forum.accounts.service import create_user, get_user_by_email
 from forum.core.config import Settings
 from forum.core.db import utcnow
 from forum.demo.registry import demo_part
-from forum.digests.models import EmailSettings
 from forum.discussions.models import Category, Thread
 from forum.discussions.service import (
     GoodPracticeInput,
@@ -31,6 +30,7 @@ from forum.discussions.service import (
     reply,
     seed_categories,
 )
+from forum.notifications.models import EmailSettings
 from forum.notifications.service import EMAIL_TOGGLES
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import find_partnership_by_name

@@ -20,7 +20,7 @@ from forum.accounts.models import Membership, User
 from forum.core.config import Settings
 from forum.demo.discussions import DEMO_EMAIL
 from forum.demo.registry import demo_part
-from forum.digests.models import EmailSettings
+from forum.notifications.models import EmailSettings
 from forum.notifications.service import follow
 from forum.partnerships.models import Partnership
 

@@ -21,10 +21,9 @@ from forum.core.config import Settings
 from forum.core.db import utcnow
 from forum.core.jobs import JobContext, registry
 from forum.core.mail import queue_email
-from forum.digests.models import EmailSettings
 from forum.discussions.models import Post, Thread
 from forum.discussions.service import can_see_post, can_see_thread
-from forum.notifications.models import Notification
+from forum.notifications.models import EmailSettings, Notification
 from forum.notifications.service import EMAIL_TOGGLES
 
 IMMEDIATE_DAILY_CAP = 20

@@ -1,7 +1,8 @@
-"""Digest tables: one delivery row per member and period, and each member's email settings.
+"""Digest tables: one delivery row per member and period.
 
 The frequency, weekday and hour of a member's digest live on the user row (DESIGN.md:
-User); what else a member chose about email lives in `email_settings`.
+User); what else a member chose about email lives in `email_settings`
+(`forum.notifications.models.EmailSettings`, which immediate emails read too).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    Boolean,
     Date,
     ForeignKey,
     Index,
@@ -61,25 +61,3 @@ class DigestDelivery(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-
-
-class EmailSettings(Base):
-    """A member's choices about email besides the digest schedule (created on first change)."""
-
-    __tablename__ = "email_settings"
-
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
-    )
-    # Immediate emails, each on or off; at most IMMEDIATE_DAILY_CAP a day, the rest wait
-    # for the digest.
-    notify_replies: Mapped[bool] = mapped_column(Boolean, default=True)
-    notify_mentions: Mapped[bool] = mapped_column(Boolean, default=True)
-    notify_thread_posts: Mapped[bool] = mapped_column(Boolean, default=True)
-    immediate_day: Mapped[dt.date | None] = mapped_column(Date)
-    immediate_count: Mapped[int] = mapped_column(Integer, default=0)
-    # Set when the member's server refused the address for good (SMTP 5xx): nothing is
-    # sent until the member confirms the address again in settings.
-    bouncing_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    bounce_reason: Mapped[str | None] = mapped_column(String(500))
-    unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.accounts.privacy import register_eraser, register_exporter
-from forum.digests.models import DigestDelivery, EmailSettings
+from forum.digests.models import DigestDelivery
+from forum.notifications.models import EmailSettings
 
 
 def export_email(db: Session, user: User) -> dict[str, Any]:

@@ -42,7 +42,8 @@ from forum.digests.content import (
     load_candidates,
     load_member_interests,
 )
-from forum.digests.models import DigestDelivery, EmailSettings
+from forum.digests.models import DigestDelivery
+from forum.notifications.models import EmailSettings
 
 log = logging.getLogger(__name__)
 

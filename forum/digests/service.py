@@ -20,13 +20,14 @@ from forum.accounts.models import DIGEST_FREQUENCIES, User
 from forum.core.config import Settings
 from forum.core.db import utcnow
 from forum.digests.content import Candidates, Digest, build_digest, load_candidates
-from forum.digests.models import DigestDelivery, EmailSettings
+from forum.digests.models import DigestDelivery
 from forum.digests.sender import MAX_WINDOW_PERIODS, PERIOD_LENGTH
 from forum.digests.tokens import read_interest_token
 from forum.discussions.models import Category
 from forum.discussions.service import can_see_category
 from forum.notifications import service as follows
-from forum.notifications.views import InvalidTarget, Target, resolve_target
+from forum.notifications.models import EmailSettings
+from forum.portal.follows import InvalidTarget, Target, resolve_target
 from forum.taxonomy.regions import UnknownCountryError, get_region_group, is_region_code
 from forum.taxonomy.service import UnknownSectorError, resolve_country_filter, resolve_sectors
 

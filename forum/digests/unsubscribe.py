@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.core.db import utcnow
-from forum.digests.models import EmailSettings
 from forum.digests.tokens import read_unsubscribe_token
+from forum.notifications.models import EmailSettings
 
 
 def read_unsubscribe(db: Session, *, secret_key: str, token: str) -> User | None:

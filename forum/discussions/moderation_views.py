@@ -17,7 +17,7 @@ from forum.accounts.deps import Moderator, SignedInUser
 from forum.accounts.models import User
 from forum.accounts.service import reader_zone
 from forum.core.pagination import page_number
-from forum.core.web import AppSettings, DbSession, flash, redirect, render
+from forum.core.web import AppSettings, DbSession, flash, redirect, render, safe_next
 from forum.discussions import moderation, service
 from forum.discussions.models import Flag, Post, Thread
 from forum.intelligence import service as intelligence
@@ -26,14 +26,6 @@ router = APIRouter(include_in_schema=False)
 
 Reason = Annotated[str, Form(max_length=5_000)]
 Next = Annotated[str, Form(max_length=500)]
-
-
-def safe_next(value: str, default: str) -> str:
-    """`value` when it is a path on this site, else `default` (no open redirects)."""
-    value = value.strip()
-    if value.startswith("/") and not value.startswith(("//", "/\\")) and "\n" not in value:
-        return value
-    return default
 
 
 def _thread(db: DbSession, viewer: User, thread_id: int) -> Thread:

@@ -15,8 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from forum.accounts.deps import Moderator, SignedInUser
 from forum.accounts.service import reader_zone
 from forum.core.pagination import page_number
-from forum.core.web import DbSession, flash, redirect, render
-from forum.discussions.moderation_views import safe_next
+from forum.core.web import DbSession, flash, redirect, render, safe_next
 from forum.intelligence import service
 from forum.taxonomy.service import countries_for
 

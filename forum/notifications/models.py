@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.core.db import Base, UTCDateTime, utcnow
@@ -60,3 +60,25 @@ class Notification(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     emailed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class EmailSettings(Base):
+    """A member's choices about email besides the digest schedule (created on first change)."""
+
+    __tablename__ = "email_settings"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Immediate emails, each on or off; at most IMMEDIATE_DAILY_CAP a day, the rest wait
+    # for the digest.
+    notify_replies: Mapped[bool] = mapped_column(Boolean, default=True)
+    notify_mentions: Mapped[bool] = mapped_column(Boolean, default=True)
+    notify_thread_posts: Mapped[bool] = mapped_column(Boolean, default=True)
+    immediate_day: Mapped[dt.date | None] = mapped_column(Date)
+    immediate_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when the member's server refused the address for good (SMTP 5xx): nothing is
+    # sent until the member confirms the address again in settings.
+    bouncing_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    bounce_reason: Mapped[str | None] = mapped_column(String(500))
+    unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 from forum.core.db import utcnow
 from forum.core.jobs import enqueue
 from forum.core.pagination import Page
-from forum.digests.models import EmailSettings
 from forum.notifications.models import (
     FOLLOW_TARGETS,
     NOTIFICATION_KINDS,
+    EmailSettings,
     Follow,
     Notification,
 )

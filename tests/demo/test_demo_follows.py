@@ -8,9 +8,8 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import User
 from forum.accounts.service import get_user_by_email
 from forum.core.config import Settings
-from forum.digests.models import EmailSettings
 from forum.digests.service import get_preferences, preview_digest
-from forum.notifications.models import Follow
+from forum.notifications.models import EmailSettings, Follow
 from forum.plugins import demo_parts
 
 

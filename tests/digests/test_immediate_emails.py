@@ -15,9 +15,8 @@ from forum.core.db import utcnow
 from forum.core.jobs import Job
 from forum.digests import service
 from forum.digests.emails import IMMEDIATE_DAILY_CAP, send_notification_email
-from forum.digests.models import EmailSettings
 from forum.discussions import moderation
-from forum.notifications.models import Notification
+from forum.notifications.models import EmailSettings, Notification
 from forum.notifications.service import follow
 from tests.conftest import Outbox, People, Threads
 

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import User
 from forum.core.db import utcnow
 from forum.digests import service
-from forum.digests.models import DigestDelivery, EmailSettings
+from forum.digests.models import DigestDelivery
+from forum.notifications.models import EmailSettings
 from forum.portal.privacy import delete_account, export_user_data
 from tests.conftest import Threads
 

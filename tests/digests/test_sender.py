@@ -15,7 +15,7 @@ from forum.accounts.models import User
 from forum.core.config import Settings
 from forum.core.db import utcnow
 from forum.core.mail import SMTPTransport
-from forum.digests.models import DigestDelivery, EmailSettings
+from forum.digests.models import DigestDelivery
 from forum.digests.sender import (
     MAX_ATTEMPTS,
     RETRY_BASE,
@@ -27,6 +27,7 @@ from forum.digests.sender import (
 )
 from forum.intelligence import service as intel
 from forum.intelligence.models import IntelItem
+from forum.notifications.models import EmailSettings
 from forum.notifications.service import follow
 from forum.taxonomy.service import resolve_sectors, seed_sectors
 from tests.conftest import People

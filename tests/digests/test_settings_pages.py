@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import User
 from forum.core.db import utcnow
 from forum.digests import service
-from forum.digests.models import EmailSettings
 from forum.digests.tokens import interest_token
 from forum.discovery.saved import create_saved_search
 from forum.discussions.models import Category
 from forum.intelligence import service as intel
+from forum.notifications.models import EmailSettings
 from forum.notifications.service import follow, follow_state, list_follows
 from forum.taxonomy.service import resolve_sectors
 from tests.conftest import TEST_SECRET, Client, People, sign_in

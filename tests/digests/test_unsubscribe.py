@@ -18,10 +18,10 @@ from forum.accounts.models import User
 from forum.core.config import Settings
 from forum.core.db import utcnow
 from forum.core.mail import SMTPTransport
-from forum.digests.models import EmailSettings
 from forum.digests.sender import due_members, send_pending
 from forum.digests.tokens import browser_token, unsubscribe_token
 from forum.intelligence import service as intel
+from forum.notifications.models import EmailSettings
 from forum.notifications.service import follow
 from forum.taxonomy.service import resolve_sectors, seed_sectors
 from tests.conftest import TEST_SECRET, Client, People

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
-from forum.accounts.views import safe_next
 from forum.core.pagination import page_number
-from forum.core.web import DbSession, flash, redirect, render
-from forum.discussions.models import Category, Thread
-from forum.discussions.service import can_see_thread
+from forum.core.web import DbSession, flash, redirect, render, safe_next
 from forum.notifications import service
-from forum.notifications.models import FOLLOW_TARGETS
-from forum.partnerships.models import Partnership
-from forum.taxonomy.regions import get_region_group
-from forum.taxonomy.service import get_country, get_sector
+from forum.portal.follows import InvalidTarget, resolve_target
 
 router = APIRouter(include_in_schema=False)
 
@@ -95,58 +87,6 @@ def read_one(request: Request, notification_id: int, db: DbSession, user: Signed
 
 
 # --- follow and unfollow -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Target:
-    type: str
-    key: str  # as stored in follow.target
-    label: str
-
-
-class InvalidTarget(ValueError):
-    pass
-
-
-def resolve_target(db: Session, viewer: User, target_type: str, target: str) -> Target:
-    """The followable thing named by the form, normalised as follows store it.
-
-    Raises InvalidTarget with a message when the type is unknown or the target does not
-    exist (a thread the viewer cannot see counts as not existing).
-    """
-    value = target.strip()
-    if target_type not in FOLLOW_TARGETS:
-        raise InvalidTarget(f"{target_type!r} is not something you can follow.")
-    if target_type == "country":
-        country = get_country(value) if len(value) == 2 else None
-        if country is None:
-            raise InvalidTarget(f"{value!r} is not an ISO 3166-1 country code.")
-        return Target("country", country.code, country.name)
-    if target_type == "region_group":
-        group = get_region_group(value)
-        if group is None:
-            raise InvalidTarget(f"{value!r} is not a region group we know.")
-        return Target("region_group", group.code, group.name)
-    if target_type == "sector":
-        sector = get_sector(db, value.lower())
-        if sector is None:
-            raise InvalidTarget(f"{value!r} is not a sector we know.")
-        return Target("sector", sector.slug, sector.name)
-    if target_type == "category":
-        category = db.scalar(select(Category).where(Category.slug == value.lower()))
-        if category is None:
-            raise InvalidTarget(f"{value!r} is not a category we know.")
-        return Target("category", category.slug, category.name)
-    number = int(value) if value.isdigit() and len(value) < 10 else None
-    if target_type == "partnership":
-        partnership = db.get(Partnership, number) if number else None
-        if partnership is None:
-            raise InvalidTarget(f"There is no partnership {value!r}.")
-        return Target("partnership", str(partnership.id), partnership.name)
-    thread = db.get(Thread, number) if number else None
-    if thread is None or not can_see_thread(viewer, thread):
-        raise InvalidTarget(f"There is no thread {value!r}.")
-    return Target("thread", str(thread.id), f"“{thread.title}”")
 
 
 FollowField = Annotated[str, Form(max_length=80)]
