@@ -363,9 +363,9 @@ def test_renaming_a_sector_requeues_everything_tagged_with_it(
     admin: User,
     sync_index: Sync,
 ) -> None:
+    from forum.admin.sectors import rename_sector
     from forum.core.jobs import Job
     from forum.discovery.jobs import requeue_sector_documents
-    from forum.taxonomy.admin_service import rename_sector
     from forum.taxonomy.service import get_sector
 
     thread = threads.start(member, title="Supply chains", sectors=["food"])

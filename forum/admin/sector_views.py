@@ -8,9 +8,9 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import Admin
+from forum.admin import sectors as admin_service
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, flash, redirect, render
-from forum.taxonomy import admin_service
 from forum.taxonomy.models import Sector
 
 router = APIRouter(include_in_schema=False)

@@ -23,7 +23,8 @@ from forum.intelligence.models import IntelItem
 from forum.intelligence.schemas import IntelOut
 from forum.partnerships.models import Partnership
 from forum.partnerships.schemas import PartnershipOut
-from forum.taxonomy import overview, regions
+from forum.portal import overview
+from forum.taxonomy import regions
 from forum.taxonomy.service import get_country, get_sector, list_sectors
 
 router = APIRouter(tags=["taxonomy"])

@@ -11,7 +11,8 @@ from forum.accounts.deps import OptionalUser
 from forum.core.web import DbSession, redirect, render
 from forum.intelligence import service as intelligence
 from forum.notifications.service import follow_state
-from forum.taxonomy import overview, regions
+from forum.portal import overview
+from forum.taxonomy import regions
 from forum.taxonomy.service import get_country, get_sector
 
 router = APIRouter(include_in_schema=False)
