@@ -195,8 +195,8 @@ def _include_routers(app: FastAPI) -> None:
     from forum.intelligence import views as intelligence_views
     from forum.partnerships import admin_views as partnerships_admin_views
     from forum.partnerships import api as partnerships_api
-    from forum.partnerships import views as partnerships_views
     from forum.portal import notifications_views, privacy_views, taxonomy_api, taxonomy_views
+    from forum.portal import partnership_views as partnerships_views
 
     # The JSON API first: routes are matched in order, and each page route tried costs
     # tens of microseconds (1.7 ms per API request when they came last).

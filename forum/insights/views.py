@@ -9,8 +9,8 @@ from fastapi.responses import HTMLResponse
 
 from forum.core.pagination import Page, page_number
 from forum.core.web import DbSession, render
+from forum.events import missions
 from forum.insights import charts, service
-from forum.partnerships import matching
 from forum.partnerships.service import get_partnership_by_slug
 
 router = APIRouter(include_in_schema=False)
@@ -37,8 +37,8 @@ def insights(request: Request, db: DbSession) -> HTMLResponse:
     world = charts.world_map({r.country.code: r.count for r in targeted})
     events = service.events_by_country(db)
     activity = service.activity_by_sector(db)
-    event_hints = matching.event_hints(db)
-    quarter_hints = matching.quarter_hints(db)
+    event_hints = missions.event_hints(db)
+    quarter_hints = missions.quarter_hints(db)
     return render(
         request,
         "insights/index.html",
@@ -85,11 +85,11 @@ def joint_missions(
         if chosen is None:
             raise HTTPException(422, f"There is no partnership {partnership!r}.")
     pid = chosen.id if chosen else None
-    found: list[matching.EventHint] | list[matching.QuarterHint]
+    found: list[missions.EventHint] | list[missions.QuarterHint]
     if show == "events":
-        found = matching.event_hints(db, partnership_id=pid)
+        found = missions.event_hints(db, partnership_id=pid)
     else:
-        found = matching.quarter_hints(db, partnership_id=pid)
+        found = missions.quarter_hints(db, partnership_id=pid)
     number = page_number(page)
     start = (number - 1) * HINTS_PER_PAGE
     listing = Page(

@@ -16,8 +16,12 @@ from forum.core.jobs import Job
 from forum.intelligence.models import Feed, IntelItem
 from forum.runner import Runner
 from tests.conftest import Client, People, sign_in
-from tests.intelligence.test_harvest import ARTICLES, FeedServer, make_feed, rss
-from tests.intelligence.test_harvest import feed_server as feed_server  # the fixture
+from tests.intelligence.test_harvest import (
+    ARTICLES,
+    FeedServer,
+    make_feed,
+    rss,
+)
 
 
 def post(client: Client, url: str, data: dict[str, str]) -> httpx2.Response:

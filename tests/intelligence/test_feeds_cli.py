@@ -14,8 +14,11 @@ from forum.cli import app
 from forum.core.db import make_engine, make_session_factory
 from forum.intelligence.harvest import known_feeds
 from forum.intelligence.models import Feed, IntelItem
-from tests.intelligence.test_harvest import ARTICLES, FeedServer, rss
-from tests.intelligence.test_harvest import feed_server as feed_server  # the fixture
+from tests.intelligence.test_harvest import (
+    ARTICLES,
+    FeedServer,
+    rss,
+)
 
 runner = CliRunner()
 

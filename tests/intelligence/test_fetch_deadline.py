@@ -31,8 +31,13 @@ from forum.intelligence.fetch import FetchFailed, FetchTimedOut, fetch_feed
 from forum.intelligence.models import Feed
 from forum.runner import Runner, load_jobs
 from tests.conftest import TEST_SECRET
-from tests.intelligence.test_harvest import ARTICLES, FeedServer, items_of, make_feed, rss
-from tests.intelligence.test_harvest import feed_server as feed_server  # the fixture
+from tests.intelligence.test_harvest import (
+    ARTICLES,
+    FeedServer,
+    items_of,
+    make_feed,
+    rss,
+)
 
 DEADLINE = 2.0
 # A hostile server gives up on its own after this long, so that every test ends even

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from sqlalchemy.orm import Session
 
+from forum.events import missions
 from forum.events.models import Attendance, Event, EventPartnership
-from forum.partnerships import matching
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import get_partnership_by_slug
 from tests.conftest import Client
@@ -54,7 +54,7 @@ def test_an_event_two_partnerships_with_common_targets_go_to_is_a_hint(report_db
     _event(report_db, "Tokyo Expo", "JP", dt.date(2030, 7, 1), listed_by=("elbe",),
            going=("foodnet",))  # fmt: skip
 
-    (hint,) = matching.event_hints(report_db, today=TODAY)
+    (hint,) = missions.event_hints(report_db, today=TODAY)
 
     assert hint.event.name == "Tokyo Expo"
     assert [p.name for p in hint.partnerships] == ["ELBE", "FoodNet"]
@@ -75,7 +75,7 @@ def test_only_partnerships_going_with_a_target_in_common_make_a_hint(report_db: 
            interested=("foodnet",))  # fmt: skip
     _event(report_db, "Alone", "JP", dt.date(2030, 7, 1), listed_by=("elbe",))
 
-    hints = matching.event_hints(report_db, today=TODAY)
+    hints = missions.event_hints(report_db, today=TODAY)
 
     assert [h.event.name for h in hints] == ["ELBE and SENTINEL"]
     assert [c.code for c in hints[0].shared_countries] == ["US"]
@@ -90,7 +90,7 @@ def test_event_hints_for_a_partnership_leave_out_events_it_is_not_sharing(
 
     elbe = _p(report_db, "elbe")
     names = [
-        h.event.name for h in matching.event_hints(report_db, partnership_id=elbe.id, today=TODAY)
+        h.event.name for h in missions.event_hints(report_db, partnership_id=elbe.id, today=TODAY)
     ]
 
     assert names == ["ELBE and FoodNet"]
@@ -101,7 +101,7 @@ def test_upcoming_hints_come_first_by_date_then_past_ones_newest_first(report_db
                       ("Later", dt.date(2031, 1, 1)), ("Past recent", dt.date(2030, 3, 1))]:  # fmt: skip
         _event(report_db, name, "JP", day, listed_by=("elbe", "foodnet"))
 
-    hints = matching.event_hints(report_db, today=TODAY)
+    hints = missions.event_hints(report_db, today=TODAY)
 
     assert [h.event.name for h in hints] == ["Soon", "Later", "Past recent", "Past old"]
     assert [h.past for h in hints] == [False, False, True, True]
@@ -114,7 +114,7 @@ def test_partnerships_going_to_one_country_outside_europe_in_one_quarter_are_a_h
     _event(report_db, "Tokyo mission", "JP", dt.date(2030, 9, 28), dt.date(2030, 9, 30),
            going=("foodpacklab",))  # fmt: skip
 
-    (hint,) = matching.quarter_hints(report_db, today=TODAY)
+    (hint,) = missions.quarter_hints(report_db, today=TODAY)
 
     assert (hint.country.code, hint.label) == ("JP", "Q3 2030")
     assert [(p.name, [e.name for e in evs]) for p, evs in hint.going] == [
@@ -145,30 +145,30 @@ def test_no_quarter_hint_without_one_country_and_one_quarter(
     country, start, end, in_europe = second
     _event(report_db, "Other", country, start, end, listed_by=("foodpacklab",), in_europe=in_europe)
 
-    assert matching.quarter_hints(report_db, today=TODAY) == [], why
+    assert missions.quarter_hints(report_db, today=TODAY) == [], why
 
 
 def test_countries_in_europe_make_no_quarter_hint(report_db: Session) -> None:
     _event(report_db, "Hannover", "DE", dt.date(2030, 4, 2), listed_by=("elbe",), in_europe=True)
     _event(report_db, "Munich", "DE", dt.date(2030, 4, 9), listed_by=("foodnet",), in_europe=None)
 
-    assert matching.quarter_hints(report_db, today=TODAY) == []
+    assert missions.quarter_hints(report_db, today=TODAY) == []
     # The shared event is still an event hint.
     _event(report_db, "Hannover", "DE", dt.date(2030, 4, 2), listed_by=("elbe", "foodnet"),
            in_europe=True)  # fmt: skip
-    assert [h.event.name for h in matching.event_hints(report_db, today=TODAY)] == ["Hannover"]
+    assert [h.event.name for h in missions.event_hints(report_db, today=TODAY)] == ["Hannover"]
 
 
 def test_the_demo_hints_that_laser_go_global_and_pimap_both_go_to_photonics_west(
     demo_db: Session,
 ) -> None:
     laser = _p(demo_db, "laser-go-global")
-    hints = matching.event_hints(demo_db, partnership_id=laser.id)
+    hints = missions.event_hints(demo_db, partnership_id=laser.id)
 
     photonics = next(h for h in hints if h.event.name == "Photonics West 2019")
     assert [p.name for p in photonics.partnerships] == ["LASER-GO GLOBAL", "PIMAP"]
     assert [c.code for c in photonics.shared_countries] == ["CA", "US"]
-    quarters = matching.quarter_hints(demo_db, partnership_id=laser.id)
+    quarters = missions.quarter_hints(demo_db, partnership_id=laser.id)
     assert ("US", "Q1 2019") in [(h.country.code, h.label) for h in quarters]
 
 

@@ -14,6 +14,7 @@ from forum.core.pagination import page_number
 from forum.core.web import DbSession, render
 from forum.discussions import service as discussions
 from forum.discussions.models import KIND_LABELS, THREAD_KINDS
+from forum.events import missions
 from forum.events import service as events
 from forum.notifications.service import follow_state
 from forum.partnerships import matching, service
@@ -87,8 +88,8 @@ def profile(request: Request, slug: str, db: DbSession, viewer: OptionalUser) ->
     )
     upcoming_events = events.page_events(db, upcoming, page=1, per_page=PREVIEW)
     past_events = events.page_events(db, past, page=1, per_page=PREVIEW)
-    event_hints = matching.event_hints(db, partnership_id=partnership.id)
-    quarter_hints = matching.quarter_hints(db, partnership_id=partnership.id)
+    event_hints = missions.event_hints(db, partnership_id=partnership.id)
+    quarter_hints = missions.quarter_hints(db, partnership_id=partnership.id)
     return render(
         request,
         "partnerships/detail.html",
