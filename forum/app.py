@@ -193,6 +193,8 @@ def _include_routers(app: FastAPI) -> None:
     from forum.intelligence import feeds as intelligence_feeds
     from forum.intelligence import moderation_views as intelligence_moderation_views
     from forum.intelligence import views as intelligence_views
+    from forum.moderation import api as moderation_api
+    from forum.moderation import views as flag_views
     from forum.partnerships import admin_views as partnerships_admin_views
     from forum.partnerships import api as partnerships_api
     from forum.portal import notifications_views, privacy_views, taxonomy_api, taxonomy_views
@@ -203,6 +205,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(accounts_api.router, prefix=API_PREFIX)
     app.include_router(partnerships_api.router, prefix=API_PREFIX)
     app.include_router(discussions_api.router, prefix=API_PREFIX)
+    app.include_router(moderation_api.router, prefix=API_PREFIX)
     app.include_router(events_api.router, prefix=API_PREFIX)
     app.include_router(intelligence_api.router, prefix=API_PREFIX)
     app.include_router(intelligence_attachment_api.router, prefix=API_PREFIX)
@@ -223,6 +226,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(intelligence_attachment_views.router)
     app.include_router(discussions_attachment_views.router)
     app.include_router(moderation_views.router)
+    app.include_router(flag_views.router)
     app.include_router(discussions_feeds.router)
     app.include_router(events_views.router)
     app.include_router(intelligence_feeds.router)

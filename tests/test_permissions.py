@@ -33,12 +33,12 @@ from forum.core import uploads
 from forum.core.config import Settings
 from forum.core.db import utcnow
 from forum.digests.tokens import interest_token
-from forum.discussions import moderation
 from forum.discussions.models import Category, Flag, Thread, ThreadAttachment
 from forum.events import service as events
 from forum.events.models import Event
 from forum.intelligence import service as intel
 from forum.intelligence.models import Feed, IntelAttachment, IntelItem
+from forum.moderation import flags
 from forum.partnerships.service import get_partnership_by_slug
 from forum.taxonomy.models import Sector
 from tests.conftest import Client, People, sign_in, start_good_practice
@@ -181,7 +181,7 @@ def make_world(db: Session, people: People, settings: Settings, role: str) -> Wo
         if title == HIDDEN_PRACTICE:
             practice.hidden_at = utcnow()
     flagged = _one(db, IntelItem, IntelItem.title, FLAGGED)
-    moderation.flag(
+    flags.flag(
         db,
         other,
         object_type="intel",

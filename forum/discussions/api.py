@@ -1,4 +1,5 @@
-"""JSON routes of the discussions: categories, threads and their post trees, replies, flags.
+"""JSON routes of the discussions: categories, threads and their post trees, replies
+(flags are `forum.moderation.api`'s).
 
 Thin: parse, call the service, commit once. Service errors map to HTTP answers in one
 place: NotFound → 404, NotAllowed → 403 with its message, DiscussionError → 422 in
@@ -21,13 +22,10 @@ from forum.accounts.deps import ApiOptionalUser, ApiUser
 from forum.accounts.models import User
 from forum.core.pagination import MAX_PAGE_SIZE
 from forum.core.web import MAX_ROW_ID, AppSettings, DbSession, QueryValue, RowId
-from forum.discussions import moderation, service
+from forum.discussions import service
 from forum.discussions.models import THREAD_KINDS, GoodPractice, Thread
 from forum.discussions.schemas import (
     CategoryOut,
-    FlagAnyIn,
-    FlagIn,
-    FlagOut,
     PostEdit,
     PostIn,
     PostOut,
@@ -68,8 +66,6 @@ def service_errors(not_found: str = "Not found.") -> Iterator[None]:
         raise HTTPException(404, not_found) from exc
     except service.NotAllowed as exc:
         raise HTTPException(403, str(exc)) from exc
-    except moderation.AlreadyFlagged as exc:
-        raise HTTPException(409, str(exc)) from exc
     except service.DiscussionError as exc:
         raise _invalid(exc.field, str(exc)) from exc
 
@@ -285,51 +281,3 @@ def delete_post(post_id: RowId, db: DbSession, user: ApiUser) -> Response:
         service.delete_post(db, user, post)
     db.commit()
     return Response(status_code=204)
-
-
-_FLAG_RESPONSES: dict[int | str, dict[str, Any]] = {
-    **R401,
-    **R403,
-    **R404,
-    409: {"model": Message, "description": "You already have an open flag on it"},
-}
-
-
-def _flag(
-    db: Session, settings: AppSettings, user: User, object_type: str, object_id: int, reason: str
-) -> FlagOut:
-    with service_errors("Nothing to flag with this id."):
-        created = moderation.flag(
-            db, user, object_type=object_type, object_id=object_id, reason=reason, settings=settings
-        )
-    db.commit()
-    return FlagOut.of(created)
-
-
-@router.post(
-    "/posts/{post_id}/flags", response_model=FlagOut, status_code=201, responses=_FLAG_RESPONSES
-)
-def flag_post(
-    post_id: RowId, data: FlagIn, db: DbSession, settings: AppSettings, user: ApiUser
-) -> FlagOut:
-    """Report a post to the moderators, saying what is wrong."""
-    return _flag(db, settings, user, "post", post_id, data.reason)
-
-
-@router.post(
-    "/threads/{thread_id}/flags",
-    response_model=FlagOut,
-    status_code=201,
-    responses=_FLAG_RESPONSES,
-)
-def flag_thread(
-    thread_id: RowId, data: FlagIn, db: DbSession, settings: AppSettings, user: ApiUser
-) -> FlagOut:
-    """Report a thread to the moderators, saying what is wrong."""
-    return _flag(db, settings, user, "thread", thread_id, data.reason)
-
-
-@router.post("/flags", response_model=FlagOut, status_code=201, responses=_FLAG_RESPONSES)
-def flag_anything(data: FlagAnyIn, db: DbSession, settings: AppSettings, user: ApiUser) -> FlagOut:
-    """Report a post, thread or member profile (by user id) to the moderators."""
-    return _flag(db, settings, user, data.object_type, data.object_id, data.reason)

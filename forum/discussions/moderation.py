@@ -1,59 +1,30 @@
-"""Moderation: members flag content; moderators hide, pin, lock, move, suspend.
+"""Moderation of discussions: moderators hide, pin, lock, move, suspend (the flags and their
+queue are `forum.moderation`'s).
 
 Every moderator action checks the actor's role itself (raising NotAllowed), writes an
 audit entry with the actor and the reason, and keeps the search index in step through
-the outbox, all in the caller's transaction. A flag notifies and emails every moderator.
+the outbox, all in the caller's transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from forum.accounts import service as accounts
 from forum.accounts.models import User
 from forum.core.audit import record
-from forum.core.config import Settings
 from forum.core.db import utcnow
 from forum.core.errors import PermissionDenied
-from forum.core.mail import queue_email
 from forum.core.outbox import queue_document
-from forum.core.pagination import Page
 from forum.core.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from forum.discussions.models import Category, Flag, Post, Thread
 from forum.discussions.service import (
     DiscussionError,
     NotAllowed,
-    NotFound,
-    get_post,
-    get_thread,
 )
-from forum.intelligence import service as intelligence
-from forum.intelligence.models import IntelItem
-from forum.notifications.service import notify
 
-FLAG_TYPES = ("post", "thread", "intel", "event", "profile")
-# Content types whose domains are not built yet: their flags are refused for now.
-NOT_YET_FLAGGABLE = ("event",)
-FLAG_TYPE_LABELS = {
-    "post": "a post",
-    "thread": "a thread",
-    "intel": "an intelligence item",
-    "event": "an event",
-    "profile": "a member's profile",
-}
 MAX_REASON = 1_000
-QUEUE_PER_PAGE = 20
-EXCERPT_LENGTH = 280
-
-
-class AlreadyFlagged(DiscussionError):
-    """The reporter already has an open flag on this object."""
-
-
 # --- checks -------------------------------------------------------------------------------
 
 
@@ -65,7 +36,7 @@ def require_moderator(actor: User | None) -> User:
     return actor
 
 
-def _clean_reason(
+def clean_reason(
     reason: str, *, what: str = "Say why: the reason is kept in the audit log."
 ) -> str:
     reason = reason.strip()
@@ -81,7 +52,7 @@ def _clean_reason(
     return reason
 
 
-def _post_label(post: Post) -> str:
+def post_label(post: Post) -> str:
     return f"post #{post.id} in “{post.thread.title}”"
 
 
@@ -89,293 +60,7 @@ def _user_label(user: User) -> str:
     return f"{user.name} <{user.email}>"
 
 
-# --- flags ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Target:
-    label: str
-    url: str
-    thread_id: int | None = None
-    post_id: int | None = None
-
-
-def _flag_target(db: Session, reporter: User, object_type: str, object_id: int) -> _Target:
-    """What is flagged, as this reporter may see it; NotFound when they may not."""
-    if object_type == "post":
-        post = get_post(db, reporter, object_id)
-        return _Target(_post_label(post), post.url, post.thread_id, post.id)
-    if object_type == "thread":
-        thread = get_thread(db, reporter, object_id)
-        return _Target(f"the thread “{thread.title}”", thread.url, thread.id)
-    if object_type == "intel":
-        try:
-            item = intelligence.get_item(db, reporter, object_id)
-        except intelligence.NotFound as exc:
-            raise NotFound(str(object_id)) from exc
-        return _Target(f"the intelligence item “{item.title}”", item.url_path)
-    user = db.get(User, object_id)
-    if user is None:
-        raise NotFound(str(object_id))
-    return _Target(f"the profile of {user.name}", f"/members/{user.handle or user.id}")
-
-
-def flag(
-    db: Session,
-    reporter: User | None,
-    *,
-    object_type: str,
-    object_id: int,
-    reason: str,
-    settings: Settings,
-) -> Flag:
-    """Report a post, thread, intelligence item or profile to the moderators (notified, emailed).
-
-    Raises NotAllowed (not signed in, suspended, unconfirmed), NotFound (no such object,
-    or invisible to the reporter), AlreadyFlagged (an open flag by the same reporter on
-    the same object) or DiscussionError (unknown type, a type not flaggable yet, a
-    missing or long reason).
-    """
-    if reporter is None:
-        raise NotAllowed("Log in to flag content.")
-    if reporter.is_suspended:
-        raise NotAllowed("Your account is suspended.")
-    if not reporter.is_verified:
-        raise NotAllowed("Confirm your email address before flagging: see your profile.")
-    if object_type not in FLAG_TYPES:
-        raise DiscussionError(
-            f"Unknown type {object_type!r}: use one of {', '.join(FLAG_TYPES)}.", "object_type"
-        )
-    if object_type in NOT_YET_FLAGGABLE:
-        raise DiscussionError(
-            f"{FLAG_TYPE_LABELS[object_type].capitalize()} cannot be flagged yet.", "object_type"
-        )
-    reason = _clean_reason(reason, what="Say what is wrong, so a moderator knows what to look at.")
-    target = _flag_target(db, reporter, object_type, object_id)
-    duplicate = db.scalar(
-        select(Flag.id).where(
-            Flag.object_type == object_type,
-            Flag.object_id == object_id,
-            Flag.reporter_id == reporter.id,
-            Flag.resolved_at.is_(None),
-        )
-    )
-    if duplicate is not None:
-        raise AlreadyFlagged("You have already flagged this: a moderator will look at it.")
-    item = Flag(
-        object_type=object_type, object_id=object_id, reporter_id=reporter.id, reason=reason
-    )
-    db.add(item)
-    db.flush()
-    moderators = db.scalars(
-        select(User)
-        .where(User.role.in_(("moderator", "admin")), User.suspended_at.is_(None))
-        .order_by(User.id)
-    )
-    for moderator in moderators:
-        if moderator.id == reporter.id:
-            continue
-        notify(
-            db,
-            user_id=moderator.id,
-            kind="flag",
-            actor_id=reporter.id,
-            thread_id=target.thread_id,
-            post_id=target.post_id,
-            url="/moderation",
-            text=f"{reporter.name} flagged {target.label}",
-        )
-        queue_email(
-            db,
-            settings,
-            "flag",
-            to=moderator.email,
-            context={
-                "moderator_name": moderator.name,
-                "reporter_name": reporter.name,
-                "target_label": target.label,
-                "target_url": target.url,
-                "reason": reason,
-            },
-        )
-    db.flush()
-    return item
-
-
-@dataclass
-class QueueItem:
-    """An open flag with what it points at, loaded up front for the queue page.
-
-    Exactly one of `post`, `thread` (for thread flags), `intel` and `user` is set while
-    the object exists; `thread` is also the post's thread for post flags.
-    """
-
-    flag: Flag
-    post: Post | None = None
-    thread: Thread | None = None
-    user: User | None = None
-    intel: IntelItem | None = None
-    other_open_flags: int = 0
-
-    @property
-    def exists(self) -> bool:
-        return any(x is not None for x in (self.post, self.thread, self.user, self.intel))
-
-    @property
-    def hidden(self) -> bool:
-        if self.post is not None:
-            return self.post.hidden_at is not None
-        if self.thread is not None:
-            return self.thread.hidden_at is not None
-        if self.intel is not None:
-            return self.intel.status == "withdrawn"
-        return False
-
-    @property
-    def excerpt(self) -> str:
-        text = ""
-        if self.post is not None:
-            text = self.post.body
-        elif self.thread is not None:
-            text = self.thread.title
-        elif self.user is not None:
-            text = self.user.bio
-        elif self.intel is not None:
-            text = self.intel.summary or self.intel.title
-        text = " ".join(text.split())
-        return text if len(text) <= EXCERPT_LENGTH else text[: EXCERPT_LENGTH - 1] + "…"
-
-
-def _ids(items: Iterable[Flag], object_type: str) -> list[int]:
-    return sorted({f.object_id for f in items if f.object_type == object_type})
-
-
-def open_flags(
-    db: Session, viewer: User | None, *, page: int, per_page: int = QUEUE_PER_PAGE
-) -> Page[QueueItem]:
-    """One page of the open flags, oldest first (first come, first served)."""
-    require_moderator(viewer)
-    stmt = select(Flag).where(Flag.resolved_at.is_(None))
-    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    flags = list(
-        db.scalars(
-            stmt.options(selectinload(Flag.reporter))
-            .order_by(Flag.created_at, Flag.id)
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-        )
-    )
-    posts = {
-        p.id: p
-        for p in db.scalars(
-            select(Post)
-            .where(Post.id.in_(_ids(flags, "post")))
-            .options(selectinload(Post.author), selectinload(Post.thread))
-        )
-    }
-    threads = {
-        t.id: t
-        for t in db.scalars(
-            select(Thread)
-            .where(Thread.id.in_(_ids(flags, "thread")))
-            .options(selectinload(Thread.author), selectinload(Thread.category))
-        )
-    }
-    users = {u.id: u for u in db.scalars(select(User).where(User.id.in_(_ids(flags, "profile"))))}
-    intel_items = {
-        i.id: i
-        for i in db.scalars(
-            select(IntelItem)
-            .where(IntelItem.id.in_(_ids(flags, "intel")))
-            .options(selectinload(IntelItem.author), selectinload(IntelItem.feed))
-        )
-    }
-    keys = {(f.object_type, f.object_id) for f in flags}
-    totals: dict[tuple[str, int], int] = {}
-    if keys:
-        for kind, oid, n in db.execute(
-            select(Flag.object_type, Flag.object_id, func.count())
-            .where(Flag.resolved_at.is_(None), Flag.object_id.in_(sorted({k[1] for k in keys})))
-            .group_by(Flag.object_type, Flag.object_id)
-        ).all():
-            totals[(kind, oid)] = n
-    items = []
-    for f in flags:
-        item = QueueItem(flag=f)
-        if f.object_type == "post" and f.object_id in posts:
-            item.post = posts[f.object_id]
-            item.thread = item.post.thread
-        elif f.object_type == "thread":
-            item.thread = threads.get(f.object_id)
-        elif f.object_type == "profile":
-            item.user = users.get(f.object_id)
-        elif f.object_type == "intel":
-            item.intel = intel_items.get(f.object_id)
-        item.other_open_flags = max(0, totals.get((f.object_type, f.object_id), 0) - 1)
-        items.append(item)
-    return Page(items, page, per_page, total, "/moderation", {})
-
-
-def get_flag(db: Session, viewer: User | None, flag_id: int) -> Flag:
-    require_moderator(viewer)
-    found = db.get(Flag, flag_id)
-    if found is None:
-        raise NotFound(str(flag_id))
-    return found
-
-
-def resolve_flag(
-    db: Session, actor: User | None, item: Flag, *, reason: str, resolution: str = "dismissed"
-) -> bool:
-    """Close a flag; answers False when it was already closed (nothing is recorded then)."""
-    moderator = require_moderator(actor)
-    reason = _clean_reason(reason)
-    if item.resolved_at is not None:
-        return False
-    item.resolved_at = utcnow()
-    item.resolved_by_id = moderator.id
-    item.resolution = resolution[:40]
-    record(
-        db,
-        actor=moderator,
-        action="flag.resolve",
-        object_type="flag",
-        object_id=item.id,
-        object_label=f"flag on {item.object_type} #{item.object_id}",
-        reason=reason,
-        details={"resolution": item.resolution, "flag_reason": item.reason},
-    )
-    return True
-
-
-def withdraw_flagged_intel(
-    db: Session, actor: User | None, item: Flag, *, reason: str = ""
-) -> bool:
-    """Withdraw the intelligence item a flag is about, closing its open flags.
-
-    The reason shown on the item (and kept in the audit log) is the moderator's, or the
-    flag's when the moderator gives none. Answers False when the flag was already closed.
-    """
-    moderator = require_moderator(actor)
-    if item.object_type != "intel":
-        raise DiscussionError("This flag is not about an intelligence item.", "reason")
-    if item.resolved_at is not None:
-        return False
-    target = db.get(IntelItem, item.object_id)
-    if target is None:
-        raise NotFound(str(item.object_id))
-    reason = _clean_reason(reason) if reason.strip() else item.reason
-    try:
-        if not intelligence.set_status(db, moderator, target, "withdrawn", reason=reason):
-            _close_flags(db, moderator, "intel", target.id, "withdrawn")
-    except intelligence.NotAllowed as exc:
-        raise NotAllowed(str(exc)) from exc
-    except intelligence.IntelError as exc:
-        raise DiscussionError(str(exc), exc.field or "reason") from exc
-    return True
-
-
-def _close_flags(
+def close_flags(
     db: Session, actor: User, object_type: str, object_id: int, resolution: str
 ) -> None:
     """Close the open flags on an object the moderator just acted on."""
@@ -400,21 +85,21 @@ def hide_post(db: Session, actor: User | None, post: Post, *, reason: str) -> bo
     The opening post cannot be hidden on its own: hide the thread instead.
     """
     moderator = require_moderator(actor)
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason)
     if post.is_opening:
         raise DiscussionError("This is the opening post: hide the thread instead.", "reason")
     if post.hidden_at is not None:
         return False
     post.hidden_at = utcnow()
     queue_document(db, f"post:{post.id}", "delete")
-    _close_flags(db, moderator, "post", post.id, "hidden")
+    close_flags(db, moderator, "post", post.id, "hidden")
     record(
         db,
         actor=moderator,
         action="post.hide",
         object_type="post",
         object_id=post.id,
-        object_label=_post_label(post),
+        object_label=post_label(post),
         reason=reason,
         details={"thread_id": post.thread_id},
     )
@@ -423,7 +108,7 @@ def hide_post(db: Session, actor: User | None, post: Post, *, reason: str) -> bo
 
 def unhide_post(db: Session, actor: User | None, post: Post, *, reason: str) -> bool:
     moderator = require_moderator(actor)
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason)
     if post.hidden_at is None:
         return False
     post.hidden_at = None
@@ -435,7 +120,7 @@ def unhide_post(db: Session, actor: User | None, post: Post, *, reason: str) -> 
         action="post.unhide",
         object_type="post",
         object_id=post.id,
-        object_label=_post_label(post),
+        object_label=post_label(post),
         reason=reason,
         details={"thread_id": post.thread_id},
     )
@@ -470,7 +155,7 @@ def _thread_action(
     value: bool,
 ) -> bool:
     moderator = require_moderator(actor)
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason)
     if getattr(thread, attribute) == value:
         return False
     setattr(thread, attribute, value)
@@ -515,12 +200,12 @@ def unlock(db: Session, actor: User | None, thread: Thread, *, reason: str) -> b
 def hide_thread(db: Session, actor: User | None, thread: Thread, *, reason: str) -> bool:
     """Hide the thread and all its posts from everyone but moderators."""
     moderator = require_moderator(actor)
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason)
     if thread.hidden_at is not None:
         return False
     thread.hidden_at = utcnow()
     _queue_thread(db, thread, "delete")
-    _close_flags(db, moderator, "thread", thread.id, "hidden")
+    close_flags(db, moderator, "thread", thread.id, "hidden")
     record(
         db,
         actor=moderator,
@@ -535,7 +220,7 @@ def hide_thread(db: Session, actor: User | None, thread: Thread, *, reason: str)
 
 def unhide_thread(db: Session, actor: User | None, thread: Thread, *, reason: str) -> bool:
     moderator = require_moderator(actor)
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason)
     if thread.hidden_at is None:
         return False
     thread.hidden_at = None
@@ -557,7 +242,7 @@ def move_thread(
 ) -> bool:
     """Move the thread to another category (its visibility follows the category)."""
     moderator = require_moderator(actor)
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason)
     if thread.category_id == to.id:
         return False
     before = thread.category
@@ -603,7 +288,7 @@ def get_category_by_slug(db: Session, slug: str) -> Category:
 def suspend_member(db: Session, actor: User | None, user: User, *, reason: str) -> bool:
     """Suspend a member (signed out everywhere); False when they were suspended already."""
     moderator = require_moderator(actor)
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason)
     if user.is_suspended:
         return False
     try:
@@ -612,7 +297,7 @@ def suspend_member(db: Session, actor: User | None, user: User, *, reason: str) 
         raise NotAllowed(str(exc)) from exc
     except accounts.AccountError as exc:
         raise DiscussionError(str(exc), exc.field or "reason") from exc
-    _close_flags(db, moderator, "profile", user.id, "suspended")
+    close_flags(db, moderator, "profile", user.id, "suspended")
     record(
         db,
         actor=moderator,

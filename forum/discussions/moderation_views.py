@@ -1,4 +1,5 @@
-"""Moderation pages: the queue, the moderators' actions, members' flags, edit history.
+"""Moderation pages of the discussions: the moderators' actions on posts, threads and
+members, and edit history (flags and the queue are `forum.moderation.views`).
 
 Every action is a CSRF-protected POST with a `reason` (kept in the audit log) and an
 optional `next` (a local path to return to, normally the thread page).
@@ -9,18 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts import service as accounts
-from forum.accounts.deps import Moderator, SignedInUser
+from forum.accounts.deps import Moderator
 from forum.accounts.models import User
 from forum.accounts.service import reader_zone
-from forum.core.pagination import page_number
-from forum.core.web import AppSettings, DbSession, flash, redirect, render, safe_next
+from forum.core.web import DbSession, flash, redirect, render, safe_next
 from forum.discussions import moderation, service
-from forum.discussions.models import Flag, Post, Thread
-from forum.intelligence import service as intelligence
+from forum.discussions.models import Post, Thread
 
 router = APIRouter(include_in_schema=False)
 
@@ -73,67 +72,6 @@ def _act(
         return _back(request, back, str(exc), "error")
     db.commit()
     return _back(request, back, done if changed else unchanged, "success" if changed else "info")
-
-
-# --- the queue -----------------------------------------------------------------------------
-
-
-@router.get("/moderation", response_class=HTMLResponse)
-def queue(
-    request: Request,
-    db: DbSession,
-    moderator: Moderator,
-    page: Annotated[str, Query(max_length=6)] = "1",
-) -> Response:
-    listing = moderation.open_flags(db, moderator, page=page_number(page))
-    return render(
-        request,
-        "discussions/moderation.html",
-        {
-            "listing": listing,
-            "viewer": moderator,
-            "tz": reader_zone(moderator),
-            "intel_in_review": intelligence.count_in_review(db),
-        },
-    )
-
-
-def _get_flag(db: DbSession, moderator: User, flag_id: int) -> Flag:
-    try:
-        return moderation.get_flag(db, moderator, flag_id)
-    except service.NotFound as exc:
-        raise HTTPException(404, "There is no flag with this number.") from exc
-
-
-@router.post("/moderation/flags/{flag_id}/resolve", response_class=HTMLResponse)
-def resolve(
-    request: Request, flag_id: int, db: DbSession, moderator: Moderator, reason: Reason = ""
-) -> Response:
-    item = _get_flag(db, moderator, flag_id)
-    return _act(
-        request,
-        db,
-        "/moderation",
-        lambda: moderation.resolve_flag(db, moderator, item, reason=reason),
-        done="The flag is closed.",
-        unchanged="That flag was already closed.",
-    )
-
-
-@router.post("/moderation/flags/{flag_id}/withdraw", response_class=HTMLResponse)
-def withdraw_flagged(
-    request: Request, flag_id: int, db: DbSession, moderator: Moderator, reason: Reason = ""
-) -> Response:
-    """Withdraw the flagged intelligence item (with the moderator's reason, else the flag's)."""
-    item = _get_flag(db, moderator, flag_id)
-    return _act(
-        request,
-        db,
-        "/moderation",
-        lambda: moderation.withdraw_flagged_intel(db, moderator, item, reason=reason),
-        done="The item is withdrawn and its flags are closed.",
-        unchanged="That flag was already closed.",
-    )
 
 
 @router.post("/moderation/users/{user_id}/suspend", response_class=HTMLResponse)
@@ -303,77 +241,3 @@ def thread_action(
         done=done,
         unchanged=unchanged,
     )
-
-
-# --- members' flags ------------------------------------------------------------------------
-
-
-def _flag(
-    request: Request,
-    db: DbSession,
-    settings: AppSettings,
-    user: User,
-    object_type: str,
-    object_id: int,
-    reason: str,
-    back: str,
-) -> Response:
-    try:
-        moderation.flag(
-            db, user, object_type=object_type, object_id=object_id, reason=reason, settings=settings
-        )
-    except service.NotAllowed as exc:
-        raise HTTPException(403, str(exc)) from exc
-    except service.NotFound as exc:
-        raise HTTPException(404, "There is nothing to flag with this number.") from exc
-    except moderation.AlreadyFlagged as exc:
-        db.rollback()
-        return _back(request, back, str(exc), "info")
-    except service.DiscussionError as exc:
-        db.rollback()
-        return _back(request, back, str(exc), "error")
-    db.commit()
-    return _back(request, back, "Thank you: the moderators will look at it.", "success")
-
-
-@router.post("/posts/{post_id}/flag", response_class=HTMLResponse)
-def flag_post(
-    request: Request,
-    post_id: int,
-    db: DbSession,
-    settings: AppSettings,
-    user: SignedInUser,
-    reason: Reason = "",
-    next: Next = "",
-) -> Response:
-    back = safe_next(next, f"/posts/{post_id}")
-    return _flag(request, db, settings, user, "post", post_id, reason, back)
-
-
-@router.post("/threads/{thread_id}/flag", response_class=HTMLResponse)
-def flag_thread(
-    request: Request,
-    thread_id: int,
-    db: DbSession,
-    settings: AppSettings,
-    user: SignedInUser,
-    reason: Reason = "",
-    next: Next = "",
-) -> Response:
-    back = safe_next(next, f"/threads/{thread_id}")
-    return _flag(request, db, settings, user, "thread", thread_id, reason, back)
-
-
-@router.post("/flags", response_class=HTMLResponse)
-def flag_anything(
-    request: Request,
-    db: DbSession,
-    settings: AppSettings,
-    user: SignedInUser,
-    object_type: Annotated[str, Form(max_length=20)] = "",
-    object_id: Annotated[int, Form()] = 0,
-    reason: Reason = "",
-    next: Next = "",
-) -> Response:
-    """For other pages' flag forms (a member's profile ...): the type and id are fields."""
-    return _flag(request, db, settings, user, object_type, object_id, reason, safe_next(next, "/"))

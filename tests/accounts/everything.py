@@ -32,7 +32,6 @@ from forum.core.db import Base, utcnow
 from forum.digests.models import DigestDelivery
 from forum.digests.service import update_email_settings
 from forum.discovery.saved import create_saved_search
-from forum.discussions import moderation
 from forum.discussions import service as discussions
 from forum.discussions.models import Category, Post, Thread, ThreadAttachment
 from forum.events import service as events
@@ -40,6 +39,7 @@ from forum.events.models import Event
 from forum.intelligence import attachments as intel_attachments
 from forum.intelligence import service as intel
 from forum.intelligence.models import IntelAttachment, IntelItem
+from forum.moderation import flags
 from forum.notifications.service import set_follows
 from forum.partnerships.models import Partnership
 from forum.taxonomy.service import resolve_sectors
@@ -172,11 +172,11 @@ def member_with_everything(
     discussions.edit_post(db, member, reply, body=f"{words['reply']} distributors in Osaka.")
     threads.reply(other, thread, "Thank you for this.", thread_opening(db, thread))
     flagged = threads.reply(other, others_thread, "Buy cheap watches.")
-    flag = moderation.flag(
+    flag = flags.flag(
         db, member, object_type="post", object_id=flagged.id, reason="Spam.",
         settings=settings,
     )  # fmt: skip
-    moderation.resolve_flag(db, member, flag, reason="Checked.")
+    flags.resolve_flag(db, member, flag, reason="Checked.")
 
     # Intelligence: a published item with a file.
     item = intel.create_item(

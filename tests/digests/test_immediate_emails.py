@@ -15,7 +15,7 @@ from forum.core.db import utcnow
 from forum.core.jobs import Job
 from forum.digests import service
 from forum.digests.emails import IMMEDIATE_DAILY_CAP, send_notification_email
-from forum.discussions import moderation
+from forum.moderation import flags
 from forum.notifications.models import EmailSettings, Notification
 from forum.notifications.service import follow
 from tests.conftest import Outbox, People, Threads
@@ -182,7 +182,7 @@ def test_moderators_still_get_flag_emails_whatever_their_toggles(
         db, moderator, notify_replies=False, notify_mentions=False, notify_thread_posts=False
     )
     thread = threads.start(other_member, title="Miracle pills")
-    moderation.flag(
+    flags.flag(
         db, member, object_type="thread", object_id=thread.id, reason="Spam", settings=settings
     )
     mails = outbox.to(moderator.email)

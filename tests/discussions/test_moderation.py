@@ -13,6 +13,7 @@ from forum.core.config import Settings
 from forum.core.outbox import SearchOutbox
 from forum.discussions import moderation, service
 from forum.discussions.models import Category, Flag, Post, PostRevision, Thread
+from forum.moderation import flags
 from forum.notifications.models import Notification
 from tests.conftest import Client, Outbox, People, Threads, sign_in
 
@@ -82,15 +83,15 @@ def test_one_open_flag_per_member_and_object(
     db: Session, settings: Settings, member: User, moderator: User, discussion: tuple[Thread, Post]
 ) -> None:
     _, post = discussion
-    first = moderation.flag(
+    first = flags.flag(
         db, member, object_type="post", object_id=post.id, reason="spam", settings=settings
     )
-    with pytest.raises(moderation.AlreadyFlagged):
-        moderation.flag(
+    with pytest.raises(flags.AlreadyFlagged):
+        flags.flag(
             db, member, object_type="post", object_id=post.id, reason="again", settings=settings
         )
-    moderation.resolve_flag(db, moderator, first, reason="Not spam: a real offer.")
-    again = moderation.flag(
+    flags.resolve_flag(db, moderator, first, reason="Not spam: a real offer.")
+    again = flags.flag(
         db,
         member,
         object_type="post",
@@ -114,7 +115,7 @@ def test_a_flag_needs_a_reason_of_at_most_a_thousand_characters(
     message: str,
 ) -> None:
     with pytest.raises(service.DiscussionError) as caught:
-        moderation.flag(
+        flags.flag(
             db,
             member,
             object_type="post",
@@ -124,7 +125,7 @@ def test_a_flag_needs_a_reason_of_at_most_a_thousand_characters(
         )
     assert caught.value.field == "reason"
     assert message in str(caught.value)
-    moderation.flag(
+    flags.flag(
         db,
         member,
         object_type="post",
@@ -137,7 +138,7 @@ def test_a_flag_needs_a_reason_of_at_most_a_thousand_characters(
 def test_profiles_can_be_flagged_events_not_yet(
     db: Session, settings: Settings, member: User, other_member: User
 ) -> None:
-    flag = moderation.flag(
+    flag = flags.flag(
         db,
         member,
         object_type="profile",
@@ -148,17 +149,13 @@ def test_profiles_can_be_flagged_events_not_yet(
     assert (flag.object_type, flag.object_id) == ("profile", other_member.id)
     for kind in ("event",):  # intelligence items: tests/intelligence/test_moderation.py
         with pytest.raises(service.DiscussionError, match="cannot be flagged yet"):
-            moderation.flag(
-                db, member, object_type=kind, object_id=1, reason="wrong", settings=settings
-            )
+            flags.flag(db, member, object_type=kind, object_id=1, reason="wrong", settings=settings)
     with pytest.raises(service.NotFound):
-        moderation.flag(
+        flags.flag(
             db, member, object_type="profile", object_id=10**9, reason="who?", settings=settings
         )
     with pytest.raises(service.DiscussionError):
-        moderation.flag(
-            db, member, object_type="comment", object_id=1, reason="?", settings=settings
-        )
+        flags.flag(db, member, object_type="comment", object_id=1, reason="?", settings=settings)
 
 
 def test_visitors_and_unconfirmed_members_cannot_flag(
@@ -174,7 +171,7 @@ def test_visitors_and_unconfirmed_members_cannot_flag(
     assert response.headers["location"].startswith("/login")  # type: ignore[attr-defined]
     unconfirmed = people.make(verified=False)
     with pytest.raises(service.NotAllowed, match="Confirm your email"):
-        moderation.flag(
+        flags.flag(
             db, unconfirmed, object_type="post", object_id=post.id, reason="spam", settings=settings
         )
     assert db.scalar(select(Flag)) is None
@@ -267,8 +264,8 @@ def test_the_services_refuse_members_too(
         lambda: moderation.move_thread(
             db, member, thread, to=categories["platform-feedback"], reason="x"
         ),
-        lambda: moderation.open_flags(db, member, page=1),
-        lambda: moderation.open_flags(db, None, page=1),
+        lambda: flags.open_flags(db, member, page=1),
+        lambda: flags.open_flags(db, None, page=1),
     ):
         with pytest.raises(service.NotAllowed):
             attempt()
@@ -460,7 +457,7 @@ def test_every_action_is_audited_with_who_and_why(
     categories: dict[str, Category],
 ) -> None:
     thread, post = discussion
-    flag = moderation.flag(
+    flag = flags.flag(
         db, member, object_type="post", object_id=post.id, reason="spam", settings=settings
     )
     actions = [
@@ -511,7 +508,7 @@ def test_the_queue_shows_open_flags_and_an_empty_state(
     empty = client.get("/moderation")
     assert empty.status_code == 200
     assert "Nothing to review" in empty.text
-    moderation.flag(
+    flags.flag(
         db,
         member,
         object_type="post",
@@ -543,7 +540,7 @@ def test_the_queue_is_paged_twenty_at_a_time(
     _, post = discussion
     for n in range(23):
         reporter = people.make(name=f"Reporter {n:02d}")
-        moderation.flag(
+        flags.flag(
             db,
             reporter,
             object_type="post",
@@ -572,7 +569,7 @@ def test_dismissing_a_flag_closes_it_with_a_reason(
     discussion: tuple[Thread, Post],
 ) -> None:
     thread, _ = discussion
-    flag = moderation.flag(
+    flag = flags.flag(
         db, member, object_type="thread", object_id=thread.id, reason="Off topic", settings=settings
     )
     db.flush()
@@ -597,7 +594,7 @@ def test_moderators_suspend_a_flagged_member_and_admins_get_a_link(
     moderator: User,
     admin: User,
 ) -> None:
-    moderation.flag(
+    flags.flag(
         db,
         member,
         object_type="profile",

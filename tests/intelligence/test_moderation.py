@@ -15,11 +15,11 @@ from forum.accounts.service import create_api_token
 from forum.core.audit import AuditLog
 from forum.core.config import Settings
 from forum.core.outbox import SearchOutbox
-from forum.discussions import moderation
 from forum.discussions import service as discussions
 from forum.discussions.models import Flag
 from forum.intelligence import service
 from forum.intelligence.models import Feed, IntelItem
+from forum.moderation import flags
 from forum.notifications.models import Notification
 from forum.taxonomy.service import resolve_sectors
 from tests.conftest import Client, People, sign_in
@@ -499,11 +499,11 @@ def test_the_moderators_reason_wins_over_the_flags(
     moderator: User,
 ) -> None:  # fmt: skip
     item = _item(db, member)
-    flag = moderation.flag(db, other_member, object_type="intel", object_id=item.id,
+    flag = flags.flag(db, other_member, object_type="intel", object_id=item.id,
                            reason="wrong", settings=settings)  # fmt: skip
     with pytest.raises(discussions.NotAllowed):
-        moderation.withdraw_flagged_intel(db, other_member, flag, reason="mine")
-    assert moderation.withdraw_flagged_intel(db, moderator, flag, reason="Figures from 2009")
+        flags.withdraw_flagged_intel(db, other_member, flag, reason="mine")
+    assert flags.withdraw_flagged_intel(db, moderator, flag, reason="Figures from 2009")
     assert item.withdrawn_reason == "Figures from 2009"
 
 
@@ -517,7 +517,7 @@ def test_a_flag_on_an_item_can_be_dismissed_and_the_item_stays(
     moderator: User,
 ) -> None:
     item = _item(db, member)
-    flag = moderation.flag(db, other_member, object_type="intel", object_id=item.id,
+    flag = flags.flag(db, other_member, object_type="intel", object_id=item.id,
                            reason="Looks odd", settings=settings)  # fmt: skip
     db.flush()
     _as(client, db, moderator)
@@ -539,10 +539,10 @@ def test_items_are_flagged_only_where_the_reporter_can_see_them(
 ) -> None:
     draft = _item(db, member, status="draft")
     with pytest.raises(discussions.NotFound):
-        moderation.flag(db, other_member, object_type="intel", object_id=draft.id,
+        flags.flag(db, other_member, object_type="intel", object_id=draft.id,
                         reason="?", settings=settings)  # fmt: skip
     with pytest.raises(discussions.NotFound):
-        moderation.flag(db, other_member, object_type="intel", object_id=10**9,
+        flags.flag(db, other_member, object_type="intel", object_id=10**9,
                         reason="?", settings=settings)  # fmt: skip
     _as(client, db, other_member)
     response = client.post_form(
@@ -586,7 +586,7 @@ def test_every_moderation_form_is_refused_without_its_csrf_token(
     moderator: User,
 ) -> None:
     item = _item(db, member)
-    flag = moderation.flag(db, other_member, object_type="intel", object_id=item.id,
+    flag = flags.flag(db, other_member, object_type="intel", object_id=item.id,
                            reason="wrong", settings=settings)  # fmt: skip
     db.flush()
     _as(client, db, moderator)

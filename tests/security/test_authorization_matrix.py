@@ -31,10 +31,10 @@ from forum.accounts.models import User, UserSession
 from forum.accounts.service import create_api_token
 from forum.accounts.sessions import create_session
 from forum.core.config import Settings
-from forum.discussions import moderation
 from forum.discussions import service as discussions
 from forum.discussions.models import Category
 from forum.intelligence import service as intel
+from forum.moderation import flags
 from forum.notifications.models import Notification
 from forum.partnerships.models import Partnership
 from forum.taxonomy.service import resolve_sectors
@@ -228,7 +228,7 @@ def test_the_discussion_and_personal_object_matrix(
     create_session(db, owner, user_agent="the owner's other browser")
     owner_session = db.scalar(select(UserSession).where(UserSession.user_id == owner.id))
     assert owner_session is not None
-    flag = moderation.flag(
+    flag = flags.flag(
         db, other, object_type="post", object_id=post.id, reason="spam", settings=settings
     )
     item = intel.create_item(
