@@ -165,11 +165,11 @@ def _warm_and_freeze() -> None:
 
 
 def _include_routers(app: FastAPI) -> None:
-    from forum import pages
     from forum.accounts import admin_views as accounts_admin_views
     from forum.accounts import api as accounts_api
-    from forum.accounts import member_views, profile_views
+    from forum.accounts import profile_views
     from forum.accounts import views as accounts_views
+    from forum.admin import partnership_views as partnerships_admin_views
     from forum.admin import sector_views as taxonomy_admin_views
     from forum.admin import views as admin_views
     from forum.digests import api as digests_api
@@ -195,9 +195,15 @@ def _include_routers(app: FastAPI) -> None:
     from forum.intelligence import views as intelligence_views
     from forum.moderation import api as moderation_api
     from forum.moderation import views as flag_views
-    from forum.partnerships import admin_views as partnerships_admin_views
     from forum.partnerships import api as partnerships_api
-    from forum.portal import notifications_views, privacy_views, taxonomy_api, taxonomy_views
+    from forum.portal import (
+        member_views,
+        notifications_views,
+        pages,
+        privacy_views,
+        taxonomy_api,
+        taxonomy_views,
+    )
     from forum.portal import partnership_views as partnerships_views
 
     # The JSON API first: routes are matched in order, and each page route tried costs

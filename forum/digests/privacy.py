@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.accounts.privacy import register_eraser, register_exporter
+from forum.core.privacy import register_eraser, register_exporter
 from forum.digests.models import DigestDelivery
 from forum.notifications.models import EmailSettings
 

@@ -12,8 +12,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.accounts.privacy import register_eraser, register_exporter
 from forum.core.pagination import Page
+from forum.core.privacy import register_eraser, register_exporter
 from forum.core.text import clean_line
 from forum.discovery import service
 from forum.discovery.labels import describe, labeller

@@ -16,10 +16,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.accounts.privacy import register_eraser, register_exporter
 from forum.core.attachments import queue_discard
 from forum.core.db import utcnow
 from forum.core.outbox import queue_document
+from forum.core.privacy import register_eraser, register_exporter
 from forum.discussions.models import (
     Flag,
     GoodPractice,

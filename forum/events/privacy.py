@@ -16,8 +16,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from forum.accounts.models import User
-from forum.accounts.privacy import register_eraser, register_exporter
 from forum.core.outbox import queue_document
+from forum.core.privacy import register_eraser, register_exporter
 from forum.discussions.models import Flag
 from forum.events.models import Attendance, CalendarToken, Event
 

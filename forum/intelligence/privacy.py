@@ -15,9 +15,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from forum.accounts.models import User
-from forum.accounts.privacy import register_eraser, register_exporter
 from forum.core.attachments import queue_discard
 from forum.core.outbox import queue_document
+from forum.core.privacy import register_eraser, register_exporter
 from forum.discussions.models import Flag
 from forum.intelligence.attachments import download_path
 from forum.intelligence.models import IntelAttachment, IntelItem

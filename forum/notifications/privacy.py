@@ -4,7 +4,7 @@ The download holds the notifications the member received. They go with the accou
 Notifications other members received about something the member did (a reply, a
 mention, a report) name the member: deleting the account with its content deletes them
 (what they pointed at is gone); keeping the content names the "Former member" in them
-instead. Follows are the account's own (forum.accounts.privacy).
+instead. Follows are exported with the account (forum.portal.privacy).
 """
 
 from __future__ import annotations
@@ -15,12 +15,11 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from forum.accounts.models import User
-from forum.accounts.privacy import FORMER_MEMBER_NAME, register_eraser, register_exporter
+from forum.core.privacy import FORMER_MEMBER_NAME, Member, register_eraser, register_exporter
 from forum.notifications.models import Notification
 
 
-def export_notifications(db: Session, user: User) -> list[dict[str, Any]]:
+def export_notifications(db: Session, user: Member) -> list[dict[str, Any]]:
     """Every notification the member received, oldest first."""
     return [
         {
@@ -40,7 +39,7 @@ def export_notifications(db: Session, user: User) -> list[dict[str, Any]]:
     ]
 
 
-def erase_notifications(db: Session, user: User, *, keep_content: bool) -> bool:
+def erase_notifications(db: Session, user: Member, *, keep_content: bool) -> bool:
     """The member's notifications go; others' about the member lose the member's name."""
     db.execute(delete(Notification).where(Notification.user_id == user.id))
     caused = select(Notification).where(Notification.actor_id == user.id)

@@ -6,16 +6,14 @@ is no match. Every match says why, in words, so a reader can judge it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 
 from sqlalchemy import Integer, Select, and_, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
-from forum.accounts.models import User
 from forum.core.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
-from forum.notifications.service import list_follows
 from forum.partnerships.models import Partnership, PartnershipCountry, partnership_sector
 from forum.taxonomy.models import Sector
 from forum.taxonomy.regions import UnknownCountryError, expand_codes
@@ -114,12 +112,14 @@ def interests_of_partnership(partnership: Partnership) -> Interests:
     )
 
 
-def interests_of_member(db: Session, user: User) -> Interests:
-    """A member's partnership (once approved) plus their country, region and sector follows.
+def interests_of_member(
+    db: Session, follows: Mapping[str, list[str]], own: Partnership | None
+) -> Interests:
+    """A member's partnership (`own`, once approved) plus their country, region and sector
+    follows (by type, as `notifications.service.list_follows` answers them).
 
     Their own partnership is never offered as a match.
     """
-    follows = list_follows(db, user.id)
     countries = set(follows.get("country", []))
     for group in follows.get("region_group", []):
         # A group retired since it was followed no longer counts; the others still do.
@@ -130,7 +130,6 @@ def interests_of_member(db: Session, user: User) -> Interests:
         set(db.scalars(select(Sector.id).where(Sector.slug.in_(slugs)))) if slugs else set()
     )
     exclude: set[int] = set()
-    own = user.partnership
     if own is not None:
         countries.update(own.country_codes)
         sector_ids.update(s.id for s in own.sectors)

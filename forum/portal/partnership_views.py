@@ -16,7 +16,7 @@ from forum.discussions import service as discussions
 from forum.discussions.models import KIND_LABELS, THREAD_KINDS
 from forum.events import missions
 from forum.events import service as events
-from forum.notifications.service import follow_state
+from forum.notifications.service import follow_state, list_follows
 from forum.partnerships import matching, service
 from forum.partnerships.models import Partnership
 from forum.taxonomy.filters import parse_filters
@@ -170,7 +170,7 @@ def my_matches(
     viewer: SignedInUser,
     page: Annotated[str, Query(max_length=6)] = "1",
 ) -> HTMLResponse:
-    interests = matching.interests_of_member(db, viewer)
+    interests = matching.interests_of_member(db, list_follows(db, viewer.id), viewer.partnership)
     listing = matching.page_matches(
         db,
         interests,

@@ -1,7 +1,7 @@
 """A member's rights over their data: download everything, or delete the account.
 
 The download and the erasure gather every part of the forum: the account's own rows
-here, and what each part registered with `forum.accounts.privacy` (`forum.plugins`
+here, and what each part registered with `forum.core.privacy` (`forum.plugins`
 registers them all).
 """
 
@@ -23,11 +23,11 @@ from forum.accounts.models import (
     User,
     UserSession,
 )
-from forum.accounts.privacy import FORMER_MEMBER_NAME, erasers, exporters
-from forum.accounts.privacy import covered_columns as _covered_columns
 from forum.accounts.service import AccountError
 from forum.core.audit import AuditLog, record
 from forum.core.db import Base, utcnow
+from forum.core.privacy import FORMER_MEMBER_NAME, erasers, exporters
+from forum.core.privacy import covered_columns as _covered_columns
 from forum.notifications.models import Follow
 from forum.partnerships.models import Partnership
 
@@ -65,7 +65,7 @@ _CORE_COVERS: dict[str, str] = {
 
 def export_coverage() -> dict[str, str]:
     """Every "table.column" referring to a member that the download holds, with the path
-    of its records in the download (see forum.accounts.privacy)."""
+    of its records in the download (see forum.core.privacy)."""
     return {**_CORE_COVERS, **_covered_columns()}
 
 

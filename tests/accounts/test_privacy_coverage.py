@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from forum.accounts import privacy as parts
 from forum.accounts.models import User
+from forum.core import privacy as parts
 from forum.core.config import Settings
 from forum.core.db import Base
 from forum.digests.service import preview_digest

@@ -22,6 +22,7 @@ from tests.intelligence.test_harvest import (
     make_feed,
     rss,
 )
+from tests.intelligence.test_harvest import feed_server as feed_server  # the fixture
 
 
 def post(client: Client, url: str, data: dict[str, str]) -> httpx2.Response:

@@ -19,6 +19,7 @@ from tests.intelligence.test_harvest import (
     FeedServer,
     rss,
 )
+from tests.intelligence.test_harvest import feed_server as feed_server  # the fixture
 
 runner = CliRunner()
 

@@ -38,6 +38,7 @@ from tests.intelligence.test_harvest import (
     make_feed,
     rss,
 )
+from tests.intelligence.test_harvest import feed_server as feed_server  # the fixture
 
 DEADLINE = 2.0
 # A hostile server gives up on its own after this long, so that every test ends even

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.notifications.service import set_follows
+from forum.notifications.service import list_follows, set_follows
 from forum.partnerships import matching
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import get_partnership_by_slug
@@ -106,7 +106,9 @@ def test_a_member_is_matched_through_their_partnership_and_their_follows(
     set_follows(report_db, member.id, "sector", ["healthcare"])
     report_db.refresh(member)
 
-    interests = matching.interests_of_member(report_db, member)
+    interests = matching.interests_of_member(
+        report_db, list_follows(report_db, member.id), member.partnership
+    )
     assert interests.countries == {"CA", "US", "JP"}
     assert interests.sector_ids == {
         s.id for s in resolve_sectors(report_db, ["healthcare", "high-tech"])
@@ -130,7 +132,9 @@ def test_a_member_who_follows_a_region_group_is_matched_on_its_countries(
     member = people.make()
     set_follows(report_db, member.id, "region_group", ["g:north-america"])
 
-    interests = matching.interests_of_member(report_db, member)
+    interests = matching.interests_of_member(
+        report_db, list_follows(report_db, member.id), member.partnership
+    )
     assert {"US", "CA", "MX"} <= interests.countries
     matches, _ = matching.list_matches(report_db, interests, limit=100)
     assert "GEO-ENERGY EUROPE" in {m.partnership.name for m in matches}  # Canada, Mexico
@@ -140,7 +144,12 @@ def test_a_member_with_no_partnership_and_no_follows_has_no_match(
     report_db: Session, people: People
 ) -> None:
     member = people.make()
-    assert matching.list_matches(report_db, matching.interests_of_member(report_db, member)) == (
+    assert matching.list_matches(
+        report_db,
+        matching.interests_of_member(
+            report_db, list_follows(report_db, member.id), member.partnership
+        ),
+    ) == (
         [],
         None,
     )

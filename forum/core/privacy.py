@@ -30,18 +30,25 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from forum.accounts.models import (
-    User,
-)
-
-EXPORT_FORMAT = "cluster-forum-export/1"
 FORMER_MEMBER_NAME = "Former member"
 
-Exporter = Callable[[Session, User], Any]
+
+class Member(Protocol):
+    """The member whose data is exported or erased (an accounts User)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+# The member is the accounts' User; the core does not know it, hence Any here.
+Exporter = Callable[[Session, Any], Any]
 
 
 class Eraser(Protocol):
-    def __call__(self, db: Session, user: User, *, keep_content: bool) -> bool: ...
+    def __call__(self, db: Session, user: Any, *, keep_content: bool) -> bool: ...
 
 
 # The keys the download fills itself (forum.portal.privacy); a part cannot register under them.

@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse, Response
 from forum.accounts.deps import Admin
 from forum.accounts.models import User
 from forum.accounts.service import partnership_members
+from forum.admin import partnerships as admin_service
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, flash, redirect, render
-from forum.partnerships import admin_service
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import STRANDS, get_partnership
 from forum.taxonomy.regions import load_region_groups
