@@ -1,10 +1,15 @@
-"""The floors hold: no import cycle among the modules of forum/ and search/.
+"""The floors hold: no import cycle among the modules of forum/ and search/, and the
+architecture page names the import contracts that `make lint` checks.
 
 Imports inside functions count (grimp, import-linter's graph, reads every import
 statement). The contracts themselves run in `make lint` (import-linter).
 """
 
 from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
 
 import grimp
 
@@ -66,3 +71,14 @@ def test_the_cycle_finder_finds_a_cycle_through_an_import_inside_a_function() ->
     graph.add_import(importer="pkg.high", imported="pkg.low")
     graph.add_import(importer="pkg.low", imported="pkg.high")
     assert import_cycles(graph) == [["pkg.high", "pkg.low"]]
+
+
+def test_the_architecture_page_names_the_contracts_of_pyproject() -> None:
+    root = Path(__file__).resolve().parents[1]
+    config = tomllib.loads((root / "pyproject.toml").read_text())
+    contracts = {c["id"] for c in config["tool"]["importlinter"]["contracts"]}
+    page = (root / "docs" / "architecture.md").read_text()
+    table = page[page.index("| contract id |") :].split("\n\n", 1)[0]
+    listed = set(re.findall(r"^\| `([a-z-]+)` \|", table, flags=re.M))
+    assert listed == contracts
+    assert all("ignore_imports" not in c for c in config["tool"]["importlinter"]["contracts"])
