@@ -11,7 +11,7 @@ runs the erasure from what is registered here.
 
 Every column that refers to a member ("table.column": a foreign key to the users table,
 or a column named like one) is accounted for in one of two ways, which
-`tests/accounts/test_privacy_coverage.py` checks by walking the schema:
+`tests/portal/test_privacy_coverage.py` checks by walking the schema:
 
 - exported: its exporter says so with `covers={"table.column": "path"}`, where the path
   (dotted, under the exporter's name) leads to a list of records, or one record, that

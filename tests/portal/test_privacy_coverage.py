@@ -1,6 +1,6 @@
 """Download my data and delete my account cover every table that refers to a member.
 
-The tests walk `Base.metadata` (see `tests.accounts.everything.user_columns`), so they
+The tests walk `Base.metadata` (see `tests.portal.everything.user_columns`), so they
 stay true as tables are added: a new column that refers to members must be exported and
 erased, or listed in `forum.portal.privacy.NOT_EXPORTED` with its reason.
 """
@@ -24,7 +24,7 @@ from forum.discovery.sync import close_search_engines, drain_outbox, search_engi
 from forum.discussions.models import Category
 from forum.portal import privacy
 from forum.runner import Runner
-from tests.accounts.everything import Everything, member_with_everything, user_columns
+from tests.portal.everything import Everything, member_with_everything, user_columns
 from tests.conftest import TEST_PASSWORD, Client, People, Threads, sign_in
 
 
@@ -143,7 +143,7 @@ def test_the_member_with_one_of_everything_has_a_row_in_every_table_that_refers_
 ) -> None:
     missing = [c for c in sorted(user_columns()) if not _rows(db, c, everything.member.id)]
     assert missing == [], (
-        "tests/accounts/everything.py makes no row of these for the member: "
+        "tests/portal/everything.py makes no row of these for the member: "
         "add them there, then export and erase them (or list them in NOT_EXPORTED)"
     )
 
