@@ -24,8 +24,8 @@ from forum.discovery.sync import close_search_engines, drain_outbox, search_engi
 from forum.discussions.models import Category
 from forum.portal import privacy
 from forum.runner import Runner
-from tests.portal.everything import Everything, member_with_everything, user_columns
 from tests.conftest import TEST_PASSWORD, Client, People, Threads, sign_in
+from tests.portal.everything import Everything, member_with_everything, user_columns
 
 
 @pytest.fixture(autouse=True)
