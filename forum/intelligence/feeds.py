@@ -17,7 +17,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from forum.core.web import AppSettings, DbSession
-from forum.intelligence import service
+from forum.intelligence import queries
 from forum.intelligence.models import INTEL_KINDS, KIND_LABELS, IntelItem
 from forum.taxonomy.filters import parse_filters
 from forum.taxonomy.service import country_label, get_sector
@@ -126,8 +126,8 @@ def intel_feed(
     for value in kinds:
         if value not in INTEL_KINDS:
             raise HTTPException(422, f"unknown kind {value!r}: use one of {', '.join(INTEL_KINDS)}")
-    flt = service.IntelFilter(countries=countries, sectors=sectors, kinds=kinds)
-    items, _ = service.list_items(db, None, flt, sort="added", limit=FEED_SIZE)
+    flt = queries.IntelFilter(countries=countries, sectors=sectors, kinds=kinds)
+    items, _ = queries.list_items(db, None, flt, sort="added", limit=FEED_SIZE)
     pairs = [
         (k, v)
         for k, v in request.query_params.multi_items()
