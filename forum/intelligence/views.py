@@ -17,16 +17,8 @@ from forum.core.web import DbSession, redirect, render
 from forum.intelligence import attachment_views, queries, service, writes
 from forum.intelligence.models import INTEL_KINDS, KIND_LABELS, IntelItem
 from forum.taxonomy.filters import parse_filters
-from forum.taxonomy.service import (
-    UnknownCountryError,
-    UnknownSectorError,
-    countries_for,
-    country_label,
-    list_countries,
-    list_sectors,
-    resolve_country_filter,
-    resolve_sectors,
-)
+from forum.taxonomy.forms import TagFieldsError, read_tag_fields
+from forum.taxonomy.service import countries_for, country_label, list_countries, list_sectors
 
 router = APIRouter(include_in_schema=False)
 
@@ -225,16 +217,17 @@ def preview_fragment(request: Request, viewer: SignedInUser, body: Long = "") ->
 
 def _input(db: DbSession, form: Mapping[str, object]) -> writes.ItemInput:
     try:
-        countries = resolve_country_filter([str(c) for c in form["countries"]])  # type: ignore[attr-defined]
-    except UnknownCountryError as exc:
-        raise service.IntelError(str(exc), "countries") from exc
-    try:
-        sectors = resolve_sectors(db, [str(s) for s in form["sectors"]])  # type: ignore[attr-defined]
-    except UnknownSectorError as exc:
-        raise service.IntelError(str(exc), "sectors") from exc
+        tags = read_tag_fields(
+            db,
+            countries=[str(c) for c in form["countries"]],  # type: ignore[attr-defined]
+            sectors=[str(s) for s in form["sectors"]],  # type: ignore[attr-defined]
+        )
+    except TagFieldsError as exc:
+        field, message = exc.first
+        raise service.IntelError(message, field) from exc
     return writes.ItemInput(
         title=str(form["title"]), kind=str(form["kind"]), summary=str(form["summary"]),
-        body=str(form["body"]), countries=countries, sectors=sectors,
+        body=str(form["body"]), countries=tags.countries, sectors=tags.sectors,
         is_global=form["is_global"] == "1", url=str(form["url"]) or None,
         source_name=str(form["source_name"]) or None, source_url=str(form["source_url"]) or None,
         published_at=parse_day(str(form["published_at"]), "published_at"),
