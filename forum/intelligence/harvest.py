@@ -122,7 +122,7 @@ def harvest_feed(
     return apply_fetch(db, feed, fetched, now)
 
 
-# --- harvesting due feeds, one transaction at a time ---------------------------------------
+# --- harvesting due feeds, one transaction at a time -----------------------------------------
 
 
 def due_feed_ids(db: Session, *, now: dt.datetime | None = None) -> list[int]:

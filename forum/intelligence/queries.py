@@ -191,7 +191,7 @@ def page_review_queue(
     return Page(list(rows), page, per_page, count_in_review(db), "/intel/review", {})
 
 
-# --- the API's cursor pages, and the country and sector pages --------------------------------
+# --- the API's cursor pages ------------------------------------------------------------------
 
 # The column each sort walks; `added` is never null, the others sort their nulls last.
 _SORT_COLUMNS = {
