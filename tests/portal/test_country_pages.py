@@ -14,7 +14,7 @@ from forum.accounts.service import create_api_token
 from forum.core.db import utcnow
 from forum.discussions import moderation
 from forum.discussions.models import Category
-from forum.intelligence import counts, service, writes
+from forum.intelligence import counts, writes
 from forum.intelligence.models import IntelItem
 from forum.partnerships.models import Partnership
 from forum.taxonomy.service import resolve_sectors
@@ -164,7 +164,7 @@ def test_a_country_with_nothing_shows_an_empty_state_for_each_list(
 def test_a_busy_country_counts_up_to_the_cap_and_still_lists_the_newest(
     client: Client, db: Session, sectors: None, member: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service, "COUNT_CAP", 3)
+    monkeypatch.setattr(counts, "COUNT_CAP", 3)
     start = utcnow() - dt.timedelta(days=30)
     for n in range(5):
         make(db, member, f"Busy item {n}", added_at=start + dt.timedelta(days=n))
@@ -173,7 +173,7 @@ def test_a_busy_country_counts_up_to_the_cap_and_still_lists_the_newest(
     assert "All 3+ items about Japan" in intel
     shown = re.findall(r'card-title"><a href="/intel/\d+">(Busy item \d)', intel)
     assert shown == ["Busy item 4", "Busy item 3", "Busy item 2", "Busy item 1", "Busy item 0"]
-    monkeypatch.setattr(service, "COUNT_CAP", 5)
+    monkeypatch.setattr(counts, "COUNT_CAP", 5)
     assert "All 5 items about Japan" in client.get("/countries/JP").text
 
 
