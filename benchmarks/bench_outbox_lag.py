@@ -37,7 +37,7 @@ from forum.accounts.models import User
 from forum.core.config import Settings
 from forum.core.db import make_engine, make_session_factory, transaction, utcnow
 from forum.demo.textgen import TextGenerator
-from forum.intelligence.service import ItemInput, create_item
+from forum.intelligence.writes import ItemInput, create_item
 from forum.taxonomy.models import Sector
 
 RATE = float(os.environ.get("FORUM_BENCH_OUTBOX_RATE", "5"))

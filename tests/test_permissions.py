@@ -36,7 +36,7 @@ from forum.digests.tokens import interest_token
 from forum.discussions.models import Category, Flag, Thread, ThreadAttachment
 from forum.events import service as events
 from forum.events.models import Event
-from forum.intelligence import service as intel
+from forum.intelligence import writes as intel_writes
 from forum.intelligence.models import Feed, IntelAttachment, IntelItem
 from forum.moderation import flags
 from forum.partnerships.service import get_partnership_by_slug
@@ -148,14 +148,14 @@ def make_world(db: Session, people: People, settings: Settings, role: str) -> Wo
     world = World(users, other)
     # "Own" objects belong to the signed-in role; for a visitor, to another member.
     owner = users[role] or other
-    own_draft = intel.create_item(
-        db, owner, intel.ItemInput(title=OWN_DRAFT, countries=["JP"]), status="draft"
+    own_draft = intel_writes.create_item(
+        db, owner, intel_writes.ItemInput(title=OWN_DRAFT, countries=["JP"]), status="draft"
     )
     _attach(db, settings, own_draft, owner)
     events.create_event(db, owner, events.EventInput(name=OWN_EVENT, date_text="Spring 2030"))
     for title, status in ((IN_REVIEW, "review"), (WITHDRAWN, "withdrawn"), (FLAGGED, "published")):
-        item = intel.create_imported_item(
-            db, intel.ItemInput(title=title, countries=["JP"]), status=status
+        item = intel_writes.create_imported_item(
+            db, intel_writes.ItemInput(title=title, countries=["JP"]), status=status
         )
         if status == "withdrawn":
             item.withdrawn_reason = "Out of date."

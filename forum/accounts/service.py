@@ -28,13 +28,7 @@ from forum.core.pagination import Page
 from forum.core.text import CONTROL_CHARACTERS_MESSAGE, clean_line, has_control_characters
 from forum.notifications.service import set_follows
 from forum.partnerships.models import Partnership
-from forum.taxonomy.regions import get_region_group, is_region_code
-from forum.taxonomy.service import (
-    UnknownCountryError,
-    UnknownSectorError,
-    resolve_country_filter,
-    resolve_sectors,
-)
+from forum.taxonomy.forms import TagFieldsError, read_tag_fields
 
 TOKEN_LIFETIMES = {
     "verify": dt.timedelta(days=3),
@@ -304,25 +298,18 @@ def update_interests(db: Session, user: User, *, places: list[str], sectors: lis
     (expanded when read), as the joining step does. Raises AccountError naming the
     first unknown code or sector, before anything is changed.
     """
-    groups: list[str] = []
-    countries: list[str] = []
     try:
-        for value in (v.strip() for v in places if v.strip()):
-            group = get_region_group(value) if is_region_code(value) else None
-            if group is not None:
-                groups.append(group.code)
-            else:
-                countries.extend(resolve_country_filter([value]))
-        slugs = [s.slug for s in resolve_sectors(db, sectors)]
-    except UnknownCountryError as exc:
-        raise AccountError(
-            f"{exc.code!r} is not a country or region we know.", "countries"
-        ) from exc
-    except UnknownSectorError as exc:
-        raise AccountError(f"{exc.slug!r} is not a sector we know.", "sectors") from exc
-    set_follows(db, user.id, "country", countries)
-    set_follows(db, user.id, "region_group", groups)
-    set_follows(db, user.id, "sector", slugs)
+        tags = read_tag_fields(
+            db, countries=places, sectors=sectors, keep_groups=True,
+            unknown_country=lambda code: f"{code!r} is not a country or region we know.",
+            unknown_sector=lambda slug: f"{slug!r} is not a sector we know.",
+        )  # fmt: skip
+    except TagFieldsError as exc:
+        field, message = exc.first
+        raise AccountError(message, field) from exc
+    set_follows(db, user.id, "country", tags.countries)
+    set_follows(db, user.id, "region_group", tags.groups)
+    set_follows(db, user.id, "sector", tags.sector_slugs)
 
 
 def complete_onboarding(

@@ -23,8 +23,7 @@ from forum.core.pagination import Page
 from forum.core.text import clean_line
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import STRANDS
-from forum.taxonomy.regions import UnknownCountryError, expand_codes
-from forum.taxonomy.service import UnknownSectorError, resolve_sectors
+from forum.taxonomy.forms import TagFields, TagFieldsError, read_tag_fields
 
 NAME_MAX = 200
 WEBSITE_MAX = 500
@@ -172,17 +171,16 @@ def update_partnership(
         else:
             strand = int(form.strand.strip())
 
-    sectors = []
+    tags = TagFields()
     try:
-        sectors = resolve_sectors(db, form.sectors)
-    except UnknownSectorError as exc:
-        errors["sectors"] = f"There is no sector {exc.slug!r}."
-
-    countries: list[str] = []
-    try:
-        countries = expand_codes(c for c in form.countries if c.strip())
-    except UnknownCountryError as exc:
-        errors["countries"] = f"{exc.code!r} is neither a country code nor a region group."
+        tags = read_tag_fields(
+            db, countries=form.countries, sectors=form.sectors,
+            unknown_country=lambda code: f"{code!r} is neither a country code nor a region group.",
+            unknown_sector=lambda slug: f"There is no sector {slug!r}.",
+        )  # fmt: skip
+    except TagFieldsError as exc:
+        errors.update(exc.errors)
+    sectors, countries = tags.sectors, tags.countries
 
     coordinator: User | None = None
     try:

@@ -261,7 +261,7 @@ def init(
 ) -> None:
     """Set up a real instance: migrate, seed the taxonomy, create the first admin (no demo data)."""
     from forum.discussions.service import seed_categories
-    from forum.intelligence.harvest import seed_known_feeds
+    from forum.intelligence.known_feeds import seed_known_feeds
     from forum.taxonomy.service import seed_sectors
 
     _setup_logging()
@@ -297,7 +297,7 @@ def import_feeds(
 
     Exits 1 when every feed harvested failed.
     """
-    from forum.intelligence import harvest
+    from forum.intelligence import feed_admin, harvest, harvest_store
 
     _setup_logging()
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per feed is printed below
@@ -310,7 +310,7 @@ def import_feeds(
             if feed:
                 ids = []
                 for wanted in feed:
-                    found = harvest.find_feed(session, wanted)
+                    found = feed_admin.find_feed(session, wanted)
                     if found is None:
                         raise _fail(f"no feed {wanted!r}: give its number or its exact URL", 2)
                     ids.append(found.id)
@@ -318,11 +318,11 @@ def import_feeds(
                 ids = harvest.enabled_feed_ids(session)
             else:
                 ids = harvest.due_feed_ids(session)
-            names = {f.id: f.name for f in harvest.list_feeds(session)}
+            names = {f.id: f.name for f in feed_admin.list_feeds(session)}
         if not ids:
             console.print("no feed is due" if not all_feeds else "no feed is enabled")
             return
-        results: list[harvest.HarvestResult] = []
+        results: list[harvest_store.HarvestResult] = []
         columns = (
             TextColumn("{task.description}"),
             BarColumn(),
@@ -332,7 +332,7 @@ def import_feeds(
         with Progress(*columns, console=console) as progress:
             task = progress.add_task("harvesting feeds", total=len(ids))
 
-            def show(result: harvest.HarvestResult) -> None:
+            def show(result: harvest_store.HarvestResult) -> None:
                 results.append(result)
                 colour = "red" if result.failed else "green"
                 progress.console.print(
@@ -373,15 +373,15 @@ def feeds_add(
     source_url: Annotated[str, typer.Option("--source-url", help="The publisher's site")] = "",
 ) -> None:
     """Add a feed to harvest (disabled unless --enable). Exits 2 on invalid settings."""
-    from forum.intelligence import harvest
-    from forum.intelligence.fetch import private_feeds_allowed
+    from forum.intelligence import feed_admin
+    from forum.intelligence.fetch_guard import private_feeds_allowed
 
     settings = _settings()
     _require_migrated(settings)
-    data = harvest.FeedSettings(
+    data = feed_admin.FeedSettings(
         name=name,
-        countries=harvest.split_codes(countries),
-        sectors=harvest.split_codes(sectors),
+        countries=feed_admin.split_codes(countries),
+        sectors=feed_admin.split_codes(sectors),
         kind=kind,
         interval=interval,
         auto_publish=auto_publish,
@@ -391,17 +391,17 @@ def feeds_add(
     engine = make_engine(settings.resolved_database_url, pool=False)
     try:
         with transaction(make_session_factory(engine)) as session:
-            feed, warning = harvest.create_feed(
+            feed, warning = feed_admin.create_feed(
                 session, None, url, data, allow_private=private_feeds_allowed(),
                 deadline=settings.fetch_deadline,
             )  # fmt: skip
             summary = (
                 f"added feed #{feed.id} {feed.name}: {feed.default_kind}, every "
-                f"{harvest.format_interval(feed.interval_minutes)}, "
+                f"{feed_admin.format_interval(feed.interval_minutes)}, "
                 f"{'auto-publish' if feed.auto_publish else 'to review'}, "
                 f"{'enabled' if feed.enabled else 'disabled'}"
             )
-    except harvest.FeedSettingsError as exc:
+    except feed_admin.FeedSettingsError as exc:
         for message in exc.errors.values():
             console.print(f"[red]error:[/red] {message}")
         raise typer.Exit(2) from exc
@@ -415,14 +415,14 @@ def feeds_add(
 @feeds_app.command("list")
 def feeds_list() -> None:
     """Every feed, one tab-separated line each: id, name, enabled, last status, items, next, URL."""
-    from forum.intelligence import harvest
+    from forum.intelligence import feed_admin
 
     settings = _settings()
     _require_migrated(settings)
     engine = make_engine(settings.resolved_database_url, pool=False)
     try:
         with make_session_factory(engine, writer=False)() as session:
-            feeds = harvest.list_feeds(session)
+            feeds = feed_admin.list_feeds(session)
     finally:
         engine.dispose()
     if not feeds:

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from forum.core.config import Settings
 from forum.core.db import utcnow
 from forum.demo.registry import demo_part
-from forum.intelligence.harvest import harvest_body, seed_known_feeds
+from forum.intelligence.harvest_store import harvest_body
+from forum.intelligence.known_feeds import seed_known_feeds
 from forum.intelligence.models import Feed, IntelItem
 
 SAMPLE_BASE = "https://demo.invalid/cluster-forum/sample-feeds/"

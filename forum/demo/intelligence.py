@@ -22,7 +22,7 @@ from forum.core.db import utcnow
 from forum.core.extract import extract_in_subprocess
 from forum.demo.registry import demo_part
 from forum.intelligence.models import IntelAttachment, IntelItem
-from forum.intelligence.service import ItemInput, create_imported_item, refresh_imported_item
+from forum.intelligence.writes import ItemInput, create_imported_item, refresh_imported_item
 from forum.partnerships.models import Partnership
 from forum.taxonomy.service import countries_for
 

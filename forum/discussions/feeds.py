@@ -6,9 +6,7 @@ feed always shows what an anonymous visitor sees (public categories, nothing hid
 
 from __future__ import annotations
 
-import datetime as dt
 import html
-import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import Annotated
 from urllib.parse import urlencode
@@ -17,6 +15,7 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forum.core import atom
 from forum.core.web import AppSettings, DbSession
 from forum.discussions import service
 from forum.discussions.api import load_good_practices, thread_filter
@@ -25,7 +24,6 @@ from forum.taxonomy.service import country_label
 
 router = APIRouter(include_in_schema=False)
 
-ATOM_NS = "http://www.w3.org/2005/Atom"
 FEED_SIZE = 20
 GOOD_PRACTICE_SECTIONS = (
     ("approach_html", "Approach"),
@@ -33,17 +31,6 @@ GOOD_PRACTICE_SECTIONS = (
     ("challenge_html", "Challenge"),
     ("lessons_html", "Lessons learned"),
 )
-
-
-def _el(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
-    if text is not None:
-        element.text = text
-    return element
-
-
-def _stamp(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _content(thread: Thread, opening: Post | None) -> str:
@@ -79,38 +66,31 @@ def build_feed(
     self_url: str,
     title: str,
 ) -> bytes:
-    """Serialize an Atom 1.0 document (RFC 4287)."""
-    ET.register_namespace("", ATOM_NS)
-    feed = ET.Element(f"{{{ATOM_NS}}}feed")
-    _el(feed, "id", self_url)
-    _el(feed, "title", title)
-    _el(feed, "subtitle", "Discussions and good practices of the Cluster Forum")
-    updated = max((t.last_activity_at for t in threads), default=None)
-    _el(feed, "updated", _stamp(updated or dt.datetime(2020, 1, 1, tzinfo=dt.UTC)))
-    _el(feed, "link", rel="self", type="application/atom+xml", href=self_url)
-    _el(feed, "link", rel="alternate", type="text/html", href=f"{base_url}/discussions")
-    author = _el(feed, "author")
-    _el(author, "name", "Cluster Forum")
-    _el(feed, "generator", "Cluster Forum")
-    for thread in threads:
-        entry = _el(feed, "entry")
-        url = f"{base_url}{thread.url}"
-        _el(entry, "id", url)
-        _el(entry, "title", thread.title)
-        _el(entry, "updated", _stamp(thread.last_activity_at))
-        _el(entry, "published", _stamp(thread.created_at))
-        _el(entry, "link", rel="alternate", type="text/html", href=url)
-        who = _el(entry, "author")
-        _el(who, "name", thread.author.name if thread.author else "A former member")
-        _el(entry, "category", term=thread.kind, label=thread.kind_label)
-        _el(entry, "category", term=f"category:{thread.category.slug}", label=thread.category.name)
-        for code in thread.country_codes:
-            _el(entry, "category", term=f"country:{code}", label=country_label(code))
-        for sector in thread.sectors:
-            _el(entry, "category", term=f"sector:{sector.slug}", label=sector.name)
-        _el(entry, "content", _content(thread, openings.get(thread.id)), type="html")
-    body: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
-    return body
+    """The Atom document of these threads (each with its opening post, when given)."""
+    entries = [
+        atom.Entry(
+            url=f"{base_url}{thread.url}",
+            title=thread.title,
+            updated=thread.last_activity_at,
+            published=thread.created_at,
+            author=thread.author.name if thread.author else "A former member",
+            categories=[
+                (thread.kind, thread.kind_label),
+                (f"category:{thread.category.slug}", thread.category.name),
+                *((f"country:{code}", country_label(code)) for code in thread.country_codes),
+                *((f"sector:{sector.slug}", sector.name) for sector in thread.sectors),
+            ],
+            content_html=_content(thread, openings.get(thread.id)),
+        )
+        for thread in threads
+    ]
+    return atom.build_feed(
+        entries,
+        self_url=self_url,
+        alternate=f"{base_url}/discussions",
+        title=title,
+        subtitle="Discussions and good practices of the Cluster Forum",
+    )
 
 
 @router.get("/feeds/threads.atom")

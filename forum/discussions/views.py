@@ -16,15 +16,8 @@ from forum.discussions import attachment_views, service
 from forum.discussions.models import KIND_LABELS, THREAD_KINDS, Post, Thread
 from forum.notifications.service import follow_state
 from forum.taxonomy.filters import parse_filters
-from forum.taxonomy.service import (
-    UnknownCountryError,
-    UnknownSectorError,
-    countries_for,
-    list_countries,
-    list_sectors,
-    resolve_country_filter,
-    resolve_sectors,
-)
+from forum.taxonomy.forms import TagFieldsError, read_tag_fields
+from forum.taxonomy.service import countries_for, list_countries, list_sectors
 
 router = APIRouter(include_in_schema=False)
 
@@ -352,14 +345,13 @@ def create_thread(
         return again({}, 200, service.preview(db, body or approach))
     try:
         chosen = service.get_category(db, viewer, category)
-        codes = resolve_country_filter(countries)
-        chosen_sectors = resolve_sectors(db, sectors)
+        tags = read_tag_fields(db, countries=countries, sectors=sectors)
         thread = service.create_thread(
             db,
             viewer,
             service.ThreadInput(
-                title=title, body=body, category=chosen, kind=kind, countries=codes,
-                sectors=chosen_sectors,
+                title=title, body=body, category=chosen, kind=kind, countries=tags.countries,
+                sectors=tags.sectors,
                 good_practice=service.GoodPracticeInput(
                     approach=approach, results=results, challenge=challenge, lessons=lessons,
                     contact=contact,
@@ -369,12 +361,9 @@ def create_thread(
     except service.NotFound:
         db.rollback()
         return again({"category": "Choose a category from the list."})
-    except UnknownCountryError as exc:
+    except TagFieldsError as exc:
         db.rollback()
-        return again({"countries": str(exc)})
-    except UnknownSectorError as exc:
-        db.rollback()
-        return again({"sectors": str(exc)})
+        return again(dict([exc.first]))
     except service.NotAllowed as exc:
         raise HTTPException(403, str(exc)) from exc
     except service.DiscussionError as exc:

@@ -24,8 +24,8 @@ from forum.partnerships import service as partnerships
 from forum.partnerships.models import Partnership
 from forum.taxonomy import regions
 from forum.taxonomy.filters import parse_filters
+from forum.taxonomy.forms import TagFieldsError, read_tag_fields
 from forum.taxonomy.service import (
-    UnknownSectorError,
     country_label,
     list_countries,
     list_sectors,
@@ -398,9 +398,10 @@ def _input(
     db: Session, viewer: User, form: Mapping[str, object], event: Event | None
 ) -> service.EventInput:
     try:
-        sectors = resolve_sectors(db, [str(s) for s in form["sectors"]])  # type: ignore[attr-defined]
-    except UnknownSectorError as exc:
-        raise service.EventError(str(exc), "sectors") from exc
+        sectors = read_tag_fields(db, sectors=[str(s) for s in form["sectors"]]).sectors  # type: ignore[attr-defined]
+    except TagFieldsError as exc:
+        field, message = exc.first
+        raise service.EventError(message, field) from exc
     listed = [row.partnership for row in event.listings] if event else []
     own = viewer.partnership
     if own is not None:

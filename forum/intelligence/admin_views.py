@@ -23,8 +23,8 @@ from forum.core.audit import record
 from forum.core.jobs import Job, enqueue
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, flash, redirect, render
-from forum.intelligence import harvest
-from forum.intelligence.fetch import private_feeds_allowed
+from forum.intelligence import feed_admin
+from forum.intelligence.fetch_guard import private_feeds_allowed
 from forum.intelligence.jobs import HARVEST_FEED_JOB
 from forum.intelligence.models import INTEL_KINDS, KIND_LABELS, Feed
 from forum.taxonomy.regions import load_region_groups
@@ -38,7 +38,7 @@ Flag = Annotated[str, Form(max_length=1)]
 
 
 def _load(db: Session, feed_id: int) -> Feed:
-    feed = harvest.get_feed(db, feed_id)
+    feed = feed_admin.get_feed(db, feed_id)
     if feed is None:
         raise HTTPException(404, "There is no feed with this number.")
     return feed
@@ -70,7 +70,7 @@ def _form_of(feed: Feed) -> dict[str, Any]:
         "countries": list(feed.default_countries or []),
         "sectors": list(feed.default_sectors or []),
         "kind": feed.default_kind,
-        "interval": harvest.format_interval(feed.interval_minutes),
+        "interval": feed_admin.format_interval(feed.interval_minutes),
         "auto_publish": feed.auto_publish,
         "enabled": feed.enabled,
         "source_url": feed.source_url or "",
@@ -92,7 +92,7 @@ def _list_page(
         "admin/feeds.html",
         {
             "admin_section": "feeds",
-            "listing": harvest.page_feeds(db, page=page),
+            "listing": feed_admin.page_feeds(db, page=page),
             "queued": _queued(db),
             "form": form or {"kind": "news", "interval": "6h", "countries": [], "sectors": []},
             "errors": errors or {},
@@ -123,9 +123,9 @@ def _feed_page(
             "form": form or _form_of(feed),
             "errors": errors or {},
             "queued": feed.id in _queued(db),
-            "recent": harvest.recent_items(db, feed),
+            "recent": feed_admin.recent_items(db, feed),
             "default_countries": countries_for(feed.default_countries or []),
-            "interval_text": harvest.format_interval(feed.interval_minutes),
+            "interval_text": feed_admin.format_interval(feed.interval_minutes),
             "tz": reader_zone(admin),
             **_options(db),
         },
@@ -142,8 +142,8 @@ def _settings(
     auto_publish: str,
     enabled: str,
     source_url: str,
-) -> harvest.FeedSettings:
-    return harvest.FeedSettings(
+) -> feed_admin.FeedSettings:
+    return feed_admin.FeedSettings(
         name=name,
         countries=countries,
         sectors=sectors,
@@ -182,11 +182,11 @@ def add_feed(
 ) -> Response:
     data = _settings(name, countries, sectors, kind, interval, auto_publish, enabled, source_url)
     try:
-        feed, warning = harvest.create_feed(
+        feed, warning = feed_admin.create_feed(
             db, admin, url, data, allow_private=private_feeds_allowed(),
             deadline=request.app.state.settings.fetch_deadline,
         )  # fmt: skip
-    except harvest.FeedSettingsError as exc:
+    except feed_admin.FeedSettingsError as exc:
         db.rollback()
         typed = {"url": url, **data.__dict__, "interval": interval}
         return _list_page(request, db, admin, form=typed, errors=exc.errors, status_code=422)
@@ -222,8 +222,8 @@ def edit_feed(
     feed = _load(db, feed_id)
     data = _settings(name, countries, sectors, kind, interval, auto_publish, enabled, source_url)
     try:
-        changes = harvest.update_feed(db, admin, feed, data)
-    except harvest.FeedSettingsError as exc:
+        changes = feed_admin.update_feed(db, admin, feed, data)
+    except feed_admin.FeedSettingsError as exc:
         db.rollback()
         typed = {**data.__dict__, "interval": interval}
         return _feed_page(
@@ -248,7 +248,7 @@ def enable_feed(
     back: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     feed = _load(db, feed_id)
-    harvest.set_enabled(db, admin, feed, enabled == "1")
+    feed_admin.set_enabled(db, admin, feed, enabled == "1")
     db.commit()
     response = redirect("/admin/feeds" if back == "list" else f"/admin/feeds/{feed.id}")
     if feed.enabled:
@@ -267,7 +267,7 @@ def harvest_now(
     back: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     feed = _load(db, feed_id)
-    harvest.require_admin(admin)
+    feed_admin.require_admin(admin)
     if feed.id not in _queued(db):
         enqueue(db, HARVEST_FEED_JOB, {"feed_id": feed.id}, max_attempts=1)
         record(
@@ -305,7 +305,7 @@ def delete_feed(
             status_code=422,
         )
     name = feed.name
-    harvest.delete_feed(db, admin, feed)
+    feed_admin.delete_feed(db, admin, feed)
     db.commit()
     response = redirect("/admin/feeds")
     flash(

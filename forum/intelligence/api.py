@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from forum.accounts.deps import ApiOptionalUser, ApiUser
 from forum.core.pagination import MAX_PAGE_SIZE
 from forum.core.web import AppSettings, DbSession, IsoDate, QueryValue, RowId
-from forum.intelligence import service
+from forum.intelligence import queries, service, writes
 from forum.intelligence.models import IntelItem
 from forum.intelligence.schemas import (
     IntelIn,
@@ -123,7 +123,7 @@ def list_intel(
     readers get published items; members also their own drafts; moderators everything.
     """
     countries, sectors = parse_filters(db, country, sector)
-    flt = service.IntelFilter(
+    flt = queries.IntelFilter(
         countries=countries,
         sectors=sectors,
         kinds=kind,
@@ -135,7 +135,7 @@ def list_intel(
         open_deadlines=open_deadlines,
     )
     with service_errors():
-        rows, next_cursor = service.list_items(
+        rows, next_cursor = queries.list_items(
             db, viewer, flt, sort=sort, cursor=cursor, limit=limit
         )
     now = dt.datetime.now(dt.UTC)
@@ -147,7 +147,7 @@ def list_intel(
 @router.post("/intel", response_model=IntelOut, status_code=201, responses={**R401, **R403})
 def create_intel(data: IntelIn, db: DbSession, settings: AppSettings, user: ApiUser) -> IntelOut:
     """Add an item (published, or a draft only you see). Confirmed members only."""
-    item_input = service.ItemInput(
+    item_input = writes.ItemInput(
         title=data.title,
         kind=data.kind,
         summary=data.summary,
@@ -163,7 +163,7 @@ def create_intel(data: IntelIn, db: DbSession, settings: AppSettings, user: ApiU
         deadline=_moment(data.deadline),
     )
     with service_errors():
-        item = service.create_item(db, user, item_input, status=data.status)
+        item = writes.create_item(db, user, item_input, status=data.status)
     db.commit()
     return IntelOut.of(item, settings.base_url)
 
@@ -174,7 +174,7 @@ def get_intel(
 ) -> IntelOut:
     """One item with its attachments (drafts, review and withdrawn items only for those who may)."""
     with service_errors():
-        item = service.get_item(db, viewer, item_id)
+        item = queries.get_item(db, viewer, item_id)
     return IntelOut.of(item, settings.base_url)
 
 
@@ -182,13 +182,13 @@ def get_intel(
 _REQUIRED = ("title", "kind", "is_global")
 
 
-def _patched(db: Session, item: IntelItem, data: IntelPatch) -> service.ItemInput:
+def _patched(db: Session, item: IntelItem, data: IntelPatch) -> writes.ItemInput:
     """The item's current fields with those sent in `data` replaced."""
     sent = data.model_fields_set - {"status", "reason"}
     for name in _REQUIRED:
         if name in sent and getattr(data, name) is None:
             raise _invalid(name, f"`{name}` cannot be null: leave it out to keep it.")
-    current = service.ItemInput(
+    current = writes.ItemInput(
         title=item.title,
         kind=item.kind,
         summary=item.summary,
@@ -238,10 +238,10 @@ def edit_intel(
     moderators. Nothing is saved unless everything asked for is allowed and valid.
     """
     with service_errors():
-        item = service.get_item(db, user, item_id)
+        item = queries.get_item(db, user, item_id)
         if data.model_fields_set - {"status", "reason"}:
-            service.update_item(db, user, item, _patched(db, item, data))
+            writes.update_item(db, user, item, _patched(db, item, data))
         if data.status is not None:
-            service.set_status(db, user, item, data.status, reason=data.reason)
+            writes.set_status(db, user, item, data.status, reason=data.reason)
     db.commit()
     return IntelOut.of(item, settings.base_url)

@@ -29,7 +29,8 @@ from forum.intelligence.attachment_views import (
     not_found,
 )
 from forum.intelligence.models import IntelAttachment
-from forum.intelligence.service import NotAllowed, NotFound, get_item
+from forum.intelligence.queries import get_item
+from forum.intelligence.service import NotAllowed, NotFound
 
 router = APIRouter(tags=["intelligence"], route_class=CappedBodyRoute)
 

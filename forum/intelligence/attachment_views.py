@@ -24,7 +24,8 @@ from forum.core.upload_routes import CappedBodyRoute, attachment_response, too_l
 from forum.core.web import AppSettings, DbSession, flash, redirect
 from forum.intelligence import attachments
 from forum.intelligence.models import IntelAttachment, IntelItem
-from forum.intelligence.service import IntelError, NotAllowed, NotFound, get_item
+from forum.intelligence.queries import get_item
+from forum.intelligence.service import IntelError, NotAllowed, NotFound
 
 router = APIRouter(include_in_schema=False, route_class=CappedBodyRoute)
 

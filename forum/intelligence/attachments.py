@@ -19,7 +19,8 @@ from forum.core.attachments import extract_pending, prepare
 from forum.core.jobs import JobContext, enqueue, registry
 from forum.core.outbox import queue_document
 from forum.intelligence.models import IntelAttachment, IntelItem
-from forum.intelligence.service import IntelError, NotAllowed, NotFound, can_edit, get_item
+from forum.intelligence.queries import get_item
+from forum.intelligence.service import IntelError, NotAllowed, NotFound, can_edit
 
 MAX_PER_ITEM = 10
 EXTRACT_JOB = "intel-extract-attachment"

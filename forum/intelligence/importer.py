@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from forum.core.config import Settings
 from forum.core.db import make_engine, make_session_factory
 from forum.core.text import clean_line
-from forum.intelligence import service
+from forum.intelligence import dedup, service, writes
 from forum.intelligence.models import INTEL_KINDS, IntelItem
 from forum.taxonomy.regions import UnknownCountryError, expand_codes
 from forum.taxonomy.service import list_sectors, resolve_sectors
@@ -218,7 +218,7 @@ def _json_rows(text: str, name: str) -> list[Row]:
 
 @dataclass(frozen=True)
 class Parsed:
-    data: service.ItemInput
+    data: writes.ItemInput
     status: str
 
 
@@ -298,7 +298,7 @@ def parse_row(row: Row, sector_slugs: set[str], db: Session) -> Parsed | list[st
     if problems:
         return problems
     return Parsed(
-        service.ItemInput(
+        writes.ItemInput(
             title=texts["title"],
             kind=kind,
             summary=texts["summary"],
@@ -359,7 +359,7 @@ def _import_one(
         return
     try:
         with db.begin_nested():
-            item = service.create_imported_item(
+            item = writes.create_imported_item(
                 db, data, status=parsed.status, source_note=source_note
             )
     except service.IntelError as exc:
@@ -369,7 +369,7 @@ def _import_one(
     report.created.append(item.id)
 
 
-def find_existing(db: Session, data: service.ItemInput) -> tuple[IntelItem | None, str]:
+def find_existing(db: Session, data: writes.ItemInput) -> tuple[IntelItem | None, str]:
     """The item this row would duplicate, and why it counts as the same.
 
     `find_duplicate` (same canonical address, or same title on the same day); a row with
@@ -377,9 +377,9 @@ def find_existing(db: Session, data: service.ItemInput) -> tuple[IntelItem | Non
     importing one file twice adds nothing.
     """
     day = data.published_at.date() if data.published_at else None
-    found = service.find_duplicate(db, url=data.url, title=data.title, day=day)
+    found = dedup.find_duplicate(db, url=data.url, title=data.title, day=day)
     if found is not None:
-        same_url = bool(data.url) and found.canonical_url == service.canonical_url(data.url)
+        same_url = bool(data.url) and found.canonical_url == dedup.canonical_url(data.url)
         return found, "same web address" if same_url else "same title on the same day"
     if data.url or day:
         return None, ""

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from forum.core.jobs import JobContext, registry
-from forum.intelligence.harvest import HarvestResult, harvest_due
+from forum.intelligence.harvest import harvest_due
+from forum.intelligence.harvest_store import HarvestResult
 
 HARVEST_EVERY = dt.timedelta(minutes=5)
 HARVEST_FEED_JOB = "harvest-feed"

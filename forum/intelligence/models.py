@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from sqlalchemy import (
     JSON,
@@ -15,8 +16,11 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    event,
+    insert,
+    update,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from forum.accounts.models import User
 from forum.core.attachments import ExtractedText
@@ -42,6 +46,7 @@ KIND_LABELS = {
     "regulation": "Regulation",
 }
 STATUSES = ("draft", "review", "published", "withdrawn")
+URL_MAX = 1000  # the length of the URL columns
 
 intel_sector = Table(
     "intel_sector",
@@ -171,7 +176,7 @@ class IntelAttachment(ExtractedText, Base):
 class IntelRevision(Base):
     """One value, changed by every flush that changes items or their tags.
 
-    Lists cache their totals and facet counts per revision (`service.cached_counts`), so
+    Lists cache their totals and facet counts per revision (`counts.cached_counts`), so
     a page of /intel costs its page of rows, not a count of the whole repository, until
     the next change.
     """
@@ -180,3 +185,23 @@ class IntelRevision(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+@event.listens_for(Session, "before_flush")
+def _move_revision_on(session: Session, _context: object, _instances: object) -> None:
+    """Every flush that adds, changes or deletes an item or its countries moves the
+    revision on (sector and status changes mark the item itself as changed).
+
+    Registered with the tables, so that every process that writes items moves it."""
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if not any(isinstance(obj, IntelItem | IntelCountry) for obj in changed):
+        return
+    # A random value rather than a counter: a rolled-back change must never leave a
+    # revision number that another change later reuses for different content.
+    value = secrets.randbits(62)
+    connection = session.connection()
+    moved = connection.execute(
+        update(IntelRevision).where(IntelRevision.id == 1).values(value=value)
+    )
+    if moved.rowcount == 0:
+        connection.execute(insert(IntelRevision).values(id=1, value=value))

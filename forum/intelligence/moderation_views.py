@@ -16,7 +16,7 @@ from forum.accounts.deps import Moderator, SignedInUser
 from forum.accounts.service import reader_zone
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, flash, redirect, render, safe_next
-from forum.intelligence import service
+from forum.intelligence import queries, service, writes
 from forum.taxonomy.service import countries_for
 
 router = APIRouter(include_in_schema=False)
@@ -38,7 +38,7 @@ def review_queue(
     moderator: Moderator,
     page: Annotated[str, Query(max_length=6)] = "1",
 ) -> Response:
-    listing = service.page_review_queue(db, moderator, page=page_number(page))
+    listing = queries.page_review_queue(db, moderator, page=page_number(page))
     return render(
         request,
         "intelligence/review.html",
@@ -60,7 +60,7 @@ def publish_selected(
 ) -> Response:
     """Publish the ticked items of the review queue (those still in review)."""
     try:
-        count = service.publish_many(db, moderator, ids)
+        count = writes.publish_many(db, moderator, ids)
     except service.NotAllowed as exc:
         raise HTTPException(403, str(exc)) from exc
     except service.IntelError as exc:
@@ -88,12 +88,12 @@ def change_status(
 ) -> Response:
     """Publish a draft, publish or send back to review, withdraw, restore (see service)."""
     try:
-        item = service.get_item(db, viewer, item_id)
+        item = queries.get_item(db, viewer, item_id)
     except service.NotFound as exc:
         raise HTTPException(404, "There is no item at this address.") from exc
     restoring = item.status == "withdrawn"
     try:
-        changed = service.set_status(db, viewer, item, status, reason=reason)
+        changed = writes.set_status(db, viewer, item, status, reason=reason)
     except service.NotAllowed as exc:
         raise HTTPException(403, str(exc)) from exc
     except service.IntelError as exc:

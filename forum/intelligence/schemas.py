@@ -15,7 +15,8 @@ from pydantic import BaseModel, Field, PlainValidator, WithJsonSchema
 
 from forum.core.text import MAX_BODY
 from forum.intelligence.models import IntelAttachment, IntelItem
-from forum.intelligence.service import SUMMARY_MAX, TITLE_MAX, deadline_state
+from forum.intelligence.queries import deadline_state
+from forum.intelligence.writes import SUMMARY_MAX, TITLE_MAX
 from forum.partnerships.schemas import SectorRef
 
 IntelKind = Literal[

@@ -14,19 +14,11 @@ from forum.accounts.models import User
 from forum.core.errors import LoginRequired
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, redirect, render
-from forum.intelligence import attachment_views, service
+from forum.intelligence import attachment_views, queries, service, writes
 from forum.intelligence.models import INTEL_KINDS, KIND_LABELS, IntelItem
 from forum.taxonomy.filters import parse_filters
-from forum.taxonomy.service import (
-    UnknownCountryError,
-    UnknownSectorError,
-    countries_for,
-    country_label,
-    list_countries,
-    list_sectors,
-    resolve_country_filter,
-    resolve_sectors,
-)
+from forum.taxonomy.forms import TagFieldsError, read_tag_fields
+from forum.taxonomy.service import countries_for, country_label, list_countries, list_sectors
 
 router = APIRouter(include_in_schema=False)
 
@@ -102,7 +94,7 @@ def intel_list(
         if value not in INTEL_KINDS:
             raise HTTPException(422, f"Unknown kind {value!r}.")
     try:
-        flt = service.IntelFilter(
+        flt = queries.IntelFilter(
             countries=countries, sectors=sectors, kinds=kind, sources=source,
             published_from=parse_day(published_from, "from"),
             published_to=end_of_day(parse_day(published_to, "to")),
@@ -117,12 +109,12 @@ def intel_list(
         # The list is of published items for everyone (its counts are then shared and
         # cached); your own drafts are under ?mine=1, items in review at /intel/review.
         reader = viewer if own else None
-        listing = service.page_items(
+        listing = queries.page_items(
             db, reader, flt, page=page_number(page), sort=sort, params=params
         )
     except service.IntelError as exc:
         raise HTTPException(422, str(exc)) from exc
-    facets = service.facet_counts(db, reader, flt)
+    facets = queries.facet_counts(db, reader, flt)
     sector_names = {s.slug: s.name for s in list_sectors(db)}
     return render(
         request,
@@ -131,7 +123,7 @@ def intel_list(
             "nav": "intelligence",
             "listing": listing,
             "countries_of": {i.id: countries_for(i.country_codes) for i in listing.items},
-            "deadline_of": {i.id: service.deadline_state(i) for i in listing.items},
+            "deadline_of": {i.id: queries.deadline_state(i) for i in listing.items},
             "facets": {
                 "country": sorted(
                     ((code, country_label(code), n) for code, n in facets["country"].items()),
@@ -184,7 +176,7 @@ def create_item(
         return _preview(request, db, None, form)
     try:
         data = _input(db, form)
-        item = service.create_item(db, viewer, data, status=status)
+        item = writes.create_item(db, viewer, data, status=status)
     except service.NotAllowed as exc:
         raise HTTPException(403, str(exc)) from exc
     except service.IntelError as exc:
@@ -202,7 +194,7 @@ def _preview(
 ) -> Response:
     """The form again with its notes rendered below it; nothing is saved."""
     try:
-        preview = service.preview_body(str(form["body"]))
+        preview = writes.preview_body(str(form["body"]))
     except service.IntelError as exc:
         return render(
             request, "intelligence/form.html",
@@ -217,24 +209,25 @@ def _preview(
 def preview_fragment(request: Request, viewer: SignedInUser, body: Long = "") -> Response:
     """The htmx preview: the rendered notes only (without JavaScript the form posts `action=preview`)."""
     try:
-        preview = service.preview_body(body)
+        preview = writes.preview_body(body)
     except service.IntelError as exc:
         raise HTTPException(422, str(exc)) from exc
     return render(request, "discussions/_preview.html", {"preview": preview})
 
 
-def _input(db: DbSession, form: Mapping[str, object]) -> service.ItemInput:
+def _input(db: DbSession, form: Mapping[str, object]) -> writes.ItemInput:
     try:
-        countries = resolve_country_filter([str(c) for c in form["countries"]])  # type: ignore[attr-defined]
-    except UnknownCountryError as exc:
-        raise service.IntelError(str(exc), "countries") from exc
-    try:
-        sectors = resolve_sectors(db, [str(s) for s in form["sectors"]])  # type: ignore[attr-defined]
-    except UnknownSectorError as exc:
-        raise service.IntelError(str(exc), "sectors") from exc
-    return service.ItemInput(
+        tags = read_tag_fields(
+            db,
+            countries=[str(c) for c in form["countries"]],  # type: ignore[attr-defined]
+            sectors=[str(s) for s in form["sectors"]],  # type: ignore[attr-defined]
+        )
+    except TagFieldsError as exc:
+        field, message = exc.first
+        raise service.IntelError(message, field) from exc
+    return writes.ItemInput(
         title=str(form["title"]), kind=str(form["kind"]), summary=str(form["summary"]),
-        body=str(form["body"]), countries=countries, sectors=sectors,
+        body=str(form["body"]), countries=tags.countries, sectors=tags.sectors,
         is_global=form["is_global"] == "1", url=str(form["url"]) or None,
         source_name=str(form["source_name"]) or None, source_url=str(form["source_url"]) or None,
         published_at=parse_day(str(form["published_at"]), "published_at"),
@@ -259,7 +252,7 @@ def _form_context(
 @router.get("/intel/{item_id}", response_class=HTMLResponse)
 def item_page(request: Request, item_id: int, db: DbSession, viewer: OptionalUser) -> Response:
     try:
-        item = service.get_item(db, viewer, item_id)
+        item = queries.get_item(db, viewer, item_id)
     except service.NotFound as exc:
         raise HTTPException(404, "There is no published item at this address.") from exc
     return render(
@@ -269,7 +262,7 @@ def item_page(request: Request, item_id: int, db: DbSession, viewer: OptionalUse
             "nav": "intelligence",
             "item": item,
             "countries": countries_for(item.country_codes),
-            "deadline": service.deadline_state(item),
+            "deadline": queries.deadline_state(item),
             "can_edit": service.can_edit(viewer, item),
             **attachment_views.item_context(request, viewer, item),
             "transitions": service.status_transitions(viewer, item),
@@ -280,7 +273,7 @@ def item_page(request: Request, item_id: int, db: DbSession, viewer: OptionalUse
 
 def _viewer_item(db: DbSession, viewer: User, item_id: int) -> IntelItem:
     try:
-        item = service.get_item(db, viewer, item_id)
+        item = queries.get_item(db, viewer, item_id)
     except service.NotFound as exc:
         raise HTTPException(404, "There is no item at this address.") from exc
     if not service.can_edit(viewer, item):
@@ -315,7 +308,7 @@ def edit(
     if action == "preview":
         return _preview(request, db, item, form)
     try:
-        service.update_item(db, viewer, item, _input(db, form))
+        writes.update_item(db, viewer, item, _input(db, form))
     except service.IntelError as exc:
         db.rollback()
         return render(

@@ -28,7 +28,9 @@ from forum.discussions.service import (
     get_post,
     get_thread,
 )
+from forum.intelligence import queries as intelligence_queries
 from forum.intelligence import service as intelligence
+from forum.intelligence import writes as intelligence_writes
 from forum.intelligence.models import IntelItem
 from forum.notifications.service import notify
 
@@ -71,7 +73,7 @@ def _flag_target(db: Session, reporter: User, object_type: str, object_id: int) 
         return _Target(f"the thread “{thread.title}”", thread.url, thread.id)
     if object_type == "intel":
         try:
-            item = intelligence.get_item(db, reporter, object_id)
+            item = intelligence_queries.get_item(db, reporter, object_id)
         except intelligence.NotFound as exc:
             raise NotFound(str(object_id)) from exc
         return _Target(f"the intelligence item “{item.title}”", item.url_path)
@@ -327,7 +329,7 @@ def withdraw_flagged_intel(
         raise NotFound(str(item.object_id))
     reason = clean_reason(reason) if reason.strip() else item.reason
     try:
-        if not intelligence.set_status(db, moderator, target, "withdrawn", reason=reason):
+        if not intelligence_writes.set_status(db, moderator, target, "withdrawn", reason=reason):
             close_flags(db, moderator, "intel", target.id, "withdrawn")
     except intelligence.NotAllowed as exc:
         raise NotAllowed(str(exc)) from exc

@@ -20,7 +20,7 @@ from forum.core.web import AppSettings, DbSession, render, safe_next
 from forum.discussions import service
 from forum.discussions.models import Flag
 from forum.discussions.moderation_views import Next, Reason, _act, _back
-from forum.intelligence import service as intelligence
+from forum.intelligence import queries as intelligence_queries
 from forum.moderation import flags as moderation
 
 router = APIRouter(include_in_schema=False)
@@ -44,7 +44,7 @@ def queue(
             "listing": listing,
             "viewer": moderator,
             "tz": reader_zone(moderator),
-            "intel_in_review": intelligence.count_in_review(db),
+            "intel_in_review": intelligence_queries.count_in_review(db),
         },
     )
 

@@ -17,8 +17,8 @@ from forum.discussions import service as discussions
 from forum.discussions.models import Thread
 from forum.events import service as events
 from forum.events.models import Event
-from forum.intelligence import service as intelligence
-from forum.intelligence.service import Recent
+from forum.intelligence import counts as intelligence_counts
+from forum.intelligence.counts import Recent
 from forum.partnerships import service as partnerships
 from forum.partnerships.models import Agreement, Partnership
 from forum.taxonomy import regions
@@ -52,7 +52,7 @@ OTHER_REGION = "Other countries and territories"
 class Overview:
     """Recent intelligence, partnerships and threads under one tag, with their totals.
 
-    `items.total` stops counting past intelligence.COUNT_CAP (`items.capped`); the other
+    `items.total` stops counting past intelligence_counts.COUNT_CAP (`items.capped`); the other
     totals are exact.
     """
 
@@ -94,7 +94,7 @@ def country_overview(
     found = _gather(
         db,
         viewer,
-        intelligence.recent_for_country(db, code, limit=RECENT_ITEMS),
+        intelligence_counts.recent_for_country(db, code, limit=RECENT_ITEMS),
         partnerships.PartnershipFilter(countries=[code]),
         discussions.ThreadFilter(countries=[code]),
         partnerships_shown,
@@ -114,7 +114,7 @@ def sector_overview(
     found = _gather(
         db,
         viewer,
-        intelligence.recent_for_sector(db, sector, limit=RECENT_ITEMS),
+        intelligence_counts.recent_for_sector(db, sector, limit=RECENT_ITEMS),
         partnerships.PartnershipFilter(sectors=[sector.slug]),
         discussions.ThreadFilter(sectors=[sector.slug]),
         partnerships_shown,
@@ -151,7 +151,7 @@ class CountryCounts:
 def country_counts(db: Session, viewer: User | None) -> list[CountryCounts]:
     """Every ISO country, by name, with its published items, partnerships and the threads
     `viewer` may see. One GROUP BY per domain, whatever the number of countries."""
-    items = intelligence.count_by_country(db)
+    items = intelligence_counts.count_by_country(db)
     targeted = partnerships.countries_targeted(db)
     threads = discussions.count_threads_by_country(db, viewer)
     return [

@@ -21,7 +21,7 @@ from forum.digests.service import WeekCandidates, your_week
 from forum.discovery.sync import search_status
 from forum.discussions import service as discussions
 from forum.events import service as events
-from forum.intelligence import service as intelligence
+from forum.intelligence import queries as intelligence_queries
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import countries_targeted
 from forum.taxonomy.service import countries_for
@@ -90,8 +90,8 @@ def _latest(db: Session) -> dict[str, Any]:
     practices = discussions.page_threads(
         db, None, discussions.ThreadFilter(kind="good_practice"), page=1, per_page=HOME_LIST
     )
-    intel = intelligence.page_items(
-        db, None, intelligence.IntelFilter(), page=1, per_page=HOME_LIST, sort="added"
+    intel = intelligence_queries.page_items(
+        db, None, intelligence_queries.IntelFilter(), page=1, per_page=HOME_LIST, sort="added"
     )
     upcoming = events.page_events(
         db, events.EventFilter(when="upcoming"), page=1, per_page=HOME_LIST

@@ -18,7 +18,7 @@ from forum.core.web import AppSettings, DbSession
 from forum.discussions.api import load_good_practices
 from forum.discussions.models import Thread
 from forum.discussions.schemas import ThreadOut
-from forum.intelligence import service as intelligence
+from forum.intelligence import counts as intelligence_counts
 from forum.intelligence.models import IntelItem
 from forum.intelligence.schemas import IntelOut
 from forum.partnerships.models import Partnership
@@ -183,7 +183,7 @@ def country(
         partnerships=page.partnership_total,
         groups=_group_codes(found.code),
         intel_items=(
-            intelligence.count_for_country(db, found.code)
+            intelligence_counts.count_for_country(db, found.code)
             if page.items.capped
             else page.items.total
         ),
@@ -223,7 +223,9 @@ def sector(
         name=found.name,
         description=found.description,
         intel_items=(
-            intelligence.count_for_sector(db, found) if page.items.capped else page.items.total
+            intelligence_counts.count_for_sector(db, found)
+            if page.items.capped
+            else page.items.total
         ),
         partnerships=page.partnership_total,
         discussions=page.thread_total,

@@ -9,7 +9,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import OptionalUser
 from forum.core.web import DbSession, redirect, render
-from forum.intelligence import service as intelligence
+from forum.intelligence import counts as intelligence_counts
+from forum.intelligence import queries as intelligence_queries
 from forum.notifications.service import follow_state
 from forum.portal import overview
 from forum.taxonomy import regions
@@ -39,9 +40,11 @@ def _page_context(found: overview.Overview) -> dict[str, object]:
     return {
         "overview": found,
         "item_total": (
-            f"{intelligence.COUNT_CAP:,}+" if found.items.capped else f"{found.items.total:,}"
+            f"{intelligence_counts.COUNT_CAP:,}+"
+            if found.items.capped
+            else f"{found.items.total:,}"
         ),
-        "deadline_of": {i.id: intelligence.deadline_state(i) for i in items},
+        "deadline_of": {i.id: intelligence_queries.deadline_state(i) for i in items},
     }
 
 

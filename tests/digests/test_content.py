@@ -22,7 +22,7 @@ from forum.digests.content import (
 from forum.discovery.saved import create_saved_search
 from forum.discussions.models import Category, Thread
 from forum.events import service as events
-from forum.intelligence import service as intel
+from forum.intelligence import writes as intel_writes
 from forum.intelligence.models import IntelItem
 from forum.notifications.service import follow, notify
 from forum.taxonomy.service import resolve_sectors
@@ -50,10 +50,10 @@ def add_item(
     added_at: dt.datetime | None = None,
     summary: str = "Import rules for processed food change in April.",
 ) -> IntelItem:
-    return intel.create_item(
+    return intel_writes.create_item(
         db,
         author,
-        intel.ItemInput(
+        intel_writes.ItemInput(
             title=title,
             kind=kind,
             summary=summary,
@@ -178,7 +178,7 @@ def test_drafts_withdrawn_items_old_items_and_own_items_never_appear(
     follow(db, reader.id, "country", "JP")
     add_item(db, writer, title="A draft", status="draft")
     withdrawn = add_item(db, writer, title="Withdrawn later")
-    intel.set_status(db, moderator, withdrawn, "withdrawn", reason="Spam")
+    intel_writes.set_status(db, moderator, withdrawn, "withdrawn", reason="Spam")
     add_item(db, writer, title="Last month", added_at=now - dt.timedelta(days=30))
     add_item(db, reader, title="My own item")
     add_item(db, writer, title="Visible")

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from forum.cli import app
 from forum.core.db import make_session_factory
 from forum.digests.models import DigestDelivery
-from forum.intelligence import service as intel
+from forum.intelligence import writes as intel_writes
 from forum.notifications.service import follow
 from forum.taxonomy.service import resolve_sectors, seed_sectors
 from tests.conftest import TEST_SECRET, People
@@ -41,10 +41,10 @@ def readers(engine: Engine, password_hash: str, count: int) -> list[str]:
             reader = people.make(email=f"reader{n:02d}@example.eu")
             follow(db, reader.id, "country", "JP")
             addresses.append(reader.email)
-        intel.create_item(
+        intel_writes.create_item(
             db,
             author,
-            intel.ItemInput(
+            intel_writes.ItemInput(
                 title=ITEM_TITLE, countries=["JP"], sectors=resolve_sectors(db, ["food"])
             ),
         )

@@ -16,7 +16,7 @@ from forum.core.config import Settings
 from forum.core.db import utcnow
 from forum.digests.service import WeekCandidates, your_week
 from forum.events import service as events
-from forum.intelligence import service as intel
+from forum.intelligence import writes as intel_writes
 from forum.intelligence.models import IntelItem
 from forum.notifications.service import follow
 from forum.taxonomy.service import resolve_sectors
@@ -26,10 +26,10 @@ from tests.conftest import Client, People, Threads, sign_in, start_good_practice
 def add_item(
     db: Session, author: User, title: str, countries: list[str], sector: str = "food"
 ) -> IntelItem:
-    item = intel.create_item(
+    item = intel_writes.create_item(
         db,
         author,
-        intel.ItemInput(
+        intel_writes.ItemInput(
             title=title,
             kind="news",
             summary="Import rules for processed food change in April.",

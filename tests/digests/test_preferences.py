@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import User
 from forum.accounts.service import create_api_token
 from forum.discussions.models import Category
-from forum.intelligence import service as intel
+from forum.intelligence import writes as intel_writes
 from forum.notifications.models import Follow
 from forum.notifications.service import follow, list_follows
 from forum.taxonomy.service import resolve_sectors
@@ -172,10 +172,10 @@ def test_the_preview_shows_the_next_digest_with_subject_sections_entries_and_tex
     reader, writer = people.make(), people.make()
     follow(db, reader.id, "country", "JP")
     follow(db, reader.id, "sector", "food")
-    item = intel.create_item(
+    item = intel_writes.create_item(
         db,
         writer,
-        intel.ItemInput(
+        intel_writes.ItemInput(
             title="Processed food import rules in Japan",
             kind="news",
             summary="They change in April.",

@@ -18,7 +18,7 @@ from forum.core.db import utcnow
 from forum.digests import tokens
 from forum.digests.content import Digest, Entry, Section, build_digest
 from forum.digests.render import digest_text, render_digest_email, render_digest_page
-from forum.intelligence import service as intel
+from forum.intelligence import writes as intel_writes
 from forum.notifications.service import follow
 from forum.taxonomy.service import resolve_sectors
 from tests.conftest import People
@@ -223,9 +223,9 @@ def test_a_member_following_japan_and_food_gets_a_new_japanese_food_item_in_both
     writer = people.make()
     follow(db, reader.id, "country", "JP")
     follow(db, reader.id, "sector", "food")
-    item = intel.create_item(
+    item = intel_writes.create_item(
         db, writer,
-        intel.ItemInput(title="Sake <b>exports</b> & more", countries=["JP"],
+        intel_writes.ItemInput(title="Sake <b>exports</b> & more", countries=["JP"],
                         sectors=resolve_sectors(db, ["food"])),
     )  # fmt: skip
     now = utcnow()

@@ -25,7 +25,7 @@ from forum.digests.sender import (
     plan,
     send_pending,
 )
-from forum.intelligence import service as intel
+from forum.intelligence import writes as intel_writes
 from forum.intelligence.models import IntelItem
 from forum.notifications.models import EmailSettings
 from forum.notifications.service import follow
@@ -70,10 +70,10 @@ def add_item(
     countries: Sequence[str] = ("JP",),
     sectors: Sequence[str] = ("food",),
 ) -> IntelItem:
-    return intel.create_item(
+    return intel_writes.create_item(
         db,
         author,
-        intel.ItemInput(
+        intel_writes.ItemInput(
             title=title,
             summary="Import rules for processed food change in April.",
             countries=list(countries),

@@ -14,7 +14,7 @@ from forum.digests import service
 from forum.digests.tokens import interest_token
 from forum.discovery.saved import create_saved_search
 from forum.discussions.models import Category
-from forum.intelligence import service as intel
+from forum.intelligence import writes as intel_writes
 from forum.notifications.models import EmailSettings
 from forum.notifications.service import follow, follow_state, list_follows
 from forum.taxonomy.service import resolve_sectors
@@ -177,10 +177,10 @@ def test_the_preview_page_shows_the_next_digest(
     as_member: Client, db: Session, member: User, people: People, sectors: None
 ) -> None:
     follow(db, member.id, "country", "JP")
-    intel.create_item(
+    intel_writes.create_item(
         db,
         people.make(),
-        intel.ItemInput(
+        intel_writes.ItemInput(
             title="Cosmetics distributors in Osaka",
             kind="news",
             countries=["JP"],

@@ -20,7 +20,7 @@ from forum.core.db import utcnow
 from forum.core.mail import SMTPTransport
 from forum.digests.sender import due_members, send_pending
 from forum.digests.tokens import browser_token, unsubscribe_token
-from forum.intelligence import service as intel
+from forum.intelligence import writes as intel_writes
 from forum.notifications.models import EmailSettings
 from forum.notifications.service import follow
 from forum.taxonomy.service import resolve_sectors, seed_sectors
@@ -45,10 +45,10 @@ def reader(db: Session, people: People) -> User:
     user = people.make(name="Jun Food", email="jun@example.eu")
     follow(db, user.id, "country", "JP")
     follow(db, user.id, "sector", "food")
-    intel.create_item(
+    intel_writes.create_item(
         db,
         author,
-        intel.ItemInput(
+        intel_writes.ItemInput(
             title=ITEM_TITLE,
             countries=["JP"],
             sectors=resolve_sectors(db, ["food"]),

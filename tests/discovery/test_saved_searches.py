@@ -14,7 +14,7 @@ from forum.accounts.models import User
 from forum.discovery import saved
 from forum.discovery.models import SavedSearch
 from forum.discussions.models import Category
-from forum.intelligence import service as intel
+from forum.intelligence import writes as intel_writes
 from forum.portal.privacy import delete_account, export_user_data
 from forum.taxonomy.service import resolve_sectors
 from tests.conftest import Client, Threads, sign_in
@@ -24,9 +24,9 @@ Sync = Callable[[], None]
 
 @pytest.fixture
 def indexed(db: Session, sectors: None, sync_index: Sync) -> None:
-    intel.create_imported_item(
+    intel_writes.create_imported_item(
         db,
-        intel.ItemInput(
+        intel_writes.ItemInput(
             title="Olive oil exporters in Morocco",
             summary="Distributors of olive oil.",
             countries=["MA"],

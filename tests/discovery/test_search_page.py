@@ -18,7 +18,7 @@ from forum.accounts.models import User
 from forum.core.config import Settings
 from forum.discovery.sync import search_engine
 from forum.discussions.models import Category
-from forum.intelligence import service as intel
+from forum.intelligence import writes as intel_writes
 from forum.intelligence.models import IntelItem
 from forum.taxonomy.service import resolve_sectors
 from search.engine import SearchError, SearchQuery, SearchResults
@@ -37,9 +37,9 @@ def add_item(
     summary: str = "",
     kind: str = "market_study",
 ) -> IntelItem:
-    return intel.create_imported_item(
+    return intel_writes.create_imported_item(
         db,
-        intel.ItemInput(
+        intel_writes.ItemInput(
             title=title,
             kind=kind,
             summary=summary,

@@ -32,7 +32,7 @@ from forum.discovery.sync import (
 from forum.discussions import moderation
 from forum.discussions import service as discussions
 from forum.discussions.models import Category, Thread
-from forum.intelligence import service as intel
+from forum.intelligence import writes as intel_writes
 from forum.intelligence.models import IntelItem
 from forum.taxonomy.service import resolve_sectors, seed_sectors
 from search.embedded import EmbeddedEngine
@@ -62,10 +62,10 @@ def add_item(
     sectors: Sequence[str] = ("food",),
     status: str = "published",
 ) -> IntelItem:
-    data = intel.ItemInput(
+    data = intel_writes.ItemInput(
         title=title, countries=list(countries), sectors=resolve_sectors(db, list(sectors))
     )
-    return intel.create_item(db, author, data, status=status)
+    return intel_writes.create_item(db, author, data, status=status)
 
 
 def test_a_new_thread_is_searchable_once_the_outbox_is_drained(
@@ -154,7 +154,7 @@ def test_drafts_and_withdrawn_items_never_reach_the_index(
     public = add_item(db, member, "Published ocelot market study")
     sync_index()
     assert found(db, settings, moderator, "ocelot") == [f"intel:{public.id}"]
-    intel.set_status(db, moderator, public, "withdrawn", reason="Outdated")
+    intel_writes.set_status(db, moderator, public, "withdrawn", reason="Outdated")
     sync_index()
     assert found(db, settings, moderator, "ocelot") == []
     assert search_engine(settings).stats()["documents"] == 0

@@ -28,7 +28,7 @@ from forum.discovery import sync
 from forum.discovery.documents import iter_all_documents
 from forum.discussions import service as discussions
 from forum.discussions.models import Category, Post, Thread
-from forum.intelligence import service as intel
+from forum.intelligence import writes as intel_writes
 from forum.intelligence.models import IntelItem
 from forum.taxonomy.service import resolve_sectors, seed_sectors
 from search.engine import SearchDoc, SearchEngine, SearchError, SearchQuery
@@ -147,10 +147,10 @@ def test_writes_never_fail_while_the_engine_is_down_and_the_index_catches_up_exa
 
     def item(title: str, status: str = "published") -> object:
         def create(db: Session, author: User) -> IntelItem:
-            data = intel.ItemInput(
+            data = intel_writes.ItemInput(
                 title=title, countries=["JP", "KR"], sectors=resolve_sectors(db, ["food"])
             )
-            return intel.create_item(db, author, data, status=status)
+            return intel_writes.create_item(db, author, data, status=status)
 
         return create
 
@@ -203,7 +203,7 @@ def test_writes_never_fail_while_the_engine_is_down_and_the_index_catches_up_exa
         def withdraw(db: Session, author: User) -> None:
             first = db.scalars(select(IntelItem).order_by(IntelItem.id)).first()
             assert first is not None
-            intel.set_status(db, author, first, "withdrawn", reason="Duplicate (fault test)")
+            intel_writes.set_status(db, author, first, "withdrawn", reason="Duplicate (fault test)")
 
         write("withdraw", withdraw)
         write("draft", item("Outage draft never indexed", status="draft"))

@@ -16,7 +16,7 @@ from forum.accounts.models import User
 from forum.discussions.models import Category
 from forum.events.models import Event
 from forum.insights import charts, service
-from forum.intelligence import service as intelligence
+from forum.intelligence import writes as intelligence_writes
 from forum.taxonomy.service import get_country, resolve_sectors
 from tests.conftest import Client, People, Threads, sign_in
 
@@ -162,13 +162,15 @@ def test_activity_counts_only_public_threads_and_published_items(
     hidden = threads.start(author, title="Hidden", sectors=("media",))
     hidden.hidden_at = dt.datetime.now(dt.UTC)
     media = resolve_sectors(demo_db, ["media"])
-    intelligence.create_item(
-        demo_db, author, intelligence.ItemInput(title="Media news", sectors=media, countries=["JP"])
-    )
-    intelligence.create_item(
+    intelligence_writes.create_item(
         demo_db,
         author,
-        intelligence.ItemInput(title="Draft", sectors=media, countries=["JP"]),
+        intelligence_writes.ItemInput(title="Media news", sectors=media, countries=["JP"]),
+    )
+    intelligence_writes.create_item(
+        demo_db,
+        author,
+        intelligence_writes.ItemInput(title="Draft", sectors=media, countries=["JP"]),
         status="draft",
     )
     demo_db.flush()

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import User
 from forum.accounts.service import create_api_token
 from forum.core.db import utcnow
-from forum.intelligence import service
+from forum.intelligence import queries, writes
 from forum.intelligence.models import IntelAttachment, IntelItem
 from forum.taxonomy.service import resolve_sectors
 from tests.conftest import Client, People, sign_in
@@ -42,7 +42,7 @@ def make(db: Session, author: User, title: str, **change: Any) -> IntelItem:
     """An item written through the service, as the pages and the API write them."""
     status = change.pop("status", "published")
     sectors = change.pop("sectors", ["food"])
-    data = service.ItemInput(
+    data = writes.ItemInput(
         title=title,
         kind=change.pop("kind", "news"),
         countries=change.pop("countries", ["JP"]),
@@ -51,7 +51,7 @@ def make(db: Session, author: User, title: str, **change: Any) -> IntelItem:
     added_at = change.pop("added_at", None)
     for key, value in change.items():
         setattr(data, key, value)
-    item = service.create_item(db, author, data, status=status, added_at=added_at)
+    item = writes.create_item(db, author, data, status=status, added_at=added_at)
     db.flush()
     return item
 
@@ -74,8 +74,8 @@ def statuses(db: Session, sectors: None, member: User, moderator: User) -> dict[
     """One item in each status, all by `member`."""
     items = {s: make(db, member, f"A {s} item") for s in ("published", "review", "withdrawn")}
     items["draft"] = make(db, member, "A draft item", status="draft")
-    service.set_status(db, moderator, items["review"], "review")
-    service.set_status(db, moderator, items["withdrawn"], "withdrawn", reason="Outdated")
+    writes.set_status(db, moderator, items["review"], "review")
+    writes.set_status(db, moderator, items["withdrawn"], "withdrawn", reason="Outdated")
     db.flush()
     return items
 
@@ -266,7 +266,7 @@ def test_cursor_pages_walk_every_item_once_in_order(
         )  # fmt: skip
     expected = [
         i.title
-        for i in service.page_items(db, None, service.IntelFilter(), page=1, per_page=100, sort=sort).items
+        for i in queries.page_items(db, None, queries.IntelFilter(), page=1, per_page=100, sort=sort).items
     ]  # fmt: skip
     seen: list[str] = []
     url = f"/api/v1/intel?sort={sort}&limit=5"
@@ -435,7 +435,7 @@ def test_who_may_patch(
         ).status_code
         == 200
     )
-    service.set_status(db, moderator, item, "withdrawn", reason="Duplicate")
+    writes.set_status(db, moderator, item, "withdrawn", reason="Duplicate")
     db.flush()
     assert (
         client.patch(

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.intelligence import service
+from forum.intelligence import writes
 from forum.intelligence.models import IntelItem
 from forum.taxonomy.service import resolve_sectors
 from tests.conftest import Client, sign_in
@@ -22,7 +22,7 @@ HOSTILE = '<img src=x onerror=alert(1)>"><script>alert(1)</script>'
 
 def make(db: Session, author: User, title: str, **change: Any) -> IntelItem:
     status = change.pop("status", "published")
-    data = service.ItemInput(
+    data = writes.ItemInput(
         title=title,
         kind=change.pop("kind", "news"),
         countries=change.pop("countries", ["JP"]),
@@ -31,7 +31,7 @@ def make(db: Session, author: User, title: str, **change: Any) -> IntelItem:
     added_at = change.pop("added_at", None)
     for key, value in change.items():
         setattr(data, key, value)
-    item = service.create_item(db, author, data, status=status, added_at=added_at)
+    item = writes.create_item(db, author, data, status=status, added_at=added_at)
     db.flush()
     return item
 
@@ -82,8 +82,8 @@ def test_drafts_review_and_withdrawn_items_never_reach_the_feed(
     make(db, member, "Private draft", status="draft")
     review = make(db, member, "Waiting for review")
     withdrawn = make(db, member, "Withdrawn item")
-    service.set_status(db, moderator, review, "review")
-    service.set_status(db, moderator, withdrawn, "withdrawn", reason="Wrong figures")
+    writes.set_status(db, moderator, review, "review")
+    writes.set_status(db, moderator, withdrawn, "withdrawn", reason="Wrong figures")
     db.flush()
     # Whoever asks, even the author or a moderator with a session, gets the public feed.
     for who in (None, member, moderator):

@@ -23,7 +23,7 @@ from forum.core.config import Settings
 from forum.core.db import utcnow
 from forum.core.jobs import Job, JobContext, claim_jobs, run_job
 from forum.core.outbox import SearchOutbox
-from forum.intelligence import attachments, service
+from forum.intelligence import attachments, service, writes
 from forum.intelligence.models import IntelAttachment, IntelItem
 from forum.runner import load_jobs
 from forum.taxonomy.service import resolve_sectors
@@ -50,10 +50,10 @@ BOMB = zipped({"[Content_Types].xml": b"<Types/>", "word/document.xml": bytes(30
 
 
 def make_item(db: Session, author: User, *, status: str = "published") -> IntelItem:
-    item = service.create_item(
+    item = writes.create_item(
         db,
         author,
-        service.ItemInput(
+        writes.ItemInput(
             title="Estonian offshore wind market study",
             kind="market_study",
             countries=["EE"],
@@ -384,7 +384,7 @@ def test_another_member_is_refused_and_a_moderator_may_attach(
 def test_a_withdrawn_item_takes_no_files(
     client: Client, db: Session, member: User, moderator: User, item: IntelItem
 ) -> None:
-    service.set_status(db, moderator, item, "withdrawn", reason="Outdated")
+    writes.set_status(db, moderator, item, "withdrawn", reason="Outdated")
     db.flush()
     sign_in(client, db, member)
     response = upload(client, item.id, "a.pdf", PDF)

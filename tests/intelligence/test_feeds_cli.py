@@ -12,7 +12,7 @@ from typer.testing import CliRunner, Result
 
 from forum.cli import app
 from forum.core.db import make_engine, make_session_factory
-from forum.intelligence.harvest import known_feeds
+from forum.intelligence.known_feeds import known_feeds
 from forum.intelligence.models import Feed, IntelItem
 from tests.intelligence.test_harvest import (
     ARTICLES,

@@ -15,15 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from forum.intelligence.fetch import (
-    MAX_REDIRECTS,
-    USER_AGENT,
-    FetchFailed,
-    FetchRefused,
-    check_url,
-    fetch_feed,
-    private_feeds_allowed,
-)
+from forum.intelligence.fetch import MAX_REDIRECTS, USER_AGENT, fetch_feed
+from forum.intelligence.fetch_deadline import FetchFailed
+from forum.intelligence.fetch_guard import FetchRefused, check_url, private_feeds_allowed
 
 FEED = (Path(__file__).parent / "fixtures" / "rss20.xml").read_bytes()
 ETAG = '"feed-v1"'

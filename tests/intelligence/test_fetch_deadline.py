@@ -26,8 +26,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from forum.core.config import Settings
 from forum.core.jobs import JobRegistry
-from forum.intelligence import harvest
-from forum.intelligence.fetch import FetchFailed, FetchTimedOut, fetch_feed
+from forum.intelligence import feed_admin, harvest
+from forum.intelligence.fetch import fetch_feed
+from forum.intelligence.fetch_deadline import FetchFailed, FetchTimedOut
 from forum.intelligence.models import Feed
 from forum.runner import Runner, load_jobs
 from tests.conftest import TEST_SECRET
@@ -328,7 +329,7 @@ def test_a_feed_address_whose_name_hangs_is_accepted_with_a_warning_at_the_deadl
     monkeypatch.setattr(socket, "getaddrinfo", hanging_getaddrinfo)
     started = time.monotonic()
     try:
-        url, warning = harvest.check_feed_url(
+        url, warning = feed_admin.check_feed_url(
             "https://feeds.example.eu/rss", allow_private=False, deadline=0.5
         )
     finally:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from forum.core.config import Settings
 from forum.core.jobs import PeriodicTask
-from forum.intelligence import harvest
+from forum.intelligence import feed_admin, harvest, known_feeds
 from forum.intelligence.models import Feed, IntelItem
 from forum.runner import Runner
 
@@ -287,7 +287,7 @@ def test_the_same_article_in_two_feeds_is_one_item_with_both_sources(
 def test_an_item_a_member_added_gains_the_feed_as_another_source(
     db: Session, sectors: None, member: object, feed_server: FeedServer
 ) -> None:
-    from forum.intelligence.service import ItemInput, create_item
+    from forum.intelligence.writes import ItemInput, create_item
 
     own = create_item(db, member, ItemInput(title="Member's find", url=ARTICLES[0].link))  # type: ignore[arg-type]
     feed = make_feed(db, feed_server.serve("/feed.xml", rss(ARTICLES)), name="Agency A")
@@ -449,29 +449,29 @@ def test_a_feed_claimed_by_another_harvester_is_left_alone(
 
 
 def test_the_shipped_feeds_are_seeded_disabled_once(db: Session, sectors: None) -> None:
-    known = harvest.known_feeds()
+    known = known_feeds.known_feeds()
     assert len(known) >= 8
     assert all(k.url.startswith("https://") and k.documentation_url.startswith("https://")
                for k in known)  # fmt: skip
     assert len({k.url for k in known}) == len(known)
-    assert harvest.seed_known_feeds(db) == len(known)
-    feeds = harvest.list_feeds(db)
+    assert known_feeds.seed_known_feeds(db) == len(known)
+    feeds = feed_admin.list_feeds(db)
     assert {f.url for f in feeds} == {k.url for k in known}
     assert not any(f.enabled or f.auto_publish for f in feeds)
-    assert harvest.seed_known_feeds(db) == 0
+    assert known_feeds.seed_known_feeds(db) == 0
 
 
 @pytest.mark.parametrize(
     ("text", "minutes"), [("360", 360), ("90m", 90), ("6h", 360), ("1d", 1440), (" 2H ", 120)]
 )
 def test_intervals_are_minutes_or_have_a_unit(text: str, minutes: int) -> None:
-    assert harvest.parse_interval(text) == minutes
+    assert feed_admin.parse_interval(text) == minutes
 
 
 @pytest.mark.parametrize("text", ["", "6 hours", "5", "8d", "-1h", "1.5h"])
 def test_bad_intervals_are_refused_with_what_is_accepted(text: str) -> None:
     with pytest.raises(ValueError, match=r"interval|Harvest between"):
-        harvest.parse_interval(text)
+        feed_admin.parse_interval(text)
 
 
 # --- the demo ----------------------------------------------------------------------------
@@ -484,9 +484,9 @@ def test_the_demo_harvests_its_sample_files_offline_and_once(
 
     summary = load_feeds(db, settings)
     assert "3 sample feeds harvested: 13 new items, 1 recorded as from a second source" in summary
-    samples = [f for f in harvest.list_feeds(db) if f.url.startswith("https://demo.invalid/")]
+    samples = [f for f in feed_admin.list_feeds(db) if f.url.startswith("https://demo.invalid/")]
     assert len(samples) == len(SAMPLE_FEEDS)
-    assert not any(f.enabled for f in harvest.list_feeds(db))
+    assert not any(f.enabled for f in feed_admin.list_feeds(db))
     items = [i for i in items_of(db) if i.feed_id in {f.id for f in samples}]
     assert len(items) == 13
     assert all(i.status == "published" and "Sample content" in i.summary for i in items)

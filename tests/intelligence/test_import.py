@@ -19,7 +19,7 @@ from typer.testing import CliRunner, Result
 from forum.cli import app
 from forum.core.db import make_engine
 from forum.core.outbox import SearchOutbox
-from forum.intelligence import service
+from forum.intelligence import writes as intel_writes
 from forum.intelligence.models import IntelItem
 from forum.taxonomy.regions import expand_codes
 from forum.taxonomy.service import seed_sectors
@@ -158,9 +158,9 @@ def test_duplicates_in_the_repository_and_in_the_file_are_skipped(
     run: Run, tmp_path: Path, database: Engine
 ) -> None:
     with Session(database) as session:
-        existing = service.create_imported_item(
+        existing = intel_writes.create_imported_item(
             session,
-            service.ItemInput(title="Already here", url="https://example.eu/news/7"),
+            intel_writes.ItemInput(title="Already here", url="https://example.eu/news/7"),
             status="published",
         )
         session.commit()

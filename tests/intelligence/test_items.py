@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.core.outbox import SearchOutbox
-from forum.intelligence import service
+from forum.intelligence import dedup as intel_dedup
+from forum.intelligence import queries, service, writes
 from forum.taxonomy.service import resolve_sectors
 from tests.conftest import People
 
@@ -18,7 +19,7 @@ NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 
 
 def _item(db: Session, author: User, **change: object) -> service.IntelItem:
-    data = service.ItemInput(
+    data = writes.ItemInput(
         title="Japan opens procurement to EU food SMEs",
         kind="news",
         countries=["JP"],
@@ -29,7 +30,7 @@ def _item(db: Session, author: User, **change: object) -> service.IntelItem:
     status = str(change.pop("status", "published"))
     for key, value in change.items():
         setattr(data, key, value)
-    return service.create_item(db, author, data, status=status)
+    return writes.create_item(db, author, data, status=status)
 
 
 def test_published_items_are_public_and_drafts_stay_with_their_author(
@@ -37,14 +38,14 @@ def test_published_items_are_public_and_drafts_stay_with_their_author(
 ) -> None:
     public = _item(db, member)
     draft = _item(db, member, title="My draft", status="draft")
-    assert service.get_item(db, None, public.id).id == public.id
+    assert queries.get_item(db, None, public.id).id == public.id
     with pytest.raises(service.NotFound):
-        service.get_item(db, None, draft.id)
+        queries.get_item(db, None, draft.id)
     with pytest.raises(service.NotFound):
-        service.get_item(db, other_member, draft.id)
-    assert service.get_item(db, member, draft.id).id == draft.id
-    assert service.get_item(db, moderator, draft.id).id == draft.id
-    listing = service.page_items(db, None, service.IntelFilter(), page=1)
+        queries.get_item(db, other_member, draft.id)
+    assert queries.get_item(db, member, draft.id).id == draft.id
+    assert queries.get_item(db, moderator, draft.id).id == draft.id
+    listing = queries.page_items(db, None, queries.IntelFilter(), page=1)
     assert [i.id for i in listing.items] == [public.id]
 
 
@@ -53,12 +54,12 @@ def test_only_moderators_withdraw_and_a_reason_is_required(
 ) -> None:
     item = _item(db, member)
     with pytest.raises(service.NotAllowed):
-        service.set_status(db, member, item, "withdrawn", reason="mine")
+        writes.set_status(db, member, item, "withdrawn", reason="mine")
     with pytest.raises(service.IntelError, match="Say why"):
-        service.set_status(db, moderator, item, "withdrawn")
-    service.set_status(db, moderator, item, "withdrawn", reason="Outdated figures")
+        writes.set_status(db, moderator, item, "withdrawn")
+    writes.set_status(db, moderator, item, "withdrawn", reason="Outdated figures")
     with pytest.raises(service.NotFound):
-        service.get_item(db, None, item.id)
+        queries.get_item(db, None, item.id)
     rows = [(r.doc_id, r.op) for r in db.scalars(select(SearchOutbox).order_by(SearchOutbox.id))]
     assert rows[-1] == (f"intel:{item.id}", "delete")
 
@@ -93,14 +94,14 @@ def test_filters_combine_and_global_items_join_every_country(
     worldwide = _item(db, member, title="Global rules", countries=[], is_global=True,
                       kind="regulation", url="https://example.eu/r/3")  # fmt: skip
 
-    def ids(flt: service.IntelFilter) -> set[int]:
-        return {i.id for i in service.page_items(db, None, flt, page=1).items}
+    def ids(flt: queries.IntelFilter) -> set[int]:
+        return {i.id for i in queries.page_items(db, None, flt, page=1).items}
 
-    assert ids(service.IntelFilter(countries=["JP"])) == {japan_food.id, worldwide.id}
-    assert ids(service.IntelFilter(countries=["JP"], include_global=False)) == {japan_food.id}
-    assert ids(service.IntelFilter(sectors=["healthcare"])) == {us_health.id}
-    assert ids(service.IntelFilter(kinds=["tender", "regulation"])) == {us_health.id, worldwide.id}
-    facets = service.facet_counts(db, None, service.IntelFilter())
+    assert ids(queries.IntelFilter(countries=["JP"])) == {japan_food.id, worldwide.id}
+    assert ids(queries.IntelFilter(countries=["JP"], include_global=False)) == {japan_food.id}
+    assert ids(queries.IntelFilter(sectors=["healthcare"])) == {us_health.id}
+    assert ids(queries.IntelFilter(kinds=["tender", "regulation"])) == {us_health.id, worldwide.id}
+    facets = queries.facet_counts(db, None, queries.IntelFilter())
     assert facets["country"] == {"JP": 1, "US": 1}
     assert facets["kind"] == {"news": 1, "tender": 1, "regulation": 1}
     assert facets["source"] == {"Example Agency": 3}
@@ -110,9 +111,9 @@ def test_deadlines_are_closing_soon_within_fourteen_days_and_closed_after(
     db: Session, sectors: None, member: User
 ) -> None:
     call = _item(db, member, kind="funding_call", deadline=NOW + dt.timedelta(days=10))
-    assert service.deadline_state(call, now=NOW) == "closing soon"
-    assert service.deadline_state(call, now=NOW + dt.timedelta(days=11)) == "closed"
-    assert service.deadline_state(call, now=NOW - dt.timedelta(days=30)) is None
+    assert queries.deadline_state(call, now=NOW) == "closing soon"
+    assert queries.deadline_state(call, now=NOW + dt.timedelta(days=11)) == "closed"
+    assert queries.deadline_state(call, now=NOW - dt.timedelta(days=30)) is None
 
 
 def test_the_same_item_is_found_by_canonical_url_or_title_on_the_same_day(
@@ -121,13 +122,14 @@ def test_the_same_item_is_found_by_canonical_url_or_title_on_the_same_day(
     item = _item(db, member, published_at=NOW)
     assert item.canonical_url == "https://example.eu/news/1"
     assert (
-        service.find_duplicate(db, url="http://EXAMPLE.eu/news/1/#top", title="x", day=None) == item
+        intel_dedup.find_duplicate(db, url="http://EXAMPLE.eu/news/1/#top", title="x", day=None)
+        == item
     )
-    same_title = service.find_duplicate(
+    same_title = intel_dedup.find_duplicate(
         db, url=None, title="Japan opens procurement to EU food SMEs!", day=NOW.date()
     )
     assert same_title == item
-    assert service.find_duplicate(db, url=None, title="Something else", day=NOW.date()) is None
+    assert intel_dedup.find_duplicate(db, url=None, title="Something else", day=NOW.date()) is None
 
 
 def test_markdown_bodies_are_rendered_and_sanitized(

@@ -17,7 +17,7 @@ from forum.core.config import Settings
 from forum.core.outbox import SearchOutbox
 from forum.discussions import service as discussions
 from forum.discussions.models import Flag
-from forum.intelligence import service
+from forum.intelligence import service, writes
 from forum.intelligence.models import Feed, IntelItem
 from forum.moderation import flags
 from forum.notifications.models import Notification
@@ -29,7 +29,7 @@ ROLES = ("anonymous", "author", "other_member", "moderator", "admin")
 
 
 def _item(db: Session, author: User, *, status: str = "published", **change: object) -> IntelItem:
-    data = service.ItemInput(
+    data = writes.ItemInput(
         title=str(change.pop("title", "Korean battery makers look for EU suppliers")),
         kind="news",
         summary="Three groups publish supplier calls.",
@@ -39,7 +39,7 @@ def _item(db: Session, author: User, *, status: str = "published", **change: obj
         source_name="Example Agency",
     )
     start = status if status in ("published", "draft") else "published"
-    item = service.create_item(db, author, data, status=start)
+    item = writes.create_item(db, author, data, status=start)
     if status != start:  # review and withdrawn items are set up directly
         item.status = status
         item.withdrawn_reason = "Outdated figures" if status == "withdrawn" else None
@@ -55,9 +55,9 @@ def _feed(db: Session, name: str = "EU Example Feed") -> Feed:
 
 
 def _harvested(db: Session, feed: Feed, title: str, added_at: dt.datetime) -> IntelItem:
-    data = service.ItemInput(title=title, kind="funding_call", summary=f"About {title}.",
+    data = writes.ItemInput(title=title, kind="funding_call", summary=f"About {title}.",
                              countries=["VN"], source_name=feed.name)  # fmt: skip
-    return service.create_imported_item(
+    return writes.create_imported_item(
         db, data, status="review", feed_id=feed.id, entry_id=title, added_at=added_at
     )
 
@@ -145,7 +145,7 @@ def test_a_suspended_moderator_cannot_move_items(
     item = _item(db, member)
     moderator.suspended_at = dt.datetime.now(dt.UTC)
     with pytest.raises(service.NotAllowed, match="suspended"):
-        service.set_status(db, moderator, item, "withdrawn", reason="spam")
+        writes.set_status(db, moderator, item, "withdrawn", reason="spam")
     assert item.status == "published"
 
 

@@ -120,7 +120,7 @@ def test_the_to_date_includes_its_whole_day(
 def test_cached_counts_follow_every_change(
     client: Client, db: Session, sectors: None, member: User, moderator: User
 ) -> None:
-    from forum.intelligence import service
+    from forum.intelligence import writes
 
     sign_in(client, db, member)
     _add(client)
@@ -128,7 +128,7 @@ def test_cached_counts_follow_every_change(
     assert 'Japan <span class="meta">(1)</span>' in client.get("/intel").text
     item = db.scalar(select(IntelItem))
     assert item is not None
-    service.set_status(db, moderator, item, "withdrawn", reason="Duplicate of another item")
+    writes.set_status(db, moderator, item, "withdrawn", reason="Duplicate of another item")
     db.commit()
     page = client.get("/intel").text
     assert 'Japan <span class="meta">(1)</span>' not in page

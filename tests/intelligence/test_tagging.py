@@ -17,7 +17,10 @@ from typing import Any
 import pycountry
 import pytest
 
-from forum.intelligence.tagging import SECTOR_KEYWORDS, Tags, tag, tag_countries, tag_sectors
+from forum.intelligence.country_tags import tag_countries
+from forum.intelligence.sector_keywords import SECTOR_KEYWORDS
+from forum.intelligence.sector_tags import tag_sectors
+from forum.intelligence.tagging import Tags, tag
 from forum.taxonomy.service import REPORT_SECTORS
 
 HEADLINES = Path(__file__).parent / "data" / "tagging_headlines.jsonl"

@@ -37,7 +37,7 @@ from forum.discussions.models import Category, Post, Thread, ThreadAttachment
 from forum.events import service as events
 from forum.events.models import Event
 from forum.intelligence import attachments as intel_attachments
-from forum.intelligence import service as intel
+from forum.intelligence import writes as intel_writes
 from forum.intelligence.models import IntelAttachment, IntelItem
 from forum.moderation import flags
 from forum.notifications.service import set_follows
@@ -179,9 +179,9 @@ def member_with_everything(
     flags.resolve_flag(db, member, flag, reason="Checked.")
 
     # Intelligence: a published item with a file.
-    item = intel.create_item(
+    item = intel_writes.create_item(
         db, member,
-        intel.ItemInput(title=f"{words['intel']} food import rules", kind="news",
+        intel_writes.ItemInput(title=f"{words['intel']} food import rules", kind="news",
                         summary="Processed food rules change in April.",
                         countries=["JP"], sectors=food),
     )  # fmt: skip

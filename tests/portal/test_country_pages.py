@@ -14,7 +14,7 @@ from forum.accounts.service import create_api_token
 from forum.core.db import utcnow
 from forum.discussions import moderation
 from forum.discussions.models import Category
-from forum.intelligence import service
+from forum.intelligence import counts, writes
 from forum.intelligence.models import IntelItem
 from forum.partnerships.models import Partnership
 from forum.taxonomy.service import resolve_sectors
@@ -26,7 +26,7 @@ HOSTILE = '<img src=x onerror=alert(1)>"><script>alert(1)</script>'
 
 def make(db: Session, author: User, title: str, **change: Any) -> IntelItem:
     status = change.pop("status", "published")
-    data = service.ItemInput(
+    data = writes.ItemInput(
         title=title,
         kind=change.pop("kind", "news"),
         countries=change.pop("countries", ["JP"]),
@@ -35,7 +35,7 @@ def make(db: Session, author: User, title: str, **change: Any) -> IntelItem:
     added_at = change.pop("added_at", None)
     for key, value in change.items():
         setattr(data, key, value)
-    item = service.create_item(db, author, data, status=status, added_at=added_at)
+    item = writes.create_item(db, author, data, status=status, added_at=added_at)
     db.flush()
     return item
 
@@ -75,8 +75,8 @@ def japan(
     make(db, member, "Private draft about Japan", status="draft")
     review = make(db, member, "Waiting for review about Japan")
     withdrawn = make(db, member, "Withdrawn item about Japan")
-    service.set_status(db, moderator, review, "review")
-    service.set_status(db, moderator, withdrawn, "withdrawn", reason="Wrong")
+    writes.set_status(db, moderator, review, "review")
+    writes.set_status(db, moderator, withdrawn, "withdrawn", reason="Wrong")
     make(db, member, "Global outlook", countries=[], is_global=True)
     make(db, member, "Korea only", countries=["KR"])
     partnership(db, "Pacific Food Alliance", ["JP", "KR"], ["food"])
@@ -164,7 +164,7 @@ def test_a_country_with_nothing_shows_an_empty_state_for_each_list(
 def test_a_busy_country_counts_up_to_the_cap_and_still_lists_the_newest(
     client: Client, db: Session, sectors: None, member: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service, "COUNT_CAP", 3)
+    monkeypatch.setattr(counts, "COUNT_CAP", 3)
     start = utcnow() - dt.timedelta(days=30)
     for n in range(5):
         make(db, member, f"Busy item {n}", added_at=start + dt.timedelta(days=n))
@@ -173,7 +173,7 @@ def test_a_busy_country_counts_up_to_the_cap_and_still_lists_the_newest(
     assert "All 3+ items about Japan" in intel
     shown = re.findall(r'card-title"><a href="/intel/\d+">(Busy item \d)', intel)
     assert shown == ["Busy item 4", "Busy item 3", "Busy item 2", "Busy item 1", "Busy item 0"]
-    monkeypatch.setattr(service, "COUNT_CAP", 5)
+    monkeypatch.setattr(counts, "COUNT_CAP", 5)
     assert "All 5 items about Japan" in client.get("/countries/JP").text
 
 
@@ -276,8 +276,8 @@ def test_the_sector_api_is_the_page_as_json(
 def test_exact_counts_match_the_capped_ones_below_the_cap(
     db: Session, japan: dict[str, Any]
 ) -> None:
-    assert service.count_for_country(db, "JP") == service.recent_for_country(db, "JP").total == 3
-    assert service.count_by_country(db) == {"JP": 3, "KR": 1}
+    assert counts.count_for_country(db, "JP") == counts.recent_for_country(db, "JP").total == 3
+    assert counts.count_by_country(db) == {"JP": 3, "KR": 1}
 
 
 def test_a_country_page_shows_who_is_going_by_quarter_and_its_agreements(

@@ -33,7 +33,7 @@ from forum.accounts.sessions import create_session
 from forum.core.config import Settings
 from forum.discussions import service as discussions
 from forum.discussions.models import Category
-from forum.intelligence import service as intel
+from forum.intelligence import writes as intel_writes
 from forum.moderation import flags
 from forum.notifications.models import Notification
 from forum.partnerships.models import Partnership
@@ -231,8 +231,11 @@ def test_the_discussion_and_personal_object_matrix(
     flag = flags.flag(
         db, other, object_type="post", object_id=post.id, reason="spam", settings=settings
     )
-    item = intel.create_item(
-        db, owner, intel.ItemInput(title="The matrix item", countries=["JP"]), status="published"
+    item = intel_writes.create_item(
+        db,
+        owner,
+        intel_writes.ItemInput(title="The matrix item", countries=["JP"]),
+        status="published",
     )
     ids = {
         "thread": thread.id, "post": post.id, "owner": owner.id,

@@ -16,7 +16,7 @@ from forum.accounts.service import create_api_token
 from forum.core.text import BIDI_CONTROLS
 from forum.discussions.models import Category, Thread
 from forum.events.models import Event
-from forum.intelligence import harvest
+from forum.intelligence import feed_admin, harvest_store
 from forum.intelligence.models import IntelItem
 from tests.conftest import TEST_PASSWORD, Client, Outbox, People, Threads, sign_in
 from tests.intelligence.test_harvest import Entry, rss
@@ -83,16 +83,16 @@ def test_an_intelligence_title_from_the_api_or_a_harvested_feed_loses_its_contro
     )
     assert api.status_code == 201, api.text
     assert api.json()["title"] == SHOWN
-    feed, _ = harvest.create_feed(
+    feed, _ = feed_admin.create_feed(
         db,
         None,
         "https://news.example.org/feed",
-        harvest.FeedSettings(name="Desk \u2066east\u2069", auto_publish=True, enabled=True),
+        feed_admin.FeedSettings(name="Desk \u2066east\u2069", auto_publish=True, enabled=True),
         allow_private=True,
     )
     assert feed.name == "Desk east"
     body = rss([Entry("Harvested \u202etxt.exe", "https://news.example.org/a/9", "urn:a:9")])
-    result = harvest.harvest_body(db, feed, body, now=dt.datetime.now(dt.UTC))
+    result = harvest_store.harvest_body(db, feed, body, now=dt.datetime.now(dt.UTC))
     assert result.added == 1, result.summary
     items = list(db.scalars(select(IntelItem).order_by(IntelItem.id)))
     assert [i.title for i in items] == [SHOWN, "Harvested txt.exe"]

@@ -19,8 +19,9 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from forum.intelligence import harvest
-from forum.intelligence.fetch import FetchRefused, check_url, fetch_feed, private_feeds_allowed
-from forum.intelligence.harvest import FeedSettingsError, check_feed_url
+from forum.intelligence.feed_admin import FeedSettingsError, check_feed_url
+from forum.intelligence.fetch import fetch_feed
+from forum.intelligence.fetch_guard import FetchRefused, check_url, private_feeds_allowed
 from forum.intelligence.models import Feed
 
 HOSTILE = [

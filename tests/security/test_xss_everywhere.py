@@ -28,7 +28,7 @@ from forum.discussions.models import Thread
 from forum.events import service as events
 from forum.intelligence import feeds as intel_feeds
 from forum.intelligence import harvest
-from forum.intelligence import service as intel
+from forum.intelligence import writes as intel_writes
 from forum.intelligence.models import Feed, IntelItem
 from forum.taxonomy.service import resolve_sectors, seed_sectors
 from tests.conftest import Client, Outbox, People, Threads, sign_in
@@ -112,9 +112,9 @@ def test_intel_items_names_file_names_and_harvested_entries_are_inert_everywhere
     made: list[IntelItem] = []
     for i, payload in enumerate(PAYLOADS):
         author = people.make(name=f"{payload[:100]} {i}")
-        item = intel.create_item(
+        item = intel_writes.create_item(
             db, author,
-            intel.ItemInput(
+            intel_writes.ItemInput(
                 title=f"{payload[:250]} {i}", summary=payload, body=payload, countries=["JP"],
                 sectors=food, source_name=payload[:100], url=f"https://news.example.eu/{i}",
             ),
