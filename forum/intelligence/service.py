@@ -53,6 +53,7 @@ from forum.taxonomy.models import Sector
 TITLE_MAX = 300
 SUMMARY_MAX = 2_000
 CLOSING_SOON = dt.timedelta(days=14)
+S = TypeVar("S", bound=Select[Any])
 TRACKING_PARAMETERS = re.compile(r"^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid|ref)$", re.I)
 
 
@@ -106,6 +107,23 @@ def can_see(viewer: User | None, item: IntelItem) -> bool:
     if viewer is None:
         return False
     return viewer.is_moderator or item.author_id == viewer.id
+
+
+def published_items(stmt: S) -> S:
+    """`stmt`, a select over IntelItem, narrowed to the published items: what anyone may
+    read, and all that a feed or a digest carries (never a draft, an item in review or a
+    withdrawn one, not even to its author or a moderator)."""
+    return stmt.where(IntelItem.status == "published")
+
+
+def visible_items(stmt: S, viewer: User | None) -> S:
+    """`stmt`, a select over IntelItem, narrowed to the items `viewer` may read on the
+    site: the published ones, a member's own too, and everything for a moderator."""
+    if viewer is None:
+        return published_items(stmt)
+    if viewer.is_moderator:
+        return stmt
+    return stmt.where(or_(IntelItem.status == "published", IntelItem.author_id == viewer.id))
 
 
 def can_edit(viewer: User | None, item: IntelItem) -> bool:
@@ -363,12 +381,7 @@ SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
 
 
 def _visible(viewer: User | None) -> Select[IntelItem]:
-    stmt = select(IntelItem)
-    if viewer is None:
-        return stmt.where(IntelItem.status == "published")
-    if viewer.is_moderator:
-        return stmt
-    return stmt.where(or_(IntelItem.status == "published", IntelItem.author_id == viewer.id))
+    return visible_items(select(IntelItem), viewer)
 
 
 def _filtered(
