@@ -39,7 +39,8 @@ from forum.taxonomy.models import Sector
 
 log = logging.getLogger(__name__)
 
-S = TypeVar("S", bound=Select[Any])
+# Any select, whatever its columns: the filters narrow its rows, never its columns.
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 TOP_LEVEL_PER_PAGE = 50
 MAX_DESCENDANTS = 200

@@ -53,7 +53,8 @@ from forum.taxonomy.models import Sector
 TITLE_MAX = 300
 SUMMARY_MAX = 2_000
 CLOSING_SOON = dt.timedelta(days=14)
-S = TypeVar("S", bound=Select[Any])
+# Any select, whatever its columns: the filters narrow its rows, never its columns.
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 TRACKING_PARAMETERS = re.compile(r"^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid|ref)$", re.I)
 
 
