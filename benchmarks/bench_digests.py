@@ -42,7 +42,8 @@ from forum.core.db import make_engine, make_session_factory, transaction, utcnow
 from forum.core.mail import PreparedMessage, SMTPTransport
 from forum.demo.synthetic_intelligence import insert_intel_items
 from forum.demo.textgen import SkewedChoice, report_country_weights
-from forum.digests.sender import SendReport, due_members, send_pending
+from forum.digests.planner import due_members
+from forum.digests.sender import SendReport, send_pending
 from forum.migrate import upgrade
 from forum.notifications.models import Follow
 from forum.taxonomy.models import Sector

@@ -601,7 +601,8 @@ def digest_send(
     --user names nobody.
     """
     from forum.core.db import utcnow
-    from forum.digests.sender import SendReport, due_members, not_sendable, plan, send_pending
+    from forum.digests.planner import due_members, not_sendable, plan
+    from forum.digests.sender import SendReport, send_pending
     from forum.notifications.models import EmailSettings
 
     _setup_logging()

@@ -13,7 +13,7 @@ from fastapi import APIRouter, HTTPException
 from forum.accounts.deps import ApiUser
 from forum.core.web import AppSettings, DbSession
 from forum.digests import service
-from forum.digests.content import Digest
+from forum.digests.digest import Digest
 from forum.digests.render import digest_text
 from forum.digests.schemas import (
     DigestPreviewOut,

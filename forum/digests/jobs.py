@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 
 from forum.core.db import transaction, utcnow
 from forum.core.jobs import JobContext, registry
-from forum.digests.sender import due_members, send_pending
+from forum.digests.planner import due_members
+from forum.digests.sender import send_pending
 
 
 @registry.periodic("send-due-digests", every=dt.timedelta(minutes=5))

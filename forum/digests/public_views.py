@@ -15,7 +15,7 @@ from sqlalchemy import select
 from forum.accounts.models import User
 from forum.core.security import csrf_exempt
 from forum.core.web import AppSettings, DbSession, render
-from forum.digests.content import build_digest
+from forum.digests.builder import build_digest
 from forum.digests.models import DigestDelivery
 from forum.digests.render import render_digest_page
 from forum.digests.tokens import read_browser_token

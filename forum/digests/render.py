@@ -28,7 +28,7 @@ from forum.core.config import Settings
 from forum.core.mail import PreparedMessage
 from forum.core.web import TEMPLATES_DIR
 from forum.digests import tokens
-from forum.digests.content import Digest
+from forum.digests.digest import Digest
 
 SITE_NAME = "Cluster Forum"
 

@@ -19,9 +19,12 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import DIGEST_FREQUENCIES, User
 from forum.core.config import Settings
 from forum.core.db import utcnow
-from forum.digests.content import Candidates, Digest, build_digest, load_candidates
+from forum.digests.builder import build_digest
+from forum.digests.candidates import Candidates
+from forum.digests.digest import Digest
 from forum.digests.models import DigestDelivery
-from forum.digests.sender import MAX_WINDOW_PERIODS, PERIOD_LENGTH
+from forum.digests.news import load_candidates
+from forum.digests.schedule import PERIOD_LENGTH, window_start
 from forum.digests.tokens import read_interest_token
 from forum.discussions.models import Category
 from forum.discussions.service import can_see_category
@@ -306,8 +309,7 @@ def preview_digest(
     last_end = db.scalar(
         select(func.max(DigestDelivery.window_end)).where(DigestDelivery.user_id == user.id)
     )
-    start = last_end if last_end is not None else now - length
-    start = min(max(start, now - MAX_WINDOW_PERIODS * length), now)
+    start = window_start(last_end, now, length)
     period = now.astimezone(ZoneInfo(user.timezone)).date()
     return build_digest(
         db, settings, user, period=period, window_start=start, window_end=now, now=now

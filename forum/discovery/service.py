@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import User
 from forum.core.config import Settings
 from forum.discovery.sync import search_engine
+from forum.discussions.service import DigestReader
 from forum.taxonomy.models import Sector
 from forum.taxonomy.regions import UnknownCountryError, expand_codes
 from search.engine import FACETS, KINDS, SORTS, SearchError, SearchQuery, SearchResults
@@ -122,12 +123,13 @@ class SearchOutcome:
         return max(1, min(MAX_PAGE, -(-self.results.total // self.per_page)))
 
 
-def visibilities_for(viewer: User | None) -> tuple[str, ...]:
+def visibilities_for(viewer: User | DigestReader | None) -> tuple[str, ...]:
     """What a viewer may find: the public, members' categories, and for moderators hidden
-    posts and threads (marked as such in results)."""
+    posts and threads (marked as such in results). A digest's reader (`DIGEST_READER`)
+    finds what any member finds, never hidden content."""
     if viewer is None:
         return ("public",)
-    if viewer.is_moderator:
+    if isinstance(viewer, User) and viewer.is_moderator:
         return ("public", "members", "hidden")
     return ("public", "members")
 
@@ -220,7 +222,11 @@ def _check_sectors(db: Session, slugs: Sequence[str]) -> None:
 
 
 def build_query(
-    db: Session, viewer: User | None, params: SearchParams, *, per_page: int = PER_PAGE
+    db: Session,
+    viewer: User | DigestReader | None,
+    params: SearchParams,
+    *,
+    per_page: int = PER_PAGE,
 ) -> tuple[SearchQuery, ParsedQuery]:
     """The engine query for `params` as `viewer` may see it; raises SearchInputError."""
     parsed = parse_query(params.q)

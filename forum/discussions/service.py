@@ -12,6 +12,7 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, false, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -37,6 +38,9 @@ from forum.notifications.service import follow, followers, notify
 from forum.taxonomy.models import Sector
 
 log = logging.getLogger(__name__)
+
+# Any select, whatever its columns: the filters narrow its rows, never its columns.
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 TOP_LEVEL_PER_PAGE = 50
 MAX_DESCENDANTS = 200
@@ -123,6 +127,42 @@ def can_edit_post(viewer: User | None, post: Post) -> bool:
     if viewer.is_moderator:
         return True
     return post.author_id == viewer.id and post.deleted_at is None and post.hidden_at is None
+
+
+@dataclass(frozen=True)
+class DigestReader:
+    """Whoever reads an email digest, in place of a viewer: a signed-in member (so
+    members-only categories are readable), never sent hidden or removed content, not even
+    as a moderator: an email cannot mark a post as hidden, and outlives the decision."""
+
+
+DIGEST_READER = DigestReader()
+
+
+def _sees_hidden(viewer: User | DigestReader | None) -> bool:
+    return isinstance(viewer, User) and viewer.is_moderator
+
+
+def visible_threads(stmt: S, viewer: User | DigestReader | None) -> S:
+    """`stmt`, a select over Thread, narrowed to the threads `viewer` may read: a visitor
+    those of public categories, a member every category, a moderator on the site hidden
+    threads too (marked as such); a digest (`DIGEST_READER`) never a hidden one."""
+    if viewer is None:
+        public = select(Category.id).where(Category.visibility == "public").correlate(None)
+        stmt = stmt.where(Thread.category_id.in_(public))
+    if not _sees_hidden(viewer):
+        stmt = stmt.where(Thread.hidden_at.is_(None))
+    return stmt
+
+
+def visible_posts(stmt: S, viewer: User | DigestReader | None) -> S:
+    """`stmt`, a select over Post, narrowed to the posts whose text `viewer` may read: not
+    deleted, and not hidden unless a moderator on the site (never in a digest). The
+    thread's own rule is `visible_threads`, for the caller to apply to the thread."""
+    stmt = stmt.where(Post.deleted_at.is_(None))
+    if not _sees_hidden(viewer):
+        stmt = stmt.where(Post.hidden_at.is_(None))
+    return stmt
 
 
 def require_can_post(viewer: User | None) -> User:
@@ -482,12 +522,8 @@ class ThreadFilter:
 
 
 def _visible_threads(viewer: User | None) -> Select[Thread]:
-    stmt = select(Thread).join(Category, Category.id == Thread.category_id)
-    if viewer is None:
-        stmt = stmt.where(Category.visibility == "public")
-    if viewer is None or not viewer.is_moderator:
-        stmt = stmt.where(Thread.hidden_at.is_(None))
-    return stmt
+    # The join lets list pages load each thread's category with it (contains_eager).
+    return visible_threads(select(Thread).join(Category, Category.id == Thread.category_id), viewer)
 
 
 def _filtered(viewer: User | None, flt: ThreadFilter) -> Select[Thread]:

@@ -8,10 +8,15 @@ lists and pages in `queries.py`, counts in `counts.py`.
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from sqlalchemy import Select, or_
 
 from forum.accounts.models import User
 from forum.intelligence.models import IntelItem
+
+# Any select, whatever its columns: the filters narrow its rows, never its columns.
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 
 class IntelError(ValueError):
@@ -28,10 +33,19 @@ class NotFound(Exception):
     """Missing or not visible to this viewer (404)."""
 
 
-def visible_items(stmt: Select[IntelItem], viewer: User | None) -> Select[IntelItem]:
-    """`stmt` (over items) narrowed to the items `viewer` may see (`can_see`)."""
+def published_items(stmt: S) -> S:
+    """`stmt`, a select over IntelItem, narrowed to the published items: what anyone may
+    read, and all that a feed or a digest carries (never a draft, an item in review or a
+    withdrawn one, not even to its author or a moderator)."""
+    return stmt.where(IntelItem.status == "published")
+
+
+def visible_items(stmt: S, viewer: User | None) -> S:
+    """`stmt`, a select over IntelItem, narrowed to the items `viewer` may read on the
+    site (`can_see`): the published ones, a member's own too, and everything for a
+    moderator."""
     if viewer is None:
-        return stmt.where(IntelItem.status == "published")
+        return published_items(stmt)
     if viewer.is_moderator:
         return stmt
     return stmt.where(or_(IntelItem.status == "published", IntelItem.author_id == viewer.id))

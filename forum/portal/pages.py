@@ -16,7 +16,7 @@ from forum.accounts.models import User
 from forum.core import jobs as worker
 from forum.core.config import Settings
 from forum.core.web import AppSettings, DbSession, render
-from forum.digests.content import Digest
+from forum.digests.digest import Digest
 from forum.digests.service import WeekCandidates, your_week
 from forum.discovery.sync import search_status
 from forum.discussions import service as discussions

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 from sqlalchemy import event, select
@@ -12,20 +12,20 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import User
 from forum.core.config import Settings
 from forum.core.db import utcnow
-from forum.digests.content import (
-    Candidates,
-    Digest,
-    build_digest,
-    load_candidates,
-    load_member_interests,
-)
+from forum.digests.builder import build_digest
+from forum.digests.candidates import Candidates
+from forum.digests.digest import Digest
+from forum.digests.interests import load_member_interests
+from forum.digests.news import load_candidates
 from forum.discovery.saved import create_saved_search
+from forum.discovery.sync import search_engine
 from forum.discussions.models import Category, Thread
 from forum.events import service as events
 from forum.intelligence import writes as intel_writes
 from forum.intelligence.models import IntelItem
 from forum.notifications.service import follow, notify
 from forum.taxonomy.service import resolve_sectors
+from search.engine import SearchEngine, SearchError, SearchQuery, SearchResults
 from tests.conftest import People, Threads, start_good_practice
 
 WEEK = dt.timedelta(days=7)
@@ -237,6 +237,33 @@ def test_followed_threads_show_the_count_and_newest_reply_but_not_hidden_ones(
     assert "newest answer" in entry.excerpt or "First answer" in entry.excerpt
 
 
+def test_a_moderators_digest_holds_no_hidden_thread_or_reply_either(
+    db: Session,
+    settings: Settings,
+    people: People,
+    moderator: User,
+    threads: Threads,
+    now: dt.datetime,
+) -> None:
+    writer = people.make()
+    follow(db, moderator.id, "country", "JP")
+    hidden = practice(db, writer, title="Hidden practice")
+    hidden.hidden_at = utcnow()
+    thread = threads.start(writer, title="Certification costs")
+    follow(db, moderator.id, "thread", str(thread.id))
+    threads.reply(writer, thread, "A visible answer.")
+    hidden_reply = threads.reply(writer, thread, "A hidden answer.")
+    hidden_reply.hidden_at = utcnow()
+    db.flush()
+
+    digest = digest_for(db, settings, moderator, now)
+
+    assert "good_practices" not in digest.counts()
+    entry = section(digest, "threads").entries[0]
+    assert entry.meta.startswith("1 new reply")
+    assert entry.excerpt == "A visible answer."
+
+
 def test_each_section_shows_eight_entries_and_says_how_many_more(
     db: Session, settings: Settings, people: People, sectors: None, now: dt.datetime
 ) -> None:
@@ -326,22 +353,119 @@ def test_unread_replies_and_mentions_appear_until_read(
     assert "replies" not in digest_for(db, settings, reader, now).counts()
 
 
-def test_saved_searches_match_new_content_without_the_search_engine(
-    db: Session, settings: Settings, people: People, sectors: None, now: dt.datetime
+def test_saved_searches_match_new_content_through_the_search_engine(
+    db: Session,
+    settings: Settings,
+    people: People,
+    sectors: None,
+    now: dt.datetime,
+    sync_index: Callable[[], None],
 ) -> None:
-    # An engine nobody answers at: the digest does not ask it.
-    settings = settings.model_copy(update={"meili_url": "http://127.0.0.1:9"})
     reader, writer = people.make(), people.make()
     follow(db, reader.id, "country", "US")
     create_saved_search(db, user=reader, name="Sake", query_string="q=sake&country=JP")
     add_item(db, writer, title="Sake exports grow", summary="Brewers look abroad.")
     add_item(db, writer, title="Wine exports grow", summary="No rice here.")
+    sync_index()
 
     digest = digest_for(db, settings, reader, now)
 
     assert titles(digest, "saved_searches") == ["Sake exports grow"]
     assert "matches “Sake”" in section(digest, "saved_searches").entries[0].meta
     assert digest.subject.endswith("1 match for “Sake”")
+
+
+def test_a_saved_search_forgives_a_typo_as_the_search_page_does(
+    db: Session,
+    settings: Settings,
+    people: People,
+    sectors: None,
+    now: dt.datetime,
+    sync_index: Callable[[], None],
+) -> None:
+    reader, writer = people.make(), people.make()
+    create_saved_search(db, user=reader, name="Olives", query_string="q=Morrocco+olive")
+    add_item(db, writer, title="Olive oil exporters in Morocco", countries=["MA"])
+    add_item(db, writer, title="Olive oil exporters in Spain", countries=["ES"])
+    old = add_item(db, writer, title="Olive groves of Morocco", countries=["MA"])
+    old.added_at = now - dt.timedelta(days=30)  # found by the page, not new this week
+    sync_index()
+
+    digest = digest_for(db, settings, reader, now)
+
+    assert titles(digest, "saved_searches") == ["Olive oil exporters in Morocco"]
+
+
+def test_a_saved_search_skips_what_the_window_does_not_hold_and_hidden_replies(
+    db: Session,
+    settings: Settings,
+    people: People,
+    threads: Threads,
+    members_only: Category,
+    now: dt.datetime,
+    sync_index: Callable[[], None],
+) -> None:
+    reader, writer = people.make(), people.make()
+    create_saved_search(db, user=reader, name="Pangolins", query_string="q=pangolin")
+    staff = threads.start(writer, title="Pangolin exports", category=members_only)
+    threads.reply(writer, staff, "Pangolin leather rules changed.")
+    hidden = threads.reply(writer, staff, "A pangolin reply a moderator hid.")
+    hidden.hidden_at = utcnow()
+    threads.start(reader, title="My own pangolin thread")
+    sync_index()
+
+    digest = digest_for(db, settings, reader, now)
+
+    assert titles(digest, "saved_searches") == ["Pangolin exports", "Re: Pangolin exports"]
+
+
+class _EngineDown:
+    """The real engine, whose searches fail as an engine that went down does."""
+
+    def __init__(self, engine: SearchEngine) -> None:
+        self.engine = engine
+        self.searches = 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.engine, name)
+
+    def search(self, query: SearchQuery) -> SearchResults:
+        self.searches += 1
+        raise SearchError("the engine is down")
+
+
+def test_a_digest_leaves_saved_searches_out_while_the_engine_is_down(
+    db: Session,
+    settings: Settings,
+    people: People,
+    sectors: None,
+    now: dt.datetime,
+    sync_index: Callable[[], None],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    reader, other, writer = people.make(), people.make(), people.make()
+    for member in (reader, other):
+        follow(db, member.id, "country", "JP")
+        create_saved_search(db, user=member, name="Sake", query_string="q=sake")
+    add_item(db, writer, title="Sake exports grow", summary="Brewers look abroad.")
+    sync_index()
+    down = _EngineDown(search_engine(settings))
+    end = now + dt.timedelta(minutes=1)
+    candidates = load_candidates(db, window_start=now - WEEK, window_end=end, now=now)
+
+    digests = [
+        build_digest(
+            db, settings, member, period=now.date(), window_start=now - WEEK, window_end=end,
+            now=now, candidates=candidates, search=down,  # type: ignore[arg-type]
+        )
+        for member in (reader, other)
+    ]  # fmt: skip
+
+    for digest in digests:
+        assert titles(digest, "intel") == ["Sake exports grow"]
+        assert "saved_searches" not in digest.counts()
+    assert "saved searches left out of the digest" in caplog.text
+    assert down.searches == 1  # the second digest did not wait on the engine again
 
 
 def test_events_of_a_followed_partnership_reach_the_member_and_links_keep_region_groups(

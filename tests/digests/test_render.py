@@ -16,7 +16,8 @@ from forum.accounts.models import User
 from forum.core.config import Settings
 from forum.core.db import utcnow
 from forum.digests import tokens
-from forum.digests.content import Digest, Entry, Section, build_digest
+from forum.digests.builder import build_digest
+from forum.digests.digest import Digest, Entry, Section
 from forum.digests.render import digest_text, render_digest_email, render_digest_page
 from forum.intelligence import writes as intel_writes
 from forum.notifications.service import follow

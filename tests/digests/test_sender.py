@@ -15,16 +15,10 @@ from forum.accounts.models import User
 from forum.core.config import Settings
 from forum.core.db import utcnow
 from forum.core.mail import SMTPTransport
+from forum.digests.deliveries import MAX_ATTEMPTS, RETRY_BASE
 from forum.digests.models import DigestDelivery
-from forum.digests.sender import (
-    MAX_ATTEMPTS,
-    RETRY_BASE,
-    SendReport,
-    due_members,
-    message_id_for,
-    plan,
-    send_pending,
-)
+from forum.digests.planner import due_members, message_id_for, plan
+from forum.digests.sender import SendReport, send_pending
 from forum.intelligence import writes as intel_writes
 from forum.intelligence.models import IntelItem
 from forum.notifications.models import EmailSettings

@@ -18,7 +18,8 @@ from forum.accounts.models import User
 from forum.core.config import Settings
 from forum.core.db import utcnow
 from forum.core.mail import SMTPTransport
-from forum.digests.sender import due_members, send_pending
+from forum.digests.planner import due_members
+from forum.digests.sender import send_pending
 from forum.digests.tokens import browser_token, unsubscribe_token
 from forum.intelligence import writes as intel_writes
 from forum.notifications.models import EmailSettings

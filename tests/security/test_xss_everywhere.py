@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from forum.accounts.models import User
 from forum.core.config import Settings
 from forum.core.text import render_markdown
-from forum.digests.content import Digest, Entry, Section
+from forum.digests.digest import Digest, Entry, Section
 from forum.digests.render import render_digest_email, render_digest_page
 from forum.discussions import feeds as thread_feeds
 from forum.discussions.models import Thread

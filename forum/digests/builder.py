@@ -1,0 +1,416 @@
+"""Building one member's digest from shared candidates: its sections, each picked in
+memory from what the member follows, and the platform's highlights for a member who
+follows nothing. Saved searches ask the search engine (`saved_searches`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import logging
+from collections import Counter
+from collections.abc import Callable
+from functools import partial
+from urllib.parse import urlencode
+
+from sqlalchemy.orm import Session
+
+from forum.accounts.models import User
+from forum.core.config import Settings
+from forum.digests.candidates import (
+    DEADLINE_DAYS,
+    DEADLINE_KINDS,
+    Candidates,
+    EventCandidate,
+    IntelCandidate,
+    ThreadCandidate,
+)
+from forum.digests.digest import Digest, Entry, Section
+from forum.digests.interests import MemberInterests, UnreadNote, load_member_interests
+from forum.digests.member_view import SECTION_CAP, MemberView
+from forum.digests.news import load_candidates
+from forum.digests.saved_searches import matching_documents, saved_search_query
+from forum.digests.wording import day, excerpt, in_days, join_and, label, plural, short
+from forum.discovery.sync import search_engine
+from search.engine import SearchEngine, SearchError
+
+log = logging.getLogger(__name__)
+
+
+class _Builder(MemberView):
+    """One member's digest: every lookup is in memory but the saved searches'."""
+
+    def __init__(
+        self,
+        db: Session,
+        settings: Settings,
+        user: User,
+        candidates: Candidates,
+        interests: MemberInterests,
+        *,
+        window_start: dt.datetime,
+        window_end: dt.datetime,
+        now: dt.datetime,
+        search: SearchEngine | None,
+    ) -> None:
+        super().__init__(
+            settings, user, candidates, interests,
+            window_start=window_start, window_end=window_end, now=now,
+        )  # fmt: skip
+        self.db = db
+        self._search = search
+
+    def engine(self) -> SearchEngine:
+        if self._search is None:
+            self._search = search_engine(self.settings)
+        return self._search
+
+    # -- sections
+
+    def intel_for_follows(self) -> Section:
+        pool: dict[int, IntelCandidate] = {}
+        for code in self.country_source:
+            for item in self.c.intel_by_country.get(code, ()):
+                pool[item.id] = item
+        if self.country_source:
+            for item in self.c.intel_global:
+                pool[item.id] = item
+        for slug in self.sectors:
+            for item in self.c.intel_by_sector.get(slug, ()):
+                pool[item.id] = item
+        # Only the first SECTION_CAP are sorted: a week of a busy repository puts
+        # hundreds of items in a member's pool (the digest bench).
+        any_country = bool(self.country_source)
+        scored = []
+        matched: Counter[tuple[str, str]] = Counter()
+        for item in pool.values():
+            if not self.in_window(item.added_at) or self.mine(item.author_id):
+                continue
+            hits = self.matched_follows(item.countries, item.sectors)
+            matched.update(hits)
+            sector_hit = any(kind == "sector" for kind, _ in hits)
+            country_hit = any(kind != "sector" for kind, _ in hits) or (
+                item.is_global and any_country
+            )
+            scored.append((-(country_hit + sector_hit), -item.added_at.timestamp(), -item.id, item))
+        first = heapq.nsmallest(SECTION_CAP, scored, key=lambda row: row[:3])
+        items = [item for *_, item in first]
+        labels = [label(k, t, self.c) for (k, t), _ in matched.most_common(2)]
+        summary = (
+            f"{len(scored)} new on {join_and(labels)}"
+            if labels
+            else plural(len(scored), "new item")
+        )
+        # List pages combine countries AND sectors while follows add up: the link lists
+        # the followed countries (or, without any, the sectors) since the window opened.
+        query = self.list_filter()
+        query.append(("from", self.start.date().isoformat()))
+        return self.section(
+            "intel", items, self.intel_entry, more_url="/intel?" + urlencode(query),
+            follow_links=self.mute_links(matched), summary=summary, total=len(scored),
+        )  # fmt: skip
+
+    def good_practices(self) -> Section:
+        pool: dict[int, ThreadCandidate] = {}
+        for code in self.country_source:
+            for t in self.c.practices_by_country.get(code, ()):
+                pool[t.id] = t
+        for slug in self.sectors:
+            for t in self.c.practices_by_sector.get(slug, ()):
+                pool[t.id] = t
+        for slug in self.categories:
+            for t in self.c.practices_by_category.get(slug, ()):
+                pool[t.id] = t
+        for pid in self.partnerships:
+            for t in self.c.practices_by_partnership.get(pid, ()):
+                pool[t.id] = t
+        for tid in self.threads:
+            followed = self.c.reply_threads.get(tid)
+            if followed is not None and followed.kind == "good_practice":
+                pool[followed.id] = followed
+        chosen = [
+            t for t in pool.values()
+            if self.in_window(t.created_at) and not self.mine(t.author_id)
+        ]  # fmt: skip
+        chosen.sort(key=lambda t: (t.created_at, t.id), reverse=True)
+        matched: Counter[tuple[str, str]] = Counter()
+        for t in chosen:
+            matched.update(self.matched_follows(t.countries, t.sectors))
+        return self.section(
+            "good_practices", chosen, self.thread_entry, more_url="/discussions?kind=good_practice",
+            follow_links=self.mute_links(matched),
+            summary=plural(len(chosen), "good practice"),
+        )  # fmt: skip
+
+    def followed_threads(self) -> Section:
+        rows = []
+        for tid in self.threads:
+            thread = self.c.reply_threads.get(tid)
+            if thread is None:
+                continue
+            replies = [
+                r for r in self.c.replies.get(tid, ())
+                if self.in_window(r.created_at) and not self.mine(r.author_id)
+            ]  # fmt: skip
+            if replies:
+                rows.append((replies[0].created_at, tid, thread, replies))
+        rows.sort(key=lambda row: (row[0], row[1]), reverse=True)
+        entries = []
+        for _, _, thread, replies in rows:
+            newest = replies[0]
+            entries.append(
+                Entry(
+                    title=thread.title,
+                    url=self.url(f"/posts/{newest.id}"),
+                    meta=f"{plural(len(replies), 'new reply', 'new replies')} · "
+                    f"latest by {newest.author_name}, {day(newest.created_at)}",
+                    excerpt=newest.excerpt,
+                )
+            )
+        total = sum(len(r[3]) for r in rows)
+        return self.section(
+            "threads", entries, _as_is, more_url="/discussions",
+            summary=plural(total, "reply", "replies") + " in threads you follow",
+        )  # fmt: skip
+
+    def saved_searches(self) -> Section:
+        entries: list[Entry] = []
+        names: list[str] = []
+        new = self.new_documents() if self.interests.saved_searches else []
+        if new and not self.c.search_unavailable:
+            # Every search is narrowed to the dates the window's documents carry.
+            dates = [date for _, date, _ in new]
+            since, until = min(dates), max(dates) + dt.timedelta(seconds=1)
+            seen: set[str] = set()
+            for _saved_id, name, query_string in self.interests.saved_searches:
+                query = saved_search_query(self.db, query_string)
+                if query is None:
+                    continue
+                try:
+                    found = matching_documents(self.engine(), query, date_from=since, date_to=until)
+                except SearchError as exc:
+                    log.warning("saved searches left out of the digest (search engine: %s)", exc)
+                    self.c.search_unavailable = True
+                    return self.section("saved_searches", [], _as_is)
+                hits = [(key, make) for key, _, make in new if key in found and key not in seen]
+                for key, make in hits:
+                    seen.add(key)
+                    entries.append(make(name))
+                if hits:
+                    names.append(name)
+        summary = (
+            plural(len(entries), "match", "matches") + " for “" + names[0] + "”" if names else ""
+        )
+        if len(names) > 1:
+            summary = plural(len(entries), "saved-search match", "saved-search matches")
+        return self.section(
+            "saved_searches", entries, _as_is, more_url="/settings/searches", summary=summary,
+        )  # fmt: skip
+
+    def new_documents(self) -> list[tuple[str, dt.datetime, Callable[[str], Entry]]]:
+        """What a saved search may find in the member's window, in the section's order:
+        (search document id, the document's date, its entry naming the search, made
+        only for the documents found)."""
+        out: list[tuple[str, dt.datetime, Callable[[str], Entry]]] = []
+        for item in self.c.intel:
+            if self.in_window(item.added_at) and not self.mine(item.author_id):
+                made = partial(self.intel_entry, item)
+                out.append((f"intel:{item.id}", item.search_date, partial(_tagged, made)))
+        for t in self.c.threads:
+            if self.in_window(t.created_at) and not self.mine(t.author_id):
+                made = partial(self.thread_entry, t)
+                out.append((f"thread:{t.id}", t.search_date, partial(_tagged, made)))
+        for tid, replies in self.c.replies.items():
+            thread = self.c.reply_threads.get(tid)
+            if thread is None:
+                continue
+            for r in replies:
+                if self.in_window(r.created_at) and not self.mine(r.author_id):
+                    made = partial(self.reply_entry, thread, r)
+                    out.append((f"post:{r.id}", r.search_date, partial(_tagged, made)))
+        for e in self.c.events:
+            if self.in_window(e.created_at):
+                made = partial(self.event_entry, e)
+                out.append((f"event:{e.id}", e.search_date, partial(_tagged, made)))
+        return out
+
+    def deadlines(self) -> Section:
+        pool: dict[int, IntelCandidate] = {}
+        for code in self.country_source:
+            for item in self.c.deadlines_by_country.get(code, ()):
+                pool[item.id] = item
+        if self.country_source:
+            for item in self.c.deadlines_global:
+                pool[item.id] = item
+        for slug in self.sectors:
+            for item in self.c.deadlines_by_sector.get(slug, ()):
+                pool[item.id] = item
+        chosen = sorted(
+            (
+                i for i in pool.values()
+                if i.deadline is not None and not self.mine(i.author_id)
+                and self.now <= i.deadline <= self.now + dt.timedelta(days=DEADLINE_DAYS)
+            ),
+            key=lambda i: (i.deadline, i.id),
+        )  # fmt: skip
+
+        def entry(item: IntelCandidate) -> Entry:
+            assert item.deadline is not None
+            days = (item.deadline.date() - self.now.date()).days
+            closes = in_days(days, verb="closes") + f" ({day(item.deadline)})"
+            return self.intel_entry(item, meta_tail=closes)
+
+        summary = ""
+        if chosen:
+            first = chosen[0]
+            assert first.deadline is not None
+            soonest = in_days((first.deadline.date() - self.now.date()).days, verb="closes")
+            summary = (
+                f"{short(first.title)} {soonest}"
+                if len(chosen) == 1
+                else f"{len(chosen)} calls closing, first {soonest.removeprefix('closes ')}"
+            )
+        query = [("kind", k) for k in DEADLINE_KINDS] + [("open", "1"), ("sort", "deadline")]
+        query += self.list_filter()
+        return self.section(
+            "deadlines", chosen, entry, more_url="/intel?" + urlencode(query), summary=summary
+        )
+
+    def events(self) -> Section:
+        pool: dict[int, EventCandidate] = {}
+        for code in self.country_source:
+            for e in self.c.events_by_country.get(code, ()):
+                pool[e.id] = e
+        for slug in self.sectors:
+            for e in self.c.events_by_sector.get(slug, ()):
+                pool[e.id] = e
+        for pid in self.partnerships:
+            for e in self.c.events_by_partnership.get(pid, ()):
+                pool[e.id] = e
+        chosen = sorted(pool.values(), key=lambda e: (e.starts_on, e.id))
+        summary = ""
+        if chosen:
+            first = chosen[0]
+            days = (first.starts_on - self.now.date()).days
+            summary = f"{short(first.name)} {'on now' if days < 0 else in_days(days)}"
+        query = self.list_filter()
+        return self.section(
+            "events", chosen, self.event_entry, more_url="/events" + ("?" + urlencode(query) if query else ""),
+            summary=summary,
+        )  # fmt: skip
+
+    def unread(self) -> Section:
+        notes = [
+            n
+            for n in self.interests.unread
+            if n.created_at < self.end and n.created_at >= self.start
+        ]
+
+        def entry(n: UnreadNote) -> Entry:
+            what = "Mention" if n.kind == "mention" else "Reply"
+            return Entry(
+                title=excerpt(n.text or what, 150),
+                url=self.url(n.url or "/notifications"),
+                meta=f"{what} · {day(n.created_at)}",
+            )
+
+        mentions = sum(1 for n in notes if n.kind == "mention")
+        replies = len(notes) - mentions
+        bits = []
+        if replies:
+            bits.append(plural(replies, "unread reply", "unread replies"))
+        if mentions:
+            bits.append(plural(mentions, "mention"))
+        return self.section(
+            "replies", notes, entry, more_url="/notifications", summary=" and ".join(bits)
+        )
+
+    def highlights(self) -> list[Section]:
+        items = [
+            i
+            for i in self.c.intel_by_followers()
+            if self.in_window(i.added_at) and not self.mine(i.author_id)
+        ]
+        practices = [
+            t for t in self.c.threads
+            if t.kind == "good_practice" and self.in_window(t.created_at)
+            and not self.mine(t.author_id)
+        ]  # fmt: skip
+        return [
+            self.section(
+                "highlights", items, self.intel_entry,
+                more_url="/intel?" + urlencode([("from", self.start.date().isoformat())]),
+                follow_links=self.follow_suggestions(items[:SECTION_CAP]),
+                summary=plural(len(items), "new item"),
+            ),
+            self.section(
+                "good_practices", practices, self.thread_entry,
+                more_url="/discussions?kind=good_practice",
+                follow_links=self.follow_suggestions(practices[:SECTION_CAP]),
+                summary=plural(len(practices), "good practice"),
+            ),
+        ]  # fmt: skip
+
+    def build(self) -> tuple[list[Section], bool]:
+        if self.interests.follows_nothing:
+            sections = [*self.highlights(), self.unread()]
+            return sections, True
+        sections = [
+            self.intel_for_follows(),
+            self.good_practices(),
+            self.followed_threads(),
+            self.saved_searches(),
+            self.deadlines(),
+            self.events(),
+            self.unread(),
+        ]
+        return sections, False
+
+
+def _as_is(entry: Entry) -> Entry:
+    return entry
+
+
+def _tagged(make: Callable[[], Entry], name: str) -> Entry:
+    entry = make()
+    return Entry(entry.title, entry.url, f"{entry.meta} · matches “{name}”", entry.excerpt)
+
+
+def build_digest(
+    db: Session,
+    settings: Settings,
+    user: User,
+    *,
+    period: dt.date,
+    window_start: dt.datetime,
+    window_end: dt.datetime,
+    now: dt.datetime,
+    candidates: Candidates | None = None,
+    interests: MemberInterests | None = None,
+    search: SearchEngine | None = None,
+) -> Digest:
+    """The member's digest for `period`, covering `window_start` to `window_end`.
+
+    `candidates` may cover a wider window (the sender shares one between members whose
+    windows differ): only what falls inside the member's own window is kept. Without
+    `candidates` they are loaded for this window; without `interests` the member's are
+    read (three small queries). Saved searches run on `search`, by default the settings'
+    engine; when it cannot answer, their section is left out (and logged), and so in the
+    next digests built from the same `candidates`.
+    """
+    if candidates is None:
+        candidates = load_candidates(db, window_start=window_start, window_end=window_end, now=now)
+    if interests is None:
+        interests = load_member_interests(db, [user.id], since=window_start)[user.id]
+    builder = _Builder(
+        db, settings, user, candidates, interests,
+        window_start=window_start, window_end=window_end, now=now, search=search,
+    )  # fmt: skip
+    sections, highlights = builder.build()
+    return Digest(
+        user_id=user.id,
+        period=period,
+        window_start=window_start,
+        window_end=window_end,
+        sections=[s for s in sections if s.entries],
+        highlights=highlights,
+    )

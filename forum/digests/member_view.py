@@ -1,0 +1,220 @@
+"""One member's view of a digest's candidates: their follows resolved (countries through
+region groups), the links to follow or mute, and the entries and sections as they read."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
+
+from forum.accounts.models import User
+from forum.core.config import Settings
+from forum.digests import tokens
+from forum.digests.candidates import (
+    Candidates,
+    EventCandidate,
+    IntelCandidate,
+    ReplyCandidate,
+    ThreadCandidate,
+)
+from forum.digests.digest import Entry, Section
+from forum.digests.interests import MemberInterests
+from forum.digests.wording import (
+    SECTION_TITLES,
+    day,
+    excerpt,
+    in_days,
+    join_and,
+    label,
+    plural,
+)
+from forum.intelligence.models import KIND_LABELS as INTEL_KIND_LABELS
+from forum.taxonomy.regions import UnknownCountryError, expand_codes
+from forum.taxonomy.service import get_country
+
+T = TypeVar("T")
+
+SECTION_CAP = 8
+FOLLOW_LINKS_CAP = 4
+
+
+class MemberView:
+    """A member's follows resolved against shared candidates, and how their digest says
+    things: links, meta lines, sections capped, entries. Every lookup is in memory."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        user: User,
+        candidates: Candidates,
+        interests: MemberInterests,
+        *,
+        window_start: dt.datetime,
+        window_end: dt.datetime,
+        now: dt.datetime,
+    ) -> None:
+        self.settings = settings
+        self.base = settings.base_url.rstrip("/")
+        self.user = user
+        self.c = candidates
+        self.interests = interests
+        self.start = window_start
+        self.end = window_end
+        self.now = now
+        follows = interests.follows
+        # Followed country (ISO) -> the follow it comes from: ("country", "JP") or a group.
+        self.country_source: dict[str, tuple[str, str]] = {}
+        # The followed countries and groups as list pages take them ("JP", "g:asean").
+        self.country_filter: list[str] = []
+        for kind in ("country", "region_group"):
+            for code in sorted(follows.get(kind, ())):
+                try:
+                    members = expand_codes([code])
+                except UnknownCountryError:
+                    continue  # a follow of a code the taxonomy no longer knows
+                self.country_filter.append(code)
+                for member in members:
+                    self.country_source.setdefault(member, (kind, code))
+        self.sectors = set(follows.get("sector", ()))
+        self.categories = set(follows.get("category", ()))
+        self.threads = {int(t) for t in follows.get("thread", ()) if t.isdigit()}
+        self.partnerships = {int(p) for p in follows.get("partnership", ()) if p.isdigit()}
+
+    # -- helpers
+
+    def url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        return self.base + (path if path.startswith("/") else "/" + path)
+
+    def in_window(self, moment: dt.datetime) -> bool:
+        return self.start <= moment < self.end
+
+    def mine(self, author_id: int | None) -> bool:
+        return author_id is not None and author_id == self.user.id
+
+    def interest_link(self, action: str, target_type: str, target: str) -> tuple[str, str]:
+        name = label(target_type, target, self.c)
+        token = tokens.interest_token(
+            self.settings.secret_key or "", self.user.id, action, target_type, target
+        )
+        verb = "Follow" if action == "follow" else "Mute"
+        return f"{verb} {name}", self.url(f"/digests/interest/{token}")
+
+    def tags_line(
+        self, countries: Iterable[str], sectors: Iterable[str], *, is_global: bool = False
+    ) -> tuple[str, str]:
+        """("Japan, Korea", "Food industry") for an entry's meta line, shortened past a few."""
+        names = sorted(
+            (country.name if (country := get_country(code)) else code) for code in countries
+        )
+        if len(names) > 3:
+            names = [*names[:3], f"+{len(names) - 3}"]
+        if is_global:
+            names.append("Global")
+        slugs = sorted(self.c.sector_names.get(s, s) for s in sectors)
+        if len(slugs) > 2:
+            slugs = [*slugs[:2], f"+{len(slugs) - 2}"]
+        return ", ".join(names), ", ".join(slugs)
+
+    def section(
+        self, key: str, rows: Sequence[T], make: Callable[[T], Entry], *,
+        more_url: str | None = None, follow_links: Sequence[tuple[str, str]] = (),
+        summary: str = "", title: str | None = None, total: int | None = None,
+    ) -> Section:  # fmt: skip
+        """A section of the first SECTION_CAP of `rows` (only those are made entries);
+        `total` when `rows` holds only the first ones of more."""
+        shown = [make(row) for row in rows[:SECTION_CAP]]
+        return Section(
+            key=key,
+            title=title or SECTION_TITLES[key],
+            entries=shown,
+            more=(len(rows) if total is None else total) - len(shown),
+            more_url=self.url(more_url) if more_url else None,
+            follow_links=tuple(follow_links[:FOLLOW_LINKS_CAP]),
+            summary=summary if shown else "",
+        )
+
+    def list_filter(self) -> list[tuple[str, str]]:
+        if self.country_filter:
+            return [("country", c) for c in self.country_filter[:20]]
+        return [("sector", s) for s in sorted(self.sectors)[:20]]
+
+    def matched_follows(
+        self, countries: Iterable[str], sectors: Iterable[str]
+    ) -> list[tuple[str, str]]:
+        """The member's follows an item is there for: ("country", "JP"), ("sector", "food")."""
+        found = [self.country_source[c] for c in sorted(countries) if c in self.country_source]
+        found += [("sector", s) for s in sorted(sectors) if s in self.sectors]
+        return list(dict.fromkeys(found))
+
+    def mute_links(self, matched: Counter[tuple[str, str]]) -> list[tuple[str, str]]:
+        return [
+            self.interest_link("mute", kind, target) for (kind, target), _ in matched.most_common()
+        ]
+
+    def follow_suggestions(
+        self, shown: Sequence[IntelCandidate | ThreadCandidate]
+    ) -> list[tuple[str, str]]:
+        """ "Follow Japan" links for the countries and sectors most of `shown` are tagged with."""
+        tags: Counter[tuple[str, str]] = Counter()
+        for row in shown:
+            tags.update(("country", c) for c in row.countries)
+            tags.update(("sector", s) for s in row.sectors)
+        out = []
+        for (kind, target), _ in tags.most_common():
+            if kind == "country" and target in self.country_source:
+                continue
+            if kind == "sector" and target in self.sectors:
+                continue
+            out.append(self.interest_link("follow", kind, target))
+        return out
+
+    # -- entries
+
+    def intel_entry(self, item: IntelCandidate, *, meta_tail: str = "") -> Entry:
+        where, what = self.tags_line(item.countries, item.sectors, is_global=item.is_global)
+        parts = [INTEL_KIND_LABELS.get(item.kind, item.kind), where, what]
+        parts.append(meta_tail or day(item.added_at))
+        return Entry(
+            title=item.title,
+            url=self.url(f"/intel/{item.id}"),
+            meta=" · ".join(p for p in parts if p),
+            excerpt=item.excerpt,
+        )
+
+    def thread_entry(self, t: ThreadCandidate) -> Entry:
+        where, what = self.tags_line(t.countries, t.sectors)
+        parts = [t.partnership_name or "", where, what, day(t.created_at)]
+        return Entry(
+            title=t.title,
+            url=self.url(f"/threads/{t.id}"),
+            meta=" · ".join(p for p in parts if p),
+            excerpt=t.excerpt,
+        )
+
+    def reply_entry(self, thread: ThreadCandidate, reply: ReplyCandidate) -> Entry:
+        return Entry(
+            title=f"Re: {thread.title}",
+            url=self.url(f"/posts/{reply.id}"),
+            meta=f"Reply by {reply.author_name} · {day(reply.created_at)}",
+            excerpt=reply.excerpt,
+        )
+
+    def event_entry(self, e: EventCandidate) -> Entry:
+        days = (e.starts_on - self.now.date()).days
+        when = "on now" if days < 0 else in_days(days)
+        meta = " · ".join(p for p in (e.when, e.place, when) if p)
+        going = []
+        if e.partnerships_going:
+            names = list(e.partnerships_going[:3])
+            if len(e.partnerships_going) > 3:
+                names.append(plural(len(e.partnerships_going) - 3, "more partnership"))
+            going.append(join_and(names))
+        if e.members_going:
+            going.append(plural(e.members_going, "member"))
+        text = ("Going: " + "; ".join(going)) if going else "Nobody has said they are going yet."
+        return Entry(
+            title=e.name, url=self.url(f"/events/{e.id}"), meta=meta, excerpt=excerpt(text)
+        )
