@@ -13,7 +13,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, and_, false, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, contains_eager, selectinload, sessionmaker
 
@@ -33,6 +33,7 @@ from forum.discussions.models import (
     ThreadCountry,
     thread_sector,
 )
+from forum.notifications.models import Notification
 from forum.notifications.service import follow, followers, notify
 from forum.taxonomy.models import Sector
 
@@ -115,6 +116,17 @@ def can_see_thread(viewer: User | None, thread: Thread) -> bool:
 
 def can_see_post(viewer: User | None, post: Post) -> bool:
     return post.hidden_at is None or bool(viewer and viewer.is_moderator)
+
+
+def unreadable_notifications(viewer: User) -> ColumnElement[bool]:
+    """A condition on Notification: about a thread or post `viewer` may not see (hidden
+    since it was made). Registered with forum.notifications, which withholds their text."""
+    threads = _visible_threads(viewer).with_only_columns(Thread.id)
+    unseen = and_(Notification.thread_id.is_not(None), Notification.thread_id.not_in(threads))
+    if viewer.is_moderator:
+        return unseen
+    hidden_posts = select(Post.id).where(Post.hidden_at.is_not(None))
+    return or_(unseen, Notification.post_id.in_(hidden_posts))
 
 
 def can_edit_post(viewer: User | None, post: Post) -> bool:
