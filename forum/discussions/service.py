@@ -137,14 +137,39 @@ def can_edit_post(viewer: User | None, post: Post) -> bool:
     return post.author_id == viewer.id and post.deleted_at is None and post.hidden_at is None
 
 
+LOG_IN_TO_POST = "Log in to post."
+LOCKED = "This thread is locked: it takes no new replies."
+
+
 def require_can_post(viewer: User | None) -> User:
     if viewer is None:
-        raise NotAllowed("Log in to post.")
+        raise NotAllowed(LOG_IN_TO_POST)
     if viewer.is_suspended:
         raise NotAllowed("Your account is suspended.")
     if not viewer.is_verified:
         raise NotAllowed("Confirm your email address before posting: see your profile.")
     return viewer
+
+
+def reply_refusal(viewer: User | None, thread: Thread) -> str | None:
+    """Why `viewer` may not reply in `thread` (which they see), or None when they may.
+
+    A locked thread takes replies from moderators only; anyone else must be allowed to
+    post (`require_can_post`). `reply` raises NotAllowed with the same sentence.
+    """
+    if thread.locked and not (viewer is not None and viewer.is_moderator):
+        return LOCKED
+    try:
+        require_can_post(viewer)
+    except NotAllowed as exc:
+        return str(exc)
+    return None
+
+
+def can_quote(viewer: User | None, post: Post) -> bool:
+    """A post is quoted (and shown above the reply form answering it) while it is not
+    deleted and `viewer` may see it."""
+    return post.deleted_at is None and can_see_post(viewer, post)
 
 
 def _check_new_account_limits(db: Session, author: User, body: str) -> None:
@@ -372,8 +397,9 @@ def reply(
     user = require_can_post(author)
     if not can_see_thread(user, thread):
         raise NotFound(str(thread.id))
-    if thread.locked and not user.is_moderator:
-        raise NotAllowed("This thread is locked: it takes no new replies.")
+    refusal = reply_refusal(user, thread)
+    if refusal is not None:
+        raise NotAllowed(refusal)
     body = _check_body(body)
     if check_limits:
         _check_new_account_limits(db, user, body)

@@ -40,6 +40,7 @@ from forum.core.outbox import queue_document
 from forum.core.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
 from forum.core.text import MAX_BODY, clean_line, render_markdown
 from forum.discussions.models import Flag
+from forum.discussions.moderation import can_flag
 from forum.intelligence.models import (
     INTEL_KINDS,
     STATUSES,
@@ -537,14 +538,7 @@ def status_transitions(viewer: User | None, item: IntelItem) -> list[str]:
 
 def can_report(viewer: User | None, item: IntelItem) -> bool:
     """Whether the item page offers `viewer` the form to flag it (moderators act instead)."""
-    return (
-        viewer is not None
-        and viewer.is_verified
-        and not viewer.is_suspended
-        and not viewer.is_moderator
-        and item.author_id != viewer.id
-        and can_see(viewer, item)
-    )
+    return can_flag(viewer, item.author_id) and can_see(viewer, item)
 
 
 def count_in_review(db: Session) -> int:
