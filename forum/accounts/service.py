@@ -566,6 +566,12 @@ def page_users(db: Session, *, page: int, query: str = "", per_page: int = 25) -
     return Page(items, page, per_page, total, "/admin/users", {"q": query})
 
 
+def can_see_member(member: User) -> bool:
+    """A member's page, contact form and place as a coordinator exist, for every reader,
+    while they are not suspended: a suspended member is as good as absent."""
+    return not member.is_suspended
+
+
 def can_moderate(user: User | None) -> bool:
     """Moderators and admins in good standing: the moderation queue and its actions."""
     return user is not None and user.is_moderator and not user.is_suspended
