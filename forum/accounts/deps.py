@@ -27,6 +27,9 @@ def load_user(request: Request, db: DbSession) -> None:
     if found is None:
         return
     request.state.user_session, request.state.user = found
+    # The page header's links to the moderation queue and the admin area.
+    request.state.can_moderate = service.can_moderate(found[1])
+    request.state.can_administer = service.can_administer(found[1])
     # A refreshed last_seen_at is the only write here, and a best-effort one: on a
     # busy SQLite database it waits for the next request rather than failing this one.
     if db.dirty:
@@ -50,13 +53,13 @@ def require_user(request: Request) -> User:
 
 
 def require_moderator(user: Annotated[User, Depends(require_user)]) -> User:
-    if not user.is_moderator:
+    if not service.can_moderate(user):
         raise HTTPException(403, "This page is for the platform's moderators.")
     return user
 
 
 def require_admin(user: Annotated[User, Depends(require_user)]) -> User:
-    if not user.is_admin:
+    if not service.can_administer(user):
         raise HTTPException(403, "This page is for the platform's admins.")
     return user
 

@@ -553,6 +553,47 @@ def page_users(db: Session, *, page: int, query: str = "", per_page: int = 25) -
     return Page(items, page, per_page, total, "/admin/users", {"q": query})
 
 
+def can_see_member(member: User) -> bool:
+    """A member's page, contact form and place as a coordinator exist, for every reader,
+    while they are not suspended: a suspended member is as good as absent."""
+    return not member.is_suspended
+
+
+def can_moderate(user: User | None) -> bool:
+    """Moderators and admins in good standing: the moderation queue and its actions."""
+    return user is not None and user.is_moderator and not user.is_suspended
+
+
+def can_administer(user: User | None) -> bool:
+    """Admins in good standing: the admin area."""
+    return user is not None and user.is_admin and not user.is_suspended
+
+
+def require_can_suspend(actor: User, user: User) -> None:
+    """A moderator suspends anyone but themselves and admins; an admin, admins too.
+
+    Raises PermissionDenied, or AccountError for oneself.
+    """
+    if not can_moderate(actor):
+        raise PermissionDenied("Only moderators and admins suspend members.")
+    if user.id == actor.id:
+        raise AccountError("You cannot suspend yourself.")
+    if user.is_admin and not actor.is_admin:
+        raise PermissionDenied("Only an admin can suspend an admin.")
+
+
+def can_suspend(actor: User | None, user: User) -> bool:
+    """Whether pages offer `actor` to suspend `user`: `require_can_suspend` passes and
+    `user` is not suspended already."""
+    if actor is None or user.is_suspended:
+        return False
+    try:
+        require_can_suspend(actor, user)
+    except (PermissionDenied, AccountError):
+        return False
+    return True
+
+
 def set_role(db: Session, actor: User, user: User, role: str) -> None:
     if not actor.is_admin:
         raise PermissionDenied("Only admins change roles.")
@@ -565,12 +606,7 @@ def set_role(db: Session, actor: User, user: User, role: str) -> None:
 
 
 def suspend(db: Session, actor: User, user: User, *, reason: str) -> None:
-    if not actor.is_moderator:
-        raise PermissionDenied("Only moderators and admins suspend members.")
-    if user.id == actor.id:
-        raise AccountError("You cannot suspend yourself.")
-    if user.is_admin and not actor.is_admin:
-        raise PermissionDenied("Only an admin can suspend an admin.")
+    require_can_suspend(actor, user)
     if not reason.strip():
         raise AccountError("Say why: the reason is recorded in the audit log.", "reason")
     user.suspended_at = utcnow()

@@ -9,7 +9,7 @@ shows each file through `file_row`. The bytes themselves are `forum.core.uploads
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from forum.core import extract, uploads
 from forum.core.db import Base
 from forum.core.jobs import JobContext, enqueue, registry
+from forum.core.outbox import queue_document
 
 # pending -> done | empty | error
 STATUSES = ("pending", "done", "empty", "error")
@@ -151,6 +152,33 @@ def extract_pending(
     record_result(attachment, result)
     db.flush()
     return attachment
+
+
+def run_extraction(
+    db: Session,
+    model: type[Model],
+    attachment_id: int,
+    ctx: JobContext,
+    *,
+    document: Callable[[Model], str],
+    owner: Callable[[Model], str],
+) -> None:
+    """A domain's extraction job: extract one pending attachment's text (`extract_pending`),
+    queue the search `document(attachment)` of what it is attached to once text is in,
+    and log the outcome naming its `owner(attachment)`. Idempotent; never raises for a
+    bad file."""
+    attachment = extract_pending(db, model, attachment_id, ctx.settings.uploads_dir)
+    if attachment is None:
+        return
+    if attachment.extraction_status == "done":
+        queue_document(db, document(attachment))
+    ctx.log.info(
+        "attachment %s of %s: text %s%s",
+        attachment.id,
+        owner(attachment),
+        attachment.extraction_status,
+        f" ({attachment.extraction_error})" if attachment.extraction_error else "",
+    )
 
 
 # --- on the page -----------------------------------------------------------------------------

@@ -1,8 +1,10 @@
-"""What every upload route shares: the body cap before parsing, and safe download headers.
+"""What every upload route shares: the body cap before parsing, receiving and storing the
+file, safe downloads, and the page after a file is removed.
 
 Used by the good-practice attachments (forum/discussions/attachment_views.py) and the
-intelligence attachments (forum/intelligence/attachment_views.py). A CSV file is served
-with its formula cells neutralised (forum/core/csvsafe.py); every other file as stored.
+intelligence attachments (forum/intelligence/attachment_views.py and attachment_api.py).
+A CSV file is served with its formula cells neutralised (forum/core/csvsafe.py); every
+other file as stored.
 """
 
 from __future__ import annotations
@@ -12,12 +14,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
 from starlette.types import Message
 
 from forum.core import csvsafe, uploads
+from forum.core.attachments import ExtractedText, discard_file
+from forum.core.config import Settings
+from forum.core.web import flash, redirect
 
 # Room for the multipart envelope and the other fields (the CSRF token) around the file.
 ENVELOPE_BYTES = 64 * 1024
@@ -93,3 +99,55 @@ def attachment_response(path: Path, mime: str, name: str) -> Response:
             headers=download_headers(name),
         )
     return FileResponse(path, media_type=served_type(mime), headers=download_headers(name))
+
+
+# --- receiving, serving and removing a file ----------------------------------------------------
+
+
+def receive_upload(file: UploadFile, settings: Settings) -> tuple[str, uploads.StoredFile]:
+    """Receive and store `file` under the upload limit; answers its cleaned name and the
+    stored file. The caller has checked who may attach what before reading a byte.
+
+    Refusals are HTTPExceptions (413 too large, 415 or 422 by content) and leave no file
+    of their own behind; the upload is closed either way.
+    """
+    name = uploads.clean_name(file.filename or "")
+    uploads_dir, limit = settings.uploads_dir, settings.upload_max_bytes
+    try:
+        temp = uploads.receive(file.file, uploads_dir, limit)
+        return name, uploads.store(uploads_dir, temp, name, limit=limit)
+    except uploads.TooLarge as exc:
+        raise HTTPException(413, too_large_message(limit)) from exc
+    except uploads.UploadRefused as exc:
+        raise HTTPException(exc.status, str(exc)) from exc
+    finally:
+        file.file.close()
+
+
+def attached_message(attachment: ExtractedText) -> str:
+    """What the page says once a file is attached."""
+    if attachment.extraction_status == "pending":
+        return f"{attachment.original_name} is attached; its text is being extracted."
+    return f"{attachment.original_name} is attached."
+
+
+def stored_file_response(
+    uploads_dir: Path, attachment: ExtractedText, not_found: Callable[[], HTTPException]
+) -> Response:
+    """The download of an attachment the caller's rule let the reader see; `not_found()`
+    when its stored file is missing."""
+    path = uploads.path_of(uploads_dir, attachment.storage_name)
+    if not path.is_file():
+        raise not_found()
+    return attachment_response(path, attachment.mime, attachment.original_name)
+
+
+def removed_response(
+    request: Request, db: Session, uploads_dir: Path, storage_name: str, *, name: str, back: str
+) -> Response:
+    """After the commit that removed the attachment `name`: its stored file goes unless
+    another attachment uses it, and the reader goes `back` to the page with a message."""
+    discard_file(db, uploads_dir, storage_name)
+    response = redirect(back)
+    flash(request, response, f"{name} is removed.", "success")
+    return response

@@ -121,6 +121,9 @@ def _context(request: Request) -> dict[str, Any]:
         "csrf_token": getattr(request.state, "csrf_token", ""),
         "flashes": _read_flashes(request),
         "current_user": getattr(request.state, "user", None),
+        # Set by the accounts' load_user from their rules: the header's links.
+        "header_can_moderate": getattr(request.state, "can_moderate", False),
+        "header_can_administer": getattr(request.state, "can_administer", False),
         "unread_count": getattr(request.state, "unread", 0),
         "site_name": "Cluster Forum",
         "demo_notice": settings.demo_notice,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.core import uploads
-from forum.core.attachments import extract_pending, prepare
+from forum.core.attachments import prepare, run_extraction
 from forum.core.jobs import JobContext, enqueue, registry
 from forum.core.outbox import queue_document
 from forum.discussions import service
@@ -46,6 +46,19 @@ def can_see_status(viewer: User | None, thread: Thread, attachment: ThreadAttach
     return viewer.is_moderator or viewer.id in (attachment.uploader_id, thread.author_id)
 
 
+def require_can_attach(db: Session, viewer: User | None, thread: Thread) -> None:
+    """Before an upload is read: raises DiscussionError (422: not a good practice, or it
+    has its maximum of files) or NotAllowed (403: not its author or a moderator)."""
+    if thread.kind != "good_practice":
+        raise service.DiscussionError("Files can be attached to good practices only.", "file")
+    if not can_attach(viewer, thread):
+        raise service.NotAllowed("Only the author of this good practice can attach files.")
+    if count_attachments(db, thread) >= MAX_PER_THREAD:
+        raise service.DiscussionError(
+            f"A good practice can have at most {MAX_PER_THREAD} files.", "file"
+        )
+
+
 def list_attachments(db: Session, thread: Thread) -> list[ThreadAttachment]:
     return list(
         db.scalars(
@@ -75,7 +88,7 @@ def add_attachment(
 ) -> ThreadAttachment:
     """Attach the stored file to the good practice under the shown name `name`.
 
-    The caller has checked `can_attach` and the number of files. Text already extracted
+    The caller has called `require_can_attach`. Text already extracted
     from the same content (another good practice's file) is reused; otherwise an
     extraction job is queued, to run once the caller commits.
     """
@@ -131,22 +144,12 @@ def delete_attachment(db: Session, viewer: User | None, attachment: ThreadAttach
 
 @registry.job(EXTRACT_JOB)
 def extract_attachment_text(db: Session, payload: dict[str, Any], ctx: JobContext) -> None:
-    """Extract the text of one good practice's file in a limited child process.
-
-    Idempotent: an attachment that is gone or no longer pending is left alone. A bad
-    file ends as "empty" or "error" with a sentence for the uploader; it never raises.
-    """
-    attachment = extract_pending(
-        db, ThreadAttachment, int(payload["attachment_id"]), ctx.settings.uploads_dir
-    )
-    if attachment is None:
-        return
-    if attachment.extraction_status == "done":
-        queue_document(db, f"thread:{attachment.thread_id}")
-    ctx.log.info(
-        "attachment %s of thread %s: text %s%s",
-        attachment.id,
-        attachment.thread_id,
-        attachment.extraction_status,
-        f" ({attachment.extraction_error})" if attachment.extraction_error else "",
+    """The extraction job of a good practice's file (`forum.core.attachments.run_extraction`)."""
+    run_extraction(
+        db,
+        ThreadAttachment,
+        int(payload["attachment_id"]),
+        ctx,
+        document=lambda a: f"thread:{a.thread_id}",
+        owner=lambda a: f"thread {a.thread_id}",
     )

@@ -36,6 +36,29 @@ def require_moderator(actor: User | None) -> User:
     return actor
 
 
+def require_can_flag(reporter: User | None) -> User:
+    """Members in good standing flag content. Raises NotAllowed saying why not."""
+    if reporter is None:
+        raise NotAllowed("Log in to flag content.")
+    if reporter.is_suspended:
+        raise NotAllowed("Your account is suspended.")
+    if not reporter.is_verified:
+        raise NotAllowed("Confirm your email address before flagging: see your profile.")
+    return reporter
+
+
+def can_flag(viewer: User | None, author_id: int | None) -> bool:
+    """Whether pages offer `viewer` a flag form on content by `author_id`: they may flag
+    (`require_can_flag`), it is not their own, and they are no moderator (who acts instead)."""
+    if viewer is None or viewer.is_moderator or author_id == viewer.id:
+        return False
+    try:
+        require_can_flag(viewer)
+    except NotAllowed:
+        return False
+    return True
+
+
 def clean_reason(
     reason: str, *, what: str = "Say why: the reason is kept in the audit log."
 ) -> str:

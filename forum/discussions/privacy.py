@@ -28,7 +28,9 @@ from forum.discussions.models import (
     Thread,
     ThreadAttachment,
 )
+from forum.discussions.service import unreadable_notifications
 from forum.notifications.models import Notification
+from forum.notifications.service import register_unreadable
 
 REMOVED_TITLE = "(removed by its author)"
 
@@ -227,7 +229,9 @@ def erase_discussions(db: Session, user: User, *, keep_content: bool) -> bool:
 
 
 def register() -> None:
-    """Add discussions to the privacy registries (`forum.plugins` calls it once)."""
+    """Add discussions to the privacy registries, and their visibility rule to the
+    notifications' (`forum.plugins` calls it once)."""
+    register_unreadable(unreadable_notifications)
     register_exporter(
         "discussions",
         export_discussions,

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, false, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, contains_eager, selectinload, sessionmaker
 
@@ -34,6 +34,7 @@ from forum.discussions.models import (
     ThreadCountry,
     thread_sector,
 )
+from forum.notifications.models import Notification
 from forum.notifications.service import follow, followers, notify
 from forum.taxonomy.models import Sector
 
@@ -121,6 +122,17 @@ def can_see_post(viewer: User | None, post: Post) -> bool:
     return post.hidden_at is None or bool(viewer and viewer.is_moderator)
 
 
+def unreadable_notifications(viewer: User) -> ColumnElement[bool]:
+    """A condition on Notification: about a thread or post `viewer` may not see (hidden
+    since it was made). Registered with forum.notifications, which withholds their text."""
+    threads = _visible_threads(viewer).with_only_columns(Thread.id)
+    unseen = and_(Notification.thread_id.is_not(None), Notification.thread_id.not_in(threads))
+    if viewer.is_moderator:
+        return unseen
+    hidden_posts = select(Post.id).where(Post.hidden_at.is_not(None))
+    return or_(unseen, Notification.post_id.in_(hidden_posts))
+
+
 def can_edit_post(viewer: User | None, post: Post) -> bool:
     if viewer is None or viewer.is_suspended:
         return False
@@ -165,14 +177,39 @@ def visible_posts(stmt: S, viewer: User | DigestReader | None) -> S:
     return stmt
 
 
+LOG_IN_TO_POST = "Log in to post."
+LOCKED = "This thread is locked: it takes no new replies."
+
+
 def require_can_post(viewer: User | None) -> User:
     if viewer is None:
-        raise NotAllowed("Log in to post.")
+        raise NotAllowed(LOG_IN_TO_POST)
     if viewer.is_suspended:
         raise NotAllowed("Your account is suspended.")
     if not viewer.is_verified:
         raise NotAllowed("Confirm your email address before posting: see your profile.")
     return viewer
+
+
+def reply_refusal(viewer: User | None, thread: Thread) -> str | None:
+    """Why `viewer` may not reply in `thread` (which they see), or None when they may.
+
+    A locked thread takes replies from moderators only; anyone else must be allowed to
+    post (`require_can_post`). `reply` raises NotAllowed with the same sentence.
+    """
+    if thread.locked and not (viewer is not None and viewer.is_moderator):
+        return LOCKED
+    try:
+        require_can_post(viewer)
+    except NotAllowed as exc:
+        return str(exc)
+    return None
+
+
+def can_quote(viewer: User | None, post: Post) -> bool:
+    """A post is quoted (and shown above the reply form answering it) while it is not
+    deleted and `viewer` may see it."""
+    return post.deleted_at is None and can_see_post(viewer, post)
 
 
 def _check_new_account_limits(db: Session, author: User, body: str) -> None:
@@ -400,8 +437,9 @@ def reply(
     user = require_can_post(author)
     if not can_see_thread(user, thread):
         raise NotFound(str(thread.id))
-    if thread.locked and not user.is_moderator:
-        raise NotAllowed("This thread is locked: it takes no new replies.")
+    refusal = reply_refusal(user, thread)
+    if refusal is not None:
+        raise NotAllowed(refusal)
     body = _check_body(body)
     if check_limits:
         _check_new_account_limits(db, user, body)

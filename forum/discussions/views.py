@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
+from forum.accounts.service import can_moderate
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, redirect, render
-from forum.discussions import attachment_views, service
+from forum.discussions import attachment_views, moderation, service
 from forum.discussions.models import KIND_LABELS, THREAD_KINDS, Post, Thread
 from forum.notifications.service import follow_state
 from forum.taxonomy.filters import parse_filters
@@ -153,6 +154,7 @@ def _render_thread(
     reply_form: dict[str, object] | None = None, errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:  # fmt: skip
+    refusal = service.reply_refusal(viewer, thread)
     return render(
         request,
         "discussions/thread.html",
@@ -164,7 +166,17 @@ def _render_thread(
             "subtree": subtree,
             "viewer": viewer,
             "countries": countries_for(thread.country_codes),
-            "can_reply": viewer is not None and (not thread.locked or viewer.is_moderator),
+            "can_reply": refusal is None,
+            # A visitor is offered the login link instead of the sentence.
+            "reply_refusal": None if refusal == service.LOG_IN_TO_POST else refusal,
+            "can_edit_opening": service.can_edit_post(viewer, shown.opening),
+            "can_moderate": can_moderate(viewer),
+            "can_flag_thread": moderation.can_flag(viewer, thread.author_id),
+            "flaggable_posts": {
+                s.post.id
+                for s in shown.posts
+                if s.state == "visible" and moderation.can_flag(viewer, s.post.author_id)
+            },
             # attachments, can_attach and what the upload form shows
             **attachment_views.thread_context(request, db, viewer, thread),
             "following": bool(viewer and follow_state(db, viewer.id, "thread", str(thread.id))),
@@ -205,7 +217,7 @@ def reply_form(
     answered = _reply_parent(db, viewer, thread, parent)
     quoted = _reply_parent(db, viewer, thread, quote)
     body = ""
-    if quoted is not None and quoted.deleted_at is None:
+    if quoted is not None and service.can_quote(viewer, quoted):
         name = quoted.author.name if quoted.author else "a former member"
         body = (
             f"{name} wrote:\n\n"
@@ -220,6 +232,7 @@ def reply_form(
             "nav": "discussions",
             "thread": thread,
             "answered": answered,
+            "answered_html": _quoted_html(viewer, answered),
             "form": {"body": body, "parent_id": answered.id if answered else ""},
             "errors": {},
         },
@@ -234,6 +247,13 @@ def _reply_parent(db: Session, viewer: User, thread: Thread, post_id: int | None
         return service.get_reply_parent(db, viewer, thread, post_id)
     except service.DiscussionError:
         return None
+
+
+def _quoted_html(viewer: User, answered: Post | None) -> str | None:
+    """The text of the post a reply form answers, when `viewer` may quote it."""
+    if answered is None or not service.can_quote(viewer, answered):
+        return None
+    return answered.body_html
 
 
 @router.post("/threads/{thread_id}/posts", response_class=HTMLResponse)
@@ -258,7 +278,8 @@ def post_reply(
         return render(
             request,
             "discussions/reply.html",
-            {"nav": "discussions", "thread": thread, "answered": answered, "form": form,
+            {"nav": "discussions", "thread": thread, "answered": answered,
+             "answered_html": _quoted_html(viewer, answered), "form": form,
              "errors": errors, "preview": preview},
             status_code=status,
         )  # fmt: skip

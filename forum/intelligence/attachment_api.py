@@ -26,7 +26,7 @@ from forum.intelligence.attachment_views import (
     attach_upload,
     discard_unused,
     item_not_found,
-    not_found,
+    visible_attachment,
 )
 from forum.intelligence.models import IntelAttachment
 from forum.intelligence.queries import get_item
@@ -149,10 +149,7 @@ def delete_attachment(
     attachment_id: RowId, db: DbSession, settings: AppSettings, user: UploadUser
 ) -> Response:
     """Remove a file from an item (its author or a moderator)."""
-    try:
-        attachment = attachments.get_attachment(db, user, attachment_id)
-    except NotFound as exc:
-        raise not_found() from exc
+    attachment = visible_attachment(db, user, attachment_id)
     try:
         storage_name = attachments.delete_attachment(db, user, attachment)
     except NotAllowed as exc:

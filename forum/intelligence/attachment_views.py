@@ -20,7 +20,13 @@ from forum.accounts.models import User
 from forum.core import uploads
 from forum.core.attachments import FileRow, discard_file, file_row
 from forum.core.config import Settings
-from forum.core.upload_routes import CappedBodyRoute, attachment_response, too_large_message
+from forum.core.upload_routes import (
+    CappedBodyRoute,
+    attached_message,
+    receive_upload,
+    removed_response,
+    stored_file_response,
+)
 from forum.core.web import AppSettings, DbSession, flash, redirect
 from forum.intelligence import attachments
 from forum.intelligence.models import IntelAttachment, IntelItem
@@ -36,6 +42,14 @@ def not_found() -> HTTPException:
 
 def item_not_found() -> HTTPException:
     return HTTPException(404, "There is no item at this address, or it is not public.")
+
+
+def visible_attachment(db: Session, viewer: User | None, attachment_id: int) -> IntelAttachment:
+    """The attachment if `viewer` may see its item; 404 otherwise."""
+    try:
+        return attachments.get_attachment(db, viewer, attachment_id)
+    except NotFound as exc:
+        raise not_found() from exc
 
 
 # --- the item page's panel ---------------------------------------------------------------------
@@ -97,17 +111,8 @@ def attach_upload(
         raise HTTPException(403, str(exc)) from exc
     except IntelError as exc:
         raise HTTPException(422, str(exc)) from exc
-    name = uploads.clean_name(file.filename or "")
-    uploads_dir, limit = settings.uploads_dir, settings.upload_max_bytes
-    try:
-        temp = uploads.receive(file.file, uploads_dir, limit)
-        stored = uploads.store(uploads_dir, temp, name, limit=limit)
-    except uploads.TooLarge as exc:
-        raise HTTPException(413, too_large_message(limit)) from exc
-    except uploads.UploadRefused as exc:
-        raise HTTPException(exc.status, str(exc)) from exc
-    finally:
-        file.file.close()
+    name, stored = receive_upload(file, settings)
+    uploads_dir = settings.uploads_dir
     try:
         # A savepoint: a refusal undoes only this, and the viewer stays loaded for the
         # error page (a full rollback would expire it, and the page renders after the
@@ -152,11 +157,7 @@ def upload_attachment(
         raise item_not_found() from exc
     attachment = attach_upload(db, viewer, item, file, settings)
     response = redirect(f"{item.url_path}#attachments")
-    if attachment.extraction_status == "pending":
-        message = f"{attachment.original_name} is attached; its text is being extracted."
-    else:
-        message = f"{attachment.original_name} is attached."
-    flash(request, response, message, "success")
+    flash(request, response, attached_message(attachment), "success")
     return response
 
 
@@ -168,14 +169,8 @@ def download_attachment(
     viewer: OptionalUser,
     settings: AppSettings,
 ) -> Response:
-    try:
-        attachment = attachments.get_attachment(db, viewer, attachment_id)
-    except NotFound as exc:
-        raise not_found() from exc
-    path = uploads.path_of(settings.uploads_dir, attachment.storage_name)
-    if not path.is_file():
-        raise not_found()
-    return attachment_response(path, attachment.mime, attachment.original_name)
+    attachment = visible_attachment(db, viewer, attachment_id)
+    return stored_file_response(settings.uploads_dir, attachment, not_found)
 
 
 @router.post("/intel/attachments/{attachment_id}/delete")
@@ -186,17 +181,14 @@ def remove_attachment(
     viewer: SignedInUser,
     settings: AppSettings,
 ) -> Response:
-    try:
-        attachment = attachments.get_attachment(db, viewer, attachment_id)
-    except NotFound as exc:
-        raise not_found() from exc
+    attachment = visible_attachment(db, viewer, attachment_id)
     item_id, name = attachment.item_id, attachment.original_name
     try:
         storage_name = attachments.delete_attachment(db, viewer, attachment)
     except NotAllowed as exc:
         raise HTTPException(403, str(exc)) from exc
     db.commit()
-    discard_unused(db, settings.uploads_dir, storage_name)
-    response = redirect(f"/intel/{item_id}#attachments")
-    flash(request, response, f"{name} is removed.", "success")
-    return response
+    return removed_response(
+        request, db, settings.uploads_dir, storage_name, name=name,
+        back=f"/intel/{item_id}#attachments",
+    )  # fmt: skip

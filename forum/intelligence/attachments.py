@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.core import uploads
-from forum.core.attachments import extract_pending, prepare
+from forum.core.attachments import prepare, run_extraction
 from forum.core.jobs import JobContext, enqueue, registry
 from forum.core.outbox import queue_document
 from forum.intelligence.models import IntelAttachment, IntelItem
@@ -160,22 +160,12 @@ def download_path(attachment: IntelAttachment) -> str:
 
 @registry.job(EXTRACT_JOB)
 def extract_attachment_text(db: Session, payload: dict[str, Any], ctx: JobContext) -> None:
-    """Extract the text of one attachment in a limited child process.
-
-    Idempotent: an attachment that is gone or no longer pending is left alone. A bad
-    file ends as "empty" or "error" with a sentence for the uploader; it never raises.
-    """
-    attachment = extract_pending(
-        db, IntelAttachment, int(payload["attachment_id"]), ctx.settings.uploads_dir
-    )
-    if attachment is None:
-        return
-    if attachment.extraction_status == "done":
-        queue_document(db, f"intel:{attachment.item_id}")
-    ctx.log.info(
-        "attachment %s of item %s: text %s%s",
-        attachment.id,
-        attachment.item_id,
-        attachment.extraction_status,
-        f" ({attachment.extraction_error})" if attachment.extraction_error else "",
+    """The extraction job of an item's file (`forum.core.attachments.run_extraction`)."""
+    run_extraction(
+        db,
+        IntelAttachment,
+        int(payload["attachment_id"]),
+        ctx,
+        document=lambda a: f"intel:{a.item_id}",
+        owner=lambda a: f"item {a.item_id}",
     )

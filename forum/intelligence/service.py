@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, or_
 
 from forum.accounts.models import User
+from forum.discussions.moderation import can_flag
 from forum.intelligence.models import IntelItem
 
 # Any select, whatever its columns: the filters narrow its rows, never its columns.
@@ -133,11 +134,4 @@ def status_transitions(viewer: User | None, item: IntelItem) -> list[str]:
 
 def can_report(viewer: User | None, item: IntelItem) -> bool:
     """Whether the item page offers `viewer` the form to flag it (moderators act instead)."""
-    return (
-        viewer is not None
-        and viewer.is_verified
-        and not viewer.is_suspended
-        and not viewer.is_moderator
-        and item.author_id != viewer.id
-        and can_see(viewer, item)
-    )
+    return can_flag(viewer, item.author_id) and can_see(viewer, item)

@@ -20,7 +20,13 @@ from forum.core.db import utcnow
 from forum.core.mail import queue_email
 from forum.core.pagination import Page
 from forum.discussions.models import Flag, Post, Thread
-from forum.discussions.moderation import clean_reason, close_flags, post_label, require_moderator
+from forum.discussions.moderation import (
+    clean_reason,
+    close_flags,
+    post_label,
+    require_can_flag,
+    require_moderator,
+)
 from forum.discussions.service import (
     DiscussionError,
     NotAllowed,
@@ -99,12 +105,7 @@ def flag(
     the same object) or DiscussionError (unknown type, a type not flaggable yet, a
     missing or long reason).
     """
-    if reporter is None:
-        raise NotAllowed("Log in to flag content.")
-    if reporter.is_suspended:
-        raise NotAllowed("Your account is suspended.")
-    if not reporter.is_verified:
-        raise NotAllowed("Confirm your email address before flagging: see your profile.")
+    reporter = require_can_flag(reporter)
     if object_type not in FLAG_TYPES:
         raise DiscussionError(
             f"Unknown type {object_type!r}: use one of {', '.join(FLAG_TYPES)}.", "object_type"

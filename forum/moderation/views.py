@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import Moderator, SignedInUser
 from forum.accounts.models import User
-from forum.accounts.service import reader_zone
+from forum.accounts.service import can_administer, can_suspend, reader_zone
 from forum.core.pagination import page_number
 from forum.core.web import AppSettings, DbSession, render, safe_next
 from forum.discussions import service
@@ -43,6 +43,13 @@ def queue(
         {
             "listing": listing,
             "viewer": moderator,
+            # The members this moderator may suspend, by the accounts' rule.
+            "suspendable": {
+                item.user.id
+                for item in listing.items
+                if item.user is not None and can_suspend(moderator, item.user)
+            },
+            "can_administer": can_administer(moderator),
             "tz": reader_zone(moderator),
             "intel_in_review": intelligence_queries.count_in_review(db),
         },

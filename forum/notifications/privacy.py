@@ -17,25 +17,31 @@ from sqlalchemy.orm import Session
 
 from forum.core.privacy import FORMER_MEMBER_NAME, Member, register_eraser, register_exporter
 from forum.notifications.models import Notification
+from forum.notifications.service import WITHHELD_TEXT, unreadable_ids
 
 
 def export_notifications(db: Session, user: Member) -> list[dict[str, Any]]:
-    """Every notification the member received, oldest first."""
-    return [
-        {
-            "id": n.id,
-            "kind": n.kind,
-            "text": n.text,
-            "url": n.url,
-            "created_at": n.created_at,
-            "read_at": n.read_at,
-            "emailed_at": n.emailed_at,
-        }
-        for n in db.scalars(
+    """Every notification the member received, oldest first; about what they may no longer
+    read (a thread hidden since), without its text and link."""
+    notes = list(
+        db.scalars(
             select(Notification)
             .where(Notification.user_id == user.id)
             .order_by(Notification.created_at, Notification.id)
         )
+    )
+    withheld = unreadable_ids(db, user, notes)
+    return [
+        {
+            "id": n.id,
+            "kind": n.kind,
+            "text": WITHHELD_TEXT if n.id in withheld else n.text,
+            "url": "" if n.id in withheld else n.url,
+            "created_at": n.created_at,
+            "read_at": n.read_at,
+            "emailed_at": n.emailed_at,
+        }
+        for n in notes
     ]
 
 

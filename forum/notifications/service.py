@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from forum.core.db import utcnow
@@ -179,6 +180,39 @@ def page_notifications(
         )
     )
     return Page(items, page, per_page, total, "/notifications", {})
+
+
+# --- what a member may no longer read -------------------------------------------------------
+# A notification copies a thread's title when it is made; the thread may be hidden later.
+# The domain that owns what notifications point at says which of them a member may no
+# longer read (`register_unreadable`, from the `register()` that forum.plugins calls); the
+# notifications page and the download show those without their text and link.
+
+WITHHELD_TEXT = "About something you can no longer see."
+# rule(member) -> a condition on Notification, true where `member` may not read what it
+# points at. The member is the accounts' User, which this floor does not know: hence Any.
+UnreadableRule = Callable[[Any], ColumnElement[bool]]
+_UNREADABLE: list[UnreadableRule] = []
+
+
+def register_unreadable(rule: UnreadableRule) -> None:
+    """Add a content domain's rule for the notifications a member may no longer read."""
+    if rule not in _UNREADABLE:
+        _UNREADABLE.append(rule)
+
+
+def unreadable_ids(db: Session, member: Any, notes: Sequence[Notification]) -> set[int]:
+    """The ids among `notes` (the member's own) whose text and link `member` may not read."""
+    if not notes or not _UNREADABLE:
+        return set()
+    return set(
+        db.scalars(
+            select(Notification.id).where(
+                Notification.id.in_([n.id for n in notes]),
+                or_(*(rule(member) for rule in _UNREADABLE)),
+            )
+        )
+    )
 
 
 def mark_read(db: Session, user_id: int, notification_id: int) -> Notification | None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from forum.accounts import contact
 from forum.accounts.deps import SignedInUser
 from forum.accounts.models import Membership, User
+from forum.accounts.service import can_see_member
 from forum.core.web import AppSettings, DbSession, flash, redirect, render
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import get_partnership_by_slug
@@ -42,7 +43,7 @@ def get_member(db: Session, handle: str) -> User | None:
         user = db.get(User, int(handle))
         if user is not None and user.handle is not None:
             user = None
-    if user is None or user.is_suspended:
+    if user is None or not can_see_member(user):
         return None
     return user
 

@@ -39,6 +39,7 @@ def notifications(
     page: Annotated[str, Query(max_length=6)] = "1",
 ) -> Response:
     listing = service.page_notifications(db, user.id, page=page_number(page))
+    withheld = service.unreadable_ids(db, user, listing.items)
     tz = ZoneInfo(user.timezone)
     return render(
         request,
@@ -49,8 +50,8 @@ def notifications(
             "items": [
                 {
                     "id": note.id,
-                    "text": note.text,
-                    "url": _local(note.url),
+                    "text": service.WITHHELD_TEXT if note.id in withheld else note.text,
+                    "url": "/notifications" if note.id in withheld else _local(note.url),
                     "kind": KIND_LABELS.get(note.kind, note.kind),
                     "unread": note.read_at is None,
                     "when": note.created_at.astimezone(tz).strftime("%d %B %Y, %H:%M"),

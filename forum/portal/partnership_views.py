@@ -72,7 +72,7 @@ def profile(request: Request, slug: str, db: DbSession, viewer: OptionalUser) ->
     # Member profiles are for members: visitors see that people exist, not who.
     people = accounts.partnership_members(db, partnership.id) if viewer else []
     coordinator = db.get(User, partnership.coordinator_id) if partnership.coordinator_id else None
-    if coordinator is not None and coordinator.is_suspended:
+    if coordinator is not None and not accounts.can_see_member(coordinator):
         coordinator = None  # as good as absent: no page, no messages
     base = f"/partnerships/{partnership.slug}"
     by_partnership = discussions.ThreadFilter(partnership_id=partnership.id)

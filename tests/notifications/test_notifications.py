@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.core.db import utcnow
+from forum.discussions import moderation
 from forum.notifications.models import Notification
-from forum.notifications.service import notify, unread_count
-from tests.conftest import Client, sign_in
+from forum.notifications.service import WITHHELD_TEXT, notify, unread_count
+from tests.conftest import Client, Threads, sign_in
 
 
 def _notes(db: Session, user: User, count: int, *, start: int = 0) -> list[Notification]:
@@ -164,3 +165,28 @@ def test_the_header_count_costs_one_query_and_only_for_members(
         assert len(statements) == 1 and "count(" in statements[0].lower()
     finally:
         event.remove(engine, "before_cursor_execute", seen)
+
+
+def test_a_notification_about_a_thread_hidden_since_keeps_its_date_but_not_its_title(
+    client: Client,
+    db: Session,
+    member: User,
+    other_member: User,
+    moderator: User,
+    threads: Threads,
+) -> None:
+    thread = threads.start(member, title="Buyers in Osaka")
+    threads.reply(other_member, thread, "I know two.")
+    moderation.hide_thread(db, moderator, thread, reason="Spam.")
+    threads.start(other_member, title="Fairs in Lyon")
+    db.flush()
+    sign_in(client, db, member)
+
+    page = client.get("/notifications").text
+    exported = client.get("/profile/export").json()["notifications"]
+
+    assert "Buyers in Osaka" not in page
+    assert html.escape(WITHHELD_TEXT) in page
+    (note,) = exported
+    assert (note["text"], note["url"]) == (WITHHELD_TEXT, "")
+    assert note["created_at"]
