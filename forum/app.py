@@ -20,7 +20,7 @@ from forum.core.errors import document_api_errors, install_error_handlers
 from forum.core.security import SecurityMiddleware, csrf_protect
 from forum.core.web import STATIC_DIR, make_templates
 from forum.discovery.sync import close_search_engines
-from forum.discussions.service import ViewCounter
+from forum.discussions.view_counts import ViewCounter
 from forum.migrate import require_migrated
 from forum.notifications.deps import load_unread
 from forum.runner import Runner

@@ -146,7 +146,7 @@ def init(
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Set up a real instance: migrate, seed the taxonomy, create the first admin (no demo data)."""
-    from forum.discussions.service import seed_categories
+    from forum.discussions.admin_service import seed_categories
     from forum.intelligence.harvest import seed_known_feeds
     from forum.taxonomy.service import seed_sectors
 

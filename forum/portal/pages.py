@@ -19,7 +19,7 @@ from forum.core.web import AppSettings, DbSession, render
 from forum.digests.content import Digest
 from forum.digests.service import WeekCandidates, your_week
 from forum.discovery.sync import search_status
-from forum.discussions import service as discussions
+from forum.discussions import listing as thread_lists
 from forum.events import service as events
 from forum.intelligence import service as intelligence
 from forum.partnerships.models import Partnership
@@ -87,8 +87,8 @@ def _week(db: Session, settings: Settings, viewer: User, cache: WeekCandidates) 
 def _latest(db: Session) -> dict[str, Any]:
     """A visitor's home: the latest public good practices and intelligence, and what is
     coming up."""
-    practices = discussions.page_threads(
-        db, None, discussions.ThreadFilter(kind="good_practice"), page=1, per_page=HOME_LIST
+    practices = thread_lists.page_threads(
+        db, None, thread_lists.ThreadFilter(kind="good_practice"), page=1, per_page=HOME_LIST
     )
     intel = intelligence.page_items(
         db, None, intelligence.IntelFilter(), page=1, per_page=HOME_LIST, sort="added"

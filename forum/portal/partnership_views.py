@@ -12,7 +12,7 @@ from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, render
-from forum.discussions import service as discussions
+from forum.discussions import listing as thread_lists
 from forum.discussions.models import KIND_LABELS, THREAD_KINDS
 from forum.events import missions
 from forum.events import service as events
@@ -75,8 +75,8 @@ def profile(request: Request, slug: str, db: DbSession, viewer: OptionalUser) ->
     if coordinator is not None and coordinator.is_suspended:
         coordinator = None  # as good as absent: no page, no messages
     base = f"/partnerships/{partnership.slug}"
-    by_partnership = discussions.ThreadFilter(partnership_id=partnership.id)
-    good_practices = discussions.ThreadFilter(partnership_id=partnership.id, kind="good_practice")
+    by_partnership = thread_lists.ThreadFilter(partnership_id=partnership.id)
+    good_practices = thread_lists.ThreadFilter(partnership_id=partnership.id, kind="good_practice")
     upcoming = events.EventFilter(partnership_ids=[partnership.id], when="upcoming")
     past = events.EventFilter(partnership_ids=[partnership.id], when="past")
     matches = matching.page_matches(
@@ -107,7 +107,7 @@ def profile(request: Request, slug: str, db: DbSession, viewer: OptionalUser) ->
             "following": bool(
                 viewer and follow_state(db, viewer.id, "partnership", str(partnership.id))
             ),
-            "good_practices": discussions.page_threads(
+            "good_practices": thread_lists.page_threads(
                 db,
                 viewer,
                 good_practices,
@@ -116,7 +116,7 @@ def profile(request: Request, slug: str, db: DbSession, viewer: OptionalUser) ->
                 base_path=f"{base}/discussions",
                 params={"kind": "good_practice"},
             ),
-            "threads": discussions.page_threads(
+            "threads": thread_lists.page_threads(
                 db,
                 viewer,
                 by_partnership,
@@ -204,8 +204,8 @@ def partnership_discussions(
     partnership = _partnership_or_404(db, slug)
     if kind and kind not in THREAD_KINDS:
         raise HTTPException(422, f"Unknown kind {kind!r}: use one of {', '.join(THREAD_KINDS)}.")
-    flt = discussions.ThreadFilter(partnership_id=partnership.id, kind=kind or None)
-    listing = discussions.page_threads(
+    flt = thread_lists.ThreadFilter(partnership_id=partnership.id, kind=kind or None)
+    listing = thread_lists.page_threads(
         db,
         viewer,
         flt,
