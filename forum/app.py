@@ -184,6 +184,8 @@ def _include_routers(app: FastAPI) -> None:
     from forum.discussions import moderation_views
     from forum.discussions import views as discussions_views
     from forum.events import api as events_api
+    from forum.events import calendar_views as events_calendar_views
+    from forum.events import form_views as events_form_views
     from forum.events import views as events_views
     from forum.insights import views as insights_views
     from forum.intelligence import admin_views as intelligence_admin_views
@@ -235,6 +237,8 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(flag_views.router)
     app.include_router(discussions_feeds.router)
     app.include_router(events_views.router)
+    app.include_router(events_calendar_views.router)
+    app.include_router(events_form_views.router)
     app.include_router(intelligence_feeds.router)
     app.include_router(taxonomy_views.router)
     app.include_router(insights_views.router)

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import User
 from forum.discussions import listing as thread_lists
 from forum.discussions.models import Thread
-from forum.events import service as events
+from forum.events import attendance as event_attendance
+from forum.events import listing as event_lists
 from forum.events.models import Event
 from forum.intelligence import service as intelligence
 from forum.intelligence.service import Recent
@@ -63,7 +64,7 @@ class Overview:
     thread_total: int
     # Upcoming events with who is going: by quarter on a country page ("who else is
     # going to Japan"), one group on a sector page.
-    event_groups: list[events.QuarterGroup] = field(default_factory=list)
+    event_groups: list[event_lists.QuarterGroup] = field(default_factory=list)
     # Cooperation agreements whose counterpart is in the country (country pages only).
     agreements: list[Agreement] = field(default_factory=list)
 
@@ -99,7 +100,7 @@ def country_overview(
         thread_lists.ThreadFilter(countries=[code]),
         partnerships_shown,
     )
-    found.event_groups = events.going_by_quarter(db, code)
+    found.event_groups = event_lists.going_by_quarter(db, code)
     found.agreements = partnerships.agreements_for_country(db, code)
     return found
 
@@ -119,10 +120,12 @@ def sector_overview(
         thread_lists.ThreadFilter(sectors=[sector.slug]),
         partnerships_shown,
     )
-    upcoming = events.upcoming_for_sector(db, sector.slug, limit=UPCOMING_EVENTS)
+    upcoming = event_lists.upcoming_for_sector(db, sector.slug, limit=UPCOMING_EVENTS)
     if upcoming:
         found.event_groups = [
-            events.QuarterGroup(None, None, [(e, events.who_is_going(e)) for e in upcoming])
+            event_lists.QuarterGroup(
+                None, None, [(e, event_attendance.who_is_going(e)) for e in upcoming]
+            )
         ]
     return found
 

@@ -20,7 +20,7 @@ from forum.digests.content import Digest
 from forum.digests.service import WeekCandidates, your_week
 from forum.discovery.sync import search_status
 from forum.discussions import listing as thread_lists
-from forum.events import service as events
+from forum.events import listing as event_lists
 from forum.intelligence import service as intelligence
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import countries_targeted
@@ -93,8 +93,8 @@ def _latest(db: Session) -> dict[str, Any]:
     intel = intelligence.page_items(
         db, None, intelligence.IntelFilter(), page=1, per_page=HOME_LIST, sort="added"
     )
-    upcoming = events.page_events(
-        db, events.EventFilter(when="upcoming"), page=1, per_page=HOME_LIST
+    upcoming = event_lists.page_events(
+        db, event_lists.EventFilter(when="upcoming"), page=1, per_page=HOME_LIST
     )
     return {
         "good_practices": practices.items,

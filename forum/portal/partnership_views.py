@@ -14,8 +14,9 @@ from forum.core.pagination import page_number
 from forum.core.web import DbSession, render
 from forum.discussions import listing as thread_lists
 from forum.discussions.models import KIND_LABELS, THREAD_KINDS
+from forum.events import attendance as event_attendance
+from forum.events import listing as event_lists
 from forum.events import missions
-from forum.events import service as events
 from forum.notifications.service import follow_state, list_follows
 from forum.partnerships import matching, service
 from forum.partnerships.models import Partnership
@@ -77,8 +78,8 @@ def profile(request: Request, slug: str, db: DbSession, viewer: OptionalUser) ->
     base = f"/partnerships/{partnership.slug}"
     by_partnership = thread_lists.ThreadFilter(partnership_id=partnership.id)
     good_practices = thread_lists.ThreadFilter(partnership_id=partnership.id, kind="good_practice")
-    upcoming = events.EventFilter(partnership_ids=[partnership.id], when="upcoming")
-    past = events.EventFilter(partnership_ids=[partnership.id], when="past")
+    upcoming = event_lists.EventFilter(partnership_ids=[partnership.id], when="upcoming")
+    past = event_lists.EventFilter(partnership_ids=[partnership.id], when="past")
     matches = matching.page_matches(
         db,
         matching.interests_of_partnership(partnership),
@@ -86,8 +87,8 @@ def profile(request: Request, slug: str, db: DbSession, viewer: OptionalUser) ->
         per_page=PREVIEW,
         base_path=f"{base}/matches",
     )
-    upcoming_events = events.page_events(db, upcoming, page=1, per_page=PREVIEW)
-    past_events = events.page_events(db, past, page=1, per_page=PREVIEW)
+    upcoming_events = event_lists.page_events(db, upcoming, page=1, per_page=PREVIEW)
+    past_events = event_lists.page_events(db, past, page=1, per_page=PREVIEW)
     event_hints = missions.event_hints(db, partnership_id=partnership.id)
     quarter_hints = missions.quarter_hints(db, partnership_id=partnership.id)
     return render(
@@ -127,7 +128,8 @@ def profile(request: Request, slug: str, db: DbSession, viewer: OptionalUser) ->
             "upcoming_events": upcoming_events,
             "past_events": past_events,
             "going": {
-                e.id: events.who_is_going(e) for e in upcoming_events.items + past_events.items
+                e.id: event_attendance.who_is_going(e)
+                for e in upcoming_events.items + past_events.items
             },
             "agreements": service.page_agreements(
                 db, partnership_id=partnership.id, per_page=PREVIEW, base_path=f"{base}/agreements"

@@ -21,6 +21,7 @@ from forum.digests.content import (
 )
 from forum.discovery.saved import create_saved_search
 from forum.discussions.models import Category, Thread
+from forum.events import attendance as event_attendance
 from forum.events import service as events
 from forum.intelligence import service as intel
 from forum.intelligence.models import IntelItem
@@ -288,7 +289,7 @@ def test_upcoming_events_within_thirty_days_say_who_is_going(
     events.create_event(db, goer, events.EventInput(
         name="Far away fair", country="DE", starts_on=today + dt.timedelta(days=45),
     ))  # fmt: skip
-    events.set_attendance(db, goer, soon, status="going")
+    event_attendance.set_attendance(db, goer, soon, status="going")
     db.flush()
 
     digest = digest_for(db, settings, reader, now)

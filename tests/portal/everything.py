@@ -34,6 +34,8 @@ from forum.digests.service import update_email_settings
 from forum.discovery.saved import create_saved_search
 from forum.discussions import service as discussions
 from forum.discussions.models import Category, Post, Thread, ThreadAttachment
+from forum.events import attendance as event_attendance
+from forum.events import calendar_tokens
 from forum.events import service as events
 from forum.events.models import Event
 from forum.intelligence import attachments as intel_attachments
@@ -200,9 +202,11 @@ def member_with_everything(
     others_event = events.create_event(
         db, other, events.EventInput(name="FOODEX Japan", country="JP", starts_on=soon)
     )
-    events.set_attendance(db, member, others_event, status="going")
-    events.set_attendance(db, member, others_event, status="interested", for_partnership=True)
-    events.reset_calendar_token(db, member, secret_key=TEST_SECRET)
+    event_attendance.set_attendance(db, member, others_event, status="going")
+    event_attendance.set_attendance(
+        db, member, others_event, status="interested", for_partnership=True
+    )
+    calendar_tokens.reset_calendar_token(db, member, secret_key=TEST_SECRET)
     db.flush()
     return Everything(
         member=member, other=other, partnership=partnership, intel_item=item,
