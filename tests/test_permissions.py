@@ -27,8 +27,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from starlette.routing import Match
 
+from forum.accounts.api_tokens import create_api_token
 from forum.accounts.models import Membership, User
-from forum.accounts.service import create_api_token
 from forum.core import uploads
 from forum.core.config import Settings
 from forum.core.db import utcnow

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
+from forum.accounts import admin_service as accounts_admin
 from forum.accounts import invites, service
 from forum.accounts.deps import Admin
 from forum.accounts.models import ROLES, User
@@ -69,7 +70,9 @@ def users(
     q: Annotated[str, Query(max_length=200)] = "",
     page: Annotated[str, Query(max_length=6)] = "1",
 ) -> Response:
-    listing = service.page_users(db, page=page_number(page), query=q.strip(), per_page=PER_PAGE)
+    listing = accounts_admin.page_users(
+        db, page=page_number(page), query=q.strip(), per_page=PER_PAGE
+    )
     return render(
         request,
         "admin/users.html",
@@ -98,7 +101,7 @@ def change_role(
         flash(request, response, f"{user.name} already has the role {role}.", "info")
         return response
     try:
-        service.set_role(db, admin, user, role)
+        accounts_admin.set_role(db, admin, user, role)
     except service.AccountError as exc:
         db.rollback()
         return _user_page(
@@ -135,7 +138,7 @@ def suspend(
         flash(request, response, f"{user.name} is already suspended.", "info")
         return response
     try:
-        service.suspend(db, admin, user, reason=reason)
+        accounts_admin.suspend(db, admin, user, reason=reason)
     except service.AccountError as exc:
         db.rollback()
         field = "reason" if exc.field == "reason" else "_"
@@ -172,7 +175,7 @@ def unsuspend(
         flash(request, response, f"{user.name} is not suspended.", "info")
         return response
     previous = user.suspended_reason or ""
-    service.unsuspend(db, admin, user)
+    accounts_admin.unsuspend(db, admin, user)
     record(
         db,
         actor=admin,

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import Admin
+from forum.accounts.memberships import partnership_members
 from forum.accounts.models import User
-from forum.accounts.service import partnership_members
 from forum.admin import partnerships as admin_service
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, flash, redirect, render

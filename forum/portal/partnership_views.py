@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
-from forum.accounts import service as accounts
+from forum.accounts import memberships
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
 from forum.core.pagination import page_number
@@ -71,7 +71,7 @@ def profile(request: Request, slug: str, db: DbSession, viewer: OptionalUser) ->
     partnership = _partnership_or_404(db, slug)
     membership = viewer.membership if viewer else None
     # Member profiles are for members: visitors see that people exist, not who.
-    people = accounts.partnership_members(db, partnership.id) if viewer else []
+    people = memberships.partnership_members(db, partnership.id) if viewer else []
     coordinator = db.get(User, partnership.coordinator_id) if partnership.coordinator_id else None
     if coordinator is not None and coordinator.is_suspended:
         coordinator = None  # as good as absent: no page, no messages
@@ -102,7 +102,7 @@ def profile(request: Request, slug: str, db: DbSession, viewer: OptionalUser) ->
             "membership": membership
             if membership and membership.partnership_id == partnership.id
             else None,
-            "can_manage": bool(viewer and accounts.can_decide_membership(viewer, partnership)),
+            "can_manage": bool(viewer and memberships.can_decide_membership(viewer, partnership)),
             "members": people,
             "coordinator": coordinator,
             "following": bool(

@@ -8,8 +8,8 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forum.accounts.api_tokens import create_api_token
 from forum.accounts.models import User
-from forum.accounts.service import create_api_token
 from forum.events import attendance as event_attendance
 from forum.events.listing import today_utc
 from forum.events.models import Attendance, Event

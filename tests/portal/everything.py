@@ -22,8 +22,10 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from forum import plugins
+from forum.accounts.api_tokens import create_api_token
+from forum.accounts.memberships import decide_membership
 from forum.accounts.models import Membership, User
-from forum.accounts.service import create_api_token, decide_membership, issue_email_token
+from forum.accounts.service import issue_email_token
 from forum.accounts.sessions import create_session
 from forum.core import uploads
 from forum.core.audit import record
