@@ -20,7 +20,7 @@ from forum.core.errors import document_api_errors, install_error_handlers
 from forum.core.security import SecurityMiddleware, csrf_protect
 from forum.core.web import STATIC_DIR, make_templates
 from forum.discovery.sync import close_search_engines
-from forum.discussions.service import ViewCounter
+from forum.discussions.view_counts import ViewCounter
 from forum.migrate import require_migrated
 from forum.notifications.deps import load_unread
 from forum.runner import Runner
@@ -184,6 +184,8 @@ def _include_routers(app: FastAPI) -> None:
     from forum.discussions import moderation_views
     from forum.discussions import views as discussions_views
     from forum.events import api as events_api
+    from forum.events import calendar_views as events_calendar_views
+    from forum.events import form_views as events_form_views
     from forum.events import views as events_views
     from forum.insights import views as insights_views
     from forum.intelligence import admin_views as intelligence_admin_views
@@ -235,6 +237,8 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(flag_views.router)
     app.include_router(discussions_feeds.router)
     app.include_router(events_views.router)
+    app.include_router(events_calendar_views.router)
+    app.include_router(events_form_views.router)
     app.include_router(intelligence_feeds.router)
     app.include_router(taxonomy_views.router)
     app.include_router(insights_views.router)

@@ -30,6 +30,7 @@ from forum.core.config import Settings
 from forum.core.db import make_engine
 from forum.core.security import CSRF_COOKIE, csrf_token_for
 from forum.discussions import service as discussions
+from forum.discussions.admin_service import seed_categories
 from forum.discussions.models import Category, Post, Thread
 from forum.migrate import upgrade
 from forum.taxonomy.service import resolve_sectors, seed_sectors
@@ -474,7 +475,7 @@ def without_tokens(page_html: str, *variable: str) -> str:
 @pytest.fixture
 def categories(db: Session) -> dict[str, Category]:
     seed_sectors(db)
-    discussions.seed_categories(db)
+    seed_categories(db)
     return {c.slug: c for c in db.scalars(select(Category))}
 
 

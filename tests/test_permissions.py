@@ -27,13 +27,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from starlette.routing import Match
 
+from forum.accounts.api_tokens import create_api_token
 from forum.accounts.models import Membership, User
-from forum.accounts.service import create_api_token
 from forum.core import uploads
 from forum.core.config import Settings
 from forum.core.db import utcnow
 from forum.digests.tokens import interest_token
 from forum.discussions.models import Category, Flag, Thread, ThreadAttachment
+from forum.events import calendar_tokens
 from forum.events import service as events
 from forum.events.models import Event
 from forum.intelligence import writes as intel_writes
@@ -189,7 +190,7 @@ def make_world(db: Session, people: People, settings: Settings, role: str) -> Wo
         reason="Looks misleading.",
         settings=settings,
     )
-    world.calendars[other.name] = events.reset_calendar_token(
+    world.calendars[other.name] = calendar_tokens.reset_calendar_token(
         db, other, secret_key=settings.secret_key or ""
     )
     world.interests[other.name] = interest_token(

@@ -8,13 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
+from forum.accounts import admin_service as accounts_admin
 from forum.accounts import invites, service
 from forum.accounts.deps import Admin
 from forum.accounts.models import ROLES, User
 from forum.accounts.service import reader_zone
 from forum.core.audit import record
 from forum.core.pagination import page_number
-from forum.core.web import AppSettings, DbSession, flash, redirect, render
+from forum.core.web import AppSettings, DbSession, flash, redirect, render_admin
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 25
@@ -42,18 +43,13 @@ def _user_page(
     form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    return render(
+    return render_admin(
         request,
         "admin/user.html",
-        {
-            "admin_section": "users",
-            "user": user,
-            "roles": ROLES,
-            "is_self": user.id == admin.id,
-            "errors": errors or {},
-            "form": form or {},
-            "tz": reader_zone(admin),
-        },
+        "users",
+        {"user": user, "roles": ROLES, "is_self": user.id == admin.id, "tz": reader_zone(admin)},
+        form=form,
+        errors=errors,
         status_code=status_code,
     )
 
@@ -69,11 +65,14 @@ def users(
     q: Annotated[str, Query(max_length=200)] = "",
     page: Annotated[str, Query(max_length=6)] = "1",
 ) -> Response:
-    listing = service.page_users(db, page=page_number(page), query=q.strip(), per_page=PER_PAGE)
-    return render(
+    listing = accounts_admin.page_users(
+        db, page=page_number(page), query=q.strip(), per_page=PER_PAGE
+    )
+    return render_admin(
         request,
         "admin/users.html",
-        {"admin_section": "users", "listing": listing, "q": q.strip(), "tz": reader_zone(admin)},
+        "users",
+        {"listing": listing, "q": q.strip(), "tz": reader_zone(admin)},
     )
 
 
@@ -98,7 +97,7 @@ def change_role(
         flash(request, response, f"{user.name} already has the role {role}.", "info")
         return response
     try:
-        service.set_role(db, admin, user, role)
+        accounts_admin.set_role(db, admin, user, role)
     except service.AccountError as exc:
         db.rollback()
         return _user_page(
@@ -135,7 +134,7 @@ def suspend(
         flash(request, response, f"{user.name} is already suspended.", "info")
         return response
     try:
-        service.suspend(db, admin, user, reason=reason)
+        accounts_admin.suspend(db, admin, user, reason=reason)
     except service.AccountError as exc:
         db.rollback()
         field = "reason" if exc.field == "reason" else "_"
@@ -172,7 +171,7 @@ def unsuspend(
         flash(request, response, f"{user.name} is not suspended.", "info")
         return response
     previous = user.suspended_reason or ""
-    service.unsuspend(db, admin, user)
+    accounts_admin.unsuspend(db, admin, user)
     record(
         db,
         actor=admin,
@@ -224,12 +223,11 @@ def _invite_form(
     request: Request, errors: list[invites.RowError], *, status_code: int = 200
 ) -> Response:
     context: dict[str, Any] = {
-        "admin_section": "invite",
-        "errors": errors,
+        "errors": errors,  # the rows' errors, a list: in place of the errors by field
         "error_rows": sorted({e.row for e in errors if e.row is not None}),
         "max_rows": invites.MAX_ROWS,
     }
-    return render(request, "admin/invite.html", context, status_code=status_code)
+    return render_admin(request, "admin/invite.html", "invite", context, status_code=status_code)
 
 
 @router.get("/admin/invite", response_class=HTMLResponse)
@@ -261,8 +259,9 @@ def invite(
         return _invite_form(request, plan.errors, status_code=422)
     result = invites.send_invitations(db, settings, admin, plan)
     db.commit()
-    return render(
+    return render_admin(
         request,
         "admin/invite_done.html",
-        {"admin_section": "invite", "invited": result.invited, "skipped": result.skipped},
+        "invite",
+        {"invited": result.invited, "skipped": result.skipped},
     )

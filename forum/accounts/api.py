@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
-from forum.accounts import credentials, service, throttle
+from forum.accounts import api_tokens, credentials, service, throttle
 from forum.accounts.deps import ApiUser, oauth2_scheme
 from forum.core.web import DbSession
 
@@ -53,9 +53,11 @@ def token(
         throttle.record_failure(db, form.username)
         db.commit()
         raise HTTPException(400, str(exc)) from exc
-    raw, _ = service.create_api_token(db, user, name="API login", kind="login")
+    raw, _ = api_tokens.create_api_token(db, user, name="API login", kind="login")
     db.commit()
-    return TokenOut(access_token=raw, expires_in=int(service.LOGIN_TOKEN_LIFETIME.total_seconds()))
+    return TokenOut(
+        access_token=raw, expires_in=int(api_tokens.LOGIN_TOKEN_LIFETIME.total_seconds())
+    )
 
 
 @router.delete(

@@ -8,7 +8,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.exc import OperationalError
 
-from forum.accounts import service, sessions
+from forum.accounts import api_tokens, service, sessions
 from forum.accounts.models import User
 from forum.core.errors import LoginRequired
 from forum.core.web import DbSession
@@ -78,7 +78,7 @@ def api_user_optional(
     """The bearer token's owner; None without a token; 401 for a bad one."""
     if token is None:
         return None
-    user = service.user_for_bearer(db, token)
+    user = api_tokens.user_for_bearer(db, token)
     if user is None:
         raise HTTPException(
             401, "Invalid or expired token.", headers={"WWW-Authenticate": "Bearer"}

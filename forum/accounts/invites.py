@@ -1,4 +1,5 @@
-"""Bulk invitations from a CSV file: parse and check every row, then invite all or none.
+"""Invitations: an admin invites one person (an account without a password, its link mailed),
+who accepts by choosing a password; or many from a CSV file: every row checked, then all or none.
 
 The file is UTF-8 (with or without a byte-order mark), at most 1 MB, with the header
 `email,name,partnership`; the partnership is a name, an alias or a slug, or empty.
@@ -14,11 +15,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum.accounts import service
+from forum.accounts import memberships, passwords, service
 from forum.accounts.models import User
 from forum.core.audit import record
 from forum.core.config import Settings
+from forum.core.db import utcnow
 from forum.core.errors import PermissionDenied
+from forum.core.mail import queue_email
+from forum.notifications.service import set_follows
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import find_partnership_by_name, get_partnership_by_slug
 
@@ -67,6 +71,60 @@ class InvitePlan:
 class InviteResult:
     invited: list[InviteRow]
     skipped: list[InviteRow]
+
+
+def invite(
+    db: Session,
+    settings: Settings,
+    actor: User,
+    *,
+    email: str,
+    name: str,
+    partnership: Partnership | None,
+) -> User | None:
+    """Create an account without a password and send its invitation; None if it exists."""
+    email = service.validate_email(email)
+    if service.get_user_by_email(db, email) is not None:
+        return None
+    user = service.create_user(db, email=email, name=name, password=None)
+    if partnership is not None:
+        membership = memberships.request_membership(db, user, partnership)
+        # The admin's invitation is the approval.
+        membership.status = "approved"
+        membership.decided_at = utcnow()
+        membership.decided_by_id = actor.id
+        set_follows(db, user.id, "country", partnership.country_codes)
+        set_follows(db, user.id, "sector", [s.slug for s in partnership.sectors])
+    raw = service.issue_email_token(db, user, "invite")
+    queue_email(
+        db,
+        settings,
+        "invitation",
+        to=user.email,
+        context={
+            "user": user,
+            "inviter": actor,
+            "partnership": partnership,
+            "link": f"{settings.base_url}/invite/{raw}",
+        },
+    )
+    return user
+
+
+def accept_invitation(db: Session, raw: str, password: str) -> User:
+    token = service.find_email_token(db, raw, "invite")
+    if token is None or token.user.is_suspended:
+        raise service.AccountError("This invitation link is invalid, used or expired.")
+    user = token.user
+    service.require_password_ok(password, email=user.email, name=user.name)
+    service.use_email_token(token)
+    user.password_hash = passwords.hash_password(password)
+    user.email_verified_at = user.email_verified_at or utcnow()
+    db.flush()
+    return user
+
+
+# --- many, from a CSV file ----------------------------------------------------------------
 
 
 def _decode(data: bytes) -> str:
@@ -237,7 +295,7 @@ def send_invitations(
     invited: list[InviteRow] = []
     skipped = list(plan.skipped)
     for row in plan.rows:
-        user = service.invite(
+        user = invite(
             db, settings, actor, email=row.email, name=row.name, partnership=row.partnership
         )
         if user is None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts import sessions, throttle
 from forum.accounts.models import EmailToken
-from forum.accounts.service import send_password_reset
+from forum.accounts.password_changes import send_password_reset
 from forum.core.db import utcnow
 from forum.core.jobs import JobContext, registry
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from forum.accounts import credentials, service, sessions, throttle
+from forum.accounts import api_tokens, credentials, password_changes, service, sessions, throttle
 from forum.accounts.deps import SignedInUser
 from forum.accounts.models import User, UserSession
 from forum.accounts.views import region_groups
@@ -156,7 +156,7 @@ def _profile_context(
                 "created": _when(t.created_at, tz),
                 "last_used": _when(t.last_used_at, tz),
             }
-            for t in service.list_api_tokens(db, user)
+            for t in api_tokens.list_api_tokens(db, user)
         ],
         "signins": _signins(db, user, this_session, page),
         "member_since": _when(user.created_at, tz),
@@ -262,7 +262,7 @@ def create_token(
     token_name: Annotated[str, Form(max_length=400)] = "",
 ) -> Response:
     try:
-        raw, token = service.create_api_token(db, user, name=token_name)
+        raw, token = api_tokens.create_api_token(db, user, name=token_name)
     except service.AccountError as exc:
         exc.field = "token_name"
         return _invalid(request, db, user, "tokens", exc, token_name=token_name)
@@ -276,7 +276,7 @@ def create_token(
 def revoke_token(request: Request, token_id: RowId, db: DbSession, user: SignedInUser) -> Response:
     """Revoke a personal token or an API login (both are API tokens of the member's)."""
     try:
-        token = service.revoke_api_token(db, user, token_id)
+        token = api_tokens.revoke_api_token(db, user, token_id)
     except service.AccountError as exc:
         raise HTTPException(404, "You have no such token.") from exc
     db.commit()
@@ -364,7 +364,7 @@ def change_password(
 ) -> Response:
     throttle.require_password_attempts(db, user.email)
     try:
-        service.change_password(
+        password_changes.change_password(
             db,
             settings,
             user,

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from forum.accounts import service, sessions, throttle
+from forum.accounts import invites, memberships, password_changes, service, sessions, throttle
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import Membership, User
 from forum.core.audit import record
@@ -268,7 +268,7 @@ def forgot_form(request: Request) -> Response:
 @router.post("/password/forgot", response_class=HTMLResponse)
 def forgot(request: Request, db: DbSession, settings: AppSettings, email: Text) -> Response:
     _throttle_ip(request, db, "reset")
-    service.request_password_reset(db, settings, email)
+    password_changes.request_password_reset(db, settings, email)
     db.commit()
     return render(request, "accounts/check_email.html", {"email": email.strip(), "reset": True})
 
@@ -285,7 +285,7 @@ def reset(
 ) -> Response:
     _throttle_ip(request, db, "reset")
     try:
-        service.reset_password(db, settings, token, password)
+        password_changes.reset_password(db, settings, token, password)
     except service.AccountError as exc:
         db.rollback()
         valid = service.find_email_token(db, token, "reset") is not None
@@ -352,7 +352,7 @@ def accept_invitation(
 ) -> Response:
     _throttle_ip(request, db, "invite")
     try:
-        user = service.accept_invitation(db, token, password)
+        user = invites.accept_invitation(db, token, password)
     except service.AccountError as exc:
         db.rollback()
         found = service.find_email_token(db, token, "invite")
@@ -382,7 +382,7 @@ def join_partnership(request: Request, slug: str, db: DbSession, user: SignedInU
     partnership = get_partnership_by_slug(db, slug)
     if partnership is None:
         raise HTTPException(404, "There is no partnership at this address.")
-    service.request_membership(db, user, partnership)
+    memberships.request_membership(db, user, partnership)
     db.commit()
     response = redirect(f"/partnerships/{slug}")
     flash(
@@ -399,7 +399,7 @@ def partnership_members(request: Request, slug: str, db: DbSession, user: Signed
     partnership = get_partnership_by_slug(db, slug)
     if partnership is None:
         raise HTTPException(404, "There is no partnership at this address.")
-    if not service.can_decide_membership(user, partnership):
+    if not memberships.can_decide_membership(user, partnership):
         raise HTTPException(403, "Only the partnership's coordinator or an admin manages members.")
     return render(
         request,
@@ -407,8 +407,8 @@ def partnership_members(request: Request, slug: str, db: DbSession, user: Signed
         {
             "nav": "partnerships",
             "partnership": partnership,
-            "pending": service.pending_memberships(db, partnership.id),
-            "members": service.partnership_members(db, partnership.id),
+            "pending": memberships.pending_memberships(db, partnership.id),
+            "members": memberships.partnership_members(db, partnership.id),
         },
     )
 
@@ -426,7 +426,7 @@ def decide_membership(
     partnership = get_partnership_by_slug(db, slug)
     if membership is None or partnership is None or membership.partnership_id != partnership.id:
         raise HTTPException(404, "There is no such request.")
-    service.decide_membership(db, user, membership, approve=decision == "approve")
+    memberships.decide_membership(db, user, membership, approve=decision == "approve")
     record(
         db,
         actor=user,

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import Admin
+from forum.accounts.memberships import partnership_members
 from forum.accounts.models import User
-from forum.accounts.service import partnership_members
 from forum.admin import partnerships as admin_service
 from forum.core.pagination import page_number
-from forum.core.web import DbSession, flash, redirect, render
+from forum.core.web import DbSession, flash, redirect, render_admin
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import STRANDS, get_partnership
 from forum.taxonomy.regions import load_region_groups
@@ -53,20 +53,20 @@ def _edit_page(
     status_code: int = 200,
 ) -> Response:
     groups = sorted(load_region_groups().values(), key=lambda g: g.name)
-    return render(
+    return render_admin(
         request,
         "admin/partnership.html",
+        "partnerships",
         {
-            "admin_section": "partnerships",
             "partnership": partnership,
-            "form": form,
-            "errors": errors or {},
             "strand_options": [("", "Not stated")] + [(str(s), f"Strand {s}") for s in STRANDS],
             "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
             "country_options": [(g.code, f"{g.name} (region)") for g in groups]
             + [(c.code, c.name) for c in list_countries()],
             "members": partnership_members(db, partnership.id),
         },
+        form=form,
+        errors=errors,
         status_code=status_code,
     )
 
@@ -79,11 +79,11 @@ def partnerships(
     page: Annotated[str, Query(max_length=6)] = "1",
 ) -> Response:
     listing = admin_service.page_partnerships_admin(db, page=page_number(page))
-    return render(
+    return render_admin(
         request,
         "admin/partnerships.html",
+        "partnerships",
         {
-            "admin_section": "partnerships",
             "listing": listing,
             "coordinators": admin_service.coordinators_of(db, listing.items),
         },

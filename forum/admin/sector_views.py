@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from forum.accounts.deps import Admin
 from forum.admin import sectors as admin_service
 from forum.core.pagination import page_number
-from forum.core.web import DbSession, flash, redirect, render
+from forum.core.web import DbSession, flash, redirect, render_admin
 from forum.taxonomy.models import Sector
 
 router = APIRouter(include_in_schema=False)
@@ -27,15 +27,13 @@ def _list_page(
     form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    return render(
+    return render_admin(
         request,
         "admin/sectors.html",
-        {
-            "admin_section": "sectors",
-            "listing": admin_service.page_sectors(db, page=page),
-            "errors": errors or {},
-            "form": form or {},
-        },
+        "sectors",
+        {"listing": admin_service.page_sectors(db, page=page)},
+        form=form,
+        errors=errors,
         status_code=status_code,
     )
 

@@ -17,7 +17,7 @@ from forum.accounts.models import Membership, User
 from forum.accounts.service import reader_zone
 from forum.admin.service import page_audit_log
 from forum.core.pagination import Page, page_number
-from forum.core.web import DbSession, render
+from forum.core.web import DbSession, render_admin
 from forum.partnerships.models import Partnership
 from forum.taxonomy.regions import load_region_groups
 from forum.taxonomy.service import countries_for
@@ -58,11 +58,11 @@ def _counts(db: Session) -> dict[str, int]:
 
 @router.get("/admin", response_class=HTMLResponse)
 def dashboard(request: Request, db: DbSession, admin: Admin) -> HTMLResponse:
-    return render(
+    return render_admin(
         request,
         "admin/dashboard.html",
+        "dashboard",
         {
-            "admin_section": "dashboard",
             "counts": _counts(db),
             "recent": page_audit_log(db, page=1, per_page=5).items,
             "tz": reader_zone(admin),
@@ -79,11 +79,11 @@ def audit_log(
     page: Annotated[str, Query(max_length=6)] = "1",
 ) -> HTMLResponse:
     object_type = type.strip() or None
-    return render(
+    return render_admin(
         request,
         "admin/audit.html",
+        "audit",
         {
-            "admin_section": "audit",
             "listing": page_audit_log(db, page=page_number(page), object_type=object_type),
             "type": object_type or "",
             "type_options": [("", "Everything"), *AUDIT_TYPES],
@@ -109,11 +109,11 @@ def region_groups(
         "/admin/region-groups",
         {},
     )
-    return render(
+    return render_admin(
         request,
         "admin/region_groups.html",
+        "region-groups",
         {
-            "admin_section": "region-groups",
             "listing": listing,
             "members_of": {g.code: countries_for(g.members) for g in listing.items},
         },

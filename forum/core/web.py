@@ -156,6 +156,23 @@ def render(
     return response
 
 
+def render_admin(
+    request: Request,
+    name: str,
+    section: str,
+    context: dict[str, Any] | None = None,
+    *,
+    form: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """Render a page of the admin area: `section` marks its entry in the admin menu; a form
+    on it gets back what was typed (`form`) and the errors by field, empty when none."""
+    full: dict[str, Any] = {"admin_section": section, "form": form or {}, "errors": errors or {}}
+    full.update(context or {})
+    return render(request, name, full, status_code=status_code)
+
+
 def redirect(url: str, *, status_code: int = 303) -> RedirectResponse:
     return RedirectResponse(url, status_code=status_code)
 

@@ -22,13 +22,13 @@ from forum.accounts.service import create_user, get_user_by_email
 from forum.core.config import Settings
 from forum.core.db import utcnow
 from forum.demo.registry import demo_part
+from forum.discussions.admin_service import seed_categories
 from forum.discussions.models import Category, Thread
 from forum.discussions.service import (
     GoodPracticeInput,
     ThreadInput,
     create_thread,
     reply,
-    seed_categories,
 )
 from forum.notifications.models import EmailSettings
 from forum.notifications.service import EMAIL_TOGGLES

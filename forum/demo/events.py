@@ -29,14 +29,10 @@ from forum.accounts.models import User
 from forum.core.config import Settings
 from forum.demo.discussions import _demo_user
 from forum.demo.registry import demo_part
+from forum.events.attendance import set_attendance
 from forum.events.dates import last_day, parse_date_text
 from forum.events.models import Event
-from forum.events.service import (
-    EventInput,
-    create_imported_event,
-    refresh_imported_event,
-    set_attendance,
-)
+from forum.events.service import EventInput, create_imported_event, refresh_imported_event
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import find_partnership_by_name
 from forum.taxonomy.service import resolve_sectors

@@ -20,6 +20,7 @@ from forum.core.db import utcnow
 from forum.core.text import render_markdown
 from forum.demo.registry import synthetic_producer
 from forum.demo.textgen import SkewedChoice, TextGenerator, report_country_weights
+from forum.discussions.admin_service import seed_categories
 from forum.discussions.models import (
     MAX_DEPTH,
     Category,
@@ -28,7 +29,6 @@ from forum.discussions.models import (
     ThreadCountry,
     thread_sector,
 )
-from forum.discussions.service import seed_categories
 from forum.taxonomy.models import Sector
 
 SYNTHETIC_MEMBERS = 500

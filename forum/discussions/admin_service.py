@@ -33,6 +33,16 @@ VISIBILITY_LABELS = {"public": "Everyone (public)", "members": "Members only"}
 DIRECTIONS = ("up", "down")
 
 
+SEEDED_CATEGORIES = (
+    ("good-practices", "Good practices", "Results and methods worth copying, by country and sector."),
+    ("market-intelligence", "Market intelligence", "What you learned about a market: regulation, buyers, partners, trends."),
+    ("events-and-missions", "Events and missions", "Trade fairs, business missions and who is going."),
+    ("cooperation-opportunities", "Cooperation opportunities", "Looking for partners, offering cooperation, joint projects."),
+    ("partnership-news", "Partnership news", "News from the partnerships: agreements, results, calls."),
+    ("platform-feedback", "Platform feedback", "How this forum could serve you better."),
+)  # fmt: skip
+
+
 class CategoryError(ValueError):
     """Invalid category input; `field` names the form field it is about."""
 
@@ -343,3 +353,14 @@ __all__ = [
     "require_admin",
     "update_category",
 ]
+
+
+def seed_categories(db: Session) -> int:
+    existing = set(db.scalars(select(Category.slug)))
+    added = 0
+    for position, (slug, name, description) in enumerate(SEEDED_CATEGORIES):
+        if slug not in existing:
+            db.add(Category(slug=slug, name=name, description=description, position=position))
+            added += 1
+    db.flush()
+    return added

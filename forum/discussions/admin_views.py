@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import Admin
-from forum.core.web import DbSession, flash, redirect, render
+from forum.core.web import DbSession, flash, redirect, render_admin
 from forum.discussions import admin_service
 from forum.discussions.models import VISIBILITIES, Category
 
@@ -37,17 +37,17 @@ def _list_page(
     form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    return render(
+    return render_admin(
         request,
         "admin/categories.html",
+        "categories",
         {
-            "admin_section": "categories",
             "rows": admin_service.list_categories_admin(db),
-            "errors": errors or {},
-            "form": form or {"visibility": "public"},
             "visibility_options": VISIBILITY_OPTIONS,
             "visibility_labels": admin_service.VISIBILITY_LABELS,
         },
+        form=form or {"visibility": "public"},
+        errors=errors,
         status_code=status_code,
     )
 
@@ -61,17 +61,17 @@ def _edit_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    return render(
+    return render_admin(
         request,
         "admin/category.html",
+        "categories",
         {
-            "admin_section": "categories",
             "category": category,
             "threads": admin_service.thread_count(db, category),
-            "form": form,
-            "errors": errors or {},
             "visibility_options": VISIBILITY_OPTIONS,
         },
+        form=form,
+        errors=errors,
         status_code=status_code,
     )
 

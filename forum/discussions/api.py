@@ -22,6 +22,7 @@ from forum.accounts.deps import ApiOptionalUser, ApiUser
 from forum.accounts.models import User
 from forum.core.pagination import MAX_PAGE_SIZE
 from forum.core.web import MAX_ROW_ID, AppSettings, DbSession, QueryValue, RowId
+from forum.discussions import listing as thread_lists
 from forum.discussions import service
 from forum.discussions.models import THREAD_KINDS, GoodPractice, Thread
 from forum.discussions.schemas import (
@@ -35,6 +36,7 @@ from forum.discussions.schemas import (
     ThreadList,
     ThreadOut,
 )
+from forum.discussions.thread_page import thread_page
 from forum.partnerships import service as partnerships
 from forum.taxonomy.filters import parse_filters
 from forum.taxonomy.regions import UnknownCountryError, expand_codes
@@ -105,7 +107,7 @@ def thread_filter(
     country: Sequence[str],
     sector: Sequence[str],
     partnership: str | None,
-) -> service.ThreadFilter:
+) -> thread_lists.ThreadFilter:
     """The list filters of the API and the feeds; 422 naming an unknown value."""
     countries, sectors = parse_filters(db, country, sector)
     found_category = None
@@ -129,7 +131,7 @@ def thread_filter(
         if found is None:
             raise _invalid("partnership", f"unknown partnership: {partnership!r}", where="query")
         partnership_id = found.id
-    return service.ThreadFilter(
+    return thread_lists.ThreadFilter(
         category=found_category,
         kind=kind or None,
         countries=countries,
@@ -176,7 +178,7 @@ def list_threads(
         sector=sector,
         partnership=partnership,
     )
-    rows, next_cursor = service.list_threads(db, viewer, flt, cursor=cursor, limit=limit)
+    rows, next_cursor = thread_lists.list_threads(db, viewer, flt, cursor=cursor, limit=limit)
     load_good_practices(db, rows)
     return ThreadList(items=[ThreadOut.of(t, settings.base_url) for t in rows], next=next_cursor)
 
@@ -240,7 +242,7 @@ def get_thread(
     """A thread with one page of its reply tree: 50 top-level replies and their answers."""
     with service_errors(_THREAD_404):
         thread = service.get_thread(db, viewer, thread_id)
-    shown = service.thread_page(db, viewer, thread, page=page, flat=flat, root=root)
+    shown = thread_page(db, viewer, thread, page=page, flat=flat, root=root)
     return ThreadDetail.of_page(shown, settings.base_url)
 
 

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from forum.core import atom
 from forum.core.web import AppSettings, DbSession
-from forum.discussions import service
 from forum.discussions.api import load_good_practices, thread_filter
+from forum.discussions.listing import list_threads
 from forum.discussions.models import Post, Thread
 from forum.taxonomy.service import country_label
 
@@ -114,7 +114,7 @@ def threads_feed(
         sector=sector,
         partnership=partnership,
     )
-    threads, _ = service.list_threads(db, None, flt, cursor=None, limit=FEED_SIZE)
+    threads, _ = list_threads(db, None, flt, cursor=None, limit=FEED_SIZE)
     load_good_practices(db, threads)
     query = urlencode([(k, v) for k, v in request.query_params.multi_items() if v], doseq=True)
     self_url = f"{settings.base_url}/feeds/threads.atom" + (f"?{query}" if query else "")

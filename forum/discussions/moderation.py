@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forum.accounts import admin_service as accounts_admin
 from forum.accounts import service as accounts
 from forum.accounts.models import User
 from forum.core.audit import record
@@ -315,7 +316,7 @@ def suspend_member(db: Session, actor: User | None, user: User, *, reason: str) 
     if user.is_suspended:
         return False
     try:
-        accounts.suspend(db, moderator, user, reason=reason)
+        accounts_admin.suspend(db, moderator, user, reason=reason)
     except PermissionDenied as exc:
         raise NotAllowed(str(exc)) from exc
     except accounts.AccountError as exc:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from forum.core.text import MAX_BODY, MAX_TITLE
 from forum.core.web import BodyRowId
 from forum.discussions.models import Category, Flag, GoodPractice, Post, Thread
-from forum.discussions.service import ShownPost, ThreadPage
+from forum.discussions.thread_page import ShownPost, ThreadPage
 from forum.partnerships.schemas import SectorRef
 
 ThreadKind = Literal["discussion", "good_practice", "question", "cooperation_offer"]

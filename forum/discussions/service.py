@@ -1,4 +1,5 @@
-"""Rules of the discussions: who sees and writes what, threads, reply trees, edits.
+"""Rules of the discussions: who sees and writes what, threads, reply trees, edits
+(the lists of threads are in listing.py, the thread page in thread_page.py).
 
 Every function takes the session first, checks permissions itself, flushes but never
 commits, and writes the search-outbox rows and notifications in the same transaction.
@@ -7,21 +8,17 @@ commits, and writes the search-outbox rows and notifications in the same transac
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import re
-import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, contains_eager, selectinload, sessionmaker
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from forum.accounts.models import User
 from forum.core.db import utcnow
 from forum.core.outbox import queue_document
-from forum.core.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
 from forum.core.text import MAX_BODY, MAX_TITLE, clean_line, mentioned_handles, render_markdown
 from forum.discussions.models import (
     MAX_DEPTH,
@@ -31,34 +28,19 @@ from forum.discussions.models import (
     Post,
     PostRevision,
     Thread,
-    ThreadCountry,
-    thread_sector,
 )
 from forum.notifications.models import Notification
 from forum.notifications.service import follow, followers, notify
 from forum.taxonomy.models import Sector
 
-log = logging.getLogger(__name__)
-
 # Any select, whatever its columns: the filters narrow its rows, never its columns.
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
-TOP_LEVEL_PER_PAGE = 50
-MAX_DESCENDANTS = 200
 NEW_ACCOUNT_AGE = dt.timedelta(days=7)
 NEW_ACCOUNT_POSTS = 3
 NEW_ACCOUNT_MAX_LINKS = 3
 NEW_ACCOUNT_POSTS_PER_HOUR = 10
 LINK_RE = re.compile(r"https?://|\]\(|<https?:|www\.", re.I)
-
-SEEDED_CATEGORIES = (
-    ("good-practices", "Good practices", "Results and methods worth copying, by country and sector."),
-    ("market-intelligence", "Market intelligence", "What you learned about a market: regulation, buyers, partners, trends."),
-    ("events-and-missions", "Events and missions", "Trade fairs, business missions and who is going."),
-    ("cooperation-opportunities", "Cooperation opportunities", "Looking for partners, offering cooperation, joint projects."),
-    ("partnership-news", "Partnership news", "News from the partnerships: agreements, results, calls."),
-    ("platform-feedback", "Platform feedback", "How this forum could serve you better."),
-)  # fmt: skip
 
 
 class DiscussionError(ValueError):
@@ -78,17 +60,6 @@ class NotFound(Exception):
 
 
 # --- categories ------------------------------------------------------------------------
-
-
-def seed_categories(db: Session) -> int:
-    existing = set(db.scalars(select(Category.slug)))
-    added = 0
-    for position, (slug, name, description) in enumerate(SEEDED_CATEGORIES):
-        if slug not in existing:
-            db.add(Category(slug=slug, name=name, description=description, position=position))
-            added += 1
-    db.flush()
-    return added
 
 
 def can_see_category(viewer: User | None, category: Category) -> bool:
@@ -547,48 +518,12 @@ def revisions(db: Session, viewer: User | None, post: Post) -> list[PostRevision
     )
 
 
-# --- reading ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ThreadFilter:
-    category: Category | None = None
-    kind: str | None = None
-    countries: Sequence[str] = ()
-    sectors: Sequence[str] = ()
-    partnership_id: int | None = None
+# --- reading one ---------------------------------------------------------------------------------
 
 
 def _visible_threads(viewer: User | None) -> Select[Thread]:
     # The join lets list pages load each thread's category with it (contains_eager).
     return visible_threads(select(Thread).join(Category, Category.id == Thread.category_id), viewer)
-
-
-def _filtered(viewer: User | None, flt: ThreadFilter) -> Select[Thread]:
-    stmt = _visible_threads(viewer)
-    if flt.category is not None:
-        stmt = stmt.where(Thread.category_id == flt.category.id)
-    if flt.kind:
-        stmt = stmt.where(Thread.kind == flt.kind)
-    if flt.countries:
-        stmt = stmt.where(
-            Thread.id.in_(
-                select(ThreadCountry.thread_id).where(
-                    ThreadCountry.country_code.in_(list(flt.countries))
-                )
-            )
-        )
-    if flt.sectors:
-        stmt = stmt.where(
-            Thread.id.in_(
-                select(thread_sector.c.thread_id)
-                .join(Sector, Sector.id == thread_sector.c.sector_id)
-                .where(Sector.slug.in_(list(flt.sectors)))
-            )
-        )
-    if flt.partnership_id is not None:
-        stmt = stmt.where(Thread.partnership_id == flt.partnership_id)
-    return stmt
 
 
 def _with_tags(stmt: Select[Thread]) -> Select[Thread]:
@@ -599,57 +534,6 @@ def _with_tags(stmt: Select[Thread]) -> Select[Thread]:
         selectinload(Thread.author),
         selectinload(Thread.partnership),
     )
-
-
-def page_threads(
-    db: Session, viewer: User | None, flt: ThreadFilter, *, page: int, per_page: int = 25,
-    base_path: str = "/discussions", params: Mapping[str, object] | None = None,
-) -> Page[Thread]:  # fmt: skip
-    """Pinned first, then by last activity."""
-    stmt = _filtered(viewer, flt)
-    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = db.scalars(
-        _with_tags(stmt)
-        .order_by(Thread.pinned.desc(), Thread.last_activity_at.desc(), Thread.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    )
-    return Page(list(rows), page, per_page, total, base_path, dict(params or {}))
-
-
-def list_threads(
-    db: Session, viewer: User | None, flt: ThreadFilter, *, cursor: str | None, limit: int
-) -> tuple[list[Thread], str | None]:
-    """Newest activity first, by keyset cursor (for the API and feeds)."""
-    stmt = _filtered(viewer, flt)
-    if cursor:
-        when, last_id = decode_cursor(cursor, arity=2)
-        if not isinstance(when, str) or not isinstance(last_id, int):
-            raise InvalidCursorError
-        try:
-            moment = dt.datetime.fromisoformat(when)
-        except ValueError as exc:
-            raise InvalidCursorError from exc
-        if moment.tzinfo is None:
-            raise InvalidCursorError
-        stmt = stmt.where(
-            or_(
-                Thread.last_activity_at < moment,
-                and_(Thread.last_activity_at == moment, Thread.id < last_id),
-            )
-        )
-    rows = list(
-        db.scalars(
-            _with_tags(stmt)
-            .order_by(Thread.last_activity_at.desc(), Thread.id.desc())
-            .limit(limit + 1)
-        )
-    )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor([rows[-1].last_activity_at.isoformat(), rows[-1].id])
-    return rows, next_cursor
 
 
 def get_thread(db: Session, viewer: User | None, thread_id: int) -> Thread:
@@ -687,240 +571,3 @@ def get_reply_parent(db: Session, viewer: User | None, thread: Thread, post_id: 
     if parent is None or parent.thread_id != thread.id:
         raise DiscussionError("The post you reply to is not in this thread.", "parent_id")
     return parent
-
-
-@dataclass
-class ShownPost:
-    """A post as the thread page shows it: display depth, whom it answers, its state.
-
-    `state` is "visible", "deleted" or "hidden"; `show_text` says whether this viewer
-    reads its text (moderators read hidden and deleted posts, marked as such).
-    """
-
-    post: Post
-    depth: int
-    in_reply_to: str | None
-    state: str
-    show_text: bool
-    can_edit: bool
-    more_replies: int = 0
-
-
-@dataclass
-class ThreadPage:
-    thread: Thread
-    opening: Post
-    posts: list[ShownPost]
-    page: int
-    pages: int
-    flat: bool
-    top_level_total: int
-
-
-def thread_page(
-    db: Session, viewer: User | None, thread: Thread, *, page: int = 1, flat: bool = False,
-    root: int | None = None,
-) -> ThreadPage:  # fmt: skip
-    """One page of a thread: 50 top-level posts with up to 200 descendants each.
-
-    The number of queries does not depend on the number of posts. `flat` lists the
-    same page chronologically; `root` shows one top-level post's whole subtree.
-    """
-    opening = db.scalar(
-        select(Post).where(Post.thread_id == thread.id, Post.is_opening.is_(True))
-        .options(selectinload(Post.author))
-    )  # fmt: skip
-    assert opening is not None, f"thread {thread.id} has no opening post"
-    top_q = select(Post.id).where(
-        Post.thread_id == thread.id, Post.depth == 0, Post.is_opening.is_(False)
-    )
-    top_total = db.scalar(select(func.count()).select_from(top_q.subquery())) or 0
-    pages = max(1, -(-top_total // TOP_LEVEL_PER_PAGE))
-    page = min(max(page, 1), pages)
-    limit = MAX_DESCENDANTS + 1
-    if root is not None:
-        roots = [root]
-        limit = 100_000
-    else:
-        roots = list(
-            db.scalars(
-                top_q.order_by(Post.id)
-                .offset((page - 1) * TOP_LEVEL_PER_PAGE)
-                .limit(TOP_LEVEL_PER_PAGE)
-            )
-        )
-    ranked = (
-        select(
-            Post.id.label("id"),
-            func.row_number().over(partition_by=Post.root_id, order_by=Post.path).label("rank"),
-        )
-        .where(Post.thread_id == thread.id, Post.root_id.in_(roots) if roots else false())
-        .subquery()
-    )
-    rows = list(
-        db.scalars(
-            select(Post)
-            .join(ranked, ranked.c.id == Post.id)
-            .where(ranked.c.rank <= limit)
-            .options(selectinload(Post.author))
-            .order_by(Post.root_id, Post.path)
-        )
-    )
-    counts = dict(
-        db.execute(
-            select(Post.root_id, func.count())
-            .where(Post.thread_id == thread.id, Post.root_id.in_(roots) if roots else false())
-            .group_by(Post.root_id)
-        ).all()
-    )
-    parents = {p.id: p for p in rows}
-    missing = {p.parent_id for p in rows if p.parent_id and p.parent_id not in parents}
-    if missing:
-        for p in db.scalars(
-            select(Post).where(Post.id.in_(missing)).options(selectinload(Post.author))
-        ):
-            parents[p.id] = p
-    moderator = bool(viewer and viewer.is_moderator)
-    has_children = {p.parent_id for p in rows if p.parent_id is not None}
-    shown: list[ShownPost] = []
-    for post in rows:
-        if post.hidden_at is not None and not moderator and post.id not in has_children:
-            continue  # a hidden post with no replies leaves no trace for members
-        parent = parents.get(post.parent_id) if post.parent_id else None
-        # "in reply to" where the indentation cannot say it: flat view, or past the cap.
-        answers = None
-        if parent is not None and not parent.is_opening and (flat or parent.depth >= post.depth):
-            answers = _author_name(parent)
-        more = 0
-        if post.depth == 0 and root is None:
-            more = max(0, counts.get(post.id, 1) - limit)
-        state = "deleted" if post.deleted_at else "hidden" if post.hidden_at else "visible"
-        shown.append(
-            ShownPost(
-                post=post,
-                depth=0 if flat else post.depth,
-                in_reply_to=answers,
-                state=state,
-                show_text=state == "visible" or moderator,
-                can_edit=can_edit_post(viewer, post),
-                more_replies=more,
-            )
-        )
-    if flat:
-        shown.sort(key=lambda s: (s.post.created_at, s.post.id))
-    return ThreadPage(thread, opening, shown, page, pages, flat, top_total)
-
-
-def _author_name(post: Post) -> str:
-    return post.author.name if post.author else "a former member"
-
-
-def page_of_post(db: Session, post: Post) -> int:
-    """The thread page that shows `post` (for permalinks)."""
-    if post.is_opening or post.root_id is None:
-        return 1
-    before = (
-        db.scalar(
-            select(func.count()).where(
-                Post.thread_id == post.thread_id,
-                Post.depth == 0,
-                Post.is_opening.is_(False),
-                Post.id < post.root_id,
-            )
-        )
-        or 0
-    )
-    return before // TOP_LEVEL_PER_PAGE + 1
-
-
-VIEW_BUFFER: dict[int, int] = {}
-
-
-def count_view(thread_id: int) -> None:
-    """Count a page view in memory; `flush_views` writes the counts in one go."""
-    VIEW_BUFFER[thread_id] = VIEW_BUFFER.get(thread_id, 0) + 1
-
-
-def flush_views(db: Session) -> int:
-    """Add the buffered view counts to the threads; answers how many threads changed."""
-    pending = dict(VIEW_BUFFER)
-    for thread_id in pending:
-        VIEW_BUFFER[thread_id] -= pending[thread_id]
-        if not VIEW_BUFFER[thread_id]:
-            del VIEW_BUFFER[thread_id]
-    for thread_id, count in pending.items():
-        db.execute(
-            update(Thread)
-            .where(Thread.id == thread_id)
-            .values(view_count=Thread.view_count + count)
-        )
-    return len(pending)
-
-
-class ViewCounter:
-    """Writes this process's buffered view counts every `every` seconds, and at exit."""
-
-    def __init__(self, factory: sessionmaker[Session], *, every: float = 30.0) -> None:
-        self.factory = factory
-        self.every = every
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="forum-views", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every):
-            self.flush()
-        self.flush()
-
-    def flush(self) -> None:
-        if not VIEW_BUFFER:
-            return
-        try:
-            with self.factory() as session:
-                flush_views(session)
-                session.commit()
-        except SQLAlchemyError:
-            log.warning("could not write view counts; they are dropped", exc_info=True)
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-
-# --- country and sector pages ------------------------------------------------------------
-
-
-def recent_threads(
-    db: Session, viewer: User | None, flt: ThreadFilter, *, limit: int = 10
-) -> tuple[list[Thread], int]:
-    """The most recently active threads `viewer` may see under `flt`, and how many there are.
-
-    The count matches what the paginated list (`page_threads`) shows for the same filter.
-    The threads come with their category loaded and nothing else: callers that show more
-    load it.
-    """
-    stmt = _filtered(viewer, flt)
-    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    if not total:
-        return [], 0
-    rows = db.scalars(
-        stmt.options(contains_eager(Thread.category))
-        .order_by(Thread.last_activity_at.desc(), Thread.id.desc())
-        .limit(limit)
-    )
-    return list(rows), total
-
-
-def count_threads_by_country(db: Session, viewer: User | None) -> dict[str, int]:
-    """ISO code -> threads tagged with it that `viewer` may see, in one GROUP BY."""
-    visible = _visible_threads(viewer).with_only_columns(Thread.id)
-    rows = db.execute(
-        select(ThreadCountry.country_code, func.count())
-        .where(ThreadCountry.thread_id.in_(visible))
-        .group_by(ThreadCountry.country_code)
-    )
-    return {str(code): int(count) for code, count in rows.all()}

@@ -14,7 +14,10 @@ from forum.accounts.service import can_moderate
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, redirect, render
 from forum.discussions import attachment_views, moderation, service
+from forum.discussions.listing import ThreadFilter, page_threads
 from forum.discussions.models import KIND_LABELS, THREAD_KINDS, Post, Thread
+from forum.discussions.thread_page import ThreadPage, page_of_post, thread_page
+from forum.discussions.view_counts import count_view
 from forum.notifications.service import follow_state
 from forum.taxonomy.filters import parse_filters
 from forum.taxonomy.forms import TagFieldsError, read_tag_fields
@@ -85,14 +88,10 @@ def _thread_list(
     if kind and kind not in THREAD_KINDS:
         raise HTTPException(422, f"Unknown kind {kind!r}.")
     countries, sectors = parse_filters(db, [country], [sector])
-    flt = service.ThreadFilter(
-        category=category, kind=kind or None, countries=countries, sectors=sectors
-    )
+    flt = ThreadFilter(category=category, kind=kind or None, countries=countries, sectors=sectors)
     params = {"kind": kind, "country": country, "sector": sector}
     base = f"/discussions/c/{category.slug}" if category else "/discussions"
-    listing = service.page_threads(
-        db, viewer, flt, page=page_number(page), base_path=base, params=params
-    )
+    listing = page_threads(db, viewer, flt, page=page_number(page), base_path=base, params=params)
     return render(
         request,
         "discussions/list.html",
@@ -128,8 +127,8 @@ def thread_view(
         thread = service.get_thread(db, viewer, thread_id)
     except service.NotFound as exc:
         raise _not_found() from exc
-    shown = service.thread_page(db, viewer, thread, page=page_number(page), flat=view == "flat")
-    service.count_view(thread.id)
+    shown = thread_page(db, viewer, thread, page=page_number(page), flat=view == "flat")
+    count_view(thread.id)
     return _render_thread(request, db, viewer, thread, shown, view=view)
 
 
@@ -144,13 +143,13 @@ def subtree_view(
         raise _not_found() from exc
     if root.thread_id != thread.id or root.depth != 0:
         raise _not_found()
-    shown = service.thread_page(db, viewer, thread, root=root.id)
+    shown = thread_page(db, viewer, thread, root=root.id)
     return _render_thread(request, db, viewer, thread, shown, view="tree", subtree=root)
 
 
 def _render_thread(
     request: Request, db: DbSession, viewer: User | None, thread: Thread,
-    shown: service.ThreadPage, *, view: str, subtree: Post | None = None,
+    shown: ThreadPage, *, view: str, subtree: Post | None = None,
     reply_form: dict[str, object] | None = None, errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:  # fmt: skip
@@ -193,7 +192,7 @@ def permalink(post_id: int, db: DbSession, viewer: OptionalUser) -> Response:
         post = service.get_post(db, viewer, post_id)
     except service.NotFound as exc:
         raise _not_found() from exc
-    page = service.page_of_post(db, post)
+    page = page_of_post(db, post)
     query = f"?page={page}" if page > 1 else ""
     return redirect(f"/threads/{post.thread_id}{query}#post-{post.id}", status_code=302)
 

@@ -16,7 +16,10 @@ from forum.core.pagination import MAX_PAGE_SIZE
 from forum.core.web import AppSettings, DbSession, IsoDate, QueryValue, RowId
 from forum.discussions.api import R401, R403, R404, _invalid
 from forum.discussions.schemas import PartnershipRef
+from forum.events import attendance as event_attendance
+from forum.events import listing as event_lists
 from forum.events import service
+from forum.events.list_filters import list_filter
 from forum.events.schemas import (
     AttendanceIn,
     AttendanceOut,
@@ -25,7 +28,6 @@ from forum.events.schemas import (
     EventList,
     EventOut,
 )
-from forum.events.views import list_filter
 from forum.taxonomy.service import UnknownSectorError, resolve_sectors
 
 router = APIRouter(tags=["events"])
@@ -65,7 +67,7 @@ def list_events(
         date_from=date_from.isoformat() if date_from else "",
         date_to=date_to.isoformat() if date_to else "", when=when,
     )  # fmt: skip
-    rows, next_cursor = service.list_events(db, flt, cursor=cursor, limit=limit)
+    rows, next_cursor = event_lists.list_events(db, flt, cursor=cursor, limit=limit)
     return EventList(items=[EventOut.of(e, settings.base_url) for e in rows], next=next_cursor)
 
 
@@ -128,7 +130,7 @@ def set_attendance(
     """Mark yourself (`"for": "me"`) or your partnership going or interested; "none" clears."""
     event = _event(db, event_id)
     try:
-        service.set_attendance(
+        event_attendance.set_attendance(
             db, user, event, status=data.status, for_partnership=data.for_ == "partnership"
         )
     except service.NotAllowed as exc:

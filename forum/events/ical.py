@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 from icalendar import Calendar, vText
 from icalendar import Event as VEvent
 
+from forum.events.attendance import who_is_going
 from forum.events.models import Event
-from forum.events.service import who_is_going
 
 PRODID = "-//Cluster Forum//Events//EN"
 

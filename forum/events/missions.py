@@ -11,8 +11,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from forum.core.db import utcnow
+from forum.events.attendance import partnerships_going
 from forum.events.models import Event
-from forum.events.service import partnerships_going
 from forum.partnerships.matching import country_in_sentence, join_words
 from forum.partnerships.models import Partnership, PartnershipCountry
 from forum.taxonomy.regions import UnknownCountryError, is_european

@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field
 
 from forum.core.web import IsoDate
 from forum.discussions.schemas import PartnershipRef
+from forum.events.attendance import WhoIsGoing, who_is_going
 from forum.events.models import Event
-from forum.events.service import WhoIsGoing, who_is_going
 from forum.partnerships.schemas import SectorRef
 
 

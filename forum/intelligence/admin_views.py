@@ -22,7 +22,7 @@ from forum.accounts.service import reader_zone
 from forum.core.audit import record
 from forum.core.jobs import Job, enqueue
 from forum.core.pagination import page_number
-from forum.core.web import DbSession, flash, redirect, render
+from forum.core.web import DbSession, flash, redirect, render_admin
 from forum.intelligence import feed_admin
 from forum.intelligence.fetch_guard import private_feeds_allowed
 from forum.intelligence.jobs import HARVEST_FEED_JOB
@@ -87,19 +87,19 @@ def _list_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    return render(
+    return render_admin(
         request,
         "admin/feeds.html",
+        "feeds",
         {
-            "admin_section": "feeds",
             "listing": feed_admin.page_feeds(db, page=page),
             "queued": _queued(db),
-            "form": form or {"kind": "news", "interval": "6h", "countries": [], "sectors": []},
-            "errors": errors or {},
             "tz": reader_zone(admin),
             "private_allowed": private_feeds_allowed(),
             **_options(db),
         },
+        form=form or {"kind": "news", "interval": "6h", "countries": [], "sectors": []},
+        errors=errors,
         status_code=status_code,
     )
 
@@ -114,14 +114,12 @@ def _feed_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    return render(
+    return render_admin(
         request,
         "admin/feed.html",
+        "feeds",
         {
-            "admin_section": "feeds",
             "feed": feed,
-            "form": form or _form_of(feed),
-            "errors": errors or {},
             "queued": feed.id in _queued(db),
             "recent": feed_admin.recent_items(db, feed),
             "default_countries": countries_for(feed.default_countries or []),
@@ -129,6 +127,8 @@ def _feed_page(
             "tz": reader_zone(admin),
             **_options(db),
         },
+        form=form or _form_of(feed),
+        errors=errors,
         status_code=status_code,
     )
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.discussions import service as discussions
+from forum.discussions import listing as thread_lists
 from forum.discussions.models import Thread
-from forum.events import service as events
+from forum.events import attendance as event_attendance
+from forum.events import listing as event_lists
 from forum.events.models import Event
 from forum.intelligence import counts as intelligence_counts
 from forum.intelligence.counts import Recent
@@ -63,7 +64,7 @@ class Overview:
     thread_total: int
     # Upcoming events with who is going: by quarter on a country page ("who else is
     # going to Japan"), one group on a sector page.
-    event_groups: list[events.QuarterGroup] = field(default_factory=list)
+    event_groups: list[event_lists.QuarterGroup] = field(default_factory=list)
     # Cooperation agreements whose counterpart is in the country (country pages only).
     agreements: list[Agreement] = field(default_factory=list)
 
@@ -77,11 +78,11 @@ def _gather(
     viewer: User | None,
     items: Recent,
     partnership_filter: partnerships.PartnershipFilter,
-    thread_filter: discussions.ThreadFilter,
+    thread_filter: thread_lists.ThreadFilter,
     partnerships_shown: int,
 ) -> Overview:
     shown, total = partnerships.first_partnerships(db, partnership_filter, limit=partnerships_shown)
-    threads, thread_total = discussions.recent_threads(
+    threads, thread_total = thread_lists.recent_threads(
         db, viewer, thread_filter, limit=RECENT_THREADS
     )
     return Overview(items, shown, total, threads, thread_total)
@@ -96,10 +97,10 @@ def country_overview(
         viewer,
         intelligence_counts.recent_for_country(db, code, limit=RECENT_ITEMS),
         partnerships.PartnershipFilter(countries=[code]),
-        discussions.ThreadFilter(countries=[code]),
+        thread_lists.ThreadFilter(countries=[code]),
         partnerships_shown,
     )
-    found.event_groups = events.going_by_quarter(db, code)
+    found.event_groups = event_lists.going_by_quarter(db, code)
     found.agreements = partnerships.agreements_for_country(db, code)
     return found
 
@@ -116,13 +117,15 @@ def sector_overview(
         viewer,
         intelligence_counts.recent_for_sector(db, sector, limit=RECENT_ITEMS),
         partnerships.PartnershipFilter(sectors=[sector.slug]),
-        discussions.ThreadFilter(sectors=[sector.slug]),
+        thread_lists.ThreadFilter(sectors=[sector.slug]),
         partnerships_shown,
     )
-    upcoming = events.upcoming_for_sector(db, sector.slug, limit=UPCOMING_EVENTS)
+    upcoming = event_lists.upcoming_for_sector(db, sector.slug, limit=UPCOMING_EVENTS)
     if upcoming:
         found.event_groups = [
-            events.QuarterGroup(None, None, [(e, events.who_is_going(e)) for e in upcoming])
+            event_lists.QuarterGroup(
+                None, None, [(e, event_attendance.who_is_going(e)) for e in upcoming]
+            )
         ]
     return found
 
@@ -153,7 +156,7 @@ def country_counts(db: Session, viewer: User | None) -> list[CountryCounts]:
     `viewer` may see. One GROUP BY per domain, whatever the number of countries."""
     items = intelligence_counts.count_by_country(db)
     targeted = partnerships.countries_targeted(db)
-    threads = discussions.count_threads_by_country(db, viewer)
+    threads = thread_lists.count_threads_by_country(db, viewer)
     return [
         CountryCounts(c, items.get(c.code, 0), targeted.get(c.code, 0), threads.get(c.code, 0))
         for c in list_countries()

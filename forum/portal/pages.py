@@ -19,8 +19,8 @@ from forum.core.web import AppSettings, DbSession, render
 from forum.digests.digest import Digest
 from forum.digests.service import WeekCandidates, your_week
 from forum.discovery.sync import search_status
-from forum.discussions import service as discussions
-from forum.events import service as events
+from forum.discussions import listing as thread_lists
+from forum.events import listing as event_lists
 from forum.intelligence import queries as intelligence_queries
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import countries_targeted
@@ -87,14 +87,14 @@ def _week(db: Session, settings: Settings, viewer: User, cache: WeekCandidates) 
 def _latest(db: Session) -> dict[str, Any]:
     """A visitor's home: the latest public good practices and intelligence, and what is
     coming up."""
-    practices = discussions.page_threads(
-        db, None, discussions.ThreadFilter(kind="good_practice"), page=1, per_page=HOME_LIST
+    practices = thread_lists.page_threads(
+        db, None, thread_lists.ThreadFilter(kind="good_practice"), page=1, per_page=HOME_LIST
     )
     intel = intelligence_queries.page_items(
         db, None, intelligence_queries.IntelFilter(), page=1, per_page=HOME_LIST, sort="added"
     )
-    upcoming = events.page_events(
-        db, events.EventFilter(when="upcoming"), page=1, per_page=HOME_LIST
+    upcoming = event_lists.page_events(
+        db, event_lists.EventFilter(when="upcoming"), page=1, per_page=HOME_LIST
     )
     return {
         "good_practices": practices.items,

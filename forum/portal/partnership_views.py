@@ -7,15 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
+from forum.accounts import memberships
 from forum.accounts import service as accounts
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, render
-from forum.discussions import service as discussions
+from forum.discussions import listing as thread_lists
 from forum.discussions.models import KIND_LABELS, THREAD_KINDS
+from forum.events import attendance as event_attendance
+from forum.events import listing as event_lists
 from forum.events import missions
-from forum.events import service as events
 from forum.notifications.service import follow_state, list_follows
 from forum.partnerships import matching, service
 from forum.partnerships.models import Partnership
@@ -70,15 +72,15 @@ def profile(request: Request, slug: str, db: DbSession, viewer: OptionalUser) ->
     partnership = _partnership_or_404(db, slug)
     membership = viewer.membership if viewer else None
     # Member profiles are for members: visitors see that people exist, not who.
-    people = accounts.partnership_members(db, partnership.id) if viewer else []
+    people = memberships.partnership_members(db, partnership.id) if viewer else []
     coordinator = db.get(User, partnership.coordinator_id) if partnership.coordinator_id else None
     if coordinator is not None and not accounts.can_see_member(coordinator):
         coordinator = None  # as good as absent: no page, no messages
     base = f"/partnerships/{partnership.slug}"
-    by_partnership = discussions.ThreadFilter(partnership_id=partnership.id)
-    good_practices = discussions.ThreadFilter(partnership_id=partnership.id, kind="good_practice")
-    upcoming = events.EventFilter(partnership_ids=[partnership.id], when="upcoming")
-    past = events.EventFilter(partnership_ids=[partnership.id], when="past")
+    by_partnership = thread_lists.ThreadFilter(partnership_id=partnership.id)
+    good_practices = thread_lists.ThreadFilter(partnership_id=partnership.id, kind="good_practice")
+    upcoming = event_lists.EventFilter(partnership_ids=[partnership.id], when="upcoming")
+    past = event_lists.EventFilter(partnership_ids=[partnership.id], when="past")
     matches = matching.page_matches(
         db,
         matching.interests_of_partnership(partnership),
@@ -86,8 +88,8 @@ def profile(request: Request, slug: str, db: DbSession, viewer: OptionalUser) ->
         per_page=PREVIEW,
         base_path=f"{base}/matches",
     )
-    upcoming_events = events.page_events(db, upcoming, page=1, per_page=PREVIEW)
-    past_events = events.page_events(db, past, page=1, per_page=PREVIEW)
+    upcoming_events = event_lists.page_events(db, upcoming, page=1, per_page=PREVIEW)
+    past_events = event_lists.page_events(db, past, page=1, per_page=PREVIEW)
     event_hints = missions.event_hints(db, partnership_id=partnership.id)
     quarter_hints = missions.quarter_hints(db, partnership_id=partnership.id)
     return render(
@@ -101,13 +103,13 @@ def profile(request: Request, slug: str, db: DbSession, viewer: OptionalUser) ->
             "membership": membership
             if membership and membership.partnership_id == partnership.id
             else None,
-            "can_manage": bool(viewer and accounts.can_decide_membership(viewer, partnership)),
+            "can_manage": bool(viewer and memberships.can_decide_membership(viewer, partnership)),
             "members": people,
             "coordinator": coordinator,
             "following": bool(
                 viewer and follow_state(db, viewer.id, "partnership", str(partnership.id))
             ),
-            "good_practices": discussions.page_threads(
+            "good_practices": thread_lists.page_threads(
                 db,
                 viewer,
                 good_practices,
@@ -116,7 +118,7 @@ def profile(request: Request, slug: str, db: DbSession, viewer: OptionalUser) ->
                 base_path=f"{base}/discussions",
                 params={"kind": "good_practice"},
             ),
-            "threads": discussions.page_threads(
+            "threads": thread_lists.page_threads(
                 db,
                 viewer,
                 by_partnership,
@@ -127,7 +129,8 @@ def profile(request: Request, slug: str, db: DbSession, viewer: OptionalUser) ->
             "upcoming_events": upcoming_events,
             "past_events": past_events,
             "going": {
-                e.id: events.who_is_going(e) for e in upcoming_events.items + past_events.items
+                e.id: event_attendance.who_is_going(e)
+                for e in upcoming_events.items + past_events.items
             },
             "agreements": service.page_agreements(
                 db, partnership_id=partnership.id, per_page=PREVIEW, base_path=f"{base}/agreements"
@@ -204,8 +207,8 @@ def partnership_discussions(
     partnership = _partnership_or_404(db, slug)
     if kind and kind not in THREAD_KINDS:
         raise HTTPException(422, f"Unknown kind {kind!r}: use one of {', '.join(THREAD_KINDS)}.")
-    flt = discussions.ThreadFilter(partnership_id=partnership.id, kind=kind or None)
-    listing = discussions.page_threads(
+    flt = thread_lists.ThreadFilter(partnership_id=partnership.id, kind=kind or None)
+    listing = thread_lists.page_threads(
         db,
         viewer,
         flt,

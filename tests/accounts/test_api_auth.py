@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from forum.accounts.api_tokens import create_api_token, list_api_tokens
 from forum.accounts.models import User
-from forum.accounts.service import create_api_token, list_api_tokens
 from tests.conftest import TEST_PASSWORD, Client, sign_in
 
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forum.accounts.api_tokens import create_api_token
 from forum.accounts.credentials import SIGNINS_PER_PAGE
 from forum.accounts.models import ApiToken, User, UserSession
-from forum.accounts.service import create_api_token
 from forum.accounts.sessions import (
     SESSION_COOKIE,
     TOUCH_EVERY,

@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from forum.accounts.api_tokens import create_api_token
 from forum.accounts.models import ApiToken, User
-from forum.accounts.service import create_api_token
 from forum.core.audit import AuditLog
 from tests.conftest import Client, Outbox, People, sign_in
 

@@ -103,7 +103,7 @@ def test_synthetic_partnerships_are_made_in_batches_and_marked(db: Session, sect
 
 def test_synthetic_posts_form_valid_reply_trees(db: Session, sectors: None) -> None:
     from forum.discussions.models import Post, Thread
-    from forum.discussions.service import thread_page
+    from forum.discussions.thread_page import thread_page
 
     demo_parts()
     progress = list(SYNTHETIC["posts"].produce(db, 3000, 3))

@@ -20,6 +20,7 @@ from forum.digests.news import load_candidates
 from forum.discovery.saved import create_saved_search
 from forum.discovery.sync import search_engine
 from forum.discussions.models import Category, Thread
+from forum.events import attendance as event_attendance
 from forum.events import service as events
 from forum.intelligence import writes as intel_writes
 from forum.intelligence.models import IntelItem
@@ -315,7 +316,7 @@ def test_upcoming_events_within_thirty_days_say_who_is_going(
     events.create_event(db, goer, events.EventInput(
         name="Far away fair", country="DE", starts_on=today + dt.timedelta(days=45),
     ))  # fmt: skip
-    events.set_attendance(db, goer, soon, status="going")
+    event_attendance.set_attendance(db, goer, soon, status="going")
     db.flush()
 
     digest = digest_for(db, settings, reader, now)

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from forum.accounts.api_tokens import create_api_token
 from forum.accounts.models import User
-from forum.accounts.service import create_api_token
 from forum.core.config import Settings
 from forum.discovery.sync import reindex, search_engine
 from forum.discussions.models import Category

@@ -31,6 +31,7 @@ from forum.discovery.sync import (
 )
 from forum.discussions import moderation
 from forum.discussions import service as discussions
+from forum.discussions.admin_service import seed_categories
 from forum.discussions.models import Category, Thread
 from forum.intelligence import writes as intel_writes
 from forum.intelligence.models import IntelItem
@@ -289,7 +290,7 @@ def scratch(scratch_url: str, tmp_path: Path, password_hash: str) -> Iterator[Sc
     settings = Settings(data_dir=tmp_path / "data", database_url=scratch_url, secret_key="k")
     with factory() as setup:
         seed_sectors(setup)
-        discussions.seed_categories(setup)
+        seed_categories(setup)
         setup.flush()
         author_id = People(setup, password_hash).make().id
         setup.commit()

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forum.accounts.api_tokens import create_api_token
 from forum.accounts.models import User
-from forum.accounts.service import create_api_token
 from forum.core.audit import AuditLog
 from forum.core.config import Settings
 from forum.core.outbox import SearchOutbox

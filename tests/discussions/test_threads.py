@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.core.outbox import SearchOutbox
-from forum.discussions import service
+from forum.discussions import listing as thread_lists
+from forum.discussions import service, view_counts
+from forum.discussions import thread_page as pages
 from forum.discussions.models import MAX_DEPTH, Category, Post, PostRevision
 from forum.notifications.models import Notification
 from forum.notifications.service import list_follows
@@ -63,7 +65,7 @@ def test_replies_nest_to_depth_five_then_stay_there_in_reply_to(
         chain.append(parent)
     assert [p.depth for p in chain] == [0, 1, 2, 3, 4, 5, 5, 5]
     assert len({p.root_id for p in chain}) == 1
-    page = service.thread_page(db, member, thread)
+    page = pages.thread_page(db, member, thread)
     shown = {s.post.id: s for s in page.posts}
     assert shown[chain[6].id].in_reply_to == chain[5].author.name  # type: ignore[union-attr]
     assert shown[chain[3].id].in_reply_to is None, "the indentation says it"
@@ -77,7 +79,7 @@ def test_the_flat_view_is_chronological_and_names_every_parent(
     first = threads.reply(member, thread, "first")
     second = threads.reply(other_member, thread, "second")
     answer = threads.reply(other_member, thread, "answer to first", first)
-    flat = service.thread_page(db, member, thread, flat=True)
+    flat = pages.thread_page(db, member, thread, flat=True)
     assert [s.post.id for s in flat.posts] == [first.id, second.id, answer.id]
     assert all(s.depth == 0 for s in flat.posts)
     assert flat.posts[2].in_reply_to == member.name
@@ -156,7 +158,7 @@ def test_soft_delete_keeps_the_tree(
     parent = threads.reply(member, thread, "to be deleted")
     child = threads.reply(other_member, thread, "still here", parent)
     service.delete_post(db, member, parent)
-    page = service.thread_page(db, other_member, thread)
+    page = pages.thread_page(db, other_member, thread)
     states = {s.post.id: (s.state, s.show_text) for s in page.posts}
     assert states[parent.id] == ("deleted", False)
     assert states[child.id] == ("visible", True)
@@ -183,7 +185,7 @@ def test_members_only_categories_are_invisible_to_visitors(
     with pytest.raises(service.NotFound):
         service.get_thread(db, None, thread.id)
     assert service.get_thread(db, member, thread.id).id == thread.id
-    listing = service.page_threads(db, None, service.ThreadFilter(), page=1)
+    listing = thread_lists.page_threads(db, None, thread_lists.ThreadFilter(), page=1)
     assert thread.id not in [t.id for t in listing.items]
 
 
@@ -212,13 +214,13 @@ def test_long_threads_page_by_fifty_top_level_posts_with_their_subtrees(
     thread = threads.start(member)
     tops = [threads.reply(member, thread, f"top {i}") for i in range(55)]
     child = threads.reply(member, thread, "child of the last", tops[-1])
-    first = service.thread_page(db, member, thread, page=1)
-    second = service.thread_page(db, member, thread, page=2)
+    first = pages.thread_page(db, member, thread, page=1)
+    second = pages.thread_page(db, member, thread, page=2)
     assert first.pages == 2
     assert len([s for s in first.posts if s.depth == 0]) == 50
     assert [s.post.id for s in second.posts] == [p.id for p in tops[50:]] + [child.id]
-    assert service.page_of_post(db, child) == 2
-    assert service.page_of_post(db, tops[0]) == 1
+    assert pages.page_of_post(db, child) == 2
+    assert pages.page_of_post(db, tops[0]) == 1
 
 
 def test_a_subtree_past_two_hundred_descendants_says_more_replies(
@@ -228,10 +230,10 @@ def test_a_subtree_past_two_hundred_descendants_says_more_replies(
     top = threads.reply(member, thread, "popular")
     for i in range(205):
         threads.reply(member, thread, f"answer {i}", top)
-    page = service.thread_page(db, member, thread)
-    assert len(page.posts) == 1 + service.MAX_DESCENDANTS
+    page = pages.thread_page(db, member, thread)
+    assert len(page.posts) == 1 + pages.MAX_DESCENDANTS
     assert page.posts[0].more_replies == 5
-    whole = service.thread_page(db, member, thread, root=top.id)
+    whole = pages.thread_page(db, member, thread, root=top.id)
     assert len(whole.posts) == 206
 
 
@@ -239,14 +241,14 @@ def test_views_are_counted_in_memory_and_flushed_in_one_update(
     db: Session, member: User, threads: Threads
 ) -> None:
     thread = threads.start(member)
-    service.VIEW_BUFFER.clear()
+    view_counts.VIEW_BUFFER.clear()
     for _ in range(5):
-        service.count_view(thread.id)
+        view_counts.count_view(thread.id)
     assert thread.view_count == 0
-    assert service.flush_views(db) == 1
+    assert view_counts.flush_views(db) == 1
     db.refresh(thread)
     assert thread.view_count == 5
-    assert service.VIEW_BUFFER == {}
+    assert view_counts.VIEW_BUFFER == {}
 
 
 def test_post_count_does_not_include_the_opening_post(
@@ -269,12 +271,12 @@ def test_a_hidden_reply_with_answers_leaves_a_marker_and_one_without_leaves_noth
     hidden_alone = threads.reply(other_member, thread, "also rude", top)
     hidden_with_answers.hidden_at = hidden_alone.hidden_at = dt.datetime.now(dt.UTC)
     db.flush()
-    shown = {s.post.id: s for s in service.thread_page(db, member, thread).posts}
+    shown = {s.post.id: s for s in pages.thread_page(db, member, thread).posts}
     assert shown[hidden_with_answers.id].state == "hidden"
     assert shown[hidden_with_answers.id].show_text is False
     assert answer.id in shown
     assert hidden_alone.id not in shown
-    as_moderator = {s.post.id: s for s in service.thread_page(db, moderator, thread).posts}
+    as_moderator = {s.post.id: s for s in pages.thread_page(db, moderator, thread).posts}
     assert as_moderator[hidden_alone.id].show_text is True
 
 

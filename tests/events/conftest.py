@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import Membership, User
 from forum.core.config import Settings
 from forum.events import service
+from forum.events.listing import today_utc
 from forum.events.models import Event
-from forum.events.service import today_utc
 from forum.partnerships.models import Partnership
 from forum.taxonomy.service import resolve_sectors, seed_sectors
 

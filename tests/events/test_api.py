@@ -8,11 +8,11 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forum.accounts.api_tokens import create_api_token
 from forum.accounts.models import User
-from forum.accounts.service import create_api_token
-from forum.events import service
+from forum.events import attendance as event_attendance
+from forum.events.listing import today_utc
 from forum.events.models import Attendance, Event
-from forum.events.service import today_utc
 from tests.conftest import Client
 from tests.events.conftest import Events, join, make_partnership
 
@@ -75,7 +75,7 @@ def test_one_event_shows_who_is_going_names_for_members_only(
 ) -> None:
     alpha = make_partnership(db, "Alpha")
     event = events.make("Bio Korea", partnerships=[alpha])
-    service.set_attendance(db, member, event, status="going")
+    event_attendance.set_attendance(db, member, event, status="going")
     anonymous = client.get(f"/api/v1/events/{event.id}").json()
     assert anonymous["going"]["partnerships_going"] == [
         {"id": alpha.id, "slug": "alpha", "name": "Alpha"}

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
+from forum.events import attendance as event_attendance
 from forum.events import service
 from forum.events.models import Attendance
 from tests.conftest import Client, People, sign_in
@@ -25,11 +26,11 @@ def test_a_member_marks_going_changes_to_interested_and_clears(
     db: Session, member: User, events: Events
 ) -> None:
     event = events.make()
-    service.set_attendance(db, member, event, status="going")
-    service.set_attendance(db, member, event, status="interested")
+    event_attendance.set_attendance(db, member, event, status="going")
+    event_attendance.set_attendance(db, member, event, status="interested")
     assert _marks(db) == [(member.id, None, "interested")]
-    service.set_attendance(db, member, event, status="none")
-    service.set_attendance(db, member, event, status="none")  # clearing twice is harmless
+    event_attendance.set_attendance(db, member, event, status="none")
+    event_attendance.set_attendance(db, member, event, status="none")  # clearing twice is harmless
     assert _marks(db) == []
 
 
@@ -40,12 +41,14 @@ def test_a_member_marks_for_their_partnership_and_is_recorded_as_marker(
     alpha = make_partnership(db, "Alpha")
     join(db, member, alpha)
     join(db, other_member, alpha)
-    service.set_attendance(db, member, event, status="interested", for_partnership=True)
-    mark = service.set_attendance(db, other_member, event, status="going", for_partnership=True)
+    event_attendance.set_attendance(db, member, event, status="interested", for_partnership=True)
+    mark = event_attendance.set_attendance(
+        db, other_member, event, status="going", for_partnership=True
+    )
     assert mark is not None and mark.marked_by_id == other_member.id
     assert _marks(db) == [(None, alpha.id, "going")]  # one mark per partnership
     db.expire_all()
-    going = service.who_is_going(service.get_event(db, event.id))
+    going = event_attendance.who_is_going(service.get_event(db, event.id))
     assert [p.name for p in going.partnerships_going] == ["Alpha"]
 
 
@@ -56,7 +59,7 @@ def test_no_mark_for_a_partnership_one_does_not_belong_to(
     event = events.make()
     join(db, member, make_partnership(db, "Alpha"), status=status)
     with pytest.raises(service.NotAllowed, match="belong"):
-        service.set_attendance(db, member, event, status="going", for_partnership=True)
+        event_attendance.set_attendance(db, member, event, status="going", for_partnership=True)
     assert not service.can_mark_for_partnership(member)
     assert _marks(db) == []
 
@@ -70,13 +73,13 @@ def test_visitors_unconfirmed_and_suspended_members_cannot_mark(
     suspended.suspended_at = dt.datetime.now(dt.UTC)
     for who in (None, unconfirmed, suspended):
         with pytest.raises(service.NotAllowed):
-            service.set_attendance(db, who, event, status="going")
+            event_attendance.set_attendance(db, who, event, status="going")
     assert _marks(db) == []
 
 
 def test_an_unknown_status_is_refused(db: Session, member: User, events: Events) -> None:
     with pytest.raises(service.EventError):
-        service.set_attendance(db, member, events.make(), status="maybe")
+        event_attendance.set_attendance(db, member, events.make(), status="maybe")
 
 
 def test_the_database_holds_one_mark_per_member_and_event(

@@ -19,7 +19,8 @@ from forum.app import create_app
 from forum.core.config import Settings
 from forum.core.db import make_engine
 from forum.demo import events as demo
-from forum.events import service
+from forum.events import attendance as event_attendance
+from forum.events import listing as event_lists
 from forum.events.models import Attendance, Event, EventPartnership
 from forum.partnerships.service import find_partnership_by_name
 
@@ -144,7 +145,7 @@ def test_going_marks_make_a_joint_mission_hint(events_demo: Session) -> None:
     partnership_marks = {m.partnership.name for m in marks if m.partnership}
     assert partnership_marks == {"PIMAP", "LASER-GO GLOBAL"}
     assert len([m for m in marks if m.user_id]) == 2
-    going = service.partnerships_going(events_demo, [west.id])[west.id]
+    going = event_attendance.partnerships_going(events_demo, [west.id])[west.id]
     pimap = find_partnership_by_name(events_demo, "PIMAP")
     laser = find_partnership_by_name(events_demo, "LASER-GO GLOBAL")
     assert pimap is not None and laser is not None
@@ -178,7 +179,7 @@ def test_shifting_moves_may_2019_to_this_month_by_whole_months(events_demo: Sess
     again = demo.shift_demo_dates(events_demo, today=today)
     assert again == (90, 63)
     assert _by_name(events_demo, "WindEurope").starts_on == D(2026, 10, 1)  # not moved twice
-    upcoming = service.all_events(events_demo, service.EventFilter(today=today))
+    upcoming = event_lists.all_events(events_demo, event_lists.EventFilter(today=today))
     assert "Photonics North" not in {e.name for e in upcoming}  # May 2019 + 90 months is past
     assert "BIO Convention" in {e.name for e in upcoming}  # June 2019 -> December 2026
 

@@ -9,8 +9,10 @@ from icalendar import Calendar
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.events import service
-from forum.events.service import today_utc
+from forum.events import attendance as event_attendance
+from forum.events import calendar_tokens
+from forum.events import listing as event_lists
+from forum.events.listing import today_utc
 from tests.conftest import Client, sign_in
 from tests.events.conftest import Events, make_partnership
 
@@ -95,7 +97,7 @@ def test_acceptance_the_us_feed_of_the_demo_holds_exactly_the_us_events(
     names = sorted(str(e["SUMMARY"]) for e in cal.walk("VEVENT"))
     expected = sorted(
         e.name
-        for e in service.all_events(events_demo, service.EventFilter(when="all"))
+        for e in event_lists.all_events(events_demo, event_lists.EventFilter(when="all"))
         if e.country_code == "US"
     )
     assert names == expected
@@ -114,9 +116,9 @@ def test_a_member_s_private_feed_holds_their_events_and_its_address_can_be_reset
     going = events.make("Going there")
     maybe = events.make("Maybe there")
     events.make("Not mine")
-    service.set_attendance(db, member, going, status="going")
-    service.set_attendance(db, member, maybe, status="interested")
-    service.set_attendance(db, other_member, maybe, status="going")
+    event_attendance.set_attendance(db, member, going, status="going")
+    event_attendance.set_attendance(db, member, maybe, status="interested")
+    event_attendance.set_attendance(db, other_member, maybe, status="going")
     sign_in(client, db, member)
     settings_page = client.get("/settings/calendar")
     assert "No calendar address yet" in settings_page.text
@@ -150,7 +152,7 @@ def test_a_guessed_or_suspended_member_s_feed_is_not_found(
     client: Client, db: Session, member: User, settings: object
 ) -> None:
     assert client.get("/calendar/not-a-token.ics").status_code == 404
-    token = service.reset_calendar_token(
+    token = calendar_tokens.reset_calendar_token(
         db, member, secret_key="test-secret-key-not-for-production"
     )
     assert client.get(f"/calendar/{token}.ics").status_code == 200

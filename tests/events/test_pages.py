@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
+from forum.events.listing import today_utc
 from forum.events.models import Event
-from forum.events.service import today_utc
 from tests.conftest import Client, People, sign_in
 from tests.events.conftest import Events, join, make_partnership
 
@@ -121,9 +121,9 @@ def test_an_event_page_shows_the_wording_as_is_the_flag_and_who_is_going(
     alpha = make_partnership(db, "Alpha")
     event = events.make("MWC 2019", date_text="February 25th - 29th 2019", country="ES",
                         city="Barcelona", partnerships=[alpha])  # fmt: skip
-    from forum.events import service
+    from forum.events import attendance as event_attendance
 
-    service.set_attendance(db, member, event, status="going")
+    event_attendance.set_attendance(db, member, event, status="going")
     page = client.get(f"/events/{event.id}")
     assert "February 25th - 29th 2019" in page.text
     assert "25–28 February 2019" in page.text

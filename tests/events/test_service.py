@@ -13,8 +13,12 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import User
 from forum.core.audit import AuditLog
 from forum.core.outbox import SearchOutbox
+from forum.events import attendance as event_attendance
+from forum.events import listing as event_lists
+from forum.events import month as event_month
 from forum.events import service
-from forum.events.service import EventFilter, EventInput
+from forum.events.listing import EventFilter
+from forum.events.service import EventInput
 from forum.taxonomy.service import resolve_sectors
 from tests.conftest import People
 from tests.events.conftest import Events, join, make_partnership
@@ -182,14 +186,14 @@ def _names(rows: Sequence[Any]) -> list[str]:
 def test_upcoming_is_by_first_day_with_dates_to_be_announced_last(
     db: Session, calendar: dict[str, Any]
 ) -> None:
-    page = service.page_events(db, EventFilter(today=TODAY), page=1)
+    page = event_lists.page_events(db, EventFilter(today=TODAY), page=1)
     assert _names(page.items) == [
         "Spring fair",
         "BIO Convention",
         "Photonics North",
         "ASEAN Energy forum",
     ]
-    _dated, unknown = service.split_unknown(page.items)
+    _dated, unknown = event_lists.split_unknown(page.items)
     assert _names(unknown) == ["ASEAN Energy forum"]
 
 
@@ -197,7 +201,7 @@ def test_the_archive_holds_past_events_newest_first(
     db: Session, calendar: dict[str, Any], events: Events
 ) -> None:
     events.make("Older", starts_on=D(2018, 11, 12), country="DE")
-    page = service.page_events(db, EventFilter(when="past", today=TODAY), page=1)
+    page = event_lists.page_events(db, EventFilter(when="past", today=TODAY), page=1)
     assert _names(page.items) == ["CES 2019", "Older"]
 
 
@@ -223,25 +227,27 @@ def test_filters_combine(
     db: Session, calendar: dict[str, Any], flt: EventFilter, expected: list[str]
 ) -> None:
     flt = EventFilter(**{**flt.__dict__, "today": TODAY})
-    assert _names(service.all_events(db, flt)) == expected
+    assert _names(event_lists.all_events(db, flt)) == expected
 
 
 def test_a_partnership_filter_keeps_what_it_lists_or_marked(
     db: Session, calendar: dict[str, Any], people: People
 ) -> None:
     alpha = calendar["alpha"]
-    assert _names(service.all_events(db, EventFilter(partnership_ids=[alpha.id], when="all", today=TODAY))) == [
+    assert _names(event_lists.all_events(db, EventFilter(partnership_ids=[alpha.id], when="all", today=TODAY))) == [
         "CES 2019", "Photonics North",
     ]  # fmt: skip
     member = join(db, people.make(), alpha)
-    service.set_attendance(db, member, calendar["tba"], status="interested", for_partnership=True)
-    assert "ASEAN Energy forum" in _names(service.events_for_partnership(db, alpha.id))
+    event_attendance.set_attendance(
+        db, member, calendar["tba"], status="interested", for_partnership=True
+    )
+    assert "ASEAN Energy forum" in _names(event_lists.events_for_partnership(db, alpha.id))
 
 
 def test_pages_of_twenty_count_everything(db: Session, events: Events) -> None:
     for n in range(45):
         events.make(f"Event {n:02d}", starts_on=D(2019, 6, 1) + dt.timedelta(days=n))
-    second = service.page_events(db, EventFilter(today=TODAY), page=2)
+    second = event_lists.page_events(db, EventFilter(today=TODAY), page=2)
     assert second.total == 45
     assert second.pages == 3
     assert _names(second.items)[0] == "Event 20"
@@ -254,7 +260,7 @@ def test_the_api_cursor_walks_every_event_once_unknown_dates_included(
     events.make("Another TBA", date_text="TBD")
     seen, cursor = [], None
     while True:
-        rows, cursor = service.list_events(db, EventFilter(today=TODAY), cursor=cursor, limit=2)
+        rows, cursor = event_lists.list_events(db, EventFilter(today=TODAY), cursor=cursor, limit=2)
         seen += _names(rows)
         if cursor is None:
             break
@@ -271,22 +277,22 @@ def test_the_month_view_lists_exact_days_by_week_and_loose_dates_apart(
     db: Session, calendar: dict[str, Any], events: Events
 ) -> None:
     events.make("Straddles", starts_on=D(2019, 5, 30), ends_on=D(2019, 6, 2), country="DE")
-    june = service.month_view(db, 2019, 6, EventFilter())
+    june = event_month.month_view(db, 2019, 6, EventFilter())
     days = {day.day: _names(day.events) for week in june.weeks for day in week.days}
     assert days == {D(2019, 6, 1): ["Straddles"], D(2019, 6, 3): ["BIO Convention"]}
     assert [w.monday for w in june.weeks] == [D(2019, 5, 27), D(2019, 6, 3)]
     assert june.loose == []
-    may = service.month_view(db, 2019, 5, EventFilter(countries=["FR"]))
+    may = event_month.month_view(db, 2019, 5, EventFilter(countries=["FR"]))
     assert _names(may.loose) == ["Spring fair"]
     assert not may.weeks
     assert (may.prev_key, may.next_key) == ("2019-04", "2019-06")
-    assert service.month_view(db, 2019, 2, EventFilter()).empty
+    assert event_month.month_view(db, 2019, 2, EventFilter()).empty
 
 
 @pytest.mark.parametrize("value", ["2019-13", "April", "2019-4-1", "99999-01"])
 def test_a_bad_month_is_refused(value: str) -> None:
     with pytest.raises(service.EventError):
-        service.parse_month(value)
+        event_month.parse_month(value)
 
 
 def test_who_else_is_going_to_a_country_by_quarter(
@@ -294,10 +300,12 @@ def test_who_else_is_going_to_a_country_by_quarter(
 ) -> None:
     events.make("US later", date_text="TBD", country="US")
     member = join(db, people.make(name="Ulla"), calendar["alpha"])
-    service.set_attendance(db, member, calendar["soon"], status="going", for_partnership=True)
-    service.set_attendance(db, member, calendar["soon"], status="going")
+    event_attendance.set_attendance(
+        db, member, calendar["soon"], status="going", for_partnership=True
+    )
+    event_attendance.set_attendance(db, member, calendar["soon"], status="going")
     db.expire_all()
-    groups = service.going_by_quarter(db, "us", today=TODAY)
+    groups = event_lists.going_by_quarter(db, "us", today=TODAY)
     assert [g.label for g in groups] == ["Q2 2019", "Date to be announced"]
     event, going = groups[0].events[0]
     assert event.name == "BIO Convention"
@@ -308,14 +316,14 @@ def test_who_else_is_going_to_a_country_by_quarter(
 def test_the_other_pages_get_upcoming_events_by_country_sector_and_partnership(
     db: Session, calendar: dict[str, Any]
 ) -> None:
-    assert _names(service.upcoming_for_country(db, "US", 5, today=TODAY)) == ["BIO Convention"]
-    assert _names(service.upcoming_for_sector(db, "high-tech", 5, today=TODAY)) == [
+    assert _names(event_lists.upcoming_for_country(db, "US", 5, today=TODAY)) == ["BIO Convention"]
+    assert _names(event_lists.upcoming_for_sector(db, "high-tech", 5, today=TODAY)) == [
         "Photonics North"
     ]
     beta = calendar["beta"]
-    assert _names(service.events_for_partnership(db, beta.id)) == [
+    assert _names(event_lists.events_for_partnership(db, beta.id)) == [
         "BIO Convention",
         "Photonics North",
     ]
-    going = service.partnerships_going(db)
+    going = event_attendance.partnerships_going(db)
     assert going[calendar["later"].id] == {calendar["alpha"].id, beta.id}

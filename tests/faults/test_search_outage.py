@@ -27,6 +27,7 @@ from forum.core.outbox import SearchOutbox, queue_document
 from forum.discovery import sync
 from forum.discovery.documents import iter_all_documents
 from forum.discussions import service as discussions
+from forum.discussions.admin_service import seed_categories
 from forum.discussions.models import Category, Post, Thread
 from forum.intelligence import writes as intel_writes
 from forum.intelligence.models import IntelItem
@@ -115,7 +116,7 @@ def test_writes_never_fail_while_the_engine_is_down_and_the_index_catches_up_exa
     settings = Settings(data_dir=tmp_path / "data", database_url=scratch_url, secret_key="k" * 32)
     with factory() as setup:
         seed_sectors(setup)
-        discussions.seed_categories(setup)
+        seed_categories(setup)
         setup.flush()
         people = People(setup, password_hash)
         # Moderators skip the new-account posting limits: this test writes a lot at once.

@@ -36,8 +36,8 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from forum.accounts.api_tokens import create_api_token, revoke_api_token
 from forum.accounts.models import User
-from forum.accounts.service import create_api_token, revoke_api_token
 from forum.app import create_app
 from forum.core.config import Settings
 from forum.discussions.models import Post, Thread

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from forum.accounts.api_tokens import create_api_token
 from forum.accounts.models import User
-from forum.accounts.service import create_api_token
 from forum.core.db import utcnow
 from forum.intelligence import queries, writes
 from forum.intelligence.models import IntelAttachment, IntelItem

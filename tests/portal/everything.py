@@ -22,8 +22,10 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from forum import plugins
+from forum.accounts.api_tokens import create_api_token
+from forum.accounts.memberships import decide_membership
 from forum.accounts.models import Membership, User
-from forum.accounts.service import create_api_token, decide_membership, issue_email_token
+from forum.accounts.service import issue_email_token
 from forum.accounts.sessions import create_session
 from forum.core import uploads
 from forum.core.audit import record
@@ -34,6 +36,8 @@ from forum.digests.service import update_email_settings
 from forum.discovery.saved import create_saved_search
 from forum.discussions import service as discussions
 from forum.discussions.models import Category, Post, Thread, ThreadAttachment
+from forum.events import attendance as event_attendance
+from forum.events import calendar_tokens
 from forum.events import service as events
 from forum.events.models import Event
 from forum.intelligence import attachments as intel_attachments
@@ -200,9 +204,11 @@ def member_with_everything(
     others_event = events.create_event(
         db, other, events.EventInput(name="FOODEX Japan", country="JP", starts_on=soon)
     )
-    events.set_attendance(db, member, others_event, status="going")
-    events.set_attendance(db, member, others_event, status="interested", for_partnership=True)
-    events.reset_calendar_token(db, member, secret_key=TEST_SECRET)
+    event_attendance.set_attendance(db, member, others_event, status="going")
+    event_attendance.set_attendance(
+        db, member, others_event, status="interested", for_partnership=True
+    )
+    calendar_tokens.reset_calendar_token(db, member, secret_key=TEST_SECRET)
     db.flush()
     return Everything(
         member=member, other=other, partnership=partnership, intel_item=item,

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from forum.accounts.api_tokens import create_api_token
 from forum.accounts.models import User
-from forum.accounts.service import create_api_token
 from forum.core.db import utcnow
 from forum.discussions import moderation
 from forum.discussions.models import Category

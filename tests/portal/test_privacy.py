@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from forum.accounts.api_tokens import create_api_token
 from forum.accounts.models import ApiToken, EmailToken, Membership, User, UserSession
-from forum.accounts.service import create_api_token, issue_email_token
+from forum.accounts.service import issue_email_token
 from forum.accounts.sessions import SESSION_COOKIE
 from forum.core import privacy as parts
 from forum.core.audit import AuditLog, record

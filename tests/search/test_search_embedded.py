@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from search.embedded import SCHEMA_VERSION, EmbeddedEngine
+from search.embedded import EmbeddedEngine
+from search.embedded_schema import SCHEMA_VERSION
 from search.engine import FACETS, SearchDoc, SearchError, SearchIndexOutdated, SearchQuery
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -27,8 +27,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.routing import Route, compile_path
 
+from forum.accounts.api_tokens import create_api_token
 from forum.accounts.models import User, UserSession
-from forum.accounts.service import create_api_token
 from forum.accounts.sessions import create_session
 from forum.core.config import Settings
 from forum.discussions import service as discussions

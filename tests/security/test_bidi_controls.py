@@ -11,8 +11,8 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forum.accounts.api_tokens import create_api_token
 from forum.accounts.models import User
-from forum.accounts.service import create_api_token
 from forum.core.text import BIDI_CONTROLS
 from forum.discussions.models import Category, Thread
 from forum.events.models import Event

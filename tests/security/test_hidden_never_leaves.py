@@ -27,7 +27,7 @@ from forum.discovery.sync import close_search_engines, drain_outbox, search_engi
 from forum.discussions import moderation
 from forum.discussions import service as discussions
 from forum.discussions.models import Category, Post, Thread
-from forum.intelligence import service as intel
+from forum.intelligence import writes as intel
 from forum.intelligence.models import IntelItem
 from forum.notifications.service import follow
 from forum.taxonomy.service import resolve_sectors

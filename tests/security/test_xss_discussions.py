@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from forum.core.text import render_markdown
-from forum.discussions import service
+from forum.discussions import listing, service
 from forum.discussions.models import Category
 from forum.taxonomy.service import resolve_sectors
 from tests.conftest import Client, People, Threads, sign_in
@@ -65,7 +65,7 @@ def test_payloads_everywhere_on_the_pages_render_inert(
              f"/threads/{gp.id}", f"/threads/{gp.id}?view=flat"]  # fmt: skip
     pages += [
         f"/threads/{t.id}"
-        for t in service.page_threads(db, viewers[1], service.ThreadFilter(), page=1).items
+        for t in listing.page_threads(db, viewers[1], listing.ThreadFilter(), page=1).items
     ]
     for url in pages:
         response = client.get(url)

@@ -25,6 +25,7 @@ from forum.digests.digest import Digest, Entry, Section
 from forum.digests.render import render_digest_email, render_digest_page
 from forum.discussions import feeds as thread_feeds
 from forum.discussions.models import Thread
+from forum.events import listing as event_lists
 from forum.events import service as events
 from forum.intelligence import feeds as intel_feeds
 from forum.intelligence import harvest
@@ -195,7 +196,7 @@ def _handles(db: Session, items: list[IntelItem]) -> list[str]:
 def test_events_are_inert_on_every_page(client: Client, db: Session, admin: User) -> None:
     seed_sectors(db)
     food = resolve_sectors(db, ["food"])
-    start = events.today_utc() + dt.timedelta(days=3)
+    start = event_lists.today_utc() + dt.timedelta(days=3)
     made = []
     for i, payload in enumerate(PAYLOADS):
         made.append(

@@ -1,0 +1,160 @@
+"""The thread page: which posts a page of a thread shows, how deep, in reply to whom, and
+what this viewer reads of each; and the page a permalink to a post lands on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import false, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from forum.accounts.models import User
+from forum.discussions.models import Post, Thread
+from forum.discussions.service import can_edit_post
+
+TOP_LEVEL_PER_PAGE = 50
+MAX_DESCENDANTS = 200
+
+
+@dataclass
+class ShownPost:
+    """A post as the thread page shows it: display depth, whom it answers, its state.
+
+    `state` is "visible", "deleted" or "hidden"; `show_text` says whether this viewer
+    reads its text (moderators read hidden and deleted posts, marked as such).
+    """
+
+    post: Post
+    depth: int
+    in_reply_to: str | None
+    state: str
+    show_text: bool
+    can_edit: bool
+    more_replies: int = 0
+
+
+@dataclass
+class ThreadPage:
+    thread: Thread
+    opening: Post
+    posts: list[ShownPost]
+    page: int
+    pages: int
+    flat: bool
+    top_level_total: int
+
+
+def thread_page(
+    db: Session, viewer: User | None, thread: Thread, *, page: int = 1, flat: bool = False,
+    root: int | None = None,
+) -> ThreadPage:  # fmt: skip
+    """One page of a thread: 50 top-level posts with up to 200 descendants each.
+
+    The number of queries does not depend on the number of posts. `flat` lists the
+    same page chronologically; `root` shows one top-level post's whole subtree.
+    """
+    opening = db.scalar(
+        select(Post).where(Post.thread_id == thread.id, Post.is_opening.is_(True))
+        .options(selectinload(Post.author))
+    )  # fmt: skip
+    assert opening is not None, f"thread {thread.id} has no opening post"
+    top_q = select(Post.id).where(
+        Post.thread_id == thread.id, Post.depth == 0, Post.is_opening.is_(False)
+    )
+    top_total = db.scalar(select(func.count()).select_from(top_q.subquery())) or 0
+    pages = max(1, -(-top_total // TOP_LEVEL_PER_PAGE))
+    page = min(max(page, 1), pages)
+    limit = MAX_DESCENDANTS + 1
+    if root is not None:
+        roots = [root]
+        limit = 100_000
+    else:
+        roots = list(
+            db.scalars(
+                top_q.order_by(Post.id)
+                .offset((page - 1) * TOP_LEVEL_PER_PAGE)
+                .limit(TOP_LEVEL_PER_PAGE)
+            )
+        )
+    ranked = (
+        select(
+            Post.id.label("id"),
+            func.row_number().over(partition_by=Post.root_id, order_by=Post.path).label("rank"),
+        )
+        .where(Post.thread_id == thread.id, Post.root_id.in_(roots) if roots else false())
+        .subquery()
+    )
+    rows = list(
+        db.scalars(
+            select(Post)
+            .join(ranked, ranked.c.id == Post.id)
+            .where(ranked.c.rank <= limit)
+            .options(selectinload(Post.author))
+            .order_by(Post.root_id, Post.path)
+        )
+    )
+    counts = dict(
+        db.execute(
+            select(Post.root_id, func.count())
+            .where(Post.thread_id == thread.id, Post.root_id.in_(roots) if roots else false())
+            .group_by(Post.root_id)
+        ).all()
+    )
+    parents = {p.id: p for p in rows}
+    missing = {p.parent_id for p in rows if p.parent_id and p.parent_id not in parents}
+    if missing:
+        for p in db.scalars(
+            select(Post).where(Post.id.in_(missing)).options(selectinload(Post.author))
+        ):
+            parents[p.id] = p
+    moderator = bool(viewer and viewer.is_moderator)
+    has_children = {p.parent_id for p in rows if p.parent_id is not None}
+    shown: list[ShownPost] = []
+    for post in rows:
+        if post.hidden_at is not None and not moderator and post.id not in has_children:
+            continue  # a hidden post with no replies leaves no trace for members
+        parent = parents.get(post.parent_id) if post.parent_id else None
+        # "in reply to" where the indentation cannot say it: flat view, or past the cap.
+        answers = None
+        if parent is not None and not parent.is_opening and (flat or parent.depth >= post.depth):
+            answers = _author_name(parent)
+        more = 0
+        if post.depth == 0 and root is None:
+            more = max(0, counts.get(post.id, 1) - limit)
+        state = "deleted" if post.deleted_at else "hidden" if post.hidden_at else "visible"
+        shown.append(
+            ShownPost(
+                post=post,
+                depth=0 if flat else post.depth,
+                in_reply_to=answers,
+                state=state,
+                show_text=state == "visible" or moderator,
+                can_edit=can_edit_post(viewer, post),
+                more_replies=more,
+            )
+        )
+    if flat:
+        shown.sort(key=lambda s: (s.post.created_at, s.post.id))
+    return ThreadPage(thread, opening, shown, page, pages, flat, top_total)
+
+
+def _author_name(post: Post) -> str:
+    return post.author.name if post.author else "a former member"
+
+
+def page_of_post(db: Session, post: Post) -> int:
+    """The thread page that shows `post` (for permalinks)."""
+    if post.is_opening or post.root_id is None:
+        return 1
+    before = (
+        db.scalar(
+            select(func.count()).where(
+                Post.thread_id == post.thread_id,
+                Post.depth == 0,
+                Post.is_opening.is_(False),
+                Post.id < post.root_id,
+            )
+        )
+        or 0
+    )
+    return before // TOP_LEVEL_PER_PAGE + 1

@@ -1,0 +1,141 @@
+"""Building the embedded engine's tantivy queries: the words and phrases of a search, with
+their stems, typo budgets and last-word prefix, and the filters as boolean clauses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from tantivy import FieldType, Occur, Query
+
+from search.embedded_schema import QUERY_ANALYZER, SCHEMA, STEM_ANALYZER, to_second
+from search.engine import SearchQuery
+from search.text import MAX_TERMS, MAX_TOKEN_CHARS, split_text, typo_budget
+
+TITLE_BOOST = 2.0
+# A typo or prefix match counts for less than the word itself.
+FUZZY_WEIGHT = 0.5
+
+Clause = tuple[Occur, Query]
+
+
+@dataclass(frozen=True)
+class Term:
+    """One query word (its folded token and stem) or one quoted phrase."""
+
+    tokens: tuple[str, ...]
+    stem: str = ""
+    phrase: bool = False
+    prefix: bool = False
+    budget: int = 0
+
+
+def query_terms(text: str) -> list[Term]:
+    """The first MAX_TERMS words and phrases of `text`, cut by the index's tokenizer."""
+    split = split_text(text)
+    terms: list[Term] = []
+    for position, chunk in enumerate(split.chunks):
+        tokens = QUERY_ANALYZER.analyze(chunk.text)
+        if not tokens:
+            continue
+        if chunk.phrase:
+            terms.append(Term(tuple(tokens), phrase=True))
+            continue
+        last_chunk = position == len(split.chunks) - 1
+        for index, token in enumerate(tokens):
+            stems = STEM_ANALYZER.analyze(token)
+            terms.append(
+                Term(
+                    (token,),
+                    stem=stems[0] if stems else token,
+                    prefix=split.last_is_prefix and last_chunk and index == len(tokens) - 1,
+                    budget=typo_budget(token),
+                )
+            )
+    return terms[:MAX_TERMS]
+
+
+def should(queries: Sequence[Query]) -> Query:
+    return Query.boolean_query([(Occur.Should, q) for q in queries])
+
+
+def _term_query(term: Term, *, title_only: bool) -> Query:
+    """One word or phrase, matched in the title (or anywhere): its stem in the
+    stemmed fields, the word with its typo budget (and as a prefix when it is the
+    last word) in the unstemmed one; a phrase word for word in the unstemmed one."""
+    if any(len(token) > MAX_TOKEN_CHARS for token in term.tokens):
+        return Query.empty_query()  # never indexed, so it cannot match
+    exact = "title_exact" if title_only else "text_exact"
+    if term.phrase:
+        if len(term.tokens) == 1:
+            return Query.term_query(SCHEMA, exact, term.tokens[0])
+        return Query.phrase_query(SCHEMA, exact, list(term.tokens))
+    (token,) = term.tokens
+    parts = [Query.boost_query(Query.term_query(SCHEMA, "title", term.stem), TITLE_BOOST)]
+    if not title_only:
+        parts.append(Query.term_query(SCHEMA, "body", term.stem))
+        parts.append(Query.term_query(SCHEMA, "keywords", term.stem))
+    if term.prefix or term.budget:
+        fuzzy = Query.fuzzy_term_query(
+            SCHEMA, exact, token, term.budget, transposition_cost_one=True, prefix=term.prefix
+        )
+        parts.append(Query.boost_query(fuzzy, FUZZY_WEIGHT))
+    return parts[0] if len(parts) == 1 else should(parts)
+
+
+def text_query(terms: Sequence[Term], *, title_only: bool) -> Query | None:
+    """Every term must match; None when there is no term (the filters alone decide)."""
+    if not terms:
+        return None
+    return Query.boolean_query([(Occur.Must, _term_query(t, title_only=title_only)) for t in terms])
+
+
+def _any_of(field: str, values: Sequence[str]) -> Query:
+    # A union of term queries: cheaper than a term-set query inside a conjunction.
+    unique = list(dict.fromkeys(values))
+    if len(unique) == 1:
+        return Query.term_query(SCHEMA, field, unique[0])
+    return should([Query.term_query(SCHEMA, field, value) for value in unique])
+
+
+def filter_clauses(query: SearchQuery, visibilities_present: Iterable[str]) -> list[Clause]:
+    """The query's filters as boolean clauses.
+
+    Visibility is an allow-list, but almost every document passes it; excluding the
+    values that are present and not allowed (usually none or one) costs far less
+    than intersecting with the union of the allowed ones.
+    """
+    clauses: list[Clause] = []
+    for field, values in (
+        ("kind", query.kinds),
+        ("subkind", query.subkinds),
+        ("country", query.countries),
+        ("sector", query.sectors),
+        ("category", query.categories),
+    ):
+        if values:
+            clauses.append((Occur.Must, _any_of(field, values)))
+    allowed = set(query.visibilities)
+    for value in sorted(set(visibilities_present) - allowed):
+        clauses.append((Occur.MustNot, Query.term_query(SCHEMA, "visibility", value)))
+    if query.date_from is not None or query.date_to is not None:
+        clauses.append(
+            (
+                Occur.Must,
+                Query.range_query(
+                    SCHEMA,
+                    "created_at",
+                    FieldType.Date,
+                    to_second(query.date_from) if query.date_from else None,
+                    to_second(query.date_to) if query.date_to else None,
+                    include_lower=True,
+                    # An open side must be inclusive; a closed upper side is exclusive.
+                    include_upper=query.date_to is None,
+                ),
+            )
+        )
+    return clauses
+
+
+def combine(text: Query | None, filters: Sequence[Clause]) -> Query:
+    return Query.boolean_query([(Occur.Must, text or Query.all_query()), *filters])
