@@ -42,7 +42,7 @@ from forum.app import create_app
 from forum.core.config import Settings
 from forum.core.db import make_engine, make_session_factory, transaction
 from forum.demo.registry import SYNTHETIC
-from forum.discussions import service
+from forum.discussions import writes
 from forum.discussions.models import Category, Post
 from forum.migrate import upgrade
 from forum.plugins import demo_parts
@@ -85,9 +85,9 @@ def _thread_of_200(settings: Settings, factory: object) -> int:
         authors = list(db.scalars(select(User).limit(20)))
         category = db.scalar(select(Category).where(Category.slug == "market-intelligence"))
         assert category is not None
-        thread = service.create_thread(
+        thread = writes.create_thread(
             db, authors[0],
-            service.ThreadInput(title="Benchmark thread", body="Opening post.", category=category,
+            writes.ThreadInput(title="Benchmark thread", body="Opening post.", category=category,
                                 countries=["JP"]),
             check_limits=False,
         )  # fmt: skip
@@ -96,7 +96,7 @@ def _thread_of_200(settings: Settings, factory: object) -> int:
         for i in range(200):
             parent = rng.choice(posts) if posts and rng.random() < 0.6 else None
             posts.append(
-                service.reply(db, rng.choice(authors), thread, body=f"Reply {i}: " + "text " * 40,
+                writes.reply(db, rng.choice(authors), thread, body=f"Reply {i}: " + "text " * 40,
                               parent_id=parent.id if parent else None, check_limits=False)
             )  # fmt: skip
         return thread.id

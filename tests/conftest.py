@@ -29,7 +29,7 @@ from forum.app import bind, create_app
 from forum.core.config import Settings
 from forum.core.db import make_engine
 from forum.core.security import CSRF_COOKIE, csrf_token_for
-from forum.discussions import service as discussions
+from forum.discussions import writes as discussion_writes
 from forum.discussions.admin_service import seed_categories
 from forum.discussions.models import Category, Post, Thread
 from forum.migrate import upgrade
@@ -498,17 +498,17 @@ def start_good_practice(
     results: str = "Two agreements.",
 ) -> Thread:
     """A good practice on food with its two required fields, flushed."""
-    thread = discussions.create_thread(
+    thread = discussion_writes.create_thread(
         db,
         author,
-        discussions.ThreadInput(
+        discussion_writes.ThreadInput(
             title=title,
             body="",
             category=category,
             kind="good_practice",
             countries=list(countries),
             sectors=resolve_sectors(db, ["food"]),
-            good_practice=discussions.GoodPracticeInput(approach=approach, results=results),
+            good_practice=discussion_writes.GoodPracticeInput(approach=approach, results=results),
         ),
         check_limits=False,
     )
@@ -533,10 +533,10 @@ class Threads:
         sectors: Sequence[str] = ("food",),
     ) -> Thread:
         chosen = category if isinstance(category, Category) else self.categories[category]
-        thread = discussions.create_thread(
+        thread = discussion_writes.create_thread(
             self.db,
             author,
-            discussions.ThreadInput(
+            discussion_writes.ThreadInput(
                 title=title,
                 body=body,
                 category=chosen,
@@ -552,7 +552,7 @@ class Threads:
     def reply(
         self, author: User, thread: Thread, body: str = "A reply.", parent: Post | None = None
     ) -> Post:
-        post = discussions.reply(
+        post = discussion_writes.reply(
             self.db,
             author,
             thread,

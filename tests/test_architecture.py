@@ -82,3 +82,18 @@ def test_the_architecture_page_names_the_contracts_of_pyproject() -> None:
     listed = set(re.findall(r"^\| `([a-z-]+)` \|", table, flags=re.M))
     assert listed == contracts
     assert all("ignore_imports" not in c for c in config["tool"]["importlinter"]["contracts"])
+
+
+MAX_MODULE_LINES = 500
+
+
+def test_no_module_of_the_forum_or_the_engines_is_over_500_lines() -> None:
+    """A module does one job; past about 400 lines it usually does two."""
+    root = Path(__file__).resolve().parents[1]
+    long = {
+        str(path.relative_to(root)): n
+        for folder in ("forum", "search")
+        for path in (root / folder).rglob("*.py")
+        if (n := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}

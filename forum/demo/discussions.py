@@ -24,12 +24,7 @@ from forum.core.db import utcnow
 from forum.demo.registry import demo_part
 from forum.discussions.admin_service import seed_categories
 from forum.discussions.models import Category, Thread
-from forum.discussions.service import (
-    GoodPracticeInput,
-    ThreadInput,
-    create_thread,
-    reply,
-)
+from forum.discussions.writes import GoodPracticeInput, ThreadInput, create_thread, reply
 from forum.notifications.models import EmailSettings
 from forum.notifications.service import EMAIL_TOGGLES
 from forum.partnerships.models import Partnership

@@ -23,7 +23,7 @@ from forum.accounts.models import User
 from forum.core.pagination import MAX_PAGE_SIZE
 from forum.core.web import MAX_ROW_ID, AppSettings, DbSession, QueryValue, RowId
 from forum.discussions import listing as thread_lists
-from forum.discussions import service
+from forum.discussions import service, writes
 from forum.discussions.models import THREAD_KINDS, GoodPractice, Thread
 from forum.discussions.schemas import (
     CategoryOut,
@@ -203,14 +203,14 @@ def create_thread(data: ThreadIn, db: DbSession, settings: AppSettings, user: Ap
         sectors = resolve_sectors(db, data.sectors)
     except UnknownSectorError as exc:
         raise _invalid("sectors", str(exc)) from exc
-    thread_input = service.ThreadInput(
+    thread_input = writes.ThreadInput(
         title=data.title,
         body=data.body,
         category=category,
         kind=data.kind,
         countries=countries,
         sectors=sectors,
-        good_practice=service.GoodPracticeInput(
+        good_practice=writes.GoodPracticeInput(
             approach=data.approach,
             results=data.results,
             challenge=data.challenge,
@@ -219,7 +219,7 @@ def create_thread(data: ThreadIn, db: DbSession, settings: AppSettings, user: Ap
         ),
     )
     with service_errors():
-        thread = service.create_thread(db, user, thread_input)
+        thread = writes.create_thread(db, user, thread_input)
     db.commit()
     return ThreadOut.of(thread, settings.base_url)
 
@@ -258,7 +258,7 @@ def create_post(
     """Reply in a thread, at the top level or under `parent_id` (a post of the same thread)."""
     with service_errors(_THREAD_404):
         thread = service.get_thread(db, user, thread_id)
-        post = service.reply(db, user, thread, body=data.body, parent_id=data.parent_id)
+        post = writes.reply(db, user, thread, body=data.body, parent_id=data.parent_id)
     db.commit()
     return PostOut.of(post, settings.base_url)
 
@@ -270,7 +270,7 @@ def edit_post(
     """Replace your post's text (moderators: any post's); the previous text is kept."""
     with service_errors(_POST_404):
         post = service.get_post(db, user, post_id)
-        service.edit_post(db, user, post, body=data.body)
+        writes.edit_post(db, user, post, body=data.body)
     db.commit()
     return PostOut.of(post, settings.base_url)
 
@@ -280,6 +280,6 @@ def delete_post(post_id: RowId, db: DbSession, user: ApiUser) -> Response:
     """Delete your post: it stays in the tree as "post deleted"."""
     with service_errors(_POST_404):
         post = service.get_post(db, user, post_id)
-        service.delete_post(db, user, post)
+        writes.delete_post(db, user, post)
     db.commit()
     return Response(status_code=204)

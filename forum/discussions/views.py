@@ -13,7 +13,7 @@ from forum.accounts.models import User
 from forum.accounts.service import can_moderate
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, redirect, render
-from forum.discussions import attachment_views, moderation, service
+from forum.discussions import attachment_views, moderation, service, writes
 from forum.discussions.listing import ThreadFilter, page_threads
 from forum.discussions.models import KIND_LABELS, THREAD_KINDS, Post, Thread
 from forum.discussions.thread_page import ThreadPage, page_of_post, thread_page
@@ -284,9 +284,9 @@ def post_reply(
         )  # fmt: skip
 
     if action == "preview":
-        return again({}, service.preview(db, body), status=200)
+        return again({}, writes.preview(db, body), status=200)
     try:
-        post = service.reply(db, viewer, thread, body=body, parent_id=parent)
+        post = writes.reply(db, viewer, thread, body=body, parent_id=parent)
     except service.NotAllowed as exc:
         raise HTTPException(403, str(exc)) from exc
     except service.DiscussionError as exc:
@@ -299,7 +299,7 @@ def post_reply(
 @router.post("/discussions/preview", response_class=HTMLResponse)
 def preview_fragment(request: Request, db: DbSession, viewer: SignedInUser, body: Body) -> Response:
     """The htmx preview: the rendered Markdown only (the full form posts `action=preview`)."""
-    return render(request, "discussions/_preview.html", {"preview": service.preview(db, body)})
+    return render(request, "discussions/_preview.html", {"preview": writes.preview(db, body)})
 
 
 # --- starting a thread ------------------------------------------------------------------------------
@@ -362,17 +362,17 @@ def create_thread(
         return render(request, "discussions/new.html", context, status_code=status)
 
     if action == "preview":
-        return again({}, 200, service.preview(db, body or approach))
+        return again({}, 200, writes.preview(db, body or approach))
     try:
         chosen = service.get_category(db, viewer, category)
         tags = read_tag_fields(db, countries=countries, sectors=sectors)
-        thread = service.create_thread(
+        thread = writes.create_thread(
             db,
             viewer,
-            service.ThreadInput(
+            writes.ThreadInput(
                 title=title, body=body, category=chosen, kind=kind, countries=tags.countries,
                 sectors=tags.sectors,
-                good_practice=service.GoodPracticeInput(
+                good_practice=writes.GoodPracticeInput(
                     approach=approach, results=results, challenge=challenge, lessons=lessons,
                     contact=contact,
                 ),
@@ -422,7 +422,7 @@ def edit(
 ) -> Response:
     post = _own_post(db, viewer, post_id)
     try:
-        service.edit_post(db, viewer, post, body=body)
+        writes.edit_post(db, viewer, post, body=body)
     except service.DiscussionError as exc:
         db.rollback()
         return render(
@@ -443,6 +443,6 @@ def delete(post_id: int, db: DbSession, viewer: SignedInUser) -> Response:
         raise HTTPException(
             422, "The opening post cannot be deleted; ask a moderator to hide the thread."
         )
-    service.delete_post(db, viewer, post)
+    writes.delete_post(db, viewer, post)
     db.commit()
     return redirect(f"/posts/{post.id}")

@@ -30,7 +30,7 @@ from forum.discovery.sync import (
     search_status,
 )
 from forum.discussions import moderation
-from forum.discussions import service as discussions
+from forum.discussions import writes as discussion_writes
 from forum.discussions.admin_service import seed_categories
 from forum.discussions.models import Category, Thread
 from forum.intelligence import writes as intel_writes
@@ -135,7 +135,7 @@ def test_hidden_replies_are_found_by_moderators_only_and_deleted_ones_by_nobody(
     sync_index()
     assert found(db, settings, member, "zzquux") == [f"post:{hidden.id}"]
     moderation.hide_post(db, moderator, hidden, reason="spam")
-    discussions.delete_post(db, other_member, deleted)
+    discussion_writes.delete_post(db, other_member, deleted)
     sync_index()
     assert found(db, settings, member, "zzquux") == []
     assert found(db, settings, None, "zzquux") == []

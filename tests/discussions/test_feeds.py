@@ -51,20 +51,20 @@ def test_the_feed_is_valid_atom_with_an_entry_per_thread(
 def test_a_good_practice_entry_carries_its_sections(
     client: Client, db: Session, member: User, threads: Threads
 ) -> None:
-    from forum.discussions import service
+    from forum.discussions import writes
     from forum.taxonomy.service import resolve_sectors
 
-    thread = service.create_thread(
+    thread = writes.create_thread(
         db,
         member,
-        service.ThreadInput(
+        writes.ThreadInput(
             title="Soft landing in Korea",
             body="",
             category=threads.categories["good-practices"],
             kind="good_practice",
             countries=["KR"],
             sectors=resolve_sectors(db, ["digital"]),
-            good_practice=service.GoodPracticeInput(
+            good_practice=writes.GoodPracticeInput(
                 approach="Shared office in Seoul.",
                 results="Four SMEs incorporated.",
                 contact="Ana <ana@example.eu>",

@@ -11,7 +11,7 @@ from forum.accounts.models import User
 from forum.core.audit import AuditLog
 from forum.core.config import Settings
 from forum.core.outbox import SearchOutbox
-from forum.discussions import moderation, service
+from forum.discussions import moderation, service, writes
 from forum.discussions.models import Category, Flag, Post, PostRevision, Thread
 from forum.moderation import flags
 from forum.notifications.models import Notification
@@ -664,7 +664,7 @@ def test_moderators_read_a_posts_edit_history(
     discussion: tuple[Thread, Post],
 ) -> None:
     thread, post = discussion
-    service.edit_post(db, other_member, post, body="A tamer text")
+    writes.edit_post(db, other_member, post, body="A tamer text")
     db.flush()
     assert db.scalar(select(PostRevision).where(PostRevision.post_id == post.id)) is not None
     sign_in(client, db, other_member)

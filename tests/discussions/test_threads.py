@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import User
 from forum.core.outbox import SearchOutbox
 from forum.discussions import listing as thread_lists
-from forum.discussions import service, view_counts
+from forum.discussions import service, view_counts, writes
 from forum.discussions import thread_page as pages
 from forum.discussions.models import MAX_DEPTH, Category, Post, PostRevision
 from forum.notifications.models import Notification
@@ -24,7 +24,7 @@ def test_a_good_practice_needs_its_five_fields(
     db: Session, member: User, categories: dict[str, Category]
 ) -> None:
     food = resolve_sectors(db, ["food"])
-    complete = service.GoodPracticeInput(
+    complete = writes.GoodPracticeInput(
         approach="We went to FOODEX.", results="Three distributors."
     )
 
@@ -34,12 +34,12 @@ def test_a_good_practice_needs_its_five_fields(
             "kind": "good_practice", "countries": ["JP"], "sectors": food, "good_practice": complete,
         }  # fmt: skip
         data.update(change)
-        service.create_thread(db, member, service.ThreadInput(**data), check_limits=False)  # type: ignore[arg-type]
+        writes.create_thread(db, member, writes.ThreadInput(**data), check_limits=False)  # type: ignore[arg-type]
 
     for change, field in [
         ({"title": " "}, "title"),
-        ({"good_practice": service.GoodPracticeInput(results="x")}, "approach"),
-        ({"good_practice": service.GoodPracticeInput(approach="x")}, "results"),
+        ({"good_practice": writes.GoodPracticeInput(results="x")}, "approach"),
+        ({"good_practice": writes.GoodPracticeInput(approach="x")}, "results"),
         ({"countries": []}, "countries"),
         ({"sectors": []}, "sectors"),
     ]:
@@ -92,7 +92,7 @@ def test_a_parent_from_another_thread_is_refused(
     other = threads.start(member, title="Other")
     foreign = threads.reply(member, other)
     with pytest.raises(service.DiscussionError) as caught:
-        service.reply(db, member, one, body="x", parent_id=foreign.id)
+        writes.reply(db, member, one, body="x", parent_id=foreign.id)
     assert caught.value.field == "parent_id"
 
 
@@ -102,8 +102,8 @@ def test_a_locked_thread_takes_no_replies_but_from_moderators(
     thread = threads.start(member)
     thread.locked = True
     with pytest.raises(service.NotAllowed, match="locked"):
-        service.reply(db, member, thread, body="hello")
-    assert service.reply(db, moderator, thread, body="Locked for a reason.").id
+        writes.reply(db, member, thread, body="hello")
+    assert writes.reply(db, moderator, thread, body="Locked for a reason.").id
 
 
 def test_unverified_and_suspended_members_cannot_post(
@@ -141,14 +141,14 @@ def test_an_edit_keeps_the_previous_text_for_moderators(
 ) -> None:
     thread = threads.start(member)
     post = threads.reply(member, thread, "Frist draft")
-    service.edit_post(db, member, post, body="First draft")
+    writes.edit_post(db, member, post, body="First draft")
     assert post.edited_at is not None
     history = service.revisions(db, moderator, post)
     assert [r.body for r in history] == ["Frist draft"]
     with pytest.raises(service.NotAllowed):
         service.revisions(db, member, post)
     with pytest.raises(service.NotAllowed):
-        service.edit_post(db, other_member, post, body="vandalism")
+        writes.edit_post(db, other_member, post, body="vandalism")
 
 
 def test_soft_delete_keeps_the_tree(
@@ -157,7 +157,7 @@ def test_soft_delete_keeps_the_tree(
     thread = threads.start(member)
     parent = threads.reply(member, thread, "to be deleted")
     child = threads.reply(other_member, thread, "still here", parent)
-    service.delete_post(db, member, parent)
+    writes.delete_post(db, member, parent)
     page = pages.thread_page(db, other_member, thread)
     states = {s.post.id: (s.state, s.show_text) for s in page.posts}
     assert states[parent.id] == ("deleted", False)
@@ -169,8 +169,8 @@ def test_every_change_writes_a_search_outbox_row(
 ) -> None:
     thread = threads.start(member)
     post = threads.reply(member, thread)
-    service.edit_post(db, member, post, body="changed")
-    service.delete_post(db, member, post)
+    writes.edit_post(db, member, post, body="changed")
+    writes.delete_post(db, member, post)
     rows = [(r.doc_id, r.op) for r in db.scalars(select(SearchOutbox).order_by(SearchOutbox.id))]
     assert (f"thread:{thread.id}", "upsert") in rows
     assert rows.count((f"post:{post.id}", "upsert")) == 2
@@ -196,16 +196,16 @@ def test_new_accounts_get_at_most_three_links_and_ten_posts_an_hour(
     thread = threads.start(people.make())
     four_links = " ".join(f"https://example.eu/{i}" for i in range(4))
     with pytest.raises(service.DiscussionError, match="at most 3 links"):
-        service.reply(db, newcomer, thread, body=four_links)
+        writes.reply(db, newcomer, thread, body=four_links)
     for i in range(10):
-        service.reply(db, newcomer, thread, body=f"post {i}")
+        writes.reply(db, newcomer, thread, body=f"post {i}")
     with pytest.raises(service.DiscussionError, match="at most 10 posts an hour"):
-        service.reply(db, newcomer, thread, body="one more")
+        writes.reply(db, newcomer, thread, body="one more")
     veteran = people.make()
     veteran.created_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=30)
     for i in range(3):
         threads.reply(veteran, thread, f"old post {i}")
-    assert service.reply(db, veteran, thread, body=four_links).id
+    assert writes.reply(db, veteran, thread, body=four_links).id
 
 
 def test_long_threads_page_by_fifty_top_level_posts_with_their_subtrees(
@@ -287,8 +287,8 @@ def test_replying_under_a_hidden_or_deleted_post_is_refused(
     hidden = threads.reply(other_member, thread, "hidden")
     hidden.hidden_at = dt.datetime.now(dt.UTC)
     deleted = threads.reply(other_member, thread, "deleted")
-    service.delete_post(db, other_member, deleted)
+    writes.delete_post(db, other_member, deleted)
     with pytest.raises(service.DiscussionError, match="not in this thread"):
-        service.reply(db, member, thread, body="x", parent_id=hidden.id)
+        writes.reply(db, member, thread, body="x", parent_id=hidden.id)
     with pytest.raises(service.DiscussionError, match="was deleted"):
-        service.reply(db, member, thread, body="x", parent_id=deleted.id)
+        writes.reply(db, member, thread, body="x", parent_id=deleted.id)

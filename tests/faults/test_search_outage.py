@@ -26,7 +26,7 @@ from forum.core.db import make_engine, make_session_factory
 from forum.core.outbox import SearchOutbox, queue_document
 from forum.discovery import sync
 from forum.discovery.documents import iter_all_documents
-from forum.discussions import service as discussions
+from forum.discussions import writes as discussion_writes
 from forum.discussions.admin_service import seed_categories
 from forum.discussions.models import Category, Post, Thread
 from forum.intelligence import writes as intel_writes
@@ -177,7 +177,7 @@ def test_writes_never_fail_while_the_engine_is_down_and_the_index_catches_up_exa
         replies = [
             write(
                 f"reply {n}",
-                lambda db, a, t=thread_id, n=n: discussions.reply(
+                lambda db, a, t=thread_id, n=n: discussion_writes.reply(
                     db, a, db.get(Thread, t), body=f"Outage reply {n}"
                 ),
             )
@@ -185,11 +185,13 @@ def test_writes_never_fail_while_the_engine_is_down_and_the_index_catches_up_exa
         ]
         write(
             "edit",
-            lambda db, a: discussions.edit_post(
+            lambda db, a: discussion_writes.edit_post(
                 db, a, db.get(Post, replies[0]), body="Edited while the engine was down"
             ),
         )
-        write("delete", lambda db, a: discussions.delete_post(db, a, db.get(Post, replies[1])))
+        write(
+            "delete", lambda db, a: discussion_writes.delete_post(db, a, db.get(Post, replies[1]))
+        )
 
         def retitle(db: Session, author: User) -> None:
             thread = db.get(Thread, thread_ids[0])

@@ -34,7 +34,7 @@ from forum.core.db import Base, utcnow
 from forum.digests.models import DigestDelivery
 from forum.digests.service import update_email_settings
 from forum.discovery.saved import create_saved_search
-from forum.discussions import service as discussions
+from forum.discussions import writes as discussion_writes
 from forum.discussions.models import Category, Post, Thread, ThreadAttachment
 from forum.events import attendance as event_attendance
 from forum.events import calendar_tokens
@@ -173,7 +173,7 @@ def member_with_everything(
     db.add(thread_attachment)
     others_thread = threads.start(other, title="Osaka distributors", body="Who knows one?")
     reply = threads.reply(member, others_thread, "A first draft.")
-    discussions.edit_post(db, member, reply, body=f"{words['reply']} distributors in Osaka.")
+    discussion_writes.edit_post(db, member, reply, body=f"{words['reply']} distributors in Osaka.")
     threads.reply(other, thread, "Thank you for this.", thread_opening(db, thread))
     flagged = threads.reply(other, others_thread, "Buy cheap watches.")
     flag = flags.flag(

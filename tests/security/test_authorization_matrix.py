@@ -31,7 +31,7 @@ from forum.accounts.api_tokens import create_api_token
 from forum.accounts.models import User, UserSession
 from forum.accounts.sessions import create_session
 from forum.core.config import Settings
-from forum.discussions import service as discussions
+from forum.discussions import writes as discussion_writes
 from forum.discussions.models import Category
 from forum.intelligence import writes as intel_writes
 from forum.moderation import flags
@@ -209,12 +209,12 @@ def test_the_discussion_and_personal_object_matrix(
         coordinated.coordinator_id = users["coordinator"].id  # type: ignore[union-attr]
     thread = threads.start(owner, title="The matrix thread", body="Opening post.")
     post = threads.reply(owner, thread, "The owner's reply.")
-    practice = discussions.create_thread(
+    practice = discussion_writes.create_thread(
         db, owner,
-        discussions.ThreadInput(
+        discussion_writes.ThreadInput(
             title="The matrix good practice", body="What we did.",
             category=categories["good-practices"], kind="good_practice", countries=["JP"],
-            sectors=resolve_sectors(db, ["food"]), good_practice=discussions.GoodPracticeInput(
+            sectors=resolve_sectors(db, ["food"]), good_practice=discussion_writes.GoodPracticeInput(
                 approach="a", results="b", challenge="c", lessons="d", contact="e"
             ),
         ),

@@ -25,7 +25,7 @@ from forum.digests.render import digest_text, render_digest_page
 from forum.digests.service import preview_digest
 from forum.discovery.sync import close_search_engines, drain_outbox, search_engine
 from forum.discussions import moderation
-from forum.discussions import service as discussions
+from forum.discussions import writes as discussion_writes
 from forum.discussions.models import Category, Post, Thread
 from forum.intelligence import writes as intel
 from forum.intelligence.models import IntelItem
@@ -97,7 +97,7 @@ def deleted_post(w: World) -> Scene:
     thread = w.threads.start(w.member, title="Buyers in Osaka", body="Who sells there?")
     _reader_follows_everything(w, thread)
     post = w.threads.reply(w.member, thread, f"Call my cousin {SECRET} at once.")
-    discussions.delete_post(w.db, w.member, post)
+    discussion_writes.delete_post(w.db, w.member, post)
     w.db.flush()
     return Scene(reader=w.other_member, thread=thread, post=post)
 

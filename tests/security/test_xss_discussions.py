@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from forum.core.text import render_markdown
-from forum.discussions import listing, service
+from forum.discussions import listing, writes
 from forum.discussions.models import Category
 from forum.taxonomy.service import resolve_sectors
 from tests.conftest import Client, People, Threads, sign_in
@@ -47,12 +47,12 @@ def test_payloads_everywhere_on_the_pages_render_inert(
         thread = threads.start(author, title=payload[:200] or "x", body=payload)
         threads.reply(author, thread, payload)
     food = resolve_sectors(db, ["food"])
-    gp = service.create_thread(
+    gp = writes.create_thread(
         db, viewers[0],
-        service.ThreadInput(
+        writes.ThreadInput(
             title=PAYLOADS[7], body=PAYLOADS[8], category=categories["good-practices"],
             kind="good_practice", countries=["JP"], sectors=food,
-            good_practice=service.GoodPracticeInput(
+            good_practice=writes.GoodPracticeInput(
                 approach=PAYLOADS[9], results=PAYLOADS[10], challenge=PAYLOADS[11],
                 lessons=PAYLOADS[12], contact=PAYLOADS[13],
             ),
