@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from forum.accounts.models import Membership, User
 from forum.accounts.service import get_user_by_email, normalize_email
 from forum.core.audit import record
-from forum.core.errors import PermissionDenied
+from forum.core.errors import NotAllowed
 from forum.core.outbox import queue_document
 from forum.core.pagination import Page
 from forum.core.text import clean_line
@@ -54,7 +54,7 @@ class PartnershipEditError(ValueError):
 
 def require_admin(actor: User) -> None:
     if not actor.is_admin:
-        raise PermissionDenied("Only admins edit partnerships here.")
+        raise NotAllowed("Only admins edit partnerships here.")
 
 
 def page_partnerships_admin(db: Session, *, page: int, per_page: int = 25) -> Page[Partnership]:
@@ -141,7 +141,7 @@ def update_partnership(
     nothing changed, and then nothing is recorded).
 
     Raises PartnershipEditError naming every bad field (nothing is changed then),
-    or PermissionDenied.
+    or NotAllowed.
     """
     require_admin(actor)
     errors: dict[str, str] = {}

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from forum.accounts.models import User
 from forum.core.audit import record
-from forum.core.errors import PermissionDenied
+from forum.core.errors import NotAllowed
 from forum.core.pagination import Page
 from forum.core.text import CONTROL_CHARACTERS_MESSAGE, clean_line, has_control_characters
 from forum.intelligence.fetch_deadline import DEFAULT_DEADLINE, FetchFailed
@@ -196,7 +196,7 @@ def clean(db: Session, data: FeedSettings, *, default_name: str = "") -> CleanSe
 def require_admin(actor: User | None) -> None:
     """Admins manage feeds; `None` is the operator at the command line."""
     if actor is not None and not actor.is_admin:
-        raise PermissionDenied("Only admins manage harvested feeds.")
+        raise NotAllowed("Only admins manage harvested feeds.")
 
 
 def _state(feed: Feed) -> dict[str, Any]:
@@ -221,7 +221,7 @@ def create_feed(
     allow_private: bool,
     deadline: float = DEFAULT_DEADLINE,
 ) -> tuple[Feed, str | None]:
-    """A new feed and a warning (or None). Raises FeedSettingsError or PermissionDenied.
+    """A new feed and a warning (or None). Raises FeedSettingsError or NotAllowed.
 
     `deadline` bounds the address's DNS lookup (FORUM_FETCH_DEADLINE)."""
     require_admin(actor)
