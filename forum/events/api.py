@@ -12,9 +12,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 
 from forum.accounts.deps import ApiOptionalUser, ApiUser
+from forum.core.errors import Invalid
 from forum.core.pagination import MAX_PAGE_SIZE
 from forum.core.web import AppSettings, DbSession, IsoDate, QueryValue, RowId
-from forum.discussions.api import R401, R403, R404, _invalid
+from forum.discussions.api import R401, R403, R404
 from forum.discussions.schemas import PartnershipRef
 from forum.events import attendance as event_attendance
 from forum.events import listing as event_lists
@@ -79,7 +80,7 @@ def create_event(data: EventIn, db: DbSession, settings: AppSettings, user: ApiU
     try:
         sectors = resolve_sectors(db, data.sectors)
     except UnknownSectorError as exc:
-        raise _invalid("sectors", str(exc)) from exc
+        raise Invalid(str(exc), "sectors") from exc
     partnerships = []
     if data.for_partnership:
         if user.partnership is None:
@@ -97,7 +98,7 @@ def create_event(data: EventIn, db: DbSession, settings: AppSettings, user: ApiU
     except service.NotAllowed as exc:
         raise HTTPException(403, str(exc)) from exc
     except service.EventError as exc:
-        raise _invalid(exc.field, str(exc)) from exc
+        raise Invalid(str(exc), exc.field) from exc
     db.commit()
     return EventOut.of(service.get_event(db, event.id), settings.base_url)
 
@@ -136,7 +137,7 @@ def set_attendance(
     except service.NotAllowed as exc:
         raise HTTPException(403, str(exc)) from exc
     except service.EventError as exc:
-        raise _invalid(exc.field, str(exc)) from exc
+        raise Invalid(str(exc), exc.field) from exc
     db.commit()
     partnership = user.partnership if data.for_ == "partnership" else None
     return AttendanceOut(

@@ -170,7 +170,7 @@ def download_attachment(
     settings: AppSettings,
 ) -> Response:
     attachment = visible_attachment(db, viewer, attachment_id)
-    return stored_file_response(settings.uploads_dir, attachment, not_found)
+    return stored_file_response(settings.uploads_dir, attachment)
 
 
 @router.post("/intel/attachments/{attachment_id}/delete")

@@ -151,9 +151,17 @@ def _facet_counts(db: Session, viewer: User | None, flt: IntelFilter) -> dict[st
     }
 
 
-def get_item(db: Session, viewer: User | None, item_id: int) -> IntelItem:
+def find_item(db: Session, viewer: User | None, item_id: int) -> IntelItem | None:
+    """The item with what its page shows, or None when it is missing or `viewer` may not
+    see it."""
     item = db.scalar(_loaded(select(IntelItem).where(IntelItem.id == item_id)))
-    if item is None or not can_see(viewer, item):
+    return item if item is not None and can_see(viewer, item) else None
+
+
+def get_item(db: Session, viewer: User | None, item_id: int) -> IntelItem:
+    """`find_item`, raising NotFound instead of answering None."""
+    item = find_item(db, viewer, item_id)
+    if item is None:
         raise NotFound(str(item_id))
     return item
 
