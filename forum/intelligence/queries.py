@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from forum.accounts.models import User
 from forum.core.db import utcnow
+from forum.core.errors import NotFound
 from forum.core.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
 from forum.intelligence.counts import cached_counts
 from forum.intelligence.models import IntelCountry, IntelItem, intel_sector
 from forum.intelligence.service import (
     IntelError,
-    NotFound,
     can_see,
     require_moderator,
     visible_items,
@@ -162,7 +162,7 @@ def get_item(db: Session, viewer: User | None, item_id: int) -> IntelItem:
     """`find_item`, raising NotFound instead of answering None."""
     item = find_item(db, viewer, item_id)
     if item is None:
-        raise NotFound(str(item_id))
+        raise NotFound("intelligence item")
     return item
 
 

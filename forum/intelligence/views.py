@@ -177,8 +177,6 @@ def create_item(
     try:
         data = _input(db, form)
         item = writes.create_item(db, viewer, data, status=status)
-    except service.NotAllowed as exc:
-        raise HTTPException(403, str(exc)) from exc
     except service.IntelError as exc:
         db.rollback()
         return render(
@@ -251,10 +249,7 @@ def _form_context(
 
 @router.get("/intel/{item_id}", response_class=HTMLResponse)
 def item_page(request: Request, item_id: int, db: DbSession, viewer: OptionalUser) -> Response:
-    try:
-        item = queries.get_item(db, viewer, item_id)
-    except service.NotFound as exc:
-        raise HTTPException(404, "There is no published item at this address.") from exc
+    item = queries.get_item(db, viewer, item_id)
     return render(
         request,
         "intelligence/item.html",
@@ -272,12 +267,8 @@ def item_page(request: Request, item_id: int, db: DbSession, viewer: OptionalUse
 
 
 def _viewer_item(db: DbSession, viewer: User, item_id: int) -> IntelItem:
-    try:
-        item = queries.get_item(db, viewer, item_id)
-    except service.NotFound as exc:
-        raise HTTPException(404, "There is no item at this address.") from exc
-    if not service.can_edit(viewer, item):
-        raise HTTPException(403, "Only the author or a moderator can edit this item.")
+    item = queries.get_item(db, viewer, item_id)
+    service.require_can_edit(viewer, item)
     return item
 
 

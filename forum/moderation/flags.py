@@ -17,7 +17,7 @@ from forum.accounts.models import User
 from forum.core.audit import record
 from forum.core.config import Settings
 from forum.core.db import utcnow
-from forum.core.errors import Conflict, NotAllowed, NotFound
+from forum.core.errors import Conflict, NotFound
 from forum.core.mail import queue_email
 from forum.core.pagination import Page
 from forum.discussions.models import Flag, Post, Thread
@@ -335,8 +335,6 @@ def withdraw_flagged_intel(
     try:
         if not intelligence_writes.set_status(db, moderator, target, "withdrawn", reason=reason):
             close_flags(db, moderator, "intel", target.id, "withdrawn")
-    except intelligence.NotAllowed as exc:
-        raise NotAllowed(str(exc)) from exc
     except intelligence.IntelError as exc:
         raise DiscussionError(str(exc), exc.field or "reason") from exc
     return True

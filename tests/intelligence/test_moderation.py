@@ -17,7 +17,7 @@ from forum.core.config import Settings
 from forum.core.errors import NotAllowed, NotFound
 from forum.core.outbox import SearchOutbox
 from forum.discussions.models import Flag
-from forum.intelligence import service, writes
+from forum.intelligence import writes
 from forum.intelligence.models import Feed, IntelItem
 from forum.moderation import flags
 from forum.notifications.models import Notification
@@ -144,7 +144,7 @@ def test_a_suspended_moderator_cannot_move_items(
 ) -> None:
     item = _item(db, member)
     moderator.suspended_at = dt.datetime.now(dt.UTC)
-    with pytest.raises(service.NotAllowed, match="suspended"):
+    with pytest.raises(NotAllowed, match="suspended"):
         writes.set_status(db, moderator, item, "withdrawn", reason="spam")
     assert item.status == "published"
 
