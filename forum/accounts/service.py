@@ -23,7 +23,7 @@ from forum.accounts.models import ROLES, EmailToken, User
 from forum.accounts.tokens import hash_token, new_token
 from forum.core.config import Settings
 from forum.core.db import utcnow
-from forum.core.errors import NotAllowed
+from forum.core.errors import Invalid, NotAllowed
 from forum.core.mail import queue_email
 from forum.core.text import CONTROL_CHARACTERS_MESSAGE, clean_line, has_control_characters
 from forum.notifications.service import set_follows
@@ -40,12 +40,8 @@ EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 NAME_MAX = 120
 
 
-class AccountError(ValueError):
-    """A rule was broken; `field` names the form field it is about, when there is one."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class AccountError(Invalid):
+    """A rule of the accounts was broken; `field` names the form field it is about."""
 
 
 def normalize_email(email: str) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from forum.accounts.models import Membership, User
 from forum.accounts.service import get_user_by_email, normalize_email
 from forum.core.audit import record
-from forum.core.errors import NotAllowed
+from forum.core.errors import Invalid, NotAllowed
 from forum.core.outbox import queue_document
 from forum.core.pagination import Page
 from forum.core.text import clean_line
@@ -44,11 +44,11 @@ class PartnershipForm:
     coordinator: str = ""
 
 
-class PartnershipEditError(ValueError):
+class PartnershipEditError(Invalid):
     """The form has problems; `errors` maps each form field to its message."""
 
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
+        super().__init__("; ".join(errors.values()), next(iter(errors), None))
         self.errors = errors
 
 

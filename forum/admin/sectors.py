@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.core.audit import record
-from forum.core.errors import NotAllowed
+from forum.core.errors import Invalid, NotAllowed
 from forum.core.jobs import enqueue
 from forum.core.pagination import Page
 from forum.core.text import clean_line
@@ -25,12 +25,13 @@ SLUG_MAX = 60
 NAME_MAX = 120
 
 
-class SectorError(ValueError):
+class SectorError(Invalid):
     """Invalid sector input; `field` names the form field it is about."""
 
+    field: str  # always names one
+
     def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field)
 
 
 def require_admin(actor: User) -> None:

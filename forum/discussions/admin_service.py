@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.core.audit import record
-from forum.core.errors import NotAllowed
+from forum.core.errors import Invalid, NotAllowed
 from forum.core.outbox import queue_document
 from forum.core.text import clean_line
 from forum.discussions.models import VISIBILITIES, Category, Post, Thread
@@ -43,12 +43,13 @@ SEEDED_CATEGORIES = (
 )  # fmt: skip
 
 
-class CategoryError(ValueError):
+class CategoryError(Invalid):
     """Invalid category input; `field` names the form field it is about."""
 
+    field: str  # always names one
+
     def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from forum.accounts.models import User
 from forum.core.audit import record
-from forum.core.errors import NotAllowed
+from forum.core.errors import Invalid, NotAllowed
 from forum.core.pagination import Page
 from forum.core.text import CONTROL_CHARACTERS_MESSAGE, clean_line, has_control_characters
 from forum.intelligence.fetch_deadline import DEFAULT_DEADLINE, FetchFailed
@@ -36,11 +36,11 @@ _INTERVAL = re.compile(r"^\s*(\d{1,6})\s*([mhd]?)\s*$", re.IGNORECASE)
 _UNIT_MINUTES = {"": 1, "m": 1, "h": 60, "d": 24 * 60}
 
 
-class FeedSettingsError(ValueError):
+class FeedSettingsError(Invalid):
     """The feed's settings have problems; `errors` maps each field to its message."""
 
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
+        super().__init__("; ".join(errors.values()), next(iter(errors), None))
         self.errors = errors
 
 
