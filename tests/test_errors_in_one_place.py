@@ -4,13 +4,89 @@ Invalid and Conflict, and the app's handlers answer them (a styled page for peop
 
 from __future__ import annotations
 
+import ast
 import html
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from forum.accounts.service import AccountError
 from forum.core.errors import Conflict, Invalid, NotAllowed, NotFound
+from forum.discussions.service import DiscussionError
+from forum.events.service import EventError
+from forum.intelligence.attachments import AlreadyAttached
+from forum.intelligence.service import IntelError
+from forum.moderation.flags import AlreadyFlagged
+
+FORUM = Path(__file__).resolve().parent.parent / "forum"
+# The errors the handlers answer: a view or API route never catches them to answer itself.
+TRANSLATED_ELSEWHERE = {"NotFound", "NotAllowed", "PermissionDenied", "NoSuchSignIn"}
+
+
+def _edge_modules() -> list[Path]:
+    """The modules that answer requests: every views and API module, and the portal's
+    and the moderation's modules."""
+    found = {
+        path
+        for path in FORUM.rglob("*.py")
+        if path.name.endswith(("views.py", "api.py"))
+        or path.parent.name in ("portal", "moderation")
+    }
+    return sorted(found)
+
+
+def _names(node: ast.expr | None) -> set[str]:
+    if node is None:
+        return set()
+    if isinstance(node, ast.Tuple):
+        return set().union(*(_names(e) for e in node.elts))
+    if isinstance(node, ast.Attribute):
+        return {node.attr}
+    if isinstance(node, ast.Name):
+        return {node.id}
+    return set()
+
+
+def test_no_view_or_api_module_translates_a_domain_error_by_hand() -> None:
+    modules = _edge_modules()
+    assert len(modules) > 40, "the scan found the view and API modules"
+    offences = [
+        f"{path.relative_to(FORUM.parent)}:{handler.lineno}: except {ast.unparse(handler.type)}"
+        for path in modules
+        for handler in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(handler, ast.ExceptHandler)
+        and handler.type is not None
+        and _names(handler.type) & TRANSLATED_ELSEWHERE
+    ]
+    assert offences == [], "let these rise to forum.core.errors' handlers:\n" + "\n".join(offences)
+
+
+def test_only_the_core_defines_not_found_and_not_allowed() -> None:
+    defined = [
+        f"{path.relative_to(FORUM.parent)}: class {node.name}"
+        for path in FORUM.rglob("*.py")
+        if path != FORUM / "core" / "errors.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ClassDef) and node.name in TRANSLATED_ELSEWHERE
+    ]
+    assert defined == []
+
+
+@pytest.mark.parametrize("error", [DiscussionError, IntelError, EventError, AccountError])
+def test_the_domains_input_errors_are_invalid(error: type[Exception]) -> None:
+    assert issubclass(error, Invalid)
+
+
+@pytest.mark.parametrize(("conflict", "domain_error"), [
+    (AlreadyFlagged, DiscussionError), (AlreadyAttached, IntelError),
+])  # fmt: skip
+def test_conflicts_are_409s_that_forms_still_catch_as_their_domains_invalid(
+    conflict: type[Exception], domain_error: type[Exception]
+) -> None:
+    assert issubclass(conflict, Conflict) and issubclass(conflict, domain_error)
+    assert conflict.__mro__.index(Conflict) < conflict.__mro__.index(Invalid)
 
 
 def _raising(app: FastAPI, error: Exception) -> tuple[object, object]:

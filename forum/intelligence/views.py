@@ -93,27 +93,22 @@ def intel_list(
     for value in kind:
         if value not in INTEL_KINDS:
             raise HTTPException(422, f"Unknown kind {value!r}.")
-    try:
-        flt = queries.IntelFilter(
-            countries=countries, sectors=sectors, kinds=kind, sources=source,
-            published_from=parse_day(published_from, "from"),
-            published_to=end_of_day(parse_day(published_to, "to")),
-            open_deadlines=open_deadlines == "1",
-            author_id=own.id if own else None, statuses=MY_STATUSES if own else (),
-        )  # fmt: skip
-        params: dict[str, object] = {
-            "country": country, "sector": sector, "kind": kind, "source": source,
-            "from": published_from, "to": published_to, "open": open_deadlines, "sort": sort,
-            "mine": mine,
-        }  # fmt: skip
-        # The list is of published items for everyone (its counts are then shared and
-        # cached); your own drafts are under ?mine=1, items in review at /intel/review.
-        reader = viewer if own else None
-        listing = queries.page_items(
-            db, reader, flt, page=page_number(page), sort=sort, params=params
-        )
-    except service.IntelError as exc:
-        raise HTTPException(422, str(exc)) from exc
+    flt = queries.IntelFilter(
+        countries=countries, sectors=sectors, kinds=kind, sources=source,
+        published_from=parse_day(published_from, "from"),
+        published_to=end_of_day(parse_day(published_to, "to")),
+        open_deadlines=open_deadlines == "1",
+        author_id=own.id if own else None, statuses=MY_STATUSES if own else (),
+    )  # fmt: skip
+    params: dict[str, object] = {
+        "country": country, "sector": sector, "kind": kind, "source": source,
+        "from": published_from, "to": published_to, "open": open_deadlines, "sort": sort,
+        "mine": mine,
+    }  # fmt: skip
+    # The list is of published items for everyone (its counts are then shared and
+    # cached); your own drafts are under ?mine=1, items in review at /intel/review.
+    reader = viewer if own else None
+    listing = queries.page_items(db, reader, flt, page=page_number(page), sort=sort, params=params)
     facets = queries.facet_counts(db, reader, flt)
     sector_names = {s.slug: s.name for s in list_sectors(db)}
     return render(
@@ -206,10 +201,7 @@ def _preview(
 @router.post("/intel/preview", response_class=HTMLResponse)
 def preview_fragment(request: Request, viewer: SignedInUser, body: Long = "") -> Response:
     """The htmx preview: the rendered notes only (without JavaScript the form posts `action=preview`)."""
-    try:
-        preview = writes.preview_body(body)
-    except service.IntelError as exc:
-        raise HTTPException(422, str(exc)) from exc
+    preview = writes.preview_body(body)
     return render(request, "discussions/_preview.html", {"preview": preview})
 
 
