@@ -10,7 +10,7 @@ from forum.accounts import sessions
 from forum.accounts.models import ROLES, ApiToken, Membership, User
 from forum.accounts.service import AccountError, require_can_suspend
 from forum.core.db import utcnow
-from forum.core.errors import PermissionDenied
+from forum.core.errors import NotAllowed
 from forum.core.pagination import Page
 
 
@@ -38,7 +38,7 @@ def page_users(db: Session, *, page: int, query: str = "", per_page: int = 25) -
 
 def set_role(db: Session, actor: User, user: User, role: str) -> None:
     if not actor.is_admin:
-        raise PermissionDenied("Only admins change roles.")
+        raise NotAllowed("Only admins change roles.")
     if role not in ROLES:
         raise AccountError(f"Unknown role {role!r}.", "role")
     if user.id == actor.id and role != "admin":
@@ -65,7 +65,7 @@ def suspend(db: Session, actor: User, user: User, *, reason: str) -> None:
 
 def unsuspend(db: Session, actor: User, user: User) -> None:
     if not actor.is_moderator:
-        raise PermissionDenied("Only moderators and admins lift suspensions.")
+        raise NotAllowed("Only moderators and admins lift suspensions.")
     user.suspended_at = None
     user.suspended_reason = None
     db.flush()

@@ -73,12 +73,11 @@ def revoke_token(
 ) -> Response:
     """Log out: revoke the bearer token this request is sent with (a login or a personal
     token alike). The member's other tokens and sessions are not affected."""
-    try:
-        credentials.revoke_bearer_token(db, user, raw or "")
-    except credentials.NoSuchSignIn as exc:  # revoked by another request meanwhile
+    if not credentials.revoke_bearer_token(db, user, raw or ""):
+        # Revoked by another request meanwhile: refused like any token that is not live.
         raise HTTPException(
             401, "Invalid or expired token.", headers={"WWW-Authenticate": "Bearer"}
-        ) from exc
+        )
     db.commit()
     return Response(status_code=204)
 

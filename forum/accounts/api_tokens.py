@@ -13,6 +13,7 @@ from forum.accounts.models import ApiToken, User
 from forum.accounts.service import AccountError
 from forum.accounts.tokens import hash_token, new_token
 from forum.core.db import utcnow
+from forum.core.errors import NotFound
 from forum.core.text import clean_line
 
 LOGIN_TOKEN_LIFETIME = dt.timedelta(days=30)
@@ -52,11 +53,11 @@ def list_api_tokens(db: Session, user: User) -> list[ApiToken]:
 
 
 def revoke_api_token(db: Session, user: User, token_id: int) -> ApiToken:
-    """Revoke one of the member's own tokens (personal or login); raises AccountError for
-    an id that is not a live token of theirs, another member's included."""
+    """Revoke one of the member's own tokens (personal or login); raises NotFound for an
+    id that is not a live token of theirs, another member's included."""
     token = db.get(ApiToken, token_id)
     if token is None or token.user_id != user.id or token.revoked_at is not None:
-        raise AccountError("No such token.")
+        raise NotFound("token", detail="You have no such token.")
     token.revoked_at = utcnow()
     db.flush()
     return token

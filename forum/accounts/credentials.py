@@ -30,6 +30,7 @@ from forum.accounts import sessions
 from forum.accounts.models import ApiToken, EmailToken, User, UserSession
 from forum.accounts.tokens import hash_token
 from forum.core.db import utcnow
+from forum.core.errors import NotFound
 from forum.core.pagination import Page
 
 SIGNINS_PER_PAGE = 10
@@ -39,10 +40,6 @@ SignInRow = Select[str, int, dt.datetime, dt.datetime | None, str]
 # an invitation sets a password, an email change moves the account to another address.
 # Confirmation links are kept: they only confirm the address the account already has.
 ACCOUNT_LINKS = ("reset", "invite", "email-change")
-
-
-class NoSuchSignIn(LookupError):
-    """The member has no live session or login token with this id (or it is another's)."""
 
 
 @dataclass(frozen=True)
@@ -139,13 +136,13 @@ def list_signins(
 
 
 def end_own_session(db: Session, user: User, session_id: int) -> None:
-    """End one of the member's own sessions. Raises NoSuchSignIn for an id that is not a
+    """End one of the member's own sessions. Raises NotFound for an id that is not a
     session of theirs, so another member's sessions cannot even be told to exist."""
     ended = db.execute(
         delete(UserSession).where(UserSession.id == session_id, UserSession.user_id == user.id)
     ).rowcount  # type: ignore[attr-defined]
     if not ended:
-        raise NoSuchSignIn(session_id)
+        raise NotFound("sign-in", detail="You are not signed in there (any more).")
 
 
 def revoke_login_tokens(db: Session, user: User) -> int:
@@ -210,9 +207,9 @@ def count_personal_tokens(db: Session, user: User) -> int:
     )
 
 
-def revoke_bearer_token(db: Session, user: User, raw: str) -> None:
-    """Revoke the token `raw` of `user` (the API's log out). Raises NoSuchSignIn when it
-    is not a live token of theirs."""
+def revoke_bearer_token(db: Session, user: User, raw: str) -> bool:
+    """Revoke the token `raw` of `user` (the API's log out); answers False when it is not
+    a live token of theirs (another request revoked it meanwhile)."""
     revoked = db.execute(
         update(ApiToken)
         .where(
@@ -224,5 +221,6 @@ def revoke_bearer_token(db: Session, user: User, raw: str) -> None:
         .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]
     if not revoked:
-        raise NoSuchSignIn(raw[:10])
+        return False
     db.flush()
+    return True

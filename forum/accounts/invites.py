@@ -20,7 +20,7 @@ from forum.accounts.models import User
 from forum.core.audit import record
 from forum.core.config import Settings
 from forum.core.db import utcnow
-from forum.core.errors import PermissionDenied
+from forum.core.errors import NotAllowed
 from forum.core.mail import queue_email
 from forum.notifications.service import set_follows
 from forum.partnerships.models import Partnership
@@ -285,11 +285,11 @@ def send_invitations(
 ) -> InviteResult:
     """Invite every row of a checked plan, with one audit entry per invitee.
 
-    Raises PermissionDenied for a non-admin and ValueError for a plan with errors.
+    Raises NotAllowed for a non-admin and ValueError for a plan with errors.
     An address that got an account since the plan was made is skipped.
     """
     if not actor.is_admin:
-        raise PermissionDenied("Only admins send invitations.")
+        raise NotAllowed("Only admins send invitations.")
     if not plan.ok:
         raise ValueError("the invitation file has errors: nobody may be invited from it")
     invited: list[InviteRow] = []

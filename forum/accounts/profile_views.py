@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
@@ -275,10 +275,7 @@ def create_token(
 @router.post("/profile/tokens/{token_id}/revoke", response_class=HTMLResponse)
 def revoke_token(request: Request, token_id: RowId, db: DbSession, user: SignedInUser) -> Response:
     """Revoke a personal token or an API login (both are API tokens of the member's)."""
-    try:
-        token = api_tokens.revoke_api_token(db, user, token_id)
-    except service.AccountError as exc:
-        raise HTTPException(404, "You have no such token.") from exc
+    token = api_tokens.revoke_api_token(db, user, token_id)
     db.commit()
     section = "#sessions" if token.kind == "login" else "#tokens"
     return _done(
@@ -295,10 +292,7 @@ def revoke_session(
 ) -> Response:
     """Sign one of the member's browsers out; this browser's own session is a log out."""
     current = request.state.user_session
-    try:
-        credentials.end_own_session(db, user, session_id)
-    except credentials.NoSuchSignIn as exc:
-        raise HTTPException(404, "You are not signed in there (any more).") from exc
+    credentials.end_own_session(db, user, session_id)
     db.commit()
     if current is not None and current.id == session_id:
         response = redirect("/")

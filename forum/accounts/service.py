@@ -23,7 +23,7 @@ from forum.accounts.models import ROLES, EmailToken, User
 from forum.accounts.tokens import hash_token, new_token
 from forum.core.config import Settings
 from forum.core.db import utcnow
-from forum.core.errors import PermissionDenied
+from forum.core.errors import Invalid, NotAllowed
 from forum.core.mail import queue_email
 from forum.core.text import CONTROL_CHARACTERS_MESSAGE, clean_line, has_control_characters
 from forum.notifications.service import set_follows
@@ -40,12 +40,8 @@ EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 NAME_MAX = 120
 
 
-class AccountError(ValueError):
-    """A rule was broken; `field` names the form field it is about, when there is one."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class AccountError(Invalid):
+    """A rule of the accounts was broken; `field` names the form field it is about."""
 
 
 def normalize_email(email: str) -> str:
@@ -221,7 +217,7 @@ def send_verification(
 ) -> None:
     """Mail a fresh confirmation link. `actor`, when given, must be the member or an admin."""
     if actor is not None and actor.id != user.id and not actor.is_admin:
-        raise PermissionDenied("Only admins resend another member's confirmation link.")
+        raise NotAllowed("Only admins resend another member's confirmation link.")
     raw = issue_email_token(db, user, "verify")
     queue_email(
         db,
@@ -357,14 +353,14 @@ def can_administer(user: User | None) -> bool:
 def require_can_suspend(actor: User, user: User) -> None:
     """A moderator suspends anyone but themselves and admins; an admin, admins too.
 
-    Raises PermissionDenied, or AccountError for oneself.
+    Raises NotAllowed, or AccountError for oneself.
     """
     if not can_moderate(actor):
-        raise PermissionDenied("Only moderators and admins suspend members.")
+        raise NotAllowed("Only moderators and admins suspend members.")
     if user.id == actor.id:
         raise AccountError("You cannot suspend yourself.")
     if user.is_admin and not actor.is_admin:
-        raise PermissionDenied("Only an admin can suspend an admin.")
+        raise NotAllowed("Only an admin can suspend an admin.")
 
 
 def can_suspend(actor: User | None, user: User) -> bool:
@@ -374,7 +370,7 @@ def can_suspend(actor: User | None, user: User) -> bool:
         return False
     try:
         require_can_suspend(actor, user)
-    except (PermissionDenied, AccountError):
+    except (NotAllowed, AccountError):
         return False
     return True
 

@@ -11,6 +11,7 @@ from forum.accounts import invites, memberships, password_changes, service, sess
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import Membership, User
 from forum.core.audit import record
+from forum.core.errors import NotFound
 from forum.core.web import AppSettings, DbSession, flash, redirect, render, safe_next
 from forum.notifications.service import list_follows
 from forum.partnerships.service import (
@@ -381,7 +382,7 @@ def accept_invitation(
 def join_partnership(request: Request, slug: str, db: DbSession, user: SignedInUser) -> Response:
     partnership = get_partnership_by_slug(db, slug)
     if partnership is None:
-        raise HTTPException(404, "There is no partnership at this address.")
+        raise NotFound("partnership")
     memberships.request_membership(db, user, partnership)
     db.commit()
     response = redirect(f"/partnerships/{slug}")
@@ -398,7 +399,7 @@ def join_partnership(request: Request, slug: str, db: DbSession, user: SignedInU
 def partnership_members(request: Request, slug: str, db: DbSession, user: SignedInUser) -> Response:
     partnership = get_partnership_by_slug(db, slug)
     if partnership is None:
-        raise HTTPException(404, "There is no partnership at this address.")
+        raise NotFound("partnership")
     if not memberships.can_decide_membership(user, partnership):
         raise HTTPException(403, "Only the partnership's coordinator or an admin manages members.")
     return render(

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from forum.accounts.models import Membership, User
 from forum.accounts.service import get_user_by_email, normalize_email
 from forum.core.audit import record
-from forum.core.errors import PermissionDenied
+from forum.core.errors import Invalid, NotAllowed
 from forum.core.outbox import queue_document
 from forum.core.pagination import Page
 from forum.core.text import clean_line
@@ -44,17 +44,17 @@ class PartnershipForm:
     coordinator: str = ""
 
 
-class PartnershipEditError(ValueError):
+class PartnershipEditError(Invalid):
     """The form has problems; `errors` maps each form field to its message."""
 
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
+        super().__init__("; ".join(errors.values()), next(iter(errors), None))
         self.errors = errors
 
 
 def require_admin(actor: User) -> None:
     if not actor.is_admin:
-        raise PermissionDenied("Only admins edit partnerships here.")
+        raise NotAllowed("Only admins edit partnerships here.")
 
 
 def page_partnerships_admin(db: Session, *, page: int, per_page: int = 25) -> Page[Partnership]:
@@ -141,7 +141,7 @@ def update_partnership(
     nothing changed, and then nothing is recorded).
 
     Raises PartnershipEditError naming every bad field (nothing is changed then),
-    or PermissionDenied.
+    or NotAllowed.
     """
     require_admin(actor)
     errors: dict[str, str] = {}

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.core.audit import record
-from forum.core.errors import PermissionDenied
+from forum.core.errors import Invalid, NotAllowed
 from forum.core.jobs import enqueue
 from forum.core.pagination import Page
 from forum.core.text import clean_line
@@ -25,17 +25,18 @@ SLUG_MAX = 60
 NAME_MAX = 120
 
 
-class SectorError(ValueError):
+class SectorError(Invalid):
     """Invalid sector input; `field` names the form field it is about."""
 
+    field: str  # always names one
+
     def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field)
 
 
 def require_admin(actor: User) -> None:
     if not actor.is_admin:
-        raise PermissionDenied("Only admins change the sector taxonomy.")
+        raise NotAllowed("Only admins change the sector taxonomy.")
 
 
 def page_sectors(db: Session, *, page: int, per_page: int = 50) -> Page[Sector]:
@@ -83,7 +84,7 @@ def validate_name(db: Session, name: str, *, field: str, exclude_id: int | None 
 
 
 def create_sector(db: Session, actor: User, *, slug: str, name: str) -> Sector:
-    """Add a sector at the end of the list. Raises SectorError or PermissionDenied."""
+    """Add a sector at the end of the list. Raises SectorError or NotAllowed."""
     require_admin(actor)
     slug = validate_slug(slug)
     name = validate_name(db, name, field="name")
@@ -113,7 +114,7 @@ def create_sector(db: Session, actor: User, *, slug: str, name: str) -> Sector:
 def rename_sector(db: Session, actor: User, sector: Sector, *, name: str) -> bool:
     """Give `sector` a new name; answers False (and records nothing) when it is unchanged.
 
-    Raises SectorError (field `name-<id>`) or PermissionDenied.
+    Raises SectorError (field `name-<id>`) or NotAllowed.
     """
     require_admin(actor)
     name = validate_name(db, name, field=f"name-{sector.id}", exclude_id=sector.id)

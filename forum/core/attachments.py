@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from forum.core import extract, uploads
 from forum.core.db import Base
+from forum.core.errors import NotFound
 from forum.core.jobs import JobContext, enqueue, registry
 from forum.core.outbox import queue_document
 
@@ -34,6 +35,12 @@ STATUS_TEXT = {
     "pending": "Text being extracted",
     "empty": "No text found (scanned document?)",
 }
+
+
+def attachment_not_found() -> NotFound:
+    """A file that is missing, or on an item or thread the reader may not see: answered
+    alike, so that a file's existence says nothing of what holds it."""
+    return NotFound("attachment", detail="There is no file at this address, or it is not public.")
 
 
 class ExtractedText:

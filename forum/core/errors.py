@@ -29,11 +29,59 @@ class LoginRequired(Exception):
         self.next_url = next_url
 
 
-class PermissionDenied(Exception):
-    """Raised by services when the actor may not do what they asked (403)."""
+# --- the errors services raise -----------------------------------------------------------------
+# One set for every domain; `install_error_handlers` answers each in one place: a styled page
+# for people, `{"detail": ...}` for programs (`wants_json`).
+
+
+class NotFound(Exception):
+    """Missing, or hidden from this viewer (404: whether it exists is itself private).
+
+    `what` names the kind of thing ("thread", "intelligence item"): the API answers
+    "No thread with this id.", a page "There is no thread at this address.". `detail`,
+    when given, is the one sentence both answer instead.
+    """
+
+    def __init__(self, what: str, *, detail: str | None = None) -> None:
+        super().__init__(detail or f"No {what} with this id.")
+        self.what = what
+        self.detail = detail
+
+    @property
+    def api_message(self) -> str:
+        return self.detail or f"No {self.what} with this id."
+
+    @property
+    def page_message(self) -> str:
+        return self.detail or f"There is no {self.what} at this address."
+
+
+class NotAllowed(Exception):
+    """The actor may not do what they asked (403); the message says why."""
 
     def __init__(self, message: str = "You are not allowed to do that.") -> None:
         super().__init__(message)
+
+
+class Invalid(ValueError):
+    """Input that breaks a rule (422); `field` names the form field or API input it is
+    about, when there is one, and `where` says where the API reads that input ("body" or
+    "query"), for its answer in FastAPI's shape. Forms catch it to show the message by
+    its field; anything else lets it rise."""
+
+    def __init__(self, message: str, field: str | None = None, *, where: str = "body") -> None:
+        super().__init__(message)
+        self.field = field
+        self.where = where
+
+
+class Conflict(Exception):
+    """What was asked is done already, or clashes with what is there (409).
+
+    A domain's conflict is also its Invalid (`class AlreadyFlagged(Conflict,
+    DiscussionError)`), so a form handling the domain's errors handles it too; Conflict
+    comes first, so that the handlers answer 409.
+    """
 
 
 TITLES = {
@@ -42,6 +90,7 @@ TITLES = {
     403: "Not allowed",
     404: "Page not found",
     405: "Not allowed",
+    409: "Already done",
     413: "Too large",
     415: "Unsupported file type",
     422: "Please check what you entered",
@@ -99,9 +148,29 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": "Log in first."}, status_code=401)
         return RedirectResponse(f"/login?{urlencode({'next': exc.next_url})}", status_code=303)
 
-    @app.exception_handler(PermissionDenied)
-    async def permission_denied(request: Request, exc: PermissionDenied) -> Response:
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> Response:
+        message = exc.api_message if wants_json(request) else exc.page_message
+        return error_response(request, 404, message)
+
+    @app.exception_handler(NotAllowed)
+    async def not_allowed(request: Request, exc: NotAllowed) -> Response:
         return error_response(request, 403, str(exc))
+
+    @app.exception_handler(Invalid)
+    async def invalid(request: Request, exc: Invalid) -> Response:
+        if wants_json(request):
+            # FastAPI's own shape for invalid input, naming where the field was read.
+            loc = [exc.where, exc.field] if exc.field else [exc.where]
+            return JSONResponse(
+                {"detail": [{"loc": loc, "msg": str(exc), "type": "value_error"}]},
+                status_code=422,
+            )
+        return error_response(request, 422, str(exc))
+
+    @app.exception_handler(Conflict)
+    async def conflict(request: Request, exc: Conflict) -> Response:
+        return error_response(request, 409, str(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from starlette.types import Message
 
 from forum.core import csvsafe, uploads
-from forum.core.attachments import ExtractedText, discard_file
+from forum.core.attachments import ExtractedText, attachment_not_found, discard_file
 from forum.core.config import Settings
 from forum.core.web import flash, redirect
 
@@ -131,14 +131,12 @@ def attached_message(attachment: ExtractedText) -> str:
     return f"{attachment.original_name} is attached."
 
 
-def stored_file_response(
-    uploads_dir: Path, attachment: ExtractedText, not_found: Callable[[], HTTPException]
-) -> Response:
-    """The download of an attachment the caller's rule let the reader see; `not_found()`
-    when its stored file is missing."""
+def stored_file_response(uploads_dir: Path, attachment: ExtractedText) -> Response:
+    """The download of an attachment the caller's rule let the reader see; NotFound when
+    its stored file is missing."""
     path = uploads.path_of(uploads_dir, attachment.storage_name)
     if not path.is_file():
-        raise not_found()
+        raise attachment_not_found()
     return attachment_response(path, attachment.mime, attachment.original_name)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 
 from forum.accounts.deps import ApiUser
 from forum.core.web import AppSettings, DbSession
@@ -54,17 +54,7 @@ def get_preferences(db: DbSession, user: ApiUser) -> PreferencesOut:
 def put_preferences(data: PreferencesIn, db: DbSession, user: ApiUser) -> PreferencesOut:
     """Change your digest schedule and follows. Fields left out keep their value; a list
     replaces those follows (thread and partnership follows are kept)."""
-    try:
-        prefs = service.update_preferences(
-            db,
-            user,
-            service.PreferencesInput(**data.model_dump()),
-        )
-    except service.PreferencesError as exc:
-        db.rollback()
-        raise HTTPException(
-            422, [{"loc": ["body", exc.field], "msg": str(exc), "type": "value_error"}]
-        ) from exc
+    prefs = service.update_preferences(db, user, service.PreferencesInput(**data.model_dump()))
     db.commit()
     return _out(prefs)
 

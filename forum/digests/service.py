@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import DIGEST_FREQUENCIES, User
 from forum.core.config import Settings
 from forum.core.db import utcnow
+from forum.core.errors import Invalid
 from forum.digests.builder import build_digest
 from forum.digests.candidates import Candidates
 from forum.digests.digest import Digest
@@ -42,12 +43,13 @@ MAX_SECTORS = 100
 MAX_CATEGORIES = 100
 
 
-class PreferencesError(ValueError):
+class PreferencesError(Invalid):
     """Input that cannot be saved; `field` names the preference at fault."""
 
+    field: str  # always names one
+
     def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field)
 
 
 @dataclass(frozen=True)

@@ -70,10 +70,6 @@ def search(
             categories=category, date_from=date_from, date_to=date_to, sort=sort, page=page,
         )  # fmt: skip
         outcome = service.search(db, settings, viewer, params)
-    except service.SearchInputError as exc:
-        raise HTTPException(
-            422, [{"loc": ["query"], "msg": str(exc), "type": "value_error"}]
-        ) from exc
     except service.SearchUnavailable as exc:
         log.warning("search unavailable: %s", exc)
         raise HTTPException(

@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
+from forum.core.errors import Invalid, NotFound
 from forum.core.pagination import Page
 from forum.core.privacy import register_eraser, register_exporter
 from forum.core.text import clean_line
@@ -25,12 +26,8 @@ QUERY_MAX = 2000
 PER_PAGE = 20
 
 
-class SavedSearchError(ValueError):
+class SavedSearchError(Invalid):
     """A saved search that cannot be made (the message says why, to the member)."""
-
-
-class NotFound(LookupError):
-    """No such saved search of this member: another member's answers the same (404)."""
 
 
 def params_of(query_string: str) -> service.SearchParams:
@@ -140,12 +137,13 @@ def create_saved_search(db: Session, *, user: User, name: str, query_string: str
 
 
 def delete_saved_search(db: Session, *, user: User, saved_id: int) -> None:
-    """Delete `user`'s saved search `saved_id`; raises NotFound when it is not theirs."""
+    """Delete `user`'s saved search `saved_id`; raises NotFound when it is not theirs
+    (another member's answers like a missing one)."""
     saved = db.scalar(
         select(SavedSearch).where(SavedSearch.id == saved_id, SavedSearch.user_id == user.id)
     )
     if saved is None:
-        raise NotFound(f"no saved search {saved_id}")
+        raise NotFound("saved search")
     db.delete(saved)
     db.flush()
 

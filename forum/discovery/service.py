@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.core.config import Settings
+from forum.core.errors import Invalid
 from forum.discovery.sync import search_engine
 from forum.discussions.service import DigestReader
 from forum.taxonomy.models import Sector
@@ -39,8 +40,12 @@ KIND_LABELS = {
 }
 
 
-class SearchInputError(ValueError):
-    """A filter the forum does not know (the message names it): a 422, not a 500."""
+class SearchInputError(Invalid):
+    """A filter the forum does not know (the message names it): a 422, not a 500. The
+    filters are read from the query string, and the API's answer says so."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, where="query")
 
 
 class SearchUnavailable(Exception):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import OptionalUser, SignedInUser
@@ -319,10 +319,7 @@ def create_saved_search(
 def delete_saved_search(
     request: Request, db: DbSession, viewer: SignedInUser, saved_id: int
 ) -> Response:
-    try:
-        saved.delete_saved_search(db, user=viewer, saved_id=saved_id)
-    except saved.NotFound as exc:
-        raise HTTPException(404, "There is no such saved search.") from exc
+    saved.delete_saved_search(db, user=viewer, saved_id=saved_id)
     db.commit()
     response = redirect("/settings/searches")
     flash(request, response, "The saved search is deleted.", "success")

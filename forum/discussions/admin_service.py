@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.core.audit import record
-from forum.core.errors import PermissionDenied
+from forum.core.errors import Invalid, NotAllowed
 from forum.core.outbox import queue_document
 from forum.core.text import clean_line
 from forum.discussions.models import VISIBILITIES, Category, Post, Thread
@@ -43,12 +43,13 @@ SEEDED_CATEGORIES = (
 )  # fmt: skip
 
 
-class CategoryError(ValueError):
+class CategoryError(Invalid):
     """Invalid category input; `field` names the form field it is about."""
 
+    field: str  # always names one
+
     def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field)
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class CategoryRow:
 
 def require_admin(actor: User) -> None:
     if not actor.is_admin:
-        raise PermissionDenied("Only admins change the discussion categories.")
+        raise NotAllowed("Only admins change the discussion categories.")
 
 
 def _ordered() -> Select[Category]:
@@ -139,7 +140,7 @@ def validate_visibility(visibility: str) -> str:
 def create_category(
     db: Session, actor: User, *, slug: str, name: str, description: str, visibility: str
 ) -> Category:
-    """Add a category at the end of the list. Raises CategoryError or PermissionDenied."""
+    """Add a category at the end of the list. Raises CategoryError or NotAllowed."""
     require_admin(actor)
     slug = validate_slug(slug)
     name = validate_name(db, name)
@@ -223,7 +224,7 @@ def update_category(
 ) -> dict[str, Any]:
     """Change name, description and visibility; answers the changes (empty: nothing changed).
 
-    Raises CategoryError or PermissionDenied, having changed nothing.
+    Raises CategoryError or NotAllowed, having changed nothing.
     """
     require_admin(actor)
     name = validate_name(db, name, exclude_id=category.id)

@@ -1,18 +1,17 @@
 """JSON routes of the discussions: categories, threads and their post trees, replies
 (flags are `forum.moderation.api`'s).
 
-Thin: parse, call the service, commit once. Service errors map to HTTP answers in one
-place: NotFound → 404, NotAllowed → 403 with its message, DiscussionError → 422 in
-FastAPI's validation shape, naming the field.
+Thin: parse, call the service, commit once. The service's errors rise to the app's
+handlers (`forum.core.errors`): NotFound → 404, NotAllowed → 403 with its message,
+DiscussionError → 422 in FastAPI's validation shape, naming the field.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from forum.accounts.deps import ApiOptionalUser, ApiUser
 from forum.accounts.models import User
+from forum.core.errors import Invalid
 from forum.core.pagination import MAX_PAGE_SIZE
 from forum.core.web import MAX_ROW_ID, AppSettings, DbSession, QueryValue, RowId
 from forum.discussions import listing as thread_lists
@@ -54,26 +54,6 @@ class CategoryList(BaseModel):
     next: str | None = None
 
 
-def _invalid(field: str | None, message: str, *, where: str = "body") -> HTTPException:
-    loc = [where, field] if field else [where]
-    return HTTPException(422, [{"loc": loc, "msg": message, "type": "value_error"}])
-
-
-@contextmanager
-def service_errors(not_found: str = "Not found.") -> Iterator[None]:
-    """Answer the service's errors as HTTP errors."""
-    try:
-        yield
-    except service.NotFound as exc:
-        raise HTTPException(404, not_found) from exc
-    except service.NotAllowed as exc:
-        raise HTTPException(403, str(exc)) from exc
-    except service.DiscussionError as exc:
-        raise _invalid(exc.field, str(exc)) from exc
-
-
-_THREAD_404 = "No thread with this id."
-_POST_404 = "No post with this id."
 R401: dict[int | str, dict[str, Any]] = {
     401: {"model": Message, "description": "No valid bearer token"}
 }
@@ -112,13 +92,12 @@ def thread_filter(
     countries, sectors = parse_filters(db, country, sector)
     found_category = None
     if category:
-        try:
-            found_category = service.get_category(db, viewer, category.strip().lower())
-        except service.NotFound as exc:
-            raise _invalid("category", f"unknown category: {category!r}", where="query") from exc
+        found_category = service.find_category(db, viewer, category.strip().lower())
+        if found_category is None:
+            raise Invalid(f"unknown category: {category!r}", "category", where="query")
     if kind and kind not in THREAD_KINDS:
-        raise _invalid(
-            "kind", f"unknown kind {kind!r}: use one of {', '.join(THREAD_KINDS)}", where="query"
+        raise Invalid(
+            f"unknown kind {kind!r}: use one of {', '.join(THREAD_KINDS)}", "kind", where="query"
         )
     partnership_id = None
     if partnership:
@@ -129,7 +108,7 @@ def thread_filter(
             else partnerships.get_partnership_by_slug(db, value.lower())
         )
         if found is None:
-            raise _invalid("partnership", f"unknown partnership: {partnership!r}", where="query")
+            raise Invalid(f"unknown partnership: {partnership!r}", "partnership", where="query")
         partnership_id = found.id
     return thread_lists.ThreadFilter(
         category=found_category,
@@ -191,18 +170,17 @@ def list_threads(
 )
 def create_thread(data: ThreadIn, db: DbSession, settings: AppSettings, user: ApiUser) -> ThreadOut:
     """Start a thread. Good practices also need `approach`, `results`, countries and sectors."""
-    try:
-        category = service.get_category(db, user, data.category.strip().lower())
-    except service.NotFound as exc:
-        raise _invalid("category", f"unknown category: {data.category!r}") from exc
+    category = service.find_category(db, user, data.category.strip().lower())
+    if category is None:
+        raise Invalid(f"unknown category: {data.category!r}", "category")
     try:
         countries = expand_codes(c for c in data.countries if c.strip())
     except UnknownCountryError as exc:
-        raise _invalid("countries", str(exc)) from exc
+        raise Invalid(str(exc), "countries") from exc
     try:
         sectors = resolve_sectors(db, data.sectors)
     except UnknownSectorError as exc:
-        raise _invalid("sectors", str(exc)) from exc
+        raise Invalid(str(exc), "sectors") from exc
     thread_input = writes.ThreadInput(
         title=data.title,
         body=data.body,
@@ -218,8 +196,7 @@ def create_thread(data: ThreadIn, db: DbSession, settings: AppSettings, user: Ap
             contact=data.contact,
         ),
     )
-    with service_errors():
-        thread = writes.create_thread(db, user, thread_input)
+    thread = writes.create_thread(db, user, thread_input)
     db.commit()
     return ThreadOut.of(thread, settings.base_url)
 
@@ -240,8 +217,7 @@ def get_thread(
     ] = None,
 ) -> ThreadDetail:
     """A thread with one page of its reply tree: 50 top-level replies and their answers."""
-    with service_errors(_THREAD_404):
-        thread = service.get_thread(db, viewer, thread_id)
+    thread = service.get_thread(db, viewer, thread_id)
     shown = thread_page(db, viewer, thread, page=page, flat=flat, root=root)
     return ThreadDetail.of_page(shown, settings.base_url)
 
@@ -256,9 +232,8 @@ def create_post(
     thread_id: RowId, data: PostIn, db: DbSession, settings: AppSettings, user: ApiUser
 ) -> PostOut:
     """Reply in a thread, at the top level or under `parent_id` (a post of the same thread)."""
-    with service_errors(_THREAD_404):
-        thread = service.get_thread(db, user, thread_id)
-        post = writes.reply(db, user, thread, body=data.body, parent_id=data.parent_id)
+    thread = service.get_thread(db, user, thread_id)
+    post = writes.reply(db, user, thread, body=data.body, parent_id=data.parent_id)
     db.commit()
     return PostOut.of(post, settings.base_url)
 
@@ -268,9 +243,8 @@ def edit_post(
     post_id: RowId, data: PostEdit, db: DbSession, settings: AppSettings, user: ApiUser
 ) -> PostOut:
     """Replace your post's text (moderators: any post's); the previous text is kept."""
-    with service_errors(_POST_404):
-        post = service.get_post(db, user, post_id)
-        writes.edit_post(db, user, post, body=data.body)
+    post = service.get_post(db, user, post_id)
+    writes.edit_post(db, user, post, body=data.body)
     db.commit()
     return PostOut.of(post, settings.base_url)
 
@@ -278,8 +252,7 @@ def edit_post(
 @router.delete("/posts/{post_id}", status_code=204, responses={**R401, **R403, **R404})
 def delete_post(post_id: RowId, db: DbSession, user: ApiUser) -> Response:
     """Delete your post: it stays in the tree as "post deleted"."""
-    with service_errors(_POST_404):
-        post = service.get_post(db, user, post_id)
-        writes.delete_post(db, user, post)
+    post = service.get_post(db, user, post_id)
+    writes.delete_post(db, user, post)
     db.commit()
     return Response(status_code=204)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, HTTPException, Request, UploadFile
+from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -21,20 +21,9 @@ from forum.core.upload_routes import (
 )
 from forum.core.web import AppSettings, DbSession, flash, redirect
 from forum.discussions import attachments, service
-from forum.discussions.models import Thread, ThreadAttachment
+from forum.discussions.models import Thread
 
 router = APIRouter(include_in_schema=False, route_class=CappedBodyRoute)
-
-
-def _not_found() -> HTTPException:
-    return HTTPException(404, "There is no file at this address, or it is not public.")
-
-
-def _visible_attachment(db: Session, viewer: User | None, attachment_id: int) -> ThreadAttachment:
-    try:
-        return attachments.get_attachment(db, viewer, attachment_id)
-    except service.NotFound as exc:
-        raise _not_found() from exc
 
 
 # --- the thread page's files ------------------------------------------------------------------
@@ -75,18 +64,8 @@ def upload_attachment(
     settings: AppSettings,
     file: Annotated[UploadFile, File(description="The file to attach")],
 ) -> Response:
-    try:
-        thread = service.get_thread(db, viewer, thread_id)
-    except service.NotFound as exc:
-        raise HTTPException(
-            404, "There is no discussion at this address, or it is not public."
-        ) from exc
-    try:
-        attachments.require_can_attach(db, viewer, thread)
-    except service.NotAllowed as exc:
-        raise HTTPException(403, str(exc)) from exc
-    except service.DiscussionError as exc:
-        raise HTTPException(422, str(exc)) from exc
+    thread = service.get_thread(db, viewer, thread_id)
+    attachments.require_can_attach(db, viewer, thread)
     name, stored = receive_upload(file, settings)
     attachment = attachments.add_attachment(db, viewer, thread, stored, name)
     db.commit()
@@ -103,8 +82,8 @@ def download_attachment(
     viewer: OptionalUser,
     settings: AppSettings,
 ) -> Response:
-    attachment = _visible_attachment(db, viewer, attachment_id)
-    return stored_file_response(settings.uploads_dir, attachment, _not_found)
+    attachment = attachments.get_attachment(db, viewer, attachment_id)
+    return stored_file_response(settings.uploads_dir, attachment)
 
 
 @router.post("/attachments/{attachment_id}/delete")
@@ -115,12 +94,9 @@ def remove_attachment(
     viewer: SignedInUser,
     settings: AppSettings,
 ) -> Response:
-    attachment = _visible_attachment(db, viewer, attachment_id)
+    attachment = attachments.get_attachment(db, viewer, attachment_id)
     thread_id, name = attachment.thread_id, attachment.original_name
-    try:
-        storage_name = attachments.delete_attachment(db, viewer, attachment)
-    except service.NotAllowed as exc:
-        raise HTTPException(403, str(exc)) from exc
+    storage_name = attachments.delete_attachment(db, viewer, attachment)
     db.commit()
     return removed_response(
         request, db, settings.uploads_dir, storage_name, name=name,

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.core import uploads
-from forum.core.attachments import prepare, run_extraction
+from forum.core.attachments import attachment_not_found, prepare, run_extraction
+from forum.core.errors import NotAllowed
 from forum.core.jobs import JobContext, enqueue, registry
 from forum.core.outbox import queue_document
 from forum.discussions import service
@@ -52,7 +53,7 @@ def require_can_attach(db: Session, viewer: User | None, thread: Thread) -> None
     if thread.kind != "good_practice":
         raise service.DiscussionError("Files can be attached to good practices only.", "file")
     if not can_attach(viewer, thread):
-        raise service.NotAllowed("Only the author of this good practice can attach files.")
+        raise NotAllowed("Only the author of this good practice can attach files.")
     if count_attachments(db, thread) >= MAX_PER_THREAD:
         raise service.DiscussionError(
             f"A good practice can have at most {MAX_PER_THREAD} files.", "file"
@@ -113,11 +114,10 @@ def add_attachment(
 
 
 def get_attachment(db: Session, viewer: User | None, attachment_id: int) -> ThreadAttachment:
-    """The attachment, if its thread is visible to `viewer`; service.NotFound otherwise."""
+    """The attachment, if its thread is visible to `viewer`; NotFound otherwise."""
     attachment = db.get(ThreadAttachment, attachment_id)
-    if attachment is None:
-        raise service.NotFound(str(attachment_id))
-    service.get_thread(db, viewer, attachment.thread_id)
+    if attachment is None or service.find_thread(db, viewer, attachment.thread_id) is None:
+        raise attachment_not_found()
     return attachment
 
 
@@ -126,11 +126,11 @@ def delete_attachment(db: Session, viewer: User | None, attachment: ThreadAttach
 
     Answers its storage name for `forum.core.attachments.discard_file` after the commit: the
     file may be shared with other attachments, and must outlive a transaction that
-    rolls back. Raises service.NotAllowed.
+    rolls back. Raises NotAllowed.
     """
     thread = attachment.thread
     if not can_delete(viewer, thread):
-        raise service.NotAllowed("Only the author of this good practice can remove its files.")
+        raise NotAllowed("Only the author of this good practice can remove its files.")
     storage_name = attachment.storage_name
     db.delete(attachment)
     db.flush()

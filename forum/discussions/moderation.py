@@ -16,14 +16,11 @@ from forum.accounts import service as accounts
 from forum.accounts.models import User
 from forum.core.audit import record
 from forum.core.db import utcnow
-from forum.core.errors import PermissionDenied
+from forum.core.errors import NotAllowed
 from forum.core.outbox import queue_document
 from forum.core.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from forum.discussions.models import Category, Flag, Post, Thread
-from forum.discussions.service import (
-    DiscussionError,
-    NotAllowed,
-)
+from forum.discussions.service import DiscussionError
 
 MAX_REASON = 1_000
 # --- checks -------------------------------------------------------------------------------
@@ -317,8 +314,6 @@ def suspend_member(db: Session, actor: User | None, user: User, *, reason: str) 
         return False
     try:
         accounts_admin.suspend(db, moderator, user, reason=reason)
-    except PermissionDenied as exc:
-        raise NotAllowed(str(exc)) from exc
     except accounts.AccountError as exc:
         raise DiscussionError(str(exc), exc.field or "reason") from exc
     close_flags(db, moderator, "profile", user.id, "suspended")

@@ -15,30 +15,16 @@ from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts import service as accounts
 from forum.accounts.deps import Moderator
-from forum.accounts.models import User
 from forum.accounts.service import reader_zone
+from forum.core.errors import NotFound
 from forum.core.web import DbSession, flash, redirect, render, safe_next
 from forum.discussions import moderation, service
-from forum.discussions.models import Post, Thread
+from forum.discussions.models import Post
 
 router = APIRouter(include_in_schema=False)
 
 Reason = Annotated[str, Form(max_length=5_000)]
 Next = Annotated[str, Form(max_length=500)]
-
-
-def _thread(db: DbSession, viewer: User, thread_id: int) -> Thread:
-    try:
-        return service.get_thread(db, viewer, thread_id)
-    except service.NotFound as exc:
-        raise HTTPException(404, "There is no thread with this number.") from exc
-
-
-def _post(db: DbSession, viewer: User, post_id: int) -> Post:
-    try:
-        return service.get_post(db, viewer, post_id)
-    except service.NotFound as exc:
-        raise HTTPException(404, "There is no post with this number.") from exc
 
 
 def _back(request: Request, url: str, message: str, level: str) -> Response:
@@ -58,15 +44,12 @@ def _act(
 ) -> Response:
     """Run a service action, commit, and go back with a flash saying what happened.
 
-    Refusals raise without a rollback: closing the session rolls back, and a rollback
-    here would expire the signed-in member the error page's header still reads.
+    Refusals (NotAllowed, NotFound) rise to the error handlers without a rollback:
+    closing the session rolls back, and a rollback here would expire the signed-in member
+    the error page's header still reads.
     """
     try:
         changed = action()
-    except service.NotAllowed as exc:
-        raise HTTPException(403, str(exc)) from exc
-    except service.NotFound as exc:
-        raise HTTPException(404, "It is gone, or you may not see it.") from exc
     except service.DiscussionError as exc:
         db.rollback()
         return _back(request, back, str(exc), "error")
@@ -85,7 +68,7 @@ def suspend(
 ) -> Response:
     user = accounts.get_user(db, user_id)
     if user is None:
-        raise HTTPException(404, "There is no member with this number.")
+        raise NotFound("member")
     return _act(
         request,
         db,
@@ -112,7 +95,7 @@ def hide_post(
     reason: Reason = "",
     next: Next = "",
 ) -> Response:
-    post = _post(db, moderator, post_id)
+    post = service.get_post(db, moderator, post_id)
     return _act(
         request,
         db,
@@ -132,7 +115,7 @@ def unhide_post(
     reason: Reason = "",
     next: Next = "",
 ) -> Response:
-    post = _post(db, moderator, post_id)
+    post = service.get_post(db, moderator, post_id)
     return _act(
         request,
         db,
@@ -145,11 +128,8 @@ def unhide_post(
 
 @router.get("/posts/{post_id}/history", response_class=HTMLResponse)
 def post_history(request: Request, post_id: int, db: DbSession, moderator: Moderator) -> Response:
-    post = _post(db, moderator, post_id)
-    try:
-        revisions = service.revisions(db, moderator, post)
-    except service.NotAllowed as exc:
-        raise HTTPException(403, str(exc)) from exc
+    post = service.get_post(db, moderator, post_id)
+    revisions = service.revisions(db, moderator, post)
     return render(
         request,
         "discussions/post_history.html",
@@ -183,7 +163,7 @@ _THREAD_ACTIONS: dict[str, tuple[Callable[..., bool], str, str]] = {
 
 @router.get("/moderation/threads/{thread_id}/move", response_class=HTMLResponse)
 def move_form(request: Request, thread_id: int, db: DbSession, moderator: Moderator) -> Response:
-    thread = _thread(db, moderator, thread_id)
+    thread = service.get_thread(db, moderator, thread_id)
     return render(
         request,
         "discussions/move.html",
@@ -201,7 +181,7 @@ def move(
     reason: Reason = "",
     next: Next = "",
 ) -> Response:
-    thread = _thread(db, moderator, thread_id)
+    thread = service.get_thread(db, moderator, thread_id)
     back = safe_next(next, thread.url)
 
     def action() -> bool:
@@ -232,7 +212,7 @@ def thread_action(
     if action not in _THREAD_ACTIONS:
         raise HTTPException(404, f"There is no thread action {action!r}.")
     function, done, unchanged = _THREAD_ACTIONS[action]
-    thread = _thread(db, moderator, thread_id)
+    thread = service.get_thread(db, moderator, thread_id)
     return _act(
         request,
         db,

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from forum.accounts.models import User
+from forum.core.errors import Invalid, NotAllowed, NotFound
 from forum.discussions.models import (
     Category,
     Post,
@@ -24,20 +25,8 @@ from forum.notifications.models import Notification
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 
-class DiscussionError(ValueError):
-    """Input that breaks a rule; `field` names the form field when there is one."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-class NotAllowed(Exception):
-    """The viewer may not do this (403), with a message saying why."""
-
-
-class NotFound(Exception):
-    """Missing, or invisible to this viewer (404: existence itself is private)."""
+class DiscussionError(Invalid):
+    """Input that breaks a rule of the discussions; `field` names the form field."""
 
 
 # --- categories ------------------------------------------------------------------------
@@ -54,10 +43,17 @@ def list_categories(db: Session, viewer: User | None) -> list[Category]:
     return list(db.scalars(stmt))
 
 
-def get_category(db: Session, viewer: User | None, slug: str) -> Category:
+def find_category(db: Session, viewer: User | None, slug: str) -> Category | None:
+    """The category, or None when it is missing or `viewer` may not see it."""
     category = db.scalar(select(Category).where(Category.slug == slug))
-    if category is None or not can_see_category(viewer, category):
-        raise NotFound(slug)
+    return category if category is not None and can_see_category(viewer, category) else None
+
+
+def get_category(db: Session, viewer: User | None, slug: str) -> Category:
+    """`find_category`, raising NotFound instead of answering None."""
+    category = find_category(db, viewer, slug)
+    if category is None:
+        raise NotFound("category")
     return category
 
 
@@ -195,25 +191,41 @@ def _with_tags(stmt: Select[Thread]) -> Select[Thread]:
     )
 
 
-def get_thread(db: Session, viewer: User | None, thread_id: int) -> Thread:
+def find_thread(db: Session, viewer: User | None, thread_id: int) -> Thread | None:
+    """The thread with its tags, or None when it is missing or `viewer` may not see it."""
     thread = db.scalar(
         _with_tags(select(Thread).where(Thread.id == thread_id)).options(
             selectinload(Thread.good_practice)
         )
     )
-    if thread is None or not can_see_thread(viewer, thread):
-        raise NotFound(str(thread_id))
+    return thread if thread is not None and can_see_thread(viewer, thread) else None
+
+
+def get_thread(db: Session, viewer: User | None, thread_id: int) -> Thread:
+    """`find_thread`, raising NotFound instead of answering None."""
+    thread = find_thread(db, viewer, thread_id)
+    if thread is None:
+        raise NotFound("thread")
     return thread
 
 
-def get_post(db: Session, viewer: User | None, post_id: int) -> Post:
+def find_post(db: Session, viewer: User | None, post_id: int) -> Post | None:
+    """The post, or None when it is missing or `viewer` may not see it or its thread."""
     post = db.scalar(
         select(Post)
         .where(Post.id == post_id)
         .options(selectinload(Post.thread).selectinload(Thread.category))
     )
     if post is None or not can_see_thread(viewer, post.thread) or not can_see_post(viewer, post):
-        raise NotFound(str(post_id))
+        return None
+    return post
+
+
+def get_post(db: Session, viewer: User | None, post_id: int) -> Post:
+    """`find_post`, raising NotFound instead of answering None."""
+    post = find_post(db, viewer, post_id)
+    if post is None:
+        raise NotFound("post")
     return post
 
 
@@ -223,10 +235,7 @@ def get_reply_parent(db: Session, viewer: User | None, thread: Thread, post_id: 
     Raises DiscussionError otherwise; a hidden or foreign post answers like a missing
     one, so the reply form never reveals whether it exists.
     """
-    try:
-        parent = get_post(db, viewer, post_id)
-    except NotFound:
-        parent = None
+    parent = find_post(db, viewer, post_id)
     if parent is None or parent.thread_id != thread.id:
         raise DiscussionError("The post you reply to is not in this thread.", "parent_id")
     return parent

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
 from forum.accounts.service import can_moderate
+from forum.core.errors import NotAllowed, NotFound
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, redirect, render
 from forum.discussions import attachment_views, moderation, service, writes
@@ -27,10 +28,6 @@ router = APIRouter(include_in_schema=False)
 
 Body = Annotated[str, Form(max_length=60_000)]
 Short = Annotated[str, Form(max_length=400)]
-
-
-def _not_found() -> HTTPException:
-    return HTTPException(404, "There is no discussion at this address, or it is not public.")
 
 
 def _filter_options(db: DbSession) -> dict[str, object]:
@@ -81,10 +78,7 @@ def _thread_list(
 ) -> Response:  # fmt: skip
     category = None
     if slug is not None:
-        try:
-            category = service.get_category(db, viewer, slug)
-        except service.NotFound as exc:
-            raise _not_found() from exc
+        category = service.get_category(db, viewer, slug)
     if kind and kind not in THREAD_KINDS:
         raise HTTPException(422, f"Unknown kind {kind!r}.")
     countries, sectors = parse_filters(db, [country], [sector])
@@ -123,10 +117,7 @@ def thread_view(
     page: Annotated[str, Query(max_length=6)] = "1",
     view: Annotated[str, Query(pattern="^(tree|flat)$")] = "tree",
 ) -> Response:
-    try:
-        thread = service.get_thread(db, viewer, thread_id)
-    except service.NotFound as exc:
-        raise _not_found() from exc
+    thread = service.get_thread(db, viewer, thread_id)
     shown = thread_page(db, viewer, thread, page=page_number(page), flat=view == "flat")
     count_view(thread.id)
     return _render_thread(request, db, viewer, thread, shown, view=view)
@@ -136,13 +127,10 @@ def thread_view(
 def subtree_view(
     request: Request, thread_id: int, root_id: int, db: DbSession, viewer: OptionalUser
 ) -> Response:
-    try:
-        thread = service.get_thread(db, viewer, thread_id)
-        root = service.get_post(db, viewer, root_id)
-    except service.NotFound as exc:
-        raise _not_found() from exc
+    thread = service.get_thread(db, viewer, thread_id)
+    root = service.get_post(db, viewer, root_id)
     if root.thread_id != thread.id or root.depth != 0:
-        raise _not_found()
+        raise NotFound("post")
     shown = thread_page(db, viewer, thread, root=root.id)
     return _render_thread(request, db, viewer, thread, shown, view="tree", subtree=root)
 
@@ -188,10 +176,7 @@ def _render_thread(
 
 @router.get("/posts/{post_id}", response_class=HTMLResponse)
 def permalink(post_id: int, db: DbSession, viewer: OptionalUser) -> Response:
-    try:
-        post = service.get_post(db, viewer, post_id)
-    except service.NotFound as exc:
-        raise _not_found() from exc
+    post = service.get_post(db, viewer, post_id)
     page = page_of_post(db, post)
     query = f"?page={page}" if page > 1 else ""
     return redirect(f"/threads/{post.thread_id}{query}#post-{post.id}", status_code=302)
@@ -209,10 +194,7 @@ def reply_form(
     parent: int | None = None,
     quote: int | None = None,
 ) -> Response:
-    try:
-        thread = service.get_thread(db, viewer, thread_id)
-    except service.NotFound as exc:
-        raise _not_found() from exc
+    thread = service.get_thread(db, viewer, thread_id)
     answered = _reply_parent(db, viewer, thread, parent)
     quoted = _reply_parent(db, viewer, thread, quote)
     body = ""
@@ -265,10 +247,7 @@ def post_reply(
     parent_id: Annotated[str, Form(max_length=20)] = "",
     action: Annotated[str, Form(max_length=10)] = "post",
 ) -> Response:
-    try:
-        thread = service.get_thread(db, viewer, thread_id)
-    except service.NotFound as exc:
-        raise _not_found() from exc
+    thread = service.get_thread(db, viewer, thread_id)
     form = {"body": body, "parent_id": parent_id}
     parent = int(parent_id) if parent_id.isdigit() else None
     answered = _reply_parent(db, viewer, thread, parent)
@@ -287,8 +266,6 @@ def post_reply(
         return again({}, writes.preview(db, body), status=200)
     try:
         post = writes.reply(db, viewer, thread, body=body, parent_id=parent)
-    except service.NotAllowed as exc:
-        raise HTTPException(403, str(exc)) from exc
     except service.DiscussionError as exc:
         db.rollback()
         return again({exc.field or "body": str(exc)})
@@ -363,8 +340,10 @@ def create_thread(
 
     if action == "preview":
         return again({}, 200, writes.preview(db, body or approach))
+    chosen = service.find_category(db, viewer, category)
+    if chosen is None:
+        return again({"category": "Choose a category from the list."})
     try:
-        chosen = service.get_category(db, viewer, category)
         tags = read_tag_fields(db, countries=countries, sectors=sectors)
         thread = writes.create_thread(
             db,
@@ -378,14 +357,9 @@ def create_thread(
                 ),
             ),
         )  # fmt: skip
-    except service.NotFound:
-        db.rollback()
-        return again({"category": "Choose a category from the list."})
     except TagFieldsError as exc:
         db.rollback()
         return again(dict([exc.first]))
-    except service.NotAllowed as exc:
-        raise HTTPException(403, str(exc)) from exc
     except service.DiscussionError as exc:
         db.rollback()
         return again({exc.field or "_": str(exc)})
@@ -397,12 +371,9 @@ def create_thread(
 
 
 def _own_post(db: DbSession, viewer: User, post_id: int) -> Post:
-    try:
-        post = service.get_post(db, viewer, post_id)
-    except service.NotFound as exc:
-        raise _not_found() from exc
+    post = service.get_post(db, viewer, post_id)
     if not service.can_edit_post(viewer, post):
-        raise HTTPException(403, "You can edit only your own posts.")
+        raise NotAllowed("You can edit only your own posts.")
     return post
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.core.db import utcnow
+from forum.core.errors import NotAllowed, NotFound
 from forum.core.outbox import queue_document
 from forum.core.text import MAX_BODY, MAX_TITLE, clean_line, mentioned_handles, render_markdown
 from forum.discussions.models import (
@@ -31,8 +32,6 @@ from forum.discussions.models import (
 )
 from forum.discussions.service import (
     DiscussionError,
-    NotAllowed,
-    NotFound,
     can_edit_post,
     can_see_category,
     can_see_thread,
@@ -160,7 +159,7 @@ def create_thread(
     """
     user = require_can_post(author)
     if not can_see_category(user, data.category):
-        raise NotFound(data.category.slug)
+        raise NotFound("category")
     if data.kind not in THREAD_KINDS:
         raise DiscussionError(
             f"Unknown kind {data.kind!r}: use one of {', '.join(THREAD_KINDS)}.", "kind"
@@ -274,7 +273,7 @@ def reply(
     """
     user = require_can_post(author)
     if not can_see_thread(user, thread):
-        raise NotFound(str(thread.id))
+        raise NotFound("thread")
     refusal = reply_refusal(user, thread)
     if refusal is not None:
         raise NotAllowed(refusal)

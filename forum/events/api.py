@@ -2,19 +2,21 @@
 adding events, attendance marks.
 
 Thin: parse, call the service, commit once. Unknown countries, sectors and partnerships
-answer 422 naming the value; NotAllowed → 403; NotFound → 404.
+answer 422 naming the value; the service's errors rise to the app's handlers
+(`forum.core.errors`): NotAllowed → 403, NotFound → 404, EventError → 422 naming the field.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 
 from forum.accounts.deps import ApiOptionalUser, ApiUser
+from forum.core.errors import Invalid, NotAllowed
 from forum.core.pagination import MAX_PAGE_SIZE
 from forum.core.web import AppSettings, DbSession, IsoDate, QueryValue, RowId
-from forum.discussions.api import R401, R403, R404, _invalid
+from forum.discussions.api import R401, R403, R404
 from forum.discussions.schemas import PartnershipRef
 from forum.events import attendance as event_attendance
 from forum.events import listing as event_lists
@@ -32,7 +34,6 @@ from forum.taxonomy.service import UnknownSectorError, resolve_sectors
 
 router = APIRouter(tags=["events"])
 
-_EVENT_404 = "No event with this id."
 R422: dict[int | str, dict[str, Any]] = {
     422: {"description": "An unknown country, sector or partnership, or invalid input"}
 }
@@ -79,11 +80,11 @@ def create_event(data: EventIn, db: DbSession, settings: AppSettings, user: ApiU
     try:
         sectors = resolve_sectors(db, data.sectors)
     except UnknownSectorError as exc:
-        raise _invalid("sectors", str(exc)) from exc
+        raise Invalid(str(exc), "sectors") from exc
     partnerships = []
     if data.for_partnership:
         if user.partnership is None:
-            raise HTTPException(403, "You can list an event only for a partnership you belong to.")
+            raise NotAllowed("You can list an event only for a partnership you belong to.")
         partnerships.append(user.partnership)
     event_input = service.EventInput(
         name=data.name, description=data.description, url=data.website,
@@ -92,21 +93,9 @@ def create_event(data: EventIn, db: DbSession, settings: AppSettings, user: ApiU
         ends_on=data.ends_on, date_text=data.date_text, sectors=sectors,
         partnerships=partnerships,
     )  # fmt: skip
-    try:
-        event = service.create_event(db, user, event_input)
-    except service.NotAllowed as exc:
-        raise HTTPException(403, str(exc)) from exc
-    except service.EventError as exc:
-        raise _invalid(exc.field, str(exc)) from exc
+    event = service.create_event(db, user, event_input)
     db.commit()
     return EventOut.of(service.get_event(db, event.id), settings.base_url)
-
-
-def _event(db: DbSession, event_id: int) -> Any:
-    try:
-        return service.get_event(db, event_id)
-    except service.NotFound as exc:
-        raise HTTPException(404, _EVENT_404) from exc
 
 
 @router.get("/events/{event_id}", response_model=EventDetail, responses={**R404})
@@ -115,7 +104,7 @@ def get_event(
 ) -> EventDetail:
     """An event with who is going: partnerships for everyone, member names for members."""
     return EventDetail.of_event(
-        _event(db, event_id), settings.base_url, show_members=viewer is not None
+        service.get_event(db, event_id), settings.base_url, show_members=viewer is not None
     )
 
 
@@ -128,15 +117,10 @@ def set_attendance(
     event_id: RowId, data: AttendanceIn, db: DbSession, user: ApiUser
 ) -> AttendanceOut:
     """Mark yourself (`"for": "me"`) or your partnership going or interested; "none" clears."""
-    event = _event(db, event_id)
-    try:
-        event_attendance.set_attendance(
-            db, user, event, status=data.status, for_partnership=data.for_ == "partnership"
-        )
-    except service.NotAllowed as exc:
-        raise HTTPException(403, str(exc)) from exc
-    except service.EventError as exc:
-        raise _invalid(exc.field, str(exc)) from exc
+    event = service.get_event(db, event_id)
+    event_attendance.set_attendance(
+        db, user, event, status=data.status, for_partnership=data.for_ == "partnership"
+    )
     db.commit()
     partnership = user.partnership if data.for_ == "partnership" else None
     return AttendanceOut(

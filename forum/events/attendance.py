@@ -12,9 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
+from forum.core.errors import NotAllowed
 from forum.core.outbox import queue_document
 from forum.events.models import ATTENDANCE_STATUSES, Attendance, Event, EventPartnership
-from forum.events.service import EventError, NotAllowed, can_mark, with_details
+from forum.events.service import EventError, can_mark, with_details
 from forum.partnerships.models import Partnership
 
 

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from forum.accounts.models import User
 from forum.core.db import utcnow
+from forum.core.errors import NotAllowed
 from forum.events.models import CalendarToken
-from forum.events.service import NotAllowed
 
 
 def _token_for(secret_key: str, user_id: int, nonce: str) -> str:

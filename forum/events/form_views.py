@@ -15,7 +15,6 @@ from forum.core.web import DbSession, flash, redirect, render
 from forum.events import service
 from forum.events.list_filters import parse_day
 from forum.events.models import Event
-from forum.events.views import event_or_404
 from forum.taxonomy.forms import TagFieldsError, read_tag_fields
 from forum.taxonomy.service import (
     list_countries,
@@ -112,8 +111,6 @@ def new_form(request: Request, db: DbSession, viewer: SignedInUser) -> Response:
 def create(request: Request, db: DbSession, viewer: SignedInUser, form: EventForm) -> Response:
     try:
         event = service.create_event(db, viewer, _input(db, viewer, form, None))
-    except service.NotAllowed as exc:
-        raise HTTPException(403, str(exc)) from exc
     except service.EventError as exc:
         db.rollback()
         return render(request, "events/form.html",
@@ -126,7 +123,7 @@ def create(request: Request, db: DbSession, viewer: SignedInUser, form: EventFor
 
 
 def _editable(db: Session, viewer: User, event_id: int) -> Event:
-    event = event_or_404(db, event_id)
+    event = service.get_event(db, event_id)
     if not service.can_edit(viewer, event):
         raise HTTPException(403, "Only the member who added this event or a moderator can edit it.")
     return event
@@ -157,8 +154,6 @@ def edit(
     event = _editable(db, viewer, event_id)
     try:
         service.update_event(db, viewer, event, _input(db, viewer, form, event))
-    except service.NotAllowed as exc:
-        raise HTTPException(403, str(exc)) from exc
     except service.EventError as exc:
         db.rollback()
         return render(request, "events/form.html",

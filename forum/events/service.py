@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from forum.accounts.models import User
 from forum.core.audit import record
+from forum.core.errors import Invalid, NotAllowed, NotFound
 from forum.core.outbox import queue_document
 from forum.core.text import clean_line
 from forum.events.dates import parse_date_text
@@ -42,20 +43,8 @@ LOCATION_MAX = 300
 DATE_TEXT_MAX = 200
 
 
-class EventError(ValueError):
-    """Input that breaks a rule; `field` names the form field (422)."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-class NotAllowed(Exception):
-    """The viewer may not do this (403)."""
-
-
-class NotFound(Exception):
-    """No such event (404)."""
+class EventError(Invalid):
+    """Input that breaks a rule of the calendar; `field` names the form field (422)."""
 
 
 # --- who may do what -------------------------------------------------------------------------
@@ -271,5 +260,5 @@ def with_details(stmt: Select[Event]) -> Select[Event]:
 def get_event(db: Session, event_id: int) -> Event:
     event = db.scalar(with_details(select(Event).where(Event.id == event_id)))
     if event is None:
-        raise NotFound(str(event_id))
+        raise NotFound("event")
     return event

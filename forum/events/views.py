@@ -21,7 +21,6 @@ from forum.events import service
 from forum.events.attendance import attendance_of, set_attendance, who_is_going
 from forum.events.list_filters import Multi, list_filter
 from forum.events.listing import EventFilter, page_events, split_unknown
-from forum.events.models import Event
 from forum.events.month import month_view, parse_month
 from forum.partnerships import service as partnerships
 from forum.taxonomy import regions
@@ -141,10 +140,7 @@ def month(
     sector: Multi = [],  # noqa: B006
     partnership: Multi = [],  # noqa: B006
 ) -> Response:
-    try:
-        year, month_number = parse_month(m)
-    except service.EventError as exc:
-        raise HTTPException(422, str(exc)) from exc
+    year, month_number = parse_month(m)
     flt = list_filter(db, country=country, sector=sector, partnership=partnership,
                       date_from="", date_to="", when="all")  # fmt: skip
     view = month_view(db, year, month_number, flt)
@@ -171,17 +167,9 @@ def month(
 # --- one event -------------------------------------------------------------------------------
 
 
-def event_or_404(db: Session, event_id: int) -> Event:
-    """The event with what its pages show, or a 404 page."""
-    try:
-        return service.get_event(db, event_id)
-    except service.NotFound as exc:
-        raise HTTPException(404, "There is no event at this address.") from exc
-
-
 @router.get("/events/{event_id:int}", response_class=HTMLResponse)
 def event_page(request: Request, event_id: int, db: DbSession, viewer: OptionalUser) -> Response:
-    event = event_or_404(db, event_id)
+    event = service.get_event(db, event_id)
     return render(
         request,
         "events/event.html",
@@ -210,16 +198,10 @@ def attendance(
     status: Annotated[str, Form(max_length=12)],
     for_: Annotated[str, Form(alias="for", max_length=12)] = "me",
 ) -> Response:
-    event = event_or_404(db, event_id)
+    event = service.get_event(db, event_id)
     if for_ not in ("me", "partnership"):
         raise HTTPException(422, "Mark attendance for 'me' or for your 'partnership'.")
-    try:
-        set_attendance(db, viewer, event, status=status,
-                               for_partnership=for_ == "partnership")  # fmt: skip
-    except service.NotAllowed as exc:
-        raise HTTPException(403, str(exc)) from exc
-    except service.EventError as exc:
-        raise HTTPException(422, str(exc)) from exc
+    set_attendance(db, viewer, event, status=status, for_partnership=for_ == "partnership")
     db.commit()
     who = viewer.partnership.name if for_ == "partnership" and viewer.partnership else "You"
     verb = "are" if who == "You" else "is"

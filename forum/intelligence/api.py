@@ -1,25 +1,24 @@
 """JSON routes of the intelligence repository: list with the list page's filters, read, add, edit.
 
-Thin: parse, call the service, commit once. Service errors map to HTTP answers in one
-place: NotFound → 404, NotAllowed → 403 with its message, IntelError → 422 in FastAPI's
-validation shape, naming the field. Attachments have their own routes (attachment_api.py).
+Thin: parse, call the service, commit once. The service's errors rise to the app's
+handlers (`forum.core.errors`): NotFound → 404, NotAllowed → 403 with its message,
+IntelError → 422 in FastAPI's validation shape, naming the field. Attachments have their own routes (attachment_api.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from forum.accounts.deps import ApiOptionalUser, ApiUser
+from forum.core.errors import Invalid
 from forum.core.pagination import MAX_PAGE_SIZE
 from forum.core.web import AppSettings, DbSession, IsoDate, QueryValue, RowId
-from forum.intelligence import queries, service, writes
+from forum.intelligence import queries, writes
 from forum.intelligence.models import IntelItem
 from forum.intelligence.schemas import (
     IntelIn,
@@ -49,25 +48,6 @@ R403: dict[int | str, dict[str, Any]] = {
 R404: dict[int | str, dict[str, Any]] = {
     404: {"model": Message, "description": "Missing, or not visible to you"}
 }
-_ITEM_404 = "No intelligence item with this id."
-
-
-def _invalid(field: str | None, message: str, *, where: str = "body") -> HTTPException:
-    loc = [where, field] if field else [where]
-    return HTTPException(422, [{"loc": loc, "msg": message, "type": "value_error"}])
-
-
-@contextmanager
-def service_errors(not_found: str = _ITEM_404) -> Iterator[None]:
-    """Answer the service's errors as HTTP errors."""
-    try:
-        yield
-    except service.NotFound as exc:
-        raise HTTPException(404, not_found) from exc
-    except service.NotAllowed as exc:
-        raise HTTPException(403, str(exc)) from exc
-    except service.IntelError as exc:
-        raise _invalid(exc.field, str(exc)) from exc
 
 
 def _moment(value: dt.datetime | dt.date | None) -> dt.datetime | None:
@@ -81,14 +61,14 @@ def _countries(values: list[str]) -> list[str]:
     try:
         return expand_codes(v for v in values if v.strip())
     except UnknownCountryError as exc:
-        raise _invalid("countries", str(exc)) from exc
+        raise Invalid(str(exc), "countries") from exc
 
 
 def _sectors(db: Session, values: list[str]) -> list[Any]:
     try:
         return resolve_sectors(db, values)
     except UnknownSectorError as exc:
-        raise _invalid("sectors", str(exc)) from exc
+        raise Invalid(str(exc), "sectors") from exc
 
 
 @router.get("/intel", response_model=IntelList)
@@ -134,10 +114,7 @@ def list_intel(
         ),
         open_deadlines=open_deadlines,
     )
-    with service_errors():
-        rows, next_cursor = queries.list_items(
-            db, viewer, flt, sort=sort, cursor=cursor, limit=limit
-        )
+    rows, next_cursor = queries.list_items(db, viewer, flt, sort=sort, cursor=cursor, limit=limit)
     now = dt.datetime.now(dt.UTC)
     return IntelList(
         items=[IntelOut.of(i, settings.base_url, now=now) for i in rows], next=next_cursor
@@ -162,8 +139,7 @@ def create_intel(data: IntelIn, db: DbSession, settings: AppSettings, user: ApiU
         published_at=_moment(data.published_at),
         deadline=_moment(data.deadline),
     )
-    with service_errors():
-        item = writes.create_item(db, user, item_input, status=data.status)
+    item = writes.create_item(db, user, item_input, status=data.status)
     db.commit()
     return IntelOut.of(item, settings.base_url)
 
@@ -173,8 +149,7 @@ def get_intel(
     item_id: RowId, db: DbSession, settings: AppSettings, viewer: ApiOptionalUser
 ) -> IntelOut:
     """One item with its attachments (drafts, review and withdrawn items only for those who may)."""
-    with service_errors():
-        item = queries.get_item(db, viewer, item_id)
+    item = queries.get_item(db, viewer, item_id)
     return IntelOut.of(item, settings.base_url)
 
 
@@ -187,7 +162,7 @@ def _patched(db: Session, item: IntelItem, data: IntelPatch) -> writes.ItemInput
     sent = data.model_fields_set - {"status", "reason"}
     for name in _REQUIRED:
         if name in sent and getattr(data, name) is None:
-            raise _invalid(name, f"`{name}` cannot be null: leave it out to keep it.")
+            raise Invalid(f"`{name}` cannot be null: leave it out to keep it.", name)
     current = writes.ItemInput(
         title=item.title,
         kind=item.kind,
@@ -237,11 +212,10 @@ def edit_intel(
     publishes your draft; reviewing, withdrawing (with `reason`) and restoring are for
     moderators. Nothing is saved unless everything asked for is allowed and valid.
     """
-    with service_errors():
-        item = queries.get_item(db, user, item_id)
-        if data.model_fields_set - {"status", "reason"}:
-            writes.update_item(db, user, item, _patched(db, item, data))
-        if data.status is not None:
-            writes.set_status(db, user, item, data.status, reason=data.reason)
+    item = queries.get_item(db, user, item_id)
+    if data.model_fields_set - {"status", "reason"}:
+        writes.update_item(db, user, item, _patched(db, item, data))
+    if data.status is not None:
+        writes.set_status(db, user, item, data.status, reason=data.reason)
     db.commit()
     return IntelOut.of(item, settings.base_url)

@@ -18,19 +18,14 @@ from pydantic import BaseModel, Field
 from forum.accounts import sessions
 from forum.accounts.deps import ApiOptionalUser
 from forum.accounts.models import User
+from forum.core.errors import NotFound
 from forum.core.security import CSRF_COOKIE, CSRF_HEADER, csrf_token_for
 from forum.core.upload_routes import CappedBodyRoute
 from forum.core.web import AppSettings, DbSession, RowId
 from forum.intelligence import attachments
-from forum.intelligence.attachment_views import (
-    attach_upload,
-    discard_unused,
-    item_not_found,
-    visible_attachment,
-)
+from forum.intelligence.attachment_views import attach_upload, discard_unused
 from forum.intelligence.models import IntelAttachment
-from forum.intelligence.queries import get_item
-from forum.intelligence.service import NotAllowed, NotFound
+from forum.intelligence.queries import find_item
 
 router = APIRouter(tags=["intelligence"], route_class=CappedBodyRoute)
 
@@ -132,10 +127,12 @@ def upload_attachment(
 ) -> AttachmentOut:
     """Attach a file to an item (its author or a moderator). Its text is extracted by the
     worker: `extraction_status` starts as `pending` unless the same content was read before."""
-    try:
-        item = get_item(db, user, item_id)
-    except NotFound as exc:
-        raise item_not_found() from exc
+    item = find_item(db, user, item_id)
+    if item is None:
+        # This route answers with the sentence of the pages it was first written for.
+        raise NotFound(
+            "intelligence item", detail="There is no item at this address, or it is not public."
+        )
     attachment = attach_upload(db, user, item, file, settings)
     return AttachmentOut.of(attachment, settings.base_url)
 
@@ -149,11 +146,8 @@ def delete_attachment(
     attachment_id: RowId, db: DbSession, settings: AppSettings, user: UploadUser
 ) -> Response:
     """Remove a file from an item (its author or a moderator)."""
-    attachment = visible_attachment(db, user, attachment_id)
-    try:
-        storage_name = attachments.delete_attachment(db, user, attachment)
-    except NotAllowed as exc:
-        raise HTTPException(403, str(exc)) from exc
+    attachment = attachments.get_attachment(db, user, attachment_id)
+    storage_name = attachments.delete_attachment(db, user, attachment)
     db.commit()
     discard_unused(db, settings.uploads_dir, storage_name)
     return Response(status_code=204)

@@ -20,6 +20,7 @@ from forum.accounts.models import User
 from forum.core import uploads
 from forum.core.attachments import FileRow, discard_file, file_row
 from forum.core.config import Settings
+from forum.core.errors import Conflict
 from forum.core.upload_routes import (
     CappedBodyRoute,
     attached_message,
@@ -31,25 +32,9 @@ from forum.core.web import AppSettings, DbSession, flash, redirect
 from forum.intelligence import attachments
 from forum.intelligence.models import IntelAttachment, IntelItem
 from forum.intelligence.queries import get_item
-from forum.intelligence.service import IntelError, NotAllowed, NotFound
+from forum.intelligence.service import IntelError
 
 router = APIRouter(include_in_schema=False, route_class=CappedBodyRoute)
-
-
-def not_found() -> HTTPException:
-    return HTTPException(404, "There is no file at this address, or it is not public.")
-
-
-def item_not_found() -> HTTPException:
-    return HTTPException(404, "There is no item at this address, or it is not public.")
-
-
-def visible_attachment(db: Session, viewer: User | None, attachment_id: int) -> IntelAttachment:
-    """The attachment if `viewer` may see its item; 404 otherwise."""
-    try:
-        return attachments.get_attachment(db, viewer, attachment_id)
-    except NotFound as exc:
-        raise not_found() from exc
 
 
 # --- the item page's panel ---------------------------------------------------------------------
@@ -102,13 +87,13 @@ def attach_upload(
 ) -> IntelAttachment:
     """Check, receive, store and attach `file`, then commit.
 
-    Every refusal is an HTTPException with the status and a sentence saying why, and
-    leaves neither a row nor a file of its own behind.
+    A refusal leaves neither a row nor a file of its own behind. NotAllowed (403) and
+    AlreadyAttached (409) rise to the error handlers; an item that has its maximum of
+    files answers 422 with a sentence, like the file checks' refusals (the API's answer
+    is that plain `detail`, not a list of fields).
     """
     try:
         attachments.require_can_attach(db, viewer, item)
-    except NotAllowed as exc:
-        raise HTTPException(403, str(exc)) from exc
     except IntelError as exc:
         raise HTTPException(422, str(exc)) from exc
     name, stored = receive_upload(file, settings)
@@ -119,10 +104,12 @@ def attach_upload(
         # request's session is closed).
         with db.begin_nested():
             attachment = attachments.add_attachment(db, viewer, item, stored, name)
-    except (NotAllowed, IntelError) as exc:
+    except Exception as exc:
+        # Whatever refused it, the stored file must not outlive the refusal.
         discard_unused(db, uploads_dir, stored.storage_name)
-        status = 409 if isinstance(exc, attachments.AlreadyAttached) else 422
-        raise HTTPException(403 if isinstance(exc, NotAllowed) else status, str(exc)) from exc
+        if isinstance(exc, IntelError) and not isinstance(exc, Conflict):
+            raise HTTPException(422, str(exc)) from exc
+        raise
     try:
         db.commit()
     except BaseException:
@@ -151,10 +138,7 @@ def upload_attachment(
     settings: AppSettings,
     file: Annotated[UploadFile, File(description="The file to attach")],
 ) -> Response:
-    try:
-        item = get_item(db, viewer, item_id)
-    except NotFound as exc:
-        raise item_not_found() from exc
+    item = get_item(db, viewer, item_id)
     attachment = attach_upload(db, viewer, item, file, settings)
     response = redirect(f"{item.url_path}#attachments")
     flash(request, response, attached_message(attachment), "success")
@@ -169,8 +153,8 @@ def download_attachment(
     viewer: OptionalUser,
     settings: AppSettings,
 ) -> Response:
-    attachment = visible_attachment(db, viewer, attachment_id)
-    return stored_file_response(settings.uploads_dir, attachment, not_found)
+    attachment = attachments.get_attachment(db, viewer, attachment_id)
+    return stored_file_response(settings.uploads_dir, attachment)
 
 
 @router.post("/intel/attachments/{attachment_id}/delete")
@@ -181,12 +165,9 @@ def remove_attachment(
     viewer: SignedInUser,
     settings: AppSettings,
 ) -> Response:
-    attachment = visible_attachment(db, viewer, attachment_id)
+    attachment = attachments.get_attachment(db, viewer, attachment_id)
     item_id, name = attachment.item_id, attachment.original_name
-    try:
-        storage_name = attachments.delete_attachment(db, viewer, attachment)
-    except NotAllowed as exc:
-        raise HTTPException(403, str(exc)) from exc
+    storage_name = attachments.delete_attachment(db, viewer, attachment)
     db.commit()
     return removed_response(
         request, db, settings.uploads_dir, storage_name, name=name,

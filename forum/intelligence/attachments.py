@@ -15,18 +15,19 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.core import uploads
-from forum.core.attachments import prepare, run_extraction
+from forum.core.attachments import attachment_not_found, prepare, run_extraction
+from forum.core.errors import Conflict, NotAllowed
 from forum.core.jobs import JobContext, enqueue, registry
 from forum.core.outbox import queue_document
 from forum.intelligence.models import IntelAttachment, IntelItem
-from forum.intelligence.queries import get_item
-from forum.intelligence.service import IntelError, NotAllowed, NotFound, can_edit
+from forum.intelligence.queries import find_item
+from forum.intelligence.service import IntelError, can_edit
 
 MAX_PER_ITEM = 10
 EXTRACT_JOB = "intel-extract-attachment"
 
 
-class AlreadyAttached(IntelError):
+class AlreadyAttached(Conflict, IntelError):
     """The same content is already attached to this item (409)."""
 
     def __init__(self, message: str) -> None:
@@ -145,9 +146,8 @@ def delete_attachment(db: Session, viewer: User | None, attachment: IntelAttachm
 def get_attachment(db: Session, viewer: User | None, attachment_id: int) -> IntelAttachment:
     """The attachment, if its item is visible to `viewer`; NotFound otherwise."""
     attachment = db.get(IntelAttachment, attachment_id)
-    if attachment is None:
-        raise NotFound(str(attachment_id))
-    get_item(db, viewer, attachment.item_id)
+    if attachment is None or find_item(db, viewer, attachment.item_id) is None:
+        raise attachment_not_found()
     return attachment
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from forum.accounts.models import User
 from forum.core.audit import record
-from forum.core.errors import PermissionDenied
+from forum.core.errors import Invalid, NotAllowed
 from forum.core.pagination import Page
 from forum.core.text import CONTROL_CHARACTERS_MESSAGE, clean_line, has_control_characters
 from forum.intelligence.fetch_deadline import DEFAULT_DEADLINE, FetchFailed
@@ -36,11 +36,11 @@ _INTERVAL = re.compile(r"^\s*(\d{1,6})\s*([mhd]?)\s*$", re.IGNORECASE)
 _UNIT_MINUTES = {"": 1, "m": 1, "h": 60, "d": 24 * 60}
 
 
-class FeedSettingsError(ValueError):
+class FeedSettingsError(Invalid):
     """The feed's settings have problems; `errors` maps each field to its message."""
 
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
+        super().__init__("; ".join(errors.values()), next(iter(errors), None))
         self.errors = errors
 
 
@@ -196,7 +196,7 @@ def clean(db: Session, data: FeedSettings, *, default_name: str = "") -> CleanSe
 def require_admin(actor: User | None) -> None:
     """Admins manage feeds; `None` is the operator at the command line."""
     if actor is not None and not actor.is_admin:
-        raise PermissionDenied("Only admins manage harvested feeds.")
+        raise NotAllowed("Only admins manage harvested feeds.")
 
 
 def _state(feed: Feed) -> dict[str, Any]:
@@ -221,7 +221,7 @@ def create_feed(
     allow_private: bool,
     deadline: float = DEFAULT_DEADLINE,
 ) -> tuple[Feed, str | None]:
-    """A new feed and a warning (or None). Raises FeedSettingsError or PermissionDenied.
+    """A new feed and a warning (or None). Raises FeedSettingsError or NotAllowed.
 
     `deadline` bounds the address's DNS lookup (FORUM_FETCH_DEADLINE)."""
     require_admin(actor)

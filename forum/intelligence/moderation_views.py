@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import Moderator, SignedInUser
 from forum.accounts.service import reader_zone
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, flash, redirect, render, safe_next
-from forum.intelligence import queries, service, writes
+from forum.intelligence import queries, writes
 from forum.taxonomy.service import countries_for
 
 router = APIRouter(include_in_schema=False)
@@ -59,12 +59,7 @@ def publish_selected(
     ids: Annotated[list[int], Form()] = [],  # noqa: B006
 ) -> Response:
     """Publish the ticked items of the review queue (those still in review)."""
-    try:
-        count = writes.publish_many(db, moderator, ids)
-    except service.NotAllowed as exc:
-        raise HTTPException(403, str(exc)) from exc
-    except service.IntelError as exc:
-        raise HTTPException(422, str(exc)) from exc
+    count = writes.publish_many(db, moderator, ids)
     db.commit()
     response = redirect("/intel/review")
     if count:
@@ -87,17 +82,9 @@ def change_status(
     next: Next = "",
 ) -> Response:
     """Publish a draft, publish or send back to review, withdraw, restore (see service)."""
-    try:
-        item = queries.get_item(db, viewer, item_id)
-    except service.NotFound as exc:
-        raise HTTPException(404, "There is no item at this address.") from exc
+    item = queries.get_item(db, viewer, item_id)
     restoring = item.status == "withdrawn"
-    try:
-        changed = writes.set_status(db, viewer, item, status, reason=reason)
-    except service.NotAllowed as exc:
-        raise HTTPException(403, str(exc)) from exc
-    except service.IntelError as exc:
-        raise HTTPException(422, str(exc)) from exc
+    changed = writes.set_status(db, viewer, item, status, reason=reason)
     db.commit()
     response = redirect(safe_next(next, item.url_path))
     if not changed:

@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from forum.accounts.models import User
 from forum.core.db import utcnow
+from forum.core.errors import NotFound
 from forum.core.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
 from forum.intelligence.counts import cached_counts
 from forum.intelligence.models import IntelCountry, IntelItem, intel_sector
 from forum.intelligence.service import (
     IntelError,
-    NotFound,
     can_see,
     require_moderator,
     visible_items,
@@ -151,10 +151,18 @@ def _facet_counts(db: Session, viewer: User | None, flt: IntelFilter) -> dict[st
     }
 
 
-def get_item(db: Session, viewer: User | None, item_id: int) -> IntelItem:
+def find_item(db: Session, viewer: User | None, item_id: int) -> IntelItem | None:
+    """The item with what its page shows, or None when it is missing or `viewer` may not
+    see it."""
     item = db.scalar(_loaded(select(IntelItem).where(IntelItem.id == item_id)))
-    if item is None or not can_see(viewer, item):
-        raise NotFound(str(item_id))
+    return item if item is not None and can_see(viewer, item) else None
+
+
+def get_item(db: Session, viewer: User | None, item_id: int) -> IntelItem:
+    """`find_item`, raising NotFound instead of answering None."""
+    item = find_item(db, viewer, item_id)
+    if item is None:
+        raise NotFound("intelligence item")
     return item
 
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, or_
 
 from forum.accounts.models import User
+from forum.core.errors import Invalid, NotAllowed
 from forum.discussions.moderation import can_flag
 from forum.intelligence.models import IntelItem
 
@@ -20,18 +21,8 @@ from forum.intelligence.models import IntelItem
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 
-class IntelError(ValueError):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-class NotAllowed(Exception):
-    """The viewer may not do this (403)."""
-
-
-class NotFound(Exception):
-    """Missing or not visible to this viewer (404)."""
+class IntelError(Invalid):
+    """Input that breaks a rule of the repository; `field` names the form field."""
 
 
 def published_items(stmt: S) -> S:

@@ -93,27 +93,22 @@ def intel_list(
     for value in kind:
         if value not in INTEL_KINDS:
             raise HTTPException(422, f"Unknown kind {value!r}.")
-    try:
-        flt = queries.IntelFilter(
-            countries=countries, sectors=sectors, kinds=kind, sources=source,
-            published_from=parse_day(published_from, "from"),
-            published_to=end_of_day(parse_day(published_to, "to")),
-            open_deadlines=open_deadlines == "1",
-            author_id=own.id if own else None, statuses=MY_STATUSES if own else (),
-        )  # fmt: skip
-        params: dict[str, object] = {
-            "country": country, "sector": sector, "kind": kind, "source": source,
-            "from": published_from, "to": published_to, "open": open_deadlines, "sort": sort,
-            "mine": mine,
-        }  # fmt: skip
-        # The list is of published items for everyone (its counts are then shared and
-        # cached); your own drafts are under ?mine=1, items in review at /intel/review.
-        reader = viewer if own else None
-        listing = queries.page_items(
-            db, reader, flt, page=page_number(page), sort=sort, params=params
-        )
-    except service.IntelError as exc:
-        raise HTTPException(422, str(exc)) from exc
+    flt = queries.IntelFilter(
+        countries=countries, sectors=sectors, kinds=kind, sources=source,
+        published_from=parse_day(published_from, "from"),
+        published_to=end_of_day(parse_day(published_to, "to")),
+        open_deadlines=open_deadlines == "1",
+        author_id=own.id if own else None, statuses=MY_STATUSES if own else (),
+    )  # fmt: skip
+    params: dict[str, object] = {
+        "country": country, "sector": sector, "kind": kind, "source": source,
+        "from": published_from, "to": published_to, "open": open_deadlines, "sort": sort,
+        "mine": mine,
+    }  # fmt: skip
+    # The list is of published items for everyone (its counts are then shared and
+    # cached); your own drafts are under ?mine=1, items in review at /intel/review.
+    reader = viewer if own else None
+    listing = queries.page_items(db, reader, flt, page=page_number(page), sort=sort, params=params)
     facets = queries.facet_counts(db, reader, flt)
     sector_names = {s.slug: s.name for s in list_sectors(db)}
     return render(
@@ -177,8 +172,6 @@ def create_item(
     try:
         data = _input(db, form)
         item = writes.create_item(db, viewer, data, status=status)
-    except service.NotAllowed as exc:
-        raise HTTPException(403, str(exc)) from exc
     except service.IntelError as exc:
         db.rollback()
         return render(
@@ -208,10 +201,7 @@ def _preview(
 @router.post("/intel/preview", response_class=HTMLResponse)
 def preview_fragment(request: Request, viewer: SignedInUser, body: Long = "") -> Response:
     """The htmx preview: the rendered notes only (without JavaScript the form posts `action=preview`)."""
-    try:
-        preview = writes.preview_body(body)
-    except service.IntelError as exc:
-        raise HTTPException(422, str(exc)) from exc
+    preview = writes.preview_body(body)
     return render(request, "discussions/_preview.html", {"preview": preview})
 
 
@@ -251,10 +241,7 @@ def _form_context(
 
 @router.get("/intel/{item_id}", response_class=HTMLResponse)
 def item_page(request: Request, item_id: int, db: DbSession, viewer: OptionalUser) -> Response:
-    try:
-        item = queries.get_item(db, viewer, item_id)
-    except service.NotFound as exc:
-        raise HTTPException(404, "There is no published item at this address.") from exc
+    item = queries.get_item(db, viewer, item_id)
     return render(
         request,
         "intelligence/item.html",
@@ -272,12 +259,8 @@ def item_page(request: Request, item_id: int, db: DbSession, viewer: OptionalUse
 
 
 def _viewer_item(db: DbSession, viewer: User, item_id: int) -> IntelItem:
-    try:
-        item = queries.get_item(db, viewer, item_id)
-    except service.NotFound as exc:
-        raise HTTPException(404, "There is no item at this address.") from exc
-    if not service.can_edit(viewer, item):
-        raise HTTPException(403, "Only the author or a moderator can edit this item.")
+    item = queries.get_item(db, viewer, item_id)
+    service.require_can_edit(viewer, item)
     return item
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from forum.accounts.deps import ApiUser
 from forum.accounts.models import User
 from forum.core.web import AppSettings, DbSession, RowId
-from forum.discussions.api import R401, R403, R404, Message, service_errors
+from forum.discussions.api import R401, R403, R404, Message
 from forum.discussions.schemas import FlagAnyIn, FlagIn, FlagOut
 from forum.moderation import flags as moderation
 
@@ -28,18 +28,9 @@ _FLAG_RESPONSES: dict[int | str, dict[str, Any]] = {
 def _flag(
     db: Session, settings: AppSettings, user: User, object_type: str, object_id: int, reason: str
 ) -> FlagOut:
-    with service_errors("Nothing to flag with this id."):
-        try:
-            created = moderation.flag(
-                db,
-                user,
-                object_type=object_type,
-                object_id=object_id,
-                reason=reason,
-                settings=settings,
-            )
-        except moderation.AlreadyFlagged as exc:
-            raise HTTPException(409, str(exc)) from exc
+    created = moderation.flag(
+        db, user, object_type=object_type, object_id=object_id, reason=reason, settings=settings
+    )
     db.commit()
     return FlagOut.of(created)
 

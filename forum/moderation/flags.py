@@ -17,6 +17,7 @@ from forum.accounts.models import User
 from forum.core.audit import record
 from forum.core.config import Settings
 from forum.core.db import utcnow
+from forum.core.errors import Conflict, NotFound
 from forum.core.mail import queue_email
 from forum.core.pagination import Page
 from forum.discussions.models import Flag, Post, Thread
@@ -27,13 +28,7 @@ from forum.discussions.moderation import (
     require_can_flag,
     require_moderator,
 )
-from forum.discussions.service import (
-    DiscussionError,
-    NotAllowed,
-    NotFound,
-    get_post,
-    get_thread,
-)
+from forum.discussions.service import DiscussionError, find_post, find_thread
 from forum.intelligence import queries as intelligence_queries
 from forum.intelligence import service as intelligence
 from forum.intelligence import writes as intelligence_writes
@@ -54,8 +49,8 @@ QUEUE_PER_PAGE = 20
 EXCERPT_LENGTH = 280
 
 
-class AlreadyFlagged(DiscussionError):
-    """The reporter already has an open flag on this object."""
+class AlreadyFlagged(Conflict, DiscussionError):
+    """The reporter already has an open flag on this object (409; a form tells them)."""
 
 
 # --- flags ----------------------------------------------------------------------------------
@@ -69,23 +64,31 @@ class _Target:
     post_id: int | None = None
 
 
+def _nothing_to_flag() -> NotFound:
+    # Whatever the kind, one sentence: the answer names no kind the reporter may not see.
+    return NotFound("flag target", detail="Nothing to flag with this id.")
+
+
 def _flag_target(db: Session, reporter: User, object_type: str, object_id: int) -> _Target:
     """What is flagged, as this reporter may see it; NotFound when they may not."""
     if object_type == "post":
-        post = get_post(db, reporter, object_id)
+        post = find_post(db, reporter, object_id)
+        if post is None:
+            raise _nothing_to_flag()
         return _Target(post_label(post), post.url, post.thread_id, post.id)
     if object_type == "thread":
-        thread = get_thread(db, reporter, object_id)
+        thread = find_thread(db, reporter, object_id)
+        if thread is None:
+            raise _nothing_to_flag()
         return _Target(f"the thread “{thread.title}”", thread.url, thread.id)
     if object_type == "intel":
-        try:
-            item = intelligence_queries.get_item(db, reporter, object_id)
-        except intelligence.NotFound as exc:
-            raise NotFound(str(object_id)) from exc
+        item = intelligence_queries.find_item(db, reporter, object_id)
+        if item is None:
+            raise _nothing_to_flag()
         return _Target(f"the intelligence item “{item.title}”", item.url_path)
     user = db.get(User, object_id)
     if user is None:
-        raise NotFound(str(object_id))
+        raise _nothing_to_flag()
     return _Target(f"the profile of {user.name}", f"/members/{user.handle or user.id}")
 
 
@@ -284,7 +287,7 @@ def get_flag(db: Session, viewer: User | None, flag_id: int) -> Flag:
     require_moderator(viewer)
     found = db.get(Flag, flag_id)
     if found is None:
-        raise NotFound(str(flag_id))
+        raise NotFound("flag")
     return found
 
 
@@ -327,13 +330,11 @@ def withdraw_flagged_intel(
         return False
     target = db.get(IntelItem, item.object_id)
     if target is None:
-        raise NotFound(str(item.object_id))
+        raise NotFound("intelligence item")
     reason = clean_reason(reason) if reason.strip() else item.reason
     try:
         if not intelligence_writes.set_status(db, moderator, target, "withdrawn", reason=reason):
             close_flags(db, moderator, "intel", target.id, "withdrawn")
-    except intelligence.NotAllowed as exc:
-        raise NotAllowed(str(exc)) from exc
     except intelligence.IntelError as exc:
         raise DiscussionError(str(exc), exc.field or "reason") from exc
     return True

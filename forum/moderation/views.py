@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import Moderator, SignedInUser
@@ -18,7 +18,6 @@ from forum.accounts.service import can_administer, can_suspend, reader_zone
 from forum.core.pagination import page_number
 from forum.core.web import AppSettings, DbSession, render, safe_next
 from forum.discussions import service
-from forum.discussions.models import Flag
 from forum.discussions.moderation_views import Next, Reason, _act, _back
 from forum.intelligence import queries as intelligence_queries
 from forum.moderation import flags as moderation
@@ -56,18 +55,11 @@ def queue(
     )
 
 
-def _get_flag(db: DbSession, moderator: User, flag_id: int) -> Flag:
-    try:
-        return moderation.get_flag(db, moderator, flag_id)
-    except service.NotFound as exc:
-        raise HTTPException(404, "There is no flag with this number.") from exc
-
-
 @router.post("/moderation/flags/{flag_id}/resolve", response_class=HTMLResponse)
 def resolve(
     request: Request, flag_id: int, db: DbSession, moderator: Moderator, reason: Reason = ""
 ) -> Response:
-    item = _get_flag(db, moderator, flag_id)
+    item = moderation.get_flag(db, moderator, flag_id)
     return _act(
         request,
         db,
@@ -83,7 +75,7 @@ def withdraw_flagged(
     request: Request, flag_id: int, db: DbSession, moderator: Moderator, reason: Reason = ""
 ) -> Response:
     """Withdraw the flagged intelligence item (with the moderator's reason, else the flag's)."""
-    item = _get_flag(db, moderator, flag_id)
+    item = moderation.get_flag(db, moderator, flag_id)
     return _act(
         request,
         db,
@@ -111,10 +103,6 @@ def _flag(
         moderation.flag(
             db, user, object_type=object_type, object_id=object_id, reason=reason, settings=settings
         )
-    except service.NotAllowed as exc:
-        raise HTTPException(403, str(exc)) from exc
-    except service.NotFound as exc:
-        raise HTTPException(404, "There is nothing to flag with this number.") from exc
     except moderation.AlreadyFlagged as exc:
         db.rollback()
         return _back(request, back, str(exc), "info")

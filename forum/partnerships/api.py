@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from forum.core.errors import NotFound
 from forum.core.pagination import MAX_PAGE_SIZE
 from forum.core.web import AppSettings, DbSession, QueryValue, RowId
 from forum.partnerships import matching, service
@@ -71,7 +72,7 @@ def list_partnerships(
 def get_partnership(partnership_id: RowId, db: DbSession, settings: AppSettings) -> PartnershipOut:
     partnership = service.get_partnership(db, partnership_id)
     if partnership is None:
-        raise HTTPException(404, "No partnership with this id.")
+        raise NotFound("partnership")
     return PartnershipOut.of(partnership, settings.base_url)
 
 
@@ -91,7 +92,7 @@ def list_matches(
     by name; partnerships with nothing in common are left out. Each match says why."""
     partnership = service.get_partnership(db, partnership_id)
     if partnership is None:
-        raise HTTPException(404, "No partnership with this id.")
+        raise NotFound("partnership")
     rows, next_cursor = matching.list_matches(
         db, matching.interests_of_partnership(partnership), cursor=cursor, limit=limit
     )

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
+from forum.core.errors import Invalid
 from forum.discussions.models import Category, Thread
 from forum.discussions.service import can_see_thread
 from forum.notifications.models import FOLLOW_TARGETS
@@ -24,8 +25,8 @@ class Target:
     label: str
 
 
-class InvalidTarget(ValueError):
-    pass
+class InvalidTarget(Invalid):
+    """Something that cannot be followed: an unknown kind, or nothing by that name."""
 
 
 def resolve_target(db: Session, viewer: User, target_type: str, target: str) -> Target:

@@ -18,6 +18,7 @@ from forum.accounts import contact
 from forum.accounts.deps import SignedInUser
 from forum.accounts.models import Membership, User
 from forum.accounts.service import can_see_member
+from forum.core.errors import NotFound
 from forum.core.web import AppSettings, DbSession, flash, redirect, render
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import get_partnership_by_slug
@@ -51,7 +52,7 @@ def get_member(db: Session, handle: str) -> User | None:
 def _require_member(db: Session, handle: str) -> User:
     member = get_member(db, handle)
     if member is None:
-        raise HTTPException(404, "There is no member at this address.")
+        raise NotFound("member")
     return member
 
 
@@ -231,7 +232,7 @@ def contact_member(
 def _coordinator_of(db: Session, slug: str) -> tuple[Partnership, User | None]:
     partnership = get_partnership_by_slug(db, slug)
     if partnership is None:
-        raise HTTPException(404, "There is no partnership at this address.")
+        raise NotFound("partnership")
     coordinator = db.get(User, partnership.coordinator_id) if partnership.coordinator_id else None
     if coordinator is not None and not contact.can_receive(coordinator):
         coordinator = None

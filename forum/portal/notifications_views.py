@@ -15,7 +15,7 @@ from forum.accounts.models import User
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, flash, redirect, render, safe_next
 from forum.notifications import service
-from forum.portal.follows import InvalidTarget, resolve_target
+from forum.portal.follows import resolve_target
 
 router = APIRouter(include_in_schema=False)
 
@@ -107,10 +107,7 @@ def _change_follow(
     if user is None:
         # A session that ended between showing the button and pressing it.
         return redirect(f"/login?{urlencode({'next': back})}")
-    try:
-        found = resolve_target(db, user, target_type, target)
-    except InvalidTarget as exc:
-        raise HTTPException(422, str(exc)) from exc
+    found = resolve_target(db, user, target_type, target)
     if following:
         service.follow(db, user.id, found.type, found.key)
         message = f"You follow {found.label}: " + (

@@ -11,6 +11,7 @@ from forum.accounts import memberships
 from forum.accounts import service as accounts
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
+from forum.core.errors import NotFound
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, render
 from forum.discussions import listing as thread_lists
@@ -63,7 +64,7 @@ def directory(
 def _partnership_or_404(db: DbSession, slug: str) -> Partnership:
     partnership = service.get_partnership_by_slug(db, slug)
     if partnership is None:
-        raise HTTPException(404, "There is no partnership at this address.")
+        raise NotFound("partnership")
     return partnership
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import OptionalUser
+from forum.core.errors import NotFound
 from forum.core.web import DbSession, redirect, render
 from forum.intelligence import counts as intelligence_counts
 from forum.intelligence import queries as intelligence_queries
@@ -90,7 +91,7 @@ def country_page(request: Request, code: str, db: DbSession, viewer: OptionalUse
 def sector_page(request: Request, slug: str, db: DbSession, viewer: OptionalUser) -> HTMLResponse:
     sector = get_sector(db, slug)
     if sector is None:
-        raise HTTPException(404, "There is no sector at this address.")
+        raise NotFound("sector")
     found = overview.sector_overview(db, viewer, sector)
     return render(
         request,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from forum.core.errors import Invalid
 from forum.taxonomy.models import Sector
 from forum.taxonomy.regions import (
     UnknownCountryError,
@@ -32,11 +33,11 @@ def _unknown_sector(slug: str) -> str:
     return str(UnknownSectorError(slug))
 
 
-class TagFieldsError(ValueError):
+class TagFieldsError(Invalid):
     """Some tag fields hold unknown values; `errors` maps each field to its message."""
 
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
+        super().__init__("; ".join(errors.values()), next(iter(errors), None))
         self.errors = errors
 
     @property

@@ -17,11 +17,13 @@ from typing import Any
 
 import pycountry
 
+from forum.core.errors import Invalid
+
 GROUP_PREFIX = "g:"
 _DATA_FILE = "region_groups.json"
 
 
-class UnknownCountryError(ValueError):
+class UnknownCountryError(Invalid):
     """A code that is neither an ISO 3166-1 alpha-2 country nor a known region group."""
 
     def __init__(self, code: str) -> None:

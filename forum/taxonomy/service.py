@@ -10,6 +10,7 @@ import pycountry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forum.core.errors import Invalid
 from forum.taxonomy.models import Sector
 from forum.taxonomy.regions import UnknownCountryError, expand_codes, get_region_group
 
@@ -111,7 +112,9 @@ def get_sector(session: Session, slug: str) -> Sector | None:
     return session.scalar(select(Sector).where(Sector.slug == slug))
 
 
-class UnknownSectorError(ValueError):
+class UnknownSectorError(Invalid):
+    """A sector slug the taxonomy does not hold."""
+
     def __init__(self, slug: str) -> None:
         super().__init__(f"unknown sector: {slug!r}")
         self.slug = slug

@@ -10,6 +10,7 @@ from forum.accounts.api_tokens import create_api_token
 from forum.accounts.models import User
 from forum.core.audit import AuditLog
 from forum.core.config import Settings
+from forum.core.errors import NotAllowed, NotFound
 from forum.core.outbox import SearchOutbox
 from forum.discussions import moderation, service, writes
 from forum.discussions.models import Category, Flag, Post, PostRevision, Thread
@@ -150,7 +151,7 @@ def test_profiles_can_be_flagged_events_not_yet(
     for kind in ("event",):  # intelligence items: tests/intelligence/test_moderation.py
         with pytest.raises(service.DiscussionError, match="cannot be flagged yet"):
             flags.flag(db, member, object_type=kind, object_id=1, reason="wrong", settings=settings)
-    with pytest.raises(service.NotFound):
+    with pytest.raises(NotFound):
         flags.flag(
             db, member, object_type="profile", object_id=10**9, reason="who?", settings=settings
         )
@@ -170,7 +171,7 @@ def test_visitors_and_unconfirmed_members_cannot_flag(
     assert response.status_code == 303  # type: ignore[attr-defined]
     assert response.headers["location"].startswith("/login")  # type: ignore[attr-defined]
     unconfirmed = people.make(verified=False)
-    with pytest.raises(service.NotAllowed, match="Confirm your email"):
+    with pytest.raises(NotAllowed, match="Confirm your email"):
         flags.flag(
             db, unconfirmed, object_type="post", object_id=post.id, reason="spam", settings=settings
         )
@@ -267,7 +268,7 @@ def test_the_services_refuse_members_too(
         lambda: flags.open_flags(db, member, page=1),
         lambda: flags.open_flags(db, None, page=1),
     ):
-        with pytest.raises(service.NotAllowed):
+        with pytest.raises(NotAllowed):
             attempt()
 
 
@@ -304,7 +305,7 @@ def test_a_hidden_post_is_invisible_to_members_and_visitors_and_marked_for_moder
         assert "miracle pills" not in api.text
         patched = client.patch(f"/api/v1/posts/{post.id}", json={"body": "x"}, headers=headers)
         assert patched.status_code in (401, 404)
-    with pytest.raises(service.NotFound):
+    with pytest.raises(NotFound):
         service.get_post(db, member, post.id)
     sign_in(client, db, member)
     assert "miracle pills" not in client.get(f"/threads/{thread.id}").text

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
+from forum.core.errors import NotAllowed
 from forum.events import attendance as event_attendance
 from forum.events import service
 from forum.events.models import Attendance
@@ -58,7 +59,7 @@ def test_no_mark_for_a_partnership_one_does_not_belong_to(
 ) -> None:
     event = events.make()
     join(db, member, make_partnership(db, "Alpha"), status=status)
-    with pytest.raises(service.NotAllowed, match="belong"):
+    with pytest.raises(NotAllowed, match="belong"):
         event_attendance.set_attendance(db, member, event, status="going", for_partnership=True)
     assert not service.can_mark_for_partnership(member)
     assert _marks(db) == []
@@ -72,7 +73,7 @@ def test_visitors_unconfirmed_and_suspended_members_cannot_mark(
     suspended = people.make()
     suspended.suspended_at = dt.datetime.now(dt.UTC)
     for who in (None, unconfirmed, suspended):
-        with pytest.raises(service.NotAllowed):
+        with pytest.raises(NotAllowed):
             event_attendance.set_attendance(db, who, event, status="going")
     assert _marks(db) == []
 

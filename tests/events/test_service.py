@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.core.audit import AuditLog
+from forum.core.errors import NotAllowed
 from forum.core.outbox import SearchOutbox
 from forum.events import attendance as event_attendance
 from forum.events import listing as event_lists
@@ -91,7 +92,7 @@ def test_visitors_unconfirmed_and_suspended_members_cannot_add(db: Session, peop
     suspended = people.make()
     suspended.suspended_at = dt.datetime.now(dt.UTC)
     for who in (None, unconfirmed, suspended):
-        with pytest.raises(service.NotAllowed):
+        with pytest.raises(NotAllowed):
             service.create_event(db, who, EventInput(name="Fair"))
         assert not service.can_create(who)
 
@@ -104,7 +105,7 @@ def test_the_creator_and_moderators_edit_nobody_else(
     assert service.can_edit(moderator, event)
     assert not service.can_edit(other_member, event)
     assert not service.can_edit(None, event)
-    with pytest.raises(service.NotAllowed):
+    with pytest.raises(NotAllowed):
         service.update_event(db, other_member, event, EventInput(name="Mine now"))
     service.update_event(db, member, event, EventInput(name="Fair 2019", date_text="Q3 2019"))
     assert event.starts_on == D(2019, 7, 1)
@@ -129,7 +130,7 @@ def test_members_list_an_event_for_their_own_partnership_only(
     join(db, member, mine)
     event = service.create_event(db, member, EventInput(name="Fair", partnerships=[mine]))
     assert [row.partnership_id for row in event.listings] == [mine.id]
-    with pytest.raises(service.NotAllowed, match="Theirs"):
+    with pytest.raises(NotAllowed, match="Theirs"):
         service.create_event(db, member, EventInput(name="Fair", partnerships=[theirs]))
     by_moderator = service.create_event(
         db, moderator, EventInput(name="Fair", partnerships=[theirs])

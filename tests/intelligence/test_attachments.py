@@ -21,9 +21,10 @@ from forum.core import attachments as shared
 from forum.core import extract
 from forum.core.config import Settings
 from forum.core.db import utcnow
+from forum.core.errors import NotAllowed
 from forum.core.jobs import Job, JobContext, claim_jobs, run_job
 from forum.core.outbox import SearchOutbox
-from forum.intelligence import attachments, service, writes
+from forum.intelligence import attachments, writes
 from forum.intelligence.models import IntelAttachment, IntelItem
 from forum.runner import load_jobs
 from forum.taxonomy.service import resolve_sectors
@@ -541,7 +542,7 @@ def test_suspended_members_and_strangers_cannot_attach(
     assert attachments.can_attach(member, item)
     assert not attachments.can_attach(stranger, item)
     assert not attachments.can_attach(None, item)
-    with pytest.raises(service.NotAllowed):
+    with pytest.raises(NotAllowed):
         attachments.require_can_attach(db, stranger, item)
     member.suspended_at = utcnow()
     assert not attachments.can_attach(member, item)

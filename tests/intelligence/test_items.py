@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
+from forum.core.errors import NotAllowed, NotFound
 from forum.core.outbox import SearchOutbox
 from forum.intelligence import dedup as intel_dedup
 from forum.intelligence import queries, service, writes
@@ -39,9 +40,9 @@ def test_published_items_are_public_and_drafts_stay_with_their_author(
     public = _item(db, member)
     draft = _item(db, member, title="My draft", status="draft")
     assert queries.get_item(db, None, public.id).id == public.id
-    with pytest.raises(service.NotFound):
+    with pytest.raises(NotFound):
         queries.get_item(db, None, draft.id)
-    with pytest.raises(service.NotFound):
+    with pytest.raises(NotFound):
         queries.get_item(db, other_member, draft.id)
     assert queries.get_item(db, member, draft.id).id == draft.id
     assert queries.get_item(db, moderator, draft.id).id == draft.id
@@ -53,12 +54,12 @@ def test_only_moderators_withdraw_and_a_reason_is_required(
     db: Session, sectors: None, member: User, moderator: User
 ) -> None:
     item = _item(db, member)
-    with pytest.raises(service.NotAllowed):
+    with pytest.raises(NotAllowed):
         writes.set_status(db, member, item, "withdrawn", reason="mine")
     with pytest.raises(service.IntelError, match="Say why"):
         writes.set_status(db, moderator, item, "withdrawn")
     writes.set_status(db, moderator, item, "withdrawn", reason="Outdated figures")
-    with pytest.raises(service.NotFound):
+    with pytest.raises(NotFound):
         queries.get_item(db, None, item.id)
     rows = [(r.doc_id, r.op) for r in db.scalars(select(SearchOutbox).order_by(SearchOutbox.id))]
     assert rows[-1] == (f"intel:{item.id}", "delete")
@@ -80,7 +81,7 @@ def test_validation_names_the_field(db: Session, sectors: None, member: User) ->
 
 
 def test_unverified_members_cannot_add_items(db: Session, sectors: None, people: People) -> None:
-    with pytest.raises(service.NotAllowed):
+    with pytest.raises(NotAllowed):
         _item(db, people.make(verified=False))
 
 

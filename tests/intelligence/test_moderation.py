@@ -14,10 +14,10 @@ from forum.accounts.api_tokens import create_api_token
 from forum.accounts.models import User
 from forum.core.audit import AuditLog
 from forum.core.config import Settings
+from forum.core.errors import NotAllowed, NotFound
 from forum.core.outbox import SearchOutbox
-from forum.discussions import service as discussions
 from forum.discussions.models import Flag
-from forum.intelligence import service, writes
+from forum.intelligence import writes
 from forum.intelligence.models import Feed, IntelItem
 from forum.moderation import flags
 from forum.notifications.models import Notification
@@ -144,7 +144,7 @@ def test_a_suspended_moderator_cannot_move_items(
 ) -> None:
     item = _item(db, member)
     moderator.suspended_at = dt.datetime.now(dt.UTC)
-    with pytest.raises(service.NotAllowed, match="suspended"):
+    with pytest.raises(NotAllowed, match="suspended"):
         writes.set_status(db, moderator, item, "withdrawn", reason="spam")
     assert item.status == "published"
 
@@ -501,7 +501,7 @@ def test_the_moderators_reason_wins_over_the_flags(
     item = _item(db, member)
     flag = flags.flag(db, other_member, object_type="intel", object_id=item.id,
                            reason="wrong", settings=settings)  # fmt: skip
-    with pytest.raises(discussions.NotAllowed):
+    with pytest.raises(NotAllowed):
         flags.withdraw_flagged_intel(db, other_member, flag, reason="mine")
     assert flags.withdraw_flagged_intel(db, moderator, flag, reason="Figures from 2009")
     assert item.withdrawn_reason == "Figures from 2009"
@@ -538,10 +538,10 @@ def test_items_are_flagged_only_where_the_reporter_can_see_them(
     other_member: User,
 ) -> None:
     draft = _item(db, member, status="draft")
-    with pytest.raises(discussions.NotFound):
+    with pytest.raises(NotFound):
         flags.flag(db, other_member, object_type="intel", object_id=draft.id,
                         reason="?", settings=settings)  # fmt: skip
-    with pytest.raises(discussions.NotFound):
+    with pytest.raises(NotFound):
         flags.flag(db, other_member, object_type="intel", object_id=10**9,
                         reason="?", settings=settings)  # fmt: skip
     _as(client, db, other_member)
