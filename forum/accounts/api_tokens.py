@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from forum.accounts import sessions
 from forum.accounts.models import ApiToken, User
 from forum.accounts.service import AccountError
-from forum.accounts.tokens import hash_token, new_token
+from forum.accounts.tokens import find_by_token, new_token
 from forum.core.db import utcnow
 from forum.core.errors import NotFound
 from forum.core.text import clean_line
@@ -65,13 +65,7 @@ def revoke_api_token(db: Session, user: User, token_id: int) -> ApiToken:
 
 def user_for_bearer(db: Session, raw: str) -> User | None:
     """The active member a bearer token belongs to, or None."""
-    if not raw or len(raw) > 100:
-        return None
-    found = db.execute(
-        select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == hash_token(raw))
-    ).first()
+    found = find_by_token(db, ApiToken, raw)
     if found is None:
         return None
     token, user = found

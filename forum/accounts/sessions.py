@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi import Response
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User, UserSession
-from forum.accounts.tokens import hash_token, new_token
+from forum.accounts.tokens import find_by_token, hash_token, new_token
 from forum.core.config import Settings
 from forum.core.db import utcnow
 
@@ -44,13 +44,7 @@ def session_user(db: Session, raw: str) -> tuple[UserSession, User] | None:
 
     Expired (absolute or idle) sessions and those of suspended members count as none.
     """
-    if not raw or len(raw) > 100:
-        return None
-    found = db.execute(
-        select(UserSession, User)
-        .join(User, User.id == UserSession.user_id)
-        .where(UserSession.token_hash == hash_token(raw))
-    ).first()
+    found = find_by_token(db, UserSession, raw)
     if found is None:
         return None
     user_session, user = found

@@ -14,7 +14,7 @@ from forum.accounts.models import User
 from forum.core.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
 from forum.discussions.models import Category, Thread, ThreadCountry, thread_sector
 from forum.discussions.service import _visible_threads, _with_tags
-from forum.taxonomy.models import Sector
+from forum.taxonomy.filters import in_countries, in_sectors
 
 
 @dataclass(frozen=True)
@@ -34,19 +34,13 @@ def _filtered(viewer: User | None, flt: ThreadFilter) -> Select[Thread]:
         stmt = stmt.where(Thread.kind == flt.kind)
     if flt.countries:
         stmt = stmt.where(
-            Thread.id.in_(
-                select(ThreadCountry.thread_id).where(
-                    ThreadCountry.country_code.in_(list(flt.countries))
-                )
+            in_countries(
+                Thread.id, ThreadCountry.thread_id, ThreadCountry.country_code, flt.countries
             )
         )
     if flt.sectors:
         stmt = stmt.where(
-            Thread.id.in_(
-                select(thread_sector.c.thread_id)
-                .join(Sector, Sector.id == thread_sector.c.sector_id)
-                .where(Sector.slug.in_(list(flt.sectors)))
-            )
+            in_sectors(Thread.id, thread_sector.c.thread_id, thread_sector.c.sector_id, flt.sectors)
         )
     if flt.partnership_id is not None:
         stmt = stmt.where(Thread.partnership_id == flt.partnership_id)

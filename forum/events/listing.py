@@ -17,7 +17,7 @@ from forum.events.attendance import WhoIsGoing, who_is_going
 from forum.events.dates import quarter_of
 from forum.events.models import Attendance, Event, EventPartnership, event_sector
 from forum.events.service import EventError, with_details
-from forum.taxonomy.models import Sector
+from forum.taxonomy.filters import in_sectors
 
 PER_PAGE = 20
 WHEN = ("upcoming", "past", "all")
@@ -64,11 +64,7 @@ def _filtered(flt: EventFilter) -> Select[Event]:
         stmt = stmt.where(Event.country_code.in_(list(flt.countries)))
     if flt.sectors:
         stmt = stmt.where(
-            Event.id.in_(
-                select(event_sector.c.event_id)
-                .join(Sector, Sector.id == event_sector.c.sector_id)
-                .where(Sector.slug.in_(list(flt.sectors)))
-            )
+            in_sectors(Event.id, event_sector.c.event_id, event_sector.c.sector_id, flt.sectors)
         )
     if flt.partnership_ids:
         stmt = stmt.where(_by_partnership(flt.partnership_ids))

@@ -26,6 +26,7 @@ from forum.intelligence.service import (
     require_moderator,
     visible_items,
 )
+from forum.taxonomy.filters import in_countries, in_sectors
 from forum.taxonomy.models import Sector
 
 CLOSING_SOON = dt.timedelta(days=14)
@@ -59,17 +60,13 @@ def _filtered(
 ) -> Select[IntelItem]:
     stmt = visible_items(select(IntelItem), viewer)
     if flt.countries:
-        tagged = IntelItem.id.in_(
-            select(IntelCountry.item_id).where(IntelCountry.country_code.in_(list(flt.countries)))
+        tagged = in_countries(
+            IntelItem.id, IntelCountry.item_id, IntelCountry.country_code, flt.countries
         )
         stmt = stmt.where(or_(tagged, IntelItem.is_global) if flt.include_global else tagged)
     if flt.sectors:
         stmt = stmt.where(
-            IntelItem.id.in_(
-                select(intel_sector.c.item_id)
-                .join(Sector, Sector.id == intel_sector.c.sector_id)
-                .where(Sector.slug.in_(list(flt.sectors)))
-            )
+            in_sectors(IntelItem.id, intel_sector.c.item_id, intel_sector.c.sector_id, flt.sectors)
         )
     if flt.kinds:
         stmt = stmt.where(IntelItem.kind.in_(list(flt.kinds)))

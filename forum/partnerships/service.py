@@ -15,7 +15,7 @@ from forum.partnerships.models import (
     PartnershipCountry,
     partnership_sector,
 )
-from forum.taxonomy.models import Sector
+from forum.taxonomy.filters import in_countries, in_sectors
 
 STRANDS = (1, 2)
 
@@ -33,18 +33,20 @@ def _filtered(flt: PartnershipFilter) -> Select[Partnership]:
     stmt = select(Partnership)
     if flt.countries:
         stmt = stmt.where(
-            Partnership.id.in_(
-                select(PartnershipCountry.partnership_id).where(
-                    PartnershipCountry.country_code.in_(list(flt.countries))
-                )
+            in_countries(
+                Partnership.id,
+                PartnershipCountry.partnership_id,
+                PartnershipCountry.country_code,
+                flt.countries,
             )
         )
     if flt.sectors:
         stmt = stmt.where(
-            Partnership.id.in_(
-                select(partnership_sector.c.partnership_id)
-                .join(Sector, Sector.id == partnership_sector.c.sector_id)
-                .where(Sector.slug.in_(list(flt.sectors)))
+            in_sectors(
+                Partnership.id,
+                partnership_sector.c.partnership_id,
+                partnership_sector.c.sector_id,
+                flt.sectors,
             )
         )
     if flt.strand is not None:
