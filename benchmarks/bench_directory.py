@@ -12,30 +12,16 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from rich.console import Console
 
+from benchmarks.demo_data import demo_database
 from benchmarks.harness import Result, summary, time_calls
 from forum.app import create_app
-from forum.core.config import Settings
-from forum.core.db import make_engine, make_session_factory, transaction
-from forum.demo.registry import SYNTHETIC
-from forum.migrate import upgrade
-from forum.plugins import demo_parts
 
 REPEAT = 300
 
 
 def run(console: Console) -> list[Result]:
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp), secret_key="bench", embedded_worker=False)
-        settings.ensure_data_dir()
-        upgrade(settings.resolved_database_url)
-        engine = make_engine(settings.resolved_database_url)
-        factory = make_session_factory(engine)
-        for part in demo_parts():
-            with transaction(factory) as session:
-                part.load(session, settings)
-        with transaction(factory) as session:
-            for _ in SYNTHETIC["partnerships"].produce(session, 2000, 1):
-                pass
+        settings, engine, _ = demo_database(Path(tmp), synthetic="partnerships", count=2000)
         app = create_app(settings, engine=engine)
         bare = FastAPI()
 

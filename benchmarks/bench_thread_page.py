@@ -35,17 +35,15 @@ from sqlalchemy import select
 from benchmarks.bare_thread import DB_ENV
 from benchmarks.bare_thread import create_app as create_bare_app
 from benchmarks.bench_search_api import forum_serve, free_port
+from benchmarks.demo_data import demo_database
 from benchmarks.harness import Result, summary, time_calls
 from benchmarks.loadgen import Load, load
 from forum.accounts.models import User
 from forum.app import create_app
 from forum.core.config import Settings
-from forum.core.db import make_engine, make_session_factory, transaction
-from forum.demo.registry import SYNTHETIC
+from forum.core.db import transaction
 from forum.discussions import writes
 from forum.discussions.models import Category, Post
-from forum.migrate import upgrade
-from forum.plugins import demo_parts
 
 REPEAT = 200
 ROUNDS = 3
@@ -104,17 +102,7 @@ def _thread_of_200(settings: Settings, factory: object) -> int:
 
 def run(console: Console) -> list[Result]:
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp), secret_key="bench", embedded_worker=False)
-        settings.ensure_data_dir()
-        upgrade(settings.resolved_database_url)
-        engine = make_engine(settings.resolved_database_url)
-        factory = make_session_factory(engine)
-        for part in demo_parts():
-            with transaction(factory) as session:
-                part.load(session, settings)
-        with transaction(factory) as session:
-            for _ in SYNTHETIC["posts"].produce(session, 20_000, 1):
-                pass
+        settings, engine, factory = demo_database(Path(tmp), synthetic="posts", count=20_000)
         thread_id = _thread_of_200(settings, factory)
 
         app = create_app(settings, engine=engine)

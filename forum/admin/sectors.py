@@ -6,8 +6,6 @@ name changes. Functions flush but never commit.
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -17,11 +15,9 @@ from forum.core.audit import record
 from forum.core.errors import Invalid, NotAllowed
 from forum.core.jobs import enqueue
 from forum.core.pagination import Page
-from forum.core.text import clean_line
+from forum.core.text import clean_line, slug_problem
 from forum.taxonomy.models import Sector
 
-SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-SLUG_MAX = 60
 NAME_MAX = 120
 
 
@@ -55,16 +51,9 @@ def page_sectors(db: Session, *, page: int, per_page: int = 50) -> Page[Sector]:
 
 def validate_slug(slug: str) -> str:
     slug = slug.strip()
-    if not slug:
-        raise SectorError("Enter a slug, such as space-technologies.", "slug")
-    if len(slug) > SLUG_MAX:
-        raise SectorError(f"Use at most {SLUG_MAX} characters for the slug.", "slug")
-    if not SLUG_RE.match(slug):
-        raise SectorError(
-            "Use lower-case letters and digits, with single hyphens between words "
-            "(such as space-technologies).",
-            "slug",
-        )
+    problem = slug_problem(slug, example="space-technologies")
+    if problem is not None:
+        raise SectorError(problem, "slug")
     return slug
 
 
@@ -140,7 +129,6 @@ def rename_sector(db: Session, actor: User, sector: Sector, *, name: str) -> boo
 
 
 __all__ = [
-    "SLUG_RE",
     "SectorError",
     "create_sector",
     "page_sectors",

@@ -136,3 +136,22 @@ def plain_excerpt(source: str, length: int = 240) -> str:
     text = html.unescape(nh3.clean(_md.render(source), tags=set()))
     text = re.sub(r"\s+", " ", text).strip()
     return text if len(text) <= length else text[: length - 1].rsplit(" ", 1)[0] + "…"
+
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+SLUG_MAX = 60
+
+
+def slug_problem(slug: str, *, example: str) -> str | None:
+    """What is wrong with `slug` (already stripped) as a lower-case, hyphenated slug, in a
+    sentence that shows `example`; None when it is a good one."""
+    if not slug:
+        return f"Enter a slug, such as {example}."
+    if len(slug) > SLUG_MAX:
+        return f"Use at most {SLUG_MAX} characters for the slug."
+    if not SLUG_RE.match(slug):
+        return (
+            "Use lower-case letters and digits, with single hyphens between words "
+            f"(such as {example})."
+        )
+    return None

@@ -9,7 +9,6 @@ its threads are moved first. Functions flush but never commit.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,12 +20,10 @@ from forum.accounts.models import User
 from forum.core.audit import record
 from forum.core.errors import Invalid, NotAllowed
 from forum.core.outbox import queue_document
-from forum.core.text import clean_line
+from forum.core.text import clean_line, slug_problem
 from forum.discussions.models import VISIBILITIES, Category, Post, Thread
 from forum.notifications.models import Follow
 
-SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-SLUG_MAX = 60
 NAME_MAX = 120
 DESCRIPTION_MAX = 500
 VISIBILITY_LABELS = {"public": "Everyone (public)", "members": "Members only"}
@@ -88,16 +85,9 @@ def thread_count(db: Session, category: Category) -> int:
 
 def validate_slug(slug: str) -> str:
     slug = slug.strip()
-    if not slug:
-        raise CategoryError("Enter a slug, such as trade-missions.", "slug")
-    if len(slug) > SLUG_MAX:
-        raise CategoryError(f"Use at most {SLUG_MAX} characters for the slug.", "slug")
-    if not SLUG_RE.match(slug):
-        raise CategoryError(
-            "Use lower-case letters and digits, with single hyphens between words "
-            "(such as trade-missions).",
-            "slug",
-        )
+    problem = slug_problem(slug, example="trade-missions")
+    if problem is not None:
+        raise CategoryError(problem, "slug")
     return slug
 
 
@@ -342,7 +332,6 @@ def _has_threads(category: Category, count: int) -> str:
 __all__ = [
     "DESCRIPTION_MAX",
     "NAME_MAX",
-    "SLUG_RE",
     "VISIBILITY_LABELS",
     "CategoryError",
     "CategoryRow",

@@ -90,6 +90,16 @@ def _without_secrets(row: Base) -> dict[str, Any]:
     }
 
 
+def _own_rows(
+    db: Session, model: type[UserSession] | type[ApiToken] | type[EmailToken], user_id: int
+) -> list[dict[str, Any]]:
+    """The member's rows of a credentials table, oldest first, every column but secrets."""
+    rows = db.scalars(
+        select(model).where(model.user_id == user_id).order_by(model.created_at, model.id)
+    )
+    return [_without_secrets(row) for row in rows]
+
+
 def export_user_data(db: Session, user: User) -> dict[str, Any]:
     """Everything stored about `user` and everything they wrote, JSON-ready.
 
@@ -157,30 +167,9 @@ def export_user_data(db: Session, user: User) -> dict[str, Any]:
             )
         ],
         # Every column but the secrets, so that metadata added later is exported too.
-        "sessions": [
-            _without_secrets(s)
-            for s in db.scalars(
-                select(UserSession)
-                .where(UserSession.user_id == user.id)
-                .order_by(UserSession.created_at, UserSession.id)
-            )
-        ],
-        "api_tokens": [
-            _without_secrets(t)
-            for t in db.scalars(
-                select(ApiToken)
-                .where(ApiToken.user_id == user.id)
-                .order_by(ApiToken.created_at, ApiToken.id)
-            )
-        ],
-        "email_links": [
-            _without_secrets(t)
-            for t in db.scalars(
-                select(EmailToken)
-                .where(EmailToken.user_id == user.id)
-                .order_by(EmailToken.created_at, EmailToken.id)
-            )
-        ],
+        "sessions": _own_rows(db, UserSession, user.id),
+        "api_tokens": _own_rows(db, ApiToken, user.id),
+        "email_links": _own_rows(db, EmailToken, user.id),
         "audit_log": [
             {
                 "id": entry.id,
