@@ -97,3 +97,24 @@ def test_no_module_of_the_forum_or_the_engines_is_over_500_lines() -> None:
         if (n := len(path.read_text().splitlines())) > MAX_MODULE_LINES
     }
     assert long == {}
+
+
+def test_the_module_map_lists_every_module() -> None:
+    root = Path(__file__).resolve().parents[1]
+    page = (root / "docs" / "architecture.md").read_text()
+    section = page[page.index("## Module map") :].split("\n## ", 1)[0]
+    listed = set()
+    package = ""
+    for line in section.splitlines():
+        if found := re.match(r"\*\*`([\w/]+)/`\*\*", line):
+            package = found.group(1)
+        elif found := re.match(r"- `(\w+\.py)`", line):
+            listed.add(f"{package}/{found.group(1)}")
+    modules = {
+        str(path.relative_to(root))
+        for folder in ("forum", "search")
+        for path in (root / folder).rglob("*.py")
+        if "static" not in path.parts
+        and not (path.name == "__init__.py" and len(list(path.parent.glob("*.py"))) > 1)
+    }
+    assert sorted(modules - listed) == []
