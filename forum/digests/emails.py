@@ -22,7 +22,7 @@ from forum.core.db import utcnow
 from forum.core.jobs import JobContext, registry
 from forum.core.mail import queue_email
 from forum.discussions.models import Post, Thread
-from forum.discussions.service import can_see_post, can_see_thread
+from forum.discussions.service import DIGEST_READER, can_see_post, can_see_thread
 from forum.notifications.models import EmailSettings, Notification
 from forum.notifications.service import EMAIL_TOGGLES
 
@@ -78,9 +78,11 @@ def send_notification_email(
         return "no deliverable member"
     post = db.get(Post, note.post_id) if note.post_id else None
     thread = db.get(Thread, note.thread_id) if note.thread_id else None
-    if thread is None or not can_see_thread(user, thread):
+    # An email outlives a moderator's decision and cannot mark a post as hidden: it is
+    # read as a digest is (DIGEST_READER), even by a moderator.
+    if thread is None or not can_see_thread(DIGEST_READER, thread):
         return "thread not visible"
-    if post is not None and (post.deleted_at is not None or not can_see_post(user, post)):
+    if post is not None and (post.deleted_at is not None or not can_see_post(DIGEST_READER, post)):
         return "post gone"
     row = _settings_row(db, user.id)
     if row.bouncing_at is not None:

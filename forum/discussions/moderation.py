@@ -20,7 +20,7 @@ from forum.core.errors import NotAllowed
 from forum.core.outbox import queue_document
 from forum.core.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from forum.discussions.models import Category, Flag, Post, Thread
-from forum.discussions.service import DiscussionError
+from forum.discussions.service import DiscussionError, visible_posts
 
 MAX_REASON = 1_000
 # --- checks -------------------------------------------------------------------------------
@@ -160,7 +160,7 @@ def _queue_thread(db: Session, thread: Thread, op: str) -> None:
     queue_document(db, f"thread:{thread.id}", op)
     stmt = select(Post.id).where(Post.thread_id == thread.id, Post.is_opening.is_(False))
     if op == "upsert":
-        stmt = stmt.where(Post.hidden_at.is_(None), Post.deleted_at.is_(None))
+        stmt = visible_posts(stmt, None)  # what search indexes: no hidden or deleted reply
     for post_id in db.scalars(stmt.order_by(Post.id)):
         queue_document(db, f"post:{post_id}", op)
 

@@ -32,7 +32,7 @@ class DiscussionError(Invalid):
 # --- categories ------------------------------------------------------------------------
 
 
-def can_see_category(viewer: User | None, category: Category) -> bool:
+def can_see_category(viewer: User | DigestReader | None, category: Category) -> bool:
     return category.is_public or viewer is not None
 
 
@@ -60,14 +60,16 @@ def get_category(db: Session, viewer: User | None, slug: str) -> Category:
 # --- who may do what -------------------------------------------------------------------------
 
 
-def can_see_thread(viewer: User | None, thread: Thread) -> bool:
+def can_see_thread(viewer: User | DigestReader | None, thread: Thread) -> bool:
     if not can_see_category(viewer, thread.category):
         return False
-    return thread.hidden_at is None or bool(viewer and viewer.is_moderator)
+    return thread.hidden_at is None or _sees_hidden(viewer)
 
 
-def can_see_post(viewer: User | None, post: Post) -> bool:
-    return post.hidden_at is None or bool(viewer and viewer.is_moderator)
+def can_see_post(viewer: User | DigestReader | None, post: Post) -> bool:
+    """Whether `viewer` reads the post's text: not hidden, unless a moderator on the site
+    (an email, `DIGEST_READER`, never carries a hidden post)."""
+    return post.hidden_at is None or _sees_hidden(viewer)
 
 
 def unreadable_notifications(viewer: User) -> ColumnElement[bool]:

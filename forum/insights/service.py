@@ -13,9 +13,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from forum.discussions.models import Category, Thread, thread_sector
+from forum.discussions.models import Thread, thread_sector
+from forum.discussions.service import visible_threads
 from forum.events.models import Event, event_sector
 from forum.intelligence.models import IntelItem, intel_sector
+from forum.intelligence.service import published_items
 from forum.partnerships.service import countries_targeted as _countries_targeted
 from forum.taxonomy.models import Sector
 from forum.taxonomy.regions import UnknownCountryError, is_european
@@ -107,19 +109,21 @@ def activity_by_sector(db: Session) -> list[SectorActivity]:
     """Every sector with its public threads, published items and events; busiest first."""
     threads = _pairs(
         db.execute(
-            select(thread_sector.c.sector_id, func.count())
-            .join(Thread, Thread.id == thread_sector.c.thread_id)
-            .join(Category, Category.id == Thread.category_id)
-            .where(Category.visibility == "public", Thread.hidden_at.is_(None))
-            .group_by(thread_sector.c.sector_id)
+            visible_threads(
+                select(thread_sector.c.sector_id, func.count()).join(
+                    Thread, Thread.id == thread_sector.c.thread_id
+                ),
+                None,  # what a visitor may read: the insights page is public
+            ).group_by(thread_sector.c.sector_id)
         )
     )
     items = _pairs(
         db.execute(
-            select(intel_sector.c.sector_id, func.count())
-            .join(IntelItem, IntelItem.id == intel_sector.c.item_id)
-            .where(IntelItem.status == "published")
-            .group_by(intel_sector.c.sector_id)
+            published_items(
+                select(intel_sector.c.sector_id, func.count()).join(
+                    IntelItem, IntelItem.id == intel_sector.c.item_id
+                )
+            ).group_by(intel_sector.c.sector_id)
         )
     )
     events = _pairs(

@@ -15,6 +15,7 @@ from forum.core.db import utcnow
 from forum.core.jobs import Job
 from forum.digests import service
 from forum.digests.emails import IMMEDIATE_DAILY_CAP, send_notification_email
+from forum.discussions import moderation
 from forum.moderation import flags
 from forum.notifications.models import EmailSettings, Notification
 from forum.notifications.service import follow
@@ -188,3 +189,15 @@ def test_moderators_still_get_flag_emails_whatever_their_toggles(
     mails = outbox.to(moderator.email)
     assert len(mails) == 1
     assert mails[0]["Subject"].startswith("Flagged on Cluster Forum")
+
+
+def test_a_reply_hidden_before_its_email_goes_is_not_mailed_even_to_a_moderator(
+    db: Session, moderator: User, other_member: User, threads: Threads, outbox: Outbox
+) -> None:
+    thread = threads.start(moderator, title="Tenders in Chile")
+    post = threads.reply(other_member, thread, "A link to a shop, nothing about tenders.")
+    moderation.hide_post(db, moderator, post, reason="Spam.")
+    db.flush()
+    assert outbox.to(moderator.email) == []
+    (note,) = notes_of(db, moderator)
+    assert note.emailed_at is None
