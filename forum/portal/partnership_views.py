@@ -73,7 +73,16 @@ def profile(request: Request, slug: str, db: DbSession, viewer: OptionalUser) ->
     partnership = _partnership_or_404(db, slug)
     membership = viewer.membership if viewer else None
     # Member profiles are for members: visitors see that people exist, not who.
-    people = memberships.partnership_members(db, partnership.id) if viewer else []
+    # A suspended member is as good as absent here, as on their own page.
+    people = (
+        [
+            p
+            for p in memberships.partnership_members(db, partnership.id)
+            if accounts.can_see_member(p)
+        ]
+        if viewer
+        else []
+    )
     coordinator = db.get(User, partnership.coordinator_id) if partnership.coordinator_id else None
     if coordinator is not None and not accounts.can_see_member(coordinator):
         coordinator = None  # as good as absent: no page, no messages

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from tests.conftest import Client
+from forum.core.db import utcnow
+from tests.conftest import Client, People, sign_in
 
 
 def test_directory_lists_every_partnership_with_pagination(
@@ -94,3 +95,19 @@ def test_home_page_shows_the_most_targeted_markets(client: Client, demo_db: Sess
     assert response.status_code == 200
     assert "United States" in response.text
     assert "21" in response.text
+
+
+def test_a_suspended_member_is_not_listed_among_a_partnerships_people(
+    client: Client, demo_db: Session, people: People
+) -> None:
+    viewer = people.make(name="Vera Viewer", email="vera@example.eu")
+    kept = people.make(name="Kim Kept", email="kim@example.eu", partnership_slug="laser-go-global")
+    gone = people.make(
+        name="Sam Suspended", email="sam@example.eu", partnership_slug="laser-go-global"
+    )
+    gone.suspended_at = utcnow()
+    demo_db.flush()
+    sign_in(client, demo_db, viewer)
+    page = client.get("/partnerships/laser-go-global").text
+    assert kept.name in page
+    assert gone.name not in page
