@@ -14,8 +14,8 @@ from forum.accounts.models import User
 from forum.core.db import utcnow
 from forum.intelligence import queries, writes
 from forum.intelligence.models import IntelAttachment, IntelItem
-from forum.taxonomy.service import resolve_sectors
 from tests.conftest import Client, People, sign_in
+from tests.intelligence.factories import make
 
 ITEM = {
     "title": "Japan opens public procurement to EU food SMEs",
@@ -36,24 +36,6 @@ def bearer(db: Session, user: User) -> dict[str, str]:
     raw, _ = create_api_token(db, user, name="tests")
     db.flush()
     return {"Authorization": f"Bearer {raw}"}
-
-
-def make(db: Session, author: User, title: str, **change: Any) -> IntelItem:
-    """An item written through the service, as the pages and the API write them."""
-    status = change.pop("status", "published")
-    sectors = change.pop("sectors", ["food"])
-    data = writes.ItemInput(
-        title=title,
-        kind=change.pop("kind", "news"),
-        countries=change.pop("countries", ["JP"]),
-        sectors=resolve_sectors(db, sectors),
-    )
-    added_at = change.pop("added_at", None)
-    for key, value in change.items():
-        setattr(data, key, value)
-    item = writes.create_item(db, author, data, status=status, added_at=added_at)
-    db.flush()
-    return item
 
 
 def titles(response: Any) -> list[str]:

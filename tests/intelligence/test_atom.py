@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
 
 import feedparser
 import pytest
@@ -12,28 +11,11 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.intelligence import writes
-from forum.intelligence.models import IntelItem
-from forum.taxonomy.service import resolve_sectors
 from tests.conftest import Client, sign_in
+from tests.intelligence.factories import make
 from tests.security.htmlcheck import script_risks
 
 HOSTILE = '<img src=x onerror=alert(1)>"><script>alert(1)</script>'
-
-
-def make(db: Session, author: User, title: str, **change: Any) -> IntelItem:
-    status = change.pop("status", "published")
-    data = writes.ItemInput(
-        title=title,
-        kind=change.pop("kind", "news"),
-        countries=change.pop("countries", ["JP"]),
-        sectors=resolve_sectors(db, change.pop("sectors", ["food"])),
-    )
-    added_at = change.pop("added_at", None)
-    for key, value in change.items():
-        setattr(data, key, value)
-    item = writes.create_item(db, author, data, status=status, added_at=added_at)
-    db.flush()
-    return item
 
 
 def parse(client: Client, query: str = "") -> feedparser.FeedParserDict:

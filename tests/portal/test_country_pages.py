@@ -15,29 +15,13 @@ from forum.core.db import utcnow
 from forum.discussions import moderation
 from forum.discussions.models import Category
 from forum.intelligence import counts, writes
-from forum.intelligence.models import IntelItem
 from forum.partnerships.models import Partnership
 from forum.taxonomy.service import resolve_sectors
 from tests.conftest import Client, Threads, sign_in
+from tests.intelligence.factories import make
 from tests.security.htmlcheck import script_risks
 
 HOSTILE = '<img src=x onerror=alert(1)>"><script>alert(1)</script>'
-
-
-def make(db: Session, author: User, title: str, **change: Any) -> IntelItem:
-    status = change.pop("status", "published")
-    data = writes.ItemInput(
-        title=title,
-        kind=change.pop("kind", "news"),
-        countries=change.pop("countries", ["JP"]),
-        sectors=resolve_sectors(db, change.pop("sectors", ["food"])),
-    )
-    added_at = change.pop("added_at", None)
-    for key, value in change.items():
-        setattr(data, key, value)
-    item = writes.create_item(db, author, data, status=status, added_at=added_at)
-    db.flush()
-    return item
 
 
 def partnership(db: Session, name: str, countries: list[str], sectors: list[str]) -> Partnership:
