@@ -52,6 +52,16 @@ class Visit:
     requested_at: float
     closed_at: float | None = None
 
+    def hung_up_at(self, within: float = 2.0) -> float:
+        """When the client hung up. The server's thread notes it as soon as it is
+        scheduled, which on a busy machine may be a moment after the client has gone
+        on: poll for it, bounded, rather than read it once."""
+        ends = time.monotonic() + within
+        while self.closed_at is None and time.monotonic() < ends:
+            time.sleep(0.01)
+        assert self.closed_at is not None, "the client never hung up"
+        return self.closed_at
+
 
 @dataclass
 class SlowServer:
@@ -253,8 +263,7 @@ def test_a_slow_feed_times_out_at_the_deadline_and_holds_up_no_other_feed(
     ran_for = time.monotonic() - started
 
     [visit] = slow_server.visits
-    assert visit.closed_at is not None
-    gave_up_after = visit.closed_at - visit.requested_at
+    gave_up_after = visit.hung_up_at() - visit.requested_at
     good_stored_after = stored[0] - started if stored else None
     print(f"{slow_server.mode}: gave up after {gave_up_after:.2f} s, the good feed was "
           f"stored after {good_stored_after} s, the pass took {ran_for:.2f} s")  # fmt: skip
@@ -307,8 +316,7 @@ def test_with_a_parsing_helper_a_slow_feed_still_times_out_beside_three_good_one
         session_factory, allow_private=True, deadline=DEADLINE, concurrency=4
     )
     [visit] = slow_server.visits
-    assert visit.closed_at is not None
-    assert visit.closed_at - visit.requested_at <= DEADLINE + 1.0
+    assert visit.hung_up_at() - visit.requested_at <= DEADLINE + 1.0
     by_name = {r.name: r for r in results}
     assert by_name["Slow"].status == "timed out" and by_name["Slow"].failed
     assert [by_name[f.name].added for f in good] == [1, 1, 1]
