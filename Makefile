@@ -9,7 +9,12 @@ PORT ?= 8000
 DEMO_NOTICE ?= Demo instance: the partnerships and figures come from the 2019 ECCP consultation report
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast fuzz lint format bench migration clean
+.PHONY: help install catalogs translations run test test-fast fuzz lint format bench migration clean
+
+# Each language's gettext catalog, and its compiled form (built here, never committed).
+LOCALES := forum/locales
+PO_FILES := $(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -20,19 +25,32 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install the forum with its dev tools
+install: $(STAMP) $(MO_FILES) ## create .venv, install the forum with its dev tools, compile the catalogs
 
-run: $(STAMP) ## install, migrate, load the demo data, serve on http://127.0.0.1:8000
+catalogs: $(MO_FILES)
+
+$(LOCALES)/%/LC_MESSAGES/messages.mo: $(LOCALES)/%/LC_MESSAGES/messages.po $(STAMP)
+	$(VENV)/bin/pybabel compile --statistics -D messages -l $* -i $< -o $@
+
+translations: $(STAMP) ## extract every sentence into forum/locales/messages.pot, update each language's catalog, compile
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-wrap --add-location=file \
+		--sort-by-file --project="Cluster Forum" --copyright-holder="Cluster Forum" \
+		-o $(LOCALES)/messages.pot .
+	@if [ -n "$(PO_FILES)" ]; then \
+		$(VENV)/bin/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) -D messages --no-wrap; fi
+	@$(MAKE) --no-print-directory catalogs
+
+run: $(STAMP) $(MO_FILES) ## install, migrate, load the demo data, serve on http://127.0.0.1:8000
 	$(VENV)/bin/forum demo
 	FORUM_DEMO_NOTICE="$${FORUM_DEMO_NOTICE:-$(DEMO_NOTICE)}" $(VENV)/bin/forum serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP) ## the full suite CI runs: SQLite (+ PostgreSQL when FORUM_TEST_POSTGRES_URL is set), browser journeys
+test: $(STAMP) $(MO_FILES) ## the full suite CI runs: SQLite (+ PostgreSQL when FORUM_TEST_POSTGRES_URL is set), browser journeys
 	$(PY) -m pytest -p no:cacheprovider -n auto --durations=10
 
-test-fast: $(STAMP) ## the inner loop: unit and integration tests on SQLite, no browser
+test-fast: $(STAMP) $(MO_FILES) ## the inner loop: unit and integration tests on SQLite, no browser
 	FORUM_TEST_POSTGRES_URL= $(PY) -m pytest -p no:cacheprovider -q -n auto -m "not e2e and not slow"
 
-fuzz: $(STAMP) ## fuzz every API operation longer than make test does (FORUM_FUZZ_EXAMPLES, default 1000)
+fuzz: $(STAMP) $(MO_FILES) ## fuzz every API operation longer than make test does (FORUM_FUZZ_EXAMPLES, default 1000)
 	FORUM_FUZZ_EXAMPLES="$${FORUM_FUZZ_EXAMPLES:-1000}" $(PY) -m pytest -p no:cacheprovider -q -n auto --durations=10 tests/fuzz
 
 lint: $(STAMP) ## ruff, mypy and the import contracts (import-linter)
@@ -45,7 +63,7 @@ format: $(STAMP) ## let ruff fix imports and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: $(STAMP) ## run the benchmarks and append the results to BENCHMARKS.md
+bench: $(STAMP) $(MO_FILES) ## run the benchmarks and append the results to BENCHMARKS.md
 	$(PY) -m benchmarks
 
 migration: $(STAMP) ## new Alembic revision from the models: make migration m="what changed"

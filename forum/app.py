@@ -17,6 +17,7 @@ from forum.accounts.deps import load_user
 from forum.core.config import Settings, load_settings
 from forum.core.db import make_engine, make_session_factory
 from forum.core.errors import document_api_errors, install_error_handlers
+from forum.core.i18n import LocaleMiddleware
 from forum.core.security import SecurityMiddleware, csrf_protect
 from forum.core.web import STATIC_DIR, make_templates
 from forum.discovery.sync import close_search_engines
@@ -84,6 +85,7 @@ def create_app(
 
     assert settings.secret_key, "ensure_data_dir() sets a secret key"
     app.add_middleware(SecurityMiddleware, https=settings.https, secret_key=settings.secret_key)
+    app.add_middleware(LocaleMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)
     _include_routers(app)
@@ -167,7 +169,7 @@ def _warm_and_freeze() -> None:
 def _include_routers(app: FastAPI) -> None:
     from forum.accounts import admin_views as accounts_admin_views
     from forum.accounts import api as accounts_api
-    from forum.accounts import profile_views
+    from forum.accounts import language_views, profile_views
     from forum.accounts import views as accounts_views
     from forum.admin import partnership_views as partnerships_admin_views
     from forum.admin import sector_views as taxonomy_admin_views
@@ -223,6 +225,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(accounts_views.router)
     app.include_router(profile_views.router)
+    app.include_router(language_views.router)
     app.include_router(privacy_views.router)
     app.include_router(member_views.router)
     app.include_router(notifications_views.router)

@@ -567,3 +567,15 @@ class Threads:
 @pytest.fixture
 def threads(db: Session, categories: dict[str, Category]) -> Threads:
     return Threads(db, categories)
+
+
+@pytest.fixture
+def pseudo_locale() -> Iterator[str]:
+    """The pseudo-locale `xx` offered for the test's length (tests/i18n/pseudo.py)."""
+    from tests.i18n import pseudo
+
+    pseudo.install()
+    try:
+        yield pseudo.CODE
+    finally:
+        pseudo.uninstall()

@@ -16,6 +16,8 @@ from types import SimpleNamespace
 import pytest
 from jinja2 import Environment, FileSystemLoader
 
+from forum.core import jinja_i18n
+
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 NONCE = "n0nce-abc123"
 CSRF = "csrf-token-xyz"
@@ -82,7 +84,9 @@ def parse(html: str) -> Page:
 
 @pytest.fixture(scope="module")
 def env() -> Environment:
-    return Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True)
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True)
+    jinja_i18n.install_jinja(env)
+    return env
 
 
 def fake_request(path: str = "/") -> SimpleNamespace:

@@ -139,6 +139,8 @@ def send_contact(
         settings,
         "contact",
         to=recipient.email,
+        language=recipient.language,
+        timezone=recipient.timezone,
         reply_to=sender.email,
         context={
             "recipient_name": recipient.name,

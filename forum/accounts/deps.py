@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 
 from forum.accounts import api_tokens, service, sessions
 from forum.accounts.models import User
+from forum.core import i18n
 from forum.core.errors import LoginRequired
 from forum.core.web import DbSession
 
@@ -27,6 +28,8 @@ def load_user(request: Request, db: DbSession) -> None:
     if found is None:
         return
     request.state.user_session, request.state.user = found
+    # The member's own language and time zone beat the switcher's cookie and the browser's.
+    i18n.choose(found[1].language, found[1].timezone)
     # The page header's links to the moderation queue and the admin area.
     request.state.can_moderate = service.can_moderate(found[1])
     request.state.can_administer = service.can_administer(found[1])

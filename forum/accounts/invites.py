@@ -101,6 +101,8 @@ def invite(
         settings,
         "invitation",
         to=user.email,
+        language=user.language,
+        timezone=user.timezone,
         context={
             "user": user,
             "inviter": actor,

@@ -47,6 +47,8 @@ def send_password_reset(db: Session, settings: Settings, email: str) -> bool:
         settings,
         "password_reset",
         to=user.email,
+        language=user.language,
+        timezone=user.timezone,
         context={"user": user, "link": f"{settings.base_url}/password/reset/{raw}"},
     )
     return True
@@ -79,6 +81,8 @@ def _notify_password_changed(
         settings,
         "password_changed",
         to=user.email,
+        language=user.language,
+        timezone=user.timezone,
         context={
             "user": user,
             "reset": reset,

@@ -15,6 +15,7 @@ from forum.accounts import api_tokens, credentials, password_changes, service, s
 from forum.accounts.deps import SignedInUser
 from forum.accounts.models import User, UserSession
 from forum.accounts.views import region_groups
+from forum.core import formats, i18n
 from forum.core.pagination import page_number
 from forum.core.web import AppSettings, DbSession, RowId, flash, redirect, render
 from forum.notifications.service import list_follows
@@ -30,16 +31,6 @@ Text = Annotated[str, Form(max_length=400)]
 Password = Annotated[str, Form(max_length=1000)]
 
 BIO_MAX = 2000
-LANGUAGES = {
-    "en": "English",
-    "fr": "Français",
-    "de": "Deutsch",
-    "es": "Español",
-    "it": "Italiano",
-    "pt": "Português",
-    "nl": "Nederlands",
-    "pl": "Polski",
-}
 # Pages that show a secret, or the member's whole data, must not be kept by caches.
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -61,7 +52,7 @@ def update_profile(
         )
     if timezone not in service.valid_timezones():
         raise service.AccountError("Choose a time zone from the list.", "timezone")
-    if language not in LANGUAGES:
+    if language not in i18n.available():
         raise service.AccountError("Choose a language from the list.", "language")
     user.name, user.bio, user.timezone, user.language = name, bio, timezone, language
     db.flush()
@@ -144,7 +135,10 @@ def _profile_context(
         "membership": joined,
         "partnership_choices": [p for p in partnerships if p.id != current],
         "timezone_options": sorted(service.valid_timezones()),
-        "language_options": list(LANGUAGES.items()),
+        # Only the languages pages can be written in (those with a catalog).
+        "language_options": [
+            (code, formats.language_name(code, in_itself=True)) for code in i18n.available()
+        ],
         "country_options": [(g.code, f"{g.name} (region)") for g in region_groups()]
         + [(c.code, c.name) for c in list_countries()],
         "sector_options": [(s.slug, s.name) for s in list_sectors(db)],

@@ -21,6 +21,7 @@ from forum.accounts.handles import unique_handle
 from forum.accounts.memberships import request_membership
 from forum.accounts.models import ROLES, EmailToken, User
 from forum.accounts.tokens import hash_token, new_token
+from forum.core import i18n
 from forum.core.config import Settings
 from forum.core.db import utcnow
 from forum.core.errors import Invalid, NotAllowed
@@ -200,9 +201,15 @@ def register(
     existing = get_user_by_email(db, email)
     if existing is not None:
         passwords.dummy_verify(password)  # same work as hashing a new password
-        queue_email(db, settings, "account_exists", to=existing.email, context={"user": existing})
+        queue_email(
+            db, settings, "account_exists", to=existing.email, context={"user": existing},
+            language=existing.language, timezone=existing.timezone,
+        )  # fmt: skip
         return Registration(email, None)
     user = create_user(db, email=email, name=name, password=password)
+    # The language the sign-up page was shown in (the switcher's, else the browser's)
+    # becomes the member's choice, and the verification email is written in it.
+    user.language = i18n.language()
     if partnership is not None:
         request_membership(db, user, partnership)
         # New members start with their partnership's targets (DESIGN.md: Follow).
@@ -224,6 +231,8 @@ def send_verification(
         settings,
         "verify_email",
         to=user.email,
+        language=user.language,
+        timezone=user.timezone,
         context={"user": user, "link": f"{settings.base_url}/verify/{raw}"},
     )
 
@@ -310,6 +319,8 @@ def request_email_change(
         settings,
         "email_change_confirm",
         to=new_email,
+        language=user.language,
+        timezone=user.timezone,
         context={"user": user, "link": f"{settings.base_url}/email/confirm/{raw}"},
     )
     queue_email(
@@ -317,6 +328,8 @@ def request_email_change(
         settings,
         "email_change_notice",
         to=user.email,
+        language=user.language,
+        timezone=user.timezone,
         context={"user": user, "new_email": new_email},
     )
 

@@ -28,6 +28,7 @@ from urllib.parse import unquote, urlsplit
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
+from forum.core import i18n, jinja_i18n
 from forum.core.config import Settings
 from forum.core.jobs import JobContext, enqueue, registry
 from forum.core.text import clean_line
@@ -232,6 +233,7 @@ def _email_env() -> Environment:
             lstrip_blocks=True,
             auto_reload=False,  # read once per process, not checked for every message
         )
+        jinja_i18n.install_jinja(_env)
     return _env
 
 
@@ -242,13 +244,24 @@ def render_email(
     to: str,
     context: dict[str, Any],
     reply_to: str | None = None,
+    language: str | None = None,
+    timezone: str | None = None,
 ) -> EmailMessage:
-    """Render `templates/email/<name>/` for one recipient (text, plus HTML when present).
+    """Render `templates/email/<name>/` for one recipient (text, plus HTML when present),
+    in the recipient's `language` and `timezone` (a member's profile; English and the
+    site's zone for an address that is no member's), whoever caused the email.
 
     `reply_to`, when given, is where replies go instead of the From address: a
     message relayed from one member to another, written by a person, so it is not
     marked `Auto-Submitted` (out-of-office answers may reach its writer).
     """
+    with i18n.using(language or i18n.DEFAULT_LANGUAGE, timezone or i18n.DEFAULT_TIMEZONE):
+        return _render_email(settings, name, to=to, context=context, reply_to=reply_to)
+
+
+def _render_email(
+    settings: Settings, name: str, *, to: str, context: dict[str, Any], reply_to: str | None
+) -> EmailMessage:
     env = _email_env()
     full = {"base_url": settings.base_url, "site_name": "Cluster Forum", **context}
     subject = env.get_template(f"{name}/subject.txt").render(full).strip()
@@ -277,9 +290,15 @@ def queue_email(
     to: str,
     context: dict[str, Any],
     reply_to: str | None = None,
+    language: str | None = None,
+    timezone: str | None = None,
 ) -> None:
-    """Render now and send after the caller's transaction commits (via the worker)."""
-    message = render_email(settings, name, to=to, context=context, reply_to=reply_to)
+    """Render now, in the recipient's language, and send after the caller's transaction
+    commits (via the worker)."""
+    message = render_email(
+        settings, name, to=to, context=context, reply_to=reply_to,
+        language=language, timezone=timezone,
+    )  # fmt: skip
     enqueue(session, "send-email", {"message": message.as_string(policy=policy.SMTP)})
 
 

@@ -19,6 +19,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from pydantic import BeforeValidator, Field, StringConstraints
 from sqlalchemy.orm import Session
 
+from forum.core import jinja_i18n
 from forum.core.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -135,6 +136,7 @@ def make_templates(*, reload: bool = False) -> Jinja2Templates:
     """The page templates; `reload` re-reads a template whose file changed (development)."""
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     templates.env.auto_reload = reload
+    jinja_i18n.install_jinja(templates.env)
     templates.env.globals["static_version"] = "1"
     return templates
 

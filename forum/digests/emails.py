@@ -101,6 +101,8 @@ def send_notification_email(
         settings,
         "notification",
         to=user.email,
+        language=user.language,
+        timezone=user.timezone,
         context={
             "name": user.name,
             "kind": note.kind,

@@ -24,6 +24,7 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from forum.accounts.models import User
+from forum.core import i18n, jinja_i18n
 from forum.core.config import Settings
 from forum.core.mail import PreparedMessage
 from forum.core.web import TEMPLATES_DIR
@@ -35,13 +36,15 @@ SITE_NAME = "Cluster Forum"
 
 @cache
 def _env() -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=select_autoescape(enabled_extensions=("html",), default=False),
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,  # read once per process, not checked for every digest
     )
+    jinja_i18n.install_jinja(env)
+    return env
 
 
 @cache
@@ -76,18 +79,23 @@ def _context(settings: Settings, user: User, digest: Digest) -> dict[str, Any]:
 
 def digest_text(settings: Settings, user: User, digest: Digest) -> str:
     """The plain-text body: the whole digest, readable without HTML."""
-    return _env().get_template("email/digest/body.txt").render(_context(settings, user, digest))
+    with i18n.using(user.language, user.timezone):
+        return _env().get_template("email/digest/body.txt").render(_context(settings, user, digest))
 
 
 def digest_html(settings: Settings, user: User, digest: Digest) -> str:
     """The HTML body with its stylesheet inlined into style attributes (no <style> left)."""
-    html = _env().get_template("email/digest/body.html").render(_context(settings, user, digest))
+    with i18n.using(user.language, user.timezone):
+        template = _env().get_template("email/digest/body.html")
+        html = template.render(_context(settings, user, digest))
     return _inliner().inline(html)
 
 
 def render_digest_page(settings: Settings, user: User, digest: Digest) -> str:
-    """The "view in browser" fragment, styled by the site's stylesheet (no inline CSS)."""
-    return _env().get_template("digests/view.html").render(_context(settings, user, digest))
+    """The "view in browser" fragment, styled by the site's stylesheet (no inline CSS), in
+    the member's language like the email."""
+    with i18n.using(user.language, user.timezone):
+        return _env().get_template("digests/view.html").render(_context(settings, user, digest))
 
 
 def prepare_digest_email(
@@ -100,14 +108,16 @@ def prepare_digest_email(
     generator cost several times more than the rest of a digest (profiled on the digest
     benchmark); `render_digest_email` parses these same bytes, so the tests read exactly
     what is sent. `message_id` is the caller's, derived from (member, period), so a
-    message sent again after a crash carries the same Message-ID.
+    message sent again after a crash carries the same Message-ID. It is written in the
+    member's language and time zone.
     """
-    context = _context(settings, user, digest)
-    host = urlsplit(context["base_url"]).hostname or "localhost"
     env = _env()
-    subject = " ".join(env.get_template("email/digest/subject.txt").render(context).split())
-    text = env.get_template("email/digest/body.txt").render(context)
-    html = _inliner().inline(env.get_template("email/digest/body.html").render(context))
+    with i18n.using(user.language, user.timezone):
+        context = _context(settings, user, digest)
+        subject = " ".join(env.get_template("email/digest/subject.txt").render(context).split())
+        text = env.get_template("email/digest/body.txt").render(context)
+        html = _inliner().inline(env.get_template("email/digest/body.html").render(context))
+    host = urlsplit(context["base_url"]).hostname or "localhost"
     unsubscribe = f"<{context['unsubscribe_url']}>"
     if settings.unsubscribe_mailto:
         unsubscribe += f", <mailto:{settings.unsubscribe_mailto}?subject=unsubscribe>"

@@ -157,6 +157,8 @@ def flag(
             settings,
             "flag",
             to=moderator.email,
+            language=moderator.language,
+            timezone=moderator.timezone,
             context={
                 "moderator_name": moderator.name,
                 "reporter_name": reporter.name,

@@ -88,7 +88,7 @@ def test_profile_edits_are_saved(as_member: Client, db: Session, member: User) -
             "name": "  Maria   Moreau ",
             "bio": "Cluster manager.\r\nLooking for partners in Japan.",
             "timezone": "Asia/Tokyo",
-            "language": "fr",
+            "language": "en",
         },
     )
     assert response.status_code == 303  # type: ignore[attr-defined]
@@ -96,7 +96,7 @@ def test_profile_edits_are_saved(as_member: Client, db: Session, member: User) -
     db.refresh(member)
     assert member.name == "Maria Moreau"
     assert member.bio == "Cluster manager.\nLooking for partners in Japan."
-    assert (member.timezone, member.language) == ("Asia/Tokyo", "fr")
+    assert (member.timezone, member.language) == ("Asia/Tokyo", "en")
     page = as_member.get("/profile")
     assert "Your profile is saved." in page.text
     assert '<option value="Asia/Tokyo" selected>' in page.text
@@ -128,7 +128,7 @@ def test_a_bio_of_exactly_two_thousand_characters_is_accepted(
 def test_invalid_profile_input_is_refused_with_its_message_and_nothing_is_saved(
     as_member: Client, db: Session, member: User, field: str, value: str, message: str
 ) -> None:
-    data = {"name": "Renamed", "bio": "New bio", "timezone": "Asia/Tokyo", "language": "de"}
+    data = {"name": "Renamed", "bio": "New bio", "timezone": "Asia/Tokyo", "language": "en"}
     data[field] = value
     response = as_member.post_form("/profile", data)
     assert response.status_code == 422  # type: ignore[attr-defined]

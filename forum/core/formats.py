@@ -1,0 +1,168 @@
+"""Dates, times, numbers, plurals and the names of countries and languages, in the
+reader's language and time zone: the one place that formats them (through Babel and
+CLDR), for pages, emails and feeds alike. Templates use them as filters:
+
+    {{ post.created_at|datetime }}   7 Dec 2026, 14:05 · 7 déc. 2026, 14:05
+    {{ thread.created_at|date }}     7 Dec 2026 · 7 déc. 2026
+    {{ item.deadline|date("long") }} 7 December 2026
+    {{ note.created_at|timeago }}    3 days ago · il y a 3 jours
+    {{ count|number }}               12,345 · 12 345
+    {{ "KR"|country_name }}          South Korea · Corée du Sud
+
+A datetime without a time zone is read as UTC; it is shown in the reader's time zone.
+A date (no time) is shown as it is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from functools import cache
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pycountry
+from babel import Locale, UnknownLocaleError, dates, numbers
+
+from forum.core import i18n
+
+DateLike = dt.date | dt.datetime
+Width = Literal["short", "medium", "long", "full"]
+
+
+def _locale() -> str:
+    return i18n.babel_locale(i18n.language())
+
+
+@cache
+def _zone(name: str) -> dt.tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(i18n.DEFAULT_TIMEZONE)
+
+
+def reader_zone() -> dt.tzinfo:
+    """The time zone of whoever is reading now (the member's, else the site's)."""
+    return _zone(i18n.current().timezone)
+
+
+def _local(value: dt.datetime) -> dt.datetime:
+    aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return aware.astimezone(reader_zone())
+
+
+def format_date(value: DateLike | None, format: Width = "medium") -> str:
+    """A day: `short` 07/12/2026, `medium` 7 Dec 2026, `long` 7 December 2026, `full`
+    Monday, 7 December 2026 (as the reader's language writes them)."""
+    if value is None:
+        return ""
+    day = _local(value).date() if isinstance(value, dt.datetime) else value
+    return i18n.decorate(dates.format_date(day, format, locale=_locale()))
+
+
+def format_datetime(value: dt.datetime | None, format: Width = "medium") -> str:
+    """A moment, to the minute, in the reader's time zone: 7 Dec 2026, 14:05."""
+    if value is None:
+        return ""
+    local = _local(value)
+    day = dates.format_date(local.date(), format, locale=_locale())
+    time = dates.format_time(local.time(), "short", locale=_locale())
+    pattern = str(dates.get_datetime_format(format, locale=_locale()))
+    return i18n.decorate(pattern.replace("{1}", day).replace("{0}", time))
+
+
+def format_time(value: dt.datetime | None) -> str:
+    """The hour and minute in the reader's time zone: 14:05, 2:05 PM."""
+    if value is None:
+        return ""
+    return i18n.decorate(dates.format_time(_local(value).time(), "short", locale=_locale()))
+
+
+def format_timeago(value: dt.datetime | None, now: dt.datetime | None = None) -> str:
+    """How long ago (or how soon): 3 days ago, in 2 hours, il y a 3 jours."""
+    if value is None:
+        return ""
+    aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    delta = aware - (now or dt.datetime.now(dt.UTC))
+    if abs(delta) < dt.timedelta(seconds=45):
+        return i18n.gettext("just now")
+    return i18n.decorate(
+        dates.format_timedelta(delta, add_direction=True, threshold=1, locale=_locale())
+    )
+
+
+def format_month(value: DateLike | None) -> str:
+    """A month and year: December 2026."""
+    if value is None:
+        return ""
+    day = _local(value).date() if isinstance(value, dt.datetime) else value
+    return i18n.decorate(dates.format_skeleton("yMMMM", day, locale=_locale()))
+
+
+def format_number(value: float | int | None) -> str:
+    """A number with the reader's grouping and decimal signs: 12,345.5 · 12 345,5."""
+    if value is None:
+        return ""
+    return i18n.decorate(numbers.format_decimal(value, locale=_locale()))
+
+
+def format_percent(value: float | None) -> str:
+    """A share (0.25) as a percentage: 25 %, 25%."""
+    if value is None:
+        return ""
+    return i18n.decorate(numbers.format_percent(value, locale=_locale()))
+
+
+@cache
+def _territories(locale: str) -> dict[str, str]:
+    try:
+        return dict(Locale.parse(locale).territories)
+    except (UnknownLocaleError, ValueError):
+        return dict(Locale("en").territories)
+
+
+def country_name(code: str | None) -> str:
+    """A country's common name in the reader's language, from CLDR (South Korea, Corée
+    du Sud), else pycountry's English name, else the code itself."""
+    if not code:
+        return ""
+    upper = code.upper()
+    name = _territories(_locale()).get(upper)
+    if name is None:
+        country = pycountry.countries.get(alpha_2=upper)
+        name = getattr(country, "common_name", None) or getattr(country, "name", upper)
+    return i18n.decorate(str(name))
+
+
+def language_name(code: str | None, *, in_itself: bool = False) -> str:
+    """A language's name in the reader's language (or, `in_itself`, in that language:
+    the switcher's "Français")."""
+    if not code:
+        return ""
+    try:
+        target = Locale.parse(code)
+    except (UnknownLocaleError, ValueError):
+        return code
+    if in_itself:
+        name = target.get_display_name(target) or code
+        return name[:1].upper() + name[1:]
+    try:
+        name = target.get_display_name(Locale.parse(_locale())) or code
+    except (UnknownLocaleError, ValueError):
+        name = code
+    return i18n.decorate(name[:1].upper() + name[1:])
+
+
+JINJA_FILTERS: dict[str, Callable[..., Any]] = {
+    "date": format_date,
+    "datetime": format_datetime,
+    "time": format_time,
+    "timeago": format_timeago,
+    "month": format_month,
+    "number": format_number,
+    "percent": format_percent,
+    "country_name": country_name,
+    "language_name": language_name,
+}
+JINJA_GLOBALS: dict[str, Callable[..., Any]] = {"reader_zone": reader_zone}

@@ -1,0 +1,40 @@
+"""The Jinja2 side of the reader's language: the i18n extension with its callables
+(`{% trans %}`, `_()`, `ngettext()`, `pgettext()`), the current language for
+`<html lang>`, and the formatting filters (`|date`, `|datetime`, `|timeago`, `|number`,
+`|country_name`...). Every environment that renders text for people installs it: the
+pages', the emails' and the digests'."""
+
+from __future__ import annotations
+
+from jinja2 import Environment
+
+from forum.core import formats, i18n
+
+
+def install_jinja(env: Environment) -> None:
+    """Give a Jinja2 environment `{% trans %}`, `_()`, `ngettext()` and `pgettext()`
+    (new style: placeholders are escaped like any other value), and the formatting
+    filters of `forum.core.formats`."""
+    env.add_extension("jinja2.ext.i18n")
+    # `{% trans %}` blocks written over several lines are one line in the catalog.
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        _jinja_gettext, _jinja_ngettext, newstyle=True, pgettext=_jinja_pgettext
+    )
+    env.globals["current_language"] = i18n.language
+    env.globals["available_languages"] = i18n.available
+    env.filters.update(formats.JINJA_FILTERS)
+    env.globals.update(formats.JINJA_GLOBALS)
+
+
+# Jinja's newstyle callables fill the placeholders themselves (escaping the values).
+def _jinja_gettext(message: str) -> str:
+    return i18n.translations(i18n.language()).ugettext(message)
+
+
+def _jinja_ngettext(singular: str, plural: str, n: int) -> str:
+    return i18n.translations(i18n.language()).ungettext(singular, plural, n)
+
+
+def _jinja_pgettext(context: str, message: str) -> str:
+    return i18n.translations(i18n.language()).upgettext(context, message)
