@@ -38,7 +38,12 @@ def catalog(locale: str, plural: tuple[str, ...], words: dict[str, str]) -> Tran
 def languages(pseudo_locale: str) -> Iterator[None]:
     i18n.install(
         "fr",
-        catalog("fr", ("%(num)s réponse", "%(num)s réponses"), {"Language": "Langue"}),
+        # CLDR's French has three forms: one (0, 1), many (a million: "de"), other.
+        catalog(
+            "fr",
+            ("%(num)s réponse", "%(num)s de réponses", "%(num)s réponses"),
+            {"Language": "Langue"},
+        ),
         formats_as="fr",
     )
     i18n.install(
@@ -61,7 +66,10 @@ def render(source: str, **context: object) -> str:
     ("language", "counts"),
     [
         ("en", {0: "0 replies", 1: "1 reply", 2: "2 replies", 5: "5 replies"}),
-        ("fr", {0: "0 réponse", 1: "1 réponse", 2: "2 réponses", 5: "5 réponses"}),
+        (
+            "fr",
+            {0: "0 réponse", 1: "1 réponse", 2: "2 réponses", 1000000: "1000000 de réponses"},
+        ),
         ("pl", {1: "1 odpowiedź", 2: "2 odpowiedzi", 5: "5 odpowiedzi", 22: "22 odpowiedzi"}),
         (
             "xx",
