@@ -28,7 +28,7 @@ SKIPPED_ELEMENTS = ("script", "style", "textarea", "template")
 _INNERMOST = re.compile(r"\[[^\[\]]*\]")
 _WHITESPACE = re.compile(r"\s+")
 _LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
-_EDGES = " \t\n\r.,;:!?·•—–-|/()«»\"'“”‘’…→←↑↓×+*#@%&=<>$€"
+_EDGES = "\u2060 \t\n\r.,;:!?·•—–-|/()«»\"'“”‘’…→←↑↓×+*#@%&=<>$€"
 # Codes and identifiers: shown as they are in every language.
 _CODES = [
     re.compile(r"^[A-Z]{2,3}$"),  # country and language codes, acronyms written as codes
@@ -42,12 +42,72 @@ _CODES = [
 ]
 
 
+# Inline elements: their text belongs to the sentence around them ("[Ŕéàđ <a>ţĥé ĝûîđé</a>]"
+# is one translated sentence with a link inside), so it is checked as one piece.
+INLINE_ELEMENTS = frozenset(
+    [
+        "a",
+        "abbr",
+        "b",
+        "bdi",
+        "bdo",
+        "cite",
+        "code",
+        "data",
+        "dfn",
+        "em",
+        "i",
+        "kbd",
+        "mark",
+        "q",
+        "s",
+        "samp",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "sup",
+        "time",
+        "u",
+        "var",
+    ]
+)
+# Code shown as code (search operators, examples): neither words to translate nor a break.
+CODE_ELEMENTS = frozenset({"code", "kbd", "samp"})
+VOID_ELEMENTS = frozenset(
+    [
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+    ]
+)
+
+
 class _Collector(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.found: list[tuple[str, str]] = []
         self._skipping = 0
+        self._code = 0
         self._stack: list[str] = []
+        self._buffer: list[str] = []
+        self._buffer_where = "text"
+
+    def _flush(self) -> None:
+        text = "".join(self._buffer)
+        if text.strip():
+            self.found.append((self._buffer_where, text))
+        self._buffer = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {name: value or "" for name, value in attrs}
@@ -60,29 +120,43 @@ class _Collector(HTMLParser):
             and values.get("value")
         ):
             self.found.append(("<input value>", values["value"]))
+        if tag not in INLINE_ELEMENTS:
+            self._flush()
         if tag in SKIPPED_ELEMENTS:
             self._skipping += 1
-        if tag not in {"br", "img", "input", "meta", "link", "hr", "source", "wbr", "col"}:
+        if tag in CODE_ELEMENTS:
+            self._code += 1
+        if tag not in VOID_ELEMENTS:
             self._stack.append(tag)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
-        if self._stack and self._stack[-1] == tag:
-            self._stack.pop()
-        if tag in SKIPPED_ELEMENTS:
-            self._skipping -= 1
+        if tag not in VOID_ELEMENTS:
+            self.handle_endtag(tag)
 
     def handle_endtag(self, tag: str) -> None:
+        if tag not in INLINE_ELEMENTS:
+            self._flush()
         if tag in SKIPPED_ELEMENTS and self._skipping:
             self._skipping -= 1
+        if tag in CODE_ELEMENTS and self._code:
+            self._code -= 1
         if tag in self._stack:
             while self._stack and self._stack.pop() != tag:
                 pass
 
     def handle_data(self, data: str) -> None:
-        if not self._skipping and data.strip():
-            where = f"<{self._stack[-1]}>" if self._stack else "text"
-            self.found.append((where, data))
+        if self._skipping:
+            return
+        if not self._buffer:
+            block = next((t for t in reversed(self._stack) if t not in INLINE_ELEMENTS), None)
+            self._buffer_where = f"<{block}>" if block else "text"
+        # Code counts as neither words nor a break in the sentence around it.
+        self._buffer.append(" \u2060 " if self._code else data)
+
+    def close(self) -> None:
+        super().close()
+        self._flush()
 
 
 def normalise(text: str) -> str:
