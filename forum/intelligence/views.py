@@ -12,13 +12,15 @@ from fastapi.responses import HTMLResponse, Response
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
 from forum.core.errors import LoginRequired
+from forum.core.formats import country_name
+from forum.core.i18n import _
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, redirect, render
 from forum.intelligence import attachment_views, queries, service, writes
-from forum.intelligence.models import INTEL_KINDS, KIND_LABELS, IntelItem
+from forum.intelligence.models import INTEL_KINDS, KIND_LABELS, IntelItem, place_name
 from forum.taxonomy.filters import parse_filters
 from forum.taxonomy.forms import TagFieldsError, read_tag_fields
-from forum.taxonomy.service import countries_for, country_label, list_countries, list_sectors
+from forum.taxonomy.service import countries_for, list_countries, list_sectors
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,7 +37,7 @@ def parse_day(value: str, field_name: str) -> dt.datetime | None:
     try:
         return dt.datetime.combine(dt.date.fromisoformat(value), dt.time.min, tzinfo=dt.UTC)
     except ValueError as exc:
-        raise service.IntelError("Give the date as YYYY-MM-DD.", field_name) from exc
+        raise service.IntelError(_("Give the date as YYYY-MM-DD."), field_name) from exc
 
 
 def end_of_day(start: dt.datetime | None) -> dt.datetime | None:
@@ -92,7 +94,7 @@ def intel_list(
     countries, sectors = parse_filters(db, country, sector)
     for value in kind:
         if value not in INTEL_KINDS:
-            raise HTTPException(422, f"Unknown kind {value!r}.")
+            raise HTTPException(422, _("Unknown kind %(value)r.", value=value))
     flt = queries.IntelFilter(
         countries=countries, sectors=sectors, kinds=kind, sources=source,
         published_from=parse_day(published_from, "from"),
@@ -121,7 +123,7 @@ def intel_list(
             "deadline_of": {i.id: queries.deadline_state(i) for i in listing.items},
             "facets": {
                 "country": sorted(
-                    ((code, country_label(code), n) for code, n in facets["country"].items()),
+                    ((code, place_name(code), n) for code, n in facets["country"].items()),
                     key=lambda t: (-t[2], t[1]),
                 )[:30],
                 "sector": sorted(
@@ -234,7 +236,9 @@ def _form_context(
         "form": form,
         "errors": errors,
         "kind_options": [(k, KIND_LABELS[k]) for k in INTEL_KINDS],
-        "country_options": [(c.code, c.name) for c in list_countries()],
+        "country_options": sorted(
+            ((c.code, country_name(c.code)) for c in list_countries()), key=lambda o: o[1]
+        ),
         "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
     }
 
