@@ -74,7 +74,7 @@ def test_an_item_in_the_pseudo_locale_shows_its_facts_and_deadline_through_the_f
     member.language = pseudo_locale
     sign_in(client, db, member)
     own = client.get(f"/intel/{item_id}").text
-    assert f"<h2 id=\"attachments\">{pseudo('Files')}</h2>" in own
+    assert f'<h2 id="attachments">{pseudo("Files")}</h2>' in own
     assert re.search(r"ûþ ţö [^,]+, 10 ƒîĺéš þéŕ îţéɱ", own), "the panel's plural, by its count"
 
 
