@@ -30,6 +30,7 @@ from forum.core.formats import country_name
 from forum.core.i18n import _l
 from forum.taxonomy.models import CountryTagged, Sector
 from forum.taxonomy.regions import get_region_group
+from forum.taxonomy.service import Country, countries_for
 
 
 class LazyLabels(dict[str, Any]):
@@ -52,6 +53,12 @@ def place_name(code: str) -> str:
     if group is not None:
         return group.name
     return country_name(code) or code
+
+
+def countries_by_name(codes: list[str]) -> list[Country]:
+    """The known countries among `codes`, in the order of their names in the reader's
+    language (pages show them with `|country_name`)."""
+    return sorted(countries_for(codes), key=lambda c: country_name(c.code))
 
 
 INTEL_KINDS = (

@@ -17,8 +17,7 @@ from forum.core.i18n import _, _l, ngettext
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, flash, redirect, render, safe_next
 from forum.intelligence import queries, writes
-from forum.intelligence.models import LazyLabels
-from forum.taxonomy.service import countries_for
+from forum.intelligence.models import LazyLabels, countries_by_name
 
 router = APIRouter(include_in_schema=False)
 
@@ -53,7 +52,7 @@ def review_queue(
         {
             "nav": "intelligence",
             "listing": listing,
-            "countries_of": {i.id: countries_for(i.country_codes) for i in listing.items},
+            "countries_of": {i.id: countries_by_name(i.country_codes) for i in listing.items},
         },
     )
 

@@ -17,10 +17,16 @@ from forum.core.i18n import _
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, redirect, render
 from forum.intelligence import attachment_views, queries, service, writes
-from forum.intelligence.models import INTEL_KINDS, KIND_LABELS, IntelItem, place_name
+from forum.intelligence.models import (
+    INTEL_KINDS,
+    KIND_LABELS,
+    IntelItem,
+    countries_by_name,
+    place_name,
+)
 from forum.taxonomy.filters import parse_filters
 from forum.taxonomy.forms import TagFieldsError, read_tag_fields
-from forum.taxonomy.service import countries_for, list_countries, list_sectors
+from forum.taxonomy.service import list_countries, list_sectors
 
 router = APIRouter(include_in_schema=False)
 
@@ -119,7 +125,7 @@ def intel_list(
         {
             "nav": "intelligence",
             "listing": listing,
-            "countries_of": {i.id: countries_for(i.country_codes) for i in listing.items},
+            "countries_of": {i.id: countries_by_name(i.country_codes) for i in listing.items},
             "deadline_of": {i.id: queries.deadline_state(i) for i in listing.items},
             "facets": {
                 "country": sorted(
@@ -252,7 +258,7 @@ def item_page(request: Request, item_id: int, db: DbSession, viewer: OptionalUse
         {
             "nav": "intelligence",
             "item": item,
-            "countries": countries_for(item.country_codes),
+            "countries": countries_by_name(item.country_codes),
             "deadline": queries.deadline_state(item),
             "can_edit": service.can_edit(viewer, item),
             **attachment_views.item_context(request, viewer, item),
