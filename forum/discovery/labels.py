@@ -10,15 +10,18 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forum.core.formats import format_date
+from forum.core.i18n import _, _l
 from forum.discovery.service import KIND_LABELS, SearchParams
 from forum.discussions.models import KIND_LABELS as THREAD_KIND_LABELS
 from forum.discussions.models import Category
 from forum.intelligence.models import KIND_LABELS as INTEL_KIND_LABELS
+from forum.intelligence.models import LazyLabels, place_name
 from forum.taxonomy.models import Sector
-from forum.taxonomy.service import country_label
 
 # A subkind is a thread's or an item's own kind, or a partnership's strand.
-SUBKIND_LABELS = {**THREAD_KIND_LABELS, **INTEL_KIND_LABELS}
+# (`items()` gives the labels unread, lazy or not: they are read in the reader's language.)
+SUBKIND_LABELS = LazyLabels({**dict(THREAD_KIND_LABELS.items()), **dict(INTEL_KIND_LABELS.items())})
 
 # The search page's query parameter of each filter, and the SearchParams field it fills.
 FILTER_FIELDS = {
@@ -34,7 +37,7 @@ def subkind_label(value: str) -> str:
     if value in SUBKIND_LABELS:
         return SUBKIND_LABELS[value]
     if value.startswith("strand-"):
-        return f"Strand {value.removeprefix('strand-')}"
+        return _("Strand %(name)s", name=value.removeprefix("strand-"))
     return value.replace("_", " ").capitalize()
 
 
@@ -62,11 +65,11 @@ class Labeller:
 
     def label(self, name: str, value: str) -> str:
         if name == "kind":
-            return KIND_LABELS.get(value, value)
+            return str(KIND_LABELS.get(value, value))
         if name == "subkind":
             return subkind_label(value)
         if name == "country":
-            return country_label(value)
+            return place_name(value)
         if name == "sector":
             return self.sectors.get(value, value)
         if name == "category":
@@ -87,26 +90,27 @@ class ActiveFilter:
 
     name: str  # kind, subkind, country, sector, category, from, to
     value: str
-    label: str  # "Japan", "Food industry", "2019-01-01"
+    label: str  # "Japan", "Food industry", "1 Jan 2019"
     remove_url: str
 
     @property
     def text(self) -> str:
-        """The filter in words: "Country: Japan", "From 2019-01-01"."""
-        if self.name in ("from", "to"):
-            return f"{FILTER_TITLES[self.name]} {self.label}"
-        return f"{FILTER_TITLES[self.name]}: {self.label}"
+        """The filter in words: "Country: Japan", "From 1 Jan 2019"."""
+        if self.name == "from":
+            return _("From %(day)s", day=self.label)
+        if self.name == "to":
+            return _("Until %(day)s", day=self.label)
+        return _("%(filter)s: %(value)s", filter=FILTER_TITLES[self.name], value=self.label)
 
 
-FILTER_TITLES = {
-    "kind": "Kind",
-    "subkind": "Type",
-    "country": "Country",
-    "sector": "Sector",
-    "category": "Category",
-    "from": "From",
-    "to": "Until",
-}
+FILTER_TITLES = LazyLabels(
+    kind=_l("Kind"),
+    subkind=_l("Type"),
+    country=_l("Country"),
+    sector=_l("Sector"),
+    category=_l("Category"),
+    **{"from": _l("From"), "to": _l("Until")},
+)
 
 
 def active_filters(params: SearchParams, labels: Labeller) -> list[ActiveFilter]:
@@ -121,19 +125,34 @@ def active_filters(params: SearchParams, labels: Labeller) -> list[ActiveFilter]
     if params.date_from:
         day = params.date_from.isoformat()
         found.append(
-            ActiveFilter("from", day, day, search_url(replace(params, date_from=None, page=1)))
+            ActiveFilter(
+                "from",
+                day,
+                format_date(params.date_from),
+                search_url(replace(params, date_from=None, page=1)),
+            )
         )
     if params.date_to:
         day = params.date_to.isoformat()
         found.append(
-            ActiveFilter("to", day, day, search_url(replace(params, date_to=None, page=1)))
+            ActiveFilter(
+                "to",
+                day,
+                format_date(params.date_to),
+                search_url(replace(params, date_to=None, page=1)),
+            )
         )
     return found
 
 
 def describe(params: SearchParams, labels: Labeller) -> str:
-    """A short name for a search: its words, then its filters ("food · Japan · from 2019-01-01")."""
+    """A short name for a search: its words, then its filters ("food · Japan · from 1 Jan 2019")."""
     parts = [params.q] if params.q else []
     for active in active_filters(params, labels):
-        parts.append(active.text.lower() if active.name in ("from", "to") else active.label)
+        if active.name == "from":
+            parts.append(_("from %(day)s", day=active.label))
+        elif active.name == "to":
+            parts.append(_("until %(day)s", day=active.label))
+        else:
+            parts.append(active.label)
     return " · ".join(parts)

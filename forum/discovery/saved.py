@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.core.errors import Invalid, NotFound
+from forum.core.i18n import _
 from forum.core.pagination import Page
 from forum.core.privacy import register_eraser, register_exporter
 from forum.core.text import clean_line
@@ -95,26 +96,26 @@ def create_saved_search(db: Session, *, user: User, name: str, query_string: str
     MAX_PER_MEMBER already.
     """
     if len(query_string) > QUERY_MAX:
-        raise SavedSearchError("This search is too long to save.")
+        raise SavedSearchError(_("This search is too long to save."))
     try:
         params = params_of(query_string)
         # Unknown countries, region groups and sectors are refused as the page refuses them.
         service.build_query(db, user, params)
     except service.SearchInputError as exc:
-        raise SavedSearchError(f"This search cannot be saved: {exc}.") from exc
+        raise SavedSearchError(_("This search cannot be saved: %(why)s.", why=exc)) from exc
     if params.is_empty:
         raise SavedSearchError(
-            "There is nothing to save: type some words or choose a filter first."
+            _("There is nothing to save: type some words or choose a filter first.")
         )
     name = clean_line(name)
     if len(name) > NAME_MAX:
-        raise SavedSearchError(f"The name is longer than {NAME_MAX} characters.")
+        raise SavedSearchError(_("The name is longer than %(max)s characters.", max=NAME_MAX))
     query = urlencode(params.query_items(page=1))
     same = db.scalar(
         select(SavedSearch).where(SavedSearch.user_id == user.id, SavedSearch.query == query)
     )
     if same is not None:
-        raise SavedSearchError(f"You saved this search already, as “{same.name}”.")
+        raise SavedSearchError(_("You saved this search already, as “%(name)s”.", name=same.name))
     count = (
         db.scalar(
             select(func.count()).select_from(SavedSearch).where(SavedSearch.user_id == user.id)
@@ -123,8 +124,11 @@ def create_saved_search(db: Session, *, user: User, name: str, query_string: str
     )
     if count >= MAX_PER_MEMBER:
         raise SavedSearchError(
-            f"You have {MAX_PER_MEMBER} saved searches, the most a member may keep: "
-            "delete one you no longer need first."
+            _(
+                "You have %(max)s saved searches, the most a member may keep: "
+                "delete one you no longer need first.",
+                max=MAX_PER_MEMBER,
+            )
         )
     if not name:
         name = describe(params, labeller(db))

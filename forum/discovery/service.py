@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import User
 from forum.core.config import Settings
 from forum.core.errors import Invalid
+from forum.core.i18n import _, _l
 from forum.discovery.sync import search_engine
 from forum.discussions.service import DigestReader
+from forum.intelligence.models import LazyLabels
 from forum.taxonomy.models import Sector
 from forum.taxonomy.regions import UnknownCountryError, expand_codes
 from search.engine import FACETS, KINDS, SORTS, SearchError, SearchQuery, SearchResults
@@ -31,13 +33,13 @@ PER_PAGE = 10
 MAX_PAGE = 100
 MAX_QUERY_CHARS = 500
 
-KIND_LABELS = {
-    "thread": "Discussion",
-    "post": "Reply",
-    "intel": "Intelligence",
-    "event": "Event",
-    "partnership": "Partnership",
-}
+KIND_LABELS = LazyLabels(
+    thread=_l("Discussion"),
+    post=_l("Reply"),
+    intel=_l("Intelligence"),
+    event=_l("Event"),
+    partnership=_l("Partnership"),
+)
 
 
 class SearchInputError(Invalid):
@@ -162,23 +164,37 @@ def build_params(
         # A word followed by a space was typed in full: it is not a prefix (docs/search.md).
         text += " "
     if len(text) > MAX_QUERY_CHARS:
-        raise SearchInputError(f"the search text is longer than {MAX_QUERY_CHARS} characters")
+        raise SearchInputError(
+            _("the search text is longer than %(max)s characters", max=MAX_QUERY_CHARS)
+        )
     sort = sort or "relevance"
     if sort not in SORTS:
-        raise SearchInputError(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
+        raise SearchInputError(
+            _("unknown sort %(value)r; use one of: %(known)s", value=sort, known=", ".join(SORTS))
+        )
     kinds = _clean(kinds)
     for kind in kinds:
         if kind not in KINDS:
-            raise SearchInputError(f"unknown kind {kind!r}; use one of: {', '.join(KINDS)}")
+            raise SearchInputError(
+                _(
+                    "unknown kind %(value)r; use one of: %(known)s",
+                    value=kind,
+                    known=", ".join(KINDS),
+                )
+            )
     try:
         number = int(page or 1)
     except (TypeError, ValueError):
-        raise SearchInputError(f"page must be a number, got {page!r}") from None
+        raise SearchInputError(_("page must be a number, got %(value)r", value=page)) from None
     if not 1 <= number <= MAX_PAGE:
-        raise SearchInputError(f"page must be between 1 and {MAX_PAGE}, got {number}")
+        raise SearchInputError(
+            _("page must be between 1 and %(max)s, got %(value)s", max=MAX_PAGE, value=number)
+        )
     start, end = _date(date_from, "from"), _date(date_to, "to")
     if start and end and start > end:
-        raise SearchInputError(f"'from' ({start}) is after 'to' ({end})")
+        raise SearchInputError(
+            _("'from' (%(start)s) is after 'to' (%(end)s)", start=start, end=end)
+        )
     return SearchParams(
         q=text,
         # Case first, then repeats: country=ma&country=MA is one filter.
@@ -207,14 +223,18 @@ def _date(value: str | dt.date | None, name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise SearchInputError(f"'{name}' must be a date as YYYY-MM-DD, got {value!r}") from None
+        raise SearchInputError(
+            _("'%(name)s' must be a date as YYYY-MM-DD, got %(value)r", name=name, value=value)
+        ) from None
 
 
 def _expand(code: str) -> list[str]:
     try:
         return expand_codes([code])
     except UnknownCountryError as exc:
-        raise SearchInputError(f"unknown country or region group: {exc.code!r}") from None
+        raise SearchInputError(
+            _("unknown country or region group: %(value)r", value=exc.code)
+        ) from None
 
 
 def _check_sectors(db: Session, slugs: Sequence[str]) -> None:
@@ -223,7 +243,7 @@ def _check_sectors(db: Session, slugs: Sequence[str]) -> None:
     known = set(db.scalars(select(Sector.slug).where(Sector.slug.in_(slugs))))
     for slug in slugs:
         if slug not in known:
-            raise SearchInputError(f"unknown sector: {slug!r}")
+            raise SearchInputError(_("unknown sector: %(value)r", value=slug))
 
 
 def build_query(

@@ -19,6 +19,8 @@ from fastapi.responses import HTMLResponse, Response
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
 from forum.core.config import Settings
+from forum.core.formats import country_name
+from forum.core.i18n import _, _l
 from forum.core.pagination import page_number
 from forum.core.web import AppSettings, DbSession, flash, redirect, render
 from forum.discovery import saved, service
@@ -31,6 +33,7 @@ from forum.discovery.labels import (
     subkind_label,
     toggled,
 )
+from forum.intelligence.models import LazyLabels
 from forum.taxonomy.service import countries_for
 
 log = logging.getLogger(__name__)
@@ -38,19 +41,21 @@ router = APIRouter(include_in_schema=False)
 
 # How many values each facet lists (the most frequent; active filters always show).
 FACET_LIMITS = {"kind": 10, "subkind": 15, "country": 30, "sector": 20}
-FACET_TITLES = {"kind": "Kind", "subkind": "Type", "country": "Country", "sector": "Sector"}
+FACET_TITLES = LazyLabels(
+    kind=_l("Kind"), subkind=_l("Type"), country=_l("Country"), sector=_l("Sector")
+)
 # Page numbers shown on each side of the current one.
 PAGE_WINDOW = 2
 OPERATORS = (
-    ("country:JP", "a country (ISO code) or a region group, e.g. country:g:asean"),
-    ("sector:food", "a sector"),
-    ("kind:intel", "thread, post, intel, event or partnership"),
-    ("type:funding_call", "good_practice, funding_call, tender, market_study …"),
-    ("category:good-practices", "a discussion category"),
-    ("after:2019-01-01", "on or after that day"),
-    ("before:2019-06-30", "before that day"),
-    ("in:title", "search titles only"),
-    ('"joint mission"', "these words, together and in this order"),
+    ("country:JP", _l("a country (ISO code) or a region group, e.g. country:g:asean")),
+    ("sector:food", _l("a sector")),
+    ("kind:intel", _l("thread, post, intel, event or partnership")),
+    ("type:funding_call", _l("good_practice, funding_call, tender, market_study …")),
+    ("category:good-practices", _l("a discussion category")),
+    ("after:2019-01-01", _l("on or after that day")),
+    ("before:2019-06-30", _l("before that day")),
+    ("in:title", _l("search titles only")),
+    ('"joint mission"', _l("these words, together and in this order")),
 )
 
 
@@ -205,7 +210,9 @@ def _results_context(
             "snippet": hit.snippet,
             "kind_label": service.KIND_LABELS.get(hit.kind, hit.kind),
             "subkind_label": subkind_label(hit.subkind) if hit.subkind else None,
-            "countries": countries_for(hit.countries),
+            "countries": [
+                {"code": c.code, "name": country_name(c.code)} for c in countries_for(hit.countries)
+            ],
             "sectors": [{"slug": s, "name": labels.sectors.get(s, s)} for s in hit.sectors],
             "date": hit.created_at,
         }
@@ -311,7 +318,7 @@ def create_saved_search(
         )  # fmt: skip
     db.commit()
     response = redirect(f"/search?{created.query}")
-    flash(request, response, f"Search saved as “{created.name}”.", "success")
+    flash(request, response, _("Search saved as “%(name)s”.", name=created.name), "success")
     return response
 
 
@@ -322,7 +329,7 @@ def delete_saved_search(
     saved.delete_saved_search(db, user=viewer, saved_id=saved_id)
     db.commit()
     response = redirect("/settings/searches")
-    flash(request, response, "The saved search is deleted.", "success")
+    flash(request, response, _("The saved search is deleted."), "success")
     return response
 
 

@@ -20,6 +20,8 @@ from forum.accounts.deps import Admin
 from forum.accounts.models import User
 from forum.accounts.service import reader_zone
 from forum.core.audit import record
+from forum.core.formats import country_name
+from forum.core.i18n import _
 from forum.core.jobs import Job, enqueue
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, flash, redirect, render_admin
@@ -40,7 +42,7 @@ Flag = Annotated[str, Form(max_length=1)]
 def _load(db: Session, feed_id: int) -> Feed:
     feed = feed_admin.get_feed(db, feed_id)
     if feed is None:
-        raise HTTPException(404, "There is no feed with this number.")
+        raise HTTPException(404, _("There is no feed with this number."))
     return feed
 
 
@@ -59,8 +61,8 @@ def _options(db: Session) -> dict[str, Any]:
     return {
         "kind_options": [(k, KIND_LABELS[k]) for k in INTEL_KINDS],
         "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
-        "country_options": [(g.code, f"{g.name} (region)") for g in groups]
-        + [(c.code, c.name) for c in list_countries()],
+        "country_options": [(g.code, _("%(name)s (region)", name=g.name)) for g in groups]
+        + sorted(((c.code, country_name(c.code)) for c in list_countries()), key=lambda o: o[1]),
     }
 
 
@@ -192,8 +194,11 @@ def add_feed(
         return _list_page(request, db, admin, form=typed, errors=exc.errors, status_code=422)
     db.commit()
     response = redirect(f"/admin/feeds/{feed.id}")
-    state = "enabled" if feed.enabled else "disabled until you enable it"
-    flash(request, response, f"The feed {feed.name} is added, {state}.", "success")
+    if feed.enabled:
+        added = _("The feed %(name)s is added, enabled.", name=feed.name)
+    else:
+        added = _("The feed %(name)s is added, disabled until you enable it.", name=feed.name)
+    flash(request, response, added, "success")
     if warning:
         flash(request, response, warning, "warning")
     return response
@@ -232,9 +237,9 @@ def edit_feed(
     db.commit()
     response = redirect(f"/admin/feeds/{feed.id}")
     if changes:
-        flash(request, response, f"The feed {feed.name} is saved.", "success")
+        flash(request, response, _("The feed %(name)s is saved.", name=feed.name), "success")
     else:
-        flash(request, response, "Nothing changed.", "info")
+        flash(request, response, _("Nothing changed."), "info")
     return response
 
 
@@ -252,9 +257,11 @@ def enable_feed(
     db.commit()
     response = redirect("/admin/feeds" if back == "list" else f"/admin/feeds/{feed.id}")
     if feed.enabled:
-        flash(request, response, f"{feed.name} is enabled: it is harvested when due.", "success")
+        message = _("%(name)s is enabled: it is harvested when due.", name=feed.name)
+        flash(request, response, message, "success")
     else:
-        flash(request, response, f"{feed.name} is disabled: it is no longer harvested.", "info")
+        message = _("%(name)s is disabled: it is no longer harvested.", name=feed.name)
+        flash(request, response, message, "info")
     return response
 
 
@@ -279,8 +286,11 @@ def harvest_now(
     flash(
         request,
         response,
-        f"A harvest of {feed.name} is queued; the background worker runs it within seconds. "
-        "Reload this page to see the result.",
+        _(
+            "A harvest of %(name)s is queued; the background worker runs it within seconds. "
+            "Reload this page to see the result.",
+            name=feed.name,
+        ),
         "success",
     )
     return response
@@ -301,7 +311,7 @@ def delete_feed(
             db,
             admin,
             feed,
-            errors={"confirm": "Tick the box to confirm that the feed is to be deleted."},
+            errors={"confirm": _("Tick the box to confirm that the feed is to be deleted.")},
             status_code=422,
         )
     name = feed.name
@@ -311,7 +321,7 @@ def delete_feed(
     flash(
         request,
         response,
-        f"The feed {name} is deleted; the items it brought stay in the repository.",
+        _("The feed %(name)s is deleted; the items it brought stay in the repository.", name=name),
         "success",
     )
     return response

@@ -17,6 +17,7 @@ from forum.accounts.models import User
 from forum.core import uploads
 from forum.core.attachments import attachment_not_found, prepare, run_extraction
 from forum.core.errors import Conflict, NotAllowed
+from forum.core.i18n import _, ngettext
 from forum.core.jobs import JobContext, enqueue, registry
 from forum.core.outbox import queue_document
 from forum.intelligence.models import IntelAttachment, IntelItem
@@ -70,13 +71,20 @@ def count_attachments(db: Session, item: IntelItem) -> int:
 def require_can_attach(db: Session, viewer: User | None, item: IntelItem) -> None:
     """Raise NotAllowed (403) or IntelError (422, the item is full) before an upload is read."""
     if viewer is None:
-        raise NotAllowed("Log in to attach files.")
+        raise NotAllowed(_("Log in to attach files."))
     if item.status == "withdrawn":
-        raise NotAllowed("Files cannot be added to a withdrawn item.")
+        raise NotAllowed(_("Files cannot be added to a withdrawn item."))
     if not can_attach(viewer, item):
-        raise NotAllowed("Only the author of this item or a moderator can attach files.")
+        raise NotAllowed(_("Only the author of this item or a moderator can attach files."))
     if count_attachments(db, item) >= MAX_PER_ITEM:
-        raise IntelError(f"An item can have at most {MAX_PER_ITEM} files.", "file")
+        raise IntelError(
+            ngettext(
+                "An item can have at most %(num)s file.",
+                "An item can have at most %(num)s files.",
+                MAX_PER_ITEM,
+            ),
+            "file",
+        )
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -101,7 +109,7 @@ def add_attachment(
     )
     if same is not None:
         raise AlreadyAttached(
-            f"This file is already attached to this item, as {same.original_name!r}."
+            _("This file is already attached to this item, as %(name)r.", name=same.original_name)
         )
     attachment = IntelAttachment(
         item_id=item.id,
@@ -130,7 +138,7 @@ def delete_attachment(db: Session, viewer: User | None, attachment: IntelAttachm
     """
     item = attachment.item
     if not can_delete(viewer, item):
-        raise NotAllowed("Only the author of this item or a moderator can remove its files.")
+        raise NotAllowed(_("Only the author of this item or a moderator can remove its files."))
     storage_name = attachment.storage_name
     had_text = attachment.extraction_status == "done"
     db.delete(attachment)

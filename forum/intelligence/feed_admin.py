@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session, selectinload
 from forum.accounts.models import User
 from forum.core.audit import record
 from forum.core.errors import Invalid, NotAllowed
+from forum.core.formats import format_number
+from forum.core.i18n import _
 from forum.core.pagination import Page
 from forum.core.text import CONTROL_CHARACTERS_MESSAGE, clean_line, has_control_characters
 from forum.intelligence.fetch_deadline import DEFAULT_DEADLINE, FetchFailed
@@ -84,12 +86,19 @@ def parse_interval(text: str) -> int:
     match = _INTERVAL.match(text or "")
     if not match:
         raise ValueError(
-            f"Give the interval in minutes (360) or with a unit (90m, 6h, 1d), not {text!r}."
+            _(
+                "Give the interval in minutes (360) or with a unit (90m, 6h, 1d), not %(value)r.",
+                value=text,
+            )
         )
     minutes = int(match.group(1)) * _UNIT_MINUTES[match.group(2).lower()]
     if not MIN_INTERVAL <= minutes <= MAX_INTERVAL:
         raise ValueError(
-            f"Harvest between every {MIN_INTERVAL} minutes and every {MAX_INTERVAL // 1440} days."
+            _(
+                "Harvest between every %(min)s minutes and every %(max)s days.",
+                min=MIN_INTERVAL,
+                max=MAX_INTERVAL // 1440,
+            )
         )
     return minutes
 
@@ -121,34 +130,41 @@ def check_feed_url(
     """
     url = url.strip()
     if not url:
-        raise FeedSettingsError({"url": "Give the feed's address."})
+        raise FeedSettingsError({"url": _("Give the feed's address.")})
     if len(url) > URL_MAX:
-        raise FeedSettingsError({"url": f"Keep the address under {URL_MAX} characters."})
+        raise FeedSettingsError(
+            {"url": _("Keep the address under %(max)s characters.", max=format_number(URL_MAX))}
+        )
     if has_control_characters(url):
         raise FeedSettingsError({"url": CONTROL_CHARACTERS_MESSAGE})
     if http_url(url) is None:
-        raise FeedSettingsError({"url": "Give an address starting with http:// or https://."})
+        raise FeedSettingsError({"url": _("Give an address starting with http:// or https://.")})
     if allow_private:
         return url, None
     try:
         check_url(url, allow_private=False, timeout=deadline)
     except FetchRefused as exc:
-        raise FeedSettingsError({"url": f"This address is refused: {exc}."}) from exc
+        raise FeedSettingsError({"url": _("This address is refused: %(why)s.", why=exc)}) from exc
     except FetchFailed as exc:
-        return url, f"The address does not resolve now ({exc}); harvests will report it."
+        return url, _(
+            "The address does not resolve now (%(why)s); harvests will report it.", why=exc
+        )
     return url, None
 
 
 def _unknown_country(code: str) -> str:
-    return (
-        f"Unknown country or region group {code!r}: use ISO codes such as JP "
-        "or groups such as g:asean."
+    return _(
+        "Unknown country or region group %(value)r: use ISO codes such as JP "
+        "or groups such as g:asean.",
+        value=code,
     )
 
 
 def _unknown_sector(db: Session, slug: str) -> str:
-    known = ", ".join(s.slug for s in list_sectors(db)) or "none yet (forum init adds them)"
-    return f"Unknown sector {slug!r}: the sectors are {known}."
+    known = ", ".join(s.slug for s in list_sectors(db))
+    if not known:
+        return _("Unknown sector %(value)r: there are none yet (forum init adds them).", value=slug)
+    return _("Unknown sector %(value)r: the sectors are %(known)s.", value=slug, known=known)
 
 
 def clean(db: Session, data: FeedSettings, *, default_name: str = "") -> CleanSettings:
@@ -156,9 +172,9 @@ def clean(db: Session, data: FeedSettings, *, default_name: str = "") -> CleanSe
     errors: dict[str, str] = {}
     name = clean_line(data.name) or default_name
     if not name:
-        errors["name"] = "Give the feed a name."
+        errors["name"] = _("Give the feed a name.")
     elif len(name) > NAME_MAX:
-        errors["name"] = f"Keep the name under {NAME_MAX} characters."
+        errors["name"] = _("Keep the name under %(max)s characters.", max=NAME_MAX)
     countries: list[str] = []
     sectors: list[str] = []
     try:
@@ -170,7 +186,11 @@ def clean(db: Session, data: FeedSettings, *, default_name: str = "") -> CleanSe
     except TagFieldsError as exc:
         errors.update(exc.errors)
     if data.kind not in INTEL_KINDS:
-        errors["kind"] = f"Unknown kind {data.kind!r}: use one of {', '.join(INTEL_KINDS)}."
+        errors["kind"] = _(
+            "Unknown kind %(value)r: use one of %(known)s.",
+            value=data.kind,
+            known=", ".join(INTEL_KINDS),
+        )
     interval = DEFAULT_INTERVAL
     try:
         interval = parse_interval(data.interval)
@@ -178,7 +198,7 @@ def clean(db: Session, data: FeedSettings, *, default_name: str = "") -> CleanSe
         errors["interval"] = str(exc)
     source_url = data.source_url.strip() or None
     if source_url and (len(source_url) > URL_MAX or http_url(source_url) is None):
-        errors["source_url"] = "Give the publisher's site as an http:// or https:// address."
+        errors["source_url"] = _("Give the publisher's site as an http:// or https:// address.")
     if errors:
         raise FeedSettingsError(errors)
     return CleanSettings(
@@ -196,7 +216,7 @@ def clean(db: Session, data: FeedSettings, *, default_name: str = "") -> CleanSe
 def require_admin(actor: User | None) -> None:
     """Admins manage feeds; `None` is the operator at the command line."""
     if actor is not None and not actor.is_admin:
-        raise NotAllowed("Only admins manage harvested feeds.")
+        raise NotAllowed(_("Only admins manage harvested feeds."))
 
 
 def _state(feed: Feed) -> dict[str, Any]:
@@ -239,7 +259,11 @@ def create_feed(
     if "url" not in errors:
         taken = db.scalar(select(Feed).where(Feed.url == url))
         if taken is not None:
-            errors["url"] = f"This feed is already harvested as {taken.name!r} (#{taken.id})."
+            errors["url"] = _(
+                "This feed is already harvested as %(name)r (#%(id)s).",
+                name=taken.name,
+                id=taken.id,
+            )
     if errors:
         raise FeedSettingsError(errors)
     feed = Feed(url=url, items_added=0)

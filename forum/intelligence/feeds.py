@@ -15,11 +15,13 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from forum.core import atom
+from forum.core.formats import format_date
+from forum.core.i18n import _
 from forum.core.web import AppSettings, DbSession
 from forum.intelligence import queries
-from forum.intelligence.models import INTEL_KINDS, KIND_LABELS, IntelItem
+from forum.intelligence.models import INTEL_KINDS, KIND_LABELS, IntelItem, place_name
 from forum.taxonomy.filters import parse_filters
-from forum.taxonomy.service import country_label, get_sector
+from forum.taxonomy.service import get_sector
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,10 +36,13 @@ def _content(item: IntelItem) -> str:
     if item.body_html:
         parts.append(item.body_html)
     if item.deadline is not None:
-        parts.append(f"<p>Deadline: {item.deadline.strftime('%d %b %Y')}</p>")
+        # A deadline is a day (midnight UTC), shown as that day wherever the reader is.
+        deadline = _("Deadline: %(day)s", day=format_date(item.deadline.date()))
+        parts.append(f"<p>{html.escape(deadline)}</p>")
     if item.url:
         source = html.escape(item.source_name or item.url)
-        parts.append(f'<p>Source: <a href="{html.escape(item.url)}">{source}</a></p>')
+        link = _('Source: <a href="%(url)s">%(name)s</a>', url=html.escape(item.url), name=source)
+        parts.append(f"<p>{link}</p>")
     return "\n".join(parts)
 
 
@@ -54,8 +59,8 @@ def build_feed(
             author=item.source_name or "Cluster Forum",
             categories=[
                 (item.kind, item.kind_label),
-                *([("global", "All markets")] if item.is_global else []),
-                *((f"country:{code}", country_label(code)) for code in item.country_codes),
+                *([("global", _("All markets"))] if item.is_global else []),
+                *((f"country:{code}", place_name(code)) for code in item.country_codes),
                 *((f"sector:{sector.slug}", sector.name) for sector in item.sectors),
             ],
             content_html=_content(item),
@@ -69,22 +74,32 @@ def build_feed(
         self_url=self_url,
         alternate=alternate,
         title=title,
-        subtitle="Market intelligence of the Cluster Forum, by country and sector",
+        subtitle=_("Market intelligence of the Cluster Forum, by country and sector"),
     )
 
 
 def _title(db: Session, country: Sequence[str], sector: Sequence[str], kind: Sequence[str]) -> str:
-    title = "Cluster Forum: intelligence"
+    """The feed's title in the reader's language: "Cluster Forum: intelligence about
+    Japan in Food industry"."""
     if kind:
-        title = "Cluster Forum: " + ", ".join(KIND_LABELS[k].lower() for k in kind)
-    wanted = [v.strip() for v in country if v.strip()]
-    if wanted:
-        title += " about " + ", ".join(country_label(v) for v in wanted)
-    names = [
+        title = _("Cluster Forum: %(kinds)s", kinds=", ".join(KIND_LABELS[k] for k in kind))
+    else:
+        title = _("Cluster Forum: intelligence")
+    places = ", ".join(place_name(v.strip()) for v in country if v.strip())
+    sectors = ", ".join(
         found.name for s in sector if s.strip() and (found := get_sector(db, s.strip().lower()))
-    ]
-    if names:
-        title += " in " + ", ".join(names)
+    )
+    if places and sectors:
+        return _(
+            "%(title)s about %(places)s in %(sectors)s",
+            title=title,
+            places=places,
+            sectors=sectors,
+        )
+    if places:
+        return _("%(title)s about %(places)s", title=title, places=places)
+    if sectors:
+        return _("%(title)s in %(sectors)s", title=title, sectors=sectors)
     return title
 
 
@@ -102,9 +117,16 @@ def intel_feed(
     kinds = [k.strip() for k in kind if k.strip()]
     for value in kinds:
         if value not in INTEL_KINDS:
-            raise HTTPException(422, f"unknown kind {value!r}: use one of {', '.join(INTEL_KINDS)}")
+            raise HTTPException(
+                422,
+                _(
+                    "unknown kind %(value)r: use one of %(known)s",
+                    value=value,
+                    known=", ".join(INTEL_KINDS),
+                ),
+            )
     flt = queries.IntelFilter(countries=countries, sectors=sectors, kinds=kinds)
-    items, _ = queries.list_items(db, None, flt, sort="added", limit=FEED_SIZE)
+    items, _next = queries.list_items(db, None, flt, sort="added", limit=FEED_SIZE)
     pairs = [
         (k, v)
         for k, v in request.query_params.multi_items()

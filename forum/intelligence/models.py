@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -25,7 +26,40 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from forum.accounts.models import User
 from forum.core.attachments import ExtractedText
 from forum.core.db import Base, UTCDateTime, utcnow
+from forum.core.formats import country_name
+from forum.core.i18n import _l
 from forum.taxonomy.models import CountryTagged, Sector
+from forum.taxonomy.regions import get_region_group
+from forum.taxonomy.service import Country, countries_for
+
+
+class LazyLabels(dict[str, Any]):
+    """Labels defined at import time (`_l`), read as plain strings in the current
+    language: `labels[key]` and `labels.get(key)` are `str`, so they join, sort and go
+    into JSON like any other string."""
+
+    def __getitem__(self, key: str) -> str:
+        return str(super().__getitem__(key))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = super().get(key)
+        return default if value is None else str(value)
+
+
+def place_name(code: str) -> str:
+    """A tag's place in the reader's language: a country's common name ("South Korea",
+    "Corée du Sud"), a region group's name, else the code itself."""
+    group = get_region_group(code)
+    if group is not None:
+        return group.name
+    return country_name(code) or code
+
+
+def countries_by_name(codes: list[str]) -> list[Country]:
+    """The known countries among `codes`, in the order of their names in the reader's
+    language (pages show them with `|country_name`)."""
+    return sorted(countries_for(codes), key=lambda c: country_name(c.code))
+
 
 INTEL_KINDS = (
     "report",
@@ -36,16 +70,22 @@ INTEL_KINDS = (
     "event_report",
     "regulation",
 )
-KIND_LABELS = {
-    "report": "Report",
-    "market_study": "Market study",
-    "news": "News",
-    "funding_call": "Funding call",
-    "tender": "Tender",
-    "event_report": "Event report",
-    "regulation": "Regulation",
-}
+KIND_LABELS = LazyLabels(
+    report=_l("Report"),
+    market_study=_l("Market study"),
+    news=_l("News"),
+    funding_call=_l("Funding call"),
+    tender=_l("Tender"),
+    event_report=_l("Event report"),
+    regulation=_l("Regulation"),
+)
 STATUSES = ("draft", "review", "published", "withdrawn")
+STATUS_LABELS = LazyLabels(
+    draft=_l("Draft"),
+    review=_l("Review"),
+    published=_l("Published"),
+    withdrawn=_l("Withdrawn"),
+)
 URL_MAX = 1000  # the length of the URL columns
 
 intel_sector = Table(
@@ -143,7 +183,11 @@ class IntelItem(CountryTagged, Base):
 
     @property
     def kind_label(self) -> str:
-        return KIND_LABELS.get(self.kind, self.kind)
+        return str(KIND_LABELS.get(self.kind, self.kind))
+
+    @property
+    def status_label(self) -> str:
+        return str(STATUS_LABELS.get(self.status, self.status))
 
     @property
     def url_path(self) -> str:

@@ -13,22 +13,29 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import Moderator, SignedInUser
-from forum.accounts.service import reader_zone
+from forum.core.i18n import _, _l, ngettext
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, flash, redirect, render, safe_next
 from forum.intelligence import queries, writes
-from forum.taxonomy.service import countries_for
+from forum.intelligence.models import LazyLabels, countries_by_name
 
 router = APIRouter(include_in_schema=False)
 
 Reason = Annotated[str, Form(max_length=5_000)]
 Next = Annotated[str, Form(max_length=500)]
 
-DONE = {
-    "published": "The item is published.",
-    "review": "The item is back in review: only moderators and its author see it now.",
-    "withdrawn": "The item is withdrawn: only moderators and its author see it, with the reason.",
-}
+DONE = LazyLabels(
+    published=_l("The item is published."),
+    review=_l("The item is back in review: only moderators and its author see it now."),
+    withdrawn=_l("The item is withdrawn: only moderators and its author see it, with the reason."),
+)
+# A move to the status the item has already (set_status accepts only known statuses).
+ALREADY = LazyLabels(
+    draft=_l("The item was already a draft."),
+    published=_l("The item was already published."),
+    review=_l("The item was already in review."),
+    withdrawn=_l("The item was already withdrawn."),
+)
 
 
 @router.get("/intel/review", response_class=HTMLResponse)
@@ -45,8 +52,7 @@ def review_queue(
         {
             "nav": "intelligence",
             "listing": listing,
-            "countries_of": {i.id: countries_for(i.country_codes) for i in listing.items},
-            "tz": reader_zone(moderator),
+            "countries_of": {i.id: countries_by_name(i.country_codes) for i in listing.items},
         },
     )
 
@@ -64,10 +70,13 @@ def publish_selected(
     response = redirect("/intel/review")
     if count:
         flash(
-            request, response, f"Published {count} {'item' if count == 1 else 'items'}.", "success"
+            request,
+            response,
+            ngettext("Published %(num)s item.", "Published %(num)s items.", count),
+            "success",
         )
     else:
-        flash(request, response, "Nothing published: those items were handled already.", "info")
+        flash(request, response, _("Nothing published: those items were handled already."), "info")
     return response
 
 
@@ -88,9 +97,9 @@ def change_status(
     db.commit()
     response = redirect(safe_next(next, item.url_path))
     if not changed:
-        flash(request, response, f"The item was already {status}.", "info")
+        flash(request, response, ALREADY[status], "info")
     elif restoring:
-        message = "The item is restored." if status == "published" else DONE[status]
+        message = _("The item is restored.") if status == "published" else DONE[status]
         flash(request, response, message, "success")
     else:
         flash(request, response, DONE[status], "success")

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from forum.accounts.models import User
 from forum.core.db import utcnow
 from forum.core.errors import NotFound
+from forum.core.i18n import _
 from forum.core.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
 from forum.intelligence.counts import cached_counts
 from forum.intelligence.models import IntelCountry, IntelItem, intel_sector
@@ -98,7 +99,7 @@ def page_items(
     sort: str = "added", base_path: str = "/intel", params: dict[str, object] | None = None,
 ) -> Page[IntelItem]:  # fmt: skip
     if sort not in SORTS:
-        raise IntelError(f"Sort by one of {', '.join(SORTS)}.", "sort")
+        raise IntelError(_("Sort by one of %(known)s.", known=", ".join(SORTS)), "sort")
     stmt = _filtered(viewer, flt)
     total = cached_counts(
         db, viewer, ("total", _filter_key(flt)),
@@ -238,7 +239,7 @@ def list_items(
     make for the same sort.
     """
     if sort not in SORTS:
-        raise IntelError(f"Sort by one of {', '.join(SORTS)}.", "sort")
+        raise IntelError(_("Sort by one of %(known)s.", known=", ".join(SORTS)), "sort")
     stmt = _filtered(viewer, flt)
     if cursor:
         stmt = stmt.where(_after_cursor(sort, cursor))

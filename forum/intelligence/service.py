@@ -14,6 +14,7 @@ from sqlalchemy import Select, or_
 
 from forum.accounts.models import User
 from forum.core.errors import Invalid, NotAllowed
+from forum.core.i18n import _
 from forum.discussions.moderation import can_flag
 from forum.intelligence.models import IntelItem
 
@@ -59,22 +60,22 @@ def can_edit(viewer: User | None, item: IntelItem) -> bool:
 
 def require_can_edit(viewer: User | None, item: IntelItem) -> None:
     if not can_edit(viewer, item):
-        raise NotAllowed("Only the author or a moderator can edit this item.")
+        raise NotAllowed(_("Only the author or a moderator can edit this item."))
 
 
 def require_can_create(author: User | None, status: str) -> User:
     """The author, when a confirmed member may add an item with `status`; raises NotAllowed."""
     if author is None or author.is_suspended or not author.is_verified:
-        raise NotAllowed("Confirm your email address to add intelligence.")
+        raise NotAllowed(_("Confirm your email address to add intelligence."))
     if status not in ("published", "draft") and not author.is_moderator:
-        raise NotAllowed("Members publish or keep drafts; review is for moderators.")
+        raise NotAllowed(_("Members publish or keep drafts; review is for moderators."))
     return author
 
 
 def require_moderator(actor: User | None) -> User:
     """Raises NotAllowed unless `actor` reviews items."""
     if actor is None or not actor.is_moderator:
-        raise NotAllowed("Only moderators review items.")
+        raise NotAllowed(_("Only moderators review items."))
     return actor
 
 
@@ -98,16 +99,16 @@ def require_can_move(actor: User | None, item: IntelItem, status: str) -> User:
     review, sending back to review, withdrawing, restoring) is for moderators.
     """
     if actor is None:
-        raise NotAllowed("Log in first.")
+        raise NotAllowed(_("Log in first."))
     if actor.is_suspended:
-        raise NotAllowed("Your account is suspended.")
+        raise NotAllowed(_("Your account is suspended."))
     own = item.author_id is not None and item.author_id == actor.id
     rule = TRANSITIONS.get((item.status, status))
     if rule == "moderator" or (rule is None and item.status in ("review", "withdrawn")):
         if not actor.is_moderator:
-            raise NotAllowed("Only moderators review, withdraw and restore items.")
+            raise NotAllowed(_("Only moderators review, withdraw and restore items."))
     elif not (own or actor.is_moderator):
-        raise NotAllowed("Only the author or a moderator can change this item.")
+        raise NotAllowed(_("Only the author or a moderator can change this item."))
     return actor
 
 

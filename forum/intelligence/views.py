@@ -12,13 +12,21 @@ from fastapi.responses import HTMLResponse, Response
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
 from forum.core.errors import LoginRequired
+from forum.core.formats import country_name
+from forum.core.i18n import _
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, redirect, render
 from forum.intelligence import attachment_views, queries, service, writes
-from forum.intelligence.models import INTEL_KINDS, KIND_LABELS, IntelItem
+from forum.intelligence.models import (
+    INTEL_KINDS,
+    KIND_LABELS,
+    IntelItem,
+    countries_by_name,
+    place_name,
+)
 from forum.taxonomy.filters import parse_filters
 from forum.taxonomy.forms import TagFieldsError, read_tag_fields
-from forum.taxonomy.service import countries_for, country_label, list_countries, list_sectors
+from forum.taxonomy.service import list_countries, list_sectors
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,7 +43,7 @@ def parse_day(value: str, field_name: str) -> dt.datetime | None:
     try:
         return dt.datetime.combine(dt.date.fromisoformat(value), dt.time.min, tzinfo=dt.UTC)
     except ValueError as exc:
-        raise service.IntelError("Give the date as YYYY-MM-DD.", field_name) from exc
+        raise service.IntelError(_("Give the date as YYYY-MM-DD."), field_name) from exc
 
 
 def end_of_day(start: dt.datetime | None) -> dt.datetime | None:
@@ -92,7 +100,7 @@ def intel_list(
     countries, sectors = parse_filters(db, country, sector)
     for value in kind:
         if value not in INTEL_KINDS:
-            raise HTTPException(422, f"Unknown kind {value!r}.")
+            raise HTTPException(422, _("Unknown kind %(value)r.", value=value))
     flt = queries.IntelFilter(
         countries=countries, sectors=sectors, kinds=kind, sources=source,
         published_from=parse_day(published_from, "from"),
@@ -117,11 +125,11 @@ def intel_list(
         {
             "nav": "intelligence",
             "listing": listing,
-            "countries_of": {i.id: countries_for(i.country_codes) for i in listing.items},
+            "countries_of": {i.id: countries_by_name(i.country_codes) for i in listing.items},
             "deadline_of": {i.id: queries.deadline_state(i) for i in listing.items},
             "facets": {
                 "country": sorted(
-                    ((code, country_label(code), n) for code, n in facets["country"].items()),
+                    ((code, place_name(code), n) for code, n in facets["country"].items()),
                     key=lambda t: (-t[2], t[1]),
                 )[:30],
                 "sector": sorted(
@@ -234,7 +242,9 @@ def _form_context(
         "form": form,
         "errors": errors,
         "kind_options": [(k, KIND_LABELS[k]) for k in INTEL_KINDS],
-        "country_options": [(c.code, c.name) for c in list_countries()],
+        "country_options": sorted(
+            ((c.code, country_name(c.code)) for c in list_countries()), key=lambda o: o[1]
+        ),
         "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
     }
 
@@ -248,7 +258,7 @@ def item_page(request: Request, item_id: int, db: DbSession, viewer: OptionalUse
         {
             "nav": "intelligence",
             "item": item,
-            "countries": countries_for(item.country_codes),
+            "countries": countries_by_name(item.country_codes),
             "deadline": queries.deadline_state(item),
             "can_edit": service.can_edit(viewer, item),
             **attachment_views.item_context(request, viewer, item),

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import User
 from forum.core.audit import record
 from forum.core.db import utcnow
+from forum.core.formats import format_number
+from forum.core.i18n import _
 from forum.core.outbox import queue_document
 from forum.core.text import MAX_BODY, clean_line, render_markdown
 from forum.discussions.models import Flag
@@ -40,13 +42,23 @@ BULK_MAX = 100
 STATUS_ACTIONS = {"published": "publish", "review": "review", "withdrawn": "withdraw"}
 
 
+def _too_long(field_name: str, limit: int) -> str:
+    """The sentence for a summary, notes or reason over `limit` characters."""
+    most = format_number(limit)
+    if field_name == "summary":
+        return _("Keep the summary under %(max)s characters.", max=most)
+    if field_name == "reason":
+        return _("Keep the reason under %(max)s characters.", max=most)
+    return _("Keep the text under %(max)s characters.", max=most)
+
+
 def _http_url(value: str | None, field_name: str) -> str | None:
     if not value or not value.strip():
         return None
     value = value.strip()
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname or len(value) > 1000:
-        raise IntelError("Give a web address starting with http:// or https://.", field_name)
+        raise IntelError(_("Give a web address starting with http:// or https://."), field_name)
     return value
 
 
@@ -71,22 +83,27 @@ class ItemInput:
 def _apply(item: IntelItem, data: ItemInput) -> None:
     title = clean_line(data.title)
     if not title:
-        raise IntelError("Give the item a title.", "title")
+        raise IntelError(_("Give the item a title."), "title")
     if len(title) > TITLE_MAX:
-        raise IntelError(f"Keep the title under {TITLE_MAX} characters.", "title")
+        raise IntelError(_("Keep the title under %(max)s characters.", max=TITLE_MAX), "title")
     if data.kind not in INTEL_KINDS:
         raise IntelError(
-            f"Unknown kind {data.kind!r}: use one of {', '.join(INTEL_KINDS)}.", "kind"
+            _(
+                "Unknown kind %(value)r: use one of %(known)s.",
+                value=data.kind,
+                known=", ".join(INTEL_KINDS),
+            ),
+            "kind",
         )
     if len(data.summary) > SUMMARY_MAX:
-        raise IntelError(f"Keep the summary under {SUMMARY_MAX:,} characters.", "summary")
+        raise IntelError(_too_long("summary", SUMMARY_MAX), "summary")
     if len(data.body) > MAX_BODY:
-        raise IntelError(f"Keep the text under {MAX_BODY:,} characters.", "body")
+        raise IntelError(_too_long("body", MAX_BODY), "body")
     if data.deadline is not None and data.kind not in ("funding_call", "tender"):
-        raise IntelError("Only calls and tenders have a deadline.", "deadline")
+        raise IntelError(_("Only calls and tenders have a deadline."), "deadline")
     for moment, name in ((data.published_at, "published_at"), (data.deadline, "deadline")):
         if moment is not None and moment.tzinfo is None:
-            raise IntelError("Give the date with its time zone.", name)
+            raise IntelError(_("Give the date with its time zone."), name)
     item.title = title
     item.kind = data.kind
     item.summary = data.summary.strip()
@@ -116,7 +133,7 @@ def create_item(
     """A new item by a confirmed member (published or draft). Raises NotAllowed or IntelError."""
     author = require_can_create(author, status)
     if status not in STATUSES:
-        raise IntelError(f"Unknown status {status!r}.", "status")
+        raise IntelError(_("Unknown status %(value)r.", value=status), "status")
     item = IntelItem(author_id=author.id, status=status, added_at=added_at or utcnow(),
                      source_note=source_note)  # fmt: skip
     _apply(item, data)
@@ -138,7 +155,7 @@ def new_imported_item(
     """A validated item that no member wrote, not yet added to a session (IntelError if
     `data` is invalid). The harvester adds a feed's new items this way and flushes once."""
     if status not in STATUSES:
-        raise IntelError(f"Unknown status {status!r}.", "status")
+        raise IntelError(_("Unknown status %(value)r.", value=status), "status")
     item = IntelItem(author_id=None, status=status, added_at=added_at or utcnow(), also_from=[],
                      feed_id=feed_id, entry_id=entry_id, source_note=source_note)  # fmt: skip
     _apply(item, data)
@@ -195,19 +212,33 @@ def set_status(
     flags. Every move that needed a moderator is audited. Raises NotAllowed or IntelError.
     """
     if status not in STATUSES:
-        raise IntelError(f"Unknown status {status!r}: use one of {', '.join(STATUSES)}.", "status")
+        raise IntelError(
+            _(
+                "Unknown status %(value)r: use one of %(known)s.",
+                value=status,
+                known=", ".join(STATUSES),
+            ),
+            "status",
+        )
     actor = require_can_move(actor, item, status)
     own = item.author_id is not None and item.author_id == actor.id
     rule = TRANSITIONS.get((item.status, status))
     reason = reason.strip()
     if len(reason) > REASON_MAX:
-        raise IntelError(f"Keep the reason under {REASON_MAX:,} characters.", "reason")
+        raise IntelError(_too_long("reason", REASON_MAX), "reason")
     if status == item.status:
         return False
     if rule is None:
-        raise IntelError(f"An item that is {item.status} cannot become {status}.", "status")
+        raise IntelError(
+            _(
+                "An item that is %(before)s cannot become %(after)s.",
+                before=item.status,
+                after=status,
+            ),
+            "status",
+        )
     if status == "withdrawn" and not reason:
-        raise IntelError("Say why the item is withdrawn.", "reason")
+        raise IntelError(_("Say why the item is withdrawn."), "reason")
     before = item.status
     item.status = status
     item.withdrawn_reason = reason if status == "withdrawn" else None
@@ -247,9 +278,9 @@ def publish_many(db: Session, actor: User | None, item_ids: Sequence[int]) -> in
     """
     actor = require_moderator(actor)
     if not item_ids:
-        raise IntelError("Select the items to publish first.", "ids")
+        raise IntelError(_("Select the items to publish first."), "ids")
     if len(item_ids) > BULK_MAX:
-        raise IntelError(f"Publish at most {BULK_MAX} items at a time.", "ids")
+        raise IntelError(_("Publish at most %(max)s items at a time.", max=BULK_MAX), "ids")
     items = db.scalars(
         select(IntelItem)
         .where(IntelItem.id.in_(list(item_ids)), IntelItem.status == "review")
@@ -261,5 +292,5 @@ def publish_many(db: Session, actor: User | None, item_ids: Sequence[int]) -> in
 def preview_body(body: str) -> str:
     """The item's notes as they will be shown: the same rendering and sanitizing as on save."""
     if len(body) > MAX_BODY:
-        raise IntelError(f"Keep the text under {MAX_BODY:,} characters.", "body")
+        raise IntelError(_too_long("body", MAX_BODY), "body")
     return render_markdown(body) if body.strip() else ""

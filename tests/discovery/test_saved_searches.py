@@ -94,7 +94,7 @@ def test_a_search_of_filters_only_is_named_after_its_filters(
         query_string="kind=intel&subkind=funding_call&country=g:eu27&sector=food&from=2019-01-01",
     )  # fmt: skip
     assert kept.name == (
-        "Intelligence · Funding call · European Union (27) · Food industry · from 2019-01-01"
+        "Intelligence · Funding call · European Union (27) · Food industry · from 1 Jan 2019"
     )
 
 
