@@ -26,6 +26,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from babel import dates as babel_dates
+
+from forum.core import i18n
+
 MIN_YEAR = 1900
 MAX_YEAR = 2200
 
@@ -305,17 +309,23 @@ def parse_date_text(text: str | None) -> ParsedDate:
 
 
 def format_range(start: dt.date | None, end: dt.date | None) -> str:
-    """ "12–14 March 2019", "30 March – 2 April 2019", "1 April 2019"; "" when unknown."""
+    """ "12–14 March 2019", "30 March – 2 April 2019", "1 April 2019" in the reader's
+    language ("12–14 mars 2019"); "" when unknown."""
     if start is None:
         return ""
     end = end or start
+    locale = i18n.babel_locale(i18n.language())
     if start == end:
-        return f"{start.day} {start:%B %Y}"
-    if start.year != end.year:
-        return f"{start.day} {start:%B %Y} – {end.day} {end:%B %Y}"
-    if start.month != end.month:
-        return f"{start.day} {start:%B} – {end.day} {end:%B %Y}"
-    return f"{start.day}–{end.day} {end:%B %Y}"
+        text = babel_dates.format_date(start, "long", locale=locale)
+    elif locale != "en_GB":
+        text = babel_dates.format_interval(start, end, "yMMMMd", locale=locale)
+    elif start.year != end.year:
+        text = f"{start.day} {start:%B %Y} – {end.day} {end:%B %Y}"
+    elif start.month != end.month:
+        text = f"{start.day} {start:%B} – {end.day} {end:%B %Y}"
+    else:
+        text = f"{start.day}–{end.day} {end:%B %Y}"
+    return i18n.decorate(text)
 
 
 def quarter_of(day: dt.date) -> tuple[int, int]:

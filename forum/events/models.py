@@ -20,10 +20,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.accounts.models import User
 from forum.core.db import Base, UTCDateTime, utcnow
+from forum.core.formats import country_name
+from forum.core.i18n import _
 from forum.events.dates import format_range
 from forum.partnerships.models import Partnership
 from forum.taxonomy.models import Sector
-from forum.taxonomy.service import get_country
 
 ATTENDANCE_STATUSES = ("going", "interested")
 
@@ -103,14 +104,14 @@ class Event(Base):
     @property
     def when_label(self) -> str:
         """The source's wording as is when there is one, else the exact days."""
-        return self.date_text or self.exact_dates or "Date to be announced"
+        return self.date_text or self.exact_dates or _("Date to be announced")
 
     @property
     def country_name(self) -> str | None:
+        """The country's name in the reader's language."""
         if not self.country_code:
             return None
-        country = get_country(self.country_code)
-        return country.name if country else self.country_code
+        return country_name(self.country_code)
 
     @property
     def place_label(self) -> str:
@@ -118,7 +119,11 @@ class Event(Base):
         if self.location_text:
             return self.location_text
         parts = [p for p in (self.city, self.country_name) if p]
-        return ", ".join(parts) or "Place to be announced"
+        return ", ".join(parts) or _("Place to be announced")
+
+    @property
+    def place_known(self) -> bool:
+        return bool(self.location_text or self.city or self.country_code)
 
 
 class EventPartnership(Base):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from forum.core.i18n import _
 from forum.events.listing import EventFilter, all_events, today_utc
 from forum.events.models import Event
 from forum.events.service import EventError
@@ -70,9 +71,9 @@ def parse_month(value: str | None, *, today: dt.date | None = None) -> tuple[int
         year, month = (int(part) for part in value.split("-"))
         dt.date(year, month, 1)
     except ValueError as exc:
-        raise EventError("Give the month as YYYY-MM, e.g. 2019-04.", "m") from exc
+        raise EventError(_("Give the month as YYYY-MM, e.g. 2019-04."), "m") from exc
     if not 1900 <= year <= 2200:
-        raise EventError("Give a month between 1900 and 2200.", "m")
+        raise EventError(_("Give a month between 1900 and 2200."), "m")
     return year, month
 
 

@@ -10,9 +10,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 
+from babel.lists import format_list
 from sqlalchemy import Integer, Select, and_, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
+from forum.core import i18n
+from forum.core.i18n import _
 from forum.core.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
 from forum.partnerships.models import Partnership, PartnershipCountry, partnership_sector
 from forum.taxonomy.models import Sector
@@ -81,10 +84,22 @@ def sector_in_sentence(name: str) -> str:
 
 
 def join_words(words: Sequence[str]) -> str:
-    """ "A", "A and B", "A, B and C"."""
+    """ "A", "A and B", "A, B and C" (in the reader's language: "A, B et C")."""
     if len(words) <= 1:
         return "".join(words)
-    return f"{', '.join(words[:-1])} and {words[-1]}"
+    return format_list(list(words), locale=i18n.babel_locale(i18n.language()))
+
+
+def _english() -> bool:
+    return i18n.language() == i18n.DEFAULT_LANGUAGE
+
+
+def countries_in_sentence(countries: Sequence[Country]) -> str:
+    """The countries' names joined as they read after a verb, in the reader's language:
+    "Canada and the United States" ("Canada et États-Unis": the article is English only)."""
+    if _english():
+        return join_words([country_in_sentence(c.name) for c in countries])
+    return join_words([c.label for c in countries])
 
 
 def reasons_for(
@@ -95,12 +110,22 @@ def reasons_for(
     `subject` starts each reason: "both" for two partnerships, "you both" for a member.
     """
     out = []
+    you = subject == "you both"
     if countries:
+        where = countries_in_sentence(countries)
         out.append(
-            f"{subject} target {join_words([country_in_sentence(c.name) for c in countries])}"
+            _("you both target %(countries)s", countries=where)
+            if you
+            else _("both target %(countries)s", countries=where)
         )
     if sectors:
-        out.append(f"{subject} work in {join_words([sector_in_sentence(s.name) for s in sectors])}")
+        names = [sector_in_sentence(s.name) if _english() else s.name for s in sectors]
+        what = join_words(names)
+        out.append(
+            _("you both work in %(sectors)s", sectors=what)
+            if you
+            else _("both work in %(sectors)s", sectors=what)
+        )
     return out
 
 
