@@ -46,7 +46,8 @@ def _description(event: Event, base_url: str) -> str:
         lines.append(_("Organiser: %(organiser)s", organiser=event.organiser))
     if event.description:
         lines += ["", event.description]
-    lines += ["", _("On the Cluster Forum: %(url)s", url=f"{base_url}{event.url_path}")]
+    page = base_url + event.url_path
+    lines += ["", _("On the Cluster Forum: %(url)s", url=page)]
     return "\n".join(lines).strip()
 
 

@@ -4,9 +4,10 @@ common are going to, and quarters in which they go to the same country."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from markupsafe import Markup
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -14,10 +15,15 @@ from forum.core.db import utcnow
 from forum.core.i18n import _
 from forum.events.attendance import partnerships_going
 from forum.events.models import Event
-from forum.partnerships.matching import countries_in_sentence, join_words
+from forum.partnerships.matching import countries_in_sentence, join_words, linked_words
 from forum.partnerships.models import Partnership, PartnershipCountry
 from forum.taxonomy.regions import UnknownCountryError, is_european
 from forum.taxonomy.service import Country, countries_for, get_country
+
+
+def country_links(countries: Sequence[Country]) -> Markup:
+    """Links to the countries' pages, named and joined in the reader's language."""
+    return linked_words([(c.url, c.label) for c in countries])
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,19 @@ class EventHint:
             names=names,
             countries=where,
         )
+
+    @property
+    def partnership_links(self) -> Markup:
+        """The partnerships going, as links joined in the reader's language."""
+        return linked_words([(f"/partnerships/{p.slug}", p.name) for p in self.partnerships])
+
+    @property
+    def country_links(self) -> Markup:
+        return country_links(self.shared_countries)
+
+    def links_to(self, countries: Sequence[Country]) -> Markup:
+        """`countries` (those shared with one other partnership) as links."""
+        return country_links(countries)
 
     def shared_with(self, partnership_id: int) -> list[tuple[Partnership, list[Country]]]:
         """The others going and the targets each shares with `partnership_id`."""

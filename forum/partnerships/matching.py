@@ -6,11 +6,13 @@ is no match. Every match says why, in words, so a reader can judge it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 
 from babel.lists import format_list
+from markupsafe import Markup, escape
 from sqlalchemy import Integer, Select, and_, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
@@ -88,6 +90,18 @@ def join_words(words: Sequence[str]) -> str:
     if len(words) <= 1:
         return "".join(words)
     return format_list(list(words), locale=i18n.babel_locale(i18n.language()))
+
+
+def linked_words(links: Sequence[tuple[str, str]]) -> Markup:
+    """Links ((url, text) pairs) joined as a list in the reader's language, as HTML: the
+    texts escaped, the words between them ("and", "et") CLDR's."""
+    slots = [f"\x00{i}\x00" for i in range(len(links))]
+    parts = re.split(r"\x00(\d+)\x00", join_words(slots))
+    pieces = [
+        Markup('<a href="{}">{}</a>').format(*links[int(part)]) if odd else escape(part)
+        for odd, part in ((i % 2 == 1, part) for i, part in enumerate(parts))
+    ]
+    return Markup("").join(pieces)
 
 
 def _english() -> bool:
