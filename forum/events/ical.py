@@ -34,8 +34,8 @@ def _description(event: Event, base_url: str) -> str:
     lines = []
     if event.date_text:
         lines.append(_("Date as announced: %(wording)s", wording=event.date_text))
-    if event.date_flag:
-        lines.append(_("Note on the date: %(note)s", note=event.date_flag))
+    if event.date_note:
+        lines.append(_("Note on the date: %(note)s", note=event.date_note))
     if event.location_text:
         lines.append(_("Place as announced: %(place)s", place=event.location_text))
     going = who_is_going(event)

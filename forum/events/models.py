@@ -22,7 +22,7 @@ from forum.accounts.models import User
 from forum.core.db import Base, UTCDateTime, utcnow
 from forum.core.formats import country_name
 from forum.core.i18n import _
-from forum.events.dates import format_range
+from forum.events.dates import format_range, parse_date_text
 from forum.partnerships.models import Partnership
 from forum.taxonomy.models import Sector
 
@@ -100,6 +100,16 @@ class Event(Base):
     def exact_dates(self) -> str:
         """The covered days in words ("12–14 March 2019"), "" when unknown."""
         return format_range(self.starts_on, self.ends_on)
+
+    @property
+    def date_note(self) -> str | None:
+        """What was wrong with the source's date (`date_flag`), in the reader's language:
+        the wording is read again, as it was when the flag was stored."""
+        if not self.date_flag:
+            return None
+        if self.date_text and (flag := parse_date_text(self.date_text).flag):
+            return flag
+        return self.date_flag
 
     @property
     def when_label(self) -> str:

@@ -20,6 +20,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from forum.accounts.models import User
+from forum.core import i18n
 from forum.core.audit import record
 from forum.core.errors import Invalid, NotAllowed, NotFound
 from forum.core.formats import format_number
@@ -172,7 +173,9 @@ def _apply(event: Event, data: EventInput, *, source_europe: bool = False) -> No
         if ends_on < starts_on:
             raise EventError(_("The last day comes before the first day."), "ends_on")
     elif date_text:
-        parsed = parse_date_text(date_text)
+        # Stored in English, as the API gives it; pages read it again (Event.date_note).
+        with i18n.using(i18n.DEFAULT_LANGUAGE):
+            parsed = parse_date_text(date_text)
         starts_on, ends_on, flag = parsed.start, parsed.end, parsed.flag
         date_text = parsed.wording
     event.name = name
