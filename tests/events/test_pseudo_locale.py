@@ -70,3 +70,17 @@ def test_a_date_range_in_french() -> None:
         assert format_range(DAY, dt.date(2030, 4, 2)) == "12 March – 2 April 2030"
     finally:
         i18n.uninstall("fr")
+
+
+def test_the_note_on_a_corrected_date_is_read_in_the_readers_language(
+    client: Client, events: Events
+) -> None:
+    event = events.make("Osaka Food Expo", date_text="31 April 2030")
+    assert event.date_flag == "31 April 2030 does not exist: read as 30 April 2030."
+    i18n.install("fr", NullTranslations(), formats_as="fr")
+    try:
+        client.cookies.set("forum_lang", "fr")
+        html = client.get(f"/events/{event.id}").text
+        assert "31 avril 2030 does not exist: read as 30 avril 2030." in html
+    finally:
+        i18n.uninstall("fr")
