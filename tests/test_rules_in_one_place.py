@@ -79,7 +79,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ),
     # The account pages show an account's own state; the routes decide what it may do.
     ("admin/user.html", "{% if user.is_suspended %}<span class"): "the admin page's state",
-    ("admin/user.html", "{% if user.is_suspended %}Lift the suspension{% else %}"): (
+    ("admin/user.html", '{% if user.is_suspended %}{{ _("Lift the suspension") }}{% else %}'): (
         "which of the two forms the admin page shows; the admin routes check the role"
     ),
     ("admin/user.html", "    {% if user.is_suspended %}\n"): "the same choice of form",

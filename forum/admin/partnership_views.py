@@ -11,12 +11,13 @@ from forum.accounts.deps import Admin
 from forum.accounts.memberships import partnership_members
 from forum.accounts.models import User
 from forum.admin import partnerships as admin_service
+from forum.core.i18n import _
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, flash, redirect, render_admin
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import STRANDS, get_partnership
 from forum.taxonomy.regions import load_region_groups
-from forum.taxonomy.service import list_countries, list_sectors
+from forum.taxonomy.service import country_options, list_sectors
 
 router = APIRouter(include_in_schema=False)
 
@@ -26,7 +27,7 @@ Codes = Annotated[list[str], Form(max_length=300)]
 def _load(db: DbSession, partnership_id: int) -> Partnership:
     partnership = get_partnership(db, partnership_id)
     if partnership is None:
-        raise HTTPException(404, "There is no partnership with this number.")
+        raise HTTPException(404, _("There is no partnership with this number."))
     return partnership
 
 
@@ -52,17 +53,18 @@ def _edit_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    groups = sorted(load_region_groups().values(), key=lambda g: g.name)
+    groups = sorted(load_region_groups().values(), key=lambda g: g.label)
     return render_admin(
         request,
         "admin/partnership.html",
         "partnerships",
         {
             "partnership": partnership,
-            "strand_options": [("", "Not stated")] + [(str(s), f"Strand {s}") for s in STRANDS],
+            "strand_options": [("", _("Not stated"))]
+            + [(str(s), _("Strand %(strand)s", strand=s)) for s in STRANDS],
             "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
-            "country_options": [(g.code, f"{g.name} (region)") for g in groups]
-            + [(c.code, c.name) for c in list_countries()],
+            "country_options": [(g.code, _("%(name)s (region)", name=g.label)) for g in groups]
+            + country_options(),
             "members": partnership_members(db, partnership.id),
         },
         form=form,
@@ -139,7 +141,7 @@ def edit(
     db.commit()
     response = redirect(f"/admin/partnerships/{partnership.id}")
     if changes:
-        flash(request, response, f"{partnership.name} is saved.", "success")
+        flash(request, response, _("%(name)s is saved.", name=partnership.name), "success")
     else:
-        flash(request, response, "Nothing changed.", "info")
+        flash(request, response, _("Nothing changed."), "info")
     return response

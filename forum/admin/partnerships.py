@@ -18,6 +18,8 @@ from forum.accounts.models import Membership, User
 from forum.accounts.service import get_user_by_email, normalize_email
 from forum.core.audit import record
 from forum.core.errors import Invalid, NotAllowed
+from forum.core.formats import format_number
+from forum.core.i18n import _
 from forum.core.outbox import queue_document
 from forum.core.pagination import Page
 from forum.core.text import clean_line
@@ -54,7 +56,7 @@ class PartnershipEditError(Invalid):
 
 def require_admin(actor: User) -> None:
     if not actor.is_admin:
-        raise NotAllowed("Only admins edit partnerships here.")
+        raise NotAllowed(_("Only admins edit partnerships here."))
 
 
 def page_partnerships_admin(db: Session, *, page: int, per_page: int = 25) -> Page[Partnership]:
@@ -91,9 +93,14 @@ def _clean_website(raw: str) -> str | None:
         or not parts.hostname
         or any(c.isspace() for c in website)
     ):
-        raise ValueError("Enter a web address starting with http:// or https://.")
+        raise ValueError(_("Enter a web address starting with http:// or https://."))
     if len(website) > WEBSITE_MAX:
-        raise ValueError(f"Use at most {WEBSITE_MAX} characters for the web address.")
+        raise ValueError(
+            _(
+                "Use at most %(max)s characters for the web address.",
+                max=format_number(WEBSITE_MAX),
+            )
+        )
     return website
 
 
@@ -121,11 +128,17 @@ def _coordinator(db: Session, partnership: Partnership, email: str) -> User | No
     )
     if user is None or not member:
         raise ValueError(
-            f"{email} is not a member of {partnership.name}: choose one of its members, "
-            "or leave the field empty."
+            _(
+                "%(email)s is not a member of %(name)s: choose one of its members, "
+                "or leave the field empty.",
+                email=email,
+                name=partnership.name,
+            )
         )
     if user.is_suspended:
-        raise ValueError(f"{email} is suspended and cannot coordinate a partnership.")
+        raise ValueError(
+            _("%(email)s is suspended and cannot coordinate a partnership.", email=email)
+        )
     return user
 
 
@@ -148,11 +161,11 @@ def update_partnership(
 
     name = clean_line(form.name)
     if not name:
-        errors["name"] = "Enter the partnership's name."
+        errors["name"] = _("Enter the partnership's name.")
     elif len(name) > NAME_MAX:
-        errors["name"] = f"Use at most {NAME_MAX} characters."
+        errors["name"] = _("Use at most %(max)s characters.", max=format_number(NAME_MAX))
     elif _name_taken(db, partnership, name):
-        errors["name"] = f"Another partnership is already called {name!r}."
+        errors["name"] = _("Another partnership is already called %(name)s.", name=repr(name))
 
     website: str | None = None
     try:
@@ -162,12 +175,14 @@ def update_partnership(
 
     description = form.description.strip().replace("\r\n", "\n")
     if len(description) > DESCRIPTION_MAX:
-        errors["description"] = f"Use at most {DESCRIPTION_MAX} characters."
+        errors["description"] = _(
+            "Use at most %(max)s characters.", max=format_number(DESCRIPTION_MAX)
+        )
 
     strand: int | None = None
     if form.strand.strip():
         if form.strand.strip() not in {str(s) for s in STRANDS}:
-            errors["strand"] = "Choose strand 1, strand 2, or not stated."
+            errors["strand"] = _("Choose strand 1, strand 2, or not stated.")
         else:
             strand = int(form.strand.strip())
 
@@ -175,8 +190,10 @@ def update_partnership(
     try:
         tags = read_tag_fields(
             db, countries=form.countries, sectors=form.sectors,
-            unknown_country=lambda code: f"{code!r} is neither a country code nor a region group.",
-            unknown_sector=lambda slug: f"There is no sector {slug!r}.",
+            unknown_country=lambda code: _(
+                "%(code)s is neither a country code nor a region group.", code=repr(code)
+            ),
+            unknown_sector=lambda slug: _("There is no sector %(slug)s.", slug=repr(slug)),
         )  # fmt: skip
     except TagFieldsError as exc:
         errors.update(exc.errors)

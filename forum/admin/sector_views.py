@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import Admin
 from forum.admin import sectors as admin_service
+from forum.core.i18n import _
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, flash, redirect, render_admin
 from forum.taxonomy.models import Sector
@@ -65,7 +66,12 @@ def add_sector(
         )
     db.commit()
     response = redirect("/admin/sectors")
-    flash(request, response, f"The sector {sector.name} ({sector.slug}) is added.", "success")
+    flash(
+        request,
+        response,
+        _("The sector %(name)s (%(slug)s) is added.", name=sector.name, slug=sector.slug),
+        "success",
+    )
     return response
 
 
@@ -80,7 +86,7 @@ def rename_sector(
 ) -> Response:
     sector = db.get(Sector, sector_id)
     if sector is None:
-        raise HTTPException(404, "There is no sector with this number.")
+        raise HTTPException(404, _("There is no sector with this number."))
     try:
         renamed = admin_service.rename_sector(db, admin, sector, name=name)
     except admin_service.SectorError as exc:
@@ -98,8 +104,11 @@ def rename_sector(
     response = redirect("/admin/sectors" + (f"?page={number}" if number > 1 else ""))
     if renamed:
         flash(
-            request, response, f"The sector {sector.slug} is now called {sector.name}.", "success"
+            request,
+            response,
+            _("The sector %(slug)s is now called %(name)s.", slug=sector.slug, name=sector.name),
+            "success",
         )
     else:
-        flash(request, response, "Nothing changed.", "info")
+        flash(request, response, _("Nothing changed."), "info")
     return response

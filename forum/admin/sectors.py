@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import User
 from forum.core.audit import record
 from forum.core.errors import Invalid, NotAllowed
+from forum.core.formats import format_number
+from forum.core.i18n import _
 from forum.core.jobs import enqueue
 from forum.core.pagination import Page
 from forum.core.text import clean_line, slug_problem
@@ -32,7 +34,7 @@ class SectorError(Invalid):
 
 def require_admin(actor: User) -> None:
     if not actor.is_admin:
-        raise NotAllowed("Only admins change the sector taxonomy.")
+        raise NotAllowed(_("Only admins change the sector taxonomy."))
 
 
 def page_sectors(db: Session, *, page: int, per_page: int = 50) -> Page[Sector]:
@@ -61,14 +63,16 @@ def validate_name(db: Session, name: str, *, field: str, exclude_id: int | None 
     """The name, whitespace collapsed; raises SectorError when empty, too long or taken."""
     name = clean_line(name)
     if not name:
-        raise SectorError("Enter the sector's name.", field)
+        raise SectorError(_("Enter the sector's name."), field)
     if len(name) > NAME_MAX:
-        raise SectorError(f"Use at most {NAME_MAX} characters for the name.", field)
+        raise SectorError(
+            _("Use at most %(max)s characters for the name.", max=format_number(NAME_MAX)), field
+        )
     stmt = select(Sector.id).where(func.lower(Sector.name) == name.lower())
     if exclude_id is not None:
         stmt = stmt.where(Sector.id != exclude_id)
     if db.scalar(stmt.limit(1)) is not None:
-        raise SectorError(f"Another sector is already called {name!r}.", field)
+        raise SectorError(_("Another sector is already called %(name)s.", name=repr(name)), field)
     return name
 
 
@@ -78,7 +82,7 @@ def create_sector(db: Session, actor: User, *, slug: str, name: str) -> Sector:
     slug = validate_slug(slug)
     name = validate_name(db, name, field="name")
     if db.scalar(select(Sector.id).where(Sector.slug == slug)) is not None:
-        raise SectorError(f"The slug {slug!r} is taken: choose another.", "slug")
+        raise SectorError(_("The slug %(slug)s is taken: choose another.", slug=repr(slug)), "slug")
     position = (db.scalar(select(func.max(Sector.position))) or 0) + 1
     sector = Sector(slug=slug, name=name, position=position)
     try:
@@ -87,7 +91,9 @@ def create_sector(db: Session, actor: User, *, slug: str, name: str) -> Sector:
             db.add(sector)
             db.flush()
     except IntegrityError as exc:
-        raise SectorError(f"The slug {slug!r} is taken: choose another.", "slug") from exc
+        raise SectorError(
+            _("The slug %(slug)s is taken: choose another.", slug=repr(slug)), "slug"
+        ) from exc
     record(
         db,
         actor=actor,

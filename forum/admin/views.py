@@ -16,6 +16,7 @@ from forum.accounts.deps import Admin
 from forum.accounts.models import Membership, User
 from forum.accounts.service import reader_zone
 from forum.admin.service import page_audit_log
+from forum.core.i18n import _, _l
 from forum.core.pagination import Page, page_number
 from forum.core.web import DbSession, render_admin
 from forum.partnerships.models import Partnership
@@ -26,17 +27,17 @@ router = APIRouter(include_in_schema=False)
 
 # The object types admin and moderator actions are recorded against.
 AUDIT_TYPES = (
-    ("user", "Members"),
-    ("membership", "Memberships"),
-    ("partnership", "Partnerships"),
-    ("sector", "Sectors"),
-    ("category", "Categories"),
-    ("thread", "Threads"),
-    ("post", "Posts"),
-    ("flag", "Flags"),
-    ("intel", "Intelligence items"),
-    ("feed", "Feeds"),
-    ("event", "Events"),
+    ("user", _l("Members")),
+    ("membership", _l("Memberships")),
+    ("partnership", _l("Partnerships")),
+    ("sector", _l("Sectors")),
+    ("category", _l("Categories")),
+    ("thread", _l("Threads")),
+    ("post", _l("Posts")),
+    ("flag", _l("Flags")),
+    ("intel", _l("Intelligence items")),
+    ("feed", _l("Feeds")),
+    ("event", _l("Events")),
 )
 REGION_GROUPS_PER_PAGE = 10
 
@@ -86,7 +87,7 @@ def audit_log(
         {
             "listing": page_audit_log(db, page=page_number(page), object_type=object_type),
             "type": object_type or "",
-            "type_options": [("", "Everything"), *AUDIT_TYPES],
+            "type_options": [("", _("Everything")), *AUDIT_TYPES],
             "tz": reader_zone(admin),
         },
     )

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query
 
 from forum.accounts.deps import ApiOptionalUser, ApiUser
 from forum.core.errors import Invalid, NotAllowed
+from forum.core.i18n import _
 from forum.core.pagination import MAX_PAGE_SIZE
 from forum.core.web import AppSettings, DbSession, IsoDate, QueryValue, RowId
 from forum.discussions.api import R401, R403, R404
@@ -84,7 +85,7 @@ def create_event(data: EventIn, db: DbSession, settings: AppSettings, user: ApiU
     partnerships = []
     if data.for_partnership:
         if user.partnership is None:
-            raise NotAllowed("You can list an event only for a partnership you belong to.")
+            raise NotAllowed(_("You can list an event only for a partnership you belong to."))
         partnerships.append(user.partnership)
     event_input = service.EventInput(
         name=data.name, description=data.description, url=data.website,

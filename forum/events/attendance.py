@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.core.errors import NotAllowed
+from forum.core.i18n import _
 from forum.core.outbox import queue_document
 from forum.events.models import ATTENDANCE_STATUSES, Attendance, Event, EventPartnership
 from forum.events.service import EventError, can_mark, with_details
@@ -29,17 +30,17 @@ def set_attendance(
     EventError for an unknown status.
     """
     if status not in (*ATTENDANCE_STATUSES, "none"):
-        raise EventError("Status is going, interested or none.", "status")
+        raise EventError(_("Status is going, interested or none."), "status")
     if actor is None:
-        raise NotAllowed("Log in to say you are going.")
+        raise NotAllowed(_("Log in to say you are going."))
     if not can_mark(actor):
-        raise NotAllowed("Confirm your email address first, and be a member in good standing.")
+        raise NotAllowed(_("Confirm your email address first, and be a member in good standing."))
     holder: Any
     if for_partnership:
         partnership = actor.partnership
         if partnership is None:
             raise NotAllowed(
-                "You can mark attendance for a partnership only once you belong to it."
+                _("You can mark attendance for a partnership only once you belong to it.")
             )
         holder = Attendance.partnership_id == partnership.id
     else:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from forum.accounts.models import User
 from forum.core.db import utcnow
 from forum.core.errors import NotAllowed
+from forum.core.i18n import _
 from forum.events.models import CalendarToken
 
 
@@ -38,7 +39,7 @@ def calendar_token(db: Session, user: User, *, secret_key: str) -> str | None:
 def reset_calendar_token(db: Session, user: User, *, secret_key: str) -> str:
     """A new secret feed URL for the member; the old one stops working at once."""
     if user.is_suspended:
-        raise NotAllowed("Your account is suspended.")
+        raise NotAllowed(_("Your account is suspended."))
     row = db.scalar(select(CalendarToken).where(CalendarToken.user_id == user.id))
     if row is None:
         row = CalendarToken(user_id=user.id)

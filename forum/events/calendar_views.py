@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.exc import OperationalError
 
 from forum.accounts.deps import SignedInUser
+from forum.core.i18n import _
 from forum.core.web import AppSettings, DbSession, flash, redirect, render
 from forum.events import ical, service
 from forum.events.attendance import attending_events
@@ -50,7 +51,7 @@ def events_feed(
     flt = list_filter(db, country=country, sector=sector, partnership=partnership,
                       date_from=date_from, date_to=date_to, when=when)  # fmt: skip
     events = all_events(db, flt)
-    return _ical(ical.calendar_of(events, settings.base_url, name="Cluster Forum: events"),
+    return _ical(ical.calendar_of(events, settings.base_url, name=_("Cluster Forum: events")),
                  "events.ics")  # fmt: skip
 
 
@@ -59,7 +60,7 @@ def event_feed(event_id: int, db: DbSession, settings: AppSettings) -> Response:
     event = service.get_event(db, event_id)
     if event.starts_on is None:
         raise HTTPException(
-            404, "This event has no date yet: there is nothing to add to a calendar."
+            404, _("This event has no date yet: there is nothing to add to a calendar.")
         )
     return _ical(ical.calendar_of([event], settings.base_url, name=event.name),
                  f"event-{event.id}.ics")  # fmt: skip
@@ -71,7 +72,7 @@ def private_feed(token: str, db: DbSession, settings: AppSettings) -> Response:
     user = user_for_calendar_token(db, token)
     if user is None:
         raise HTTPException(
-            404, "There is no calendar at this address (the link may have been reset)."
+            404, _("There is no calendar at this address (the link may have been reset).")
         )
     events = attending_events(db, user)
     statuses = {
@@ -80,7 +81,7 @@ def private_feed(token: str, db: DbSession, settings: AppSettings) -> Response:
         for mark in event.attendances
         if mark.user_id == user.id
     }
-    body = ical.calendar_of(events, settings.base_url, name=f"Cluster Forum: {user.name}'s events",
+    body = ical.calendar_of(events, settings.base_url, name=_("Cluster Forum: %(name)s's events", name=user.name),
                             statuses=statuses)  # fmt: skip
     if db.dirty:
         try:
@@ -125,8 +126,8 @@ def calendar_reset(
     reset_calendar_token(db, viewer, secret_key=_secret(settings))
     db.commit()
     response = redirect("/settings/calendar")
-    message = ("A new address is ready: the old one no longer works. Update your calendar app."
-               if had else "Your private calendar address is ready.")  # fmt: skip
+    message = (_("A new address is ready: the old one no longer works. Update your calendar app.")
+               if had else _("Your private calendar address is ready."))  # fmt: skip
     flash(request, response, message, "success")
     return response
 
@@ -136,5 +137,5 @@ def calendar_revoke(request: Request, db: DbSession, viewer: SignedInUser) -> Re
     revoke_calendar_token(db, viewer)
     db.commit()
     response = redirect("/settings/calendar")
-    flash(request, response, "Your private calendar address is turned off.", "success")
+    flash(request, response, _("Your private calendar address is turned off."), "success")
     return response

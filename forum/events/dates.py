@@ -26,6 +26,11 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from babel import dates as babel_dates
+
+from forum.core import i18n
+from forum.core.i18n import _
+
 MIN_YEAR = 1900
 MAX_YEAR = 2200
 
@@ -125,6 +130,15 @@ class _Part:
     year: int | None = None
 
 
+def _locale() -> str:
+    return i18n.babel_locale(i18n.language())
+
+
+def _month_name(month: int) -> str:
+    """The month's name in the current language ("February", "février")."""
+    return str(babel_dates.get_month_names("wide", locale=_locale())[month])
+
+
 def last_day(year: int, month: int) -> int:
     return calendar.monthrange(year, month)[1]
 
@@ -175,13 +189,28 @@ class _Builder:
             raise _Unreadable(str(year))
         if not 1 <= month <= 12:
             fixed = min(max(month, 1), 12)
-            self.flags.append(f"month {month} does not exist: read as {calendar.month_name[fixed]}")
+            self.flags.append(
+                _(
+                    "month %(month)s does not exist: read as %(name)s",
+                    month=month,
+                    name=_month_name(fixed),
+                )
+            )
             month = fixed
         top = last_day(year, month)
         if not 1 <= day <= top:
             fixed = min(max(day, 1), top)
-            name = calendar.month_name[month]
-            self.flags.append(f"{day} {name} {year} does not exist: read as {fixed} {name} {year}")
+            self.flags.append(
+                _(
+                    "%(day)s %(month)s %(year)s does not exist: read as %(fixed)s",
+                    day=day,
+                    month=_month_name(month),
+                    year=year,
+                    fixed=babel_dates.format_date(
+                        dt.date(year, month, fixed), "long", locale=_locale()
+                    ),
+                )
+            )
             day = fixed
         return dt.date(year, month, day)
 
@@ -292,10 +321,10 @@ def parse_date_text(text: str | None) -> ParsedDate:
             start, end, precise = _range(s, build)
     except _Unreadable as exc:
         if str(exc) == "no year":
-            return ParsedDate(None, None, wording, "The date gives no year: it is unknown.")
-        return ParsedDate(None, None, wording, "This date could not be read: it is unknown.")
+            return ParsedDate(None, None, wording, _("The date gives no year: it is unknown."))
+        return ParsedDate(None, None, wording, _("This date could not be read: it is unknown."))
     if end < start:
-        build.flags.append("the end came before the start: the two were swapped")
+        build.flags.append(_("the end came before the start: the two were swapped"))
         start, end = end, start
     flag = "; ".join(build.flags) or None
     if flag:
@@ -305,17 +334,23 @@ def parse_date_text(text: str | None) -> ParsedDate:
 
 
 def format_range(start: dt.date | None, end: dt.date | None) -> str:
-    """ "12–14 March 2019", "30 March – 2 April 2019", "1 April 2019"; "" when unknown."""
+    """ "12–14 March 2019", "30 March – 2 April 2019", "1 April 2019" in the reader's
+    language ("12–14 mars 2019"); "" when unknown."""
     if start is None:
         return ""
     end = end or start
+    locale = i18n.babel_locale(i18n.language())
     if start == end:
-        return f"{start.day} {start:%B %Y}"
-    if start.year != end.year:
-        return f"{start.day} {start:%B %Y} – {end.day} {end:%B %Y}"
-    if start.month != end.month:
-        return f"{start.day} {start:%B} – {end.day} {end:%B %Y}"
-    return f"{start.day}–{end.day} {end:%B %Y}"
+        text = babel_dates.format_date(start, "long", locale=locale)
+    elif locale != "en_GB":
+        text = babel_dates.format_interval(start, end, "yMMMMd", locale=locale)
+    elif start.year != end.year:
+        text = f"{start.day} {start:%B %Y} – {end.day} {end:%B %Y}"
+    elif start.month != end.month:
+        text = f"{start.day} {start:%B} – {end.day} {end:%B %Y}"
+    else:
+        text = f"{start.day}–{end.day} {end:%B %Y}"
+    return i18n.decorate(text)
 
 
 def quarter_of(day: dt.date) -> tuple[int, int]:

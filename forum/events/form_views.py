@@ -11,15 +11,13 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.deps import SignedInUser
 from forum.accounts.models import User
+from forum.core.i18n import _
 from forum.core.web import DbSession, flash, redirect, render
 from forum.events import service
 from forum.events.list_filters import parse_day
 from forum.events.models import Event
 from forum.taxonomy.forms import TagFieldsError, read_tag_fields
-from forum.taxonomy.service import (
-    list_countries,
-    list_sectors,
-)
+from forum.taxonomy.service import country_options, list_sectors
 
 router = APIRouter(include_in_schema=False)
 
@@ -92,17 +90,20 @@ def _form_context(
         "form": form,
         "errors": errors,
         "own_partnership": viewer.partnership,
-        "country_options": [("", "Not one country, or not known yet")]
-        + [(c.code, c.name) for c in list_countries()],
+        "country_options": [("", _("Not one country, or not known yet")), *country_options()],
         "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
-        "europe_options": [("", "Not known"), ("yes", "Inside Europe"), ("no", "Outside Europe")],
+        "europe_options": [
+            ("", _("Not known")),
+            ("yes", _("Inside Europe")),
+            ("no", _("Outside Europe")),
+        ],
     }
 
 
 @router.get("/events/new", response_class=HTMLResponse)
 def new_form(request: Request, db: DbSession, viewer: SignedInUser) -> Response:
     if not service.can_create(viewer):
-        raise HTTPException(403, "Confirm your email address before adding events.")
+        raise HTTPException(403, _("Confirm your email address before adding events."))
     form = {"sectors": [s.slug for s in viewer.partnership.sectors] if viewer.partnership else []}
     return render(request, "events/form.html", _form_context(db, viewer, None, form, {}))
 
@@ -118,14 +119,16 @@ def create(request: Request, db: DbSession, viewer: SignedInUser, form: EventFor
                       status_code=422)  # fmt: skip
     db.commit()
     response = redirect(event.url_path)
-    flash(request, response, f"{event.name} is in the calendar.", "success")
+    flash(request, response, _("%(name)s is in the calendar.", name=event.name), "success")
     return response
 
 
 def _editable(db: Session, viewer: User, event_id: int) -> Event:
     event = service.get_event(db, event_id)
     if not service.can_edit(viewer, event):
-        raise HTTPException(403, "Only the member who added this event or a moderator can edit it.")
+        raise HTTPException(
+            403, _("Only the member who added this event or a moderator can edit it.")
+        )
     return event
 
 
@@ -161,5 +164,5 @@ def edit(
                       status_code=422)  # fmt: skip
     db.commit()
     response = redirect(event.url_path)
-    flash(request, response, "The event is saved.", "success")
+    flash(request, response, _("The event is saved."), "success")
     return response

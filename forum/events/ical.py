@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from icalendar import Calendar, vText
 from icalendar import Event as VEvent
 
+from forum.core.i18n import _
 from forum.events.attendance import who_is_going
 from forum.events.models import Event
 
@@ -32,20 +33,21 @@ def uid_of(event: Event, base_url: str) -> str:
 def _description(event: Event, base_url: str) -> str:
     lines = []
     if event.date_text:
-        lines.append(f"Date as announced: {event.date_text}")
-    if event.date_flag:
-        lines.append(f"Note on the date: {event.date_flag}")
+        lines.append(_("Date as announced: %(wording)s", wording=event.date_text))
+    if event.date_note:
+        lines.append(_("Note on the date: %(note)s", note=event.date_note))
     if event.location_text:
-        lines.append(f"Place as announced: {event.location_text}")
+        lines.append(_("Place as announced: %(place)s", place=event.location_text))
     going = who_is_going(event)
     if going.partnerships_going:
         names = ", ".join(p.name for p in going.partnerships_going)
-        lines.append(f"Partnerships going: {names}")
+        lines.append(_("Partnerships going: %(names)s", names=names))
     if event.organiser:
-        lines.append(f"Organiser: {event.organiser}")
+        lines.append(_("Organiser: %(organiser)s", organiser=event.organiser))
     if event.description:
         lines += ["", event.description]
-    lines += ["", f"On the Cluster Forum: {base_url}{event.url_path}"]
+    page = base_url + event.url_path
+    lines += ["", _("On the Cluster Forum: %(url)s", url=page)]
     return "\n".join(lines).strip()
 
 
@@ -60,7 +62,7 @@ def vevent(event: Event, base_url: str, *, status: str | None = None) -> VEvent 
     item.add("dtend", (event.ends_on or event.starts_on) + dt.timedelta(days=1))
     item.add("summary", event.name)
     item.add("description", _description(event, base_url))
-    if event.place_label and event.place_label != "Place to be announced":
+    if event.place_known:
         item.add("location", event.place_label)
     item.add("url", event.url or f"{base_url}{event.url_path}")
     if event.sectors:

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import HTTPException, Query
 from sqlalchemy.orm import Session
 
+from forum.core.i18n import _
 from forum.events.listing import EventFilter
 from forum.events.service import EventError
 from forum.partnerships import service as partnerships
@@ -26,7 +27,9 @@ def parse_day(value: str, field_name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
-        raise EventError(f"Give {field_name!r} as YYYY-MM-DD.", field_name) from exc
+        raise EventError(
+            _("Give %(field)s as YYYY-MM-DD.", field=repr(field_name)), field_name
+        ) from exc
 
 
 def find_partnership(db: Session, value: str) -> Partnership | None:

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from forum.core.db import utcnow
+from forum.core.i18n import _
 from forum.core.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
 from forum.events.attendance import WhoIsGoing, who_is_going
 from forum.events.dates import quarter_of
@@ -57,7 +58,7 @@ def _by_partnership(partnership_ids: Sequence[int]) -> ColumnElement[bool]:
 
 def _filtered(flt: EventFilter) -> Select[Event]:
     if flt.when not in WHEN:
-        raise EventError(f"`when` is one of {', '.join(WHEN)}.", "when")
+        raise EventError(_("`when` is one of %(values)s.", values=", ".join(WHEN)), "when")
     today = flt.today or today_utc()
     stmt = select(Event)
     if flt.countries:
@@ -184,8 +185,8 @@ class QuarterGroup:
     @property
     def label(self) -> str:
         if self.year is None:
-            return "Date to be announced"
-        return f"Q{self.quarter} {self.year}"
+            return _("Date to be announced")
+        return _("Q%(quarter)s %(year)s", quarter=self.quarter, year=self.year)
 
 
 def going_by_quarter(

@@ -4,19 +4,26 @@ common are going to, and quarters in which they go to the same country."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from markupsafe import Markup
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from forum.core.db import utcnow
+from forum.core.i18n import _
 from forum.events.attendance import partnerships_going
 from forum.events.models import Event
-from forum.partnerships.matching import country_in_sentence, join_words
+from forum.partnerships.matching import countries_in_sentence, join_words, linked_words
 from forum.partnerships.models import Partnership, PartnershipCountry
 from forum.taxonomy.regions import UnknownCountryError, is_european
 from forum.taxonomy.service import Country, countries_for, get_country
+
+
+def country_links(countries: Sequence[Country]) -> Markup:
+    """Links to the countries' pages, named and joined in the reader's language."""
+    return linked_words([(c.url, c.label) for c in countries])
 
 
 @dataclass(frozen=True)
@@ -32,9 +39,27 @@ class EventHint:
     @property
     def reason(self) -> str:
         names = join_words([p.name for p in self.partnerships])
-        where = join_words([country_in_sentence(c.name) for c in self.shared_countries])
-        both = "both" if len(self.partnerships) == 2 else "several of them"
-        return f"{names} are going; {both} target {where}"
+        where = countries_in_sentence(self.shared_countries)
+        if len(self.partnerships) == 2:
+            return _("%(names)s are going; both target %(countries)s", names=names, countries=where)
+        return _(
+            "%(names)s are going; several of them target %(countries)s",
+            names=names,
+            countries=where,
+        )
+
+    @property
+    def partnership_links(self) -> Markup:
+        """The partnerships going, as links joined in the reader's language."""
+        return linked_words([(f"/partnerships/{p.slug}", p.name) for p in self.partnerships])
+
+    @property
+    def country_links(self) -> Markup:
+        return country_links(self.shared_countries)
+
+    def links_to(self, countries: Sequence[Country]) -> Markup:
+        """`countries` (those shared with one other partnership) as links."""
+        return country_links(countries)
 
     def shared_with(self, partnership_id: int) -> list[tuple[Partnership, list[Country]]]:
         """The others going and the targets each shares with `partnership_id`."""
@@ -59,12 +84,18 @@ class QuarterHint:
 
     @property
     def label(self) -> str:
-        return f"Q{self.quarter} {self.year}"
+        return _("Q%(quarter)s %(year)s", quarter=self.quarter, year=self.year)
 
     @property
     def reason(self) -> str:
         names = join_words([p.name for p, _ in self.going])
-        return f"{names} go to {country_in_sentence(self.country.name)} in {self.label}"
+        where = countries_in_sentence([self.country])
+        return _(
+            "%(names)s go to %(country)s in %(quarter)s",
+            names=names,
+            country=where,
+            quarter=self.label,
+        )
 
     def involves(self, partnership_id: int) -> bool:
         return any(p.id == partnership_id for p, _ in self.going)

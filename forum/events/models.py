@@ -20,10 +20,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.accounts.models import User
 from forum.core.db import Base, UTCDateTime, utcnow
-from forum.events.dates import format_range
+from forum.core.formats import country_name
+from forum.core.i18n import _
+from forum.events.dates import format_range, parse_date_text
 from forum.partnerships.models import Partnership
 from forum.taxonomy.models import Sector
-from forum.taxonomy.service import get_country
 
 ATTENDANCE_STATUSES = ("going", "interested")
 
@@ -101,16 +102,26 @@ class Event(Base):
         return format_range(self.starts_on, self.ends_on)
 
     @property
+    def date_note(self) -> str | None:
+        """What was wrong with the source's date (`date_flag`), in the reader's language:
+        the wording is read again, as it was when the flag was stored."""
+        if not self.date_flag:
+            return None
+        if self.date_text and (flag := parse_date_text(self.date_text).flag):
+            return flag
+        return self.date_flag
+
+    @property
     def when_label(self) -> str:
         """The source's wording as is when there is one, else the exact days."""
-        return self.date_text or self.exact_dates or "Date to be announced"
+        return self.date_text or self.exact_dates or _("Date to be announced")
 
     @property
     def country_name(self) -> str | None:
+        """The country's name in the reader's language."""
         if not self.country_code:
             return None
-        country = get_country(self.country_code)
-        return country.name if country else self.country_code
+        return country_name(self.country_code)
 
     @property
     def place_label(self) -> str:
@@ -118,7 +129,11 @@ class Event(Base):
         if self.location_text:
             return self.location_text
         parts = [p for p in (self.city, self.country_name) if p]
-        return ", ".join(parts) or "Place to be announced"
+        return ", ".join(parts) or _("Place to be announced")
+
+    @property
+    def place_known(self) -> bool:
+        return bool(self.location_text or self.city or self.country_code)
 
 
 class EventPartnership(Base):

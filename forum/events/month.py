@@ -8,11 +8,20 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
+from babel import dates as babel_dates
 from sqlalchemy.orm import Session
 
+from forum.core import i18n
+from forum.core.i18n import _
 from forum.events.listing import EventFilter, all_events, today_utc
 from forum.events.models import Event
 from forum.events.service import EventError
+
+
+def _skeleton(skeleton: str, day: dt.date) -> str:
+    """`day` by a CLDR skeleton in the reader's language ("MMMMd": 11 March, 11 mars)."""
+    locale = i18n.babel_locale(i18n.language())
+    return i18n.decorate(babel_dates.format_skeleton(skeleton, day, locale=locale))
 
 
 @dataclass
@@ -20,11 +29,21 @@ class Day:
     day: dt.date
     events: list[Event]
 
+    @property
+    def label(self) -> str:
+        """Tuesday 12 March (as the reader's language writes it)."""
+        return _skeleton("MMMMEEEEd", self.day)
+
 
 @dataclass
 class Week:
     monday: dt.date
     days: list[Day]
+
+    @property
+    def label(self) -> str:
+        """11 March: the week's Monday."""
+        return _skeleton("MMMMd", self.monday)
 
 
 @dataclass
@@ -70,9 +89,9 @@ def parse_month(value: str | None, *, today: dt.date | None = None) -> tuple[int
         year, month = (int(part) for part in value.split("-"))
         dt.date(year, month, 1)
     except ValueError as exc:
-        raise EventError("Give the month as YYYY-MM, e.g. 2019-04.", "m") from exc
+        raise EventError(_("Give the month as YYYY-MM, e.g. 2019-04."), "m") from exc
     if not 1900 <= year <= 2200:
-        raise EventError("Give a month between 1900 and 2200.", "m")
+        raise EventError(_("Give a month between 1900 and 2200."), "m")
     return year, month
 
 

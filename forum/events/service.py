@@ -20,8 +20,11 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from forum.accounts.models import User
+from forum.core import i18n
 from forum.core.audit import record
 from forum.core.errors import Invalid, NotAllowed, NotFound
+from forum.core.formats import format_number
+from forum.core.i18n import _, _l
 from forum.core.outbox import queue_document
 from forum.core.text import clean_line
 from forum.events.dates import parse_date_text
@@ -75,11 +78,11 @@ def can_mark_for_partnership(viewer: User | None) -> bool:
 
 def _require_can_create(viewer: User | None) -> User:
     if viewer is None:
-        raise NotAllowed("Log in to add events.")
+        raise NotAllowed(_("Log in to add events."))
     if viewer.is_suspended:
-        raise NotAllowed("Your account is suspended.")
+        raise NotAllowed(_("Your account is suspended."))
     if not viewer.is_verified:
-        raise NotAllowed("Confirm your email address first: see your profile.")
+        raise NotAllowed(_("Confirm your email address first: see your profile."))
     return viewer
 
 
@@ -113,10 +116,20 @@ class EventInput:
     listed_as: dict[int, str] = field(default_factory=dict)
 
 
-def _text(value: str | None, limit: int, label: str, field_name: str) -> str | None:
+# What a field's too long text is told, by field (`%(limit)s` is its limit).
+_TOO_LONG = {
+    "name": _l("Keep the name under %(limit)s characters."),
+    "date_text": _l("Keep the date wording under %(limit)s characters."),
+    "organiser": _l("Keep the organiser under %(limit)s characters."),
+    "city": _l("Keep the city under %(limit)s characters."),
+    "location_text": _l("Keep the place under %(limit)s characters."),
+}
+
+
+def _text(value: str | None, limit: int, field_name: str) -> str | None:
     value = clean_line(value or "")
     if len(value) > limit:
-        raise EventError(f"Keep the {label} under {limit} characters.", field_name)
+        raise EventError(str(_TOO_LONG[field_name]) % {"limit": format_number(limit)}, field_name)
     return value or None
 
 
@@ -126,44 +139,52 @@ def _http_url(value: str | None) -> str | None:
     value = value.strip()
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname or len(value) > 1000:
-        raise EventError("Give a web address starting with http:// or https://.", "url")
+        raise EventError(_("Give a web address starting with http:// or https://."), "url")
     return value
 
 
 def _apply(event: Event, data: EventInput, *, source_europe: bool = False) -> None:
-    name = _text(data.name, NAME_MAX, "name", "name")
+    name = _text(data.name, NAME_MAX, "name")
     if not name:
-        raise EventError("Give the event a name.", "name")
+        raise EventError(_("Give the event a name."), "name")
     if len(data.description) > DESCRIPTION_MAX:
         raise EventError(
-            f"Keep the description under {DESCRIPTION_MAX:,} characters.", "description"
+            _(
+                "Keep the description under %(limit)s characters.",
+                limit=format_number(DESCRIPTION_MAX),
+            ),
+            "description",
         )
     country = None
     if data.country and data.country.strip():
         found = get_country(data.country.strip())
         if found is None:
-            raise EventError(f"unknown country: {data.country.strip()!r}", "country")
+            raise EventError(
+                _("unknown country: %(code)s", code=repr(data.country.strip())), "country"
+            )
         country = found.code
-    date_text = _text(data.date_text, DATE_TEXT_MAX, "date wording", "date_text")
+    date_text = _text(data.date_text, DATE_TEXT_MAX, "date_text")
     starts_on, ends_on = data.starts_on, data.ends_on
     flag = None
     if ends_on is not None and starts_on is None:
-        raise EventError("Give the first day too, or only the first day.", "starts_on")
+        raise EventError(_("Give the first day too, or only the first day."), "starts_on")
     if starts_on is not None:
         ends_on = ends_on or starts_on
         if ends_on < starts_on:
-            raise EventError("The last day comes before the first day.", "ends_on")
+            raise EventError(_("The last day comes before the first day."), "ends_on")
     elif date_text:
-        parsed = parse_date_text(date_text)
+        # Stored in English, as the API gives it; pages read it again (Event.date_note).
+        with i18n.using(i18n.DEFAULT_LANGUAGE):
+            parsed = parse_date_text(date_text)
         starts_on, ends_on, flag = parsed.start, parsed.end, parsed.flag
         date_text = parsed.wording
     event.name = name
     event.description = data.description.strip()
     event.url = _http_url(data.url)
-    event.organiser = _text(data.organiser, ORGANISER_MAX, "organiser", "organiser")
-    event.city = _text(data.city, CITY_MAX, "city", "city")
+    event.organiser = _text(data.organiser, ORGANISER_MAX, "organiser")
+    event.city = _text(data.city, CITY_MAX, "city")
     event.country_code = country
-    event.location_text = _text(data.location_text, LOCATION_MAX, "place", "location_text")
+    event.location_text = _text(data.location_text, LOCATION_MAX, "location_text")
     if source_europe and data.in_europe is not None:
         # An imported source's own classification stands (the report lists Moscow
         # under "events beyond Europe", where UN M49 places Russia in Europe).
@@ -195,7 +216,10 @@ def _check_partnerships(author: User, data: EventInput, event: Event | None = No
             continue
         if own is None or partnership.id != own.id:
             raise NotAllowed(
-                f"You can list an event only for your own partnership, not {partnership.name}."
+                _(
+                    "You can list an event only for your own partnership, not %(name)s.",
+                    name=partnership.name,
+                )
             )
 
 
@@ -232,7 +256,7 @@ def refresh_imported_event(db: Session, event: Event, data: EventInput) -> Event
 def update_event(db: Session, editor: User | None, event: Event, data: EventInput) -> Event:
     """Edit by the creator or a moderator (audited when a moderator edits another's)."""
     if not can_edit(editor, event):
-        raise NotAllowed("Only the member who added this event or a moderator can edit it.")
+        raise NotAllowed(_("Only the member who added this event or a moderator can edit it."))
     assert editor is not None
     _check_partnerships(editor, data, event)
     _apply(event, data)

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
+from forum.core.formats import format_date
+from forum.core.i18n import _
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, flash, redirect, render
 from forum.events import service
@@ -24,19 +26,19 @@ from forum.events.listing import EventFilter, page_events, split_unknown
 from forum.events.month import month_view, parse_month
 from forum.partnerships import service as partnerships
 from forum.taxonomy import regions
-from forum.taxonomy.service import country_label, list_countries, list_sectors, resolve_sectors
+from forum.taxonomy.service import country_label, country_options, list_sectors, resolve_sectors
 
 router = APIRouter(include_in_schema=False)
 
 
 def _filter_options(db: Session) -> dict[str, object]:
-    groups = sorted(regions.load_region_groups().values(), key=lambda g: g.name)
+    groups = sorted(regions.load_region_groups().values(), key=lambda g: g.label)
     return {
-        "country_options": [("", "Any country")]
-        + [(g.code, f"{g.name} (region)") for g in groups]
-        + [(c.code, c.name) for c in list_countries()],
-        "sector_options": [("", "Any sector")] + [(s.slug, s.name) for s in list_sectors(db)],
-        "partnership_options": [("", "Any partnership")]
+        "country_options": [("", _("Any country"))]
+        + [(g.code, _("%(name)s (region)", name=g.label)) for g in groups]
+        + country_options(),
+        "sector_options": [("", _("Any sector"))] + [(s.slug, s.name) for s in list_sectors(db)],
+        "partnership_options": [("", _("Any partnership"))]
         + [(p.slug, p.name) for p in partnerships.list_partnerships(
             db, partnerships.PartnershipFilter(), limit=500)[0]],
     }  # fmt: skip
@@ -115,9 +117,9 @@ def _summary(db: Session, flt: EventFilter, country: Sequence[str]) -> list[str]
         if found:
             parts.append(found.name)
     if flt.date_from:
-        parts.append(f"from {flt.date_from:%d %B %Y}")
+        parts.append(_("from %(day)s", day=format_date(flt.date_from, "long")))
     if flt.date_to:
-        parts.append(f"until {flt.date_to:%d %B %Y}")
+        parts.append(_("until %(day)s", day=format_date(flt.date_to, "long")))
     return parts
 
 
@@ -200,18 +202,33 @@ def attendance(
 ) -> Response:
     event = service.get_event(db, event_id)
     if for_ not in ("me", "partnership"):
-        raise HTTPException(422, "Mark attendance for 'me' or for your 'partnership'.")
+        raise HTTPException(422, _("Mark attendance for 'me' or for your 'partnership'."))
     set_attendance(db, viewer, event, status=status, for_partnership=for_ == "partnership")
     db.commit()
-    who = viewer.partnership.name if for_ == "partnership" and viewer.partnership else "You"
-    verb = "are" if who == "You" else "is"
-    message = {
-        "going": f"{who} {verb} going to {event.name}.",
-        "interested": f"{who} {verb} interested in {event.name}.",
-    }.get(
+    message = _attendance_message(
+        viewer.partnership.name if for_ == "partnership" and viewer.partnership else None,
         status,
-        f"{'Your' if who == 'You' else who + chr(39) + 's'} mark on {event.name} is cleared.",
+        event.name,
     )
     response = redirect(f"{event.url_path}#going")
     flash(request, response, message, "success")
     return response
+
+
+def _attendance_message(partnership: str | None, status: str, event: str) -> str:
+    """The flash after marking: for the member, or for their partnership (by name)."""
+    if partnership is None:
+        if status == "going":
+            return _("You are going to %(event)s.", event=event)
+        if status == "interested":
+            return _("You are interested in %(event)s.", event=event)
+        return _("Your mark on %(event)s is cleared.", event=event)
+    if status == "going":
+        return _("%(partnership)s is going to %(event)s.", partnership=partnership, event=event)
+    if status == "interested":
+        return _(
+            "%(partnership)s is interested in %(event)s.", partnership=partnership, event=event
+        )
+    return _(
+        "%(partnership)s's mark on %(event)s is cleared.", partnership=partnership, event=event
+    )

@@ -14,6 +14,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from forum.core.formats import format_number
+from forum.core.i18n import _, ngettext
 from forum.taxonomy.service import get_country
 
 LEVELS = 5  # colour classes on the map, besides "none"
@@ -27,8 +29,9 @@ class Level:
 
     @property
     def label(self) -> str:
-        span = str(self.low) if self.low == self.high else f"{self.low}–{self.high}"
-        return f"{span} partnership{'' if self.high == 1 else 's'}"
+        low, high = format_number(self.low), format_number(self.high)
+        span = low if self.low == self.high else f"{low}–{high}"
+        return ngettext("%(span)s partnership", "%(span)s partnerships", self.high, span=span)
 
     def holds(self, count: int) -> bool:
         return self.low <= count <= self.high
@@ -69,8 +72,14 @@ class MapShape:
     @property
     def title(self) -> str:
         if not self.count:
-            return f"{self.name}: no partnership"
-        return f"{self.name}: {self.count} partnership{'' if self.count == 1 else 's'}"
+            return _("%(name)s: no partnership", name=self.name)
+        return ngettext(
+            "%(name)s: %(count)s partnership",
+            "%(name)s: %(count)s partnerships",
+            self.count,
+            name=self.name,
+            count=format_number(self.count),
+        )
 
 
 @dataclass(frozen=True)
@@ -100,7 +109,7 @@ def world_map(counts: dict[str, int]) -> WorldMap:
     shapes = []
     for code, entry in data["countries"].items():
         country = get_country(code)
-        name = country.name if country else entry.get("name", code)
+        name = country.label if country else entry.get("name", code)
         count = counts.get(code, 0)
         marker = entry.get("marker")
         shapes.append(

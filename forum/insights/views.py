@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
+from forum.core.i18n import _, _l
 from forum.core.pagination import Page, page_number
 from forum.core.web import DbSession, render
 from forum.events import missions
@@ -18,17 +19,20 @@ TOP_COUNTRIES = 15  # bars beside the map; the table lists every country
 TOP_EVENT_COUNTRIES = 12
 HINTS_PREVIEW = 5
 HINTS_PER_PAGE = 20
-SHOW = {"events": "Events several partnerships are going to", "countries": "Countries by quarter"}
+SHOW = {
+    "events": _l("Events several partnerships are going to"),
+    "countries": _l("Countries by quarter"),
+}
 
 
 def _country_bars(rows: list[service.CountryCount], levels: list[charts.Level]) -> charts.BarChart:
     return charts.bar_chart(
-        [(r.country.name, r.count, f"map-level-{charts.level_of(r.count, levels)}") for r in rows]
+        [(r.country.label, r.count, f"map-level-{charts.level_of(r.count, levels)}") for r in rows]
     )
 
 
 def _event_bars(rows: list[service.CountryCount]) -> charts.BarChart:
-    return charts.bar_chart([(r.country.name, r.count, "bar-events") for r in rows])
+    return charts.bar_chart([(r.country.label, r.count, "bar-events") for r in rows])
 
 
 @router.get("/insights", response_class=HTMLResponse)
@@ -56,9 +60,9 @@ def insights(request: Request, db: DbSession) -> HTMLResponse:
             "activity_chart": charts.column_chart(
                 [a.sector.name for a in activity],
                 [
-                    ("Threads", [a.threads for a in activity], "bar-threads"),
-                    ("Intelligence items", [a.items for a in activity], "bar-items"),
-                    ("Events", [a.events for a in activity], "bar-events"),
+                    (_("Threads"), [a.threads for a in activity], "bar-threads"),
+                    (_("Intelligence items"), [a.items for a in activity], "bar-items"),
+                    (_("Events"), [a.events for a in activity], "bar-events"),
                 ],
             ),
             "event_hints": event_hints[:HINTS_PREVIEW],
@@ -78,12 +82,12 @@ def joint_missions(
     page: Annotated[str, Query(max_length=6)] = "1",
 ) -> HTMLResponse:
     if show not in SHOW:
-        raise HTTPException(422, f"`show` is one of: {', '.join(SHOW)}.")
+        raise HTTPException(422, _("`show` is one of: %(values)s.", values=", ".join(SHOW)))
     chosen = None
     if partnership:
         chosen = get_partnership_by_slug(db, partnership)
         if chosen is None:
-            raise HTTPException(422, f"There is no partnership {partnership!r}.")
+            raise HTTPException(422, _("There is no partnership %(slug)s.", slug=repr(partnership)))
     pid = chosen.id if chosen else None
     found: list[missions.EventHint] | list[missions.QuarterHint]
     if show == "events":

@@ -6,13 +6,18 @@ is no match. Every match says why, in words, so a reader can judge it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 
+from babel.lists import format_list
+from markupsafe import Markup, escape
 from sqlalchemy import Integer, Select, and_, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
+from forum.core import i18n
+from forum.core.i18n import _
 from forum.core.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
 from forum.partnerships.models import Partnership, PartnershipCountry, partnership_sector
 from forum.taxonomy.models import Sector
@@ -81,10 +86,34 @@ def sector_in_sentence(name: str) -> str:
 
 
 def join_words(words: Sequence[str]) -> str:
-    """ "A", "A and B", "A, B and C"."""
+    """ "A", "A and B", "A, B and C" (in the reader's language: "A, B et C")."""
     if len(words) <= 1:
         return "".join(words)
-    return f"{', '.join(words[:-1])} and {words[-1]}"
+    return format_list(list(words), locale=i18n.babel_locale(i18n.language()))
+
+
+def linked_words(links: Sequence[tuple[str, str]]) -> Markup:
+    """Links ((url, text) pairs) joined as a list in the reader's language, as HTML: the
+    texts escaped, the words between them ("and", "et") CLDR's."""
+    slots = [f"\x00{i}\x00" for i in range(len(links))]
+    parts = re.split(r"\x00(\d+)\x00", join_words(slots))
+    pieces = [
+        Markup('<a href="{}">{}</a>').format(*links[int(part)]) if odd else escape(part)
+        for odd, part in ((i % 2 == 1, part) for i, part in enumerate(parts))
+    ]
+    return Markup("").join(pieces)
+
+
+def _english() -> bool:
+    return i18n.language() == i18n.DEFAULT_LANGUAGE
+
+
+def countries_in_sentence(countries: Sequence[Country]) -> str:
+    """The countries' names joined as they read after a verb, in the reader's language:
+    "Canada and the United States" ("Canada et États-Unis": the article is English only)."""
+    if _english():
+        return join_words([country_in_sentence(c.name) for c in countries])
+    return join_words([c.label for c in countries])
 
 
 def reasons_for(
@@ -95,12 +124,22 @@ def reasons_for(
     `subject` starts each reason: "both" for two partnerships, "you both" for a member.
     """
     out = []
+    you = subject == "you both"
     if countries:
+        where = countries_in_sentence(countries)
         out.append(
-            f"{subject} target {join_words([country_in_sentence(c.name) for c in countries])}"
+            _("you both target %(countries)s", countries=where)
+            if you
+            else _("both target %(countries)s", countries=where)
         )
     if sectors:
-        out.append(f"{subject} work in {join_words([sector_in_sentence(s.name) for s in sectors])}")
+        names = [sector_in_sentence(s.name) if _english() else s.name for s in sectors]
+        what = join_words(names)
+        out.append(
+            _("you both work in %(sectors)s", sectors=what)
+            if you
+            else _("both work in %(sectors)s", sectors=what)
+        )
     return out
 
 

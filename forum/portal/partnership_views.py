@@ -12,6 +12,7 @@ from forum.accounts import service as accounts
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
 from forum.core.errors import NotFound
+from forum.core.i18n import _
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, render
 from forum.discussions import listing as thread_lists
@@ -23,7 +24,7 @@ from forum.notifications.service import follow_state, list_follows
 from forum.partnerships import matching, service
 from forum.partnerships.models import Partnership
 from forum.taxonomy.filters import parse_filters
-from forum.taxonomy.service import countries_for, list_countries, list_sectors
+from forum.taxonomy.service import countries_for, country_options, list_sectors
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 20
@@ -55,7 +56,7 @@ def directory(
             "countries_of": {p.id: countries_for(p.country_codes) for p in listing.items},
             "filters": params,
             "filtered": any(params.values()),
-            "country_options": [(c.code, c.name) for c in list_countries()],
+            "country_options": country_options(),
             "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
         },
     )
@@ -216,7 +217,14 @@ def partnership_discussions(
 ) -> HTMLResponse:
     partnership = _partnership_or_404(db, slug)
     if kind and kind not in THREAD_KINDS:
-        raise HTTPException(422, f"Unknown kind {kind!r}: use one of {', '.join(THREAD_KINDS)}.")
+        raise HTTPException(
+            422,
+            _(
+                "Unknown kind %(kind)s: use one of %(kinds)s.",
+                kind=repr(kind),
+                kinds=", ".join(THREAD_KINDS),
+            ),
+        )
     flt = thread_lists.ThreadFilter(partnership_id=partnership.id, kind=kind or None)
     listing = thread_lists.page_threads(
         db,
@@ -235,7 +243,7 @@ def partnership_discussions(
             "partnership": partnership,
             "listing": listing,
             "kind": kind,
-            "kind_options": [("", "Any kind")] + [(k, KIND_LABELS[k]) for k in THREAD_KINDS],
+            "kind_options": [("", _("Any kind"))] + [(k, KIND_LABELS[k]) for k in THREAD_KINDS],
             "countries_of": {t.id: countries_for(t.country_codes) for t in listing.items},
         },
     )

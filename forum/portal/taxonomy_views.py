@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
@@ -9,6 +10,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import OptionalUser
 from forum.core.errors import NotFound
+from forum.core.formats import format_number
+from forum.core.i18n import _, _l
 from forum.core.web import DbSession, redirect, render
 from forum.intelligence import counts as intelligence_counts
 from forum.intelligence import queries as intelligence_queries
@@ -41,26 +44,44 @@ def _page_context(found: overview.Overview) -> dict[str, object]:
     return {
         "overview": found,
         "item_total": (
-            f"{intelligence_counts.COUNT_CAP:,}+"
+            _("%(count)s+", count=format_number(intelligence_counts.COUNT_CAP))
             if found.items.capped
-            else f"{found.items.total:,}"
+            else format_number(found.items.total)
         ),
+        "item_count": found.items.total,
         "deadline_of": {i.id: intelligence_queries.deadline_state(i) for i in items},
     }
+
+
+# The index's own headings (forum.portal.overview.INDEX_REGIONS, OTHER_REGION), as read.
+_SECTION_TITLES = {
+    "Other European countries": _l("Other European countries"),
+    overview.OTHER_REGION: _l("Other countries and territories"),
+}
+
+
+def _localised(section: overview.RegionSection) -> overview.RegionSection:
+    """The section with its heading in the reader's language: a region group's name, or
+    one of the index's own headings."""
+    group = regions.get_region_group(section.code) if section.code else None
+    if group is not None and section.title == group.name:
+        return replace(section, title=group.label)
+    title = _SECTION_TITLES.get(section.title)
+    return replace(section, title=str(title)) if title is not None else section
 
 
 @router.get("/countries", response_class=HTMLResponse)
 def countries_index(request: Request, db: DbSession, viewer: OptionalUser) -> HTMLResponse:
     rows = overview.country_counts(db, viewer)
-    covered = sorted((r for r in rows if r.total), key=lambda r: (-r.total, r.country.name))
+    covered = sorted((r for r in rows if r.total), key=lambda r: (-r.total, r.country.label))
     return render(
         request,
         "taxonomy/countries.html",
         {
             "nav": "countries",
             "top": covered[:TOP_COUNTRIES],
-            "sections": overview.by_region(rows),
-            "groups": sorted(regions.load_region_groups().values(), key=lambda g: g.name),
+            "sections": [_localised(s) for s in overview.by_region(rows)],
+            "groups": sorted(regions.load_region_groups().values(), key=lambda g: g.label),
         },
     )
 
@@ -69,7 +90,7 @@ def countries_index(request: Request, db: DbSession, viewer: OptionalUser) -> HT
 def country_page(request: Request, code: str, db: DbSession, viewer: OptionalUser) -> Response:
     country = get_country(code)
     if country is None:
-        raise HTTPException(404, f"{code!r} is not an ISO 3166-1 country code.")
+        raise HTTPException(404, _("%(code)s is not an ISO 3166-1 country code.", code=repr(code)))
     if code != country.code:
         return redirect(f"/countries/{country.code}", status_code=301)
     found = overview.country_overview(db, viewer, country.code)

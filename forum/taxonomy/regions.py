@@ -18,16 +18,41 @@ from typing import Any
 import pycountry
 
 from forum.core.errors import Invalid
+from forum.core.i18n import _, _l
 
 GROUP_PREFIX = "g:"
 _DATA_FILE = "region_groups.json"
+# The groups' names as people read them, in their language (the data file's `name` is
+# the English one, kept for a group added to the file before it is added here).
+_LABELS = {
+    "g:eu27": _l("European Union (27)"),
+    "g:eea": _l("European Economic Area"),
+    "g:efta": _l("European Free Trade Association"),
+    "g:europe": _l("Europe"),
+    "g:north-america": _l("North America"),
+    "g:latin-america": _l("Latin America and the Caribbean"),
+    "g:asean": _l("ASEAN"),
+    "g:gcc": _l("Gulf Cooperation Council"),
+    "g:mena": _l("Middle East and North Africa"),
+    "g:sub-saharan-africa": _l("Sub-Saharan Africa"),
+    "g:central-asia": _l("Central Asia"),
+    "g:east-asia": _l("East Asia"),
+    "g:south-asia": _l("South Asia"),
+    "g:south-east-asia": _l("South-East Asia"),
+    "g:oceania": _l("Oceania"),
+    "g:g7": _l("G7"),
+    "g:g20": _l("G20"),
+    "g:oecd": _l("OECD"),
+    "g:mercosur": _l("Mercosur"),
+    "g:african-union": _l("African Union"),
+}
 
 
 class UnknownCountryError(Invalid):
     """A code that is neither an ISO 3166-1 alpha-2 country nor a known region group."""
 
     def __init__(self, code: str) -> None:
-        super().__init__(f"unknown country or region group code: {code!r}")
+        super().__init__(_("unknown country or region group code: %(code)s", code=repr(code)))
         self.code = code
 
 
@@ -49,6 +74,12 @@ class RegionGroup:
     note: str = ""
     source_url: str = ""
     definition: str = ""
+
+    @property
+    def label(self) -> str:
+        """The group's name in the reader's language."""
+        label = _LABELS.get(self.code)
+        return str(label) if label is not None else self.name
 
     def __contains__(self, code: object) -> bool:
         return isinstance(code, str) and code.upper() in self.members

@@ -11,6 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.core.errors import Invalid
+from forum.core.formats import country_name
+from forum.core.i18n import _
 from forum.taxonomy.models import Sector
 from forum.taxonomy.regions import UnknownCountryError, expand_codes, get_region_group
 
@@ -20,6 +22,11 @@ class Country:
     code: str
     name: str
     official_name: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The country's common name in the reader's language (CLDR)."""
+        return country_name(self.code)
 
     @property
     def url(self) -> str:
@@ -42,6 +49,12 @@ def list_countries() -> list[Country]:
     return sorted(_countries().values(), key=lambda c: c.name)
 
 
+def country_options() -> list[tuple[str, str]]:
+    """(code, name) of every country for a form's select, named and sorted in the
+    reader's language."""
+    return sorted(((c.code, c.label) for c in _countries().values()), key=lambda o: o[1])
+
+
 def get_country(code: str) -> Country | None:
     return _countries().get(code.upper())
 
@@ -61,11 +74,13 @@ def resolve_country_filter(values: Sequence[str]) -> list[str]:
 
 
 def country_label(code: str) -> str:
+    """A country's or a region group's name in the reader's language; the code itself
+    when it is neither."""
     group = get_region_group(code)
     if group:
-        return group.name
+        return group.label
     country = get_country(code)
-    return country.name if country else code
+    return country.label if country else code
 
 
 # The sectors of the 2019 report (Table 1), with the short slugs content is tagged with.
@@ -116,7 +131,7 @@ class UnknownSectorError(Invalid):
     """A sector slug the taxonomy does not hold."""
 
     def __init__(self, slug: str) -> None:
-        super().__init__(f"unknown sector: {slug!r}")
+        super().__init__(_("unknown sector: %(slug)s", slug=repr(slug)))
         self.slug = slug
 
 
@@ -138,6 +153,7 @@ __all__ = [
     "UnknownSectorError",
     "countries_for",
     "country_label",
+    "country_options",
     "get_country",
     "get_sector",
     "list_countries",
