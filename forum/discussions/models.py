@@ -10,15 +10,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from forum.accounts.models import User
 from forum.core.attachments import ExtractedText
 from forum.core.db import Base, UTCDateTime, utcnow
+from forum.core.i18n import _l
 from forum.partnerships.models import Partnership
 from forum.taxonomy.models import CountryTagged, Sector
 
 THREAD_KINDS = ("discussion", "good_practice", "question", "cooperation_offer")
 KIND_LABELS = {
-    "discussion": "Discussion",
-    "good_practice": "Good practice",
-    "question": "Question",
-    "cooperation_offer": "Cooperation offer",
+    "discussion": _l("Discussion"),
+    "good_practice": _l("Good practice"),
+    "question": _l("Question"),
+    "cooperation_offer": _l("Cooperation offer"),
 }
 VISIBILITIES = ("public", "members")
 # Replies deeper than this are shown at this depth, "in reply to NAME".
@@ -96,7 +97,7 @@ class Thread(CountryTagged, Base):
 
     @property
     def kind_label(self) -> str:
-        return KIND_LABELS.get(self.kind, self.kind)
+        return str(KIND_LABELS.get(self.kind, self.kind))
 
     @property
     def url(self) -> str:
