@@ -23,12 +23,12 @@ from forum.core.formats import format_number
 from forum.core.i18n import _, _l, ngettext
 from forum.core.outbox import queue_document
 from forum.core.text import clean_line, slug_problem
-from forum.discussions.models import VISIBILITIES, Category, Post, Thread
+from forum.discussions.models import VISIBILITIES, Category, Labels, Post, Thread
 from forum.notifications.models import Follow
 
 NAME_MAX = 120
 DESCRIPTION_MAX = 500
-VISIBILITY_LABELS = {"public": _l("Everyone (public)"), "members": _l("Members only")}
+VISIBILITY_LABELS = Labels(public=_l("Everyone (public)"), members=_l("Members only"))
 DIRECTIONS = ("up", "down")
 
 

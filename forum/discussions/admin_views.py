@@ -20,7 +20,9 @@ Text = Annotated[str, Form(max_length=400)]
 LongText = Annotated[str, Form(max_length=5000)]
 Choice = Annotated[str, Form(max_length=20)]
 
-VISIBILITY_OPTIONS = [(v, admin_service.VISIBILITY_LABELS[v]) for v in VISIBILITIES]
+
+def _visibility_options() -> list[tuple[str, str]]:
+    return [(v, admin_service.VISIBILITY_LABELS[v]) for v in VISIBILITIES]
 
 
 def _load(db: DbSession, category_id: int) -> Category:
@@ -44,7 +46,7 @@ def _list_page(
         "categories",
         {
             "rows": admin_service.list_categories_admin(db),
-            "visibility_options": VISIBILITY_OPTIONS,
+            "visibility_options": _visibility_options(),
             "visibility_labels": admin_service.VISIBILITY_LABELS,
         },
         form=form or {"visibility": "public"},
@@ -69,7 +71,7 @@ def _edit_page(
         {
             "category": category,
             "threads": admin_service.thread_count(db, category),
-            "visibility_options": VISIBILITY_OPTIONS,
+            "visibility_options": _visibility_options(),
         },
         form=form,
         errors=errors,

@@ -77,7 +77,7 @@ def build_feed(
             published=thread.created_at,
             author=thread.author.name if thread.author else _("A former member"),
             categories=[
-                (thread.kind, str(thread.kind_label)),
+                (thread.kind, thread.kind_label),
                 (f"category:{thread.category.slug}", thread.category.name),
                 *((f"country:{code}", country_label(code)) for code in thread.country_codes),
                 *((f"sector:{sector.slug}", sector.name) for sector in thread.sectors),

@@ -33,7 +33,7 @@ Short = Annotated[str, Form(max_length=400)]
 
 def _filter_options(db: DbSession) -> dict[str, object]:
     return {
-        "kind_options": [("", _("Any kind"))] + [(k, str(KIND_LABELS[k])) for k in THREAD_KINDS],
+        "kind_options": [("", _("Any kind"))] + [(k, KIND_LABELS[k]) for k in THREAD_KINDS],
         "country_options": [("", _("Any country"))] + [(c.code, c.name) for c in list_countries()],
         "sector_options": [("", _("Any sector"))] + [(s.slug, s.name) for s in list_sectors(db)],
     }
@@ -290,7 +290,7 @@ def _new_thread_context(db: DbSession, viewer: User, form: dict[str, object]) ->
         "form": form,
         "errors": {},
         "category_options": [(c.slug, c.name) for c in service.list_categories(db, viewer)],
-        "kind_options": [(k, str(KIND_LABELS[k])) for k in THREAD_KINDS],
+        "kind_options": [(k, KIND_LABELS[k]) for k in THREAD_KINDS],
         "country_options": [(c.code, c.name) for c in list_countries()],
         "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
     }
