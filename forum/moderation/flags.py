@@ -18,7 +18,7 @@ from forum.core.audit import record
 from forum.core.config import Settings
 from forum.core.db import utcnow
 from forum.core.errors import Conflict, NotFound
-from forum.core.i18n import _, _l, using
+from forum.core.i18n import DEFAULT_LANGUAGE, _, _l, using
 from forum.core.mail import queue_email
 from forum.core.pagination import Page
 from forum.discussions.models import Flag, Post, Thread
@@ -156,9 +156,10 @@ def flag(
     for moderator in moderators:
         if moderator.id == reporter.id:
             continue
-        # The notification's text is stored: written in the moderator's language.
-        with using(moderator.language, moderator.timezone):
-            text = _("%(name)s flagged %(target)s", name=reporter.name, target=target.label)
+        # The stored text is the English record (forum.notifications.wording writes the
+        # sentence people read, in their language, when it is read).
+        with using(DEFAULT_LANGUAGE):
+            text = f"{reporter.name} flagged {target.label}"
         notify(
             db,
             user_id=moderator.id,

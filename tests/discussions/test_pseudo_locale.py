@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterator
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
@@ -17,6 +18,7 @@ from forum.core.formats import format_date, format_datetime
 from forum.discussions import moderation
 from forum.discussions.models import Post, Thread
 from forum.moderation import flags
+from forum.notifications.models import Notification
 from tests.conftest import Client, Outbox, Threads, sign_in
 from tests.i18n.pseudo import pseudo
 from tests.i18n.untranslated import Content, untranslated
@@ -255,3 +257,17 @@ def test_a_flag_email_is_in_the_moderators_language(
     label = pseudo("post #%(id)s in “%(title)s”") % {"id": post.id, "title": thread.title}
     assert label in message["Subject"]
     assert label in body.get_content()
+
+
+def test_a_flags_stored_notification_stays_the_english_record(
+    pseudo_locale: str, db: Session, member: User, other_member: User, moderator: User,
+    threads: Threads, settings: Settings,
+) -> None:  # fmt: skip
+    thread = threads.start(member, title="Buyers in Osaka")
+    post = threads.reply(member, thread, "Call my cousin.")
+    with i18n.using(pseudo_locale):  # the reporter reads in xx
+        flags.flag(db, other_member, object_type="post", object_id=post.id, reason="Spam.",
+                   settings=settings)  # fmt: skip
+    db.flush()
+    stored = db.scalar(select(Notification.text).where(Notification.user_id == moderator.id))
+    assert stored == f"{other_member.name} flagged post #{post.id} in “Buyers in Osaka”"
