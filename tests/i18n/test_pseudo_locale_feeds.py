@@ -11,10 +11,16 @@ from tests.conftest import Backend, Client
 from tests.i18n.pseudo import OPEN
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: the feeds' titles are being marked")
+MARKING = pytest.mark.xfail(strict=True, reason="issue 19: the feeds' titles are being marked")
+
+
 @pytest.mark.parametrize(
     "url",
-    ["/feeds/threads.atom", "/feeds/intel.atom", "/feeds/intel.atom?country=FR&kind=report"],
+    [
+        "/feeds/threads.atom",
+        pytest.param("/feeds/intel.atom", marks=MARKING),
+        pytest.param("/feeds/intel.atom?country=FR&kind=report", marks=MARKING),
+    ],
 )
 def test_feed_titles_in_the_pseudo_locale(
     client: Client, demo_db: Session, backend: Backend, pseudo_locale: str, url: str
