@@ -12,6 +12,7 @@ from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
 from forum.accounts.service import can_moderate
 from forum.core.errors import NotAllowed, NotFound
+from forum.core.formats import country_name
 from forum.core.i18n import _
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, redirect, render
@@ -34,9 +35,14 @@ Short = Annotated[str, Form(max_length=400)]
 def _filter_options(db: DbSession) -> dict[str, object]:
     return {
         "kind_options": [("", _("Any kind"))] + [(k, KIND_LABELS[k]) for k in THREAD_KINDS],
-        "country_options": [("", _("Any country"))] + [(c.code, c.name) for c in list_countries()],
+        "country_options": [("", _("Any country")), *_country_options()],
         "sector_options": [("", _("Any sector"))] + [(s.slug, s.name) for s in list_sectors(db)],
     }
+
+
+def _country_options() -> list[tuple[str, str]]:
+    """Every country, named and sorted in the reader's language."""
+    return sorted(((c.code, country_name(c.code)) for c in list_countries()), key=lambda o: o[1])
 
 
 def _tags(threads: list[Thread]) -> dict[int, list[object]]:
@@ -291,7 +297,7 @@ def _new_thread_context(db: DbSession, viewer: User, form: dict[str, object]) ->
         "errors": {},
         "category_options": [(c.slug, c.name) for c in service.list_categories(db, viewer)],
         "kind_options": [(k, KIND_LABELS[k]) for k in THREAD_KINDS],
-        "country_options": [(c.code, c.name) for c in list_countries()],
+        "country_options": _country_options(),
         "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
     }
 

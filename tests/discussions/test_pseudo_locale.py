@@ -64,7 +64,6 @@ def _inline(html: str) -> str:
 
 # Text these pages show from other parts of the tree, marked there (not in this area).
 OUTSIDE = {
-    "Japan",  # country names: forum/taxonomy (countries_for)
     "Follow",  # templates/notifications/_follow_button.html
     "Unfollow",
     "Log in to follow",
