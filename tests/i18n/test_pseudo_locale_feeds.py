@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from tests.conftest import Backend, Client
 from tests.i18n.pseudo import OPEN
 
-
 MARKING = pytest.mark.xfail(strict=True, reason="issue 19: the feeds' titles are being marked")
 
 
