@@ -30,7 +30,7 @@ CONDITION = re.compile(
 # (template, the exact text that holds the condition) -> why it decides nothing.
 ALLOWED: dict[tuple[str, str], str] = {
     # Badges saying what state something is in; who sees it is the view's and service's.
-    ("discussions/list.html", '{% if t.locked %}<span class="badge">Locked</span>'): "badge",
+    ("discussions/list.html", "{% if t.locked %}<span class"): "badge",
     ("discussions/list.html", "{% if t.hidden_at %}<span class"): "badge (moderators' list)",
     ("discussions/thread.html", "{% if thread.locked %}<span class"): "badge",
     ("discussions/thread.html", "{% if thread.hidden_at %}<span class"): "badge",
@@ -52,16 +52,22 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("intelligence/item.html", '{% elif item.status == "draft" %}<p class="flash'): "banner",
     # Labels of toggles offered by a flag from the view (can_moderate, transitions).
     ("discussions/_thread_tools.html", "{{ 'unlock' if thread.locked else 'lock' }}"): "label",
-    ("discussions/_thread_tools.html", '{{ "Unlock" if thread.locked else "Lock" }}'): "label",
+    (
+        "discussions/_thread_tools.html",
+        '{{ _("Unlock") if thread.locked else _("Lock") }}',
+    ): "label",
     ("discussions/_thread_tools.html", "{{ 'unhide' if thread.hidden_at else 'hide' }}"): "label",
-    ("discussions/_thread_tools.html", '{{ "Unhide" if thread.hidden_at else "Hide" }}'): "label",
+    (
+        "discussions/_thread_tools.html",
+        '{{ _("Unhide") if thread.hidden_at else _("Hide") }}',
+    ): "label",
     ("discussions/_post.html", "{{ 'unhide' if tool_post.hidden_at else 'hide' }}"): "label",
     ("discussions/_post.html", "{{ 'button-secondary' if tool_post.hidden_at else"): "style",
-    ("discussions/_post.html", '{{ "Unhide" if tool_post.hidden_at else "Hide" }}'): "label",
+    ("discussions/_post.html", '{{ _("Unhide") if tool_post.hidden_at else _("Hide") }}'): "label",
     ("discussions/moderation.html", "{{ 'unhide' if item.thread.hidden_at else 'hide' }}"): (
         "label"
     ),
-    ("discussions/moderation.html", '{{ "Unhide" if item.thread.hidden_at else "Hide" }}'): (
+    ("discussions/moderation.html", '{{ _("Unhide the thread") if item.thread.hidden_at else'): (
         "label"
     ),
     ("intelligence/_moderation.html", '"Restore and publish" if item.status == "withdrawn"'): (

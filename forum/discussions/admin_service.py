@@ -19,14 +19,16 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import User
 from forum.core.audit import record
 from forum.core.errors import Invalid, NotAllowed
+from forum.core.formats import format_number
+from forum.core.i18n import _, _l, ngettext
 from forum.core.outbox import queue_document
 from forum.core.text import clean_line, slug_problem
-from forum.discussions.models import VISIBILITIES, Category, Post, Thread
+from forum.discussions.models import VISIBILITIES, Category, Labels, Post, Thread
 from forum.notifications.models import Follow
 
 NAME_MAX = 120
 DESCRIPTION_MAX = 500
-VISIBILITY_LABELS = {"public": "Everyone (public)", "members": "Members only"}
+VISIBILITY_LABELS = Labels(public=_l("Everyone (public)"), members=_l("Members only"))
 DIRECTIONS = ("up", "down")
 
 
@@ -59,7 +61,7 @@ class CategoryRow:
 
 def require_admin(actor: User) -> None:
     if not actor.is_admin:
-        raise NotAllowed("Only admins change the discussion categories.")
+        raise NotAllowed(_("Only admins change the discussion categories."))
 
 
 def _ordered() -> Select[Category]:
@@ -95,14 +97,16 @@ def validate_name(db: Session, name: str, *, exclude_id: int | None = None) -> s
     """The name, whitespace collapsed; raises CategoryError when empty, too long or taken."""
     name = clean_line(name)
     if not name:
-        raise CategoryError("Enter the category's name.", "name")
+        raise CategoryError(_("Enter the category's name."), "name")
     if len(name) > NAME_MAX:
-        raise CategoryError(f"Use at most {NAME_MAX} characters for the name.", "name")
+        raise CategoryError(
+            _("Use at most %(max)s characters for the name.", max=format_number(NAME_MAX)), "name"
+        )
     stmt = select(Category.id).where(func.lower(Category.name) == name.lower())
     if exclude_id is not None:
         stmt = stmt.where(Category.id != exclude_id)
     if db.scalar(stmt.limit(1)) is not None:
-        raise CategoryError(f"Another category is already called {name!r}.", "name")
+        raise CategoryError(_("Another category is already called %(name)r.", name=name), "name")
     return name
 
 
@@ -110,8 +114,11 @@ def validate_description(description: str) -> str:
     description = description.strip().replace("\r\n", "\n")
     if len(description) > DESCRIPTION_MAX:
         raise CategoryError(
-            f"Use at most {DESCRIPTION_MAX} characters for the description "
-            f"(this one has {len(description)}).",
+            _(
+                "Use at most %(max)s characters for the description (this one has %(count)s).",
+                max=format_number(DESCRIPTION_MAX),
+                count=format_number(len(description)),
+            ),
             "description",
         )
     return description
@@ -120,7 +127,9 @@ def validate_description(description: str) -> str:
 def validate_visibility(visibility: str) -> str:
     visibility = visibility.strip()
     if visibility not in VISIBILITIES:
-        raise CategoryError("Choose who can read the category: everyone or members.", "visibility")
+        raise CategoryError(
+            _("Choose who can read the category: everyone or members."), "visibility"
+        )
     return visibility
 
 
@@ -136,7 +145,7 @@ def create_category(
     name = validate_name(db, name)
     description = validate_description(description)
     visibility = validate_visibility(visibility)
-    taken = f"The slug {slug!r} is taken: choose another."
+    taken = _("The slug %(slug)r is taken: choose another.", slug=slug)
     if db.scalar(select(Category.id).where(Category.slug == slug)) is not None:
         raise CategoryError(taken, "slug")
     last = db.scalar(select(func.max(Category.position)))
@@ -255,7 +264,7 @@ def move_category(db: Session, actor: User, category: Category, *, direction: st
     """
     require_admin(actor)
     if direction not in DIRECTIONS:
-        raise CategoryError("Move a category up or down.", "direction")
+        raise CategoryError(_("Move a category up or down."), "direction")
     # Locked on PostgreSQL, so two admins reordering at once take turns.
     ordered = list(db.scalars(_ordered().with_for_update()))
     index = next(i for i, c in enumerate(ordered) if c.id == category.id)
@@ -322,10 +331,13 @@ def delete_category(db: Session, actor: User, category: Category) -> None:
 
 
 def _has_threads(category: Category, count: int) -> str:
-    threads = "1 thread" if count == 1 else f"{count} threads"
-    return (
-        f"{category.name} has {threads}: move its threads to another category first "
-        "(moderators move a thread from its page), then delete it."
+    return ngettext(
+        "%(name)s has %(num)s thread: move its threads to another category first "
+        "(moderators move a thread from its page), then delete it.",
+        "%(name)s has %(num)s threads: move its threads to another category first "
+        "(moderators move a thread from its page), then delete it.",
+        count,
+        name=category.name,
     )
 
 

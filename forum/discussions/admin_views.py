@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import Admin
+from forum.core.i18n import _
 from forum.core.web import DbSession, flash, redirect, render_admin
 from forum.discussions import admin_service
 from forum.discussions.models import VISIBILITIES, Category
@@ -19,13 +20,15 @@ Text = Annotated[str, Form(max_length=400)]
 LongText = Annotated[str, Form(max_length=5000)]
 Choice = Annotated[str, Form(max_length=20)]
 
-VISIBILITY_OPTIONS = [(v, admin_service.VISIBILITY_LABELS[v]) for v in VISIBILITIES]
+
+def _visibility_options() -> list[tuple[str, str]]:
+    return [(v, admin_service.VISIBILITY_LABELS[v]) for v in VISIBILITIES]
 
 
 def _load(db: DbSession, category_id: int) -> Category:
     category = db.get(Category, category_id)
     if category is None:
-        raise HTTPException(404, "There is no category with this number.")
+        raise HTTPException(404, _("There is no category with this number."))
     return category
 
 
@@ -43,7 +46,7 @@ def _list_page(
         "categories",
         {
             "rows": admin_service.list_categories_admin(db),
-            "visibility_options": VISIBILITY_OPTIONS,
+            "visibility_options": _visibility_options(),
             "visibility_labels": admin_service.VISIBILITY_LABELS,
         },
         form=form or {"visibility": "public"},
@@ -68,7 +71,7 @@ def _edit_page(
         {
             "category": category,
             "threads": admin_service.thread_count(db, category),
-            "visibility_options": VISIBILITY_OPTIONS,
+            "visibility_options": _visibility_options(),
         },
         form=form,
         errors=errors,
@@ -101,7 +104,8 @@ def add_category(
         return _list_page(request, db, errors={exc.field: str(exc)}, form=typed, status_code=422)
     db.commit()
     response = redirect("/admin/categories")
-    flash(request, response, f"The category {category.name} ({category.slug}) is added.", "success")
+    added = _("The category %(name)s (%(slug)s) is added.", name=category.name, slug=category.slug)
+    flash(request, response, added, "success")
     return response
 
 
@@ -145,12 +149,15 @@ def edit(
     db.commit()
     response = redirect("/admin/categories")
     if not changes:
-        flash(request, response, "Nothing changed.", "info")
+        flash(request, response, _("Nothing changed."), "info")
+    elif "visibility" in changes and category.visibility == "members":
+        saved = _("%(name)s is saved; its threads are for members only.", name=category.name)
+        flash(request, response, saved, "success")
     elif "visibility" in changes:
-        who = "members only" if category.visibility == "members" else "everyone"
-        flash(request, response, f"{category.name} is saved; its threads are for {who}.", "success")
+        saved = _("%(name)s is saved; its threads are for everyone.", name=category.name)
+        flash(request, response, saved, "success")
     else:
-        flash(request, response, f"{category.name} is saved.", "success")
+        flash(request, response, _("%(name)s is saved.", name=category.name), "success")
     return response
 
 
@@ -166,11 +173,15 @@ def move(
         return _list_page(request, db, errors={exc.field: str(exc)}, status_code=422)
     db.commit()
     response = redirect("/admin/categories")
-    if moved:
-        flash(request, response, f"{category.name} moved {direction}.", "success")
+    name = category.name
+    if moved and direction == "up":
+        flash(request, response, _("%(name)s moved up.", name=name), "success")
+    elif moved:
+        flash(request, response, _("%(name)s moved down.", name=name), "success")
+    elif direction == "up":
+        flash(request, response, _("%(name)s is already first.", name=name), "info")
     else:
-        end = "first" if direction == "up" else "last"
-        flash(request, response, f"{category.name} is already {end}.", "info")
+        flash(request, response, _("%(name)s is already last.", name=name), "info")
     return response
 
 
@@ -185,5 +196,10 @@ def delete(request: Request, category_id: int, db: DbSession, admin: Admin) -> R
         return _list_page(request, db, errors={exc.field: str(exc)}, status_code=422)
     db.commit()
     response = redirect("/admin/categories")
-    flash(request, response, f"The category {name} ({slug}) is deleted.", "success")
+    flash(
+        request,
+        response,
+        _("The category %(name)s (%(slug)s) is deleted.", name=name, slug=slug),
+        "success",
+    )
     return response

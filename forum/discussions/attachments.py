@@ -16,6 +16,7 @@ from forum.accounts.models import User
 from forum.core import uploads
 from forum.core.attachments import attachment_not_found, prepare, run_extraction
 from forum.core.errors import NotAllowed
+from forum.core.i18n import _
 from forum.core.jobs import JobContext, enqueue, registry
 from forum.core.outbox import queue_document
 from forum.discussions import service
@@ -51,12 +52,12 @@ def require_can_attach(db: Session, viewer: User | None, thread: Thread) -> None
     """Before an upload is read: raises DiscussionError (422: not a good practice, or it
     has its maximum of files) or NotAllowed (403: not its author or a moderator)."""
     if thread.kind != "good_practice":
-        raise service.DiscussionError("Files can be attached to good practices only.", "file")
+        raise service.DiscussionError(_("Files can be attached to good practices only."), "file")
     if not can_attach(viewer, thread):
-        raise NotAllowed("Only the author of this good practice can attach files.")
+        raise NotAllowed(_("Only the author of this good practice can attach files."))
     if count_attachments(db, thread) >= MAX_PER_THREAD:
         raise service.DiscussionError(
-            f"A good practice can have at most {MAX_PER_THREAD} files.", "file"
+            _("A good practice can have at most %(max)s files.", max=MAX_PER_THREAD), "file"
         )
 
 
@@ -130,7 +131,7 @@ def delete_attachment(db: Session, viewer: User | None, attachment: ThreadAttach
     """
     thread = attachment.thread
     if not can_delete(viewer, thread):
-        raise NotAllowed("Only the author of this good practice can remove its files.")
+        raise NotAllowed(_("Only the author of this good practice can remove its files."))
     storage_name = attachment.storage_name
     db.delete(attachment)
     db.flush()

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.core import atom
+from forum.core.i18n import _, _l
 from forum.core.web import AppSettings, DbSession
 from forum.discussions.api import load_good_practices, thread_filter
 from forum.discussions.listing import list_threads
@@ -26,10 +27,10 @@ router = APIRouter(include_in_schema=False)
 
 FEED_SIZE = 20
 GOOD_PRACTICE_SECTIONS = (
-    ("approach_html", "Approach"),
-    ("results_html", "Results"),
-    ("challenge_html", "Challenge"),
-    ("lessons_html", "Lessons learned"),
+    ("approach_html", _l("Approach")),
+    ("results_html", _l("Results")),
+    ("challenge_html", _l("Challenge")),
+    ("lessons_html", _l("Lessons learned")),
 )
 
 
@@ -43,9 +44,10 @@ def _content(thread: Thread, opening: Post | None) -> str:
         for attribute, heading in GOOD_PRACTICE_SECTIONS:
             section = getattr(gp, attribute)
             if section:
-                parts.append(f"<h2>{heading}</h2>\n{section}")
+                parts.append(f"<h2>{html.escape(str(heading))}</h2>\n{section}")
         if gp.contact:
-            parts.append(f"<h2>Contact</h2>\n<p>{html.escape(gp.contact)}</p>")
+            contact = html.escape(_("Contact"))
+            parts.append(f"<h2>{contact}</h2>\n<p>{html.escape(gp.contact)}</p>")
     return "\n".join(parts)
 
 
@@ -73,7 +75,7 @@ def build_feed(
             title=thread.title,
             updated=thread.last_activity_at,
             published=thread.created_at,
-            author=thread.author.name if thread.author else "A former member",
+            author=thread.author.name if thread.author else _("A former member"),
             categories=[
                 (thread.kind, thread.kind_label),
                 (f"category:{thread.category.slug}", thread.category.name),
@@ -89,7 +91,7 @@ def build_feed(
         self_url=self_url,
         alternate=f"{base_url}/discussions",
         title=title,
-        subtitle="Discussions and good practices of the Cluster Forum",
+        subtitle=_("Discussions and good practices of the Cluster Forum"),
     )
 
 
@@ -114,13 +116,14 @@ def threads_feed(
         sector=sector,
         partnership=partnership,
     )
-    threads, _ = list_threads(db, None, flt, cursor=None, limit=FEED_SIZE)
+    threads, _cursor = list_threads(db, None, flt, cursor=None, limit=FEED_SIZE)
     load_good_practices(db, threads)
     query = urlencode([(k, v) for k, v in request.query_params.multi_items() if v], doseq=True)
     self_url = f"{settings.base_url}/feeds/threads.atom" + (f"?{query}" if query else "")
-    title = "Cluster Forum: threads"
     if flt.category is not None:
-        title += f" in {flt.category.name}"
+        title = _("Cluster Forum: threads in %(category)s", category=flt.category.name)
+    else:
+        title = _("Cluster Forum: threads")
     body = build_feed(
         threads, _openings(db, threads), base_url=settings.base_url, self_url=self_url, title=title
     )

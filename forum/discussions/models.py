@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,16 +12,39 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from forum.accounts.models import User
 from forum.core.attachments import ExtractedText
 from forum.core.db import Base, UTCDateTime, utcnow
+from forum.core.i18n import _l
 from forum.partnerships.models import Partnership
 from forum.taxonomy.models import CountryTagged, Sector
 
 THREAD_KINDS = ("discussion", "good_practice", "question", "cooperation_offer")
-KIND_LABELS = {
-    "discussion": "Discussion",
-    "good_practice": "Good practice",
-    "question": "Question",
-    "cooperation_offer": "Cooperation offer",
-}
+
+
+class Labels(dict[str, str]):
+    """Labels written at import time (`_l`), read as plain strings in the current
+    language: `labels[key]` and `labels.get(key)` are `str`, so they join and sort like
+    any other string; `items()` and `values()` give them unread (lazy)."""
+
+    def __init__(self, **labels: Any) -> None:
+        super().__init__(**labels)
+
+    def __getitem__(self, key: str) -> str:
+        return str(super().__getitem__(key))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = super().get(key)
+        return default if value is None else str(value)
+
+    def __iter__(self) -> Iterator[str]:
+        # Defined, so that `{**labels}` reads each label through __getitem__.
+        return super().__iter__()
+
+
+KIND_LABELS = Labels(
+    discussion=_l("Discussion"),
+    good_practice=_l("Good practice"),
+    question=_l("Question"),
+    cooperation_offer=_l("Cooperation offer"),
+)
 VISIBILITIES = ("public", "members")
 # Replies deeper than this are shown at this depth, "in reply to NAME".
 MAX_DEPTH = 5
@@ -96,7 +121,7 @@ class Thread(CountryTagged, Base):
 
     @property
     def kind_label(self) -> str:
-        return KIND_LABELS.get(self.kind, self.kind)
+        return str(KIND_LABELS.get(self.kind, self.kind))
 
     @property
     def url(self) -> str:

@@ -17,6 +17,8 @@ from forum.accounts.models import User
 from forum.core.audit import record
 from forum.core.db import utcnow
 from forum.core.errors import NotAllowed
+from forum.core.formats import format_number
+from forum.core.i18n import _
 from forum.core.outbox import queue_document
 from forum.core.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from forum.discussions.models import Category, Flag, Post, Thread
@@ -28,20 +30,20 @@ MAX_REASON = 1_000
 
 def require_moderator(actor: User | None) -> User:
     if actor is None or not actor.is_moderator:
-        raise NotAllowed("Only moderators can do this.")
+        raise NotAllowed(_("Only moderators can do this."))
     if actor.is_suspended:
-        raise NotAllowed("Your account is suspended.")
+        raise NotAllowed(_("Your account is suspended."))
     return actor
 
 
 def require_can_flag(reporter: User | None) -> User:
     """Members in good standing flag content. Raises NotAllowed saying why not."""
     if reporter is None:
-        raise NotAllowed("Log in to flag content.")
+        raise NotAllowed(_("Log in to flag content."))
     if reporter.is_suspended:
-        raise NotAllowed("Your account is suspended.")
+        raise NotAllowed(_("Your account is suspended."))
     if not reporter.is_verified:
-        raise NotAllowed("Confirm your email address before flagging: see your profile.")
+        raise NotAllowed(_("Confirm your email address before flagging: see your profile."))
     return reporter
 
 
@@ -57,17 +59,20 @@ def can_flag(viewer: User | None, author_id: int | None) -> bool:
     return True
 
 
-def clean_reason(
-    reason: str, *, what: str = "Say why: the reason is kept in the audit log."
-) -> str:
+def clean_reason(reason: str, *, what: str | None = None) -> str:
+    """`reason` stripped; `what` is the sentence asking for one when it is empty."""
     reason = reason.strip()
     if not reason:
-        raise DiscussionError(what, "reason")
+        raise DiscussionError(what or _("Say why: the reason is kept in the audit log."), "reason")
     if has_control_characters(reason):
         raise DiscussionError(CONTROL_CHARACTERS_MESSAGE, "reason")
     if len(reason) > MAX_REASON:
         raise DiscussionError(
-            f"Keep the reason under {MAX_REASON:,} characters (this is {len(reason):,}).",
+            _(
+                "Keep the reason under %(max)s characters (this is %(count)s).",
+                max=format_number(MAX_REASON),
+                count=format_number(len(reason)),
+            ),
             "reason",
         )
     return reason
@@ -108,7 +113,7 @@ def hide_post(db: Session, actor: User | None, post: Post, *, reason: str) -> bo
     moderator = require_moderator(actor)
     reason = clean_reason(reason)
     if post.is_opening:
-        raise DiscussionError("This is the opening post: hide the thread instead.", "reason")
+        raise DiscussionError(_("This is the opening post: hide the thread instead."), "reason")
     if post.hidden_at is not None:
         return False
     post.hidden_at = utcnow()
@@ -299,7 +304,7 @@ def list_move_targets(db: Session, actor: User | None, thread: Thread) -> list[C
 def get_category_by_slug(db: Session, slug: str) -> Category:
     found = db.scalar(select(Category).where(Category.slug == slug))
     if found is None:
-        raise DiscussionError(f"There is no category {slug!r}.", "category")
+        raise DiscussionError(_("There is no category %(slug)r.", slug=slug), "category")
     return found
 
 

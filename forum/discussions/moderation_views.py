@@ -15,8 +15,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts import service as accounts
 from forum.accounts.deps import Moderator
-from forum.accounts.service import reader_zone
 from forum.core.errors import NotFound
+from forum.core.i18n import _, _l
 from forum.core.web import DbSession, flash, redirect, render, safe_next
 from forum.discussions import moderation, service
 from forum.discussions.models import Post
@@ -39,8 +39,8 @@ def _act(
     back: str,
     action: Callable[[], bool],
     *,
-    done: str,
-    unchanged: str,
+    done: object,
+    unchanged: object,
 ) -> Response:
     """Run a service action, commit, and go back with a flash saying what happened.
 
@@ -54,7 +54,8 @@ def _act(
         db.rollback()
         return _back(request, back, str(exc), "error")
     db.commit()
-    return _back(request, back, done if changed else unchanged, "success" if changed else "info")
+    message = str(done if changed else unchanged)
+    return _back(request, back, message, "success" if changed else "info")
 
 
 @router.post("/moderation/users/{user_id}/suspend", response_class=HTMLResponse)
@@ -74,8 +75,8 @@ def suspend(
         db,
         safe_next(next, "/moderation"),
         lambda: moderation.suspend_member(db, moderator, user, reason=reason),
-        done=f"{user.name} is suspended and signed out everywhere.",
-        unchanged=f"{user.name} was already suspended.",
+        done=_("%(name)s is suspended and signed out everywhere.", name=user.name),
+        unchanged=_("%(name)s was already suspended.", name=user.name),
     )
 
 
@@ -101,8 +102,8 @@ def hide_post(
         db,
         _post_back(post, next),
         lambda: moderation.hide_post(db, moderator, post, reason=reason),
-        done="The post is hidden: only moderators see it now.",
-        unchanged="That post was already hidden.",
+        done=_("The post is hidden: only moderators see it now."),
+        unchanged=_("That post was already hidden."),
     )
 
 
@@ -121,8 +122,8 @@ def unhide_post(
         db,
         _post_back(post, next),
         lambda: moderation.unhide_post(db, moderator, post, reason=reason),
-        done="The post is visible again.",
-        unchanged="That post was not hidden.",
+        done=_("The post is visible again."),
+        unchanged=_("That post was not hidden."),
     )
 
 
@@ -133,30 +134,39 @@ def post_history(request: Request, post_id: int, db: DbSession, moderator: Moder
     return render(
         request,
         "discussions/post_history.html",
-        {"post": post, "thread": post.thread, "revisions": revisions, "tz": reader_zone(moderator)},
+        {"post": post, "thread": post.thread, "revisions": revisions},
     )
 
 
 # --- threads -------------------------------------------------------------------------------
 
-_THREAD_ACTIONS: dict[str, tuple[Callable[..., bool], str, str]] = {
-    "pin": (moderation.pin, "The thread is pinned.", "That thread was already pinned."),
-    "unpin": (moderation.unpin, "The thread is no longer pinned.", "That thread was not pinned."),
+# The flashes are translated when shown (lazily): the table is built at import time.
+_THREAD_ACTIONS: dict[str, tuple[Callable[..., bool], object, object]] = {
+    "pin": (moderation.pin, _l("The thread is pinned."), _l("That thread was already pinned.")),
+    "unpin": (
+        moderation.unpin,
+        _l("The thread is no longer pinned."),
+        _l("That thread was not pinned."),
+    ),
     "lock": (
         moderation.lock,
-        "The thread is locked: members can no longer reply.",
-        "That thread was already locked.",
+        _l("The thread is locked: members can no longer reply."),
+        _l("That thread was already locked."),
     ),
-    "unlock": (moderation.unlock, "The thread takes replies again.", "That thread was not locked."),
+    "unlock": (
+        moderation.unlock,
+        _l("The thread takes replies again."),
+        _l("That thread was not locked."),
+    ),
     "hide": (
         moderation.hide_thread,
-        "The thread is hidden: only moderators see it now.",
-        "That thread was already hidden.",
+        _l("The thread is hidden: only moderators see it now."),
+        _l("That thread was already hidden."),
     ),
     "unhide": (
         moderation.unhide_thread,
-        "The thread is visible again.",
-        "That thread was not hidden.",
+        _l("The thread is visible again."),
+        _l("That thread was not hidden."),
     ),
 }
 
@@ -193,8 +203,8 @@ def move(
         db,
         back,
         action,
-        done="The thread has moved.",
-        unchanged="The thread is already in that category.",
+        done=_("The thread has moved."),
+        unchanged=_("The thread is already in that category."),
     )
 
 
@@ -210,7 +220,7 @@ def thread_action(
 ) -> Response:
     """Pin, unpin, lock, unlock, hide or unhide a thread."""
     if action not in _THREAD_ACTIONS:
-        raise HTTPException(404, f"There is no thread action {action!r}.")
+        raise HTTPException(404, _("There is no thread action %(action)r.", action=action))
     function, done, unchanged = _THREAD_ACTIONS[action]
     thread = service.get_thread(db, moderator, thread_id)
     return _act(

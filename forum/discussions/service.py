@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from forum.accounts.models import User
 from forum.core.errors import Invalid, NotAllowed, NotFound
+from forum.core.i18n import _, _l
 from forum.discussions.models import (
     Category,
     Post,
@@ -127,17 +128,17 @@ def visible_posts(stmt: S, viewer: User | DigestReader | None) -> S:
     return stmt
 
 
-LOG_IN_TO_POST = "Log in to post."
-LOCKED = "This thread is locked: it takes no new replies."
+LOG_IN_TO_POST = _l("Log in to post.")
+LOCKED = _l("This thread is locked: it takes no new replies.")
 
 
 def require_can_post(viewer: User | None) -> User:
     if viewer is None:
-        raise NotAllowed(LOG_IN_TO_POST)
+        raise NotAllowed(str(LOG_IN_TO_POST))
     if viewer.is_suspended:
-        raise NotAllowed("Your account is suspended.")
+        raise NotAllowed(_("Your account is suspended."))
     if not viewer.is_verified:
-        raise NotAllowed("Confirm your email address before posting: see your profile.")
+        raise NotAllowed(_("Confirm your email address before posting: see your profile."))
     return viewer
 
 
@@ -148,7 +149,7 @@ def reply_refusal(viewer: User | None, thread: Thread) -> str | None:
     post (`require_can_post`). `reply` raises NotAllowed with the same sentence.
     """
     if thread.locked and not (viewer is not None and viewer.is_moderator):
-        return LOCKED
+        return str(LOCKED)
     try:
         require_can_post(viewer)
     except NotAllowed as exc:
@@ -164,7 +165,7 @@ def can_quote(viewer: User | None, post: Post) -> bool:
 
 def revisions(db: Session, viewer: User | None, post: Post) -> list[PostRevision]:
     if viewer is None or not viewer.is_moderator:
-        raise NotAllowed("Edit history is for moderators.")
+        raise NotAllowed(_("Edit history is for moderators."))
     return list(
         db.scalars(
             select(PostRevision)
@@ -239,5 +240,5 @@ def get_reply_parent(db: Session, viewer: User | None, thread: Thread, post_id: 
     """
     parent = find_post(db, viewer, post_id)
     if parent is None or parent.thread_id != thread.id:
-        raise DiscussionError("The post you reply to is not in this thread.", "parent_id")
+        raise DiscussionError(_("The post you reply to is not in this thread."), "parent_id")
     return parent

@@ -9,6 +9,7 @@ from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from forum.accounts.models import User
+from forum.core.i18n import _
 from forum.discussions.models import Post, Thread
 from forum.discussions.service import can_edit_post
 
@@ -139,7 +140,7 @@ def thread_page(
 
 
 def _author_name(post: Post) -> str:
-    return post.author.name if post.author else "a former member"
+    return post.author.name if post.author else _("a former member")
 
 
 def page_of_post(db: Session, post: Post) -> int:

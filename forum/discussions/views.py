@@ -12,6 +12,8 @@ from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
 from forum.accounts.service import can_moderate
 from forum.core.errors import NotAllowed, NotFound
+from forum.core.formats import country_name
+from forum.core.i18n import _
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, redirect, render
 from forum.discussions import attachment_views, moderation, service, writes
@@ -32,10 +34,15 @@ Short = Annotated[str, Form(max_length=400)]
 
 def _filter_options(db: DbSession) -> dict[str, object]:
     return {
-        "kind_options": [("", "Any kind")] + [(k, KIND_LABELS[k]) for k in THREAD_KINDS],
-        "country_options": [("", "Any country")] + [(c.code, c.name) for c in list_countries()],
-        "sector_options": [("", "Any sector")] + [(s.slug, s.name) for s in list_sectors(db)],
+        "kind_options": [("", _("Any kind"))] + [(k, KIND_LABELS[k]) for k in THREAD_KINDS],
+        "country_options": [("", _("Any country")), *_country_options()],
+        "sector_options": [("", _("Any sector"))] + [(s.slug, s.name) for s in list_sectors(db)],
     }
+
+
+def _country_options() -> list[tuple[str, str]]:
+    """Every country, named and sorted in the reader's language."""
+    return sorted(((c.code, country_name(c.code)) for c in list_countries()), key=lambda o: o[1])
 
 
 def _tags(threads: list[Thread]) -> dict[int, list[object]]:
@@ -80,7 +87,7 @@ def _thread_list(
     if slug is not None:
         category = service.get_category(db, viewer, slug)
     if kind and kind not in THREAD_KINDS:
-        raise HTTPException(422, f"Unknown kind {kind!r}.")
+        raise HTTPException(422, _("Unknown kind %(kind)r.", kind=kind))
     countries, sectors = parse_filters(db, [country], [sector])
     flt = ThreadFilter(category=category, kind=kind or None, countries=countries, sectors=sectors)
     params = {"kind": kind, "country": country, "sector": sector}
@@ -155,7 +162,7 @@ def _render_thread(
             "countries": countries_for(thread.country_codes),
             "can_reply": refusal is None,
             # A visitor is offered the login link instead of the sentence.
-            "reply_refusal": None if refusal == service.LOG_IN_TO_POST else refusal,
+            "reply_refusal": None if refusal == str(service.LOG_IN_TO_POST) else refusal,
             "can_edit_opening": service.can_edit_post(viewer, shown.opening),
             "can_moderate": can_moderate(viewer),
             "can_flag_thread": moderation.can_flag(viewer, thread.author_id),
@@ -199,9 +206,10 @@ def reply_form(
     quoted = _reply_parent(db, viewer, thread, quote)
     body = ""
     if quoted is not None and service.can_quote(viewer, quoted):
-        name = quoted.author.name if quoted.author else "a former member"
+        name = quoted.author.name if quoted.author else _("a former member")
         body = (
-            f"{name} wrote:\n\n"
+            _("%(name)s wrote:", name=name)
+            + "\n\n"
             + "\n".join(f"> {line}" for line in quoted.body.splitlines())
             + "\n\n"
         )
@@ -289,7 +297,7 @@ def _new_thread_context(db: DbSession, viewer: User, form: dict[str, object]) ->
         "errors": {},
         "category_options": [(c.slug, c.name) for c in service.list_categories(db, viewer)],
         "kind_options": [(k, KIND_LABELS[k]) for k in THREAD_KINDS],
-        "country_options": [(c.code, c.name) for c in list_countries()],
+        "country_options": _country_options(),
         "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
     }
 
@@ -342,7 +350,7 @@ def create_thread(
         return again({}, 200, writes.preview(db, body or approach))
     chosen = service.find_category(db, viewer, category)
     if chosen is None:
-        return again({"category": "Choose a category from the list."})
+        return again({"category": _("Choose a category from the list.")})
     try:
         tags = read_tag_fields(db, countries=countries, sectors=sectors)
         thread = writes.create_thread(
@@ -373,7 +381,7 @@ def create_thread(
 def _own_post(db: DbSession, viewer: User, post_id: int) -> Post:
     post = service.get_post(db, viewer, post_id)
     if not service.can_edit_post(viewer, post):
-        raise NotAllowed("You can edit only your own posts.")
+        raise NotAllowed(_("You can edit only your own posts."))
     return post
 
 
@@ -412,7 +420,7 @@ def delete(post_id: int, db: DbSession, viewer: SignedInUser) -> Response:
     post = _own_post(db, viewer, post_id)
     if post.is_opening:
         raise HTTPException(
-            422, "The opening post cannot be deleted; ask a moderator to hide the thread."
+            422, _("The opening post cannot be deleted; ask a moderator to hide the thread.")
         )
     writes.delete_post(db, viewer, post)
     db.commit()

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import User
 from forum.core.db import utcnow
 from forum.core.errors import NotAllowed, NotFound
+from forum.core.formats import format_number
+from forum.core.i18n import _
 from forum.core.outbox import queue_document
 from forum.core.text import MAX_BODY, MAX_TITLE, clean_line, mentioned_handles, render_markdown
 from forum.discussions.models import (
@@ -57,8 +59,12 @@ def _check_new_account_limits(db: Session, author: User, body: str) -> None:
     if author.created_at > utcnow() - NEW_ACCOUNT_AGE or post_count < NEW_ACCOUNT_POSTS:
         if len(LINK_RE.findall(body)) > NEW_ACCOUNT_MAX_LINKS:
             raise DiscussionError(
-                f"New accounts may put at most {NEW_ACCOUNT_MAX_LINKS} links in a post, "
-                "until they are a week old and have written 3 posts.",
+                _(
+                    "New accounts may put at most %(max)s links in a post, until they are "
+                    "a week old and have written %(posts)s posts.",
+                    max=NEW_ACCOUNT_MAX_LINKS,
+                    posts=NEW_ACCOUNT_POSTS,
+                ),
                 "body",
             )
         recent = (
@@ -71,8 +77,10 @@ def _check_new_account_limits(db: Session, author: User, body: str) -> None:
         )
         if recent >= NEW_ACCOUNT_POSTS_PER_HOUR:
             raise DiscussionError(
-                f"New accounts may write at most {NEW_ACCOUNT_POSTS_PER_HOUR} posts an hour. "
-                "Please wait a little.",
+                _(
+                    "New accounts may write at most %(max)s posts an hour. Please wait a little.",
+                    max=NEW_ACCOUNT_POSTS_PER_HOUR,
+                ),
                 "body",
             )
 
@@ -83,18 +91,25 @@ def _check_new_account_limits(db: Session, author: User, body: str) -> None:
 def _clean_title(title: str) -> str:
     title = clean_line(title)
     if not title:
-        raise DiscussionError("Give the thread a title.", "title")
+        raise DiscussionError(_("Give the thread a title."), "title")
     if len(title) > MAX_TITLE:
-        raise DiscussionError(f"Keep the title under {MAX_TITLE} characters.", "title")
+        raise DiscussionError(
+            _("Keep the title under %(max)s characters.", max=format_number(MAX_TITLE)), "title"
+        )
     return title
 
 
 def _check_body(body: str, *, field: str = "body", required: bool = True) -> str:
     if required and not body.strip():
-        raise DiscussionError("Write something first.", field)
+        raise DiscussionError(_("Write something first."), field)
     if len(body) > MAX_BODY:
         raise DiscussionError(
-            f"Keep it under {MAX_BODY:,} characters (this is {len(body):,}).", field
+            _(
+                "Keep it under %(max)s characters (this is %(count)s).",
+                max=format_number(MAX_BODY),
+                count=format_number(len(body)),
+            ),
+            field,
         )
     return body
 
@@ -162,7 +177,12 @@ def create_thread(
         raise NotFound("category")
     if data.kind not in THREAD_KINDS:
         raise DiscussionError(
-            f"Unknown kind {data.kind!r}: use one of {', '.join(THREAD_KINDS)}.", "kind"
+            _(
+                "Unknown kind %(kind)r: use one of %(kinds)s.",
+                kind=data.kind,
+                kinds=", ".join(THREAD_KINDS),
+            ),
+            "kind",
         )
     title = _clean_title(data.title)
     gp = data.good_practice
@@ -174,12 +194,14 @@ def create_thread(
         for name in ("challenge", "lessons"):
             _check_body(getattr(gp, name), field=name, required=False)
         if len(gp.contact) > 500:
-            raise DiscussionError("Keep the contact under 500 characters.", "contact")
+            raise DiscussionError(
+                _("Keep the contact under %(max)s characters.", max=500), "contact"
+            )
         # Imported content (the report's showcases) keeps only the tags its source gives.
         if not data.countries and require_tags:
-            raise DiscussionError("Choose at least one country (or region).", "countries")
+            raise DiscussionError(_("Choose at least one country (or region)."), "countries")
         if not data.sectors:
-            raise DiscussionError("Choose at least one sector.", "sectors")
+            raise DiscussionError(_("Choose at least one sector."), "sectors")
     if check_limits:
         everything = " ".join([body, gp.approach, gp.results, gp.challenge, gp.lessons])
         _check_new_account_limits(db, user, everything)
@@ -246,7 +268,7 @@ def update_thread_tags(
     sectors: Sequence[Sector],
 ) -> None:
     if not (editor.is_moderator or thread.author_id == editor.id):
-        raise NotAllowed("Only the author or a moderator can change the tags.")
+        raise NotAllowed(_("Only the author or a moderator can change the tags."))
     thread.set_countries(list(countries))
     thread.sectors = list(sectors)
     queue_document(db, f"thread:{thread.id}")
@@ -282,7 +304,7 @@ def reply(
         _check_new_account_limits(db, user, body)
     parent = get_reply_parent(db, user, thread, parent_id) if parent_id is not None else None
     if parent is not None and parent.deleted_at is not None:
-        raise DiscussionError("The post you reply to was deleted.", "parent_id")
+        raise DiscussionError(_("The post you reply to was deleted."), "parent_id")
     now = created_at or utcnow()
     html, mentioned = render_body(db, body)
     post = Post(thread_id=thread.id, parent_id=parent_id, author_id=user.id, body=body,
@@ -347,14 +369,14 @@ def _notify_reply(
 def edit_post(db: Session, editor: User | None, post: Post, *, body: str) -> Post:
     """Replace a post's text, keeping the previous one as a revision."""
     if not can_edit_post(editor, post):
-        raise NotAllowed("You can edit only your own posts.")
+        raise NotAllowed(_("You can edit only your own posts."))
     assert editor is not None
     body = _check_body(body, required=not post.is_opening)
     if body == post.body:
         return post
     db.add(PostRevision(post_id=post.id, editor_id=editor.id, body=post.body))
     post.body = body
-    post.body_html, _ = render_body(db, body)
+    post.body_html, _mentioned = render_body(db, body)
     post.edited_at = utcnow()
     queue_document(db, f"thread:{post.thread_id}" if post.is_opening else f"post:{post.id}")
     db.flush()
@@ -364,7 +386,7 @@ def edit_post(db: Session, editor: User | None, post: Post, *, body: str) -> Pos
 def delete_post(db: Session, actor: User | None, post: Post) -> None:
     """Soft delete: the post stays in the tree as "post deleted", its text is kept for moderators."""
     if not can_edit_post(actor, post):
-        raise NotAllowed("You can delete only your own posts.")
+        raise NotAllowed(_("You can delete only your own posts."))
     if post.deleted_at is None:
         post.deleted_at = utcnow()
         queue_document(db, f"post:{post.id}", "delete")

@@ -18,13 +18,13 @@ from forum.core.audit import record
 from forum.core.config import Settings
 from forum.core.db import utcnow
 from forum.core.errors import Conflict, NotFound
+from forum.core.i18n import DEFAULT_LANGUAGE, _, _l, using
 from forum.core.mail import queue_email
 from forum.core.pagination import Page
 from forum.discussions.models import Flag, Post, Thread
 from forum.discussions.moderation import (
     clean_reason,
     close_flags,
-    post_label,
     require_can_flag,
     require_moderator,
 )
@@ -39,11 +39,11 @@ FLAG_TYPES = ("post", "thread", "intel", "event", "profile")
 # Content types whose domains are not built yet: their flags are refused for now.
 NOT_YET_FLAGGABLE = ("event",)
 FLAG_TYPE_LABELS = {
-    "post": "a post",
-    "thread": "a thread",
-    "intel": "an intelligence item",
-    "event": "an event",
-    "profile": "a member's profile",
+    "post": _l("a post"),
+    "thread": _l("a thread"),
+    "intel": _l("an intelligence item"),
+    "event": _l("an event"),
+    "profile": _l("a member's profile"),
 }
 QUEUE_PER_PAGE = 20
 EXCERPT_LENGTH = 280
@@ -58,7 +58,8 @@ class AlreadyFlagged(Conflict, DiscussionError):
 
 @dataclass(frozen=True)
 class _Target:
-    label: str
+    # A lazy string: the flag's email and notification read it in each moderator's language.
+    label: object
     url: str
     thread_id: int | None = None
     post_id: int | None = None
@@ -66,7 +67,7 @@ class _Target:
 
 def _nothing_to_flag() -> NotFound:
     # Whatever the kind, one sentence: the answer names no kind the reporter may not see.
-    return NotFound("flag target", detail="Nothing to flag with this id.")
+    return NotFound("flag target", detail=_("Nothing to flag with this id."))
 
 
 def _flag_target(db: Session, reporter: User, object_type: str, object_id: int) -> _Target:
@@ -75,21 +76,23 @@ def _flag_target(db: Session, reporter: User, object_type: str, object_id: int) 
         post = find_post(db, reporter, object_id)
         if post is None:
             raise _nothing_to_flag()
-        return _Target(post_label(post), post.url, post.thread_id, post.id)
+        label = _l("post #%(id)s in “%(title)s”", id=post.id, title=post.thread.title)
+        return _Target(label, post.url, post.thread_id, post.id)
     if object_type == "thread":
         thread = find_thread(db, reporter, object_id)
         if thread is None:
             raise _nothing_to_flag()
-        return _Target(f"the thread “{thread.title}”", thread.url, thread.id)
+        return _Target(_l("the thread “%(title)s”", title=thread.title), thread.url, thread.id)
     if object_type == "intel":
         item = intelligence_queries.find_item(db, reporter, object_id)
         if item is None:
             raise _nothing_to_flag()
-        return _Target(f"the intelligence item “{item.title}”", item.url_path)
+        return _Target(_l("the intelligence item “%(title)s”", title=item.title), item.url_path)
     user = db.get(User, object_id)
     if user is None:
         raise _nothing_to_flag()
-    return _Target(f"the profile of {user.name}", f"/members/{user.handle or user.id}")
+    label = _l("the profile of %(name)s", name=user.name)
+    return _Target(label, f"/members/{user.handle or user.id}")
 
 
 def flag(
@@ -111,13 +114,24 @@ def flag(
     reporter = require_can_flag(reporter)
     if object_type not in FLAG_TYPES:
         raise DiscussionError(
-            f"Unknown type {object_type!r}: use one of {', '.join(FLAG_TYPES)}.", "object_type"
+            _(
+                "Unknown type %(type)r: use one of %(types)s.",
+                type=object_type,
+                types=", ".join(FLAG_TYPES),
+            ),
+            "object_type",
         )
     if object_type in NOT_YET_FLAGGABLE:
         raise DiscussionError(
-            f"{FLAG_TYPE_LABELS[object_type].capitalize()} cannot be flagged yet.", "object_type"
+            _(
+                "This kind of content (%(kind)s) cannot be flagged yet.",
+                kind=FLAG_TYPE_LABELS[object_type],
+            ),
+            "object_type",
         )
-    reason = clean_reason(reason, what="Say what is wrong, so a moderator knows what to look at.")
+    reason = clean_reason(
+        reason, what=_("Say what is wrong, so a moderator knows what to look at.")
+    )
     target = _flag_target(db, reporter, object_type, object_id)
     duplicate = db.scalar(
         select(Flag.id).where(
@@ -128,7 +142,7 @@ def flag(
         )
     )
     if duplicate is not None:
-        raise AlreadyFlagged("You have already flagged this: a moderator will look at it.")
+        raise AlreadyFlagged(_("You have already flagged this: a moderator will look at it."))
     item = Flag(
         object_type=object_type, object_id=object_id, reporter_id=reporter.id, reason=reason
     )
@@ -142,6 +156,10 @@ def flag(
     for moderator in moderators:
         if moderator.id == reporter.id:
             continue
+        # The stored text is the English record (forum.notifications.wording writes the
+        # sentence people read, in their language, when it is read).
+        with using(DEFAULT_LANGUAGE):
+            text = f"{reporter.name} flagged {target.label}"
         notify(
             db,
             user_id=moderator.id,
@@ -150,7 +168,7 @@ def flag(
             thread_id=target.thread_id,
             post_id=target.post_id,
             url="/moderation",
-            text=f"{reporter.name} flagged {target.label}",
+            text=text,
         )
         queue_email(
             db,
@@ -327,7 +345,7 @@ def withdraw_flagged_intel(
     """
     moderator = require_moderator(actor)
     if item.object_type != "intel":
-        raise DiscussionError("This flag is not about an intelligence item.", "reason")
+        raise DiscussionError(_("This flag is not about an intelligence item."), "reason")
     if item.resolved_at is not None:
         return False
     target = db.get(IntelItem, item.object_id)

@@ -14,7 +14,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import Moderator, SignedInUser
 from forum.accounts.models import User
-from forum.accounts.service import can_administer, can_suspend, reader_zone
+from forum.accounts.service import can_administer, can_suspend
+from forum.core.i18n import _
 from forum.core.pagination import page_number
 from forum.core.web import AppSettings, DbSession, render, safe_next
 from forum.discussions import service
@@ -49,7 +50,6 @@ def queue(
                 if item.user is not None and can_suspend(moderator, item.user)
             },
             "can_administer": can_administer(moderator),
-            "tz": reader_zone(moderator),
             "intel_in_review": intelligence_queries.count_in_review(db),
         },
     )
@@ -65,8 +65,8 @@ def resolve(
         db,
         "/moderation",
         lambda: moderation.resolve_flag(db, moderator, item, reason=reason),
-        done="The flag is closed.",
-        unchanged="That flag was already closed.",
+        done=_("The flag is closed."),
+        unchanged=_("That flag was already closed."),
     )
 
 
@@ -81,8 +81,8 @@ def withdraw_flagged(
         db,
         "/moderation",
         lambda: moderation.withdraw_flagged_intel(db, moderator, item, reason=reason),
-        done="The item is withdrawn and its flags are closed.",
-        unchanged="That flag was already closed.",
+        done=_("The item is withdrawn and its flags are closed."),
+        unchanged=_("That flag was already closed."),
     )
 
 
@@ -110,7 +110,7 @@ def _flag(
         db.rollback()
         return _back(request, back, str(exc), "error")
     db.commit()
-    return _back(request, back, "Thank you: the moderators will look at it.", "success")
+    return _back(request, back, _("Thank you: the moderators will look at it."), "success")
 
 
 @router.post("/posts/{post_id}/flag", response_class=HTMLResponse)

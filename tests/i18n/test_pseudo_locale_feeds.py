@@ -13,14 +13,7 @@ from tests.i18n.pseudo import OPEN
 
 @pytest.mark.parametrize(
     "url",
-    [
-        pytest.param(
-            "/feeds/threads.atom",
-            marks=pytest.mark.xfail(strict=True, reason="issue 19: being marked"),
-        ),
-        "/feeds/intel.atom",
-        "/feeds/intel.atom?country=FR&kind=report",
-    ],
+    ["/feeds/threads.atom", "/feeds/intel.atom", "/feeds/intel.atom?country=FR&kind=report"],
 )
 def test_feed_titles_in_the_pseudo_locale(
     client: Client, demo_db: Session, backend: Backend, pseudo_locale: str, url: str
