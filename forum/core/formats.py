@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -57,26 +57,61 @@ def format_date(value: DateLike | None, format: Width = "medium") -> str:
     Monday, 7 December 2026 (as the reader's language writes them)."""
     if value is None:
         return ""
-    day = _local(value).date() if isinstance(value, dt.datetime) else value
-    return i18n.decorate(dates.format_date(day, format, locale=_locale()))
+    choice = i18n.current()
+    locale = i18n.babel_locale(choice.language)
+    if isinstance(value, dt.datetime):
+        return i18n.decorate(_moment(locale, choice.timezone, _utc(value), format, "date"))
+    return i18n.decorate(_day(locale, value, format))
 
 
 def format_datetime(value: dt.datetime | None, format: Width = "medium") -> str:
     """A moment, to the minute, in the reader's time zone: 7 Dec 2026, 14:05."""
     if value is None:
         return ""
-    local = _local(value)
-    day = dates.format_date(local.date(), format, locale=_locale())
-    time = dates.format_time(local.time(), "short", locale=_locale())
-    pattern = str(dates.get_datetime_format(format, locale=_locale()))
-    return i18n.decorate(pattern.replace("{1}", day).replace("{0}", time))
+    choice = i18n.current()
+    locale = i18n.babel_locale(choice.language)
+    return i18n.decorate(_moment(locale, choice.timezone, _utc(value), format, "datetime"))
 
 
 def format_time(value: dt.datetime | None) -> str:
     """The hour and minute in the reader's time zone: 14:05, 2:05 PM."""
     if value is None:
         return ""
-    return i18n.decorate(dates.format_time(_local(value).time(), "short", locale=_locale()))
+    choice = i18n.current()
+    locale = i18n.babel_locale(choice.language)
+    return i18n.decorate(_moment(locale, choice.timezone, _utc(value), "short", "time"))
+
+
+# A page shows the same dates to many readers (a thread's posts, a list's rows): what
+# Babel wrote for a (locale, zone, moment) is kept, so a page costs one lookup per date.
+# CLDR's patterns are fixed for a process, so nothing kept goes stale.
+@cache
+def _babel(locale: str) -> Locale:
+    try:
+        return Locale.parse(locale)
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(i18n.babel_locale(i18n.DEFAULT_LANGUAGE))
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+@lru_cache(maxsize=4096)
+def _day(locale: str, day: dt.date, width: Width) -> str:
+    return dates.format_date(day, width, locale=_babel(locale))
+
+
+@lru_cache(maxsize=16384)
+def _moment(locale: str, zone: str, value: dt.datetime, width: Width, part: str) -> str:
+    local = value.astimezone(_zone(zone))
+    if part == "date":
+        return _day(locale, local.date(), width)
+    time = dates.format_time(local.time(), "short", locale=_babel(locale))
+    if part == "time":
+        return time
+    pattern = str(dates.get_datetime_format(width, locale=_babel(locale)))
+    return pattern.replace("{1}", _day(locale, local.date(), width)).replace("{0}", time)
 
 
 def format_timeago(value: dt.datetime | None, now: dt.datetime | None = None) -> str:
@@ -88,7 +123,7 @@ def format_timeago(value: dt.datetime | None, now: dt.datetime | None = None) ->
     if abs(delta) < dt.timedelta(seconds=45):
         return i18n.gettext("just now")
     return i18n.decorate(
-        dates.format_timedelta(delta, add_direction=True, threshold=1, locale=_locale())
+        dates.format_timedelta(delta, add_direction=True, threshold=1, locale=_babel(_locale()))
     )
 
 
@@ -97,21 +132,26 @@ def format_month(value: DateLike | None) -> str:
     if value is None:
         return ""
     day = _local(value).date() if isinstance(value, dt.datetime) else value
-    return i18n.decorate(dates.format_skeleton("yMMMM", day, locale=_locale()))
+    return i18n.decorate(dates.format_skeleton("yMMMM", day, locale=_babel(_locale())))
 
 
 def format_number(value: float | int | None) -> str:
     """A number with the reader's grouping and decimal signs: 12,345.5 · 12 345,5."""
     if value is None:
         return ""
-    return i18n.decorate(numbers.format_decimal(value, locale=_locale()))
+    return i18n.decorate(_number(_locale(), value))
+
+
+@lru_cache(maxsize=4096)
+def _number(locale: str, value: float | int) -> str:
+    return numbers.format_decimal(value, locale=_babel(locale))
 
 
 def format_percent(value: float | None) -> str:
     """A share (0.25) as a percentage: 25 %, 25%."""
     if value is None:
         return ""
-    return i18n.decorate(numbers.format_percent(value, locale=_locale()))
+    return i18n.decorate(numbers.format_percent(value, locale=_babel(_locale())))
 
 
 @cache
