@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -12,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
+from forum.core.formats import format_datetime
+from forum.core.i18n import _, _l
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, flash, redirect, render, safe_next
 from forum.notifications import service
@@ -20,11 +21,11 @@ from forum.portal.follows import resolve_target
 router = APIRouter(include_in_schema=False)
 
 KIND_LABELS = {
-    "reply": "Reply",
-    "mention": "Mention",
-    "thread_post": "New post",
-    "flag": "Report",
-    "membership": "Membership",
+    "reply": _l("Reply"),
+    "mention": _l("Mention"),
+    "thread_post": _l("New post"),
+    "flag": _l("Report"),
+    "membership": _l("Membership"),
 }
 
 
@@ -40,7 +41,6 @@ def notifications(
 ) -> Response:
     listing = service.page_notifications(db, user.id, page=page_number(page))
     withheld = service.unreadable_ids(db, user, listing.items)
-    tz = ZoneInfo(user.timezone)
     return render(
         request,
         "notifications/list.html",
@@ -50,11 +50,11 @@ def notifications(
             "items": [
                 {
                     "id": note.id,
-                    "text": service.WITHHELD_TEXT if note.id in withheld else note.text,
+                    "text": str(service.WITHHELD_TEXT) if note.id in withheld else note.text,
                     "url": "/notifications" if note.id in withheld else _local(note.url),
-                    "kind": KIND_LABELS.get(note.kind, note.kind),
+                    "kind": str(KIND_LABELS.get(note.kind, note.kind)),
                     "unread": note.read_at is None,
-                    "when": note.created_at.astimezone(tz).strftime("%d %B %Y, %H:%M"),
+                    "when": format_datetime(note.created_at),
                     "iso": note.created_at.isoformat(),
                 }
                 for note in listing.items
@@ -74,7 +74,7 @@ def read_all(request: Request, db: DbSession, user: SignedInUser) -> Response:
     db.commit()
     response = redirect("/notifications")
     if count:
-        flash(request, response, "All your notifications are marked read.", "success")
+        flash(request, response, _("All your notifications are marked read."), "success")
     return response
 
 
@@ -82,7 +82,7 @@ def read_all(request: Request, db: DbSession, user: SignedInUser) -> Response:
 def read_one(request: Request, notification_id: int, db: DbSession, user: SignedInUser) -> Response:
     note = service.mark_read(db, user.id, notification_id)
     if note is None:
-        raise HTTPException(404, "You have no such notification.")
+        raise HTTPException(404, _("You have no such notification."))
     db.commit()
     return redirect(_local(note.url))
 
@@ -110,14 +110,16 @@ def _change_follow(
     found = resolve_target(db, user, target_type, target)
     if following:
         service.follow(db, user.id, found.type, found.key)
-        message = f"You follow {found.label}: " + (
-            "new posts in it will show in your notifications."
-            if found.type == "thread"
-            else "it will be in your digest."
-        )
+        if found.type == "thread":
+            message = _(
+                "You follow %(name)s: new posts in it will show in your notifications.",
+                name=found.label,
+            )
+        else:
+            message = _("You follow %(name)s: it will be in your digest.", name=found.label)
     else:
         service.unfollow(db, user.id, found.type, found.key)
-        message = f"You no longer follow {found.label}."
+        message = _("You no longer follow %(name)s.", name=found.label)
     db.commit()
     response = redirect(back)
     flash(request, response, message, "success")
