@@ -20,7 +20,7 @@ from forum.core.db import utcnow
 from forum.core.formats import format_number
 from forum.core.i18n import _, ngettext
 from forum.core.mail import queue_email
-from forum.core.text import CONTROL_CHARACTERS_MESSAGE, clean_line, has_control_characters
+from forum.core.text import clean_line, control_characters_message, has_control_characters
 from forum.partnerships.models import Partnership
 
 SUBJECT_MAX = 150
@@ -134,7 +134,7 @@ def send_contact(
         raise ContactError(_("Messages cannot reach %(name)s.", name=recipient.name), status=404)
     for field, text in (("subject", subject), ("message", message)):
         if has_control_characters(text):
-            raise ContactError(CONTROL_CHARACTERS_MESSAGE, field)
+            raise ContactError(control_characters_message(), field)
     subject = clean_line(subject)
     if len(subject) > SUBJECT_MAX:
         raise ContactError(

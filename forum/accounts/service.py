@@ -27,7 +27,7 @@ from forum.core.db import utcnow
 from forum.core.errors import Invalid, NotAllowed
 from forum.core.i18n import _, _l
 from forum.core.mail import queue_email
-from forum.core.text import CONTROL_CHARACTERS_MESSAGE, clean_line, has_control_characters
+from forum.core.text import clean_line, control_characters_message, has_control_characters
 from forum.notifications.service import set_follows
 from forum.partnerships.models import Partnership
 from forum.taxonomy.forms import TagFieldsError, read_tag_fields
@@ -59,7 +59,7 @@ def validate_email(email: str) -> str:
 
 def validate_name(name: str) -> str:
     if has_control_characters(name):
-        raise AccountError(CONTROL_CHARACTERS_MESSAGE, "name")
+        raise AccountError(control_characters_message(), "name")
     name = clean_line(name)
     if not name:
         raise AccountError(_("Enter your name."), "name")

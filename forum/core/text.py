@@ -11,12 +11,11 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Mapping
-from typing import cast
 
 import nh3
 from markdown_it import MarkdownIt
 
-from forum.core.i18n import _, _l
+from forum.core.i18n import _
 
 MAX_BODY = 50_000
 MAX_TITLE = 200
@@ -47,11 +46,17 @@ MENTION_RE = re.compile(r"(?<![\w@/])@([A-Za-z0-9][A-Za-z0-9._-]{1,40}[A-Za-z0-9
 # "invoice \u202egnp.exe" displays as "invoice exe.png". The marks (U+200E, U+200F, U+061C)
 # only nudge neutral characters and stay, as do right-to-left scripts themselves.
 BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-# Lazy: read in the language of whoever is refused; it is used where a str is.
-CONTROL_CHARACTERS_MESSAGE = cast(
-    str,
-    _l("Remove the control characters (such as NUL or ESC): they cannot be stored or mailed."),
+# In English; `control_characters_message()` says it in the reader's language.
+CONTROL_CHARACTERS_MESSAGE = (
+    "Remove the control characters (such as NUL or ESC): they cannot be stored or mailed."
 )
+
+
+def control_characters_message() -> str:
+    """CONTROL_CHARACTERS_MESSAGE in the language of whoever is refused."""
+    return _("Remove the control characters (such as NUL or ESC): they cannot be stored or mailed.")
+
+
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _REMOVED = {ord(ch): None for ch in BIDI_CONTROLS}
