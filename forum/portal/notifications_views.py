@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.accounts.deps import OptionalUser, SignedInUser
@@ -14,8 +15,11 @@ from forum.accounts.models import User
 from forum.core.formats import format_datetime
 from forum.core.i18n import _, _l
 from forum.core.pagination import page_number
+from forum.core.privacy import FORMER_MEMBER_NAME
 from forum.core.web import DbSession, flash, redirect, render, safe_next
-from forum.notifications import service
+from forum.discussions.models import Thread
+from forum.notifications import service, wording
+from forum.notifications.models import Notification
 from forum.portal.follows import resolve_target
 
 router = APIRouter(include_in_schema=False)
@@ -41,6 +45,7 @@ def notifications(
 ) -> Response:
     listing = service.page_notifications(db, user.id, page=page_number(page))
     withheld = service.unreadable_ids(db, user, listing.items)
+    sentences = _sentences(db, listing.items)
     return render(
         request,
         "notifications/list.html",
@@ -50,7 +55,9 @@ def notifications(
             "items": [
                 {
                     "id": note.id,
-                    "text": str(service.WITHHELD_TEXT) if note.id in withheld else note.text,
+                    "text": str(service.WITHHELD_TEXT)
+                    if note.id in withheld
+                    else sentences[note.id],
                     "url": "/notifications" if note.id in withheld else _local(note.url),
                     "kind": str(KIND_LABELS.get(note.kind, note.kind)),
                     "unread": note.read_at is None,
@@ -61,6 +68,40 @@ def notifications(
             ],
         },
     )
+
+
+def _erased(member: User) -> bool:
+    """The "Former member" an erased account became (forum.portal.privacy)."""
+    return member.name == FORMER_MEMBER_NAME and member.email == f"deleted-{member.id}@invalid"
+
+
+def _sentences(db: Session, notes: list[Notification]) -> dict[int, str]:
+    """Each notification's sentence in the reader's language, with the actor's name and
+    the thread's title as they are now (forum.notifications.wording)."""
+    actor_ids = {n.actor_id for n in notes if n.actor_id is not None}
+    thread_ids = {n.thread_id for n in notes if n.thread_id is not None}
+    actors = (
+        {
+            u.id: None if _erased(u) else u.name
+            for u in db.scalars(select(User).where(User.id.in_(actor_ids)))
+        }
+        if actor_ids
+        else {}
+    )
+    titles: dict[int, str] = {}
+    if thread_ids:
+        query = select(Thread.id, Thread.title).where(Thread.id.in_(thread_ids))
+        titles = {thread_id: title for thread_id, title in db.execute(query)}
+    return {
+        n.id: wording.describe(
+            n.kind,
+            actor=actors.get(n.actor_id) if n.actor_id is not None else None,
+            title=titles.get(n.thread_id) if n.thread_id is not None else None,
+            stored=n.text,
+            on_post=n.post_id is not None,
+        )
+        for n in notes
+    }
 
 
 def _local(url: str) -> str:

@@ -13,7 +13,7 @@ from forum.core import i18n
 from forum.core.pagination import Page
 from forum.core.uploads import human_size
 from forum.notifications.service import notify
-from tests.conftest import Client, sign_in
+from tests.conftest import Client, Threads, sign_in
 from tests.i18n.pseudo import pseudo
 
 pytestmark = pytest.mark.usefixtures("pseudo_locale")
@@ -113,3 +113,23 @@ def test_the_pagination_status_is_translated_and_its_numbers_formatted() -> None
         assert page.status_text == "1–20 of 12,345"
     with i18n.using("xx"):
         assert page.status_text.startswith("[") and pseudo("12,345") in page.status_text
+
+
+def test_a_notification_is_worded_when_read_with_the_title_as_it_is_now(
+    client: Client, db: Session, member: User, other_member: User, threads: Threads
+) -> None:
+    thread = threads.start(member, title="Entering the Japanese food market")
+    threads.reply(other_member, thread)  # notifies the thread's author
+    thread.title = "Entering the Korean food market"
+    db.flush()
+    sign_in(client, db, member)
+    english = _text(client.get("/notifications"))
+    assert f"{other_member.name} replied in “Entering the Korean food market”" in english
+    member.language = "xx"
+    db.flush()
+    page = _text(client.get("/notifications"))
+    sentence = pseudo("%(actor)s replied in “%(title)s”") % {
+        "actor": other_member.name,
+        "title": "Entering the Korean food market",
+    }
+    assert sentence in page
