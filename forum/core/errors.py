@@ -36,6 +36,22 @@ class LoginRequired(Exception):
 # for people, `{"detail": ...}` for programs (`wants_json`).
 
 
+# The page's sentence for each kind of thing the domains look up, whole, so that a
+# translation can agree with the noun (unknown kinds get the sentence with the noun).
+NOT_FOUND_PAGES = {
+    "category": _l("There is no category at this address."),
+    "event": _l("There is no event at this address."),
+    "flag": _l("There is no flag at this address."),
+    "intelligence item": _l("There is no intelligence item at this address."),
+    "member": _l("There is no member at this address."),
+    "partnership": _l("There is no partnership at this address."),
+    "post": _l("There is no post at this address."),
+    "saved search": _l("There is no saved search at this address."),
+    "sector": _l("There is no sector at this address."),
+    "thread": _l("There is no thread at this address."),
+}
+
+
 class NotFound(Exception):
     """Missing, or hidden from this viewer (404: whether it exists is itself private).
 
@@ -55,9 +71,12 @@ class NotFound(Exception):
 
     @property
     def page_message(self) -> str:
-        # `what` is the domain's English noun: a domain that wants a page in the reader's
-        # language passes `detail`, a whole sentence it marked for translation.
-        return self.detail or _("There is no %(what)s at this address.", what=self.what)
+        if self.detail:
+            return self.detail
+        known = NOT_FOUND_PAGES.get(self.what)
+        if known is not None:
+            return str(known)
+        return _("There is no %(what)s at this address.", what=self.what)
 
 
 class NotAllowed(Exception):

@@ -133,3 +133,8 @@ def test_a_notification_is_worded_when_read_with_the_title_as_it_is_now(
         "title": "Entering the Korean food market",
     }
     assert sentence in page
+
+
+def test_a_missing_things_page_says_so_in_a_whole_sentence(client: Client) -> None:
+    page = _text(_in_xx(client).get("/threads/999999"))
+    assert pseudo("There is no thread at this address.") in page
