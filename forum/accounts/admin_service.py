@@ -11,6 +11,7 @@ from forum.accounts.models import ROLES, ApiToken, Membership, User
 from forum.accounts.service import AccountError, require_can_suspend
 from forum.core.db import utcnow
 from forum.core.errors import NotAllowed
+from forum.core.i18n import _
 from forum.core.pagination import Page
 
 
@@ -38,11 +39,11 @@ def page_users(db: Session, *, page: int, query: str = "", per_page: int = 25) -
 
 def set_role(db: Session, actor: User, user: User, role: str) -> None:
     if not actor.is_admin:
-        raise NotAllowed("Only admins change roles.")
+        raise NotAllowed(_("Only admins change roles."))
     if role not in ROLES:
-        raise AccountError(f"Unknown role {role!r}.", "role")
+        raise AccountError(_("Unknown role %(role)r.", role=role), "role")
     if user.id == actor.id and role != "admin":
-        raise AccountError("You cannot remove your own admin role.", "role")
+        raise AccountError(_("You cannot remove your own admin role."), "role")
     user.role = role
     db.flush()
 
@@ -50,7 +51,7 @@ def set_role(db: Session, actor: User, user: User, role: str) -> None:
 def suspend(db: Session, actor: User, user: User, *, reason: str) -> None:
     require_can_suspend(actor, user)
     if not reason.strip():
-        raise AccountError("Say why: the reason is recorded in the audit log.", "reason")
+        raise AccountError(_("Say why: the reason is recorded in the audit log."), "reason")
     user.suspended_at = utcnow()
     user.suspended_reason = reason.strip()
     sessions.end_all_sessions(db, user.id)
@@ -65,7 +66,7 @@ def suspend(db: Session, actor: User, user: User, *, reason: str) -> None:
 
 def unsuspend(db: Session, actor: User, user: User) -> None:
     if not actor.is_moderator:
-        raise NotAllowed("Only moderators and admins lift suspensions.")
+        raise NotAllowed(_("Only moderators and admins lift suspensions."))
     user.suspended_at = None
     user.suspended_reason = None
     db.flush()

@@ -11,9 +11,10 @@ from fastapi.responses import HTMLResponse, Response
 from forum.accounts import admin_service as accounts_admin
 from forum.accounts import invites, service
 from forum.accounts.deps import Admin
-from forum.accounts.models import ROLES, User
+from forum.accounts.models import ROLE_LABELS, ROLES, User
 from forum.accounts.service import reader_zone
 from forum.core.audit import record
+from forum.core.i18n import _
 from forum.core.pagination import page_number
 from forum.core.web import AppSettings, DbSession, flash, redirect, render_admin
 
@@ -26,8 +27,12 @@ Reason = Annotated[str, Form(max_length=2000)]
 def _load(db: DbSession, user_id: int) -> User:
     user = service.get_user(db, user_id)
     if user is None:
-        raise HTTPException(404, "There is no member with this number.")
+        raise HTTPException(404, _("There is no member with this number."))
     return user
+
+
+def _role(role: str) -> str:
+    return str(ROLE_LABELS.get(role, role))
 
 
 def _label(user: User) -> str:
@@ -94,7 +99,12 @@ def change_role(
     old = user.role
     if role == old:
         response = redirect(f"/admin/users/{user.id}")
-        flash(request, response, f"{user.name} already has the role {role}.", "info")
+        flash(
+            request,
+            response,
+            _("%(name)s already has the role %(role)s.", name=user.name, role=_role(role)),
+            "info",
+        )
         return response
     try:
         accounts_admin.set_role(db, admin, user, role)
@@ -120,7 +130,12 @@ def change_role(
     )
     db.commit()
     response = redirect(f"/admin/users/{user.id}")
-    flash(request, response, f"{user.name} is now {role}.", "success")
+    flash(
+        request,
+        response,
+        _("%(name)s is now %(role)s.", name=user.name, role=_role(role)),
+        "success",
+    )
     return response
 
 
@@ -131,7 +146,7 @@ def suspend(
     user = _load(db, user_id)
     if user.is_suspended:
         response = redirect(f"/admin/users/{user.id}")
-        flash(request, response, f"{user.name} is already suspended.", "info")
+        flash(request, response, _("%(name)s is already suspended.", name=user.name), "info")
         return response
     try:
         accounts_admin.suspend(db, admin, user, reason=reason)
@@ -157,7 +172,12 @@ def suspend(
     )
     db.commit()
     response = redirect(f"/admin/users/{user.id}")
-    flash(request, response, f"{user.name} is suspended and signed out everywhere.", "success")
+    flash(
+        request,
+        response,
+        _("%(name)s is suspended and signed out everywhere.", name=user.name),
+        "success",
+    )
     return response
 
 
@@ -168,7 +188,7 @@ def unsuspend(
     user = _load(db, user_id)
     if not user.is_suspended:
         response = redirect(f"/admin/users/{user.id}")
-        flash(request, response, f"{user.name} is not suspended.", "info")
+        flash(request, response, _("%(name)s is not suspended.", name=user.name), "info")
         return response
     previous = user.suspended_reason or ""
     accounts_admin.unsuspend(db, admin, user)
@@ -184,7 +204,7 @@ def unsuspend(
     )
     db.commit()
     response = redirect(f"/admin/users/{user.id}")
-    flash(request, response, f"{user.name} can log in again.", "success")
+    flash(request, response, _("%(name)s can log in again.", name=user.name), "success")
     return response
 
 
@@ -212,7 +232,12 @@ def resend_verification(
     )
     db.commit()
     response = redirect(f"/admin/users/{user.id}")
-    flash(request, response, f"A new confirmation link is on its way to {user.email}.", "success")
+    flash(
+        request,
+        response,
+        _("A new confirmation link is on its way to %(email)s.", email=user.email),
+        "success",
+    )
     return response
 
 
@@ -245,13 +270,13 @@ def invite(
 ) -> Response:
     if file is None or not file.filename:
         return _invite_form(
-            request, [invites.RowError(None, "Choose a CSV file to upload.")], status_code=422
+            request, [invites.RowError(None, _("Choose a CSV file to upload."))], status_code=422
         )
     data = file.file.read(invites.MAX_BYTES + 1)
     if len(data) > invites.MAX_BYTES:
         return _invite_form(
             request,
-            [invites.RowError(None, "The file is larger than 1 MB: split it in parts.")],
+            [invites.RowError(None, _("The file is larger than 1 MB: split it in parts."))],
             status_code=413,
         )
     plan = invites.parse_invite_csv(db, data)

@@ -14,6 +14,7 @@ from forum.accounts.service import AccountError
 from forum.accounts.tokens import find_by_token, new_token
 from forum.core.db import utcnow
 from forum.core.errors import NotFound
+from forum.core.i18n import _
 from forum.core.text import clean_line
 
 LOGIN_TOKEN_LIFETIME = dt.timedelta(days=30)
@@ -26,7 +27,7 @@ def create_api_token(
     """A new bearer token; the raw value is answered once and never stored."""
     name = clean_line(name)[:100]
     if not name:
-        raise AccountError("Give the token a name, to recognise it later.", "name")
+        raise AccountError(_("Give the token a name, to recognise it later."), "name")
     raw, digest = new_token(TOKEN_PREFIX)
     token = ApiToken(
         token_hash=digest,
@@ -57,7 +58,7 @@ def revoke_api_token(db: Session, user: User, token_id: int) -> ApiToken:
     id that is not a live token of theirs, another member's included."""
     token = db.get(ApiToken, token_id)
     if token is None or token.user_id != user.id or token.revoked_at is not None:
-        raise NotFound("token", detail="You have no such token.")
+        raise NotFound("token", detail=_("You have no such token."))
     token.revoked_at = utcnow()
     db.flush()
     return token

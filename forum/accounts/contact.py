@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import ThrottleEvent, User
 from forum.core.config import Settings
 from forum.core.db import utcnow
+from forum.core.formats import format_number
+from forum.core.i18n import _, ngettext
 from forum.core.mail import queue_email
-from forum.core.text import CONTROL_CHARACTERS_MESSAGE, clean_line, has_control_characters
+from forum.core.text import clean_line, control_characters_message, has_control_characters
 from forum.partnerships.models import Partnership
 
 SUBJECT_MAX = 150
@@ -27,8 +29,8 @@ HOURLY_LIMIT = 5
 DAILY_LIMIT = 20
 THROTTLE_SCOPE = "contact"
 _WINDOWS = (
-    (dt.timedelta(hours=1), HOURLY_LIMIT, "an hour"),
-    (dt.timedelta(days=1), DAILY_LIMIT, "a day"),
+    (dt.timedelta(hours=1), HOURLY_LIMIT, "hour"),
+    (dt.timedelta(days=1), DAILY_LIMIT, "day"),
 )
 
 
@@ -58,9 +60,9 @@ def can_receive(user: User) -> bool:
 def sender_problem(sender: User) -> str | None:
     """Why this member may not write to anyone right now, or None when they may."""
     if sender.is_suspended:
-        return "Your account is suspended: you cannot send messages."
+        return _("Your account is suspended: you cannot send messages.")
     if not sender.is_verified:
-        return (
+        return _(
             "Confirm your email address before writing to members: replies will go to it. "
             "You can ask for a new confirmation link on your profile."
         )
@@ -83,11 +85,27 @@ def _check_limits(db: Session, sender: User, now: dt.datetime) -> None:
             # Free again when the oldest of the last `limit` messages leaves the window.
             wait = math.ceil((sent[-1] + window - now).total_seconds())
             minutes = max(1, math.ceil(wait / 60))
-            raise ContactLimitReached(
-                f"You have sent {limit} messages in less than {wording}, the most the platform "
-                f"relays. You can write again in {minutes} minute{'s' if minutes != 1 else ''}.",
-                wait,
-            )
+            raise ContactLimitReached(_limit_message(wording, limit, minutes), wait)
+
+
+def _limit_message(window: str, limit: int, minutes: int) -> str:
+    if window == "hour":
+        return ngettext(
+            "You have sent %(limit)s messages in less than an hour, the most the platform "
+            "relays. You can write again in %(num)s minute.",
+            "You have sent %(limit)s messages in less than an hour, the most the platform "
+            "relays. You can write again in %(num)s minutes.",
+            minutes,
+            limit=limit,
+        )
+    return ngettext(
+        "You have sent %(limit)s messages in less than a day, the most the platform "
+        "relays. You can write again in %(num)s minute.",
+        "You have sent %(limit)s messages in less than a day, the most the platform "
+        "relays. You can write again in %(num)s minutes.",
+        minutes,
+        limit=limit,
+    )
 
 
 def send_contact(
@@ -111,23 +129,32 @@ def send_contact(
     if problem:
         raise ContactError(problem, status=403)
     if sender.id == recipient.id:
-        raise ContactError("This is you: write to someone else.", status=400)
+        raise ContactError(_("This is you: write to someone else."), status=400)
     if not can_receive(recipient):
-        raise ContactError(f"Messages cannot reach {recipient.name}.", status=404)
+        raise ContactError(_("Messages cannot reach %(name)s.", name=recipient.name), status=404)
     for field, text in (("subject", subject), ("message", message)):
         if has_control_characters(text):
-            raise ContactError(CONTROL_CHARACTERS_MESSAGE, field)
+            raise ContactError(control_characters_message(), field)
     subject = clean_line(subject)
     if len(subject) > SUBJECT_MAX:
         raise ContactError(
-            f"Keep the subject to {SUBJECT_MAX} characters (it has {len(subject)}).", "subject"
+            _(
+                "Keep the subject to %(max)s characters (it has %(count)s).",
+                max=SUBJECT_MAX,
+                count=len(subject),
+            ),
+            "subject",
         )
     message = message.replace("\r\n", "\n").strip()
     if not message:
-        raise ContactError("Write your message.", "message")
+        raise ContactError(_("Write your message."), "message")
     if len(message) > MESSAGE_MAX:
         raise ContactError(
-            f"Keep the message to {MESSAGE_MAX:,} characters (it has {len(message):,}).",
+            _(
+                "Keep the message to %(max)s characters (it has %(count)s).",
+                max=format_number(MESSAGE_MAX),
+                count=format_number(len(message)),
+            ),
             "message",
         )
     now = utcnow()

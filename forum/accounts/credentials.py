@@ -31,6 +31,7 @@ from forum.accounts.models import ApiToken, EmailToken, User, UserSession
 from forum.accounts.tokens import hash_token
 from forum.core.db import utcnow
 from forum.core.errors import NotFound
+from forum.core.i18n import _
 from forum.core.pagination import Page
 
 SIGNINS_PER_PAGE = 10
@@ -142,7 +143,7 @@ def end_own_session(db: Session, user: User, session_id: int) -> None:
         delete(UserSession).where(UserSession.id == session_id, UserSession.user_id == user.id)
     ).rowcount  # type: ignore[attr-defined]
     if not ended:
-        raise NotFound("sign-in", detail="You are not signed in there (any more).")
+        raise NotFound("sign-in", detail=_("You are not signed in there (any more)."))
 
 
 def revoke_login_tokens(db: Session, user: User) -> int:

@@ -12,6 +12,7 @@ from forum.accounts import api_tokens, service, sessions
 from forum.accounts.models import User
 from forum.core import i18n
 from forum.core.errors import LoginRequired
+from forum.core.i18n import _
 from forum.core.web import DbSession
 
 
@@ -57,13 +58,13 @@ def require_user(request: Request) -> User:
 
 def require_moderator(user: Annotated[User, Depends(require_user)]) -> User:
     if not service.can_moderate(user):
-        raise HTTPException(403, "This page is for the platform's moderators.")
+        raise HTTPException(403, _("This page is for the platform's moderators."))
     return user
 
 
 def require_admin(user: Annotated[User, Depends(require_user)]) -> User:
     if not service.can_administer(user):
-        raise HTTPException(403, "This page is for the platform's admins.")
+        raise HTTPException(403, _("This page is for the platform's admins."))
     return user
 
 

@@ -21,6 +21,7 @@ from forum.core.audit import record
 from forum.core.config import Settings
 from forum.core.db import utcnow
 from forum.core.errors import NotAllowed
+from forum.core.i18n import _
 from forum.core.mail import queue_email
 from forum.notifications.service import set_follows
 from forum.partnerships.models import Partnership
@@ -46,7 +47,9 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        return f"Row {self.row}: {self.message}" if self.row is not None else self.message
+        if self.row is None:
+            return self.message
+        return _("Row %(row)s: %(problem)s", row=self.row, problem=self.message)
 
 
 @dataclass
@@ -116,7 +119,7 @@ def invite(
 def accept_invitation(db: Session, raw: str, password: str) -> User:
     token = service.find_email_token(db, raw, "invite")
     if token is None or token.user.is_suspended:
-        raise service.AccountError("This invitation link is invalid, used or expired.")
+        raise service.AccountError(_("This invitation link is invalid, used or expired."))
     user = token.user
     service.require_password_ok(password, email=user.email, name=user.name)
     service.use_email_token(token)
@@ -162,29 +165,31 @@ def parse_invite_csv(db: Session, data: bytes) -> InvitePlan:
     already have an account go to `skipped`, which is not an error."""
     plan = InvitePlan()
     if len(data) > MAX_BYTES:
-        plan.errors.append(RowError(None, "The file is larger than 1 MB: split it in parts."))
+        plan.errors.append(RowError(None, _("The file is larger than 1 MB: split it in parts.")))
         return plan
     try:
         text = _decode(data)
     except UnicodeDecodeError:
         plan.errors.append(
-            RowError(None, "The file is not UTF-8 text: save it as “CSV UTF-8” and try again.")
+            RowError(None, _("The file is not UTF-8 text: save it as “CSV UTF-8” and try again."))
         )
         return plan
     if "\x00" in text:
-        plan.errors.append(RowError(None, "The file is not a CSV text file."))
+        plan.errors.append(RowError(None, _("The file is not a CSV text file.")))
         return plan
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_dialect_delimiter(text))
     try:
         records = list(reader)
     except csv.Error as exc:
-        plan.errors.append(RowError(reader.line_num or None, f"The file is not valid CSV: {exc}."))
+        plan.errors.append(
+            RowError(reader.line_num or None, _("The file is not valid CSV: %(error)s.", error=exc))
+        )
         return plan
 
     header = [cell.strip().lower() for cell in records[0]] if records else []
     if not header or not any(header):
         plan.errors.append(
-            RowError(None, "The file is empty: its first row must be email,name,partnership.")
+            RowError(None, _("The file is empty: its first row must be email,name,partnership."))
         )
         return plan
     unknown = [h for h in header if h not in COLUMNS]
@@ -193,8 +198,10 @@ def parse_invite_csv(db: Session, data: bytes) -> InvitePlan:
         plan.errors.append(
             RowError(
                 1,
-                "The first row must be the header email,name,partnership "
-                f"(found: {','.join(records[0])}).",
+                _(
+                    "The first row must be the header email,name,partnership (found: %(found)s).",
+                    found=",".join(records[0]),
+                ),
             )
         )
         return plan
@@ -206,11 +213,18 @@ def parse_invite_csv(db: Session, data: bytes) -> InvitePlan:
         if any(cell.strip() for cell in cells)
     ]
     if not body:
-        plan.errors.append(RowError(None, "The file lists nobody: add one row per invitee."))
+        plan.errors.append(RowError(None, _("The file lists nobody: add one row per invitee.")))
         return plan
     if len(body) > MAX_ROWS:
         plan.errors.append(
-            RowError(None, f"The file has {len(body)} rows; invite at most {MAX_ROWS} at once.")
+            RowError(
+                None,
+                _(
+                    "The file has %(count)s rows; invite at most %(max)s at once.",
+                    count=len(body),
+                    max=MAX_ROWS,
+                ),
+            )
         )
         return plan
 
@@ -220,7 +234,14 @@ def parse_invite_csv(db: Session, data: bytes) -> InvitePlan:
     for number, cells in body:
         if len(cells) > len(header):
             plan.errors.append(
-                RowError(number, f"it has {len(cells)} values; the header has {len(header)}.")
+                RowError(
+                    number,
+                    _(
+                        "it has %(count)s values; the header has %(header)s.",
+                        count=len(cells),
+                        header=len(header),
+                    ),
+                )
             )
             continue
         cells = cells + [""] * (len(header) - len(cells))
@@ -232,19 +253,25 @@ def parse_invite_csv(db: Session, data: bytes) -> InvitePlan:
         raw_email = cell("email")
         email = ""
         if not raw_email:
-            plan.errors.append(RowError(number, "the email address is missing."))
+            plan.errors.append(RowError(number, _("the email address is missing.")))
             row_ok = False
         else:
             try:
                 email = service.validate_email(raw_email)
             except service.AccountError:
-                plan.errors.append(RowError(number, f"“{raw_email}” is not an email address."))
+                plan.errors.append(
+                    RowError(number, _("“%(email)s” is not an email address.", email=raw_email))
+                )
                 row_ok = False
         name = ""
         try:
             name = service.validate_name(cell("name"))
         except service.AccountError as exc:
-            message = "the name is missing." if not cell("name") else f"the name: {exc}"
+            message = (
+                _("the name is missing.")
+                if not cell("name")
+                else _("the name: %(problem)s", problem=exc)
+            )
             plan.errors.append(RowError(number, message))
             row_ok = False
         partnership = None
@@ -252,14 +279,25 @@ def parse_invite_csv(db: Session, data: bytes) -> InvitePlan:
             partnership = lookup(cell("partnership"))
             if partnership is None:
                 plan.errors.append(
-                    RowError(number, f"there is no partnership called “{cell('partnership')}”.")
+                    RowError(
+                        number,
+                        _(
+                            "there is no partnership called “%(name)s”.",
+                            name=cell("partnership"),
+                        ),
+                    )
                 )
                 row_ok = False
         if email:
             if email in first_row_of:
                 plan.errors.append(
                     RowError(
-                        number, f"{email} is listed twice (also on row {first_row_of[email]})."
+                        number,
+                        _(
+                            "%(email)s is listed twice (also on row %(row)s).",
+                            email=email,
+                            row=first_row_of[email],
+                        ),
                     )
                 )
                 row_ok = False
@@ -291,7 +329,7 @@ def send_invitations(
     An address that got an account since the plan was made is skipped.
     """
     if not actor.is_admin:
-        raise NotAllowed("Only admins send invitations.")
+        raise NotAllowed(_("Only admins send invitations."))
     if not plan.ok:
         raise ValueError("the invitation file has errors: nobody may be invited from it")
     invited: list[InviteRow] = []

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 from forum.accounts.models import Membership, User
 from forum.core.db import utcnow
 from forum.core.errors import NotAllowed
+from forum.core.i18n import _
 from forum.partnerships.models import Partnership
 
 
@@ -33,7 +34,7 @@ def can_decide_membership(actor: User, partnership: Partnership) -> bool:
 def decide_membership(db: Session, actor: User, membership: Membership, *, approve: bool) -> None:
     """Approve or reject a join request; only the coordinator or an admin may."""
     if not can_decide_membership(actor, membership.partnership):
-        raise NotAllowed("Only the partnership's coordinator or an admin can decide this.")
+        raise NotAllowed(_("Only the partnership's coordinator or an admin can decide this."))
     membership.status = "approved" if approve else "rejected"
     membership.decided_at = utcnow()
     membership.decided_by_id = actor.id

@@ -8,9 +8,12 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.core.db import Base, UTCDateTime, utcnow
+from forum.core.i18n import _l
 from forum.partnerships.models import Partnership
 
 ROLES = ("member", "moderator", "admin")
+# A role as people read it (the codes above stay the stored values).
+ROLE_LABELS = {"member": _l("member"), "moderator": _l("moderator"), "admin": _l("admin")}
 DIGEST_FREQUENCIES = ("weekly", "daily", "off")
 
 
@@ -167,6 +170,7 @@ class ThrottleEvent(Base):
 __all__ = [
     "DIGEST_FREQUENCIES",
     "ROLES",
+    "ROLE_LABELS",
     "ApiToken",
     "EmailToken",
     "Membership",

@@ -18,6 +18,7 @@ from forum.accounts.service import (
 )
 from forum.core.config import Settings
 from forum.core.db import utcnow
+from forum.core.i18n import _
 from forum.core.jobs import enqueue
 from forum.core.mail import queue_email
 
@@ -57,7 +58,7 @@ def send_password_reset(db: Session, settings: Settings, email: str) -> bool:
 def reset_password(db: Session, settings: Settings, raw: str, new_password: str) -> User:
     token = find_email_token(db, raw, "reset")
     if token is None:
-        raise AccountError("This reset link is invalid, used or expired. Ask for a new one.")
+        raise AccountError(_("This reset link is invalid, used or expired. Ask for a new one."))
     user = token.user
     require_password_ok(new_password, email=user.email, name=user.name)
     use_email_token(token)
@@ -103,7 +104,7 @@ def change_password(
     keep: UserSession | None,
 ) -> None:
     if not passwords.verify_password(user.password_hash, current):
-        raise AccountError("Your current password is not right.", "current_password")
+        raise AccountError(_("Your current password is not right."), "current_password")
     require_password_ok(new, email=user.email, name=user.name, field="new_password")
     user.password_hash = passwords.hash_password(new)
     # The browser that changed it stays signed in; every other one and every API login ends.

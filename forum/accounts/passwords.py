@@ -9,6 +9,8 @@ from importlib import resources
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from forum.core.i18n import _
+
 MIN_LENGTH = 8
 MAX_LENGTH = 128
 
@@ -61,12 +63,12 @@ def password_problem(password: str, *, email: str = "", name: str = "") -> str |
     the most common passwords, not the member's own email address or name.
     """
     if len(password) < MIN_LENGTH:
-        return f"Use at least {MIN_LENGTH} characters."
+        return _("Use at least %(min)s characters.", min=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        return f"Use at most {MAX_LENGTH} characters."
+        return _("Use at most %(max)s characters.", max=MAX_LENGTH)
     lowered = password.lower()
     if lowered in common_passwords():
-        return "This password is among the most commonly used ones: choose another."
+        return _("This password is among the most commonly used ones: choose another.")
     if lowered in {email.lower(), email.lower().split("@")[0], name.lower()} - {""}:
-        return "Do not use your email address or name as your password."
+        return _("Do not use your email address or name as your password.")
     return None

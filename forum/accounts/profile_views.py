@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -14,14 +13,14 @@ from sqlalchemy.orm import Session
 from forum.accounts import api_tokens, credentials, password_changes, service, sessions, throttle
 from forum.accounts.deps import SignedInUser
 from forum.accounts.models import User, UserSession
-from forum.accounts.views import region_groups
+from forum.accounts.views import country_options
 from forum.core import formats, i18n
+from forum.core.i18n import _, ngettext
 from forum.core.pagination import page_number
 from forum.core.web import AppSettings, DbSession, RowId, flash, redirect, render
 from forum.notifications.service import list_follows
 from forum.partnerships.service import PartnershipFilter, list_partnerships
 from forum.taxonomy.service import (
-    list_countries,
     list_sectors,
 )
 
@@ -48,12 +47,17 @@ def update_profile(
     bio = bio.replace("\r\n", "\n").strip()
     if len(bio) > BIO_MAX:
         raise service.AccountError(
-            f"Keep your bio to {BIO_MAX:,} characters (it has {len(bio):,}).", "bio"
+            _(
+                "Keep your bio to %(max)s characters (it has %(count)s).",
+                max=formats.format_number(BIO_MAX),
+                count=formats.format_number(len(bio)),
+            ),
+            "bio",
         )
     if timezone not in service.valid_timezones():
-        raise service.AccountError("Choose a time zone from the list.", "timezone")
+        raise service.AccountError(_("Choose a time zone from the list."), "timezone")
     if language not in i18n.available():
-        raise service.AccountError("Choose a language from the list.", "language")
+        raise service.AccountError(_("Choose a language from the list."), "language")
     user.name, user.bio, user.timezone, user.language = name, bio, timezone, language
     db.flush()
 
@@ -61,17 +65,15 @@ def update_profile(
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _when(value: dt.datetime | None, tz: str) -> str:
-    """A moment in the member's own time zone, or an empty string."""
-    if value is None:
-        return ""
-    return value.astimezone(ZoneInfo(tz)).strftime("%d %B %Y, %H:%M")
+def _when(value: dt.datetime | None) -> str:
+    """A moment in the reader's (the member's own) language and time zone, or an empty
+    string."""
+    return formats.format_datetime(value)
 
 
 def _signins(db: Session, user: User, current: UserSession | None, page: int) -> dict[str, Any]:
     """The "where you are signed in" list, ready for the template."""
     listing = credentials.list_signins(db, user, current=current, page=page)
-    tz = user.timezone
     return {
         "listing": listing,
         "rows": [
@@ -79,11 +81,13 @@ def _signins(db: Session, user: User, current: UserSession | None, page: int) ->
                 "kind": s.kind,
                 "id": s.id,
                 "client": (
-                    sessions.describe_user_agent(s.client) if s.kind == "session" else "API client"
+                    sessions.describe_user_agent(s.client)
+                    if s.kind == "session"
+                    else _("API client")
                 ),
                 "detail": s.client if s.kind == "token" else "",
-                "created": _when(s.created_at, tz),
-                "last_used": _when(s.last_used_at, tz),
+                "created": _when(s.created_at),
+                "last_used": _when(s.last_used_at),
                 "current": s.current,
             }
             for s in listing.items
@@ -126,8 +130,7 @@ def _profile_context(
         if membership
         else None
     )
-    partnerships, _ = list_partnerships(db, PartnershipFilter(), limit=1000)
-    tz = user.timezone
+    partnerships, _total = list_partnerships(db, PartnershipFilter(), limit=1000)
     return {
         "user": user,
         "form": values,
@@ -139,21 +142,20 @@ def _profile_context(
         "language_options": [
             (code, formats.language_name(code, in_itself=True)) for code in i18n.available()
         ],
-        "country_options": [(g.code, f"{g.name} (region)") for g in region_groups()]
-        + [(c.code, c.name) for c in list_countries()],
+        "country_options": country_options(),
         "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
         "tokens": [
             {
                 "id": t.id,
                 "name": t.name,
                 "prefix": t.prefix,
-                "created": _when(t.created_at, tz),
-                "last_used": _when(t.last_used_at, tz),
+                "created": _when(t.created_at),
+                "last_used": _when(t.last_used_at),
             }
             for t in api_tokens.list_api_tokens(db, user)
         ],
         "signins": _signins(db, user, this_session, page),
-        "member_since": _when(user.created_at, tz),
+        "member_since": _when(user.created_at),
     }
 
 
@@ -170,10 +172,6 @@ def _invalid(
         errors={section: {exc.field or "_": str(exc)}},
     )
     return render(request, "accounts/profile.html", context, status_code=422)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _done(request: Request, url: str, message: str) -> Response:
@@ -224,7 +222,7 @@ def save_profile(
             language=language,
         )
     db.commit()
-    return _done(request, "/profile", "Your profile is saved.")
+    return _done(request, "/profile", _("Your profile is saved."))
 
 
 @router.post("/profile/follows", response_class=HTMLResponse)
@@ -242,7 +240,9 @@ def save_follows(
             exc.field = "countries-add"  # the list to choose from; chosen ones are checkboxes
         return _invalid(request, db, user, "follows", exc, countries=countries, sectors=sectors)
     db.commit()
-    return _done(request, "/profile#follows", "Your interests are saved. Your digest follows them.")
+    return _done(
+        request, "/profile#follows", _("Your interests are saved. Your digest follows them.")
+    )
 
 
 # --- API tokens -------------------------------------------------------------------------------
@@ -273,7 +273,7 @@ def revoke_token(request: Request, token_id: RowId, db: DbSession, user: SignedI
     db.commit()
     section = "#sessions" if token.kind == "login" else "#tokens"
     return _done(
-        request, f"/profile{section}", "The token is revoked: programs using it are refused now."
+        request, f"/profile{section}", _("The token is revoked: programs using it are refused now.")
     )
 
 
@@ -291,9 +291,9 @@ def revoke_session(
     if current is not None and current.id == session_id:
         response = redirect("/")
         sessions.clear_session_cookie(response, settings)
-        flash(request, response, "You are logged out.", "info")
+        flash(request, response, _("You are logged out."), "info")
         return response
-    return _done(request, "/profile#sessions", "That browser is signed out.")
+    return _done(request, "/profile#sessions", _("That browser is signed out."))
 
 
 @router.post("/profile/sessions/revoke-others", response_class=HTMLResponse)
@@ -303,8 +303,12 @@ def sign_out_everywhere_else(request: Request, db: DbSession, user: SignedInUser
     return _done(
         request,
         "/profile#sessions",
-        f"Signed out everywhere else: {_count(ended.sessions, 'other browser')} and "
-        f"{_count(ended.tokens, 'API login')}. Your personal tokens still work.",
+        _(
+            "Signed out everywhere else: %(browsers)s and %(logins)s. Your personal tokens "
+            "still work.",
+            browsers=ngettext("%(num)s other browser", "%(num)s other browsers", ended.sessions),
+            logins=ngettext("%(num)s API login", "%(num)s API logins", ended.tokens),
+        ),
     )
 
 
@@ -337,7 +341,10 @@ def change_email(
     return _done(
         request,
         "/profile#email",
-        f"We sent a confirmation link to {address}. Your address changes when you open it.",
+        _(
+            "We sent a confirmation link to %(address)s. Your address changes when you open it.",
+            address=address,
+        ),
     )
 
 
@@ -369,6 +376,8 @@ def change_password(
     return _done(
         request,
         "/profile#password",
-        "Your password is changed. Every other browser signed in to your account is signed "
-        "out and every API login is revoked; your personal tokens still work.",
+        _(
+            "Your password is changed. Every other browser signed in to your account is signed "
+            "out and every API login is revoked; your personal tokens still work."
+        ),
     )

@@ -25,8 +25,9 @@ from forum.core import i18n
 from forum.core.config import Settings
 from forum.core.db import utcnow
 from forum.core.errors import Invalid, NotAllowed
+from forum.core.i18n import _, _l
 from forum.core.mail import queue_email
-from forum.core.text import CONTROL_CHARACTERS_MESSAGE, clean_line, has_control_characters
+from forum.core.text import clean_line, control_characters_message, has_control_characters
 from forum.notifications.service import set_follows
 from forum.partnerships.models import Partnership
 from forum.taxonomy.forms import TagFieldsError, read_tag_fields
@@ -52,18 +53,18 @@ def normalize_email(email: str) -> str:
 def validate_email(email: str) -> str:
     email = normalize_email(email)
     if len(email) > 320 or has_control_characters(email) or not EMAIL_RE.match(email):
-        raise AccountError("Enter an email address like name@example.eu.", "email")
+        raise AccountError(_("Enter an email address like name@example.eu."), "email")
     return email
 
 
 def validate_name(name: str) -> str:
     if has_control_characters(name):
-        raise AccountError(CONTROL_CHARACTERS_MESSAGE, "name")
+        raise AccountError(control_characters_message(), "name")
     name = clean_line(name)
     if not name:
-        raise AccountError("Enter your name.", "name")
+        raise AccountError(_("Enter your name."), "name")
     if len(name) > NAME_MAX:
-        raise AccountError(f"Use at most {NAME_MAX} characters.", "name")
+        raise AccountError(_("Use at most %(max)s characters.", max=NAME_MAX), "name")
     return name
 
 
@@ -99,12 +100,15 @@ def create_user(
     email = validate_email(email)
     name = validate_name(name)
     if role not in ROLES:
-        raise AccountError(f"Unknown role {role!r}: use one of {', '.join(ROLES)}.", "role")
+        raise AccountError(
+            _("Unknown role %(role)r: use one of %(roles)s.", role=role, roles=", ".join(ROLES)),
+            "role",
+        )
     if password is not None:
         require_password_ok(password, email=email, name=name)
         password_hash = passwords.hash_password(password)
     if get_user_by_email(db, email) is not None:
-        raise AccountError("An account with this email address already exists.", "email")
+        raise AccountError(_("An account with this email address already exists."), "email")
     user = User(
         email=email,
         name=name,
@@ -197,7 +201,7 @@ def register(
     if partnership_id is not None:
         partnership = db.get(Partnership, partnership_id)
         if partnership is None:
-            raise AccountError("Choose a partnership from the list, or none.", "partnership")
+            raise AccountError(_("Choose a partnership from the list, or none."), "partnership")
     existing = get_user_by_email(db, email)
     if existing is not None:
         passwords.dummy_verify(password)  # same work as hashing a new password
@@ -224,7 +228,7 @@ def send_verification(
 ) -> None:
     """Mail a fresh confirmation link. `actor`, when given, must be the member or an admin."""
     if actor is not None and actor.id != user.id and not actor.is_admin:
-        raise NotAllowed("Only admins resend another member's confirmation link.")
+        raise NotAllowed(_("Only admins resend another member's confirmation link."))
     raw = issue_email_token(db, user, "verify")
     queue_email(
         db,
@@ -240,7 +244,7 @@ def send_verification(
 def verify_email(db: Session, raw: str) -> User:
     token = find_email_token(db, raw, "verify")
     if token is None:
-        raise AccountError("This confirmation link is invalid, used or expired.")
+        raise AccountError(_("This confirmation link is invalid, used or expired."))
     use_email_token(token)
     token.user.email_verified_at = token.user.email_verified_at or utcnow()
     db.flush()
@@ -257,8 +261,8 @@ def update_interests(db: Session, user: User, *, places: list[str], sectors: lis
     try:
         tags = read_tag_fields(
             db, countries=places, sectors=sectors, keep_groups=True,
-            unknown_country=lambda code: f"{code!r} is not a country or region we know.",
-            unknown_sector=lambda slug: f"{slug!r} is not a sector we know.",
+            unknown_country=lambda code: _("%(code)r is not a country or region we know.", code=code),
+            unknown_sector=lambda slug: _("%(slug)r is not a sector we know.", slug=slug),
         )  # fmt: skip
     except TagFieldsError as exc:
         field, message = exc.first
@@ -273,7 +277,7 @@ def complete_onboarding(
 ) -> None:
     """The interests step: follows and digest frequency. Raises AccountError, changing nothing."""
     if frequency not in ("weekly", "daily", "off"):
-        raise AccountError("Choose weekly, daily or off.", "frequency")
+        raise AccountError(_("Choose weekly, daily or off."), "frequency")
     update_interests(db, user, places=places, sectors=sectors)
     user.digest_frequency = frequency
     user.onboarded_at = utcnow()
@@ -282,7 +286,7 @@ def complete_onboarding(
 
 # --- signing in ---------------------------------------------------------------------------
 
-LOGIN_FAILED = "Email or password is not right."
+LOGIN_FAILED = _l("Email or password is not right.")
 
 
 def authenticate(db: Session, email: str, password: str) -> User:
@@ -291,11 +295,11 @@ def authenticate(db: Session, email: str, password: str) -> User:
     user = get_user_by_email(db, email)
     if user is None:
         passwords.dummy_verify(password)
-        raise AccountError(LOGIN_FAILED)
+        raise AccountError(str(LOGIN_FAILED))
     if not passwords.verify_password(user.password_hash, password):
-        raise AccountError(LOGIN_FAILED)
+        raise AccountError(str(LOGIN_FAILED))
     if user.is_suspended:
-        raise AccountError("This account is suspended. Contact the platform team.")
+        raise AccountError(_("This account is suspended. Contact the platform team."))
     if user.password_hash and passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     return user
@@ -306,10 +310,10 @@ def request_email_change(
 ) -> None:
     """Send a confirmation link to the new address and a notice to the current one."""
     if not passwords.verify_password(user.password_hash, password):
-        raise AccountError("Your password is not right.", "password")
+        raise AccountError(_("Your password is not right."), "password")
     new_email = validate_email(new_email)
     if new_email == user.email:
-        raise AccountError("This is already your address.", "email")
+        raise AccountError(_("This is already your address."), "email")
     if get_user_by_email(db, new_email) is not None:
         # Saying so would reveal another member's address: the link just won't work.
         return
@@ -337,9 +341,9 @@ def request_email_change(
 def confirm_email_change(db: Session, raw: str) -> User:
     token = find_email_token(db, raw, "email-change")
     if token is None or token.new_email is None:
-        raise AccountError("This confirmation link is invalid, used or expired.")
+        raise AccountError(_("This confirmation link is invalid, used or expired."))
     if get_user_by_email(db, token.new_email) is not None:
-        raise AccountError("This address now belongs to another account.")
+        raise AccountError(_("This address now belongs to another account."))
     use_email_token(token)
     token.user.email = token.new_email
     token.user.email_verified_at = utcnow()
@@ -369,11 +373,11 @@ def require_can_suspend(actor: User, user: User) -> None:
     Raises NotAllowed, or AccountError for oneself.
     """
     if not can_moderate(actor):
-        raise NotAllowed("Only moderators and admins suspend members.")
+        raise NotAllowed(_("Only moderators and admins suspend members."))
     if user.id == actor.id:
-        raise AccountError("You cannot suspend yourself.")
+        raise AccountError(_("You cannot suspend yourself."))
     if user.is_admin and not actor.is_admin:
-        raise NotAllowed("Only an admin can suspend an admin.")
+        raise NotAllowed(_("Only an admin can suspend an admin."))
 
 
 def can_suspend(actor: User | None, user: User) -> bool:

@@ -12,6 +12,7 @@ from forum.accounts.models import User, UserSession
 from forum.accounts.tokens import find_by_token, hash_token, new_token
 from forum.core.config import Settings
 from forum.core.db import utcnow
+from forum.core.i18n import _
 
 SESSION_COOKIE = "forum_session"
 ABSOLUTE_LIFETIME = dt.timedelta(days=30)
@@ -131,8 +132,8 @@ def describe_user_agent(user_agent: str) -> str:
     browser = next((name for token, name in _BROWSERS if token in user_agent), None)
     system = next((name for token, name in _SYSTEMS if token in user_agent), None)
     if browser and system:
-        return f"{browser} on {system}"
+        return _("%(browser)s on %(system)s", browser=browser, system=system)
     if browser or system:
-        return browser or f"A browser on {system}"
+        return browser or _("A browser on %(system)s", system=system)
     first = user_agent.split(" ", 1)[0].split("/", 1)[0].strip()[:40]
-    return first or "Unknown browser"
+    return first or _("Unknown browser")

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import ThrottleEvent
 from forum.core.db import utcnow
+from forum.core.i18n import _, ngettext
 
 IP_LIMIT = 50
 IP_WINDOW = dt.timedelta(seconds=10)
@@ -86,7 +87,7 @@ def hit_ip(db: Session, ip: str, action: str) -> None:
     if _count(db, "ip", ip, now - IP_WINDOW) >= IP_LIMIT:
         raise TooManyRequests(
             math.ceil(IP_WINDOW.total_seconds()),
-            "Too many requests from your network. Please wait a few seconds and try again.",
+            _("Too many requests from your network. Please wait a few seconds and try again."),
         )
     db.add(ThrottleEvent(scope="ip", key=ip, created_at=now))
     db.flush()
@@ -129,7 +130,14 @@ def require_password_attempts(db: Session, email: str) -> None:
     TooManyRequests while the account must wait."""
     wait = account_delay(db, email)
     if wait:
-        raise TooManyRequests(wait, f"Too many wrong passwords. Try again in {wait} seconds.")
+        raise TooManyRequests(
+            wait,
+            ngettext(
+                "Too many wrong passwords. Try again in %(num)s second.",
+                "Too many wrong passwords. Try again in %(num)s seconds.",
+                wait,
+            ),
+        )
 
 
 def count_password_failure(db: Session, email: str) -> None:

@@ -12,6 +12,8 @@ from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import Membership, User
 from forum.core.audit import record
 from forum.core.errors import NotFound
+from forum.core.formats import country_name
+from forum.core.i18n import _, ngettext
 from forum.core.web import AppSettings, DbSession, flash, redirect, render, safe_next
 from forum.notifications.service import list_follows
 from forum.partnerships.service import (
@@ -38,8 +40,8 @@ def _throttle_ip(request: Request, db: DbSession, action: str) -> None:
 
 
 def _partnership_options(db: DbSession) -> list[tuple[str, str]]:
-    rows, _ = list_partnerships(db, PartnershipFilter(), limit=1000)
-    return [("", "None, or not listed")] + [(str(p.id), p.name) for p in rows]
+    rows, _total = list_partnerships(db, PartnershipFilter(), limit=1000)
+    return [("", _("None, or not listed"))] + [(str(p.id), p.name) for p in rows]
 
 
 # --- register -----------------------------------------------------------------------------
@@ -122,7 +124,7 @@ def verify(request: Request, token: str, db: DbSession, user: OptionalUser) -> R
         response = redirect("/welcome" if user.onboarded_at is None else "/")
     else:
         response = redirect("/login")
-    flash(request, response, "Your email address is confirmed.", "success")
+    flash(request, response, _("Your email address is confirmed."), "success")
     return response
 
 
@@ -135,7 +137,12 @@ def resend_verification(
         service.send_verification(db, settings, user, actor=user)
         db.commit()
     response = redirect("/profile")
-    flash(request, response, f"We sent a new confirmation link to {user.email}.", "info")
+    flash(
+        request,
+        response,
+        _("We sent a new confirmation link to %(email)s.", email=user.email),
+        "info",
+    )
     return response
 
 
@@ -146,12 +153,19 @@ def region_groups() -> list[RegionGroup]:
     return sorted(load_region_groups().values(), key=lambda g: g.name)
 
 
+def country_options() -> list[tuple[str, str]]:
+    """The places a member may follow: the region groups, then every country, named in
+    the reader's language."""
+    groups = [(g.code, _("%(name)s (region)", name=g.name)) for g in region_groups()]
+    countries = [(c.code, country_name(c.code)) for c in list_countries()]
+    return groups + sorted(countries, key=lambda option: option[1].casefold())
+
+
 def _welcome_context(db: DbSession, user: User, form: dict[str, object]) -> dict[str, object]:
     return {
         "form": form,
         "errors": {},
-        "country_options": [(g.code, f"{g.name} (region)") for g in region_groups()]
-        + [(c.code, c.name) for c in list_countries()],
+        "country_options": country_options(),
         "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
         "partnership": user.membership.partnership if user.membership else None,
     }
@@ -189,7 +203,9 @@ def welcome(
         return render(request, "accounts/welcome.html", context, status_code=422)
     db.commit()
     response = redirect("/")
-    flash(request, response, "Your interests are saved. Your digest will follow them.", "success")
+    flash(
+        request, response, _("Your interests are saved. Your digest will follow them."), "success"
+    )
     return response
 
 
@@ -218,8 +234,13 @@ def login(
     if wait:
         raise throttle.TooManyRequests(
             wait,
-            f"Too many failed attempts for this account. Try again in {wait} seconds, "
-            "or reset your password.",
+            ngettext(
+                "Too many failed attempts for this account. Try again in %(num)s second, "
+                "or reset your password.",
+                "Too many failed attempts for this account. Try again in %(num)s seconds, "
+                "or reset your password.",
+                wait,
+            ),
         )
     try:
         user = service.authenticate(db, email, password)
@@ -242,7 +263,7 @@ def login(
     target = "/welcome" if user.onboarded_at is None else safe_next(next)
     response = redirect(target)
     sessions.set_session_cookie(response, raw, settings)
-    flash(request, response, f"Welcome, {user.name}.", "success")
+    flash(request, response, _("Welcome, %(name)s.", name=user.name), "success")
     return response
 
 
@@ -254,7 +275,7 @@ def logout(request: Request, db: DbSession, settings: AppSettings) -> Response:
         db.commit()
     response = redirect("/")
     sessions.clear_session_cookie(response, settings)
-    flash(request, response, "You are logged out.", "info")
+    flash(request, response, _("You are logged out."), "info")
     return response
 
 
@@ -299,7 +320,7 @@ def reset(
     db.commit()
     response = redirect("/login")
     sessions.clear_session_cookie(response, settings)
-    flash(request, response, "Your password is changed. Log in with the new one.", "success")
+    flash(request, response, _("Your password is changed. Log in with the new one."), "success")
     return response
 
 
@@ -325,7 +346,7 @@ def confirm_email(request: Request, token: str, db: DbSession) -> Response:
         )
     db.commit()
     response = redirect("/profile")
-    flash(request, response, f"Your email address is now {user.email}.", "success")
+    flash(request, response, _("Your email address is now %(email)s.", email=user.email), "success")
     return response
 
 
@@ -382,14 +403,17 @@ def accept_invitation(
 def join_partnership(request: Request, slug: str, db: DbSession, user: SignedInUser) -> Response:
     partnership = get_partnership_by_slug(db, slug)
     if partnership is None:
-        raise NotFound("partnership")
+        raise NotFound("partnership", detail=_("There is no partnership at this address."))
     memberships.request_membership(db, user, partnership)
     db.commit()
     response = redirect(f"/partnerships/{slug}")
     flash(
         request,
         response,
-        f"Your request to join {partnership.name} was sent to its coordinator.",
+        _(
+            "Your request to join %(partnership)s was sent to its coordinator.",
+            partnership=partnership.name,
+        ),
         "success",
     )
     return response
@@ -399,9 +423,11 @@ def join_partnership(request: Request, slug: str, db: DbSession, user: SignedInU
 def partnership_members(request: Request, slug: str, db: DbSession, user: SignedInUser) -> Response:
     partnership = get_partnership_by_slug(db, slug)
     if partnership is None:
-        raise NotFound("partnership")
+        raise NotFound("partnership", detail=_("There is no partnership at this address."))
     if not memberships.can_decide_membership(user, partnership):
-        raise HTTPException(403, "Only the partnership's coordinator or an admin manages members.")
+        raise HTTPException(
+            403, _("Only the partnership's coordinator or an admin manages members.")
+        )
     return render(
         request,
         "accounts/members.html",
@@ -426,7 +452,7 @@ def decide_membership(
     membership = db.get(Membership, membership_id)
     partnership = get_partnership_by_slug(db, slug)
     if membership is None or partnership is None or membership.partnership_id != partnership.id:
-        raise HTTPException(404, "There is no such request.")
+        raise HTTPException(404, _("There is no such request."))
     memberships.decide_membership(db, user, membership, approve=decision == "approve")
     record(
         db,
@@ -438,6 +464,10 @@ def decide_membership(
     )
     db.commit()
     response = redirect(f"/partnerships/{slug}/members")
-    verb = "approved" if decision == "approve" else "declined"
-    flash(request, response, f"{membership.user.name}'s request is {verb}.", "success")
+    name = membership.user.name
+    if decision == "approve":
+        message = _("%(name)s's request is approved.", name=name)
+    else:
+        message = _("%(name)s's request is declined.", name=name)
+    flash(request, response, message, "success")
     return response

@@ -20,6 +20,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from forum.core import extract, uploads
 from forum.core.db import Base
 from forum.core.errors import NotFound
+from forum.core.formats import format_number
+from forum.core.i18n import _, _l, ngettext
 from forum.core.jobs import JobContext, enqueue, registry
 from forum.core.outbox import queue_document
 
@@ -32,15 +34,39 @@ MISSING_FILE = "the stored file is missing"
 # How much of the extracted text its uploader sees on the page.
 EXCERPT_CHARS = 3000
 STATUS_TEXT = {
-    "pending": "Text being extracted",
-    "empty": "No text found (scanned document?)",
+    "pending": _l("Text being extracted"),
+    "empty": _l("No text found (scanned document?)"),
 }
+# Why there is no text, as stored (in English, by the extraction job), and as the page
+# shows it in the reader's language.
+REASONS = {
+    NO_TEXT_FROM_IMAGES: _l("Text is not read from images."),
+    MISSING_FILE: _l("the stored file is missing"),
+    extract.NO_TEXT: _l("no text found (scanned?)"),
+    extract.TOO_LONG: _l("extraction took too long"),
+    extract.TOO_COSTLY: _l("the file needs too much memory or time to read"),
+    extract.FAILED: _l("extraction failed"),
+    extract.UNSAFE_XML: _l("unsafe XML"),
+    extract.ENCRYPTED: _l("the PDF is encrypted"),
+    extract.DAMAGED: _l("the file is damaged or not in the format its content suggests"),
+    extract.TOO_BIG: _l("the document is too large to read"),
+    extract.UNSUPPORTED: _l("text cannot be extracted from this file type"),
+}
+
+
+def _reason(stored: str | None) -> str:
+    if not stored:
+        return _("unknown error")
+    reason = REASONS.get(stored)
+    return str(reason) if reason is not None else stored
 
 
 def attachment_not_found() -> NotFound:
     """A file that is missing, or on an item or thread the reader may not see: answered
     alike, so that a file's existence says nothing of what holds it."""
-    return NotFound("attachment", detail="There is no file at this address, or it is not public.")
+    return NotFound(
+        "attachment", detail=_("There is no file at this address, or it is not public.")
+    )
 
 
 class ExtractedText:
@@ -211,12 +237,21 @@ def status_text(attachment: ExtractedText) -> str:
     """The sentence saying whether search finds the file's text, and if not, why."""
     status = attachment.extraction_status
     if status == "done":
-        return f"Text extracted ({len(attachment.extracted_text or ''):,} characters)"
+        count = len(attachment.extracted_text or "")
+        return ngettext(
+            "Text extracted (%(count)s character)",
+            "Text extracted (%(count)s characters)",
+            count,
+            count=format_number(count),
+        )
     if status == "error":
-        return f"Text could not be extracted: {attachment.extraction_error or 'unknown error'}"
+        return _(
+            "Text could not be extracted: %(reason)s",
+            reason=_reason(attachment.extraction_error),
+        )
     if status == "empty" and attachment.extraction_error:
-        return attachment.extraction_error
-    return STATUS_TEXT.get(status, status)
+        return _reason(attachment.extraction_error)
+    return str(STATUS_TEXT.get(status, status))
 
 
 def file_row(
@@ -231,7 +266,7 @@ def file_row(
         id=attachment.id,
         name=attachment.original_name,
         url=url,
-        type_label=uploads.TYPE_LABELS.get(attachment.mime, attachment.mime),
+        type_label=str(uploads.TYPE_LABELS.get(attachment.mime, attachment.mime)),
         size_label=uploads.human_size(attachment.size),
         status=attachment.extraction_status if shows_status else None,
         status_text=status_text(attachment) if shows_status else None,

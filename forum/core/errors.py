@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
+from babel.support import LazyProxy
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -14,6 +15,7 @@ from jinja2 import TemplateError
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from forum.core.i18n import _, _l
 from forum.core.pagination import InvalidCursorError
 from forum.core.security import CSRFError
 from forum.core.web import render
@@ -32,6 +34,22 @@ class LoginRequired(Exception):
 # --- the errors services raise -----------------------------------------------------------------
 # One set for every domain; `install_error_handlers` answers each in one place: a styled page
 # for people, `{"detail": ...}` for programs (`wants_json`).
+
+
+# The page's sentence for each kind of thing the domains look up, whole, so that a
+# translation can agree with the noun (unknown kinds get the sentence with the noun).
+NOT_FOUND_PAGES = {
+    "category": _l("There is no category at this address."),
+    "event": _l("There is no event at this address."),
+    "flag": _l("There is no flag at this address."),
+    "intelligence item": _l("There is no intelligence item at this address."),
+    "member": _l("There is no member at this address."),
+    "partnership": _l("There is no partnership at this address."),
+    "post": _l("There is no post at this address."),
+    "saved search": _l("There is no saved search at this address."),
+    "sector": _l("There is no sector at this address."),
+    "thread": _l("There is no thread at this address."),
+}
 
 
 class NotFound(Exception):
@@ -53,14 +71,19 @@ class NotFound(Exception):
 
     @property
     def page_message(self) -> str:
-        return self.detail or f"There is no {self.what} at this address."
+        if self.detail:
+            return self.detail
+        known = NOT_FOUND_PAGES.get(self.what)
+        if known is not None:
+            return str(known)
+        return _("There is no %(what)s at this address.", what=self.what)
 
 
 class NotAllowed(Exception):
     """The actor may not do what they asked (403); the message says why."""
 
-    def __init__(self, message: str = "You are not allowed to do that.") -> None:
-        super().__init__(message)
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or _("You are not allowed to do that."))
 
 
 class Invalid(ValueError):
@@ -85,18 +108,18 @@ class Conflict(Exception):
 
 
 TITLES = {
-    400: "Bad request",
-    401: "Please log in",
-    403: "Not allowed",
-    404: "Page not found",
-    405: "Not allowed",
-    409: "Already done",
-    413: "Too large",
-    415: "Unsupported file type",
-    422: "Please check what you entered",
-    429: "Too many requests",
-    500: "Something went wrong",
-    503: "Temporarily unavailable",
+    400: _l("Bad request"),
+    401: _l("Please log in"),
+    403: _l("Not allowed"),
+    404: _l("Page not found"),
+    405: _l("Not allowed"),
+    409: _l("Already done"),
+    413: _l("Too large"),
+    415: _l("Unsupported file type"),
+    422: _l("Please check what you entered"),
+    429: _l("Too many requests"),
+    500: _l("Something went wrong"),
+    503: _l("Temporarily unavailable"),
 }
 
 
@@ -116,11 +139,13 @@ def error_response(
     template: str = "errors/error.html",
     extra: dict[str, object] | None = None,
 ) -> Response:
+    if isinstance(detail, LazyProxy):
+        detail = str(detail)
     if wants_json(request):
         return JSONResponse({"detail": detail}, status_code=status_code, headers=headers)
     context = {
         "status_code": status_code,
-        "title": TITLES.get(status_code, "Error"),
+        "title": str(TITLES.get(status_code) or _("Error")),
         "detail": detail if isinstance(detail, str) else None,
         **(extra or {}),
     }
@@ -145,7 +170,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
         if wants_json(request):
-            return JSONResponse({"detail": "Log in first."}, status_code=401)
+            return JSONResponse({"detail": _("Log in first.")}, status_code=401)
         return RedirectResponse(f"/login?{urlencode({'next': exc.next_url})}", status_code=303)
 
     @app.exception_handler(NotFound)
@@ -185,7 +210,7 @@ def install_error_handlers(app: FastAPI) -> None:
             f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'input'}: {e.get('msg')}"
             for e in errors
         )
-        return error_response(request, 422, messages or "The request was not valid.")
+        return error_response(request, 422, messages or _("The request was not valid."))
 
     @app.exception_handler(InvalidCursorError)
     async def bad_cursor(request: Request, exc: InvalidCursorError) -> Response:
@@ -197,7 +222,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(
             request,
             503,
-            "The database is unavailable right now. Please try again in a minute.",
+            _("The database is unavailable right now. Please try again in a minute."),
             headers={"Retry-After": "30"},
         )
 
@@ -211,15 +236,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(
             request,
             422,
-            "A value in the request cannot be stored: a number out of range, a NUL "
-            "character in text or a text too long.",
+            _(
+                "A value in the request cannot be stored: a number out of range, a NUL "
+                "character in text or a text too long."
+            ),
         )
 
     @app.exception_handler(OverflowError)
     async def number_out_of_range(request: Request, exc: OverflowError) -> Response:
         # SQLite's driver refuses integers past 64 bits before SQLAlchemy sees them.
         log.warning("number out of range on %s %s: %s", request.method, request.url.path, exc)
-        return error_response(request, 422, "A number in the request is out of range.")
+        return error_response(request, 422, _("A number in the request is out of range."))
 
     @app.exception_handler(DBAPIError)
     async def database_error(request: Request, exc: DBAPIError) -> Response:
@@ -228,16 +255,16 @@ def install_error_handlers(app: FastAPI) -> None:
             return error_response(
                 request,
                 503,
-                "The database is unavailable right now. Please try again in a minute.",
+                _("The database is unavailable right now. Please try again in a minute."),
                 headers={"Retry-After": "30"},
             )
         log.exception("database error", exc_info=exc)
-        return error_response(request, 500, "Something went wrong on our side.")
+        return error_response(request, 500, _("Something went wrong on our side."))
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return error_response(request, 500, "Something went wrong on our side. It was logged.")
+        return error_response(request, 500, _("Something went wrong on our side. It was logged."))
 
 
 def _jsonable_errors(errors: object) -> object:

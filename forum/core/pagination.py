@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
 
+from forum.core.formats import format_number
+from forum.core.i18n import _
+
 T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 20
@@ -74,10 +77,15 @@ class Page(Generic[T]):
     @property
     def status_text(self) -> str:
         if not self.total:
-            return "No results"
+            return _("No results")
         first = (self.page - 1) * self.per_page + 1
         last = first + len(self.items) - 1
-        return f"{first}–{last} of {self.total}"
+        return _(
+            "%(first)s–%(last)s of %(total)s",
+            first=format_number(first),
+            last=format_number(last),
+            total=format_number(self.total),
+        )
 
 
 def page_number(value: str | int | None) -> int:

@@ -18,6 +18,8 @@ from fastapi import HTTPException, Request
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from forum.core.i18n import _
+
 CSRF_COOKIE = "forum_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -44,8 +46,10 @@ class CSRFError(HTTPException):
     def __init__(self, form: dict[str, str] | None = None) -> None:
         super().__init__(
             status_code=403,
-            detail="This form could not be verified (it may have expired or come from "
-            "another site). Nothing was saved.",
+            detail=_(
+                "This form could not be verified (it may have expired or come from "
+                "another site). Nothing was saved."
+            ),
         )
         self.form = form or {}
 

@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 import nh3
 from markdown_it import MarkdownIt
 
+from forum.core.i18n import _
+
 MAX_BODY = 50_000
 MAX_TITLE = 200
 
@@ -44,9 +46,17 @@ MENTION_RE = re.compile(r"(?<![\w@/])@([A-Za-z0-9][A-Za-z0-9._-]{1,40}[A-Za-z0-9
 # "invoice \u202egnp.exe" displays as "invoice exe.png". The marks (U+200E, U+200F, U+061C)
 # only nudge neutral characters and stay, as do right-to-left scripts themselves.
 BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+# In English; `control_characters_message()` says it in the reader's language.
 CONTROL_CHARACTERS_MESSAGE = (
     "Remove the control characters (such as NUL or ESC): they cannot be stored or mailed."
 )
+
+
+def control_characters_message() -> str:
+    """CONTROL_CHARACTERS_MESSAGE in the language of whoever is refused."""
+    return _("Remove the control characters (such as NUL or ESC): they cannot be stored or mailed.")
+
+
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _REMOVED = {ord(ch): None for ch in BIDI_CONTROLS}
@@ -146,12 +156,13 @@ def slug_problem(slug: str, *, example: str) -> str | None:
     """What is wrong with `slug` (already stripped) as a lower-case, hyphenated slug, in a
     sentence that shows `example`; None when it is a good one."""
     if not slug:
-        return f"Enter a slug, such as {example}."
+        return _("Enter a slug, such as %(example)s.", example=example)
     if len(slug) > SLUG_MAX:
-        return f"Use at most {SLUG_MAX} characters for the slug."
+        return _("Use at most %(max)s characters for the slug.", max=SLUG_MAX)
     if not SLUG_RE.match(slug):
-        return (
+        return _(
             "Use lower-case letters and digits, with single hyphens between words "
-            f"(such as {example})."
+            "(such as %(example)s).",
+            example=example,
         )
     return None

@@ -23,6 +23,7 @@ from starlette.types import Message
 from forum.core import csvsafe, uploads
 from forum.core.attachments import ExtractedText, attachment_not_found, discard_file
 from forum.core.config import Settings
+from forum.core.i18n import _
 from forum.core.web import flash, redirect
 
 # Room for the multipart envelope and the other fields (the CSRF token) around the file.
@@ -30,7 +31,10 @@ ENVELOPE_BYTES = 64 * 1024
 
 
 def too_large_message(limit: int) -> str:
-    return f"The file is too large: attachments may be up to {uploads.human_size(limit)}."
+    return _(
+        "The file is too large: attachments may be up to %(size)s.",
+        size=uploads.human_size(limit),
+    )
 
 
 class CappedBodyRoute(APIRoute):
@@ -127,8 +131,10 @@ def receive_upload(file: UploadFile, settings: Settings) -> tuple[str, uploads.S
 def attached_message(attachment: ExtractedText) -> str:
     """What the page says once a file is attached."""
     if attachment.extraction_status == "pending":
-        return f"{attachment.original_name} is attached; its text is being extracted."
-    return f"{attachment.original_name} is attached."
+        return _(
+            "%(name)s is attached; its text is being extracted.", name=attachment.original_name
+        )
+    return _("%(name)s is attached.", name=attachment.original_name)
 
 
 def stored_file_response(uploads_dir: Path, attachment: ExtractedText) -> Response:
@@ -147,5 +153,5 @@ def removed_response(
     another attachment uses it, and the reader goes `back` to the page with a message."""
     discard_file(db, uploads_dir, storage_name)
     response = redirect(back)
-    flash(request, response, f"{name} is removed.", "success")
+    flash(request, response, _("%(name)s is removed.", name=name), "success")
     return response

@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from forum.core import formats
 from forum.core.config import Settings
+from forum.core.i18n import _, _l, ngettext
 from forum.core.text import remove_controls
 
 # The default limit; the running value is `Settings.upload_max_bytes`.
@@ -56,15 +58,15 @@ EXTENSIONS = {
     "text/plain": "txt",
 }
 TYPE_LABELS = {
-    "application/pdf": "PDF",
-    "image/png": "PNG image",
-    "image/jpeg": "JPEG image",
-    OOXML["word/"]: "Word document",
-    OOXML["xl/"]: "Excel workbook",
-    OOXML["ppt/"]: "PowerPoint presentation",
-    ODT_MIMETYPE.decode(): "OpenDocument text",
-    "text/csv": "CSV",
-    "text/plain": "Text",
+    "application/pdf": _l("PDF"),
+    "image/png": _l("PNG image"),
+    "image/jpeg": _l("JPEG image"),
+    OOXML["word/"]: _l("Word document"),
+    OOXML["xl/"]: _l("Excel workbook"),
+    OOXML["ppt/"]: _l("PowerPoint presentation"),
+    ODT_MIMETYPE.decode(): _l("OpenDocument text"),
+    "text/csv": _l("CSV"),
+    "text/plain": _l("Text"),
 }
 # Text that a browser could take for markup is refused even though it is valid UTF-8.
 _MARKUP = (b"<!doctype", b"<html", b"<script", b"<svg", b"<body", b"<iframe", b"<?xml", b"<head")
@@ -125,7 +127,9 @@ def receive(source: BinaryIO, uploads_dir: Path, max_bytes: int) -> Path:
                     break
                 written += len(chunk)
                 if written > max_bytes:
-                    raise TooLarge(f"The file is larger than {human_size(max_bytes)}.")
+                    raise TooLarge(
+                        _("The file is larger than %(size)s.", size=human_size(max_bytes))
+                    )
                 out.write(chunk)
     except BaseException:
         path.unlink(missing_ok=True)
@@ -193,22 +197,22 @@ def _sniff_zip(stream: BinaryIO, limit: int) -> str | None:
 def check_archive(infos: list[zipfile.ZipInfo], limit: int) -> None:
     """UnsafeArchive unless every entry is a plain relative file and nothing is a bomb."""
     if len(infos) > MAX_ENTRIES:
-        raise UnsafeArchive("The file holds too many parts.")
+        raise UnsafeArchive(_("The file holds too many parts."))
     total = 0
     for info in infos:
         name = info.filename
         parts = name.replace("\\", "/").split("/")
         if name.startswith(("/", "\\")) or ":" in parts[0] or ".." in parts:
-            raise UnsafeArchive("The file holds a part with an unsafe path.")
+            raise UnsafeArchive(_("The file holds a part with an unsafe path."))
         if (info.external_attr >> 16) & 0o170000 == 0o120000:
-            raise UnsafeArchive("The file holds a symbolic link.")
+            raise UnsafeArchive(_("The file holds a symbolic link."))
         total += info.file_size
         if total > MAX_TOTAL_FACTOR * limit:
-            raise UnsafeArchive("The file unpacks to far more than it weighs.")
+            raise UnsafeArchive(_("The file unpacks to far more than it weighs."))
         if info.file_size >= MIN_RATIO_CHECK and info.file_size > MAX_RATIO * max(
             info.compress_size, 1
         ):
-            raise UnsafeArchive("The file unpacks to far more than it weighs.")
+            raise UnsafeArchive(_("The file unpacks to far more than it weighs."))
 
 
 def _is_text(stream: BinaryIO, *, complete: bool, head: bytes) -> bool:
@@ -252,8 +256,10 @@ def store(
         mime = sniff_file(data_path, name, limit=limit)
         if mime is None:
             raise UnsupportedType(
-                "This type of file is not accepted: use PDF, PNG, JPEG, Word, Excel, "
-                "PowerPoint, OpenDocument text, CSV or plain text."
+                _(
+                    "This type of file is not accepted: use PDF, PNG, JPEG, Word, Excel, "
+                    "PowerPoint, OpenDocument text, CSV or plain text."
+                )
             )
         digest = hashlib.sha256()
         size = 0
@@ -299,8 +305,9 @@ def clean_name(name: str) -> str:
 
 
 def human_size(size: int) -> str:
+    """A file size as people read it, in their language: 900 bytes, 12 KB, 1.5 MB."""
     if size < 1024:
-        return f"{size} bytes"
+        return ngettext("%(num)s byte", "%(num)s bytes", size)
     if size < 1024 * 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
+        return _("%(size)s KB", size=formats.format_number(round(size / 1024)))
+    return _("%(size)s MB", size=formats.format_number(round(size / (1024 * 1024), 1)))

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from forum.core import jinja_i18n
 from forum.core.config import Settings
+from forum.core.i18n import _
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES_DIR = ROOT / "templates"
@@ -63,7 +64,7 @@ MAX_ROW_ID = 2**31 - 1
 def _digits(value: object) -> object:
     # pydantic reads " 4", "4\n" or "4_000" in a URL as a number: an id is digits only.
     if isinstance(value, str) and not re.fullmatch(r"[0-9]+", value):
-        raise ValueError("expected an id: digits only")
+        raise ValueError(_("expected an id: digits only"))
     return value
 
 
@@ -80,7 +81,7 @@ def _iso_date(value: object) -> object:
     if isinstance(value, dt.date):
         return value
     if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise ValueError("expected a date as YYYY-MM-DD")
+        raise ValueError(_("expected a date as YYYY-MM-DD"))
     return value
 
 

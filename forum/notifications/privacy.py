@@ -35,7 +35,7 @@ def export_notifications(db: Session, user: Member) -> list[dict[str, Any]]:
         {
             "id": n.id,
             "kind": n.kind,
-            "text": WITHHELD_TEXT if n.id in withheld else n.text,
+            "text": str(WITHHELD_TEXT) if n.id in withheld else n.text,
             "url": "" if n.id in withheld else n.url,
             "created_at": n.created_at,
             "read_at": n.read_at,

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from forum.core.db import utcnow
+from forum.core.i18n import _l
 from forum.core.jobs import enqueue
 from forum.core.pagination import Page
 from forum.notifications.models import (
@@ -188,7 +189,7 @@ def page_notifications(
 # longer read (`register_unreadable`, from the `register()` that forum.plugins calls); the
 # notifications page and the download show those without their text and link.
 
-WITHHELD_TEXT = "About something you can no longer see."
+WITHHELD_TEXT = _l("About something you can no longer see.")
 # rule(member) -> a condition on Notification, true where `member` may not read what it
 # points at. The member is the accounts' User, which this floor does not know: hence Any.
 UnreadableRule = Callable[[Any], ColumnElement[bool]]

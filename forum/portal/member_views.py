@@ -7,7 +7,6 @@ email address; writing to them goes through `forum.accounts.contact`.
 from __future__ import annotations
 
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
@@ -19,6 +18,8 @@ from forum.accounts.deps import SignedInUser
 from forum.accounts.models import Membership, User
 from forum.accounts.service import can_see_member
 from forum.core.errors import NotFound
+from forum.core.formats import format_month
+from forum.core.i18n import _
 from forum.core.web import AppSettings, DbSession, flash, redirect, render
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import get_partnership_by_slug
@@ -52,7 +53,7 @@ def get_member(db: Session, handle: str) -> User | None:
 def _require_member(db: Session, handle: str) -> User:
     member = get_member(db, handle)
     if member is None:
-        raise NotFound("member")
+        raise NotFound("member", detail=_("There is no member at this address."))
     return member
 
 
@@ -81,9 +82,7 @@ def member_profile(request: Request, handle: str, db: DbSession, viewer: SignedI
             "profile_url": _profile_url(member),
             "partnership": member.partnership,
             "coordinates": coordinates,
-            "member_since": member.created_at.astimezone(ZoneInfo(viewer.timezone)).strftime(
-                "%B %Y"
-            ),
+            "member_since": format_month(member.created_at),
             "is_self": member.id == viewer.id,
             "can_contact": member.id != viewer.id and contact.can_receive(member),
         },
@@ -130,7 +129,7 @@ def _blocked_for(sender: User, recipient: User | None) -> str | None:
     if problem:
         return problem
     if recipient is not None and recipient.id == sender.id:
-        return "This is you: there is no one to write to."
+        return _("This is you: there is no one to write to.")
     return None
 
 
@@ -175,8 +174,11 @@ def _send(
     flash(
         request,
         response,
-        f"Your message to {recipient.name} is on its way. "
-        "Their reply will come straight to your email address.",
+        _(
+            "Your message to %(name)s is on its way. "
+            "Their reply will come straight to your email address.",
+            name=recipient.name,
+        ),
         "success",
     )
     return response
@@ -185,11 +187,11 @@ def _send(
 def _member_page(member: User) -> dict[str, Any]:
     url = _profile_url(member)
     return {
-        "heading": f"Write to {member.name}",
+        "heading": _("Write to %(name)s", name=member.name),
         "recipient_name": member.name,
         "action": f"{url}/contact",
         "back_url": url,
-        "back_label": f"{member.name}'s profile",
+        "back_label": _("%(name)s's profile", name=member.name),
     }
 
 
@@ -199,7 +201,7 @@ def contact_member_form(
 ) -> Response:
     member = _require_member(db, handle)
     if not contact.can_receive(member):
-        raise HTTPException(404, f"Messages cannot reach {member.name}.")
+        raise HTTPException(404, _("Messages cannot reach %(name)s.", name=member.name))
     return _contact_page(request, **_member_page(member), blocked=_blocked_for(viewer, member))
 
 
@@ -232,7 +234,7 @@ def contact_member(
 def _coordinator_of(db: Session, slug: str) -> tuple[Partnership, User | None]:
     partnership = get_partnership_by_slug(db, slug)
     if partnership is None:
-        raise NotFound("partnership")
+        raise NotFound("partnership", detail=_("There is no partnership at this address."))
     coordinator = db.get(User, partnership.coordinator_id) if partnership.coordinator_id else None
     if coordinator is not None and not contact.can_receive(coordinator):
         coordinator = None
@@ -242,7 +244,7 @@ def _coordinator_of(db: Session, slug: str) -> tuple[Partnership, User | None]:
 def _partnership_page(partnership: Partnership, coordinator: User | None) -> dict[str, Any]:
     url = f"/partnerships/{partnership.slug}"
     return {
-        "heading": f"Write to the coordinator of {partnership.name}",
+        "heading": _("Write to the coordinator of %(partnership)s", partnership=partnership.name),
         "recipient_name": coordinator.name if coordinator else "",
         "action": f"{url}/contact" if coordinator else None,
         "back_url": url,
@@ -251,9 +253,10 @@ def _partnership_page(partnership: Partnership, coordinator: User | None) -> dic
 
 
 def _no_coordinator(partnership: Partnership) -> str:
-    return (
-        f"{partnership.name} has no coordinator on the platform yet, so there is no one "
-        "to write to here. Its website, when it has one, is on its profile."
+    return _(
+        "%(partnership)s has no coordinator on the platform yet, so there is no one "
+        "to write to here. Its website, when it has one, is on its profile.",
+        partnership=partnership.name,
     )
 
 

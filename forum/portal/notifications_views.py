@@ -4,27 +4,32 @@ from __future__ import annotations
 
 from typing import Annotated
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
+from forum.core.formats import format_datetime
+from forum.core.i18n import _, _l
 from forum.core.pagination import page_number
+from forum.core.privacy import FORMER_MEMBER_NAME
 from forum.core.web import DbSession, flash, redirect, render, safe_next
-from forum.notifications import service
+from forum.discussions.models import Thread
+from forum.notifications import service, wording
+from forum.notifications.models import Notification
 from forum.portal.follows import resolve_target
 
 router = APIRouter(include_in_schema=False)
 
 KIND_LABELS = {
-    "reply": "Reply",
-    "mention": "Mention",
-    "thread_post": "New post",
-    "flag": "Report",
-    "membership": "Membership",
+    "reply": _l("Reply"),
+    "mention": _l("Mention"),
+    "thread_post": _l("New post"),
+    "flag": _l("Report"),
+    "membership": _l("Membership"),
 }
 
 
@@ -40,7 +45,7 @@ def notifications(
 ) -> Response:
     listing = service.page_notifications(db, user.id, page=page_number(page))
     withheld = service.unreadable_ids(db, user, listing.items)
-    tz = ZoneInfo(user.timezone)
+    sentences = _sentences(db, listing.items)
     return render(
         request,
         "notifications/list.html",
@@ -50,17 +55,53 @@ def notifications(
             "items": [
                 {
                     "id": note.id,
-                    "text": service.WITHHELD_TEXT if note.id in withheld else note.text,
+                    "text": str(service.WITHHELD_TEXT)
+                    if note.id in withheld
+                    else sentences[note.id],
                     "url": "/notifications" if note.id in withheld else _local(note.url),
-                    "kind": KIND_LABELS.get(note.kind, note.kind),
+                    "kind": str(KIND_LABELS.get(note.kind, note.kind)),
                     "unread": note.read_at is None,
-                    "when": note.created_at.astimezone(tz).strftime("%d %B %Y, %H:%M"),
+                    "when": format_datetime(note.created_at),
                     "iso": note.created_at.isoformat(),
                 }
                 for note in listing.items
             ],
         },
     )
+
+
+def _erased(member: User) -> bool:
+    """The "Former member" an erased account became (forum.portal.privacy)."""
+    return member.name == FORMER_MEMBER_NAME and member.email == f"deleted-{member.id}@invalid"
+
+
+def _sentences(db: Session, notes: list[Notification]) -> dict[int, str]:
+    """Each notification's sentence in the reader's language, with the actor's name and
+    the thread's title as they are now (forum.notifications.wording)."""
+    actor_ids = {n.actor_id for n in notes if n.actor_id is not None}
+    thread_ids = {n.thread_id for n in notes if n.thread_id is not None}
+    actors = (
+        {
+            u.id: None if _erased(u) else u.name
+            for u in db.scalars(select(User).where(User.id.in_(actor_ids)))
+        }
+        if actor_ids
+        else {}
+    )
+    titles: dict[int, str] = {}
+    if thread_ids:
+        query = select(Thread.id, Thread.title).where(Thread.id.in_(thread_ids))
+        titles = {thread_id: title for thread_id, title in db.execute(query)}
+    return {
+        n.id: wording.describe(
+            n.kind,
+            actor=actors.get(n.actor_id) if n.actor_id is not None else None,
+            title=titles.get(n.thread_id) if n.thread_id is not None else None,
+            stored=n.text,
+            on_post=n.post_id is not None,
+        )
+        for n in notes
+    }
 
 
 def _local(url: str) -> str:
@@ -74,7 +115,7 @@ def read_all(request: Request, db: DbSession, user: SignedInUser) -> Response:
     db.commit()
     response = redirect("/notifications")
     if count:
-        flash(request, response, "All your notifications are marked read.", "success")
+        flash(request, response, _("All your notifications are marked read."), "success")
     return response
 
 
@@ -82,7 +123,7 @@ def read_all(request: Request, db: DbSession, user: SignedInUser) -> Response:
 def read_one(request: Request, notification_id: int, db: DbSession, user: SignedInUser) -> Response:
     note = service.mark_read(db, user.id, notification_id)
     if note is None:
-        raise HTTPException(404, "You have no such notification.")
+        raise HTTPException(404, _("You have no such notification."))
     db.commit()
     return redirect(_local(note.url))
 
@@ -110,14 +151,16 @@ def _change_follow(
     found = resolve_target(db, user, target_type, target)
     if following:
         service.follow(db, user.id, found.type, found.key)
-        message = f"You follow {found.label}: " + (
-            "new posts in it will show in your notifications."
-            if found.type == "thread"
-            else "it will be in your digest."
-        )
+        if found.type == "thread":
+            message = _(
+                "You follow %(name)s: new posts in it will show in your notifications.",
+                name=found.label,
+            )
+        else:
+            message = _("You follow %(name)s: it will be in your digest.", name=found.label)
     else:
         service.unfollow(db, user.id, found.type, found.key)
-        message = f"You no longer follow {found.label}."
+        message = _("You no longer follow %(name)s.", name=found.label)
     db.commit()
     response = redirect(back)
     flash(request, response, message, "success")

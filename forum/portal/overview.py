@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
+from forum.core.i18n import _l
 from forum.discussions import listing as thread_lists
 from forum.discussions.models import Thread
 from forum.events import attendance as event_attendance
@@ -35,7 +36,7 @@ PARTNERSHIPS_SHOWN = 12
 # Mexico with North America); the few left over are listed last.
 INDEX_REGIONS = (
     ("g:eu27", None),
-    ("g:europe", "Other European countries"),
+    ("g:europe", _l("Other European countries")),
     ("g:north-america", None),
     ("g:latin-america", None),
     ("g:mena", None),
@@ -46,7 +47,7 @@ INDEX_REGIONS = (
     ("g:south-asia", None),
     ("g:oceania", None),
 )
-OTHER_REGION = "Other countries and territories"
+OTHER_REGION = _l("Other countries and territories")
 
 
 @dataclass
@@ -174,11 +175,11 @@ def by_region(rows: Iterable[CountryCounts]) -> list[RegionSection]:
     """`rows` under the INDEX_REGIONS headings, each country once, in the order given."""
     groups = regions.load_region_groups()
     sections = [
-        RegionSection(code, title or groups[code].name, [])
+        RegionSection(code, str(title) if title else groups[code].name, [])
         for code, title in INDEX_REGIONS
         if code in groups
     ]
-    other = RegionSection(None, OTHER_REGION, [])
+    other = RegionSection(None, str(OTHER_REGION), [])
     for row in rows:
         home = next(
             (s for s in sections if s.code and row.country.code in groups[s.code].members), other

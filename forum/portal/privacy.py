@@ -26,6 +26,7 @@ from forum.accounts.models import (
 from forum.accounts.service import AccountError
 from forum.core.audit import AuditLog, record
 from forum.core.db import Base, utcnow
+from forum.core.i18n import _
 from forum.core.privacy import FORMER_MEMBER_NAME, erasers, exporters
 from forum.core.privacy import covered_columns as _covered_columns
 from forum.notifications.models import Follow
@@ -269,10 +270,10 @@ def delete_own_account(db: Session, user: User, *, password: str, keep_content: 
     Records the deletion in the audit log without the member's name or address.
     """
     if not passwords.verify_password(user.password_hash, password):
-        raise AccountError("Your password is not right.", "password")
+        raise AccountError(_("Your password is not right."), "password")
     if only_admin(db, user):
         raise AccountError(
-            "You are the only admin of this forum: make another member an admin first."
+            _("You are the only admin of this forum: make another member an admin first.")
         )
     user_id = user.id
     kept = delete_account(db, user, keep_content=keep_content)

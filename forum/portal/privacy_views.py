@@ -14,6 +14,7 @@ from forum.accounts import sessions, throttle
 from forum.accounts.deps import SignedInUser
 from forum.accounts.models import User
 from forum.accounts.service import AccountError
+from forum.core.i18n import _
 from forum.core.web import AppSettings, DbSession, flash, redirect, render
 from forum.portal import privacy
 
@@ -63,7 +64,7 @@ def delete(
     form = {"content": content}
     try:
         if content not in ("keep", "delete"):
-            raise AccountError("Choose what happens to what you wrote.", "content")
+            raise AccountError(_("Choose what happens to what you wrote."), "content")
         privacy.delete_own_account(db, user, password=password, keep_content=content == "keep")
     except AccountError as exc:
         db.rollback()
@@ -75,6 +76,9 @@ def delete(
     db.commit()
     response = redirect("/")
     sessions.clear_session_cookie(response, settings)
-    kept = "kept as “Former member”" if content == "keep" else "deleted"
-    flash(request, response, f"Your account is deleted. What you wrote is {kept}.", "info")
+    if content == "keep":
+        message = _("Your account is deleted. What you wrote is kept as “Former member”.")
+    else:
+        message = _("Your account is deleted. What you wrote is deleted.")
+    flash(request, response, message, "info")
     return response
