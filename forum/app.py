@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import State
 
-from forum.accounts.deps import load_user
+from forum.accounts.deps import identify, load_user
 from forum.core.config import Settings, load_settings
 from forum.core.db import make_engine, make_session_factory
 from forum.core.errors import document_api_errors, install_error_handlers
@@ -87,7 +87,7 @@ def create_app(
     app.add_middleware(SecurityMiddleware, https=settings.https, secret_key=settings.secret_key)
     app.add_middleware(LocaleMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    install_error_handlers(app)
+    install_error_handlers(app, identify=identify)
     _include_routers(app)
     document_api_errors(app, API_PREFIX)
     return app

@@ -43,6 +43,14 @@ def load_user(request: Request, db: DbSession) -> None:
             db.rollback()
 
 
+def identify(request: Request) -> None:
+    """`load_user` for a request no route answered (the page-not-found page): its header
+    and language are the signed-in member's, as on every other page."""
+    factory = request.app.state.read_session_factory
+    with factory() as db:
+        load_user(request, db)
+
+
 def current_user(request: Request) -> User | None:
     user: User | None = getattr(request.state, "user", None)
     return user

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from jinja2 import TemplateError
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from forum.core.i18n import _, _l
@@ -160,7 +161,12 @@ def error_response(
     return response
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(
+    app: FastAPI, *, identify: Callable[[Request], None] | None = None
+) -> None:
+    """The one set of error answers. `identify` says who is asking when no route ran
+    (a page that is not there): the signed-in member's header and language."""
+
     @app.exception_handler(CSRFError)
     async def csrf_error(request: Request, exc: CSRFError) -> Response:
         return error_response(
@@ -199,6 +205,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if identify is not None and not hasattr(request.state, "user") and not wants_json(request):
+            await run_in_threadpool(identify, request)
         return error_response(request, exc.status_code, exc.detail, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)

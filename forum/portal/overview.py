@@ -172,10 +172,11 @@ class RegionSection:
 
 
 def by_region(rows: Iterable[CountryCounts]) -> list[RegionSection]:
-    """`rows` under the INDEX_REGIONS headings, each country once, in the order given."""
+    """`rows` under the INDEX_REGIONS headings (in the reader's language), each country
+    once, in the order given."""
     groups = regions.load_region_groups()
     sections = [
-        RegionSection(code, str(title) if title else groups[code].name, [])
+        RegionSection(code, str(title) if title else groups[code].label, [])
         for code, title in INDEX_REGIONS
         if code in groups
     ]

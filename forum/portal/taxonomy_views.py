@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
@@ -11,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from forum.accounts.deps import OptionalUser
 from forum.core.errors import NotFound
 from forum.core.formats import format_number
-from forum.core.i18n import _, _l
+from forum.core.i18n import _
 from forum.core.web import DbSession, redirect, render
 from forum.intelligence import counts as intelligence_counts
 from forum.intelligence import queries as intelligence_queries
@@ -53,23 +52,6 @@ def _page_context(found: overview.Overview) -> dict[str, object]:
     }
 
 
-# The index's own headings (forum.portal.overview.INDEX_REGIONS, OTHER_REGION), as read.
-_SECTION_TITLES = {
-    "Other European countries": _l("Other European countries"),
-    overview.OTHER_REGION: _l("Other countries and territories"),
-}
-
-
-def _localised(section: overview.RegionSection) -> overview.RegionSection:
-    """The section with its heading in the reader's language: a region group's name, or
-    one of the index's own headings."""
-    group = regions.get_region_group(section.code) if section.code else None
-    if group is not None and section.title == group.name:
-        return replace(section, title=group.label)
-    title = _SECTION_TITLES.get(section.title)
-    return replace(section, title=str(title)) if title is not None else section
-
-
 @router.get("/countries", response_class=HTMLResponse)
 def countries_index(request: Request, db: DbSession, viewer: OptionalUser) -> HTMLResponse:
     rows = overview.country_counts(db, viewer)
@@ -80,7 +62,7 @@ def countries_index(request: Request, db: DbSession, viewer: OptionalUser) -> HT
         {
             "nav": "countries",
             "top": covered[:TOP_COUNTRIES],
-            "sections": [_localised(s) for s in overview.by_region(rows)],
+            "sections": overview.by_region(rows),
             "groups": sorted(regions.load_region_groups().values(), key=lambda g: g.label),
         },
     )
