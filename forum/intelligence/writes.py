@@ -97,9 +97,11 @@ def _apply(item: IntelItem, data: ItemInput) -> None:
     item.canonical_url = canonical_url(item.url)
     item.source_name = clean_line(data.source_name or "")[:200] or None
     item.source_url = _http_url(data.source_url, "source_url")
-    # Chosen (a bad code is refused), else detected; an unsure detection keeps what was.
+    # Chosen (a bad code is refused, except the one the item already has: older rows may
+    # hold what a feed declared), else detected; an unsure detection keeps what was.
+    kept = data.language is not None and data.language == item.language
     item.language = (
-        content_language.chosen(data.language, IntelError)
+        (item.language if kept else content_language.chosen(data.language, IntelError))
         or content_language.detect("\n\n".join((title, data.summary, data.body)))
         or item.language
     )

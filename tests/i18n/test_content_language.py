@@ -406,3 +406,19 @@ def test_the_job_detects_the_language_of_rows_written_before_it_was_recorded(
     assert reply.language == "it"
     assert short.language is None  # unsure: left unknown
     assert item.language == "es"
+
+
+def test_an_item_keeps_an_older_free_form_language_when_edited(
+    client: Client, db: Session, member: User, sectors: None
+) -> None:
+    """Before issue 19 a feed's language was stored as declared ("english")."""
+    item = intel_writes.create_item(db, member, intel_writes.ItemInput(title="Salon"))
+    db.execute(update(IntelItem).where(IntelItem.id == item.id).values(language="english"))
+    db.commit()
+    headers = bearer(db, member)
+    kept = client.patch(f"/api/v1/intel/{item.id}", json={"kind": "report"}, headers=headers)
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["language"] == "english"
+    refused = client.patch(f"/api/v1/intel/{item.id}", json={"language": "klingon"},
+                           headers=headers)  # fmt: skip
+    assert refused.status_code == 422
