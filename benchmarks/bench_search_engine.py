@@ -76,6 +76,8 @@ def synthetic_docs(count: int, seed: int = CORPUS_SEED) -> Iterator[SearchDoc]:
             sectors=tuple(sectors.pick(0, 2)),
             category="market-intelligence" if kind == "intel" else "discussions",
             visibility="members" if rng.random() < 0.1 else "public",
+            # The generator's vocabulary is English, as the synthetic forum's posts say.
+            language="en",
         )
 
 

@@ -8,7 +8,14 @@ from dataclasses import dataclass
 
 from tantivy import FieldType, Occur, Query
 
-from search.embedded_schema import QUERY_ANALYZER, SCHEMA, STEM_ANALYZER, to_second
+from search.embedded_schema import (
+    PLAIN,
+    QUERY_ANALYZER,
+    SCHEMA,
+    STEM_ANALYZER,
+    STEM_ANALYZERS,
+    to_second,
+)
 from search.engine import SearchQuery
 from search.text import MAX_TERMS, MAX_TOKEN_CHARS, split_text, typo_budget
 
@@ -21,10 +28,13 @@ Clause = tuple[Occur, Query]
 
 @dataclass(frozen=True)
 class Term:
-    """One query word (its folded token and stem) or one quoted phrase."""
+    """One query word (its folded token, its English stem and its stem in each language
+    with a stemmer) or one quoted phrase."""
 
     tokens: tuple[str, ...]
     stem: str = ""
+    # (language, stem) for each of STEM_ANALYZERS, in their order.
+    stems: tuple[tuple[str, str], ...] = ()
     phrase: bool = False
     prefix: bool = False
     budget: int = 0
@@ -48,6 +58,7 @@ def query_terms(text: str) -> list[Term]:
                 Term(
                     (token,),
                     stem=stems[0] if stems else token,
+                    stems=stems_of(token),
                     prefix=split.last_is_prefix and last_chunk and index == len(tokens) - 1,
                     budget=typo_budget(token),
                 )
@@ -55,14 +66,22 @@ def query_terms(text: str) -> list[Term]:
     return terms[:MAX_TERMS]
 
 
+def stems_of(token: str) -> tuple[tuple[str, str], ...]:
+    """The token's stem by each language's analyzer."""
+    return tuple(
+        (code, (analyzer.analyze(token) or [token])[0]) for code, analyzer in STEM_ANALYZERS.items()
+    )
+
+
 def should(queries: Sequence[Query]) -> Query:
     return Query.boolean_query([(Occur.Should, q) for q in queries])
 
 
 def _term_query(term: Term, *, title_only: bool) -> Query:
-    """One word or phrase, matched in the title (or anywhere): its stem in the
-    stemmed fields, the word with its typo budget (and as a prefix when it is the
-    last word) in the unstemmed one; a phrase word for word in the unstemmed one."""
+    """One word or phrase, matched in the title (or anywhere): its stem in each language's
+    stemmed fields, the word itself in the plain ones (text in other languages), the word
+    with its typo budget (and as a prefix when it is the last word) in the unstemmed
+    exact field; a phrase word for word in the exact field."""
     if any(len(token) > MAX_TOKEN_CHARS for token in term.tokens):
         return Query.empty_query()  # never indexed, so it cannot match
     exact = "title_exact" if title_only else "text_exact"
@@ -71,16 +90,20 @@ def _term_query(term: Term, *, title_only: bool) -> Query:
             return Query.term_query(SCHEMA, exact, term.tokens[0])
         return Query.phrase_query(SCHEMA, exact, list(term.tokens))
     (token,) = term.tokens
-    parts = [Query.boost_query(Query.term_query(SCHEMA, "title", term.stem), TITLE_BOOST)]
+    parts = []
+    for language, stem in (*term.stems, (PLAIN, token)):
+        title = Query.term_query(SCHEMA, f"title_{language}", stem)
+        parts.append(Query.boost_query(title, TITLE_BOOST))
+        if not title_only:
+            parts.append(Query.term_query(SCHEMA, f"body_{language}", stem))
     if not title_only:
-        parts.append(Query.term_query(SCHEMA, "body", term.stem))
         parts.append(Query.term_query(SCHEMA, "keywords", term.stem))
     if term.prefix or term.budget:
         fuzzy = Query.fuzzy_term_query(
             SCHEMA, exact, token, term.budget, transposition_cost_one=True, prefix=term.prefix
         )
         parts.append(Query.boost_query(fuzzy, FUZZY_WEIGHT))
-    return parts[0] if len(parts) == 1 else should(parts)
+    return should(parts)
 
 
 def text_query(terms: Sequence[Term], *, title_only: bool) -> Query | None:

@@ -1,5 +1,6 @@
 """The embedded index's schema and analyzers, and how a SearchDoc becomes a tantivy document
-(dates clamped to the range tantivy can store)."""
+(dates clamped to the range tantivy can store, title and body in the fields of the
+document's language)."""
 
 from __future__ import annotations
 
@@ -14,28 +15,60 @@ from search.text import MAX_TOKEN_CHARS
 
 # Bump when the schema or the analyzers change: an older index then raises
 # SearchIndexOutdated until `forum search reindex` has built a new one.
-SCHEMA_VERSION = 2
-STEMMED = "forum_stemmed"
+# 3: stemmed fields per language (issue 19), the plain fields, `language`.
+SCHEMA_VERSION = 3
 EXACT = "forum_exact"
+NOTHING = "forum_nothing"
+# The languages with a stemmer, by the ISO 639-1 code documents carry: each has its
+# own stemmed title and body fields (`title_fr`, `body_fr`). Text in any other language,
+# or in none known, is indexed word for word in `title_plain` and `body_plain`.
+STEMMERS = {
+    "en": "english",
+    "fr": "french",
+    "de": "german",
+    "es": "spanish",
+    "it": "italian",
+}
+PLAIN = "plain"
+# The suffixes of the per-language title and body fields, stemmed languages first.
+LANGUAGE_FIELDS = (*STEMMERS, PLAIN)
 # Field of each FACETS name in the index.
 FACET_FIELDS = {"kind": "kind", "subkind": "subkind", "country": "country", "sector": "sector"}
 
 
-def _analyzer(*, stem: bool, remove_long: bool = True) -> tantivy.TextAnalyzer:
+def _analyzer(*, stemmer: str | None, remove_long: bool = True) -> tantivy.TextAnalyzer:
     builder = tantivy.TextAnalyzerBuilder(Tokenizer.simple())
     if remove_long:
         builder = builder.filter(Filter.remove_long(MAX_TOKEN_CHARS + 1))
     builder = builder.filter(Filter.lowercase()).filter(Filter.ascii_fold())
-    if stem:
-        builder = builder.filter(Filter.stemmer("english"))
+    if stemmer:
+        builder = builder.filter(Filter.stemmer(stemmer))
     return builder.build()
 
 
-STEM_ANALYZER = _analyzer(stem=True)
-EXACT_ANALYZER = _analyzer(stem=False)
+def stemmed_analyzer_name(language: str) -> str:
+    return f"forum_stem_{language}"
+
+
+# Language code -> the analyzer of its stemmed fields.
+STEM_ANALYZERS = {code: _analyzer(stemmer=name) for code, name in STEMMERS.items()}
+# Country and sector names (SearchDoc.keywords) are stemmed in English, as before.
+STEM_ANALYZER = STEM_ANALYZERS["en"]
+EXACT_ANALYZER = _analyzer(stemmer=None)
 # Query words are cut without the length filter, so that a 500-letter word is a
 # word that matches nothing rather than no word at all.
-QUERY_ANALYZER = _analyzer(stem=False, remove_long=False)
+QUERY_ANALYZER = _analyzer(stemmer=None, remove_long=False)
+# Stored-only text (the title and body shown in hits): nothing is indexed.
+NOTHING_ANALYZER = (
+    tantivy.TextAnalyzerBuilder(Tokenizer.raw()).filter(Filter.remove_long(0)).build()
+)
+
+
+def language_fields(language: str | None) -> str:
+    """The suffix of the fields a document's title and body go to: its language when it
+    has a stemmer ("pt-BR" -> no, "fr-CA" -> "fr"), else PLAIN."""
+    primary = (language or "").partition("-")[0].lower()
+    return primary if primary in STEMMERS else PLAIN
 
 
 def _schema() -> tantivy.Schema:
@@ -46,11 +79,22 @@ def _schema() -> tantivy.Schema:
             name, stored=name != "visibility", fast=True, tokenizer_name="raw", index_option="basic"
         )
     builder.add_text_field("url", stored=True, tokenizer_name="raw", index_option="basic")
-    # Stemmed copies for recall (no phrases on them, so no positions) ...
-    builder.add_text_field("title", stored=True, tokenizer_name=STEMMED, index_option="freq")
-    builder.add_text_field("body", stored=True, tokenizer_name=STEMMED, index_option="freq")
+    builder.add_text_field("language", stored=True, tokenizer_name="raw", index_option="basic")
+    # The title and body as written, for hits and snippets; searched through the fields below.
+    builder.add_text_field("title", stored=True, tokenizer_name=NOTHING, index_option="basic")
+    builder.add_text_field("body", stored=True, tokenizer_name=NOTHING, index_option="basic")
+    # The title and body once more, in the fields of the document's language: stemmed
+    # for recall (no phrases on them, so no positions), or word for word (PLAIN) ...
+    for suffix in LANGUAGE_FIELDS:
+        analyzer = EXACT if suffix == PLAIN else stemmed_analyzer_name(suffix)
+        for field in ("title", "body"):
+            builder.add_text_field(
+                f"{field}_{suffix}", tokenizer_name=analyzer, index_option="freq"
+            )
     # Words that find a document but are never shown (SearchDoc.keywords): not stored.
-    builder.add_text_field("keywords", stored=False, tokenizer_name=STEMMED, index_option="freq")
+    builder.add_text_field(
+        "keywords", stored=False, tokenizer_name=stemmed_analyzer_name("en"), index_option="freq"
+    )
     # ... and unstemmed ones for typos, prefixes and phrases: title and body together
     # (one automaton per typo'd word instead of two), and the title alone for `in:title`.
     builder.add_text_field("text_exact", tokenizer_name=EXACT)
@@ -64,8 +108,10 @@ SCHEMA = _schema()
 
 def register_analyzers(index: tantivy.Index) -> None:
     """Give an opened index the analyzers its text fields name."""
-    index.register_tokenizer(STEMMED, STEM_ANALYZER)
+    for code, analyzer in STEM_ANALYZERS.items():
+        index.register_tokenizer(stemmed_analyzer_name(code), analyzer)
     index.register_tokenizer(EXACT, EXACT_ANALYZER)
+    index.register_tokenizer(NOTHING, NOTHING_ANALYZER)
 
 
 def utc(value: dt.datetime) -> dt.datetime:
@@ -97,17 +143,22 @@ def to_document(doc: SearchDoc) -> tuple[int, Document]:
     key = doc_key(doc.id)
     if doc.id.partition(":")[0] != doc.kind:
         raise ValueError(f"document {doc.id!r} has kind {doc.kind!r}")
+    suffix = language_fields(doc.language)
     fields: dict[str, Any] = {
         "key": key,
         "kind": doc.kind,
         "url": doc.url,
         "title": doc.title,
         "body": doc.body,
+        f"title_{suffix}": doc.title,
+        f"body_{suffix}": doc.body,
         "text_exact": [doc.title, doc.body, doc.keywords],
         "title_exact": doc.title,
         "visibility": doc.visibility,
         "created_at": clamped(doc.created_at),
     }
+    if doc.language:
+        fields["language"] = doc.language
     if doc.keywords:
         fields["keywords"] = doc.keywords
     if doc.subkind:

@@ -13,7 +13,7 @@ import tantivy
 from tantivy import Document, Query
 
 from search.embedded_query import Term, should
-from search.embedded_schema import EXACT_ANALYZER, SCHEMA, STEM_ANALYZER, utc
+from search.embedded_schema import EXACT_ANALYZER, SCHEMA, STEM_ANALYZERS, language_fields, utc
 from search.engine import SearchHit, doc_id_from_key
 from search.text import (
     ELLIPSIS,
@@ -28,37 +28,48 @@ from search.text import (
 SNIPPET_SCAN_CHARS = 20_000
 
 
-def _matching_tokens(terms: Sequence[Term], texts: Sequence[str]) -> set[str]:
-    """The distinct index tokens of `texts` that some query term matched.
+def _stem_matches(terms: Sequence[Term], language: str, tokens: Sequence[str]) -> set[str]:
+    """The tokens (of documents in `language`) whose stem in it is a query word's stem."""
+    analyzer = STEM_ANALYZERS[language]
+    wanted = {dict(term.stems).get(language, term.stem) for term in terms if not term.phrase}
+    # Stemming keeps a word's first letter: only tokens sharing it with a query
+    # word's stem can share the stem, so only those are stemmed.
+    initials = {stem[:1] for stem in wanted}
+    to_stem = [token for token in tokens if token[:1] in initials]
+    stems = analyzer.analyze(" ".join(to_stem))
+    if len(stems) != len(to_stem):  # folding produced a separator: stem one by one
+        stems = [(analyzer.analyze(token) or [token])[0] for token in to_stem]
+    return {token for token, stem in zip(to_stem, stems, strict=True) if stem in wanted}
+
+
+def _matching_tokens(terms: Sequence[Term], texts: Sequence[tuple[str, str]]) -> set[str]:
+    """The distinct index tokens of `texts` ((language fields, text) pairs) that some
+    query term matched.
 
     The engine knows that a document matched, not through which of its words: a
     typo or prefix match has no concrete term. Highlighting therefore re-applies
-    the matching rules to the words of the page's documents. A page has about a
-    thousand distinct words, so each rule first narrows them with comprehensions
-    and set operations (C speed) before the edit distance, in Python, decides.
+    the matching rules to the words of the page's documents, stems in each document's
+    language. A page has about a thousand distinct words, so each rule first narrows
+    them with comprehensions and set operations (C speed) before the edit distance,
+    in Python, decides.
     """
-    unique = list(set().union(*(EXACT_ANALYZER.analyze(text) for text in texts)))
-    # Stemming keeps a word's first letter: only tokens sharing it with a query
-    # word's stem can share the stem, so only those are stemmed.
-    initials = {term.stem[:1] for term in terms if not term.phrase}
-    to_stem = [token for token in unique if token[:1] in initials]
-    stems = STEM_ANALYZER.analyze(" ".join(to_stem))
-    if len(stems) != len(to_stem):  # folding produced a separator: stem one by one
-        stems = [(STEM_ANALYZER.analyze(token) or [token])[0] for token in to_stem]
-    by_stem: dict[str, list[str]] = {}
-    for token, stem in zip(to_stem, stems, strict=True):
-        by_stem.setdefault(stem, []).append(token)
+    by_language: dict[str, set[str]] = {}
+    for language, text in texts:
+        by_language.setdefault(language, set()).update(EXACT_ANALYZER.analyze(text))
+    unique = list(set().union(*by_language.values()))
+    matched: set[str] = set()
+    for language, tokens in by_language.items():
+        if language in STEM_ANALYZERS:
+            matched |= _stem_matches(terms, language, list(tokens))
     present = set(unique)
     # Sorted by length, each rule reads only the slice of lengths it can match.
     unique.sort(key=len)
     lengths = list(map(len, unique))
-    matched: set[str] = set()
     for term in terms:
         if term.phrase:
             matched.update(present.intersection(term.tokens))
             continue
         word, budget = term.tokens[0], term.budget
-        matched.update(by_stem.get(term.stem, ()))
         if word in present:
             matched.add(word)
         letters = set(word)
@@ -121,17 +132,22 @@ def build_hits(
 ) -> list[SearchHit]:
     titles = [str(doc.get_first("title") or "") for _, doc in documents]
     bodies = [str(doc.get_first("body") or "") for _, doc in documents]
+    languages = [doc.get_first("language") for _, doc in documents]
     # Snippets come from the beginning of long bodies (attachment text can run to
     # megabytes): what is scanned costs time on every search.
     scanned = [body[:SNIPPET_SCAN_CHARS] for body in bodies]
-    matched = _matching_tokens(terms, titles + scanned) if terms else set()
+    fields = [language_fields(language) for language in languages]
+    texts = [*zip(fields, titles, strict=True), *zip(fields, scanned, strict=True)]
+    matched = _matching_tokens(terms, texts) if terms else set()
     generator = None
     if matched:
         highlight = should([Query.term_query(SCHEMA, "text_exact", t) for t in matched])
         generator = tantivy.SnippetGenerator.create(searcher, highlight, SCHEMA, "text_exact")
         generator.set_max_num_chars(SNIPPET_CHARS)
     hits = []
-    for (score, doc), title, body, scan in zip(documents, titles, bodies, scanned, strict=True):
+    for (score, doc), title, body, scan, language in zip(
+        documents, titles, bodies, scanned, languages, strict=True
+    ):
         snippet = ""
         if generator is not None:
             found = generator.snippet_from_doc(Document(text_exact=scan))
@@ -162,6 +178,7 @@ def build_hits(
                 score=float(score) if relevance else 0.0,
                 title_html=_marked_title(title, matched),
                 created_at=utc(created) if isinstance(created, dt.datetime) else None,
+                language=str(language) if language else None,
             )
         )
     return hits

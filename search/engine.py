@@ -80,6 +80,10 @@ class SearchDoc:
     # Words that find the document but are never shown in snippets: the forum puts its
     # countries' names in other languages and its sectors' names here.
     keywords: str = ""
+    # The language the title and body are written in (ISO 639-1, "fr", "pt-BR"); None
+    # when unknown. Engines analyse the text in it: stemmed where they have a stemmer for
+    # it, word for word otherwise.
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,7 @@ class SearchHit:
     score: float = 0.0
     title_html: str = ""  # HTML: the escaped title with <mark> around matches
     created_at: dt.datetime | None = None
+    language: str | None = None  # the document's, for the page's `lang` attributes
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,12 @@ tests/search/golden/. The class only sends them, waits for the tasks they start 
 turns answers and failures into our types: a task that fails raises SearchTaskFailed,
 an unreachable server SearchError; the outbox retries either.
 
+A document's title and body go to attributes named after its language (`title_fra`,
+`body_fra`), which the `localizedAttributes` setting tells Meilisearch to tokenize and
+normalize as that language; text in a language Meilisearch has no rules for, or in
+none known, stays in `title` and `body`. (Meilisearch does not stem: the embedded
+engine does, see docs/search.md.)
+
 Meilisearch does most of the matching rules itself (typo budget from the settings,
 prefix on the last word, phrases). Two rules are ours: all words must match
 (matchingStrategy "all"), and when nothing does the query is sent again with words
@@ -79,7 +85,41 @@ FILTERABLE = [
     "visibility",
     "created_at",
 ]
-RETRIEVED = ["key", "kind", "subkind", "title", "url", "countries", "sectors", "created_at"]
+# ISO 639-1 code a document carries -> the ISO 639-3 locale Meilisearch tokenizes as
+# (its `Locale`s since v1.10), for the languages of the forum's members it knows.
+LOCALES = {
+    "ar": "ara", "az": "aze", "be": "bel", "bg": "bul", "ca": "cat", "cs": "ces",
+    "da": "dan", "de": "deu", "el": "ell", "en": "eng", "es": "spa", "et": "est",
+    "fi": "fin", "fr": "fra", "he": "heb", "hr": "hrv", "hu": "hun", "hy": "hye",
+    "it": "ita", "ka": "kat", "lt": "lit", "lv": "lav", "mk": "mkd", "nb": "nob",
+    "nl": "nld", "no": "nob", "pl": "pol", "pt": "por", "ro": "ron", "ru": "rus",
+    "sk": "slk", "sl": "slv", "sr": "srp", "sv": "swe", "tr": "tur", "uk": "ukr",
+}  # fmt: skip
+_SUFFIXES = sorted(set(LOCALES.values()))
+TITLE_ATTRIBUTES = ["title", *(f"title_{suffix}" for suffix in _SUFFIXES)]
+BODY_ATTRIBUTES = ["body", *(f"body_{suffix}" for suffix in _SUFFIXES)]
+RETRIEVED = [
+    "key",
+    "kind",
+    "subkind",
+    *TITLE_ATTRIBUTES,
+    "url",
+    "countries",
+    "sectors",
+    "created_at",
+    "language",
+]
+
+
+def locale(language: str | None) -> str | None:
+    """The Meilisearch locale of a document's language ("pt-BR" -> "por"), if it has one."""
+    return LOCALES.get((language or "").partition("-")[0].lower())
+
+
+def text_attribute(name: str, language: str | None) -> str:
+    """Where a document in `language` keeps its `name` ("title" or "body")."""
+    suffix = locale(language)
+    return f"{name}_{suffix}" if suffix else name
 
 
 class SearchTaskFailed(SearchError):
@@ -93,7 +133,7 @@ def settings_body(*, max_total_hits: int = MAX_TOTAL_HITS) -> dict[str, Any]:
     """PATCH /indexes/{uid}/settings: the whole configuration the forum relies on."""
     return {
         # keywords (SearchDoc.keywords) find documents and are never highlighted or shown.
-        "searchableAttributes": ["title", "body", "keywords"],
+        "searchableAttributes": [*TITLE_ATTRIBUTES, *BODY_ATTRIBUTES, "keywords"],
         "displayedAttributes": ["*"],
         "filterableAttributes": FILTERABLE,
         "sortableAttributes": ["created_at"],
@@ -110,6 +150,10 @@ def settings_body(*, max_total_hits: int = MAX_TOTAL_HITS) -> dict[str, Any]:
         "stopWords": [],
         "synonyms": {},
         "distinctAttribute": None,
+        # Each language's attributes are tokenized by its rules (`title_fra`: French).
+        "localizedAttributes": [
+            {"attributePatterns": [f"*_{suffix}"], "locales": [suffix]} for suffix in _SUFFIXES
+        ],
     }
 
 
@@ -157,8 +201,9 @@ def document_payload(doc: SearchDoc) -> dict[str, Any]:
         PRIMARY_KEY: doc_key(doc.id),
         "kind": doc.kind,
         "subkind": doc.subkind,
-        "title": _clean(doc.title),
-        "body": _clean(doc.body),
+        text_attribute("title", doc.language): _clean(doc.title),
+        text_attribute("body", doc.language): _clean(doc.body),
+        "language": doc.language,
         "keywords": _clean(doc.keywords),
         "url": doc.url,
         "countries": list(dict.fromkeys(doc.countries)),
@@ -218,8 +263,8 @@ def search_params(query: SearchQuery) -> dict[str, Any]:
         "page": query.page,
         "hitsPerPage": query.per_page,
         "attributesToRetrieve": RETRIEVED,
-        "attributesToHighlight": ["title", "body"],
-        "attributesToCrop": ["body"],
+        "attributesToHighlight": [*TITLE_ATTRIBUTES, *BODY_ATTRIBUTES],
+        "attributesToCrop": BODY_ATTRIBUTES,
         "cropLength": CROP_WORDS,
         "cropMarker": ELLIPSIS,
         "highlightPreTag": PRE_TAG,
@@ -230,8 +275,13 @@ def search_params(query: SearchQuery) -> dict[str, Any]:
     if query.sort == "newest":
         params["sort"] = ["created_at:desc"]
     if query.fields:
-        params["attributesToSearchOn"] = list(query.fields)
+        params["attributesToSearchOn"] = [
+            attribute for name in query.fields for attribute in _ATTRIBUTES[name]
+        ]
     return params
+
+
+_ATTRIBUTES = {"title": TITLE_ATTRIBUTES, "body": BODY_ATTRIBUTES}
 
 
 def swap_body(live: str, target: str) -> list[Mapping[str, list[str] | bool]]:
@@ -267,23 +317,28 @@ def results_from_response(response: dict[str, Any]) -> SearchResults:
     for raw in response.get("hits", []):
         formatted = raw.get("_formatted") or {}
         created = raw.get("created_at")
+        language = raw.get("language")
+        title_attribute = text_attribute("title", language)
+        body_attribute = text_attribute("body", language)
+        title = str(raw.get(title_attribute) or "")
         hits.append(
             SearchHit(
                 id=doc_id_from_key(int(raw[PRIMARY_KEY])),
                 kind=str(raw.get("kind")),
                 subkind=raw.get("subkind"),
-                title=str(raw.get("title") or ""),
+                title=title,
                 url=str(raw.get("url") or ""),
-                snippet=marked_html(str(formatted.get("body") or "")),
+                snippet=marked_html(str(formatted.get(body_attribute) or "")),
                 countries=tuple(raw.get("countries") or ()),
                 sectors=tuple(raw.get("sectors") or ()),
                 score=float(raw.get("_rankingScore") or 0.0),
-                title_html=marked_html(str(formatted.get("title") or raw.get("title") or "")),
+                title_html=marked_html(str(formatted.get(title_attribute) or title)),
                 created_at=(
                     dt.datetime.fromtimestamp(created, tz=dt.UTC)
                     if isinstance(created, int | float)
                     else None
                 ),
+                language=str(language) if language else None,
             )
         )
     distribution = response.get("facetDistribution") or {}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 GENERATOR = "Cluster Forum"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 # The feed's `updated` when it has no entries.
 EMPTY_FEED_UPDATED = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 
@@ -31,6 +32,8 @@ class Entry:
     content_html: str
     related: str | None = None  # the original this entry is about
     summary: str | None = None
+    # The language of the title and summary (members' text, as written): `xml:lang`.
+    language: str | None = None
 
 
 def stamp(moment: dt.datetime) -> str:
@@ -65,7 +68,8 @@ def build_feed(
     for item in entries:
         entry = _el(feed, "entry")
         _el(entry, "id", item.url)
-        _el(entry, "title", item.title)
+        lang = {XML_LANG: item.language} if item.language else {}
+        _el(entry, "title", item.title, **lang)
         _el(entry, "updated", stamp(item.updated))
         _el(entry, "published", stamp(item.published))
         _el(entry, "link", rel="alternate", type="text/html", href=item.url)
@@ -76,7 +80,7 @@ def build_feed(
         for term, label in item.categories:
             _el(entry, "category", term=term, label=label)
         if item.summary:
-            _el(entry, "summary", item.summary)
+            _el(entry, "summary", item.summary, **lang)
         _el(entry, "content", item.content_html, type="html")
     body: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
     return body

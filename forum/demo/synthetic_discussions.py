@@ -120,7 +120,7 @@ def produce_posts(db: Session, count: int, seed: int) -> Iterator[int]:
                 "kind": rng.choice(("discussion", "discussion", "question", "good_practice", "cooperation_offer")),
                 "title": text_gen.title(), "author_id": rng.choice(authors), "pinned": False,
                 "locked": False, "created_at": started, "last_activity_at": started,
-                "reply_count": size - 1, "view_count": 0,
+                "reply_count": size - 1, "view_count": 0, "language": "en",
                 "source_note": "Synthetic data generated for benchmarks (forum demo --synthetic).",
             }
         )  # fmt: skip
@@ -136,7 +136,7 @@ def produce_posts(db: Session, count: int, seed: int) -> Iterator[int]:
             row: dict[str, Any] = {
                 "id": post_id, "thread_id": thread_id, "author_id": rng.choice(authors),
                 "body": body, "body_html": render_markdown(body), "is_opening": position == 0,
-                "created_at": started + dt.timedelta(minutes=position),
+                "created_at": started + dt.timedelta(minutes=position), "language": "en",
             }  # fmt: skip
             parent = None
             if position > 1 and rng.random() < 0.5:

@@ -7,7 +7,9 @@ up with the document as it is now, or without it when nobody may find it any mor
 
 Every document's keywords (found by, never shown in snippets) are the names of its
 countries, in English and in the main EU languages (pycountry's translations), and of its
-sectors: "Maroc", "Marokko" and "Marocco" all find what is tagged MA.
+sectors: "Maroc", "Marokko" and "Marocco" all find what is tagged MA. Each document carries
+the language its text is written in (the post's, the item's; detected for events and
+partnerships), for the engine to analyse it with that language's stemmer.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import pycountry
 from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
+from forum.core import content_language
 from forum.discussions.models import Category, Post, Thread, ThreadAttachment
 from forum.events.models import Event
 from forum.intelligence.models import IntelAttachment, IntelItem
@@ -182,6 +185,7 @@ def _thread_docs(db: Session, ids: Sequence[int]) -> dict[str, SearchDoc]:
             body=body,
             url=thread.url,
             created_at=thread.created_at,
+            language=thread.language,
             **_thread_fields(thread, hidden=bool(hidden)),
         )
     return out
@@ -209,6 +213,7 @@ def _post_docs(db: Session, ids: Sequence[int]) -> dict[str, SearchDoc]:
             body=html_text(post.body_html),
             url=post.url,
             created_at=post.created_at,
+            language=post.language,
             **_thread_fields(thread, hidden=hidden),
         )
     return out
@@ -245,6 +250,7 @@ def _intel_docs(db: Session, ids: Sequence[int]) -> dict[str, SearchDoc]:
             sectors=tuple(s.slug for s in item.sectors),
             visibility="public",
             keywords=tag_text(item.country_codes, [s.name for s in item.sectors]),
+            language=item.language,
         )
     return out
 
@@ -257,17 +263,20 @@ def _event_docs(db: Session, ids: Sequence[int]) -> dict[str, SearchDoc]:
     for event in events:
         countries = (event.country_code,) if event.country_code else ()
         doc_id = f"event:{event.id}"
+        body = _join(
+            event.description,
+            event.date_text,
+            ", ".join(p for p in (event.city, event.location_text) if p),
+            event.organiser,
+        )
         out[doc_id] = SearchDoc(
             id=doc_id,
             kind="event",
             subkind=None,
             title=event.name,
-            body=_join(
-                event.description,
-                event.date_text,
-                ", ".join(p for p in (event.city, event.location_text) if p),
-                event.organiser,
-            ),
+            body=body,
+            # Events and partnerships do not record a language: detected from the text.
+            language=content_language.detect(_join(event.name, event.description)),
             url=f"/events/{event.id}",
             # An event is dated by when it happens; undated ones by when they were added.
             created_at=_at_midnight(event.starts_on) if event.starts_on else event.created_at,
@@ -297,6 +306,7 @@ def _partnership_docs(db: Session, ids: Sequence[int]) -> dict[str, SearchDoc]:
                 partnership.description,
                 " · ".join(partnership.aliases or ()),
             ),
+            language=content_language.detect(_join(partnership.name, partnership.description)),
             url=f"/partnerships/{partnership.slug}",
             created_at=partnership.created_at,
             countries=tuple(partnership.country_codes),

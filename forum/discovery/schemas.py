@@ -24,6 +24,9 @@ class SearchHitOut(BaseModel):
     date: dt.datetime | None = Field(
         description="Published, posted or (events) first day, as the `from`/`to` filters read it"
     )
+    language: str | None = Field(
+        None, description="ISO 639-1 code of the language the text is written in; null if unknown"
+    )
 
     @classmethod
     def of(cls, hit: SearchHit, base_url: str) -> SearchHitOut:
@@ -38,6 +41,7 @@ class SearchHitOut(BaseModel):
             countries=list(hit.countries),
             sectors=list(hit.sectors),
             date=hit.created_at,
+            language=hit.language,
         )
 
 

@@ -215,6 +215,7 @@ def _results_context(
             ],
             "sectors": [{"slug": s, "name": labels.sectors.get(s, s)} for s in hit.sectors],
             "date": hit.created_at,
+            "language": hit.language,
         }
         for hit in results.hits
     ]

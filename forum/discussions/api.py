@@ -195,6 +195,7 @@ def create_thread(data: ThreadIn, db: DbSession, settings: AppSettings, user: Ap
             lessons=data.lessons,
             contact=data.contact,
         ),
+        language=data.language,
     )
     thread = writes.create_thread(db, user, thread_input)
     db.commit()
@@ -233,7 +234,9 @@ def create_post(
 ) -> PostOut:
     """Reply in a thread, at the top level or under `parent_id` (a post of the same thread)."""
     thread = service.get_thread(db, user, thread_id)
-    post = writes.reply(db, user, thread, body=data.body, parent_id=data.parent_id)
+    post = writes.reply(
+        db, user, thread, body=data.body, parent_id=data.parent_id, language=data.language
+    )
     db.commit()
     return PostOut.of(post, settings.base_url)
 
@@ -244,7 +247,7 @@ def edit_post(
 ) -> PostOut:
     """Replace your post's text (moderators: any post's); the previous text is kept."""
     post = service.get_post(db, user, post_id)
-    writes.edit_post(db, user, post, body=data.body)
+    writes.edit_post(db, user, post, body=data.body, language=data.language)
     db.commit()
     return PostOut.of(post, settings.base_url)
 

@@ -83,6 +83,7 @@ def build_feed(
                 *((f"sector:{sector.slug}", sector.name) for sector in thread.sectors),
             ],
             content_html=_content(thread, openings.get(thread.id)),
+            language=thread.language,
         )
         for thread in threads
     ]

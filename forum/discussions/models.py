@@ -103,6 +103,9 @@ class Thread(CountryTagged, Base):
     hidden_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # Where the content comes from when it was not written here (demo data from the report).
     source_note: Mapped[str | None] = mapped_column(Text)
+    # The language of the title, kept equal to the opening post's `language` (lists and the
+    # API read it without loading the opening post).
+    language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     last_activity_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     reply_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -175,6 +178,10 @@ class Post(Base):
     )
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
+    # The language the body (and an opening post's thread title) is written in: an ISO
+    # 639-1 code chosen by the author or detected (forum.core.content_language); None
+    # when unknown. Pages mark the text up with it; search stems it accordingly.
+    language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     edited_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

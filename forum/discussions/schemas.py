@@ -16,6 +16,10 @@ from forum.partnerships.schemas import SectorRef
 ThreadKind = Literal["discussion", "good_practice", "question", "cooperation_offer"]
 # Generous bounds against oversized payloads; the service states the real rules.
 _LONG = MAX_BODY + 1_000
+LANGUAGE_IN_DESCRIPTION = (
+    "ISO 639-1 code of the language the text is written in (fr, de, pt-BR); "
+    "omitted or null: detected from the text"
+)
 
 
 class CategoryOut(BaseModel):
@@ -90,6 +94,10 @@ class ThreadOut(BaseModel):
     last_activity_at: dt.datetime
     reply_count: int
     good_practice: GoodPracticeOut | None
+    language: str | None = Field(
+        None,
+        description="ISO 639-1 code of the title's and opening post's language; null if unknown",
+    )
 
     @classmethod
     def of(cls, t: Thread, base_url: str) -> ThreadOut:
@@ -119,6 +127,7 @@ def _thread_fields(t: Thread, base_url: str) -> dict[str, object]:
         "last_activity_at": t.last_activity_at,
         "reply_count": t.reply_count,
         "good_practice": GoodPracticeOut.of(gp) if gp is not None else None,
+        "language": t.language,
     }
 
 
@@ -143,6 +152,9 @@ class PostOut(BaseModel):
     created_at: dt.datetime
     edited_at: dt.datetime | None
     more_replies: int = Field(0, description="Replies below this one left off this page")
+    language: str | None = Field(
+        None, description="ISO 639-1 code of the language the text is written in; null if unknown"
+    )
 
     @classmethod
     def of(cls, post: Post, base_url: str, shown: ShownPost | None = None) -> PostOut:
@@ -162,6 +174,7 @@ class PostOut(BaseModel):
             created_at=post.created_at,
             edited_at=post.edited_at,
             more_replies=shown.more_replies if shown is not None else 0,
+            language=post.language if readable else None,
         )
 
 
@@ -204,15 +217,18 @@ class ThreadIn(BaseModel):
     challenge: str = Field("", max_length=_LONG)
     lessons: str = Field("", max_length=_LONG)
     contact: str = Field("", max_length=1_000)
+    language: str | None = Field(None, max_length=16, description=LANGUAGE_IN_DESCRIPTION)
 
 
 class PostIn(BaseModel):
     body: str = Field(max_length=_LONG)
     parent_id: BodyRowId | None = Field(None, description="The post this one answers")
+    language: str | None = Field(None, max_length=16, description=LANGUAGE_IN_DESCRIPTION)
 
 
 class PostEdit(BaseModel):
     body: str = Field(max_length=_LONG)
+    language: str | None = Field(None, max_length=16, description=LANGUAGE_IN_DESCRIPTION)
 
 
 class FlagIn(BaseModel):

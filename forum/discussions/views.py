@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
 from forum.accounts.service import can_moderate
+from forum.core import content_language
 from forum.core.errors import NotAllowed, NotFound
 from forum.core.formats import country_name
 from forum.core.i18n import _
@@ -222,8 +223,9 @@ def reply_form(
             "thread": thread,
             "answered": answered,
             "answered_html": _quoted_html(viewer, answered),
-            "form": {"body": body, "parent_id": answered.id if answered else ""},
+            "form": {"body": body, "parent_id": answered.id if answered else "", "language": ""},
             "errors": {},
+            "language_options": content_language.options(),
         },
     )
 
@@ -254,9 +256,10 @@ def post_reply(
     body: Body,
     parent_id: Annotated[str, Form(max_length=20)] = "",
     action: Annotated[str, Form(max_length=10)] = "post",
+    language: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     thread = service.get_thread(db, viewer, thread_id)
-    form = {"body": body, "parent_id": parent_id}
+    form = {"body": body, "parent_id": parent_id, "language": language}
     parent = int(parent_id) if parent_id.isdigit() else None
     answered = _reply_parent(db, viewer, thread, parent)
 
@@ -266,14 +269,17 @@ def post_reply(
             "discussions/reply.html",
             {"nav": "discussions", "thread": thread, "answered": answered,
              "answered_html": _quoted_html(viewer, answered), "form": form,
-             "errors": errors, "preview": preview},
+             "errors": errors, "preview": preview,
+             "language_options": content_language.options()},
             status_code=status,
         )  # fmt: skip
 
     if action == "preview":
         return again({}, writes.preview(db, body), status=200)
     try:
-        post = writes.reply(db, viewer, thread, body=body, parent_id=parent)
+        post = writes.reply(
+            db, viewer, thread, body=body, parent_id=parent, language=language or None
+        )
     except service.DiscussionError as exc:
         db.rollback()
         return again({exc.field or "body": str(exc)})
@@ -299,6 +305,7 @@ def _new_thread_context(db: DbSession, viewer: User, form: dict[str, object]) ->
         "kind_options": [(k, KIND_LABELS[k]) for k in THREAD_KINDS],
         "country_options": _country_options(),
         "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
+        "language_options": content_language.options(),
     }
 
 
@@ -312,7 +319,9 @@ def new_thread_form(
 ) -> Response:
     if kind == "good_practice" and not category:
         category = "good-practices"
-    form: dict[str, object] = {"kind": kind, "category": category, "countries": [], "sectors": []}
+    form: dict[str, object] = {
+        "kind": kind, "category": category, "countries": [], "sectors": [], "language": ""
+    }  # fmt: skip
     return render(request, "discussions/new.html", _new_thread_context(db, viewer, form))
 
 
@@ -333,11 +342,12 @@ def create_thread(
     lessons: Body = "",
     contact: Short = "",
     action: Annotated[str, Form(max_length=10)] = "post",
+    language: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     form: dict[str, object] = {
         "title": title, "category": category, "kind": kind, "body": body,
         "countries": countries, "sectors": sectors, "approach": approach, "results": results,
-        "challenge": challenge, "lessons": lessons, "contact": contact,
+        "challenge": challenge, "lessons": lessons, "contact": contact, "language": language,
     }  # fmt: skip
 
     def again(errors: dict[str, str], status: int = 422, preview: str | None = None) -> Response:
@@ -363,6 +373,7 @@ def create_thread(
                     approach=approach, results=results, challenge=challenge, lessons=lessons,
                     contact=contact,
                 ),
+                language=language or None,
             ),
         )  # fmt: skip
     except TagFieldsError as exc:

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
+from forum.core import content_language
 from forum.core.db import utcnow
 from forum.core.errors import NotAllowed, NotFound
 from forum.core.formats import format_number
@@ -155,6 +156,8 @@ class ThreadInput:
     countries: Sequence[str] = ()
     sectors: Sequence[Sector] = ()
     good_practice: GoodPracticeInput = field(default_factory=GoodPracticeInput)
+    # The language chosen for the title and text; None: detected from them.
+    language: str | None = None
 
 
 def create_thread(
@@ -185,6 +188,7 @@ def create_thread(
             "kind",
         )
     title = _clean_title(data.title)
+    chosen_language = content_language.chosen(data.language, DiscussionError)
     gp = data.good_practice
     is_gp = data.kind == "good_practice"
     body = _check_body(data.body, required=not is_gp)
@@ -207,6 +211,9 @@ def create_thread(
         _check_new_account_limits(db, user, everything)
     now = created_at or utcnow()
     partnership = user.partnership
+    language = chosen_language or content_language.detect(
+        _join_texts(title, body, gp.challenge, gp.approach, gp.results, gp.lessons)
+    )
     thread = Thread(
         category_id=data.category.id,
         kind=data.kind,
@@ -216,6 +223,7 @@ def create_thread(
         created_at=now,
         last_activity_at=now,
         source_note=source_note,
+        language=language,
     )
     thread.category = data.category
     thread.sectors = list(data.sectors)
@@ -240,6 +248,7 @@ def create_thread(
         author_id=user.id,
         body=body,
         body_html=html,
+        language=language,
         is_opening=True,
         depth=0,
         created_at=now,
@@ -287,6 +296,7 @@ def reply(
     parent_id: int | None = None,
     created_at: dt.datetime | None = None,
     check_limits: bool = True,
+    language: str | None = None,
 ) -> Post:
     """A reply in `thread`, under `parent_id` or at the top level.
 
@@ -300,6 +310,7 @@ def reply(
     if refusal is not None:
         raise NotAllowed(refusal)
     body = _check_body(body)
+    language = content_language.chosen(language, DiscussionError) or content_language.detect(body)
     if check_limits:
         _check_new_account_limits(db, user, body)
     parent = get_reply_parent(db, user, thread, parent_id) if parent_id is not None else None
@@ -308,7 +319,7 @@ def reply(
     now = created_at or utcnow()
     html, mentioned = render_body(db, body)
     post = Post(thread_id=thread.id, parent_id=parent_id, author_id=user.id, body=body,
-                body_html=html, created_at=now)  # fmt: skip
+                body_html=html, language=language, created_at=now)  # fmt: skip
     db.add(post)
     db.flush()
     if parent is None or parent.is_opening:
@@ -366,21 +377,38 @@ def _notify_reply(
 # --- edits and deletion ------------------------------------------------------------------------
 
 
-def edit_post(db: Session, editor: User | None, post: Post, *, body: str) -> Post:
-    """Replace a post's text, keeping the previous one as a revision."""
+def edit_post(
+    db: Session, editor: User | None, post: Post, *, body: str, language: str | None = None
+) -> Post:
+    """Replace a post's text, keeping the previous one as a revision.
+
+    The language is `language` when one is chosen; otherwise a changed text's language is
+    detected again (and kept as it was when detection is unsure)."""
     if not can_edit_post(editor, post):
         raise NotAllowed(_("You can edit only your own posts."))
     assert editor is not None
     body = _check_body(body, required=not post.is_opening)
-    if body == post.body:
+    language = content_language.chosen(language, DiscussionError)
+    if body == post.body and (language is None or language == post.language):
         return post
-    db.add(PostRevision(post_id=post.id, editor_id=editor.id, body=post.body))
-    post.body = body
-    post.body_html, _mentioned = render_body(db, body)
-    post.edited_at = utcnow()
+    if body != post.body:
+        db.add(PostRevision(post_id=post.id, editor_id=editor.id, body=post.body))
+        post.body = body
+        post.body_html, _mentioned = render_body(db, body)
+        post.edited_at = utcnow()
+        if language is None:
+            title = post.thread.title if post.is_opening else ""
+            language = content_language.detect(_join_texts(title, body))
+    post.language = language or post.language
+    if post.is_opening:
+        post.thread.language = post.language
     queue_document(db, f"thread:{post.thread_id}" if post.is_opening else f"post:{post.id}")
     db.flush()
     return post
+
+
+def _join_texts(*texts: str) -> str:
+    return "\n\n".join(text for text in texts if text and text.strip())
 
 
 def delete_post(db: Session, actor: User | None, post: Post) -> None:

@@ -195,6 +195,8 @@ def _patched(db: Session, item: IntelItem, data: IntelPatch) -> writes.ItemInput
     for name in ("url", "source_name", "source_url", "language"):
         if name in sent:
             setattr(current, name, getattr(data, name))
+    if "language" not in sent and sent & {"title", "summary", "body"}:
+        current.language = None  # detected again from the new text (kept when unsure)
     if "published_at" in sent:
         current.published_at = _moment(data.published_at)
     if "deadline" in sent:

@@ -66,6 +66,7 @@ def build_feed(
             content_html=_content(item),
             related=item.url,
             summary=item.summary,
+            language=item.language,
         )
         for item in items
     ]

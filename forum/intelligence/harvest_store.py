@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forum.core import content_language
 from forum.core.db import utcnow
 from forum.core.outbox import queue_document
 from forum.intelligence import tagging
@@ -281,7 +282,8 @@ def _new_item(
         url=prepared.url,
         source_name=feed.name,
         source_url=feed.source_url,
-        language=entry.language,
+        # The feed's declared language when it is one; else detected from the text.
+        language=content_language.declared(entry.language),
         published_at=entry.published,
     )
     try:

@@ -25,6 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forum.core import content_language
 from forum.core.config import Settings
 from forum.core.db import make_engine, make_session_factory
 from forum.core.text import clean_line
@@ -273,7 +274,7 @@ def parse_row(row: Row, sector_slugs: set[str], db: Session) -> Parsed | list[st
     if status not in IMPORT_STATUSES:
         problems.append(f"status: {status!r} is not one of {', '.join(IMPORT_STATUSES)}")
     language = texts["language"]
-    if language and not _LANGUAGE.match(language):
+    if language and not (_LANGUAGE.match(language) and content_language.declared(language)):
         problems.append(f"language: {language!r} is not a language code such as en or pt-BR")
     countries: list[str] = []
     for code in _list(values, "countries", problems):
@@ -308,7 +309,7 @@ def parse_row(row: Row, sector_slugs: set[str], db: Session) -> Parsed | list[st
             url=texts["url"] or None,
             source_name=texts["source_name"] or None,
             source_url=texts["source_url"] or None,
-            language=language.lower().replace("_", "-") or None,
+            language=content_language.declared(language),
             published_at=moments["published_at"],
             deadline=moments["deadline"],
         ),

@@ -163,7 +163,12 @@ class _Fields(BaseModel):
     url: str | None = Field(None, max_length=2_000, description="The original document")
     source_name: str | None = Field(None, max_length=400)
     source_url: str | None = Field(None, max_length=2_000)
-    language: str | None = Field(None, max_length=16, description="e.g. en, fr")
+    language: str | None = Field(
+        None,
+        max_length=16,
+        description="ISO 639-1 code of the language the item is written in (en, fr, pt-BR); "
+        "omitted or null: detected from the text",
+    )
     published_at: DateOrMoment = Field(None, description=_DATE_HELP)
     deadline: DateOrMoment = Field(None, description=f"Calls and tenders only. {_DATE_HELP}")
 

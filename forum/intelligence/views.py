@@ -11,8 +11,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
+from forum.core import content_language
 from forum.core.errors import LoginRequired
-from forum.core.formats import country_name
+from forum.core.formats import country_name, language_name
 from forum.core.i18n import _
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, redirect, render
@@ -66,12 +67,14 @@ def item_form(
     source_url: Short = "",
     published_at: Annotated[str, Form(max_length=10)] = "",
     deadline: Annotated[str, Form(max_length=10)] = "",
+    language: Annotated[str, Form(max_length=16)] = "",
 ) -> dict[str, object]:
     """The fields of the add and edit forms, as typed (validated later by `_input`)."""
     return {
         "title": title, "kind": kind, "summary": summary, "body": body, "countries": countries,
         "sectors": sectors, "is_global": is_global, "url": url, "source_name": source_name,
         "source_url": source_url, "published_at": published_at, "deadline": deadline,
+        "language": language,
     }  # fmt: skip
 
 
@@ -230,6 +233,7 @@ def _input(db: DbSession, form: Mapping[str, object]) -> writes.ItemInput:
         source_name=str(form["source_name"]) or None, source_url=str(form["source_url"]) or None,
         published_at=parse_day(str(form["published_at"]), "published_at"),
         deadline=parse_day(str(form["deadline"]), "deadline"),
+        language=str(form.get("language") or "") or None,
     )  # fmt: skip
 
 
@@ -246,7 +250,16 @@ def _form_context(
             ((c.code, country_name(c.code)) for c in list_countries()), key=lambda o: o[1]
         ),
         "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
+        "language_options": _language_options(str(form.get("language") or "")),
     }
+
+
+def _language_options(current: str) -> list[tuple[str, str]]:
+    """The form's languages, with the item's own (a feed's "en-US") when not among them."""
+    options = content_language.options()
+    if current and current not in {code for code, _label in options}:
+        options.insert(1, (current, language_name(current)))
+    return options
 
 
 @router.get("/intel/{item_id}", response_class=HTMLResponse)
@@ -284,6 +297,7 @@ def edit_form(request: Request, item_id: int, db: DbSession, viewer: SignedInUse
         "source_name": item.source_name or "", "source_url": item.source_url or "",
         "published_at": item.published_at.date().isoformat() if item.published_at else "",
         "deadline": item.deadline.date().isoformat() if item.deadline else "",
+        "language": item.language or "",
     }  # fmt: skip
     return render(request, "intelligence/form.html", _form_context(db, item, form, {}))
 

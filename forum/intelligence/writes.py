@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
+from forum.core import content_language
 from forum.core.audit import record
 from forum.core.db import utcnow
 from forum.core.formats import format_number
@@ -113,7 +114,14 @@ def _apply(item: IntelItem, data: ItemInput) -> None:
     item.canonical_url = canonical_url(item.url)
     item.source_name = clean_line(data.source_name or "")[:200] or None
     item.source_url = _http_url(data.source_url, "source_url")
-    item.language = (data.language or "").strip().lower()[:8] or None
+    # Chosen (a bad code is refused, except the one the item already has: older rows may
+    # hold what a feed declared), else detected; an unsure detection keeps what was.
+    kept = data.language is not None and data.language == item.language
+    item.language = (
+        (item.language if kept else content_language.chosen(data.language, IntelError))
+        or content_language.detect("\n\n".join((title, data.summary, data.body)))
+        or item.language
+    )
     item.published_at = data.published_at
     item.deadline = data.deadline
     item.is_global = data.is_global

@@ -72,7 +72,9 @@ def facet_link(page_html: str, label: str) -> tuple[str, bool]:
 def result_titles(page_html: str) -> list[str]:
     return [
         " ".join(re.sub(r"<[^>]+>", "", title).split())
-        for title in re.findall(r'<h3 class="card-title"><a href="[^"]*">(.*?)</a></h3>', page_html)
+        for title in re.findall(
+            r'<h3 class="card-title"[^>]*><a href="[^"]*">(.*?)</a></h3>', page_html
+        )
     ]
 
 

@@ -87,6 +87,12 @@ def test_documents_in_batches() -> None:
                   visibility="members"),
         SearchDoc("partnership:3", "partnership", "ELBE", "", "/partnerships/3",
                   dt.datetime(2020, 1, 1)),  # noqa: DTZ001 - naive is taken as UTC
+        # Its language's attributes (French rules); a region does not matter.
+        SearchDoc("post:8", "post", "Re: partenariats", "Nous cherchons des partenariats.",
+                  "/posts/8", WHEN, language="fr-CA"),
+        # Irish: no Meilisearch locale, so the plain attributes, the language kept.
+        SearchDoc("thread:9", "thread", "Comhpháirtíochtaí", "Tá muid ag lorg comhpháirtithe.",
+                  "/threads/9", WHEN, language="ga"),
     ]  # fmt: skip
     check_golden("meili_documents", document_batches(docs, batch_size=2))
 
@@ -160,6 +166,7 @@ def test_a_search_answer_becomes_search_results() -> None:
         "facetDistribution": {"kind": {"intel": 31}, "countries": {"JP": 31, "KR": 2}},
     }
     results = results_from_response(answer)
+    assert results.hits[0].language is None
     assert results.total == 31
     (hit,) = results.hits
     assert hit.id == "intel:42" and hit.kind == "intel" and hit.subkind == "news"
@@ -198,3 +205,26 @@ def test_bad_documents_are_refused_before_any_request() -> None:
         document_batches([SearchDoc("post:1", "intel", "t", "b", "/", WHEN)])
     with pytest.raises(ValueError, match="post:x"):
         delete_filters(["post:x"])
+
+
+def test_a_hit_in_a_language_reads_its_languages_attributes() -> None:
+    answer = {
+        "hits": [
+            {
+                "key": (1 << 40) | 8,
+                "kind": "post",
+                "title_fra": "Re: partenariats",
+                "url": "/posts/8",
+                "language": "fr",
+                "_formatted": {
+                    "title_fra": f"Re: {PRE_TAG}partenariats{POST_TAG}",
+                    "body_fra": f"Nous cherchons des {PRE_TAG}partenariats{POST_TAG}.",
+                },
+            }
+        ],
+        "totalHits": 1,
+    }
+    (hit,) = results_from_response(answer).hits
+    assert (hit.title, hit.language) == ("Re: partenariats", "fr")
+    assert hit.title_html == "Re: <mark>partenariats</mark>"
+    assert hit.snippet == "Nous cherchons des <mark>partenariats</mark>."
