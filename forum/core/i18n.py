@@ -111,10 +111,15 @@ def _compiled(code: str) -> NullTranslations | None:
     return Translations.load(str(LOCALES_DIR), [code], DOMAIN)
 
 
+# English, the source language, translates nothing: one catalog that answers every message
+# as it is written.
+_SOURCE = NullTranslations()
+
+
 def translations(code: str) -> NullTranslations:
     if (extra := _installed.get(code)) is not None:
         return extra.catalog
-    return _compiled(code) or NullTranslations()
+    return _compiled(code) or _SOURCE
 
 
 # English as written in Europe: 7 Dec 2026, 14:05 (CLDR's plain "en" is American).

@@ -28,7 +28,7 @@ SKIPPED_ELEMENTS = ("script", "style", "textarea", "template")
 _INNERMOST = re.compile(r"\[[^\[\]]*\]")
 _WHITESPACE = re.compile(r"\s+")
 _LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
-_EDGES = "\u2060 \t\n\r.,;:!?·•—–-|/()«»\"'“”‘’…→←↑↓×+*#@%&=<>$€"
+_EDGES = "\u2060 \t\n\r.,;:!?·•—–-|/()«»\"'“”‘’…→←↑↓›‹»«×+*#@%&=<>$€"
 # Codes and identifiers: shown as they are in every language.
 _CODES = [
     re.compile(r"^[A-Z]{2,3}$"),  # country and language codes, acronyms written as codes
