@@ -106,9 +106,12 @@ def send_notification_email(
         context={
             "name": user.name,
             "kind": note.kind,
+            # The subject is written from the kind, in the member's language: `note.text`
+            # was written when the notification was, in whoever caused it's language.
             "text": note.text,
             "url": note.url,
-            "actor_name": actor.name if actor else "Someone",
+            # No actor (an account gone): the template says "Someone" in the member's language.
+            "actor_name": actor.name if actor else "",
             "thread_title": thread.title,
             "excerpt": _excerpt(post.body) if post is not None else "",
             "cap": IMMEDIATE_DAILY_CAP,
