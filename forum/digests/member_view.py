@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 from forum.accounts.models import User
-from forum.core import formats
 from forum.core.config import Settings
 from forum.core.i18n import _, ngettext
 from forum.digests import tokens
@@ -22,7 +21,7 @@ from forum.digests.candidates import (
 )
 from forum.digests.digest import Entry, Section
 from forum.digests.interests import MemberInterests
-from forum.digests.wording import SECTION_TITLES, day, excerpt, join_and, label, starts
+from forum.digests.wording import SECTION_TITLES, country, day, excerpt, join_and, label, starts
 from forum.events.dates import format_range
 from forum.intelligence.models import KIND_LABELS as INTEL_KIND_LABELS
 from forum.taxonomy.regions import UnknownCountryError, expand_codes
@@ -102,7 +101,7 @@ class MemberView:
         self, countries: Iterable[str], sectors: Iterable[str], *, is_global: bool = False
     ) -> tuple[str, str]:
         """("Japan, Korea", "Food industry") for an entry's meta line, shortened past a few."""
-        names = sorted(formats.country_name(code) or code for code in countries)
+        names = sorted(country(code) for code in countries)
         if len(names) > 3:
             names = [*names[:3], f"+{len(names) - 3}"]
         if is_global:
@@ -205,7 +204,7 @@ class MemberView:
         # The dates and the country in the member's language: candidates are shared.
         dates = e.date_text or format_range(e.starts_on, e.ends_on)
         place = e.location or ", ".join(
-            p for p in (e.city, formats.country_name(e.country) if e.country else "") if p
+            p for p in (e.city, country(e.country) if e.country else "") if p
         )
         meta = " · ".join(p for p in (dates, place, starts(days)) if p)
         going = []

@@ -29,7 +29,7 @@ from forum.core.config import Settings
 from forum.core.i18n import _
 from forum.core.mail import PreparedMessage
 from forum.core.web import TEMPLATES_DIR
-from forum.digests import tokens
+from forum.digests import tokens, wording
 from forum.digests.digest import SITE_NAME, Digest
 
 
@@ -69,6 +69,7 @@ def _context(settings: Settings, user: User, digest: Digest) -> dict[str, Any]:
         else _("This week's highlights"),
         "period_label": day if daily else _("Week to %(day)s", day=day),
         "daily": daily,
+        "number": wording.number,
         "view_url": f"{base}/digests/{tokens.browser_token(secret, user.id, digest.period)}",
         "unsubscribe_url": f"{base}/unsubscribe/{tokens.unsubscribe_token(secret, user.id)}",
         "settings_url": f"{base}/settings/digest",

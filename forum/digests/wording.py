@@ -58,6 +58,26 @@ def _day(language: str, moment: dt.date) -> str:
     return formats.format_date(moment)
 
 
+def country(code: str) -> str:
+    """A country's name in the reader's language ("Japan"), the code for an unknown one."""
+    return _country(i18n.language(), code)
+
+
+@lru_cache(maxsize=4096)
+def _country(language: str, code: str) -> str:
+    return formats.country_name(code) or code
+
+
+def number(value: int) -> str:
+    """A count as the reader writes it ("1,234"): Babel's formatting, cached per language."""
+    return _number(i18n.language(), value)
+
+
+@lru_cache(maxsize=4096)
+def _number(language: str, value: int) -> str:
+    return formats.format_number(value)
+
+
 def in_days(days: int) -> str:
     """When something starts: "today", "tomorrow", "in 3 days"."""
     if days <= 0:
@@ -107,7 +127,7 @@ def label(target_type: str, target: str, candidates: Candidates) -> str:
         group = get_region_group(target)
         return str(group.name) if group else target
     if target_type == "country":
-        return formats.country_name(target) or target
+        return country(target)
     if target_type == "sector":
         return candidates.sector_names.get(target, target)
     if target_type == "category":
