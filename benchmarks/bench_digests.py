@@ -9,7 +9,9 @@ aiosmtpd server on loopback running in a process of its own, as a real relay wou
 
 Reported: digests per second beside the same server's raw rate for a trivial message
 over one connection, measured in the same run (goal: at least half of it), and the
-sender's RSS growth while it runs (goal: under 50 MB).
+sender's RSS growth while it runs (goal: under 50 MB). Then what translation costs: the
+same built digests rendered for the wire in English and in the pseudo-locale `xx`
+(every sentence through its catalog), alternately, in the same run (goal: under 5 %).
 
 Smaller runs: BENCH_DIGEST_MEMBERS and BENCH_DIGEST_ITEMS (e.g. 1000 and 10000).
 """
@@ -42,7 +44,10 @@ from forum.core.db import make_engine, make_session_factory, transaction, utcnow
 from forum.core.mail import PreparedMessage, SMTPTransport
 from forum.demo.synthetic_intelligence import insert_intel_items
 from forum.demo.textgen import SkewedChoice, report_country_weights
+from forum.digests.builder import build_digest
+from forum.digests.news import load_candidates
 from forum.digests.planner import due_members
+from forum.digests.render import prepare_digest_email
 from forum.digests.sender import SendReport, send_pending
 from forum.migrate import upgrade
 from forum.notifications.models import Follow
@@ -54,6 +59,9 @@ ITEMS = int(os.environ.get("BENCH_DIGEST_ITEMS", "100000"))
 RAW_MESSAGES = 2000
 GOAL_RATIO = 0.5
 GOAL_RSS_MB = 50.0
+GOAL_TRANSLATION = 0.05  # what rendering in another language may cost, at most
+RENDER_SAMPLE = 300
+RENDER_ROUNDS = 5
 SEED = 9
 
 
@@ -90,6 +98,40 @@ def _rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def _render_by_language(factory: Any, settings: Settings, now: dt.datetime) -> dict[str, float]:
+    """Milliseconds to render one digest for the wire, in English and in `xx`: the same
+    RENDER_SAMPLE built digests, the languages alternating round by round."""
+    from tests.i18n import pseudo
+
+    pseudo.install()
+    try:
+        with factory() as db:
+            start = now - dt.timedelta(days=7)
+            candidates = load_candidates(db, window_start=start, window_end=now, now=now)
+            readers = db.scalars(
+                select(User).where(User.email.like("digest-%@example.invalid")).limit(RENDER_SAMPLE)
+            )
+            built = [
+                (user, build_digest(db, settings, user, period=now.date(), window_start=start,
+                                    window_end=now, now=now, candidates=candidates))
+                for user in readers
+            ]  # fmt: skip
+            built = [(user, digest) for user, digest in built if not digest.is_empty]
+            spent = {"en": 0.0, pseudo.CODE: 0.0}
+            for _ in range(RENDER_ROUNDS):
+                for language in spent:
+                    began = time.perf_counter()
+                    for user, digest in built:
+                        user.language = language
+                        prepare_digest_email(settings, user, digest, message_id="<bench@x>")
+                    spent[language] += time.perf_counter() - began
+            db.rollback()
+    finally:
+        pseudo.uninstall()
+    renders = RENDER_ROUNDS * max(1, len(built))
+    return {language: seconds * 1000 / renders for language, seconds in spent.items()}
 
 
 def _members(factory: Any, count: int) -> None:
@@ -273,6 +315,7 @@ def run(console: Console) -> list[Result]:
         finally:
             stop.set()
             server.join(10)
+        render_ms = _render_by_language(factory, settings, now)
         engine.dispose()
 
     rate = report.sent / seconds if seconds else 0.0
@@ -284,7 +327,34 @@ def run(console: Console) -> list[Result]:
         f"({ratio:.2f} of raw); server received {received:,}; RSS +{growth:.1f} MB"
     )
     size = f"{MEMBERS:,} members, {ITEMS:,} items"
+    translation = render_ms["xx"] / render_ms["en"] - 1
+    console.print(
+        f"rendering a digest: {render_ms['en']:.2f} ms in English, {render_ms['xx']:.2f} ms "
+        f"in the pseudo-locale ({translation:+.1%})"
+    )
     return [
+        Result(
+            name,
+            "render one digest, English",
+            render_ms["en"],
+            "ms",
+            note=f"mean of {RENDER_ROUNDS} rounds over up to {RENDER_SAMPLE} built digests",
+        ),
+        Result(
+            name,
+            "render one digest, pseudo-locale xx",
+            render_ms["xx"],
+            "ms",
+            note="the same digests, rounds alternating with English",
+        ),
+        Result(
+            name,
+            "translation cost (xx / en - 1)",
+            translation * 100,
+            "%",
+            goal=f"< {GOAL_TRANSLATION:.0%}",
+            note="PASS" if translation < GOAL_TRANSLATION else "MISS",
+        ),
         Result(
             name,
             "digests sent per second",

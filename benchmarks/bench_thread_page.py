@@ -12,6 +12,10 @@ access log on in both), each driven by the same closed-loop load generator
 (`benchmarks/loadgen.py`, 8 concurrent keep-alive clients, a process of its own) for
 LOAD_SECONDS, in ROUNDS alternating rounds; the median round of each gives req/s and
 the ratio.
+
+And what translation costs: the same page in English and in the pseudo-locale `xx`
+(every sentence through its catalog, every date through the formatter), requests
+alternating in the same run (goal: under 5 %).
 """
 
 from __future__ import annotations
@@ -49,6 +53,30 @@ REPEAT = 200
 ROUNDS = 3
 LOAD_SECONDS = float(os.environ.get("FORUM_BENCH_LOAD_SECONDS", "10"))
 CONCURRENCY = 8
+GOAL_TRANSLATION = 0.05
+
+
+def _by_language(client: TestClient, url: str) -> dict[str, list[float]]:
+    """Milliseconds per request of `url` in English and in `xx`, alternating."""
+    from tests.i18n import pseudo
+
+    pseudo.install()
+    try:
+        samples: dict[str, list[float]] = {"en": [], pseudo.CODE: []}
+        for n in range(REPEAT + 10):
+            for language, times in samples.items():
+                client.cookies.set("forum_lang", language)
+                began = time.perf_counter()
+                response = client.get(url)
+                spent = (time.perf_counter() - began) * 1000
+                assert response.status_code == 200, response.status_code
+                assert f'<html lang="{language}"' in response.text
+                if n >= 10:  # warm-up
+                    times.append(spent)
+        return samples
+    finally:
+        client.cookies.delete("forum_lang")
+        pseudo.uninstall()
 
 
 @contextlib.contextmanager
@@ -114,6 +142,14 @@ def run(console: Console) -> list[Result]:
             flat = summary(
                 time_calls(lambda: client.get(f"/threads/{thread_id}?view=flat"), repeat=REPEAT)
             )
+            languages = {
+                k: summary(v) for k, v in _by_language(client, f"/threads/{thread_id}").items()
+            }
+        translation = languages["xx"]["p50"] / languages["en"]["p50"] - 1
+        console.print(
+            f"in English p50 {languages['en']['p50']:.2f} ms, in xx {languages['xx']['p50']:.2f} ms "
+            f"({translation:+.1%})"
+        )
         console.print(
             f"thread page: p50 {ours['p50']:.2f} ms (p95 {ours['p95']:.2f}); "
             f"bare page p50 {base['p50']:.2f} ms; flat p50 {flat['p50']:.2f} ms"
@@ -147,6 +183,13 @@ def run(console: Console) -> list[Result]:
                    note=f"p95 {ours['p95']:.2f} ms; SQLite; in-process client; 20k other posts"),
             Result("thread page", "200 posts, flat, p50", flat["p50"], "ms", goal="<= 20 ms",
                    note=f"p95 {flat['p95']:.2f} ms"),
+            Result("thread page", "200 posts, English, p50 (alternating with xx)",
+                   languages["en"]["p50"], "ms", note=f"p95 {languages['en']['p95']:.2f} ms"),
+            Result("thread page", "200 posts, pseudo-locale xx, p50", languages["xx"]["p50"], "ms",
+                   note=f"p95 {languages['xx']['p95']:.2f} ms; requests alternating with English"),
+            Result("thread page", "translation cost (xx / en - 1, p50)", translation * 100, "%",
+                   goal=f"< {GOAL_TRANSLATION:.0%}",
+                   note="PASS" if translation < GOAL_TRANSLATION else "MISS"),
             Result("thread page", "bare FastAPI+SQLAlchemy+Jinja2, same rows, p50", base["p50"], "ms",
                    note="baseline, same run"),
             Result("thread page", "ours / bare (p50)", ours["p50"] / base["p50"], "x",

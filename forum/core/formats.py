@@ -143,7 +143,7 @@ def language_name(code: str | None, *, in_itself: bool = False) -> str:
     try:
         target = Locale.parse(code)
     except (UnknownLocaleError, ValueError):
-        return code
+        return i18n.decorate(code)
     if in_itself:
         name = target.get_display_name(target) or code
         return name[:1].upper() + name[1:]

@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from babel.support import LazyProxy, NullTranslations, Translations
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LOCALES_DIR = Path(__file__).resolve().parents[1] / "locales"
 DOMAIN = "messages"
@@ -241,9 +242,20 @@ class LocaleMiddleware:
             choice.language = (
                 supported(cookie) or negotiate(headers.get("accept-language")) or DEFAULT_LANGUAGE
             )
+        api = scope["path"].startswith("/api/")
+
+        async def send_with_language(message: Message) -> None:
+            if message["type"] == "http.response.start" and not api:
+                headers = MutableHeaders(scope=message)
+                headers["Content-Language"] = choice.language
+                # The same URL answers in another language for another cookie or browser.
+                headers.add_vary_header("Accept-Language")
+                headers.add_vary_header("Cookie")
+            await send(message)
+
         token = _choice.set(choice)
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, send_with_language)
         finally:
             _choice.reset(token)
 

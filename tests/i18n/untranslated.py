@@ -1,0 +1,167 @@
+"""Finds the text on a page, in an email or a feed that did not pass through gettext or
+the formatting helpers, when it was rendered in the pseudo-locale `xx`.
+
+Whatever went through them comes out in brackets, "[Ŝéñţéñçé]", nested when a formatted
+date sits inside a sentence. Everything else a person reads must be members' content or
+data (titles, bodies, names, sector and partnership names: any string stored in the
+database), a code (a country code, a time zone, an address, a URL, a file name, a number),
+or no words at all. What is left is reported with where it was found.
+
+Checked: text between tags (not in <script>, <style> or <textarea>), and the attributes
+people read: `title`, `alt`, `aria-label`, `placeholder`, and the `value` of buttons.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from html.parser import HTMLParser
+
+from sqlalchemy import String, Text, select
+from sqlalchemy.orm import Session
+
+from forum.core.db import Base
+
+READ_ATTRIBUTES = ("title", "alt", "aria-label", "placeholder")
+BUTTON_TYPES = ("submit", "button", "reset")
+SKIPPED_ELEMENTS = ("script", "style", "textarea", "template")
+_INNERMOST = re.compile(r"\[[^\[\]]*\]")
+_WHITESPACE = re.compile(r"\s+")
+_LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
+_EDGES = " \t\n\r.,;:!?·•—–-|/()«»\"'“”‘’…→←↑↓×+*#@%&=<>$€"
+# Codes and identifiers: shown as they are in every language.
+_CODES = [
+    re.compile(r"^[A-Z]{2,3}$"),  # country and language codes, acronyms written as codes
+    re.compile(r"^[A-Za-z]+(/[A-Za-z0-9_+\-]+)+$"),  # time zones: Europe/Brussels
+    re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$"),  # email addresses
+    re.compile(r"^(https?://|/)\S*$"),  # URLs and paths
+    re.compile(r"^[\w.\- ]+\.[A-Za-z0-9]{2,5}$"),  # file names
+    re.compile(r"^@[\w.\-]+$"),  # handles
+    re.compile(r"^[a-z0-9]+(-[a-z0-9]+)+$"),  # slugs
+    re.compile(r"^(UTC|GMT)([+-]\d{1,2}(:\d\d)?)?$"),
+]
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, str]] = []
+        self._skipping = 0
+        self._stack: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        for name in READ_ATTRIBUTES:
+            if values.get(name, "").strip():
+                self.found.append((f"<{tag} {name}>", values[name]))
+        if (
+            tag == "input"
+            and values.get("type", "").lower() in BUTTON_TYPES
+            and values.get("value")
+        ):
+            self.found.append(("<input value>", values["value"]))
+        if tag in SKIPPED_ELEMENTS:
+            self._skipping += 1
+        if tag not in {"br", "img", "input", "meta", "link", "hr", "source", "wbr", "col"}:
+            self._stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if self._stack and self._stack[-1] == tag:
+            self._stack.pop()
+        if tag in SKIPPED_ELEMENTS:
+            self._skipping -= 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in SKIPPED_ELEMENTS and self._skipping:
+            self._skipping -= 1
+        if tag in self._stack:
+            while self._stack and self._stack.pop() != tag:
+                pass
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping and data.strip():
+            where = f"<{self._stack[-1]}>" if self._stack else "text"
+            self.found.append((where, data))
+
+
+def normalise(text: str) -> str:
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+class Content:
+    """What members and admins wrote (and other data): text allowed to stay as it is."""
+
+    def __init__(self, strings: Iterable[str] = ()) -> None:
+        self._strings: set[str] = set()
+        self._corpus = ""
+        self.add(strings)
+
+    def add(self, strings: Iterable[str]) -> None:
+        self._strings.update(normalise(s).casefold() for s in strings if s and s.strip())
+        self._corpus = "\n".join(sorted(self._strings))
+
+    def has(self, piece: str) -> bool:
+        folded = piece.casefold()
+        return folded in self._strings or folded in self._corpus
+
+    @classmethod
+    def of_database(cls, db: Session, *extra: str) -> Content:
+        """Every string stored in the database, plus `extra` (the site's name...)."""
+        strings: list[str] = list(extra)
+        for table in Base.metadata.sorted_tables:
+            columns = [c for c in table.columns if isinstance(c.type, String | Text)]
+            for column in columns:
+                rows = db.execute(select(column).where(column.is_not(None)).distinct())
+                strings.extend(str(value) for (value,) in rows)
+        return cls(strings)
+
+
+def _without_pseudo(text: str) -> list[str]:
+    """The parts of `text` outside pseudo-translated brackets."""
+    marked = text
+    while True:
+        stripped = _INNERMOST.sub("\x00", marked)
+        if stripped == marked:
+            break
+        marked = stripped
+    return [part for part in marked.split("\x00")]
+
+
+def _is_code(piece: str) -> bool:
+    return any(pattern.match(piece) for pattern in _CODES)
+
+
+def leftovers(text: str, content: Content) -> list[str]:
+    """The pieces of `text` a person reads that no translation or formatter produced."""
+    bad = []
+    for part in _without_pseudo(normalise(text)):
+        piece = part.strip(_EDGES)
+        if len(_LETTERS.findall(piece)) < 2 or _is_code(piece) or content.has(piece):
+            continue
+        # Content next to punctuation or a code ("Title (FR)"): each word group alone.
+        words = [w.strip(_EDGES) for w in re.split(r"\s[·|—–/]\s|\s\(|\)\s", piece)]
+        if all(len(_LETTERS.findall(w)) < 2 or _is_code(w) or content.has(w) for w in words):
+            continue
+        bad.append(piece)
+    return bad
+
+
+def untranslated(html: str, content: Content) -> list[str]:
+    """Every piece of text on an HTML page (or part) that is neither translated nor
+    content, as "where: text"."""
+    collector = _Collector()
+    collector.feed(html)
+    collector.close()
+    found = []
+    for where, text in collector.found:
+        found.extend(f"{where}: {piece}" for piece in leftovers(text, content))
+    return found
+
+
+def untranslated_lines(text: str, content: Content) -> list[str]:
+    """The same for a plain-text email: line by line."""
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        found.extend(f"line {number}: {piece}" for piece in leftovers(line, content))
+    return found
