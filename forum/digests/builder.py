@@ -43,6 +43,7 @@ from forum.digests.wording import (
     title_closes,
 )
 from forum.discovery.sync import search_engine
+from forum.notifications.wording import describe
 from search.engine import SearchEngine, SearchError
 
 log = logging.getLogger(__name__)
@@ -406,15 +407,11 @@ def _tagged(make: Callable[[], Entry], name: str) -> Entry:
 
 
 def _note_title(note: UnreadNote) -> str:
-    """What the notification says, in the reader's language when its thread and author
-    are known (the stored text was written in the language of whoever caused it)."""
-    if not note.thread_title or not note.actor_name:
-        return note.text
-    if note.kind == "mention":
-        return _(
-            "%(actor)s mentioned you in “%(title)s”", actor=note.actor_name, title=note.thread_title
-        )
-    return _("%(actor)s replied in “%(title)s”", actor=note.actor_name, title=note.thread_title)
+    """What the notification says, in the reader's language (the stored text was written
+    in the language of whoever caused it)."""
+    return describe(
+        note.kind, actor=note.actor_name or None, title=note.thread_title or None, stored=note.text
+    )
 
 
 def build_digest(

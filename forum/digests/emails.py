@@ -110,7 +110,7 @@ def send_notification_email(
             # was written when the notification was, in whoever caused it's language.
             "text": note.text,
             "url": note.url,
-            # No actor (an account gone): the template says "Someone" in the member's language.
+            # No actor (an account gone): the template names "A former member", translated.
             "actor_name": actor.name if actor else "",
             "thread_title": thread.title,
             "excerpt": _excerpt(post.body) if post is not None else "",
