@@ -13,7 +13,6 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from forum.accounts.models import User
-from forum.core import i18n
 from forum.core.i18n import _, _l
 from forum.core.security import csrf_exempt
 from forum.core.web import AppSettings, DbSession, render
@@ -43,7 +42,6 @@ def unsubscribe_page(
     user = read_unsubscribe(db, secret_key=settings.secret_key or "", token=token)
     if user is None:
         raise HTTPException(404, str(INVALID_LINK))
-    i18n.choose(user.language, user.timezone)  # the page of the link's member, as the email
     return _private(
         render(
             request,
@@ -60,7 +58,6 @@ def unsubscribe_now(request: Request, token: str, db: DbSession, settings: AppSe
     if user is None:
         raise HTTPException(404, str(INVALID_LINK))
     db.commit()
-    i18n.choose(user.language, user.timezone)  # the page of the link's member, as the email
     return _private(render(request, "digests/unsubscribed.html", {"member": user}))
 
 
@@ -88,7 +85,6 @@ def view_in_browser(request: Request, token: str, db: DbSession, settings: AppSe
         window_end=delivery.window_end,
         now=delivery.sent_at or delivery.window_end,
     )
-    i18n.choose(user.language, user.timezone)  # the page of the link's member, as the email
     # render_digest_page autoescapes everything a member wrote (an .html template).
     fragment = Markup(render_digest_page(settings, user, digest))  # noqa: S704
     return _private(render(request, "digests/browser.html", {"fragment": fragment}))
