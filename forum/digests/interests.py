@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from forum.accounts.models import User
+from forum.core.privacy import FORMER_MEMBER_NAME
 from forum.discovery.models import SavedSearch
 from forum.discussions.models import Post, Thread
 from forum.discussions.service import DIGEST_READER, visible_posts, visible_threads
@@ -92,6 +93,12 @@ def load_member_interests(
         notes = notes.where(Notification.created_at >= since)
     for user_id, note_id, kind, text, url, created_at, actor_name, title in db.execute(notes):
         out[user_id].unread.append(
-            UnreadNote(note_id, kind, text, url, created_at, actor_name or "", title or "")
+            UnreadNote(note_id, kind, text, url, created_at, _shown(actor_name), title or "")
         )
     return out
+
+
+def _shown(name: str | None) -> str:
+    """The actor's name; "" for an erased account (the digest says "A former member" in
+    its reader's language rather than the row's English record)."""
+    return "" if not name or name == FORMER_MEMBER_NAME else name

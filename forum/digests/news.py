@@ -19,6 +19,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
+from forum.core.privacy import FORMER_MEMBER_NAME
 from forum.digests.candidates import (
     DEADLINE_DAYS,
     DEADLINE_KINDS,
@@ -238,11 +239,17 @@ def _discussions(
         replies[thread_id].append(
             ReplyCandidate(
                 id=post_id, thread_id=thread_id, author_id=author_id,
-                author_name=author_name or "", created_at=created_at,
+                author_name=_shown_name(author_name), created_at=created_at,
                 excerpt=excerpt(html_text(body_html or "")),
             )
         )  # fmt: skip
     return threads, reply_threads, dict(replies)
+
+
+def _shown_name(name: str | None) -> str:
+    """A member's name, "" for an erased account (each digest names it in its reader's
+    language: the row's stored name is the English record)."""
+    return "" if not name or name == FORMER_MEMBER_NAME else name
 
 
 def _events(db: Session, *, now: dt.datetime, names: dict[int, str]) -> list[EventCandidate]:

@@ -18,6 +18,7 @@ from forum.core.config import Settings
 from forum.core.db import utcnow
 from forum.core.i18n import using
 from forum.core.mail import SMTPTransport
+from forum.core.privacy import FORMER_MEMBER_NAME
 from forum.digests.builder import build_digest
 from forum.digests.digest import Digest
 from forum.digests.planner import due_members
@@ -223,3 +224,25 @@ def test_and_n_more_takes_its_plural_form_in_the_email(
         reader.language = pseudo_locale
         _text, html = _parts(render_digest_email(settings, reader, digest, message_id="<m@x>"))
         assert pseudo("and %(num)s more").replace("%(num)s", f"[{more}]") in html
+
+
+def test_an_erased_author_is_named_in_the_readers_language(
+    db: Session, settings: Settings, people: People, threads: Threads, pseudo_locale: str
+) -> None:
+    reader, writer = people.make(), people.make(name="Rita Replier")
+    thread = threads.start(reader, title="Our question")
+    follow(db, reader.id, "thread", str(thread.id))
+    threads.reply(writer, thread, "An answer.")
+    writer.name = FORMER_MEMBER_NAME  # what erasing an account that wrote leaves
+    reader.language = pseudo_locale
+    db.flush()
+
+    digest = digest_of(db, settings, reader, utcnow())
+
+    (threads_section,) = [s for s in digest.sections if s.key == "threads"]
+    assert pseudo("Former member") in threads_section.entries[0].meta
+    (replies,) = [s for s in digest.sections if s.key == "replies"]
+    assert replies.entries[0].title == pseudo("%(actor)s replied in “%(title)s”") % {
+        "actor": pseudo("A former member"),
+        "title": "Our question",
+    }
