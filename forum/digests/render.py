@@ -24,7 +24,7 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from forum.accounts.models import User
-from forum.core import formats, i18n, jinja_i18n
+from forum.core import i18n, jinja_i18n
 from forum.core.config import Settings
 from forum.core.i18n import _
 from forum.core.mail import PreparedMessage
@@ -58,7 +58,7 @@ def _context(settings: Settings, user: User, digest: Digest) -> dict[str, Any]:
     base = settings.base_url.rstrip("/")
     secret = settings.secret_key or ""
     daily = user.digest_frequency == "daily"
-    day = formats.format_date(digest.period, "long")
+    day = wording.long_day(digest.period)
     return {
         "site_name": SITE_NAME,
         "base_url": base,

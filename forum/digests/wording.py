@@ -58,6 +58,16 @@ def _day(language: str, moment: dt.date) -> str:
     return formats.format_date(moment)
 
 
+def long_day(moment: dt.date) -> str:
+    """A day written out ("7 December 2026"): a digest's period."""
+    return _long_day(i18n.language(), moment)
+
+
+@lru_cache(maxsize=1024)
+def _long_day(language: str, moment: dt.date) -> str:
+    return formats.format_date(moment, "long")
+
+
 def country(code: str) -> str:
     """A country's name in the reader's language ("Japan"), the code for an unknown one."""
     return _country(i18n.language(), code)
