@@ -6,6 +6,7 @@ carries and whichever process builds it; and counts take their plural forms."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from email.message import EmailMessage
 
@@ -30,7 +31,7 @@ from forum.events.dates import format_range
 from forum.intelligence.models import KIND_LABELS
 from forum.notifications.service import follow
 from forum.taxonomy.models import Sector
-from tests.conftest import People, Threads
+from tests.conftest import Client, People, Threads, sign_in
 from tests.digests.smtp_sink import running_sink
 from tests.digests.test_content import add_item, practice
 from tests.i18n.pseudo import pseudo
@@ -246,3 +247,37 @@ def test_an_erased_author_is_named_in_the_readers_language(
         "actor": pseudo("A former member"),
         "title": "Our question",
     }
+
+
+# --- the digest settings page, in the member's language --------------------------------------
+
+
+def test_the_settings_page_its_flash_and_its_errors_are_in_the_members_language(
+    client: Client, db: Session, member: User, pseudo_locale: str, sectors: None
+) -> None:
+    member.language = pseudo_locale
+    sign_in(client, db, member)
+    db.commit()
+    page = client.get("/settings/digest").text
+    assert "<h1>" + pseudo("Your digest and emails") + "</h1>" in page
+    assert ">" + pseudo("Wednesday") + "</option>" in page
+
+    saved = client.post(
+        "/settings/digest",
+        data={"csrf_token": client.csrf_token(), "frequency": "weekly", "weekday": "2",
+              "hour": "8", "timezone": "America/Toronto", "sectors": ["food"]},
+    )  # fmt: skip
+    assert saved.status_code == 303
+    flash = pseudo(
+        "Your settings are saved. Your digest comes every %(day)s at %(hour)s (%(zone)s)."
+    ) % {"day": pseudo("Wednesday"), "hour": "08:00", "zone": "America/Toronto"}
+    assert flash in html.unescape(client.get("/settings/digest").text)
+
+    refused = client.post(
+        "/settings/digest",
+        data={"csrf_token": client.csrf_token(), "frequency": "weekly", "weekday": "2",
+              "hour": "8", "timezone": "Atlantis/Capital"},
+    )  # fmt: skip
+    assert refused.status_code == 422
+    error = pseudo("%(zone)s is not a time zone we know (e.g. Europe/Brussels).")
+    assert error % {"zone": "'Atlantis/Capital'"} in html.unescape(refused.text)
