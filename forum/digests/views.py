@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from forum.accounts.deps import SignedInUser
 from forum.accounts.models import User
 from forum.accounts.views import region_groups
+from forum.core import formats
 from forum.core.i18n import _, _l
 from forum.core.security import csrf_exempt
 from forum.core.web import AppSettings, DbSession, flash, redirect, render
@@ -74,7 +75,10 @@ def _settings_context(
         "hour_options": [(str(h), f"{h:02d}:00") for h in range(24)],
         "timezone_options": sorted(available_timezones()),
         "country_options": [(g.code, _("%(name)s (region)", name=g.name)) for g in region_groups()]
-        + [(c.code, c.name) for c in list_countries()],
+        + sorted(
+            ((c.code, formats.country_name(c.code)) for c in list_countries()),
+            key=lambda option: option[1].casefold(),
+        ),
         "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
         "category_options": [(c.slug, c.name) for c in list_categories(db, user)],
         "saved_searches": saved.items,
