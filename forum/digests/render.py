@@ -26,7 +26,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from forum.accounts.models import User
 from forum.core import i18n, jinja_i18n
 from forum.core.config import Settings
-from forum.core.i18n import _
+from forum.core.i18n import _, ngettext
 from forum.core.mail import PreparedMessage
 from forum.core.web import TEMPLATES_DIR
 from forum.digests import tokens, wording
@@ -68,8 +68,22 @@ def _context(settings: Settings, user: User, digest: Digest) -> dict[str, Any]:
         if not digest.highlights
         else _("This week's highlights"),
         "period_label": day if daily else _("Week to %(day)s", day=day),
-        "daily": daily,
-        "number": wording.number,
+        # Said in both parts: translated once per digest, not once per part.
+        "more_labels": {
+            section.key: ngettext(
+                "and %(num)s more",
+                "and %(num)s more",
+                section.more,
+                num=wording.number(section.more),
+            )
+            for section in digest.sections
+            if section.more
+        },
+        "receive_label": _(
+            "You receive this daily digest as a member of %(site_name)s.", site_name=SITE_NAME
+        )
+        if daily
+        else _("You receive this weekly digest as a member of %(site_name)s.", site_name=SITE_NAME),
         "view_url": f"{base}/digests/{tokens.browser_token(secret, user.id, digest.period)}",
         "unsubscribe_url": f"{base}/unsubscribe/{tokens.unsubscribe_token(secret, user.id)}",
         "settings_url": f"{base}/settings/digest",
