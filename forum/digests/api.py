@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from forum.accounts.deps import ApiUser
+from forum.core import i18n
 from forum.core.web import AppSettings, DbSession
 from forum.digests import service
 from forum.digests.digest import Digest
@@ -89,6 +90,8 @@ def _preview_out(digest: Digest, text: str) -> DigestPreviewOut:
 @router.get("/me/digest/preview", response_model=DigestPreviewOut, responses={**R401})
 def digest_preview(db: DbSession, settings: AppSettings, user: ApiUser) -> DigestPreviewOut:
     """Your next digest as it would be sent now (its window runs from the end of your last
-    digest's). `would_send` is false when nothing is new: no email would go."""
+    digest's). `would_send` is false when nothing is new: no email would go. Its words
+    are the email's: in the language of your profile."""
     digest = service.preview_digest(db, settings, user)
-    return _preview_out(digest, digest_text(settings, user, digest))
+    with i18n.using(user.language, user.timezone):
+        return _preview_out(digest, digest_text(settings, user, digest))

@@ -15,7 +15,9 @@ from urllib.parse import urlencode
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
+from forum.core import i18n
 from forum.core.config import Settings
+from forum.core.i18n import _, ngettext
 from forum.digests.candidates import (
     DEADLINE_DAYS,
     DEADLINE_KINDS,
@@ -29,8 +31,19 @@ from forum.digests.interests import MemberInterests, UnreadNote, load_member_int
 from forum.digests.member_view import SECTION_CAP, MemberView
 from forum.digests.news import load_candidates
 from forum.digests.saved_searches import matching_documents, saved_search_query
-from forum.digests.wording import day, excerpt, in_days, join_and, label, plural, short
+from forum.digests.wording import (
+    closes,
+    day,
+    excerpt,
+    in_days,
+    join_and,
+    label,
+    short,
+    starts,
+    title_closes,
+)
 from forum.discovery.sync import search_engine
+from forum.notifications.wording import describe
 from search.engine import SearchEngine, SearchError
 
 log = logging.getLogger(__name__)
@@ -96,10 +109,11 @@ class _Builder(MemberView):
         items = [item for *_, item in first]
         labels = [label(k, t, self.c) for (k, t), _ in matched.most_common(2)]
         summary = (
-            f"{len(scored)} new on {join_and(labels)}"
+            ngettext("%(num)s new on %(names)s", "%(num)s new on %(names)s", len(scored),
+                     names=join_and(labels))
             if labels
-            else plural(len(scored), "new item")
-        )
+            else ngettext("%(num)s new item", "%(num)s new items", len(scored))
+        )  # fmt: skip
         # List pages combine countries AND sectors while follows add up: the link lists
         # the followed countries (or, without any, the sectors) since the window opened.
         query = self.list_filter()
@@ -138,7 +152,7 @@ class _Builder(MemberView):
         return self.section(
             "good_practices", chosen, self.thread_entry, more_url="/discussions?kind=good_practice",
             follow_links=self.mute_links(matched),
-            summary=plural(len(chosen), "good practice"),
+            summary=ngettext("%(num)s good practice", "%(num)s good practices", len(chosen)),
         )  # fmt: skip
 
     def followed_threads(self) -> Section:
@@ -155,21 +169,29 @@ class _Builder(MemberView):
                 rows.append((replies[0].created_at, tid, thread, replies))
         rows.sort(key=lambda row: (row[0], row[1]), reverse=True)
         entries = []
-        for _, _, thread, replies in rows:
+        for _newest_at, _tid, thread, replies in rows:
             newest = replies[0]
             entries.append(
                 Entry(
                     title=thread.title,
                     url=self.url(f"/posts/{newest.id}"),
-                    meta=f"{plural(len(replies), 'new reply', 'new replies')} · "
-                    f"latest by {newest.author_name}, {day(newest.created_at)}",
+                    meta=ngettext(
+                        "%(num)s new reply · latest by %(name)s, %(date)s",
+                        "%(num)s new replies · latest by %(name)s, %(date)s",
+                        len(replies),
+                        name=newest.author_name or _("Former member"),
+                        date=day(newest.created_at),
+                    ),
                     excerpt=newest.excerpt,
                 )
             )
         total = sum(len(r[3]) for r in rows)
         return self.section(
             "threads", entries, _as_is, more_url="/discussions",
-            summary=plural(total, "reply", "replies") + " in threads you follow",
+            summary=ngettext(
+                "%(num)s reply in threads you follow", "%(num)s replies in threads you follow",
+                total,
+            ),
         )  # fmt: skip
 
     def saved_searches(self) -> Section:
@@ -197,11 +219,16 @@ class _Builder(MemberView):
                     entries.append(make(name))
                 if hits:
                     names.append(name)
-        summary = (
-            plural(len(entries), "match", "matches") + " for “" + names[0] + "”" if names else ""
-        )
-        if len(names) > 1:
-            summary = plural(len(entries), "saved-search match", "saved-search matches")
+        summary = ""
+        if len(names) == 1:
+            summary = ngettext(
+                "%(num)s match for “%(name)s”", "%(num)s matches for “%(name)s”", len(entries),
+                name=names[0],
+            )  # fmt: skip
+        elif names:
+            summary = ngettext(
+                "%(num)s saved-search match", "%(num)s saved-search matches", len(entries)
+            )
         return self.section(
             "saved_searches", entries, _as_is, more_url="/settings/searches", summary=summary,
         )  # fmt: skip
@@ -256,19 +283,21 @@ class _Builder(MemberView):
         def entry(item: IntelCandidate) -> Entry:
             assert item.deadline is not None
             days = (item.deadline.date() - self.now.date()).days
-            closes = in_days(days, verb="closes") + f" ({day(item.deadline)})"
-            return self.intel_entry(item, meta_tail=closes)
+            return self.intel_entry(item, meta_tail=closes(days, day(item.deadline)))
 
         summary = ""
         if chosen:
             first = chosen[0]
             assert first.deadline is not None
-            soonest = in_days((first.deadline.date() - self.now.date()).days, verb="closes")
+            days = (first.deadline.date() - self.now.date()).days
             summary = (
-                f"{short(first.title)} {soonest}"
+                title_closes(short(first.title), days)
                 if len(chosen) == 1
-                else f"{len(chosen)} calls closing, first {soonest.removeprefix('closes ')}"
-            )
+                else ngettext(
+                    "%(num)s call closing, first %(when)s", "%(num)s calls closing, first %(when)s",
+                    len(chosen), when=in_days(days),
+                )
+            )  # fmt: skip
         query = [("kind", k) for k in DEADLINE_KINDS] + [("open", "1"), ("sort", "deadline")]
         query += self.list_filter()
         return self.section(
@@ -291,7 +320,7 @@ class _Builder(MemberView):
         if chosen:
             first = chosen[0]
             days = (first.starts_on - self.now.date()).days
-            summary = f"{short(first.name)} {'on now' if days < 0 else in_days(days)}"
+            summary = _("%(name)s %(when)s", name=short(first.name), when=starts(days))
         query = self.list_filter()
         return self.section(
             "events", chosen, self.event_entry, more_url="/events" + ("?" + urlencode(query) if query else ""),
@@ -305,24 +334,25 @@ class _Builder(MemberView):
             if n.created_at < self.end and n.created_at >= self.start
         ]
 
+        mention, reply = _("Mention"), _("Reply")
+
         def entry(n: UnreadNote) -> Entry:
-            what = "Mention" if n.kind == "mention" else "Reply"
+            what = mention if n.kind == "mention" else reply
             return Entry(
-                title=excerpt(n.text or what, 150),
+                title=excerpt(_note_title(n) or what, 150),
                 url=self.url(n.url or "/notifications"),
                 meta=f"{what} · {day(n.created_at)}",
             )
 
         mentions = sum(1 for n in notes if n.kind == "mention")
         replies = len(notes) - mentions
-        bits = []
-        if replies:
-            bits.append(plural(replies, "unread reply", "unread replies"))
-        if mentions:
-            bits.append(plural(mentions, "mention"))
-        return self.section(
-            "replies", notes, entry, more_url="/notifications", summary=" and ".join(bits)
-        )
+        unread = ngettext("%(num)s unread reply", "%(num)s unread replies", replies)
+        mentioned = ngettext("%(num)s mention", "%(num)s mentions", mentions)
+        if replies and mentions:
+            summary = _("%(replies)s and %(mentions)s", replies=unread, mentions=mentioned)
+        else:
+            summary = unread if replies else mentioned if mentions else ""
+        return self.section("replies", notes, entry, more_url="/notifications", summary=summary)
 
     def highlights(self) -> list[Section]:
         items = [
@@ -340,13 +370,13 @@ class _Builder(MemberView):
                 "highlights", items, self.intel_entry,
                 more_url="/intel?" + urlencode([("from", self.start.date().isoformat())]),
                 follow_links=self.follow_suggestions(items[:SECTION_CAP]),
-                summary=plural(len(items), "new item"),
+                summary=ngettext("%(num)s new item", "%(num)s new items", len(items)),
             ),
             self.section(
                 "good_practices", practices, self.thread_entry,
                 more_url="/discussions?kind=good_practice",
                 follow_links=self.follow_suggestions(practices[:SECTION_CAP]),
-                summary=plural(len(practices), "good practice"),
+                summary=ngettext("%(num)s good practice", "%(num)s good practices", len(practices)),
             ),
         ]  # fmt: skip
 
@@ -372,7 +402,16 @@ def _as_is(entry: Entry) -> Entry:
 
 def _tagged(make: Callable[[], Entry], name: str) -> Entry:
     entry = make()
-    return Entry(entry.title, entry.url, f"{entry.meta} · matches “{name}”", entry.excerpt)
+    matches = _("matches “%(name)s”", name=name)
+    return Entry(entry.title, entry.url, f"{entry.meta} · {matches}", entry.excerpt)
+
+
+def _note_title(note: UnreadNote) -> str:
+    """What the notification says, in the reader's language (the stored text was written
+    in the language of whoever caused it)."""
+    return describe(
+        note.kind, actor=note.actor_name or None, title=note.thread_title or None, stored=note.text
+    )
 
 
 def build_digest(
@@ -405,7 +444,10 @@ def build_digest(
         db, settings, user, candidates, interests,
         window_start=window_start, window_end=window_end, now=now, search=search,
     )  # fmt: skip
-    sections, highlights = builder.build()
+    # Written in the member's language and time zone, whoever asks for it (the sender,
+    # a preview, the "view in browser" link opened signed out).
+    with i18n.using(user.language, user.timezone):
+        sections, highlights = builder.build()
     return Digest(
         user_id=user.id,
         period=period,

@@ -58,7 +58,7 @@ class ReplyCandidate:
     id: int
     thread_id: int
     author_id: int | None
-    author_name: str
+    author_name: str  # "" for a former member (named in the reader's language)
     created_at: dt.datetime
     excerpt: str
 
@@ -73,8 +73,11 @@ class EventCandidate:
     name: str
     starts_on: dt.date
     ends_on: dt.date
-    when: str
-    place: str
+    # The event's own wording of its dates and place, if any (else the dates, the city
+    # and the country's name are written for each member, in their language).
+    date_text: str
+    location: str
+    city: str
     country: str | None
     sectors: frozenset[str]
     partnership_ids: frozenset[int]

@@ -5,6 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from forum.core.i18n import _
+
+SITE_NAME = "Cluster Forum"
+
 # The subject names the news in this order (the sections read in
 # wording.SECTION_TITLES' order).
 SUBJECT_ORDER = ("intel", "highlights", "good_practices", "events", "deadlines", "replies",
@@ -52,14 +56,15 @@ class Digest:
 
     @property
     def subject(self) -> str:
-        """What is inside, in SUBJECT_ORDER, in at most about 200 characters."""
+        """What is inside, in SUBJECT_ORDER, in at most about 200 characters, in the
+        language being written (the renderers write in the member's)."""
         order = {key: i for i, key in enumerate(SUBJECT_ORDER)}
         ranked = sorted(self.sections, key=lambda s: order.get(s.key, len(order)))
         parts = [s.summary for s in ranked if s.entries and s.summary]
         if not parts:
-            return "Your Cluster Forum digest"
+            return _("Your %(site)s digest", site=SITE_NAME)
         if self.highlights:
-            parts.insert(0, "New on Cluster Forum")
+            parts.insert(0, _("New on %(site)s", site=SITE_NAME))
         subject = parts[0]
         for part in parts[1:]:
             if len(subject) + len(part) + 3 > 200:

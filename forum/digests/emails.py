@@ -21,6 +21,7 @@ from forum.core.config import Settings
 from forum.core.db import utcnow
 from forum.core.jobs import JobContext, registry
 from forum.core.mail import queue_email
+from forum.core.privacy import FORMER_MEMBER_NAME
 from forum.discussions.models import Post, Thread
 from forum.discussions.service import DIGEST_READER, can_see_post, can_see_thread
 from forum.notifications.models import EmailSettings, Notification
@@ -106,9 +107,12 @@ def send_notification_email(
         context={
             "name": user.name,
             "kind": note.kind,
+            # The subject is written from the kind, in the member's language: `note.text`
+            # was written when the notification was, in whoever caused it's language.
             "text": note.text,
             "url": note.url,
-            "actor_name": actor.name if actor else "Someone",
+            # No actor (an account gone): the template names "A former member", translated.
+            "actor_name": actor.name if actor and actor.name != FORMER_MEMBER_NAME else "",
             "thread_title": thread.title,
             "excerpt": _excerpt(post.body) if post is not None else "",
             "cap": IMMEDIATE_DAILY_CAP,

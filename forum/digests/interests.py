@@ -9,8 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
+from forum.accounts.models import User
+from forum.core.privacy import FORMER_MEMBER_NAME
 from forum.discovery.models import SavedSearch
 from forum.discussions.models import Post, Thread
 from forum.discussions.service import DIGEST_READER, visible_posts, visible_threads
@@ -26,6 +28,10 @@ class UnreadNote:
     text: str
     url: str
     created_at: dt.datetime
+    # Who replied or mentioned, and where: the digest says it in the reader's language
+    # ("" when gone: `text`, as stored, is said instead).
+    actor_name: str = ""
+    thread_title: str = ""
 
 
 @dataclass
@@ -64,13 +70,15 @@ def load_member_interests(
         .order_by(SavedSearch.id)
     ):
         out[user_id].saved_searches.append((saved_id, name, query))
+    actor = aliased(User)
     notes = (
         select(
             Notification.user_id, Notification.id, Notification.kind, Notification.text,
-            Notification.url, Notification.created_at,
+            Notification.url, Notification.created_at, actor.name, Thread.title,
         )
         .outerjoin(Post, Post.id == Notification.post_id)
         .outerjoin(Thread, Thread.id == Notification.thread_id)
+        .outerjoin(actor, actor.id == Notification.actor_id)
         .where(
             Notification.user_id.in_(ids),
             Notification.read_at.is_(None),
@@ -83,6 +91,14 @@ def load_member_interests(
     notes = visible_threads(visible_posts(notes, DIGEST_READER), DIGEST_READER)
     if since is not None:
         notes = notes.where(Notification.created_at >= since)
-    for user_id, note_id, kind, text, url, created_at in db.execute(notes):
-        out[user_id].unread.append(UnreadNote(note_id, kind, text, url, created_at))
+    for user_id, note_id, kind, text, url, created_at, actor_name, title in db.execute(notes):
+        out[user_id].unread.append(
+            UnreadNote(note_id, kind, text, url, created_at, _shown(actor_name), title or "")
+        )
     return out
+
+
+def _shown(name: str | None) -> str:
+    """The actor's name; "" for an erased account (the digest says "A former member" in
+    its reader's language rather than the row's English record)."""
+    return "" if not name or name == FORMER_MEMBER_NAME else name

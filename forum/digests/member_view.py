@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from forum.accounts.models import User
 from forum.core.config import Settings
+from forum.core.i18n import _, ngettext
 from forum.digests import tokens
 from forum.digests.candidates import (
     Candidates,
@@ -20,18 +21,10 @@ from forum.digests.candidates import (
 )
 from forum.digests.digest import Entry, Section
 from forum.digests.interests import MemberInterests
-from forum.digests.wording import (
-    SECTION_TITLES,
-    day,
-    excerpt,
-    in_days,
-    join_and,
-    label,
-    plural,
-)
+from forum.digests.wording import SECTION_TITLES, country, day, excerpt, join_and, label, starts
+from forum.events.dates import format_range
 from forum.intelligence.models import KIND_LABELS as INTEL_KIND_LABELS
 from forum.taxonomy.regions import UnknownCountryError, expand_codes
-from forum.taxonomy.service import get_country
 
 T = TypeVar("T")
 
@@ -99,20 +92,20 @@ class MemberView:
         token = tokens.interest_token(
             self.settings.secret_key or "", self.user.id, action, target_type, target
         )
-        verb = "Follow" if action == "follow" else "Mute"
-        return f"{verb} {name}", self.url(f"/digests/interest/{token}")
+        text = (
+            _("Follow %(name)s", name=name) if action == "follow" else _("Mute %(name)s", name=name)
+        )
+        return text, self.url(f"/digests/interest/{token}")
 
     def tags_line(
         self, countries: Iterable[str], sectors: Iterable[str], *, is_global: bool = False
     ) -> tuple[str, str]:
         """("Japan, Korea", "Food industry") for an entry's meta line, shortened past a few."""
-        names = sorted(
-            (country.name if (country := get_country(code)) else code) for code in countries
-        )
+        names = sorted(country(code) for code in countries)
         if len(names) > 3:
             names = [*names[:3], f"+{len(names) - 3}"]
         if is_global:
-            names.append("Global")
+            names.append(_("Global"))
         slugs = sorted(self.c.sector_names.get(s, s) for s in sectors)
         if len(slugs) > 2:
             slugs = [*slugs[:2], f"+{len(slugs) - 2}"]
@@ -128,7 +121,7 @@ class MemberView:
         shown = [make(row) for row in rows[:SECTION_CAP]]
         return Section(
             key=key,
-            title=title or SECTION_TITLES[key],
+            title=title or str(SECTION_TITLES[key]),
             entries=shown,
             more=(len(rows) if total is None else total) - len(shown),
             more_url=self.url(more_url) if more_url else None,
@@ -163,7 +156,7 @@ class MemberView:
             tags.update(("country", c) for c in row.countries)
             tags.update(("sector", s) for s in row.sectors)
         out = []
-        for (kind, target), _ in tags.most_common():
+        for (kind, target), _count in tags.most_common():
             if kind == "country" and target in self.country_source:
                 continue
             if kind == "sector" and target in self.sectors:
@@ -175,7 +168,7 @@ class MemberView:
 
     def intel_entry(self, item: IntelCandidate, *, meta_tail: str = "") -> Entry:
         where, what = self.tags_line(item.countries, item.sectors, is_global=item.is_global)
-        parts = [INTEL_KIND_LABELS.get(item.kind, item.kind), where, what]
+        parts = [str(INTEL_KIND_LABELS.get(item.kind, item.kind)), where, what]
         parts.append(meta_tail or day(item.added_at))
         return Entry(
             title=item.title,
@@ -196,25 +189,40 @@ class MemberView:
 
     def reply_entry(self, thread: ThreadCandidate, reply: ReplyCandidate) -> Entry:
         return Entry(
-            title=f"Re: {thread.title}",
+            title=_("Re: %(title)s", title=thread.title),
             url=self.url(f"/posts/{reply.id}"),
-            meta=f"Reply by {reply.author_name} · {day(reply.created_at)}",
+            meta=_(
+                "Reply by %(name)s · %(date)s",
+                name=reply.author_name or _("Former member"),
+                date=day(reply.created_at),
+            ),
             excerpt=reply.excerpt,
         )
 
     def event_entry(self, e: EventCandidate) -> Entry:
         days = (e.starts_on - self.now.date()).days
-        when = "on now" if days < 0 else in_days(days)
-        meta = " · ".join(p for p in (e.when, e.place, when) if p)
+        # The dates and the country in the member's language: candidates are shared.
+        dates = e.date_text or format_range(e.starts_on, e.ends_on)
+        place = e.location or ", ".join(
+            p for p in (e.city, country(e.country) if e.country else "") if p
+        )
+        meta = " · ".join(p for p in (dates, place, starts(days)) if p)
         going = []
         if e.partnerships_going:
             names = list(e.partnerships_going[:3])
             if len(e.partnerships_going) > 3:
-                names.append(plural(len(e.partnerships_going) - 3, "more partnership"))
+                more = len(e.partnerships_going) - 3
+                names.append(
+                    ngettext("%(num)s more partnership", "%(num)s more partnerships", more)
+                )
             going.append(join_and(names))
         if e.members_going:
-            going.append(plural(e.members_going, "member"))
-        text = ("Going: " + "; ".join(going)) if going else "Nobody has said they are going yet."
+            going.append(ngettext("%(num)s member", "%(num)s members", e.members_going))
+        text = (
+            _("Going: %(who)s", who="; ".join(going))
+            if going
+            else _("Nobody has said they are going yet.")
+        )
         return Entry(
             title=e.name, url=self.url(f"/events/{e.id}"), meta=meta, excerpt=excerpt(text)
         )

@@ -19,6 +19,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
+from forum.core.privacy import FORMER_MEMBER_NAME
 from forum.digests.candidates import (
     DEADLINE_DAYS,
     DEADLINE_KINDS,
@@ -40,7 +41,6 @@ from forum.discussions.models import (
     thread_sector,
 )
 from forum.discussions.service import DIGEST_READER, visible_posts, visible_threads
-from forum.events.dates import format_range
 from forum.events.models import Attendance, Event, EventPartnership, event_sector
 from forum.intelligence.models import IntelCountry, IntelItem, intel_sector
 from forum.intelligence.service import published_items
@@ -48,7 +48,6 @@ from forum.notifications.models import Follow
 from forum.partnerships.models import Partnership
 from forum.taxonomy.models import Sector
 from forum.taxonomy.regions import UnknownCountryError, expand_codes
-from forum.taxonomy.service import get_country
 
 
 def _tags(db: Session, stmt: Any) -> dict[int, set[str]]:
@@ -240,11 +239,17 @@ def _discussions(
         replies[thread_id].append(
             ReplyCandidate(
                 id=post_id, thread_id=thread_id, author_id=author_id,
-                author_name=author_name or "Former member", created_at=created_at,
+                author_name=_shown_name(author_name), created_at=created_at,
                 excerpt=excerpt(html_text(body_html or "")),
             )
         )  # fmt: skip
     return threads, reply_threads, dict(replies)
+
+
+def _shown_name(name: str | None) -> str:
+    """A member's name, "" for an erased account (each digest names it in its reader's
+    language: the row's stored name is the English record)."""
+    return "" if not name or name == FORMER_MEMBER_NAME else name
 
 
 def _events(db: Session, *, now: dt.datetime, names: dict[int, str]) -> list[EventCandidate]:
@@ -296,14 +301,10 @@ def _events(db: Session, *, now: dt.datetime, names: dict[int, str]) -> list[Eve
     for event_id, name, starts_on, ends_on, date_text, city, country, location, created_at in rows:
         if starts_on is None:
             continue  # ruled out by the query: an event without a date is never upcoming
-        country_obj = get_country(country) if country else None
-        place = location or ", ".join(
-            p for p in (city, country_obj.name if country_obj else country) if p
-        )
         events.append(
             EventCandidate(
                 id=event_id, name=name, starts_on=starts_on, ends_on=ends_on or starts_on,
-                when=date_text or format_range(starts_on, ends_on), place=place,
+                date_text=date_text or "", location=location or "", city=city or "",
                 country=country, sectors=frozenset(sectors_of.get(event_id, ())),
                 partnership_ids=frozenset(going.get(event_id, ())),
                 partnerships_going=_sorted_names(names, going.get(event_id, ())),

@@ -13,6 +13,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from forum.accounts.models import User
+from forum.core.i18n import _, _l
 from forum.core.security import csrf_exempt
 from forum.core.web import AppSettings, DbSession, render
 from forum.digests.builder import build_digest
@@ -23,7 +24,7 @@ from forum.digests.unsubscribe import read_unsubscribe, unsubscribe
 
 router = APIRouter(include_in_schema=False)
 
-INVALID_LINK = "This link is not valid. Nothing was changed."
+INVALID_LINK = _l("This link is not valid. Nothing was changed.")
 # Personal pages reached by a secret link: kept out of search engines and referrers.
 PRIVATE_HEADERS = {"X-Robots-Tag": "noindex, nofollow", "Referrer-Policy": "no-referrer"}
 
@@ -40,7 +41,7 @@ def unsubscribe_page(
     """Says what the button would do; changes nothing."""
     user = read_unsubscribe(db, secret_key=settings.secret_key or "", token=token)
     if user is None:
-        raise HTTPException(404, INVALID_LINK)
+        raise HTTPException(404, str(INVALID_LINK))
     return _private(
         render(
             request,
@@ -55,7 +56,7 @@ def unsubscribe_page(
 def unsubscribe_now(request: Request, token: str, db: DbSession, settings: AppSettings) -> Response:
     user = unsubscribe(db, secret_key=settings.secret_key or "", token=token)
     if user is None:
-        raise HTTPException(404, INVALID_LINK)
+        raise HTTPException(404, str(INVALID_LINK))
     db.commit()
     return _private(render(request, "digests/unsubscribed.html", {"member": user}))
 
@@ -65,7 +66,7 @@ def view_in_browser(request: Request, token: str, db: DbSession, settings: AppSe
     """The digest of (member, period) as it was sent, rebuilt for its delivery's window."""
     found = read_browser_token(settings.secret_key or "", token)
     if found is None:
-        raise HTTPException(404, "This link is not valid.")
+        raise HTTPException(404, _("This link is not valid."))
     user_id, period = found
     user = db.get(User, user_id)
     delivery = db.scalar(
@@ -74,7 +75,7 @@ def view_in_browser(request: Request, token: str, db: DbSession, settings: AppSe
         )
     )
     if user is None or delivery is None:
-        raise HTTPException(404, "This digest is not available.")
+        raise HTTPException(404, _("This digest is not available."))
     digest = build_digest(
         db,
         settings,

@@ -26,12 +26,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from forum.accounts.models import User
 from forum.core import i18n, jinja_i18n
 from forum.core.config import Settings
+from forum.core.i18n import _, ngettext
 from forum.core.mail import PreparedMessage
 from forum.core.web import TEMPLATES_DIR
-from forum.digests import tokens
-from forum.digests.digest import Digest
-
-SITE_NAME = "Cluster Forum"
+from forum.digests import tokens, wording
+from forum.digests.digest import SITE_NAME, Digest
 
 
 @cache
@@ -53,24 +52,38 @@ def _inliner() -> css_inline.CSSInliner:
     return css_inline.CSSInliner(load_remote_stylesheets=False)
 
 
-def _day(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
-
-
 def _context(settings: Settings, user: User, digest: Digest) -> dict[str, Any]:
+    """What the digest's templates read, written in the current language (the callers
+    write inside `i18n.using(member's language)`)."""
     base = settings.base_url.rstrip("/")
     secret = settings.secret_key or ""
     daily = user.digest_frequency == "daily"
+    day = wording.long_day(digest.period)
     return {
         "site_name": SITE_NAME,
         "base_url": base,
         "user": user,
         "digest": digest,
-        "heading": f"Your {SITE_NAME} digest"
+        "heading": _("Your %(site)s digest", site=SITE_NAME)
         if not digest.highlights
-        else "This week's highlights",
-        "period_label": _day(digest.period) if daily else f"Week to {_day(digest.period)}",
-        "frequency_label": "daily" if daily else "weekly",
+        else _("This week's highlights"),
+        "period_label": day if daily else _("Week to %(day)s", day=day),
+        # Said in both parts: translated once per digest, not once per part.
+        "more_labels": {
+            section.key: ngettext(
+                "and %(num)s more",
+                "and %(num)s more",
+                section.more,
+                num=wording.number(section.more),
+            )
+            for section in digest.sections
+            if section.more
+        },
+        "receive_label": _(
+            "You receive this daily digest as a member of %(site_name)s.", site_name=SITE_NAME
+        )
+        if daily
+        else _("You receive this weekly digest as a member of %(site_name)s.", site_name=SITE_NAME),
         "view_url": f"{base}/digests/{tokens.browser_token(secret, user.id, digest.period)}",
         "unsubscribe_url": f"{base}/unsubscribe/{tokens.unsubscribe_token(secret, user.id)}",
         "settings_url": f"{base}/settings/digest",

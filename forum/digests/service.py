@@ -20,6 +20,7 @@ from forum.accounts.models import DIGEST_FREQUENCIES, User
 from forum.core.config import Settings
 from forum.core.db import utcnow
 from forum.core.errors import Invalid
+from forum.core.i18n import _, _l
 from forum.digests.builder import build_digest
 from forum.digests.candidates import Candidates
 from forum.digests.digest import Digest
@@ -35,7 +36,10 @@ from forum.portal.follows import InvalidTarget, Target, resolve_target
 from forum.taxonomy.regions import UnknownCountryError, get_region_group, is_region_code
 from forum.taxonomy.service import UnknownSectorError, resolve_country_filter, resolve_sectors
 
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+WEEKDAYS = (
+    _l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
+    _l("Saturday"), _l("Sunday"),
+)  # fmt: skip
 # The follows that preferences carry; thread and partnership follows are kept as they are.
 PREFERENCE_FOLLOWS = ("country", "region_group", "sector", "category")
 MAX_COUNTRIES = 300
@@ -94,7 +98,9 @@ def get_preferences(db: Session, user: User) -> Preferences:
 def _places(values: Sequence[str]) -> tuple[list[str], list[str]]:
     """(region groups, ISO countries) of `values`; groups stay groups (expanded when read)."""
     if len(values) > MAX_COUNTRIES:
-        raise PreferencesError(f"Follow at most {MAX_COUNTRIES} countries.", "countries")
+        raise PreferencesError(
+            _("Follow at most %(max)s countries.", max=MAX_COUNTRIES), "countries"
+        )
     groups: list[str] = []
     countries: list[str] = []
     for value in (v.strip() for v in values if v.strip()):
@@ -106,7 +112,10 @@ def _places(values: Sequence[str]) -> tuple[list[str], list[str]]:
             countries.extend(resolve_country_filter([value]))
         except UnknownCountryError as exc:
             raise PreferencesError(
-                f"{value!r} is not an ISO 3166-1 country code or a region group we know.",
+                _(
+                    "%(value)s is not an ISO 3166-1 country code or a region group we know.",
+                    value=repr(value),
+                ),
                 "countries",
             ) from exc
     return sorted(set(groups)), sorted(set(countries))
@@ -114,23 +123,29 @@ def _places(values: Sequence[str]) -> tuple[list[str], list[str]]:
 
 def _sectors(db: Session, values: Sequence[str]) -> list[str]:
     if len(values) > MAX_SECTORS:
-        raise PreferencesError(f"Follow at most {MAX_SECTORS} sectors.", "sectors")
+        raise PreferencesError(_("Follow at most %(max)s sectors.", max=MAX_SECTORS), "sectors")
     try:
         return sorted({s.slug for s in resolve_sectors(db, list(values))})
     except UnknownSectorError as exc:
-        raise PreferencesError(f"{exc.slug!r} is not a sector we know.", "sectors") from exc
+        raise PreferencesError(
+            _("%(slug)s is not a sector we know.", slug=repr(exc.slug)), "sectors"
+        ) from exc
 
 
 def _categories(db: Session, user: User, values: Sequence[str]) -> list[str]:
     if len(values) > MAX_CATEGORIES:
-        raise PreferencesError(f"Follow at most {MAX_CATEGORIES} categories.", "categories")
+        raise PreferencesError(
+            _("Follow at most %(max)s categories.", max=MAX_CATEGORIES), "categories"
+        )
     wanted = list(dict.fromkeys(v.strip().lower() for v in values if v.strip()))
     found = {c.slug: c for c in db.scalars(select(Category).where(Category.slug.in_(wanted)))}
     for slug in wanted:
         category = found.get(slug)
         # A category the member may not read answers like one that does not exist.
         if category is None or not can_see_category(user, category):
-            raise PreferencesError(f"{slug!r} is not a discussion category we know.", "categories")
+            raise PreferencesError(
+                _("%(slug)s is not a discussion category we know.", slug=repr(slug)), "categories"
+            )
     return sorted(wanted)
 
 
@@ -138,14 +153,18 @@ def update_preferences(db: Session, user: User, data: PreferencesInput) -> Prefe
     """Check every given preference, then save them all; raises PreferencesError naming
     the first field at fault before anything is changed."""
     if data.frequency is not None and data.frequency not in DIGEST_FREQUENCIES:
-        raise PreferencesError("Choose weekly, daily or off.", "frequency")
+        raise PreferencesError(_("Choose weekly, daily or off."), "frequency")
     if data.weekday is not None and not 0 <= data.weekday <= 6:
-        raise PreferencesError("The weekday is 0 (Monday) to 6 (Sunday).", "weekday")
+        raise PreferencesError(_("The weekday is 0 (Monday) to 6 (Sunday)."), "weekday")
     if data.hour is not None and not 0 <= data.hour <= 23:
-        raise PreferencesError("The hour is 0 to 23, in your time zone.", "hour")
+        raise PreferencesError(_("The hour is 0 to 23, in your time zone."), "hour")
     if data.timezone is not None and data.timezone not in available_timezones():
         raise PreferencesError(
-            f"{data.timezone!r} is not a time zone we know (e.g. Europe/Brussels).", "timezone"
+            _(
+                "%(zone)s is not a time zone we know (e.g. Europe/Brussels).",
+                zone=repr(data.timezone),
+            ),
+            "timezone",
         )
     places = _places(data.countries) if data.countries is not None else None
     sectors = _sectors(db, data.sectors) if data.sectors is not None else None

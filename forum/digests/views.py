@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from forum.accounts.deps import SignedInUser
 from forum.accounts.models import User
 from forum.accounts.views import region_groups
+from forum.core import formats
+from forum.core.i18n import _, _l
 from forum.core.security import csrf_exempt
 from forum.core.web import AppSettings, DbSession, flash, redirect, render
 from forum.digests import service
@@ -28,9 +30,9 @@ from forum.taxonomy.service import list_countries, list_sectors
 router = APIRouter(include_in_schema=False)
 
 FREQUENCY_OPTIONS = [
-    ("weekly", "Weekly"),
-    ("daily", "Daily"),
-    ("off", "Off: no digest"),
+    ("weekly", _l("Weekly")),
+    ("daily", _l("Daily")),
+    ("off", _l("Off: no digest")),
 ]
 SAVED_SEARCHES_SHOWN = 10
 
@@ -68,12 +70,15 @@ def _settings_context(
     return {
         "form": values,
         "errors": errors or {},
-        "frequency_options": FREQUENCY_OPTIONS,
-        "weekday_options": [(str(i), day) for i, day in enumerate(service.WEEKDAYS)],
+        "frequency_options": [(value, str(label)) for value, label in FREQUENCY_OPTIONS],
+        "weekday_options": [(str(i), str(day)) for i, day in enumerate(service.WEEKDAYS)],
         "hour_options": [(str(h), f"{h:02d}:00") for h in range(24)],
         "timezone_options": sorted(available_timezones()),
-        "country_options": [(g.code, f"{g.name} (region)") for g in region_groups()]
-        + [(c.code, c.name) for c in list_countries()],
+        "country_options": [(g.code, _("%(name)s (region)", name=g.name)) for g in region_groups()]
+        + sorted(
+            ((c.code, formats.country_name(c.code)) for c in list_countries()),
+            key=lambda option: option[1].casefold(),
+        ),
         "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
         "category_options": [(c.slug, c.name) for c in list_categories(db, user)],
         "saved_searches": saved.items,
@@ -113,8 +118,8 @@ def save_digest_settings(
     try:
         data = service.PreferencesInput(
             frequency=frequency,
-            weekday=_int_or_error(weekday, "weekday", "Choose a day of the week."),
-            hour=_int_or_error(hour, "hour", "Choose an hour."),
+            weekday=_int_or_error(weekday, "weekday", _("Choose a day of the week.")),
+            hour=_int_or_error(hour, "hour", _("Choose an hour.")),
             timezone=timezone,
             countries=countries,
             sectors=sectors,
@@ -145,12 +150,18 @@ def save_digest_settings(
 
 def _saved_message(user: User) -> str:
     if user.digest_frequency == "off":
-        return "Your settings are saved. You will get no digest."
-    when = f"{user.digest_hour:02d}:00 ({user.timezone})"
+        return _("Your settings are saved. You will get no digest.")
+    hour, zone = f"{user.digest_hour:02d}:00", user.timezone
     if user.digest_frequency == "daily":
-        return f"Your settings are saved. Your digest comes every day at {when}."
-    day = service.WEEKDAYS[user.digest_weekday]
-    return f"Your settings are saved. Your digest comes every {day} at {when}."
+        return _(
+            "Your settings are saved. Your digest comes every day at %(hour)s (%(zone)s).",
+            hour=hour, zone=zone,
+        )  # fmt: skip
+    day = str(service.WEEKDAYS[user.digest_weekday])
+    return _(
+        "Your settings are saved. Your digest comes every %(day)s at %(hour)s (%(zone)s).",
+        day=day, hour=hour, zone=zone,
+    )  # fmt: skip
 
 
 @router.post("/settings/digest/address", response_class=HTMLResponse)
@@ -159,7 +170,10 @@ def confirm_address(request: Request, db: DbSession, user: SignedInUser) -> Resp
     db.commit()
     response = redirect("/settings/digest")
     if resumed:
-        flash(request, response, f"Thank you: we send to {user.email} again.", "success")
+        flash(
+            request, response, _("Thank you: we send to %(email)s again.", email=user.email),
+            "success",
+        )  # fmt: skip
     return response
 
 
@@ -188,7 +202,7 @@ def digest_preview(
 def _interest(db: Session, secret_key: str, token: str) -> service.InterestChange:
     change = service.read_interest(db, secret_key=secret_key, token=token)
     if change is None:
-        raise HTTPException(404, "This link is not valid. Nothing was changed.")
+        raise HTTPException(404, _("This link is not valid. Nothing was changed."))
     return change
 
 
@@ -208,13 +222,13 @@ def interest_page(request: Request, token: str, db: DbSession, settings: AppSett
 def apply_interest(request: Request, token: str, db: DbSession, settings: AppSettings) -> Response:
     change = service.apply_interest_token(db, secret_key=settings.secret_key or "", token=token)
     if change is None:
-        raise HTTPException(404, "This link is not valid. Nothing was changed.")
+        raise HTTPException(404, _("This link is not valid. Nothing was changed."))
     db.commit()
     label = change.target.label
     message = (
-        f"You follow {label}: it will be in your digest."
+        _("You follow %(name)s: it will be in your digest.", name=label)
         if change.action == "follow"
-        else f"You no longer follow {label}: it leaves your digest."
+        else _("You no longer follow %(name)s: it leaves your digest.", name=label)
     )
     response = redirect(f"/digests/interest/{token}")
     flash(request, response, message, "success")

@@ -1,26 +1,31 @@
 """The digest's words: section titles, dates and counts as a line of text, excerpts, and
-the names of what a member follows."""
+the names of what a member follows, in the language of the member being written to
+(`build_digest` and the renderers write inside `i18n.using(member's language)`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from functools import lru_cache
 
+from babel.lists import format_list
+
+from forum.core import formats, i18n
+from forum.core.i18n import _, _l, ngettext
 from forum.digests.candidates import Candidates
 from forum.taxonomy.regions import get_region_group
-from forum.taxonomy.service import get_country
 
 EXCERPT_CHARS = 200
 
 SECTION_TITLES = {
-    "intel": "New intelligence for your follows",
-    "good_practices": "New good practices",
-    "threads": "Threads you follow with new replies",
-    "saved_searches": "New matches of your saved searches",
-    "deadlines": "Calls and tenders closing within 14 days",
-    "events": "Upcoming events in your countries and sectors",
-    "replies": "Replies and mentions you have not read",
-    "highlights": "This week's highlights",
+    "intel": _l("New intelligence for your follows"),
+    "good_practices": _l("New good practices"),
+    "threads": _l("Threads you follow with new replies"),
+    "saved_searches": _l("New matches of your saved searches"),
+    "deadlines": _l("Calls and tenders closing within 14 days"),
+    "events": _l("Upcoming events in your countries and sectors"),
+    "replies": _l("Replies and mentions you have not read"),
+    "highlights": _l("This week's highlights"),
 }
 
 
@@ -39,36 +44,100 @@ def short(text: str, limit: int = 40) -> str:
 
 
 def day(moment: dt.date | dt.datetime) -> str:
-    return f"{moment.day} {moment:%b %Y}"
+    """A day as the reader writes it ("3 Dec 2026"), a moment on the reader's calendar."""
+    if isinstance(moment, dt.datetime):
+        aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+        moment = aware.astimezone(formats.reader_zone()).date()
+    return _day(i18n.language(), moment)
 
 
-def in_days(days: int, *, verb: str = "") -> str:
-    prefix = f"{verb} " if verb else ""
+@lru_cache(maxsize=4096)
+def _day(language: str, moment: dt.date) -> str:
+    # Keyed by the language the caller writes in (format_date reads the same one): a
+    # digest run formats the same few days for thousands of entries.
+    return formats.format_date(moment)
+
+
+def long_day(moment: dt.date) -> str:
+    """A day written out ("7 December 2026"): a digest's period."""
+    return _long_day(i18n.language(), moment)
+
+
+@lru_cache(maxsize=1024)
+def _long_day(language: str, moment: dt.date) -> str:
+    return formats.format_date(moment, "long")
+
+
+def country(code: str) -> str:
+    """A country's name in the reader's language ("Japan"), the code for an unknown one."""
+    return _country(i18n.language(), code)
+
+
+@lru_cache(maxsize=4096)
+def _country(language: str, code: str) -> str:
+    return formats.country_name(code) or code
+
+
+def number(value: int) -> str:
+    """A count as the reader writes it ("1,234"): Babel's formatting, cached per language."""
+    return _number(i18n.language(), value)
+
+
+@lru_cache(maxsize=4096)
+def _number(language: str, value: int) -> str:
+    return formats.format_number(value)
+
+
+def in_days(days: int) -> str:
+    """When something starts: "today", "tomorrow", "in 3 days"."""
     if days <= 0:
-        return f"{prefix}today"
+        return _("today")
     if days == 1:
-        return f"{prefix}tomorrow"
-    return f"{prefix}in {days} days"
+        return _("tomorrow")
+    return ngettext("in %(num)s day", "in %(num)s days", days)
 
 
-def plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else (many or one + 's')}"
+def starts(days: int) -> str:
+    """When an event starts, or that it runs now: "on now", "today", "in 3 days"."""
+    return _("on now") if days < 0 else in_days(days)
+
+
+def closes(days: int, on: str) -> str:
+    """When a call closes, with its date: "closes in 3 days (10 Dec 2026)"."""
+    if days <= 0:
+        return _("closes today (%(date)s)", date=on)
+    if days == 1:
+        return _("closes tomorrow (%(date)s)", date=on)
+    return ngettext(
+        "closes in %(num)s day (%(date)s)", "closes in %(num)s days (%(date)s)", days, date=on
+    )
+
+
+def title_closes(title: str, days: int) -> str:
+    """A call's title and when it closes: "EU food tender closes tomorrow"."""
+    if days <= 0:
+        return _("%(title)s closes today", title=title)
+    if days == 1:
+        return _("%(title)s closes tomorrow", title=title)
+    return ngettext(
+        "%(title)s closes in %(num)s day", "%(title)s closes in %(num)s days", days, title=title
+    )
 
 
 def join_and(labels: Sequence[str]) -> str:
+    """ "Japan, Korea and Food industry", as the reader's language lists things."""
     if len(labels) <= 1:
         return "".join(labels)
-    return ", ".join(labels[:-1]) + " and " + labels[-1]
+    return format_list(list(labels), locale=i18n.babel_locale(i18n.language()))
 
 
 def label(target_type: str, target: str, candidates: Candidates) -> str:
     """The name of a follow's target: "Japan", "ASEAN", "Food industry", a partnership."""
     if target_type == "region_group":
         group = get_region_group(target)
-        return group.name if group else target
+        return str(group.name) if group else target
     if target_type == "country":
-        country = get_country(target)
-        return country.name if country else target
+        return country(target)
     if target_type == "sector":
         return candidates.sector_names.get(target, target)
     if target_type == "category":
