@@ -137,7 +137,7 @@ def _profile_context(
         "errors": errors or {},
         "membership": joined,
         "partnership_choices": [p for p in partnerships if p.id != current],
-        "timezone_options": sorted(service.valid_timezones()),
+        "timezone_options": formats.timezone_choices(),
         # Only the languages pages can be written in (those with a catalog).
         "language_options": [
             (code, formats.language_name(code, in_itself=True)) for code in i18n.available()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
 
@@ -161,6 +162,13 @@ def error_response(
     return response
 
 
+def _phrase(status_code: int) -> str | None:
+    try:
+        return HTTPStatus(status_code).phrase
+    except ValueError:
+        return None
+
+
 def install_error_handlers(
     app: FastAPI, *, identify: Callable[[Request], None] | None = None
 ) -> None:
@@ -207,7 +215,12 @@ def install_error_handlers(
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if identify is not None and not hasattr(request.state, "user") and not wants_json(request):
             await run_in_threadpool(identify, request)
-        return error_response(request, exc.status_code, exc.detail, headers=exc.headers)
+        # Starlette's own detail is the status's English phrase ("Not Found"): the page's
+        # own words for the status say it, in the reader's language.
+        detail = None if exc.detail == _phrase(exc.status_code) else exc.detail
+        if detail is None and wants_json(request):
+            detail = exc.detail
+        return error_response(request, exc.status_code, detail, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -16,13 +16,13 @@ A date (no time) is shown as it is.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import pycountry
-from babel import Locale, UnknownLocaleError, dates, numbers
+from babel import Locale, UnknownLocaleError, dates, lists, numbers
 
 from forum.core import i18n
 
@@ -194,6 +194,27 @@ def language_name(code: str | None, *, in_itself: bool = False) -> str:
     return i18n.decorate(name[:1].upper() + name[1:])
 
 
+def format_list(items: Sequence[str]) -> str:
+    """ "A", "A and B", "A, B and C", as the reader's language lists things ("A, B et C")."""
+    if len(items) <= 1:
+        return "".join(items)
+    return i18n.decorate(lists.format_list(list(items), locale=_babel(_locale())))
+
+
+# The areas of the IANA's canonical names: a person picks "Europe/Brussels", not the
+# database's old aliases ("Eire", "W-SU", "EST5EDT") that it keeps for compatibility.
+_ZONE_AREAS = ("Africa/", "America/", "Antarctica/", "Arctic/", "Asia/", "Atlantic/",
+               "Australia/", "Europe/", "Indian/", "Pacific/")  # fmt: skip
+
+
+@cache
+def timezone_choices() -> tuple[str, ...]:
+    """The time zones offered in a choice, sorted: every "Area/Location" zone, and UTC.
+    (A zone stored before, even an alias, stays valid: this is only what is offered.)"""
+    zones = (z for z in available_timezones() if z.startswith(_ZONE_AREAS))
+    return ("UTC", *sorted(zones))
+
+
 JINJA_FILTERS: dict[str, Callable[..., Any]] = {
     "date": format_date,
     "datetime": format_datetime,
@@ -204,5 +225,6 @@ JINJA_FILTERS: dict[str, Callable[..., Any]] = {
     "percent": format_percent,
     "country_name": country_name,
     "language_name": language_name,
+    "and_list": format_list,
 }
 JINJA_GLOBALS: dict[str, Callable[..., Any]] = {"reader_zone": reader_zone}

@@ -7,7 +7,6 @@ Thin: parse the form, call the service, commit once, redirect with a flash.
 from __future__ import annotations
 
 from typing import Annotated, Any
-from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
@@ -73,7 +72,7 @@ def _settings_context(
         "frequency_options": [(value, str(label)) for value, label in FREQUENCY_OPTIONS],
         "weekday_options": [(str(i), str(day)) for i, day in enumerate(service.WEEKDAYS)],
         "hour_options": [(str(h), f"{h:02d}:00") for h in range(24)],
-        "timezone_options": sorted(available_timezones()),
+        "timezone_options": formats.timezone_choices(),
         "country_options": [(g.code, _("%(name)s (region)", name=g.name)) for g in region_groups()]
         + sorted(
             ((c.code, formats.country_name(c.code)) for c in list_countries()),

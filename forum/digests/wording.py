@@ -8,8 +8,6 @@ import datetime as dt
 from collections.abc import Sequence
 from functools import lru_cache
 
-from babel.lists import format_list
-
 from forum.core import formats, i18n
 from forum.core.i18n import _, _l, ngettext
 from forum.digests.candidates import Candidates
@@ -126,9 +124,7 @@ def title_closes(title: str, days: int) -> str:
 
 def join_and(labels: Sequence[str]) -> str:
     """ "Japan, Korea and Food industry", as the reader's language lists things."""
-    if len(labels) <= 1:
-        return "".join(labels)
-    return format_list(list(labels), locale=i18n.babel_locale(i18n.language()))
+    return formats.format_list(labels)
 
 
 def label(target_type: str, target: str, candidates: Candidates) -> str:

@@ -11,12 +11,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 
-from babel.lists import format_list
 from markupsafe import Markup, escape
 from sqlalchemy import Integer, Select, and_, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
-from forum.core import i18n
+from forum.core import formats, i18n
 from forum.core.i18n import _
 from forum.core.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
 from forum.partnerships.models import Partnership, PartnershipCountry, partnership_sector
@@ -87,9 +86,7 @@ def sector_in_sentence(name: str) -> str:
 
 def join_words(words: Sequence[str]) -> str:
     """ "A", "A and B", "A, B and C" (in the reader's language: "A, B et C")."""
-    if len(words) <= 1:
-        return "".join(words)
-    return format_list(list(words), locale=i18n.babel_locale(i18n.language()))
+    return formats.format_list(words)
 
 
 def linked_words(links: Sequence[tuple[str, str]]) -> Markup:

@@ -6,10 +6,7 @@ through the URL below, on the report's demo data, by an anonymous visitor and by
 admin whose language is `xx`. A new route must be added here, or to NOT_PAGES with
 why: the test fails on a route it does not know.
 
-While the sentences are being marked (the test is xfail until then), this lists what
-is left, each text with the pages it is on:
-
-    pytest --runxfail -p no:cacheprovider -q tests/i18n/test_pseudo_locale_pages.py
+A failure lists each text with the pages it is on.
 """
 
 from __future__ import annotations
@@ -213,7 +210,6 @@ def _visit(client: Client, url: str) -> tuple[int, str] | None:
     return response.status_code, response.text
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: the sentences are being marked, area by area")
 def test_every_page_in_the_pseudo_locale_shows_only_translated_text(
     client: Client,
     demo_db: Session,

@@ -13,6 +13,7 @@ people read: `title`, `alt`, `aria-label`, `placeholder`, and the `value` of but
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable
 from html.parser import HTMLParser
@@ -27,6 +28,7 @@ BUTTON_TYPES = ("submit", "button", "reset")
 SKIPPED_ELEMENTS = ("script", "style", "textarea", "template")
 _INNERMOST = re.compile(r"\[[^\[\]]*\]")
 _WHITESPACE = re.compile(r"\s+")
+_TAG = re.compile(r"<[^>]+>")
 _LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
 _EDGES = "\u2060 \t\n\r.,;:!?·•—–-|/()«»\"'“”‘’…→←↑↓›‹»«×+*#@%&=<>$€"
 # Codes and identifiers: shown as they are in every language.
@@ -39,6 +41,7 @@ _CODES = [
     re.compile(r"^@[\w.\-]+$"),  # handles
     re.compile(r"^[a-z0-9]+(-[a-z0-9]+)+$"),  # slugs
     re.compile(r"^(UTC|GMT)([+-]\d{1,2}(:\d\d)?)?$"),
+    re.compile(r"^g:[a-z-]+$"),  # region group codes
 ]
 
 
@@ -73,7 +76,7 @@ INLINE_ELEMENTS = frozenset(
     ]
 )
 # Code shown as code (search operators, examples): neither words to translate nor a break.
-CODE_ELEMENTS = frozenset({"code", "kbd", "samp"})
+CODE_ELEMENTS = frozenset({"code", "kbd", "samp", "pre"})
 VOID_ELEMENTS = frozenset(
     [
         "area",
@@ -172,7 +175,10 @@ class Content:
         self.add(strings)
 
     def add(self, strings: Iterable[str]) -> None:
-        self._strings.update(normalise(s).casefold() for s in strings if s and s.strip())
+        kept = [s for s in strings if s and s.strip()]
+        # Rendered Markdown is stored too: its text as a reader sees it, tags taken out.
+        kept += [html.unescape(_TAG.sub("", s)) for s in kept if "<" in s]
+        self._strings.update(normalise(s).casefold() for s in kept)
         self._corpus = "\n".join(sorted(self._strings))
 
     def has(self, piece: str) -> bool:
@@ -214,7 +220,7 @@ def leftovers(text: str, content: Content) -> list[str]:
         if len(_LETTERS.findall(piece)) < 2 or _is_code(piece) or content.has(piece):
             continue
         # Content next to punctuation or a code ("Title (FR)"): each word group alone.
-        words = [w.strip(_EDGES) for w in re.split(r"\s[·|—–/]\s|\s\(|\)\s", piece)]
+        words = [w.strip(_EDGES) for w in re.split(r"\s[·|—–/]\s|\s\(|\)\s|, |: ", piece)]
         if all(len(_LETTERS.findall(w)) < 2 or _is_code(w) or content.has(w) for w in words):
             continue
         bad.append(piece)
