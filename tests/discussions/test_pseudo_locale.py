@@ -43,39 +43,9 @@ def _in_xx(function: Callable[..., str], *args: object) -> str:
         return function(*args)
 
 
-_TAG = re.compile(r"<[^>]*>")
-_INLINE = re.compile(r"</?(a|time)\b")
-
-
-def _inline(html: str) -> str:
-    """`html` without the links and times that sit inside a translated sentence
-    ("[<a href=...>Ĺöĝ îñ</a> ţö ŕéþĺý.]"), so that the checker reads the sentence whole."""
-    out, depth, last = [], 0, 0
-    for tag in _TAG.finditer(html):
-        text = html[last : tag.start()]
-        depth = max(0, depth + text.count("[") - text.count("]"))
-        out.append(text)
-        if not (depth and _INLINE.match(tag.group())):
-            out.append(tag.group())
-        last = tag.end()
-    out.append(html[last:])
-    return "".join(out)
-
-
-# Text these pages show from other parts of the tree, marked there (not in this area).
-OUTSIDE = {
-    "Follow",  # templates/notifications/_follow_button.html
-    "Unfollow",
-    "Log in to follow",
-    "Send to the moderators",  # templates/macros/ui.html (flag_form)
-    "The moderators read every flag. Up to 1,000 characters",
-}
-
-
 def _left(html: str, content: Content) -> list[str]:
-    """What the checker finds untranslated on `html`, but for the text of other areas."""
-    found = untranslated(_inline(html), content)
-    return [f for f in found if f.split(": ", 1)[1] not in OUTSIDE]
+    """What the checker finds untranslated on `html`."""
+    return untranslated(html, content)
 
 
 def _meta_of(page: str, thread: Thread) -> str:
