@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from forum.accounts import admin_service as accounts_admin
 from forum.accounts import invites, service
 from forum.accounts.deps import Admin
-from forum.accounts.models import ROLE_LABELS, ROLES, User
+from forum.accounts.models import MEMBERSHIP_STATUS_LABELS, ROLE_LABELS, ROLES, User
 from forum.accounts.service import reader_zone
 from forum.core.audit import record
 from forum.core.i18n import _
@@ -39,6 +39,10 @@ def _label(user: User) -> str:
     return f"{user.name} <{user.email}>"
 
 
+# Roles and membership states as the admin reads them (the stored codes stay English).
+LABELS = {"role_labels": ROLE_LABELS, "status_labels": MEMBERSHIP_STATUS_LABELS}
+
+
 def _user_page(
     request: Request,
     admin: User,
@@ -52,7 +56,13 @@ def _user_page(
         request,
         "admin/user.html",
         "users",
-        {"user": user, "roles": ROLES, "is_self": user.id == admin.id, "tz": reader_zone(admin)},
+        {
+            "user": user,
+            "roles": [(r, ROLE_LABELS[r]) for r in ROLES],
+            **LABELS,
+            "is_self": user.id == admin.id,
+            "tz": reader_zone(admin),
+        },
         form=form,
         errors=errors,
         status_code=status_code,
@@ -77,7 +87,7 @@ def users(
         request,
         "admin/users.html",
         "users",
-        {"listing": listing, "q": q.strip(), "tz": reader_zone(admin)},
+        {"listing": listing, "q": q.strip(), **LABELS, "tz": reader_zone(admin)},
     )
 
 

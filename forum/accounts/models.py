@@ -8,12 +8,15 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.core.db import Base, UTCDateTime, utcnow
-from forum.core.i18n import _l
+from forum.core.i18n import Labels, _l
 from forum.partnerships.models import Partnership
 
 ROLES = ("member", "moderator", "admin")
 # A role as people read it (the codes above stay the stored values).
-ROLE_LABELS = {"member": _l("member"), "moderator": _l("moderator"), "admin": _l("admin")}
+ROLE_LABELS = Labels(member=_l("member"), moderator=_l("moderator"), admin=_l("admin"))
+MEMBERSHIP_STATUS_LABELS = Labels(
+    pending=_l("pending"), approved=_l("approved"), rejected=_l("rejected")
+)
 DIGEST_FREQUENCIES = ("weekly", "daily", "off")
 
 
@@ -169,6 +172,7 @@ class ThrottleEvent(Base):
 
 __all__ = [
     "DIGEST_FREQUENCIES",
+    "MEMBERSHIP_STATUS_LABELS",
     "ROLES",
     "ROLE_LABELS",
     "ApiToken",

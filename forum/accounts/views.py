@@ -150,13 +150,13 @@ def resend_verification(
 
 
 def region_groups() -> list[RegionGroup]:
-    return sorted(load_region_groups().values(), key=lambda g: g.name)
+    return sorted(load_region_groups().values(), key=lambda g: g.label)
 
 
 def country_options() -> list[tuple[str, str]]:
     """The places a member may follow: the region groups, then every country, named in
     the reader's language."""
-    groups = [(g.code, _("%(name)s (region)", name=g.name)) for g in region_groups()]
+    groups = [(g.code, _("%(name)s (region)", name=g.label)) for g in region_groups()]
     countries = [(c.code, country_name(c.code)) for c in list_countries()]
     return groups + sorted(countries, key=lambda option: option[1].casefold())
 

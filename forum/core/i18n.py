@@ -225,6 +225,23 @@ _ = gettext
 _l = lazy_gettext
 
 
+class Labels(dict[str, Any]):
+    """Labels written at import time (`_l`), read as plain strings in the current
+    language: `labels[key]` and `labels.get(key)` are `str`, so they join, sort and go
+    into JSON like any other string; `items()` and `values()` give them unread (lazy)."""
+
+    def __getitem__(self, key: str) -> str:
+        return str(super().__getitem__(key))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = super().get(key)
+        return default if value is None else str(value)
+
+    def __iter__(self) -> Iterator[str]:
+        # Defined, so that `{**labels}` reads each label through __getitem__.
+        return super().__iter__()
+
+
 # --- the request's language ----------------------------------------------------------------
 
 

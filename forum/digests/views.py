@@ -73,7 +73,7 @@ def _settings_context(
         "weekday_options": [(str(i), str(day)) for i, day in enumerate(service.WEEKDAYS)],
         "hour_options": [(str(h), f"{h:02d}:00") for h in range(24)],
         "timezone_options": formats.timezone_choices(),
-        "country_options": [(g.code, _("%(name)s (region)", name=g.name)) for g in region_groups()]
+        "country_options": [(g.code, _("%(name)s (region)", name=g.label)) for g in region_groups()]
         + sorted(
             ((c.code, formats.country_name(c.code)) for c in list_countries()),
             key=lambda option: option[1].casefold(),

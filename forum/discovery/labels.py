@@ -11,17 +11,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.core.formats import format_date
-from forum.core.i18n import _, _l
+from forum.core.i18n import Labels, _, _l
 from forum.discovery.service import KIND_LABELS, SearchParams
 from forum.discussions.models import KIND_LABELS as THREAD_KIND_LABELS
 from forum.discussions.models import Category
 from forum.intelligence.models import KIND_LABELS as INTEL_KIND_LABELS
-from forum.intelligence.models import LazyLabels, place_name
+from forum.intelligence.models import place_name
 from forum.taxonomy.models import Sector
 
 # A subkind is a thread's or an item's own kind, or a partnership's strand.
 # (`items()` gives the labels unread, lazy or not: they are read in the reader's language.)
-SUBKIND_LABELS = LazyLabels({**dict(THREAD_KIND_LABELS.items()), **dict(INTEL_KIND_LABELS.items())})
+SUBKIND_LABELS = Labels({**dict(THREAD_KIND_LABELS.items()), **dict(INTEL_KIND_LABELS.items())})
 
 # The search page's query parameter of each filter, and the SearchParams field it fills.
 FILTER_FIELDS = {
@@ -103,7 +103,7 @@ class ActiveFilter:
         return _("%(filter)s: %(value)s", filter=FILTER_TITLES[self.name], value=self.label)
 
 
-FILTER_TITLES = LazyLabels(
+FILTER_TITLES = Labels(
     kind=_l("Kind"),
     subkind=_l("Type"),
     country=_l("Country"),

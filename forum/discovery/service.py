@@ -19,10 +19,9 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import User
 from forum.core.config import Settings
 from forum.core.errors import Invalid
-from forum.core.i18n import _, _l
+from forum.core.i18n import Labels, _, _l
 from forum.discovery.sync import search_engine
 from forum.discussions.service import DigestReader
-from forum.intelligence.models import LazyLabels
 from forum.taxonomy.models import Sector
 from forum.taxonomy.regions import UnknownCountryError, expand_codes
 from search.engine import FACETS, KINDS, SORTS, SearchError, SearchQuery, SearchResults
@@ -33,7 +32,7 @@ PER_PAGE = 10
 MAX_PAGE = 100
 MAX_QUERY_CHARS = 500
 
-KIND_LABELS = LazyLabels(
+KIND_LABELS = Labels(
     thread=_l("Discussion"),
     post=_l("Reply"),
     intel=_l("Intelligence"),

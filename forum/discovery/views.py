@@ -20,7 +20,7 @@ from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
 from forum.core.config import Settings
 from forum.core.formats import country_name
-from forum.core.i18n import _, _l
+from forum.core.i18n import Labels, _, _l
 from forum.core.pagination import page_number
 from forum.core.web import AppSettings, DbSession, flash, redirect, render
 from forum.discovery import saved, service
@@ -33,7 +33,6 @@ from forum.discovery.labels import (
     subkind_label,
     toggled,
 )
-from forum.intelligence.models import LazyLabels
 from forum.taxonomy.service import countries_for
 
 log = logging.getLogger(__name__)
@@ -41,7 +40,7 @@ router = APIRouter(include_in_schema=False)
 
 # How many values each facet lists (the most frequent; active filters always show).
 FACET_LIMITS = {"kind": 10, "subkind": 15, "country": 30, "sector": 20}
-FACET_TITLES = LazyLabels(
+FACET_TITLES = Labels(
     kind=_l("Kind"), subkind=_l("Type"), country=_l("Country"), sector=_l("Sector")
 )
 # Page numbers shown on each side of the current one.

@@ -20,10 +20,10 @@ from forum.accounts.models import User
 from forum.core.audit import record
 from forum.core.errors import Invalid, NotAllowed
 from forum.core.formats import format_number
-from forum.core.i18n import _, _l, ngettext
+from forum.core.i18n import Labels, _, _l, ngettext
 from forum.core.outbox import queue_document
 from forum.core.text import clean_line, slug_problem
-from forum.discussions.models import VISIBILITIES, Category, Labels, Post, Thread
+from forum.discussions.models import VISIBILITIES, Category, Post, Thread
 from forum.notifications.models import Follow
 
 NAME_MAX = 120

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from typing import Any
 
 from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,31 +10,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from forum.accounts.models import User
 from forum.core.attachments import ExtractedText
 from forum.core.db import Base, UTCDateTime, utcnow
-from forum.core.i18n import _l
+from forum.core.i18n import Labels, _l
 from forum.partnerships.models import Partnership
 from forum.taxonomy.models import CountryTagged, Sector
 
 THREAD_KINDS = ("discussion", "good_practice", "question", "cooperation_offer")
-
-
-class Labels(dict[str, str]):
-    """Labels written at import time (`_l`), read as plain strings in the current
-    language: `labels[key]` and `labels.get(key)` are `str`, so they join and sort like
-    any other string; `items()` and `values()` give them unread (lazy)."""
-
-    def __init__(self, **labels: Any) -> None:
-        super().__init__(**labels)
-
-    def __getitem__(self, key: str) -> str:
-        return str(super().__getitem__(key))
-
-    def get(self, key: str, default: Any = None) -> Any:
-        value = super().get(key)
-        return default if value is None else str(value)
-
-    def __iter__(self) -> Iterator[str]:
-        # Defined, so that `{**labels}` reads each label through __getitem__.
-        return super().__iter__()
 
 
 KIND_LABELS = Labels(

@@ -20,7 +20,7 @@ from forum.core.errors import NotAllowed
 from forum.core.formats import format_number
 from forum.core.i18n import _
 from forum.core.outbox import queue_document
-from forum.core.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
+from forum.core.text import control_characters_message, has_control_characters
 from forum.discussions.models import Category, Flag, Post, Thread
 from forum.discussions.service import DiscussionError, visible_posts
 
@@ -65,7 +65,7 @@ def clean_reason(reason: str, *, what: str | None = None) -> str:
     if not reason:
         raise DiscussionError(what or _("Say why: the reason is kept in the audit log."), "reason")
     if has_control_characters(reason):
-        raise DiscussionError(CONTROL_CHARACTERS_MESSAGE, "reason")
+        raise DiscussionError(control_characters_message(), "reason")
     if len(reason) > MAX_REASON:
         raise DiscussionError(
             _(

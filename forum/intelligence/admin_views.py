@@ -57,11 +57,11 @@ def _queued(db: Session) -> set[int]:
 
 
 def _options(db: Session) -> dict[str, Any]:
-    groups = sorted(load_region_groups().values(), key=lambda g: g.name)
+    groups = sorted(load_region_groups().values(), key=lambda g: g.label)
     return {
         "kind_options": [(k, KIND_LABELS[k]) for k in INTEL_KINDS],
         "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
-        "country_options": [(g.code, _("%(name)s (region)", name=g.name)) for g in groups]
+        "country_options": [(g.code, _("%(name)s (region)", name=g.label)) for g in groups]
         + sorted(((c.code, country_name(c.code)) for c in list_countries()), key=lambda o: o[1]),
     }
 

@@ -22,7 +22,7 @@ from forum.core.errors import Invalid, NotAllowed
 from forum.core.formats import format_number
 from forum.core.i18n import _
 from forum.core.pagination import Page
-from forum.core.text import CONTROL_CHARACTERS_MESSAGE, clean_line, has_control_characters
+from forum.core.text import clean_line, control_characters_message, has_control_characters
 from forum.intelligence.fetch_deadline import DEFAULT_DEADLINE, FetchFailed
 from forum.intelligence.fetch_guard import FetchRefused, check_url
 from forum.intelligence.models import INTEL_KINDS, URL_MAX, Feed, IntelItem
@@ -136,7 +136,7 @@ def check_feed_url(
             {"url": _("Keep the address under %(max)s characters.", max=format_number(URL_MAX))}
         )
     if has_control_characters(url):
-        raise FeedSettingsError({"url": CONTROL_CHARACTERS_MESSAGE})
+        raise FeedSettingsError({"url": control_characters_message()})
     if http_url(url) is None:
         raise FeedSettingsError({"url": _("Give an address starting with http:// or https://.")})
     if allow_private:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -27,23 +26,10 @@ from forum.accounts.models import User
 from forum.core.attachments import ExtractedText
 from forum.core.db import Base, UTCDateTime, utcnow
 from forum.core.formats import country_name
-from forum.core.i18n import _l
+from forum.core.i18n import Labels, _l
 from forum.taxonomy.models import CountryTagged, Sector
 from forum.taxonomy.regions import get_region_group
 from forum.taxonomy.service import Country, countries_for
-
-
-class LazyLabels(dict[str, Any]):
-    """Labels defined at import time (`_l`), read as plain strings in the current
-    language: `labels[key]` and `labels.get(key)` are `str`, so they join, sort and go
-    into JSON like any other string."""
-
-    def __getitem__(self, key: str) -> str:
-        return str(super().__getitem__(key))
-
-    def get(self, key: str, default: Any = None) -> Any:
-        value = super().get(key)
-        return default if value is None else str(value)
 
 
 def place_name(code: str) -> str:
@@ -51,7 +37,7 @@ def place_name(code: str) -> str:
     "Corée du Sud"), a region group's name, else the code itself."""
     group = get_region_group(code)
     if group is not None:
-        return group.name
+        return group.label
     return country_name(code) or code
 
 
@@ -70,7 +56,7 @@ INTEL_KINDS = (
     "event_report",
     "regulation",
 )
-KIND_LABELS = LazyLabels(
+KIND_LABELS = Labels(
     report=_l("Report"),
     market_study=_l("Market study"),
     news=_l("News"),
@@ -80,7 +66,7 @@ KIND_LABELS = LazyLabels(
     regulation=_l("Regulation"),
 )
 STATUSES = ("draft", "review", "published", "withdrawn")
-STATUS_LABELS = LazyLabels(
+STATUS_LABELS = Labels(
     draft=_l("Draft"),
     review=_l("Review"),
     published=_l("Published"),

@@ -13,24 +13,24 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import Moderator, SignedInUser
-from forum.core.i18n import _, _l, ngettext
+from forum.core.i18n import Labels, _, _l, ngettext
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, flash, redirect, render, safe_next
 from forum.intelligence import queries, writes
-from forum.intelligence.models import LazyLabels, countries_by_name
+from forum.intelligence.models import countries_by_name
 
 router = APIRouter(include_in_schema=False)
 
 Reason = Annotated[str, Form(max_length=5_000)]
 Next = Annotated[str, Form(max_length=500)]
 
-DONE = LazyLabels(
+DONE = Labels(
     published=_l("The item is published."),
     review=_l("The item is back in review: only moderators and its author see it now."),
     withdrawn=_l("The item is withdrawn: only moderators and its author see it, with the reason."),
 )
 # A move to the status the item has already (set_status accepts only known statuses).
-ALREADY = LazyLabels(
+ALREADY = Labels(
     draft=_l("The item was already a draft."),
     published=_l("The item was already published."),
     review=_l("The item was already in review."),
