@@ -579,3 +579,18 @@ def pseudo_locale() -> Iterator[str]:
         yield pseudo.CODE
     finally:
         pseudo.uninstall()
+
+
+@pytest.fixture
+def french() -> Iterator[str]:
+    """French offered with an empty catalog, as if its catalog were compiled: sentences
+    stay English, while dates, numbers and country names come from CLDR's French."""
+    from babel.support import NullTranslations
+
+    from forum.core import i18n
+
+    i18n.install("fr", NullTranslations(), formats_as="fr")
+    try:
+        yield "fr"
+    finally:
+        i18n.uninstall("fr")

@@ -4,14 +4,12 @@ result counts with real plural rules, dates and country names through the format
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from babel.support import NullTranslations
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.core import i18n
 from forum.discovery import saved
 from forum.intelligence.models import IntelItem
 from tests.conftest import Client, sign_in
@@ -65,15 +63,6 @@ def test_the_search_page_in_the_pseudo_locale(
 def test_the_empty_search_page_in_english_is_as_before(client: Client) -> None:
     page = client.get("/search").text
     assert "How to search" in page and "<code>country:JP</code>" in page
-
-
-@pytest.fixture
-def french() -> Iterator[str]:
-    i18n.install("fr", NullTranslations(), formats_as="fr")
-    try:
-        yield "fr"
-    finally:
-        i18n.uninstall("fr")
 
 
 def test_country_facets_and_tags_use_cldr_names_in_the_readers_language(

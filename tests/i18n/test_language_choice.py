@@ -3,8 +3,6 @@ the browser's Accept-Language, else English; the API stays English."""
 
 from __future__ import annotations
 
-import pytest
-from babel.support import NullTranslations
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
@@ -16,15 +14,6 @@ from tests.i18n.pseudo import pseudo
 def html_lang(page: str) -> str:
     start = page.index("<html lang=") + len('<html lang="')
     return page[start : page.index('"', start)]
-
-
-@pytest.fixture
-def french() -> object:
-    """French offered (with an empty catalog: English words, French formats), as if its
-    catalog were compiled; gone after the test."""
-    i18n.install("fr", NullTranslations(), formats_as="fr")
-    yield
-    i18n.uninstall("fr")
 
 
 def test_english_without_any_choice(client: Client) -> None:

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 
-import pytest
-from babel.support import NullTranslations
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
@@ -86,16 +83,6 @@ def test_an_item_page_in_english_is_as_before(
     day = _deadline(db, item_id)
     assert "Closing soon" in page and "Tender" in page and "South Korea" in page
     assert f"<dd>{day.day} {day.strftime('%B %Y')}</dd>" in page, "CLDR's en_GB, no leading 0"
-
-
-@pytest.fixture
-def french() -> Iterator[str]:
-    """French offered with an empty catalog: sentences stay English, formats are French."""
-    i18n.install("fr", NullTranslations(), formats_as="fr")
-    try:
-        yield "fr"
-    finally:
-        i18n.uninstall("fr")
 
 
 def test_country_names_are_cldr_names_in_the_readers_language(

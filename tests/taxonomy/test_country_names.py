@@ -3,27 +3,11 @@ the forms' lists; the region groups' names translatable."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from babel.support import NullTranslations
-
 from forum.core import i18n
 from forum.taxonomy.regions import get_region_group
 from forum.taxonomy.service import country_label, country_options, get_country
 from tests.conftest import Client
 from tests.i18n.pseudo import pseudo
-
-
-@pytest.fixture
-def french() -> Iterator[str]:
-    """French offered with an empty catalog: sentences stay English, while dates, numbers
-    and country names come from CLDR's French."""
-    i18n.install("fr", NullTranslations(), formats_as="fr")
-    try:
-        yield "fr"
-    finally:
-        i18n.uninstall("fr")
 
 
 def test_a_country_page_heading_in_french(client: Client, french: str) -> None:
