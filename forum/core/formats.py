@@ -167,12 +167,16 @@ def country_name(code: str | None) -> str:
     du Sud), else pycountry's English name, else the code itself."""
     if not code:
         return ""
-    upper = code.upper()
-    name = _territories(_locale()).get(upper)
+    return i18n.decorate(_country(_locale(), code.upper()))
+
+
+@lru_cache(maxsize=4096)
+def _country(locale: str, code: str) -> str:
+    name = _territories(locale).get(code)
     if name is None:
-        country = pycountry.countries.get(alpha_2=upper)
-        name = getattr(country, "common_name", None) or getattr(country, "name", upper)
-    return i18n.decorate(str(name))
+        country = pycountry.countries.get(alpha_2=code)
+        name = getattr(country, "common_name", None) or getattr(country, "name", code)
+    return str(name)
 
 
 def language_name(code: str | None, *, in_itself: bool = False) -> str:

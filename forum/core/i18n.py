@@ -69,13 +69,17 @@ class Installed:
 _installed: dict[str, Installed] = {}
 
 
+_OUTSIDE = Choice()  # outside a request and outside `using`: English, the site's zone
+
+
 def current() -> Choice:
-    return _choice.get() or Choice()
+    return _choice.get() or _OUTSIDE
 
 
 def language() -> str:
     """The code of the language being written now: "en", "fr", ... ("xx" in tests)."""
-    return current().language
+    choice = _choice.get()
+    return choice.language if choice is not None else DEFAULT_LANGUAGE
 
 
 @contextmanager
@@ -136,6 +140,8 @@ def babel_locale(code: str) -> str:
 def decorate(text: str) -> str:
     """What Babel formatted, as the current language shows it (unchanged but for an
     installed language that decorates, such as the pseudo-locale)."""
+    if not _installed:
+        return text
     extra = _installed.get(language())
     return extra.decorate(text) if extra is not None and extra.decorate else text
 
@@ -149,6 +155,11 @@ def install(
 ) -> None:
     """Offer `code` with `catalog` in this process (the tests' pseudo-locale)."""
     _installed[code] = Installed(catalog, formats_as, decorate)
+
+
+def has_installed() -> bool:
+    """Whether any catalog was installed at run time (only the tests install one)."""
+    return bool(_installed)
 
 
 def uninstall(code: str) -> None:
@@ -198,7 +209,12 @@ def negotiate(accept_language: str | None) -> str | None:
 
 def gettext(message: str, **variables: Any) -> str:
     """`message` in the current language; `%(name)s` placeholders filled from `variables`."""
-    text = translations(language()).ugettext(message)
+    code = language()
+    # English is the source: no catalog to ask (unless one is installed, as in tests).
+    if code == DEFAULT_LANGUAGE and not _installed:
+        text = message
+    else:
+        text = translations(code).ugettext(message)
     return text % variables if variables else text
 
 

@@ -29,11 +29,14 @@ def install_jinja(env: Environment) -> None:
 
 # Jinja's newstyle callables fill the placeholders themselves (escaping the values).
 def _jinja_gettext(message: str) -> str:
-    return i18n.translations(i18n.language()).ugettext(message)
+    return i18n.gettext(message)  # no variables: nothing is formatted here
 
 
 def _jinja_ngettext(singular: str, plural: str, n: int) -> str:
-    return i18n.translations(i18n.language()).ungettext(singular, plural, n)
+    code = i18n.language()
+    if code == i18n.DEFAULT_LANGUAGE and not i18n.has_installed():
+        return singular if n == 1 else plural  # English's rule, without a catalog
+    return i18n.translations(code).ungettext(singular, plural, n)
 
 
 def _jinja_pgettext(context: str, message: str) -> str:
