@@ -258,6 +258,7 @@ def test_every_page_in_the_pseudo_locale_shows_only_translated_text(
     sign_in(client, db, demo.admin)
     client.cookies.delete("forum_lang")  # the profile alone says xx
     walk("admin")
+    print(f"{seen} pages walked")
     assert seen > 100
     report = [
         f"{text}  [{len(pages)} page(s): {', '.join(pages[:3])}]"
