@@ -169,7 +169,7 @@ def _warm_and_freeze() -> None:
 def _include_routers(app: FastAPI) -> None:
     from forum.accounts import admin_views as accounts_admin_views
     from forum.accounts import api as accounts_api
-    from forum.accounts import language_views, profile_views
+    from forum.accounts import language_views, membership_views, profile_views
     from forum.accounts import views as accounts_views
     from forum.admin import partnership_views as partnerships_admin_views
     from forum.admin import sector_views as taxonomy_admin_views
@@ -224,6 +224,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(digests_api.router, prefix=API_PREFIX)
     app.include_router(pages.router)
     app.include_router(accounts_views.router)
+    app.include_router(membership_views.router)
     app.include_router(profile_views.router)
     app.include_router(language_views.router)
     app.include_router(privacy_views.router)

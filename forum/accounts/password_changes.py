@@ -9,6 +9,7 @@ from forum.accounts import credentials, passwords
 from forum.accounts.models import User, UserSession
 from forum.accounts.service import (
     AccountError,
+    Checks,
     find_email_token,
     get_user_by_email,
     issue_email_token,
@@ -103,9 +104,11 @@ def change_password(
     new: str,
     keep: UserSession | None,
 ) -> None:
+    checks = Checks()
     if not passwords.verify_password(user.password_hash, current):
-        raise AccountError(_("Your current password is not right."), "current_password")
-    require_password_ok(new, email=user.email, name=user.name, field="new_password")
+        checks.errors["current_password"] = _("Your current password is not right.")
+    checks.run(require_password_ok, new, email=user.email, name=user.name, field="new_password")
+    checks.raise_any()
     user.password_hash = passwords.hash_password(new)
     # The browser that changed it stays signed in; every other one and every API login ends.
     ended = credentials.sign_out_everywhere_else(db, user, keep=keep)

@@ -41,10 +41,22 @@ NO_STORE = {"Cache-Control": "no-store"}
 def update_profile(
     db: Session, user: User, *, name: str, bio: str, timezone: str, language: str
 ) -> None:
-    """Save name, bio, time zone and language; raises AccountError and changes nothing
-    when any of them is invalid."""
-    name = service.validate_name(name)
+    """Save name, bio, time zone and language; raises AccountError (every field's message
+    at once) and changes nothing when any of them is invalid."""
+    checks = service.Checks()
+    valid_name = checks.run(service.validate_name, name)
     bio = bio.replace("\r\n", "\n").strip()
+    checks.run(_check_bio, bio)
+    if timezone not in service.valid_timezones():
+        checks.errors["timezone"] = _("Choose a time zone from the list.")
+    if language not in i18n.available():
+        checks.errors["language"] = _("Choose a language from the list.")
+    checks.raise_any()
+    user.name, user.bio, user.timezone, user.language = valid_name or name, bio, timezone, language
+    db.flush()
+
+
+def _check_bio(bio: str) -> None:
     if len(bio) > BIO_MAX:
         raise service.AccountError(
             _(
@@ -54,12 +66,6 @@ def update_profile(
             ),
             "bio",
         )
-    if timezone not in service.valid_timezones():
-        raise service.AccountError(_("Choose a time zone from the list."), "timezone")
-    if language not in i18n.available():
-        raise service.AccountError(_("Choose a language from the list."), "language")
-    user.name, user.bio, user.timezone, user.language = name, bio, timezone, language
-    db.flush()
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -169,7 +175,7 @@ def _invalid(
         user,
         this_session=request.state.user_session,
         form=form,
-        errors={section: {exc.field or "_": str(exc)}},
+        errors={section: exc.by_field()},
     )
     return render(request, "accounts/profile.html", context, status_code=422)
 
@@ -202,7 +208,7 @@ def save_profile(
     request: Request,
     db: DbSession,
     user: SignedInUser,
-    name: Text,
+    name: Text = "",
     bio: Annotated[str, Form(max_length=20_000)] = "",
     timezone: Annotated[str, Form(max_length=64)] = "Europe/Brussels",
     language: Annotated[str, Form(max_length=8)] = "en",
@@ -321,8 +327,8 @@ def change_email(
     db: DbSession,
     settings: AppSettings,
     user: SignedInUser,
-    new_email: Text,
-    email_password: Password,
+    new_email: Text = "",
+    email_password: Password = "",
 ) -> Response:
     throttle.require_password_attempts(db, user.email)
     try:
@@ -330,9 +336,12 @@ def change_email(
             db, settings, user, new_email=new_email, password=email_password
         )
     except service.AccountError as exc:
-        wrong_password = exc.field == "password"
-        exc.field = "email_password" if wrong_password else "new_email"
-        response = _invalid(request, db, user, "email", exc, new_email=new_email)
+        errors = exc.by_field()
+        wrong_password = "password" in errors
+        # The rules name their fields "password" and "email"; this form's are prefixed.
+        fields = {"password": "email_password", "email": "new_email", "_": "new_email"}
+        renamed = service.AccountErrors({fields.get(f, f): m for f, m in errors.items()})
+        response = _invalid(request, db, user, "email", renamed, new_email=new_email)
         if wrong_password:
             throttle.count_password_failure(db, user.email)
         return response
@@ -354,8 +363,8 @@ def change_password(
     db: DbSession,
     settings: AppSettings,
     user: SignedInUser,
-    current_password: Password,
-    new_password: Password,
+    current_password: Password = "",
+    new_password: Password = "",
 ) -> Response:
     throttle.require_password_attempts(db, user.email)
     try:
@@ -369,7 +378,7 @@ def change_password(
         )
     except service.AccountError as exc:
         response = _invalid(request, db, user, "password", exc)
-        if exc.field == "current_password":
+        if "current_password" in exc.by_field():
             throttle.count_password_failure(db, user.email)
         return response
     db.commit()

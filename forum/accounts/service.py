@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import select, update
@@ -40,10 +42,55 @@ TOKEN_LIFETIMES = {
 }
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 NAME_MAX = 120
+R = TypeVar("R")
 
 
 class AccountError(Invalid):
     """A rule of the accounts was broken; `field` names the form field it is about."""
+
+    def by_field(self) -> dict[str, str]:
+        """The messages by form field ("_" for the form as a whole), as forms show them."""
+        return {self.field or "_": str(self)}
+
+
+class AccountErrors(AccountError):
+    """Several rules broken at once (`Checks`): every message by its field. The first is
+    the error's own message and field, so that code expecting one error still works."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        field, message = next(iter(errors.items()))
+        super().__init__(message, None if field == "_" else field)
+        self.errors = dict(errors)
+
+    def by_field(self) -> dict[str, str]:
+        return dict(self.errors)
+
+
+class Checks:
+    """Runs each rule of a form and keeps every field's first message, so that a form
+    shows all its errors at once; the rules stay the single-error functions below.
+
+        checks = Checks()
+        email = checks.run(validate_email, email)
+        name = checks.run(validate_name, name)
+        checks.raise_any()
+    """
+
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+
+    def run(self, rule: Callable[..., R], *args: Any, **kwargs: Any) -> R | None:
+        """`rule`'s answer, or None when it raised an AccountError (kept)."""
+        try:
+            return rule(*args, **kwargs)
+        except AccountError as exc:
+            for field, message in exc.by_field().items():
+                self.errors.setdefault(field, message)
+            return None
+
+    def raise_any(self) -> None:
+        if self.errors:
+            raise AccountErrors(self.errors)
 
 
 def normalize_email(email: str) -> str:
@@ -194,14 +241,18 @@ def register(
     For an address that already has an account nothing is created: its owner gets
     an email saying so. The caller shows the same page either way.
     """
-    email = validate_email(email)
-    name = validate_name(name)
-    require_password_ok(password, email=email, name=name)
-    partnership = None
-    if partnership_id is not None:
-        partnership = db.get(Partnership, partnership_id)
-        if partnership is None:
-            raise AccountError(_("Choose a partnership from the list, or none."), "partnership")
+    checks = Checks()
+    valid_email = checks.run(validate_email, email)
+    valid_name = checks.run(validate_name, name)
+    checks.run(
+        require_password_ok, password,
+        email=valid_email or normalize_email(email), name=valid_name or name,
+    )  # fmt: skip
+    partnership = checks.run(_chosen_partnership, db, partnership_id)
+    checks.raise_any()
+    if valid_email is None or valid_name is None:  # raise_any has raised
+        raise AssertionError("unreachable")
+    email, name = valid_email, valid_name
     existing = get_user_by_email(db, email)
     if existing is not None:
         passwords.dummy_verify(password)  # same work as hashing a new password
@@ -221,6 +272,15 @@ def register(
         set_follows(db, user.id, "sector", [s.slug for s in partnership.sectors])
     send_verification(db, settings, user)
     return Registration(email, user)
+
+
+def _chosen_partnership(db: Session, partnership_id: int | None) -> Partnership | None:
+    if partnership_id is None:
+        return None
+    partnership = db.get(Partnership, partnership_id)
+    if partnership is None:
+        raise AccountError(_("Choose a partnership from the list, or none."), "partnership")
+    return partnership
 
 
 def send_verification(
@@ -249,6 +309,28 @@ def verify_email(db: Session, raw: str) -> User:
     token.user.email_verified_at = token.user.email_verified_at or utcnow()
     db.flush()
     return token.user
+
+
+def verification_link_state(db: Session, raw: str) -> str:
+    """Why a confirmation link does not work, for the page that explains it: "confirmed"
+    (used, or the address is confirmed already), "replaced" (a newer link voided it),
+    "expired", "unknown" (never issued, or mistyped); "live" when it works."""
+    token = None
+    if raw and len(raw) <= 100:
+        token = db.scalar(
+            select(EmailToken).where(
+                EmailToken.token_hash == hash_token(raw), EmailToken.purpose == "verify"
+            )
+        )
+    if token is None:
+        return "unknown"
+    if token.user.is_verified:
+        return "confirmed"
+    if token.used_at is not None:
+        return "replaced"
+    if token.expires_at <= utcnow():
+        return "expired"
+    return "live"
 
 
 def update_interests(db: Session, user: User, *, places: list[str], sectors: list[str]) -> None:
@@ -309,11 +391,14 @@ def request_email_change(
     db: Session, settings: Settings, user: User, *, new_email: str, password: str
 ) -> None:
     """Send a confirmation link to the new address and a notice to the current one."""
+    checks = Checks()
     if not passwords.verify_password(user.password_hash, password):
-        raise AccountError(_("Your password is not right."), "password")
-    new_email = validate_email(new_email)
-    if new_email == user.email:
-        raise AccountError(_("This is already your address."), "email")
+        checks.errors["password"] = _("Your password is not right.")
+    valid = checks.run(validate_email, new_email)
+    if valid is not None and valid == user.email:
+        checks.errors["email"] = _("This is already your address.")
+    checks.raise_any()
+    new_email = valid or new_email
     if get_user_by_email(db, new_email) is not None:
         # Saying so would reveal another member's address: the link just won't work.
         return

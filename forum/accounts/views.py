@@ -1,24 +1,23 @@
-"""Joining and signing in: register, interests, verify, log in and out, reset, invitations."""
+"""Joining and signing in: register, interests, verify, log in and out, reset, invitations.
+
+A partnership's members (joining one, the coordinator's decisions) are in membership_views.py."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from forum.accounts import invites, memberships, password_changes, service, sessions, throttle
+from forum.accounts import invites, password_changes, service, sessions, throttle
 from forum.accounts.deps import OptionalUser, SignedInUser
-from forum.accounts.models import Membership, User
-from forum.core.audit import record
-from forum.core.errors import NotFound
+from forum.accounts.models import User
 from forum.core.formats import country_name
 from forum.core.i18n import _, ngettext
 from forum.core.web import AppSettings, DbSession, flash, redirect, render, safe_next
 from forum.notifications.service import list_follows
 from forum.partnerships.service import (
     PartnershipFilter,
-    get_partnership_by_slug,
     list_partnerships,
 )
 from forum.taxonomy.regions import RegionGroup, load_region_groups
@@ -37,6 +36,15 @@ def _throttle_ip(request: Request, db: DbSession, action: str) -> None:
     settings = request.app.state.settings
     throttle.hit_ip(db, throttle.client_ip(request, settings.trusted_proxies), action)
     db.commit()
+
+
+def _start_session(request: Request, db: DbSession, user: User) -> str:
+    """A fresh session for `user` (the cookie value); the browser's old one, if any, ends,
+    so a session id never survives a sign-in (fixation)."""
+    old = request.cookies.get(sessions.SESSION_COOKIE)
+    if old:
+        sessions.end_session(db, old)
+    return sessions.create_session(db, user, user_agent=request.headers.get("user-agent", ""))
 
 
 def _partnership_options(db: DbSession) -> list[tuple[str, str]]:
@@ -63,9 +71,11 @@ def register(
     request: Request,
     db: DbSession,
     settings: AppSettings,
-    email: Text,
-    name: Text,
-    password: Password,
+    # Missing fields (a form that skipped the browser's checks) reach the rules as empty,
+    # so the form comes back with every field's message.
+    email: Text = "",
+    name: Text = "",
+    password: Password = "",
     partnership: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     _throttle_ip(request, db, "register")
@@ -90,7 +100,7 @@ def register(
             "accounts/register.html",
             {
                 "form": form,
-                "errors": {exc.field or "_": str(exc)},
+                "errors": exc.by_field(),
                 "partnership_options": _partnership_options(db),
             },
             status_code=422,
@@ -102,29 +112,49 @@ def register(
 # --- verification ----------------------------------------------------------------------------
 
 
+def _verify_page(
+    request: Request, db: DbSession, token: str, *, status_code: int = 200
+) -> Response:
+    found = service.find_email_token(db, token, "verify")
+    state = "live" if found is not None else service.verification_link_state(db, token)
+    return render(
+        request,
+        "accounts/verify.html",
+        {"token": token, "state": state, "email": found.user.email if found else None},
+        status_code=status_code,
+    )
+
+
 @router.get("/verify/{token}", response_class=HTMLResponse)
 def verify_page(request: Request, token: str, db: DbSession) -> Response:
-    valid = service.find_email_token(db, token, "verify") is not None
-    return render(request, "accounts/verify.html", {"token": token, "valid": valid})
+    # GET changes nothing: mail scanners and link previews fetch links (docs/accounts.md).
+    return _verify_page(request, db, token)
 
 
 @router.post("/verify/{token}", response_class=HTMLResponse)
-def verify(request: Request, token: str, db: DbSession, user: OptionalUser) -> Response:
+def verify(request: Request, token: str, db: DbSession, settings: AppSettings) -> Response:
+    """Confirm the address and sign its owner in, as a login does: the link is single-use,
+    came to that address, and the button carries the CSRF token of this browser."""
     try:
         verified = service.verify_email(db, token)
-    except service.AccountError as exc:
-        return render(
-            request,
-            "accounts/verify.html",
-            {"token": token, "valid": False, "error": str(exc)},
-            status_code=400,
-        )
-    db.commit()
-    if user is not None and user.id == verified.id:
-        response = redirect("/welcome" if user.onboarded_at is None else "/")
-    else:
+    except service.AccountError:
+        db.rollback()
+        return _verify_page(request, db, token, status_code=400)
+    if verified.is_suspended:
+        db.commit()
         response = redirect("/login")
-    flash(request, response, _("Your email address is confirmed."), "success")
+        flash(request, response, _("Your email address is confirmed."), "success")
+        return response
+    raw = _start_session(request, db, verified)
+    db.commit()
+    response = redirect("/welcome" if verified.onboarded_at is None else "/")
+    sessions.set_session_cookie(response, raw, settings)
+    flash(
+        request,
+        response,
+        _("Your email address is confirmed. Welcome, %(name)s.", name=verified.name),
+        "success",
+    )
     return response
 
 
@@ -199,7 +229,7 @@ def welcome(
     except service.AccountError as exc:
         db.rollback()
         context = _welcome_context(db, user, form)
-        context["errors"] = {getattr(exc, "field", None) or "_": str(exc)}
+        context["errors"] = exc.by_field()
         return render(request, "accounts/welcome.html", context, status_code=422)
     db.commit()
     response = redirect("/")
@@ -224,12 +254,21 @@ def login(
     request: Request,
     db: DbSession,
     settings: AppSettings,
-    email: Text,
-    password: Password,
+    email: Text = "",
+    password: Password = "",
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     _throttle_ip(request, db, "login")
     form = {"email": email, "next": next}
+    missing = {}
+    if not email.strip():
+        missing["email"] = _("Enter your email address.")
+    if not password:
+        missing["password"] = _("Enter your password.")
+    if missing:
+        return render(
+            request, "accounts/login.html", {"form": form, "errors": missing}, status_code=422
+        )
     wait = throttle.account_delay(db, email)
     if wait:
         raise throttle.TooManyRequests(
@@ -254,11 +293,7 @@ def login(
             {"form": form, "errors": {"_": str(exc)}},
             status_code=400,
         )
-    # A fresh session id at every login; the browser's old one, if any, ends.
-    old = request.cookies.get(sessions.SESSION_COOKIE)
-    if old:
-        sessions.end_session(db, old)
-    raw = sessions.create_session(db, user, user_agent=request.headers.get("user-agent", ""))
+    raw = _start_session(request, db, user)
     db.commit()
     target = "/welcome" if user.onboarded_at is None else safe_next(next)
     response = redirect(target)
@@ -303,7 +338,7 @@ def reset_form(request: Request, token: str, db: DbSession) -> Response:
 
 @router.post("/password/reset/{token}", response_class=HTMLResponse)
 def reset(
-    request: Request, token: str, db: DbSession, settings: AppSettings, password: Password
+    request: Request, token: str, db: DbSession, settings: AppSettings, password: Password = ""
 ) -> Response:
     _throttle_ip(request, db, "reset")
     try:
@@ -314,7 +349,7 @@ def reset(
         return render(
             request,
             "accounts/reset.html",
-            {"token": token, "valid": valid, "errors": {exc.field or "_": str(exc)}},
+            {"token": token, "valid": valid, "errors": exc.by_field()},
             status_code=422,
         )
     db.commit()
@@ -370,7 +405,7 @@ def invitation_form(request: Request, token: str, db: DbSession) -> Response:
 
 @router.post("/invite/{token}", response_class=HTMLResponse)
 def accept_invitation(
-    request: Request, token: str, db: DbSession, settings: AppSettings, password: Password
+    request: Request, token: str, db: DbSession, settings: AppSettings, password: Password = ""
 ) -> Response:
     _throttle_ip(request, db, "invite")
     try:
@@ -385,89 +420,12 @@ def accept_invitation(
                 "token": token,
                 "valid": found is not None,
                 "invitee": found.user if found else None,
-                "errors": {exc.field or "_": str(exc)},
+                "errors": exc.by_field(),
             },
             status_code=422,
         )
-    raw = sessions.create_session(db, user, user_agent=request.headers.get("user-agent", ""))
+    raw = _start_session(request, db, user)
     db.commit()
     response = redirect("/welcome")
     sessions.set_session_cookie(response, raw, settings)
-    return response
-
-
-# --- partnership membership --------------------------------------------------------------------
-
-
-@router.post("/partnerships/{slug}/join", response_class=HTMLResponse)
-def join_partnership(request: Request, slug: str, db: DbSession, user: SignedInUser) -> Response:
-    partnership = get_partnership_by_slug(db, slug)
-    if partnership is None:
-        raise NotFound("partnership", detail=_("There is no partnership at this address."))
-    memberships.request_membership(db, user, partnership)
-    db.commit()
-    response = redirect(f"/partnerships/{slug}")
-    flash(
-        request,
-        response,
-        _(
-            "Your request to join %(partnership)s was sent to its coordinator.",
-            partnership=partnership.name,
-        ),
-        "success",
-    )
-    return response
-
-
-@router.get("/partnerships/{slug}/members", response_class=HTMLResponse)
-def partnership_members(request: Request, slug: str, db: DbSession, user: SignedInUser) -> Response:
-    partnership = get_partnership_by_slug(db, slug)
-    if partnership is None:
-        raise NotFound("partnership", detail=_("There is no partnership at this address."))
-    if not memberships.can_decide_membership(user, partnership):
-        raise HTTPException(
-            403, _("Only the partnership's coordinator or an admin manages members.")
-        )
-    return render(
-        request,
-        "accounts/members.html",
-        {
-            "nav": "partnerships",
-            "partnership": partnership,
-            "pending": memberships.pending_memberships(db, partnership.id),
-            "members": memberships.partnership_members(db, partnership.id),
-        },
-    )
-
-
-@router.post("/partnerships/{slug}/members/{membership_id}", response_class=HTMLResponse)
-def decide_membership(
-    request: Request,
-    slug: str,
-    membership_id: int,
-    db: DbSession,
-    user: SignedInUser,
-    decision: Annotated[str, Form(pattern="^(approve|reject)$")],
-) -> Response:
-    membership = db.get(Membership, membership_id)
-    partnership = get_partnership_by_slug(db, slug)
-    if membership is None or partnership is None or membership.partnership_id != partnership.id:
-        raise HTTPException(404, _("There is no such request."))
-    memberships.decide_membership(db, user, membership, approve=decision == "approve")
-    record(
-        db,
-        actor=user,
-        action=f"membership.{decision}",
-        object_type="membership",
-        object_id=membership.id,
-        object_label=f"{membership.user.name} in {partnership.name}",
-    )
-    db.commit()
-    response = redirect(f"/partnerships/{slug}/members")
-    name = membership.user.name
-    if decision == "approve":
-        message = _("%(name)s's request is approved.", name=name)
-    else:
-        message = _("%(name)s's request is declined.", name=name)
-    flash(request, response, message, "success")
     return response

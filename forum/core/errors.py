@@ -17,6 +17,7 @@ from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from forum.core.formats import format_number
 from forum.core.i18n import _, _l
 from forum.core.pagination import InvalidCursorError
 from forum.core.security import CSRFError
@@ -227,11 +228,16 @@ def install_error_handlers(
         errors = exc.errors()
         if wants_json(request):
             return JSONResponse({"detail": _jsonable_errors(errors)}, status_code=422)
-        messages = "; ".join(
-            f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'input'}: {e.get('msg')}"
-            for e in errors
-        )
-        return error_response(request, 422, messages or _("The request was not valid."))
+        # A form that skipped the browser's checks (a field missing or too long): a page
+        # naming each field and what is wrong with it, and the way back to the form.
+        fields = [_field_message(e) for e in errors]
+        return error_response(
+            request,
+            422,
+            _("Some fields of the form are missing or too long. Go back to the form, "
+              "correct them and send it again."),
+            extra={"field_errors": fields, "form_url": request.url.path},
+        )  # fmt: skip
 
     @app.exception_handler(InvalidCursorError)
     async def bad_cursor(request: Request, exc: InvalidCursorError) -> Response:
@@ -286,6 +292,23 @@ def install_error_handlers(
     async def server_error(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return error_response(request, 500, _("Something went wrong on our side. It was logged."))
+
+
+def _field_message(error: Mapping[str, Any]) -> str:
+    """One of FastAPI's field errors in the reader's words, naming the form field."""
+    loc = [str(part) for part in error.get("loc", ())[1:]]
+    field = ".".join(loc) or _("the form")
+    kind = error.get("type", "")
+    context = error.get("ctx") or {}
+    if kind == "missing":
+        return _("%(field)s: fill in this field.", field=field)
+    if kind in ("string_too_long", "too_long") and "max_length" in context:
+        return _(
+            "%(field)s: use at most %(max)s characters.",
+            field=field,
+            max=format_number(int(context["max_length"])),
+        )
+    return _("%(field)s: this value is not accepted.", field=field)
 
 
 def _jsonable_errors(errors: object) -> object:

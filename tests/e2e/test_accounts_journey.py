@@ -43,7 +43,7 @@ def test_register_verify_log_in_choose_interests_and_log_out(
 ) -> None:
     email = "lena.e2e@example.eu"
     page.goto("/")
-    page.get_by_role("link", name="Join").click()
+    page.get_by_role("link", name="Join: it takes a minute").click()
     expect(page.locator("h1")).to_have_text("Join Cluster Forum")
     assert_axe_clean(browser, f"{live_server.url}/register")
     page.get_by_label("Email address").fill(email)
@@ -57,15 +57,11 @@ def test_register_verify_log_in_choose_interests_and_log_out(
     link = wait_for_link(live_server, email, "/verify/")
     page.goto(link)
     assert_axe_clean(browser, f"{live_server.url}{link}")
-    page.get_by_role("button", name="Confirm my address").click()
-    expect(page.locator("h1")).to_have_text("Log in")
-    expect(page.locator(".flash-success")).to_contain_text("confirmed")
-    assert_axe_clean(browser, f"{live_server.url}/login")
-
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Confirm and continue").click()
+    # Signed in at once, straight to the interests step: no login form to fill again.
     expect(page.locator("h1")).to_have_text("What should your digest bring you?")
+    expect(page.locator(".flash-success")).to_contain_text("confirmed")
+    expect(page.locator(".site-account")).to_contain_text("Lena Laser")
     for name in ("Australia", "Canada", "Israel", "Japan", "New Zealand", "Singapore"):
         expect(page.get_by_role("checkbox", name=name)).to_be_checked()
     page.get_by_label("Add countries or regions").select_option(label="Morocco")
