@@ -11,7 +11,7 @@ from email.parser import BytesParser
 from playwright.sync_api import Browser, Page, expect
 
 from .axe import axe_violations, format_violations
-from .conftest import LiveServer, save_screenshot
+from .conftest import MEMBER_PASSWORD, LiveServer, save_screenshot, sign_in
 
 PASSWORD = "a sunny harbour in Lisbon"
 
@@ -77,3 +77,25 @@ def test_register_verify_log_in_choose_interests_and_log_out(
     page.get_by_role("button", name="Log out").click()
     expect(page.locator(".site-account")).to_contain_text("Log in")
     expect(page.locator(".flash-info")).to_contain_text("logged out")
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def test_on_a_phone_join_is_in_the_first_screen_and_a_member_finds_the_settings(
+    page: Page, live_server: LiveServer, member_account: str
+) -> None:
+    page.set_viewport_size(PHONE)
+    page.goto("/")
+    join = page.get_by_role("link", name="Join: it takes a minute")
+    box = join.bounding_box()
+    assert box is not None
+    assert box["y"] + box["height"] <= PHONE["height"], f"Join ends {box} below the fold"
+    save_screenshot(page, "accounts-00-home-390")
+
+    sign_in(page, member_account, MEMBER_PASSWORD)
+    page.goto("/intel")
+    settings = page.locator(".site-account").get_by_role("link", name="Settings")
+    expect(settings).to_be_visible()
+    settings.click()
+    expect(page).to_have_url(re.compile(r"/settings/digest$"))
