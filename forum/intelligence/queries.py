@@ -257,10 +257,10 @@ def _after_cursor(sort: str, ranked: bool, cursor: str) -> ColumnElement[bool]:
 
 def list_items(
     db: Session, viewer: User | None, flt: IntelFilter, *, sort: str = "added",
-    cursor: str | None = None, limit: int = 20,
+    cursor: str | None = None, limit: int = 20, rank: bool = True,
 ) -> tuple[list[IntelItem], str | None]:  # fmt: skip
     """One page of the items `viewer` may see, in SORTS[sort] order (specific items first
-    when `specific_first`), by keyset cursor.
+    when `rank` and `specific_first`), by keyset cursor.
 
     Answers the rows and the cursor of the next page (None on the last page). Raises
     IntelError for an unknown sort, InvalidCursorError for a cursor this function did not
@@ -268,7 +268,7 @@ def list_items(
     """
     if sort not in SORTS:
         raise IntelError(_("Sort by one of %(known)s.", known=", ".join(SORTS)), "sort")
-    ranked = specific_first(flt, sort)
+    ranked = rank and specific_first(flt, sort)
     stmt = _filtered(viewer, flt)
     if cursor:
         stmt = stmt.where(_after_cursor(sort, ranked, cursor))
@@ -276,7 +276,7 @@ def list_items(
         db.scalars(
             _loaded(stmt)
             .options(selectinload(IntelItem.author))
-            .order_by(*_order(flt, sort))
+            .order_by(*(_order(flt, sort) if ranked else SORTS[sort]))
             .limit(limit + 1)
         )
     )
@@ -285,8 +285,8 @@ def list_items(
     rows = rows[:limit]
     last = rows[-1]
     moment = getattr(last, _SORT_COLUMNS[sort].key)
-    rank = int(last.specific) if ranked else -1
-    return rows, encode_cursor([sort, rank, moment.isoformat() if moment else "", last.id])
+    flag = int(last.specific) if ranked else -1
+    return rows, encode_cursor([sort, flag, moment.isoformat() if moment else "", last.id])
 
 
 def _filter_key(flt: IntelFilter) -> tuple[object, ...]:

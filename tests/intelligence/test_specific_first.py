@@ -138,3 +138,14 @@ def test_api_cursors_cross_the_boundary_without_skipping_or_repeating(
     # A cursor made for the filtered order is refused for the unfiltered one.
     first = client.get("/api/v1/intel?country=JP&limit=3").json()["next"]
     assert client.get(f"/api/v1/intel?limit=3&cursor={first}").status_code == 422
+
+
+def test_the_atom_feed_stays_newest_first_under_a_filter(
+    db: Session, sectors: None, member: User, client: Client
+) -> None:
+    now = utcnow()
+    make(db, member, "Japan food rules", added_at=now - dt.timedelta(days=3))
+    _report(db, member, added_at=now - dt.timedelta(days=1))
+    db.commit()
+    feed = client.get("/feeds/intel.atom?country=JP").text
+    assert feed.index("Consultation report") < feed.index("Japan food rules")
