@@ -53,3 +53,52 @@ def test_the_bidi_migration_removes_the_controls_from_existing_rows_and_keeps_ar
         rows = connection.execute(text("SELECT name, report_label FROM sector ORDER BY slug"))
         assert [tuple(row) for row in rows] == [("Food eciffo", arabic), ("abcdefghi", None)]
     engine.dispose()
+
+
+def test_the_specific_migration_marks_existing_broad_and_global_items(scratch_url: str) -> None:
+    config = alembic_config(scratch_url)
+    command.downgrade(config, "0014")
+    engine = make_engine(scratch_url)
+    codes = ["JP", "KR", "CN", "US", "CA", "BR"]
+    with engine.begin() as connection:
+        for position in range(6):
+            connection.execute(
+                text(
+                    "INSERT INTO sector (slug, name, description, position) "
+                    "VALUES (:slug, :slug, '', :position)"
+                ),
+                {"slug": f"s{position}", "position": position},
+            )
+        sector_ids = list(connection.scalars(text("SELECT id FROM sector ORDER BY id")))
+        # (title, countries, sectors, global)
+        for title, countries, sectors, is_global in [
+            ("five", codes[:5], sector_ids[:5], False),
+            ("six countries", codes, sector_ids[:1], False),
+            ("six sectors", codes[:1], sector_ids, False),
+            ("global", [], [], True),
+        ]:
+            item_id = connection.scalar(
+                text(
+                    "INSERT INTO intel_item (title, summary, body, body_html, kind, also_from,"
+                    " added_at, is_global, status, updated_at) VALUES (:title, '', '', '',"
+                    " 'news', '[]', :now, :is_global, 'published', :now) RETURNING id"
+                ),
+                {"title": title, "is_global": is_global, "now": "2026-12-01 00:00:00"},
+            )
+            for code in countries:
+                connection.execute(
+                    text("INSERT INTO intel_country (item_id, country_code) VALUES (:i, :c)"),
+                    {"i": item_id, "c": code},
+                )
+            for sector_id in sectors:
+                connection.execute(
+                    text("INSERT INTO intel_sector (item_id, sector_id) VALUES (:i, :s)"),
+                    {"i": item_id, "s": sector_id},
+                )
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT title, specific FROM intel_item ORDER BY title"))
+        assert {title: bool(specific) for title, specific in rows} == {
+            "five": True, "global": False, "six countries": False, "six sectors": False,
+        }  # fmt: skip
+    engine.dispose()

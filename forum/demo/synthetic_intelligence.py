@@ -124,6 +124,8 @@ def insert_intel_items(
             "status": rng.choices(status_names, weights=status_weights)[0],
             "source_note": SOURCE_NOTE,
         })  # fmt: skip
+        # At most 3 countries and 2 sectors: only global items are broad (models.is_specific).
+        items[-1]["specific"] = not items[-1]["is_global"]
         tags.extend({"item_id": item_id, "country_code": c} for c in countries.pick(1, 3))
         if sector_pick is not None:
             sectors.extend(

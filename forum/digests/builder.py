@@ -104,8 +104,13 @@ class _Builder(MemberView):
             country_hit = any(kind != "sector" for kind, _ in hits) or (
                 item.is_global and any_country
             )
-            scored.append((-(country_hit + sector_hit), -item.added_at.timestamp(), -item.id, item))
-        first = heapq.nsmallest(SECTION_CAP, scored, key=lambda row: row[:3])
+            # Specific items first; then those matching a followed country and a followed
+            # sector; each group newest first.
+            scored.append((
+                -item.specific, -(country_hit + sector_hit), -item.added_at.timestamp(),
+                -item.id, item,
+            ))  # fmt: skip
+        first = heapq.nsmallest(SECTION_CAP, scored, key=lambda row: row[:4])
         items = [item for *_, item in first]
         labels = [label(k, t, self.c) for (k, t), _ in matched.most_common(2)]
         summary = (

@@ -32,6 +32,8 @@ class IntelCandidate:
     excerpt: str
     # The date its search document carries (the source's publication date, if known).
     search_date: dt.datetime
+    # Tagged with few countries and sectors (IntelItem.specific): listed before broad items.
+    specific: bool
 
 
 @dataclass(frozen=True)
@@ -133,8 +135,9 @@ class Candidates:
     search_unavailable: bool = False
 
     def intel_by_followers(self) -> list[IntelCandidate]:
-        """The new items, those whose countries and sectors most members follow first
-        (the highlights of members who follow nothing); sorted once, then kept."""
+        """The new items, specific ones first, then those whose countries and sectors most
+        members follow first (the highlights of members who follow nothing); sorted once,
+        then kept."""
         if self._by_followers is None:
             counts = self.follower_counts
 
@@ -144,7 +147,9 @@ class Candidates:
                 )
 
             self._by_followers = sorted(
-                self.intel, key=lambda i: (score(i), i.added_at, i.id), reverse=True
+                self.intel,
+                key=lambda i: (i.specific, score(i), i.added_at, i.id),
+                reverse=True,
             )
         return self._by_followers
 

@@ -125,19 +125,19 @@ def _intel(
                 IntelItem.id, IntelItem.title, IntelItem.kind, IntelItem.is_global,
                 IntelItem.author_id, IntelItem.added_at, IntelItem.published_at,
                 IntelItem.deadline, func.substr(IntelItem.summary, 1, 1000),
-                func.substr(IntelItem.body, 1, 1000),
+                func.substr(IntelItem.body, 1, 1000), IntelItem.specific,
             ).where(wanted)
         ).order_by(IntelItem.added_at.desc(), IntelItem.id.desc())
     )  # fmt: skip
     for (item_id, title, kind, is_global, author_id, added_at, published_at, deadline,
-         summary, body) in rows:  # fmt: skip
+         summary, body, specific) in rows:  # fmt: skip
         candidate = IntelCandidate(
             id=item_id, title=title, kind=kind,
             countries=frozenset(countries_of.get(item_id, ())),
             sectors=frozenset(sectors_of.get(item_id, ())),
             is_global=bool(is_global), author_id=author_id, added_at=added_at,
             deadline=deadline, excerpt=excerpt(summary or body or ""),
-            search_date=published_at or added_at,
+            search_date=published_at or added_at, specific=bool(specific),
         )  # fmt: skip
         if window_start <= added_at < window_end:
             intel.append(candidate)

@@ -97,6 +97,8 @@ def list_intel(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
 ) -> IntelList:
     """Items newest first (or by publication date, or by deadline with the soonest first).
+    With a country or sector filter, the two date orders list specific items (at most 5
+    countries and 5 sectors, not global) before broader ones.
 
     Filters combine like the list page's: any of the countries (items marked global
     included), any of the sectors, kinds and sources, AND between them. Anonymous

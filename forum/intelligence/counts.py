@@ -42,8 +42,8 @@ COUNT_CAP = 1_000
 
 @dataclass(frozen=True)
 class Recent:
-    """The newest published items with a tag (their sectors loaded), and how many there are
-    (at most COUNT_CAP + 1)."""
+    """The newest published items with a tag, specific ones first (their sectors loaded),
+    and how many there are (at most COUNT_CAP + 1)."""
 
     items: list[IntelItem]
     total: int
@@ -78,14 +78,16 @@ def _recent(db: Session, tags: Table, tagged: ColumnElement[bool], limit: int) -
         )
     rows = db.scalars(
         stmt.options(selectinload(IntelItem.sectors))
-        .order_by(IntelItem.added_at.desc(), IntelItem.id.desc())
+        # Specific items first (as on a filtered /intel), each group newest first.
+        .order_by(IntelItem.specific.desc(), IntelItem.added_at.desc(), IntelItem.id.desc())
         .limit(limit)
     )
     return Recent(list(rows), total)
 
 
 def recent_for_country(db: Session, code: str, *, limit: int = 10) -> Recent:
-    """Published items tagged with the ISO country `code`, newest added first.
+    """Published items tagged with the ISO country `code`, specific ones first, each group
+    newest added first.
 
     Global items are left out: they concern every country, so no country page lists them.
     """
@@ -94,7 +96,8 @@ def recent_for_country(db: Session, code: str, *, limit: int = 10) -> Recent:
 
 
 def recent_for_sector(db: Session, sector: Sector, *, limit: int = 10) -> Recent:
-    """Published items tagged with `sector`, newest added first."""
+    """Published items tagged with `sector`, specific ones first, each group newest added
+    first."""
     return _recent(db, intel_sector, intel_sector.c.sector_id == sector.id, limit)
 
 

@@ -127,7 +127,8 @@ def intel_feed(
                 ),
             )
     flt = queries.IntelFilter(countries=countries, sectors=sectors, kinds=kinds)
-    items, _next = queries.list_items(db, None, flt, sort="added", limit=FEED_SIZE)
+    # A feed is the newest items, whatever their breadth: a reader's feed reader keeps them.
+    items, _next = queries.list_items(db, None, flt, sort="added", limit=FEED_SIZE, rank=False)
     pairs = [
         (k, v)
         for k, v in request.query_params.multi_items()

@@ -18,6 +18,8 @@ from sqlalchemy import (
     Text,
     event,
     insert,
+    inspect,
+    true,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -73,6 +75,15 @@ STATUS_LABELS = Labels(
     withdrawn=_l("Withdrawn"),
 )
 URL_MAX = 1000  # the length of the URL columns
+# An item tagged with at most this many countries and at most this many sectors (and not
+# global) is "specific": filtered lists and digests show it before broader ones.
+SPECIFIC_MAX_TAGS = 5
+
+
+def is_specific(is_global: bool, countries: int, sectors: int) -> bool:
+    """Whether an item with these tags is specific (see SPECIFIC_MAX_TAGS)."""
+    return not is_global and countries <= SPECIFIC_MAX_TAGS and sectors <= SPECIFIC_MAX_TAGS
+
 
 intel_sector = Table(
     "intel_sector",
@@ -122,6 +133,8 @@ class IntelItem(CountryTagged, Base):
     country_row_class = IntelCountry
     __table_args__ = (
         Index("ix_intel_item_status_added", "status", "added_at"),
+        # Filtered lists: specific items first, each group newest first.
+        Index("ix_intel_item_status_specific_added", "status", "specific", "added_at"),
         Index("ix_intel_item_status_deadline", "status", "deadline"),
         # The harvester's "have we seen this entry of this feed" lookup.
         Index("ix_intel_item_feed_entry", "feed_id", "entry_id"),
@@ -148,6 +161,8 @@ class IntelItem(CountryTagged, Base):
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     deadline: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     is_global: Mapped[bool] = mapped_column(Boolean, default=False)
+    # is_specific(...) of its tags, kept by every flush that changes them (_keep_specific).
+    specific: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     status: Mapped[str] = mapped_column(String(20), default="draft")
     author_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), index=True
@@ -215,6 +230,26 @@ class IntelRevision(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+_TAG_ATTRIBUTES = ("is_global", "country_rows", "sectors")
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_specific(session: Session, _context: object, _instances: object) -> None:
+    """Every new item, and every item whose tags change, records whether it is specific.
+
+    Unchanged tags are not read (their history says so without loading them)."""
+    for obj in (*session.new, *session.dirty):
+        if not isinstance(obj, IntelItem):
+            continue
+        state = inspect(obj)
+        if obj in session.new or any(
+            state.attrs[name].history.has_changes() for name in _TAG_ATTRIBUTES
+        ):
+            specific = is_specific(bool(obj.is_global), len(obj.country_rows), len(obj.sectors))
+            if obj.specific is not specific:
+                obj.specific = specific
 
 
 @event.listens_for(Session, "before_flush")

@@ -54,6 +54,20 @@ SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
     "published": (IntelItem.published_at.desc().nulls_last(), IntelItem.id.desc()),
     "deadline": (IntelItem.deadline.asc().nulls_last(), IntelItem.id.desc()),
 }
+# The sorts by recency put specific items first when a country or sector filter is on
+# (the soonest deadline stays the soonest, whatever its breadth).
+SPECIFIC_FIRST_SORTS = ("added", "published")
+
+
+def specific_first(flt: IntelFilter, sort: str) -> bool:
+    """Whether the list of `flt` in `sort` order shows specific items before broader ones."""
+    return bool(flt.countries or flt.sectors) and sort in SPECIFIC_FIRST_SORTS
+
+
+def _order(flt: IntelFilter, sort: str) -> tuple[ColumnElement[Any], ...]:
+    if specific_first(flt, sort):
+        return (IntelItem.specific.desc(), *SORTS[sort])
+    return SORTS[sort]
 
 
 def _filtered(
@@ -106,7 +120,7 @@ def page_items(
         lambda: db.scalar(stmt.with_only_columns(func.count(IntelItem.id)).order_by(None)) or 0,
     )  # fmt: skip
     rows = db.scalars(
-        _loaded(stmt).order_by(*SORTS[sort]).offset((page - 1) * per_page).limit(per_page)
+        _loaded(stmt).order_by(*_order(flt, sort)).offset((page - 1) * per_page).limit(per_page)
     )
     return Page(list(rows), page, per_page, total, base_path, params or {})
 
@@ -207,32 +221,46 @@ _SORT_COLUMNS = {
 }
 
 
-def _after_cursor(sort: str, cursor: str) -> ColumnElement[bool]:
-    """The rows after `cursor` in SORTS[sort] order; InvalidCursorError for a foreign cursor."""
-    name, when, last_id = decode_cursor(cursor, arity=3)
-    if name != sort or not isinstance(when, str) or not isinstance(last_id, int):
+def _after_cursor(sort: str, ranked: bool, cursor: str) -> ColumnElement[bool]:
+    """The rows after `cursor` in `_order` (SORTS[sort], specific items first when
+    `ranked`); InvalidCursorError for a foreign cursor."""
+    name, rank, when, last_id = decode_cursor(cursor, arity=4)
+    if (
+        name != sort
+        or not isinstance(when, str)
+        or not isinstance(last_id, int)
+        or rank not in ((0, 1) if ranked else (-1,))
+    ):
         raise InvalidCursorError
     column = _SORT_COLUMNS[sort]
     if when == "":
         if sort == "added":
             raise InvalidCursorError
-        return and_(column.is_(None), IntelItem.id < last_id)
-    try:
-        moment = dt.datetime.fromisoformat(when)
-    except ValueError as exc:
-        raise InvalidCursorError from exc
-    if moment.tzinfo is None:
-        raise InvalidCursorError
-    beyond = column > moment if sort == "deadline" else column < moment
-    after = or_(beyond, and_(column == moment, IntelItem.id < last_id))
-    return after if sort == "added" else or_(after, column.is_(None))
+        after = and_(column.is_(None), IntelItem.id < last_id)
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(when)
+        except ValueError as exc:
+            raise InvalidCursorError from exc
+        if moment.tzinfo is None:
+            raise InvalidCursorError
+        beyond = column > moment if sort == "deadline" else column < moment
+        after = or_(beyond, and_(column == moment, IntelItem.id < last_id))
+        if sort != "added":
+            after = or_(after, column.is_(None))
+    if not ranked:
+        return after
+    # Specific items (rank 1) come first: after one, every broad item follows too.
+    same = IntelItem.specific.is_(True) if rank else IntelItem.specific.is_(False)
+    return or_(and_(same, after), IntelItem.specific.is_(False)) if rank else and_(same, after)
 
 
 def list_items(
     db: Session, viewer: User | None, flt: IntelFilter, *, sort: str = "added",
-    cursor: str | None = None, limit: int = 20,
+    cursor: str | None = None, limit: int = 20, rank: bool = True,
 ) -> tuple[list[IntelItem], str | None]:  # fmt: skip
-    """One page of the items `viewer` may see, in SORTS[sort] order, by keyset cursor.
+    """One page of the items `viewer` may see, in SORTS[sort] order (specific items first
+    when `rank` and `specific_first`), by keyset cursor.
 
     Answers the rows and the cursor of the next page (None on the last page). Raises
     IntelError for an unknown sort, InvalidCursorError for a cursor this function did not
@@ -240,14 +268,15 @@ def list_items(
     """
     if sort not in SORTS:
         raise IntelError(_("Sort by one of %(known)s.", known=", ".join(SORTS)), "sort")
+    ranked = rank and specific_first(flt, sort)
     stmt = _filtered(viewer, flt)
     if cursor:
-        stmt = stmt.where(_after_cursor(sort, cursor))
+        stmt = stmt.where(_after_cursor(sort, ranked, cursor))
     rows = list(
         db.scalars(
             _loaded(stmt)
             .options(selectinload(IntelItem.author))
-            .order_by(*SORTS[sort])
+            .order_by(*(_order(flt, sort) if ranked else SORTS[sort]))
             .limit(limit + 1)
         )
     )
@@ -256,7 +285,8 @@ def list_items(
     rows = rows[:limit]
     last = rows[-1]
     moment = getattr(last, _SORT_COLUMNS[sort].key)
-    return rows, encode_cursor([sort, moment.isoformat() if moment else "", last.id])
+    flag = int(last.specific) if ranked else -1
+    return rows, encode_cursor([sort, flag, moment.isoformat() if moment else "", last.id])
 
 
 def _filter_key(flt: IntelFilter) -> tuple[object, ...]:
