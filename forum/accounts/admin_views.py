@@ -12,7 +12,6 @@ from forum.accounts import admin_service as accounts_admin
 from forum.accounts import invites, service
 from forum.accounts.deps import Admin
 from forum.accounts.models import MEMBERSHIP_STATUS_LABELS, ROLE_LABELS, ROLES, User
-from forum.accounts.service import reader_zone
 from forum.core.audit import record
 from forum.core.i18n import _
 from forum.core.pagination import page_number
@@ -61,7 +60,6 @@ def _user_page(
             "roles": [(r, ROLE_LABELS[r]) for r in ROLES],
             **LABELS,
             "is_self": user.id == admin.id,
-            "tz": reader_zone(admin),
         },
         form=form,
         errors=errors,
@@ -87,7 +85,7 @@ def users(
         request,
         "admin/users.html",
         "users",
-        {"listing": listing, "q": q.strip(), **LABELS, "tz": reader_zone(admin)},
+        {"listing": listing, "q": q.strip(), **LABELS},
     )
 
 

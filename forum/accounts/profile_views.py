@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from forum.accounts import api_tokens, credentials, password_changes, service, sessions, throttle
 from forum.accounts.deps import SignedInUser
 from forum.accounts.models import User, UserSession
-from forum.accounts.views import country_options
 from forum.core import formats, i18n
 from forum.core.i18n import _, ngettext
 from forum.core.pagination import page_number
@@ -22,6 +21,7 @@ from forum.notifications.service import list_follows
 from forum.partnerships.service import PartnershipFilter, list_partnerships
 from forum.taxonomy.service import (
     list_sectors,
+    place_options,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -148,7 +148,7 @@ def _profile_context(
         "language_options": [
             (code, formats.language_name(code, in_itself=True)) for code in i18n.available()
         ],
-        "country_options": country_options(),
+        "country_options": place_options(),
         "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
         "tokens": [
             {

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import available_timezones
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
@@ -475,11 +475,3 @@ def can_suspend(actor: User | None, user: User) -> bool:
     except (NotAllowed, AccountError):
         return False
     return True
-
-
-def reader_zone(user: User) -> dt.tzinfo:
-    """The zone admin pages show times in: the reader's own, UTC if it is unknown."""
-    try:
-        return ZoneInfo(user.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return dt.UTC

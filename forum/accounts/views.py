@@ -12,7 +12,6 @@ from fastapi.responses import HTMLResponse, Response
 from forum.accounts import invites, password_changes, service, sessions, throttle
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
-from forum.core.formats import country_name
 from forum.core.i18n import _, ngettext
 from forum.core.web import AppSettings, DbSession, flash, redirect, render, safe_next
 from forum.notifications.service import list_follows
@@ -20,10 +19,9 @@ from forum.partnerships.service import (
     PartnershipFilter,
     list_partnerships,
 )
-from forum.taxonomy.regions import RegionGroup, load_region_groups
 from forum.taxonomy.service import (
-    list_countries,
     list_sectors,
+    place_options,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -179,23 +177,11 @@ def resend_verification(
 # --- the interests step ------------------------------------------------------------------------
 
 
-def region_groups() -> list[RegionGroup]:
-    return sorted(load_region_groups().values(), key=lambda g: g.label)
-
-
-def country_options() -> list[tuple[str, str]]:
-    """The places a member may follow: the region groups, then every country, named in
-    the reader's language."""
-    groups = [(g.code, _("%(name)s (region)", name=g.label)) for g in region_groups()]
-    countries = [(c.code, country_name(c.code)) for c in list_countries()]
-    return groups + sorted(countries, key=lambda option: option[1].casefold())
-
-
 def _welcome_context(db: DbSession, user: User, form: dict[str, object]) -> dict[str, object]:
     return {
         "form": form,
         "errors": {},
-        "country_options": country_options(),
+        "country_options": place_options(),
         "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
         "partnership": user.membership.partnership if user.membership else None,
     }

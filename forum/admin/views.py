@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.deps import Admin
 from forum.accounts.models import Membership, User
-from forum.accounts.service import reader_zone
 from forum.admin.service import page_audit_log
 from forum.core.i18n import _, _l
 from forum.core.pagination import Page, page_number
@@ -66,7 +65,6 @@ def dashboard(request: Request, db: DbSession, admin: Admin) -> HTMLResponse:
         {
             "counts": _counts(db),
             "recent": page_audit_log(db, page=1, per_page=5).items,
-            "tz": reader_zone(admin),
         },
     )
 
@@ -88,7 +86,6 @@ def audit_log(
             "listing": page_audit_log(db, page=page_number(page), object_type=object_type),
             "type": object_type or "",
             "type_options": [("", _("Everything")), *AUDIT_TYPES],
-            "tz": reader_zone(admin),
         },
     )
 

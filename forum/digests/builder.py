@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import User
 from forum.core import i18n
 from forum.core.config import Settings
+from forum.core.formats import format_date, format_list
 from forum.core.i18n import _, ngettext
 from forum.digests.candidates import (
     DEADLINE_DAYS,
@@ -33,10 +34,8 @@ from forum.digests.news import load_candidates
 from forum.digests.saved_searches import matching_documents, saved_search_query
 from forum.digests.wording import (
     closes,
-    day,
     excerpt,
     in_days,
-    join_and,
     label,
     short,
     starts,
@@ -115,7 +114,7 @@ class _Builder(MemberView):
         labels = [label(k, t, self.c) for (k, t), _ in matched.most_common(2)]
         summary = (
             ngettext("%(num)s new on %(names)s", "%(num)s new on %(names)s", len(scored),
-                     names=join_and(labels))
+                     names=format_list(labels))
             if labels
             else ngettext("%(num)s new item", "%(num)s new items", len(scored))
         )  # fmt: skip
@@ -185,7 +184,7 @@ class _Builder(MemberView):
                         "%(num)s new replies · latest by %(name)s, %(date)s",
                         len(replies),
                         name=newest.author_name or _("Former member"),
-                        date=day(newest.created_at),
+                        date=format_date(newest.created_at),
                     ),
                     excerpt=newest.excerpt,
                 )
@@ -288,7 +287,7 @@ class _Builder(MemberView):
         def entry(item: IntelCandidate) -> Entry:
             assert item.deadline is not None
             days = (item.deadline.date() - self.now.date()).days
-            return self.intel_entry(item, meta_tail=closes(days, day(item.deadline)))
+            return self.intel_entry(item, meta_tail=closes(days, format_date(item.deadline)))
 
         summary = ""
         if chosen:
@@ -346,7 +345,7 @@ class _Builder(MemberView):
             return Entry(
                 title=excerpt(_note_title(n) or what, 150),
                 url=self.url(n.url or "/notifications"),
-                meta=f"{what} · {day(n.created_at)}",
+                meta=f"{what} · {format_date(n.created_at)}",
             )
 
         mentions = sum(1 for n in notes if n.kind == "mention")

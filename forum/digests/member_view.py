@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from forum.accounts.models import User
 from forum.core.config import Settings
+from forum.core.formats import country_name, format_date, format_list
 from forum.core.i18n import _, ngettext
 from forum.digests import tokens
 from forum.digests.candidates import (
@@ -21,7 +22,7 @@ from forum.digests.candidates import (
 )
 from forum.digests.digest import Entry, Section
 from forum.digests.interests import MemberInterests
-from forum.digests.wording import SECTION_TITLES, country, day, excerpt, join_and, label, starts
+from forum.digests.wording import SECTION_TITLES, excerpt, label, starts
 from forum.events.dates import format_range
 from forum.intelligence.models import KIND_LABELS as INTEL_KIND_LABELS
 from forum.taxonomy.regions import UnknownCountryError, expand_codes
@@ -101,7 +102,7 @@ class MemberView:
         self, countries: Iterable[str], sectors: Iterable[str], *, is_global: bool = False
     ) -> tuple[str, str]:
         """("Japan, Korea", "Food industry") for an entry's meta line, shortened past a few."""
-        names = sorted(country(code) for code in countries)
+        names = sorted(country_name(code) for code in countries)
         if len(names) > 3:
             names = [*names[:3], f"+{len(names) - 3}"]
         if is_global:
@@ -169,7 +170,7 @@ class MemberView:
     def intel_entry(self, item: IntelCandidate, *, meta_tail: str = "") -> Entry:
         where, what = self.tags_line(item.countries, item.sectors, is_global=item.is_global)
         parts = [str(INTEL_KIND_LABELS.get(item.kind, item.kind)), where, what]
-        parts.append(meta_tail or day(item.added_at))
+        parts.append(meta_tail or format_date(item.added_at))
         return Entry(
             title=item.title,
             url=self.url(f"/intel/{item.id}"),
@@ -179,7 +180,7 @@ class MemberView:
 
     def thread_entry(self, t: ThreadCandidate) -> Entry:
         where, what = self.tags_line(t.countries, t.sectors)
-        parts = [t.partnership_name or "", where, what, day(t.created_at)]
+        parts = [t.partnership_name or "", where, what, format_date(t.created_at)]
         return Entry(
             title=t.title,
             url=self.url(f"/threads/{t.id}"),
@@ -194,7 +195,7 @@ class MemberView:
             meta=_(
                 "Reply by %(name)s · %(date)s",
                 name=reply.author_name or _("Former member"),
-                date=day(reply.created_at),
+                date=format_date(reply.created_at),
             ),
             excerpt=reply.excerpt,
         )
@@ -204,7 +205,7 @@ class MemberView:
         # The dates and the country in the member's language: candidates are shared.
         dates = e.date_text or format_range(e.starts_on, e.ends_on)
         place = e.location or ", ".join(
-            p for p in (e.city, country(e.country) if e.country else "") if p
+            p for p in (e.city, country_name(e.country) if e.country else "") if p
         )
         meta = " · ".join(p for p in (dates, place, starts(days)) if p)
         going = []
@@ -215,7 +216,7 @@ class MemberView:
                 names.append(
                     ngettext("%(num)s more partnership", "%(num)s more partnerships", more)
                 )
-            going.append(join_and(names))
+            going.append(format_list(names))
         if e.members_going:
             going.append(ngettext("%(num)s member", "%(num)s members", e.members_going))
         text = (

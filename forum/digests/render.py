@@ -24,12 +24,12 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from forum.accounts.models import User
-from forum.core import i18n, jinja_i18n
+from forum.core import formats, i18n, jinja_i18n
 from forum.core.config import Settings
 from forum.core.i18n import _, ngettext
 from forum.core.mail import PreparedMessage
 from forum.core.web import TEMPLATES_DIR
-from forum.digests import tokens, wording
+from forum.digests import tokens
 from forum.digests.digest import SITE_NAME, Digest
 
 
@@ -58,7 +58,7 @@ def _context(settings: Settings, user: User, digest: Digest) -> dict[str, Any]:
     base = settings.base_url.rstrip("/")
     secret = settings.secret_key or ""
     daily = user.digest_frequency == "daily"
-    day = wording.long_day(digest.period)
+    day = formats.format_date(digest.period, "long")
     return {
         "site_name": SITE_NAME,
         "base_url": base,
@@ -74,7 +74,7 @@ def _context(settings: Settings, user: User, digest: Digest) -> dict[str, Any]:
                 "and %(num)s more",
                 "and %(num)s more",
                 section.more,
-                num=wording.number(section.more),
+                num=formats.format_number(section.more),
             )
             for section in digest.sections
             if section.more

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.deps import SignedInUser
 from forum.accounts.models import User
-from forum.accounts.views import region_groups
 from forum.core import formats
 from forum.core.i18n import _, _l
 from forum.core.security import csrf_exempt
@@ -24,7 +23,7 @@ from forum.digests import service
 from forum.digests.render import render_digest_page
 from forum.discovery.saved import list_saved_searches
 from forum.discussions.service import list_categories
-from forum.taxonomy.service import list_countries, list_sectors
+from forum.taxonomy.service import list_sectors, place_options
 
 router = APIRouter(include_in_schema=False)
 
@@ -73,11 +72,7 @@ def _settings_context(
         "weekday_options": [(str(i), str(day)) for i, day in enumerate(service.WEEKDAYS)],
         "hour_options": [(str(h), f"{h:02d}:00") for h in range(24)],
         "timezone_options": formats.timezone_choices(),
-        "country_options": [(g.code, _("%(name)s (region)", name=g.label)) for g in region_groups()]
-        + sorted(
-            ((c.code, formats.country_name(c.code)) for c in list_countries()),
-            key=lambda option: option[1].casefold(),
-        ),
+        "country_options": place_options(),
         "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
         "category_options": [(c.slug, c.name) for c in list_categories(db, user)],
         "saved_searches": saved.items,

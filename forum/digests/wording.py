@@ -4,11 +4,7 @@ the names of what a member follows, in the language of the member being written 
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Sequence
-from functools import lru_cache
-
-from forum.core import formats, i18n
+from forum.core import formats
 from forum.core.i18n import _, _l, ngettext
 from forum.digests.candidates import Candidates
 from forum.taxonomy.regions import get_region_group
@@ -39,51 +35,6 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
 def short(text: str, limit: int = 40) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def day(moment: dt.date | dt.datetime) -> str:
-    """A day as the reader writes it ("3 Dec 2026"), a moment on the reader's calendar."""
-    if isinstance(moment, dt.datetime):
-        aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-        moment = aware.astimezone(formats.reader_zone()).date()
-    return _day(i18n.language(), moment)
-
-
-@lru_cache(maxsize=4096)
-def _day(language: str, moment: dt.date) -> str:
-    # Keyed by the language the caller writes in (format_date reads the same one): a
-    # digest run formats the same few days for thousands of entries.
-    return formats.format_date(moment)
-
-
-def long_day(moment: dt.date) -> str:
-    """A day written out ("7 December 2026"): a digest's period."""
-    return _long_day(i18n.language(), moment)
-
-
-@lru_cache(maxsize=1024)
-def _long_day(language: str, moment: dt.date) -> str:
-    return formats.format_date(moment, "long")
-
-
-def country(code: str) -> str:
-    """A country's name in the reader's language ("Japan"), the code for an unknown one."""
-    return _country(i18n.language(), code)
-
-
-@lru_cache(maxsize=4096)
-def _country(language: str, code: str) -> str:
-    return formats.country_name(code) or code
-
-
-def number(value: int) -> str:
-    """A count as the reader writes it ("1,234"): Babel's formatting, cached per language."""
-    return _number(i18n.language(), value)
-
-
-@lru_cache(maxsize=4096)
-def _number(language: str, value: int) -> str:
-    return formats.format_number(value)
 
 
 def in_days(days: int) -> str:
@@ -122,18 +73,13 @@ def title_closes(title: str, days: int) -> str:
     )
 
 
-def join_and(labels: Sequence[str]) -> str:
-    """ "Japan, Korea and Food industry", as the reader's language lists things."""
-    return formats.format_list(labels)
-
-
 def label(target_type: str, target: str, candidates: Candidates) -> str:
     """The name of a follow's target: "Japan", "ASEAN", "Food industry", a partnership."""
     if target_type == "region_group":
         group = get_region_group(target)
         return str(group.name) if group else target
     if target_type == "country":
-        return country(target)
+        return formats.country_name(target)
     if target_type == "sector":
         return candidates.sector_names.get(target, target)
     if target_type == "category":

@@ -13,7 +13,6 @@ from forum.accounts.models import User
 from forum.accounts.service import can_moderate
 from forum.core import content_language
 from forum.core.errors import NotAllowed, NotFound
-from forum.core.formats import country_name
 from forum.core.i18n import _
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, redirect, render
@@ -25,7 +24,7 @@ from forum.discussions.view_counts import count_view
 from forum.notifications.service import follow_state
 from forum.taxonomy.filters import parse_filters
 from forum.taxonomy.forms import TagFieldsError, read_tag_fields
-from forum.taxonomy.service import countries_for, list_countries, list_sectors
+from forum.taxonomy.service import countries_for, country_options, list_sectors
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,14 +35,9 @@ Short = Annotated[str, Form(max_length=400)]
 def _filter_options(db: DbSession) -> dict[str, object]:
     return {
         "kind_options": [("", _("Any kind"))] + [(k, KIND_LABELS[k]) for k in THREAD_KINDS],
-        "country_options": [("", _("Any country")), *_country_options()],
+        "country_options": [("", _("Any country")), *country_options()],
         "sector_options": [("", _("Any sector"))] + [(s.slug, s.name) for s in list_sectors(db)],
     }
-
-
-def _country_options() -> list[tuple[str, str]]:
-    """Every country, named and sorted in the reader's language."""
-    return sorted(((c.code, country_name(c.code)) for c in list_countries()), key=lambda o: o[1])
 
 
 def _tags(threads: list[Thread]) -> dict[int, list[object]]:
@@ -303,7 +297,7 @@ def _new_thread_context(db: DbSession, viewer: User, form: dict[str, object]) ->
         "errors": {},
         "category_options": [(c.slug, c.name) for c in service.list_categories(db, viewer)],
         "kind_options": [(k, KIND_LABELS[k]) for k in THREAD_KINDS],
-        "country_options": _country_options(),
+        "country_options": country_options(),
         "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
         "language_options": content_language.options(),
     }

@@ -11,11 +11,12 @@ from markupsafe import Markup
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from forum.core import formats
 from forum.core.db import utcnow
 from forum.core.i18n import _
 from forum.events.attendance import partnerships_going
 from forum.events.models import Event
-from forum.partnerships.matching import countries_in_sentence, join_words, linked_words
+from forum.partnerships.matching import countries_in_sentence, linked_words
 from forum.partnerships.models import Partnership, PartnershipCountry
 from forum.taxonomy.regions import UnknownCountryError, is_european
 from forum.taxonomy.service import Country, countries_for, get_country
@@ -38,7 +39,7 @@ class EventHint:
 
     @property
     def reason(self) -> str:
-        names = join_words([p.name for p in self.partnerships])
+        names = formats.format_list([p.name for p in self.partnerships])
         where = countries_in_sentence(self.shared_countries)
         if len(self.partnerships) == 2:
             return _("%(names)s are going; both target %(countries)s", names=names, countries=where)
@@ -88,7 +89,7 @@ class QuarterHint:
 
     @property
     def reason(self) -> str:
-        names = join_words([p.name for p, _ in self.going])
+        names = formats.format_list([p.name for p, _ in self.going])
         where = countries_in_sentence([self.country])
         return _(
             "%(names)s go to %(country)s in %(quarter)s",

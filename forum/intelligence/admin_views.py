@@ -18,9 +18,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.deps import Admin
 from forum.accounts.models import User
-from forum.accounts.service import reader_zone
 from forum.core.audit import record
-from forum.core.formats import country_name
 from forum.core.i18n import _
 from forum.core.jobs import Job, enqueue
 from forum.core.pagination import page_number
@@ -29,8 +27,7 @@ from forum.intelligence import feed_admin
 from forum.intelligence.fetch_guard import private_feeds_allowed
 from forum.intelligence.jobs import HARVEST_FEED_JOB
 from forum.intelligence.models import INTEL_KINDS, KIND_LABELS, Feed
-from forum.taxonomy.regions import load_region_groups
-from forum.taxonomy.service import countries_for, list_countries, list_sectors
+from forum.taxonomy.service import countries_for, list_sectors, place_options
 
 router = APIRouter(include_in_schema=False)
 
@@ -57,12 +54,10 @@ def _queued(db: Session) -> set[int]:
 
 
 def _options(db: Session) -> dict[str, Any]:
-    groups = sorted(load_region_groups().values(), key=lambda g: g.label)
     return {
         "kind_options": [(k, KIND_LABELS[k]) for k in INTEL_KINDS],
         "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
-        "country_options": [(g.code, _("%(name)s (region)", name=g.label)) for g in groups]
-        + sorted(((c.code, country_name(c.code)) for c in list_countries()), key=lambda o: o[1]),
+        "country_options": place_options(),
     }
 
 
@@ -96,7 +91,6 @@ def _list_page(
         {
             "listing": feed_admin.page_feeds(db, page=page),
             "queued": _queued(db),
-            "tz": reader_zone(admin),
             "private_allowed": private_feeds_allowed(),
             **_options(db),
         },
@@ -126,7 +120,6 @@ def _feed_page(
             "recent": feed_admin.recent_items(db, feed),
             "default_countries": countries_for(feed.default_countries or []),
             "interval_text": feed_admin.format_interval(feed.interval_minutes),
-            "tz": reader_zone(admin),
             **_options(db),
         },
         form=form or _form_of(feed),

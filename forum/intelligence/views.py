@@ -13,7 +13,7 @@ from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
 from forum.core import content_language
 from forum.core.errors import LoginRequired
-from forum.core.formats import country_name, language_name
+from forum.core.formats import language_name
 from forum.core.i18n import _
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, redirect, render
@@ -27,7 +27,7 @@ from forum.intelligence.models import (
 )
 from forum.taxonomy.filters import parse_filters
 from forum.taxonomy.forms import TagFieldsError, read_tag_fields
-from forum.taxonomy.service import list_countries, list_sectors
+from forum.taxonomy.service import country_options, list_sectors
 
 router = APIRouter(include_in_schema=False)
 
@@ -246,9 +246,7 @@ def _form_context(
         "form": form,
         "errors": errors,
         "kind_options": [(k, KIND_LABELS[k]) for k in INTEL_KINDS],
-        "country_options": sorted(
-            ((c.code, country_name(c.code)) for c in list_countries()), key=lambda o: o[1]
-        ),
+        "country_options": country_options(),
         "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
         "language_options": _language_options(str(form.get("language") or "")),
     }

@@ -84,16 +84,11 @@ def sector_in_sentence(name: str) -> str:
     return name
 
 
-def join_words(words: Sequence[str]) -> str:
-    """ "A", "A and B", "A, B and C" (in the reader's language: "A, B et C")."""
-    return formats.format_list(words)
-
-
 def linked_words(links: Sequence[tuple[str, str]]) -> Markup:
     """Links ((url, text) pairs) joined as a list in the reader's language, as HTML: the
     texts escaped, the words between them ("and", "et") CLDR's."""
     slots = [f"\x00{i}\x00" for i in range(len(links))]
-    parts = re.split(r"\x00(\d+)\x00", join_words(slots))
+    parts = re.split(r"\x00(\d+)\x00", formats.format_list(slots))
     pieces = [
         Markup('<a href="{}">{}</a>').format(*links[int(part)]) if odd else escape(part)
         for odd, part in ((i % 2 == 1, part) for i, part in enumerate(parts))
@@ -109,8 +104,8 @@ def countries_in_sentence(countries: Sequence[Country]) -> str:
     """The countries' names joined as they read after a verb, in the reader's language:
     "Canada and the United States" ("Canada et États-Unis": the article is English only)."""
     if _english():
-        return join_words([country_in_sentence(c.name) for c in countries])
-    return join_words([c.label for c in countries])
+        return formats.format_list([country_in_sentence(c.name) for c in countries])
+    return formats.format_list([c.label for c in countries])
 
 
 def reasons_for(
@@ -131,7 +126,7 @@ def reasons_for(
         )
     if sectors:
         names = [sector_in_sentence(s.name) if _english() else s.name for s in sectors]
-        what = join_words(names)
+        what = formats.format_list(names)
         out.append(
             _("you both work in %(sectors)s", sectors=what)
             if you

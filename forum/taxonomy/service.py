@@ -14,7 +14,12 @@ from forum.core.errors import Invalid
 from forum.core.formats import country_name
 from forum.core.i18n import _
 from forum.taxonomy.models import Sector
-from forum.taxonomy.regions import UnknownCountryError, expand_codes, get_region_group
+from forum.taxonomy.regions import (
+    UnknownCountryError,
+    expand_codes,
+    get_region_group,
+    load_region_groups,
+)
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,15 @@ def list_countries() -> list[Country]:
 def country_options() -> list[tuple[str, str]]:
     """(code, name) of every country for a form's select, named and sorted in the
     reader's language."""
-    return sorted(((c.code, c.label) for c in _countries().values()), key=lambda o: o[1])
+    return sorted(((c.code, c.label) for c in _countries().values()), key=lambda o: o[1].casefold())
+
+
+def place_options() -> list[tuple[str, str]]:
+    """(code, name) of the places a form may choose: the region groups ("ASEAN
+    (region)"), then every country, named and sorted in the reader's language."""
+    groups = sorted(load_region_groups().values(), key=lambda g: g.label.casefold())
+    regions = [(g.code, _("%(name)s (region)", name=g.label)) for g in groups]
+    return regions + country_options()
 
 
 def get_country(code: str) -> Country | None:

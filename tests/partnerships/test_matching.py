@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
+from forum.core import formats
 from forum.notifications.service import list_follows, set_follows
 from forum.partnerships import matching
 from forum.partnerships.models import Partnership
@@ -81,7 +82,7 @@ def test_a_partnership_without_targets_or_sector_has_no_match(report_db: Session
     ],
 )
 def test_join_words_reads_as_a_list_in_a_sentence(names: list[str], expected: str) -> None:
-    assert matching.join_words(names) == expected
+    assert formats.format_list(names) == expected
 
 
 @pytest.mark.parametrize(
