@@ -43,11 +43,6 @@ def _in_xx(function: Callable[..., str], *args: object) -> str:
         return function(*args)
 
 
-def _left(html: str, content: Content) -> list[str]:
-    """What the checker finds untranslated on `html`."""
-    return untranslated(html, content)
-
-
 def _meta_of(page: str, thread: Thread) -> str:
     """The list's card of `thread`: from its title to the end of its meta line."""
     start = page.index(f'href="{thread.url}"')
@@ -159,7 +154,7 @@ def test_the_thread_page_in_xx_has_no_text_left_untranslated(
             db.commit()
         page = client.get(thread.url).text
         main = page[page.index("<main") : page.index("</main>")]
-        assert _left(main, content) == [], reader
+        assert untranslated(main, content) == [], reader
 
 
 def test_the_moderation_queue_in_xx(
@@ -181,7 +176,7 @@ def test_the_moderation_queue_in_xx(
     assert pseudo("%(flags)s other open flag on it") % {"flags": pseudo("1")} in page
     content = Content.of_database(db, "Cluster Forum")
     main = page[page.index("<main") : page.index("</main>")]
-    assert _left(main, content) == []
+    assert untranslated(main, content) == []
 
 
 def test_a_refusal_in_xx_on_the_page_and_from_the_service(
