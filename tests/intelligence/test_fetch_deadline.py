@@ -87,8 +87,13 @@ class SlowServer:
 
     def stop(self) -> None:
         self._stop.set()
+        # The accepting thread sees the stop within one 0.05 s select: the listener is
+        # closed after it has gone, never under a select that is still watching it
+        # (a closed descriptor there raised "Bad file descriptor" in that thread).
+        accepting, *serving = self._threads
+        accepting.join(timeout=HOSTILE_FOR + 2)
         self._listener.close()
-        for thread in self._threads:
+        for thread in serving:
             thread.join(timeout=HOSTILE_FOR + 2)
 
     def _spawn(self, target: Callable[..., None], *args: object) -> None:
