@@ -4,12 +4,14 @@
 that are operators with a valid value and leaves everything else as free text, in
 place, so that `country:JP foodn` still searches "foodn" as a prefix and
 `foodnet country:JP` does not (a word followed by something is complete). Unknown
-operators (`http://…`, `note:this`) and known ones with an invalid value
-(`after:soon`) stay text. Quoted text is never an operator.
+operators (`http://…`, `note:this`) stay text. A known operator with a value it cannot
+take (`after:soon`, `kind:banana`) is not searched as text either: it is taken out and
+listed in `problems`, for the caller to say what is wrong. Quoted text is never an
+operator.
 
 | operator          | value                                   | SearchQuery field |
 |-------------------|-----------------------------------------|-------------------|
-| `country:JP`      | ISO alpha-2, or a region group `g:asean` | countries         |
+| `country:JP`      | ISO alpha-2, a region group `g:asean`, or a name (`Japan`, `japon`, `south_korea`) | countries |
 | `sector:food`     | a slug                                  | sectors           |
 | `kind:intel`      | one of KINDS                            | kinds             |
 | `type:news`       | a slug (the item's or thread's own kind) | subkinds          |
@@ -19,8 +21,9 @@ operators (`http://…`, `note:this`) and known ones with an invalid value
 | `in:title`        | one of SEARCH_FIELDS                    | fields            |
 
 Values may be listed with commas (`country:JP,KR`); repeating an operator adds
-values (any of them matches). For dates the last one given wins. Region groups are
-returned as typed, lower-cased (`g:asean`): expanding them is the caller's job.
+values (any of them matches). For dates the last one given wins. Region groups and
+names are returned as typed, lower-cased (`g:asean`, `japon`): finding what a name
+stands for and expanding groups is the caller's job (`apply`'s `expand_country`).
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ from search.engine import KINDS, SEARCH_FIELDS, SearchQuery
 _SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,79}")
 _COUNTRY = re.compile(r"[a-z]{2}")
 _GROUP = re.compile(r"g:[a-z0-9][a-z0-9_-]{0,39}")
+# A country's name: letters, with the hyphens, underscores, dots and apostrophes of
+# "south_korea", "guinea-bissau", "st.", "côte_d'ivoire".
+_NAME = re.compile(r"[^\W\d_](?:[^\W\d]|[-.'’])*", re.UNICODE)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # A word: a quoted stretch (possibly unclosed, to the end) or a run of non-space.
 _WORD = re.compile(r'"[^"]*(?:"|$)|[^\s"]+')
@@ -65,6 +71,8 @@ class ParsedQuery:
     after: dt.date | None = None
     before: dt.date | None = None
     fields: tuple[str, ...] = ()
+    # Operator words with a value the operator cannot take: (operator, value as typed).
+    problems: tuple[tuple[str, str], ...] = ()
 
     @property
     def has_filters(self) -> bool:
@@ -89,8 +97,8 @@ class ParsedQuery:
     ) -> SearchQuery:
         """`base` with this text, and these filters added to the ones it already has.
 
-        `expand_country` turns a code such as "g:asean" into ISO codes; without it
-        region groups are passed through unchanged (and match nothing).
+        `expand_country` turns a code such as "g:asean", or a name, into ISO codes;
+        without it they are passed through unchanged (and match nothing).
         """
         countries: list[str] = list(base.countries)
         for code in self.countries:
@@ -120,10 +128,12 @@ def _list_value(operator: str, raw: str) -> list[str] | None:
     values = []
     for part in raw.split(","):
         value = part.strip().lower()
+        if not value:
+            continue  # "country:JP," or "country:JP,,KR"
         if operator == "country":
             if _COUNTRY.fullmatch(value):
                 value = value.upper()
-            elif not _GROUP.fullmatch(value):
+            elif not (_GROUP.fullmatch(value) or _NAME.fullmatch(value)):
                 return None
         elif operator == "kind":
             if value not in KINDS:
@@ -134,7 +144,7 @@ def _list_value(operator: str, raw: str) -> list[str] | None:
         elif not _SLUG.fullmatch(value):
             return None
         values.append(value)
-    return values
+    return values or None
 
 
 def _date_value(raw: str) -> dt.date | None:
@@ -151,6 +161,7 @@ def parse_query(text: str) -> ParsedQuery:
     lists: dict[str, list[str]] = {name: [] for name in LIST_OPERATORS.values()}
     dates: dict[str, dt.date | None] = {"after": None, "before": None}
     kept: list[str] = []
+    problems: list[tuple[str, str]] = []
     position = 0
     for match in _WORD.finditer(text):
         word = match.group()
@@ -162,12 +173,16 @@ def parse_query(text: str) -> ParsedQuery:
                 values = _list_value(name, raw)
                 if values is not None:
                     lists[LIST_OPERATORS[name]].extend(values)
-                    recognised = True
+                else:
+                    problems.append((name, raw))
+                recognised = True
             elif name in DATE_OPERATORS:
                 day = _date_value(raw)
                 if day is not None:
                     dates[DATE_OPERATORS[name]] = day
-                    recognised = True
+                else:
+                    problems.append((name, raw))
+                recognised = True
         if recognised:
             kept.append(text[position : match.start()])
             position = match.end()
@@ -185,4 +200,25 @@ def parse_query(text: str) -> ParsedQuery:
         after=dates["after"],
         before=dates["before"],
         fields=tuple(dict.fromkeys(lists["fields"])),
+        problems=tuple(dict.fromkeys(problems)),
     )
+
+
+def without_problems(text: str) -> str:
+    """`text` without its operator words that are problems (see parse_query): what to
+    search for instead of a query that cannot be run."""
+    kept: list[str] = []
+    position = 0
+    for match in _WORD.finditer(text):
+        operator = _OPERATOR.fullmatch(match.group())
+        if operator is None:
+            continue
+        name, raw = operator.group(1).lower(), operator.group(2)
+        bad = (name in LIST_OPERATORS and _list_value(name, raw) is None) or (
+            name in DATE_OPERATORS and _date_value(raw) is None
+        )
+        if bad:
+            kept.append(text[position : match.start()])
+            position = match.end()
+    kept.append(text[position:])
+    return _SPACES.sub(" ", "".join(kept)).strip()

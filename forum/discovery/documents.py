@@ -15,15 +15,12 @@ partnerships), for the engine to analyse it with that language's stemmer.
 from __future__ import annotations
 
 import datetime as dt
-import gettext
 import html
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from functools import cache
 from typing import Any
 
 import nh3
-import pycountry
 from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
@@ -32,42 +29,14 @@ from forum.discussions.models import Category, Post, Thread, ThreadAttachment
 from forum.events.models import Event
 from forum.intelligence.models import IntelAttachment, IntelItem
 from forum.partnerships.models import Partnership
+from forum.taxonomy.names import country_names
 from search.engine import KINDS, SearchDoc, parse_doc_id
 
-# The languages whose country names every document carries besides English: the most
-# spoken official languages of the EU, and those of the report's partnerships.
-COUNTRY_NAME_LANGUAGES = ("fr", "de", "it", "es", "nl", "pt", "pl", "sv", "da", "fi", "cs", "el")
 # How much of each attachment's text is indexed (the report itself is ~150,000
 # characters; a 25 MB PDF may hold millions).
 ATTACHMENT_TEXT_CHARS = 200_000
 # Documents built per query when many are wanted (reindex, a large outbox batch).
 BUILD_BATCH = 500
-
-
-@cache
-def _translations(language: str) -> gettext.NullTranslations:
-    return gettext.translation(
-        "iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True
-    )
-
-
-@cache
-def country_names(code: str) -> tuple[str, ...]:
-    """Every name of the country `code` a reader may type, English first, without repeats."""
-    record = pycountry.countries.get(alpha_2=code)
-    if record is None:
-        return (code,)
-    # Official names stay out: "Kingdom of", "Republic of" would make every country's
-    # documents answer to "kingdom" or "republic".
-    english = [getattr(record, "common_name", None), record.name]
-    names = [name for name in english if name]
-    for language in COUNTRY_NAME_LANGUAGES:
-        for name in english:
-            if name:
-                translated = _translations(language).gettext(name)
-                if translated != name:
-                    names.append(translated)
-    return tuple(dict.fromkeys(names))
 
 
 def tag_text(countries: Iterable[str], sector_names: Iterable[str]) -> str:

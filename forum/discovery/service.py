@@ -23,8 +23,17 @@ from forum.core.i18n import Labels, _, _l
 from forum.discovery.sync import search_engine
 from forum.discussions.service import DigestReader
 from forum.taxonomy.models import Sector
+from forum.taxonomy.names import find_place
 from forum.taxonomy.regions import UnknownCountryError, expand_codes
-from search.engine import FACETS, KINDS, SORTS, SearchError, SearchQuery, SearchResults
+from search.engine import (
+    FACETS,
+    KINDS,
+    SEARCH_FIELDS,
+    SORTS,
+    SearchError,
+    SearchQuery,
+    SearchResults,
+)
 from search.query import ParsedQuery, parse_query
 
 PER_PAGE = 10
@@ -228,12 +237,54 @@ def _date(value: str | dt.date | None, name: str) -> dt.date | None:
 
 
 def _expand(code: str) -> list[str]:
+    """ISO codes for a country code, a region group, or a name in a known language."""
+    if not (len(code) == 2 and code.isalpha()) and not code.lower().startswith("g:"):
+        place = find_place(code)
+        if place is None:
+            raise SearchInputError(_problem("country", code))
+        code = place
     try:
         return expand_codes([code])
     except UnknownCountryError as exc:
         raise SearchInputError(
             _("unknown country or region group: %(value)r", value=exc.code)
         ) from None
+
+
+_SLUG_EXAMPLES = {"sector": "food", "type": "news", "category": "good-practices"}
+
+
+def _problem(operator: str, value: str) -> str:
+    """What is wrong with an operator word of the search box (search.query's problems)."""
+    if operator in ("after", "before"):
+        return _(
+            "'%(operator)s:' must be followed by a date as YYYY-MM-DD, got %(value)r",
+            operator=operator,
+            value=value,
+        )
+    if operator == "kind":
+        return _(
+            "unknown kind %(value)r; use one of: %(known)s", value=value, known=", ".join(KINDS)
+        )
+    if operator == "in":
+        return _(
+            "unknown field %(value)r after 'in:'; use one of: %(known)s",
+            value=value,
+            known=", ".join(SEARCH_FIELDS),
+        )
+    if operator == "country":
+        return _(
+            "no country or region is called %(value)r; use a name such as Japan "
+            "or Japon, an ISO code such as JP, or a region group such as g:asean",
+            value=value,
+        )
+    return _(
+        "%(value)r cannot follow '%(operator)s:'; use letters, digits and hyphens, "
+        "such as %(operator)s:%(example)s",
+        value=value,
+        operator=operator,
+        example=_SLUG_EXAMPLES.get(operator, "food"),
+    )
 
 
 def _check_sectors(db: Session, slugs: Sequence[str]) -> None:
@@ -254,6 +305,8 @@ def build_query(
 ) -> tuple[SearchQuery, ParsedQuery]:
     """The engine query for `params` as `viewer` may see it; raises SearchInputError."""
     parsed = parse_query(params.q)
+    if parsed.problems:
+        raise SearchInputError("; ".join(_problem(op, value) for op, value in parsed.problems))
     countries: list[str] = []
     for code in params.countries:
         countries.extend(_expand(code))

@@ -34,6 +34,7 @@ from forum.discovery.labels import (
     toggled,
 )
 from forum.taxonomy.service import countries_for
+from search.query import without_problems
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -46,7 +47,12 @@ FACET_TITLES = Labels(
 # Page numbers shown on each side of the current one.
 PAGE_WINDOW = 2
 OPERATORS = (
-    ("country:JP", _l("a country (ISO code) or a region group, e.g. country:g:asean")),
+    (
+        "country:JP",
+        _l(
+            "a country by its ISO code or its name, or a region group, e.g. country:Japan, country:g:asean"
+        ),
+    ),
     ("sector:food", _l("a sector")),
     ("kind:intel", _l("thread, post, intel, event or partnership")),
     ("type:funding_call", _l("good_practice, funding_call, tender, market_study …")),
@@ -162,6 +168,7 @@ def _search_response(
             context.update(_results_context(db, params, outcome))
     except service.SearchInputError as exc:
         context["error"] = _sentence(str(exc))
+        context["retry_q"] = without_problems(raw.q or "")
         status = 422
     except service.SearchUnavailable as exc:
         log.warning("search unavailable: %s", exc)

@@ -46,26 +46,46 @@ def test_operator_names_ignore_case_and_values_are_normalised() -> None:
     [
         "note:this",  # unknown operator
         "http://example.org/path",  # looks like one
-        "country:Japan",  # not an ISO code
-        "country:J",
-        "country:g:",  # an empty group
-        "kind:banana",  # not a kind
-        "in:body",  # not a restrictable field
-        "after:soon",
-        "after:2019-13-01",  # not a date
-        "before:2019-02-30",
-        "after:20190101",  # ISO basic format is not accepted
-        "sector:Food&Drink",
         "type:",
         ":JP",
-        "country:JP,",  # a dangling comma makes the whole word text
         '"country:JP"',  # quoted: always text
     ],
 )
-def test_unknown_or_invalid_operators_stay_text(text: str) -> None:
+def test_unknown_operators_stay_text(text: str) -> None:
     parsed = parse_query(text)
     assert parsed.text == text
     assert not parsed.has_filters
+    assert parsed.problems == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("country:J1", ("country", "J1")),
+        ("country:g:", ("country", "g:")),  # an empty group
+        ("kind:banana", ("kind", "banana")),  # not a kind
+        ("in:body", ("in", "body")),  # not a restrictable field
+        ("after:soon", ("after", "soon")),
+        ("after:2019-13-01", ("after", "2019-13-01")),  # not a date
+        ("before:2019-02-30", ("before", "2019-02-30")),
+        ("after:20190101", ("after", "20190101")),  # ISO basic format is not accepted
+        ("sector:Food&Drink", ("sector", "Food&Drink")),
+        ("country:,", ("country", ",")),
+    ],
+)
+def test_known_operators_with_a_value_they_cannot_take_are_problems_not_text(
+    text: str, problem: tuple[str, str]
+) -> None:
+    parsed = parse_query(f"olive {text}")
+    assert parsed.text == "olive "
+    assert parsed.problems == (problem,)
+    assert not parsed.has_filters
+
+
+def test_country_names_are_values_for_the_caller_to_resolve() -> None:
+    parsed = parse_query("country:Japan country:south_korea,côte_d'ivoire country:JP,")
+    assert parsed.countries == ("japan", "south_korea", "côte_d'ivoire", "JP")
+    assert parsed.problems == ()
 
 
 def test_words_after_an_unclosed_quote_are_text() -> None:
