@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from forum.accounts import contact
+from forum.accounts import contact, mentions
 from forum.accounts.deps import SignedInUser
 from forum.accounts.models import Membership, User
 from forum.accounts.service import can_see_member
@@ -62,6 +62,25 @@ def _profile_url(member: User) -> str:
 
 
 # --- the profile page ---------------------------------------------------------------------
+
+
+@router.get("/members/suggest")
+def member_suggestions(
+    db: DbSession, viewer: SignedInUser, q: Annotated[str, Query(max_length=100)] = ""
+) -> JSONResponse:
+    """The members a mention may name, for the `@` suggestions of the post forms."""
+    found = mentions.suggest(db, q)
+    return JSONResponse(
+        [
+            {
+                "handle": user.handle,
+                "name": user.name,
+                "partnership": user.partnership.name if user.partnership else None,
+            }
+            for user in found
+        ],
+        headers={"Cache-Control": "private, max-age=60"},
+    )
 
 
 @router.get("/members/{handle}", response_class=HTMLResponse)

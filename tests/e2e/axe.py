@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypedDict
 
-from playwright.sync_api import Browser, BrowserContext
+from playwright.sync_api import Browser, BrowserContext, Page
 
 AXE_JS = Path(__file__).resolve().parents[1] / "assets" / "axe.min.js"
 AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice")
@@ -33,16 +33,26 @@ def axe_violations(
     the CSP itself is tested with the normal `page` fixture. `signed_in_from` copies a
     journey's cookies, to scan pages only a signed-in member sees.
     """
-    wanted = set(impacts)
     state = signed_in_from.storage_state() if signed_in_from is not None else None
     context = browser.new_context(bypass_csp=True, storage_state=state)
     try:
         page = context.new_page()
         page.goto(url, wait_until="load")
-        page.add_script_tag(path=str(AXE_JS))
-        results: dict[str, Any] = page.evaluate(AXE_RUN, list(AXE_TAGS))
+        return axe_violations_here(page, impacts=impacts)
     finally:
         context.close()
+
+
+def axe_violations_here(
+    page: Page, *, impacts: Iterable[str] = ("serious", "critical")
+) -> list[AxeViolation]:
+    """The axe violations of `page` as it is now (a list opened, a chip chosen).
+
+    The page's context must have been made with `bypass_csp=True`, for axe to be injected.
+    """
+    wanted = set(impacts)
+    page.add_script_tag(path=str(AXE_JS))
+    results: dict[str, Any] = page.evaluate(AXE_RUN, list(AXE_TAGS))
     return [
         AxeViolation(
             id=v["id"],
