@@ -8,6 +8,7 @@ CLDR), for pages, emails and feeds alike. Templates use them as filters:
     {{ note.created_at|timeago }}    3 days ago · il y a 3 jours
     {{ count|number }}               12,345 · 12 345
     {{ "KR"|country_name }}          South Korea · Corée du Sud
+    <time datetime="{{ post.created_at|machine_time }}">   2026-12-07T13:05:00Z
 
 A datetime without a time zone is read as UTC; it is shown in the reader's time zone.
 A date (no time) is shown as it is.
@@ -219,7 +220,19 @@ def timezone_choices() -> tuple[str, ...]:
     return ("UTC", *sorted(zones))
 
 
+def machine_time(value: DateLike) -> str:
+    """The value of a `<time datetime>` attribute: a date as YYYY-MM-DD, a datetime in UTC
+    to the second (`2026-12-07T14:05:09Z`; HTML allows at most three decimals, Python's
+    isoformat gives six)."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.isoformat()
+
+
 JINJA_FILTERS: dict[str, Callable[..., Any]] = {
+    "machine_time": machine_time,
     "date": format_date,
     "datetime": format_datetime,
     "time": format_time,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
-from forum.core.formats import format_datetime
+from forum.core.formats import format_datetime, machine_time
 from forum.core.i18n import _, _l
 from forum.core.pagination import page_number
 from forum.core.privacy import FORMER_MEMBER_NAME
@@ -62,7 +62,7 @@ def notifications(
                     "kind": str(KIND_LABELS.get(note.kind, note.kind)),
                     "unread": note.read_at is None,
                     "when": format_datetime(note.created_at),
-                    "iso": note.created_at.isoformat(),
+                    "iso": machine_time(note.created_at),
                 }
                 for note in listing.items
             ],

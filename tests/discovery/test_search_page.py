@@ -301,8 +301,8 @@ def test_an_htmx_request_gets_only_the_results_region(
     box = re.search(r'<input type="search" id="search-q"[^>]*>', full.text)
     assert box is not None
     for attribute in (
-        'hx-get="/search"', 'hx-trigger="input changed delay:300ms, search"',
-        'hx-target="#search-results"', 'hx-push-url="true"', 'hx-include="closest form"',
+        'data-hx-get="/search"', 'data-hx-trigger="input changed delay:300ms, search"',
+        'data-hx-target="#search-results"', 'data-hx-push-url="true"', 'data-hx-include="closest form"',
     ):  # fmt: skip
         assert attribute in box.group(0)
     # The back button after htmx's history cache forgot the page needs the whole page.

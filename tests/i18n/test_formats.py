@@ -154,3 +154,15 @@ def test_an_unknown_language_falls_back_to_english() -> None:
     with i18n.using("tlh"):
         assert i18n.language() == "en"
         assert ngettext(*REPLIES, 2) == "2 replies"
+
+
+def test_time_elements_carry_valid_datetime_values() -> None:
+    import datetime as dt
+
+    from forum.core.formats import machine_time
+
+    moment = dt.datetime(2026, 12, 7, 14, 5, 9, 603189, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    assert machine_time(moment) == "2026-12-07T13:05:09Z"
+    naive_utc = dt.datetime(2026, 12, 7, 14, 5, 9, 603189)  # noqa: DTZ001 - as SQLite gives it
+    assert machine_time(naive_utc) == "2026-12-07T14:05:09Z"
+    assert machine_time(dt.date(2026, 12, 7)) == "2026-12-07"

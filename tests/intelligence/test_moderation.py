@@ -633,7 +633,7 @@ def test_the_preview_renders_sanitized_markdown_and_saves_nothing(
 ) -> None:
     _as(client, db, member)
     form = client.get("/intel/new").text
-    assert 'hx-post="/intel/preview"' in form and 'name="action" value="preview"' in form
+    assert 'data-hx-post="/intel/preview"' in form and 'name="action" value="preview"' in form
     response = client.post("/intel/new", data=_form(client))
     assert response.status_code == 200
     preview = _preview_part(response.text)
