@@ -50,6 +50,7 @@ def _errors(files: list[Path]) -> list[str]:
     ]
 
 
+@pytest.mark.slow  # the checker's JVM starts in a few seconds
 def test_home_thread_search_and_country_pages_are_valid_html(
     client: Client, demo_db: Session, member: User, tmp_path: Path
 ) -> None:
