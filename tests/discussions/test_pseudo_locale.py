@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import User
 from forum.core import i18n
 from forum.core.config import Settings
-from forum.core.formats import format_date, format_datetime
+from forum.core.formats import format_date, format_datetime, machine_time
 from forum.discussions import moderation
 from forum.discussions.models import Post, Thread
 from forum.moderation import flags
@@ -126,7 +126,7 @@ def test_the_thread_page_in_xx_shows_pseudo_translated_labels_and_the_posts_date
     assert pseudo("views")[1:-1] in page or pseudo("view")[1:-1] in page
     when = _in_xx(format_datetime, post.created_at)
     assert when.startswith("[")
-    assert f'datetime="{post.created_at.isoformat()}">{when}</time>' in page
+    assert f'datetime="{machine_time(post.created_at)}">{when}</time>' in page
     # A visitor is offered the login link, in a sentence around it.
     assert (
         pseudo('<a href="/login?next=/threads/%(id)s">Log in</a> to reply.') % {"id": thread.id}

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from pathlib import Path
+
+import forum
 
 DANGEROUS_SCHEMES = ("javascript:", "vbscript:", "data:")
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "background", "poster"}
@@ -33,10 +36,16 @@ class _Finder(HTMLParser):
                 self.problems.append(f"<{tag} style=...>")
 
 
+def our_scripts() -> set[str]:
+    """The URLs of the scripts the forum ships: every .js file under forum/static."""
+    static = Path(forum.__file__).resolve().parent / "static"
+    return {"/static/" + p.relative_to(static).as_posix() for p in static.rglob("*.js")}
+
+
 def script_risks(html: str, *, allowed_script_srcs: set[str] | None = None) -> list[str]:
     """Everything in `html` that could run script: script tags (other than our own
     vendored files), on* attributes, javascript:/vbscript:/data: URLs, inline styles."""
-    finder = _Finder(allowed_script_srcs or {"/static/vendor/htmx.min.js"})
+    finder = _Finder(allowed_script_srcs or our_scripts())
     finder.feed(html)
     finder.close()
     return finder.problems
