@@ -163,9 +163,20 @@ def can_quote(viewer: User | None, post: Post) -> bool:
     return post.deleted_at is None and can_see_post(viewer, post)
 
 
+def can_see_history(viewer: User | None, post: Post) -> bool:
+    """A post's edit history is for its author (while they may still edit it) and the
+    moderators: the earlier versions are the author's own words."""
+    return can_edit_post(viewer, post)
+
+
+def require_can_see_history(viewer: User | None, post: Post) -> None:
+    if not can_see_history(viewer, post):
+        raise NotAllowed(_("Edit history is for the post's author and the moderators."))
+
+
 def revisions(db: Session, viewer: User | None, post: Post) -> list[PostRevision]:
-    if viewer is None or not viewer.is_moderator:
-        raise NotAllowed(_("Edit history is for moderators."))
+    """The earlier versions of `post`, newest first. Raises NotAllowed (require_can_see_history)."""
+    require_can_see_history(viewer, post)
     return list(
         db.scalars(
             select(PostRevision)
