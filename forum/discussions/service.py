@@ -163,6 +163,17 @@ def can_quote(viewer: User | None, post: Post) -> bool:
     return post.deleted_at is None and can_see_post(viewer, post)
 
 
+def lead_html(opening_html: str, *, challenge_html: str = "", approach_html: str = "") -> str:
+    """What a list or a digest quotes of a thread, as HTML: a good practice's own first
+    field as its page shows it (the challenge, else the approach), else the opening post.
+    A good practice's opening post holds notes around the fields (the demo's say which
+    report section it comes from), never its gist."""
+    for field in (challenge_html, approach_html):
+        if field.strip():
+            return field
+    return opening_html
+
+
 def can_see_history(viewer: User | None, post: Post) -> bool:
     """A post's edit history is for its author (while they may still edit it) and the
     moderators: the earlier versions are the author's own words."""
