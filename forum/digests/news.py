@@ -218,7 +218,9 @@ def _discussions(
     for thread_id, title, kind, category_id, partnership_id, author_id, created_at in rows:
         challenge, approach = practices.get(thread_id, ("", ""))
         opening = html_text(
-            lead_html(openings.get(thread_id) or "", challenge_html=challenge, approach_html=approach)
+            lead_html(
+                openings.get(thread_id) or "", challenge_html=challenge, approach_html=approach
+            )
         )
         candidate = ThreadCandidate(
             id=thread_id, title=title, kind=kind, category=category_slug.get(category_id, ""),

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.core.config import Settings
-from forum.core.outbox import SearchOutbox
 from forum.core.db import utcnow
+from forum.core.outbox import SearchOutbox
 from forum.demo.intelligence import COUNTRY_NOTE, REPORT_NOTE, load_intelligence
 from forum.digests.service import preview_digest
 from forum.discussions.models import Flag

@@ -257,7 +257,9 @@ def test_shifted_demo_shows_upcoming_events_and_labels_each_moved_event(
     assert f"The calendar moves this event {months} months later than the report dates it" in page
     assert "Demo dates shifted" in page, "and the banner says it on every page"
     own = event_service.create_event(
-        demo_db, member, event_service.EventInput(name="A member's own fair", date_text="2027-03-01")
+        demo_db,
+        member,
+        event_service.EventInput(name="A member's own fair", date_text="2027-03-01"),
     )
     demo_db.flush()
     assert "The calendar moves this event" not in client.get(f"/events/{own.id}").text
