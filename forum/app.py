@@ -22,6 +22,7 @@ from forum.core.security import SecurityMiddleware, csrf_protect
 from forum.core.web import STATIC_DIR, make_templates
 from forum.discovery.sync import close_search_engines
 from forum.discussions.view_counts import ViewCounter
+from forum.events.dates import DatesShift
 from forum.migrate import require_migrated
 from forum.notifications.deps import load_unread
 from forum.runner import Runner
@@ -109,7 +110,6 @@ def bind(
     Answers the settings as the app uses them.
     """
     settings.ensure_data_dir()
-    settings = _with_demo_dates_notice(settings)
     templates = getattr(app.state, "templates", None)
     if templates is None:
         templates = make_templates(reload=settings.reload_templates)
@@ -121,18 +121,16 @@ def bind(
     app.state.session_factory = session_factory or make_session_factory(engine)
     app.state.read_session_factory = session_factory or make_session_factory(engine, writer=False)
     app.state.templates = templates
+    app.state.demo_dates_shift = _demo_dates_shift(settings)
     return settings
 
 
-def _with_demo_dates_notice(settings: Settings) -> Settings:
-    """Say on every page when `forum demo --shift-dates` moved the demo events."""
-    from forum.demo.events import shifted_notice
+def _demo_dates_shift(settings: Settings) -> DatesShift | None:
+    """When `forum demo --shift-dates` moved the demo events: every page says so in the
+    demo banner, and each moved event's page beside its dates."""
+    from forum.demo.events import dates_shift
 
-    shifted = shifted_notice(settings)
-    if not shifted:
-        return settings
-    notice = " · ".join(part for part in (settings.demo_notice, shifted) if part)
-    return settings.model_copy(update={"demo_notice": notice})
+    return dates_shift(settings)
 
 
 # Sections of the header that exist: main-navigation keys, plus "search" (the header

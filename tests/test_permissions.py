@@ -32,7 +32,7 @@ from forum.accounts.models import Membership, User
 from forum.core import uploads
 from forum.core.config import Settings
 from forum.core.db import utcnow
-from forum.digests.tokens import interest_token
+from forum.digests.tokens import interest_token, unsubscribe_token
 from forum.discussions.models import Category, Flag, Thread, ThreadAttachment
 from forum.events import calendar_tokens
 from forum.events import service as events
@@ -68,7 +68,7 @@ KEPT_TEXT = b"A file already attached when tests/test_permissions.py starts.\n"
 # `METHOD PATH [BODY]`: the path has no spaces outside placeholders; the body is the rest.
 ROUTE = re.compile(r"^(GET|POST|PUT|PATCH|DELETE) ((?:\{[^{}]*\}|[^\s{])+)(?: (.+))?$")
 PLACEHOLDER = re.compile(
-    r"\{(?:(?P<slug>[a-z0-9-]+)\.id|(?P<kind>intel|attachment|thread-file|event|feed|flag|calendar|interest|membership|sector):(?P<key>[^{}]+))\}"
+    r"\{(?:(?P<slug>[a-z0-9-]+)\.id|(?P<kind>intel|attachment|thread-file|event|feed|flag|calendar|interest|unsubscribe|membership|sector):(?P<key>[^{}]+))\}"
 )
 
 
@@ -114,6 +114,7 @@ class World:
     other: User
     calendars: dict[str, str] = field(default_factory=dict)
     interests: dict[str, str] = field(default_factory=dict)
+    unsubscribes: dict[str, str] = field(default_factory=dict)
 
 
 def make_world(db: Session, people: People, settings: Settings, role: str) -> World:
@@ -196,6 +197,7 @@ def make_world(db: Session, people: People, settings: Settings, role: str) -> Wo
     world.interests[other.name] = interest_token(
         settings.secret_key or "", other.id, "follow", "country", "JP"
     )
+    world.unsubscribes[other.name] = unsubscribe_token(settings.secret_key or "", other.id)
     db.flush()
     return world
 
@@ -250,6 +252,8 @@ def resolve(db: Session, world: World, text: str) -> str:
             return world.calendars[key]
         if kind == "interest":
             return world.interests[key]
+        if kind == "unsubscribe":
+            return world.unsubscribes[key]
         if kind == "event":
             return str(_one(db, Event, Event.name, key).id)
         if kind == "feed":

@@ -129,6 +129,8 @@ def _context(request: Request) -> dict[str, Any]:
         "unread_count": getattr(request.state, "unread", 0),
         "site_name": "Cluster Forum",
         "demo_notice": settings.demo_notice,
+        # `forum demo --shift-dates` moved the report's events (forum.events.dates.DatesShift).
+        "demo_dates_shift": getattr(request.app.state, "demo_dates_shift", None),
         "nav": None,
     }
 

@@ -9,8 +9,10 @@ the file, dates included, so a second run changes nothing.
 
 `forum demo --shift-dates` then moves every demo event by whole months so that the
 report's month (May 2019) is the current month, and leaves a marker file in the data
-dir that makes every page say "demo dates shifted"; a plain `forum demo` puts the
-report's dates back and removes the marker.
+dir that makes every page say "demo dates shifted" (the banner) and each moved event's
+page say so beside its dates; a plain `forum demo` puts the report's dates back and
+removes the marker. `make run` shifts them, so that the calendar and the joint-mission
+hints show upcoming events.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from forum.core.config import Settings
 from forum.demo.discussions import _demo_user
 from forum.demo.registry import demo_part
 from forum.events.attendance import set_attendance
-from forum.events.dates import last_day, parse_date_text
+from forum.events.dates import DatesShift, last_day, parse_date_text
 from forum.events.models import Event
 from forum.events.service import EventInput, create_imported_event, refresh_imported_event
 from forum.partnerships.models import Partnership
@@ -209,14 +211,12 @@ def clear_shift_marker(settings: Settings) -> None:
     marker_path(settings).unlink(missing_ok=True)
 
 
-def shifted_notice(settings: Settings) -> str | None:
-    """The banner text when this instance's demo dates are shifted, else None."""
+def dates_shift(settings: Settings) -> DatesShift | None:
+    """How this instance's demo events are shifted (the marker file), else None."""
     try:
         data = json.loads(marker_path(settings).read_text("utf-8"))
         months = int(data["months"])
+        shifted_on = dt.date.fromisoformat(data["shifted_on"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return (
-        f"Demo dates shifted: the report's events are moved {months} months later, so that "
-        "May 2019 is this month. Their wording is the report's."
-    )
+    return DatesShift(months=months, now_month=shifted_on.replace(day=1))

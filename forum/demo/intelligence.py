@@ -1,10 +1,13 @@
-"""Demo part: the report itself as an intelligence item, and one item per targeted country.
+"""Demo part: the report itself as an intelligence item.
 
-Both come from the report and say so: the report item carries the report as a text
-attachment (its text extracted by the same sandboxed extractor uploads use), and each
-country item lists the partnerships whose Table 1 row names that country, with their
-sectors. Nothing else is claimed about any country. Idempotent: items are found again
-by their source note, so a second run adds nothing and refreshes what it loaded.
+It comes from the report and says so: the item carries the report as a text attachment
+(its text extracted by the same sandboxed extractor uploads use). Idempotent: the item is
+found again by its source note, so a second run adds nothing and refreshes it.
+
+Which partnerships target a country is the directory's data, shown as facts on the
+country page: earlier versions loaded one "Which ESCP-4i partnerships target X" item per
+targeted country, which opened every new member's digest with what their own partnership
+told the survey. A run removes those items from a database that still has them.
 """
 
 from __future__ import annotations
@@ -22,7 +25,12 @@ from forum.core.db import utcnow
 from forum.core.extract import extract_in_subprocess
 from forum.demo.registry import demo_part
 from forum.intelligence.models import IntelAttachment, IntelItem
-from forum.intelligence.writes import ItemInput, create_imported_item, refresh_imported_item
+from forum.intelligence.writes import (
+    ItemInput,
+    create_imported_item,
+    delete_imported_item,
+    refresh_imported_item,
+)
 from forum.partnerships.models import Partnership
 from forum.taxonomy.service import countries_for
 
@@ -31,6 +39,7 @@ REPORT_TITLE = "Analysis of the consultation results from the ESCP-4i partnershi
 REPORT_URL = "https://www.clustercollaboration.eu"
 SOURCE_NAME = "European Cluster Collaboration Platform"
 REPORT_NOTE = f"The 2019 ECCP consultation report itself (shared/seed/{REPORT_FILE})"
+# The source note of the per-country items earlier versions loaded (removed on each run).
 COUNTRY_NOTE = "From the 2019 ECCP consultation report, Table 1 (targeted markets): {code}"
 SPREAD = dt.timedelta(days=14)
 
@@ -95,38 +104,11 @@ def _attach_report(db: Session, settings: Settings, item: IntelItem) -> None:
     db.flush()
 
 
-def _country_summary(name: str, partnerships: list[Partnership]) -> tuple[str, str]:
-    names = [p.name for p in partnerships]
-    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    count = len(names)
-    summary = (
-        f"{count} of the ESCP-4i partnerships that answered the 2019 ECCP consultation "
-        f"name{'s' if count == 1 else ''} {name} among their targeted markets outside "
-        f"Europe: {listed} (report, Table 1)."
-    )
-    lines = [
-        f"Partnerships targeting {name}, as listed in Table 1 of the May 2019 report "
-        "*Analysis of the consultation results from the ESCP-4i partnerships*:",
-        "",
-    ]
-    for p in partnerships:
-        sectors = ", ".join(s.name for s in p.sectors) or "sector not stated"
-        strand = f"Strand {p.strand}" if p.strand else "strand not stated"
-        lines.append(f"- [{p.name}](/partnerships/{p.slug}) — {strand}, {sectors}")
-    lines += [
-        "",
-        "The report says nothing more about this market; what these partnerships have done "
-        "there since is for their members to tell.",
-    ]
-    return summary, "\n".join(lines)
-
-
 @demo_part("intelligence", order=30)
 def load_intelligence(session: Session, settings: Settings) -> str:
     targets = _targets(session)
     countries = countries_for(targets)
     now = utcnow()
-    step = SPREAD / (len(countries) + 1)
     all_sectors = sorted(
         {s.id: s for ps in targets.values() for p in ps for s in p.sectors}.values(),
         key=lambda s: s.name,
@@ -158,29 +140,17 @@ def load_intelligence(session: Session, settings: Settings) -> str:
         now - SPREAD,
     )
     _attach_report(session, settings, report)
-    added = int(created)
-    for number, country in enumerate(countries, start=1):
-        partnerships = targets[country.code]
-        summary, body = _country_summary(country.name, partnerships)
-        sectors = sorted(
-            {s.id: s for p in partnerships for s in p.sectors}.values(), key=lambda s: s.name
-        )
-        _, created = _upsert(
-            session,
-            COUNTRY_NOTE.format(code=country.code),
-            ItemInput(
-                title=f"Which ESCP-4i partnerships target {country.name}",
-                kind="report",
-                summary=summary,
-                body=body,
-                countries=[country.code],
-                sectors=sectors,
-                url=REPORT_URL,
-                source_name=SOURCE_NAME,
-                source_url=REPORT_URL,
-                language="en",
-            ),
-            now - SPREAD + number * step,
-        )
-        added += int(created)
-    return f"{len(countries) + 1} intelligence items from the report ({added} new)"
+    removed = _remove_country_items(session)
+    return (
+        f"1 intelligence item from the report ({int(created)} new); "
+        f"{removed} former per-country items removed"
+    )
+
+
+def _remove_country_items(db: Session) -> int:
+    """Delete the per-country items earlier runs loaded (their source note names Table 1)."""
+    prefix = COUNTRY_NOTE.split("{code}")[0]
+    stale = list(db.scalars(select(IntelItem).where(IntelItem.source_note.startswith(prefix))))
+    for item in stale:
+        delete_imported_item(db, item)
+    return len(stale)

@@ -40,7 +40,12 @@ from forum.discussions.models import (
     ThreadCountry,
     thread_sector,
 )
-from forum.discussions.service import DIGEST_READER, visible_posts, visible_threads
+from forum.discussions.service import (
+    DIGEST_READER,
+    lead_html,
+    visible_posts,
+    visible_threads,
+)
 from forum.events.models import Attendance, Event, EventPartnership, event_sector
 from forum.intelligence.models import IntelCountry, IntelItem, intel_sector
 from forum.intelligence.service import published_items
@@ -188,14 +193,14 @@ def _discussions(
             )
         )
     }
-    # A good practice's opening post may be empty: its structured fields say what it is.
-    practices: dict[int, str] = {
-        thread_id: " ".join(part or "" for part in parts)
-        for thread_id, *parts in db.execute(
+    # A good practice is quoted by its own first field, not its opening post (lead_html).
+    practices: dict[int, tuple[str, str]] = {
+        thread_id: (challenge or "", approach or "")
+        for thread_id, challenge, approach in db.execute(
             select(
                 GoodPractice.thread_id,
+                func.substr(GoodPractice.challenge_html, 1, 2000),
                 func.substr(GoodPractice.approach_html, 1, 2000),
-                func.substr(GoodPractice.results_html, 1, 1000),
             ).where(GoodPractice.thread_id.in_(new_threads))
         )
     }
@@ -211,9 +216,12 @@ def _discussions(
         ).order_by(Thread.created_at.desc(), Thread.id.desc())
     )  # fmt: skip
     for thread_id, title, kind, category_id, partnership_id, author_id, created_at in rows:
-        opening = html_text(openings.get(thread_id) or "")
-        if thread_id in practices:
-            opening = f"{opening} {html_text(practices[thread_id])}".strip()
+        challenge, approach = practices.get(thread_id, ("", ""))
+        opening = html_text(
+            lead_html(
+                openings.get(thread_id) or "", challenge_html=challenge, approach_html=approach
+            )
+        )
         candidate = ThreadCandidate(
             id=thread_id, title=title, kind=kind, category=category_slug.get(category_id, ""),
             countries=frozenset(countries_of.get(thread_id, ())),

@@ -2,12 +2,15 @@
 
 Both are authenticated by their signed token alone. A GET never changes anything (mail
 scanners open links); the unsubscribe POST works without cookies and without a CSRF
-token (RFC 8058 one-click: the mail provider posts `List-Unsubscribe=One-Click`).
+token (RFC 8058 one-click: the mail provider posts `List-Unsubscribe=One-Click`). The
+unsubscribe pages' "resubscribe" button posts from the page, with the CSRF token.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from sqlalchemy import select
@@ -20,7 +23,7 @@ from forum.digests.builder import build_digest
 from forum.digests.models import DigestDelivery
 from forum.digests.render import render_digest_page
 from forum.digests.tokens import read_browser_token
-from forum.digests.unsubscribe import read_unsubscribe, unsubscribe
+from forum.digests.unsubscribe import read_unsubscribe, resubscribe, unsubscribe
 
 router = APIRouter(include_in_schema=False)
 
@@ -54,11 +57,31 @@ def unsubscribe_page(
 @router.post("/unsubscribe/{token}", response_class=HTMLResponse)
 @csrf_exempt  # the signed token names the member: one-click works without cookies
 def unsubscribe_now(request: Request, token: str, db: DbSession, settings: AppSettings) -> Response:
+    found = read_unsubscribe(db, secret_key=settings.secret_key or "", token=token)
+    # What the resubscribe button turns back on: the frequency the member had.
+    was = found.digest_frequency if found is not None else "off"
     user = unsubscribe(db, secret_key=settings.secret_key or "", token=token)
     if user is None:
         raise HTTPException(404, str(INVALID_LINK))
     db.commit()
-    return _private(render(request, "digests/unsubscribed.html", {"member": user}))
+    context = {"member": user, "token": token, "was": was if was != "off" else "weekly"}
+    return _private(render(request, "digests/unsubscribed.html", context))
+
+
+@router.post("/unsubscribe/{token}/resubscribe", response_class=HTMLResponse)
+def resubscribe_now(
+    request: Request,
+    token: str,
+    db: DbSession,
+    settings: AppSettings,
+    frequency: Annotated[str, Form(max_length=10)] = "weekly",
+) -> Response:
+    """The unsubscribe pages' one button back: the digest on again (CSRF-protected)."""
+    user = resubscribe(db, secret_key=settings.secret_key or "", token=token, frequency=frequency)
+    if user is None:
+        raise HTTPException(404, str(INVALID_LINK))
+    db.commit()
+    return _private(render(request, "digests/resubscribed.html", {"member": user}))
 
 
 @router.get("/digests/{token}", response_class=HTMLResponse)

@@ -1,7 +1,8 @@
-"""Unsubscribing from the digest by a signed link, without a session (RFC 8058).
+"""Unsubscribing from the digest by a signed link, without a session (RFC 8058), and
+changing one's mind on the page it opens.
 
 The token names the member; reading it changes nothing, applying it turns the digest off
-at once. A forged or altered token reads as None.
+at once, and resubscribing turns it back on. A forged or altered token reads as None.
 """
 
 from __future__ import annotations
@@ -41,5 +42,27 @@ def unsubscribe(
     if user.digest_frequency != "off" or row.unsubscribed_at is None:
         row.unsubscribed_at = now or utcnow()
     user.digest_frequency = "off"
+    db.flush()
+    return user
+
+
+# What resubscribing may turn the digest back on to; anything else is the default.
+RESUBSCRIBE_FREQUENCIES = ("daily", "weekly")
+
+
+def resubscribe(db: Session, *, secret_key: str, token: str, frequency: str) -> User | None:
+    """Turn the member's digest back on at `frequency` (daily or weekly; anything else reads
+    as weekly) and forget the unsubscription; None (nothing changed) for a bad token.
+
+    A digest already on keeps its frequency. Flushes, never commits.
+    """
+    user = read_unsubscribe(db, secret_key=secret_key, token=token)
+    if user is None:
+        return None
+    if user.digest_frequency == "off":
+        user.digest_frequency = frequency if frequency in RESUBSCRIBE_FREQUENCIES else "weekly"
+    row = db.get(EmailSettings, user.id)
+    if row is not None:
+        row.unsubscribed_at = None
     db.flush()
     return user

@@ -21,6 +21,8 @@ from forum.taxonomy.filters import in_countries, in_sectors
 class ThreadFilter:
     category: Category | None = None
     kind: str | None = None
+    # A kind left out (a partnership's profile lists its good practices apart).
+    not_kind: str | None = None
     countries: Sequence[str] = ()
     sectors: Sequence[str] = ()
     partnership_id: int | None = None
@@ -32,6 +34,8 @@ def _filtered(viewer: User | None, flt: ThreadFilter) -> Select[Thread]:
         stmt = stmt.where(Thread.category_id == flt.category.id)
     if flt.kind:
         stmt = stmt.where(Thread.kind == flt.kind)
+    if flt.not_kind:
+        stmt = stmt.where(Thread.kind != flt.not_kind)
     if flt.countries:
         stmt = stmt.where(
             in_countries(

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts import service as accounts
-from forum.accounts.deps import Moderator
+from forum.accounts.deps import Moderator, SignedInUser
 from forum.core.errors import NotFound
 from forum.core.i18n import _, _l
 from forum.core.web import DbSession, flash, redirect, render, safe_next
@@ -128,9 +128,9 @@ def unhide_post(
 
 
 @router.get("/posts/{post_id}/history", response_class=HTMLResponse)
-def post_history(request: Request, post_id: int, db: DbSession, moderator: Moderator) -> Response:
-    post = service.get_post(db, moderator, post_id)
-    revisions = service.revisions(db, moderator, post)
+def post_history(request: Request, post_id: int, db: DbSession, viewer: SignedInUser) -> Response:
+    post = service.get_post(db, viewer, post_id)
+    revisions = service.revisions(db, viewer, post)
     return render(
         request,
         "discussions/post_history.html",

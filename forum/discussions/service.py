@@ -163,9 +163,31 @@ def can_quote(viewer: User | None, post: Post) -> bool:
     return post.deleted_at is None and can_see_post(viewer, post)
 
 
+def lead_html(opening_html: str, *, challenge_html: str = "", approach_html: str = "") -> str:
+    """What a list or a digest quotes of a thread, as HTML: a good practice's own first
+    field as its page shows it (the challenge, else the approach), else the opening post.
+    A good practice's opening post holds notes around the fields (the demo's say which
+    report section it comes from), never its gist."""
+    for field in (challenge_html, approach_html):
+        if field.strip():
+            return field
+    return opening_html
+
+
+def can_see_history(viewer: User | None, post: Post) -> bool:
+    """A post's edit history is for its author (while they may still edit it) and the
+    moderators: the earlier versions are the author's own words."""
+    return can_edit_post(viewer, post)
+
+
+def require_can_see_history(viewer: User | None, post: Post) -> None:
+    if not can_see_history(viewer, post):
+        raise NotAllowed(_("Edit history is for the post's author and the moderators."))
+
+
 def revisions(db: Session, viewer: User | None, post: Post) -> list[PostRevision]:
-    if viewer is None or not viewer.is_moderator:
-        raise NotAllowed(_("Edit history is for moderators."))
+    """The earlier versions of `post`, newest first. Raises NotAllowed (require_can_see_history)."""
+    require_can_see_history(viewer, post)
     return list(
         db.scalars(
             select(PostRevision)

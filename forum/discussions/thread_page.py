@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from forum.accounts.models import User
 from forum.core.i18n import _
 from forum.discussions.models import Post, Thread
-from forum.discussions.service import can_edit_post
+from forum.discussions.service import can_edit_post, can_see_history
 
 TOP_LEVEL_PER_PAGE = 50
 MAX_DESCENDANTS = 200
@@ -31,6 +31,7 @@ class ShownPost:
     state: str
     show_text: bool
     can_edit: bool
+    can_see_history: bool = False
     more_replies: int = 0
 
 
@@ -131,6 +132,7 @@ def thread_page(
                 state=state,
                 show_text=state == "visible" or moderator,
                 can_edit=can_edit_post(viewer, post),
+                can_see_history=can_see_history(viewer, post),
                 more_replies=more,
             )
         )

@@ -159,6 +159,7 @@ def _render_thread(
             # A visitor is offered the login link instead of the sentence.
             "reply_refusal": None if refusal == str(service.LOG_IN_TO_POST) else refusal,
             "can_edit_opening": service.can_edit_post(viewer, shown.opening),
+            "can_see_opening_history": service.can_see_history(viewer, shown.opening),
             "can_moderate": can_moderate(viewer),
             "can_flag_thread": moderation.can_flag(viewer, thread.author_id),
             "flaggable_posts": {

@@ -356,3 +356,13 @@ def format_range(start: dt.date | None, end: dt.date | None) -> str:
 def quarter_of(day: dt.date) -> tuple[int, int]:
     """(year, quarter 1–4) of a day."""
     return day.year, (day.month - 1) // 3 + 1
+
+
+@dataclass(frozen=True)
+class DatesShift:
+    """How `forum demo --shift-dates` moved the events loaded from a report: by `months`
+    whole months, so that the report's own month became `now_month` (its first day).
+    The events keep the report's wording; the pages say that their days were moved."""
+
+    months: int
+    now_month: dt.date

@@ -27,7 +27,7 @@ from forum.core.formats import format_number
 from forum.core.i18n import _, _l
 from forum.core.outbox import queue_document
 from forum.core.text import clean_line
-from forum.events.dates import parse_date_text
+from forum.events.dates import DatesShift, parse_date_text
 from forum.events.models import (
     Attendance,
     Event,
@@ -233,6 +233,14 @@ def create_event(db: Session, author: User | None, data: EventInput) -> Event:
     db.flush()
     queue_document(db, f"event:{event.id}")
     return event
+
+
+def shifted_dates(event: Event, shift: DatesShift | None) -> DatesShift | None:
+    """The demo's shift when it moved `event`: only events loaded from a source (no member
+    typed them) are moved, and only when this instance's demo dates are shifted."""
+    if shift is None or event.created_by_id is not None or event.source_note is None:
+        return None
+    return shift
 
 
 def create_imported_event(db: Session, data: EventInput, *, source_note: str) -> Event:

@@ -181,6 +181,10 @@ def event_page(request: Request, event_id: int, db: DbSession, viewer: OptionalU
             "going": who_is_going(event),
             "mine": attendance_of(db, viewer, event),
             "can_edit": service.can_edit(viewer, event),
+            # Set by the app from `forum demo --shift-dates` (None otherwise).
+            "dates_shift": service.shifted_dates(
+                event, getattr(request.app.state, "demo_dates_shift", None)
+            ),
             "can_mark": service.can_mark(viewer),
             "own_partnership": viewer.partnership if service.can_mark_for_partnership(viewer) and viewer else None,
             "show_members": viewer is not None,

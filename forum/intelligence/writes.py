@@ -202,6 +202,21 @@ def refresh_imported_item(db: Session, item: IntelItem, data: ItemInput) -> Inte
     return item
 
 
+def delete_imported_item(db: Session, item: IntelItem) -> None:
+    """Remove an item no member wrote, that its source no longer gives (a demo run that
+    stopped loading it): its flags with it, and its search document. Only trusted callers
+    (the demo loader) use this; a member's item is never deleted so (ValueError)."""
+    if item.author_id is not None:
+        raise ValueError("only imported items are deleted this way")
+    for flag in db.scalars(
+        select(Flag).where(Flag.object_type == "intel", Flag.object_id == item.id)
+    ):
+        db.delete(flag)
+    queue_document(db, f"intel:{item.id}", "delete")
+    db.delete(item)
+    db.flush()
+
+
 def update_item(db: Session, editor: User | None, item: IntelItem, data: ItemInput) -> IntelItem:
     require_can_edit(editor, item)
     _apply(item, data)

@@ -51,6 +51,8 @@ def home(
         if cache is None:
             cache = request.app.state.week_candidates = WeekCandidates()
         context["week"] = _week(db, settings, viewer, cache)
+        # A member who turned the digest off gets no digest: the page says what is new.
+        context["digest_off"] = viewer.digest_frequency == "off"
     else:
         context.update(_latest(db))
     return render(request, "home.html", context)

@@ -28,6 +28,9 @@ from forum.taxonomy.service import countries_for, country_options, list_sectors
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 20
+# The directory is read whole: the report's 21 partnerships fit on one page; pages only
+# past that.
+DIRECTORY_PER_PAGE = 50
 PREVIEW = 5  # rows of each list on the profile; the full lists have pages of their own
 
 
@@ -45,7 +48,7 @@ def directory(
     flt = service.PartnershipFilter(countries=countries, sectors=sectors, strand=strand_value)
     params = {"country": country, "sector": sector, "strand": strand}
     listing = service.page_partnerships(
-        db, flt, page=page_number(page), per_page=PER_PAGE, params=params
+        db, flt, page=page_number(page), per_page=DIRECTORY_PER_PAGE, params=params
     )
     return render(
         request,
@@ -88,7 +91,11 @@ def profile(request: Request, slug: str, db: DbSession, viewer: OptionalUser) ->
     if coordinator is not None and not accounts.can_see_member(coordinator):
         coordinator = None  # as good as absent: no page, no messages
     base = f"/partnerships/{partnership.slug}"
-    by_partnership = thread_lists.ThreadFilter(partnership_id=partnership.id)
+    # Its good practices have a section of their own: the other threads are listed apart,
+    # so that no good practice is listed twice.
+    other_threads = thread_lists.ThreadFilter(
+        partnership_id=partnership.id, not_kind="good_practice"
+    )
     good_practices = thread_lists.ThreadFilter(partnership_id=partnership.id, kind="good_practice")
     upcoming = event_lists.EventFilter(partnership_ids=[partnership.id], when="upcoming")
     past = event_lists.EventFilter(partnership_ids=[partnership.id], when="past")
@@ -132,7 +139,7 @@ def profile(request: Request, slug: str, db: DbSession, viewer: OptionalUser) ->
             "threads": thread_lists.page_threads(
                 db,
                 viewer,
-                by_partnership,
+                other_threads,
                 page=1,
                 per_page=PREVIEW,
                 base_path=f"{base}/discussions",

@@ -19,6 +19,7 @@ from forum.digests.interests import load_member_interests
 from forum.digests.news import load_candidates
 from forum.discovery.saved import create_saved_search
 from forum.discovery.sync import search_engine
+from forum.discussions import writes as discussion_writes
 from forum.discussions.models import Category, Thread
 from forum.events import attendance as event_attendance
 from forum.events import service as events
@@ -213,7 +214,7 @@ def test_good_practices_follow_the_member_and_hidden_threads_never_appear(
     assert sorted(titles(digest, "good_practices")) == sorted([shown.title, staff.title])
     entry = section(digest, "good_practices").entries[0]
     assert entry.url.startswith(f"{settings.base_url}/threads/")
-    assert entry.excerpt == "We shared one stand at FOODEX. Two distributors."
+    assert entry.excerpt == "We shared one stand at FOODEX.", "its first field only"
 
 
 def test_followed_threads_show_the_count_and_newest_reply_but_not_hidden_ones(
@@ -614,3 +615,37 @@ def test_building_fifty_digests_from_shared_candidates_costs_a_constant_number_o
     assert len(statements) - loaded - batched <= 3 * 10
     assert all(not d.is_empty for d in digests)
     assert [d.counts() for d in one_by_one] == [d.counts() for d in digests[:10]]
+
+
+def test_good_practice_excerpt_is_its_own_first_field_not_its_opening_note(
+    db: Session, settings: Settings, people: People, now: dt.datetime,
+    categories: dict[str, Category],
+) -> None:  # fmt: skip
+    reader, writer = people.make(), people.make()
+    follow(db, reader.id, "country", "JP")
+    category = categories["good-practices"]
+    note = "From the 2019 ECCP consultation report (section 3.2). A demo account posted it."
+    for title, challenge in (("With a challenge", "Few buyers answered our mails."),
+                             ("Without one", "")):  # fmt: skip
+        discussion_writes.create_thread(
+            db,
+            writer,
+            discussion_writes.ThreadInput(
+                title=title, body=note, category=category, kind="good_practice",
+                countries=["JP"], sectors=resolve_sectors(db, ["food"]),
+                good_practice=discussion_writes.GoodPracticeInput(
+                    challenge=challenge, approach="We shared one stand at FOODEX.",
+                    results="Two distributors.",
+                ),
+            ),
+            check_limits=False,
+        )  # fmt: skip
+    db.flush()
+
+    entries = {e.title: e.excerpt for e in section(digest_for(db, settings, reader, now),
+                                                    "good_practices").entries}  # fmt: skip
+
+    assert entries == {
+        "With a challenge": "Few buyers answered our mails.",
+        "Without one": "We shared one stand at FOODEX.",
+    }

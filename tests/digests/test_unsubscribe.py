@@ -25,7 +25,7 @@ from forum.intelligence import writes as intel_writes
 from forum.notifications.models import EmailSettings
 from forum.notifications.service import follow
 from forum.taxonomy.service import resolve_sectors, seed_sectors
-from tests.conftest import TEST_SECRET, Client, People
+from tests.conftest import TEST_SECRET, Client, People, sign_in
 from tests.digests.smtp_sink import SMTPSink
 
 ITEM_TITLE = "Sake exporters meet Osaka food buyers"
@@ -183,3 +183,59 @@ def test_view_in_browser_answers_404_for_a_forged_token_or_a_period_never_sent(
     assert cookieless.get(f"/digests/{forged}").status_code == 404
     never = browser_token(TEST_SECRET, reader.id, dt.date(2027, 1, 11))
     assert cookieless.get(f"/digests/{never}").status_code == 404
+
+
+def test_unsubscribe_page_offers_to_resubscribe_in_one_click(
+    db: Session, reader: User, client: Client
+) -> None:
+    reader.digest_frequency = "daily"
+    db.flush()
+    token = unsubscribe_token(TEST_SECRET, reader.id)
+    client.get(f"/unsubscribe/{token}")
+    done = client.post(f"/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"})
+    assert frequency(db, reader) == "off"
+    form = re.search(
+        r'<form method="post" action="(/unsubscribe/[^"]+/resubscribe)">(.*?)</form>',
+        done.text,
+        re.S,
+    )
+    assert form is not None, "the confirmation offers the way back"
+    assert 'name="frequency" value="daily"' in form.group(2), "the frequency the member had"
+    assert "Resubscribe to the daily digest" in form.group(2)
+    refused = client.post(form.group(1), data={"frequency": "daily"})
+    assert refused.status_code == 403, "a page's button: the CSRF token is needed"
+    assert frequency(db, reader) == "off"
+    back = client.post_form(form.group(1), {"frequency": "daily"})
+    assert back.status_code == 200
+    assert "Your digest is back on" in back.text
+    assert frequency(db, reader) == "daily"
+    email_settings = db.get(EmailSettings, reader.id)
+    assert email_settings is not None and email_settings.unsubscribed_at is None
+    forged = client.post_form(f"/unsubscribe/{token[:-2]}xx/resubscribe", {"frequency": "daily"})
+    assert forged.status_code == 404
+
+
+def test_the_already_off_page_offers_the_weekly_digest_back(
+    db: Session, reader: User, client: Client
+) -> None:
+    reader.digest_frequency = "off"
+    db.flush()
+    token = unsubscribe_token(TEST_SECRET, reader.id)
+    page = client.get(f"/unsubscribe/{token}")
+    assert "already off" in page.text
+    assert f'action="/unsubscribe/{token}/resubscribe"' in page.text
+    client.post_form(f"/unsubscribe/{token}/resubscribe", {"frequency": "never-mind"})
+    assert frequency(db, reader) == "weekly", "an unknown frequency reads as weekly"
+
+
+def test_home_page_of_an_unsubscribed_member_does_not_promise_a_digest(
+    db: Session, reader: User, client: Client
+) -> None:
+    sign_in(client, db, reader)
+    assert "What your digest would bring you" in client.get("/").text
+    token = unsubscribe_token(TEST_SECRET, reader.id)
+    client.post(f"/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"})
+    home = client.get("/").text
+    assert "What your digest would bring you" not in home
+    assert "Your digest is off" in home
+    assert ITEM_TITLE in home, "what is new for the member is still shown"

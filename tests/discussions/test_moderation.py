@@ -668,8 +668,6 @@ def test_moderators_read_a_posts_edit_history(
     writes.edit_post(db, other_member, post, body="A tamer text")
     db.flush()
     assert db.scalar(select(PostRevision).where(PostRevision.post_id == post.id)) is not None
-    sign_in(client, db, other_member)
-    assert client.get(f"/posts/{post.id}/history").status_code == 403
     sign_in(client, db, moderator)
     assert f'href="/posts/{post.id}/history"' in client.get(f"/threads/{thread.id}").text
     history = client.get(f"/posts/{post.id}/history")
@@ -677,3 +675,29 @@ def test_moderators_read_a_posts_edit_history(
     assert "Buy my miracle pills at example.com" in history.text
     assert "A tamer text" in history.text
     assert "Edited by Otto Other" in history.text
+
+
+def test_authors_see_their_own_posts_edit_history(
+    client: Client,
+    db: Session,
+    member: User,
+    other_member: User,
+    discussion: tuple[Thread, Post],
+) -> None:
+    thread, post = discussion
+    writes.edit_post(db, other_member, post, body="A tamer text")
+    db.flush()
+    sign_in(client, db, other_member)
+    assert f'href="/posts/{post.id}/history"' in client.get(f"/threads/{thread.id}").text
+    history = client.get(f"/posts/{post.id}/history")
+    assert history.status_code == 200
+    assert "Buy my miracle pills at example.com" in history.text
+    sign_in(client, db, member)  # the thread's author, not the post's
+    assert f'href="/posts/{post.id}/history"' not in client.get(f"/threads/{thread.id}").text
+    assert client.get(f"/posts/{post.id}/history").status_code == 403
+    opening = db.scalar(select(Post).where(Post.thread_id == thread.id, Post.is_opening))
+    assert opening is not None
+    writes.edit_post(db, member, opening, body="Buyers in Osaka and Kobe")
+    db.flush()
+    assert f'href="/posts/{opening.id}/history"' in client.get(f"/threads/{thread.id}").text
+    assert client.get(f"/posts/{opening.id}/history").status_code == 200

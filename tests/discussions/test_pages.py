@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from sqlalchemy import event, select
@@ -9,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
+from forum.discussions import writes
 from forum.discussions.models import Category, Post, Thread
 from tests.conftest import Client, People, Threads, sign_in
 
@@ -201,3 +203,28 @@ def test_the_thread_page_query_count_does_not_grow_with_its_posts(
     small_count = queries_for(small)
     assert small_count > 3, "the counter sees the queries"
     assert queries_for(large) == small_count
+
+
+def test_post_times_on_thread_page_use_readers_time_zone(
+    client: Client, db: Session, member: User, other_member: User, threads: Threads
+) -> None:
+    thread = threads.start(member)
+    reply = threads.reply(other_member, thread, "From Tokyo.")
+    opening = db.scalar(select(Post).where(Post.thread_id == thread.id, Post.is_opening))
+    assert opening is not None
+    opening.created_at = dt.datetime(2026, 3, 1, 22, 0, tzinfo=dt.UTC)
+    reply.created_at = dt.datetime(2026, 3, 2, 23, 30, tzinfo=dt.UTC)
+    writes.edit_post(db, other_member, reply, body="From Tokyo, edited.")
+    member.timezone = "Asia/Tokyo"
+    other_member.timezone = "America/New_York"
+    db.flush()
+    sign_in(client, db, member)
+    page = re.sub(r"<[^>]+>", "", client.get(f"/threads/{thread.id}").text)  # what people read
+    assert "2 Mar 2026, 07:00" in page, "the opening post's time, in Tokyo"
+    assert "3 Mar 2026, 08:30" in page, "the reply's time, in Tokyo"
+    assert "23:30" not in page and "22:00" not in page, "never UTC"
+    sign_in(client, db, other_member)
+    page = client.get(f"/threads/{thread.id}").text
+    assert "1 Mar 2026, 17:00" in page and "2 Mar 2026, 18:30" in page
+    history = client.get(f"/posts/{reply.id}/history").text
+    assert "2 Mar 2026, 18:30" in history, "the same zone as the history page"

@@ -137,7 +137,7 @@ def test_replies_notify_the_parent_author_mentions_and_followers_once_each(
     assert list_follows(db, other_member.id)["thread"] == [str(thread.id)]
 
 
-def test_an_edit_keeps_the_previous_text_for_moderators(
+def test_an_edit_keeps_the_previous_text_for_moderators_and_the_author(
     db: Session, member: User, moderator: User, other_member: User, threads: Threads
 ) -> None:
     thread = threads.start(member)
@@ -146,8 +146,9 @@ def test_an_edit_keeps_the_previous_text_for_moderators(
     assert post.edited_at is not None
     history = service.revisions(db, moderator, post)
     assert [r.body for r in history] == ["Frist draft"]
+    assert [r.body for r in service.revisions(db, member, post)] == ["Frist draft"]
     with pytest.raises(NotAllowed):
-        service.revisions(db, member, post)
+        service.revisions(db, other_member, post)
     with pytest.raises(NotAllowed):
         writes.edit_post(db, other_member, post, body="vandalism")
 

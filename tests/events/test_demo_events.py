@@ -5,24 +5,29 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from forum.accounts.models import User
 from forum.app import create_app
 from forum.core.config import Settings
 from forum.core.db import make_engine
 from forum.demo import events as demo
 from forum.events import attendance as event_attendance
 from forum.events import listing as event_lists
+from forum.events import service as event_service
 from forum.events.models import Attendance, Event, EventPartnership
 from forum.partnerships.service import find_partnership_by_name
+from tests.conftest import Client
 
 D = dt.date
 
@@ -193,14 +198,17 @@ def test_shift_day_keeps_month_ends() -> None:
 def test_the_marker_labels_every_page_and_a_plain_demo_removes_it(
     settings: Settings, engine: object, session_factory: object
 ) -> None:
-    assert demo.shifted_notice(settings) is None
+    assert demo.dates_shift(settings) is None
     demo.write_shift_marker(settings, months=90, today=D(2026, 11, 25))
     app = create_app(settings, engine=engine, session_factory=session_factory)  # type: ignore[arg-type]
     with TestClient(app) as client:
         page = client.get("/privacy")
-    assert "Demo dates shifted: the report&#39;s events are moved 90 months later" in page.text
+    assert (
+        "Demo dates shifted: the report's events are moved 90 months later, so that "
+        "May 2019 is November 2026" in page.text
+    )
     demo.clear_shift_marker(settings)
-    assert demo.shifted_notice(settings) is None
+    assert demo.dates_shift(settings) is None
 
 
 @pytest.mark.slow
@@ -229,3 +237,29 @@ def test_forum_demo_shift_dates_from_the_command_line(tmp_path: Path) -> None:
         wind = db.scalar(select(Event).where(Event.name == "WindEurope"))
         assert wind is not None and wind.starts_on == D(2019, 4, 1)
     engine.dispose()
+
+
+def test_shifted_demo_shows_upcoming_events_and_labels_each_moved_event(
+    demo_db: Session, settings: Settings, app: FastAPI, client: Client, member: User
+) -> None:
+    """What `make run` (`forum demo --shift-dates`) shows on a fresh clone."""
+    today = dt.datetime.now(dt.UTC).date()
+    months, _ = demo.shift_demo_dates(demo_db, today=today)
+    demo.write_shift_marker(settings, months=months, today=today)
+    # The app reads the marker when it is built (bind); this one was built before.
+    app.state.demo_dates_shift = demo.dates_shift(settings)
+    listed = set(re.findall(r'href="/events/(\d+)"', client.get("/events").text))
+    dated = [e for e in _demo_events(demo_db) if str(e.id) in listed and e.starts_on]
+    assert len(dated) >= 5, [e.name for e in dated]
+    assert all(e.ends_on is not None and e.ends_on >= today for e in dated)
+    page = client.get(f"/events/{_by_name(demo_db, 'BIO Convention').id}").text
+    assert "Shifted" in page
+    assert f"The calendar moves this event {months} months later than the report dates it" in page
+    assert "Demo dates shifted" in page, "and the banner says it on every page"
+    own = event_service.create_event(
+        demo_db,
+        member,
+        event_service.EventInput(name="A member's own fair", date_text="2027-03-01"),
+    )
+    demo_db.flush()
+    assert "The calendar moves this event" not in client.get(f"/events/{own.id}").text

@@ -5,20 +5,34 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from forum.core.db import utcnow
+from forum.partnerships.models import Partnership
 from tests.conftest import Client, People, sign_in
 
 
-def test_directory_lists_every_partnership_with_pagination(
+def test_partnership_directory_shows_all_partnerships_on_one_page_and_explains_strands(
     client: Client, demo_db: Session
 ) -> None:
     page_one = client.get("/partnerships")
     assert page_one.status_code == 200
-    assert page_one.text.count('class="card"') == 20
-    assert "1–20 of 21" in page_one.text
+    assert page_one.text.count('class="card"') == 21
+    assert "1–21 of 21" in page_one.text
+    assert "page=2" not in page_one.text
+    assert "SpaceWave" in page_one.text
+    assert "What do “Strand 1” and “Strand 2” mean?" in page_one.text
+    assert "consolidate the links among the cluster organisations" in page_one.text
+
+
+def test_directory_is_paginated_past_its_page_size(client: Client, demo_db: Session) -> None:
+    for n in range(30):
+        demo_db.add(Partnership(slug=f"test-extra-{n:02}", name=f"Zz extra partnership {n:02}"))
+    demo_db.flush()
+    page_one = client.get("/partnerships")
+    assert page_one.text.count('class="card"') == 50
+    assert "1–50 of 51" in page_one.text
     assert 'href="/partnerships?page=2"' in page_one.text
     page_two = client.get("/partnerships?page=2")
     assert page_two.text.count('class="card"') == 1
-    assert "SpaceWave" in page_two.text
+    assert "Zz extra partnership 29" in page_two.text
 
 
 def test_directory_filters_by_target_country(client: Client, demo_db: Session) -> None:
@@ -111,3 +125,12 @@ def test_a_suspended_member_is_not_listed_among_a_partnerships_people(
     page = client.get("/partnerships/laser-go-global").text
     assert kept.name in page
     assert gone.name not in page
+
+
+def test_partnership_page_lists_each_good_practice_once(client: Client, demo_db: Session) -> None:
+    page = client.get("/partnerships/spacewave").text
+    for title in (
+        "SpaceWave business trip to Vietnam and Thailand",
+        "SpaceWave workshops: information for SMEs on Earth Observation for Blue Growth",
+    ):
+        assert page.count(f">{title}</a>") == 1, title

@@ -288,3 +288,15 @@ def test_a_country_page_shows_who_is_going_by_quarter_and_its_agreements(
     # The agreement section 4.1 records with a Jordanian counterpart, on Jordan's page only.
     assert "Jordan National Research Centre" in client.get("/countries/JO").text
     assert "Jordan National Research Centre" not in page
+
+
+def test_country_page_states_the_partnerships_targeting_it_as_directory_facts(
+    client: Client, demo_db: Session
+) -> None:
+    page = client.get("/countries/JP").text
+    who = section(page, "who-heading")
+    assert "6 partnerships in the directory name Japan among their target markets" in who
+    for name in ("ELBE", "FoodNet", "FoodPackLab", "IDEOO", "EU-TEXTILE2030", "LASER-GO GLOBAL"):
+        assert f">{name}</a>" in who
+    assert "Strand 2" in who
+    assert "Which ESCP-4i partnerships target" not in page, "facts, not intelligence items"

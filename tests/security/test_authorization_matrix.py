@@ -149,7 +149,7 @@ MATRIX = [
     ("GET", "/posts/{post}/edit", "", AUTHOR_OR_MOD),
     ("POST", "/posts/{post}/edit", "body=Edited+by+the+matrix", AUTHOR_OR_MOD),
     ("POST", "/posts/{post}/delete", "", AUTHOR_OR_MOD),
-    ("GET", "/posts/{post}/history", "", MODS),
+    ("GET", "/posts/{post}/history", "", AUTHOR_OR_MOD),
     ("GET", "/moderation/threads/{thread}/move", "", MODS),
     ("POST", "/moderation/threads/{thread}/move", "category=good-practices&reason=x", MODS),
     ("POST", "/moderation/threads/{thread}/lock", "reason=x", MODS),
