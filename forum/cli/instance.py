@@ -96,7 +96,7 @@ def demo(
         bool,
         typer.Option(
             "--shift-dates",
-            help="Move the demo events so that May 2019 (the report) is this month",
+            help="Move the demo events so that the report's first joint mission (November 2018) falls in this month",
         ),
     ] = False,
 ) -> None:

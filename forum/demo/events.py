@@ -7,8 +7,10 @@ Nothing is added that the report does not say (no URL, organiser or description)
 listings. Idempotent: events are found again by their source note and rewritten from
 the file, dates included, so a second run changes nothing.
 
-`forum demo --shift-dates` then moves every demo event by whole months so that the
-report's month (May 2019) is the current month, and leaves a marker file in the data
+`forum demo --shift-dates` then moves every demo event by whole months so that the month
+of the report's first joint mission (an event two or more partnerships listed: November
+2018) is the current month, so that the joint missions and most of the calendar the
+partnerships planned lie ahead; it leaves a marker file in the data
 dir that makes every page say "demo dates shifted" (the banner) and each moved event's
 page say so beside its dates; a plain `forum demo` puts the report's dates back and
 removes the marker. `make run` shifts them, so that the calendar and the joint-mission
@@ -40,7 +42,6 @@ from forum.partnerships.service import find_partnership_by_name
 from forum.taxonomy.service import resolve_sectors
 
 SOURCE_PREFIX = "From the 2019 ECCP consultation report"
-REPORT_MONTH = (2019, 5)
 SHIFT_MARKER = "demo-dates-shifted.json"
 
 
@@ -156,9 +157,22 @@ def _mark_going(session: Session, data: dict[str, Any], keyed: dict[str, Event])
 # --- shifted dates -------------------------------------------------------------------------
 
 
+def anchor_month() -> dt.date:
+    """The first day of the month the shift brings to the current month: that of the
+    report's first event listed by two or more partnerships (its first joint mission)."""
+    starts = [
+        start
+        for item in demo_events()
+        if len(item.rows) > 1
+        and (start := parse_date_text(item.primary["date"] or None).start) is not None
+    ]
+    return min(starts).replace(day=1)
+
+
 def months_to(today: dt.date) -> int:
-    """How many months after the report's month (May 2019) `today` falls."""
-    return today.year * 12 + today.month - (REPORT_MONTH[0] * 12 + REPORT_MONTH[1])
+    """How many months after the report's first joint mission (`anchor_month`) `today` falls."""
+    anchor = anchor_month()
+    return today.year * 12 + today.month - (anchor.year * 12 + anchor.month)
 
 
 def shift_day(day: dt.date, months: int, *, month_end: bool) -> dt.date:
@@ -171,7 +185,7 @@ def shift_day(day: dt.date, months: int, *, month_end: bool) -> dt.date:
 
 
 def shift_demo_dates(session: Session, *, today: dt.date) -> tuple[int, int]:
-    """Move the demo events so that May 2019 is `today`'s month; (months, events moved).
+    """Move the demo events so that `anchor_month()` is `today`'s month; (months, events moved).
 
     Works from the report's dates (re-read from the data file), so running it twice
     moves nothing further.

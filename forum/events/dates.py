@@ -361,8 +361,14 @@ def quarter_of(day: dt.date) -> tuple[int, int]:
 @dataclass(frozen=True)
 class DatesShift:
     """How `forum demo --shift-dates` moved the events loaded from a report: by `months`
-    whole months, so that the report's own month became `now_month` (its first day).
+    whole months, so that `from_month`, a month of the report, became `now_month`.
     The events keep the report's wording; the pages say that their days were moved."""
 
     months: int
     now_month: dt.date
+
+    @property
+    def from_month(self) -> dt.date:
+        """The report's month that became `now_month` (its first day)."""
+        year, month = divmod(self.now_month.year * 12 + self.now_month.month - 1 - self.months, 12)
+        return dt.date(year, month + 1, 1)

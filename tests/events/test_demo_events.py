@@ -24,6 +24,7 @@ from forum.core.db import make_engine
 from forum.demo import events as demo
 from forum.events import attendance as event_attendance
 from forum.events import listing as event_lists
+from forum.events import missions
 from forum.events import service as event_service
 from forum.events.models import Attendance, Event, EventPartnership
 from forum.partnerships.service import find_partnership_by_name
@@ -167,26 +168,40 @@ def test_loading_again_changes_nothing(events_demo: Session, settings: Settings)
     assert events_demo.scalar(select(func.count()).select_from(Attendance)) == marks
 
 
-def test_shifting_moves_may_2019_to_this_month_by_whole_months(events_demo: Session) -> None:
-    today = D(2026, 11, 25)
+def test_shifting_moves_the_first_joint_mission_to_this_month_by_whole_months(
+    events_demo: Session,
+) -> None:
+    today = D(2026, 11, 1)
+    assert demo.anchor_month() == D(2018, 11, 1)  # MEDICA, listed by two partnerships
     months, moved = demo.shift_demo_dates(events_demo, today=today)
-    assert months == 90
+    assert months == 96
     assert moved == 63  # every dated event
+    medica = _by_name(events_demo, "MEDICA")  # 12 November 2018: the first joint mission
+    assert medica.starts_on == D(2026, 11, 12)
     closing = _by_name(
         events_demo, "Closing conference Cosmetics4Wellbeing"
     )  # May 9th and 10th 2019
-    assert (closing.starts_on, closing.ends_on) == (D(2026, 11, 9), D(2026, 11, 10))
-    wind = _by_name(events_demo, "WindEurope")  # April 2019: the whole month before
-    assert (wind.starts_on, wind.ends_on) == (D(2026, 10, 1), D(2026, 10, 31))
+    assert (closing.starts_on, closing.ends_on) == (D(2027, 5, 9), D(2027, 5, 10))
+    wind = _by_name(events_demo, "WindEurope")  # April 2019: the whole month
+    assert (wind.starts_on, wind.ends_on) == (D(2027, 4, 1), D(2027, 4, 30))
     assert wind.date_text == "April 2019"  # the report's words stay
-    mwc = _by_name(events_demo, "MWC 2019")  # 25-28 February 2019 -> August
-    assert (mwc.starts_on, mwc.ends_on) == (D(2026, 8, 25), D(2026, 8, 28))
+    mwc = _by_name(events_demo, "MWC 2019")  # 25-28 February 2019
+    assert (mwc.starts_on, mwc.ends_on) == (D(2027, 2, 25), D(2027, 2, 28))
     again = demo.shift_demo_dates(events_demo, today=today)
-    assert again == (90, 63)
-    assert _by_name(events_demo, "WindEurope").starts_on == D(2026, 10, 1)  # not moved twice
+    assert again == (96, 63)
+    assert _by_name(events_demo, "WindEurope").starts_on == D(2027, 4, 1)  # not moved twice
     upcoming = event_lists.all_events(events_demo, event_lists.EventFilter(today=today))
-    assert "Photonics North" not in {e.name for e in upcoming}  # May 2019 + 90 months is past
-    assert "BIO Convention" in {e.name for e in upcoming}  # June 2019 -> December 2026
+    names = {e.name for e in upcoming}
+    assert "Mission to China" not in names  # March 2018, before the anchor: past
+    assert {"MEDICA", "Photonics West 2019", "BIO Convention"} <= names
+
+
+def test_after_shifting_the_joint_mission_hints_are_upcoming(events_demo: Session) -> None:
+    today = D(2026, 11, 1)
+    demo.shift_demo_dates(events_demo, today=today)
+    hints = missions.event_hints(events_demo, today=today)
+    assert hints, "the report's joint missions give hints"
+    assert not any(h.past for h in hints)
 
 
 def test_shift_day_keeps_month_ends() -> None:
@@ -199,13 +214,13 @@ def test_the_marker_labels_every_page_and_a_plain_demo_removes_it(
     settings: Settings, engine: object, session_factory: object
 ) -> None:
     assert demo.dates_shift(settings) is None
-    demo.write_shift_marker(settings, months=90, today=D(2026, 11, 25))
+    demo.write_shift_marker(settings, months=96, today=D(2026, 11, 25))
     app = create_app(settings, engine=engine, session_factory=session_factory)  # type: ignore[arg-type]
     with TestClient(app) as client:
         page = client.get("/privacy")
     assert (
-        "Demo dates shifted: the report's events are moved 90 months later, so that "
-        "May 2019 is November 2026" in page.text
+        "Demo dates shifted: the report's events are moved 96 months later, so that "
+        "November 2018 is November 2026" in page.text
     )
     demo.clear_shift_marker(settings)
     assert demo.dates_shift(settings) is None
