@@ -33,10 +33,14 @@ class _Finder(HTMLParser):
                 self.problems.append(f"<{tag} style=...>")
 
 
+# The scripts the forum serves itself, from its static folder.
+OUR_SCRIPTS = {"/static/vendor/htmx.min.js", "/static/js/filter-panel.js"}
+
+
 def script_risks(html: str, *, allowed_script_srcs: set[str] | None = None) -> list[str]:
     """Everything in `html` that could run script: script tags (other than our own
     vendored files), on* attributes, javascript:/vbscript:/data: URLs, inline styles."""
-    finder = _Finder(allowed_script_srcs or {"/static/vendor/htmx.min.js"})
+    finder = _Finder(allowed_script_srcs or OUR_SCRIPTS)
     finder.feed(html)
     finder.close()
     return finder.problems
