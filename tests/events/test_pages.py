@@ -82,7 +82,7 @@ def test_filters_by_country_region_sector_partnership_and_dates(
     window = f"from={start + dt.timedelta(days=30)}&to={start + dt.timedelta(days=50)}"
     assert _titles(client.get(f"/events?{window}").text) == ["Paris"]
     page = client.get("/events?country=FR")
-    assert "Showing: France" in page.text
+    assert "Country or region: France" in page.text
     assert 'href="/events.ics?country=FR"' in page.text
 
 
