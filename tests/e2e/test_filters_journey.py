@@ -26,14 +26,16 @@ def _top(locator: Locator) -> float:
     return box["y"] + scroll_y
 
 
-def _choose_then_remove_by_chip(page: Page, facet: Locator, results: str) -> None:
+def _choose_then_remove_by_chip(
+    page: Page, facet: Locator, results: str, chip_title: str = "Country"
+) -> None:
     """Click the first value of `facet`, see it as a chip, remove it with the chip."""
     value = facet.get_by_role("link").first
     name = (value.inner_text().rsplit("(", 1)[0]).strip()
     value.click()
     expect(page).to_have_url(re.compile(r"[?&]country=[A-Za-z:]+"))
     chips = page.get_by_role("list", name="Active filters")
-    chip = chips.get_by_role("link", name=f"Remove the filter Country: {name}")
+    chip = chips.get_by_role("link", name=f"Remove the filter {chip_title}: {name}")
     expect(chip).to_be_visible()
     expect(page.locator(results).first).to_be_visible()
     chosen = page.get_by_role("list", name="Country").get_by_role("link", name=re.compile(name))
@@ -44,7 +46,7 @@ def _choose_then_remove_by_chip(page: Page, facet: Locator, results: str) -> Non
     expect(page.get_by_role("list", name="Active filters")).to_have_count(0)
 
 
-def test_on_a_wide_screen_a_facet_value_applies_on_click_and_its_chip_removes_it(
+def test_on_a_wide_screen_a_facet_value_applies_on_click_and_its_chip_removes_it_everywhere(
     page: Page, page_log: PageLog
 ) -> None:
     page.set_viewport_size(WIDE)
@@ -59,6 +61,11 @@ def test_on_a_wide_screen_a_facet_value_applies_on_click_and_its_chip_removes_it
     countries = page.get_by_role("list", name="Country").first
     expect(countries).to_be_visible()
     _choose_then_remove_by_chip(page, countries, ".search-hits > li")
+
+    page.goto("/events")
+    countries = page.get_by_role("list", name="Country").first
+    expect(countries).to_be_visible()
+    _choose_then_remove_by_chip(page, countries, "li.card", chip_title="Country or region")
     assert all(r.status == 200 for r in page_log.documents), [
         (r.url, r.status) for r in page_log.documents
     ]
