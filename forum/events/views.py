@@ -31,11 +31,12 @@ router = APIRouter(include_in_schema=False)
 
 
 def _names(db: Session) -> tuple[dict[str, str], dict[str, str]]:
-    """Sector and partnership names by slug, for the facets and the chips."""
+    """Sector names by slug, partnership names by slug and id: the facets' and chips' words."""
     sectors = {s.slug: s.name for s in list_sectors(db)}
-    partnerships = {
-        slug: name for slug, name in db.execute(select(Partnership.slug, Partnership.name))
-    }
+    partnerships: dict[str, str] = {}
+    for pid, slug, name in db.execute(select(Partnership.id, Partnership.slug, Partnership.name)):
+        # A list may be filtered by a partnership's id as well as by its slug.
+        partnerships[slug] = partnerships[str(pid)] = name
     return sectors, partnerships
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.events.listing import today_utc
+from forum.partnerships.models import Partnership
 from tests.conftest import Client
 from tests.events.conftest import Events, make_partnership
 from tests.filter_links import read_panel
@@ -93,6 +95,18 @@ def test_each_event_chip_removes_exactly_one_filter_and_the_empty_list_names_the
     assert page.removes[2].text.startswith("Remove “From ")
     # Following the link that removes the date brings the events back.
     assert sorted(_titles(client.get(page.removes[2].href).text)) == ["Fair JP 1", "Fair JP 2"]
+
+
+def test_a_partnership_given_by_its_id_is_named_in_its_chip(
+    client: Client, db: Session, events: Events
+) -> None:
+    _calendar(db, events)
+    alpha = read_panel(client.get("/events").text).value("partnership", "Alpha")
+    slug = dict(alpha.query)["partnership"]
+    pid = db.scalar(select(Partnership.id).where(Partnership.slug == slug))
+    chips = read_panel(client.get(f"/events?partnership={pid}").text).chips
+    assert chips[0].text == "Remove the filter Partnership: Alpha ✕"
+    assert chips[0].href == "/events"
 
 
 def test_the_month_view_has_the_same_filter_links_keeping_the_month(
