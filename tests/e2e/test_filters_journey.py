@@ -104,6 +104,14 @@ def test_on_a_phone_the_first_result_is_on_the_first_screen_and_filters_wait_beh
     assert _top(cards.first) <= FIRST_SCREEN
     save_screenshot(page, "filters-phone-02-one-country")
 
+    # The search page and the events list too, the search form above the results.
+    for path, first_result in (("/search?q=cluster", ".search-hits > li"), ("/events", "li.card")):
+        page.goto(path)
+        expect(page.locator("summary.filter-panel-toggle")).to_be_visible()
+        top = _top(page.locator(first_result).first)
+        assert top <= FIRST_SCREEN, f"on {path} the first result starts {top:.0f} px down"
+    save_screenshot(page, "filters-phone-03-events")
+
 
 def test_the_filtered_pages_have_no_serious_or_critical_accessibility_violation(
     browser: Browser, live_server: LiveServer
