@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -19,6 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
 from forum.core.config import Settings
+from forum.core.filters import Facet, build_facet
 from forum.core.formats import country_name
 from forum.core.i18n import Labels, _, _l
 from forum.core.pagination import page_number
@@ -39,8 +41,7 @@ from search.query import without_problems
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
-# How many values each facet lists (the most frequent; active filters always show).
-FACET_LIMITS = {"kind": 10, "subkind": 15, "country": 30, "sector": 20}
+FACET_NAMES = ("kind", "subkind", "country", "sector")
 FACET_TITLES = Labels(
     kind=_l("Kind"), subkind=_l("Type"), country=_l("Country"), sector=_l("Sector")
 )
@@ -194,15 +195,6 @@ def _sentence(message: str) -> str:
     return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
-@dataclass(frozen=True)
-class FacetValue:
-    value: str
-    label: str
-    count: int
-    active: bool
-    url: str  # adds the filter, or removes it when active
-
-
 def _results_context(
     db: DbSession, params: service.SearchParams, outcome: service.SearchOutcome
 ) -> dict[str, Any]:
@@ -247,32 +239,24 @@ def _results_context(
 
 def _facets(
     params: service.SearchParams, outcome: service.SearchOutcome, labels: Labeller
-) -> list[tuple[str, str, list[FacetValue]]]:
-    """Each facet's (name, title, values): the most frequent values, and every active one
-    (a filter must stay removable even where it matches nothing)."""
+) -> list[Facet]:
+    """Each facet with its most frequent values first and every other one behind "Show
+    all" (active filters always shown: a filter must stay removable where it matches
+    nothing)."""
     out = []
-    for name, limit in FACET_LIMITS.items():
-        counts = dict(outcome.facets.get(name, {}))
+    for name in FACET_NAMES:
         chosen: tuple[str, ...] = getattr(params, FILTER_FIELDS[name])
-        for value in chosen:
-            counts.setdefault(value, 0)
-        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], labels.label(name, kv[0])))
-        shown = [kv for kv in ranked if kv[0] in chosen]
-        shown += [kv for kv in ranked if kv[0] not in chosen][: max(0, limit - len(shown))]
-        shown.sort(key=lambda kv: (-kv[1], labels.label(name, kv[0])))
-        values = [
-            FacetValue(
-                value=value,
-                label=labels.label(name, value),
-                count=count,
-                active=value in chosen,
-                url=search_url(toggled(params, name, value)),
-            )
-            for value, count in shown
-        ]
-        if values:
-            out.append((name, FACET_TITLES[name], values))
+        facet = build_facet(
+            name, str(FACET_TITLES[name]), dict(outcome.facets.get(name, {})), chosen,
+            label=partial(labels.label, name), url=partial(_toggled_url, params, name),
+        )  # fmt: skip
+        if facet is not None:
+            out.append(facet)
     return out
+
+
+def _toggled_url(params: service.SearchParams, name: str, value: str) -> str:
+    return search_url(toggled(params, name, value))
 
 
 def _page_links(params: service.SearchParams, pages: int) -> dict[str, Any] | None:

@@ -64,7 +64,10 @@ def list_filter(
     except EventError as exc:
         raise HTTPException(422, str(exc)) from exc
     if start and end and end < start:
-        raise HTTPException(422, "'to' comes before 'from'.")
+        # Worded as /search and /intel word it.
+        raise HTTPException(
+            422, _("'from' (%(start)s) is after 'to' (%(end)s)", start=start, end=end)
+        )
     return EventFilter(
         countries=countries, sectors=sectors, partnership_ids=ids, date_from=start,
         date_to=end, when=when,

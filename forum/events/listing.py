@@ -82,6 +82,11 @@ def _filtered(flt: EventFilter) -> Select[Event]:
     return stmt
 
 
+def filtered_events(flt: EventFilter) -> Select[Event]:
+    """The events `flt` keeps, unordered (the lists' facets count among them)."""
+    return _filtered(flt)
+
+
 def _order(flt: EventFilter) -> tuple[ColumnElement[Any], ...]:
     if flt.when == "past":
         return (Event.ends_on.desc(), Event.starts_on.desc(), Event.id.desc())

@@ -62,6 +62,10 @@ class MonthView:
         return dt.date(self.year, self.month, 1)
 
     @property
+    def last(self) -> dt.date:
+        return dt.date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+
+    @property
     def key(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
 

@@ -4,44 +4,55 @@ the add and edit forms in form_views.py."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
-from forum.core.formats import format_date
+from forum.core.filters import ListQuery as FilterQuery
+from forum.core.filters import normalized_places
 from forum.core.i18n import _
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, flash, redirect, render
-from forum.events import service
+from forum.events import facets, service
 from forum.events.attendance import attendance_of, set_attendance, who_is_going
 from forum.events.list_filters import Multi, list_filter
 from forum.events.listing import EventFilter, page_events, split_unknown
 from forum.events.month import month_view, parse_month
-from forum.partnerships import service as partnerships
-from forum.taxonomy import regions
-from forum.taxonomy.service import country_label, country_options, list_sectors, resolve_sectors
+from forum.partnerships.models import Partnership
+from forum.taxonomy.service import list_sectors
 
 router = APIRouter(include_in_schema=False)
 
 
-def _filter_options(db: Session) -> dict[str, object]:
-    groups = sorted(regions.load_region_groups().values(), key=lambda g: g.label)
+def _names(db: Session) -> tuple[dict[str, str], dict[str, str]]:
+    """Sector names by slug, partnership names by slug and id: the facets' and chips' words."""
+    sectors = {s.slug: s.name for s in list_sectors(db)}
+    partnerships: dict[str, str] = {}
+    for pid, slug, name in db.execute(select(Partnership.id, Partnership.slug, Partnership.name)):
+        # A list may be filtered by a partnership's id as well as by its slug.
+        partnerships[slug] = partnerships[str(pid)] = name
+    return sectors, partnerships
+
+
+def _filters_context(
+    db: Session, query: FilterQuery, flt: EventFilter, counted: EventFilter
+) -> dict[str, object]:
+    """The panel's facets (counted among the events of `counted`) and the active filters."""
+    sector_names, partnership_names = _names(db)
+    counts = facets.facet_counts(db, counted)
+    chips = facets.chips(query, flt, sector_names, partnership_names)
     return {
-        "country_options": [("", _("Any country"))]
-        + [(g.code, _("%(name)s (region)", name=g.label)) for g in groups]
-        + country_options(),
-        "sector_options": [("", _("Any sector"))] + [(s.slug, s.name) for s in list_sectors(db)],
-        "partnership_options": [("", _("Any partnership"))]
-        + [(p.slug, p.name) for p in partnerships.list_partnerships(
-            db, partnerships.PartnershipFilter(), limit=500)[0]],
-    }  # fmt: skip
+        "facets": facets.facets(query, counts, sector_names, partnership_names),
+        "chips": chips,
+        "query": query,
+        "filtered": bool(chips),
+    }
 
 
 @dataclass(frozen=True)
@@ -73,16 +84,16 @@ ListParams = Annotated[ListQuery, Depends(list_query)]
 def _list_page(
     request: Request, db: DbSession, viewer: User | None, *, when: str, q: ListQuery
 ) -> Response:
-    country, sector, partnership = q.country, q.sector, q.partnership
-    date_from, date_to, page = q.date_from, q.date_to, q.page
-    flt = list_filter(db, country=country, sector=sector, partnership=partnership,
-                      date_from=date_from, date_to=date_to, when=when)  # fmt: skip
-    params: dict[str, object] = {"country": country, "sector": sector,
-                                 "partnership": partnership, "from": date_from, "to": date_to}  # fmt: skip
+    country = normalized_places(q.country)
+    flt = list_filter(db, country=country, sector=q.sector, partnership=q.partnership,
+                      date_from=q.date_from, date_to=q.date_to, when=when)  # fmt: skip
+    params: dict[str, object] = {"country": country, "sector": q.sector,
+                                 "partnership": q.partnership, "from": q.date_from,
+                                 "to": q.date_to}  # fmt: skip
     base = "/events" if when == "upcoming" else "/events/archive"
-    listing = page_events(db, flt, page=page_number(page), base_path=base, params=params)
+    listing = page_events(db, flt, page=page_number(q.page), base_path=base, params=params)
     dated, unknown = split_unknown(listing.items)
-    query = urlencode({k: v for k, v in params.items() if v}, doseq=True)
+    query = FilterQuery.of(base, params)
     return render(
         request,
         "events/list.html",
@@ -93,34 +104,13 @@ def _list_page(
             "dated": dated,
             "unknown": unknown,
             "going": {e.id: who_is_going(e) for e in listing.items},
-            "selected": {
-                "country": country[0] if country else "",
-                "sector": sector[0] if sector else "",
-                "partnership": partnership[0] if partnership else "",
-                "from": date_from,
-                "to": date_to,
-            },
-            "filtered": any([*country, *sector, *partnership, date_from, date_to]),
-            "filter_summary": _summary(db, flt, country),
-            "ics_url": "/events.ics" + (f"?{query}" if query else ""),
+            "dates": {"from": q.date_from, "to": q.date_to},
+            "clear_url": base,
+            "ics_url": "/events.ics" + query.url().removeprefix(base),
             "can_add": service.can_create(viewer),
-            **_filter_options(db),
+            **_filters_context(db, query, flt, flt),
         },
     )
-
-
-def _summary(db: Session, flt: EventFilter, country: Sequence[str]) -> list[str]:
-    parts = [country_label(c.strip()) for c in country if c.strip()]
-    parts += [s.name for s in resolve_sectors(db, list(flt.sectors))]
-    for pid in flt.partnership_ids:
-        found = partnerships.get_partnership(db, pid)
-        if found:
-            parts.append(found.name)
-    if flt.date_from:
-        parts.append(_("from %(day)s", day=format_date(flt.date_from, "long")))
-    if flt.date_to:
-        parts.append(_("until %(day)s", day=format_date(flt.date_to, "long")))
-    return parts
 
 
 @router.get("/events", response_class=HTMLResponse)
@@ -143,11 +133,16 @@ def month(
     partnership: Multi = [],  # noqa: B006
 ) -> Response:
     year, month_number = parse_month(m)
+    country = normalized_places(country)
     flt = list_filter(db, country=country, sector=sector, partnership=partnership,
                       date_from="", date_to="", when="all")  # fmt: skip
     view = month_view(db, year, month_number, flt)
-    extra = urlencode({"country": country, "sector": sector, "partnership": partnership},
-                      doseq=True)  # fmt: skip
+    query = FilterQuery.of(
+        "/events/month",
+        {"m": view.key, "country": country, "sector": sector, "partnership": partnership},
+    )
+    extra = query.without("m").removeprefix("/events/month").removeprefix("?")
+    in_month = replace(flt, date_from=view.first, date_to=view.last)
     return render(
         request,
         "events/month.html",
@@ -155,13 +150,8 @@ def month(
             "nav": "events",
             "view": view,
             "extra": f"&{extra}" if extra else "",
-            "selected": {
-                "country": country[0] if country else "",
-                "sector": sector[0] if sector else "",
-                "partnership": partnership[0] if partnership else "",
-            },
-            "filtered": any([*country, *sector, *partnership]),
-            **_filter_options(db),
+            "clear_url": f"/events/month?m={view.key}",
+            **_filters_context(db, query, flt, in_month),
         },
     )
 

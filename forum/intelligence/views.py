@@ -13,17 +13,17 @@ from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
 from forum.core import content_language
 from forum.core.errors import LoginRequired
+from forum.core.filters import ListQuery, normalized_places
 from forum.core.formats import language_name
 from forum.core.i18n import _
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, redirect, render
-from forum.intelligence import attachment_views, queries, service, writes
+from forum.intelligence import attachment_views, facets, queries, service, writes
 from forum.intelligence.models import (
     INTEL_KINDS,
     KIND_LABELS,
     IntelItem,
     countries_by_name,
-    place_name,
 )
 from forum.taxonomy.filters import parse_filters
 from forum.taxonomy.forms import TagFieldsError, read_tag_fields
@@ -100,28 +100,39 @@ def intel_list(
     if mine == "1" and viewer is None:
         raise LoginRequired("/intel?mine=1")
     own = viewer if mine == "1" else None
+    country = normalized_places(country)
     countries, sectors = parse_filters(db, country, sector)
     for value in kind:
         if value not in INTEL_KINDS:
             raise HTTPException(422, _("Unknown kind %(value)r.", value=value))
+    start, end = parse_day(published_from, "from"), parse_day(published_to, "to")
+    if start and end and start > end:
+        # As /search and /events answer it.
+        raise service.IntelError(
+            _("'from' (%(start)s) is after 'to' (%(end)s)", start=start.date(), end=end.date()),
+            "to",
+        )
     flt = queries.IntelFilter(
         countries=countries, sectors=sectors, kinds=kind, sources=source,
-        published_from=parse_day(published_from, "from"),
-        published_to=end_of_day(parse_day(published_to, "to")),
+        published_from=start, published_to=end_of_day(end),
         open_deadlines=open_deadlines == "1",
         author_id=own.id if own else None, statuses=MY_STATUSES if own else (),
     )  # fmt: skip
     params: dict[str, object] = {
-        "country": country, "sector": sector, "kind": kind, "source": source,
-        "from": published_from, "to": published_to, "open": open_deadlines, "sort": sort,
-        "mine": mine,
+        "mine": mine, "country": country, "sector": sector, "kind": kind, "source": source,
+        "from": published_from, "to": published_to, "open": open_deadlines,
+        "sort": "" if sort == "added" else sort,
     }  # fmt: skip
     # The list is of published items for everyone (its counts are then shared and
     # cached); your own drafts are under ?mine=1, items in review at /intel/review.
     reader = viewer if own else None
     listing = queries.page_items(db, reader, flt, page=page_number(page), sort=sort, params=params)
-    facets = queries.facet_counts(db, reader, flt)
+    counts = queries.facet_counts(db, reader, flt)
     sector_names = {s.slug: s.name for s in list_sectors(db)}
+    query = ListQuery.of("/intel", params)
+    chips = facets.chips(
+        query, sector_names, start.date() if start else None, end.date() if end else None
+    )
     return render(
         request,
         "intelligence/list.html",
@@ -130,34 +141,22 @@ def intel_list(
             "listing": listing,
             "countries_of": {i.id: countries_by_name(i.country_codes) for i in listing.items},
             "deadline_of": {i.id: queries.deadline_state(i) for i in listing.items},
-            "facets": {
-                "country": sorted(
-                    ((code, place_name(code), n) for code, n in facets["country"].items()),
-                    key=lambda t: (-t[2], t[1]),
-                )[:30],
-                "sector": sorted(
-                    ((s, sector_names.get(s, s), n) for s, n in facets["sector"].items()),
-                    key=lambda t: (-t[2], t[1]),
-                ),
-                "kind": [
-                    (k, KIND_LABELS[k], facets["kind"][k])
-                    for k in INTEL_KINDS
-                    if k in facets["kind"]
-                ],
-                "source": sorted(
-                    ((s, s, n) for s, n in facets["source"].items()), key=lambda t: (-t[2], t[1])
-                )[:20],
-            },
-            "selected": {"country": country, "sector": sector, "kind": kind, "source": source},
+            "facets": facets.facets(query, counts, sector_names),
+            "sorts": facets.sort_links(query, sort),
+            "open_link": (
+                query.without("open") if open_deadlines == "1" else query.replaced("open", "1")
+            ),
+            "query": query,
+            "chips": chips,
+            "clear_url": query.keeping(["mine", "sort"]),
+            "feed_query": [(k, v) for k, v in query.items if k in ("country", "sector", "kind")],
             "filters": {
                 "from": published_from,
                 "to": published_to,
                 "open": open_deadlines,
                 "sort": sort,
             },
-            "filtered": any(
-                [country, sector, kind, source, published_from, published_to, open_deadlines]
-            ),
+            "filtered": bool(chips),
             "can_add": viewer is not None,
             "mine": own is not None,
         },

@@ -26,15 +26,21 @@ def axe_violations(
     *,
     impacts: Iterable[str] = ("serious", "critical"),
     signed_in_from: BrowserContext | None = None,
+    viewport: dict[str, int] | None = None,
 ) -> list[AxeViolation]:
     """The axe violations of `url` whose impact is one of `impacts`, summarised.
 
     A separate context with `bypass_csp=True`, used only so that axe can be injected:
     the CSP itself is tested with the normal `page` fixture. `signed_in_from` copies a
-    journey's cookies, to scan pages only a signed-in member sees.
+    journey's cookies, to scan pages only a signed-in member sees. `viewport` (width and
+    height) scans the page as a small screen shows it.
     """
     state = signed_in_from.storage_state() if signed_in_from is not None else None
-    context = browser.new_context(bypass_csp=True, storage_state=state)
+    context = browser.new_context(
+        bypass_csp=True,
+        storage_state=state,
+        viewport=viewport,  # type: ignore[arg-type]
+    )
     try:
         page = context.new_page()
         page.goto(url, wait_until="load")

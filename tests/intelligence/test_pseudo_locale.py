@@ -46,7 +46,8 @@ def test_the_list_in_the_pseudo_locale_shows_translated_labels_and_a_formatted_d
     assert pseudo("Tender") in page, "the kind label"
     assert pseudo("Only calls and tenders still open") in page
     assert pseudo("Recently added") in page, "a sort option"
-    assert f"<legend>{pseudo('Country')}</legend>" in page
+    assert f'id="facet-country">{pseudo("Country")}</h3>' in page
+    assert pseudo("Apply dates") in page
     # The deadline, formatted then decorated, inside the translated sentence.
     day = _deadline(db, item_id)
     formatted = pseudo(f"{day.day} {day.strftime('%b %Y')}")
