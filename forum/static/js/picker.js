@@ -38,7 +38,7 @@
       lockOptgroupOrder: true,
       maxOptions: null,
       hideSelected: true,
-      closeAfterSelect: false,
+      closeAfterSelect: true,
       render: {
         no_results: function (data, escape) {
           return '<div class="no-results" role="status">' + escape(none) + "</div>";
@@ -58,6 +58,13 @@
     if (select.getAttribute("aria-invalid") === "true") {
       ts.control_input.setAttribute("aria-invalid", "true");
     }
+    // The native list stays in the page (1px, for the form and its validation), named by
+    // the label tom-select moved to its input, and out of screen readers' way.
+    var label = document.querySelector('label[for="' + ts.control_input.id + '"]');
+    if (label && label.id) {
+      select.setAttribute("aria-labelledby", label.id);
+    }
+    select.setAttribute("aria-hidden", "true");
     var field = select.closest(".picker-field");
     if (field) {
       field.querySelectorAll(".picker-nojs-hint").forEach(function (el) { el.hidden = true; });
