@@ -191,7 +191,7 @@ def _welcome_context(db: DbSession, user: User, form: dict[str, object]) -> dict
 def welcome_form(request: Request, db: DbSession, user: SignedInUser) -> Response:
     follows = list_follows(db, user.id)
     form: dict[str, object] = {
-        "countries": follows["country"],
+        "countries": follows["region_group"] + follows["country"],
         "sectors": follows["sector"],
         "frequency": user.digest_frequency,
     }
