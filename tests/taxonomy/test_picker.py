@@ -78,6 +78,8 @@ def test_required_pickers_are_marked_before_submitting(
     sign_in(client, db, member)
     good_practice = client.get(GOOD_PRACTICE).text
     assert "required" in pickers(good_practice)["countries"].attrs
+    assert "required" in pickers(good_practice)["sectors"].attrs
+    assert 'Sectors <span class="required-marker">(required)</span>' in good_practice
     assert 'Countries or regions <span class="required-marker">(required)</span>' in good_practice
     discussion = client.get("/discussions/new").text
     assert "required" not in pickers(discussion)["countries"].attrs
