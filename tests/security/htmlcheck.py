@@ -9,7 +9,7 @@ URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "backgrou
 
 
 class _Finder(HTMLParser):
-    def __init__(self, allowed_script_srcs: set[str]) -> None:
+    def __init__(self, allowed_script_srcs: set[str] | frozenset[str]) -> None:
         super().__init__(convert_charrefs=True)
         self.allowed = allowed_script_srcs
         self.problems: list[str] = []
@@ -33,10 +33,17 @@ class _Finder(HTMLParser):
                 self.problems.append(f"<{tag} style=...>")
 
 
+# The static scripts our pages load: the vendored htmx and tom-select, and our picker.
+OUR_SCRIPTS = frozenset(
+    {"/static/vendor/htmx.min.js", "/static/vendor/tom-select.popular.min.js",
+     "/static/js/picker.js"}
+)  # fmt: skip
+
+
 def script_risks(html: str, *, allowed_script_srcs: set[str] | None = None) -> list[str]:
     """Everything in `html` that could run script: script tags (other than our own
     vendored files), on* attributes, javascript:/vbscript:/data: URLs, inline styles."""
-    finder = _Finder(allowed_script_srcs or {"/static/vendor/htmx.min.js"})
+    finder = _Finder(allowed_script_srcs or OUR_SCRIPTS)
     finder.feed(html)
     finder.close()
     return finder.problems
