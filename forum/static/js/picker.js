@@ -41,7 +41,7 @@
       closeAfterSelect: true,
       render: {
         no_results: function (data, escape) {
-          return '<div class="no-results" role="status">' + escape(none) + "</div>";
+          return '<div class="no-results">' + escape(none) + "</div>";
         }
       },
       onItemAdd: function () {
