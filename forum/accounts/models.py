@@ -76,6 +76,18 @@ class User(Base):
             return self.membership.partnership
         return None
 
+    @property
+    def target_countries(self) -> list[str]:
+        """The target countries of the member's partnership: a picker's suggestions."""
+        partnership = self.partnership
+        return partnership.country_codes if partnership else []
+
+    @property
+    def target_sectors(self) -> list[str]:
+        """The sectors (slugs) of the member's partnership: a picker's suggestions."""
+        partnership = self.partnership
+        return [s.slug for s in partnership.sectors] if partnership else []
+
 
 class Membership(Base):
     """A member's request to belong to a partnership, and its answer. One per member."""

@@ -19,9 +19,9 @@ from forum.core.pagination import page_number
 from forum.core.web import AppSettings, DbSession, RowId, flash, redirect, render
 from forum.notifications.service import list_follows
 from forum.partnerships.service import PartnershipFilter, list_partnerships
+from forum.taxonomy.picker import place_choices, sector_choices
 from forum.taxonomy.service import (
     list_sectors,
-    place_options,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -148,8 +148,8 @@ def _profile_context(
         "language_options": [
             (code, formats.language_name(code, in_itself=True)) for code in i18n.available()
         ],
-        "country_options": place_options(),
-        "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
+        "place_groups": place_choices(suggested=user.target_countries),
+        "sector_groups": sector_choices(list_sectors(db), suggested=user.target_sectors),
         "tokens": [
             {
                 "id": t.id,
@@ -242,8 +242,6 @@ def save_follows(
     try:
         service.update_interests(db, user, places=countries, sectors=sectors)
     except service.AccountError as exc:
-        if exc.field == "countries":
-            exc.field = "countries-add"  # the list to choose from; chosen ones are checkboxes
         return _invalid(request, db, user, "follows", exc, countries=countries, sectors=sectors)
     db.commit()
     return _done(

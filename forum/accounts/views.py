@@ -19,9 +19,9 @@ from forum.partnerships.service import (
     PartnershipFilter,
     list_partnerships,
 )
+from forum.taxonomy.picker import place_choices, sector_choices
 from forum.taxonomy.service import (
     list_sectors,
-    place_options,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -181,8 +181,8 @@ def _welcome_context(db: DbSession, user: User, form: dict[str, object]) -> dict
     return {
         "form": form,
         "errors": {},
-        "country_options": place_options(),
-        "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
+        "place_groups": place_choices(suggested=user.target_countries),
+        "sector_groups": sector_choices(list_sectors(db), suggested=user.target_sectors),
         "partnership": user.membership.partnership if user.membership else None,
     }
 
@@ -191,7 +191,7 @@ def _welcome_context(db: DbSession, user: User, form: dict[str, object]) -> dict
 def welcome_form(request: Request, db: DbSession, user: SignedInUser) -> Response:
     follows = list_follows(db, user.id)
     form: dict[str, object] = {
-        "countries": follows["country"],
+        "countries": follows["region_group"] + follows["country"],
         "sectors": follows["sector"],
         "frequency": user.digest_frequency,
     }

@@ -16,8 +16,8 @@ from forum.core.pagination import page_number
 from forum.core.web import DbSession, flash, redirect, render_admin
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import STRANDS, get_partnership
-from forum.taxonomy.regions import load_region_groups
-from forum.taxonomy.service import country_options, list_sectors
+from forum.taxonomy.picker import place_choices, sector_choices
+from forum.taxonomy.service import list_sectors
 
 router = APIRouter(include_in_schema=False)
 
@@ -53,7 +53,6 @@ def _edit_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    groups = sorted(load_region_groups().values(), key=lambda g: g.label)
     return render_admin(
         request,
         "admin/partnership.html",
@@ -62,9 +61,8 @@ def _edit_page(
             "partnership": partnership,
             "strand_options": [("", _("Not stated"))]
             + [(str(s), _("Strand %(strand)s", strand=s)) for s in STRANDS],
-            "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
-            "country_options": [(g.code, _("%(name)s (region)", name=g.label)) for g in groups]
-            + country_options(),
+            "sector_groups": sector_choices(list_sectors(db)),
+            "place_groups": place_choices(),
             "members": partnership_members(db, partnership.id),
         },
         form=form,

@@ -23,7 +23,8 @@ from forum.digests import service
 from forum.digests.render import render_digest_page
 from forum.discovery.saved import list_saved_searches
 from forum.discussions.service import list_categories
-from forum.taxonomy.service import list_sectors, place_options
+from forum.taxonomy.picker import place_choices, sector_choices
+from forum.taxonomy.service import list_sectors
 
 router = APIRouter(include_in_schema=False)
 
@@ -72,8 +73,8 @@ def _settings_context(
         "weekday_options": [(str(i), str(day)) for i, day in enumerate(service.WEEKDAYS)],
         "hour_options": [(str(h), f"{h:02d}:00") for h in range(24)],
         "timezone_options": formats.timezone_choices(),
-        "country_options": place_options(),
-        "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
+        "place_groups": place_choices(suggested=user.target_countries),
+        "sector_groups": sector_choices(list_sectors(db), suggested=user.target_sectors),
         "category_options": [(c.slug, c.name) for c in list_categories(db, user)],
         "saved_searches": saved.items,
         "saved_total": saved.total,
@@ -122,8 +123,6 @@ def save_digest_settings(
         service.save_settings(db, user, data, **toggles)
     except service.PreferencesError as exc:
         db.rollback()
-        # The list to add countries from carries the error; chosen ones are checkboxes.
-        field = "countries-add" if exc.field == "countries" else exc.field
         form = {
             "frequency": frequency,
             "weekday": weekday,
@@ -134,7 +133,7 @@ def save_digest_settings(
             "categories": categories,
             **toggles,
         }
-        context = _settings_context(db, user, form=form, errors={field: str(exc)})
+        context = _settings_context(db, user, form=form, errors={exc.field: str(exc)})
         return render(request, "digests/settings.html", context, status_code=422)
     db.commit()
     response = redirect("/settings/digest")

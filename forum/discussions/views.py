@@ -24,6 +24,7 @@ from forum.discussions.view_counts import count_view
 from forum.notifications.service import follow_state
 from forum.taxonomy.filters import parse_filters
 from forum.taxonomy.forms import TagFieldsError, read_tag_fields
+from forum.taxonomy.picker import place_choices, sector_choices
 from forum.taxonomy.service import countries_for, country_options, list_sectors
 
 router = APIRouter(include_in_schema=False)
@@ -298,8 +299,8 @@ def _new_thread_context(db: DbSession, viewer: User, form: dict[str, object]) ->
         "errors": {},
         "category_options": [(c.slug, c.name) for c in service.list_categories(db, viewer)],
         "kind_options": [(k, KIND_LABELS[k]) for k in THREAD_KINDS],
-        "country_options": country_options(),
-        "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
+        "place_groups": place_choices(suggested=viewer.target_countries),
+        "sector_groups": sector_choices(list_sectors(db), suggested=viewer.target_sectors),
         "language_options": content_language.options(),
     }
 

@@ -17,6 +17,7 @@ from forum.events import service
 from forum.events.list_filters import parse_day
 from forum.events.models import Event
 from forum.taxonomy.forms import TagFieldsError, read_tag_fields
+from forum.taxonomy.picker import sector_choices
 from forum.taxonomy.service import country_options, list_sectors
 
 router = APIRouter(include_in_schema=False)
@@ -91,7 +92,7 @@ def _form_context(
         "errors": errors,
         "own_partnership": viewer.partnership,
         "country_options": [("", _("Not one country, or not known yet")), *country_options()],
-        "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
+        "sector_groups": sector_choices(list_sectors(db), suggested=viewer.target_sectors),
         "europe_options": [
             ("", _("Not known")),
             ("yes", _("Inside Europe")),

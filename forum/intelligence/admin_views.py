@@ -27,7 +27,8 @@ from forum.intelligence import feed_admin
 from forum.intelligence.fetch_guard import private_feeds_allowed
 from forum.intelligence.jobs import HARVEST_FEED_JOB
 from forum.intelligence.models import INTEL_KINDS, KIND_LABELS, Feed
-from forum.taxonomy.service import countries_for, list_sectors, place_options
+from forum.taxonomy.picker import place_choices, sector_choices
+from forum.taxonomy.service import countries_for, list_sectors
 
 router = APIRouter(include_in_schema=False)
 
@@ -56,8 +57,8 @@ def _queued(db: Session) -> set[int]:
 def _options(db: Session) -> dict[str, Any]:
     return {
         "kind_options": [(k, KIND_LABELS[k]) for k in INTEL_KINDS],
-        "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
-        "country_options": place_options(),
+        "sector_groups": sector_choices(list_sectors(db)),
+        "place_groups": place_choices(),
     }
 
 

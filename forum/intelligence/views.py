@@ -27,7 +27,8 @@ from forum.intelligence.models import (
 )
 from forum.taxonomy.filters import parse_filters
 from forum.taxonomy.forms import TagFieldsError, read_tag_fields
-from forum.taxonomy.service import country_options, list_sectors
+from forum.taxonomy.picker import place_choices, sector_choices
+from forum.taxonomy.service import list_sectors
 
 router = APIRouter(include_in_schema=False)
 
@@ -165,7 +166,9 @@ def intel_list(
 
 @router.get("/intel/new", response_class=HTMLResponse)
 def new_item_form(request: Request, db: DbSession, viewer: SignedInUser) -> Response:
-    return render(request, "intelligence/form.html", _form_context(db, None, {"kind": "news"}, {}))
+    return render(
+        request, "intelligence/form.html", _form_context(db, viewer, None, {"kind": "news"}, {})
+    )
 
 
 @router.post("/intel/new", response_class=HTMLResponse)
@@ -178,7 +181,7 @@ def create_item(
     action: Annotated[str, Form(max_length=10)] = "save",
 ) -> Response:
     if action == "preview":
-        return _preview(request, db, None, form)
+        return _preview(request, db, viewer, None, form)
     try:
         data = _input(db, form)
         item = writes.create_item(db, viewer, data, status=status)
@@ -186,24 +189,25 @@ def create_item(
         db.rollback()
         return render(
             request, "intelligence/form.html",
-            _form_context(db, None, form, {exc.field or "_": str(exc)}), status_code=422,
+            _form_context(db, viewer, None, form, {exc.field or "_": str(exc)}), status_code=422,
         )  # fmt: skip
     db.commit()
     return redirect(item.url_path)
 
 
 def _preview(
-    request: Request, db: DbSession, item: IntelItem | None, form: Mapping[str, object]
-) -> Response:
+    request: Request, db: DbSession, viewer: User, item: IntelItem | None,
+    form: Mapping[str, object],
+) -> Response:  # fmt: skip
     """The form again with its notes rendered below it; nothing is saved."""
     try:
         preview = writes.preview_body(str(form["body"]))
     except service.IntelError as exc:
         return render(
             request, "intelligence/form.html",
-            _form_context(db, item, form, {exc.field or "_": str(exc)}), status_code=422,
+            _form_context(db, viewer, item, form, {exc.field or "_": str(exc)}), status_code=422,
         )  # fmt: skip
-    context = _form_context(db, item, form, {})
+    context = _form_context(db, viewer, item, form, {})
     context["preview"] = preview
     return render(request, "intelligence/form.html", context)
 
@@ -237,16 +241,17 @@ def _input(db: DbSession, form: Mapping[str, object]) -> writes.ItemInput:
 
 
 def _form_context(
-    db: DbSession, item: IntelItem | None, form: Mapping[str, object], errors: dict[str, str]
-) -> dict[str, object]:
+    db: DbSession, viewer: User, item: IntelItem | None, form: Mapping[str, object],
+    errors: dict[str, str],
+) -> dict[str, object]:  # fmt: skip
     return {
         "nav": "intelligence",
         "item": item,
         "form": form,
         "errors": errors,
         "kind_options": [(k, KIND_LABELS[k]) for k in INTEL_KINDS],
-        "country_options": country_options(),
-        "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
+        "place_groups": place_choices(suggested=viewer.target_countries),
+        "sector_groups": sector_choices(list_sectors(db), suggested=viewer.target_sectors),
         "language_options": _language_options(str(form.get("language") or "")),
     }
 
@@ -296,7 +301,7 @@ def edit_form(request: Request, item_id: int, db: DbSession, viewer: SignedInUse
         "deadline": item.deadline.date().isoformat() if item.deadline else "",
         "language": item.language or "",
     }  # fmt: skip
-    return render(request, "intelligence/form.html", _form_context(db, item, form, {}))
+    return render(request, "intelligence/form.html", _form_context(db, viewer, item, form, {}))
 
 
 @router.post("/intel/{item_id}/edit", response_class=HTMLResponse)
@@ -310,14 +315,14 @@ def edit(
 ) -> Response:
     item = _viewer_item(db, viewer, item_id)
     if action == "preview":
-        return _preview(request, db, item, form)
+        return _preview(request, db, viewer, item, form)
     try:
         writes.update_item(db, viewer, item, _input(db, form))
     except service.IntelError as exc:
         db.rollback()
         return render(
             request, "intelligence/form.html",
-            _form_context(db, item, form, {exc.field or "_": str(exc)}), status_code=422,
+            _form_context(db, viewer, item, form, {exc.field or "_": str(exc)}), status_code=422,
         )  # fmt: skip
     db.commit()
     return redirect(item.url_path)

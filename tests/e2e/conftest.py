@@ -20,7 +20,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Locator,
+    Page,
+    Response,
+    expect,
+    sync_playwright,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -259,6 +267,33 @@ def sign_in(page: Page, email: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     expect(page.locator(".site-account")).to_contain_text("Log out")
+
+
+def picker(page: Page, label: str | re.Pattern[str]) -> Locator:
+    """The picker (`ui.picker` enhanced by js/picker.js) whose label is `label`."""
+    return page.locator(".picker-field").filter(has=page.get_by_role("combobox", name=label))
+
+
+def chips(page: Page, label: str | re.Pattern[str]) -> Locator:
+    """The chosen values of a picker, as chips."""
+    return picker(page, label).locator(".ts-control > .item")
+
+
+def offered(page: Page, label: str | re.Pattern[str]) -> Locator:
+    """A picker's dropdown (the options typing left), not its hidden native list."""
+    return picker(page, label).locator(".ts-dropdown")
+
+
+def pick(page: Page, label: str | re.Pattern[str], typed: str, option: str) -> None:
+    """Choose in a picker as a person does: type, see `option` highlighted, press Enter;
+    returns once its chip shows."""
+    box = page.get_by_role("combobox", name=label)
+    box.focus()  # as the keyboard does (Tab): a mouse would hit the open dropdown above
+    box.press_sequentially(typed, delay=20)
+    # tom-select filters once typing pauses: wait until the wanted option is the active one.
+    expect(offered(page, label).locator(".option.active")).to_have_text(option)
+    box.press("Enter")
+    expect(chips(page, label).filter(has_text=option)).to_have_count(1)
 
 
 ADMIN_EMAIL = "admin.e2e@example.eu"

@@ -21,6 +21,8 @@ from .conftest import ADMIN_PASSWORD, LiveServer, save_screenshot
         "/admin/users",
         "/admin/audit",
         "/admin/partnerships",
+        "/admin/partnerships/1",  # its sectors and countries pickers
+        "/admin/feeds",  # the new feed's pickers
         "/admin/sectors",
         "/admin/region-groups",
         "/admin/invite",
