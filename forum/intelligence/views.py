@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -18,6 +19,8 @@ from forum.core.formats import language_name
 from forum.core.i18n import _
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, redirect, render
+from forum.discussions.listing import ThreadFilter, recent_threads
+from forum.discussions.models import Thread
 from forum.intelligence import attachment_views, facets, queries, service, writes
 from forum.intelligence.models import (
     INTEL_KINDS,
@@ -129,6 +132,7 @@ def intel_list(
     reader = viewer if own else None
     listing = queries.page_items(db, reader, flt, page=page_number(page), sort=sort, params=params)
     counts = queries.facet_counts(db, reader, flt)
+    practices, practice_total = _good_practices(db, viewer, own, countries, sectors)
     sector_names = {s.slug: s.name for s in list_sectors(db)}
     query = ListQuery.of("/intel", params)
     chips = facets.chips(
@@ -158,10 +162,38 @@ def intel_list(
                 "sort": sort,
             },
             "filtered": bool(chips),
+            "good_practices": practices,
+            "good_practice_total": practice_total,
+            "good_practices_url": _good_practices_url(country, sector),
             "can_add": viewer is not None,
             "mine": own is not None,
         },
     )
+
+
+# Good practices served with the intelligence they share a country or sector with.
+GOOD_PRACTICES_SHOWN = 5
+
+
+def _good_practices(
+    db: DbSession,
+    viewer: User | None,
+    own: User | None,
+    countries: list[str],
+    sectors: list[str],
+) -> tuple[list[Thread], int]:
+    """The good practices `viewer` may read on the chosen countries and sectors (the
+    repository the report asked for holds both), newest activity first; none unfiltered."""
+    if own is not None or not (countries or sectors):
+        return [], 0
+    flt = ThreadFilter(kind="good_practice", countries=countries, sectors=sectors)
+    return recent_threads(db, viewer, flt, limit=GOOD_PRACTICES_SHOWN)
+
+
+def _good_practices_url(country: list[str], sector: list[str]) -> str:
+    """The discussions list of those good practices (it takes one country and one sector)."""
+    params = {"kind": "good_practice", "country": country[:1], "sector": sector[:1]}
+    return "/discussions?" + urlencode(params, doseq=True)
 
 
 @router.get("/intel/new", response_class=HTMLResponse)

@@ -31,7 +31,7 @@ from forum.intelligence import writes as intel
 from forum.intelligence.models import IntelItem
 from forum.notifications.service import follow
 from forum.taxonomy.service import resolve_sectors
-from tests.conftest import Client, Outbox, Threads, sign_in
+from tests.conftest import Client, Outbox, Threads, sign_in, start_good_practice
 
 MARKER = "quokkasecret"
 # Searched for instead of the marker, which the search page would echo in its form: every
@@ -77,6 +77,18 @@ def _reader_follows_everything(w: World, thread: Thread | None = None) -> None:
 
 def hidden_thread(w: World) -> Scene:
     thread = w.threads.start(w.member, title=f"Buyers in Osaka {SECRET}", body=f"Ask {SECRET}.")
+    _reader_follows_everything(w, thread)
+    reply = w.threads.reply(w.member, thread, f"More about {SECRET} buyers.")
+    moderation.hide_thread(w.db, w.moderator, thread, reason=REASON)
+    w.db.flush()
+    return Scene(reader=w.other_member, thread=thread, post=reply)
+
+
+def hidden_good_practice(w: World) -> Scene:
+    thread = start_good_practice(
+        w.db, w.member, w.threads.categories["good-practices"],
+        title=f"Osaka fair {SECRET}", approach=f"A stand with {SECRET}.",
+    )  # fmt: skip
     _reader_follows_everything(w, thread)
     reply = w.threads.reply(w.member, thread, f"More about {SECRET} buyers.")
     moderation.hide_thread(w.db, w.moderator, thread, reason=REASON)
@@ -151,6 +163,7 @@ def draft_item(w: World) -> Scene:
 
 POST_CASES: dict[str, Callable[[World], Scene]] = {
     "hidden-thread": hidden_thread,
+    "hidden-good-practice": hidden_good_practice,
     "removed-post": removed_post,
     "deleted-post": deleted_post,
     "members-only-category": members_only_thread,
@@ -216,6 +229,10 @@ def intel_pages(w: World, scene: Scene) -> list[str]:
                 f"/api/v1/intel/{scene.item.id}", "/api/v1/intel")  # fmt: skip
 
 
+def intel_list_with_good_practices(w: World, scene: Scene) -> list[str]:
+    return _get(w, scene, "/intel?country=JP", "/intel?sector=food")
+
+
 def country_and_sector_pages(w: World, scene: Scene) -> list[str]:
     return _get(w, scene, "/countries/JP", "/sectors/food", "/countries")
 
@@ -260,6 +277,7 @@ POST_SURFACES: dict[str, Callable[[World, Scene], list[str]]] = {
     "search-api": search_api,
     "threads-feed": thread_feed,
     "country-and-sector-pages": country_and_sector_pages,
+    "intel-list-good-practices": intel_list_with_good_practices,
     "digest": digest,
     "email": notification_email,
     "export": data_export,
@@ -355,6 +373,10 @@ def test_the_marker_is_found_where_it_may_be_read(world: World) -> None:
     thread = world.threads.start(world.member, title=f"Open {SECRET}", body=f"Open {SECRET}.")
     _reader_follows_everything(world, thread)
     reply = world.threads.reply(world.member, thread, f"Reply {SECRET}.")
+    start_good_practice(  # the intelligence list serves good practices, not discussions
+        world.db, world.member, world.threads.categories["good-practices"],
+        title=f"Open practice {SECRET}",
+    )  # fmt: skip
     item = _item(world, "published")
     sign_in(world.client, world.db, world.other_member)
     world.db.flush()
