@@ -12,8 +12,9 @@ from forum.core.db import Base, UTCDateTime, utcnow
 
 
 class InboundMessage(Base):
-    """One message received, whatever became of it. `message_key` is the SHA-256 of its
-    Message-ID (or of its bytes when it has none): a message seen twice is ignored."""
+    """One message received for one of our addresses, whatever became of it.
+    `message_key` is the SHA-256 of its Message-ID (or of its bytes when it has none) and
+    that address: a delivery seen twice (an MTA's retry) is ignored."""
 
     __tablename__ = "inbound_message"
 

@@ -65,8 +65,11 @@ class Outcome:
         return self.status != "refused"
 
 
-def message_key(message_id: str, raw: bytes) -> str:
-    return hashlib.sha256(message_id.encode() if message_id else raw).hexdigest()
+def message_key(message_id: str, raw: bytes, recipient: str) -> str:
+    """One delivery: a Message-ID to one of our addresses (a message sent to two of them
+    is two deliveries; an MTA's retry of one is the same)."""
+    seen = message_id.encode() if message_id else hashlib.sha256(raw).hexdigest().encode()
+    return hashlib.sha256(seen + b"\n" + recipient.encode()).hexdigest()
 
 
 def read_message(raw: bytes, *, headers_only: bool = False) -> EmailMessage:
@@ -91,14 +94,14 @@ def receive(
     oversize = len(raw) > settings.inbound_max_bytes
     message = read_message(raw, headers_only=oversize)
     message_id = str(message.get("Message-ID", "")).strip()
-    key = message_key(message_id, raw)
+    addresses = [a.lower() for a in (recipients or [])] or checks.recipients(message)
+    ours = _our_address(settings, addresses)[:320]
+    key = message_key(message_id, raw, ours)
     if db.scalar(select(InboundMessage.id).where(InboundMessage.message_key == key)):
         return Outcome("duplicate")
-    addresses = [a.lower() for a in (recipients or [])] or checks.recipients(message)
     record = InboundMessage(
         message_key=key, message_id=message_id[:998], via=via, received_at=now,
-        sender=checks.sender_address(message)[:320],
-        recipient=_our_address(settings, addresses)[:320],
+        sender=checks.sender_address(message)[:320], recipient=ours,
         subject=clean_line(str(message.get("Subject", "")))[:300], status="refused",
     )  # fmt: skip
     db.add(record)
