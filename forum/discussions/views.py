@@ -12,10 +12,10 @@ from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
 from forum.accounts.service import can_moderate
 from forum.core import content_language
+from forum.core.config import Settings
 from forum.core.errors import NotAllowed, NotFound
 from forum.core.i18n import _
 from forum.core.pagination import page_number
-from forum.core.config import Settings
 from forum.core.web import AppSettings, DbSession, redirect, render
 from forum.discussions import attachment_views, moderation, service, writes
 from forum.discussions.listing import ThreadFilter, page_threads
