@@ -39,6 +39,7 @@ from forum.events import models as _events_models
 from forum.events import privacy as _events_privacy
 from forum.inbound import jobs as _inbound_jobs
 from forum.inbound import models as _inbound_models
+from forum.inbound import privacy as _inbound_privacy
 from forum.intelligence import attachments as _intelligence_attachments
 from forum.intelligence import jobs as _intelligence_jobs
 from forum.intelligence import models as _intelligence_models
@@ -88,6 +89,7 @@ PRIVACY = (
     _notifications_privacy,
     _discovery_saved,
     _digests_privacy,
+    _inbound_privacy,
 )
 for _part in PRIVACY:
     _part.register()
