@@ -88,6 +88,7 @@ def scene(
     told = [m for m in sent if m["To"] == scene_ids[4]]
     assert len(told) == 1 and told[0]["Reply-To"].startswith("reply+")
     assert told[0]["References"] == f"<thread-{scene_ids[2]}@testserver>"
+    assert told[0]["Auto-Submitted"] == "auto-generated"  # no out-of-office answers it
     yield Scene(settings, factory, *scene_ids[:4], str(told[0]["Reply-To"]), scene_ids[4],
                 str(told[0]["Subject"]))  # fmt: skip
     close_search_engines()
