@@ -54,7 +54,7 @@ def test_each_reply_shape_is_posted_as_exactly_the_new_text(
     assert post is not None and post.body == _expected(name)
 
 
-def test_a_signature_delimiter_in_html_and_scripts_do_not_survive_the_conversion() -> None:
+def test_scripts_and_styles_do_not_survive_the_html_conversion() -> None:
     html = "<p>Hello <script>alert(1)</script><b>there</b></p><style>p{}</style>"
     assert html_to_markdown(html).strip() == "Hello **there**"
 
