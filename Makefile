@@ -42,7 +42,9 @@ translations: $(STAMP) ## extract every sentence into forum/locales/messages.pot
 
 run: $(STAMP) $(MO_FILES) ## install, migrate, load the demo data (events moved to today), serve on http://127.0.0.1:8000
 	$(VENV)/bin/forum demo --shift-dates
-	FORUM_DEMO_NOTICE="$${FORUM_DEMO_NOTICE:-$(DEMO_NOTICE)}" $(VENV)/bin/forum serve --host $(HOST) --port $(PORT)
+	FORUM_DEMO_NOTICE="$${FORUM_DEMO_NOTICE:-$(DEMO_NOTICE)}" \
+	FORUM_INBOUND_DOMAIN="$${FORUM_INBOUND_DOMAIN:-inbound.localhost}" \
+	$(VENV)/bin/forum serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP) $(MO_FILES) ## the full suite CI runs: SQLite (+ PostgreSQL when FORUM_TEST_POSTGRES_URL is set), browser journeys
 	$(PY) -m pytest -p no:cacheprovider -n auto --durations=10

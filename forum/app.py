@@ -187,6 +187,7 @@ def _include_routers(app: FastAPI) -> None:
     from forum.events import calendar_views as events_calendar_views
     from forum.events import form_views as events_form_views
     from forum.events import views as events_views
+    from forum.inbound import views as inbound_views
     from forum.insights import views as insights_views
     from forum.intelligence import admin_views as intelligence_admin_views
     from forum.intelligence import api as intelligence_api
@@ -248,6 +249,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(digests_views.router)
     app.include_router(digests_public_views.router)
     app.include_router(admin_views.router)
+    app.include_router(inbound_views.router)
     app.include_router(accounts_admin_views.router)
     app.include_router(partnerships_admin_views.router)
     app.include_router(taxonomy_admin_views.router)

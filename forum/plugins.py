@@ -37,6 +37,9 @@ from forum.discussions import models as _discussions_models
 from forum.discussions import privacy as _discussions_privacy
 from forum.events import models as _events_models
 from forum.events import privacy as _events_privacy
+from forum.inbound import jobs as _inbound_jobs
+from forum.inbound import models as _inbound_models
+from forum.inbound import privacy as _inbound_privacy
 from forum.intelligence import attachments as _intelligence_attachments
 from forum.intelligence import jobs as _intelligence_jobs
 from forum.intelligence import models as _intelligence_models
@@ -60,6 +63,7 @@ MODELS = (
     _events_models,
     _discovery_models,
     _digests_models,
+    _inbound_models,
 )
 
 # The modules that register jobs and periodic tasks (`@registry.job`, `@registry.periodic`).
@@ -73,6 +77,7 @@ JOBS = (
     _discovery_jobs,
     _digests_emails,
     _digests_jobs,
+    _inbound_jobs,
 )
 
 # The parts that add to a member's download and erasure (forum.portal.privacy), in the
@@ -84,6 +89,7 @@ PRIVACY = (
     _notifications_privacy,
     _discovery_saved,
     _digests_privacy,
+    _inbound_privacy,
 )
 for _part in PRIVACY:
     _part.register()

@@ -9,6 +9,7 @@ import typer
 from forum.cli import backups, instance
 from forum.cli.digests import digest_app
 from forum.cli.feeds import feeds_app, import_app
+from forum.cli.mail import mail_app
 from forum.cli.search_index import search_app
 from forum.cli.users import user_app
 
@@ -31,6 +32,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(search_app, name="search")
 app.add_typer(digest_app, name="digest")
+app.add_typer(mail_app, name="mail")
 
 
 def main() -> None:

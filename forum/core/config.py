@@ -61,6 +61,16 @@ class Settings(BaseSettings):
     # read once per process: checking every file's time on every include cost a fifth
     # of the thread page's time under load.
     reload_templates: bool = False
+    # Answering by email (docs/email.md, "Answering by email"). The domain whose mail the
+    # forum receives (reply+TOKEN@ and category+SLUG@ addresses); unset, emails carry no
+    # reply address and inbound mail is refused.
+    inbound_domain: str | None = None
+    # The authserv-id our own MTA writes in Authentication-Results; only its header counts.
+    inbound_authserv_id: str | None = None
+    # Where `forum mail serve` listens (host:port).
+    inbound_listen: str = "127.0.0.1:8025"
+    # The largest inbound message, in bytes.
+    inbound_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
 
     _key_generated: bool = PrivateAttr(default=False)
 

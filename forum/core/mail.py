@@ -246,6 +246,7 @@ def render_email(
     reply_to: str | None = None,
     language: str | None = None,
     timezone: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> EmailMessage:
     """Render `templates/email/<name>/` for one recipient (text, plus HTML when present),
     in the recipient's `language` and `timezone` (a member's profile; English and the
@@ -254,9 +255,14 @@ def render_email(
     `reply_to`, when given, is where replies go instead of the From address: a
     message relayed from one member to another, written by a person, so it is not
     marked `Auto-Submitted` (out-of-office answers may reach its writer).
+    `headers` are set last and win (`Auto-Submitted`, `In-Reply-To`, `References`, ...).
     """
     with i18n.using(language or i18n.DEFAULT_LANGUAGE, timezone or i18n.DEFAULT_TIMEZONE):
-        return _render_email(settings, name, to=to, context=context, reply_to=reply_to)
+        message = _render_email(settings, name, to=to, context=context, reply_to=reply_to)
+    for header, value in (headers or {}).items():
+        del message[header]
+        message[header] = clean_line(value)
+    return message
 
 
 def _render_email(
@@ -292,12 +298,13 @@ def queue_email(
     reply_to: str | None = None,
     language: str | None = None,
     timezone: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> None:
     """Render now, in the recipient's language, and send after the caller's transaction
     commits (via the worker)."""
     message = render_email(
         settings, name, to=to, context=context, reply_to=reply_to,
-        language=language, timezone=timezone,
+        language=language, timezone=timezone, headers=headers,
     )  # fmt: skip
     enqueue(session, "send-email", {"message": message.as_string(policy=policy.SMTP)})
 

@@ -187,6 +187,7 @@ class _Builder(MemberView):
                         date=format_date(newest.created_at),
                     ),
                     excerpt=newest.excerpt,
+                    reply_mailto=self.reply_mailto(newest.id, thread.title),
                 )
             )
         total = sum(len(r[3]) for r in rows)

@@ -21,6 +21,8 @@ class Entry:
     url: str  # absolute
     meta: str = ""  # one line: "Japan · Food industry · 3 Dec 2026"
     excerpt: str = ""  # plain text, at most wording.EXCERPT_CHARS
+    # mailto: the member's reply address for the entry's latest post ("" without one).
+    reply_mailto: str = ""
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from forum.core.privacy import FORMER_MEMBER_NAME
 from forum.discussions.models import Post, Thread
 from forum.discussions.service import DIGEST_READER, can_see_post, can_see_thread
 from forum.notifications.models import EmailSettings, Notification
+from forum.notifications.reply_address import reply_address, thread_headers
 from forum.notifications.service import EMAIL_TOGGLES
 
 IMMEDIATE_DAILY_CAP = 20
@@ -97,6 +98,12 @@ def send_notification_email(
         return "daily cap reached"
     row.immediate_count += 1
     actor = db.get(User, note.actor_id) if note.actor_id else None
+    # Answering the email answers the post (docs/email.md, "Answering by email").
+    reply_to = None
+    if post is not None:
+        reply_to = reply_address(
+            settings.secret_key, settings.inbound_domain, user.id, post.id, now=now or utcnow()
+        )
     queue_email(
         db,
         settings,
@@ -116,7 +123,10 @@ def send_notification_email(
             "thread_title": thread.title,
             "excerpt": _excerpt(post.body) if post is not None else "",
             "cap": IMMEDIATE_DAILY_CAP,
+            "can_answer": reply_to is not None,
         },
+        reply_to=reply_to,
+        headers=thread_headers(settings.base_url, thread.id, automatic=True),
     )
     note.emailed_at = now or utcnow()
     db.flush()

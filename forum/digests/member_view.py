@@ -7,6 +7,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
+from urllib.parse import quote, urlencode
 
 from forum.accounts.models import User
 from forum.core.config import Settings
@@ -25,6 +26,7 @@ from forum.digests.interests import MemberInterests
 from forum.digests.wording import SECTION_TITLES, excerpt, label, starts
 from forum.events.dates import format_range
 from forum.intelligence.models import KIND_LABELS as INTEL_KIND_LABELS
+from forum.notifications.reply_address import reply_address
 from forum.taxonomy.regions import UnknownCountryError, expand_codes
 
 T = TypeVar("T")
@@ -81,6 +83,18 @@ class MemberView:
         if path.startswith(("http://", "https://")):
             return path
         return self.base + (path if path.startswith("/") else "/" + path)
+
+    def reply_mailto(self, post_id: int, title: str) -> str:
+        """A `mailto:` link answering the post by email (docs/email.md), or "" when the
+        forum receives no mail."""
+        address = reply_address(
+            self.settings.secret_key, self.settings.inbound_domain, self.user.id, post_id,
+            now=self.now,
+        )  # fmt: skip
+        if address is None:
+            return ""
+        return f"mailto:{address}?" + urlencode({"subject": _("Re: %(title)s", title=title)},
+                                                 quote_via=quote)  # fmt: skip
 
     def in_window(self, moment: dt.datetime) -> bool:
         return self.start <= moment < self.end
@@ -198,6 +212,7 @@ class MemberView:
                 date=format_date(reply.created_at),
             ),
             excerpt=reply.excerpt,
+            reply_mailto=self.reply_mailto(reply.id, thread.title),
         )
 
     def event_entry(self, e: EventCandidate) -> Entry:

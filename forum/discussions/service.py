@@ -142,6 +142,15 @@ def require_can_post(viewer: User | None) -> User:
     return viewer
 
 
+def can_post(viewer: User | None) -> bool:
+    """`require_can_post` as a bool: signed in, confirmed, not suspended."""
+    try:
+        require_can_post(viewer)
+    except NotAllowed:
+        return False
+    return True
+
+
 def reply_refusal(viewer: User | None, thread: Thread) -> str | None:
     """Why `viewer` may not reply in `thread` (which they see), or None when they may.
 

@@ -12,15 +12,17 @@ from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
 from forum.accounts.service import can_moderate
 from forum.core import content_language
+from forum.core.config import Settings
 from forum.core.errors import NotAllowed, NotFound
 from forum.core.i18n import _
 from forum.core.pagination import page_number
-from forum.core.web import DbSession, redirect, render
+from forum.core.web import AppSettings, DbSession, redirect, render
 from forum.discussions import attachment_views, moderation, service, writes
 from forum.discussions.listing import ThreadFilter, page_threads
 from forum.discussions.models import KIND_LABELS, THREAD_KINDS, Post, Thread
 from forum.discussions.thread_page import ThreadPage, page_of_post, thread_page
 from forum.discussions.view_counts import count_view
+from forum.notifications.reply_address import category_address
 from forum.notifications.service import follow_state
 from forum.taxonomy.filters import parse_filters
 from forum.taxonomy.forms import TagFieldsError, read_tag_fields
@@ -67,17 +69,18 @@ def category_page(
     slug: str,
     db: DbSession,
     viewer: OptionalUser,
+    settings: AppSettings,
     kind: Annotated[str, Query(max_length=30)] = "",
     country: Annotated[str, Query(max_length=40)] = "",
     sector: Annotated[str, Query(max_length=60)] = "",
     page: Annotated[str, Query(max_length=6)] = "1",
 ) -> Response:
-    return _thread_list(request, db, viewer, slug, kind, country, sector, page)
+    return _thread_list(request, db, viewer, slug, kind, country, sector, page, settings)
 
 
 def _thread_list(
     request: Request, db: DbSession, viewer: User | None, slug: str | None,
-    kind: str, country: str, sector: str, page: str,
+    kind: str, country: str, sector: str, page: str, settings: Settings | None = None,
 ) -> Response:  # fmt: skip
     category = None
     if slug is not None:
@@ -102,6 +105,12 @@ def _thread_list(
             "filtered": any(params.values()),
             "following": bool(
                 viewer and category and follow_state(db, viewer.id, "category", category.slug)
+            ),
+            # Members who may post here may also start a thread by email.
+            "category_email": (
+                category_address(settings.inbound_domain, category.slug)
+                if settings and category and service.can_post(viewer)
+                else None
             ),
             **_filter_options(db),
         },

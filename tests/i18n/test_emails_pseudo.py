@@ -99,6 +99,39 @@ CONTEXTS: dict[str, list[tuple[str, dict[str, Any]]]] = {
             },
         ),
     ],
+    "inbound_refused": [
+        (
+            reason,
+            {
+                "name": "Zoë Recipient",
+                "reason": reason,
+                "subject": "Re: Buyers in Osaka",
+                "detail": "brochure.pdf" if reason == "files" else "",
+                "files": [],
+            },
+        )
+        for reason in (
+            "expired-token",
+            "revoked-token",
+            "wrong-sender",
+            "dmarc-fail",
+            "too-large",
+            "empty",
+            "gone",
+            "files",
+        )
+    ],
+    "inbound_confirm": [
+        (
+            "",
+            {
+                "name": "Zoë Recipient",
+                "title": "Buyers in Osaka",
+                "category": "Markets",
+                "link": f"{BASE}/inbound/confirm/abc123",
+            },
+        )
+    ],
     "notification": [
         (
             kind,
@@ -111,6 +144,7 @@ CONTEXTS: dict[str, list[tuple[str, dict[str, Any]]]] = {
                 "thread_title": "Buyers in Osaka",
                 "excerpt": "We met two distributors at FOODEX.",
                 "cap": 20,
+                "can_answer": kind == "reply",
             },
         )
         for kind, actor in (

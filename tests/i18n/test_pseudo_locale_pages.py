@@ -106,6 +106,7 @@ def page_urls(demo: Demo, settings: Settings) -> dict[str, list[str]]:
         "/": ["/"],
         "/admin": ["/admin"],
         "/admin/audit": ["/admin/audit"],
+        "/admin/inbound": ["/admin/inbound"],
         "/admin/categories": ["/admin/categories"],
         "/admin/categories/{category_id}": [f"/admin/categories/{demo.category.id}"],
         "/admin/feeds": ["/admin/feeds"],
@@ -183,6 +184,7 @@ def page_urls(demo: Demo, settings: Settings) -> dict[str, list[str]]:
             "/unsubscribe/not-a-token",
         ],
         "/verify/{token}": ["/verify/not-a-token"],
+        "/inbound/confirm/{token}": ["/inbound/confirm/not-a-token"],
         "/welcome": ["/welcome"],
         # Error pages: one for a page that is not there.
         "(not found)": ["/no-such-page"],

@@ -209,6 +209,16 @@ def member_with_everything(
         db, member, others_event, status="interested", for_partnership=True
     )
     calendar_tokens.reset_calendar_token(db, member, secret_key=TEST_SECRET)
+    # Inbound mail: a message received from the member, a revocation, a thread to confirm.
+    from forum.inbound.models import InboundMember, InboundMessage, PendingThread
+
+    db.add(InboundMessage(message_key="e" * 64, message_id="<everything@example.eu>",
+                          via="inbox", sender=member.email, status="refused",
+                          reason="wrong-sender", user_id=member.id))  # fmt: skip
+    db.add(InboundMember(user_id=member.id, revoked_before=now))
+    db.add(PendingThread(token_hash="f" * 64, user_id=member.id,
+                         category_id=categories["market-intelligence"].id,
+                         title="By email", body="Sent by email."))  # fmt: skip
     db.flush()
     return Everything(
         member=member, other=other, partnership=partnership, intel_item=item,
