@@ -176,11 +176,11 @@ def _include_routers(app: FastAPI) -> None:
     from forum.digests import public_views as digests_public_views
     from forum.digests import views as digests_views
     from forum.discovery import api as discovery_api
+    from forum.discovery import feeds as discovery_feeds
     from forum.discovery import views as discovery_views
     from forum.discussions import admin_views as discussions_admin_views
     from forum.discussions import api as discussions_api
     from forum.discussions import attachment_views as discussions_attachment_views
-    from forum.discussions import feeds as discussions_feeds
     from forum.discussions import moderation_views
     from forum.discussions import views as discussions_views
     from forum.events import api as events_api
@@ -193,7 +193,6 @@ def _include_routers(app: FastAPI) -> None:
     from forum.intelligence import api as intelligence_api
     from forum.intelligence import attachment_api as intelligence_attachment_api
     from forum.intelligence import attachment_views as intelligence_attachment_views
-    from forum.intelligence import feeds as intelligence_feeds
     from forum.intelligence import moderation_views as intelligence_moderation_views
     from forum.intelligence import views as intelligence_views
     from forum.moderation import api as moderation_api
@@ -238,14 +237,13 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(discussions_attachment_views.router)
     app.include_router(moderation_views.router)
     app.include_router(flag_views.router)
-    app.include_router(discussions_feeds.router)
     app.include_router(events_views.router)
     app.include_router(events_calendar_views.router)
     app.include_router(events_form_views.router)
-    app.include_router(intelligence_feeds.router)
     app.include_router(taxonomy_views.router)
     app.include_router(insights_views.router)
     app.include_router(discovery_views.router)
+    app.include_router(discovery_feeds.router)
     app.include_router(digests_views.router)
     app.include_router(digests_public_views.router)
     app.include_router(admin_views.router)

@@ -47,6 +47,12 @@ def search_url(params: SearchParams, *, page: int = 1) -> str:
     return f"/search?{query}" if query else "/search"
 
 
+def search_feed_url(params: SearchParams) -> str:
+    """The address of the Atom feed of a search: its words and filters (no sort, no page)."""
+    query = urlencode(replace(params, sort="relevance", page=1).query_items())
+    return "/feeds/search.atom" + (f"?{query}" if query else "")
+
+
 def toggled(params: SearchParams, name: str, value: str) -> SearchParams:
     """`params` with the filter `name=value` added, or removed when it was there; page 1."""
     field = FILTER_FIELDS[name]

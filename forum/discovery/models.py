@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.core.db import Base, UTCDateTime, utcnow
@@ -24,3 +24,6 @@ class SavedSearch(Base):
     query: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_run_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Signed into the private feed's address (`saved.feed_token`); a new address adds
+    # one, and the addresses given before stop working.
+    feed_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,7 @@ MAX_PER_MEMBER = 50
 NAME_MAX = 120
 QUERY_MAX = 2000
 PER_PAGE = 20
+FEED_SALT = "forum.search.saved-feed"
 
 
 class SavedSearchError(Invalid):
@@ -150,6 +152,53 @@ def delete_saved_search(db: Session, *, user: User, saved_id: int) -> None:
         raise NotFound("saved search")
     db.delete(saved)
     db.flush()
+
+
+# --- the private feed -------------------------------------------------------------------------
+
+
+def feed_token(secret_key: str, saved: SavedSearch) -> str:
+    """The private feed's token: the saved search and its `feed_version`, signed with the
+    instance's secret key. The address is the secret: it works without a session."""
+    payload = {"s": saved.id, "v": saved.feed_version}
+    return URLSafeSerializer(secret_key, salt=FEED_SALT).dumps(payload)
+
+
+def saved_search_for_feed(db: Session, secret_key: str, token: str) -> SavedSearch | None:
+    """The saved search a feed token names, or None: a forged or altered token, an
+    address replaced by a newer one, a deleted search, or an owner who is suspended or
+    has not confirmed their address."""
+    if not token or len(token) > 200:
+        return None
+    try:
+        data = URLSafeSerializer(secret_key, salt=FEED_SALT).loads(token)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict):
+        return None
+    saved_id, version = data.get("s"), data.get("v")
+    if not isinstance(saved_id, int) or not isinstance(version, int):
+        return None
+    found = db.get(SavedSearch, saved_id)
+    if found is None or found.feed_version != version:
+        return None
+    owner = db.get(User, found.user_id)
+    if owner is None or owner.is_suspended or not owner.is_verified:
+        return None
+    return found
+
+
+def reset_feed_token(db: Session, *, user: User, saved_id: int) -> SavedSearch:
+    """Give `user`'s saved search a new feed address; the old one stops working at once.
+    Raises NotFound when the search is not theirs."""
+    found = db.scalar(
+        select(SavedSearch).where(SavedSearch.id == saved_id, SavedSearch.user_id == user.id)
+    )
+    if found is None:
+        raise NotFound("saved search")
+    found.feed_version += 1
+    db.flush()
+    return found
 
 
 # --- download my data, delete my account ------------------------------------------------------

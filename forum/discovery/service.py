@@ -339,7 +339,7 @@ def build_query(
 def search(
     db: Session,
     settings: Settings,
-    viewer: User | None,
+    viewer: User | DigestReader | None,
     params: SearchParams,
     *,
     per_page: int = PER_PAGE,

@@ -31,6 +31,7 @@ from forum.discovery.labels import (
     Labeller,
     active_filters,
     labeller,
+    search_feed_url,
     search_url,
     subkind_label,
     toggled,
@@ -154,6 +155,7 @@ def _search_response(
         "params": None,
         "outcome": None,
         "error": None,
+        "feed_url": "/feeds/search.atom",
         "unavailable": False,
         "operators": OPERATORS,
         "signed_in": viewer is not None,
@@ -164,6 +166,7 @@ def _search_response(
     try:
         params = raw.params()
         context["params"] = params
+        context["feed_url"] = search_feed_url(params)
         if not params.is_empty:
             outcome = service.search(db, settings, viewer, params)
             context.update(_results_context(db, params, outcome))
@@ -324,10 +327,29 @@ def delete_saved_search(
     return response
 
 
+@router.post("/search/saved/{saved_id}/feed", response_class=HTMLResponse)
+def reset_saved_search_feed(
+    request: Request, db: DbSession, viewer: SignedInUser, saved_id: int
+) -> Response:
+    """A new private feed address for the saved search; the old one stops working."""
+    found = saved.reset_feed_token(db, user=viewer, saved_id=saved_id)
+    db.commit()
+    response = redirect(f"/settings/searches#saved-{found.id}")
+    flash(
+        request,
+        response,
+        _("The feed of “%(name)s” has a new address; the old one no longer works.",
+          name=found.name),
+        "success",
+    )  # fmt: skip
+    return response
+
+
 @router.get("/settings/searches", response_class=HTMLResponse)
 def saved_searches(
     request: Request,
     db: DbSession,
+    settings: AppSettings,
     viewer: SignedInUser,
     page: Annotated[str, Query(max_length=6)] = "1",
 ) -> Response:
@@ -341,9 +363,11 @@ def saved_searches(
         except service.SearchInputError:
             # Saved before a sector was renamed away, say: still listed, still deletable.
             described, words = [], ""
-        rows.append(
-            {"item": item, "url": f"/search?{item.query}", "words": words, "filters": described}
-        )
+        token = saved.feed_token(settings.secret_key or "", item)
+        rows.append({
+            "item": item, "url": f"/search?{item.query}", "words": words, "filters": described,
+            "feed_url": f"{settings.base_url}/feeds/saved/{token}.atom",
+        })  # fmt: skip
     return render(
         request,
         "discovery/saved.html",

@@ -2,28 +2,27 @@
 
 Feeds are read by feed readers that carry no session, and their URLs get shared: the
 feed always shows what an anonymous visitor sees (public categories, nothing hidden).
+The route is `forum.discovery.feeds`' (a feed with words is a search); this module writes
+the feed of the list's filters and the entries of both.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.core import atom
+from forum.core.config import Settings
 from forum.core.i18n import _, _l
-from forum.core.web import AppSettings, DbSession
 from forum.discussions.api import load_good_practices, thread_filter
 from forum.discussions.listing import list_threads
 from forum.discussions.models import Post, Thread
-from forum.taxonomy.service import country_label
-
-router = APIRouter(include_in_schema=False)
+from forum.taxonomy.service import country_label, get_sector
 
 FEED_SIZE = 20
 GOOD_PRACTICE_SECTIONS = (
@@ -51,7 +50,8 @@ def _content(thread: Thread, opening: Post | None) -> str:
     return "\n".join(parts)
 
 
-def _openings(db: Session, threads: Sequence[Thread]) -> dict[int, Post]:
+def load_openings(db: Session, threads: Sequence[Thread]) -> dict[int, Post]:
+    """The opening post of each of `threads`, by thread id."""
     if not threads:
         return {}
     rows = db.scalars(
@@ -96,16 +96,32 @@ def build_feed(
     )
 
 
-@router.get("/feeds/threads.atom")
+def feed_title(
+    db: Session, category_name: str | None, country: Sequence[str], sector: Sequence[str]
+) -> str:
+    """The feed's title in the reader's language, naming its filters: "Cluster Forum:
+    threads in Food and trade about Japan · Food industry"."""
+    if category_name is not None:
+        title = _("Cluster Forum: threads in %(category)s", category=category_name)
+    else:
+        title = _("Cluster Forum: threads")
+    places = ", ".join(country_label(v.strip()) for v in country if v.strip())
+    sectors = ", ".join(
+        found.name for s in sector if s.strip() and (found := get_sector(db, s.strip().lower()))
+    )
+    named = " · ".join(part for part in (places, sectors) if part)
+    return _("%(title)s about %(named)s", title=title, named=named) if named else title
+
+
 def threads_feed(
     request: Request,
-    db: DbSession,
-    settings: AppSettings,
-    category: Annotated[str | None, Query(max_length=60)] = None,
-    kind: Annotated[str | None, Query(max_length=30)] = None,
-    country: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI copies query defaults
-    sector: Annotated[list[str], Query()] = [],  # noqa: B006
-    partnership: Annotated[str | None, Query(max_length=100)] = None,
+    db: Session,
+    settings: Settings,
+    category: str | None = None,
+    kind: str | None = None,
+    country: Sequence[str] = (),
+    sector: Sequence[str] = (),
+    partnership: str | None = None,
 ) -> Response:
     """Public threads by latest activity; an unknown filter value answers 422."""
     flt = thread_filter(
@@ -121,11 +137,12 @@ def threads_feed(
     load_good_practices(db, threads)
     query = urlencode([(k, v) for k, v in request.query_params.multi_items() if v], doseq=True)
     self_url = f"{settings.base_url}/feeds/threads.atom" + (f"?{query}" if query else "")
-    if flt.category is not None:
-        title = _("Cluster Forum: threads in %(category)s", category=flt.category.name)
-    else:
-        title = _("Cluster Forum: threads")
+    title = feed_title(db, flt.category.name if flt.category else None, country, sector)
     body = build_feed(
-        threads, _openings(db, threads), base_url=settings.base_url, self_url=self_url, title=title
+        threads,
+        load_openings(db, threads),
+        base_url=settings.base_url,
+        self_url=self_url,
+        title=title,
     )
     return Response(body, media_type="application/atom+xml; charset=utf-8")

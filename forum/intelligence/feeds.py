@@ -1,29 +1,28 @@
 """The Atom feed of intelligence: the 50 newest published items, with the list's filters.
 
 Feed readers carry no session and feed URLs get shared: the feed shows what an
-anonymous visitor sees (published items only), whoever asks.
+anonymous visitor sees (published items only), whoever asks. The route is
+`forum.discovery.feeds`' (a feed with words is a search); this module writes the
+feed of the list's filters and the entries of both.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import HTTPException, Request, Response
 from sqlalchemy.orm import Session
 
 from forum.core import atom
+from forum.core.config import Settings
 from forum.core.formats import format_date
 from forum.core.i18n import _
-from forum.core.web import AppSettings, DbSession
 from forum.intelligence import queries
 from forum.intelligence.models import INTEL_KINDS, KIND_LABELS, IntelItem, place_name
 from forum.taxonomy.filters import parse_filters
 from forum.taxonomy.service import get_sector
-
-router = APIRouter(include_in_schema=False)
 
 FEED_SIZE = 50
 
@@ -79,9 +78,11 @@ def build_feed(
     )
 
 
-def _title(db: Session, country: Sequence[str], sector: Sequence[str], kind: Sequence[str]) -> str:
-    """The feed's title in the reader's language: "Cluster Forum: intelligence about
-    Japan in Food industry"."""
+def feed_title(
+    db: Session, country: Sequence[str], sector: Sequence[str], kind: Sequence[str]
+) -> str:
+    """The feed's title in the reader's language, naming its filters: "Cluster Forum:
+    intelligence about Japan · Food industry"."""
     if kind:
         title = _("Cluster Forum: %(kinds)s", kinds=", ".join(KIND_LABELS[k] for k in kind))
     else:
@@ -92,7 +93,7 @@ def _title(db: Session, country: Sequence[str], sector: Sequence[str], kind: Seq
     )
     if places and sectors:
         return _(
-            "%(title)s about %(places)s in %(sectors)s",
+            "%(title)s about %(places)s · %(sectors)s",
             title=title,
             places=places,
             sectors=sectors,
@@ -104,17 +105,8 @@ def _title(db: Session, country: Sequence[str], sector: Sequence[str], kind: Seq
     return title
 
 
-@router.get("/feeds/intel.atom")
-def intel_feed(
-    request: Request,
-    db: DbSession,
-    settings: AppSettings,
-    country: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI copies query defaults
-    sector: Annotated[list[str], Query()] = [],  # noqa: B006
-    kind: Annotated[list[str], Query()] = [],  # noqa: B006
-) -> Response:
-    """Published items, newest added first; an unknown filter value answers 422 naming it."""
-    countries, sectors = parse_filters(db, country, sector)
+def check_kinds(kind: Sequence[str]) -> list[str]:
+    """The kinds given, trimmed; raises a 422 naming an unknown one."""
     kinds = [k.strip() for k in kind if k.strip()]
     for value in kinds:
         if value not in INTEL_KINDS:
@@ -126,6 +118,20 @@ def intel_feed(
                     known=", ".join(INTEL_KINDS),
                 ),
             )
+    return kinds
+
+
+def intel_feed(
+    request: Request,
+    db: Session,
+    settings: Settings,
+    country: Sequence[str] = (),
+    sector: Sequence[str] = (),
+    kind: Sequence[str] = (),
+) -> Response:
+    """Published items, newest added first; an unknown filter value answers 422 naming it."""
+    countries, sectors = parse_filters(db, country, sector)
+    kinds = check_kinds(kind)
     flt = queries.IntelFilter(countries=countries, sectors=sectors, kinds=kinds)
     # A feed is the newest items, whatever their breadth: a reader's feed reader keeps them.
     items, _next = queries.list_items(db, None, flt, sort="added", limit=FEED_SIZE, rank=False)
@@ -142,6 +148,6 @@ def intel_feed(
         base_url=settings.base_url,
         self_url=self_url,
         alternate=alternate,
-        title=_title(db, country, sector, kinds),
+        title=feed_title(db, country, sector, kinds),
     )
     return Response(body, media_type="application/atom+xml; charset=utf-8")

@@ -105,7 +105,7 @@ def test_the_feed_filters_like_the_list(
     ]  # fmt: skip
     filtered = parse(client, "?country=g:eu27&sector=healthcare")
     assert filtered.feed.title == (
-        "Cluster Forum: intelligence about European Union (27) in Healthcare"
+        "Cluster Forum: intelligence about European Union (27) · Healthcare"
     )
     [self_link] = [link.href for link in filtered.feed.links if link.rel == "self"]
     assert self_link == "http://testserver/feeds/intel.atom?country=g%3Aeu27&sector=healthcare"
