@@ -19,6 +19,7 @@ from tests.conftest import Client
 ALLOWED_EXEMPT: set[str] = {
     "POST /unsubscribe/{token}",  # RFC 8058 one-click unsubscribe: the signed token is the proof
     "POST /digests/interest/{token}",  # a digest's follow/mute link: the signed token is the proof
+    "POST /emails/off/{token}",  # a notification email's one-click unsubscribe (RFC 8058)
 }
 
 

@@ -306,11 +306,19 @@ def queue_email(
         settings, name, to=to, context=context, reply_to=reply_to,
         language=language, timezone=timezone, headers=headers,
     )  # fmt: skip
-    enqueue(session, "send-email", {"message": message.as_string(policy=policy.SMTP)})
+    # A header of one long word (List-Unsubscribe's signed URL) stays on one line: folded
+    # at 78 characters Python would encode it (RFC 2047), which no client reads as a URL.
+    written = LONG_LINES if headers else policy.SMTP
+    enqueue(session, "send-email", {"message": message.as_string(policy=written)})
+
+
+# Lines up to RFC 5322's limit of 998 characters are kept as they are, not refolded.
+LONG_LINES = policy.SMTP.clone(max_line_length=998)
+_READ = policy.default.clone(max_line_length=998)
 
 
 def parse_message(text: str) -> EmailMessage:
-    parsed = Parser(policy=policy.default).parsestr(text)
+    parsed = Parser(policy=_READ).parsestr(text)
     assert isinstance(parsed, EmailMessage)
     return parsed
 

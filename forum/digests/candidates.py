@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 DEADLINE_KINDS = ("funding_call", "tender")
 DEADLINE_DAYS = 14
-EVENT_DAYS = 30
+EVENT_DAYS = 60
 
 
 def _at_midnight(day: dt.date) -> dt.datetime:

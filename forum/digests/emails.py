@@ -22,6 +22,7 @@ from forum.core.db import utcnow
 from forum.core.jobs import JobContext, registry
 from forum.core.mail import queue_email
 from forum.core.privacy import FORMER_MEMBER_NAME
+from forum.digests import tokens
 from forum.discussions.models import Post, Thread
 from forum.discussions.service import DIGEST_READER, can_see_post, can_see_thread
 from forum.notifications.models import EmailSettings, Notification
@@ -104,6 +105,11 @@ def send_notification_email(
         reply_to = reply_address(
             settings.secret_key, settings.inbound_domain, user.id, post.id, now=now or utcnow()
         )
+    secret = settings.secret_key or ""
+    base = settings.base_url.rstrip("/")
+    # One click turns this kind of email off (RFC 8058); the mute link asks first.
+    off_url = f"{base}/emails/off/{tokens.emails_off_token(secret, user.id, note.kind)}"
+    mute = tokens.interest_token(secret, user.id, "mute", "thread", str(thread.id))
     queue_email(
         db,
         settings,
@@ -124,9 +130,15 @@ def send_notification_email(
             "excerpt": _excerpt(post.body) if post is not None else "",
             "cap": IMMEDIATE_DAILY_CAP,
             "can_answer": reply_to is not None,
+            "off_url": off_url,
+            "mute_url": f"{base}/digests/interest/{mute}",
         },
         reply_to=reply_to,
-        headers=thread_headers(settings.base_url, thread.id, automatic=True),
+        headers={
+            **thread_headers(settings.base_url, thread.id, automatic=True),
+            "List-Unsubscribe": f"<{off_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
     )
     note.emailed_at = now or utcnow()
     db.flush()

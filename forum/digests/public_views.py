@@ -1,4 +1,5 @@
-"""The pages a digest's links open without a session: unsubscribe and "view in browser".
+"""The pages a digest's links open without a session: unsubscribe and "view in browser";
+and a notification email's one-click unsubscribe from that kind of email.
 
 Both are authenticated by their signed token alone. A GET never changes anything (mail
 scanners open links); the unsubscribe POST works without cookies and without a CSRF
@@ -23,7 +24,13 @@ from forum.digests.builder import build_digest
 from forum.digests.models import DigestDelivery
 from forum.digests.render import render_digest_page
 from forum.digests.tokens import read_browser_token
-from forum.digests.unsubscribe import read_unsubscribe, resubscribe, unsubscribe
+from forum.digests.unsubscribe import (
+    read_emails_off,
+    read_unsubscribe,
+    resubscribe,
+    turn_emails_off,
+    unsubscribe,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -82,6 +89,37 @@ def resubscribe_now(
         raise HTTPException(404, str(INVALID_LINK))
     db.commit()
     return _private(render(request, "digests/resubscribed.html", {"member": user}))
+
+
+# What a notification email's unsubscribe link turns off, by notification kind.
+EMAIL_KINDS = {
+    "reply": _l("replies to your posts"),
+    "mention": _l("mentions of you"),
+    "thread_post": _l("new posts in threads you follow"),
+}
+
+
+@router.get("/emails/off/{token}", response_class=HTMLResponse)
+def emails_off_page(request: Request, token: str, db: DbSession, settings: AppSettings) -> Response:
+    """Says which emails the button would stop; changes nothing."""
+    found = read_emails_off(db, secret_key=settings.secret_key or "", token=token)
+    if found is None:
+        raise HTTPException(404, str(INVALID_LINK))
+    user, kind = found
+    context = {"member": user, "token": token, "what": EMAIL_KINDS[kind], "done": False}
+    return _private(render(request, "digests/emails_off.html", context))
+
+
+@router.post("/emails/off/{token}", response_class=HTMLResponse)
+@csrf_exempt  # the signed token names the member and the kind: one-click without cookies
+def emails_off_now(request: Request, token: str, db: DbSession, settings: AppSettings) -> Response:
+    found = turn_emails_off(db, secret_key=settings.secret_key or "", token=token)
+    if found is None:
+        raise HTTPException(404, str(INVALID_LINK))
+    db.commit()
+    user, kind = found
+    context = {"member": user, "token": token, "what": EMAIL_KINDS[kind], "done": True}
+    return _private(render(request, "digests/emails_off.html", context))
 
 
 @router.get("/digests/{token}", response_class=HTMLResponse)

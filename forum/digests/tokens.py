@@ -16,6 +16,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 UNSUBSCRIBE = "forum.digest.unsubscribe"
 BROWSER = "forum.digest.browser"
 INTEREST = "forum.digest.interest"
+EMAILS_OFF = "forum.notification.unsubscribe"
 
 
 def _serializer(secret_key: str, salt: str) -> URLSafeSerializer:
@@ -81,3 +82,19 @@ def read_interest_token(secret_key: str, token: str) -> tuple[int, str, str, str
     ):
         return None
     return user_id, action, target_type, target
+
+
+def emails_off_token(secret_key: str, user_id: int, kind: str) -> str:
+    """A notification email's one-click unsubscribe: turns that kind of email off."""
+    return _serializer(secret_key, EMAILS_OFF).dumps({"u": user_id, "k": kind})
+
+
+def read_emails_off_token(secret_key: str, token: str) -> tuple[int, str] | None:
+    """(member, notification kind) of such a link, or None when it is not ours."""
+    data = _read(secret_key, EMAILS_OFF, token)
+    if not isinstance(data, dict):
+        return None
+    user_id, kind = data.get("u"), data.get("k")
+    if not isinstance(user_id, int) or not isinstance(kind, str):
+        return None
+    return user_id, kind

@@ -23,6 +23,7 @@ from forum.accounts.models import User
 from forum.core.config import Settings
 from forum.digests.render import digest_text, render_digest_page
 from forum.digests.service import preview_digest
+from forum.discovery import saved
 from forum.discovery.sync import close_search_engines, drain_outbox, search_engine
 from forum.discussions import moderation
 from forum.discussions import writes as discussion_writes
@@ -219,6 +220,24 @@ def thread_feed(w: World, scene: Scene) -> list[str]:
     return _get(w, scene, "/feeds/threads.atom", "/feeds/threads.atom?country=JP")
 
 
+def search_feeds(w: World, scene: Scene) -> list[str]:
+    """The feeds of a search, and a saved search's private feed: a moderator's, who would
+    see hidden content on the site (a feed, like an email, never carries it). A
+    members-only thread is the saved feed's to show to its member, so that case asks only
+    the public feeds."""
+    w.sync()
+    answers = _get(w, scene, f"/feeds/search.atom?q={FINDER}", f"/feeds/threads.atom?q={FINDER}",
+                   f"/feeds/intel.atom?q={FINDER}")  # fmt: skip
+    if scene.reader is not None:
+        kept = saved.create_saved_search(
+            w.db, user=w.moderator, name="Finder", query_string=f"q={FINDER}"
+        )
+        w.db.commit()
+        token = saved.feed_token(w.settings.secret_key or "", kept)
+        answers += _get(w, scene, f"/feeds/saved/{token}.atom")
+    return answers
+
+
 def intel_feed(w: World, scene: Scene) -> list[str]:
     return _get(w, scene, "/feeds/intel.atom", "/feeds/intel.atom?country=JP")
 
@@ -276,6 +295,7 @@ POST_SURFACES: dict[str, Callable[[World, Scene], list[str]]] = {
     "search-page": search_page,
     "search-api": search_api,
     "threads-feed": thread_feed,
+    "search-feeds": search_feeds,
     "country-and-sector-pages": country_and_sector_pages,
     "intel-list-good-practices": intel_list_with_good_practices,
     "digest": digest,
@@ -288,6 +308,7 @@ POST_SURFACES: dict[str, Callable[[World, Scene], list[str]]] = {
 ITEM_SURFACES: dict[str, Callable[[World, Scene], list[str]]] = {
     "intel-pages": intel_pages,
     "intel-feed": intel_feed,
+    "search-feeds": search_feeds,
     "search-page": search_page,
     "search-api": search_api,
     "country-and-sector-pages": country_and_sector_pages,
