@@ -118,9 +118,9 @@ class _Builder(MemberView):
             if labels
             else ngettext("%(num)s new item", "%(num)s new items", len(scored))
         )  # fmt: skip
-        # List pages combine countries AND sectors while follows add up: the link lists
-        # the followed countries (or, without any, the sectors) since the window opened.
-        query = self.list_filter()
+        # Follows add up: the link lists the followed countries or sectors (`match=any`)
+        # since the window opened.
+        query = self.intel_filter()
         query.append(("from", self.start.date().isoformat()))
         return self.section(
             "intel", items, self.intel_entry, more_url="/intel?" + urlencode(query),
@@ -304,7 +304,7 @@ class _Builder(MemberView):
                 )
             )  # fmt: skip
         query = [("kind", k) for k in DEADLINE_KINDS] + [("open", "1"), ("sort", "deadline")]
-        query += self.list_filter()
+        query += self.intel_filter()
         return self.section(
             "deadlines", chosen, entry, more_url="/intel?" + urlencode(query), summary=summary
         )
@@ -347,6 +347,7 @@ class _Builder(MemberView):
                 title=excerpt(_note_title(n) or what, 150),
                 url=self.url(n.url or "/notifications"),
                 meta=f"{what} · {format_date(n.created_at)}",
+                excerpt=n.excerpt,
             )
 
         mentions = sum(1 for n in notes if n.kind == "mention")

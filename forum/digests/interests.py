@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session, aliased
 
 from forum.accounts.models import User
 from forum.core.privacy import FORMER_MEMBER_NAME
+from forum.digests.wording import excerpt
+from forum.discovery.documents import html_text
 from forum.discovery.models import SavedSearch
 from forum.discussions.models import Post, Thread
 from forum.discussions.service import DIGEST_READER, visible_posts, visible_threads
@@ -32,6 +34,8 @@ class UnreadNote:
     # ("" when gone: `text`, as stored, is said instead).
     actor_name: str = ""
     thread_title: str = ""
+    # The start of the post's text (a reply's new text, the post that mentions): plain.
+    excerpt: str = ""
 
 
 @dataclass
@@ -75,6 +79,7 @@ def load_member_interests(
         select(
             Notification.user_id, Notification.id, Notification.kind, Notification.text,
             Notification.url, Notification.created_at, actor.name, Thread.title,
+            Post.body_html,
         )
         .outerjoin(Post, Post.id == Notification.post_id)
         .outerjoin(Thread, Thread.id == Notification.thread_id)
@@ -91,10 +96,13 @@ def load_member_interests(
     notes = visible_threads(visible_posts(notes, DIGEST_READER), DIGEST_READER)
     if since is not None:
         notes = notes.where(Notification.created_at >= since)
-    for user_id, note_id, kind, text, url, created_at, actor_name, title in db.execute(notes):
+    for user_id, note_id, kind, text, url, created_at, actor_name, title, body in db.execute(notes):
         out[user_id].unread.append(
-            UnreadNote(note_id, kind, text, url, created_at, _shown(actor_name), title or "")
-        )
+            UnreadNote(
+                note_id, kind, text, url, created_at, _shown(actor_name), title or "",
+                excerpt(html_text(body or "")),
+            )
+        )  # fmt: skip
     return out
 
 

@@ -144,6 +144,15 @@ class MemberView:
             summary=summary if shown else "",
         )
 
+    def intel_filter(self) -> list[tuple[str, str]]:
+        """The intelligence list's filters for every item the member's follows bring:
+        the followed countries and sectors, either of them (`match=any`) when both."""
+        query = [("country", c) for c in self.country_filter[:20]]
+        query += [("sector", s) for s in sorted(self.sectors)[:20]]
+        if self.country_filter and self.sectors:
+            query.append(("match", "any"))
+        return query
+
     def list_filter(self) -> list[tuple[str, str]]:
         if self.country_filter:
             return [("country", c) for c in self.country_filter[:20]]

@@ -47,6 +47,9 @@ class IntelFilter:
     # "My drafts": one author's items with these statuses (still within what the viewer sees).
     author_id: int | None = None
     statuses: Sequence[str] = ()
+    # Countries OR sectors (`?match=any`), as a member's follows add up: the digest's
+    # "and N more" link lists every item its section could hold. Else both apply.
+    match_any: bool = False
 
 
 SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
@@ -74,15 +77,18 @@ def _filtered(
     viewer: User | None, flt: IntelFilter, *, now: dt.datetime | None = None
 ) -> Select[IntelItem]:
     stmt = visible_items(select(IntelItem), viewer)
+    tags: list[ColumnElement[bool]] = []
     if flt.countries:
         tagged = in_countries(
             IntelItem.id, IntelCountry.item_id, IntelCountry.country_code, flt.countries
         )
-        stmt = stmt.where(or_(tagged, IntelItem.is_global) if flt.include_global else tagged)
+        tags.append(or_(tagged, IntelItem.is_global) if flt.include_global else tagged)
     if flt.sectors:
-        stmt = stmt.where(
+        tags.append(
             in_sectors(IntelItem.id, intel_sector.c.item_id, intel_sector.c.sector_id, flt.sectors)
         )
+    if tags:
+        stmt = stmt.where(or_(*tags) if flt.match_any else and_(*tags))
     if flt.kinds:
         stmt = stmt.where(IntelItem.kind.in_(list(flt.kinds)))
     if flt.sources:
@@ -295,5 +301,5 @@ def _filter_key(flt: IntelFilter) -> tuple[object, ...]:
         tuple(sorted(flt.sources)), flt.published_from, flt.published_to,
         # Open deadlines depend on the time: keyed by the minute.
         utcnow().replace(second=0, microsecond=0) if flt.open_deadlines else None,
-        flt.include_global, flt.author_id, tuple(flt.statuses),
+        flt.include_global, flt.author_id, tuple(flt.statuses), flt.match_any,
     )  # fmt: skip

@@ -100,6 +100,7 @@ def intel_list(
     sort: Annotated[str, Query(max_length=10)] = "added",
     page: Annotated[str, Query(max_length=6)] = "1",
     mine: Annotated[str, Query(max_length=1)] = "",
+    match: Annotated[str, Query(max_length=3)] = "",
 ) -> Response:
     if mine == "1" and viewer is None:
         raise LoginRequired("/intel?mine=1")
@@ -121,11 +122,12 @@ def intel_list(
         published_from=start, published_to=end_of_day(end),
         open_deadlines=open_deadlines == "1",
         author_id=own.id if own else None, statuses=MY_STATUSES if own else (),
+        match_any=match == "any",
     )  # fmt: skip
     params: dict[str, object] = {
         "mine": mine, "country": country, "sector": sector, "kind": kind, "source": source,
         "from": published_from, "to": published_to, "open": open_deadlines,
-        "sort": "" if sort == "added" else sort,
+        "sort": "" if sort == "added" else sort, "match": match,
     }  # fmt: skip
     # The list is of published items for everyone (its counts are then shared and
     # cached); your own drafts are under ?mine=1, items in review at /intel/review.

@@ -303,7 +303,7 @@ def test_only_calls_and_tenders_closing_within_fourteen_days_are_listed(
     assert "intel" not in digest.counts()  # added long ago: not new
 
 
-def test_upcoming_events_within_thirty_days_say_who_is_going(
+def test_upcoming_events_within_sixty_days_say_who_is_going(
     db: Session, settings: Settings, people: People, demo_db: Session, now: dt.datetime
 ) -> None:
     db = demo_db
@@ -314,19 +314,29 @@ def test_upcoming_events_within_thirty_days_say_who_is_going(
         name="MEDICA", country="DE", city="Düsseldorf",
         starts_on=today + dt.timedelta(days=5), ends_on=today + dt.timedelta(days=8),
     ))  # fmt: skip
+    # Issue 22: an event 45 days ahead in a followed country is in the events section
+    # (it used to wait until 30 days before), with who is going.
+    later = events.create_event(db, goer, events.EventInput(
+        name="Anuga in six weeks", country="DE", starts_on=today + dt.timedelta(days=45),
+    ))  # fmt: skip
     events.create_event(db, goer, events.EventInput(
-        name="Far away fair", country="DE", starts_on=today + dt.timedelta(days=45),
+        name="Far away fair", country="DE", starts_on=today + dt.timedelta(days=75),
     ))  # fmt: skip
     event_attendance.set_attendance(db, goer, soon, status="going")
+    event_attendance.set_attendance(db, goer, later, status="going")
     db.flush()
 
     digest = digest_for(db, settings, reader, now)
 
     names = titles(digest, "events")
-    assert "MEDICA" in names and "Far away fair" not in names
+    assert "MEDICA" in names and "Anuga in six weeks" in names
+    assert "Far away fair" not in names
     medica = next(e for e in section(digest, "events").entries if e.title == "MEDICA")
     assert "1 member" in medica.excerpt
     assert "in 5 days" in medica.meta
+    anuga = next(e for e in section(digest, "events").entries if e.title == "Anuga in six weeks")
+    assert "Going: 1 member" in anuga.excerpt
+    assert "in 45 days" in anuga.meta
     assert "MEDICA in 5 days" in digest.subject or "in " in digest.subject
 
 
