@@ -118,12 +118,13 @@ class _Builder(MemberView):
             if labels
             else ngettext("%(num)s new item", "%(num)s new items", len(scored))
         )  # fmt: skip
-        # Follows add up: the link lists the followed countries or sectors (`match=any`)
-        # since the window opened.
+        # Follows add up: the link lists the items of the followed countries or sectors
+        # (`match=any`), newest added first. No `from`: the list's dates are the sources'
+        # publication dates, and an item added this week may have been published before.
         query = self.intel_filter()
-        query.append(("from", self.start.date().isoformat()))
         return self.section(
-            "intel", items, self.intel_entry, more_url="/intel?" + urlencode(query),
+            "intel", items, self.intel_entry,
+            more_url="/intel" + ("?" + urlencode(query) if query else ""),
             follow_links=self.mute_links(matched), summary=summary, total=len(scored),
         )  # fmt: skip
 
@@ -326,7 +327,7 @@ class _Builder(MemberView):
             first = chosen[0]
             days = (first.starts_on - self.now.date()).days
             summary = _("%(name)s %(when)s", name=short(first.name), when=starts(days))
-        query = self.list_filter()
+        query = self.events_filter()
         return self.section(
             "events", chosen, self.event_entry, more_url="/events" + ("?" + urlencode(query) if query else ""),
             summary=summary,
@@ -374,7 +375,7 @@ class _Builder(MemberView):
         return [
             self.section(
                 "highlights", items, self.intel_entry,
-                more_url="/intel?" + urlencode([("from", self.start.date().isoformat())]),
+                more_url="/intel",  # newest added first (see intel_for_follows)
                 follow_links=self.follow_suggestions(items[:SECTION_CAP]),
                 summary=ngettext("%(num)s new item", "%(num)s new items", len(items)),
             ),

@@ -34,6 +34,9 @@ class Section:
     more_url: str | None = None  # absolute: the page listing all of them
     # (label, absolute URL of a confirm page whose button POSTs): "Mute Japan".
     follow_links: tuple[tuple[str, str], ...] = ()
+    # One address for all of them (a page listing each with its button), so the
+    # plain-text part shows one link instead of several long ones; None without links.
+    follow_all_url: str | None = None
     # The section's part of the subject line ("3 new on Japan and Food industry").
     summary: str = ""
 

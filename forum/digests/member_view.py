@@ -76,6 +76,8 @@ class MemberView:
         self.categories = set(follows.get("category", ()))
         self.threads = {int(t) for t in follows.get("thread", ()) if t.isdigit()}
         self.partnerships = {int(p) for p in follows.get("partnership", ()) if p.isdigit()}
+        # Each follow/mute link's address -> (action, target type, target).
+        self._choices: dict[str, tuple[str, str, str]] = {}
 
     # -- helpers
 
@@ -110,7 +112,17 @@ class MemberView:
         text = (
             _("Follow %(name)s", name=name) if action == "follow" else _("Mute %(name)s", name=name)
         )
-        return text, self.url(f"/digests/interest/{token}")
+        url = self.url(f"/digests/interest/{token}")
+        self._choices[url] = (action, target_type, target)
+        return text, url
+
+    def follow_all_url(self, links: Sequence[tuple[str, str]]) -> str | None:
+        """One address for these follow/mute links: the link itself when there is one."""
+        if len(links) <= 1:
+            return links[0][1] if links else None
+        choices = [self._choices[url] for _label, url in links if url in self._choices]
+        token = tokens.interests_token(self.settings.secret_key or "", self.user.id, choices)
+        return self.url(f"/digests/interests/{token}")
 
     def tags_line(
         self, countries: Iterable[str], sectors: Iterable[str], *, is_global: bool = False
@@ -134,13 +146,15 @@ class MemberView:
         """A section of the first SECTION_CAP of `rows` (only those are made entries);
         `total` when `rows` holds only the first ones of more."""
         shown = [make(row) for row in rows[:SECTION_CAP]]
+        links = tuple(follow_links[:FOLLOW_LINKS_CAP])
         return Section(
             key=key,
             title=title or str(SECTION_TITLES[key]),
             entries=shown,
             more=(len(rows) if total is None else total) - len(shown),
             more_url=self.url(more_url) if more_url else None,
-            follow_links=tuple(follow_links[:FOLLOW_LINKS_CAP]),
+            follow_links=links,
+            follow_all_url=self.follow_all_url(links),
             summary=summary if shown else "",
         )
 
@@ -153,10 +167,15 @@ class MemberView:
             query.append(("match", "any"))
         return query
 
-    def list_filter(self) -> list[tuple[str, str]]:
-        if self.country_filter:
-            return [("country", c) for c in self.country_filter[:20]]
-        return [("sector", s) for s in sorted(self.sectors)[:20]]
+    def events_filter(self) -> list[tuple[str, str]]:
+        """The events list's filters for every event the section may hold: the followed
+        countries, sectors and partnerships, any of them (`match=any`) when several kinds."""
+        query = [("country", c) for c in self.country_filter[:20]]
+        query += [("sector", s) for s in sorted(self.sectors)[:20]]
+        query += [("partnership", str(p)) for p in sorted(self.partnerships)[:20]]
+        if len({name for name, _value in query}) > 1:
+            query.append(("match", "any"))
+        return query
 
     def matched_follows(
         self, countries: Iterable[str], sectors: Iterable[str]

@@ -27,7 +27,7 @@ from forum.digests.digest import Digest
 from forum.digests.models import DigestDelivery
 from forum.digests.news import load_candidates
 from forum.digests.schedule import PERIOD_LENGTH, window_start
-from forum.digests.tokens import read_interest_token
+from forum.digests.tokens import interest_token, read_interest_token, read_interests_token
 from forum.discussions.models import Category
 from forum.discussions.service import can_see_category
 from forum.notifications import service as follows
@@ -298,6 +298,28 @@ def read_interest(db: Session, *, secret_key: str, token: str) -> InterestChange
         return None
     following = follows.follow_state(db, user.id, resolved.type, resolved.key)
     return InterestChange(user, action, resolved, following)
+
+
+def read_interests(
+    db: Session, *, secret_key: str, token: str
+) -> list[tuple[InterestChange, str]] | None:
+    """A section's follow and mute links as one (`tokens.interests_token`): each change
+    that still makes sense, with the single link's token its button posts to; None for a
+    forged token or a member who is gone or suspended."""
+    found = read_interests_token(secret_key, token)
+    if found is None:
+        return None
+    user_id, choices = found
+    user = db.get(User, user_id)
+    if user is None or user.is_suspended:
+        return None
+    out = []
+    for action, target_type, target in choices:
+        single = interest_token(secret_key, user_id, action, target_type, target)
+        change = read_interest(db, secret_key=secret_key, token=single)
+        if change is not None:
+            out.append((change, single))
+    return out
 
 
 def apply_interest_token(db: Session, *, secret_key: str, token: str) -> InterestChange | None:

@@ -9,6 +9,7 @@ an unsubscribe link in a year-old digest must still work (RFC 8058 asks for it).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -17,6 +18,7 @@ UNSUBSCRIBE = "forum.digest.unsubscribe"
 BROWSER = "forum.digest.browser"
 INTEREST = "forum.digest.interest"
 EMAILS_OFF = "forum.notification.unsubscribe"
+INTERESTS = "forum.digest.interests"
 
 
 def _serializer(secret_key: str, salt: str) -> URLSafeSerializer:
@@ -65,6 +67,34 @@ def interest_token(
     """A digest's "follow" or "mute" link for one target (its page's button POSTs)."""
     payload = {"u": user_id, "a": action, "t": target_type, "v": target}
     return _serializer(secret_key, INTEREST).dumps(payload)
+
+
+def interests_token(secret_key: str, user_id: int, choices: Sequence[tuple[str, str, str]]) -> str:
+    """One link for a section's follow and mute links ((action, target type, target)
+    each): its page lists them, each with its own button (the plain-text part shows this
+    one address instead of several long ones)."""
+    payload = {"u": user_id, "c": [list(choice) for choice in choices]}
+    return _serializer(secret_key, INTERESTS).dumps(payload)
+
+
+def read_interests_token(
+    secret_key: str, token: str
+) -> tuple[int, list[tuple[str, str, str]]] | None:
+    """(member, [(action, target type, target), ...]), or None when it is not ours."""
+    data = _read(secret_key, INTERESTS, token)
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int):
+        return None
+    choices = data.get("c")
+    if not isinstance(choices, list):
+        return None
+    out = []
+    for choice in choices:
+        if not (isinstance(choice, list) and len(choice) == 3):
+            return None
+        if not all(isinstance(part, str) for part in choice):
+            return None
+        out.append((choice[0], choice[1], choice[2]))
+    return int(data["u"]), out
 
 
 def read_interest_token(secret_key: str, token: str) -> tuple[int, str, str, str] | None:

@@ -210,6 +210,20 @@ def interest_page(request: Request, token: str, db: DbSession, settings: AppSett
     )
 
 
+@router.get("/digests/interests/{token}", response_class=HTMLResponse)
+def interests_page(request: Request, token: str, db: DbSession, settings: AppSettings) -> Response:
+    """A section's follow and mute links on one page, each with its own button (which
+    posts to that link's own address); changes nothing."""
+    changes = service.read_interests(db, secret_key=settings.secret_key or "", token=token)
+    if changes is None:
+        raise HTTPException(404, _("This link is not valid. Nothing was changed."))
+    return render(
+        request,
+        "digests/interests.html",
+        {"changes": changes, "signed_in": request.state.user is not None},
+    )
+
+
 @router.post("/digests/interest/{token}", response_class=HTMLResponse)
 @csrf_exempt  # the signed token names the member and the change: it works without a session
 def apply_interest(request: Request, token: str, db: DbSession, settings: AppSettings) -> Response:

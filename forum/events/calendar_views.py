@@ -45,11 +45,13 @@ def events_feed(
     partnership: Multi = [],  # noqa: B006
     date_from: Annotated[str, Query(alias="from", max_length=10)] = "",
     date_to: Annotated[str, Query(alias="to", max_length=10)] = "",
+    match: Annotated[str, Query(max_length=3)] = "",
 ) -> Response:
-    """Upcoming events by default; `from` reaches back to past ones."""
+    """Upcoming events by default; `from` reaches back to past ones; `match=any` keeps
+    the events of any of the places, sectors and partnerships given, as the list does."""
     when = "all" if date_from else "upcoming"
     flt = list_filter(db, country=country, sector=sector, partnership=partnership,
-                      date_from=date_from, date_to=date_to, when=when)  # fmt: skip
+                      date_from=date_from, date_to=date_to, when=when, match=match)  # fmt: skip
     events = all_events(db, flt)
     return _ical(ical.calendar_of(events, settings.base_url, name=_("Cluster Forum: events")),
                  "events.ics")  # fmt: skip

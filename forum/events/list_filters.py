@@ -48,8 +48,10 @@ def list_filter(
     date_from: str,
     date_to: str,
     when: str,
+    match: str = "",
 ) -> EventFilter:
-    """The filters of every list and feed, validated; 422 naming an unknown value."""
+    """The filters of every list and feed, validated; 422 naming an unknown value.
+    `match="any"` keeps events of any of the countries, sectors and partnerships given."""
     countries, sectors = parse_filters(db, country, sector)
     ids = []
     for value in partnership:
@@ -70,5 +72,5 @@ def list_filter(
         )
     return EventFilter(
         countries=countries, sectors=sectors, partnership_ids=ids, date_from=start,
-        date_to=end, when=when,
+        date_to=end, when=when, match_any=match == "any",
     )  # fmt: skip

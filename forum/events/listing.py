@@ -40,6 +40,9 @@ class EventFilter:
     in_europe: bool | None = None
     when: str = "upcoming"
     today: dt.date | None = None
+    # Countries OR sectors OR partnerships (`?match=any`), as a member's follows add up:
+    # the digest's "and N more" link. Else each filter given applies.
+    match_any: bool = False
 
 
 def today_utc() -> dt.date:
@@ -61,14 +64,17 @@ def _filtered(flt: EventFilter) -> Select[Event]:
         raise EventError(_("`when` is one of %(values)s.", values=", ".join(WHEN)), "when")
     today = flt.today or today_utc()
     stmt = select(Event)
+    tags: list[ColumnElement[bool]] = []
     if flt.countries:
-        stmt = stmt.where(Event.country_code.in_(list(flt.countries)))
+        tags.append(Event.country_code.in_(list(flt.countries)))
     if flt.sectors:
-        stmt = stmt.where(
+        tags.append(
             in_sectors(Event.id, event_sector.c.event_id, event_sector.c.sector_id, flt.sectors)
         )
     if flt.partnership_ids:
-        stmt = stmt.where(_by_partnership(flt.partnership_ids))
+        tags.append(_by_partnership(flt.partnership_ids))
+    if tags:
+        stmt = stmt.where(or_(*tags) if flt.match_any else and_(*tags))
     if flt.in_europe is not None:
         stmt = stmt.where(Event.in_europe.is_(flt.in_europe))
     if flt.date_from is not None:

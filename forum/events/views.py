@@ -65,6 +65,7 @@ class ListQuery:
     date_from: str
     date_to: str
     page: str
+    match: str = ""
 
 
 def list_query(
@@ -74,8 +75,9 @@ def list_query(
     date_from: Annotated[str, Query(alias="from", max_length=10)] = "",
     date_to: Annotated[str, Query(alias="to", max_length=10)] = "",
     page: Annotated[str, Query(max_length=6)] = "1",
+    match: Annotated[str, Query(max_length=3)] = "",
 ) -> ListQuery:
-    return ListQuery(country, sector, partnership, date_from, date_to, page)
+    return ListQuery(country, sector, partnership, date_from, date_to, page, match)
 
 
 ListParams = Annotated[ListQuery, Depends(list_query)]
@@ -86,10 +88,11 @@ def _list_page(
 ) -> Response:
     country = normalized_places(q.country)
     flt = list_filter(db, country=country, sector=q.sector, partnership=q.partnership,
-                      date_from=q.date_from, date_to=q.date_to, when=when)  # fmt: skip
+                      date_from=q.date_from, date_to=q.date_to, when=when,
+                      match=q.match)  # fmt: skip
     params: dict[str, object] = {"country": country, "sector": q.sector,
                                  "partnership": q.partnership, "from": q.date_from,
-                                 "to": q.date_to}  # fmt: skip
+                                 "to": q.date_to, "match": q.match}  # fmt: skip
     base = "/events" if when == "upcoming" else "/events/archive"
     listing = page_events(db, flt, page=page_number(q.page), base_path=base, params=params)
     dated, unknown = split_unknown(listing.items)

@@ -505,7 +505,10 @@ def test_events_of_a_followed_partnership_reach_the_member_and_links_keep_region
     entry = next(e for e in section(digest, "events").entries if e.title == "FoodNet mission")
     assert "Elsewhere" not in titles(digest, "events")
     assert entry.excerpt.startswith("Going: FoodNet")
-    assert section(digest, "events").more_url == f"{settings.base_url}/events?country=g%3Aasean"
+    # The link keeps both follows, either of which brings an event (issue 22).
+    assert section(digest, "events").more_url == (
+        f"{settings.base_url}/events?country=g%3Aasean&partnership={foodnet.id}&match=any"
+    )
 
 
 def test_a_member_who_follows_nothing_gets_the_highlights(

@@ -165,7 +165,7 @@ def test_view_in_browser_shows_the_digest_that_was_sent_inside_a_site_page(
 ) -> None:
     text = digest_message.get_body(preferencelist=("plain",))
     assert text is not None
-    (url,) = set(re.findall(r"(http://testserver/digests/(?!interest/)\S+)", text.get_content()))
+    (url,) = set(re.findall(r"(http://testserver/digests/(?!interests?/)\S+)", text.get_content()))
 
     page = cookieless.get(urlsplit(url).path)
 
