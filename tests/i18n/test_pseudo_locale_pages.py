@@ -41,6 +41,8 @@ NOT_PAGES = {
     "/favicon.ico": "an icon",
     "/feeds/intel.atom": "a feed: its titles are checked by the feeds' test",
     "/feeds/threads.atom": "a feed: its titles are checked by the feeds' test",
+    "/feeds/search.atom": "a feed: its titles are checked by the feeds' test",
+    "/feeds/saved/{token}.atom": "a feed: its titles are checked by the feeds' test",
     "/events.ics": "a calendar file",
     "/events/{event_id:int}.ics": "a calendar file",
     "/calendar/{token}.ics": "a calendar file",
@@ -121,6 +123,17 @@ def page_urls(demo: Demo, settings: Settings) -> dict[str, list[str]]:
         "/countries": ["/countries"],
         "/countries/{code}": ["/countries/FR", "/countries/ZZ"],
         "/digests/interest/{token}": [f"/digests/interest/{interest}", "/digests/interest/x"],
+        "/digests/interests/{token}": [
+            "/digests/interests/"
+            + tokens.interests_token(
+                secret, demo.member.id, [("mute", "country", "FR"), ("follow", "country", "JP")]
+            ),
+            "/digests/interests/x",
+        ],
+        "/emails/off/{token}": [
+            f"/emails/off/{tokens.emails_off_token(secret, demo.member.id, 'reply')}",
+            "/emails/off/x",
+        ],
         "/digests/{token}": [
             f"/digests/{tokens.browser_token(secret, demo.member.id, week)}",
             "/digests/not-a-token",
