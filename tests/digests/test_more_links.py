@@ -87,12 +87,18 @@ def test_every_more_link_lists_the_sections_items_keeping_the_sector(
     ]  # fmt: skip
     today = now.date()
     health_sector = resolve_sectors(db, ["healthcare"])
+    # Every other event in Japan, the others in healthcare: each follow brings half.
     made = [
-        events.create_event(db, writer, events.EventInput(
-            name=f"Fair {n}", country="JP" if n % 2 else "CL",
-            sectors=health_sector if n % 2 == 0 else [],
-            starts_on=today + dt.timedelta(days=3 + 5 * n),
-        ))  # fmt: skip
+        events.create_event(
+            db,
+            writer,
+            events.EventInput(
+                name=f"Fair {n}",
+                country="JP" if n % 2 else "CL",
+                sectors=health_sector if n % 2 == 0 else [],
+                starts_on=today + dt.timedelta(days=3 + 5 * n),
+            ),
+        )
         for n in range(10)
     ]
     db.commit()

@@ -39,7 +39,9 @@ def test_one_click_turns_that_kind_of_email_off_and_no_other(
     # without a session or CSRF token, turns replies off.
     page = client.get(path)
     assert page.status_code == 200 and "replies to your posts" in page.text
-    assert db.get(EmailSettings, member.id) is None or db.get(EmailSettings, member.id).notify_replies  # type: ignore[union-attr]
+    assert (
+        db.get(EmailSettings, member.id) is None or db.get(EmailSettings, member.id).notify_replies
+    )  # type: ignore[union-attr]
     done = client.post(path, data={"List-Unsubscribe": "One-Click"})
     assert done.status_code == 200
     db.expire_all()

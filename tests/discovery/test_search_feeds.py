@@ -67,9 +67,7 @@ def test_the_search_feed_holds_what_the_search_api_finds_newest_first(
     assert dates == sorted(dates, reverse=True)
 
 
-def test_the_intelligence_feed_honours_words_like_the_search(
-    client: Client, indexed: None
-) -> None:
+def test_the_intelligence_feed_honours_words_like_the_search(client: Client, indexed: None) -> None:
     everything = feed(client, "/feeds/intel.atom", country="MA")
     with_words = feed(client, "/feeds/intel.atom", q="railway", country="MA")
     expected = api_urls(client, q="railway", country="MA", kind="intel")
@@ -95,9 +93,7 @@ def test_feed_titles_name_their_filters(client: Client, indexed: None) -> None:
     threads = feed(client, "/feeds/threads.atom", country="JP", sector="food")
     assert threads.feed.title == "Cluster Forum: threads about Japan · Food industry"
     search = feed(client, "/feeds/search.atom", q="cold chain", country="JP", sector="food")
-    assert search.feed.title == (
-        "Cluster Forum: search for “cold chain” · Japan · Food industry"
-    )
+    assert search.feed.title == ("Cluster Forum: search for “cold chain” · Japan · Food industry")
 
 
 def test_a_bad_filter_in_a_search_feed_is_a_422_naming_it(client: Client, indexed: None) -> None:
@@ -171,9 +167,7 @@ def test_a_new_feed_address_turns_the_old_one_off(
 
     # Another member cannot reset it: 404, and the address still works.
     sign_in(client, db, other_member)
-    refused = client.post(
-        f"/search/saved/{kept.id}/feed", data={"csrf_token": client.csrf_token()}
-    )
+    refused = client.post(f"/search/saved/{kept.id}/feed", data={"csrf_token": client.csrf_token()})
     assert refused.status_code == 404
     assert client.get(old).status_code == 200
 
