@@ -23,6 +23,7 @@ from forum.core.config import Settings
 from forum.core.text import render_markdown
 from forum.digests.digest import Digest, Entry, Section
 from forum.digests.render import render_digest_email, render_digest_page
+from forum.discovery.sync import close_search_engines, drain_outbox, search_engine
 from forum.discussions import feeds as thread_feeds
 from forum.discussions.models import Thread
 from forum.events import listing as event_lists
@@ -233,10 +234,32 @@ def test_the_threads_atom_feed_is_inert(
     assert atom_risks(response.content) == []
     every = list(db.scalars(select(Thread)))
     document = thread_feeds.build_feed(
-        every, thread_feeds._openings(db, every), base_url="http://testserver",
+        every, thread_feeds.load_openings(db, every), base_url="http://testserver",
         self_url="http://testserver/feeds/threads.atom", title="all",
     )  # fmt: skip
     assert atom_risks(document) == []
+
+
+def test_the_search_feeds_are_inert(
+    client: Client, db: Session, people: People, threads: Threads, settings: Settings,
+    session_factory: sessionmaker[Session],
+) -> None:  # fmt: skip
+    for i, payload in enumerate(PAYLOADS):
+        author = people.make(name=f"{payload[:100]} {i}")
+        threads.start(author, title=f"{payload[:200]} xssfeed {i}", body=f"xssfeed {payload}")
+    db.commit()
+    engine = search_engine(settings)
+    engine.ensure_index()
+    drain_outbox(session_factory, engine, settings)
+    try:
+        for url in ("/feeds/search.atom?q=xssfeed", "/feeds/search.atom",
+                    "/feeds/threads.atom?q=xssfeed"):  # fmt: skip
+            response = client.get(url)
+            assert response.status_code == 200, url
+            assert "xssfeed" in response.text, url
+            assert atom_risks(response.content) == [], url
+    finally:
+        close_search_engines()
 
 
 def test_digest_emails_and_pages_are_inert(db: Session, settings: Settings, people: People) -> None:
