@@ -110,6 +110,7 @@ def _list_page(
             "dates": {"from": q.date_from, "to": q.date_to},
             "clear_url": base,
             "ics_url": "/events.ics" + query.url().removeprefix(base),
+            "match_any": flt.match_any,
             "can_add": service.can_create(viewer),
             **_filters_context(db, query, flt, flt),
         },

@@ -123,6 +123,10 @@ def test_every_more_link_lists_the_sections_items_keeping_the_sector(
     assert events_section.more_url is not None
     on_events = {int(n) for n in listed(client, events_section.more_url, r'href="/events/(\d+)"')}
     assert {e.id for e in made} <= on_events
+    events_page = client.get(
+        urlsplit(events_section.more_url)._replace(scheme="", netloc="").geturl()
+    )
+    assert "Showing the events of any of these filters" in events_page.text
 
 
 def test_reply_entries_show_the_replys_text(
