@@ -68,12 +68,16 @@ def test_the_search_feed_holds_what_the_search_api_finds_newest_first(
 
 
 def test_the_intelligence_feed_honours_words_like_the_search(client: Client, indexed: None) -> None:
-    everything = feed(client, "/feeds/intel.atom", country="MA")
+    everything = feed(client, "/feeds/intel.atom")
     with_words = feed(client, "/feeds/intel.atom", q="railway", country="MA")
     expected = api_urls(client, q="railway", country="MA", kind="intel")
     assert expected
     assert [e.link for e in with_words.entries] == expected
     assert len(with_words.entries) < len(everything.entries)
+    # Words that find nothing give an empty feed, not the list's.
+    assert feed(client, "/feeds/intel.atom", country="MA").entries
+    assert feed(client, "/feeds/intel.atom", q="zzzzqqq", country="MA").entries == []
+    assert feed(client, "/feeds/threads.atom", q="zzzzqqq").entries == []
     assert with_words.feed.title == "Cluster Forum: intelligence about Morocco · “railway”"
 
 
