@@ -7,12 +7,22 @@ from __future__ import annotations
 import re
 import sqlite3
 
+import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from forum.digests import tokens
 
 from .axe import axe_violations, format_violations
-from .conftest import MEMBER_PASSWORD, SECRET_KEY, LiveServer, save_screenshot, sign_in
+from .conftest import SECRET_KEY, LiveServer, create_account, save_screenshot, sign_in
+
+# A member of this module's own: the shared journey member's digest must not gain a
+# saved search from here.
+EMAIL, PASSWORD = "feeds.e2e@example.eu", "a passphrase for the feed journeys"
+
+
+@pytest.fixture(scope="module")
+def feeds_member(live_server: LiveServer) -> str:
+    return create_account(live_server, EMAIL, "Fenna Feeds", PASSWORD, "member")
 
 
 def _member_id(live_server: LiveServer, email: str) -> int:
@@ -22,9 +32,9 @@ def _member_id(live_server: LiveServer, email: str) -> int:
 
 
 def test_a_member_finds_the_private_feed_of_a_saved_search_and_renews_it(
-    page: Page, browser: Browser, live_server: LiveServer, member_account: str
+    page: Page, browser: Browser, live_server: LiveServer, feeds_member: str
 ) -> None:
-    sign_in(page, member_account, MEMBER_PASSWORD)
+    sign_in(page, feeds_member, PASSWORD)
     page.goto("/search?q=cluster&country=JP")
     feed_link = page.get_by_role("link", name="Atom feed of this search")
     expect(feed_link).to_have_attribute("href", "/feeds/search.atom?q=cluster&country=JP")
@@ -52,9 +62,9 @@ def test_a_member_finds_the_private_feed_of_a_saved_search_and_renews_it(
 
 
 def test_the_grouped_follow_page_and_the_email_unsubscribe_page_work_without_a_session(
-    page: Page, browser: Browser, live_server: LiveServer, member_account: str
+    page: Page, browser: Browser, live_server: LiveServer, feeds_member: str
 ) -> None:
-    member = _member_id(live_server, member_account)
+    member = _member_id(live_server, feeds_member)
     grouped = tokens.interests_token(
         SECRET_KEY, member, [("follow", "country", "KR"), ("follow", "sector", "food")]
     )
