@@ -9,6 +9,7 @@ import heapq
 import logging
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from urllib.parse import urlencode
 
@@ -410,7 +411,7 @@ def _as_is(entry: Entry) -> Entry:
 def _tagged(make: Callable[[], Entry], name: str) -> Entry:
     entry = make()
     matches = _("matches “%(name)s”", name=name)
-    return Entry(entry.title, entry.url, f"{entry.meta} · {matches}", entry.excerpt)
+    return replace(entry, meta=f"{entry.meta} · {matches}")
 
 
 def _note_title(note: UnreadNote) -> str:
