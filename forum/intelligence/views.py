@@ -164,6 +164,7 @@ def intel_list(
                 "sort": sort,
             },
             "filtered": bool(chips),
+            "match_any": match == "any",
             "good_practices": practices,
             "good_practice_total": practice_total,
             "good_practices_url": _good_practices_url(country, sector),

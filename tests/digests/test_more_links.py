@@ -111,6 +111,8 @@ def test_every_more_link_lists_the_sections_items_keeping_the_sector(
     on_page = {int(n) for n in listed(client, intel.more_url, r'href="/intel/(\d+)"')}
     assert set(ids) | set(calls) <= on_page
     assert other not in on_page, "the link keeps the follows: not everything"
+    intel_page = client.get(urlsplit(intel.more_url)._replace(scheme="", netloc="").geturl())
+    assert "Showing the items of any of these filters" in intel_page.text
 
     deadlines = next(s for s in digest.sections if s.key == "deadlines")
     assert deadlines.more_url is not None
