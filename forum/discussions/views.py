@@ -12,11 +12,11 @@ from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
 from forum.accounts.service import can_moderate
 from forum.core import content_language
-from forum.core.errors import NotAllowed, NotFound
+from forum.core.errors import LoginRequired, NotAllowed, NotFound
 from forum.core.i18n import _
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, redirect, render
-from forum.discussions import attachment_views, moderation, service, writes
+from forum.discussions import attachment_views, moderation, reading, reading_views, service, writes
 from forum.discussions.listing import ThreadFilter, page_threads
 from forum.discussions.models import KIND_LABELS, THREAD_KINDS, Post, Thread
 from forum.discussions.thread_page import ThreadPage, page_of_post, thread_page
@@ -47,6 +47,9 @@ def _tags(threads: list[Thread]) -> dict[int, list[object]]:
 # --- lists --------------------------------------------------------------------------------
 
 
+ViewParam = Annotated[str, Query(max_length=10)]
+
+
 @router.get("/discussions", response_class=HTMLResponse)
 def discussions(
     request: Request,
@@ -56,8 +59,9 @@ def discussions(
     country: Annotated[str, Query(max_length=40)] = "",
     sector: Annotated[str, Query(max_length=60)] = "",
     page: Annotated[str, Query(max_length=6)] = "1",
+    view: ViewParam = "",
 ) -> Response:
-    return _thread_list(request, db, viewer, None, kind, country, sector, page)
+    return _thread_list(request, db, viewer, None, kind, country, sector, page, view)
 
 
 @router.get("/discussions/c/{slug}", response_class=HTMLResponse)
@@ -70,24 +74,34 @@ def category_page(
     country: Annotated[str, Query(max_length=40)] = "",
     sector: Annotated[str, Query(max_length=60)] = "",
     page: Annotated[str, Query(max_length=6)] = "1",
+    view: ViewParam = "",
 ) -> Response:
-    return _thread_list(request, db, viewer, slug, kind, country, sector, page)
+    return _thread_list(request, db, viewer, slug, kind, country, sector, page, view)
 
 
 def _thread_list(
     request: Request, db: DbSession, viewer: User | None, slug: str | None,
-    kind: str, country: str, sector: str, page: str,
+    kind: str, country: str, sector: str, page: str, view: str,
 ) -> Response:  # fmt: skip
     category = None
     if slug is not None:
         category = service.get_category(db, viewer, slug)
     if kind and kind not in THREAD_KINDS:
         raise HTTPException(422, _("Unknown kind %(kind)r.", kind=kind))
+    if view and view not in reading.VIEWS:
+        raise HTTPException(422, _("Unknown view %(view)r.", view=view))
+    if view in ("unread", "new") and viewer is None:
+        raise LoginRequired(request.url.path + "?" + request.url.query)
     countries, sectors = parse_filters(db, [country], [sector])
-    flt = ThreadFilter(category=category, kind=kind or None, countries=countries, sectors=sectors)
+    flt = ThreadFilter(
+        category=category, kind=kind or None, countries=countries, sectors=sectors,
+        view=view or "latest",
+    )  # fmt: skip
     params = {"kind": kind, "country": country, "sector": sector}
     base = f"/discussions/c/{category.slug}" if category else "/discussions"
-    listing = page_threads(db, viewer, flt, page=page_number(page), base_path=base, params=params)
+    listing = page_threads(
+        db, viewer, flt, page=page_number(page), base_path=base, params={**params, "view": view}
+    )
     return render(
         request,
         "discussions/list.html",
@@ -97,6 +111,9 @@ def _thread_list(
             "categories": service.list_categories(db, viewer),
             "listing": listing,
             "countries_of": _tags(listing.items),
+            "states": reading.thread_states(db, viewer, listing.items) if viewer else {},
+            "view": view or "latest",
+            "tabs": reading_views.tabs(base, viewer, view or "latest", kind),
             "filters": params,
             "filtered": any(params.values()),
             "following": bool(
@@ -120,8 +137,19 @@ def thread_view(
     view: Annotated[str, Query(pattern="^(tree|flat)$")] = "tree",
 ) -> Response:
     thread = service.get_thread(db, viewer, thread_id)
+    mark = reading.thread_mark(db, viewer, thread) if viewer is not None else None
+    plain = not ({"page", "view"} & set(request.query_params))
+    if mark is not None and mark.first_unread_url and plain:
+        # The plain address opens a thread where the member stopped reading.
+        return redirect(mark.first_unread_url, status_code=303)
     shown = thread_page(db, viewer, thread, page=page_number(page), flat=view == "flat")
     count_view(thread.id)
+    if (
+        viewer is not None
+        and mark is not None
+        and reading.record_read(db, viewer, shown, read_up_to=mark.read_up_to)
+    ):
+        reading.save_best_effort(db)
     return _render_thread(request, db, viewer, thread, shown, view=view)
 
 
@@ -134,6 +162,10 @@ def subtree_view(
     if root.thread_id != thread.id or root.depth != 0:
         raise NotFound("post")
     shown = thread_page(db, viewer, thread, root=root.id)
+    if viewer is not None:
+        mark = reading.thread_mark(db, viewer, thread)
+        if reading.record_read(db, viewer, shown, read_up_to=mark.read_up_to):
+            reading.save_best_effort(db)
     return _render_thread(request, db, viewer, thread, shown, view="tree", subtree=root)
 
 
