@@ -1,4 +1,5 @@
-"""Categories, threads, posts in reply trees, good practices, edits and flags."""
+"""Categories, threads, posts in reply trees, good practices, edits and flags, and how far
+each member has read each thread."""
 
 from __future__ import annotations
 

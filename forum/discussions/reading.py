@@ -231,6 +231,19 @@ def record_read(db: Session, viewer: User, shown: ThreadPage, *, read_up_to: int
     return True
 
 
+def unread_on_page(viewer: User | None, shown: ThreadPage, read_up_to: int | None) -> set[int]:
+    """The posts of the page that were unread when the member opened it (marked "New"):
+    above their watermark from before, by someone else, shown with their text. None for
+    a visitor or a thread never opened (all of it is new)."""
+    if viewer is None or read_up_to is None:
+        return set()
+    return {
+        s.post.id
+        for s in shown.posts
+        if s.post.id > read_up_to and s.state == "visible" and s.post.author_id != viewer.id
+    }
+
+
 def _upsert(db: Session, rows: list[dict[str, Any]]) -> None:
     insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = insert(ThreadRead).values(rows)

@@ -150,7 +150,8 @@ def thread_view(
         and reading.record_read(db, viewer, shown, read_up_to=mark.read_up_to)
     ):
         reading.save_best_effort(db)
-    return _render_thread(request, db, viewer, thread, shown, view=view)
+    unread = reading.unread_on_page(viewer, shown, mark.read_up_to if mark else None)
+    return _render_thread(request, db, viewer, thread, shown, view=view, unread=unread)
 
 
 @router.get("/threads/{thread_id}/replies/{root_id}", response_class=HTMLResponse)
@@ -171,7 +172,7 @@ def subtree_view(
 
 def _render_thread(
     request: Request, db: DbSession, viewer: User | None, thread: Thread,
-    shown: ThreadPage, *, view: str, subtree: Post | None = None,
+    shown: ThreadPage, *, view: str, subtree: Post | None = None, unread: set[int] | None = None,
     reply_form: dict[str, object] | None = None, errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:  # fmt: skip
@@ -201,6 +202,7 @@ def _render_thread(
             # attachments, can_attach and what the upload form shows
             **attachment_views.thread_context(request, db, viewer, thread),
             "following": bool(viewer and follow_state(db, viewer.id, "thread", str(thread.id))),
+            "unread_posts": unread or set(),
             "reply_form": reply_form or {},
             "errors": errors or {},
         },
