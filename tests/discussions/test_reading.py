@@ -60,7 +60,8 @@ def test_a_read_thread_shows_one_unread_after_a_reply_opens_there_and_reads_its_
     assert opened.status_code == 303
     assert opened.headers["location"] == first_unread
     page = as_member.get(first_unread)
-    assert f'id="post-{reply.id}"' in page.text
+    article = page.text[page.text.index(f'id="post-{reply.id}"') :]
+    assert '<span class="badge badge-new">New</span>' in article[: article.index("</header>")]
     assert _unread_notes(db, member, thread) == [], "opening it marked the reply read"
     assert "unread" not in _card(as_member.get("/discussions").text, thread)
     assert as_member.get(f"/threads/{thread.id}", follow_redirects=False).status_code == 200
