@@ -86,7 +86,9 @@ def _since(db: Session, settings: Settings, viewer: User, cache: WeekCandidates)
         section = found.get(key)
         entries = section.entries[:HOME_LIST] if section else []
         # The unread list for replies; the digest's filtered list for the others.
-        more_url = section.more_url if key != "threads" and section and section.more_url else all_url
+        more_url = (
+            section.more_url if key != "threads" and section and section.more_url else all_url
+        )
         parts.append({
             "key": key, "title": str(title), "empty": str(empty),
             "entries": [{"title": e.title, "url": _local(e.url, base), "meta": e.meta}
