@@ -56,7 +56,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("user_account", schema=None) as batch_op:
-        batch_op.drop_column("previous_seen_at")
+    # Not a batch either: rebuilding user_account would delete (cascade) or unlink every
+    # row that points at a member. SQLite drops a plain column in place since 3.35.
+    op.execute("ALTER TABLE user_account DROP COLUMN previous_seen_at")
     op.drop_index(op.f("ix_thread_read_thread_id"), table_name="thread_read")
     op.drop_table("thread_read")
