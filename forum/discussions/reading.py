@@ -167,16 +167,21 @@ def _post_urls(db: Session, post_ids: list[int]) -> dict[int, str]:
 
 @dataclass(frozen=True)
 class Mark:
-    """Where a member stands in one thread: their watermark (None: never opened) and the
-    address of the first post above it they may read (None: nothing unread)."""
+    """Where a member stands in one thread: their watermark (None: never opened), the
+    address of the first post above it they may read (None: nothing unread), and the
+    top-level post that the post right above the watermark belongs under, when that post
+    is in this thread (None otherwise): a page that does not show it cannot move the
+    watermark, which `record_read` then knows without asking."""
 
     read_up_to: int | None
     first_unread_url: str | None
+    next_root: int | None = None
 
 
 def thread_mark(db: Session, viewer: User, thread: Thread) -> Mark:
-    """The member's watermark in `thread` and the first unread post's address, in one
-    query (two when there is an unread post: its page)."""
+    """The member's watermark in `thread`, the first unread post's address and the root
+    of the post above the watermark, in one query (two when there is an unread post: its
+    page)."""
     row = db.execute(
         select(
             ThreadRead.last_read_post_id,
@@ -184,28 +189,47 @@ def thread_mark(db: Session, viewer: User, thread: Thread) -> Mark:
             .with_only_columns(func.min(Post.id))
             .correlate(ThreadRead)
             .scalar_subquery(),
+            select(Post.root_id)
+            .where(Post.id == ThreadRead.last_read_post_id + 1, Post.thread_id == thread.id)
+            .correlate(ThreadRead)
+            .scalar_subquery(),
         ).where(ThreadRead.user_id == viewer.id, ThreadRead.thread_id == thread.id)
     ).first()
     if row is None:
         return Mark(None, None)
-    read_up_to, first = row
+    read_up_to, first, next_root = row
     url = _post_urls(db, [first]).get(first) if first is not None else None
-    return Mark(int(read_up_to), url)
+    return Mark(int(read_up_to), url, next_root)
 
 
-def record_read(db: Session, viewer: User, shown: ThreadPage, *, read_up_to: int | None) -> bool:
+def _shows(shown: ThreadPage, post_id: int, root_id: int) -> bool:
+    """Whether the page shows the post `post_id` of the top-level post `root_id`."""
+    if root_id not in shown.roots:
+        return False
+    ids = shown.cut.get(root_id)
+    return ids is None or post_id in ids
+
+
+def record_read(
+    db: Session, viewer: User, shown: ThreadPage, *, read_up_to: int | None,
+    next_root: int | None = None,
+) -> bool:  # fmt: skip
     """Record that `viewer` was shown this page of the thread; `read_up_to` is their
-    watermark before (`thread_mark`). Answers whether it moved.
+    watermark before and `next_root` the root of the post right above it (`thread_mark`).
+    Answers whether it moved.
 
     The watermark moves to the highest post id below which every post of the thread has
     been shown: on a page that shows the whole thread, its highest post; on one page of
     several (or one conversation), up to the first post above the old watermark that the
-    page did not show. Nothing is written when it would not move; otherwise one upsert,
-    and the member's notifications about the posts now read are marked read.
+    page did not show (no query when that is the post right above it). Nothing is written
+    when it would not move; otherwise one upsert, and the member's notifications about the
+    posts now read are marked read.
     """
     old = read_up_to or 0
     new = shown.max_post_id
     if not shown.whole_thread:
+        if next_root is not None and not _shows(shown, old + 1, next_root):
+            return False  # the first post not read is not on this page either
         unshown: list[ColumnElement[bool]] = [
             Post.root_id.not_in(shown.roots) if shown.roots else true()
         ]

@@ -147,7 +147,9 @@ def thread_view(
     if (
         viewer is not None
         and mark is not None
-        and reading.record_read(db, viewer, shown, read_up_to=mark.read_up_to)
+        and reading.record_read(
+            db, viewer, shown, read_up_to=mark.read_up_to, next_root=mark.next_root
+        )
     ):
         reading.save_best_effort(db)
     unread = reading.unread_on_page(viewer, shown, mark.read_up_to if mark else None)
@@ -165,7 +167,9 @@ def subtree_view(
     shown = thread_page(db, viewer, thread, root=root.id)
     if viewer is not None:
         mark = reading.thread_mark(db, viewer, thread)
-        if reading.record_read(db, viewer, shown, read_up_to=mark.read_up_to):
+        if reading.record_read(
+            db, viewer, shown, read_up_to=mark.read_up_to, next_root=mark.next_root
+        ):
             reading.save_best_effort(db)
     return _render_thread(request, db, viewer, thread, shown, view="tree", subtree=root)
 

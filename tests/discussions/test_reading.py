@@ -8,7 +8,7 @@ import datetime as dt
 import re
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
@@ -195,11 +195,28 @@ def test_a_paged_thread_marks_only_the_posts_its_page_showed(
     def read(page: int) -> int:
         mark = reading.thread_mark(db, member, thread)
         shown = pages.thread_page(db, member, thread, page=page)
-        reading.record_read(db, member, shown, read_up_to=mark.read_up_to)
+        reading.record_read(db, member, shown, read_up_to=mark.read_up_to, next_root=mark.next_root)
         db.flush()
         return reading.thread_mark(db, member, thread).read_up_to or 0
 
     assert read(1) == third.id - 1, "page 1 showed the first two, not the third"
+    # Page 1 again: the post above the watermark (the third) is not on it, and the mark
+    # says so: nothing is asked nor written.
+    mark = reading.thread_mark(db, member, thread)
+    assert mark.next_root == third.id
+    shown = pages.thread_page(db, member, thread, page=1)
+    statements: list[str] = []
+    engine = db.get_bind()
+    listen = event.listens_for(engine, "before_cursor_execute")(
+        lambda *args: statements.append(str(args[2]))
+    )
+    try:
+        assert not reading.record_read(
+            db, member, shown, read_up_to=mark.read_up_to, next_root=mark.next_root
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert statements == []
     state = reading.thread_states(db, member, [thread])[thread.id]
     assert state.unread == 2  # the third, and the nested reply above it
     assert state.first_unread_url == f"/threads/{thread.id}?page=2#post-{third.id}"
