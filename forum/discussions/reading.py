@@ -12,7 +12,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
@@ -45,13 +58,19 @@ class ThreadState:
 # --- conditions on a select over Thread ------------------------------------------------------
 
 
-def _unread_posts(viewer: User, thread_id: Any, watermark: Any) -> Select[Any]:
+def _unread_posts(
+    viewer: User, thread_id: Any, watermark: Any, reader_id: Any = None
+) -> Select[Any]:
     """The posts of the thread above `watermark` that `viewer` may read, written by
-    someone else (a member's own post is never news to them)."""
+    someone else (a member's own post is never news to them); `reader_id` stands for
+    `viewer.id` in a statement built once for every viewer of the same role."""
     stmt = select(Post.id).where(
         Post.thread_id == thread_id,
         Post.id > watermark,
-        or_(Post.author_id.is_(None), Post.author_id != viewer.id),
+        or_(
+            Post.author_id.is_(None),
+            Post.author_id != (viewer.id if reader_id is None else reader_id),
+        ),
     )
     return visible_posts(stmt, viewer)
 
@@ -178,28 +197,50 @@ class Mark:
     next_root: int | None = None
 
 
-def thread_mark(db: Session, viewer: User, thread: Thread) -> Mark:
-    """The member's watermark in `thread`, the first unread post's address and the root
-    of the post above the watermark, in one query (two when there is an unread post: its
-    page)."""
+def thread_mark(db: Session, viewer: User, thread: Thread, *, first_unread: bool = True) -> Mark:
+    """The member's watermark in `thread` and the root of the post right above it, in one
+    query; with `first_unread`, the first unread post's address too (one more query when
+    there is one: its page). The statement is built once per role (`_mark_statement`): it
+    runs on every thread page a member opens."""
     row = db.execute(
-        select(
-            ThreadRead.last_read_post_id,
-            _unread_posts(viewer, thread.id, ThreadRead.last_read_post_id)
-            .with_only_columns(func.min(Post.id))
-            .correlate(ThreadRead)
-            .scalar_subquery(),
-            select(Post.root_id)
-            .where(Post.id == ThreadRead.last_read_post_id + 1, Post.thread_id == thread.id)
-            .correlate(ThreadRead)
-            .scalar_subquery(),
-        ).where(ThreadRead.user_id == viewer.id, ThreadRead.thread_id == thread.id)
+        _mark_statement(viewer, first_unread=first_unread),
+        {"reader_id": viewer.id, "thread_id": thread.id},
     ).first()
     if row is None:
         return Mark(None, None)
-    read_up_to, first, next_root = row
-    url = _post_urls(db, [first]).get(first) if first is not None else None
+    read_up_to, next_root, *first = row
+    url = _post_urls(db, first).get(first[0]) if first and first[0] is not None else None
     return Mark(int(read_up_to), url, next_root)
+
+
+_MARK_STATEMENTS: dict[tuple[bool, bool], Select[Any]] = {}
+
+
+def _mark_statement(viewer: User, *, first_unread: bool) -> Select[Any]:
+    """thread_mark's query for viewers who see hidden posts as `viewer` does, with the
+    member and the thread as bound parameters `reader_id` and `thread_id`."""
+    key = (viewer.is_moderator, first_unread)
+    if key not in _MARK_STATEMENTS:
+        reader_id = bindparam("reader_id", type_=Integer)
+        thread_id = bindparam("thread_id", type_=Integer)
+        columns: list[Any] = [
+            ThreadRead.last_read_post_id,
+            select(Post.root_id)
+            .where(Post.id == ThreadRead.last_read_post_id + 1, Post.thread_id == thread_id)
+            .correlate(ThreadRead)
+            .scalar_subquery(),
+        ]
+        if first_unread:
+            columns.append(
+                _unread_posts(viewer, thread_id, ThreadRead.last_read_post_id, reader_id)
+                .with_only_columns(func.min(Post.id))
+                .correlate(ThreadRead)
+                .scalar_subquery()
+            )
+        _MARK_STATEMENTS[key] = select(*columns).where(
+            ThreadRead.user_id == reader_id, ThreadRead.thread_id == thread_id
+        )
+    return _MARK_STATEMENTS[key]
 
 
 def _shows(shown: ThreadPage, post_id: int, root_id: int) -> bool:

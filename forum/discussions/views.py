@@ -137,8 +137,9 @@ def thread_view(
     view: Annotated[str, Query(pattern="^(tree|flat)$")] = "tree",
 ) -> Response:
     thread = service.get_thread(db, viewer, thread_id)
-    mark = reading.thread_mark(db, viewer, thread) if viewer is not None else None
     plain = not ({"page", "view"} & set(request.query_params))
+    # Where the first unread post is matters only to the plain address, which jumps there.
+    mark = reading.thread_mark(db, viewer, thread, first_unread=plain) if viewer else None
     if mark is not None and mark.first_unread_url and plain:
         # The plain address opens a thread where the member stopped reading.
         return redirect(mark.first_unread_url, status_code=303)
@@ -166,7 +167,7 @@ def subtree_view(
         raise NotFound("post")
     shown = thread_page(db, viewer, thread, root=root.id)
     if viewer is not None:
-        mark = reading.thread_mark(db, viewer, thread)
+        mark = reading.thread_mark(db, viewer, thread, first_unread=False)
         if reading.record_read(
             db, viewer, shown, read_up_to=mark.read_up_to, next_root=mark.next_root
         ):
