@@ -7,8 +7,9 @@ code's head with this checkout's migrations. Each code then runs `forum serve` o
 copy, and one client asks both servers in turn, alternating which goes first: whatever
 else the machine is doing falls on both alike, which back-to-back runs of `make bench`
 on a shared machine cannot promise. Two measures: the member has read the thread (the
-reading state is looked up), and another member replied just before each request (the
-reading state moves; the reply is posted through each server's own code, untimed).
+reading state is looked up; the plain address), and another member replied just before
+each request (the page showing the reply: the reading state moves; the reply is posted
+through each server's own code, untimed).
 Not one of `make bench`'s benchmarks (it needs an old checkout); its figures go beside
 theirs in BENCHMARKS.md by hand.
 """
@@ -93,8 +94,9 @@ def _get(client: httpx.Client, url: str, cookie: str) -> httpx.Response:
     return response
 
 
-def _reply(client: httpx.Client, thread_id: int, session: str, body: str) -> None:
-    """Post a reply through the server's own form: its CSRF cookie and token first."""
+def _reply(client: httpx.Client, thread_id: int, session: str, body: str) -> str:
+    """Post a reply through the server's own form (its CSRF cookie and token first);
+    answers the address of the page that shows it."""
     form = _get(client, f"/threads/{thread_id}/reply", session)
     found = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
     assert found, "no CSRF token on the reply form"
@@ -106,6 +108,9 @@ def _reply(client: httpx.Client, thread_id: int, session: str, body: str) -> Non
     )
     client.cookies.clear()
     assert posted.status_code == 303, posted.status_code
+    permalink = _get(client, posted.headers["location"], session)
+    assert permalink.status_code == 302, permalink.status_code
+    return permalink.headers["location"].split("#")[0]
 
 
 def main(argv: list[str]) -> int:
@@ -135,17 +140,25 @@ def main(argv: list[str]) -> int:
         old_url = f"sqlite:///{old_dir / 'forum.sqlite3'}"
         assert Path(old_url.removeprefix("sqlite:///")).exists(), os.listdir(old_dir)
         command.downgrade(alembic_config(old_url), _old_head(old))
-        page = f"/threads/{thread_id}?page=1"
+        page = f"/threads/{thread_id}"
         with _serve(old, old_dir) as old_base, _serve(HERE, new_dir) as new_base:
             bases = {"old": old_base, "new": new_base}
             client = {k: httpx.Client(base_url=b) for k, b in bases.items()}
             as_reader = f"{SESSION_COOKIE}={cookies['reader']}"
             as_writer = f"{SESSION_COOKIE}={cookies['writer']}"
             for key in bases:
+                # Read it to its end: its two pages, again until nothing is unread (a
+                # reply on page 1 newer than page 2's first post stays unread until page
+                # 1 is seen again: the watermark never reads too much).
+                for _ in range(10):
+                    for n in (1, 2):
+                        _get(client[key], f"{page}?page={n}", as_reader)
+                    if _get(client[key], page, as_reader).status_code == 200:
+                        break
                 first = _get(client[key], page, as_reader)
                 assert '<a href="/profile">' in first.text, (
                     key,
-                    first.status_code,
+                    first.status_code, first.headers.get("location"),
                     first.text[:3000],
                 )
             read: dict[str, list[float]] = {"old": [], "new": []}
@@ -160,9 +173,9 @@ def main(argv: list[str]) -> int:
                         read[key].append(spent)
             for i in range(max(20, pairs // 5)):
                 for key in ("old", "new") if i % 2 else ("new", "old"):
-                    _reply(client[key], thread_id, as_writer, f"News {i}")
+                    shows_it = _reply(client[key], thread_id, as_writer, f"News {i}")
                     began = time.perf_counter()
-                    answer = _get(client[key], page, as_reader)
+                    answer = _get(client[key], shows_it, as_reader)
                     fresh[key].append((time.perf_counter() - began) * 1000)
                     assert answer.status_code == 200
     for name, samples in (("read already", read), ("a new reply to read", fresh)):

@@ -131,8 +131,16 @@ def thread_states(
     }
     if not marks:
         return out
-    counted = visible_posts(
-        select(Post.thread_id, func.count(), func.min(Post.id))
+    # Per thread: how many, and the first unread post of the earliest page with one.
+    unread = visible_posts(
+        select(
+            Post.thread_id.label("thread_id"),
+            Post.id.label("id"),
+            func.count().over(partition_by=Post.thread_id).label("n"),
+            func.row_number()
+            .over(partition_by=Post.thread_id, order_by=(Post.root_id, Post.id))
+            .label("rank"),
+        )
         .join(
             ThreadRead,
             and_(ThreadRead.thread_id == Post.thread_id, ThreadRead.user_id == viewer.id),
@@ -141,11 +149,15 @@ def thread_states(
             Post.thread_id.in_(list(marks)),
             Post.id > ThreadRead.last_read_post_id,
             or_(Post.author_id.is_(None), Post.author_id != viewer.id),
-        )
-        .group_by(Post.thread_id),
+        ),
         viewer,
-    )
-    counts = {tid: (int(n), int(first)) for tid, n, first in db.execute(counted)}
+    ).subquery()
+    counts = {
+        tid: (int(n), int(first))
+        for tid, n, first in db.execute(
+            select(unread.c.thread_id, unread.c.n, unread.c.id).where(unread.c.rank == 1)
+        )
+    }
     urls = _post_urls(db, [first for _, first in counts.values()])
     for tid in marks:
         n, first = counts.get(tid, (0, 0))
@@ -231,9 +243,12 @@ def _mark_statement(viewer: User, *, first_unread: bool) -> Select[Any]:
             .scalar_subquery(),
         ]
         if first_unread:
+            # The first unread post of the earliest page that has one (pages follow the
+            # top-level posts): reading on from there reads them all.
             columns.append(
                 _unread_posts(viewer, thread_id, ThreadRead.last_read_post_id, reader_id)
-                .with_only_columns(func.min(Post.id))
+                .order_by(Post.root_id, Post.id)
+                .limit(1)
                 .correlate(ThreadRead)
                 .scalar_subquery()
             )
@@ -243,12 +258,18 @@ def _mark_statement(viewer: User, *, first_unread: bool) -> Select[Any]:
     return _MARK_STATEMENTS[key]
 
 
-def _shows(shown: ThreadPage, post_id: int, root_id: int) -> bool:
-    """Whether the page shows the post `post_id` of the top-level post `root_id`."""
-    if root_id not in shown.roots:
-        return False
-    ids = shown.cut.get(root_id)
-    return ids is None or post_id in ids
+def _blocks(shown: ThreadPage, post_id: int, root_id: int) -> bool:
+    """Whether the post `post_id` (under the top-level post `root_id`) stays unread after
+    this page: one conversation reads only itself; a page of the thread reads itself and
+    the pages before it (read in order: the first unread address opens the earliest page
+    with something unread), never the pages after it nor the replies cut from a long
+    conversation."""
+    cut = shown.cut.get(root_id)
+    if cut is not None:
+        return post_id not in cut
+    if shown.subtree:
+        return root_id not in shown.roots
+    return bool(shown.roots) and root_id > max(shown.roots)
 
 
 def record_read(
@@ -259,34 +280,33 @@ def record_read(
     watermark before and `next_root` the root of the post right above it (`thread_mark`).
     Answers whether it moved.
 
-    The watermark moves to the highest post id below which every post of the thread has
-    been shown: on a page that shows the whole thread, its highest post; on one page of
-    several (or one conversation), up to the first post above the old watermark that the
-    page did not show (no query when that is the post right above it). Nothing is written
-    when it would not move; otherwise one upsert, and the member's notifications about the
-    posts now read are marked read.
+    The watermark moves to the highest post id below which every post of the thread is
+    read (`_blocks`): on a page that shows the whole thread, its highest post; on one page
+    of several, up to the first post above the old watermark on a later page (or cut from
+    its conversation); in one conversation, up to the first post outside it. No query
+    when the post right above the watermark stays unread; nothing is written when the
+    watermark would not move; otherwise one upsert, and the member's notifications about
+    the posts now read are marked read.
     """
     old = read_up_to or 0
     new = shown.max_post_id
     if not shown.whole_thread:
-        if next_root is not None and not _shows(shown, old + 1, next_root):
-            return False  # the first post not read is not on this page either
-        unshown: list[ColumnElement[bool]] = [
-            Post.root_id.not_in(shown.roots) if shown.roots else true()
+        if next_root is not None and _blocks(shown, old + 1, next_root):
+            return False  # the first post not read stays unread
+        later: list[ColumnElement[bool]] = [
+            (Post.root_id.not_in(shown.roots) if shown.roots else true())
+            if shown.subtree
+            else Post.root_id > max(shown.roots, default=0)
         ]
-        unshown += [
+        later += [
             and_(Post.root_id == root, Post.id.not_in(ids)) for root, ids in shown.cut.items()
         ]
-        first_unshown = db.scalar(
-            select(func.min(Post.id)).where(
-                Post.thread_id == shown.thread.id,
-                Post.id > old,
-                Post.is_opening.is_(False),
-                or_(*unshown),
+        first_unread, last = db.execute(
+            select(func.min(case((or_(*later), Post.id))), func.max(Post.id)).where(
+                Post.thread_id == shown.thread.id, Post.id > old, Post.is_opening.is_(False)
             )
-        )
-        if first_unshown is not None:
-            new = min(new, first_unshown - 1)
+        ).one()
+        new = max(new, last or 0) if first_unread is None else first_unread - 1
     if read_up_to is not None and new <= old:
         return False
     now = utcnow()

@@ -49,6 +49,8 @@ class ThreadPage:
     roots: list[int] = field(default_factory=list)
     cut: dict[int, list[int]] = field(default_factory=dict)
     max_post_id: int = 0
+    # One conversation (`root`), not a page of the thread.
+    subtree: bool = False
 
     @property
     def whole_thread(self) -> bool:
@@ -151,7 +153,7 @@ def thread_page(
     cut = {r: [p.id for p in rows if p.root_id == r] for r in roots if counts.get(r, 0) > limit}
     return ThreadPage(
         thread, opening, shown, page, pages, flat, top_total, roots=roots, cut=cut,
-        max_post_id=max([opening.id, *(p.id for p in rows)]),
+        max_post_id=max([opening.id, *(p.id for p in rows)]), subtree=root is not None,
     )  # fmt: skip
 
 
