@@ -329,11 +329,17 @@ def unread_on_page(viewer: User | None, shown: ThreadPage, read_up_to: int | Non
     }
 
 
+_UPSERTS: dict[str, Any] = {}
+
+
 def _upsert(db: Session, rows: list[dict[str, Any]]) -> None:
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(ThreadRead).values(rows)
-    db.execute(
-        stmt.on_conflict_do_update(
+    """Insert or move up each (user_id, thread_id, last_read_post_id, read_at) row; the
+    statement is built once per dialect (it runs whenever a page moves a watermark)."""
+    dialect = db.get_bind().dialect.name
+    if dialect not in _UPSERTS:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = insert(ThreadRead)
+        _UPSERTS[dialect] = stmt.on_conflict_do_update(
             index_elements=["user_id", "thread_id"],
             set_={
                 # Never backwards, whatever the order two requests commit in.
@@ -347,7 +353,7 @@ def _upsert(db: Session, rows: list[dict[str, Any]]) -> None:
                 "read_at": stmt.excluded.read_at,
             },
         )
-    )
+    db.execute(_UPSERTS[dialect], rows)
 
 
 def mark_all_read(db: Session, viewer: User) -> int:
