@@ -158,7 +158,8 @@ def main(argv: list[str]) -> int:
                 first = _get(client[key], page, as_reader)
                 assert '<a href="/profile">' in first.text, (
                     key,
-                    first.status_code, first.headers.get("location"),
+                    first.status_code,
+                    first.headers.get("location"),
                     first.text[:3000],
                 )
             read: dict[str, list[float]] = {"old": [], "new": []}
