@@ -182,6 +182,7 @@ def _include_routers(app: FastAPI) -> None:
     from forum.discussions import api as discussions_api
     from forum.discussions import attachment_views as discussions_attachment_views
     from forum.discussions import moderation_views
+    from forum.discussions import reading_views as discussions_reading_views
     from forum.discussions import views as discussions_views
     from forum.events import api as events_api
     from forum.events import calendar_views as events_calendar_views
@@ -230,6 +231,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(notifications_views.router)
     app.include_router(partnerships_views.router)
     app.include_router(discussions_views.router)
+    app.include_router(discussions_reading_views.router)
     # Before the item pages: /intel/review is not an item number.
     app.include_router(intelligence_moderation_views.router)
     app.include_router(intelligence_views.router)

@@ -102,3 +102,35 @@ def test_the_specific_migration_marks_existing_broad_and_global_items(scratch_ur
             "five": True, "global": False, "six countries": False, "six sectors": False,
         }  # fmt: skip
     engine.dispose()
+
+
+def test_the_reading_state_migration_keeps_every_row_that_points_at_a_member(
+    scratch_url: str,
+) -> None:
+    """0016 adds and drops a column of user_account in place: rebuilding that table (a
+    batch) would cascade to sessions, memberships and follows on SQLite."""
+    config = alembic_config(scratch_url)
+    engine = make_engine(scratch_url)
+    with engine.begin() as connection:
+        user_id = connection.scalar(
+            text(
+                "INSERT INTO user_account (email, name, role, bio, timezone, language,"
+                " digest_frequency, digest_weekday, digest_hour, created_at)"
+                " VALUES ('m@example.eu', 'M', 'member', '', 'UTC', 'en', 'weekly', 0, 7,"
+                " :now) RETURNING id"
+            ),
+            {"now": "2026-12-01 00:00:00"},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO follow (user_id, target_type, target, created_at)"
+                " VALUES (:u, 'country', 'JP', :now)"
+            ),
+            {"u": user_id, "now": "2026-12-01 00:00:00"},
+        )
+    command.downgrade(config, "0015")
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM follow")) == 1
+        assert connection.scalar(text("SELECT count(*) FROM user_account")) == 1
+    engine.dispose()

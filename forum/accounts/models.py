@@ -44,7 +44,11 @@ class User(Base):
     suspended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     suspended_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The one activity record (forum.accounts.sessions.touch): when the member was last
+    # seen, written at most every TOUCH_EVERY, and when their previous visit ended, moved
+    # on when a visit starts after a gap of VISIT_GAP ("Since your last visit").
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    previous_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     membership: Mapped[Membership | None] = relationship(
         back_populates="user",

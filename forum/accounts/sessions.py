@@ -19,6 +19,25 @@ ABSOLUTE_LIFETIME = dt.timedelta(days=30)
 IDLE_TIMEOUT = dt.timedelta(days=7)
 # last_seen_at is refreshed at most this often: no write on every page view.
 TOUCH_EVERY = dt.timedelta(minutes=5)
+# A member seen again after this long starts a new visit: "Since your last visit" then
+# counts from the end of the one before (User.previous_seen_at).
+VISIT_GAP = dt.timedelta(minutes=30)
+
+
+def touch(user: User, now: dt.datetime) -> bool:
+    """Record that the member is here: the one activity record (`User.last_seen_at`).
+
+    Writes at most every TOUCH_EVERY; answers whether it changed anything. When the gap
+    since the last sighting is over VISIT_GAP a new visit starts, and that sighting
+    becomes `previous_seen_at`, which stays put for the whole visit.
+    """
+    last = user.last_seen_at
+    if last is not None and now - last <= TOUCH_EVERY:
+        return False
+    if last is None or now - last > VISIT_GAP:
+        user.previous_seen_at = last
+    user.last_seen_at = now
+    return True
 
 
 def create_session(db: Session, user: User, *, user_agent: str = "") -> str:
@@ -35,7 +54,7 @@ def create_session(db: Session, user: User, *, user_agent: str = "") -> str:
             user_agent=user_agent[:300],
         )
     )
-    user.last_seen_at = now
+    touch(user, now)
     db.flush()
     return raw
 
@@ -58,7 +77,7 @@ def session_user(db: Session, raw: str) -> tuple[UserSession, User] | None:
         return None
     if now - user_session.last_seen_at > TOUCH_EVERY:
         user_session.last_seen_at = now
-        user.last_seen_at = now
+    touch(user, now)
     return user_session, user
 
 

@@ -8,7 +8,7 @@ import datetime as dt
 import heapq
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import partial
 from urllib.parse import urlencode
@@ -388,7 +388,11 @@ class _Builder(MemberView):
             ),
         ]  # fmt: skip
 
-    def build(self) -> tuple[list[Section], bool]:
+    def build(self, only: Sequence[str] | None = None) -> tuple[list[Section], bool]:
+        if only is not None:
+            makers = {"threads": self.followed_threads, "intel": self.intel_for_follows,
+                      "good_practices": self.good_practices, "events": self.events}  # fmt: skip
+            return [makers[key]() for key in only], False
         if self.interests.follows_nothing:
             sections = [*self.highlights(), self.unread()]
             return sections, True
@@ -434,6 +438,7 @@ def build_digest(
     candidates: Candidates | None = None,
     interests: MemberInterests | None = None,
     search: SearchEngine | None = None,
+    only: Sequence[str] | None = None,
 ) -> Digest:
     """The member's digest for `period`, covering `window_start` to `window_end`.
 
@@ -442,7 +447,9 @@ def build_digest(
     `candidates` they are loaded for this window; without `interests` the member's are
     read (three small queries). Saved searches run on `search`, by default the settings'
     engine; when it cannot answer, their section is left out (and logged), and so in the
-    next digests built from the same `candidates`.
+    next digests built from the same `candidates`. `only` names the sections to build
+    ("threads", "intel", "good_practices", "events"), in that order, for pages that show a
+    few of them ("Since your last visit"); without it, the digest's own.
     """
     if candidates is None:
         candidates = load_candidates(db, window_start=window_start, window_end=window_end, now=now)
@@ -455,7 +462,7 @@ def build_digest(
     # Written in the member's language and time zone, whoever asks for it (the sender,
     # a preview, the "view in browser" link opened signed out).
     with i18n.using(user.language, user.timezone):
-        sections, highlights = builder.build()
+        sections, highlights = builder.build(only)
     return Digest(
         user_id=user.id,
         period=period,

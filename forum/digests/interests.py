@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from forum.accounts.models import User
@@ -16,7 +16,7 @@ from forum.core.privacy import FORMER_MEMBER_NAME
 from forum.digests.wording import excerpt
 from forum.discovery.documents import html_text
 from forum.discovery.models import SavedSearch
-from forum.discussions.models import Post, Thread
+from forum.discussions.models import Post, Thread, ThreadRead
 from forum.discussions.service import DIGEST_READER, visible_posts, visible_threads
 from forum.notifications.models import Follow, Notification
 
@@ -58,7 +58,8 @@ def load_member_interests(
     """The interests of several members in three queries (every id has an entry).
 
     Unread notifications are replies and mentions created at or after `since`, on posts
-    and threads a digest reader may still read.
+    and threads a digest reader may still read, that the member has not read since on
+    the site (their notification unread, their post above the member's reading state).
     """
     out = {user_id: MemberInterests() for user_id in user_ids}
     if not out:
@@ -84,10 +85,24 @@ def load_member_interests(
         .outerjoin(Post, Post.id == Notification.post_id)
         .outerjoin(Thread, Thread.id == Notification.thread_id)
         .outerjoin(actor, actor.id == Notification.actor_id)
+        .outerjoin(
+            ThreadRead,
+            and_(
+                ThreadRead.user_id == Notification.user_id,
+                ThreadRead.thread_id == Notification.thread_id,
+            ),
+        )
         .where(
             Notification.user_id.in_(ids),
             Notification.read_at.is_(None),
             Notification.kind.in_(NOTIFICATION_KINDS),
+            # The one reading state: a post the member has read on the site is not
+            # "unread" here, whatever its notification says (forum.discussions.reading).
+            or_(
+                ThreadRead.user_id.is_(None),
+                Notification.post_id.is_(None),
+                Notification.post_id > ThreadRead.last_read_post_id,
+            ),
         )
         .order_by(Notification.created_at.desc(), Notification.id.desc())
     )  # fmt: skip

@@ -402,3 +402,30 @@ def your_week(
         now=now,
         candidates=cache.get(db, now) if cache is not None else None,
     )
+
+
+def since_last_visit(
+    db: Session,
+    settings: Settings,
+    user: User,
+    *,
+    since: dt.datetime,
+    now: dt.datetime | None = None,
+    cache: WeekCandidates | None = None,
+) -> Digest:
+    """What is new for the member since `since` (the end of their previous visit), at
+    most a week back: replies in the threads they follow, intelligence and good practices
+    for their follows, picked as the digest picks them (from the week's candidates)."""
+    now = now or utcnow()
+    period = now.astimezone(ZoneInfo(user.timezone)).date()
+    return build_digest(
+        db,
+        settings,
+        user,
+        period=period,
+        window_start=min(max(since, now - WEEK), now),
+        window_end=now,
+        now=now,
+        candidates=cache.get(db, now) if cache is not None else None,
+        only=("threads", "intel", "good_practices"),
+    )

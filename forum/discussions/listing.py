@@ -11,7 +11,9 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
 from forum.accounts.models import User
+from forum.core.db import utcnow
 from forum.core.pagination import InvalidCursorError, Page, decode_cursor, encode_cursor
+from forum.discussions import reading
 from forum.discussions.models import Category, Thread, ThreadCountry, thread_sector
 from forum.discussions.service import _visible_threads, _with_tags
 from forum.taxonomy.filters import in_countries, in_sectors
@@ -26,10 +28,17 @@ class ThreadFilter:
     countries: Sequence[str] = ()
     sectors: Sequence[str] = ()
     partnership_id: int | None = None
+    # "latest" (every thread), "unread" or "new" (forum.discussions.reading): the last
+    # two need a signed-in viewer and are ignored for a visitor.
+    view: str = "latest"
 
 
 def _filtered(viewer: User | None, flt: ThreadFilter) -> Select[Thread]:
     stmt = _visible_threads(viewer)
+    if viewer is not None and flt.view == "unread":
+        stmt = reading.only_unread(stmt, viewer)
+    elif viewer is not None and flt.view == "new":
+        stmt = reading.only_new(stmt, viewer, now=utcnow())
     if flt.category is not None:
         stmt = stmt.where(Thread.category_id == flt.category.id)
     if flt.kind:

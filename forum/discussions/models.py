@@ -1,4 +1,5 @@
-"""Categories, threads, posts in reply trees, good practices, edits and flags."""
+"""Categories, threads, posts in reply trees, good practices, edits and flags, and how far
+each member has read each thread."""
 
 from __future__ import annotations
 
@@ -172,6 +173,26 @@ class Post(Base):
     @property
     def url(self) -> str:
         return f"/posts/{self.id}"
+
+
+class ThreadRead(Base):
+    """How far a member has read a thread (forum.discussions.reading).
+
+    `last_read_post_id` is a watermark: every post of the thread with an id up to it has
+    been on a page the member opened (post ids only grow, so later posts are above it).
+    No foreign key to the post: it stays a watermark when that post is deleted.
+    """
+
+    __tablename__ = "thread_read"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    thread_id: Mapped[int] = mapped_column(
+        ForeignKey("thread.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    last_read_post_id: Mapped[int] = mapped_column(Integer, default=0)
+    read_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class PostRevision(Base):

@@ -2,7 +2,7 @@
 
 The download holds the member's threads (good practices with their sections and files),
 their posts with each post's earlier versions, the versions they replaced when editing,
-the files they attached and the reports they made. Deleting the account with its content
+the files they attached, the reports they made and how far they read each thread. Deleting the account with its content
 blanks threads and posts (other members' replies keep their place), deletes the files
 and the notifications that quote the content; search and the Atom feed follow through
 the outbox and the current rows.
@@ -27,6 +27,7 @@ from forum.discussions.models import (
     PostRevision,
     Thread,
     ThreadAttachment,
+    ThreadRead,
 )
 from forum.discussions.service import unreadable_notifications
 from forum.notifications.models import Notification
@@ -87,6 +88,9 @@ def export_discussions(db: Session, user: User) -> dict[str, Any]:
         select(PostRevision).where(PostRevision.editor_id == user.id).order_by(PostRevision.id)
     )
     flags = db.scalars(select(Flag).where(Flag.reporter_id == user.id).order_by(Flag.id))
+    read = db.scalars(
+        select(ThreadRead).where(ThreadRead.user_id == user.id).order_by(ThreadRead.thread_id)
+    )
     return {
         "threads": [
             {
@@ -137,6 +141,15 @@ def export_discussions(db: Session, user: User) -> dict[str, Any]:
             }
             for f in flags
         ],
+        # How far the member has read each thread they opened (forum.discussions.reading).
+        "reading": [
+            {
+                "thread_id": r.thread_id,
+                "last_read_post_id": r.last_read_post_id,
+                "read_at": r.read_at.isoformat(),
+            }
+            for r in read
+        ],
     }
 
 
@@ -149,6 +162,7 @@ def erase_discussions(db: Session, user: User, *, keep_content: bool) -> bool:
     they made on others' content no longer name them. Answers whether content still
     points at the user.
     """
+    db.execute(delete(ThreadRead).where(ThreadRead.user_id == user.id))
     owned_posts = list(db.scalars(select(Post.id).where(Post.author_id == user.id)))
     owned_threads = list(db.scalars(select(Thread.id).where(Thread.author_id == user.id)))
     for stmt in (
@@ -241,6 +255,7 @@ def register() -> None:
             "post_revision.editor_id": "revisions",
             "thread_attachment.uploader_id": "attachments",
             "flag.reporter_id": "flags",
+            "thread_read.user_id": "reading",
         },
     )
     register_eraser(

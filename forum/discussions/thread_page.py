@@ -3,7 +3,7 @@ what this viewer reads of each; and the page a permalink to a post lands on."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -44,6 +44,20 @@ class ThreadPage:
     pages: int
     flat: bool
     top_level_total: int
+    # What the page covers, for the reading state (forum.discussions.reading): the
+    # top-level posts whose subtrees it shows, the ids it shows of the subtrees cut at
+    # MAX_DESCENDANTS (by top-level post id), and the highest post id among them.
+    roots: list[int] = field(default_factory=list)
+    cut: dict[int, list[int]] = field(default_factory=dict)
+    max_post_id: int = 0
+    # One conversation (`root`), not a page of the thread.
+    subtree: bool = False
+
+    @property
+    def whole_thread(self) -> bool:
+        """Whether this page shows every post of the thread (hidden ones included for
+        whoever may see them)."""
+        return len(self.roots) == self.top_level_total and not self.cut
 
 
 def thread_page(
@@ -138,7 +152,11 @@ def thread_page(
         )
     if flat:
         shown.sort(key=lambda s: (s.post.created_at, s.post.id))
-    return ThreadPage(thread, opening, shown, page, pages, flat, top_total)
+    cut = {r: [p.id for p in rows if p.root_id == r] for r in roots if counts.get(r, 0) > limit}
+    return ThreadPage(
+        thread, opening, shown, page, pages, flat, top_total, roots=roots, cut=cut,
+        max_post_id=max([opening.id, *(p.id for p in rows)]), subtree=root is not None,
+    )  # fmt: skip
 
 
 def _author_name(post: Post) -> str:

@@ -13,11 +13,11 @@ from forum.accounts.models import User
 from forum.accounts.service import can_moderate
 from forum.core import content_language
 from forum.core.config import Settings
-from forum.core.errors import NotAllowed, NotFound
+from forum.core.errors import LoginRequired, NotAllowed, NotFound
 from forum.core.i18n import _
 from forum.core.pagination import page_number
 from forum.core.web import AppSettings, DbSession, redirect, render
-from forum.discussions import attachment_views, moderation, service, writes
+from forum.discussions import attachment_views, moderation, reading, reading_views, service, writes
 from forum.discussions.listing import ThreadFilter, page_threads
 from forum.discussions.models import KIND_LABELS, THREAD_KINDS, Post, Thread
 from forum.discussions.thread_page import ThreadPage, page_of_post, thread_page
@@ -50,6 +50,9 @@ def _tags(threads: list[Thread]) -> dict[int, list[object]]:
 # --- lists --------------------------------------------------------------------------------
 
 
+ViewParam = Annotated[str, Query(max_length=10)]
+
+
 @router.get("/discussions", response_class=HTMLResponse)
 def discussions(
     request: Request,
@@ -59,8 +62,9 @@ def discussions(
     country: Annotated[str, Query(max_length=40)] = "",
     sector: Annotated[str, Query(max_length=60)] = "",
     page: Annotated[str, Query(max_length=6)] = "1",
+    view: ViewParam = "",
 ) -> Response:
-    return _thread_list(request, db, viewer, None, kind, country, sector, page)
+    return _thread_list(request, db, viewer, None, kind, country, sector, page, view)
 
 
 @router.get("/discussions/c/{slug}", response_class=HTMLResponse)
@@ -74,24 +78,35 @@ def category_page(
     country: Annotated[str, Query(max_length=40)] = "",
     sector: Annotated[str, Query(max_length=60)] = "",
     page: Annotated[str, Query(max_length=6)] = "1",
+    view: ViewParam = "",
 ) -> Response:
-    return _thread_list(request, db, viewer, slug, kind, country, sector, page, settings)
+    return _thread_list(request, db, viewer, slug, kind, country, sector, page, view, settings)
 
 
 def _thread_list(
     request: Request, db: DbSession, viewer: User | None, slug: str | None,
-    kind: str, country: str, sector: str, page: str, settings: Settings | None = None,
+    kind: str, country: str, sector: str, page: str, view: str,
+    settings: Settings | None = None,
 ) -> Response:  # fmt: skip
     category = None
     if slug is not None:
         category = service.get_category(db, viewer, slug)
     if kind and kind not in THREAD_KINDS:
         raise HTTPException(422, _("Unknown kind %(kind)r.", kind=kind))
+    if view and view not in reading.VIEWS:
+        raise HTTPException(422, _("Unknown view %(view)r.", view=view))
+    if view in ("unread", "new") and viewer is None:
+        raise LoginRequired(request.url.path + "?" + request.url.query)
     countries, sectors = parse_filters(db, [country], [sector])
-    flt = ThreadFilter(category=category, kind=kind or None, countries=countries, sectors=sectors)
+    flt = ThreadFilter(
+        category=category, kind=kind or None, countries=countries, sectors=sectors,
+        view=view or "latest",
+    )  # fmt: skip
     params = {"kind": kind, "country": country, "sector": sector}
     base = f"/discussions/c/{category.slug}" if category else "/discussions"
-    listing = page_threads(db, viewer, flt, page=page_number(page), base_path=base, params=params)
+    listing = page_threads(
+        db, viewer, flt, page=page_number(page), base_path=base, params={**params, "view": view}
+    )
     return render(
         request,
         "discussions/list.html",
@@ -101,6 +116,9 @@ def _thread_list(
             "categories": service.list_categories(db, viewer),
             "listing": listing,
             "countries_of": _tags(listing.items),
+            "states": reading.thread_states(db, viewer, listing.items) if viewer else {},
+            "view": view or "latest",
+            "tabs": reading_views.tabs(base, viewer, view or "latest", kind),
             "filters": params,
             "filtered": any(params.values()),
             "following": bool(
@@ -130,9 +148,24 @@ def thread_view(
     view: Annotated[str, Query(pattern="^(tree|flat)$")] = "tree",
 ) -> Response:
     thread = service.get_thread(db, viewer, thread_id)
+    plain = not ({"page", "view"} & set(request.query_params))
+    # Where the first unread post is matters only to the plain address, which jumps there.
+    mark = reading.thread_mark(db, viewer, thread, first_unread=plain) if viewer else None
+    if mark is not None and mark.first_unread_url and plain:
+        # The plain address opens a thread where the member stopped reading.
+        return redirect(mark.first_unread_url, status_code=303)
     shown = thread_page(db, viewer, thread, page=page_number(page), flat=view == "flat")
     count_view(thread.id)
-    return _render_thread(request, db, viewer, thread, shown, view=view)
+    if (
+        viewer is not None
+        and mark is not None
+        and reading.record_read(
+            db, viewer, shown, read_up_to=mark.read_up_to, next_root=mark.next_root
+        )
+    ):
+        reading.save_best_effort(db)
+    unread = reading.unread_on_page(viewer, shown, mark.read_up_to if mark else None)
+    return _render_thread(request, db, viewer, thread, shown, view=view, unread=unread)
 
 
 @router.get("/threads/{thread_id}/replies/{root_id}", response_class=HTMLResponse)
@@ -144,12 +177,18 @@ def subtree_view(
     if root.thread_id != thread.id or root.depth != 0:
         raise NotFound("post")
     shown = thread_page(db, viewer, thread, root=root.id)
+    if viewer is not None:
+        mark = reading.thread_mark(db, viewer, thread, first_unread=False)
+        if reading.record_read(
+            db, viewer, shown, read_up_to=mark.read_up_to, next_root=mark.next_root
+        ):
+            reading.save_best_effort(db)
     return _render_thread(request, db, viewer, thread, shown, view="tree", subtree=root)
 
 
 def _render_thread(
     request: Request, db: DbSession, viewer: User | None, thread: Thread,
-    shown: ThreadPage, *, view: str, subtree: Post | None = None,
+    shown: ThreadPage, *, view: str, subtree: Post | None = None, unread: set[int] | None = None,
     reply_form: dict[str, object] | None = None, errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:  # fmt: skip
@@ -180,6 +219,7 @@ def _render_thread(
             # attachments, can_attach and what the upload form shows
             **attachment_views.thread_context(request, db, viewer, thread),
             "following": bool(viewer and follow_state(db, viewer.id, "thread", str(thread.id))),
+            "unread_posts": unread or set(),
             "reply_form": reply_form or {},
             "errors": errors or {},
         },

@@ -227,6 +227,34 @@ def mark_read(db: Session, user_id: int, notification_id: int) -> Notification |
     return note
 
 
+# Notifications about one post of a thread: read once the member has read that post.
+POST_KINDS = ("reply", "mention", "thread_post")
+
+
+def mark_posts_read(
+    db: Session, user_id: int, *, read_up_to: int | ColumnElement[int], thread_id: int | None = None
+) -> int:
+    """Mark read the member's notifications about posts they have now read: those of
+    POST_KINDS whose post id is at most `read_up_to` (a number, or an expression on
+    Notification.thread_id giving each thread's watermark, forum.discussions.reading), in
+    `thread_id` or in any thread. Answers how many were unread."""
+    where = [
+        Notification.user_id == user_id,
+        Notification.read_at.is_(None),
+        Notification.kind.in_(POST_KINDS),
+        Notification.post_id <= read_up_to,
+    ]
+    if thread_id is not None:
+        where.append(Notification.thread_id == thread_id)
+    result = db.execute(
+        update(Notification)
+        .where(*where)
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 def mark_all_read(db: Session, user_id: int) -> int:
     """Mark every unread notification of the member read; answers how many were."""
     result = db.execute(

@@ -15,12 +15,15 @@ from forum.accounts.deps import OptionalUser
 from forum.accounts.models import User
 from forum.core import jobs as worker
 from forum.core.config import Settings
+from forum.core.db import utcnow
+from forum.core.i18n import _l
 from forum.core.web import AppSettings, DbSession, render
 from forum.digests.digest import Digest
-from forum.digests.service import WeekCandidates, your_week
+from forum.digests.service import WeekCandidates, since_last_visit, your_week
 from forum.discovery.sync import search_status
 from forum.discussions import listing as thread_lists
 from forum.events import listing as event_lists
+from forum.events.attendance import attending_events
 from forum.intelligence import queries as intelligence_queries
 from forum.partnerships.models import Partnership
 from forum.partnerships.service import countries_targeted
@@ -50,12 +53,60 @@ def home(
         cache = getattr(request.app.state, "week_candidates", None)
         if cache is None:
             cache = request.app.state.week_candidates = WeekCandidates()
+        context["since"] = _since(db, settings, viewer, cache)
         context["week"] = _week(db, settings, viewer, cache)
         # A member who turned the digest off gets no digest: the page says what is new.
         context["digest_off"] = viewer.digest_frequency == "off"
     else:
         context.update(_latest(db))
     return render(request, "home.html", context)
+
+
+# Where each part of "Since your last visit" is listed in full (the part's own "see all"
+# link when the digest gave one: it carries the member's filters).
+SINCE_PARTS = (
+    ("threads", _l("New replies in threads you follow"), "/discussions?view=unread",
+     _l("No new replies in the threads you follow.")),
+    ("intel", _l("New intelligence for your follows"), "/intel",
+     _l("No new intelligence for your countries and sectors.")),
+    ("good_practices", _l("New good practices"), "/discussions?kind=good_practice",
+     _l("No new good practices for your countries and sectors.")),
+)  # fmt: skip
+
+
+def _since(db: Session, settings: Settings, viewer: User, cache: WeekCandidates) -> dict[str, Any]:
+    """ "Since your last visit": what is new since the member's previous visit ended
+    (`User.previous_seen_at`, the one activity record; their joining before any), a few of
+    each kind, and the upcoming events they go to."""
+    now = utcnow()
+    since = viewer.previous_seen_at or viewer.created_at
+    digest = since_last_visit(db, settings, viewer, since=since, now=now, cache=cache)
+    found = {s.key: s for s in digest.sections}
+    base = settings.base_url.rstrip("/")
+    parts = []
+    for key, title, all_url, empty in SINCE_PARTS:
+        section = found.get(key)
+        entries = section.entries[:HOME_LIST] if section else []
+        # The unread list for replies; the digest's filtered list for the others.
+        more_url = (
+            section.more_url if key != "threads" and section and section.more_url else all_url
+        )
+        parts.append({
+            "key": key, "title": str(title), "empty": str(empty),
+            "entries": [{"title": e.title, "url": _local(e.url, base), "meta": e.meta}
+                        for e in entries],
+            "more_url": _local(more_url, base),
+        })  # fmt: skip
+    today = event_lists.today_utc()
+    upcoming = [
+        e for e in attending_events(db, viewer)
+        if e.starts_on is not None and (e.ends_on or e.starts_on) >= today
+    ][:HOME_LIST]  # fmt: skip
+    return {"since": since, "parts": parts, "events": upcoming}
+
+
+def _local(url: str, base: str) -> str:
+    return url[len(base) :] if url.startswith(base + "/") else url
 
 
 def _week(db: Session, settings: Settings, viewer: User, cache: WeekCandidates) -> dict[str, Any]:

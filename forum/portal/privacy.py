@@ -137,6 +137,7 @@ def export_user_data(db: Session, user: User) -> dict[str, Any]:
             "suspended_reason": user.suspended_reason,
             "created_at": user.created_at,
             "last_seen_at": user.last_seen_at,
+            "previous_seen_at": user.previous_seen_at,
         },
         "membership": None
         if membership is None
@@ -244,6 +245,7 @@ def delete_account(db: Session, user: User, *, keep_content: bool) -> bool:
         user.digest_frequency = "off"
         user.onboarded_at = None
         user.last_seen_at = None
+        user.previous_seen_at = None
         user.suspended_at = utcnow()
         user.suspended_reason = "Account deleted by its member; their content is kept."
         db.flush()

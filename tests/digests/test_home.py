@@ -90,7 +90,7 @@ def test_a_member_sees_this_weeks_news_for_their_follows_with_links_on_this_site
     add_item(db, writer, "Textile buyers in the United States", ["US"], "textile")
     sign_in(client, db, reader)
     page = client.get("/").text
-    assert "<h1>Your week</h1>" in page
+    assert "<h2>Your week</h2>" in page
     assert "New intelligence for your follows" in page
     assert f'<a href="/intel/{item.id}">Food import rules in Japan</a>' in page
     assert "in the United States" not in page

@@ -1,6 +1,6 @@
 """axe on the pages no other browser test scans: no serious or critical violation.
 
-Home, partnership, country, insights, intelligence list and events are scanned by the
+Home (for a visitor; signed in here, with "Since your last visit"), partnership, country, insights, intelligence list and events are scanned by the
 foundation journey; search by the search journey; a thread by the discussions journey;
 /settings/digest and its preview by the account pages; an event page, an intelligence item
 with a file, the unsubscribe page and a member's admin page by their journeys.
@@ -18,6 +18,9 @@ from .conftest import MEMBER_PASSWORD, LiveServer, sign_in
 
 PUBLIC = ["/discussions", "/discussions/c/good-practices"]
 SIGNED_IN = [
+    "/",
+    "/discussions?view=new",
+    "/discussions?view=unread",
     "/discussions/new?kind=good_practice",
     "/intel/new",
     "/events/new",

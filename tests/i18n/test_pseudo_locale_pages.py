@@ -138,7 +138,7 @@ def page_urls(demo: Demo, settings: Settings) -> dict[str, list[str]]:
             f"/digests/{tokens.browser_token(secret, demo.member.id, week)}",
             "/digests/not-a-token",
         ],
-        "/discussions": ["/discussions"],
+        "/discussions": ["/discussions", "/discussions?view=unread", "/discussions?view=new"],
         "/discussions/c/{slug}": [f"/discussions/c/{demo.category.slug}"],
         "/discussions/new": ["/discussions/new"],
         "/email/confirm/{token}": ["/email/confirm/not-a-token"],

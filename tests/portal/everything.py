@@ -35,7 +35,7 @@ from forum.digests.models import DigestDelivery
 from forum.digests.service import update_email_settings
 from forum.discovery.saved import create_saved_search
 from forum.discussions import writes as discussion_writes
-from forum.discussions.models import Category, Post, Thread, ThreadAttachment
+from forum.discussions.models import Category, Post, Thread, ThreadAttachment, ThreadRead
 from forum.events import attendance as event_attendance
 from forum.events import calendar_tokens
 from forum.events import service as events
@@ -181,6 +181,9 @@ def member_with_everything(
         settings=settings,
     )  # fmt: skip
     flags.resolve_flag(db, member, flag, reason="Checked.")
+    # How far the member read the other's thread (the reading state).
+    db.add(ThreadRead(user_id=member.id, thread_id=others_thread.id,
+                      last_read_post_id=flagged.id))  # fmt: skip
 
     # Intelligence: a published item with a file.
     item = intel_writes.create_item(

@@ -50,12 +50,24 @@ def _table(name: str) -> Table:
     return Base.metadata.tables[name]
 
 
+def _key(column: str) -> list[Any]:
+    """The primary-key columns that tell apart the rows naming a member in `column`: the
+    whole key, or, for a key that holds `column` itself (`thread_read`: member and
+    thread), the rest of it."""
+    table_name, column_name = column.split(".")
+    key = list(_table(table_name).primary_key.columns)
+    return [c for c in key if c.name != column_name] or key
+
+
 def _rows(db: Session, column: str, user_id: int) -> list[Any]:
-    """The primary keys of the rows whose `column` ("table.column") names the member."""
+    """The primary keys (tuples) of the rows whose `column` ("table.column") names the
+    member."""
     table_name, column_name = column.split(".")
     table = _table(table_name)
-    (key,) = table.primary_key.columns
-    return list(db.scalars(select(key).where(table.c[column_name] == user_id)))
+    return [
+        tuple(row)
+        for row in db.execute(select(*_key(column)).where(table.c[column_name] == user_id))
+    ]
 
 
 def _count_all(db: Session, column: str) -> int:
@@ -181,9 +193,8 @@ def test_the_export_holds_every_row_that_refers_to_the_member_and_no_secret(
     assert [a["status"] for a in data["events"]["attendance"]] == ["going"]
     assert data["notifications"], "the reply to the member's thread notified them"
     for column, path in privacy.export_coverage().items():
-        table = _table(column.split(".")[0])
-        (key,) = table.primary_key.columns
-        exported = {record.get(key.name) for record in _at(data, path)}
+        key = _key(column)
+        exported = {tuple(record.get(c.name) for c in key) for record in _at(data, path)}
         rows = set(_rows(db, column, member.id))
         assert rows and rows <= exported, f"{column}: rows {rows} are not all in {path}"
     text = response.text

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from forum.accounts.models import User
@@ -27,7 +28,7 @@ from forum.discovery import saved
 from forum.discovery.sync import close_search_engines, drain_outbox, search_engine
 from forum.discussions import moderation
 from forum.discussions import writes as discussion_writes
-from forum.discussions.models import Category, Post, Thread
+from forum.discussions.models import Category, Post, Thread, ThreadRead
 from forum.intelligence import writes as intel
 from forum.intelligence.models import IntelItem
 from forum.notifications.service import follow
@@ -127,7 +128,7 @@ def members_only_thread(w: World) -> Scene:
         reader=None,
         thread=thread,
         post=reply,
-        skip={"digest", "email", "export", "notifications-page"},
+        skip={"digest", "email", "export", "notifications-page", "unread-counts"},
     )
 
 
@@ -284,6 +285,24 @@ def discussions_api(w: World, scene: Scene) -> list[str]:
     return _get(w, scene, "/api/v1/threads", f"/api/v1/threads/{scene.thread.id}")
 
 
+def unread_counts(w: World, scene: Scene) -> list[str]:
+    """The reader opened the thread before the reply was written: the lists' unread
+    counts and links, the Unread view and the jump to the first unread post count only
+    what the reader may read. A count or jump that betrays the reply is reported as a
+    leak (an answer holding the marker), as shown text would be."""
+    assert scene.reader is not None and scene.thread is not None and scene.post is not None
+    t = scene.thread.id
+    opening = w.db.scalar(select(Post.id).where(Post.thread_id == t, Post.is_opening.is_(True)))
+    assert opening is not None
+    w.db.merge(ThreadRead(user_id=scene.reader.id, thread_id=t, last_read_post_id=opening))
+    w.db.flush()
+    answers = _get(w, scene, "/discussions?view=unread", "/discussions", "/")
+    jump = w.client.get(f"/threads/{t}", follow_redirects=False)
+    if any(f'href="/threads/{t}?page=' in a for a in answers) or jump.status_code == 303:
+        answers.append(f"{MARKER}: an unread count or jump counts a post the reader may not read")
+    return answers
+
+
 def home_and_member_pages(w: World, scene: Scene) -> list[str]:
     return _get(w, scene, "/", f"/members/{w.member.handle}")
 
@@ -304,6 +323,7 @@ POST_SURFACES: dict[str, Callable[[World, Scene], list[str]]] = {
     "notifications-page": notifications_page,
     "discussions-api": discussions_api,
     "home-and-member-pages": home_and_member_pages,
+    "unread-counts": unread_counts,
 }
 ITEM_SURFACES: dict[str, Callable[[World, Scene], list[str]]] = {
     "intel-pages": intel_pages,
@@ -402,6 +422,9 @@ def test_the_marker_is_found_where_it_may_be_read(world: World) -> None:
     sign_in(world.client, world.db, world.other_member)
     world.db.flush()
     scene = Scene(reader=world.other_member, thread=thread, post=reply, item=item)
+    # Sent now: once the reader opens the thread, its notification is read and no longer
+    # emailed (forum.discussions.reading).
+    world.outbox.deliver()
     for name, ask in {**POST_SURFACES, **ITEM_SURFACES}.items():
         if name in ("post-history", "reply-and-edit-previews", "export", "notifications-page"):
             # A moderators' page; the previews quote one post; the download and the
