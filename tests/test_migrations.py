@@ -134,3 +134,45 @@ def test_the_reading_state_migration_keeps_every_row_that_points_at_a_member(
         assert connection.scalar(text("SELECT count(*) FROM follow")) == 1
         assert connection.scalar(text("SELECT count(*) FROM user_account")) == 1
     engine.dispose()
+
+
+def test_downgrades_drop_columns_in_place_and_keep_every_row(scratch_url: str) -> None:
+    """0014, 0015, 0016 and 0018 drop a column on the way down. On SQLite a batch would
+    rebuild the table and, foreign keys on, delete what points at it (posts with their
+    thread, tags with their item, saved searches with their member): every row stays."""
+    config = alembic_config(scratch_url)
+    engine = make_engine(scratch_url)
+    now = {"now": "2026-12-01 00:00:00"}
+    statements = [
+        "INSERT INTO user_account (id, email, name, role, bio, timezone, language,"
+        " digest_frequency, digest_weekday, digest_hour, created_at)"
+        " VALUES (1, 'm@example.eu', 'M', 'member', '', 'UTC', 'en', 'weekly', 0, 7, :now)",
+        "INSERT INTO category (id, slug, name, description, position, visibility)"
+        " VALUES (1, 'c', 'C', '', 0, 'public')",
+        "INSERT INTO thread (id, category_id, kind, title, pinned, locked, created_at,"
+        " last_activity_at, reply_count, view_count)"
+        " VALUES (1, 1, 'discussion', 'T', false, false, :now, :now, 0, 0)",
+        "INSERT INTO post (id, thread_id, path, depth, is_opening, body, body_html, created_at)"
+        " VALUES (1, 1, '0001', 0, true, 'B', '<p>B</p>', :now)",
+        "INSERT INTO intel_item (id, title, summary, body, body_html, kind, also_from,"
+        " added_at, is_global, status, updated_at)"
+        " VALUES (1, 'I', '', '', '', 'news', '', :now, false, 'published', :now)",
+        "INSERT INTO intel_country (item_id, country_code) VALUES (1, 'JP')",
+        "INSERT INTO saved_search (id, user_id, name, query, created_at)"
+        " VALUES (1, 1, 'S', 'q=olive', :now)",
+    ]
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement), now)
+    tables = ("user_account", "thread", "post", "intel_item", "intel_country", "saved_search")
+
+    def counts() -> dict[str, int]:
+        with engine.connect() as connection:
+            return {t: connection.scalar(text(f"SELECT count(*) FROM {t}")) or 0 for t in tables}  # noqa: S608
+
+    assert counts() == dict.fromkeys(tables, 1)
+    command.downgrade(config, "0013")
+    assert counts() == dict.fromkeys(tables, 1)
+    command.upgrade(config, "head")
+    assert counts() == dict.fromkeys(tables, 1)
+    engine.dispose()

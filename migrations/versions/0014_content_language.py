@@ -73,7 +73,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute(job.delete().where(job.c.kind == DETECT_JOB))
-    with op.batch_alter_table("thread", schema=None) as batch_op:
-        batch_op.drop_column("language")
-    with op.batch_alter_table("post", schema=None) as batch_op:
-        batch_op.drop_column("language")
+    # In place (SQLite drops a plain column since 3.35): a batch would rebuild thread and
+    # post and, foreign keys on, delete every post, reply and follow with the old tables.
+    op.execute("ALTER TABLE thread DROP COLUMN language")
+    op.execute("ALTER TABLE post DROP COLUMN language")

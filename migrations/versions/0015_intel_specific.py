@@ -51,6 +51,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("intel_item", schema=None) as batch_op:
-        batch_op.drop_index("ix_intel_item_status_specific_added")
-        batch_op.drop_column("specific")
+    # In place, as the upgrade: a batch would rebuild intel_item and, foreign keys on,
+    # delete every item's tags, attachments and flags with the old table.
+    op.drop_index("ix_intel_item_status_specific_added", table_name="intel_item")
+    op.execute("ALTER TABLE intel_item DROP COLUMN specific")
