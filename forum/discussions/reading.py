@@ -408,11 +408,18 @@ def mark_all_read(db: Session, viewer: User) -> int:
     return int(behind)
 
 
-def save_best_effort(db: Session) -> None:
-    """Commit a page view's reading state. A GET's session does not take SQLite's write
-    lock up front, so on a busy database the commit may fail: the page is shown all the
-    same, and the next view records what this one could not."""
+def record_best_effort(
+    db: Session, viewer: User, shown: ThreadPage, *, read_up_to: int | None,
+    next_root: int | None = None,
+) -> None:  # fmt: skip
+    """Record and commit a page view's reading state (`record_read`), if the database lets
+    it. A GET's transaction does not take SQLite's write lock up front: when another
+    writer commits between its first read and this write, SQLite refuses the write at
+    once ("database is locked", a stale snapshot: waiting would not help), at the upsert
+    as well as at the commit. The page is shown all the same, from a fresh transaction,
+    and the next view records what this one could not."""
     try:
-        db.commit()
+        if record_read(db, viewer, shown, read_up_to=read_up_to, next_root=next_root):
+            db.commit()
     except OperationalError:
         db.rollback()

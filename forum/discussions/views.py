@@ -156,14 +156,10 @@ def thread_view(
         return redirect(mark.first_unread_url, status_code=303)
     shown = thread_page(db, viewer, thread, page=page_number(page), flat=view == "flat")
     count_view(thread.id)
-    if (
-        viewer is not None
-        and mark is not None
-        and reading.record_read(
+    if viewer is not None and mark is not None:
+        reading.record_best_effort(
             db, viewer, shown, read_up_to=mark.read_up_to, next_root=mark.next_root
         )
-    ):
-        reading.save_best_effort(db)
     unread = reading.unread_on_page(viewer, shown, mark.read_up_to if mark else None)
     return _render_thread(request, db, viewer, thread, shown, view=view, unread=unread)
 
@@ -179,10 +175,9 @@ def subtree_view(
     shown = thread_page(db, viewer, thread, root=root.id)
     if viewer is not None:
         mark = reading.thread_mark(db, viewer, thread, first_unread=False)
-        if reading.record_read(
+        reading.record_best_effort(
             db, viewer, shown, read_up_to=mark.read_up_to, next_root=mark.next_root
-        ):
-            reading.save_best_effort(db)
+        )
     return _render_thread(request, db, viewer, thread, shown, view="tree", subtree=root)
 
 

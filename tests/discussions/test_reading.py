@@ -267,3 +267,38 @@ def test_threads_in_members_only_categories_count_for_members_only(
     sign_in(client, db, member)
     assert "badge-new" in _card(client.get("/discussions").text, thread)
     assert db.scalar(select(Post.id).where(Post.thread_id == thread.id)) is not None
+
+
+def test_the_thread_page_is_shown_when_the_database_refuses_its_reading_state(
+    db: Session,
+    as_member: Client,
+    member: User,
+    other_member: User,
+    threads: Threads,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A GET's transaction reads before it writes: on SQLite, a writer (the worker) that
+    commits in between makes the reading state's upsert fail at once ("database is
+    locked", a stale snapshot). Seen in CI as a 503 after posting. The page is shown;
+    the next view records the reading."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    thread = threads.start(other_member, title="Tasting days in Osaka")
+    real = reading.record_read
+
+    def refused(*args: object, **kwargs: object) -> bool:
+        real(*args, **kwargs)  # type: ignore[arg-type]
+        raise OperationalError(
+            "INSERT INTO thread_read", {}, sqlite3.OperationalError("database is locked")
+        )
+
+    monkeypatch.setattr(reading, "record_read", refused)
+    page = as_member.get(f"/threads/{thread.id}")
+    assert page.status_code == 200
+    assert "Tasting days in Osaka" in page.text
+    assert db.scalar(select(ThreadRead).where(ThreadRead.thread_id == thread.id)) is None
+    monkeypatch.setattr(reading, "record_read", real)
+    assert as_member.get(f"/threads/{thread.id}").status_code == 200
+    assert db.scalar(select(ThreadRead).where(ThreadRead.thread_id == thread.id)) is not None
