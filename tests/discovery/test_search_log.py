@@ -171,9 +171,7 @@ def test_the_prune_deletes_rows_older_than_180_days_and_keeps_newer(db: Session)
     now = utcnow()
     for days in (181, 179, 1):
         db.add(
-            SearchLogEntry(
-                logged_at=now - dt.timedelta(days=days), text=f"{days} days", via="page"
-            )
+            SearchLogEntry(logged_at=now - dt.timedelta(days=days), text=f"{days} days", via="page")
         )
     db.flush()
     assert prune_search_log(db, now=now) == 1
