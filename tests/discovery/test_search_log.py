@@ -180,3 +180,15 @@ def test_the_prune_deletes_rows_older_than_180_days_and_keeps_newer(db: Session)
 
 def test_the_prune_is_a_registered_periodic_task() -> None:
     assert "search-log-prune" in load_jobs().periodic_tasks
+
+
+def test_the_privacy_page_says_what_is_logged_for_how_long_and_names_the_cookie(
+    client: Client,
+) -> None:
+    page = client.get("/privacy")
+    assert page.status_code == 200
+    text = " ".join(page.text.split())
+    assert "The searches made on the search page and through the API" in text
+    assert "deleted after 180 days" in text
+    assert "never who searched" in text
+    assert f"<code>{BURST_COOKIE}</code>" in text
