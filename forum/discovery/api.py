@@ -13,7 +13,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from forum.accounts.deps import ApiOptionalUser
 from forum.core.web import AppSettings, DbSession, IsoDate, QueryValue
-from forum.discovery import service
+from forum.discovery import search_log, service
 from forum.discovery.schemas import SearchHitOut, SearchOut
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,8 @@ def search(
         raise HTTPException(
             503, "Search is unavailable right now; please try again shortly."
         ) from exc
+    search_log.log_api_search(db, outcome, signed_in=viewer is not None)
+    db.commit()
     return SearchOut(
         hits=[SearchHitOut.of(hit, settings.base_url) for hit in outcome.results.hits],
         total=outcome.results.total,

@@ -1,8 +1,10 @@
 """Search jobs: queue the documents a sector's rename changes (they carry its name); fill in
-the language of content written before it was recorded (migration 0014)."""
+the language of content written before it was recorded (migration 0014); delete the search
+log's rows past their 180 days."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import String, cast, insert, literal, select, update
@@ -12,6 +14,7 @@ from forum.core import content_language
 from forum.core.db import utcnow
 from forum.core.jobs import JobContext, enqueue, registry
 from forum.core.outbox import SearchOutbox, mark_queued, queue_document
+from forum.discovery.search_log import prune_search_log
 from forum.discussions.models import Post, Thread, thread_sector
 from forum.events.models import event_sector
 from forum.intelligence.models import IntelItem, intel_sector
@@ -104,3 +107,10 @@ def detect_languages(db: Session, payload: dict[str, Any], ctx: JobContext) -> N
             },
         )
     ctx.log.info("languages: %s posts and %s items looked at", len(posts), len(items))
+
+
+@registry.periodic("search-log-prune", every=dt.timedelta(hours=6))
+def prune_old_searches(db: Session, ctx: JobContext) -> None:
+    removed = prune_search_log(db)
+    if removed:
+        ctx.log.info("search log: deleted %s rows older than 180 days", removed)

@@ -1,10 +1,11 @@
-"""Members' saved searches (the search outbox is the core's: `forum.core.outbox`)."""
+"""Members' saved searches and the search log (the search outbox is the core's:
+`forum.core.outbox`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Integer, String, Text, text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.core.db import Base, UTCDateTime, utcnow
@@ -27,3 +28,24 @@ class SavedSearch(Base):
     # Signed into the private feed's address (`saved.feed_token`); a new address adds
     # one, and the addresses given before stop working.
     feed_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+
+class SearchLogEntry(Base):
+    """One search made on the page or through the API, for the platform team's figures of
+    what members look for (docs/search.md, "The search log"). It holds no member id, no
+    address and no session: only what was asked, what it found and whether the searcher
+    was signed in. Deleted after `search_log.KEEP_DAYS` days by a periodic job."""
+
+    __tablename__ = "search_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    logged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    # The words, lower-cased with whitespace collapsed; operator words are in the filters.
+    text: Mapped[str] = mapped_column(String(500), default="")
+    # Filters from the form and from operators, sorted and comma-separated ("JP,g:asean").
+    countries: Mapped[str] = mapped_column(String(200), default="")
+    sectors: Mapped[str] = mapped_column(String(200), default="")
+    kinds: Mapped[str] = mapped_column(String(100), default="")
+    result_count: Mapped[int] = mapped_column(Integer, default=0)
+    signed_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    via: Mapped[str] = mapped_column(String(8))  # "page" or "api"

@@ -2,7 +2,8 @@
 
 Thin: the page reads the same query parameters as `GET /api/v1/search`, asks
 `service.search()` and presents the outcome. htmx requests (search-as-you-type) get
-only the results region, `discovery/_results.html`, which the full page includes.
+only the results region, `discovery/_results.html`, which the full page includes. A
+search that answered is logged, a typing burst as one row (`search_log`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from forum.core.formats import country_name
 from forum.core.i18n import Labels, _, _l
 from forum.core.pagination import page_number
 from forum.core.web import AppSettings, DbSession, flash, redirect, render
-from forum.discovery import saved, service
+from forum.discovery import saved, search_log, service
 from forum.discovery.labels import (
     FILTER_FIELDS,
     Labeller,
@@ -163,6 +164,7 @@ def _search_response(
         "save_name": save_name,
     }
     status = 200
+    outcome: service.SearchOutcome | None = None
     try:
         params = raw.params()
         context["params"] = params
@@ -191,6 +193,12 @@ def _search_response(
     response.headers["Vary"] = "HX-Request"
     if status == 503:
         response.headers["Retry-After"] = "30"
+    if outcome is not None and save_error is None:
+        search_log.log_page_search(
+            db, settings, request, response, outcome, signed_in=viewer is not None,
+            partial=partial,
+        )  # fmt: skip
+        db.commit()
     return response
 
 

@@ -1,5 +1,6 @@
 """A visitor searches the demo data: Morocco by its Italian name from the header box, a
-country facet, a result; search-as-you-type; the search page passes axe.
+country facet, a result; search-as-you-type; the search page passes axe; typing "japan"
+logs one search, not one per letter.
 
 The demo is reindexed at the end of `forum demo`, so everything it loaded is searchable.
 """
@@ -7,6 +8,8 @@ The demo is reindexed at the end of `forum demo`, so everything it loaded is sea
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
 
 from playwright.sync_api import Browser, Page, expect
 
@@ -68,6 +71,38 @@ def test_results_follow_what_is_typed_without_reloading_the_page(
     expect(box).to_be_focused()  # the box stays where it is; only the results change
     assert len(page_log.documents) == 1, "the results came without loading a new page"
     save_screenshot(page, "search-04-as-you-type")
+
+
+def _logged(live_server: LiveServer) -> list[tuple[int, str, str]]:
+    """The search log's rows, read from the live server's SQLite file."""
+    database = live_server.data_dir / "forum.sqlite3"
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+        return connection.execute("SELECT id, text, via FROM search_log ORDER BY id").fetchall()
+
+
+def test_typing_japan_in_the_search_box_logs_one_search_not_five(
+    page: Page, live_server: LiveServer
+) -> None:
+    page.goto("/search")
+    before = {row[0] for row in _logged(live_server)}
+    requests: list[str] = []
+    page.on(
+        "request",
+        lambda request: requests.append(request.url) if "/search?" in request.url else None,
+    )
+    box = page.get_by_label("Search for")
+    # Slower than the box's 300 ms pause: each letter asks for results on its own.
+    box.press_sequentially("japan", delay=450)
+    expect(page).to_have_url(re.compile(r"/search\?q=japan$"))
+    expect(page.locator(".search-hits > li").first).to_be_visible()
+    assert len(requests) >= 4, requests  # the burst really was several requests
+
+    deadline = time.monotonic() + 5
+    new = [row for row in _logged(live_server) if row[0] not in before]
+    while not any(text == "japan" for _, text, _ in new) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        new = [row for row in _logged(live_server) if row[0] not in before]
+    assert [(text, via) for _, text, via in new] == [("japan", "page")]
 
 
 def test_the_search_pages_have_no_serious_or_critical_accessibility_violation(
