@@ -156,7 +156,7 @@ def test_downgrades_drop_columns_in_place_and_keep_every_row(scratch_url: str) -
         " VALUES (1, 1, '0001', 0, true, 'B', '<p>B</p>', :now)",
         "INSERT INTO intel_item (id, title, summary, body, body_html, kind, also_from,"
         " added_at, is_global, status, updated_at)"
-        " VALUES (1, 'I', '', '', '', 'news', '', :now, false, 'published', :now)",
+        " VALUES (1, 'I', '', '', '', 'news', '[]', :now, false, 'published', :now)",
         "INSERT INTO intel_country (item_id, country_code) VALUES (1, 'JP')",
         "INSERT INTO saved_search (id, user_id, name, query, created_at)"
         " VALUES (1, 1, 'S', 'q=olive', :now)",

@@ -76,7 +76,6 @@ def search(
             503, "Search is unavailable right now; please try again shortly."
         ) from exc
     search_log.log_api_search(db, outcome, signed_in=viewer is not None)
-    db.commit()
     return SearchOut(
         hits=[SearchHitOut.of(hit, settings.base_url) for hit in outcome.results.hits],
         total=outcome.results.total,

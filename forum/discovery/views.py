@@ -198,7 +198,6 @@ def _search_response(
             db, settings, request, response, outcome, signed_in=viewer is not None,
             partial=partial,
         )  # fmt: skip
-        db.commit()
     return response
 
 

@@ -192,3 +192,32 @@ def test_the_privacy_page_says_what_is_logged_for_how_long_and_names_the_cookie(
     assert "deleted after 180 days" in text
     assert "never who searched" in text
     assert f"<code>{BURST_COOKIE}</code>" in text
+
+
+def test_a_search_is_answered_when_the_database_refuses_its_log_row(
+    client: Client, db: Session, japan_items: list[IntelItem], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search reads before it writes its log row: on SQLite, a writer committing in
+    between makes the write fail at once ("database is locked"). The search is answered,
+    without a row and without a burst cookie; never a 503 for a log line."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    real = Session.commit
+
+    def refused(self: Session) -> None:
+        if any(isinstance(o, SearchLogEntry) for o in self.new):
+            raise OperationalError(
+                "INSERT INTO search_log", {}, sqlite3.OperationalError("database is locked")
+            )
+        real(self)
+
+    monkeypatch.setattr(Session, "commit", refused)
+    page = client.get("/search", params={"q": "japan"})
+    assert page.status_code == 200
+    assert "Olive oil demand in <mark>Japan</mark>" in page.text
+    assert BURST_COOKIE not in page.cookies
+    assert client.get("/api/v1/search", params={"q": "japan"}).status_code == 200
+    monkeypatch.setattr(Session, "commit", real)
+    assert rows(db) == []
