@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     # List-Unsubscribe (RFC 2369); unset, only the one-click https link is offered.
     unsubscribe_mailto: str | None = None
     base_url: str = "http://127.0.0.1:8000"
+    # Count clicks on a digest's entries, week by week and per section (never per member),
+    # through the links' own signed redirect (/d/...). Off: the links go straight there.
+    count_digest_clicks: bool = False
     secret_key: str | None = None
     # Comma-separated addresses whose X-Forwarded-For is believed.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -61,3 +61,15 @@ class DigestDelivery(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class DigestClick(Base):
+    """Clicks on digest entries, counted per week and section when FORUM_COUNT_DIGEST_CLICKS
+    is on (`forum.digests.clicks`). No member, no entry: what the platform team may know
+    is whether digests lead members to the forum, and through which section."""
+
+    __tablename__ = "digest_click"
+
+    week: Mapped[dt.date] = mapped_column(Date, primary_key=True)  # the Monday
+    section: Mapped[str] = mapped_column(String(40), primary_key=True)
+    clicks: Mapped[int] = mapped_column(Integer, default=0)

@@ -17,9 +17,11 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from forum.accounts.models import User
+from forum.core.errors import NotFound
 from forum.core.i18n import _, _l
 from forum.core.security import csrf_exempt
-from forum.core.web import AppSettings, DbSession, render
+from forum.core.web import AppSettings, DbSession, redirect, render
+from forum.digests import clicks
 from forum.digests.builder import build_digest
 from forum.digests.models import DigestDelivery
 from forum.digests.render import render_digest_page
@@ -149,3 +151,13 @@ def view_in_browser(request: Request, token: str, db: DbSession, settings: AppSe
     # render_digest_page autoescapes everything a member wrote (an .html template).
     fragment = Markup(render_digest_page(settings, user, digest))  # noqa: S704
     return _private(render(request, "digests/browser.html", {"fragment": fragment}))
+
+
+@router.get("/d/{token}")
+def digest_click(token: str, db: DbSession, settings: AppSettings) -> Response:
+    """A digest entry's link when clicks are counted (`forum.digests.clicks`): one more
+    for its week and section, then the entry's page."""
+    path = clicks.follow(db, settings, token)
+    if path is None:
+        raise NotFound("link", detail=_("This link is not one of ours, or it was altered."))
+    return redirect(path, status_code=303)

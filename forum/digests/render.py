@@ -29,7 +29,7 @@ from forum.core.config import Settings
 from forum.core.i18n import _, ngettext
 from forum.core.mail import PreparedMessage
 from forum.core.web import TEMPLATES_DIR
-from forum.digests import tokens
+from forum.digests import clicks, tokens
 from forum.digests.digest import SITE_NAME, Digest
 
 
@@ -125,6 +125,7 @@ def prepare_digest_email(
     member's language and time zone.
     """
     env = _env()
+    digest = clicks.with_counted_links(settings, digest, sent_on=dt.datetime.now(dt.UTC).date())
     with i18n.using(user.language, user.timezone):
         context = _context(settings, user, digest)
         subject = " ".join(env.get_template("email/digest/subject.txt").render(context).split())

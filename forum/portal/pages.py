@@ -162,8 +162,8 @@ def favicon() -> RedirectResponse:
 
 
 @router.get("/privacy", response_class=HTMLResponse, include_in_schema=False)
-def privacy(request: Request) -> HTMLResponse:
-    return render(request, "privacy.html")
+def privacy(request: Request, settings: AppSettings) -> HTMLResponse:
+    return render(request, "privacy.html", {"count_digest_clicks": settings.count_digest_clicks})
 
 
 @router.get("/healthz", tags=["operations"])

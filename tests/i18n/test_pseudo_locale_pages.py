@@ -49,6 +49,7 @@ NOT_PAGES = {
     "/attachments/{attachment_id}/{filename}": "a file download",
     "/intel/attachments/{attachment_id}/{filename}": "a file download",
     "/profile/export": "the member's data as a ZIP file",
+    "/d/{token}": "a digest link's counting redirect: no page",
     "/members/suggest": "JSON for the @ suggestions: members' names and handles, no sentence",
 }
 
