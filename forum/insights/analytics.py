@@ -1,0 +1,161 @@
+"""The figures behind /admin/analytics: is the forum alive, week by week.
+
+Aggregates only: a figure counts members or content in a week, never names anyone. A
+count of members from 1 to 4 is withheld (None here, "fewer than 5" on the page), so a
+small group cannot be told apart. Weeks run Monday to Sunday, in UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from forum.accounts.models import Membership, User
+from forum.discussions.models import Post
+
+SMALLEST_GROUP = 5  # a count of members below this (and above 0) is withheld
+PERIODS = ("4w", "12w", "12m")
+LONGEST = dt.timedelta(days=731)  # two dates at most about two years apart
+
+
+class PeriodError(ValueError):
+    """The period asked for is not one we can show; the message says why."""
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date  # the first day counted
+    end: dt.date  # the last day counted
+    key: str  # "4w", "12w", "12m" or "dates"
+
+    @property
+    def weeks(self) -> list[dt.date]:
+        """The Monday of every week the period touches, oldest first."""
+        monday = self.start - dt.timedelta(days=self.start.weekday())
+        out = []
+        while monday <= self.end:
+            out.append(monday)
+            monday += dt.timedelta(days=7)
+        return out
+
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        """Start and end (exclusive) as UTC times."""
+        start = dt.datetime.combine(self.start, dt.time(), dt.UTC)
+        end = dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(), dt.UTC)
+        return start, end
+
+
+def choose_period(today: dt.date, period: str = "", start: str = "", end: str = "") -> Period:
+    """The period chosen: by name (the last 4 or 12 weeks, the last 12 months) or two
+    ISO dates. Raises PeriodError with the reason for anything else."""
+    if start or end:
+        if not (start and end):
+            raise PeriodError("both")
+        try:
+            first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+        except ValueError:
+            raise PeriodError("format") from None
+        if first > last:
+            raise PeriodError("order")
+        if last - first > LONGEST:
+            raise PeriodError("long")
+        return Period(first, last, "dates")
+    key = period or "4w"
+    if key == "4w":
+        return Period(today - dt.timedelta(weeks=4) + dt.timedelta(days=1), today, key)
+    if key == "12w":
+        return Period(today - dt.timedelta(weeks=12) + dt.timedelta(days=1), today, key)
+    if key == "12m":
+        return Period(today - dt.timedelta(days=365) + dt.timedelta(days=1), today, key)
+    raise PeriodError("name")
+
+
+def withhold_small(count: int) -> int | None:
+    """A count of members as it may be shown: None when 1 to 4 people are in it."""
+    return None if 0 < count < SMALLEST_GROUP else count
+
+
+@dataclass(frozen=True)
+class MemberWeek:
+    week: dt.date  # its Monday
+    registered: int | None
+    verified: int | None
+    approved: int | None
+    taking_part: int | None
+
+
+MEMBER_FIGURES = ("registered", "verified", "approved", "taking_part")
+
+
+def _week_of(moment: dt.datetime) -> dt.date:
+    day = (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).date()
+    return day - dt.timedelta(days=day.weekday())
+
+
+def _count_by_week(moments: Iterable[dt.datetime | None]) -> dict[dt.date, int]:
+    out: dict[dt.date, int] = {}
+    for moment in moments:
+        if moment is not None:
+            week = _week_of(moment)
+            out[week] = out.get(week, 0) + 1
+    return out
+
+
+def _people_by_week(rows: Iterable[tuple[int | None, dt.datetime]]) -> dict[dt.date, int]:
+    """Distinct people per week from (person, when) rows."""
+    seen: dict[dt.date, set[int]] = {}
+    for person, moment in rows:
+        if person is not None:
+            seen.setdefault(_week_of(moment), set()).add(person)
+    return {week: len(people) for week, people in seen.items()}
+
+
+def members(db: Session, period: Period) -> list[MemberWeek]:
+    """Per week: accounts registered, email addresses verified, memberships approved, and
+    members taking part (wrote at least one post: a new thread or a reply)."""
+    start, end = period.bounds()
+    registered = _count_by_week(
+        db.scalars(select(User.created_at).where(User.created_at >= start, User.created_at < end))
+    )
+    verified = _count_by_week(
+        db.scalars(
+            select(User.email_verified_at).where(
+                User.email_verified_at >= start, User.email_verified_at < end
+            )
+        )
+    )
+    approved = _count_by_week(
+        db.scalars(
+            select(Membership.decided_at).where(
+                Membership.status == "approved",
+                Membership.decided_at >= start,
+                Membership.decided_at < end,
+            )
+        )
+    )
+    posting = _people_by_week(
+        (row[0], row[1])
+        for row in db.execute(
+            select(Post.author_id, Post.created_at).where(
+                Post.created_at >= start, Post.created_at < end
+            )
+        )
+    )
+    return [
+        MemberWeek(
+            week,
+            withhold_small(registered.get(week, 0)),
+            withhold_small(verified.get(week, 0)),
+            withhold_small(approved.get(week, 0)),
+            withhold_small(posting.get(week, 0)),
+        )
+        for week in period.weeks
+    ]
+
+
+def member_values(rows: Sequence[MemberWeek], figure: str) -> list[int | None]:
+    return [getattr(r, figure) for r in rows]

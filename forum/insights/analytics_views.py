@@ -1,0 +1,120 @@
+"""/admin/analytics: the platform team's figures, week by week, as a page and a CSV.
+
+Moderators and admins only (`accounts.deps.Moderator`): a member gets 403, a visitor the
+sign-in page. The period comes from the query string: `period` (4w, 12w, 12m) or two
+dates `from` and `to`; anything else is a 422 with the reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from forum.accounts.deps import Moderator
+from forum.core.db import utcnow
+from forum.core.formats import format_date
+from forum.core.i18n import _, _l
+from forum.core.web import DbSession, render
+from forum.insights import analytics, charts
+
+router = APIRouter(include_in_schema=False)
+
+PERIOD_LABELS = {
+    "4w": _l("The last 4 weeks"),
+    "12w": _l("The last 12 weeks"),
+    "12m": _l("The last 12 months"),
+}
+MEMBER_LABELS = {
+    "registered": _l("Registered"),
+    "verified": _l("Verified their email"),
+    "approved": _l("Membership approved"),
+    "taking_part": _l("Taking part"),
+}
+BAR_CLASSES = ("bar-threads", "bar-items", "bar-events")  # colours from insights.css
+
+
+def _period_error(code: str) -> str:
+    return {
+        "both": _("Give both dates, from and to, or neither."),
+        "format": _("Dates are written as YYYY-MM-DD, e.g. 2026-01-31."),
+        "order": _("The first date (from) must not be after the second (to)."),
+        "long": _("Choose at most two years between the two dates."),
+        "name": _("`period` is one of: %(values)s.", values=", ".join(analytics.PERIODS)),
+    }[code]
+
+
+def _period(period: str, start: str, end: str) -> analytics.Period:
+    try:
+        return analytics.choose_period(utcnow().date(), period, start, end)
+    except analytics.PeriodError as error:
+        raise HTTPException(422, _period_error(str(error))) from None
+
+
+Period = Annotated[str, Query(max_length=4)]
+FromDate = Annotated[str, Query(alias="from", max_length=10)]
+ToDate = Annotated[str, Query(alias="to", max_length=10)]
+
+
+def _shown(value: int | None) -> str:
+    """A withheld count in words, any other as a plain number (for the CSV)."""
+    return _("fewer than 5") if value is None else str(value)
+
+
+@router.get("/admin/analytics", response_class=HTMLResponse)
+def analytics_page(
+    request: Request,
+    db: DbSession,
+    moderator: Moderator,
+    period: Period = "",
+    start: FromDate = "",
+    end: ToDate = "",
+) -> HTMLResponse:
+    chosen = _period(period, start, end)
+    rows = analytics.members(db, chosen)
+    weeks = [format_date(r.week) for r in rows]
+    return render(
+        request,
+        "insights/analytics.html",
+        {
+            "chosen": chosen,
+            "period_labels": PERIOD_LABELS,
+            "query": request.url.query,
+            "member_rows": rows,
+            "member_labels": MEMBER_LABELS,
+            "members_chart": charts.column_chart(
+                weeks,
+                [
+                    (str(label), analytics.member_values(rows, key), BAR_CLASSES[i % 3])
+                    for i, (key, label) in enumerate(MEMBER_LABELS.items())
+                ],
+            ),
+        },
+    )
+
+
+@router.get("/admin/analytics/members.csv")
+def members_csv(
+    db: DbSession,
+    moderator: Moderator,
+    period: Period = "",
+    start: FromDate = "",
+    end: ToDate = "",
+) -> Response:
+    chosen = _period(period, start, end)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["week", *analytics.MEMBER_FIGURES])
+    for row in analytics.members(db, chosen):
+        writer.writerow(
+            [row.week.isoformat(), *(_shown(getattr(row, f)) for f in analytics.MEMBER_FIGURES)]
+        )
+    name = f"analytics-members-{chosen.start.isoformat()}-{chosen.end.isoformat()}.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,183 @@
+"""/admin/analytics: the period chooser, the members' figures week by week, the CSV, and
+who may see them. Each figure is compared with a count the test takes from the database."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from forum.accounts.models import Membership, User
+from forum.core.db import utcnow
+from forum.discussions.models import Post
+from forum.insights import analytics
+from tests.conftest import Client, People, Threads, sign_in
+from tests.insights.test_insights import table
+
+FEWER = "fewer than 5"
+
+
+def _monday(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def _add_people(db: Session, password_hash: str, n: int, when: dt.datetime, tag: str) -> None:
+    for i in range(n):
+        db.add(
+            User(
+                email=f"{tag}{i}@example.eu",
+                name=f"{tag.title()} {i}",
+                password_hash=password_hash,
+                created_at=when,
+                email_verified_at=when,
+            )
+        )
+    db.flush()
+
+
+def _expected_registered(db: Session, monday: dt.date) -> int:
+    start = dt.datetime.combine(monday, dt.time(), dt.UTC)
+    period_start, period_end = analytics.choose_period(utcnow().date()).bounds()
+    low, high = max(start, period_start), min(start + dt.timedelta(days=7), period_end)
+    return len(
+        db.scalars(select(User.id).where(User.created_at >= low, User.created_at < high)).all()
+    )
+
+
+def test_period_chooser() -> None:
+    today = dt.date(2026, 12, 7)  # a Monday
+    four = analytics.choose_period(today)
+    assert (four.start, four.end, four.key) == (dt.date(2026, 11, 10), today, "4w")
+    assert four.weeks[0] == dt.date(2026, 11, 9) and four.weeks[-1] == today
+    assert len(four.weeks) == 5  # the partial first week and this week's Monday
+    assert len(analytics.choose_period(today, "12w").weeks) == 13
+    months = analytics.choose_period(today, "12m")
+    assert months.start == dt.date(2025, 12, 8)
+    dates = analytics.choose_period(today, "", "2026-01-05", "2026-01-18")
+    assert dates.weeks == [dt.date(2026, 1, 5), dt.date(2026, 1, 12)]
+
+
+def test_small_groups_are_withheld() -> None:
+    assert [analytics.withhold_small(n) for n in (0, 1, 4, 5, 9)] == [0, None, None, 5, 9]
+
+
+def test_page_figures_equal_the_database(
+    client: Client, db: Session, moderator: User, password_hash: str
+) -> None:
+    now = utcnow()
+    last_week = now - dt.timedelta(days=7)
+    _add_people(db, password_hash, 6, last_week, "big")  # shown as a number
+    _add_people(db, password_hash, 2, now - dt.timedelta(days=14), "small")  # withheld
+    sign_in(client, db, moderator)
+    page = client.get("/admin/analytics")
+    assert page.status_code == 200
+    body = table(page.text, "members-table")  # the body's rows
+    assert len(body) == len(analytics.choose_period(now.date()).weeks)
+    by_week = {r[0]: r[1:] for r in body}
+    assert len(by_week) == len(body)
+    weeks = analytics.choose_period(now.date()).weeks
+    registered_shown = [r[1] for r in body]
+    for monday, shown in zip(weeks, registered_shown, strict=True):
+        expected = _expected_registered(db, monday)
+        if 0 < expected < 5:
+            assert shown == FEWER
+        else:
+            assert shown == str(expected)
+    # The week of the six people shows at least six; the week of the two shows the words.
+    assert int(registered_shown[weeks.index(_monday(last_week.date()))]) >= 6
+    two_weeks_ago = weeks.index(_monday((now - dt.timedelta(days=14)).date()))
+    if _expected_registered(db, weeks[two_weeks_ago]) < 5:
+        assert registered_shown[two_weeks_ago] == FEWER
+
+
+def test_taking_part_counts_distinct_authors(
+    db: Session, people: People, member: User, threads: Threads
+) -> None:
+    period = analytics.choose_period(utcnow().date())
+    before = analytics.members(db, period)[-1].taking_part or 0
+    thread = threads.start(member, title="Going to Japan together")
+    posters = [people.make() for _ in range(5)]
+    for person in posters:
+        for _ in range(2):  # two replies each: still one person taking part
+            threads.reply(person, thread)
+    rows = analytics.members(db, period)
+    start, end = period.bounds()
+    week_start = dt.datetime.combine(_monday(utcnow().date()), dt.time(), dt.UTC)
+    authors = set(
+        db.scalars(
+            select(Post.author_id).where(
+                Post.created_at >= max(start, week_start),
+                Post.created_at < end,
+                Post.author_id.is_not(None),
+            )
+        )
+    )
+    assert len(authors) >= 6 > before
+    assert rows[-1].week == _monday(utcnow().date())
+    assert rows[-1].taking_part == len(authors)
+
+
+def test_approved_memberships_are_counted(db: Session, people: People, demo_db: Session) -> None:
+    period = analytics.choose_period(utcnow().date())
+    now = utcnow()
+    for _ in range(5):
+        person = people.make(partnership_slug="laser-go-global")
+        membership = db.scalars(select(Membership).where(Membership.user_id == person.id)).one()
+        membership.decided_at = now
+    db.flush()
+    start = max(period.bounds()[0], dt.datetime.combine(_monday(now.date()), dt.time(), dt.UTC))
+    approved = db.scalars(
+        select(Membership.id).where(
+            Membership.status == "approved",
+            Membership.decided_at >= start,
+            Membership.decided_at < period.bounds()[1],
+        )
+    ).all()
+    assert analytics.members(db, period)[-1].approved == len(approved) >= 5
+
+
+def test_csv_parses_and_equals_the_page(
+    client: Client, db: Session, admin: User, password_hash: str
+) -> None:
+    _add_people(db, password_hash, 7, utcnow() - dt.timedelta(days=3), "csv")
+    sign_in(client, db, admin)
+    query = "?period=12w"
+    page = client.get("/admin/analytics" + query)
+    got = client.get("/admin/analytics/members.csv" + query)
+    assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(got.text)))
+    assert rows[0] == ["week", *analytics.MEMBER_FIGURES]
+    shown = [r[1:] for r in table(page.text, "members-table")]
+    assert [r[1:] for r in rows[1:]] == shown
+    weeks = analytics.choose_period(utcnow().date(), "12w").weeks
+    assert [r[0] for r in rows[1:]] == [w.isoformat() for w in weeks]
+
+
+def test_bad_periods_are_422(client: Client, db: Session, moderator: User) -> None:
+    sign_in(client, db, moderator)
+    for query, words in [
+        ("?from=2026-03-01&to=2026-02-01", "must not be after"),
+        ("?from=2026-03-01", "both dates"),
+        ("?from=2026-13-01&to=2026-14-01", "YYYY-MM-DD"),
+        ("?period=5y", "`period` is one of"),
+        ("?from=2020-01-01&to=2026-01-01", "two years"),
+    ]:
+        for path in ("/admin/analytics", "/admin/analytics/members.csv"):
+            got = client.get(path + query)
+            assert got.status_code == 422, (path, query)
+            assert words in got.text, (path, query)
+    ok = client.get("/admin/analytics?from=2026-01-05&to=2026-01-18")
+    assert ok.status_code == 200
+    assert len(table(ok.text, "members-table")) == 2  # two weeks
+
+
+def test_members_and_visitors_are_kept_out(client: Client, db: Session, member: User) -> None:
+    for path in ("/admin/analytics", "/admin/analytics/members.csv"):
+        got = client.get(path, follow_redirects=False)
+        assert got.status_code in (302, 303) and "/login" in got.headers["location"], path
+    sign_in(client, db, member)
+    for path in ("/admin/analytics", "/admin/analytics/members.csv"):
+        assert client.get(path).status_code == 403, path
