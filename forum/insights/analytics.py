@@ -10,12 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import Membership, User
-from forum.discussions.models import Post
+from forum.discussions.models import Post, Thread
+from forum.events.models import Event
+from forum.intelligence.models import IntelItem
 
 SMALLEST_GROUP = 5  # a count of members below this (and above 0) is withheld
 PERIODS = ("4w", "12w", "12m")
@@ -159,3 +162,79 @@ def members(db: Session, period: Period) -> list[MemberWeek]:
 
 def member_values(rows: Sequence[MemberWeek], figure: str) -> list[int | None]:
     return [getattr(r, figure) for r in rows]
+
+
+@dataclass(frozen=True)
+class ContentWeek:
+    week: dt.date  # its Monday
+    threads: int  # discussions started (not good practices)
+    replies: int
+    good_practices: int
+    items_by_members: int  # intelligence items written by members
+    items_harvested: int  # intelligence items a feed brought in
+    events: int
+
+
+CONTENT_FIGURES = (
+    "threads",
+    "replies",
+    "good_practices",
+    "items_by_members",
+    "items_harvested",
+    "events",
+)
+UNANSWERED_AFTER = dt.timedelta(days=7)
+
+
+def _moments(db: Session, column: Any, start: dt.datetime, end: dt.datetime, *where: Any) -> Any:
+    return db.scalars(select(column).where(column >= start, column < end, *where))
+
+
+def content(db: Session, period: Period) -> list[ContentWeek]:
+    """Per week: what was written, in any state it is in now (later hidden or deleted
+    included: this is the flow of writing, not what readers see today)."""
+    start, end = period.bounds()
+    threads = _count_by_week(
+        _moments(db, Thread.created_at, start, end, Thread.kind != "good_practice")
+    )
+    practices = _count_by_week(
+        _moments(db, Thread.created_at, start, end, Thread.kind == "good_practice")
+    )
+    replies = _count_by_week(_moments(db, Post.created_at, start, end, Post.is_opening.is_(False)))
+    by_members = _count_by_week(
+        _moments(db, IntelItem.added_at, start, end, IntelItem.feed_id.is_(None))
+    )
+    harvested = _count_by_week(
+        _moments(db, IntelItem.added_at, start, end, IntelItem.feed_id.is_not(None))
+    )
+    events = _count_by_week(_moments(db, Event.created_at, start, end))
+    return [
+        ContentWeek(
+            week,
+            threads.get(week, 0),
+            replies.get(week, 0),
+            practices.get(week, 0),
+            by_members.get(week, 0),
+            harvested.get(week, 0),
+            events.get(week, 0),
+        )
+        for week in period.weeks
+    ]
+
+
+def unanswered(db: Session, period: Period, now: dt.datetime) -> int:
+    """Discussions (not good practices) started in the period, at least 7 days ago, that
+    nobody has replied to, hidden ones left out."""
+    start, end = period.bounds()
+    found = db.scalar(
+        select(func.count(Thread.id)).where(
+            Thread.created_at >= start,
+            Thread.created_at < min(end, now - UNANSWERED_AFTER),
+            Thread.hidden_at.is_(None),
+            Thread.kind != "good_practice",
+            ~select(Post.id)
+            .where(Post.thread_id == Thread.id, Post.is_opening.is_(False))
+            .exists(),
+        )
+    )
+    return int(found or 0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -33,6 +33,14 @@ MEMBER_LABELS = {
     "verified": _l("Verified their email"),
     "approved": _l("Membership approved"),
     "taking_part": _l("Taking part"),
+}
+CONTENT_LABELS = {
+    "threads": _l("Discussions started"),
+    "replies": _l("Replies"),
+    "good_practices": _l("Good practices"),
+    "items_by_members": _l("Intelligence by members"),
+    "items_harvested": _l("Intelligence harvested"),
+    "events": _l("Events"),
 }
 BAR_CLASSES = ("bar-threads", "bar-items", "bar-events")  # colours from insights.css
 
@@ -75,6 +83,7 @@ def analytics_page(
 ) -> HTMLResponse:
     chosen = _period(period, start, end)
     rows = analytics.members(db, chosen)
+    flow = analytics.content(db, chosen)
     weeks = [format_date(r.week) for r in rows]
     return render(
         request,
@@ -92,27 +101,49 @@ def analytics_page(
                     for i, (key, label) in enumerate(MEMBER_LABELS.items())
                 ],
             ),
+            "content_rows": flow,
+            "content_labels": CONTENT_LABELS,
+            "content_chart": charts.column_chart(
+                weeks,
+                [
+                    (str(label), [getattr(r, key) for r in flow], BAR_CLASSES[i % 3])
+                    for i, (key, label) in enumerate(CONTENT_LABELS.items())
+                ],
+                column_width=130,
+            ),
+            "unanswered": analytics.unanswered(db, chosen, utcnow()),
         },
     )
 
 
-@router.get("/admin/analytics/members.csv")
-def members_csv(
+SECTIONS = {"members": analytics.MEMBER_FIGURES, "content": analytics.CONTENT_FIGURES}
+
+
+def _section_rows(db: DbSession, section: str, chosen: analytics.Period) -> list[Any]:
+    if section == "members":
+        return list(analytics.members(db, chosen))
+    return list(analytics.content(db, chosen))
+
+
+@router.get("/admin/analytics/{section}.csv")
+def section_csv(
+    section: str,
     db: DbSession,
     moderator: Moderator,
     period: Period = "",
     start: FromDate = "",
     end: ToDate = "",
 ) -> Response:
+    if section not in SECTIONS:
+        raise HTTPException(404, _("There is no such section of the analytics."))
     chosen = _period(period, start, end)
+    figures = SECTIONS[section]
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["week", *analytics.MEMBER_FIGURES])
-    for row in analytics.members(db, chosen):
-        writer.writerow(
-            [row.week.isoformat(), *(_shown(getattr(row, f)) for f in analytics.MEMBER_FIGURES)]
-        )
-    name = f"analytics-members-{chosen.start.isoformat()}-{chosen.end.isoformat()}.csv"
+    writer.writerow(["week", *figures])
+    for row in _section_rows(db, section, chosen):
+        writer.writerow([row.week.isoformat(), *(_shown(getattr(row, f)) for f in figures)])
+    name = f"analytics-{section}-{chosen.start.isoformat()}-{chosen.end.isoformat()}.csv"
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",

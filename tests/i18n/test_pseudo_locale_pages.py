@@ -44,7 +44,7 @@ NOT_PAGES = {
     "/feeds/search.atom": "a feed: its titles are checked by the feeds' test",
     "/feeds/saved/{token}.atom": "a feed: its titles are checked by the feeds' test",
     "/events.ics": "a calendar file",
-    "/admin/analytics/members.csv": "a CSV download (its header row is column names)",
+    "/admin/analytics/{section}.csv": "a CSV download (its header row is column names)",
     "/events/{event_id:int}.ics": "a calendar file",
     "/calendar/{token}.ics": "a calendar file",
     "/attachments/{attachment_id}/{filename}": "a file download",

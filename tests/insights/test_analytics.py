@@ -6,15 +6,19 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import Membership, User
 from forum.core.db import utcnow
-from forum.discussions.models import Post
+from forum.discussions.models import Category, Post, Thread
+from forum.events.models import Event
 from forum.insights import analytics
-from tests.conftest import Client, People, Threads, sign_in
+from forum.intelligence import writes as intelligence_writes
+from forum.intelligence.models import IntelItem
+from tests.conftest import Client, People, Threads, sign_in, start_good_practice
 from tests.insights.test_insights import table
 
 FEWER = "fewer than 5"
@@ -181,3 +185,61 @@ def test_members_and_visitors_are_kept_out(client: Client, db: Session, member: 
     sign_in(client, db, member)
     for path in ("/admin/analytics", "/admin/analytics/members.csv"):
         assert client.get(path).status_code == 403, path
+
+
+def _this_week_count(db: Session, column: Any, *where: Any) -> int:
+    now = utcnow()
+    start = max(
+        analytics.choose_period(now.date()).bounds()[0],
+        dt.datetime.combine(_monday(now.date()), dt.time(), dt.UTC),
+    )
+    return len(db.scalars(select(column).where(column >= start, *where)).all())
+
+
+def test_content_flow_equals_the_database(
+    client: Client,
+    db: Session,
+    moderator: User,
+    member: User,
+    threads: Threads,
+    categories: dict[str, Category],
+) -> None:
+    first = threads.start(member, title="Going to Osaka")
+    threads.start(member, title="Going to Seoul")
+    for _ in range(3):
+        threads.reply(moderator, first)
+    start_good_practice(db, member, categories["good-practices"])
+    intelligence_writes.create_item(db, member, intelligence_writes.ItemInput(title="A note"))
+    sign_in(client, db, moderator)
+    page = client.get("/admin/analytics")
+    week = table(page.text, "content-table")[-1]
+    expected = [
+        _this_week_count(db, Thread.created_at, Thread.kind != "good_practice"),
+        _this_week_count(db, Post.created_at, Post.is_opening.is_(False)),
+        _this_week_count(db, Thread.created_at, Thread.kind == "good_practice"),
+        _this_week_count(db, IntelItem.added_at, IntelItem.feed_id.is_(None)),
+        _this_week_count(db, IntelItem.added_at, IntelItem.feed_id.is_not(None)),
+        _this_week_count(db, Event.created_at),
+    ]
+    assert expected[:4] >= [2, 3, 1, 1]
+    assert week[1:] == [str(n) for n in expected]
+    got = client.get("/admin/analytics/content.csv")
+    rows = list(csv.reader(io.StringIO(got.text)))
+    assert rows[0] == ["week", *analytics.CONTENT_FIGURES]
+    assert [r[1:] for r in rows[1:]] == [r[1:] for r in table(page.text, "content-table")]
+    assert client.get("/admin/analytics/nothing.csv").status_code == 404
+
+
+def test_unanswered_discussions(db: Session, member: User, threads: Threads) -> None:
+    now = utcnow()
+    period = analytics.choose_period(now.date())
+    before = analytics.unanswered(db, period, now)
+    quiet = threads.start(member, title="Anyone in Chile?")
+    answered = threads.start(member, title="Anyone in Peru?")
+    threads.reply(member, answered)
+    recent = threads.start(member, title="Anyone in Brazil?")  # not 7 days old yet
+    for thread in (quiet, answered):
+        thread.created_at = now - dt.timedelta(days=10)
+    db.flush()
+    assert recent.created_at > now - dt.timedelta(days=7)
+    assert analytics.unanswered(db, period, now) == before + 1
