@@ -20,6 +20,7 @@ from forum.core.formats import format_date
 from forum.core.i18n import _, _l
 from forum.core.web import DbSession, render
 from forum.insights import analytics, charts
+from forum.insights import analytics_searches as searches
 
 router = APIRouter(include_in_schema=False)
 
@@ -41,6 +42,11 @@ CONTENT_LABELS = {
     "items_by_members": _l("Intelligence by members"),
     "items_harvested": _l("Intelligence harvested"),
     "events": _l("Events"),
+}
+SEARCH_LABELS = {
+    "searches": _l("Searches"),
+    "without_result": _l("Found nothing"),
+    "signed_in": _l("By signed-in members"),
 }
 BAR_CLASSES = ("bar-threads", "bar-items", "bar-events")  # colours from insights.css
 
@@ -84,6 +90,7 @@ def analytics_page(
     chosen = _period(period, start, end)
     rows = analytics.members(db, chosen)
     flow = analytics.content(db, chosen)
+    search_weeks = searches.weeks(db, chosen)
     weeks = [format_date(r.week) for r in rows]
     return render(
         request,
@@ -112,17 +119,47 @@ def analytics_page(
                 column_width=130,
             ),
             "unanswered": analytics.unanswered(db, chosen, utcnow()),
+            "search_rows": search_weeks,
+            "search_labels": SEARCH_LABELS,
+            "search_chart": charts.column_chart(
+                weeks,
+                [
+                    (str(label), [getattr(r, key) for r in search_weeks], BAR_CLASSES[i % 3])
+                    for i, (key, label) in enumerate(SEARCH_LABELS.items())
+                ],
+            ),
+            "top_queries": searches.top_queries(db, chosen),
+            "empty_queries": searches.top_queries(db, chosen, without_result=True),
+            "top_filters": searches.top_filters(db, chosen),
         },
     )
 
 
-SECTIONS = {"members": analytics.MEMBER_FIGURES, "content": analytics.CONTENT_FIGURES}
+SECTIONS = ("members", "content", "searches", "queries", "no-results")
+QUERY_HEADER = ["query", "countries", "searches", "without_result"]
 
 
-def _section_rows(db: DbSession, section: str, chosen: analytics.Period) -> list[Any]:
+def _weekly(rows: list[Any], figures: tuple[str, ...]) -> list[list[str]]:
+    return [["week", *figures]] + [
+        [row.week.isoformat(), *(_shown(getattr(row, f)) for f in figures)] for row in rows
+    ]
+
+
+def _queries(rows: list[searches.QueryCount]) -> list[list[str]]:
+    return [QUERY_HEADER] + [
+        [q.text, q.countries, str(q.searches), str(q.without_result)] for q in rows
+    ]
+
+
+def _section_rows(db: DbSession, section: str, chosen: analytics.Period) -> list[list[str]]:
+    """The CSV of one section: a header row, then the rows the page's table shows."""
     if section == "members":
-        return list(analytics.members(db, chosen))
-    return list(analytics.content(db, chosen))
+        return _weekly(list(analytics.members(db, chosen)), analytics.MEMBER_FIGURES)
+    if section == "content":
+        return _weekly(list(analytics.content(db, chosen)), analytics.CONTENT_FIGURES)
+    if section == "searches":
+        return _weekly(list(searches.weeks(db, chosen)), searches.SEARCH_FIGURES)
+    return _queries(searches.top_queries(db, chosen, without_result=section == "no-results"))
 
 
 @router.get("/admin/analytics/{section}.csv")
@@ -137,12 +174,8 @@ def section_csv(
     if section not in SECTIONS:
         raise HTTPException(404, _("There is no such section of the analytics."))
     chosen = _period(period, start, end)
-    figures = SECTIONS[section]
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["week", *figures])
-    for row in _section_rows(db, section, chosen):
-        writer.writerow([row.week.isoformat(), *(_shown(getattr(row, f)) for f in figures)])
+    csv.writer(out).writerows(_section_rows(db, section, chosen))
     name = f"analytics-{section}-{chosen.start.isoformat()}-{chosen.end.isoformat()}.csv"
     return Response(
         out.getvalue(),

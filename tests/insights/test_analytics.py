@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import Membership, User
 from forum.core.db import utcnow
+from forum.discovery.models import SearchLogEntry
 from forum.discussions.models import Category, Post, Thread
 from forum.events.models import Event
 from forum.insights import analytics
@@ -243,3 +244,58 @@ def test_unanswered_discussions(db: Session, member: User, threads: Threads) -> 
     db.flush()
     assert recent.created_at > now - dt.timedelta(days=7)
     assert analytics.unanswered(db, period, now) == before + 1
+
+
+def _log(db: Session, text: str, countries: str, results: int, n: int, signed_in: bool) -> None:
+    for _ in range(n):
+        db.add(
+            SearchLogEntry(
+                text=text,
+                countries=countries,
+                sectors="food" if countries else "",
+                result_count=results,
+                signed_in=signed_in,
+                via="page",
+            )
+        )
+    db.flush()
+
+
+def test_searches_equal_the_log(client: Client, db: Session, admin: User) -> None:
+    _log(db, "japan", "JP", 4, 6, True)
+    _log(db, "lithium in atacama", "CL", 0, 3, True)
+    _log(db, "lithium in atacama", "", 0, 1, False)
+    _log(db, "robots", "", 2, 2, False)
+    sign_in(client, db, admin)
+    page = client.get("/admin/analytics")
+    entries = db.scalars(select(SearchLogEntry)).all()
+    week = table(page.text, "searches-table")[-1]
+    assert week[1:] == [
+        str(len(entries)),
+        str(sum(1 for e in entries if e.result_count == 0)),
+        str(sum(1 for e in entries if e.signed_in)),
+    ]
+    assert table(page.text, "no-results-table") == [
+        ["lithium in atacama", "CL", "3", "3"],
+        ["lithium in atacama", "—", "1", "1"],
+    ]
+    assert table(page.text, "queries-table")[:2] == [
+        ["japan", "JP", "6", "0"],
+        ["lithium in atacama", "CL", "3", "3"],
+    ]
+    assert table(page.text, "filters-table") == [
+        ["Sector", "food", "9"],
+        ["Country", "JP", "6"],
+        ["Country", "CL", "3"],
+    ]
+    got = client.get("/admin/analytics/no-results.csv")
+    rows = list(csv.reader(io.StringIO(got.text)))
+    assert rows == [
+        ["query", "countries", "searches", "without_result"],
+        ["lithium in atacama", "CL", "3", "3"],
+        ["lithium in atacama", "", "1", "1"],
+    ]
+    weekly = list(csv.reader(io.StringIO(client.get("/admin/analytics/searches.csv").text)))
+    assert weekly[0] == ["week", "searches", "without_result", "signed_in"]
+    assert [r[1:] for r in weekly[1:]] == [r[1:] for r in table(page.text, "searches-table")]
+    assert len(list(csv.reader(io.StringIO(client.get("/admin/analytics/queries.csv").text)))) == 5
