@@ -61,7 +61,8 @@ def _period_error(code: str) -> str:
     }[code]
 
 
-def _period(period: str, start: str, end: str) -> analytics.Period:
+def choose(period: str, start: str, end: str) -> analytics.Period:
+    """The period asked for in the query string, or a 422 saying why not."""
     try:
         return analytics.choose_period(utcnow().date(), period, start, end)
     except analytics.PeriodError as error:
@@ -87,7 +88,7 @@ def analytics_page(
     start: FromDate = "",
     end: ToDate = "",
 ) -> HTMLResponse:
-    chosen = _period(period, start, end)
+    chosen = choose(period, start, end)
     rows = analytics.members(db, chosen)
     flow = analytics.content(db, chosen)
     search_weeks = searches.weeks(db, chosen)
@@ -173,7 +174,7 @@ def section_csv(
 ) -> Response:
     if section not in SECTIONS:
         raise HTTPException(404, _("There is no such section of the analytics."))
-    chosen = _period(period, start, end)
+    chosen = choose(period, start, end)
     out = io.StringIO()
     csv.writer(out).writerows(_section_rows(db, section, chosen))
     name = f"analytics-{section}-{chosen.start.isoformat()}-{chosen.end.isoformat()}.csv"

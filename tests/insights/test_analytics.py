@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forum.accounts.api_tokens import create_api_token
 from forum.accounts.models import Membership, User
 from forum.core.db import utcnow
 from forum.discovery.models import SearchLogEntry
@@ -299,3 +300,49 @@ def test_searches_equal_the_log(client: Client, db: Session, admin: User) -> Non
     assert weekly[0] == ["week", "searches", "without_result", "signed_in"]
     assert [r[1:] for r in weekly[1:]] == [r[1:] for r in table(page.text, "searches-table")]
     assert len(list(csv.reader(io.StringIO(client.get("/admin/analytics/queries.csv").text)))) == 5
+
+
+def test_api_gives_the_page_figures(
+    client: Client, db: Session, admin: User, member: User, password_hash: str
+) -> None:
+    _add_people(db, password_hash, 2, utcnow(), "api")  # withheld: null
+    _log(db, "lithium in atacama", "CL", 0, 2, True)
+    token, _ = create_api_token(db, admin, name="analytics")
+    member_token, _ = create_api_token(db, member, name="not allowed")
+    sign_in(client, db, admin)
+    page = client.get("/admin/analytics?period=12w")
+    got = client.get(
+        "/api/v1/admin/analytics/members?period=12w", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert got.status_code == 200
+    data = got.json()
+    weeks = analytics.choose_period(utcnow().date(), "12w").weeks
+    assert [r["week"] for r in data["rows"]] == [w.isoformat() for w in weeks]
+    shown = table(page.text, "members-table")
+    as_text = [
+        [FEWER if r[f] is None else str(r[f]) for f in analytics.MEMBER_FIGURES]
+        for r in data["rows"]
+    ]
+    assert as_text == [r[1:] for r in shown]
+    assert data["rows"][-1]["registered"] is None
+    empty = client.get(
+        "/api/v1/admin/analytics/no-results", headers={"Authorization": f"Bearer {token}"}
+    ).json()
+    assert empty["rows"] == [
+        {"query": "lithium in atacama", "countries": "CL", "searches": 2, "without_result": 2}
+    ]
+    bad = client.get(
+        "/api/v1/admin/analytics/members?from=2026-02-01&to=2026-01-01",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert bad.status_code == 422 and "must not be after" in bad.text
+    nothing = client.get(
+        "/api/v1/admin/analytics/nothing", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert nothing.status_code == 404
+    client.cookies.clear()
+    assert client.get("/api/v1/admin/analytics/members").status_code == 401
+    refused = client.get(
+        "/api/v1/admin/analytics/members", headers={"Authorization": f"Bearer {member_token}"}
+    )
+    assert refused.status_code == 403
