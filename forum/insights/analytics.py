@@ -12,13 +12,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import Membership, User
-from forum.discussions.models import Post, Thread
-from forum.events.models import Event
-from forum.intelligence.models import IntelItem
+from forum.discussions.models import Post, Thread, ThreadCountry, thread_sector
+from forum.events.models import Event, event_sector
+from forum.intelligence.models import IntelCountry, IntelItem, intel_sector
+from forum.taxonomy.filters import in_countries, in_sectors
 
 SMALLEST_GROUP = 5  # a count of members below this (and above 0) is withheld
 PERIODS = ("4w", "12w", "12m")
@@ -190,24 +191,84 @@ def _moments(db: Session, column: Any, start: dt.datetime, end: dt.datetime, *wh
     return db.scalars(select(column).where(column >= start, column < end, *where))
 
 
-def content(db: Session, period: Period) -> list[ContentWeek]:
+@dataclass(frozen=True)
+class Focus:
+    """The content filter: ISO country codes (a region group expanded) and sector slugs;
+    empty means every country, every sector."""
+
+    countries: tuple[str, ...] = ()
+    sectors: tuple[str, ...] = ()
+
+    def threads(self) -> list[ColumnElement[bool]]:
+        out = []
+        if self.countries:
+            out.append(
+                in_countries(
+                    Thread.id, ThreadCountry.thread_id, ThreadCountry.country_code, self.countries
+                )
+            )
+        if self.sectors:
+            out.append(
+                in_sectors(
+                    Thread.id, thread_sector.c.thread_id, thread_sector.c.sector_id, self.sectors
+                )
+            )
+        return out
+
+    def items(self) -> list[ColumnElement[bool]]:
+        out = []
+        if self.countries:
+            out.append(
+                in_countries(
+                    IntelItem.id, IntelCountry.item_id, IntelCountry.country_code, self.countries
+                )
+            )
+        if self.sectors:
+            out.append(
+                in_sectors(
+                    IntelItem.id, intel_sector.c.item_id, intel_sector.c.sector_id, self.sectors
+                )
+            )
+        return out
+
+    def events(self) -> list[ColumnElement[bool]]:
+        out: list[ColumnElement[bool]] = []
+        if self.countries:
+            out.append(Event.country_code.in_(self.countries))
+        if self.sectors:
+            out.append(
+                in_sectors(
+                    Event.id, event_sector.c.event_id, event_sector.c.sector_id, self.sectors
+                )
+            )
+        return out
+
+
+def content(db: Session, period: Period, focus: Focus | None = None) -> list[ContentWeek]:
     """Per week: what was written, in any state it is in now (later hidden or deleted
-    included: this is the flow of writing, not what readers see today)."""
+    included: this is the flow of writing, not what readers see today); with a `focus`,
+    only what is tagged with one of its countries and one of its sectors (a reply by its
+    thread's tags)."""
+    focus = focus or Focus()
     start, end = period.bounds()
+    on_threads = focus.threads()
     threads = _count_by_week(
-        _moments(db, Thread.created_at, start, end, Thread.kind != "good_practice")
+        _moments(db, Thread.created_at, start, end, Thread.kind != "good_practice", *on_threads)
     )
     practices = _count_by_week(
-        _moments(db, Thread.created_at, start, end, Thread.kind == "good_practice")
+        _moments(db, Thread.created_at, start, end, Thread.kind == "good_practice", *on_threads)
     )
-    replies = _count_by_week(_moments(db, Post.created_at, start, end, Post.is_opening.is_(False)))
+    in_focus = [Post.thread_id.in_(select(Thread.id).where(*on_threads))] if on_threads else []
+    replies = _count_by_week(
+        _moments(db, Post.created_at, start, end, Post.is_opening.is_(False), *in_focus)
+    )
     by_members = _count_by_week(
-        _moments(db, IntelItem.added_at, start, end, IntelItem.feed_id.is_(None))
+        _moments(db, IntelItem.added_at, start, end, IntelItem.feed_id.is_(None), *focus.items())
     )
     harvested = _count_by_week(
-        _moments(db, IntelItem.added_at, start, end, IntelItem.feed_id.is_not(None))
+        _moments(db, IntelItem.added_at, start, end, IntelItem.feed_id.is_not(None), *focus.items())
     )
-    events = _count_by_week(_moments(db, Event.created_at, start, end))
+    events = _count_by_week(_moments(db, Event.created_at, start, end, *focus.events()))
     return [
         ContentWeek(
             week,

@@ -17,7 +17,15 @@ from forum.core.db import utcnow
 from forum.core.web import DbSession
 from forum.insights import analytics
 from forum.insights import analytics_searches as searches
-from forum.insights.analytics_views import FromDate, Period, ToDate, choose
+from forum.insights.analytics_views import (
+    Country,
+    FromDate,
+    Period,
+    SectorSlug,
+    ToDate,
+    choose,
+    focus_of,
+)
 
 router = APIRouter(tags=["analytics"])
 SECTIONS = ("members", "content", "searches", "queries", "no-results")
@@ -35,6 +43,8 @@ def analytics_section(
     period: Period = "",
     start: FromDate = "",
     end: ToDate = "",
+    country: Country = "",
+    sector: SectorSlug = "",
 ) -> dict[str, Any]:
     """One section's figures for the period, week by week (or the ranked queries)."""
     if not can_moderate(user):
@@ -42,11 +52,12 @@ def analytics_section(
     if section not in SECTIONS:
         raise HTTPException(404, f"No such section; one of: {', '.join(SECTIONS)}.")
     chosen = choose(period, start, end)
+    focus = focus_of(db, country, sector)
     rows: list[dict[str, Any]]
     if section == "members":
         rows = _weekly(analytics.members(db, chosen), analytics.MEMBER_FIGURES)
     elif section == "content":
-        rows = _weekly(analytics.content(db, chosen), analytics.CONTENT_FIGURES)
+        rows = _weekly(analytics.content(db, chosen, focus), analytics.CONTENT_FIGURES)
     elif section == "searches":
         rows = _weekly(searches.weeks(db, chosen), searches.SEARCH_FIGURES)
     else:

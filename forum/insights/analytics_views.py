@@ -21,6 +21,7 @@ from forum.core.i18n import _, _l
 from forum.core.web import DbSession, render
 from forum.insights import analytics, charts
 from forum.insights import analytics_searches as searches
+from forum.taxonomy.filters import parse_filters
 
 router = APIRouter(include_in_schema=False)
 
@@ -69,6 +70,17 @@ def choose(period: str, start: str, end: str) -> analytics.Period:
         raise HTTPException(422, _period_error(str(error))) from None
 
 
+Country = Annotated[str, Query(max_length=40)]
+SectorSlug = Annotated[str, Query(max_length=80)]
+
+
+def focus_of(db: DbSession, country: str, sector: str) -> analytics.Focus:
+    """The content filter from `country` (a code or region group) and `sector` (a slug);
+    422 naming an unknown one."""
+    codes, slugs = parse_filters(db, [country] if country else [], [sector] if sector else [])
+    return analytics.Focus(tuple(codes), tuple(slugs))
+
+
 Period = Annotated[str, Query(max_length=4)]
 FromDate = Annotated[str, Query(alias="from", max_length=10)]
 ToDate = Annotated[str, Query(alias="to", max_length=10)]
@@ -87,10 +99,13 @@ def analytics_page(
     period: Period = "",
     start: FromDate = "",
     end: ToDate = "",
+    country: Country = "",
+    sector: SectorSlug = "",
 ) -> HTMLResponse:
     chosen = choose(period, start, end)
+    focus = focus_of(db, country, sector)
     rows = analytics.members(db, chosen)
-    flow = analytics.content(db, chosen)
+    flow = analytics.content(db, chosen, focus)
     search_weeks = searches.weeks(db, chosen)
     weeks = [format_date(r.week) for r in rows]
     return render(
@@ -98,6 +113,9 @@ def analytics_page(
         "insights/analytics.html",
         {
             "chosen": chosen,
+            "country": country,
+            "sector": sector,
+            "focused": bool(focus.countries or focus.sectors),
             "period_labels": PERIOD_LABELS,
             "query": request.url.query,
             "member_rows": rows,
@@ -152,12 +170,14 @@ def _queries(rows: list[searches.QueryCount]) -> list[list[str]]:
     ]
 
 
-def _section_rows(db: DbSession, section: str, chosen: analytics.Period) -> list[list[str]]:
+def _section_rows(
+    db: DbSession, section: str, chosen: analytics.Period, focus: analytics.Focus
+) -> list[list[str]]:
     """The CSV of one section: a header row, then the rows the page's table shows."""
     if section == "members":
         return _weekly(list(analytics.members(db, chosen)), analytics.MEMBER_FIGURES)
     if section == "content":
-        return _weekly(list(analytics.content(db, chosen)), analytics.CONTENT_FIGURES)
+        return _weekly(list(analytics.content(db, chosen, focus)), analytics.CONTENT_FIGURES)
     if section == "searches":
         return _weekly(list(searches.weeks(db, chosen)), searches.SEARCH_FIGURES)
     return _queries(searches.top_queries(db, chosen, without_result=section == "no-results"))
@@ -171,12 +191,15 @@ def section_csv(
     period: Period = "",
     start: FromDate = "",
     end: ToDate = "",
+    country: Country = "",
+    sector: SectorSlug = "",
 ) -> Response:
     if section not in SECTIONS:
         raise HTTPException(404, _("There is no such section of the analytics."))
     chosen = choose(period, start, end)
     out = io.StringIO()
-    csv.writer(out).writerows(_section_rows(db, section, chosen))
+    focus = focus_of(db, country, sector)
+    csv.writer(out).writerows(_section_rows(db, section, chosen, focus))
     name = f"analytics-{section}-{chosen.start.isoformat()}-{chosen.end.isoformat()}.csv"
     return Response(
         out.getvalue(),

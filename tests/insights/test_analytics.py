@@ -15,7 +15,7 @@ from forum.accounts.api_tokens import create_api_token
 from forum.accounts.models import Membership, User
 from forum.core.db import utcnow
 from forum.discovery.models import SearchLogEntry
-from forum.discussions.models import Category, Post, Thread
+from forum.discussions.models import Category, Post, Thread, ThreadCountry
 from forum.events.models import Event
 from forum.insights import analytics
 from forum.intelligence import writes as intelligence_writes
@@ -346,3 +346,40 @@ def test_api_gives_the_page_figures(
         "/api/v1/admin/analytics/members", headers={"Authorization": f"Bearer {member_token}"}
     )
     assert refused.status_code == 403
+
+
+def test_content_filtered_by_country_and_sector(
+    client: Client, db: Session, moderator: User, member: User, threads: Threads
+) -> None:
+    japan = threads.start(member, title="Food in Japan")  # JP, food
+    threads.reply(moderator, japan)
+    chile = threads.start(member, title="Media in Chile", countries=("CL",), sectors=("media",))
+    threads.reply(moderator, chile)
+    threads.reply(moderator, chile)
+    sign_in(client, db, moderator)
+    everything = table(client.get("/admin/analytics").text, "content-table")[-1]
+    japan_only = table(client.get("/admin/analytics?country=JP").text, "content-table")[-1]
+    asia = table(client.get("/admin/analytics?country=g:asean&sector=food").text, "content-table")
+    in_japan = [
+        Thread.id.in_(select(ThreadCountry.thread_id).where(ThreadCountry.country_code == "JP"))
+    ]
+    expected_threads = _this_week_count(
+        db, Thread.created_at, Thread.kind != "good_practice", *in_japan
+    )
+    expected_replies = _this_week_count(
+        db,
+        Post.created_at,
+        Post.is_opening.is_(False),
+        Post.thread_id.in_(select(Thread.id).where(*in_japan)),
+    )
+    assert japan_only[1:3] == [str(expected_threads), str(expected_replies)]
+    assert int(everything[1]) >= int(japan_only[1]) + 1
+    assert int(everything[2]) >= int(japan_only[2]) + 2
+    assert asia[-1][1:3] == ["0", "0"]  # Japan is not in ASEAN
+    csv_rows = list(
+        csv.reader(io.StringIO(client.get("/admin/analytics/content.csv?country=JP").text))
+    )
+    assert csv_rows[-1][1:3] == japan_only[1:3]
+    for query in ("?country=XX", "?sector=no-such-sector"):
+        for path in ("/admin/analytics", "/admin/analytics/content.csv"):
+            assert client.get(path + query).status_code == 422, (path, query)
