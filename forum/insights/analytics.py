@@ -100,7 +100,7 @@ def _week_of(moment: dt.datetime) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def _count_by_week(moments: Iterable[dt.datetime | None]) -> dict[dt.date, int]:
+def count_by_week(moments: Iterable[dt.datetime | None]) -> dict[dt.date, int]:
     out: dict[dt.date, int] = {}
     for moment in moments:
         if moment is not None:
@@ -122,17 +122,17 @@ def members(db: Session, period: Period) -> list[MemberWeek]:
     """Per week: accounts registered, email addresses verified, memberships approved, and
     members taking part (wrote at least one post: a new thread or a reply)."""
     start, end = period.bounds()
-    registered = _count_by_week(
+    registered = count_by_week(
         db.scalars(select(User.created_at).where(User.created_at >= start, User.created_at < end))
     )
-    verified = _count_by_week(
+    verified = count_by_week(
         db.scalars(
             select(User.email_verified_at).where(
                 User.email_verified_at >= start, User.email_verified_at < end
             )
         )
     )
-    approved = _count_by_week(
+    approved = count_by_week(
         db.scalars(
             select(Membership.decided_at).where(
                 Membership.status == "approved",
@@ -252,23 +252,23 @@ def content(db: Session, period: Period, focus: Focus | None = None) -> list[Con
     focus = focus or Focus()
     start, end = period.bounds()
     on_threads = focus.threads()
-    threads = _count_by_week(
+    threads = count_by_week(
         _moments(db, Thread.created_at, start, end, Thread.kind != "good_practice", *on_threads)
     )
-    practices = _count_by_week(
+    practices = count_by_week(
         _moments(db, Thread.created_at, start, end, Thread.kind == "good_practice", *on_threads)
     )
     in_focus = [Post.thread_id.in_(select(Thread.id).where(*on_threads))] if on_threads else []
-    replies = _count_by_week(
+    replies = count_by_week(
         _moments(db, Post.created_at, start, end, Post.is_opening.is_(False), *in_focus)
     )
-    by_members = _count_by_week(
+    by_members = count_by_week(
         _moments(db, IntelItem.added_at, start, end, IntelItem.feed_id.is_(None), *focus.items())
     )
-    harvested = _count_by_week(
+    harvested = count_by_week(
         _moments(db, IntelItem.added_at, start, end, IntelItem.feed_id.is_not(None), *focus.items())
     )
-    events = _count_by_week(_moments(db, Event.created_at, start, end, *focus.events()))
+    events = count_by_week(_moments(db, Event.created_at, start, end, *focus.events()))
     return [
         ContentWeek(
             week,

@@ -16,6 +16,7 @@ from forum.accounts.service import can_moderate
 from forum.core.db import utcnow
 from forum.core.web import DbSession
 from forum.insights import analytics
+from forum.insights import analytics_email as email
 from forum.insights import analytics_searches as searches
 from forum.insights.analytics_views import (
     Country,
@@ -28,7 +29,7 @@ from forum.insights.analytics_views import (
 )
 
 router = APIRouter(tags=["analytics"])
-SECTIONS = ("members", "content", "searches", "queries", "no-results")
+SECTIONS = ("members", "content", "searches", "queries", "no-results", "email")
 
 
 def _weekly(rows: list[Any], figures: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -58,6 +59,8 @@ def analytics_section(
         rows = _weekly(analytics.members(db, chosen), analytics.MEMBER_FIGURES)
     elif section == "content":
         rows = _weekly(analytics.content(db, chosen, focus), analytics.CONTENT_FIGURES)
+    elif section == "email":
+        rows = _weekly(email.weeks(db, chosen), email.EMAIL_FIGURES)
     elif section == "searches":
         rows = _weekly(searches.weeks(db, chosen), searches.SEARCH_FIGURES)
     else:

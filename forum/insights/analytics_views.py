@@ -20,6 +20,7 @@ from forum.core.formats import format_date
 from forum.core.i18n import _, _l
 from forum.core.web import DbSession, render
 from forum.insights import analytics, charts
+from forum.insights import analytics_email as email
 from forum.insights import analytics_searches as searches
 from forum.taxonomy.filters import parse_filters
 
@@ -48,6 +49,13 @@ SEARCH_LABELS = {
     "searches": _l("Searches"),
     "without_result": _l("Found nothing"),
     "signed_in": _l("By signed-in members"),
+}
+EMAIL_LABELS = {
+    "digests_sent": _l("Digests sent"),
+    "digests_skipped": _l("Digests skipped (nothing new)"),
+    "digests_failed": _l("Digests failed"),
+    "posted_by_email": _l("Posts received by email"),
+    "refused": _l("Mail refused"),
 }
 BAR_CLASSES = ("bar-threads", "bar-items", "bar-events")  # colours from insights.css
 
@@ -107,6 +115,7 @@ def analytics_page(
     rows = analytics.members(db, chosen)
     flow = analytics.content(db, chosen, focus)
     search_weeks = searches.weeks(db, chosen)
+    email_weeks = email.weeks(db, chosen)
     weeks = [format_date(r.week) for r in rows]
     return render(
         request,
@@ -147,6 +156,16 @@ def analytics_page(
                     for i, (key, label) in enumerate(SEARCH_LABELS.items())
                 ],
             ),
+            "email_rows": email_weeks,
+            "email_labels": EMAIL_LABELS,
+            "email_chart": charts.column_chart(
+                weeks,
+                [
+                    (str(label), [getattr(r, key) for r in email_weeks], BAR_CLASSES[i % 3])
+                    for i, (key, label) in enumerate(EMAIL_LABELS.items())
+                ],
+                column_width=130,
+            ),
             "top_queries": searches.top_queries(db, chosen),
             "empty_queries": searches.top_queries(db, chosen, without_result=True),
             "top_filters": searches.top_filters(db, chosen),
@@ -154,7 +173,7 @@ def analytics_page(
     )
 
 
-SECTIONS = ("members", "content", "searches", "queries", "no-results")
+SECTIONS = ("members", "content", "searches", "queries", "no-results", "email")
 QUERY_HEADER = ["query", "countries", "searches", "without_result"]
 
 
@@ -180,6 +199,8 @@ def _section_rows(
         return _weekly(list(analytics.content(db, chosen, focus)), analytics.CONTENT_FIGURES)
     if section == "searches":
         return _weekly(list(searches.weeks(db, chosen)), searches.SEARCH_FIGURES)
+    if section == "email":
+        return _weekly(list(email.weeks(db, chosen)), email.EMAIL_FIGURES)
     return _queries(searches.top_queries(db, chosen, without_result=section == "no-results"))
 
 

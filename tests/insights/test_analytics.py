@@ -14,10 +14,13 @@ from sqlalchemy.orm import Session
 from forum.accounts.api_tokens import create_api_token
 from forum.accounts.models import Membership, User
 from forum.core.db import utcnow
+from forum.digests.models import DigestDelivery
 from forum.discovery.models import SearchLogEntry
 from forum.discussions.models import Category, Post, Thread, ThreadCountry
 from forum.events.models import Event
+from forum.inbound.models import InboundMessage
 from forum.insights import analytics
+from forum.insights import analytics_email as email
 from forum.intelligence import writes as intelligence_writes
 from forum.intelligence.models import IntelItem
 from tests.conftest import Client, People, Threads, sign_in, start_good_practice
@@ -383,3 +386,52 @@ def test_content_filtered_by_country_and_sector(
     for query in ("?country=XX", "?sector=no-such-sector"):
         for path in ("/admin/analytics", "/admin/analytics/content.csv"):
             assert client.get(path + query).status_code == 422, (path, query)
+
+
+def test_email_figures_equal_the_database(
+    client: Client, db: Session, admin: User, people: People
+) -> None:
+    now = utcnow()
+    for i in range(7):
+        person = people.make()
+        status = "sent" if i < 5 else "skipped"
+        db.add(
+            DigestDelivery(
+                user_id=person.id,
+                period=now.date(),
+                frequency="weekly",
+                status=status,
+                window_start=now - dt.timedelta(days=7),
+                window_end=now,
+                message_id=f"<digest-{i}@example.eu>",
+                sent_at=now if status == "sent" else None,
+            )
+        )
+    for i, status in enumerate(["posted", "thread", "refused"]):
+        db.add(InboundMessage(message_key=f"k{i}", via="inbox", status=status, reason=""))
+    db.flush()
+    sign_in(client, db, admin)
+    page = client.get("/admin/analytics")
+    week = table(page.text, "email-table")[-1]
+    this_week = _this_week_count
+
+    def shown(n: int) -> str:
+        return FEWER if 0 < n < 5 else str(n)
+
+    sent = this_week(db, DigestDelivery.sent_at, DigestDelivery.status == "sent")
+    skipped = this_week(db, DigestDelivery.window_end, DigestDelivery.status == "skipped")
+    assert sent >= 5 and 0 < skipped < 5
+    assert week[1:] == [
+        shown(sent),
+        shown(skipped),
+        shown(this_week(db, DigestDelivery.window_end, DigestDelivery.status == "failed")),
+        str(
+            this_week(
+                db, InboundMessage.received_at, InboundMessage.status.in_(("posted", "thread"))
+            )
+        ),
+        str(this_week(db, InboundMessage.received_at, InboundMessage.status == "refused")),
+    ]
+    rows = list(csv.reader(io.StringIO(client.get("/admin/analytics/email.csv").text)))
+    assert rows[0] == ["week", *email.EMAIL_FIGURES]
+    assert [r[1:] for r in rows[1:]] == [r[1:] for r in table(page.text, "email-table")]
