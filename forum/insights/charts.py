@@ -132,6 +132,7 @@ class Bar:
     y: float
     width: float
     css: str  # extra class for the bar, e.g. map-level-3
+    text: str = ""  # shown instead of the value when set (a withheld count)
 
 
 @dataclass(frozen=True)
@@ -206,7 +207,7 @@ class ColumnChart:
 
 def column_chart(
     labels: Sequence[str],
-    columns: Sequence[tuple[str, Sequence[int], str]],
+    columns: Sequence[tuple[str, Sequence[int | None], str]],
     *,
     label_width: int = 190,
     column_width: int = 170,
@@ -214,18 +215,20 @@ def column_chart(
     header: int = 28,
     value_room: int = 36,
 ) -> ColumnChart:
-    """`columns` are (title, one value per label, css class)."""
+    """`columns` are (title, one value per label, css class). A value of None is a count
+    withheld (fewer than 5 people): no bar, and the words instead of a number."""
     out = []
     for i, (title, values, css) in enumerate(columns):
-        largest = max(values, default=0) or 1
+        largest = max((v for v in values if v is not None), default=0) or 1
         room = column_width - value_room - 8
         bars = [
             Bar(
                 labels[r],
-                v,
+                v or 0,
                 header + r * row_height,
-                max(v / largest * room, 1.0 if v else 0.0),
+                max((v or 0) / largest * room, 1.0 if v else 0.0),
                 css,
+                _("fewer than 5") if v is None else "",
             )
             for r, v in enumerate(values)
         ]

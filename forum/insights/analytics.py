@@ -1,0 +1,301 @@
+"""The figures behind /admin/analytics: is the forum alive, week by week.
+
+Aggregates only: a figure counts members or content in a week, never names anyone. A
+count of members from 1 to 4 is withheld (None here, "fewer than 5" on the page), so a
+small group cannot be told apart. Weeks run Monday to Sunday, in UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from forum.accounts.models import Membership, User
+from forum.discussions.models import Post, Thread, ThreadCountry, thread_sector
+from forum.events.models import Event, event_sector
+from forum.intelligence.models import IntelCountry, IntelItem, intel_sector
+from forum.taxonomy.filters import in_countries, in_sectors
+
+SMALLEST_GROUP = 5  # a count of members below this (and above 0) is withheld
+PERIODS = ("4w", "12w", "12m")
+LONGEST = dt.timedelta(days=731)  # two dates at most about two years apart
+
+
+class PeriodError(ValueError):
+    """The period asked for is not one we can show; the message says why."""
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date  # the first day counted
+    end: dt.date  # the last day counted
+    key: str  # "4w", "12w", "12m" or "dates"
+
+    @property
+    def weeks(self) -> list[dt.date]:
+        """The Monday of every week the period touches, oldest first."""
+        monday = self.start - dt.timedelta(days=self.start.weekday())
+        out = []
+        while monday <= self.end:
+            out.append(monday)
+            monday += dt.timedelta(days=7)
+        return out
+
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        """Start and end (exclusive) as UTC times."""
+        start = dt.datetime.combine(self.start, dt.time(), dt.UTC)
+        end = dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(), dt.UTC)
+        return start, end
+
+
+def choose_period(today: dt.date, period: str = "", start: str = "", end: str = "") -> Period:
+    """The period chosen: by name (the last 4 or 12 weeks, the last 12 months) or two
+    ISO dates. Raises PeriodError with the reason for anything else."""
+    if start or end:
+        if not (start and end):
+            raise PeriodError("both")
+        try:
+            first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+        except ValueError:
+            raise PeriodError("format") from None
+        if first > last:
+            raise PeriodError("order")
+        if last - first > LONGEST:
+            raise PeriodError("long")
+        return Period(first, last, "dates")
+    key = period or "4w"
+    if key == "4w":
+        return Period(today - dt.timedelta(weeks=4) + dt.timedelta(days=1), today, key)
+    if key == "12w":
+        return Period(today - dt.timedelta(weeks=12) + dt.timedelta(days=1), today, key)
+    if key == "12m":
+        return Period(today - dt.timedelta(days=365) + dt.timedelta(days=1), today, key)
+    raise PeriodError("name")
+
+
+def withhold_small(count: int) -> int | None:
+    """A count of members as it may be shown: None when 1 to 4 people are in it."""
+    return None if 0 < count < SMALLEST_GROUP else count
+
+
+@dataclass(frozen=True)
+class MemberWeek:
+    week: dt.date  # its Monday
+    registered: int | None
+    verified: int | None
+    approved: int | None
+    taking_part: int | None
+
+
+MEMBER_FIGURES = ("registered", "verified", "approved", "taking_part")
+
+
+def _week_of(moment: dt.datetime) -> dt.date:
+    day = (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).date()
+    return day - dt.timedelta(days=day.weekday())
+
+
+def count_by_week(moments: Iterable[dt.datetime | None]) -> dict[dt.date, int]:
+    out: dict[dt.date, int] = {}
+    for moment in moments:
+        if moment is not None:
+            week = _week_of(moment)
+            out[week] = out.get(week, 0) + 1
+    return out
+
+
+def _people_by_week(rows: Iterable[tuple[int | None, dt.datetime]]) -> dict[dt.date, int]:
+    """Distinct people per week from (person, when) rows."""
+    seen: dict[dt.date, set[int]] = {}
+    for person, moment in rows:
+        if person is not None:
+            seen.setdefault(_week_of(moment), set()).add(person)
+    return {week: len(people) for week, people in seen.items()}
+
+
+def members(db: Session, period: Period) -> list[MemberWeek]:
+    """Per week: accounts registered, email addresses verified, memberships approved, and
+    members taking part (wrote at least one post: a new thread or a reply)."""
+    start, end = period.bounds()
+    registered = count_by_week(
+        db.scalars(select(User.created_at).where(User.created_at >= start, User.created_at < end))
+    )
+    verified = count_by_week(
+        db.scalars(
+            select(User.email_verified_at).where(
+                User.email_verified_at >= start, User.email_verified_at < end
+            )
+        )
+    )
+    approved = count_by_week(
+        db.scalars(
+            select(Membership.decided_at).where(
+                Membership.status == "approved",
+                Membership.decided_at >= start,
+                Membership.decided_at < end,
+            )
+        )
+    )
+    posting = _people_by_week(
+        (row[0], row[1])
+        for row in db.execute(
+            select(Post.author_id, Post.created_at).where(
+                Post.created_at >= start, Post.created_at < end
+            )
+        )
+    )
+    return [
+        MemberWeek(
+            week,
+            withhold_small(registered.get(week, 0)),
+            withhold_small(verified.get(week, 0)),
+            withhold_small(approved.get(week, 0)),
+            withhold_small(posting.get(week, 0)),
+        )
+        for week in period.weeks
+    ]
+
+
+def member_values(rows: Sequence[MemberWeek], figure: str) -> list[int | None]:
+    return [getattr(r, figure) for r in rows]
+
+
+@dataclass(frozen=True)
+class ContentWeek:
+    week: dt.date  # its Monday
+    threads: int  # discussions started (not good practices)
+    replies: int
+    good_practices: int
+    items_by_members: int  # intelligence items written by members
+    items_harvested: int  # intelligence items a feed brought in
+    events: int
+
+
+CONTENT_FIGURES = (
+    "threads",
+    "replies",
+    "good_practices",
+    "items_by_members",
+    "items_harvested",
+    "events",
+)
+UNANSWERED_AFTER = dt.timedelta(days=7)
+
+
+def _moments(db: Session, column: Any, start: dt.datetime, end: dt.datetime, *where: Any) -> Any:
+    return db.scalars(select(column).where(column >= start, column < end, *where))
+
+
+@dataclass(frozen=True)
+class Focus:
+    """The content filter: ISO country codes (a region group expanded) and sector slugs;
+    empty means every country, every sector."""
+
+    countries: tuple[str, ...] = ()
+    sectors: tuple[str, ...] = ()
+
+    def threads(self) -> list[ColumnElement[bool]]:
+        out = []
+        if self.countries:
+            out.append(
+                in_countries(
+                    Thread.id, ThreadCountry.thread_id, ThreadCountry.country_code, self.countries
+                )
+            )
+        if self.sectors:
+            out.append(
+                in_sectors(
+                    Thread.id, thread_sector.c.thread_id, thread_sector.c.sector_id, self.sectors
+                )
+            )
+        return out
+
+    def items(self) -> list[ColumnElement[bool]]:
+        out = []
+        if self.countries:
+            out.append(
+                in_countries(
+                    IntelItem.id, IntelCountry.item_id, IntelCountry.country_code, self.countries
+                )
+            )
+        if self.sectors:
+            out.append(
+                in_sectors(
+                    IntelItem.id, intel_sector.c.item_id, intel_sector.c.sector_id, self.sectors
+                )
+            )
+        return out
+
+    def events(self) -> list[ColumnElement[bool]]:
+        out: list[ColumnElement[bool]] = []
+        if self.countries:
+            out.append(Event.country_code.in_(self.countries))
+        if self.sectors:
+            out.append(
+                in_sectors(
+                    Event.id, event_sector.c.event_id, event_sector.c.sector_id, self.sectors
+                )
+            )
+        return out
+
+
+def content(db: Session, period: Period, focus: Focus | None = None) -> list[ContentWeek]:
+    """Per week: what was written, in any state it is in now (later hidden or deleted
+    included: this is the flow of writing, not what readers see today); with a `focus`,
+    only what is tagged with one of its countries and one of its sectors (a reply by its
+    thread's tags)."""
+    focus = focus or Focus()
+    start, end = period.bounds()
+    on_threads = focus.threads()
+    threads = count_by_week(
+        _moments(db, Thread.created_at, start, end, Thread.kind != "good_practice", *on_threads)
+    )
+    practices = count_by_week(
+        _moments(db, Thread.created_at, start, end, Thread.kind == "good_practice", *on_threads)
+    )
+    in_focus = [Post.thread_id.in_(select(Thread.id).where(*on_threads))] if on_threads else []
+    replies = count_by_week(
+        _moments(db, Post.created_at, start, end, Post.is_opening.is_(False), *in_focus)
+    )
+    by_members = count_by_week(
+        _moments(db, IntelItem.added_at, start, end, IntelItem.feed_id.is_(None), *focus.items())
+    )
+    harvested = count_by_week(
+        _moments(db, IntelItem.added_at, start, end, IntelItem.feed_id.is_not(None), *focus.items())
+    )
+    events = count_by_week(_moments(db, Event.created_at, start, end, *focus.events()))
+    return [
+        ContentWeek(
+            week,
+            threads.get(week, 0),
+            replies.get(week, 0),
+            practices.get(week, 0),
+            by_members.get(week, 0),
+            harvested.get(week, 0),
+            events.get(week, 0),
+        )
+        for week in period.weeks
+    ]
+
+
+def unanswered(db: Session, period: Period, now: dt.datetime) -> int:
+    """Discussions (not good practices) started in the period, at least 7 days ago, that
+    nobody has replied to, hidden ones left out."""
+    start, end = period.bounds()
+    found = db.scalar(
+        select(func.count(Thread.id)).where(
+            Thread.created_at >= start,
+            Thread.created_at < min(end, now - UNANSWERED_AFTER),
+            Thread.hidden_at.is_(None),
+            Thread.kind != "good_practice",
+            ~select(Post.id)
+            .where(Post.thread_id == Thread.id, Post.is_opening.is_(False))
+            .exists(),
+        )
+    )
+    return int(found or 0)

@@ -1,0 +1,85 @@
+"""GET /api/v1/admin/analytics/{section}: the figures of /admin/analytics as JSON.
+
+A bearer token of a moderator or admin (`accounts.service.can_moderate`); without one 401,
+anyone else 403. The same query string and the same figures as the page and its CSVs; a
+withheld count of members (fewer than 5) is null.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+
+from forum.accounts.deps import ApiUser
+from forum.accounts.service import can_moderate
+from forum.core.db import utcnow
+from forum.core.web import DbSession
+from forum.insights import analytics
+from forum.insights import analytics_email as email
+from forum.insights import analytics_searches as searches
+from forum.insights.analytics_views import (
+    Country,
+    FromDate,
+    Period,
+    SectorSlug,
+    ToDate,
+    choose,
+    focus_of,
+)
+
+router = APIRouter(tags=["analytics"])
+SECTIONS = ("members", "content", "searches", "queries", "no-results", "email")
+
+
+def _weekly(rows: list[Any], figures: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [{"week": r.week.isoformat(), **{f: getattr(r, f) for f in figures}} for r in rows]
+
+
+@router.get("/admin/analytics/{section}")
+def analytics_section(
+    section: str,
+    db: DbSession,
+    user: ApiUser,
+    period: Period = "",
+    start: FromDate = "",
+    end: ToDate = "",
+    country: Country = "",
+    sector: SectorSlug = "",
+) -> dict[str, Any]:
+    """One section's figures for the period, week by week (or the ranked queries)."""
+    if not can_moderate(user):
+        raise HTTPException(403, "The analytics are for the platform's moderators and admins.")
+    if section not in SECTIONS:
+        raise HTTPException(404, f"No such section; one of: {', '.join(SECTIONS)}.")
+    chosen = choose(period, start, end)
+    focus = focus_of(db, country, sector)
+    rows: list[dict[str, Any]]
+    if section == "members":
+        rows = _weekly(analytics.members(db, chosen), analytics.MEMBER_FIGURES)
+    elif section == "content":
+        rows = _weekly(analytics.content(db, chosen, focus), analytics.CONTENT_FIGURES)
+    elif section == "email":
+        rows = _weekly(email.weeks(db, chosen), email.EMAIL_FIGURES)
+    elif section == "searches":
+        rows = _weekly(searches.weeks(db, chosen), searches.SEARCH_FIGURES)
+    else:
+        found = searches.top_queries(db, chosen, without_result=section == "no-results")
+        rows = [
+            {
+                "query": q.text,
+                "countries": q.countries,
+                "searches": q.searches,
+                "without_result": q.without_result,
+            }
+            for q in found
+        ]
+    out: dict[str, Any] = {
+        "section": section,
+        "from": chosen.start.isoformat(),
+        "to": chosen.end.isoformat(),
+        "rows": rows,
+    }
+    if section == "content":
+        out["unanswered"] = analytics.unanswered(db, chosen, utcnow())
+    return out

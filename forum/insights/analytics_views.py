@@ -1,0 +1,229 @@
+"""/admin/analytics: the platform team's figures, week by week, as a page and a CSV.
+
+Moderators and admins only (`accounts.deps.Moderator`): a member gets 403, a visitor the
+sign-in page. The period comes from the query string: `period` (4w, 12w, 12m) or two
+dates `from` and `to`; anything else is a 422 with the reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from forum.accounts.deps import Moderator
+from forum.core.db import utcnow
+from forum.core.formats import format_date
+from forum.core.i18n import _, _l
+from forum.core.web import DbSession, render
+from forum.insights import analytics, charts
+from forum.insights import analytics_email as email
+from forum.insights import analytics_searches as searches
+from forum.taxonomy.filters import parse_filters
+
+router = APIRouter(include_in_schema=False)
+
+PERIOD_LABELS = {
+    "4w": _l("The last 4 weeks"),
+    "12w": _l("The last 12 weeks"),
+    "12m": _l("The last 12 months"),
+}
+MEMBER_LABELS = {
+    "registered": _l("Registered"),
+    "verified": _l("Verified their email"),
+    "approved": _l("Membership approved"),
+    "taking_part": _l("Taking part"),
+}
+CONTENT_LABELS = {
+    "threads": _l("Discussions started"),
+    "replies": _l("Replies"),
+    "good_practices": _l("Good practices"),
+    "items_by_members": _l("Intelligence by members"),
+    "items_harvested": _l("Intelligence harvested"),
+    "events": _l("Events"),
+}
+SEARCH_LABELS = {
+    "searches": _l("Searches"),
+    "without_result": _l("Found nothing"),
+    "signed_in": _l("By signed-in members"),
+}
+EMAIL_LABELS = {
+    "digests_sent": _l("Digests sent"),
+    "digests_skipped": _l("Digests skipped (nothing new)"),
+    "digests_failed": _l("Digests failed"),
+    "posted_by_email": _l("Posts received by email"),
+    "refused": _l("Mail refused"),
+}
+BAR_CLASSES = ("bar-threads", "bar-items", "bar-events")  # colours from insights.css
+
+
+def _period_error(code: str) -> str:
+    return {
+        "both": _("Give both dates, from and to, or neither."),
+        "format": _("Dates are written as YYYY-MM-DD, e.g. 2026-01-31."),
+        "order": _("The first date (from) must not be after the second (to)."),
+        "long": _("Choose at most two years between the two dates."),
+        "name": _("`period` is one of: %(values)s.", values=", ".join(analytics.PERIODS)),
+    }[code]
+
+
+def choose(period: str, start: str, end: str) -> analytics.Period:
+    """The period asked for in the query string, or a 422 saying why not."""
+    try:
+        return analytics.choose_period(utcnow().date(), period, start, end)
+    except analytics.PeriodError as error:
+        raise HTTPException(422, _period_error(str(error))) from None
+
+
+Country = Annotated[str, Query(max_length=40)]
+SectorSlug = Annotated[str, Query(max_length=80)]
+
+
+def focus_of(db: DbSession, country: str, sector: str) -> analytics.Focus:
+    """The content filter from `country` (a code or region group) and `sector` (a slug);
+    422 naming an unknown one."""
+    codes, slugs = parse_filters(db, [country] if country else [], [sector] if sector else [])
+    return analytics.Focus(tuple(codes), tuple(slugs))
+
+
+Period = Annotated[str, Query(max_length=4)]
+FromDate = Annotated[str, Query(alias="from", max_length=10)]
+ToDate = Annotated[str, Query(alias="to", max_length=10)]
+
+
+def _shown(value: int | None) -> str:
+    """A withheld count in words, any other as a plain number (for the CSV)."""
+    return _("fewer than 5") if value is None else str(value)
+
+
+@router.get("/admin/analytics", response_class=HTMLResponse)
+def analytics_page(
+    request: Request,
+    db: DbSession,
+    moderator: Moderator,
+    period: Period = "",
+    start: FromDate = "",
+    end: ToDate = "",
+    country: Country = "",
+    sector: SectorSlug = "",
+) -> HTMLResponse:
+    chosen = choose(period, start, end)
+    focus = focus_of(db, country, sector)
+    rows = analytics.members(db, chosen)
+    flow = analytics.content(db, chosen, focus)
+    search_weeks = searches.weeks(db, chosen)
+    email_weeks = email.weeks(db, chosen)
+    weeks = [format_date(r.week) for r in rows]
+    return render(
+        request,
+        "insights/analytics.html",
+        {
+            "chosen": chosen,
+            "country": country,
+            "sector": sector,
+            "focused": bool(focus.countries or focus.sectors),
+            "period_labels": PERIOD_LABELS,
+            "query": request.url.query,
+            "member_rows": rows,
+            "member_labels": MEMBER_LABELS,
+            "members_chart": charts.column_chart(
+                weeks,
+                [
+                    (str(label), analytics.member_values(rows, key), BAR_CLASSES[i % 3])
+                    for i, (key, label) in enumerate(MEMBER_LABELS.items())
+                ],
+            ),
+            "content_rows": flow,
+            "content_labels": CONTENT_LABELS,
+            "content_chart": charts.column_chart(
+                weeks,
+                [
+                    (str(label), [getattr(r, key) for r in flow], BAR_CLASSES[i % 3])
+                    for i, (key, label) in enumerate(CONTENT_LABELS.items())
+                ],
+                column_width=130,
+            ),
+            "unanswered": analytics.unanswered(db, chosen, utcnow()),
+            "search_rows": search_weeks,
+            "search_labels": SEARCH_LABELS,
+            "search_chart": charts.column_chart(
+                weeks,
+                [
+                    (str(label), [getattr(r, key) for r in search_weeks], BAR_CLASSES[i % 3])
+                    for i, (key, label) in enumerate(SEARCH_LABELS.items())
+                ],
+            ),
+            "email_rows": email_weeks,
+            "email_labels": EMAIL_LABELS,
+            "email_chart": charts.column_chart(
+                weeks,
+                [
+                    (str(label), [getattr(r, key) for r in email_weeks], BAR_CLASSES[i % 3])
+                    for i, (key, label) in enumerate(EMAIL_LABELS.items())
+                ],
+                column_width=130,
+            ),
+            "top_queries": searches.top_queries(db, chosen),
+            "empty_queries": searches.top_queries(db, chosen, without_result=True),
+            "top_filters": searches.top_filters(db, chosen),
+        },
+    )
+
+
+SECTIONS = ("members", "content", "searches", "queries", "no-results", "email")
+QUERY_HEADER = ["query", "countries", "searches", "without_result"]
+
+
+def _weekly(rows: list[Any], figures: tuple[str, ...]) -> list[list[str]]:
+    return [["week", *figures]] + [
+        [row.week.isoformat(), *(_shown(getattr(row, f)) for f in figures)] for row in rows
+    ]
+
+
+def _queries(rows: list[searches.QueryCount]) -> list[list[str]]:
+    return [QUERY_HEADER] + [
+        [q.text, q.countries, str(q.searches), str(q.without_result)] for q in rows
+    ]
+
+
+def _section_rows(
+    db: DbSession, section: str, chosen: analytics.Period, focus: analytics.Focus
+) -> list[list[str]]:
+    """The CSV of one section: a header row, then the rows the page's table shows."""
+    if section == "members":
+        return _weekly(list(analytics.members(db, chosen)), analytics.MEMBER_FIGURES)
+    if section == "content":
+        return _weekly(list(analytics.content(db, chosen, focus)), analytics.CONTENT_FIGURES)
+    if section == "searches":
+        return _weekly(list(searches.weeks(db, chosen)), searches.SEARCH_FIGURES)
+    if section == "email":
+        return _weekly(list(email.weeks(db, chosen)), email.EMAIL_FIGURES)
+    return _queries(searches.top_queries(db, chosen, without_result=section == "no-results"))
+
+
+@router.get("/admin/analytics/{section}.csv")
+def section_csv(
+    section: str,
+    db: DbSession,
+    moderator: Moderator,
+    period: Period = "",
+    start: FromDate = "",
+    end: ToDate = "",
+    country: Country = "",
+    sector: SectorSlug = "",
+) -> Response:
+    if section not in SECTIONS:
+        raise HTTPException(404, _("There is no such section of the analytics."))
+    chosen = choose(period, start, end)
+    out = io.StringIO()
+    focus = focus_of(db, country, sector)
+    csv.writer(out).writerows(_section_rows(db, section, chosen, focus))
+    name = f"analytics-{section}-{chosen.start.isoformat()}-{chosen.end.isoformat()}.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

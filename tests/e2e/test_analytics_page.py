@@ -1,0 +1,28 @@
+"""/admin/analytics in a browser: axe finds no serious or critical violation, with the
+default period and with two dates chosen through the form (no script needed)."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser, Page, expect
+
+from .axe import axe_violations, format_violations
+from .conftest import ADMIN_PASSWORD, LiveServer, sign_in
+
+
+def test_the_analytics_page_is_accessible_and_its_form_chooses_dates(
+    page: Page, browser: Browser, live_server: LiveServer, admin_account: str
+) -> None:
+    sign_in(page, admin_account, ADMIN_PASSWORD)
+    page.goto("/admin/analytics")
+    expect(page.locator("h1")).to_have_text("Analytics")
+    expect(page.get_by_label("The last 4 weeks")).to_be_checked()
+    violations = axe_violations(browser, page.url, signed_in_from=page.context)
+    assert not violations, f"axe on /admin/analytics:\n{format_violations(violations)}"
+
+    page.get_by_label("From").fill("2026-01-05")
+    page.get_by_label("To", exact=True).fill("2026-01-18")
+    page.get_by_role("button", name="Show the figures").click()
+    expect(page.locator("#members-table tbody tr")).to_have_count(2)
+    assert "from=2026-01-05" in page.url
+    violations = axe_violations(browser, page.url, signed_in_from=page.context)
+    assert not violations, f"axe on {page.url}:\n{format_violations(violations)}"
