@@ -32,6 +32,7 @@ from forum.accounts.models import Membership, User
 from forum.core import uploads
 from forum.core.config import Settings
 from forum.core.db import utcnow
+from forum.digests import clicks
 from forum.digests.tokens import interest_token, unsubscribe_token
 from forum.discussions.models import Category, Flag, Thread, ThreadAttachment
 from forum.events import calendar_tokens
@@ -68,7 +69,7 @@ KEPT_TEXT = b"A file already attached when tests/test_permissions.py starts.\n"
 # `METHOD PATH [BODY]`: the path has no spaces outside placeholders; the body is the rest.
 ROUTE = re.compile(r"^(GET|POST|PUT|PATCH|DELETE) ((?:\{[^{}]*\}|[^\s{])+)(?: (.+))?$")
 PLACEHOLDER = re.compile(
-    r"\{(?:(?P<slug>[a-z0-9-]+)\.id|(?P<kind>intel|attachment|thread-file|event|feed|flag|calendar|interest|unsubscribe|membership|sector):(?P<key>[^{}]+))\}"
+    r"\{(?:(?P<slug>[a-z0-9-]+)\.id|(?P<kind>intel|attachment|thread-file|event|feed|flag|calendar|interest|unsubscribe|membership|sector|click):(?P<key>[^{}]+))\}"
 )
 
 
@@ -115,6 +116,7 @@ class World:
     calendars: dict[str, str] = field(default_factory=dict)
     interests: dict[str, str] = field(default_factory=dict)
     unsubscribes: dict[str, str] = field(default_factory=dict)
+    settings: Settings | None = None
 
 
 def make_world(db: Session, people: People, settings: Settings, role: str) -> World:
@@ -198,8 +200,18 @@ def make_world(db: Session, people: People, settings: Settings, role: str) -> Wo
         settings.secret_key or "", other.id, "follow", "country", "JP"
     )
     world.unsubscribes[other.name] = unsubscribe_token(settings.secret_key or "", other.id)
+    world.settings = settings
     db.flush()
     return world
+
+
+def clicks_token(settings: Settings | None, path: str) -> str:
+    """The token of a digest's counted link to `path` on this site."""
+    assert settings is not None
+    url = clicks.counted_url(
+        settings, settings.base_url + path, section="intel", sent_on=utcnow().date()
+    )
+    return url.rsplit("/", 1)[1]
 
 
 def _attach(db: Session, settings: Settings, to: IntelItem | Thread, uploader: User | None) -> None:
@@ -254,6 +266,8 @@ def resolve(db: Session, world: World, text: str) -> str:
             return world.interests[key]
         if kind == "unsubscribe":
             return world.unsubscribes[key]
+        if kind == "click":  # a digest entry's counting link to the page `key`
+            return clicks_token(world.settings, key)
         if kind == "event":
             return str(_one(db, Event, Event.name, key).id)
         if kind == "feed":
