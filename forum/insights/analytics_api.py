@@ -36,7 +36,15 @@ def _weekly(rows: list[Any], figures: tuple[str, ...]) -> list[dict[str, Any]]:
     return [{"week": r.week.isoformat(), **{f: getattr(r, f) for f in figures}} for r in rows]
 
 
-@router.get("/admin/analytics/{section}")
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid token"},
+    403: {"description": "The token is not a moderator's or an admin's"},
+    404: {"description": "No such section"},
+    422: {"description": "A bad period, date, country or sector"},
+}
+
+
+@router.get("/admin/analytics/{section}", responses=_RESPONSES)
 def analytics_section(
     section: str,
     db: DbSession,
