@@ -8,7 +8,7 @@ small group cannot be told apart. Weeks run Monday to Sunday, in UTC.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,10 +159,6 @@ def members(db: Session, period: Period) -> list[MemberWeek]:
         )
         for week in period.weeks
     ]
-
-
-def member_values(rows: Sequence[MemberWeek], figure: str) -> list[int | None]:
-    return [getattr(r, figure) for r in rows]
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -99,6 +100,20 @@ def _shown(value: int | None) -> str:
     return _("fewer than 5") if value is None else str(value)
 
 
+def _weekly_chart(
+    weeks: list[str], rows: Sequence[Any], labels: Mapping[str, Any], *, column_width: int = 170
+) -> charts.ColumnChart:
+    """A column chart of `rows` (one per week), a column per figure of `labels`."""
+    return charts.column_chart(
+        weeks,
+        [
+            (str(label), [getattr(r, key) for r in rows], BAR_CLASSES[i % 3])
+            for i, (key, label) in enumerate(labels.items())
+        ],
+        column_width=column_width,
+    )
+
+
 @router.get("/admin/analytics", response_class=HTMLResponse)
 def analytics_page(
     request: Request,
@@ -129,43 +144,17 @@ def analytics_page(
             "query": request.url.query,
             "member_rows": rows,
             "member_labels": MEMBER_LABELS,
-            "members_chart": charts.column_chart(
-                weeks,
-                [
-                    (str(label), analytics.member_values(rows, key), BAR_CLASSES[i % 3])
-                    for i, (key, label) in enumerate(MEMBER_LABELS.items())
-                ],
-            ),
+            "members_chart": _weekly_chart(weeks, rows, MEMBER_LABELS),
             "content_rows": flow,
             "content_labels": CONTENT_LABELS,
-            "content_chart": charts.column_chart(
-                weeks,
-                [
-                    (str(label), [getattr(r, key) for r in flow], BAR_CLASSES[i % 3])
-                    for i, (key, label) in enumerate(CONTENT_LABELS.items())
-                ],
-                column_width=130,
-            ),
+            "content_chart": _weekly_chart(weeks, flow, CONTENT_LABELS, column_width=130),
             "unanswered": analytics.unanswered(db, chosen, utcnow()),
             "search_rows": search_weeks,
             "search_labels": SEARCH_LABELS,
-            "search_chart": charts.column_chart(
-                weeks,
-                [
-                    (str(label), [getattr(r, key) for r in search_weeks], BAR_CLASSES[i % 3])
-                    for i, (key, label) in enumerate(SEARCH_LABELS.items())
-                ],
-            ),
+            "search_chart": _weekly_chart(weeks, search_weeks, SEARCH_LABELS),
             "email_rows": email_weeks,
             "email_labels": EMAIL_LABELS,
-            "email_chart": charts.column_chart(
-                weeks,
-                [
-                    (str(label), [getattr(r, key) for r in email_weeks], BAR_CLASSES[i % 3])
-                    for i, (key, label) in enumerate(EMAIL_LABELS.items())
-                ],
-                column_width=130,
-            ),
+            "email_chart": _weekly_chart(weeks, email_weeks, EMAIL_LABELS, column_width=130),
             "top_queries": searches.top_queries(db, chosen),
             "empty_queries": searches.top_queries(db, chosen, without_result=True),
             "top_filters": searches.top_filters(db, chosen),
