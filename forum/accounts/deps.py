@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.exc import OperationalError
 
 from forum.accounts import api_tokens, service, sessions
 from forum.accounts.models import User
 from forum.core import i18n
+from forum.core.db import best_effort
 from forum.core.errors import LoginRequired
 from forum.core.i18n import _
 from forum.core.web import DbSession
@@ -37,10 +37,7 @@ def load_user(request: Request, db: DbSession) -> None:
     # A refreshed last_seen_at is the only write here, and a best-effort one: on a
     # busy SQLite database it waits for the next request rather than failing this one.
     if db.dirty:
-        try:
-            db.commit()
-        except OperationalError:
-            db.rollback()
+        best_effort(db)
 
 
 def identify(request: Request) -> None:

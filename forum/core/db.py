@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
@@ -136,6 +137,23 @@ def make_session_factory(engine: Engine, *, writer: bool = True) -> sessionmaker
     read-mostly ones (GET requests) do not. On PostgreSQL both are the same."""
     bind = engine.execution_options(sqlite_immediate=True) if writer else engine
     return sessionmaker(bind=bind, expire_on_commit=False)
+
+
+def best_effort(session: Session, write: Callable[[], object] | None = None) -> bool:
+    """Run `write` (statements on `session`; none: what is pending) and commit, unless
+    `write` answers False; answers whether it committed. For the writes a safe request
+    may lose (a last-seen time, a reading state, a log row): a GET's transaction reads
+    before it writes, and on SQLite a writer that commits in between makes the write
+    fail at once ("database is locked", a stale snapshot that waiting cannot cure). The
+    request goes on from a fresh transaction instead of failing."""
+    try:
+        if write is not None and write() is False:
+            return False
+        session.commit()
+    except OperationalError:
+        session.rollback()
+        return False
+    return True
 
 
 @contextmanager

@@ -16,11 +16,10 @@ import re
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from forum.core.config import Settings
-from forum.core.db import utcnow
+from forum.core.db import best_effort, utcnow
 from forum.discovery.models import SearchLogEntry
 from forum.discovery.service import SearchOutcome
 from forum.taxonomy.names import find_place
@@ -70,23 +69,10 @@ def entry_for(outcome: SearchOutcome, *, signed_in: bool, via: str) -> SearchLog
     )
 
 
-def _saved(db: Session) -> bool:
-    """Commit the log row, if the database lets it. A search is a GET that reads first:
-    on SQLite, a writer that commits in between refuses this write at once (a stale
-    snapshot, "database is locked"). The search is answered all the same; its row is
-    not kept. Never a 503 for a log line."""
-    try:
-        db.commit()
-    except OperationalError:
-        db.rollback()
-        return False
-    return True
-
-
 def log_api_search(db: Session, outcome: SearchOutcome, *, signed_in: bool) -> None:
     """Log a search of `GET /api/v1/search`: one row each (an API caller does not type)."""
     db.add(entry_for(outcome, signed_in=signed_in, via="api"))
-    _saved(db)
+    best_effort(db)  # never a 503 for a log line: a refused row is not kept
 
 
 def log_page_search(
@@ -110,7 +96,7 @@ def log_page_search(
         entry = previous
     else:
         db.add(entry)
-    if not _saved(db):
+    if not best_effort(db):
         return
     response.set_cookie(
         BURST_COOKIE,

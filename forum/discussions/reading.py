@@ -28,11 +28,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
 
 from forum.accounts.models import User
-from forum.core.db import utcnow
+from forum.core.db import best_effort, utcnow
 from forum.discussions.models import Post, Thread, ThreadRead
 from forum.discussions.service import _visible_threads, visible_posts
 from forum.discussions.thread_page import TOP_LEVEL_PER_PAGE, ThreadPage
@@ -416,10 +415,8 @@ def record_best_effort(
     it. A GET's transaction does not take SQLite's write lock up front: when another
     writer commits between its first read and this write, SQLite refuses the write at
     once ("database is locked", a stale snapshot: waiting would not help), at the upsert
-    as well as at the commit. The page is shown all the same, from a fresh transaction,
-    and the next view records what this one could not."""
-    try:
-        if record_read(db, viewer, shown, read_up_to=read_up_to, next_root=next_root):
-            db.commit()
-    except OperationalError:
-        db.rollback()
+    as well as at the commit (`core.db.best_effort`). The page is shown all the same,
+    from a fresh transaction, and the next view records what this one could not."""
+    best_effort(
+        db, lambda: record_read(db, viewer, shown, read_up_to=read_up_to, next_root=next_root)
+    )

@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy.exc import OperationalError
 
 from forum.accounts.deps import SignedInUser
+from forum.core.db import best_effort
 from forum.core.i18n import _
 from forum.core.web import AppSettings, DbSession, flash, redirect, render
 from forum.events import ical, service
@@ -86,10 +86,7 @@ def private_feed(token: str, db: DbSession, settings: AppSettings) -> Response:
     body = ical.calendar_of(events, settings.base_url, name=_("Cluster Forum: %(name)s's events", name=user.name),
                             statuses=statuses)  # fmt: skip
     if db.dirty:
-        try:
-            db.commit()  # last_used_at, best effort
-        except OperationalError:
-            db.rollback()
+        best_effort(db)  # last_used_at
     response = _ical(body, "my-events.ics")
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
