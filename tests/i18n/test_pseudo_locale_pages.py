@@ -295,7 +295,10 @@ def test_the_checker_finds_text_that_is_not_translated() -> None:
         "<p>FR · Europe/Brussels · maria@example.eu · report.pdf · 12 345</p>"
         '<p>[Ŕéàđ <a href="/g">ţĥé <em>ĝûîđé</em></a> ñöŵ]</p>'
         "<p>[Ţýþé <code>country:JP</code> ţö ƒîĺţéŕ]</p><p>Type <code>after:2019</code></p>"
-        "<ul><li>[Öñé]</li><li>Two words</li></ul></main>"
+        "<ul><li>[Öñé]</li><li>Two words</li></ul>"
+        # A language's own name where `lang` names that language (the switcher) stays.
+        '<select><option value="de" lang="de">Deutsch</option><option lang="pl">Polski</option>'
+        '<option lang="de">Polski</option><option>Deutsch</option></select></main>'
     )
     found = untranslated(html, content)
     assert found == [
@@ -304,4 +307,6 @@ def test_the_checker_finds_text_that_is_not_translated() -> None:
         "<input value>: Send",
         "<p>: Type",
         "<li>: Two words",
+        "<option>: Polski",
+        "<option>: Deutsch",
     ]
