@@ -29,7 +29,7 @@ from forum.insights.analytics_views import (
 )
 
 router = APIRouter(tags=["analytics"])
-SECTIONS = ("members", "content", "searches", "queries", "no-results", "email")
+SECTIONS = ("members", "content", "searches", "queries", "no-results", "email", "refusals")
 
 
 def _weekly(rows: list[Any], figures: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -69,6 +69,8 @@ def analytics_section(
         rows = _weekly(analytics.content(db, chosen, focus), analytics.CONTENT_FIGURES)
     elif section == "email":
         rows = _weekly(email.weeks(db, chosen), email.EMAIL_FIGURES)
+    elif section == "refusals":
+        rows = [{"reason": code, "refused": n} for code, n in email.refusals(db, chosen)]
     elif section == "searches":
         rows = _weekly(searches.weeks(db, chosen), searches.SEARCH_FIGURES)
     else:

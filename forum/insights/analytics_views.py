@@ -20,6 +20,7 @@ from forum.core.db import utcnow
 from forum.core.formats import format_date
 from forum.core.i18n import _, _l
 from forum.core.web import DbSession, render
+from forum.inbound.reasons import REASONS
 from forum.insights import analytics, charts
 from forum.insights import analytics_email as email
 from forum.insights import analytics_searches as searches
@@ -55,8 +56,16 @@ EMAIL_LABELS = {
     "digests_sent": _l("Digests sent"),
     "digests_skipped": _l("Digests skipped (nothing new)"),
     "digests_failed": _l("Digests failed"),
+    "bounced": _l("Addresses bouncing"),
+    "unsubscribed": _l("Unsubscribed"),
+    "unsubscribe_share": _l("Unsubscribed, share of members sent a digest"),
+}
+POSTING_LABELS = {
+    "posted_on_web": _l("Posts written on the web"),
     "posted_by_email": _l("Posts received by email"),
     "refused": _l("Mail refused"),
+    "immediate_sent": _l("Immediate emails sent"),
+    "immediate_held": _l("Immediate emails held back"),
 }
 BAR_CLASSES = ("bar-threads", "bar-items", "bar-events")  # colours from insights.css
 
@@ -95,9 +104,22 @@ FromDate = Annotated[str, Query(alias="from", max_length=10)]
 ToDate = Annotated[str, Query(alias="to", max_length=10)]
 
 
-def _shown(value: int | None) -> str:
-    """A withheld count in words, any other as a plain number (for the CSV)."""
+def _shown(value: int | float | None, figure: str = "") -> str:
+    """A withheld count in words, any other as a plain number (for the CSV); a share as a
+    fraction with 4 decimals, empty when there is none."""
+    if figure.endswith("_share"):
+        return "" if value is None else f"{value:.4f}"
     return _("fewer than 5") if value is None else str(value)
+
+
+def _counts(labels: Mapping[str, Any]) -> dict[str, Any]:
+    """`labels` without the shares: a chart draws counts."""
+    return {key: label for key, label in labels.items() if not key.endswith("_share")}
+
+
+def _reason(code: str) -> str:
+    """A refusal's reason as the inbound mail page says it."""
+    return str(REASONS.get(code, code or _("Other")))
 
 
 def _weekly_chart(
@@ -154,7 +176,12 @@ def analytics_page(
             "search_chart": _weekly_chart(weeks, search_weeks, SEARCH_LABELS),
             "email_rows": email_weeks,
             "email_labels": EMAIL_LABELS,
-            "email_chart": _weekly_chart(weeks, email_weeks, EMAIL_LABELS, column_width=130),
+            "email_chart": _weekly_chart(
+                weeks, email_weeks, _counts(EMAIL_LABELS), column_width=130
+            ),
+            "posting_labels": POSTING_LABELS,
+            "posting_chart": _weekly_chart(weeks, email_weeks, POSTING_LABELS, column_width=130),
+            "refusals": [(_reason(code), n) for code, n in email.refusals(db, chosen)],
             "top_queries": searches.top_queries(db, chosen),
             "empty_queries": searches.top_queries(db, chosen, without_result=True),
             "top_filters": searches.top_filters(db, chosen),
@@ -162,13 +189,13 @@ def analytics_page(
     )
 
 
-SECTIONS = ("members", "content", "searches", "queries", "no-results", "email")
+SECTIONS = ("members", "content", "searches", "queries", "no-results", "email", "refusals")
 QUERY_HEADER = ["query", "countries", "searches", "without_result"]
 
 
 def _weekly(rows: list[Any], figures: tuple[str, ...]) -> list[list[str]]:
     return [["week", *figures]] + [
-        [row.week.isoformat(), *(_shown(getattr(row, f)) for f in figures)] for row in rows
+        [row.week.isoformat(), *(_shown(getattr(row, f), f) for f in figures)] for row in rows
     ]
 
 
@@ -190,6 +217,10 @@ def _section_rows(
         return _weekly(list(searches.weeks(db, chosen)), searches.SEARCH_FIGURES)
     if section == "email":
         return _weekly(list(email.weeks(db, chosen)), email.EMAIL_FIGURES)
+    if section == "refusals":
+        return [["reason", "label", "refused"]] + [
+            [code, _reason(code), str(n)] for code, n in email.refusals(db, chosen)
+        ]
     return _queries(searches.top_queries(db, chosen, without_result=section == "no-results"))
 
 
