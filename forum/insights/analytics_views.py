@@ -21,7 +21,9 @@ from forum.core.formats import format_date
 from forum.core.i18n import _, _l
 from forum.core.web import DbSession, render
 from forum.insights import analytics, charts
+from forum.insights import analytics_content as by_source
 from forum.insights import analytics_email as email
+from forum.insights import analytics_harvest as harvesting
 from forum.insights import analytics_searches as searches
 from forum.taxonomy.filters import parse_filters
 
@@ -45,6 +47,10 @@ CONTENT_LABELS = {
     "items_by_members": _l("Intelligence by members"),
     "items_harvested": _l("Intelligence harvested"),
     "events": _l("Events"),
+}
+INTEL_LABELS = {
+    "items_by_members": _l("Written by members"),
+    "items_harvested": _l("Harvested from feeds"),
 }
 SEARCH_LABELS = {
     "searches": _l("Searches"),
@@ -132,6 +138,7 @@ def analytics_page(
     search_weeks = searches.weeks(db, chosen)
     email_weeks = email.weeks(db, chosen)
     weeks = [format_date(r.week) for r in rows]
+    sources = by_source.items_by_source(db, chosen, focus)
     return render(
         request,
         "insights/analytics.html",
@@ -148,7 +155,14 @@ def analytics_page(
             "content_rows": flow,
             "content_labels": CONTENT_LABELS,
             "content_chart": _weekly_chart(weeks, flow, CONTENT_LABELS, column_width=130),
-            "unanswered": analytics.unanswered(db, chosen, utcnow()),
+            "unanswered": analytics.unanswered(db, chosen, utcnow(), focus),
+            "intel_labels": INTEL_LABELS,
+            "intel_chart": _weekly_chart(weeks, flow, INTEL_LABELS),
+            "sources": sources,
+            "sources_chart": charts.bar_chart(
+                [(s.name or _("Written by members"), s.items, "bar-items") for s in sources[:15]]
+            ),
+            "health": harvesting.feed_health(db, chosen),
             "search_rows": search_weeks,
             "search_labels": SEARCH_LABELS,
             "search_chart": _weekly_chart(weeks, search_weeks, SEARCH_LABELS),
@@ -162,7 +176,17 @@ def analytics_page(
     )
 
 
-SECTIONS = ("members", "content", "searches", "queries", "no-results", "email")
+SECTIONS = (
+    "members",
+    "content",
+    "intelligence",
+    "sources",
+    "feeds",
+    "searches",
+    "queries",
+    "no-results",
+    "email",
+)
 QUERY_HEADER = ["query", "countries", "searches", "without_result"]
 
 
@@ -186,6 +210,13 @@ def _section_rows(
         return _weekly(list(analytics.members(db, chosen)), analytics.MEMBER_FIGURES)
     if section == "content":
         return _weekly(list(analytics.content(db, chosen, focus)), analytics.CONTENT_FIGURES)
+    if section == "intelligence":
+        return _weekly(list(analytics.content(db, chosen, focus)), by_source.INTEL_FIGURES)
+    if section == "sources":
+        found = by_source.items_by_source(db, chosen, focus)
+        return by_source.source_rows(found, _("Written by members"))
+    if section == "feeds":
+        return harvesting.health_rows(harvesting.feed_health(db, chosen))
     if section == "searches":
         return _weekly(list(searches.weeks(db, chosen)), searches.SEARCH_FIGURES)
     if section == "email":
