@@ -16,6 +16,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import Moderator
+from forum.accounts.service import can_administer
 from forum.core.db import utcnow
 from forum.core.formats import format_date
 from forum.core.i18n import _, _l
@@ -163,6 +164,7 @@ def analytics_page(
                 [(s.name or _("Written by members"), s.items, "bar-items") for s in sources[:15]]
             ),
             "health": harvesting.feed_health(db, chosen),
+            "feed_links": can_administer(moderator),  # /admin/feeds is for admins
             "search_rows": search_weeks,
             "search_labels": SEARCH_LABELS,
             "search_chart": _weekly_chart(weeks, search_weeks, SEARCH_LABELS),

@@ -99,6 +99,8 @@ def test_intelligence_by_source_equals_the_database(
     assert sorted(shown, key=lambda r: (-int(r[1]), r[0])) == expected
     assert [int(r[1]) for r in shown] == sorted((int(r[1]) for r in shown), reverse=True)
     assert 'id="sources-chart-title"' in page.text
+    assert table(page.text, "feeds-table")  # the harvesting health lists both feeds
+    assert "/admin/feeds/" not in page.text  # the feeds' pages are the admins'
 
     # Week by week: by members and harvested, the content flow's own figures.
     week = table(page.text, "intelligence-table")[-1]
@@ -294,6 +296,7 @@ def test_a_feed_that_failed_is_shown_with_its_error_and_the_time_of_its_last_suc
     assert f'data-time="last-success"><time datetime="{machine_time(succeeded)}"' in row.group(1)
     assert f'data-time="last-failure"><time datetime="{machine_time(failed_at)}"' in row.group(1)
     assert rows[1][1] == "Working"
+    assert f'href="/admin/feeds/{broken.id}"' in page.text  # an admin may open it
     assert "1 feed that is disabled and was never harvested is not listed." in page.text
 
     def in_period(feed: Feed, column: Any, *where: Any) -> int:
