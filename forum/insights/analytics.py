@@ -279,19 +279,27 @@ def content(db: Session, period: Period, focus: Focus | None = None) -> list[Con
     ]
 
 
-def unanswered(db: Session, period: Period, now: dt.datetime) -> int:
-    """Discussions (not good practices) started in the period, at least 7 days ago, that
-    nobody has replied to, hidden ones left out."""
+def unanswered_conditions(
+    period: Period, now: dt.datetime, focus: Focus | None = None
+) -> list[ColumnElement[bool]]:
+    """What makes a thread "unanswered": a discussion (not a good practice) started in the
+    period, at least 7 days ago, not hidden, that nobody has replied to; with a `focus`,
+    tagged with one of its countries and one of its sectors. The count and the list of
+    /admin/analytics/unanswered both use it."""
     start, end = period.bounds()
+    return [
+        Thread.created_at >= start,
+        Thread.created_at < min(end, now - UNANSWERED_AFTER),
+        Thread.hidden_at.is_(None),
+        Thread.kind != "good_practice",
+        ~select(Post.id).where(Post.thread_id == Thread.id, Post.is_opening.is_(False)).exists(),
+        *(focus or Focus()).threads(),
+    ]
+
+
+def unanswered(db: Session, period: Period, now: dt.datetime, focus: Focus | None = None) -> int:
+    """How many threads `unanswered_conditions` holds for."""
     found = db.scalar(
-        select(func.count(Thread.id)).where(
-            Thread.created_at >= start,
-            Thread.created_at < min(end, now - UNANSWERED_AFTER),
-            Thread.hidden_at.is_(None),
-            Thread.kind != "good_practice",
-            ~select(Post.id)
-            .where(Post.thread_id == Thread.id, Post.is_opening.is_(False))
-            .exists(),
-        )
+        select(func.count(Thread.id)).where(*unanswered_conditions(period, now, focus))
     )
     return int(found or 0)

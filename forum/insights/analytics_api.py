@@ -16,7 +16,9 @@ from forum.accounts.service import can_moderate
 from forum.core.db import utcnow
 from forum.core.web import DbSession
 from forum.insights import analytics
+from forum.insights import analytics_content as by_source
 from forum.insights import analytics_email as email
+from forum.insights import analytics_harvest as harvesting
 from forum.insights import analytics_searches as searches
 from forum.insights.analytics_views import (
     Country,
@@ -29,7 +31,18 @@ from forum.insights.analytics_views import (
 )
 
 router = APIRouter(tags=["analytics"])
-SECTIONS = ("members", "content", "searches", "queries", "no-results", "email", "refusals")
+SECTIONS = (
+    "members",
+    "content",
+    "intelligence",
+    "sources",
+    "feeds",
+    "searches",
+    "queries",
+    "no-results",
+    "email",
+    "refusals",
+)
 
 
 def _weekly(rows: list[Any], figures: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -67,6 +80,12 @@ def analytics_section(
         rows = _weekly(analytics.members(db, chosen), analytics.MEMBER_FIGURES)
     elif section == "content":
         rows = _weekly(analytics.content(db, chosen, focus), analytics.CONTENT_FIGURES)
+    elif section == "intelligence":
+        rows = _weekly(analytics.content(db, chosen, focus), by_source.INTEL_FIGURES)
+    elif section == "sources":
+        rows = by_source.source_json(by_source.items_by_source(db, chosen, focus))
+    elif section == "feeds":
+        rows = harvesting.health_json(harvesting.feed_health(db, chosen))
     elif section == "email":
         rows = _weekly(email.weeks(db, chosen), email.EMAIL_FIGURES)
     elif section == "refusals":
@@ -91,5 +110,5 @@ def analytics_section(
         "rows": rows,
     }
     if section == "content":
-        out["unanswered"] = analytics.unanswered(db, chosen, utcnow())
+        out["unanswered"] = analytics.unanswered(db, chosen, utcnow(), focus)
     return out

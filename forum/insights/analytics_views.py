@@ -16,13 +16,16 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import Moderator
+from forum.accounts.service import can_administer
 from forum.core.db import utcnow
 from forum.core.formats import format_date
 from forum.core.i18n import _, _l
 from forum.core.web import DbSession, render
 from forum.inbound.reasons import REASONS
 from forum.insights import analytics, charts
+from forum.insights import analytics_content as by_source
 from forum.insights import analytics_email as email
+from forum.insights import analytics_harvest as harvesting
 from forum.insights import analytics_searches as searches
 from forum.taxonomy.filters import parse_filters
 
@@ -46,6 +49,10 @@ CONTENT_LABELS = {
     "items_by_members": _l("Intelligence by members"),
     "items_harvested": _l("Intelligence harvested"),
     "events": _l("Events"),
+}
+INTEL_LABELS = {
+    "items_by_members": _l("Written by members"),
+    "items_harvested": _l("Harvested from feeds"),
 }
 SEARCH_LABELS = {
     "searches": _l("Searches"),
@@ -154,6 +161,7 @@ def analytics_page(
     search_weeks = searches.weeks(db, chosen)
     email_weeks = email.weeks(db, chosen)
     weeks = [format_date(r.week) for r in rows]
+    sources = by_source.items_by_source(db, chosen, focus)
     return render(
         request,
         "insights/analytics.html",
@@ -170,7 +178,15 @@ def analytics_page(
             "content_rows": flow,
             "content_labels": CONTENT_LABELS,
             "content_chart": _weekly_chart(weeks, flow, CONTENT_LABELS, column_width=130),
-            "unanswered": analytics.unanswered(db, chosen, utcnow()),
+            "unanswered": analytics.unanswered(db, chosen, utcnow(), focus),
+            "intel_labels": INTEL_LABELS,
+            "intel_chart": _weekly_chart(weeks, flow, INTEL_LABELS),
+            "sources": sources,
+            "sources_chart": charts.bar_chart(
+                [(s.name or _("Written by members"), s.items, "bar-items") for s in sources[:15]]
+            ),
+            "health": harvesting.feed_health(db, chosen),
+            "feed_links": can_administer(moderator),  # /admin/feeds is for admins
             "search_rows": search_weeks,
             "search_labels": SEARCH_LABELS,
             "search_chart": _weekly_chart(weeks, search_weeks, SEARCH_LABELS),
@@ -189,7 +205,18 @@ def analytics_page(
     )
 
 
-SECTIONS = ("members", "content", "searches", "queries", "no-results", "email", "refusals")
+SECTIONS = (
+    "members",
+    "content",
+    "intelligence",
+    "sources",
+    "feeds",
+    "searches",
+    "queries",
+    "no-results",
+    "email",
+    "refusals",
+)
 QUERY_HEADER = ["query", "countries", "searches", "without_result"]
 
 
@@ -213,6 +240,13 @@ def _section_rows(
         return _weekly(list(analytics.members(db, chosen)), analytics.MEMBER_FIGURES)
     if section == "content":
         return _weekly(list(analytics.content(db, chosen, focus)), analytics.CONTENT_FIGURES)
+    if section == "intelligence":
+        return _weekly(list(analytics.content(db, chosen, focus)), by_source.INTEL_FIGURES)
+    if section == "sources":
+        found = by_source.items_by_source(db, chosen, focus)
+        return by_source.source_rows(found, _("Written by members"))
+    if section == "feeds":
+        return harvesting.health_rows(harvesting.feed_health(db, chosen))
     if section == "searches":
         return _weekly(list(searches.weeks(db, chosen)), searches.SEARCH_FIGURES)
     if section == "email":
