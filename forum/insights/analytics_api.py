@@ -17,6 +17,7 @@ from forum.core.db import utcnow
 from forum.core.web import DbSession
 from forum.insights import analytics
 from forum.insights import analytics_email as email
+from forum.insights import analytics_members as member_groups
 from forum.insights import analytics_searches as searches
 from forum.insights.analytics_views import (
     Country,
@@ -29,7 +30,15 @@ from forum.insights.analytics_views import (
 )
 
 router = APIRouter(tags=["analytics"])
-SECTIONS = ("members", "content", "searches", "queries", "no-results", "email")
+SECTIONS = (
+    "members",
+    "content",
+    "searches",
+    "queries",
+    "no-results",
+    "email",
+    *member_groups.SECTIONS,
+)
 
 
 def _weekly(rows: list[Any], figures: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -55,7 +64,8 @@ def analytics_section(
     country: Country = "",
     sector: SectorSlug = "",
 ) -> dict[str, Any]:
-    """One section's figures for the period, week by week (or the ranked queries)."""
+    """One section's figures for the period, week by week (or the ranked queries; or
+    today's members by country, sector or partnership, whatever the period)."""
     if not can_moderate(user):
         raise HTTPException(403, "The analytics are for the platform's moderators and admins.")
     if section not in SECTIONS:
@@ -64,15 +74,19 @@ def analytics_section(
     focus = focus_of(db, country, sector)
     rows: list[dict[str, Any]]
     if section == "members":
-        rows = _weekly(analytics.members(db, chosen), analytics.MEMBER_FIGURES)
+        rows = _weekly(analytics.members(db, chosen, focus), analytics.MEMBER_FIGURES)
+    elif section in member_groups.SECTIONS:
+        rows = member_groups.api_rows(db, section, focus)
     elif section == "content":
         rows = _weekly(analytics.content(db, chosen, focus), analytics.CONTENT_FIGURES)
     elif section == "email":
         rows = _weekly(email.weeks(db, chosen), email.EMAIL_FIGURES)
     elif section == "searches":
-        rows = _weekly(searches.weeks(db, chosen), searches.SEARCH_FIGURES)
+        rows = _weekly(searches.weeks(db, chosen, focus), searches.SEARCH_FIGURES)
     else:
-        found = searches.top_queries(db, chosen, without_result=section == "no-results")
+        found = searches.top_queries(
+            db, chosen, without_result=section == "no-results", focus=focus
+        )
         rows = [
             {
                 "query": q.text,

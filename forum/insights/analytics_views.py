@@ -22,6 +22,7 @@ from forum.core.i18n import _, _l
 from forum.core.web import DbSession, render
 from forum.insights import analytics, charts
 from forum.insights import analytics_email as email
+from forum.insights import analytics_members as member_groups
 from forum.insights import analytics_searches as searches
 from forum.taxonomy.filters import parse_filters
 
@@ -36,6 +37,7 @@ MEMBER_LABELS = {
     "registered": _l("Registered"),
     "verified": _l("Verified their email"),
     "approved": _l("Membership approved"),
+    "active": _l("Active (seen that week)"),
     "taking_part": _l("Taking part"),
 }
 CONTENT_LABELS = {
@@ -84,8 +86,8 @@ SectorSlug = Annotated[str, Query(max_length=80)]
 
 
 def focus_of(db: DbSession, country: str, sector: str) -> analytics.Focus:
-    """The content filter from `country` (a code or region group) and `sector` (a slug);
-    422 naming an unknown one."""
+    """The focus from `country` (a code or region group) and `sector` (a slug); 422 naming
+    an unknown one."""
     codes, slugs = parse_filters(db, [country] if country else [], [sector] if sector else [])
     return analytics.Focus(tuple(codes), tuple(slugs))
 
@@ -114,6 +116,25 @@ def _weekly_chart(
     )
 
 
+def _member_groups(db: DbSession, focus: analytics.Focus) -> dict[str, Any]:
+    """The members by country followed, by sector followed and by partnership: the first
+    `member_groups.TOP` of each, with a ranked bar chart, and how many rows there are."""
+    out: dict[str, Any] = {"member_groups_top": member_groups.TOP}
+    for name, count in (
+        ("countries", member_groups.by_country),
+        ("sectors", member_groups.by_sector),
+        ("partnerships", member_groups.by_partnership),
+    ):
+        rows = count(db, focus)
+        top = rows[: member_groups.TOP]
+        out[f"members_by_{name}"] = top
+        out[f"members_by_{name}_total"] = len(rows)
+        out[f"members_by_{name}_chart"] = charts.bar_chart(
+            [(r.label, r.members, "bar-threads") for r in top]
+        )
+    return out
+
+
 @router.get("/admin/analytics", response_class=HTMLResponse)
 def analytics_page(
     request: Request,
@@ -127,9 +148,9 @@ def analytics_page(
 ) -> HTMLResponse:
     chosen = choose(period, start, end)
     focus = focus_of(db, country, sector)
-    rows = analytics.members(db, chosen)
+    rows = analytics.members(db, chosen, focus)
     flow = analytics.content(db, chosen, focus)
-    search_weeks = searches.weeks(db, chosen)
+    search_weeks = searches.weeks(db, chosen, focus)
     email_weeks = email.weeks(db, chosen)
     weeks = [format_date(r.week) for r in rows]
     return render(
@@ -155,14 +176,23 @@ def analytics_page(
             "email_rows": email_weeks,
             "email_labels": EMAIL_LABELS,
             "email_chart": _weekly_chart(weeks, email_weeks, EMAIL_LABELS, column_width=130),
-            "top_queries": searches.top_queries(db, chosen),
-            "empty_queries": searches.top_queries(db, chosen, without_result=True),
-            "top_filters": searches.top_filters(db, chosen),
+            "top_queries": searches.top_queries(db, chosen, focus=focus),
+            "empty_queries": searches.top_queries(db, chosen, without_result=True, focus=focus),
+            "top_filters": searches.top_filters(db, chosen, focus),
+            **_member_groups(db, focus),
         },
     )
 
 
-SECTIONS = ("members", "content", "searches", "queries", "no-results", "email")
+SECTIONS = (
+    "members",
+    "content",
+    "searches",
+    "queries",
+    "no-results",
+    "email",
+    *member_groups.SECTIONS,
+)
 QUERY_HEADER = ["query", "countries", "searches", "without_result"]
 
 
@@ -183,14 +213,18 @@ def _section_rows(
 ) -> list[list[str]]:
     """The CSV of one section: a header row, then the rows the page's table shows."""
     if section == "members":
-        return _weekly(list(analytics.members(db, chosen)), analytics.MEMBER_FIGURES)
+        return _weekly(list(analytics.members(db, chosen, focus)), analytics.MEMBER_FIGURES)
+    if section in member_groups.SECTIONS:
+        return member_groups.csv_rows(db, section, focus, _("fewer than 5"))
     if section == "content":
         return _weekly(list(analytics.content(db, chosen, focus)), analytics.CONTENT_FIGURES)
     if section == "searches":
-        return _weekly(list(searches.weeks(db, chosen)), searches.SEARCH_FIGURES)
+        return _weekly(list(searches.weeks(db, chosen, focus)), searches.SEARCH_FIGURES)
     if section == "email":
         return _weekly(list(email.weeks(db, chosen)), email.EMAIL_FIGURES)
-    return _queries(searches.top_queries(db, chosen, without_result=section == "no-results"))
+    return _queries(
+        searches.top_queries(db, chosen, without_result=section == "no-results", focus=focus)
+    )
 
 
 @router.get("/admin/analytics/{section}.csv")
