@@ -37,7 +37,7 @@ MEMBER_LABELS = {
     "registered": _l("Registered"),
     "verified": _l("Verified their email"),
     "approved": _l("Membership approved"),
-    "active": _l("Active (seen that week)"),
+    "active": _l("Active"),  # seen signed in that week (the text above the chart says so)
     "taking_part": _l("Taking part"),
 }
 CONTENT_LABELS = {
@@ -130,7 +130,7 @@ def _member_groups(db: DbSession, focus: analytics.Focus) -> dict[str, Any]:
         out[f"members_by_{name}"] = top
         out[f"members_by_{name}_total"] = len(rows)
         out[f"members_by_{name}_chart"] = charts.bar_chart(
-            [(r.label, r.members, "bar-threads") for r in top]
+            [(r.label, r.members, "bar-threads") for r in top], width=480, label_width=210
         )
     return out
 
