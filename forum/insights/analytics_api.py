@@ -19,6 +19,7 @@ from forum.insights import analytics
 from forum.insights import analytics_content as by_source
 from forum.insights import analytics_email as email
 from forum.insights import analytics_harvest as harvesting
+from forum.insights import analytics_members as member_groups
 from forum.insights import analytics_searches as searches
 from forum.insights.analytics_views import (
     Country,
@@ -42,6 +43,7 @@ SECTIONS = (
     "no-results",
     "email",
     "refusals",
+    *member_groups.SECTIONS,
 )
 
 
@@ -68,7 +70,8 @@ def analytics_section(
     country: Country = "",
     sector: SectorSlug = "",
 ) -> dict[str, Any]:
-    """One section's figures for the period, week by week (or the ranked queries)."""
+    """One section's figures for the period, week by week (or the ranked queries; or
+    today's members by country, sector or partnership, whatever the period)."""
     if not can_moderate(user):
         raise HTTPException(403, "The analytics are for the platform's moderators and admins.")
     if section not in SECTIONS:
@@ -77,7 +80,9 @@ def analytics_section(
     focus = focus_of(db, country, sector)
     rows: list[dict[str, Any]]
     if section == "members":
-        rows = _weekly(analytics.members(db, chosen), analytics.MEMBER_FIGURES)
+        rows = _weekly(analytics.members(db, chosen, focus), analytics.MEMBER_FIGURES)
+    elif section in member_groups.SECTIONS:
+        rows = member_groups.api_rows(db, section, focus)
     elif section == "content":
         rows = _weekly(analytics.content(db, chosen, focus), analytics.CONTENT_FIGURES)
     elif section == "intelligence":
@@ -91,9 +96,11 @@ def analytics_section(
     elif section == "refusals":
         rows = [{"reason": code, "refused": n} for code, n in email.refusals(db, chosen)]
     elif section == "searches":
-        rows = _weekly(searches.weeks(db, chosen), searches.SEARCH_FIGURES)
+        rows = _weekly(searches.weeks(db, chosen, focus), searches.SEARCH_FIGURES)
     else:
-        found = searches.top_queries(db, chosen, without_result=section == "no-results")
+        found = searches.top_queries(
+            db, chosen, without_result=section == "no-results", focus=focus
+        )
         rows = [
             {
                 "query": q.text,

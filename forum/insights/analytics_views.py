@@ -26,6 +26,7 @@ from forum.insights import analytics, charts
 from forum.insights import analytics_content as by_source
 from forum.insights import analytics_email as email
 from forum.insights import analytics_harvest as harvesting
+from forum.insights import analytics_members as member_groups
 from forum.insights import analytics_searches as searches
 from forum.taxonomy.filters import parse_filters
 
@@ -40,6 +41,7 @@ MEMBER_LABELS = {
     "registered": _l("Registered"),
     "verified": _l("Verified their email"),
     "approved": _l("Membership approved"),
+    "active": _l("Active"),  # seen signed in that week (the text above the chart says so)
     "taking_part": _l("Taking part"),
 }
 CONTENT_LABELS = {
@@ -100,8 +102,8 @@ SectorSlug = Annotated[str, Query(max_length=80)]
 
 
 def focus_of(db: DbSession, country: str, sector: str) -> analytics.Focus:
-    """The content filter from `country` (a code or region group) and `sector` (a slug);
-    422 naming an unknown one."""
+    """The focus from `country` (a code or region group) and `sector` (a slug); 422 naming
+    an unknown one."""
     codes, slugs = parse_filters(db, [country] if country else [], [sector] if sector else [])
     return analytics.Focus(tuple(codes), tuple(slugs))
 
@@ -143,6 +145,25 @@ def _weekly_chart(
     )
 
 
+def _member_groups(db: DbSession, focus: analytics.Focus) -> dict[str, Any]:
+    """The members by country followed, by sector followed and by partnership: the first
+    `member_groups.TOP` of each, with a ranked bar chart, and how many rows there are."""
+    out: dict[str, Any] = {"member_groups_top": member_groups.TOP}
+    for name, count in (
+        ("countries", member_groups.by_country),
+        ("sectors", member_groups.by_sector),
+        ("partnerships", member_groups.by_partnership),
+    ):
+        rows = count(db, focus)
+        top = rows[: member_groups.TOP]
+        out[f"members_by_{name}"] = top
+        out[f"members_by_{name}_total"] = len(rows)
+        out[f"members_by_{name}_chart"] = charts.bar_chart(
+            [(r.label, r.members, "bar-threads") for r in top], width=480, label_width=210
+        )
+    return out
+
+
 @router.get("/admin/analytics", response_class=HTMLResponse)
 def analytics_page(
     request: Request,
@@ -156,9 +177,9 @@ def analytics_page(
 ) -> HTMLResponse:
     chosen = choose(period, start, end)
     focus = focus_of(db, country, sector)
-    rows = analytics.members(db, chosen)
+    rows = analytics.members(db, chosen, focus)
     flow = analytics.content(db, chosen, focus)
-    search_weeks = searches.weeks(db, chosen)
+    search_weeks = searches.weeks(db, chosen, focus)
     email_weeks = email.weeks(db, chosen)
     weeks = [format_date(r.week) for r in rows]
     sources = by_source.items_by_source(db, chosen, focus)
@@ -198,9 +219,10 @@ def analytics_page(
             "posting_labels": POSTING_LABELS,
             "posting_chart": _weekly_chart(weeks, email_weeks, POSTING_LABELS, column_width=130),
             "refusals": [(_reason(code), n) for code, n in email.refusals(db, chosen)],
-            "top_queries": searches.top_queries(db, chosen),
-            "empty_queries": searches.top_queries(db, chosen, without_result=True),
-            "top_filters": searches.top_filters(db, chosen),
+            "top_queries": searches.top_queries(db, chosen, focus=focus),
+            "empty_queries": searches.top_queries(db, chosen, without_result=True, focus=focus),
+            "top_filters": searches.top_filters(db, chosen, focus),
+            **_member_groups(db, focus),
         },
     )
 
@@ -216,6 +238,7 @@ SECTIONS = (
     "no-results",
     "email",
     "refusals",
+    *member_groups.SECTIONS,
 )
 QUERY_HEADER = ["query", "countries", "searches", "without_result"]
 
@@ -237,7 +260,9 @@ def _section_rows(
 ) -> list[list[str]]:
     """The CSV of one section: a header row, then the rows the page's table shows."""
     if section == "members":
-        return _weekly(list(analytics.members(db, chosen)), analytics.MEMBER_FIGURES)
+        return _weekly(list(analytics.members(db, chosen, focus)), analytics.MEMBER_FIGURES)
+    if section in member_groups.SECTIONS:
+        return member_groups.csv_rows(db, section, focus, _("fewer than 5"))
     if section == "content":
         return _weekly(list(analytics.content(db, chosen, focus)), analytics.CONTENT_FIGURES)
     if section == "intelligence":
@@ -248,14 +273,16 @@ def _section_rows(
     if section == "feeds":
         return harvesting.health_rows(harvesting.feed_health(db, chosen))
     if section == "searches":
-        return _weekly(list(searches.weeks(db, chosen)), searches.SEARCH_FIGURES)
+        return _weekly(list(searches.weeks(db, chosen, focus)), searches.SEARCH_FIGURES)
     if section == "email":
         return _weekly(list(email.weeks(db, chosen)), email.EMAIL_FIGURES)
     if section == "refusals":
         return [["reason", "label", "refused"]] + [
             [code, _reason(code), str(n)] for code, n in email.refusals(db, chosen)
         ]
-    return _queries(searches.top_queries(db, chosen, without_result=section == "no-results"))
+    return _queries(
+        searches.top_queries(db, chosen, without_result=section == "no-results", focus=focus)
+    )
 
 
 @router.get("/admin/analytics/{section}.csv")

@@ -1,14 +1,12 @@
 """feed_run, feed.last_success_at
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 Create Date: 2026-12-07 12:30:00.000000
 
 Issue 23 ("harvesting health"): one row per harvest of a feed (when, whether it worked,
 items added, duplicates recognised, the error), kept 13 months, and the time of each
 feed's last successful harvest, which outlives the pruned runs.
-(Numbered 0022 beside other work of issue 23; it is re-chained when merged: its
-down_revision becomes "0021".)
 """
 
 from __future__ import annotations
@@ -21,7 +19,7 @@ from alembic import op
 import forum.core.db
 
 revision: str = "0022"
-down_revision: str | None = "0020"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,7 @@
 """/admin/analytics in a browser: axe finds no serious or critical violation, with the
-default period and with two dates chosen through the form (no script needed), nor on the
-list of unanswered discussions it links to."""
+default period (its members by interest and partnership included) and with two dates
+chosen through the form (no script needed), nor on the list of unanswered discussions it
+links to."""
 
 from __future__ import annotations
 
@@ -20,6 +21,11 @@ def test_the_analytics_page_is_accessible_and_its_form_chooses_dates(
     # The sections of issue 23's content work: by source, and the harvesting health.
     expect(page.locator("#sources-heading")).to_have_text("Intelligence by source")
     expect(page.locator("#feeds-heading")).to_have_text("Harvesting health")
+    # The members by interest and partnership: the demo's members follow countries.
+    expect(page.get_by_role("heading", name="Members by interest and partnership")).to_be_visible()
+    expect(page.locator("#members-countries-chart-title")).to_have_count(1)
+    page.get_by_text("Show the numbers: Countries followed").click()
+    expect(page.locator("#members-countries-table")).to_be_visible()
     violations = axe_violations(browser, page.url, signed_in_from=page.context)
     assert not violations, f"axe on /admin/analytics:\n{format_violations(violations)}"
 
