@@ -189,7 +189,7 @@ def _include_routers(app: FastAPI) -> None:
     from forum.events import form_views as events_form_views
     from forum.events import views as events_views
     from forum.inbound import views as inbound_views
-    from forum.insights import analytics_api, analytics_views
+    from forum.insights import analytics_api, analytics_unanswered, analytics_views
     from forum.insights import views as insights_views
     from forum.intelligence import admin_views as intelligence_admin_views
     from forum.intelligence import api as intelligence_api
@@ -247,6 +247,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(taxonomy_views.router)
     app.include_router(insights_views.router)
     app.include_router(analytics_views.router)
+    app.include_router(analytics_unanswered.router)
     app.include_router(discovery_views.router)
     app.include_router(discovery_feeds.router)
     app.include_router(digests_views.router)

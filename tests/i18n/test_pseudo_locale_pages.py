@@ -111,6 +111,10 @@ def page_urls(demo: Demo, settings: Settings) -> dict[str, list[str]]:
         "/admin": ["/admin"],
         "/admin/audit": ["/admin/audit"],
         "/admin/analytics": ["/admin/analytics", "/admin/analytics?from=2026-01-05&to=2026-01-18"],
+        "/admin/analytics/unanswered": [
+            "/admin/analytics/unanswered?period=12m",
+            "/admin/analytics/unanswered?from=2020-01-06&to=2020-01-19",
+        ],
         "/admin/inbound": ["/admin/inbound"],
         "/admin/categories": ["/admin/categories"],
         "/admin/categories/{category_id}": [f"/admin/categories/{demo.category.id}"],

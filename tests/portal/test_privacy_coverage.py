@@ -7,6 +7,7 @@ erased, or listed in `forum.portal.privacy.NOT_EXPORTED` with its reason.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -62,11 +63,11 @@ def _key(column: str) -> list[Any]:
 
 def _rows(db: Session, column: str, user_id: int) -> list[Any]:
     """The primary keys (tuples) of the rows whose `column` ("table.column") names the
-    member."""
+    member; a date in a key (`member_activity.week`) as the download writes it (ISO)."""
     table_name, column_name = column.split(".")
     table = _table(table_name)
     return [
-        tuple(row)
+        tuple(v.isoformat() if isinstance(v, dt.date) else v for v in row)
         for row in db.execute(select(*_key(column)).where(table.c[column_name] == user_id))
     ]
 
