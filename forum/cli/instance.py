@@ -51,7 +51,7 @@ def worker(
     setup_logging()
     settings = cli_settings()
     check_migrated(settings)
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url, **settings.engine_options())
     runner = Runner(settings, make_session_factory(engine), kind="worker")
     if once:
         from forum.discovery.sync import Drainer, close_search_engines
@@ -100,7 +100,7 @@ def demo(
     setup_logging()
     settings = cli_settings()
     upgrade(settings.resolved_database_url)
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url, **settings.engine_options())
     factory = make_session_factory(engine)
     for part in demo_parts():
         with transaction(factory) as session:
