@@ -18,6 +18,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, column, func, inspect, select, table, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from forum.core.db import make_engine
 from forum.core.web import ROOT
@@ -29,6 +30,7 @@ VERSION_TABLE = "alembic_version"
 # A trial downgrade on PostgreSQL waits this long for a table's lock, then gives up: the
 # forum's processes are still using it.
 TRIAL_LOCK_TIMEOUT = "10s"
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout expires
 
 
 class NotMigratedError(RuntimeError):
@@ -254,7 +256,15 @@ def _trial(engine: Engine, database_url: str, target: str | None) -> Schema:
             conn.execute(text(f"SET LOCAL lock_timeout = '{TRIAL_LOCK_TIMEOUT}'"))
             config = alembic_config(database_url)
             config.attributes["connection"] = conn
-            command.downgrade(config, target or "base")
+            try:
+                command.downgrade(config, target or "base")
+            except OperationalError as exc:
+                if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                    raise
+                raise MigrateError(
+                    f"a table to drop stayed in use for {TRIAL_LOCK_TIMEOUT}: stop every "
+                    "`forum serve` and `forum worker` before going down"
+                ) from exc
             return _schema(conn)
         finally:
             transaction.rollback()

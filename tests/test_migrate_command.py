@@ -8,12 +8,13 @@ import os
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import Engine, inspect, text
 from typer.testing import CliRunner
 
+from forum import migrate as migrate_module
 from forum.cli import app
 from forum.core.db import make_engine
-from forum.migrate import Loss, pending_revisions, plan_migration
+from forum.migrate import Loss, MigrateError, pending_revisions, plan_migration
 
 NOW = {"now": "2026-12-01 00:00:00"}
 
@@ -178,3 +179,17 @@ def test_a_dropped_column_counts_the_rows_that_hold_a_value(scratch_url: str) ->
     finally:
         engine.dispose()
     assert "previous_seen_at" in columns, "planning changed nothing"
+
+
+def test_a_downgrade_waits_briefly_for_tables_in_use_then_says_to_stop_the_forum(
+    scratch_url: str, scratch_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if scratch_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's trial runs on a copy of the file: nothing to wait for")
+    monkeypatch.setattr(migrate_module, "TRIAL_LOCK_TIMEOUT", "200ms")
+    with scratch_engine.connect() as reader:
+        reader.execute(text("SELECT count(*) FROM digest_click"))  # a forum process reading
+        with pytest.raises(MigrateError, match="stop every `forum serve` and `forum worker`"):
+            plan_migration(scratch_url, "0019")
+        reader.rollback()
+    assert plan_migration(scratch_url, "0019").direction == "downgrade"
