@@ -141,9 +141,7 @@ def plan_migration(database_url: str, target: str = "head") -> MigrationPlan:
         current = _current_revision(engine, script)
         if wanted == current:
             return MigrationPlan(current, wanted, "none")
-        ancestors = (
-            {rev.revision for rev in script.walk_revisions("base", current)} if current else set()
-        )
+        ancestors = _ancestors(script, current) if current else set()
         if current is not None and (wanted is None or wanted in ancestors):
             kept = _ancestors(script, wanted) if wanted else set()
             undone = [

@@ -193,3 +193,13 @@ def test_a_downgrade_waits_briefly_for_tables_in_use_then_says_to_stop_the_forum
             plan_migration(scratch_url, "0019")
         reader.rollback()
     assert plan_migration(scratch_url, "0019").direction == "downgrade"
+
+
+def test_a_database_migrated_by_a_newer_version_is_named_as_such(
+    scratch_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    execute(scratch_url, "UPDATE alembic_version SET version_num = '9999'")
+    code, output = forum(monkeypatch, scratch_url, tmp_path, "--to", "0019")
+    assert code == 1
+    assert "at revision 9999, which this version of the forum does not know" in output
+    assert revision(scratch_url) == "9999"
