@@ -38,12 +38,12 @@ from search.engine import FACETS, SearchDoc, SearchError, SearchQuery, SearchRes
 from search.meili_answers import (
     SearchTaskFailed,
     check_tasks,
+    index_setup,
     is_available,
     is_payload_too_large,
     lowered_limit,
     marked_html,
     results_from_response,
-    settings_changes,
 )
 from search.meili_requests import (
     BATCH_SIZE,
@@ -55,18 +55,20 @@ from search.meili_requests import (
     PRE_TAG,
     PRIMARY_KEY,
     DocumentBatch,
+    Request,
     can_relax,
     delete_batches,
     document_batches,
     encode_batches,
     filter_expression,
-    index_body,
     key_bodies,
     query_text,
+    rebuild_requests,
     search_params,
     settings_body,
     split_batch,
     swap_body,
+    switch_requests,
 )
 
 __all__ = [
@@ -91,10 +93,9 @@ T = TypeVar("T")
 
 TASK_TIMEOUT_MS = 120_000
 TASK_POLL_MS = 50
+SWAP_TIMEOUT_SECONDS = 600
 # Task uids per GET /tasks.
 TASKS_PER_CHECK = 1000
-_NOT_FOUND = frozenset({"index_not_found"})
-_EXISTS = frozenset({"index_already_exists"})
 
 
 class MeiliEngine:
@@ -203,25 +204,31 @@ class MeiliEngine:
         return self._check()[0]
 
     def settle(self) -> None:
-        deadline = time.monotonic() + self._task_timeout / 1000
+        """Wait while the tasks keep finishing (a rebuild's million documents take long);
+        give up only when none finished for `task_timeout_ms`."""
         failures: list[str] = []
+        left = -1
+        deadline = 0.0
         while True:
             _, failed, waiting = self._check()
             failures.extend(failed)
             if not waiting:
                 break
-            if time.monotonic() > deadline:
+            if waiting != left:
+                left, deadline = waiting, time.monotonic() + self._task_timeout / 1000
+            elif time.monotonic() > deadline:
                 raise SearchError(
-                    f"Meilisearch: {waiting} tasks on {self.index_uid} still not done after "
-                    f"{self._task_timeout} ms"
+                    f"Meilisearch: {waiting} tasks on {self.index_uid} still not done, none "
+                    f"finished in {self._task_timeout} ms"
                 )
             time.sleep(TASK_POLL_MS / 1000)
         if failures:
             raise SearchTaskFailed("; ".join(failures))
 
     def _wait_for(self, what: str, uid: int) -> None:
-        """Wait for one task (an index swap: the switch must be known done)."""
-        deadline = time.monotonic() + self._task_timeout / 1000
+        """Wait for one task (an index swap: the switch must be known done). It may queue
+        behind the drainers' writes: up to ten minutes, or the task timeout if longer."""
+        deadline = time.monotonic() + max(self._task_timeout / 1000, SWAP_TIMEOUT_SECONDS)
         while True:
             outcome = check_tasks(self._read_tasks([uid]), [uid], tolerated={})
             if outcome.succeeded:
@@ -240,43 +247,37 @@ class MeiliEngine:
 
     # -- indexes and settings --------------------------------------------------------------
 
-    def _create(self, uid: str) -> None:
-        """POST /indexes, idempotent: `index_already_exists` counts as done."""
-        self._call(
-            "create index",
+    def _send(self, request: Request) -> Any:
+        http = self._client.http
+        if request.method == "POST":
+            return http.post(request.path, request.body)
+        if request.method == "PATCH":
+            return http.patch(request.path, request.body)
+        return http.delete(request.path)
+
+    def _start(self, request: Request) -> int:
+        """Send a request that starts a task; its uid is kept (see check_writes)."""
+        return self._call(
+            request.what,
             lambda: self._enqueue(
-                f"create index {uid}",
-                lambda: self._client.http.post("indexes", index_body(uid)),
-                tolerated=_EXISTS,
+                request.what, lambda: self._send(request), tolerated=request.tolerated
             ),
         )
 
-    def _configure(self, changes: dict[str, Any]) -> None:
-        if changes:
-            self._call(
-                "update settings",
-                lambda: self._enqueue(
-                    "update settings",
-                    lambda: self._client.http.patch(self._path("/settings"), changes),
-                ),
-            )
-
     def ensure_index(self) -> None:
         """Create the index if the server lacks it and send the settings that differ
-        from the server's; nothing waits (the tasks run before any later write)."""
-        wanted = settings_body(max_total_hits=self._max_total_hits)
+        from the server's (index_setup); nothing waits (the tasks run before any later
+        write to the index)."""
         try:
             current = self._client.http.get(self._path("/settings"))
         except MeilisearchApiError as exc:
             if exc.code != "index_not_found":
                 raise SearchError(f"Meilisearch refused get settings: {exc}") from exc
-            self._create(self.index_uid)
-            changes = wanted
+            current = None
         except MeilisearchError as exc:
             raise SearchError(f"Meilisearch at {self.url} unavailable: {exc}") from exc
-        else:
-            changes = settings_changes(current, wanted)
-        self._configure(changes)
+        for request in index_setup(self.index_uid, current, max_total_hits=self._max_total_hits):
+            self._start(request)
         self._after_write()
 
     # -- writes ------------------------------------------------------------------------------
@@ -396,20 +397,12 @@ class MeiliEngine:
             task_timeout_ms=self._task_timeout,
             max_total_hits=self._max_total_hits,
         )
-        # Left over from an interrupted rebuild (or a clean-up that did not finish):
-        # start from nothing. Tasks run in order, so the creation comes after it.
-        self._call(
-            "delete index",
-            lambda: target._enqueue(
-                "delete old rebuild index",
-                lambda: self._client.http.delete(f"indexes/{target.index_uid}"),
-                tolerated=_NOT_FOUND,
-            ),
-        )
-        # A new server has no live index yet, and swap-indexes needs both.
-        self._create(self.index_uid)
-        target._create(target.index_uid)
-        target._configure(settings_body(max_total_hits=self._max_total_hits))
+        # The target keeps every task of the plan, so its settle() before the swap also
+        # sees the live index created.
+        for request in rebuild_requests(
+            self.index_uid, target.index_uid, max_total_hits=self._max_total_hits
+        ):
+            target._start(request)
         return target
 
     def finish_rebuild(self, target: Self) -> None:
@@ -417,26 +410,10 @@ class MeiliEngine:
         waiting: a clean-up that fails or lags is logged, and the next rebuild's start
         drops whatever it left."""
         target.settle()
-        uid = self._call(
-            "swap indexes",
-            lambda: self._enqueue(
-                "swap indexes",
-                lambda: self._client.http.post(
-                    "swap-indexes", swap_body(self.index_uid, target.index_uid)
-                ),
-            ),
-        )
-        self._wait_for("swap indexes", uid)
-        # After the swap the target's uid names the old documents.
+        swap, drop = switch_requests(self.index_uid, target.index_uid)
+        self._wait_for(swap.what, self._start(swap))
         try:
-            self._call(
-                "delete index",
-                lambda: target._enqueue(
-                    "drop the swapped-out index",
-                    lambda: self._client.http.delete(f"indexes/{target.index_uid}"),
-                    tolerated=_NOT_FOUND,
-                ),
-            )
+            target._start(drop)
         except SearchError as exc:
             log.warning(
                 "search: the old index %s stays until the next reindex: %s",

@@ -19,6 +19,9 @@ from search.meili_requests import (
     POST_TAG,
     PRE_TAG,
     PRIMARY_KEY,
+    Request,
+    create_index_request,
+    settings_body,
     text_attribute,
 )
 from search.text import render_marked
@@ -120,6 +123,20 @@ def settings_changes(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> d
     return {
         name: value for name, value in wanted.items() if not _same(name, current.get(name), value)
     }
+
+
+def index_setup(
+    uid: str, current: Mapping[str, Any] | None, *, max_total_hits: int
+) -> list[Request]:
+    """What `ensure_index()` sends after GET /indexes/{uid}/settings answered `current`
+    (None: `index_not_found`, a new server): the index and all settings, or only the
+    settings that differ, or nothing."""
+    wanted = settings_body(max_total_hits=max_total_hits)
+    path = f"indexes/{uid}/settings"
+    if current is None:
+        return [create_index_request(uid), Request(f"configure {uid}", "PATCH", path, wanted)]
+    changes = settings_changes(current, wanted)
+    return [Request(f"configure {uid}", "PATCH", path, changes)] if changes else []
 
 
 # -- tasks and errors -------------------------------------------------------------------------

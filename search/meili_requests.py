@@ -140,6 +140,57 @@ def swap_body(live: str, target: str) -> list[Mapping[str, list[str] | bool]]:
     return [{"indexes": [live, target]}]
 
 
+@dataclass(frozen=True)
+class Request:
+    """One request that starts a Meilisearch task, and the error codes its task may end
+    with that still mean "done" (creating an index that exists, dropping one that is gone)."""
+
+    what: str
+    method: str  # "POST", "PATCH" or "DELETE"
+    path: str
+    body: Any = None
+    tolerated: frozenset[str] = frozenset()
+
+    def as_json(self) -> dict[str, Any]:
+        return {"what": self.what, "method": self.method, "path": self.path,
+                "body": self.body, "tolerated": sorted(self.tolerated)}  # fmt: skip
+
+
+EXISTS = frozenset({"index_already_exists"})
+NOT_FOUND = frozenset({"index_not_found"})
+
+
+def create_index_request(uid: str) -> Request:
+    """POST /indexes, idempotent: `index_already_exists` counts as done."""
+    return Request(f"create index {uid}", "POST", "indexes", index_body(uid), EXISTS)
+
+
+def rebuild_requests(live: str, target: str, *, max_total_hits: int) -> list[Request]:
+    """What `start_rebuild()` sends, in order (Meilisearch runs them in that order): drop a
+    leftover rebuild index, create the live index if a new server has none (swap-indexes
+    needs both), create the rebuild index with the whole settings."""
+    return [
+        Request(f"drop a leftover {target}", "DELETE", f"indexes/{target}", None, NOT_FOUND),
+        create_index_request(live),
+        Request(f"create index {target}", "POST", "indexes", index_body(target)),
+        Request(
+            f"configure {target}",
+            "PATCH",
+            f"indexes/{target}/settings",
+            settings_body(max_total_hits=max_total_hits),
+        ),
+    ]
+
+
+def switch_requests(live: str, target: str) -> tuple[Request, Request]:
+    """What `finish_rebuild()` sends: the swap (waited for), then the drop of the
+    swapped-out documents, now under the target's uid (not waited for)."""
+    return (
+        Request("swap indexes", "POST", "swap-indexes", swap_body(live, target)),
+        Request(f"drop the swapped-out {target}", "DELETE", f"indexes/{target}", None, NOT_FOUND),
+    )
+
+
 def key_bodies(index_uid: str = DEFAULT_INDEX) -> dict[str, dict[str, Any]]:
     """POST /keys (with the master key), one per role: what each process may do.
 

@@ -34,6 +34,7 @@ from search.meili import (
     settings_body,
     swap_body,
 )
+from search.meili_answers import index_setup
 from search.meili_requests import (
     FILTERABLE,
     MAX_POSITIONS,
@@ -44,7 +45,9 @@ from search.meili_requests import (
     encode_batches,
     encode_document,
     index_body,
+    rebuild_requests,
     split_batch,
+    switch_requests,
 )
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -70,11 +73,33 @@ def test_index_settings() -> None:
     check_golden("meili_settings", body)
 
 
-def test_index_creation() -> None:
-    """Point 1: POST /indexes for the live index and the rebuild one, with our key."""
-    check_golden(
-        "meili_index", {"live": index_body("forum"), "rebuild": index_body("forum_rebuild")}
+def test_index_creation_and_rebuild_requests() -> None:
+    """Point 1: on a new server the live index is created (idempotently) before the
+    first swap; point 7: settings are sent only where the server differs; point 10: the
+    swapped-out index is dropped, not waited for."""
+    rebuild = rebuild_requests("forum", "forum_rebuild", max_total_hits=MAX_TOTAL_HITS)
+    creations = [r for r in rebuild if r.method == "POST" and r.path == "indexes"]
+    assert [r.body["uid"] for r in creations] == ["forum", "forum_rebuild"]
+    assert creations[0].tolerated == {"index_already_exists"}  # exists already: fine
+    swap, drop = switch_requests("forum", "forum_rebuild")
+    new_server = index_setup("forum", None, max_total_hits=MAX_TOTAL_HITS)
+    configured = index_setup(
+        "forum", settings_body(max_total_hits=1_000_000), max_total_hits=MAX_TOTAL_HITS
     )
+    check_golden(
+        "meili_index",
+        {
+            "ensure_index_on_a_new_server": [r.as_json() for r in new_server],
+            "ensure_index_on_an_index_set_up_before": [r.as_json() for r in configured],
+            "ensure_index_when_nothing_changed": [
+                r.as_json()
+                for r in index_setup("forum", settings_body(), max_total_hits=MAX_TOTAL_HITS)
+            ],
+            "start_rebuild": [r.as_json() for r in rebuild],
+            "finish_rebuild": [swap.as_json(), drop.as_json()],
+        },
+    )
+    assert index_body("forum") == {"uid": "forum", "primaryKey": "key"}
 
 
 def test_api_keys_per_role() -> None:
