@@ -39,7 +39,14 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./var")
     database_url: str | None = None
     meili_url: str | None = None
+    # The key that writes (workers, `forum search reindex`); docs/search.md, "API keys".
     meili_key: str | None = None
+    # The key searches use (web processes: a search-only key); unset, `meili_key`.
+    meili_search_key: str | None = None
+    # `pagination.maxTotalHits`: totals are exact below it, "at least" from it on.
+    meili_max_total_hits: int = Field(default=10_000, ge=1_000, le=100_000)
+    # Bytes per document POST at most: under the server's `--http-payload-size-limit`.
+    meili_payload_limit_bytes: int = Field(default=10 * 1024 * 1024, ge=64 * 1024)
     smtp_url: str | None = None
     mail_from: str = "Cluster Forum <forum@localhost>"
     # A mailbox the platform reads: when set, digests also offer <mailto:...> in
