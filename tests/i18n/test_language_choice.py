@@ -132,7 +132,7 @@ def test_the_api_answers_in_english_whatever_the_browser_says(
 
 # --- the five languages with a catalog ---------------------------------------------------------
 
-SIX = ["en", "fr", "de", "es", "it", "pl"]
+OFFERED = ["en", "fr", "de", "es", "it", "pl"]
 OWN_NAMES = {
     "en": "English",
     "fr": "Français",
@@ -160,22 +160,22 @@ def test_the_profile_offers_the_six_languages_each_in_its_own_name(
     sign_in(client, db, member)
     page = client.get("/profile").text
     main = page.split("<main", 1)[1].split("</main>", 1)[0]
-    assert options(main, "language") == [(code, code, OWN_NAMES[code]) for code in SIX]
+    assert options(main, "language") == [(code, code, OWN_NAMES[code]) for code in OFFERED]
 
 
 def test_the_switcher_names_each_language_in_itself_on_every_language_s_pages(
     client: Client,
 ) -> None:
-    for code in SIX:
+    for code in OFFERED:
         client.cookies.set(i18n.LANGUAGE_COOKIE, code)
         page = client.get("/privacy").text
         footer = page.split("<footer", 1)[1]
-        assert options(footer, "language") == [(c, c, OWN_NAMES[c]) for c in SIX], code
+        assert options(footer, "language") == [(c, c, OWN_NAMES[c]) for c in OFFERED], code
         assert f'<option value="{code}" lang="{code}" selected>' in footer
 
 
 def test_each_language_is_written_in_html_lang_and_content_language(client: Client) -> None:
-    for code in SIX:
+    for code in OFFERED:
         client.cookies.set(i18n.LANGUAGE_COOKIE, code)
         page = client.get("/privacy")
         assert html_lang(page.text) == code
