@@ -33,7 +33,7 @@ $(LOCALES)/%/LC_MESSAGES/messages.mo: $(LOCALES)/%/LC_MESSAGES/messages.po $(STA
 	$(VENV)/bin/pybabel compile --statistics -D messages -l $* -i $< -o $@
 
 translations: $(STAMP) ## extract every sentence into forum/locales/messages.pot, update each language's catalog, compile
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-wrap --add-location=file \
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 --no-wrap --add-location=file \
 		--sort-by-file --project="Cluster Forum" --copyright-holder="Cluster Forum" \
 		-o $(LOCALES)/messages.pot .
 	@if [ -n "$(PO_FILES)" ]; then \

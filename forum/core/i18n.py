@@ -237,6 +237,12 @@ def lazy_gettext(message: str, **variables: Any) -> LazyProxy:
     return LazyProxy(gettext, message, enable_cache=False, **variables)
 
 
+def lazy_pgettext(context: str, message: str, **variables: Any) -> LazyProxy:
+    """`pgettext` read when used, as `lazy_gettext` is: a label written at import time for
+    a word that translates two ways ("Report": a kind of intelligence, a flag)."""
+    return LazyProxy(pgettext, context, message, enable_cache=False, **variables)
+
+
 _ = gettext
 _l = lazy_gettext
 

@@ -19,7 +19,7 @@ from forum.accounts.models import User
 from forum.core import i18n
 from forum.core.config import Settings
 from forum.core.formats import format_date, format_list
-from forum.core.i18n import _, ngettext
+from forum.core.i18n import _, ngettext, pgettext
 from forum.digests.candidates import (
     DEADLINE_DAYS,
     DEADLINE_KINDS,
@@ -341,7 +341,7 @@ class _Builder(MemberView):
             if n.created_at < self.end and n.created_at >= self.start
         ]
 
-        mention, reply = _("Mention"), _("Reply")
+        mention, reply = _("Mention"), pgettext("notification kind", "Reply")
 
         def entry(n: UnreadNote) -> Entry:
             what = mention if n.kind == "mention" else reply

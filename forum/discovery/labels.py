@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.core.formats import format_date
-from forum.core.i18n import Labels, _, _l
+from forum.core.i18n import Labels, _, _l, lazy_pgettext
 from forum.discovery.service import KIND_LABELS, SearchParams
 from forum.discussions.models import KIND_LABELS as THREAD_KIND_LABELS
 from forum.discussions.models import Category
@@ -115,7 +115,7 @@ FILTER_TITLES = Labels(
     country=_l("Country"),
     sector=_l("Sector"),
     category=_l("Category"),
-    **{"from": _l("From"), "to": _l("Until")},
+    **{"from": lazy_pgettext("date range", "From"), "to": _l("Until")},
 )
 
 

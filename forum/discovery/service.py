@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import User
 from forum.core.config import Settings
 from forum.core.errors import Invalid
-from forum.core.i18n import Labels, _, _l
+from forum.core.i18n import Labels, _, _l, lazy_pgettext
 from forum.discovery.sync import search_engine
 from forum.discussions.service import DigestReader
 from forum.taxonomy.models import Sector
@@ -43,7 +43,7 @@ MAX_QUERY_CHARS = 500
 
 KIND_LABELS = Labels(
     thread=_l("Discussion"),
-    post=_l("Reply"),
+    post=lazy_pgettext("search result kind", "Reply"),
     intel=_l("Intelligence"),
     event=_l("Event"),
     partnership=_l("Partnership"),

@@ -28,7 +28,7 @@ from forum.accounts.models import User
 from forum.core.attachments import ExtractedText
 from forum.core.db import Base, UTCDateTime, utcnow
 from forum.core.formats import country_name
-from forum.core.i18n import Labels, _l
+from forum.core.i18n import Labels, _l, lazy_pgettext
 from forum.taxonomy.models import CountryTagged, Sector
 from forum.taxonomy.regions import get_region_group
 from forum.taxonomy.service import Country, countries_for
@@ -59,7 +59,7 @@ INTEL_KINDS = (
     "regulation",
 )
 KIND_LABELS = Labels(
-    report=_l("Report"),
+    report=lazy_pgettext("intelligence type", "Report"),
     market_study=_l("Market study"),
     news=_l("News"),
     funding_call=_l("Funding call"),

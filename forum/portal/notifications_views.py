@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from forum.accounts.deps import OptionalUser, SignedInUser
 from forum.accounts.models import User
 from forum.core.formats import format_datetime, machine_time
-from forum.core.i18n import _, _l
+from forum.core.i18n import _, _l, lazy_pgettext
 from forum.core.pagination import page_number
 from forum.core.privacy import FORMER_MEMBER_NAME
 from forum.core.web import DbSession, flash, redirect, render, safe_next
@@ -25,10 +25,10 @@ from forum.portal.follows import resolve_target
 router = APIRouter(include_in_schema=False)
 
 KIND_LABELS = {
-    "reply": _l("Reply"),
+    "reply": lazy_pgettext("notification kind", "Reply"),
     "mention": _l("Mention"),
     "thread_post": _l("New post"),
-    "flag": _l("Report"),
+    "flag": lazy_pgettext("notification kind", "Report"),
     "membership": _l("Membership"),
 }
 

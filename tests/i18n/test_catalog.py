@@ -21,6 +21,7 @@ KEYWORDS = {
     "npgettext": ((1, "c"), 2, 3),
     "_l": None,
     "lazy_gettext": None,
+    "lazy_pgettext": ((1, "c"), 2),
 }
 
 

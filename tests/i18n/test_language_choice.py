@@ -128,3 +128,81 @@ def test_the_api_answers_in_english_whatever_the_browser_says(
     assert response.status_code == 401
     assert "[" not in response.json()["detail"]
     assert "content-language" not in response.headers
+
+
+# --- the five languages with a catalog ---------------------------------------------------------
+
+OFFERED = ["en", "fr", "de", "es", "it", "pl"]
+OWN_NAMES = {
+    "en": "English",
+    "fr": "Français",
+    "de": "Deutsch",
+    "es": "Español",
+    "it": "Italiano",
+    "pl": "Polski",
+}
+
+
+def options(page: str, name: str) -> list[tuple[str, str | None, str]]:
+    """The (value, lang, text) of each option of the <select name=...> on the page."""
+    select = page[page.index(f'name="{name}"') :].split("</select>", 1)[0]
+    return [
+        (value, lang or None, text)
+        for value, lang, text in re.findall(
+            r'<option value="([^"]*)"(?: lang="([^"]*)")?[^>]*>([^<]*)</option>', select
+        )
+    ]
+
+
+def test_the_profile_offers_the_six_languages_each_in_its_own_name(
+    client: Client, db: Session, member: User
+) -> None:
+    sign_in(client, db, member)
+    page = client.get("/profile").text
+    main = page.split("<main", 1)[1].split("</main>", 1)[0]
+    assert options(main, "language") == [(code, code, OWN_NAMES[code]) for code in OFFERED]
+
+
+def test_the_switcher_names_each_language_in_itself_on_every_language_s_pages(
+    client: Client,
+) -> None:
+    for code in OFFERED:
+        client.cookies.set(i18n.LANGUAGE_COOKIE, code)
+        page = client.get("/privacy").text
+        footer = page.split("<footer", 1)[1]
+        assert options(footer, "language") == [(c, c, OWN_NAMES[c]) for c in OFFERED], code
+        assert f'<option value="{code}" lang="{code}" selected>' in footer
+
+
+def test_each_language_is_written_in_html_lang_and_content_language(client: Client) -> None:
+    for code in OFFERED:
+        client.cookies.set(i18n.LANGUAGE_COOKIE, code)
+        page = client.get("/privacy")
+        assert html_lang(page.text) == code
+        assert page.headers["content-language"] == code
+    client.cookies.delete(i18n.LANGUAGE_COOKIE)
+    page = client.get("/privacy", headers={"Accept-Language": "de-AT, de;q=0.9"})
+    assert html_lang(page.text) == "de" and "Datenschutz" in page.text
+
+
+def test_portuguese_and_dutch_browsers_get_english(client: Client) -> None:
+    for header in ("pt", "pt-BR, pt;q=0.9", "nl", "nl-BE, nl;q=0.8"):
+        page = client.get("/privacy", headers={"Accept-Language": header})
+        assert html_lang(page.text) == "en", header
+        assert page.headers["content-language"] == "en"
+        assert "Privacy" in page.text
+    # ... unless they also read a language we have.
+    page = client.get("/privacy", headers={"Accept-Language": "nl, pl;q=0.5, en;q=0.1"})
+    assert html_lang(page.text) == "pl"
+
+
+def test_the_switcher_refuses_portuguese_and_dutch_while_they_have_no_catalog(
+    client: Client,
+) -> None:
+    client.get("/privacy")
+    for code in ("pt", "nl"):
+        response = client.post_form("/language", {"language": code, "next": "/"})
+        assert response.status_code == 422  # type: ignore[attr-defined]
+    assert i18n.LANGUAGE_COOKIE not in client.cookies
+    assert client.post_form("/language", {"language": "pl", "next": "/"}).status_code == 303  # type: ignore[attr-defined]
+    assert client.cookies[i18n.LANGUAGE_COOKIE] == "pl"

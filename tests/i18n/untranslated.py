@@ -229,7 +229,7 @@ def _without_pseudo(text: str) -> list[str]:
     return [part for part in marked.split("\x00")]
 
 
-def _is_code(piece: str) -> bool:
+def is_code(piece: str) -> bool:
     return any(pattern.match(piece) for pattern in _CODES)
 
 
@@ -238,24 +238,30 @@ def leftovers(text: str, content: Content) -> list[str]:
     bad = []
     for part in _without_pseudo(normalise(text)):
         piece = part.strip(_EDGES)
-        if len(_LETTERS.findall(piece)) < 2 or _is_code(piece) or content.has(piece):
+        if len(_LETTERS.findall(piece)) < 2 or is_code(piece) or content.has(piece):
             continue
         # Content next to punctuation or a code ("Title (FR)"): each word group alone.
-        words = [w.strip(_EDGES) for w in re.split(r"\s[·|—–/]\s|\s\(|\)\s|, |: ", piece)]
-        if all(len(_LETTERS.findall(w)) < 2 or _is_code(w) or content.has(w) for w in words):
+        words = [w.strip(_EDGES) for w in re.split(r"\s[·|—–/›]\s|\s\(|\)\s|, |: ", piece)]
+        if all(len(_LETTERS.findall(w)) < 2 or is_code(w) or content.has(w) for w in words):
             continue
         bad.append(piece)
     return bad
 
 
-def untranslated(html: str, content: Content) -> list[str]:
-    """Every piece of text on an HTML page (or part) that is neither translated nor
-    content, as "where: text"."""
+def read_texts(html: str) -> list[tuple[str, str]]:
+    """The text a person reads on an HTML page, as (where, text) pieces: the text of each
+    block element (inline elements within it included) and the attributes people read."""
     collector = _Collector()
     collector.feed(html)
     collector.close()
+    return collector.found
+
+
+def untranslated(html: str, content: Content) -> list[str]:
+    """Every piece of text on an HTML page (or part) that is neither translated nor
+    content, as "where: text"."""
     found = []
-    for where, text in collector.found:
+    for where, text in read_texts(html):
         found.extend(f"{where}: {piece}" for piece in leftovers(text, content))
     return found
 
