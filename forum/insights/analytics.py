@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import Membership, User
 from forum.discussions.models import Post, Thread, ThreadCountry, thread_sector
 from forum.events.models import Event, event_sector
+from forum.insights.weekly import count_people_weeks, count_weeks, figures, rollup
 from forum.intelligence.models import IntelCountry, IntelItem, intel_sector
 from forum.taxonomy.filters import in_countries, in_sectors
 
@@ -101,6 +101,8 @@ def _week_of(moment: dt.datetime) -> dt.date:
 
 
 def count_by_week(moments: Iterable[dt.datetime | None]) -> dict[dt.date, int]:
+    """Moments fetched into Python, per week: for a few rows only; a figure over a table
+    counts in the database (`weekly.count_weeks`), rolled up weekly (`weekly.rollup`)."""
     out: dict[dt.date, int] = {}
     for moment in moments:
         if moment is not None:
@@ -109,51 +111,42 @@ def count_by_week(moments: Iterable[dt.datetime | None]) -> dict[dt.date, int]:
     return out
 
 
-def _people_by_week(rows: Iterable[tuple[int | None, dt.datetime]]) -> dict[dt.date, int]:
-    """Distinct people per week from (person, when) rows."""
-    seen: dict[dt.date, set[int]] = {}
-    for person, moment in rows:
-        if person is not None:
-            seen.setdefault(_week_of(moment), set()).add(person)
-    return {week: len(people) for week, people in seen.items()}
+@rollup("user_account", ("registered", "verified"))
+def _users_live(db: Session, start: dt.datetime, end: dt.datetime) -> dict[str, dict[dt.date, int]]:
+    return {
+        "registered": count_weeks(db, User.created_at, start, end),
+        "verified": count_weeks(db, User.email_verified_at, start, end),
+    }
+
+
+@rollup("membership", ("approved",))
+def _memberships_live(
+    db: Session, start: dt.datetime, end: dt.datetime
+) -> dict[str, dict[dt.date, int]]:
+    approved = Membership.status == "approved"
+    return {"approved": count_weeks(db, Membership.decided_at, start, end, approved)}
+
+
+@rollup("post", ("taking_part", "replies"))
+def _posts_live(db: Session, start: dt.datetime, end: dt.datetime) -> dict[str, dict[dt.date, int]]:
+    return {
+        "taking_part": count_people_weeks(db, Post.author_id, Post.created_at, start, end),
+        "replies": count_weeks(db, Post.created_at, start, end, Post.is_opening.is_(False)),
+    }
 
 
 def members(db: Session, period: Period) -> list[MemberWeek]:
     """Per week: accounts registered, email addresses verified, memberships approved, and
-    members taking part (wrote at least one post: a new thread or a reply)."""
-    start, end = period.bounds()
-    registered = count_by_week(
-        db.scalars(select(User.created_at).where(User.created_at >= start, User.created_at < end))
-    )
-    verified = count_by_week(
-        db.scalars(
-            select(User.email_verified_at).where(
-                User.email_verified_at >= start, User.email_verified_at < end
-            )
-        )
-    )
-    approved = count_by_week(
-        db.scalars(
-            select(Membership.decided_at).where(
-                Membership.status == "approved",
-                Membership.decided_at >= start,
-                Membership.decided_at < end,
-            )
-        )
-    )
-    posting = _people_by_week(
-        (row[0], row[1])
-        for row in db.execute(
-            select(Post.author_id, Post.created_at).where(
-                Post.created_at >= start, Post.created_at < end
-            )
-        )
-    )
+    members taking part (wrote at least one post: a new thread or a reply). Counted in the
+    database, closed weeks read from the weekly rollup when the job has stored them."""
+    users = figures(db, "user_account", period.start, period.end)
+    approved = figures(db, "membership", period.start, period.end)["approved"]
+    posting = figures(db, "post", period.start, period.end)["taking_part"]
     return [
         MemberWeek(
             week,
-            withhold_small(registered.get(week, 0)),
-            withhold_small(verified.get(week, 0)),
+            withhold_small(users["registered"].get(week, 0)),
+            withhold_small(users["verified"].get(week, 0)),
             withhold_small(approved.get(week, 0)),
             withhold_small(posting.get(week, 0)),
         )
@@ -181,10 +174,6 @@ CONTENT_FIGURES = (
     "events",
 )
 UNANSWERED_AFTER = dt.timedelta(days=7)
-
-
-def _moments(db: Session, column: Any, start: dt.datetime, end: dt.datetime, *where: Any) -> Any:
-    return db.scalars(select(column).where(column >= start, column < end, *where))
 
 
 @dataclass(frozen=True)
@@ -240,41 +229,72 @@ class Focus:
         return out
 
 
+def _content_live(
+    db: Session, start: dt.datetime, end: dt.datetime, focus: Focus
+) -> dict[str, dict[dt.date, int]]:
+    on_threads = focus.threads()
+    practice = Thread.kind == "good_practice"
+    in_focus = [Post.thread_id.in_(select(Thread.id).where(*on_threads))] if on_threads else []
+    by_member = IntelItem.feed_id.is_(None)
+    return {
+        "threads": count_weeks(db, Thread.created_at, start, end, ~practice, *on_threads),
+        "good_practices": count_weeks(db, Thread.created_at, start, end, practice, *on_threads),
+        "replies": count_weeks(
+            db, Post.created_at, start, end, Post.is_opening.is_(False), *in_focus
+        ),
+        "items_by_members": count_weeks(
+            db, IntelItem.added_at, start, end, by_member, *focus.items()
+        ),
+        "items_harvested": count_weeks(
+            db, IntelItem.added_at, start, end, ~by_member, *focus.items()
+        ),
+        "events": count_weeks(db, Event.created_at, start, end, *focus.events()),
+    }
+
+
+@rollup("thread", ("threads", "good_practices"))
+def _threads_live(
+    db: Session, start: dt.datetime, end: dt.datetime
+) -> dict[str, dict[dt.date, int]]:
+    practice = Thread.kind == "good_practice"
+    return {
+        "threads": count_weeks(db, Thread.created_at, start, end, ~practice),
+        "good_practices": count_weeks(db, Thread.created_at, start, end, practice),
+    }
+
+
+@rollup("intel_item", ("items_by_members", "items_harvested"))
+def _items_live(db: Session, start: dt.datetime, end: dt.datetime) -> dict[str, dict[dt.date, int]]:
+    by_member = IntelItem.feed_id.is_(None)
+    return {
+        "items_by_members": count_weeks(db, IntelItem.added_at, start, end, by_member),
+        "items_harvested": count_weeks(db, IntelItem.added_at, start, end, ~by_member),
+    }
+
+
+@rollup("event", ("events",))
+def _events_live(
+    db: Session, start: dt.datetime, end: dt.datetime
+) -> dict[str, dict[dt.date, int]]:
+    return {"events": count_weeks(db, Event.created_at, start, end)}
+
+
 def content(db: Session, period: Period, focus: Focus | None = None) -> list[ContentWeek]:
     """Per week: what was written, in any state it is in now (later hidden or deleted
     included: this is the flow of writing, not what readers see today); with a `focus`,
     only what is tagged with one of its countries and one of its sectors (a reply by its
-    thread's tags)."""
+    thread's tags). Without a focus, closed weeks come from the weekly rollup when the
+    job has stored them; with one, every week is counted live."""
     focus = focus or Focus()
-    start, end = period.bounds()
-    on_threads = focus.threads()
-    threads = count_by_week(
-        _moments(db, Thread.created_at, start, end, Thread.kind != "good_practice", *on_threads)
-    )
-    practices = count_by_week(
-        _moments(db, Thread.created_at, start, end, Thread.kind == "good_practice", *on_threads)
-    )
-    in_focus = [Post.thread_id.in_(select(Thread.id).where(*on_threads))] if on_threads else []
-    replies = count_by_week(
-        _moments(db, Post.created_at, start, end, Post.is_opening.is_(False), *in_focus)
-    )
-    by_members = count_by_week(
-        _moments(db, IntelItem.added_at, start, end, IntelItem.feed_id.is_(None), *focus.items())
-    )
-    harvested = count_by_week(
-        _moments(db, IntelItem.added_at, start, end, IntelItem.feed_id.is_not(None), *focus.items())
-    )
-    events = count_by_week(_moments(db, Event.created_at, start, end, *focus.events()))
+    if focus.countries or focus.sectors:
+        start, end = period.bounds()
+        flow = _content_live(db, start, end, focus)
+    else:
+        flow = {}
+        for source in ("thread", "post", "intel_item", "event"):
+            flow.update(figures(db, source, period.start, period.end))
     return [
-        ContentWeek(
-            week,
-            threads.get(week, 0),
-            replies.get(week, 0),
-            practices.get(week, 0),
-            by_members.get(week, 0),
-            harvested.get(week, 0),
-            events.get(week, 0),
-        )
+        ContentWeek(week, *(flow[figure].get(week, 0) for figure in CONTENT_FIGURES))
         for week in period.weeks
     ]
 

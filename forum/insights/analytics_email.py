@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.digests.models import DigestDelivery
 from forum.inbound.models import InboundMessage
-from forum.insights.analytics import Period, count_by_week, withhold_small
+from forum.insights.analytics import Period, withhold_small
+from forum.insights.weekly import count_weeks, figures, rollup
 
 
 @dataclass(frozen=True)
@@ -33,27 +32,47 @@ class EmailWeek:
 EMAIL_FIGURES = ("digests_sent", "digests_skipped", "digests_failed", "posted_by_email", "refused")
 
 
+@rollup("digest_delivery", ("digests_sent", "digests_skipped", "digests_failed"))
+def _digests_live(
+    db: Session, start: dt.datetime, end: dt.datetime
+) -> dict[str, dict[dt.date, int]]:
+    status = DigestDelivery.status
+    return {
+        "digests_sent": count_weeks(db, DigestDelivery.sent_at, start, end, status == "sent"),
+        "digests_skipped": count_weeks(
+            db, DigestDelivery.window_end, start, end, status == "skipped"
+        ),
+        "digests_failed": count_weeks(
+            db, DigestDelivery.window_end, start, end, status == "failed"
+        ),
+    }
+
+
+@rollup("inbound_message", ("posted_by_email", "refused"))
+def _inbound_live(
+    db: Session, start: dt.datetime, end: dt.datetime
+) -> dict[str, dict[dt.date, int]]:
+    received, status = InboundMessage.received_at, InboundMessage.status
+    return {
+        "posted_by_email": count_weeks(db, received, start, end, status.in_(("posted", "thread"))),
+        "refused": count_weeks(db, received, start, end, status == "refused"),
+    }
+
+
 def weeks(db: Session, period: Period) -> list[EmailWeek]:
-    start, end = period.bounds()
-
-    def by_week(column: Any, *where: Any) -> dict[dt.date, int]:
-        return count_by_week(
-            db.scalars(select(column).where(column >= start, column < end, *where))
-        )
-
-    sent = by_week(DigestDelivery.sent_at, DigestDelivery.status == "sent")
-    skipped = by_week(DigestDelivery.window_end, DigestDelivery.status == "skipped")
-    failed = by_week(DigestDelivery.window_end, DigestDelivery.status == "failed")
-    posted = by_week(InboundMessage.received_at, InboundMessage.status.in_(("posted", "thread")))
-    refused = by_week(InboundMessage.received_at, InboundMessage.status == "refused")
+    """Counted in the database; closed weeks read from the weekly rollup when stored."""
+    found = {
+        **figures(db, "digest_delivery", period.start, period.end),
+        **figures(db, "inbound_message", period.start, period.end),
+    }
     return [
         EmailWeek(
             w,
-            withhold_small(sent.get(w, 0)),
-            withhold_small(skipped.get(w, 0)),
-            withhold_small(failed.get(w, 0)),
-            posted.get(w, 0),
-            refused.get(w, 0),
+            withhold_small(found["digests_sent"].get(w, 0)),
+            withhold_small(found["digests_skipped"].get(w, 0)),
+            withhold_small(found["digests_failed"].get(w, 0)),
+            found["posted_by_email"].get(w, 0),
+            found["refused"].get(w, 0),
         )
         for w in period.weeks
     ]

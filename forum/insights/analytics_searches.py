@@ -11,14 +11,15 @@ searches, not of people.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from forum.discovery.models import SearchLogEntry
+from forum.insights import analytics_ranked as ranked
 from forum.insights.analytics import Period
+from forum.insights.weekly import as_monday, figures, rollup, week_of
 
 TOP = 20  # rows in each ranked table
 
@@ -42,56 +43,44 @@ class QueryCount:
     without_result: int
 
 
-def _in_period(period: Period) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    start, end = period.bounds()
-    return SearchLogEntry.logged_at >= start, SearchLogEntry.logged_at < end
+@rollup("search_log", SEARCH_FIGURES)
+def _searches_live(
+    db: Session, start: dt.datetime, end: dt.datetime
+) -> dict[str, dict[dt.date, int]]:
+    week = week_of(SearchLogEntry.logged_at)
+    found = db.execute(
+        select(
+            week,
+            func.count(),
+            func.sum(case((SearchLogEntry.result_count == 0, 1), else_=0)),
+            func.sum(case((SearchLogEntry.signed_in, 1), else_=0)),
+        )
+        .where(SearchLogEntry.logged_at >= start, SearchLogEntry.logged_at < end)
+        .group_by(week)
+    ).all()
+    return {
+        figure: {as_monday(row[0]): int(row[n + 1] or 0) for row in found}
+        for n, figure in enumerate(SEARCH_FIGURES)
+    }
 
 
 def weeks(db: Session, period: Period) -> list[SearchWeek]:
-    counts: dict[dt.date, list[int]] = {}
-    rows = db.execute(
-        select(
-            SearchLogEntry.logged_at, SearchLogEntry.result_count, SearchLogEntry.signed_in
-        ).where(*_in_period(period))
-    )
-    for logged_at, result_count, signed_in in rows:
-        moment = logged_at if logged_at.tzinfo else logged_at.replace(tzinfo=dt.UTC)
-        day = moment.astimezone(dt.UTC).date()
-        week = counts.setdefault(day - dt.timedelta(days=day.weekday()), [0, 0, 0])
-        week[0] += 1
-        week[1] += 1 if result_count == 0 else 0
-        week[2] += 1 if signed_in else 0
-    return [SearchWeek(w, *counts.get(w, [0, 0, 0])) for w in period.weeks]
+    """Counted in the database; closed weeks read from the weekly rollup when stored."""
+    found = figures(db, "search_log", period.start, period.end)
+    return [SearchWeek(w, *(found[f].get(w, 0) for f in SEARCH_FIGURES)) for w in period.weeks]
 
 
 def top_queries(db: Session, period: Period, *, without_result: bool = False) -> list[QueryCount]:
-    """The most frequent (query, country filter) pairs; with `without_result`, only the
-    searches that found nothing (what members look for and the forum lacks)."""
-    nothing = func.sum(case((SearchLogEntry.result_count == 0, 1), else_=0))
-    searches = func.count(SearchLogEntry.id)
-    query = (
-        select(SearchLogEntry.text, SearchLogEntry.countries, searches, nothing)
-        .where(*_in_period(period))
-        .group_by(SearchLogEntry.text, SearchLogEntry.countries)
-        .order_by(searches.desc(), SearchLogEntry.text, SearchLogEntry.countries)
-        .limit(TOP)
-    )
-    if without_result:
-        query = query.where(SearchLogEntry.result_count == 0)
-    return [QueryCount(t, c, int(n), int(z or 0)) for t, c, n, z in db.execute(query)]
+    """The most frequent (query, country filter) pairs, ties by text then filter; with
+    `without_result`, only the searches that found nothing (what members look for and the
+    forum lacks). Exact, from the weekly rollups where stored (`analytics_ranked`)."""
+    found = ranked.top_pairs(db, period.start, period.end, empty=without_result, top=TOP)
+    return [QueryCount(r.text, r.countries, r.searches, r.without_result) for r in found]
 
 
 def top_filters(db: Session, period: Period) -> list[tuple[str, str, int]]:
     """(kind of filter, value, searches) for the country and sector filters used, most
-    used first: a search filtered by two countries counts for each."""
-    used: Counter[tuple[str, str]] = Counter()
-    rows = db.execute(
-        select(SearchLogEntry.countries, SearchLogEntry.sectors).where(
-            *_in_period(period),
-            (SearchLogEntry.countries != "") | (SearchLogEntry.sectors != ""),
-        )
-    )
-    for countries, sectors in rows:
-        used.update(("country", c) for c in countries.split(",") if c)
-        used.update(("sector", s) for s in sectors.split(",") if s)
-    return [(kind, value, n) for (kind, value), n in used.most_common(TOP)]
+    used first (ties by kind, then value): a search filtered by two countries counts for
+    each."""
+    found = ranked.top_filters(db, period.start, period.end, top=TOP)
+    return [(r.text, r.countries, r.searches) for r in found]

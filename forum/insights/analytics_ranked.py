@@ -1,0 +1,209 @@
+"""The searches section's ranked tables at scale: the most frequent queries (all, or those
+that found nothing) and filters, exact, from weekly rollups where the job stored them.
+
+A closed week's rollup (`models.AnalyticsQueryWeek`) keeps its KEPT most frequent
+(query, country filter) pairs and a floor: the count of the most frequent pair it does not
+keep. Over a period, a pair's stored and live counts are a lower bound of its total, and
+adding the floor of each stored week that does not keep it gives an upper bound; a pair
+never kept has at most the sum of the floors. Only the pairs whose upper bound reaches
+the TOP-th lower bound can be in the table: their exact totals are counted in the search
+log (an index by text and filter finds them), the rest cannot rank. When the bounds
+cannot decide (flat traffic, where every pair is rare), the whole period is counted live,
+which is then cheap enough. Filters are few: every one is kept, the sum is exact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, case, func, insert, select, tuple_
+from sqlalchemy.orm import Session
+
+from forum.discovery.models import SearchLogEntry
+from forum.insights.models import AnalyticsQueryWeek
+from forum.insights.weekly import moment, runs, split
+
+KEPT = 100  # pairs kept per closed week and scope
+MOST_CANDIDATES = 500  # above this many pairs to count exactly, count the period live
+Pair = tuple[str, str]  # (text, countries)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    text: str
+    countries: str
+    searches: int
+    without_result: int
+
+
+def _range(start: dt.datetime, end: dt.datetime) -> list[ColumnElement[bool]]:
+    return [SearchLogEntry.logged_at >= start, SearchLogEntry.logged_at < end]
+
+
+def live_pairs(
+    db: Session,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    empty: bool,
+    pairs: list[Pair] | None = None,
+) -> dict[Pair, tuple[int, int]]:
+    """(searches, found nothing) per (text, countries) in [start, end); with `empty` the
+    searches that found nothing only; with `pairs`, only those."""
+    nothing = func.sum(case((SearchLogEntry.result_count == 0, 1), else_=0))
+    query = (
+        select(SearchLogEntry.text, SearchLogEntry.countries, func.count(), nothing)
+        .where(*_range(start, end))
+        .group_by(SearchLogEntry.text, SearchLogEntry.countries)
+    )
+    if empty:
+        query = query.where(SearchLogEntry.result_count == 0)
+    if pairs is not None:
+        query = query.where(tuple_(SearchLogEntry.text, SearchLogEntry.countries).in_(pairs))
+    return {(t, c): (int(n), int(z or 0)) for t, c, n, z in db.execute(query)}
+
+
+def live_filters(db: Session, start: dt.datetime, end: dt.datetime) -> Counter[Pair]:
+    """Searches per (kind, value) of the country and sector filters used in [start, end)."""
+    used: Counter[Pair] = Counter()
+    rows = db.execute(
+        select(SearchLogEntry.countries, SearchLogEntry.sectors).where(
+            *_range(start, end),
+            (SearchLogEntry.countries != "") | (SearchLogEntry.sectors != ""),
+        )
+    )
+    for countries, sectors in rows:
+        used.update(("country", c) for c in countries.split(",") if c)
+        used.update(("sector", s) for s in sectors.split(",") if s)
+    return used
+
+
+def ordered(counts: dict[Pair, tuple[int, int]], top: int) -> list[Ranked]:
+    """The `top` most frequent pairs; ties by text, then filter."""
+    best = sorted(counts.items(), key=lambda kv: (-kv[1][0], kv[0]))[:top]
+    return [Ranked(t, c, n, z) for (t, c), (n, z) in best]
+
+
+def roll_up(db: Session, closed: list[dt.date]) -> int:
+    """Store the ranked tables of each week of `closed` (Mondays) not stored yet."""
+    stored = set(
+        db.scalars(
+            select(AnalyticsQueryWeek.week).where(AnalyticsQueryWeek.week.in_(closed)).distinct()
+        )
+    )
+    done = 0
+    for week in (w for w in closed if w not in stored):
+        start, end = moment(week), moment(week + dt.timedelta(weeks=1))
+        rows: list[dict[str, object]] = []
+        for scope in ("all", "empty"):
+            counts = live_pairs(db, start, end, empty=scope == "empty")
+            ranked = ordered(counts, len(counts))
+            floor = ranked[KEPT].searches if len(ranked) > KEPT else 0
+            rows.append(_row(week, scope, 0, Ranked("", "", floor, 0)))
+            rows.extend(_row(week, scope, n, r) for n, r in enumerate(ranked[:KEPT], start=1))
+        used = sorted(live_filters(db, start, end).items(), key=lambda kv: (-kv[1], kv[0]))
+        rows.append(_row(week, "filters", 0, Ranked("", "", 0, 0)))
+        rows.extend(
+            _row(week, "filters", n, Ranked(kind, value, count, 0))
+            for n, ((kind, value), count) in enumerate(used, start=1)
+        )
+        db.execute(insert(AnalyticsQueryWeek), rows)
+        done += 1
+    return done
+
+
+def _row(week: dt.date, scope: str, position: int, ranked: Ranked) -> dict[str, object]:
+    return {
+        "week": week,
+        "scope": scope,
+        "position": position,
+        "text": ranked.text,
+        "countries": ranked.countries,
+        "searches": ranked.searches,
+        "without_result": ranked.without_result,
+    }
+
+
+def _stored(
+    db: Session, scope: str, closed: list[dt.date]
+) -> tuple[dict[dt.date, int], list[tuple[dt.date, str, str, int]]]:
+    """The floors of the closed weeks stored for `scope`, and their kept rows."""
+    floors: dict[dt.date, int] = {}
+    kept: list[tuple[dt.date, str, str, int]] = []
+    if not closed:
+        return floors, kept
+    for week, position, text, countries, searches in db.execute(
+        select(
+            AnalyticsQueryWeek.week,
+            AnalyticsQueryWeek.position,
+            AnalyticsQueryWeek.text,
+            AnalyticsQueryWeek.countries,
+            AnalyticsQueryWeek.searches,
+        ).where(
+            AnalyticsQueryWeek.scope == scope,
+            AnalyticsQueryWeek.week >= closed[0],
+            AnalyticsQueryWeek.week <= closed[-1],
+        )
+    ):
+        if position == 0:
+            floors[week] = searches
+        else:
+            kept.append((week, text, countries, searches))
+    return floors, kept
+
+
+def _live_weeks(
+    weeks: list[dt.date], stored: set[dt.date], first: dt.date, last: dt.date
+) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+    """The [start, end) ranges of the period not answered by a stored week."""
+    start, end = moment(first), moment(last + dt.timedelta(days=1))
+    for run in runs([w for w in weeks if w not in stored]):
+        yield max(start, moment(run[0])), min(end, moment(run[-1] + dt.timedelta(weeks=1)))
+
+
+def top_pairs(db: Session, first: dt.date, last: dt.date, *, empty: bool, top: int) -> list[Ranked]:
+    """The `top` most frequent pairs searched on the days `first` to `last`, exactly."""
+    start, end = moment(first), moment(last + dt.timedelta(days=1))
+    weeks, closed = split(first, last)
+    floors, kept = _stored(db, "empty" if empty else "all", closed)
+    if not floors:
+        return ordered(live_pairs(db, start, end, empty=empty), top)
+    lower: Counter[Pair] = Counter()
+    seen: dict[Pair, set[dt.date]] = {}
+    for week, text, countries, searches in kept:
+        if week in floors:
+            lower[text, countries] += searches
+            seen.setdefault((text, countries), set()).add(week)
+    for low, high in _live_weeks(weeks, set(floors), first, last):
+        for pair, (searches, _) in live_pairs(db, low, high, empty=empty).items():
+            lower[pair] += searches
+    bound = sorted(lower.values(), reverse=True)[top - 1] if len(lower) >= top else 0
+    all_floors = sum(floors.values())
+    if all_floors and all_floors >= bound:  # a pair never kept might still rank
+        return ordered(live_pairs(db, start, end, empty=empty), top)
+    candidates = [
+        pair
+        for pair, low in lower.items()
+        if low + sum(f for w, f in floors.items() if w not in seen.get(pair, ())) >= bound
+    ]
+    if len(candidates) > MOST_CANDIDATES:
+        return ordered(live_pairs(db, start, end, empty=empty), top)
+    return ordered(live_pairs(db, start, end, empty=empty, pairs=candidates), top)
+
+
+def top_filters(db: Session, first: dt.date, last: dt.date, *, top: int) -> list[Ranked]:
+    """The `top` filters most used on the days `first` to `last` (kind as text, value as
+    countries), exactly: stored weeks keep every filter."""
+    weeks, closed = split(first, last)
+    used: Counter[Pair] = Counter()
+    floors, kept = _stored(db, "filters", closed)
+    for week, kind, value, searches in kept:
+        if week in floors:
+            used[kind, value] += searches
+    for low, high in _live_weeks(weeks, set(floors), first, last):
+        used.update(live_filters(db, low, high))
+    best = sorted(used.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    return [Ranked(kind, value, n, 0) for (kind, value), n in best]
