@@ -1,8 +1,8 @@
 """A year of a busy forum for the analytics benchmark, written fast and kept for reuse.
 
 10,000 members (memberships, follows), 1,000,000 documents over the last 12 months
-(100,000 threads with their opening posts, 500,000 replies, 270,000 intelligence items
-tagged with countries and sectors, 30,000 events), 500,000 digest deliveries (sent,
+(100,000 threads, 600,000 posts: their openings and 500,000 replies, 270,000 intelligence
+items tagged with countries and sectors, 30,000 events), 500,000 digest deliveries (sent,
 skipped, failed) and 1,000,000 search-log rows over the 180 days the log is kept.
 
 Rows go in with Core `insert()` in batches of BATCH (executemany), ids chosen here; the
@@ -54,7 +54,7 @@ SEARCHES = 1_000_000
 YEAR = dt.timedelta(days=365)
 SEARCH_DAYS = 180
 QUERIES = 5_000  # distinct query texts, drawn Zipf-like
-DOCUMENTS = THREADS * 2 + REPLIES + ITEMS + EVENTS - THREADS  # a thread and its opening post: 1
+DOCUMENTS = THREADS + (THREADS + REPLIES) + ITEMS + EVENTS  # threads, posts, items, events
 
 
 def database_dir(now: dt.datetime) -> Path:

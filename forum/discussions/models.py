@@ -66,7 +66,8 @@ class Thread(CountryTagged, Base):
     country_row_class = ThreadCountry
     __table_args__ = (
         Index("ix_thread_category_activity", "category_id", "last_activity_at"),
-        Index("ix_thread_created_kind", "created_at", "kind"),  # the analytics' weekly counts
+        # The analytics' weekly counts and unanswered discussions read only this.
+        Index("ix_thread_created_kind", "created_at", "kind", "hidden_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -148,6 +149,8 @@ class Post(Base):
         Index("ix_post_thread_depth_id", "thread_id", "depth", "id"),
         # The analytics' weekly counts (members taking part, replies) read only this.
         Index("ix_post_created_author", "created_at", "author_id", "is_opening"),
+        # ... and this, for a thread's replies (unanswered discussions, replies by country).
+        Index("ix_post_thread_created", "thread_id", "created_at", "is_opening"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import Membership, User
 from forum.discussions.models import Post, Thread, ThreadCountry, thread_sector
 from forum.events.models import Event, event_sector
-from forum.insights.weekly import count_people_weeks, count_weeks, figures, rollup
+from forum.insights.weekly import (
+    count_people_weeks,
+    count_weeks,
+    count_weeks_split,
+    figures,
+    rollup,
+)
 from forum.intelligence.models import IntelCountry, IntelItem, intel_sector
 from forum.taxonomy.filters import in_countries, in_sectors
 
@@ -233,21 +239,21 @@ def _content_live(
     db: Session, start: dt.datetime, end: dt.datetime, focus: Focus
 ) -> dict[str, dict[dt.date, int]]:
     on_threads = focus.threads()
-    practice = Thread.kind == "good_practice"
     in_focus = [Post.thread_id.in_(select(Thread.id).where(*on_threads))] if on_threads else []
-    by_member = IntelItem.feed_id.is_(None)
+    practices, threads = count_weeks_split(
+        db, Thread.created_at, start, end, Thread.kind == "good_practice", *on_threads
+    )
+    by_members, harvested = count_weeks_split(
+        db, IntelItem.added_at, start, end, IntelItem.feed_id.is_(None), *focus.items()
+    )
     return {
-        "threads": count_weeks(db, Thread.created_at, start, end, ~practice, *on_threads),
-        "good_practices": count_weeks(db, Thread.created_at, start, end, practice, *on_threads),
+        "threads": threads,
+        "good_practices": practices,
         "replies": count_weeks(
             db, Post.created_at, start, end, Post.is_opening.is_(False), *in_focus
         ),
-        "items_by_members": count_weeks(
-            db, IntelItem.added_at, start, end, by_member, *focus.items()
-        ),
-        "items_harvested": count_weeks(
-            db, IntelItem.added_at, start, end, ~by_member, *focus.items()
-        ),
+        "items_by_members": by_members,
+        "items_harvested": harvested,
         "events": count_weeks(db, Event.created_at, start, end, *focus.events()),
     }
 
@@ -256,20 +262,18 @@ def _content_live(
 def _threads_live(
     db: Session, start: dt.datetime, end: dt.datetime
 ) -> dict[str, dict[dt.date, int]]:
-    practice = Thread.kind == "good_practice"
-    return {
-        "threads": count_weeks(db, Thread.created_at, start, end, ~practice),
-        "good_practices": count_weeks(db, Thread.created_at, start, end, practice),
-    }
+    practices, threads = count_weeks_split(
+        db, Thread.created_at, start, end, Thread.kind == "good_practice"
+    )
+    return {"threads": threads, "good_practices": practices}
 
 
 @rollup("intel_item", ("items_by_members", "items_harvested"))
 def _items_live(db: Session, start: dt.datetime, end: dt.datetime) -> dict[str, dict[dt.date, int]]:
-    by_member = IntelItem.feed_id.is_(None)
-    return {
-        "items_by_members": count_weeks(db, IntelItem.added_at, start, end, by_member),
-        "items_harvested": count_weeks(db, IntelItem.added_at, start, end, ~by_member),
-    }
+    by_members, harvested = count_weeks_split(
+        db, IntelItem.added_at, start, end, IntelItem.feed_id.is_(None)
+    )
+    return {"items_by_members": by_members, "items_harvested": harvested}
 
 
 @rollup("event", ("events",))

@@ -6,8 +6,9 @@ A closed week's rollup (`models.AnalyticsQueryWeek`) keeps its KEPT most frequen
 keep. Over a period, a pair's stored and live counts are a lower bound of its total, and
 adding the floor of each stored week that does not keep it gives an upper bound; a pair
 never kept has at most the sum of the floors. Only the pairs whose upper bound reaches
-the TOP-th lower bound can be in the table: their exact totals are counted in the search
-log (an index by text and filter finds them), the rest cannot rank. When the bounds
+the TOP-th lower bound can be in the table: a pair every stored week keeps is exact
+already, the others' totals are counted in the search log (an index by text and filter
+finds them); the rest cannot rank. When the bounds
 cannot decide (flat traffic, where every pair is rare), the whole period is counted live,
 which is then cheap enough. Filters are few: every one is kept, the sum is exact.
 """
@@ -26,7 +27,7 @@ from forum.discovery.models import SearchLogEntry
 from forum.insights.models import AnalyticsQueryWeek
 from forum.insights.weekly import moment, runs, split
 
-KEPT = 100  # pairs kept per closed week and scope
+KEPT = 500  # pairs kept per closed week and scope
 MOST_CANDIDATES = 500  # above this many pairs to count exactly, count the period live
 Pair = tuple[str, str]  # (text, countries)
 
@@ -129,19 +130,20 @@ def _row(week: dt.date, scope: str, position: int, ranked: Ranked) -> dict[str, 
 
 def _stored(
     db: Session, scope: str, closed: list[dt.date]
-) -> tuple[dict[dt.date, int], list[tuple[dt.date, str, str, int]]]:
+) -> tuple[dict[dt.date, int], list[tuple[dt.date, str, str, int, int]]]:
     """The floors of the closed weeks stored for `scope`, and their kept rows."""
     floors: dict[dt.date, int] = {}
-    kept: list[tuple[dt.date, str, str, int]] = []
+    kept: list[tuple[dt.date, str, str, int, int]] = []
     if not closed:
         return floors, kept
-    for week, position, text, countries, searches in db.execute(
+    for week, position, text, countries, searches, nothing in db.execute(
         select(
             AnalyticsQueryWeek.week,
             AnalyticsQueryWeek.position,
             AnalyticsQueryWeek.text,
             AnalyticsQueryWeek.countries,
             AnalyticsQueryWeek.searches,
+            AnalyticsQueryWeek.without_result,
         ).where(
             AnalyticsQueryWeek.scope == scope,
             AnalyticsQueryWeek.week >= closed[0],
@@ -151,7 +153,7 @@ def _stored(
         if position == 0:
             floors[week] = searches
         else:
-            kept.append((week, text, countries, searches))
+            kept.append((week, text, countries, searches, nothing))
     return floors, kept
 
 
@@ -171,27 +173,39 @@ def top_pairs(db: Session, first: dt.date, last: dt.date, *, empty: bool, top: i
     floors, kept = _stored(db, "empty" if empty else "all", closed)
     if not floors:
         return ordered(live_pairs(db, start, end, empty=empty), top)
-    lower: Counter[Pair] = Counter()
-    seen: dict[Pair, set[dt.date]] = {}
-    for week, text, countries, searches in kept:
+    known: dict[Pair, list[int]] = {}  # searches and found nothing, counted so far
+    seen: dict[Pair, set[dt.date]] = {}  # the stored weeks that keep the pair
+    for week, text, countries, searches, nothing in kept:
         if week in floors:
-            lower[text, countries] += searches
+            counts = known.setdefault((text, countries), [0, 0])
+            counts[0] += searches
+            counts[1] += nothing
             seen.setdefault((text, countries), set()).add(week)
     for low, high in _live_weeks(weeks, set(floors), first, last):
-        for pair, (searches, _) in live_pairs(db, low, high, empty=empty).items():
-            lower[pair] += searches
-    bound = sorted(lower.values(), reverse=True)[top - 1] if len(lower) >= top else 0
+        for pair, (searches, nothing) in live_pairs(db, low, high, empty=empty).items():
+            counts = known.setdefault(pair, [0, 0])
+            counts[0] += searches
+            counts[1] += nothing
+    lowest = sorted((counts[0] for counts in known.values()), reverse=True)
+    bound = lowest[top - 1] if len(lowest) >= top else 0
     all_floors = sum(floors.values())
     if all_floors and all_floors >= bound:  # a pair never kept might still rank
         return ordered(live_pairs(db, start, end, empty=empty), top)
-    candidates = [
-        pair
-        for pair, low in lower.items()
-        if low + sum(f for w, f in floors.items() if w not in seen.get(pair, ())) >= bound
-    ]
-    if len(candidates) > MOST_CANDIDATES:
+    exact: dict[Pair, tuple[int, int]] = {}
+    unsure = []
+    for pair, (searches, nothing) in known.items():
+        gap = all_floors - sum(floors[w] for w in seen.get(pair, ()))
+        if searches + gap < bound:
+            continue  # cannot rank
+        if gap:
+            unsure.append(pair)
+        else:  # kept by every stored week (or no stored week dropped anything): exact
+            exact[pair] = (searches, nothing)
+    if len(unsure) > MOST_CANDIDATES:
         return ordered(live_pairs(db, start, end, empty=empty), top)
-    return ordered(live_pairs(db, start, end, empty=empty, pairs=candidates), top)
+    if unsure:
+        exact.update(live_pairs(db, start, end, empty=empty, pairs=unsure))
+    return ordered(exact, top)
 
 
 def top_filters(db: Session, first: dt.date, last: dt.date, *, top: int) -> list[Ranked]:
@@ -200,7 +214,7 @@ def top_filters(db: Session, first: dt.date, last: dt.date, *, top: int) -> list
     weeks, closed = split(first, last)
     used: Counter[Pair] = Counter()
     floors, kept = _stored(db, "filters", closed)
-    for week, kind, value, searches in kept:
+    for week, kind, value, searches, _ in kept:
         if week in floors:
             used[kind, value] += searches
     for low, high in _live_weeks(weeks, set(floors), first, last):

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import FunctionElement
@@ -57,6 +57,30 @@ def count_weeks(
         select(week, func.count()).where(column >= start, column < end, *where).group_by(week)
     )
     return {as_monday(w): int(n) for w, n in rows}
+
+
+def count_weeks_split(
+    db: Session,
+    column: Any,
+    start: dt.datetime,
+    end: dt.datetime,
+    condition: ColumnElement[bool],
+    *where: Any,
+) -> tuple[dict[dt.date, int], dict[dt.date, int]]:
+    """Rows whose `column` falls in [start, end), per week, in one pass: those meeting
+    `condition`, and the others."""
+    week = week_of(column)
+    meets = case((condition, 1), else_=0)
+    yes: dict[dt.date, int] = {}
+    no: dict[dt.date, int] = {}
+    rows = db.execute(
+        select(week, meets, func.count())
+        .where(column >= start, column < end, *where)
+        .group_by(week, meets)
+    )
+    for w, met, n in rows:
+        (yes if met else no)[as_monday(w)] = int(n)
+    return yes, no
 
 
 def count_people_weeks(

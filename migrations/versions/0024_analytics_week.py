@@ -40,7 +40,8 @@ WATCHED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 # The indexes the live counts of a week (and the job) read, covering what they count.
 INDEXES = [
     ("ix_post_created_author", "post", ["created_at", "author_id", "is_opening"]),
-    ("ix_thread_created_kind", "thread", ["created_at", "kind"]),
+    ("ix_post_thread_created", "post", ["thread_id", "created_at", "is_opening"]),
+    ("ix_thread_created_kind", "thread", ["created_at", "kind", "hidden_at"]),
     ("ix_intel_item_added_feed", "intel_item", ["added_at", "feed_id"]),
     ("ix_event_created_at", "event", ["created_at"]),
     ("ix_digest_delivery_sent_at", "digest_delivery", ["sent_at", "status"]),
