@@ -22,7 +22,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.progress import Progress
-from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy import Engine, func, insert, make_url, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from forum.accounts.models import Membership, User
@@ -376,6 +376,10 @@ def prepare(console: Console, postgres_url: str | None = None) -> tuple[Settings
 
 
 def _reset_postgres(url: str) -> None:
+    """Empty the scratch database of FORUM_BENCH_POSTGRES_URL (its schema is dropped): only
+    one whose name says it is a benchmark's."""
+    if "bench" not in (make_url(url).database or ""):
+        raise SystemExit(f"FORUM_BENCH_POSTGRES_URL: a database named *bench*, not {url}")
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, case, func, insert, select, tuple_
+from sqlalchemy import ColumnElement, case, func, insert, select
 from sqlalchemy.orm import Session
 
 from forum.discovery.models import SearchLogEntry
@@ -28,7 +28,8 @@ from forum.insights.models import AnalyticsQueryWeek
 from forum.insights.weekly import moment, runs, split
 
 KEPT = 500  # pairs kept per closed week and scope
-MOST_CANDIDATES = 500  # above this many pairs to count exactly, count the period live
+SHALLOW = 40  # pairs of each stored week read first: enough when searches are skewed
+MOST_CANDIDATES = 200  # above this many pairs to count exactly, count the period live
 Pair = tuple[str, str]  # (text, countries)
 
 
@@ -45,15 +46,10 @@ def _range(start: dt.datetime, end: dt.datetime) -> list[ColumnElement[bool]]:
 
 
 def live_pairs(
-    db: Session,
-    start: dt.datetime,
-    end: dt.datetime,
-    *,
-    empty: bool,
-    pairs: list[Pair] | None = None,
+    db: Session, start: dt.datetime, end: dt.datetime, *, empty: bool
 ) -> dict[Pair, tuple[int, int]]:
     """(searches, found nothing) per (text, countries) in [start, end); with `empty` the
-    searches that found nothing only; with `pairs`, only those."""
+    searches that found nothing only."""
     nothing = func.sum(case((SearchLogEntry.result_count == 0, 1), else_=0))
     query = (
         select(SearchLogEntry.text, SearchLogEntry.countries, func.count(), nothing)
@@ -62,8 +58,6 @@ def live_pairs(
     )
     if empty:
         query = query.where(SearchLogEntry.result_count == 0)
-    if pairs is not None:
-        query = query.where(tuple_(SearchLogEntry.text, SearchLogEntry.countries).in_(pairs))
     return {(t, c): (int(n), int(z or 0)) for t, c, n, z in db.execute(query)}
 
 
@@ -129,32 +123,38 @@ def _row(week: dt.date, scope: str, position: int, ranked: Ranked) -> dict[str, 
 
 
 def _stored(
-    db: Session, scope: str, closed: list[dt.date]
+    db: Session, scope: str, closed: list[dt.date], depth: int | None = None
 ) -> tuple[dict[dt.date, int], list[tuple[dt.date, str, str, int, int]]]:
-    """The floors of the closed weeks stored for `scope`, and their kept rows."""
+    """The floors of the closed weeks stored for `scope`, and their kept rows; with
+    `depth`, only the first `depth` of those, the next one's count being the floor (every
+    pair after it counts as much or less)."""
     floors: dict[dt.date, int] = {}
     kept: list[tuple[dt.date, str, str, int, int]] = []
     if not closed:
         return floors, kept
-    for week, position, text, countries, searches, nothing in db.execute(
-        select(
-            AnalyticsQueryWeek.week,
-            AnalyticsQueryWeek.position,
-            AnalyticsQueryWeek.text,
-            AnalyticsQueryWeek.countries,
-            AnalyticsQueryWeek.searches,
-            AnalyticsQueryWeek.without_result,
-        ).where(
-            AnalyticsQueryWeek.scope == scope,
-            AnalyticsQueryWeek.week >= closed[0],
-            AnalyticsQueryWeek.week <= closed[-1],
-        )
-    ):
+    deeper: dict[dt.date, int] = {}
+    query = select(
+        AnalyticsQueryWeek.week,
+        AnalyticsQueryWeek.position,
+        AnalyticsQueryWeek.text,
+        AnalyticsQueryWeek.countries,
+        AnalyticsQueryWeek.searches,
+        AnalyticsQueryWeek.without_result,
+    ).where(
+        AnalyticsQueryWeek.scope == scope,
+        AnalyticsQueryWeek.week >= closed[0],
+        AnalyticsQueryWeek.week <= closed[-1],
+    )
+    if depth is not None:
+        query = query.where(AnalyticsQueryWeek.position <= depth + 1)
+    for week, position, text, countries, searches, nothing in db.execute(query):
         if position == 0:
             floors[week] = searches
+        elif depth is not None and position > depth:
+            deeper[week] = searches
         else:
             kept.append((week, text, countries, searches, nothing))
-    return floors, kept
+    return {week: deeper.get(week, floor) for week, floor in floors.items()}, kept
 
 
 def _live_weeks(
@@ -167,13 +167,40 @@ def _live_weeks(
 
 
 def top_pairs(db: Session, first: dt.date, last: dt.date, *, empty: bool, top: int) -> list[Ranked]:
-    """The `top` most frequent pairs searched on the days `first` to `last`, exactly."""
+    """The `top` most frequent pairs searched on the days `first` to `last`, exactly: from
+    the first SHALLOW pairs each stored week keeps, then all it keeps, then the log."""
     start, end = moment(first), moment(last + dt.timedelta(days=1))
     weeks, closed = split(first, last)
-    floors, kept = _stored(db, "empty" if empty else "all", closed)
-    if not floors:
-        return ordered(live_pairs(db, start, end, empty=empty), top)
-    known: dict[Pair, list[int]] = {}  # searches and found nothing, counted so far
+    scope = "empty" if empty else "all"
+    live: dict[Pair, tuple[int, int]] = {}
+    for depth in (SHALLOW, None):
+        floors, kept = _stored(db, scope, closed, depth)
+        if not floors:
+            break
+        if depth == SHALLOW:  # the weeks not stored are counted once
+            for low, high in _live_weeks(weeks, set(floors), first, last):
+                for pair, (searches, nothing) in live_pairs(db, low, high, empty=empty).items():
+                    before = live.get(pair, (0, 0))
+                    live[pair] = (before[0] + searches, before[1] + nothing)
+        found = _decide(db, (start, end), floors, kept, live, empty=empty, top=top)
+        if found is not None:
+            return found
+    return ordered(live_pairs(db, start, end, empty=empty), top)
+
+
+def _decide(
+    db: Session,
+    bounds: tuple[dt.datetime, dt.datetime],
+    floors: dict[dt.date, int],
+    kept: list[tuple[dt.date, str, str, int, int]],
+    live: dict[Pair, tuple[int, int]],
+    *,
+    empty: bool,
+    top: int,
+) -> list[Ranked] | None:
+    """The `top` pairs from the stored weeks' `floors` and `kept` rows and the `live`
+    counts of the other weeks; None when these bounds cannot decide."""
+    known: dict[Pair, list[int]] = {pair: list(counts) for pair, counts in live.items()}
     seen: dict[Pair, set[dt.date]] = {}  # the stored weeks that keep the pair
     for week, text, countries, searches, nothing in kept:
         if week in floors:
@@ -181,16 +208,11 @@ def top_pairs(db: Session, first: dt.date, last: dt.date, *, empty: bool, top: i
             counts[0] += searches
             counts[1] += nothing
             seen.setdefault((text, countries), set()).add(week)
-    for low, high in _live_weeks(weeks, set(floors), first, last):
-        for pair, (searches, nothing) in live_pairs(db, low, high, empty=empty).items():
-            counts = known.setdefault(pair, [0, 0])
-            counts[0] += searches
-            counts[1] += nothing
     lowest = sorted((counts[0] for counts in known.values()), reverse=True)
     bound = lowest[top - 1] if len(lowest) >= top else 0
     all_floors = sum(floors.values())
     if all_floors and all_floors >= bound:  # a pair never kept might still rank
-        return ordered(live_pairs(db, start, end, empty=empty), top)
+        return None
     exact: dict[Pair, tuple[int, int]] = {}
     unsure = []
     for pair, (searches, nothing) in known.items():
@@ -202,10 +224,25 @@ def top_pairs(db: Session, first: dt.date, last: dt.date, *, empty: bool, top: i
         else:  # kept by every stored week (or no stored week dropped anything): exact
             exact[pair] = (searches, nothing)
     if len(unsure) > MOST_CANDIDATES:
-        return ordered(live_pairs(db, start, end, empty=empty), top)
-    if unsure:
-        exact.update(live_pairs(db, start, end, empty=empty, pairs=unsure))
+        return None
+    for pair in unsure:
+        exact[pair] = _count_pair(db, pair, bounds, empty=empty)
     return ordered(exact, top)
+
+
+def _count_pair(
+    db: Session, pair: Pair, bounds: tuple[dt.datetime, dt.datetime], *, empty: bool
+) -> tuple[int, int]:
+    """(searches, found nothing) of one pair in [start, end): a range of the index by
+    text and filter (ix_search_log_query), whatever the period."""
+    nothing = func.sum(case((SearchLogEntry.result_count == 0, 1), else_=0))
+    query = select(func.count(), nothing).where(
+        SearchLogEntry.text == pair[0], SearchLogEntry.countries == pair[1], *_range(*bounds)
+    )
+    if empty:
+        query = query.where(SearchLogEntry.result_count == 0)
+    searches, found_nothing = db.execute(query).one()
+    return int(searches), int(found_nothing or 0)
 
 
 def top_filters(db: Session, first: dt.date, last: dt.date, *, top: int) -> list[Ranked]:

@@ -173,11 +173,12 @@ def test_a_stored_week_is_read_and_a_late_row_makes_it_go(
     assert searches.weeks(db, period)[at].without_result == 1  # the "rare" search left
 
 
-@pytest.mark.parametrize("kept", [1, 2, 50])
+@pytest.mark.parametrize(("kept", "shallow"), [(1, 1), (2, 1), (50, 1), (50, 40)])
 def test_ranked_tables_from_the_rollups_equal_the_live_ranking(
-    db: Session, monkeypatch: pytest.MonkeyPatch, kept: int
+    db: Session, monkeypatch: pytest.MonkeyPatch, kept: int, shallow: int
 ) -> None:
-    monkeypatch.setattr(analytics_ranked, "KEPT", kept)
+    monkeypatch.setattr(analytics_ranked, "KEPT", kept)  # pairs stored per week
+    monkeypatch.setattr(analytics_ranked, "SHALLOW", shallow)  # read first
     busy = {"japan": "JP", "lithium": "CL", "robots": "", "wind": "DK", "solar": "ES"}
     for weeks_ago in range(1, 6):
         for n, (words, country) in enumerate(busy.items()):
