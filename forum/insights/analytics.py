@@ -133,7 +133,7 @@ def _memberships_live(
     return {"approved": count_weeks(db, Membership.decided_at, start, end, approved)}
 
 
-@rollup("post", ("taking_part", "replies"))
+@rollup("post", ("taking_part", "replies"), additive=False)  # distinct people
 def _posts_live(db: Session, start: dt.datetime, end: dt.datetime) -> dict[str, dict[dt.date, int]]:
     return {
         "taking_part": count_people_weeks(db, Post.author_id, Post.created_at, start, end),

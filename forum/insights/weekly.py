@@ -112,16 +112,19 @@ class Rollup:
     source: str  # the table whose rows are counted; migration 0024's triggers watch it
     figures: tuple[str, ...]
     live: Live
+    additive: bool  # a week's figure is the sum of its days' (not so: distinct people)
 
 
 ROLLUPS: dict[str, Rollup] = {}
 
 
-def rollup(source: str, figures: tuple[str, ...]) -> Callable[[Live], Live]:
+def rollup(
+    source: str, figures: tuple[str, ...], *, additive: bool = True
+) -> Callable[[Live], Live]:
     """Register `live` as the count of `figures` from `source`, to be rolled up weekly."""
 
     def register(live: Live) -> Live:
-        ROLLUPS[source] = Rollup(source, figures, live)
+        ROLLUPS[source] = Rollup(source, figures, live, additive)
         return live
 
     return register
@@ -164,31 +167,62 @@ def split(
     return weeks, closed
 
 
+def cut_weeks(
+    first: dt.date, last: dt.date, today: dt.date | None = None
+) -> dict[dt.date, list[tuple[dt.datetime, dt.datetime]]]:
+    """The closed weeks the days `first` to `last` cut (a period starting on a Tuesday)
+    with fewer days outside them than inside: Monday -> the [start, end) ranges outside.
+    Such a week's sum is its stored figure less the live count of those few days."""
+    this_monday = monday(today or utcnow().date())
+    out = {}
+    for week in {monday(first), monday(last)}:
+        low = max(week, first)
+        high = min(week + dt.timedelta(weeks=1), last + dt.timedelta(days=1))
+        inside = (high - low).days
+        if week >= this_monday or not 3 < inside < 7:
+            continue
+        outside = []
+        if low > week:
+            outside.append((moment(week), moment(low)))
+        if high < week + dt.timedelta(weeks=1):
+            outside.append((moment(high), moment(week + dt.timedelta(weeks=1))))
+        out[week] = outside
+    return out
+
+
 def figures(
     db: Session, source: str, first: dt.date, last: dt.date, today: dt.date | None = None
 ) -> dict[str, dict[dt.date, int]]:
     """The figures of `source` per week (by Monday) for the days `first` to `last`: a
     week wholly inside them and closed (ended before `today`'s week) from the rollup when
-    the job has stored it, every other week counted live, its part inside them only."""
+    the job has stored it, a closed week mostly inside them from the rollup less the live
+    count of its days outside, every other week counted live, its part inside only."""
     roll = ROLLUPS[source]
     weeks, closed = split(first, last, today)
+    cut = cut_weeks(first, last, today) if roll.additive else {}
+    wanted = sorted({*closed, *cut})
     out: dict[str, dict[dt.date, int]] = {figure: {} for figure in roll.figures}
     stored: set[dt.date] = set()
-    if closed:
-        found: dict[dt.date, dict[str, int]] = {}
+    found: dict[dt.date, dict[str, int]] = {}
+    if wanted:
         for week, figure, value in db.execute(
             select(AnalyticsWeek.week, AnalyticsWeek.figure, AnalyticsWeek.value).where(
                 AnalyticsWeek.source == source,
-                AnalyticsWeek.week >= closed[0],
-                AnalyticsWeek.week <= closed[-1],
+                AnalyticsWeek.week >= wanted[0],
+                AnalyticsWeek.week <= wanted[-1],
             )
         ):
             found.setdefault(week, {})[figure] = value
-        for week, values in found.items():
-            if week in closed and set(values) >= set(roll.figures):
-                stored.add(week)
-                for figure in roll.figures:
-                    out[figure][week] = values[figure]
+    for week in wanted:
+        values = found.get(week, {})
+        if not set(values) >= set(roll.figures):
+            continue  # not stored (yet, or no longer): counted live below
+        stored.add(week)
+        for figure in roll.figures:
+            out[figure][week] = values[figure]
+        for low, high in cut.get(week, []):
+            for figure, counts in roll.live(db, low, high).items():
+                out[figure][week] -= counts.get(week, 0)
     start, end = moment(first), moment(last + dt.timedelta(days=1))
     for run in runs([w for w in weeks if w not in stored]):
         low = max(start, moment(run[0]))
