@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from forum.discovery.models import SearchLogEntry
 from forum.insights.models import AnalyticsQueryWeek
-from forum.insights.weekly import moment, runs, split
+from forum.insights.weekly import cut_weeks, moment, runs, split
 
 KEPT = 500  # pairs kept per closed week and scope
 SHALLOW = 40  # pairs of each stored week read first: enough when searches are skewed
@@ -78,7 +78,8 @@ def live_filters(db: Session, start: dt.datetime, end: dt.datetime) -> Counter[P
 
 def ordered(counts: dict[Pair, tuple[int, int]], top: int) -> list[Ranked]:
     """The `top` most frequent pairs; ties by text, then filter."""
-    best = sorted(counts.items(), key=lambda kv: (-kv[1][0], kv[0]))[:top]
+    found = (kv for kv in counts.items() if kv[1][0] > 0)  # none when a cut week's days left
+    best = sorted(found, key=lambda kv: (-kv[1][0], kv[0]))[:top]
     return [Ranked(t, c, n, z) for (t, c), (n, z) in best]
 
 
@@ -144,6 +145,7 @@ def _stored(
         AnalyticsQueryWeek.scope == scope,
         AnalyticsQueryWeek.week >= closed[0],
         AnalyticsQueryWeek.week <= closed[-1],
+        AnalyticsQueryWeek.week.in_(closed),
     )
     if depth is not None:
         query = query.where(AnalyticsQueryWeek.position <= depth + 1)
@@ -171,10 +173,15 @@ def top_pairs(db: Session, first: dt.date, last: dt.date, *, empty: bool, top: i
     the first SHALLOW pairs each stored week keeps, then all it keeps, then the log."""
     start, end = moment(first), moment(last + dt.timedelta(days=1))
     weeks, closed = split(first, last)
+    cut = cut_weeks(first, last)
     scope = "empty" if empty else "all"
     live: dict[Pair, tuple[int, int]] = {}
+    outside: dict[dt.date, dict[Pair, tuple[int, int]]] | None = None
     for depth in (SHALLOW, None):
-        floors, kept = _stored(db, scope, closed, depth)
+        floors, kept = _stored(db, scope, sorted({*closed, *cut}), depth)
+        if outside is None:
+            outside = {w: _outside_pairs(db, cut[w], empty) for w in cut if w in floors}
+        kept = _less(kept, outside)
         if not floors:
             break
         if depth == SHALLOW:  # the weeks not stored are counted once
@@ -186,6 +193,32 @@ def top_pairs(db: Session, first: dt.date, last: dt.date, *, empty: bool, top: i
         if found is not None:
             return found
     return ordered(live_pairs(db, start, end, empty=empty), top)
+
+
+def _outside_pairs(
+    db: Session, ranges: list[tuple[dt.datetime, dt.datetime]], empty: bool
+) -> dict[Pair, tuple[int, int]]:
+    out: dict[Pair, tuple[int, int]] = {}
+    for low, high in ranges:
+        for pair, (searches, nothing) in live_pairs(db, low, high, empty=empty).items():
+            before = out.get(pair, (0, 0))
+            out[pair] = (before[0] + searches, before[1] + nothing)
+    return out
+
+
+def _less(
+    kept: list[tuple[dt.date, str, str, int, int]],
+    outside: dict[dt.date, dict[Pair, tuple[int, int]]],
+) -> list[tuple[dt.date, str, str, int, int]]:
+    """The kept rows of a week the period cuts, less their searches on its days outside
+    the period (its floor stays a bound: a pair's part of a week is at most its week)."""
+    if not outside:
+        return kept
+    out = []
+    for week, text, countries, searches, nothing in kept:
+        less = outside.get(week, {}).get((text, countries), (0, 0))
+        out.append((week, text, countries, searches - less[0], nothing - less[1]))
+    return out
 
 
 def _decide(
@@ -249,12 +282,18 @@ def top_filters(db: Session, first: dt.date, last: dt.date, *, top: int) -> list
     """The `top` filters most used on the days `first` to `last` (kind as text, value as
     countries), exactly: stored weeks keep every filter."""
     weeks, closed = split(first, last)
+    cut = cut_weeks(first, last)
     used: Counter[Pair] = Counter()
-    floors, kept = _stored(db, "filters", closed)
+    floors, kept = _stored(db, "filters", sorted({*closed, *cut}))
     for week, kind, value, searches, _ in kept:
         if week in floors:
             used[kind, value] += searches
+    for week, ranges in cut.items():
+        if week in floors:
+            for low, high in ranges:
+                used.subtract(live_filters(db, low, high))
     for low, high in _live_weeks(weeks, set(floors), first, last):
         used.update(live_filters(db, low, high))
-    best = sorted(used.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    best = sorted(((k, n) for k, n in used.items() if n > 0), key=lambda kv: (-kv[1], kv[0]))
+    best = best[:top]
     return [Ranked(kind, value, n, 0) for (kind, value), n in best]

@@ -87,6 +87,7 @@ def _activity(db: Session, people: People, member: User, threads: Threads) -> No
         _log(db, _weeks_ago(weeks_ago), "japan", "JP", 4, first)
         _log(db, _weeks_ago(weeks_ago, 70), "lithium", "CL", 0, second)
         _log(db, _weeks_ago(weeks_ago, 80), f"rare {weeks_ago}", "", 0, 1)
+        _log(db, _weeks_ago(weeks_ago, 24 * 5 + 2), "weekend", "DE", 0, 2)  # a Saturday
     db.flush()
 
 
@@ -170,7 +171,7 @@ def test_a_stored_week_is_read_and_a_late_row_makes_it_go(
             AnalyticsWeek.source == "search_log", AnalyticsWeek.week == week
         )
     ).all()
-    assert searches.weeks(db, period)[at].without_result == 1  # the "rare" search left
+    assert searches.weeks(db, period)[at].without_result == 3  # "rare" and "weekend" left
 
 
 @pytest.mark.parametrize(("kept", "shallow"), [(1, 1), (2, 1), (50, 1), (50, 40)])
