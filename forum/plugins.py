@@ -41,6 +41,8 @@ from forum.events import privacy as _events_privacy
 from forum.inbound import jobs as _inbound_jobs
 from forum.inbound import models as _inbound_models
 from forum.inbound import privacy as _inbound_privacy
+from forum.insights import jobs as _insights_jobs
+from forum.insights import models as _insights_models
 from forum.intelligence import attachments as _intelligence_attachments
 from forum.intelligence import jobs as _intelligence_jobs
 from forum.intelligence import models as _intelligence_models
@@ -65,6 +67,7 @@ MODELS = (
     _discovery_models,
     _digests_models,
     _inbound_models,
+    _insights_models,
 )
 
 # The modules that register jobs and periodic tasks (`@registry.job`, `@registry.periodic`).
@@ -79,6 +82,7 @@ JOBS = (
     _digests_emails,
     _digests_jobs,
     _inbound_jobs,
+    _insights_jobs,
 )
 
 # The parts that add to a member's download and erasure (forum.portal.privacy), in the

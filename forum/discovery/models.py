@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.core.db import Base, UTCDateTime, utcnow
@@ -37,6 +37,11 @@ class SearchLogEntry(Base):
     was signed in. Deleted after `search_log.KEEP_DAYS` days by a periodic job."""
 
     __tablename__ = "search_log"
+    __table_args__ = (
+        # The analytics: searches per week, and the exact count of a few (text, filter).
+        Index("ix_search_log_logged_counts", "logged_at", "result_count", "signed_in"),
+        Index("ix_search_log_query", "text", "countries", "logged_at", "result_count"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     logged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -64,7 +64,11 @@ class ThreadCountry(Base):
 class Thread(CountryTagged, Base):
     __tablename__ = "thread"
     country_row_class = ThreadCountry
-    __table_args__ = (Index("ix_thread_category_activity", "category_id", "last_activity_at"),)
+    __table_args__ = (
+        Index("ix_thread_category_activity", "category_id", "last_activity_at"),
+        # The analytics' weekly counts and unanswered discussions read only this.
+        Index("ix_thread_created_kind", "created_at", "kind", "hidden_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), index=True)
@@ -143,6 +147,10 @@ class Post(Base):
     __table_args__ = (
         Index("ix_post_thread_root_path", "thread_id", "root_id", "path"),
         Index("ix_post_thread_depth_id", "thread_id", "depth", "id"),
+        # The analytics' weekly counts (members taking part, replies) read only this.
+        Index("ix_post_created_author", "created_at", "author_id", "is_opening"),
+        # ... and this, for a thread's replies (unanswered discussions, replies by country).
+        Index("ix_post_thread_created", "thread_id", "created_at", "is_opening"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -49,6 +49,7 @@ class Event(Base):
     __table_args__ = (
         Index("ix_event_ends_on_starts_on", "ends_on", "starts_on"),
         Index("ix_event_starts_on", "starts_on"),
+        Index("ix_event_created_at", "created_at"),  # the analytics' weekly counts
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

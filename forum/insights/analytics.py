@@ -20,6 +20,13 @@ from forum.accounts.models import MemberActivity, Membership, User
 from forum.discussions.models import Post, Thread, ThreadCountry, thread_sector
 from forum.events.models import Event, event_sector
 from forum.insights import analytics_focus
+from forum.insights.weekly import (
+    count_people_weeks,
+    count_weeks,
+    count_weeks_split,
+    figures,
+    rollup,
+)
 from forum.intelligence.models import IntelCountry, IntelItem, intel_sector
 from forum.taxonomy.filters import in_countries, in_sectors
 
@@ -104,6 +111,8 @@ def _week_of(moment: dt.datetime) -> dt.date:
 
 
 def count_by_week(moments: Iterable[dt.datetime | None]) -> dict[dt.date, int]:
+    """Moments fetched into Python, per week: for a few rows only; a figure over a table
+    counts in the database (`weekly.count_weeks`), rolled up weekly (`weekly.rollup`)."""
     out: dict[dt.date, int] = {}
     for moment in moments:
         if moment is not None:
@@ -112,64 +121,69 @@ def count_by_week(moments: Iterable[dt.datetime | None]) -> dict[dt.date, int]:
     return out
 
 
-def _people_by_week(rows: Iterable[tuple[int | None, dt.datetime]]) -> dict[dt.date, int]:
-    """Distinct people per week from (person, when) rows."""
-    seen: dict[dt.date, set[int]] = {}
-    for person, moment in rows:
-        if person is not None:
-            seen.setdefault(_week_of(moment), set()).add(person)
-    return {week: len(people) for week, people in seen.items()}
+@rollup("user_account", ("registered", "verified"))
+def _users_live(db: Session, start: dt.datetime, end: dt.datetime) -> dict[str, dict[dt.date, int]]:
+    return {
+        "registered": count_weeks(db, User.created_at, start, end),
+        "verified": count_weeks(db, User.email_verified_at, start, end),
+    }
+
+
+@rollup("membership", ("approved",))
+def _memberships_live(
+    db: Session, start: dt.datetime, end: dt.datetime
+) -> dict[str, dict[dt.date, int]]:
+    approved = Membership.status == "approved"
+    return {"approved": count_weeks(db, Membership.decided_at, start, end, approved)}
+
+
+@rollup("post", ("taking_part", "replies"), additive=False)  # distinct people
+def _posts_live(db: Session, start: dt.datetime, end: dt.datetime) -> dict[str, dict[dt.date, int]]:
+    return {
+        "taking_part": count_people_weeks(db, Post.author_id, Post.created_at, start, end),
+        "replies": count_weeks(db, Post.created_at, start, end, Post.is_opening.is_(False)),
+    }
 
 
 def members(db: Session, period: Period, focus: Focus | None = None) -> list[MemberWeek]:
     """Per week: accounts registered, email addresses verified, memberships approved,
     members active (seen signed in that week: the whole week, the record keeps no day)
     and members taking part (wrote at least one post: a new thread or a reply); with a
-    `focus`, only the members who follow it (`Focus.members`)."""
+    `focus`, only the members who follow it (`Focus.members`). Counted in the database;
+    without a focus, closed weeks are read from the weekly rollup when the job has stored
+    them, with one every week is counted live."""
     focus = focus or Focus()
-    start, end = period.bounds()
-    registered = count_by_week(
-        db.scalars(
-            select(User.created_at).where(
-                User.created_at >= start, User.created_at < end, *focus.members(User.id)
-            )
-        )
-    )
-    verified = count_by_week(
-        db.scalars(
-            select(User.email_verified_at).where(
-                User.email_verified_at >= start,
-                User.email_verified_at < end,
-                *focus.members(User.id),
-            )
-        )
-    )
-    approved = count_by_week(
-        db.scalars(
-            select(Membership.decided_at).where(
-                Membership.status == "approved",
-                Membership.decided_at >= start,
-                Membership.decided_at < end,
-                *focus.members(Membership.user_id),
-            )
-        )
-    )
     active = active_by_week(
         db, period.weeks[0], period.weeks[-1], *focus.members(MemberActivity.user_id)
     )
-    posting = _people_by_week(
-        (row[0], row[1])
-        for row in db.execute(
-            select(Post.author_id, Post.created_at).where(
-                Post.created_at >= start, Post.created_at < end, *focus.members(Post.author_id)
-            )
+    if focus.countries or focus.sectors:
+        start, end = period.bounds()
+        users = {
+            "registered": count_weeks(db, User.created_at, start, end, *focus.members(User.id)),
+            "verified": count_weeks(
+                db, User.email_verified_at, start, end, *focus.members(User.id)
+            ),
+        }
+        approved = count_weeks(
+            db,
+            Membership.decided_at,
+            start,
+            end,
+            Membership.status == "approved",
+            *focus.members(Membership.user_id),
         )
-    )
+        posting = count_people_weeks(
+            db, Post.author_id, Post.created_at, start, end, *focus.members(Post.author_id)
+        )
+    else:
+        users = figures(db, "user_account", period.start, period.end)
+        approved = figures(db, "membership", period.start, period.end)["approved"]
+        posting = figures(db, "post", period.start, period.end)["taking_part"]
     return [
         MemberWeek(
             week,
-            withhold_small(registered.get(week, 0)),
-            withhold_small(verified.get(week, 0)),
+            withhold_small(users["registered"].get(week, 0)),
+            withhold_small(users["verified"].get(week, 0)),
             withhold_small(approved.get(week, 0)),
             withhold_small(active.get(week, 0)),
             withhold_small(posting.get(week, 0)),
@@ -198,10 +212,6 @@ CONTENT_FIGURES = (
     "events",
 )
 UNANSWERED_AFTER = dt.timedelta(days=7)
-
-
-def _moments(db: Session, column: Any, start: dt.datetime, end: dt.datetime, *where: Any) -> Any:
-    return db.scalars(select(column).where(column >= start, column < end, *where))
 
 
 @dataclass(frozen=True)
@@ -245,16 +255,6 @@ class Focus:
             )
         return out
 
-    def members(self, user_id: Any) -> list[ColumnElement[bool]]:
-        """Conditions on a column of member ids: the member follows one of the countries
-        (or a region group holding one) and one of the sectors (analytics_focus)."""
-        return analytics_focus.followers(user_id, self.countries, self.sectors)
-
-    def searches(self) -> list[ColumnElement[bool]]:
-        """Conditions on the search log: its filters name one of the countries (or a
-        region group holding one) and one of the sectors (analytics_focus)."""
-        return analytics_focus.searches(self.countries, self.sectors)
-
     def events(self) -> list[ColumnElement[bool]]:
         out: list[ColumnElement[bool]] = []
         if self.countries:
@@ -267,42 +267,81 @@ class Focus:
             )
         return out
 
+    def members(self, user_id: Any) -> list[ColumnElement[bool]]:
+        """Conditions on a column of member ids: the member follows one of the countries
+        (or a region group holding one) and one of the sectors (analytics_focus)."""
+        return analytics_focus.followers(user_id, self.countries, self.sectors)
+
+    def searches(self) -> list[ColumnElement[bool]]:
+        """Conditions on the search log: its filters name one of the countries (or a
+        region group holding one) and one of the sectors (analytics_focus)."""
+        return analytics_focus.searches(self.countries, self.sectors)
+
+
+def _content_live(
+    db: Session, start: dt.datetime, end: dt.datetime, focus: Focus
+) -> dict[str, dict[dt.date, int]]:
+    on_threads = focus.threads()
+    in_focus = [Post.thread_id.in_(select(Thread.id).where(*on_threads))] if on_threads else []
+    practices, threads = count_weeks_split(
+        db, Thread.created_at, start, end, Thread.kind == "good_practice", *on_threads
+    )
+    by_members, harvested = count_weeks_split(
+        db, IntelItem.added_at, start, end, IntelItem.feed_id.is_(None), *focus.items()
+    )
+    return {
+        "threads": threads,
+        "good_practices": practices,
+        "replies": count_weeks(
+            db, Post.created_at, start, end, Post.is_opening.is_(False), *in_focus
+        ),
+        "items_by_members": by_members,
+        "items_harvested": harvested,
+        "events": count_weeks(db, Event.created_at, start, end, *focus.events()),
+    }
+
+
+@rollup("thread", ("threads", "good_practices"))
+def _threads_live(
+    db: Session, start: dt.datetime, end: dt.datetime
+) -> dict[str, dict[dt.date, int]]:
+    practices, threads = count_weeks_split(
+        db, Thread.created_at, start, end, Thread.kind == "good_practice"
+    )
+    return {"threads": threads, "good_practices": practices}
+
+
+@rollup("intel_item", ("items_by_members", "items_harvested"))
+def _items_live(db: Session, start: dt.datetime, end: dt.datetime) -> dict[str, dict[dt.date, int]]:
+    by_members, harvested = count_weeks_split(
+        db, IntelItem.added_at, start, end, IntelItem.feed_id.is_(None)
+    )
+    return {"items_by_members": by_members, "items_harvested": harvested}
+
+
+@rollup("event", ("events",))
+def _events_live(
+    db: Session, start: dt.datetime, end: dt.datetime
+) -> dict[str, dict[dt.date, int]]:
+    return {"events": count_weeks(db, Event.created_at, start, end)}
+
 
 def content(db: Session, period: Period, focus: Focus | None = None) -> list[ContentWeek]:
     """Per week: what was written, in any state it is in now (later hidden or deleted
     included: this is the flow of writing, not what readers see today); with a `focus`,
     only what is tagged with one of its countries and one of its sectors (a reply by its
-    thread's tags)."""
+    thread's tags). Without a focus, closed weeks come from the weekly rollup when the
+    job has stored them; with one, every week is counted live."""
     focus = focus or Focus()
-    start, end = period.bounds()
-    on_threads = focus.threads()
-    threads = count_by_week(
-        _moments(db, Thread.created_at, start, end, Thread.kind != "good_practice", *on_threads)
-    )
-    practices = count_by_week(
-        _moments(db, Thread.created_at, start, end, Thread.kind == "good_practice", *on_threads)
-    )
-    in_focus = [Post.thread_id.in_(select(Thread.id).where(*on_threads))] if on_threads else []
-    replies = count_by_week(
-        _moments(db, Post.created_at, start, end, Post.is_opening.is_(False), *in_focus)
-    )
-    by_members = count_by_week(
-        _moments(db, IntelItem.added_at, start, end, IntelItem.feed_id.is_(None), *focus.items())
-    )
-    harvested = count_by_week(
-        _moments(db, IntelItem.added_at, start, end, IntelItem.feed_id.is_not(None), *focus.items())
-    )
-    events = count_by_week(_moments(db, Event.created_at, start, end, *focus.events()))
+    if focus.countries or focus.sectors:
+        start, end = period.bounds()
+        flow = _content_live(db, start, end, focus)
+    else:
+        flow = {}
+        for source in ("thread", "post", "intel_item", "event"):
+            flow.update(figures(db, source, period.start, period.end))
     return [
-        ContentWeek(
-            week,
-            threads.get(week, 0),
-            replies.get(week, 0),
-            practices.get(week, 0),
-            by_members.get(week, 0),
-            harvested.get(week, 0),
-            events.get(week, 0),
-        )
+        ContentWeek(week, *(flow[figure].get(week, 0) for figure in CONTENT_FIGURES))
         for week in period.weeks
     ]
 

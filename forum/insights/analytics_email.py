@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forum.digests.models import DigestDelivery
-from forum.discussions.models import Post
 from forum.inbound.models import InboundMessage
-from forum.insights.analytics import Period, _people_by_week, count_by_week, withhold_small
+from forum.insights.analytics import Period, withhold_small
+from forum.insights.weekly import count_people_weeks, count_weeks, figures, rollup
 from forum.notifications.models import EmailTally, Notification
 
 RECEIVED = ("posted", "thread")  # inbound statuses that made a post
@@ -84,50 +83,71 @@ def _share(unsubscribed: int | None, recipients: int) -> float | None:
     return unsubscribed / recipients
 
 
+@rollup("digest_delivery", ("digests_sent", "digests_skipped", "digests_failed"))
+def _digests_live(
+    db: Session, start: dt.datetime, end: dt.datetime
+) -> dict[str, dict[dt.date, int]]:
+    status = DigestDelivery.status
+    return {
+        "digests_sent": count_weeks(db, DigestDelivery.sent_at, start, end, status == "sent"),
+        "digests_skipped": count_weeks(
+            db, DigestDelivery.window_end, start, end, status == "skipped"
+        ),
+        "digests_failed": count_weeks(
+            db, DigestDelivery.window_end, start, end, status == "failed"
+        ),
+    }
+
+
+@rollup("inbound_message", ("posted_by_email", "refused"))
+def _inbound_live(
+    db: Session, start: dt.datetime, end: dt.datetime
+) -> dict[str, dict[dt.date, int]]:
+    received, status = InboundMessage.received_at, InboundMessage.status
+    return {
+        "posted_by_email": count_weeks(db, received, start, end, status.in_(RECEIVED)),
+        "refused": count_weeks(db, received, start, end, status == "refused"),
+    }
+
+
 def weeks(db: Session, period: Period) -> list[EmailWeek]:
+    """Counted in the database; closed weeks read from the weekly rollup when stored.
+    Posts written on the web are every post of the week (a reply, or a thread's opening
+    post) less those made from a received message."""
     start, end = period.bounds()
-
-    def by_week(column: Any, *where: Any) -> dict[dt.date, int]:
-        return count_by_week(
-            db.scalars(select(column).where(column >= start, column < end, *where))
-        )
-
-    sent_where = (
+    found = {
+        **figures(db, "digest_delivery", period.start, period.end),
+        **figures(db, "inbound_message", period.start, period.end),
+        **figures(db, "thread", period.start, period.end),
+        **figures(db, "post", period.start, period.end),
+    }
+    recipients = count_people_weeks(
+        db,
+        DigestDelivery.user_id,
+        DigestDelivery.sent_at,
+        start,
+        end,
         DigestDelivery.status == "sent",
-        DigestDelivery.sent_at >= start,
-        DigestDelivery.sent_at < end,
     )
-    sent = by_week(DigestDelivery.sent_at, DigestDelivery.status == "sent")
-    recipients = _people_by_week(
-        (user_id, sent_at)
-        for user_id, sent_at in db.execute(
-            select(DigestDelivery.user_id, DigestDelivery.sent_at).where(*sent_where)
-        )
-        if sent_at is not None
-    )
-    skipped = by_week(DigestDelivery.window_end, DigestDelivery.status == "skipped")
-    failed = by_week(DigestDelivery.window_end, DigestDelivery.status == "failed")
-    by_email = by_week(InboundMessage.received_at, InboundMessage.status.in_(RECEIVED))
-    emailed_posts = select(InboundMessage.post_id).where(InboundMessage.post_id.is_not(None))
-    posts = by_week(Post.created_at, Post.id.not_in(emailed_posts))
-    refused = by_week(InboundMessage.received_at, InboundMessage.status == "refused")
-    immediate = by_week(Notification.emailed_at)
+    immediate = count_weeks(db, Notification.emailed_at, start, end)
     tallies = _tallies(db, period)
     out = []
     for w in period.weeks:
         unsubscribed = withhold_small(tallies.get((w, "unsubscribed"), 0))
+        posts = sum(found[f].get(w, 0) for f in ("threads", "good_practices", "replies"))
+        by_email = found["posted_by_email"].get(w, 0)
         out.append(
             EmailWeek(
                 w,
-                withhold_small(sent.get(w, 0)),
-                withhold_small(skipped.get(w, 0)),
-                withhold_small(failed.get(w, 0)),
+                withhold_small(found["digests_sent"].get(w, 0)),
+                withhold_small(found["digests_skipped"].get(w, 0)),
+                withhold_small(found["digests_failed"].get(w, 0)),
                 withhold_small(tallies.get((w, "bounced"), 0)),
                 unsubscribed,
                 _share(unsubscribed, recipients.get(w, 0)),
-                posts.get(w, 0),
-                by_email.get(w, 0),
-                refused.get(w, 0),
+                max(posts - by_email, 0),
+                by_email,
+                found["refused"].get(w, 0),
                 withhold_small(immediate.get(w, 0)),
                 withhold_small(sum(tallies.get((w, held), 0) for held in HELD)),
             )

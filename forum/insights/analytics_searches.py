@@ -18,7 +18,9 @@ from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from forum.discovery.models import SearchLogEntry
+from forum.insights import analytics_ranked as ranked
 from forum.insights.analytics import Focus, Period
+from forum.insights.weekly import as_monday, figures, rollup, week_of
 
 TOP = 20  # rows in each ranked table
 
@@ -42,6 +44,31 @@ class QueryCount:
     without_result: int
 
 
+@rollup("search_log", SEARCH_FIGURES)
+def _searches_live(
+    db: Session, start: dt.datetime, end: dt.datetime
+) -> dict[str, dict[dt.date, int]]:
+    week = week_of(SearchLogEntry.logged_at)
+    found = db.execute(
+        select(
+            week,
+            func.count(),
+            func.sum(case((SearchLogEntry.result_count == 0, 1), else_=0)),
+            func.sum(case((SearchLogEntry.signed_in, 1), else_=0)),
+        )
+        .where(SearchLogEntry.logged_at >= start, SearchLogEntry.logged_at < end)
+        .group_by(week)
+    ).all()
+    return {
+        figure: {as_monday(row[0]): int(row[n + 1] or 0) for row in found}
+        for n, figure in enumerate(SEARCH_FIGURES)
+    }
+
+
+def _focused(focus: Focus | None) -> bool:
+    return bool(focus and (focus.countries or focus.sectors))
+
+
 def _in_period(period: Period, focus: Focus | None) -> list[ColumnElement[bool]]:
     """In the period, and with a focus, filtered by one of its countries and sectors."""
     start, end = period.bounds()
@@ -50,27 +77,39 @@ def _in_period(period: Period, focus: Focus | None) -> list[ColumnElement[bool]]
 
 
 def weeks(db: Session, period: Period, focus: Focus | None = None) -> list[SearchWeek]:
-    counts: dict[dt.date, list[int]] = {}
-    rows = db.execute(
-        select(
-            SearchLogEntry.logged_at, SearchLogEntry.result_count, SearchLogEntry.signed_in
-        ).where(*_in_period(period, focus))
-    )
-    for logged_at, result_count, signed_in in rows:
-        moment = logged_at if logged_at.tzinfo else logged_at.replace(tzinfo=dt.UTC)
-        day = moment.astimezone(dt.UTC).date()
-        week = counts.setdefault(day - dt.timedelta(days=day.weekday()), [0, 0, 0])
-        week[0] += 1
-        week[1] += 1 if result_count == 0 else 0
-        week[2] += 1 if signed_in else 0
-    return [SearchWeek(w, *counts.get(w, [0, 0, 0])) for w in period.weeks]
+    """Counted in the database; without a focus, closed weeks read from the weekly rollup
+    when stored; with one, every week counted live over the searches it keeps."""
+    if not _focused(focus):
+        found = figures(db, "search_log", period.start, period.end)
+    else:
+        week = week_of(SearchLogEntry.logged_at)
+        rows = db.execute(
+            select(
+                week,
+                func.count(),
+                func.sum(case((SearchLogEntry.result_count == 0, 1), else_=0)),
+                func.sum(case((SearchLogEntry.signed_in, 1), else_=0)),
+            )
+            .where(*_in_period(period, focus))
+            .group_by(week)
+        ).all()
+        found = {
+            figure: {as_monday(row[0]): int(row[n + 1] or 0) for row in rows}
+            for n, figure in enumerate(SEARCH_FIGURES)
+        }
+    return [SearchWeek(w, *(found[f].get(w, 0) for f in SEARCH_FIGURES)) for w in period.weeks]
 
 
 def top_queries(
     db: Session, period: Period, *, without_result: bool = False, focus: Focus | None = None
 ) -> list[QueryCount]:
-    """The most frequent (query, country filter) pairs; with `without_result`, only the
-    searches that found nothing (what members look for and the forum lacks)."""
+    """The most frequent (query, country filter) pairs, ties by text then filter; with
+    `without_result`, only the searches that found nothing (what members look for and the
+    forum lacks). Exact: without a focus from the weekly rollups where stored
+    (`analytics_ranked`), with one counted live over the searches it keeps."""
+    if not _focused(focus):
+        found = ranked.top_pairs(db, period.start, period.end, empty=without_result, top=TOP)
+        return [QueryCount(r.text, r.countries, r.searches, r.without_result) for r in found]
     nothing = func.sum(case((SearchLogEntry.result_count == 0, 1), else_=0))
     searches = func.count(SearchLogEntry.id)
     query = (
@@ -89,7 +128,11 @@ def top_filters(
     db: Session, period: Period, focus: Focus | None = None
 ) -> list[tuple[str, str, int]]:
     """(kind of filter, value, searches) for the country and sector filters used, most
-    used first: a search filtered by two countries counts for each."""
+    used first (ties by kind, then value): a search filtered by two countries counts for
+    each."""
+    if not _focused(focus):
+        found = ranked.top_filters(db, period.start, period.end, top=TOP)
+        return [(r.text, r.countries, r.searches) for r in found]
     used: Counter[tuple[str, str]] = Counter()
     rows = db.execute(
         select(SearchLogEntry.countries, SearchLogEntry.sectors).where(
@@ -100,4 +143,5 @@ def top_filters(
     for countries, sectors in rows:
         used.update(("country", c) for c in countries.split(",") if c)
         used.update(("sector", s) for s in sectors.split(",") if s)
-    return [(kind, value, n) for (kind, value), n in used.most_common(TOP)]
+    ordered = sorted(used.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [(kind, value, n) for (kind, value), n in ordered[:TOP]]

@@ -161,6 +161,7 @@ class IntelItem(CountryTagged, Base):
         Index("ix_intel_item_status_deadline", "status", "deadline"),
         # The harvester's "have we seen this entry of this feed" lookup.
         Index("ix_intel_item_feed_entry", "feed_id", "entry_id"),
+        Index("ix_intel_item_added_feed", "added_at", "feed_id"),  # the analytics' counts
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

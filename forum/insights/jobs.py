@@ -1,0 +1,69 @@
+"""The analytics rollup job: the figures of every closed week, counted once and stored.
+
+Every hour the worker rolls up each source of `weekly.ROLLUPS` for the closed weeks (the
+last HORIZON_WEEKS of them) that have no stored row: the figures are the live counts of
+that week, zeros included, so a stored week is a complete one. A row inserted, changed or
+deleted in a closed week deletes that week's stored figures of its table (the triggers of
+migration 0024), and the next run counts the week again; until then the page counts it
+live. The figures shown are therefore always the live counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from forum.core.db import utcnow
+from forum.core.jobs import JobContext, registry
+from forum.insights import analytics as _analytics
+from forum.insights import analytics_email as _analytics_email
+from forum.insights import analytics_ranked as ranked
+from forum.insights import analytics_searches as _analytics_searches
+from forum.insights.models import AnalyticsWeek
+from forum.insights.weekly import ROLLUPS, moment, monday, runs
+
+HORIZON_WEEKS = 106  # two years: the longest period the page offers (analytics.LONGEST)
+FIGURE_MODULES = (_analytics, _analytics_email, _analytics_searches)  # they register ROLLUPS
+
+
+def roll_up(db: Session, *, now: dt.datetime | None = None) -> int:
+    """Store the figures and the ranked tables of each closed week not stored yet;
+    answers how many (source, week) pairs it stored."""
+    this_monday = monday((now or utcnow()).date())
+    first = this_monday - dt.timedelta(weeks=HORIZON_WEEKS)
+    closed = [first + dt.timedelta(weeks=n) for n in range(HORIZON_WEEKS)]
+    done = 0
+    for source, roll in ROLLUPS.items():
+        stored = set(
+            db.scalars(
+                select(AnalyticsWeek.week)
+                .where(AnalyticsWeek.source == source, AnalyticsWeek.week >= first)
+                .distinct()
+            )
+        )
+        for run in runs([week for week in closed if week not in stored]):
+            counts = roll.live(db, moment(run[0]), moment(run[-1] + dt.timedelta(weeks=1)))
+            db.execute(
+                insert(AnalyticsWeek),
+                [
+                    {
+                        "source": source,
+                        "week": week,
+                        "figure": figure,
+                        "value": counts[figure].get(week, 0),
+                    }
+                    for week in run
+                    for figure in roll.figures
+                ],
+            )
+            done += len(run)
+    return done + ranked.roll_up(db, closed)
+
+
+@registry.periodic("analytics-rollup", every=dt.timedelta(hours=1))
+def roll_up_weeks(db: Session, ctx: JobContext) -> None:
+    rolled = roll_up(db)
+    if rolled:
+        ctx.log.info("analytics: %s weeks rolled up", rolled)
