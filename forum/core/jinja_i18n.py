@@ -1,14 +1,19 @@
 """The Jinja2 side of the reader's language: the i18n extension with its callables
 (`{% trans %}`, `_()`, `ngettext()`, `pgettext()`), the current language for
 `<html lang>`, and the formatting filters (`|date`, `|datetime`, `|timeago`, `|number`,
-`|country_name`...). Every environment that renders text for people installs it: the
+`|country_name`...), and `|collate` (a list sorted by its items' names as the reader's
+language sorts them: sector chips). Every environment that renders text for people installs it: the
 pages', the emails' and the digests'."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from jinja2 import Environment
 
 from forum.core import formats, i18n
+from forum.core.collation import collated
 
 
 def install_jinja(env: Environment) -> None:
@@ -24,6 +29,7 @@ def install_jinja(env: Environment) -> None:
     env.globals["current_language"] = i18n.language
     env.globals["available_languages"] = i18n.available
     env.filters.update(formats.JINJA_FILTERS)
+    env.filters["collate"] = _collate
     env.globals.update(formats.JINJA_GLOBALS)
 
 
@@ -41,3 +47,13 @@ def _jinja_ngettext(singular: str, plural: str, n: int) -> str:
 
 def _jinja_pgettext(context: str, message: str) -> str:
     return i18n.translations(i18n.language()).upgettext(context, message)
+
+
+def _collate(items: Iterable[Any], attribute: str = "label") -> list[Any]:
+    """`items` (objects or dicts) sorted by their `attribute` in the order of the reader's
+    language."""
+
+    def name(item: Any) -> str:
+        return str(item[attribute] if isinstance(item, Mapping) else getattr(item, attribute))
+
+    return collated(items, key=name)
