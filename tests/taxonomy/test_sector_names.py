@@ -7,11 +7,9 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import pytest
 from alembic import command
-from babel.support import NullTranslations
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -33,24 +31,6 @@ from forum.taxonomy.service import (
 )
 from tests.conftest import Client, Threads
 from tests.intelligence.factories import make
-
-
-@pytest.fixture
-def offered() -> Iterator[Callable[[str], str]]:
-    """Offer a language whose catalog is compiled (make install), or, where it is not,
-    the language with an empty catalog: its data (sector names, CLDR's country names) is
-    what these tests read, not its sentences."""
-    installed: list[str] = []
-
-    def offer(code: str) -> str:
-        if i18n.supported(code) != code:
-            i18n.install(code, NullTranslations(), formats_as=code)
-            installed.append(code)
-        return code
-
-    yield offer
-    for code in installed:
-        i18n.uninstall(code)
 
 
 def food(db: Session) -> Sector:
