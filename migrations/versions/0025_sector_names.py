@@ -8,21 +8,42 @@ Issue 24 (five languages): a sector has a name per language besides its English 
 (`sector.names`, {"fr": "Agroalimentaire", ...}; a reader whose language has none reads
 `name`). The report's sectors already there get theirs: those of
 forum.taxonomy.service.REPORT_SECTOR_NAMES, copied below as they were at this revision.
+Search documents carry their sectors' names: each named sector gets the worker's
+`search-requeue-sector` job, as an admin's rename does, so that "agroalimentaire" finds
+what is tagged Food industry.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+import forum.core.db
 
 revision: str = "0025"
 down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-sector = sa.table("sector", sa.column("slug", sa.String()), sa.column("names", sa.JSON()))
+sector = sa.table(
+    "sector", sa.column("id", sa.Integer()), sa.column("slug", sa.String()),
+    sa.column("names", sa.JSON()),
+)  # fmt: skip
+# forum.discovery.jobs.REQUEUE_SECTOR, as it was named at this revision.
+REQUEUE_SECTOR = "search-requeue-sector"
+job = sa.table(
+    "job",
+    sa.column("kind", sa.String()),
+    sa.column("payload", sa.JSON()),
+    sa.column("status", sa.String()),
+    sa.column("run_after", forum.core.db.UTCDateTime()),
+    sa.column("attempts", sa.Integer()),
+    sa.column("max_attempts", sa.Integer()),
+    sa.column("created_at", forum.core.db.UTCDateTime()),
+)
 
 NAMES: dict[str, dict[str, str]] = {
     "blue-energy": {
@@ -149,6 +170,17 @@ def upgrade() -> None:
     )
     for slug, names in NAMES.items():
         op.execute(sector.update().where(sector.c.slug == slug).values(names=names))
+    named = op.get_bind().scalars(
+        sa.select(sector.c.id).where(sector.c.slug.in_(list(NAMES))).order_by(sector.c.id)
+    )
+    now = dt.datetime.now(dt.UTC)
+    rows = [
+        {"kind": REQUEUE_SECTOR, "payload": {"sector_id": sector_id}, "status": "queued",
+         "run_after": now, "attempts": 0, "max_attempts": 5, "created_at": now}
+        for sector_id in named
+    ]  # fmt: skip
+    if rows:
+        op.bulk_insert(job, rows)
 
 
 def downgrade() -> None:

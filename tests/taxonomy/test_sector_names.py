@@ -237,6 +237,12 @@ def test_the_migration_names_the_report_sectors_already_there_and_goes_down_keep
     loaded = {slug: value if isinstance(value, dict) else json.loads(value) for slug, value in rows}
     assert loaded["food"]["fr"] == "Agroalimentaire", "an admin-renamed sector gets them too"
     assert loaded["space"] == {}, "a sector of the admins' own has none"
+    with engine.connect() as connection:
+        queued = connection.execute(
+            text("SELECT payload FROM job WHERE kind = 'search-requeue-sector'")
+        ).all()
+    payloads = [p if isinstance(p, dict) else json.loads(p) for (p,) in queued]
+    assert payloads == [{"sector_id": 1}], "the named sector's documents are indexed again"
     command.downgrade(config, "0020")
     with engine.connect() as connection:
         assert connection.scalar(text("SELECT count(*) FROM sector")) == 2
