@@ -115,3 +115,16 @@ def test_the_events_calendar_takes_lang(client: Client) -> None:
     calendar = Calendar.from_ical(response.content)
     assert str(calendar["X-WR-CALNAME"]) == in_language("fr", "Cluster Forum: events")
     assert str(calendar["X-WR-CALNAME"]) != "Cluster Forum: events"
+
+
+def test_pages_offer_their_feeds_in_the_readers_language(client: Client, content: None) -> None:
+    english = client.get("/intel?country=JP").text
+    assert 'href="/feeds/intel.atom?country=JP"' in english, "English: the address as is"
+    client.cookies.set("forum_lang", "fr")
+    french = client.get("/intel?country=JP").text
+    assert 'href="/feeds/intel.atom?country=JP&amp;lang=fr"' in french
+    sector = client.get("/sectors/food").text
+    assert re.search(r'href="/feeds/intel\.atom\?sector=food&amp;lang=fr"', sector)
+    assert re.search(r'href="/events\.ics\?sector=food&amp;lang=fr"', sector)
+    search = client.get("/search?q=olive").text
+    assert re.search(r'href="/feeds/search\.atom\?q=olive&amp;lang=fr"', search)
