@@ -9,7 +9,7 @@ PORT ?= 8000
 DEMO_NOTICE ?= Demo instance: the partnerships and figures come from the 2019 ECCP consultation report
 
 .DEFAULT_GOAL := help
-.PHONY: help install catalogs translations run test test-fast fuzz lint format bench migration clean
+.PHONY: help install icu catalogs translations run test test-fast fuzz lint format bench migration clean
 
 # Each language's gettext catalog, and its compiled form (built here, never committed).
 LOCALES := forum/locales
@@ -19,7 +19,23 @@ MO_FILES := $(PO_FILES:.po=.mo)
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# PyICU (ICU collation) builds against the system's ICU: its development files, pkg-config
+# and a C++ compiler. On Debian and Ubuntu they are installed here when missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+icu:
+	@if ! pkg-config --exists icu-i18n 2>/dev/null || ! command -v g++ >/dev/null 2>&1; then \
+		if command -v apt-get >/dev/null 2>&1; then \
+			$(SUDO) apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libicu-dev pkg-config g++ >/dev/null; \
+		else \
+			echo "PyICU needs ICU's development files, pkg-config and a C++ compiler:"; \
+			echo "install libicu-dev (Debian), libicu-devel (Fedora) or icu4c (Homebrew) first"; \
+			exit 1; \
+		fi; \
+	fi
+
+$(STAMP): pyproject.toml | icu
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'

@@ -447,7 +447,7 @@ def test_tags_link_countries_and_sectors(env: Environment) -> None:
         SimpleNamespace(code="JP", name="Japan"),
         SimpleNamespace(code="MA", name="Morocco"),
     ]
-    sectors = [SimpleNamespace(slug="agrifood", name="Agri-food")]
+    sectors = [SimpleNamespace(slug="agrifood", label="Agri-food")]
     page = macro(env, "{{ ui.tags(countries, sectors) }}", countries=countries, sectors=sectors)
     assert [el.attrs["href"] for el in page.find("a")] == [
         "/countries/JP",

@@ -11,6 +11,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from forum.core import i18n
+
 ATOM_NS = "http://www.w3.org/2005/Atom"
 GENERATOR = "Cluster Forum"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -52,12 +54,14 @@ def build_feed(
     entries: Sequence[Entry], *, self_url: str, alternate: str, title: str, subtitle: str
 ) -> bytes:
     """The UTF-8 document: `self_url` is its id and self link, `alternate` the page it
-    mirrors; its `updated` is the latest entry's."""
+    mirrors; its `updated` is the latest entry's. The title and subtitle are in the
+    language being written (`xml:lang`: a feed's `?lang=`, see forum.core.web)."""
     ET.register_namespace("", ATOM_NS)
     feed = ET.Element(f"{{{ATOM_NS}}}feed")
     _el(feed, "id", self_url)
-    _el(feed, "title", title)
-    _el(feed, "subtitle", subtitle)
+    ours = {XML_LANG: i18n.language()}
+    _el(feed, "title", title, **ours)
+    _el(feed, "subtitle", subtitle, **ours)
     updated = max((e.updated for e in entries), default=None)
     _el(feed, "updated", stamp(updated or EMPTY_FEED_UPDATED))
     _el(feed, "link", rel="self", type="application/atom+xml", href=self_url)

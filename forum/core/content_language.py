@@ -21,6 +21,7 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 
 from forum.core import formats
+from forum.core.collation import sort_key
 from forum.core.errors import Invalid
 from forum.core.i18n import _
 
@@ -174,8 +175,8 @@ def options() -> list[tuple[str, str]]:
     return [("", _("Detect from the text")), *named]
 
 
-def _by_label(option: tuple[str, str]) -> str:
-    return option[1].casefold()
+def _by_label(option: tuple[str, str]) -> bytes:
+    return sort_key(option[1])
 
 
 def primary(code: str | None) -> str | None:

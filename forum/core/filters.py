@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from forum.core.collation import sort_key
+
 # How many values a facet shows before "Show all …" (the most frequent; active ones always).
 FACET_TOP = 8
 # Parameters that point into one page of results: a changed filter starts at the first page.
@@ -134,7 +136,10 @@ def build_facet(
     values = {
         v: FacetValue(v, label(v), n, v in chosen, url(v)) for v, n in merged.items()
     }  # fmt: skip
-    ranked = sorted(values.values(), key=lambda f: (-f.count, f.label.casefold()))
+    # Labels in the order of the reader's language (ICU collation: "Émirats arabes unis"
+    # among the E's in French).
+    keys = {v: sort_key(f.label) for v, f in values.items()}
+    ranked = sorted(values.values(), key=lambda f: (-f.count, keys[f.value]))
     shown = [f for f in ranked if f.active]
     shown += [f for f in ranked if not f.active][: max(0, top - len(shown))]
     rest = [f for f in ranked if f not in shown]
@@ -143,6 +148,6 @@ def build_facet(
         shown.sort(key=lambda f: position.get(f.value, len(position)))
         rest.sort(key=lambda f: position.get(f.value, len(position)))
     else:
-        shown.sort(key=lambda f: (-f.count, f.label.casefold()))
-        rest.sort(key=lambda f: f.label.casefold())
+        shown.sort(key=lambda f: (-f.count, keys[f.value]))
+        rest.sort(key=lambda f: keys[f.value])
     return Facet(name, title, shown, rest)

@@ -1,14 +1,21 @@
 """The Jinja2 side of the reader's language: the i18n extension with its callables
 (`{% trans %}`, `_()`, `ngettext()`, `pgettext()`), the current language for
 `<html lang>`, and the formatting filters (`|date`, `|datetime`, `|timeago`, `|number`,
-`|country_name`...). Every environment that renders text for people installs it: the
+`|country_name`...), `|collate` (a list sorted by its items' names as the reader's
+language sorts them: sector chips) and `|in_feed_language` (a feed's address with the
+reader's `?lang=`). Every environment that renders text for people installs it: the
 pages', the emails' and the digests'."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urlencode
+
 from jinja2 import Environment
 
 from forum.core import formats, i18n
+from forum.core.collation import collated
 
 
 def install_jinja(env: Environment) -> None:
@@ -24,6 +31,8 @@ def install_jinja(env: Environment) -> None:
     env.globals["current_language"] = i18n.language
     env.globals["available_languages"] = i18n.available
     env.filters.update(formats.JINJA_FILTERS)
+    env.filters["collate"] = _collate
+    env.filters["in_feed_language"] = _in_feed_language
     env.globals.update(formats.JINJA_GLOBALS)
 
 
@@ -41,3 +50,22 @@ def _jinja_ngettext(singular: str, plural: str, n: int) -> str:
 
 def _jinja_pgettext(context: str, message: str) -> str:
     return i18n.translations(i18n.language()).upgettext(context, message)
+
+
+def _collate(items: Iterable[Any], attribute: str = "label") -> list[Any]:
+    """`items` (objects or dicts) sorted by their `attribute` in the order of the reader's
+    language."""
+
+    def name(item: Any) -> str:
+        return str(item[attribute] if isinstance(item, Mapping) else getattr(item, attribute))
+
+    return collated(items, key=name)
+
+
+def _in_feed_language(url: str) -> str:
+    """A feed's address as a page offers it: with `lang=` of the reader's language, so
+    that the feed reader, which sends no cookie, gets the feed in it (English: as is)."""
+    code = i18n.language()
+    if code == i18n.DEFAULT_LANGUAGE:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{urlencode({'lang': code})}"

@@ -1,4 +1,5 @@
-"""What every view uses: the database session dependency, templates, flashes."""
+"""What every view uses: the database session dependency, templates, flashes, and the
+language a feed is written in (`?lang=`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
@@ -19,7 +20,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from pydantic import BeforeValidator, Field, StringConstraints
 from sqlalchemy.orm import Session
 
-from forum.core import jinja_i18n
+from forum.core import i18n, jinja_i18n
 from forum.core.config import Settings
 from forum.core.i18n import _
 
@@ -55,6 +56,21 @@ def get_db(request: Request) -> Iterator[Session]:
 
 DbSession = Annotated[Session, Depends(get_db)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
+def feed_language(lang: Annotated[str, Query(max_length=35)] = "") -> str:
+    """A feed's `?lang=` (Atom and iCal): its own words (title, subtitle, labels) in that
+    language, since a feed reader sends no cookie and seldom an Accept-Language. A code
+    the forum does not offer (`pt`, `xx`) writes English, as a page does for
+    `Accept-Language: pt`; without `lang`, the request's language. Answers the language
+    the feed is written in."""
+    if lang.strip():
+        i18n.choose(i18n.supported(lang) or i18n.DEFAULT_LANGUAGE)
+    return i18n.language()
+
+
+# A feed route's `dependencies=[InFeedLanguage]`: it takes `?lang=`.
+InFeedLanguage = Depends(feed_language)
 
 # Row ids are INTEGER columns: 32-bit on PostgreSQL (64 on SQLite). A larger number in a
 # URL or a body is refused here (422) instead of failing in the driver.

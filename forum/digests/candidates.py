@@ -9,6 +9,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from forum.taxonomy.models import localised_name
+
 DEADLINE_KINDS = ("funding_call", "tender")
 DEADLINE_DAYS = 14
 EVENT_DAYS = 60
@@ -113,7 +115,8 @@ class Candidates:
     reply_threads: dict[int, ThreadCandidate]
     events: list[EventCandidate]
     follower_counts: dict[tuple[str, str], int]
-    sector_names: dict[str, str]
+    # Each sector's English name and its names in other languages, by slug.
+    sector_names: dict[str, tuple[str, dict[str, str]]]
     category_names: dict[str, str]
     partnership_names: dict[int, str]
     intel_by_country: dict[str, list[IntelCandidate]] = field(default_factory=dict)
@@ -133,6 +136,12 @@ class Candidates:
     # Set when the search engine failed while a digest of these candidates was built:
     # the next ones leave their saved searches out without waiting on it again.
     search_unavailable: bool = False
+
+    def sector_label(self, slug: str) -> str:
+        """The sector's name in the language the digest is written in (else English)."""
+        if slug not in self.sector_names:
+            return slug
+        return localised_name(*self.sector_names[slug])
 
     def intel_by_followers(self) -> list[IntelCandidate]:
         """The new items, specific ones first, then those whose countries and sectors most

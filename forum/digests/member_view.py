@@ -10,6 +10,7 @@ from typing import TypeVar
 from urllib.parse import quote, urlencode
 
 from forum.accounts.models import User
+from forum.core.collation import collated
 from forum.core.config import Settings
 from forum.core.formats import country_name, format_date, format_list
 from forum.core.i18n import _, ngettext
@@ -128,12 +129,12 @@ class MemberView:
         self, countries: Iterable[str], sectors: Iterable[str], *, is_global: bool = False
     ) -> tuple[str, str]:
         """("Japan, Korea", "Food industry") for an entry's meta line, shortened past a few."""
-        names = sorted(country_name(code) for code in countries)
+        names = collated((country_name(code) for code in countries), key=str)
         if len(names) > 3:
             names = [*names[:3], f"+{len(names) - 3}"]
         if is_global:
             names.append(_("Global"))
-        slugs = sorted(self.c.sector_names.get(s, s) for s in sectors)
+        slugs = collated((self.c.sector_label(s) for s in sectors), key=str)
         if len(slugs) > 2:
             slugs = [*slugs[:2], f"+{len(slugs) - 2}"]
         return ", ".join(names), ", ".join(slugs)

@@ -71,7 +71,10 @@ def load_candidates(
     replies were written in it; calls and tenders close between `now` and 14 days on;
     events run some day between `now`'s date and 30 days on.
     """
-    sector_names = {slug: name for slug, name in db.execute(select(Sector.slug, Sector.name))}
+    sector_names = {
+        slug: (name, dict(names or {}))
+        for slug, name, names in db.execute(select(Sector.slug, Sector.name, Sector.names))
+    }
     category_names = {slug: name for slug, name in db.execute(select(Category.slug, Category.name))}
     partnership_names = {
         pid: name for pid, name in db.execute(select(Partnership.id, Partnership.name))

@@ -77,11 +77,11 @@ def label(target_type: str, target: str, candidates: Candidates) -> str:
     """The name of a follow's target: "Japan", "ASEAN", "Food industry", a partnership."""
     if target_type == "region_group":
         group = get_region_group(target)
-        return str(group.name) if group else target
+        return group.label if group else target
     if target_type == "country":
         return formats.country_name(target)
     if target_type == "sector":
-        return candidates.sector_names.get(target, target)
+        return candidates.sector_label(target)
     if target_type == "category":
         return candidates.category_names.get(target, target)
     if target_type == "partnership":

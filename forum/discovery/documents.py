@@ -78,7 +78,9 @@ def _thread_fields(thread: Thread, *, hidden: bool) -> dict[str, Any]:
         "sectors": tuple(s.slug for s in thread.sectors),
         "category": thread.category.slug,
         "visibility": "hidden" if hidden else _category_visibility(thread.category),
-        "keywords": tag_text(thread.country_codes, [s.name for s in thread.sectors]),
+        "keywords": tag_text(
+            thread.country_codes, [n for s in thread.sectors for n in s.all_names]
+        ),
     }
 
 
@@ -218,7 +220,7 @@ def _intel_docs(db: Session, ids: Sequence[int]) -> dict[str, SearchDoc]:
             countries=tuple(item.country_codes),
             sectors=tuple(s.slug for s in item.sectors),
             visibility="public",
-            keywords=tag_text(item.country_codes, [s.name for s in item.sectors]),
+            keywords=tag_text(item.country_codes, [n for s in item.sectors for n in s.all_names]),
             language=item.language,
         )
     return out
@@ -252,7 +254,7 @@ def _event_docs(db: Session, ids: Sequence[int]) -> dict[str, SearchDoc]:
             countries=countries,
             sectors=tuple(s.slug for s in event.sectors),
             visibility="public",
-            keywords=tag_text(countries, [s.name for s in event.sectors]),
+            keywords=tag_text(countries, [n for s in event.sectors for n in s.all_names]),
         )
     return out
 
@@ -281,7 +283,9 @@ def _partnership_docs(db: Session, ids: Sequence[int]) -> dict[str, SearchDoc]:
             countries=tuple(partnership.country_codes),
             sectors=tuple(s.slug for s in partnership.sectors),
             visibility="public",
-            keywords=tag_text(partnership.country_codes, [s.name for s in partnership.sectors]),
+            keywords=tag_text(
+                partnership.country_codes, [n for s in partnership.sectors for n in s.all_names]
+            ),
         )
     return out
 

@@ -25,7 +25,7 @@ from forum.core import atom
 from forum.core.config import Settings
 from forum.core.errors import Invalid, NotFound
 from forum.core.i18n import _
-from forum.core.web import AppSettings, DbSession
+from forum.core.web import AppSettings, DbSession, InFeedLanguage
 from forum.discovery import saved, service
 from forum.discovery.labels import Labeller, describe, labeller, search_feed_url, search_url
 from forum.discovery.views import RawSearch, raw_search
@@ -88,13 +88,21 @@ def _with_words(title: str, words: str) -> str:
     return _("%(title)s · “%(words)s”", title=title, words=words.strip())
 
 
+def _with_lang(url: str, request: Request) -> str:
+    """`url` with the request's `?lang=`, when it has one: the feed's self link keeps it."""
+    lang = request.query_params.get("lang", "").strip()
+    if not lang:
+        return url
+    return url + ("&" if "?" in url else "?") + urlencode({"lang": lang})
+
+
 def _self_url(settings: Settings, path: str, request: Request, keys: Sequence[str]) -> str:
     pairs = [(k, v) for k, v in request.query_params.multi_items() if v and k in keys]
     query = urlencode(pairs)
     return f"{settings.base_url}{path}" + (f"?{query}" if query else "")
 
 
-@router.get("/feeds/intel.atom")
+@router.get("/feeds/intel.atom", dependencies=[InFeedLanguage])
 def intel_feed(
     request: Request,
     db: DbSession,
@@ -106,7 +114,8 @@ def intel_feed(
 ) -> Response:
     """Published intelligence, newest first. Without words, the list's 50 newest items
     with its filters; with words (`q`, operators included), what the search finds among
-    intelligence with the same filters. An unknown filter value answers 422 naming it."""
+    intelligence with the same filters. An unknown filter value answers 422 naming it;
+    `lang` writes the feed's own words in that language."""
     if not q.strip():
         return intel_feeds.intel_feed(request, db, settings, country, sector, kind)
     kinds = intel_feeds.check_kinds(kind)
@@ -121,7 +130,7 @@ def intel_feed(
     )
     by_id = {item.id: item for item in rows}
     items = [by_id[n] for n in numbers if n in by_id]
-    keys = ("q", "country", "sector", "kind")
+    keys = ("q", "country", "sector", "kind", "lang")
     body = intel_feeds.build_feed(
         items,
         base_url=settings.base_url,
@@ -132,7 +141,7 @@ def intel_feed(
     return _atom(body)
 
 
-@router.get("/feeds/threads.atom")
+@router.get("/feeds/threads.atom", dependencies=[InFeedLanguage])
 def threads_feed(
     request: Request,
     db: DbSession,
@@ -146,7 +155,8 @@ def threads_feed(
 ) -> Response:
     """Public threads. Without words, the 20 most recently active with the API's filters;
     with words, what the search finds among threads with the same filters, newest first.
-    An unknown filter value answers 422."""
+    An unknown filter value answers 422; `lang` writes the feed's own words in that
+    language."""
     if not q.strip():
         return thread_feeds.threads_feed(
             request, db, settings, category, kind, country, sector, partnership
@@ -177,7 +187,7 @@ def threads_feed(
     title = thread_feeds.feed_title(
         db, flt.category.name if flt.category else None, country, sector
     )
-    keys = ("q", "category", "kind", "country", "sector")
+    keys = ("q", "category", "kind", "country", "sector", "lang")
     body = thread_feeds.build_feed(
         threads,
         thread_feeds.load_openings(db, threads),
@@ -233,22 +243,23 @@ def _hits_feed(
     )
 
 
-@router.get("/feeds/search.atom")
+@router.get("/feeds/search.atom", dependencies=[InFeedLanguage])
 def search_feed(
+    request: Request,
     db: DbSession,
     settings: AppSettings,
     raw: Annotated[RawSearch, Depends(raw_search)],
 ) -> Response:
     """The newest 50 of what the search page and the API find for these words and filters
     (their parameters; `sort` and `page` are ignored). A search of nothing is every
-    public document, newest first."""
+    public document, newest first. `lang` writes the feed's own words in that language."""
     params = replace(raw.params(), sort="relevance", page=1)
     hits = _found(db, settings, None, params)
     body = _hits_feed(
         db,
         settings,
         hits,
-        self_url=settings.base_url + search_feed_url(params),
+        self_url=_with_lang(settings.base_url + search_feed_url(params), request),
         alternate=settings.base_url + search_url(params),
         title=search_feed_title(params, labeller(db)),
         subtitle=_("The newest of what this search finds on the Cluster Forum"),
@@ -256,11 +267,14 @@ def search_feed(
     return _atom(body)
 
 
-@router.get("/feeds/saved/{token}.atom")
-def saved_search_feed(token: str, db: DbSession, settings: AppSettings) -> Response:
+@router.get("/feeds/saved/{token}.atom", dependencies=[InFeedLanguage])
+def saved_search_feed(
+    request: Request, token: str, db: DbSession, settings: AppSettings
+) -> Response:
     """A saved search's private feed: what it finds for its owner as a member, newest
     first. The signed address is the secret; an address that is forged, replaced by a
-    newer one, or of a deleted search answers 404."""
+    newer one, or of a deleted search answers 404. `lang` writes the feed's own words in
+    that language."""
     found = saved.saved_search_for_feed(db, settings.secret_key or "", token)
     if found is None:
         raise NotFound("saved search")
@@ -276,7 +290,7 @@ def saved_search_feed(token: str, db: DbSession, settings: AppSettings) -> Respo
         db,
         settings,
         hits,
-        self_url=f"{settings.base_url}/feeds/saved/{token}.atom",
+        self_url=_with_lang(f"{settings.base_url}/feeds/saved/{token}.atom", request),
         alternate=settings.base_url + (search_url(params) if params else "/search"),
         title=search_feed_title(params, labels) if params else _("Cluster Forum: search"),
         subtitle=_("Your saved search “%(name)s”", name=found.name),

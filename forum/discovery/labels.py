@@ -17,7 +17,7 @@ from forum.discussions.models import KIND_LABELS as THREAD_KIND_LABELS
 from forum.discussions.models import Category
 from forum.intelligence.models import KIND_LABELS as INTEL_KIND_LABELS
 from forum.intelligence.models import place_name
-from forum.taxonomy.models import Sector
+from forum.taxonomy.service import sector_labels
 
 # A subkind is a thread's or an item's own kind, or a partnership's strand.
 # (`items()` gives the labels unread, lazy or not: they are read in the reader's language.)
@@ -85,7 +85,7 @@ class Labeller:
 
 def labeller(db: Session) -> Labeller:
     return Labeller(
-        sectors={slug: name for slug, name in db.execute(select(Sector.slug, Sector.name))},
+        sectors=sector_labels(db),
         categories={slug: name for slug, name in db.execute(select(Category.slug, Category.name))},
     )
 

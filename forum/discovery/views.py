@@ -221,7 +221,7 @@ def _results_context(
             "countries": [
                 {"code": c.code, "name": country_name(c.code)} for c in countries_for(hit.countries)
             ],
-            "sectors": [{"slug": s, "name": labels.sectors.get(s, s)} for s in hit.sectors],
+            "sectors": [{"slug": s, "label": labels.sectors.get(s, s)} for s in hit.sectors],
             "date": hit.created_at,
             "language": hit.language,
         }

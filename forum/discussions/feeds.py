@@ -80,7 +80,7 @@ def build_feed(
                 (thread.kind, thread.kind_label),
                 (f"category:{thread.category.slug}", thread.category.name),
                 *((f"country:{code}", country_label(code)) for code in thread.country_codes),
-                *((f"sector:{sector.slug}", sector.name) for sector in thread.sectors),
+                *((f"sector:{sector.slug}", sector.label) for sector in thread.sectors),
             ],
             content_html=_content(thread, openings.get(thread.id)),
             language=thread.language,
@@ -107,7 +107,7 @@ def feed_title(
         title = _("Cluster Forum: threads")
     places = ", ".join(country_label(v.strip()) for v in country if v.strip())
     sectors = ", ".join(
-        found.name for s in sector if s.strip() and (found := get_sector(db, s.strip().lower()))
+        found.label for s in sector if s.strip() and (found := get_sector(db, s.strip().lower()))
     )
     named = " · ".join(part for part in (places, sectors) if part)
     return _("%(title)s about %(named)s", title=title, named=named) if named else title

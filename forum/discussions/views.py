@@ -39,7 +39,7 @@ def _filter_options(db: DbSession) -> dict[str, object]:
     return {
         "kind_options": [("", _("Any kind"))] + [(k, KIND_LABELS[k]) for k in THREAD_KINDS],
         "country_options": [("", _("Any country")), *country_options()],
-        "sector_options": [("", _("Any sector"))] + [(s.slug, s.name) for s in list_sectors(db)],
+        "sector_options": [("", _("Any sector"))] + [(s.slug, s.label) for s in list_sectors(db)],
     }
 
 

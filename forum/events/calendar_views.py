@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from forum.accounts.deps import SignedInUser
 from forum.core.db import best_effort
 from forum.core.i18n import _
-from forum.core.web import AppSettings, DbSession, flash, redirect, render
+from forum.core.web import AppSettings, DbSession, InFeedLanguage, flash, redirect, render
 from forum.events import ical, service
 from forum.events.attendance import attending_events
 from forum.events.calendar_tokens import (
@@ -36,7 +36,7 @@ def _ical(body: bytes, filename: str) -> Response:
     )
 
 
-@router.get("/events.ics")
+@router.get("/events.ics", dependencies=[InFeedLanguage])
 def events_feed(
     db: DbSession,
     settings: AppSettings,
@@ -57,7 +57,7 @@ def events_feed(
                  "events.ics")  # fmt: skip
 
 
-@router.get("/events/{event_id:int}.ics")
+@router.get("/events/{event_id:int}.ics", dependencies=[InFeedLanguage])
 def event_feed(event_id: int, db: DbSession, settings: AppSettings) -> Response:
     event = service.get_event(db, event_id)
     if event.starts_on is None:
@@ -68,7 +68,7 @@ def event_feed(event_id: int, db: DbSession, settings: AppSettings) -> Response:
                  f"event-{event.id}.ics")  # fmt: skip
 
 
-@router.get("/calendar/{token}.ics")
+@router.get("/calendar/{token}.ics", dependencies=[InFeedLanguage])
 def private_feed(token: str, db: DbSession, settings: AppSettings) -> Response:
     """A member's events (going: CONFIRMED, interested: TENTATIVE). The URL is the secret."""
     user = user_for_calendar_token(db, token)

@@ -66,7 +66,7 @@ def vevent(event: Event, base_url: str, *, status: str | None = None) -> VEvent 
         item.add("location", event.place_label)
     item.add("url", event.url or f"{base_url}{event.url_path}")
     if event.sectors:
-        item.add("categories", [s.name for s in event.sectors])
+        item.add("categories", [s.label for s in event.sectors])
     # A vague date is a range that covers it, not a commitment to every day of it.
     item.add("transp", "TRANSPARENT")
     if status:

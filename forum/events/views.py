@@ -25,14 +25,14 @@ from forum.events.list_filters import Multi, list_filter
 from forum.events.listing import EventFilter, page_events, split_unknown
 from forum.events.month import month_view, parse_month
 from forum.partnerships.models import Partnership
-from forum.taxonomy.service import list_sectors
+from forum.taxonomy.service import sector_labels
 
 router = APIRouter(include_in_schema=False)
 
 
 def _names(db: Session) -> tuple[dict[str, str], dict[str, str]]:
     """Sector names by slug, partnership names by slug and id: the facets' and chips' words."""
-    sectors = {s.slug: s.name for s in list_sectors(db)}
+    sectors = sector_labels(db)
     partnerships: dict[str, str] = {}
     for pid, slug, name in db.execute(select(Partnership.id, Partnership.slug, Partnership.name)):
         # A list may be filtered by a partnership's id as well as by its slug.

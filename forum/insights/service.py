@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from forum.core.collation import sort_key
 from forum.discussions.models import Thread, thread_sector
 from forum.discussions.service import visible_threads
 from forum.events.models import Event, event_sector
@@ -64,7 +65,7 @@ def _ranked(counts: dict[str, int]) -> list[CountryCount]:
         country = get_country(code)
         if country is not None and count > 0:
             rows.append(CountryCount(country, count))
-    return sorted(rows, key=lambda r: (-r.count, r.country.name))
+    return sorted(rows, key=lambda r: (-r.count, sort_key(r.country.label)))
 
 
 def countries_targeted(db: Session) -> list[CountryCount]:
@@ -135,4 +136,4 @@ def activity_by_sector(db: Session) -> list[SectorActivity]:
         SectorActivity(s, threads.get(s.id, 0), items.get(s.id, 0), events.get(s.id, 0))
         for s in db.scalars(select(Sector))
     ]
-    return sorted(rows, key=lambda r: (-r.total, r.sector.name))
+    return sorted(rows, key=lambda r: (-r.total, sort_key(r.sector.label)))

@@ -58,7 +58,7 @@ def insights(request: Request, db: DbSession) -> HTMLResponse:
             "top_event_countries": TOP_EVENT_COUNTRIES,
             "activity": activity,
             "activity_chart": charts.column_chart(
-                [a.sector.name for a in activity],
+                [a.sector.label for a in activity],
                 [
                     (_("Threads"), [a.threads for a in activity], "bar-threads"),
                     (_("Intelligence items"), [a.items for a in activity], "bar-items"),

@@ -60,7 +60,7 @@ def build_feed(
                 (item.kind, item.kind_label),
                 *([("global", _("All markets"))] if item.is_global else []),
                 *((f"country:{code}", place_name(code)) for code in item.country_codes),
-                *((f"sector:{sector.slug}", sector.name) for sector in item.sectors),
+                *((f"sector:{sector.slug}", sector.label) for sector in item.sectors),
             ],
             content_html=_content(item),
             related=item.url,
@@ -89,7 +89,7 @@ def feed_title(
         title = _("Cluster Forum: intelligence")
     places = ", ".join(place_name(v.strip()) for v in country if v.strip())
     sectors = ", ".join(
-        found.name for s in sector if s.strip() and (found := get_sector(db, s.strip().lower()))
+        found.label for s in sector if s.strip() and (found := get_sector(db, s.strip().lower()))
     )
     if places and sectors:
         return _(
@@ -141,7 +141,9 @@ def intel_feed(
         if v and k in ("country", "sector", "kind")
     ]
     query = urlencode(pairs)
-    self_url = f"{settings.base_url}/feeds/intel.atom" + (f"?{query}" if query else "")
+    # The self link keeps the feed's language (`?lang=`); the page it mirrors takes none.
+    own = urlencode([*pairs, *(("lang", v) for v in request.query_params.getlist("lang") if v)])
+    self_url = f"{settings.base_url}/feeds/intel.atom" + (f"?{own}" if own else "")
     alternate = f"{settings.base_url}/intel" + (f"?{query}" if query else "")
     body = build_feed(
         items,

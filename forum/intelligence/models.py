@@ -46,7 +46,7 @@ def place_name(code: str) -> str:
 def countries_by_name(codes: list[str]) -> list[Country]:
     """The known countries among `codes`, in the order of their names in the reader's
     language (pages show them with `|country_name`)."""
-    return sorted(countries_for(codes), key=lambda c: country_name(c.code))
+    return countries_for(codes)
 
 
 INTEL_KINDS = (

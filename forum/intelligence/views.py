@@ -31,7 +31,7 @@ from forum.intelligence.models import (
 from forum.taxonomy.filters import parse_filters
 from forum.taxonomy.forms import TagFieldsError, read_tag_fields
 from forum.taxonomy.picker import place_choices, sector_choices
-from forum.taxonomy.service import list_sectors
+from forum.taxonomy.service import list_sectors, sector_labels
 
 router = APIRouter(include_in_schema=False)
 
@@ -135,7 +135,7 @@ def intel_list(
     listing = queries.page_items(db, reader, flt, page=page_number(page), sort=sort, params=params)
     counts = queries.facet_counts(db, reader, flt)
     practices, practice_total = _good_practices(db, viewer, own, countries, sectors)
-    sector_names = {s.slug: s.name for s in list_sectors(db)}
+    sector_names = sector_labels(db)
     query = ListQuery.of("/intel", params)
     chips = facets.chips(
         query, sector_names, start.date() if start else None, end.date() if end else None

@@ -125,7 +125,7 @@ def reasons_for(
             else _("both target %(countries)s", countries=where)
         )
     if sectors:
-        names = [sector_in_sentence(s.name) if _english() else s.name for s in sectors]
+        names = [sector_in_sentence(s.name) if _english() else s.label for s in sectors]
         what = formats.format_list(names)
         out.append(
             _("you both work in %(sectors)s", sectors=what)

@@ -49,12 +49,12 @@ def resolve_target(db: Session, viewer: User, target_type: str, target: str) -> 
         group = get_region_group(value)
         if group is None:
             raise InvalidTarget(_("%(value)r is not a region group we know.", value=value))
-        return Target("region_group", group.code, group.name)
+        return Target("region_group", group.code, group.label)
     if target_type == "sector":
         sector = get_sector(db, value.lower())
         if sector is None:
             raise InvalidTarget(_("%(value)r is not a sector we know.", value=value))
-        return Target("sector", sector.slug, sector.name)
+        return Target("sector", sector.slug, sector.label)
     if target_type == "category":
         category = db.scalar(select(Category).where(Category.slug == value.lower()))
         if category is None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
+from forum.core.collation import sort_key
 from forum.core.i18n import _l
 from forum.discussions import listing as thread_lists
 from forum.discussions.models import Thread
@@ -136,7 +137,7 @@ def sector_markets(db: Session, sector: Sector) -> list[tuple[Country, int]]:
     counts = partnerships.countries_targeted_in_sector(db, sector.id)
     return sorted(
         ((c, counts[c.code]) for c in countries_for(counts)),
-        key=lambda pair: (-pair[1], pair[0].name),
+        key=lambda pair: (-pair[1], sort_key(pair[0].label)),
     )
 
 

@@ -60,7 +60,7 @@ def directory(
             "filters": params,
             "filtered": any(params.values()),
             "country_options": country_options(),
-            "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
+            "sector_options": [(s.slug, s.label) for s in list_sectors(db)],
         },
     )
 

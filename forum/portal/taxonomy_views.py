@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import OptionalUser
+from forum.core.collation import collated, sort_key
 from forum.core.errors import NotFound
 from forum.core.formats import format_number
 from forum.core.i18n import _
@@ -55,7 +56,9 @@ def _page_context(found: overview.Overview) -> dict[str, object]:
 @router.get("/countries", response_class=HTMLResponse)
 def countries_index(request: Request, db: DbSession, viewer: OptionalUser) -> HTMLResponse:
     rows = overview.country_counts(db, viewer)
-    covered = sorted((r for r in rows if r.total), key=lambda r: (-r.total, r.country.label))
+    covered = sorted(
+        (r for r in rows if r.total), key=lambda r: (-r.total, sort_key(r.country.label))
+    )
     return render(
         request,
         "taxonomy/countries.html",
@@ -63,7 +66,7 @@ def countries_index(request: Request, db: DbSession, viewer: OptionalUser) -> HT
             "nav": "countries",
             "top": covered[:TOP_COUNTRIES],
             "sections": overview.by_region(rows),
-            "groups": sorted(regions.load_region_groups().values(), key=lambda g: g.label),
+            "groups": collated(regions.load_region_groups().values(), key=lambda g: g.label),
         },
     )
 

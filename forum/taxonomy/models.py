@@ -6,12 +6,24 @@ Region groups come from a committed data file (see regions.py).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import JSON, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from forum.core import i18n
 from forum.core.db import Base
+
+# The languages a sector has a name in besides English, its stored `name`: those the
+# forum's catalogs translate (docs/translation.md). The admin's sector form has a field
+# for each.
+SECTOR_NAME_LANGUAGES = ("fr", "de", "es", "it", "pl")
+
+
+def localised_name(name: str, names: Mapping[str, str] | None) -> str:
+    """`names` in the reader's language, else the stored English `name`."""
+    return (names or {}).get(i18n.language()) or name
 
 
 class Sector(Base):
@@ -24,6 +36,20 @@ class Sector(Base):
     # The wording the 2019 report used, when the sector was seeded from it.
     report_label: Mapped[str | None] = mapped_column(String(120))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The name in other languages, {"fr": "Agroalimentaire", ...}: only those written;
+    # a reader whose language has none reads `name`.
+    names: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
+
+    @property
+    def label(self) -> str:
+        """The sector's name in the reader's language, else its English `name`."""
+        return localised_name(self.name, self.names)
+
+    @property
+    def all_names(self) -> tuple[str, ...]:
+        """Its English name and its names in other languages, each once: what search
+        finds it by ("agroalimentaire" finds what is tagged Food industry)."""
+        return tuple(dict.fromkeys([self.name, *(self.names or {}).values()]))
 
 
 class CountryTagged:

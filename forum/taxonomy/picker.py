@@ -16,6 +16,7 @@ from functools import lru_cache
 import pycountry
 
 from forum.core import i18n
+from forum.core.collation import collated
 from forum.core.formats import country_name
 from forum.core.i18n import _
 from forum.taxonomy.models import Sector
@@ -65,7 +66,7 @@ def _countries(language: str) -> tuple[Choice, ...]:
         alpha_3 = str(getattr(record, "alpha_3", ""))
         search = _search_text(label, english[country.code], country.name, country.code, alpha_3)
         out.append(Choice(value=country.code, label=label, search=search))
-    return tuple(sorted(out, key=lambda c: c.label.casefold()))
+    return tuple(collated(out, key=lambda c: c.label, language=language))
 
 
 @lru_cache(maxsize=32)
@@ -80,7 +81,7 @@ def _regions(language: str) -> tuple[Choice, ...]:
         short = group.code.removeprefix(GROUP_PREFIX).replace("-", " ")
         search = _search_text(group.label, english[group.code], group.name, short)
         out.append(Choice(value=group.code, label=label, search=search))
-    return tuple(sorted(out, key=lambda c: c.label.casefold()))
+    return tuple(collated(out, key=lambda c: c.label, language=language))
 
 
 def _split(
@@ -112,15 +113,17 @@ def place_choices(*, regions: bool = True, suggested: Iterable[str] = ()) -> lis
 def sector_choices(
     sectors: Sequence[Sector], *, suggested: Iterable[str] = ()
 ) -> list[ChoiceGroup]:
-    """The sectors a form offers, by name: `suggested` slugs (the member's partnership's
-    sectors) first. Sector names are data, the same in every language."""
+    """The sectors a form offers, named and sorted in the reader's language (else by
+    their English name): `suggested` slugs (the member's partnership's sectors) first.
+    Typing finds a sector by its name in the reader's language or in English, its slug
+    or the report's label."""
     pool = [
         Choice(
             value=s.slug,
-            label=s.name,
-            search=_search_text(s.name, s.slug.replace("-", " "), s.report_label),
+            label=s.label,
+            search=_search_text(s.label, s.name, s.slug.replace("-", " "), s.report_label),
         )
-        for s in sorted(sectors, key=lambda s: s.name.casefold())
+        for s in collated(sectors, key=lambda s: s.label)
     ]
     first, rest = _split(pool, suggested)
     groups = [

@@ -10,6 +10,7 @@ import pycountry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forum.core.collation import collated
 from forum.core.errors import Invalid
 from forum.core.formats import country_name
 from forum.core.i18n import _
@@ -51,19 +52,21 @@ def _countries() -> dict[str, Country]:
 
 
 def list_countries() -> list[Country]:
-    return sorted(_countries().values(), key=lambda c: c.name)
+    """Every country, sorted by its name in the reader's language (ICU collation: a
+    French reader finds "Émirats arabes unis" among the E's)."""
+    return collated(_countries().values(), key=lambda c: c.label)
 
 
 def country_options() -> list[tuple[str, str]]:
     """(code, name) of every country for a form's select, named and sorted in the
     reader's language."""
-    return sorted(((c.code, c.label) for c in _countries().values()), key=lambda o: o[1].casefold())
+    return collated(((c.code, c.label) for c in _countries().values()), key=lambda o: o[1])
 
 
 def place_options() -> list[tuple[str, str]]:
     """(code, name) of the places a form may choose: the region groups ("ASEAN
     (region)"), then every country, named and sorted in the reader's language."""
-    groups = sorted(load_region_groups().values(), key=lambda g: g.label.casefold())
+    groups = collated(load_region_groups().values(), key=lambda g: g.label)
     regions = [(g.code, _("%(name)s (region)", name=g.label)) for g in groups]
     return regions + country_options()
 
@@ -73,9 +76,9 @@ def get_country(code: str) -> Country | None:
 
 
 def countries_for(codes: Iterable[str]) -> list[Country]:
-    """The known countries among `codes`, sorted by name."""
+    """The known countries among `codes`, sorted by name in the reader's language."""
     table = _countries()
-    return sorted((table[c] for c in codes if c in table), key=lambda c: c.name)
+    return collated((table[c] for c in codes if c in table), key=lambda c: c.label)
 
 
 def resolve_country_filter(values: Sequence[str]) -> list[str]:
@@ -117,8 +120,86 @@ REPORT_SECTORS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+# Their names in the forum's other languages, as cluster managers there call the sector
+# (migration 0025 gave them to the sectors already there). Admins change them at
+# /admin/sectors.
+REPORT_SECTOR_NAMES: dict[str, dict[str, str]] = {
+    "blue-energy": {
+        "fr": "Énergies marines", "de": "Meeresenergie", "es": "Energías marinas",
+        "it": "Energie marine", "pl": "Energetyka morska",
+    },
+    "cosmetics": {
+        "fr": "Cosmétique", "de": "Kosmetik", "es": "Cosmética",
+        "it": "Cosmetica", "pl": "Przemysł kosmetyczny",
+    },
+    "digital": {
+        "fr": "Industrie numérique", "de": "Digitalwirtschaft", "es": "Industria digital",
+        "it": "Industria digitale", "pl": "Przemysł cyfrowy",
+    },
+    "energy": {
+        "fr": "Énergie", "de": "Energie", "es": "Energía",
+        "it": "Energia", "pl": "Energetyka",
+    },
+    "environmental-observation": {
+        "fr": "Observation de l'environnement", "de": "Umweltbeobachtung",
+        "es": "Observación medioambiental", "it": "Osservazione ambientale",
+        "pl": "Monitoring środowiska",
+    },
+    "food": {
+        "fr": "Agroalimentaire", "de": "Lebensmittelindustrie", "es": "Industria alimentaria",
+        "it": "Industria alimentare", "pl": "Przemysł spożywczy",
+    },
+    "food-innovation": {
+        "fr": "Innovation alimentaire", "de": "Lebensmittelinnovation",
+        "es": "Innovación alimentaria", "it": "Innovazione alimentare",
+        "pl": "Innowacje spożywcze",
+    },
+    "healthcare": {
+        "fr": "Santé", "de": "Gesundheitswirtschaft", "es": "Salud",
+        "it": "Sanità", "pl": "Ochrona zdrowia",
+    },
+    "high-tech": {
+        "fr": "Industries de haute technologie", "de": "Hochtechnologie",
+        "es": "Industria de alta tecnología", "it": "Industria high-tech",
+        "pl": "Przemysł zaawansowanych technologii",
+    },
+    "sustainable-hospitality": {
+        "fr": "Hôtellerie durable", "de": "Nachhaltiges Gastgewerbe",
+        "es": "Hostelería sostenible", "it": "Ospitalità sostenibile",
+        "pl": "Zrównoważone hotelarstwo",
+    },
+    "maritime-observation": {
+        "fr": "Observation maritime", "de": "Meeresbeobachtung", "es": "Observación marítima",
+        "it": "Osservazione marittima", "pl": "Obserwacja morza",
+    },
+    "media": {
+        "fr": "Médias", "de": "Medien", "es": "Medios de comunicación",
+        "it": "Media", "pl": "Media",
+    },
+    "railway": {
+        "fr": "Innovation ferroviaire", "de": "Bahninnovation", "es": "Innovación ferroviaria",
+        "it": "Innovazione ferroviaria", "pl": "Innowacje kolejowe",
+    },
+    "renewable-energy": {
+        "fr": "Énergies renouvelables", "de": "Erneuerbare Energien",
+        "es": "Energías renovables", "it": "Energie rinnovabili",
+        "pl": "Odnawialne źródła energii",
+    },
+    "smart-mobility": {
+        "fr": "Mobilité intelligente", "de": "Intelligente Mobilität",
+        "es": "Movilidad inteligente", "it": "Mobilità intelligente",
+        "pl": "Inteligentna mobilność",
+    },
+    "textile": {
+        "fr": "Textile", "de": "Textilindustrie", "es": "Industria textil",
+        "it": "Tessile", "pl": "Przemysł tekstylny",
+    },
+}  # fmt: skip
+
+
 def seed_sectors(session: Session) -> int:
-    """Create the report's sectors that are missing; answers how many were added.
+    """Create the report's sectors that are missing, with their names in every language;
+    answers how many were added.
 
     Existing sectors keep their (possibly admin-edited) names.
     """
@@ -126,14 +207,24 @@ def seed_sectors(session: Session) -> int:
     added = 0
     for position, (slug, name, label) in enumerate(REPORT_SECTORS):
         if slug not in existing:
-            session.add(Sector(slug=slug, name=name, report_label=label, position=position))
+            names = dict(REPORT_SECTOR_NAMES.get(slug, {}))
+            session.add(
+                Sector(slug=slug, name=name, names=names, report_label=label, position=position)
+            )
             added += 1
     session.flush()
     return added
 
 
 def list_sectors(session: Session) -> list[Sector]:
-    return list(session.scalars(select(Sector).order_by(Sector.name)))
+    """Every sector, sorted by its name in the reader's language."""
+    return collated(session.scalars(select(Sector)), key=lambda s: s.label)
+
+
+def sector_labels(session: Session) -> dict[str, str]:
+    """Each sector's name in the reader's language (else its English name), by slug: the
+    words of facets and filter chips."""
+    return {s.slug: s.label for s in session.scalars(select(Sector))}
 
 
 def get_sector(session: Session, slug: str) -> Sector | None:
@@ -173,5 +264,6 @@ __all__ = [
     "list_sectors",
     "resolve_country_filter",
     "resolve_sectors",
+    "sector_labels",
     "seed_sectors",
 ]
