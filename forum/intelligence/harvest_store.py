@@ -269,8 +269,13 @@ def _new_item(
     within the benchmark's budget.
     """
     entry = prepared.entry
+    # The feed's declared language when it is one; else detected from the text. The tagger
+    # reads the entry in it.
+    language = content_language.declared(entry.language) or content_language.detect(
+        f"{entry.title}\n{entry.summary}"
+    )
     # Tagged here, for new entries only: most entries of a feed are known already.
-    tags = tagging.tag(entry.title, entry.summary)
+    tags = tagging.tag(entry.title, entry.summary, language=language)
     countries = set(feed.default_countries or []) | set(tags.countries)
     slugs = list(dict.fromkeys([*(feed.default_sectors or []), *sorted(tags.sectors)]))
     data = ItemInput(
@@ -282,8 +287,7 @@ def _new_item(
         url=prepared.url,
         source_name=feed.name,
         source_url=feed.source_url,
-        # The feed's declared language when it is one; else detected from the text.
-        language=content_language.declared(entry.language),
+        language=language,
         published_at=entry.published,
     )
     try:

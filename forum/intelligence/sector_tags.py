@@ -47,6 +47,32 @@ def _sector_matcher() -> _SectorMatcher:
     return _SectorMatcher(pattern, keywords)
 
 
+def find_sectors(text: str, language: str | None = None) -> dict[str, list[str]]:
+    """Sector slug -> the words that triggered it."""
+    matcher = _sector_matcher()
+    found: dict[str, list[str]] = {}
+
+    def read(match: re.Match[str]) -> tuple[str, frozenset[str]] | None:
+        matched = match.group(0)
+        key = _sector_key(matched)
+        entry = matcher.keywords.get(key)
+        if entry is None and key.endswith("s"):
+            entry = matcher.keywords.get(key[:-1])
+        if entry is None:
+            return None
+        keyword, slugs = entry
+        if not any(c.islower() for c in keyword) and matched.rstrip("s") != keyword:
+            return None
+        return matched, slugs
+
+    for matched, slugs in scan(matcher.pattern, text, read):
+        for slug in slugs:
+            words = found.setdefault(slug, [])
+            if matched not in words:
+                words.append(matched)
+    return found
+
+
 def tag_sectors(text: str) -> set[str]:
     """Sector slugs whose keywords the text contains."""
     matcher = _sector_matcher()
