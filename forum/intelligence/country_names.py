@@ -33,6 +33,8 @@ from forum.intelligence.tag_text import fold
 
 LANGUAGES = ("en", "fr", "de", "es", "it")
 # The country a language is first spoken in: its cities win a shared name (`city_country`).
+# Regions count as cities of this size (`country_tags` rule 7: named anywhere).
+REGION_POPULATION = 1_000_000
 HOME_COUNTRY = {"fr": "FR", "de": "DE", "es": "ES", "it": "IT"}
 _TOKEN = re.compile(r"[^\W_]+")
 _TERRITORY = re.compile(r"^[A-Z]{2}$")
@@ -64,6 +66,7 @@ class Form:
     country: str | None
     text: str
     kind: Kind
+    population: int = 0  # a city's; regions and countries: 0
 
     @property
     def lower_ok(self) -> bool:
@@ -126,10 +129,10 @@ def form_table(language: str | None) -> FormTable:
 
     home = HOME_COUNTRY.get(language or "")
     for key, (code, name) in region_countries().items():
-        forms[token_key(key)] = Form(code, name, Kind.PLACE)
+        forms[token_key(key)] = Form(code, name, Kind.PLACE, population=REGION_POPULATION)
     for key in cities():
         city = city_country(key, home)
-        forms[token_key(key)] = Form(city.country, city.name, Kind.PLACE)
+        forms[token_key(key)] = Form(city.country, city.name, Kind.PLACE, city.population)
     for code, name in _english_names():
         add(code, name, Kind.NAME)
     aliases = _data("country_aliases.json")

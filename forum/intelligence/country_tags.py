@@ -28,6 +28,11 @@ Rules, in order:
    capitalised word that is neither a country form nor a word that commonly follows a
    country in news (Government, Ministry, Basin, EU...), except in Title Case lines.
 6. A city followed by a US state ("Paris, Texas", "Savannah, Ga.") is in the US.
+7. Cities of a million inhabitants or more count wherever they are named; smaller cities and
+   regions only where the text writes a place: after a preposition of place ("in Tallinn",
+   "à Besançon", "nach Wiesbaden"), in a dateline ("SHARJAH", "Wiesbaden. ", "Savannah,
+   Ga. –") or before a comma or a parenthesis. "Enterprise", "Corona" or "Hidalgo" in a
+   sentence's flow is then no city.
 """
 
 from __future__ import annotations
@@ -88,6 +93,13 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _TOKEN = re.compile(r"[^\W_]+")
 _JOINER = re.compile(r"[\s\-'.]{1,3}")
 _CONTEXT_JOINER = re.compile(r"[\s\-'.,]{1,3}")  # "Georgia, USA"
+BIG_CITY = 1_000_000
+_PLACE_BEFORE = re.compile(
+    r"(?:^|\W)(?:in|at|from|near|to|of|en|à|a|au|de|d'|du|des|nach|aus|bei|von|da|di|del|"
+    r"della|desde|im|zu|nel|nella|dans|près|outside|across)\s+(?:the\s+|la\s+|le\s+|l')?$",
+    re.IGNORECASE,
+)
+_PLACE_AFTER = re.compile(r"\s*[,(]|\s*[-–—:]\s")
 _QUALIFIER = re.compile(r",\s*([A-Z][A-Za-z]+\.?(?:\s[A-Z][a-z]+)?)")
 
 # Currency forms: blanked out before countries are read (rule 1).
@@ -166,6 +178,19 @@ def _accept(text: str, span: tuple[int, int], form: Form, language: str | None) 
     return True
 
 
+def _placed(text: str, span: tuple[int, int], form: Form) -> bool:
+    """A big city counts anywhere; a smaller city or a region only where a place is written:
+    after a preposition of place, in a dateline (capitals, or followed by a comma or a
+    parenthesis), or before a comma (rule 7)."""
+    if form.population >= BIG_CITY:
+        return True
+    before = text[max(0, span[0] - 12) : span[0]]
+    if _PLACE_BEFORE.search(before):
+        return True
+    matched = text[span[0] : span[1]]
+    return (matched.isupper() and len(matched) > 3) or _PLACE_AFTER.match(text, span[1]) is not None
+
+
 def _qualified_us(text: str, end: int) -> bool:
     """A place followed by ", Texas" / ", Ga." (rule 6)."""
     qualifier = _QUALIFIER.match(text, end)
@@ -193,6 +218,8 @@ def find_countries(text: str, language: str | None = None) -> dict[str, list[str
                 continue
             span = (tokens[index].start, tokens[last].end)
             if not _accept(text, span, form, language):
+                continue
+            if form.kind is Kind.PLACE and not _placed(text, span, form):
                 continue
             taken = size
             code = form.country
