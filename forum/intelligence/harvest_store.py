@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from forum.core import content_language
 from forum.core.db import utcnow
 from forum.core.outbox import queue_document
-from forum.intelligence import tagging
+from forum.intelligence import tag_review, tagging
 from forum.intelligence.dedup import (
     Known,
     PreparedEntry,
@@ -291,7 +291,7 @@ def _new_item(
         published_at=entry.published,
     )
     try:
-        return new_imported_item(
+        item = new_imported_item(
             data,
             status=status,
             added_at=now,
@@ -302,3 +302,8 @@ def _new_item(
     except IntelError as exc:
         log.info("feed %s: entry %r not stored: %s", feed.id, entry.entry_id, exc)
         return None
+    # The words behind each automatic tag the item keeps (shown to its reviewers).
+    item.tag_reasons = tag_review.reasons_for(
+        tags.reasons, {"countries": tags.countries, "sectors": tags.sectors & set(sectors)}
+    )
+    return item
