@@ -29,9 +29,12 @@ def export_command(
     setup_logging()
     settings = cli_settings()
     check_migrated(settings)
-    factory = make_session_factory(make_engine(settings.resolved_database_url))
-    with factory() as session:
-        lines = [json.dumps(row, ensure_ascii=False) + "\n" for row in export_rows(session)]
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            lines = [json.dumps(row, ensure_ascii=False) + "\n" for row in export_rows(session)]
+    finally:
+        engine.dispose()
     if out is None:
         sys.stdout.write("".join(lines))
     else:

@@ -167,6 +167,14 @@ STOP_NAMES = frozenset(
     mora  # a surname
     grana  # Grana Padano
     maritime  # Région Maritime (Togo); maritime surveillance
+    # surnames and products named after a big city or a region
+    salvador  # Salvador Dalí; El Salvador is a country form
+    juarez
+    medina
+    guerrero
+    morelos
+    tabasco
+    chihuahua
     hitachi  # companies named after their home town
     toyota
     """.splitlines()

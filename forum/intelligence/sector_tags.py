@@ -52,7 +52,7 @@ _NAMES = re.compile(
     |\b(?:to|will|would|could|can|must)\s+fashion\b|\bfashion(?:ed|ing)\b
     |\b(?:good|bonne|buena|buona|in)\s+(?:health|santé|salud|salute)\b
     |\b(?:point|conférence|communiqué|revue)\s+de\s+presse\b|\bpress\s+release\b
-    |\b(?:[A-Z][\w'’-]*\s+){{1,4}}S\.A\.""",
+    |\b(?:[A-Z][\w'’-]*,?\s+(?:y\s+|e\s+|et\s+|and\s+|&\s+)?){{1,6}}S\.A\.""",
     re.VERBOSE,
 )
 

@@ -156,19 +156,34 @@ _IT = {
 # English keywords beyond sector_keywords.SECTOR_KEYWORDS: product words and sector
 # words found missing in the development part and the examples.
 _EN = {
-    "digital": "cybercrime|tech sector|technology sector|e-services|startup ecosystem|"
-    "tech startup*|tech compan*|technology compan*",
+    "cosmetics": "toiletries|beauty industry",
+    "digital": "cybercrime|cyberattack*|tech sector|technology sector|e-services|"
+    "startup ecosystem|tech startup*|tech compan*|technology compan*|tech hub*|"
+    "tech giant*|telecom|telecoms|telecommunications|internet|computing|unicorns",
     "energy": "oil output|oil production|oil field*|oilfield*|oil company|oil companies|"
-    "hydrocarbon*|crude|gas field*",
-    "food": "agriculture|agricultural|agribusiness|farming|farmer*|kiwifruit|kiwi|prosecco|"
-    "feta|parmesan|champagne|cognac|whisky|whiskey|beef|pork|rice|wheat|grain*|sugar|"
-    "cashew*|nuts|potato*|honey|salmon|tuna|shrimp|fish|avocado*|banana*|citrus|grocer*|"
-    "gulfood|sial|olive*",
-    "high-tech": "radar*|avionics|air traffic control|air show|airshow|aircraft|"
-    "defense electronics|defence electronics",
-    "railway": "metro car*|subway|commuter train*|trains",
-    "smart-mobility": "e-bus*|electric buses|mini-electric buses",
-    "renewable-energy": "solar park*|solar plant*|solar farm*|solar energy",
+    "hydrocarbon*|crude|gas field*|power generation|power station*|coal",
+    "environmental-observation": "satellite data|satellite images",
+    "food": "agriculture|agricultural|agribusiness|agro-food|farming|farmer*|kiwifruit|kiwi|"
+    "prosecco|feta|parmesan|champagne|cognac|whisky|whiskey|beef|pork|rice|wheat|grain*|"
+    "sugar|cashew*|nuts|potato*|honey|salmon|tuna|shrimp|fish|avocado*|banana*|citrus|"
+    "grocer*|gulfood|sial|olive*|milk|livestock|cattle|flour|juice*|cereal*|snack*",
+    "healthcare": "medicine*|patient*|drugmaker*|biopharma*|clinic*",
+    "high-tech": "radar*|avionics|air traffic control|air show|airshow|aircraft|aviation|"
+    "missile*|defense electronics|defence electronics|space industry|Lockheed Martin|"
+    "Raytheon|Northrop Grumman|BAE Systems|Thales|Dassault|Safran",
+    "maritime-observation": "maritime domain awareness|unmanned surface vehicle*|"
+    "ocean data|marine monitoring",
+    "media": "newspaper*|magazine*|radio station*|news agenc*|entertainment industry|"
+    "gaming|esports",
+    "railway": "metro car*|subway|commuter train*|trains|railcar*|light rail|monorail|"
+    "Alstom|Stadler|Talgo|Bombardier Transportation|Siemens Mobility|Trenitalia|Renfe|"
+    "SNCF|Deutsche Bahn|Amtrak",
+    "renewable-energy": "solar park*|solar plant*|solar farm*|solar energy|windfarm*|clean power",
+    "smart-mobility": "e-bus*|electric buses|mini-electric buses|electric car*|"
+    "charging infrastructure|chargers",
+    "sustainable-hospitality": "resort*|travel industry|accommodation|lodging|"
+    "overnight stays|guest nights",
+    "textile": "leather goods|shoes|handbag*",
 }
 
 # Keywords by language (English: added to sector_keywords.SECTOR_KEYWORDS).
