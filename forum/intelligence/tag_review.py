@@ -36,7 +36,7 @@ class TagRow:
 
     field: str
     code: str
-    label: str
+    label: str  # a sector's name; countries: "" (the page names them in the reader's language)
     words: tuple[str, ...]  # what triggered it; empty: not an automatic tag
 
 
@@ -57,8 +57,7 @@ def tag_rows(item: IntelItem) -> list[TagRow]:
     rows = []
     for code in item.country_codes:
         words = tuple(reasons.get("countries", {}).get(code, ()))
-        country = pycountry.countries.get(alpha_2=code)
-        rows.append(TagRow("countries", code, country.name if country else code, words))
+        rows.append(TagRow("countries", code, "", words))
     for sector in item.sectors:
         words = tuple(reasons.get("sectors", {}).get(sector.slug, ()))
         rows.append(TagRow("sectors", sector.slug, sector.name, words))
