@@ -11,6 +11,7 @@ from forum.cli.digests import digest_app
 from forum.cli.feeds import feeds_app, import_app
 from forum.cli.mail import mail_app
 from forum.cli.search_index import search_app
+from forum.cli.tagging import tagging_app
 from forum.cli.users import user_app
 
 app = typer.Typer(
@@ -34,6 +35,7 @@ app.add_typer(feeds_app, name="feeds")
 app.add_typer(search_app, name="search")
 app.add_typer(digest_app, name="digest")
 app.add_typer(mail_app, name="mail")
+app.add_typer(tagging_app, name="tagging")
 
 
 def main() -> None:

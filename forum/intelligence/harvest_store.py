@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from forum.core import content_language
 from forum.core.db import utcnow
 from forum.core.outbox import queue_document
-from forum.intelligence import tagging
+from forum.intelligence import tag_review, tagging
 from forum.intelligence.dedup import (
     Known,
     PreparedEntry,
@@ -288,8 +288,13 @@ def _new_item(
     within the benchmark's budget.
     """
     entry = prepared.entry
+    # The feed's declared language when it is one; else detected from the text. The tagger
+    # reads the entry in it.
+    language = content_language.declared(entry.language) or content_language.detect(
+        f"{entry.title}\n{entry.summary}"
+    )
     # Tagged here, for new entries only: most entries of a feed are known already.
-    tags = tagging.tag(entry.title, entry.summary)
+    tags = tagging.tag(entry.title, entry.summary, language=language)
     countries = set(feed.default_countries or []) | set(tags.countries)
     slugs = list(dict.fromkeys([*(feed.default_sectors or []), *sorted(tags.sectors)]))
     data = ItemInput(
@@ -301,12 +306,11 @@ def _new_item(
         url=prepared.url,
         source_name=feed.name,
         source_url=feed.source_url,
-        # The feed's declared language when it is one; else detected from the text.
-        language=content_language.declared(entry.language),
+        language=language,
         published_at=entry.published,
     )
     try:
-        return new_imported_item(
+        item = new_imported_item(
             data,
             status=status,
             added_at=now,
@@ -317,3 +321,8 @@ def _new_item(
     except IntelError as exc:
         log.info("feed %s: entry %r not stored: %s", feed.id, entry.entry_id, exc)
         return None
+    # The words behind each automatic tag the item keeps (shown to its reviewers).
+    item.tag_reasons = tag_review.reasons_for(
+        tags.reasons, {"countries": tags.countries, "sectors": tags.sectors & set(sectors)}
+    )
+    return item

@@ -181,6 +181,9 @@ class IntelItem(CountryTagged, Base):
     # Other sources that published the same item (harvest dedup across feeds).
     also_from: Mapped[list[str]] = mapped_column(JSON, default=list)
     language: Mapped[str | None] = mapped_column(String(8))
+    # The words that triggered each automatic tag: {"countries": {"JP": ["Tokyo"]},
+    # "sectors": {"food": ["sake"]}} (the harvester's tagger; None for other items).
+    tag_reasons: Mapped[dict[str, dict[str, list[str]]] | None] = mapped_column(JSON)
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     deadline: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -294,3 +297,24 @@ def _move_revision_on(session: Session, _context: object, _instances: object) ->
     )
     if moved.rowcount == 0:
         connection.execute(insert(IntelRevision).values(id=1, value=value))
+
+
+class TagCorrection(Base):
+    """A tag a reviewer or an item's author added to or removed from an item, with the
+    item's text at the time: `forum tagging export` writes these as labelled examples."""
+
+    __tablename__ = "tag_correction"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("intel_item.id", ondelete="CASCADE"), index=True
+    )
+    field: Mapped[str] = mapped_column(String(20))  # "countries" or "sectors"
+    code: Mapped[str] = mapped_column(String(60))  # ISO alpha-2 code or sector slug
+    action: Mapped[str] = mapped_column(String(10))  # "added" or "removed"
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    title: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(8))
+    url: Mapped[str | None] = mapped_column(String(1000))

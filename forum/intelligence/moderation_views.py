@@ -16,7 +16,7 @@ from forum.accounts.deps import Moderator, SignedInUser
 from forum.core.i18n import Labels, _, _l, ngettext
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, flash, redirect, render, safe_next
-from forum.intelligence import queries, writes
+from forum.intelligence import queries, tag_review, writes
 from forum.intelligence.models import countries_by_name
 
 router = APIRouter(include_in_schema=False)
@@ -103,4 +103,32 @@ def change_status(
         flash(request, response, message, "success")
     else:
         flash(request, response, DONE[status], "success")
+    return response
+
+
+TAG_DONE = Labels(
+    added=_l("The tag is added; the correction is recorded."),
+    removed=_l("The tag is removed; the correction is recorded."),
+)
+
+
+@router.post("/intel/{item_id}/tags", response_class=HTMLResponse)
+def correct_tag(
+    request: Request,
+    item_id: int,
+    db: DbSession,
+    viewer: SignedInUser,
+    field: Annotated[str, Form(max_length=20)] = "",
+    code: Annotated[str, Form(max_length=60)] = "",
+    action: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Add or remove one country or sector tag (the item's author or a moderator)."""
+    item = queries.get_item(db, viewer, item_id)
+    changed = tag_review.correct_tag(db, viewer, item, field, code, action)
+    db.commit()
+    response = redirect(f"{item.url_path}#tag-review-heading")
+    if changed:
+        flash(request, response, TAG_DONE[action], "success")
+    else:
+        flash(request, response, _("Nothing changed: the item's tags were already so."), "info")
     return response

@@ -1,7 +1,9 @@
 """What intelligence adds to "download my data" and "delete my account".
 
 The download holds the items the member added (whatever their status) with their files
-listed, and the files the member attached to anyone's item. Deleting the account with its
+listed, the files the member attached to anyone's item, and the tag corrections they made.
+Deleting the account keeps the corrections (labelled examples for the tagger) without the
+member's name. Deleting the account with its
 content deletes those items and files: gone from their pages, from search (the outbox
 queues their removal), from the Atom feeds, the country and sector pages and every later
 digest, which all read the items as they are. The stored files go after the commit.
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from forum.accounts.models import User
@@ -20,7 +22,7 @@ from forum.core.outbox import queue_document
 from forum.core.privacy import register_eraser, register_exporter
 from forum.discussions.models import Flag
 from forum.intelligence.attachments import download_path
-from forum.intelligence.models import IntelAttachment, IntelItem
+from forum.intelligence.models import IntelAttachment, IntelItem, TagCorrection
 
 
 def _attachment(attachment: IntelAttachment) -> dict[str, Any]:
@@ -80,6 +82,21 @@ def export_intelligence(db: Session, user: User) -> dict[str, Any]:
             for item in items
         ],
         "attachments": [_attachment(a) for a in uploaded],
+        "tag_corrections": [
+            {
+                "id": c.id,
+                "item_id": c.item_id,
+                "field": c.field,
+                "code": c.code,
+                "action": c.action,
+                "at": c.created_at,
+            }
+            for c in db.scalars(
+                select(TagCorrection)
+                .where(TagCorrection.user_id == user.id)
+                .order_by(TagCorrection.id)
+            )
+        ],
     }
 
 
@@ -98,6 +115,8 @@ def erase_intelligence(db: Session, user: User, *, keep_content: bool) -> bool:
     uploaded = list(
         db.scalars(select(IntelAttachment).where(IntelAttachment.uploader_id == user.id))
     )
+    # Tag corrections stay as labelled examples, no longer naming who made them.
+    db.execute(update(TagCorrection).where(TagCorrection.user_id == user.id).values(user_id=None))
     if keep_content:
         return bool(items or uploaded)
     item_ids = {item.id for item in items}
@@ -126,7 +145,11 @@ def register() -> None:
     register_exporter(
         "intelligence",
         export_intelligence,
-        covers={"intel_item.author_id": "items", "intel_attachment.uploader_id": "attachments"},
+        covers={
+            "intel_item.author_id": "items",
+            "intel_attachment.uploader_id": "attachments",
+            "tag_correction.user_id": "tag_corrections",
+        },
     )
     register_eraser(
         "intelligence",

@@ -127,3 +127,18 @@ def status_transitions(viewer: User | None, item: IntelItem) -> list[str]:
 def can_report(viewer: User | None, item: IntelItem) -> bool:
     """Whether the item page offers `viewer` the form to flag it (moderators act instead)."""
     return can_flag(viewer, item.author_id) and can_see(viewer, item)
+
+
+def can_correct_tags(viewer: User | None, item: IntelItem) -> bool:
+    """Whether `viewer` sees why each automatic tag was given and may add or remove tags
+    on the item page: reviewers (moderators, admins) and the item's author, not suspended."""
+    if viewer is None or viewer.is_suspended:
+        return False
+    own = item.author_id is not None and item.author_id == viewer.id
+    return viewer.is_moderator or (own and item.status != "withdrawn")
+
+
+def require_can_correct_tags(viewer: User | None, item: IntelItem) -> User:
+    if viewer is None or not can_correct_tags(viewer, item):
+        raise NotAllowed(_("Only the item's author or a moderator can correct its tags."))
+    return viewer

@@ -54,3 +54,16 @@ def scan(
             continue
         position = match.end()
         yield value
+
+
+def fold_in_place(text: str) -> str:
+    """`text` in lower case without accents, each character kept at its place (so that a
+    match in the folded text is the same span in the original)."""
+    out = []
+    for char in text:
+        lower = char.lower()
+        if len(lower) != 1:
+            lower = char
+        base = unicodedata.normalize("NFKD", lower)[:1] or lower
+        out.append(base if not unicodedata.combining(base) else lower)
+    return "".join(out)

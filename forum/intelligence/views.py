@@ -21,7 +21,7 @@ from forum.core.pagination import page_number
 from forum.core.web import DbSession, redirect, render
 from forum.discussions.listing import ThreadFilter, recent_threads
 from forum.discussions.models import Thread
-from forum.intelligence import attachment_views, facets, queries, service, writes
+from forum.intelligence import attachment_views, facets, queries, service, tag_review, writes
 from forum.intelligence.models import (
     INTEL_KINDS,
     KIND_LABELS,
@@ -314,6 +314,10 @@ def item_page(request: Request, item_id: int, db: DbSession, viewer: OptionalUse
             **attachment_views.item_context(request, viewer, item),
             "transitions": service.status_transitions(viewer, item),
             "can_report": service.can_report(viewer, item),
+            "tag_review": (
+                tag_review.tag_rows(item) if service.can_correct_tags(viewer, item) else None
+            ),
+            "sector_options": [(s.slug, s.name) for s in list_sectors(db)],
         },
     )
 

@@ -1,8 +1,9 @@
 """The tagger measured on real published items in five languages (issue 27).
 
 The set's shape is checked strictly. The figures are printed in every run (see
-`pytest_terminal_summary` in tests/conftest.py) and held to the issue's bars, which
-today's tagger misses: those checks are expected failures until the tagger is improved.
+`pytest_terminal_summary` in tests/conftest.py) and held to the issue's bars. The tagger
+of issue 27 (five languages, cities, context rules) meets most of them on the test part
+but not all (docs/intelligence.md, "Figures"): that check stays an expected failure.
 """
 
 from __future__ import annotations
@@ -63,6 +64,10 @@ def test_figures_are_computed_for_every_part_and_language() -> None:
             assert f"{split:<5} {language:<4}" in printed
 
 
-@pytest.mark.xfail(strict=False, reason="issue 27: the tagger is being improved")
+@pytest.mark.xfail(
+    strict=False,
+    reason="issue 27: countries precision 0.985 < 0.99, sectors recall 0.891 < 0.90, "
+    "English sectors recall 0.820 < 0.85 on the test part (docs/intelligence.md)",
+)
 def test_tagger_meets_the_bars_on_the_test_part() -> None:
     assert shortfalls("test") == []

@@ -41,6 +41,7 @@ from forum.events import calendar_tokens
 from forum.events import service as events
 from forum.events.models import Event
 from forum.intelligence import attachments as intel_attachments
+from forum.intelligence import tag_review
 from forum.intelligence import writes as intel_writes
 from forum.intelligence.models import IntelAttachment, IntelItem
 from forum.moderation import flags
@@ -196,6 +197,9 @@ def member_with_everything(
     intel_attachment = intel_attachments.add_attachment(
         db, member, item, stored, f"{words['intel_attachment']}.txt"
     )
+    # Tag corrections: a tag removed and put back (the item's tags end as they were).
+    tag_review.correct_tag(db, member, item, "countries", "JP", "removed")
+    tag_review.correct_tag(db, member, item, "countries", "JP", "added")
 
     # Events: one the member added, and marks (their own and their partnership's).
     soon = now.date() + dt.timedelta(days=5)
