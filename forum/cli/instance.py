@@ -66,13 +66,18 @@ def worker(
         from search.engine import SearchError
 
         done = runner.run_once()
+        drainer = Drainer(settings, runner.factory, holder=runner.holder)
         try:
-            drained = Drainer(settings, runner.factory).run_once()
+            drained = drainer.run_once()
         except SearchError as exc:
             console.print(f"[yellow]search outbox not drained:[/yellow] {exc}")
         else:
-            console.print(f"search: {drained.rows} outbox rows applied")
+            if drained.skipped_locked:
+                console.print("search: another process drains the outbox")
+            else:
+                console.print(f"search: {drained.rows} outbox rows applied")
         finally:
+            drainer.release_lease()
             close_search_engines()
         runner.release()
         console.print(f"ran {done} tasks and jobs")

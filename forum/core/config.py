@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import logging
 import os
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import Field, PrivateAttr, field_validator
+from pydantic import AliasChoices, Field, PrivateAttr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 log = logging.getLogger(__name__)
@@ -44,9 +45,21 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     # Comma-separated addresses whose X-Forwarded-For is believed.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    # How long a worker's lease lives without a heartbeat before another process
-    # may take over its loops.
-    worker_lease_seconds: int = 30
+    # The lease period: how long a lease lives without renewal before another process
+    # may take it over. Every lease uses it: a worker's heartbeat (its claimed jobs are
+    # requeued when it lapses), the embedded index's drain lease and the digest sender's.
+    # Holders renew at a third of it. FORUM_WORKER_LEASE_SECONDS is its former name.
+    lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        validation_alias=AliasChoices(
+            "lease_seconds",
+            "FORUM_LEASE_SECONDS",
+            "worker_lease_seconds",
+            "FORUM_WORKER_LEASE_SECONDS",
+        ),
+    )
     # Seconds between two passes of the background loops.
     worker_tick_seconds: float = 2.0
     # Run the background loops inside `forum serve` when no worker holds a lease.
@@ -124,6 +137,10 @@ class Settings(BaseSettings):
             return ipaddress.ip_address(host).is_loopback
         except ValueError:
             return False
+
+    @property
+    def lease_ttl(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.lease_seconds)
 
     @property
     def search_engine_name(self) -> str:

@@ -11,7 +11,11 @@
 - `search_status()`: `forum search status` and /healthz.
 
 Drainers and a rebuild's final replay exclude each other through the *drain lock*
-(a PostgreSQL advisory lock, or a file lock beside a SQLite database). While a rebuild
+(a PostgreSQL advisory lock, or a file lock beside a SQLite database). The embedded index
+takes one writer across processes, so with it a drainer loop also needs the
+`search-drain` lease (renewed at a third of FORUM_LEASE_SECONDS): one process drains, the
+others stand by and take over when its lease lapses. Meilisearch takes several writers;
+the drain lock alone orders them. While a rebuild
 runs, it holds the `search-rebuild` lease, and drainers mark the rows they applied
 instead of deleting them: the rebuild replays every row still in the outbox, so no
 change its snapshot read too early is lost in the switch.
@@ -49,6 +53,9 @@ log = logging.getLogger(__name__)
 DRAIN_BATCH = 500
 REBUILD_LEASE = "search-rebuild"
 REBUILD_LEASE_TTL = dt.timedelta(minutes=2)
+DRAIN_LEASE = "search-drain"
+# How often a drainer without the drain lease looks whether it lapsed (when rows wait).
+LEASE_LOOK_SECONDS = 1.0
 # A fixed key for pg_advisory_lock: "forum search drain".
 _PG_LOCK_KEY = 0x5EA4C4D4
 # How often an idle drainer looks at the outbox for rows committed by other processes.
@@ -202,12 +209,15 @@ def drain_outbox(
     *,
     batch: int = DRAIN_BATCH,
     max_batches: int | None = None,
+    keep_going: Callable[[], bool] = lambda: True,
 ) -> DrainResult:
     """Apply pending outbox rows to the engine, oldest first, `batch` rows at a time.
 
     Raises SearchError when the engine fails; the rows of the failed batch stay. Rows
     naming no valid document are dropped with a warning (they could never apply).
     Returns at once, with `skipped_locked`, when another drainer holds the lock.
+    `keep_going` is asked before each batch (the drainer renews its lease there) and
+    stops the drain when it answers False.
     """
     result = DrainResult()
     with drain_lock(factory, settings, wait=False) as got:
@@ -216,7 +226,7 @@ def drain_outbox(
             return result
         done = 0
         reader = _reader(factory)
-        while max_batches is None or done < max_batches:
+        while (max_batches is None or done < max_batches) and keep_going():
             with reader() as session:
                 rows = session.execute(
                     select(SearchOutbox.id, SearchOutbox.doc_id)
@@ -270,7 +280,8 @@ class Drainer:
     event sets `outbox.committed`), and polls every POLL_SECONDS for other processes'
     rows. After an engine failure it waits, doubling from 1 s to 30 s, and tries again.
     `may_run` is asked before each pass: the embedded runner drains only while it
-    holds its lease.
+    holds its lease. With the embedded engine it also drains only while it holds the
+    drain lease (`hold_lease`), and lets go of the index's writer when it loses it.
     """
 
     def __init__(
@@ -279,21 +290,79 @@ class Drainer:
         factory: sessionmaker[Session],
         *,
         may_run: Callable[[], bool] = lambda: True,
+        holder: str | None = None,
     ) -> None:
         self.settings = settings
         self.factory = factory
         self.may_run = may_run
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # One writer at a time for the embedded index; Meilisearch takes several.
+        self.needs_lease = not settings.meili_url
+        self.holds_lease = False
         self.last_error: str | None = None
+        self._looked_at_lease = -float("inf")  # time.monotonic() of the last renewal or look
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._ensured = False
 
+    def hold_lease(self, *, now: bool = False) -> bool:
+        """Whether this drainer may write: takes the drain lease when it is free or lapsed
+        and renews it at a third of its period (between batches too). Without it, looks
+        again at most every LEASE_LOOK_SECONDS (`now`: at once)."""
+        if not self.needs_lease:
+            return True
+        period = self.settings.lease_seconds
+        wait = period / 3 if self.holds_lease else min(LEASE_LOOK_SECONDS, period / 4)
+        if not now and time.monotonic() - self._looked_at_lease < wait:
+            return self.holds_lease
+        self._looked_at_lease = time.monotonic()
+        with self.factory() as session:
+            ok = acquire_lease(
+                session,
+                name=DRAIN_LEASE,
+                kind="drain",
+                holder=self.holder,
+                ttl=self.settings.lease_ttl,
+            )
+            session.commit()
+        if ok and not self.holds_lease:
+            log.info("search: %s holds the drain lease", self.holder)
+        elif self.holds_lease and not ok:
+            log.warning("search: lost the drain lease; letting go of the index writer")
+            self._let_go()
+        self.holds_lease = ok
+        return ok
+
+    def _let_go(self) -> None:
+        """Close the embedded index's writer, so that the next drainer can open it."""
+        if self._ensured:
+            search_engine(self.settings).close()
+            self._ensured = False
+
+    def release_lease(self) -> None:
+        """Let go of the writer, then of the drain lease: another drainer takes over at
+        once instead of after the lease period."""
+        self._let_go()
+        if not self.holds_lease:
+            return
+        self.holds_lease = False
+        try:
+            with self.factory() as session:
+                release_lease(session, name=DRAIN_LEASE, holder=self.holder)
+                session.commit()
+        except Exception:
+            log.warning("could not release the drain lease", exc_info=True)
+
     def run_once(self) -> DrainResult:
+        """Drain what is pending; with the embedded engine only under the drain lease
+        (answers `skipped_locked` when another drainer holds it)."""
+        if not self.hold_lease(now=not self.holds_lease):
+            return DrainResult(skipped_locked=True)
         engine = search_engine(self.settings)
         if not self._ensured:
             engine.ensure_index()
             self._ensured = True
-        return drain_outbox(self.factory, engine, self.settings)
+        return drain_outbox(self.factory, engine, self.settings, keep_going=self.hold_lease)
 
     def run_forever(self) -> None:
         delay = RETRY_MIN_SECONDS
@@ -301,15 +370,15 @@ class Drainer:
             wait = POLL_SECONDS
             try:
                 if not self.may_run():
-                    if self._ensured:
-                        # Another process took over the loops: let go of the embedded
-                        # index's writer lock so its drainer can write.
-                        search_engine(self.settings).close()
-                        self._ensured = False
+                    # Another process took over the loops: let go of the embedded
+                    # index's writer (and the drain lease) so its drainer can write.
+                    self.release_lease()
+                elif self.holds_lease and not self.hold_lease():
+                    pass  # lost it (hold_lease let go of the writer)
                 else:
                     with _reader(self.factory)() as session:
                         pending = has_pending(session)
-                    if pending:
+                    if pending and self.hold_lease():
                         outbox.committed.clear()
                         result = self.run_once()
                         if result.rows:
@@ -343,6 +412,8 @@ class Drainer:
         outbox.committed.set()  # wake it up to see the stop
         if self._thread is not None:
             self._thread.join(timeout=10)
+        with contextlib.suppress(Exception):
+            self.release_lease()
 
 
 # --- reindexing ---------------------------------------------------------------------------
