@@ -149,19 +149,23 @@ class Runner:
             if self.active:
                 self.renew()
 
-    def take_over(self) -> int:
-        """Requeue the jobs of runners whose lease lapsed and resume what a dead process
-        left half done (the registry's takeovers); at most once per tick. Answers how many
-        takeovers ran."""
+    def requeue_orphans(self) -> None:
+        """Requeue the jobs of runners whose lease lapsed; at most once per tick (asked at
+        each pass and between jobs, so a long pass delays no takeover)."""
         now = time.monotonic()
         if now - self._looked_for_orphans < self.settings.worker_tick_seconds:
-            return 0
+            return
         self._looked_for_orphans = now
         with self.factory() as session:
             requeued = requeue_orphaned_jobs(session)
             session.commit()
         if requeued:
             log.warning("requeued %d jobs claimed by runners whose lease lapsed", requeued)
+
+    def take_over(self) -> int:
+        """Requeue dead runners' jobs and resume what a dead process left half done (the
+        registry's takeovers). Answers how many takeovers ran."""
+        self.requeue_orphans()
         done = 0
         for name, handler in self.registry.takeovers.items():
             try:
@@ -191,6 +195,7 @@ class Runner:
             # (text extraction: up to 30 s each) must not let the lease lapse either.
             if time.monotonic() - self._renewed_at > self.settings.lease_seconds / 3:
                 self.renew()
+            self.requeue_orphans()
             if not self.active:
                 # The lease was lost (a stall longer than its period): another runner
                 # requeues these jobs, so they are not ours to run any more.

@@ -392,7 +392,8 @@ def requeue_orphaned_jobs(session: Session) -> int:
     result = session.execute(
         update(Job)
         .where(Job.status == "running", Job.claimed_by.not_in(live))
-        .values(status="queued", claimed_by=None, claimed_at=None, run_after=now)
+        # run_after stays as it was: claimed first, they run first again.
+        .values(status="queued", claimed_by=None, claimed_at=None)
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
