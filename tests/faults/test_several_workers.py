@@ -16,7 +16,6 @@ The lease period is LEASE seconds here (FORUM_LEASE_SECONDS; 60 by default).
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import signal
 import subprocess
@@ -433,6 +432,3 @@ def test_a_worker_killed_during_a_burst_of_emails_repeats_only_the_one_in_flight
     survivor = next(w for w in scene.workers if w.pid != killed["pid"])
     assert "requeued" in survivor.output() and "after a crash" in survivor.output()
 
-
-def test_lease_default_is_a_minute() -> None:
-    assert Settings().lease_ttl == dt.timedelta(seconds=60)
