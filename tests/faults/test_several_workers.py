@@ -431,4 +431,3 @@ def test_a_worker_killed_during_a_burst_of_emails_repeats_only_the_one_in_flight
     assert finished <= LEASE + SLACK + 4 * pace * len(after), scene.logs()
     survivor = next(w for w in scene.workers if w.pid != killed["pid"])
     assert "requeued" in survivor.output() and "after a crash" in survivor.output()
-
