@@ -41,7 +41,7 @@ from forum.core.jobs import (
     run_job,
     run_periodic,
 )
-from forum.discovery.sync import Drainer
+from forum.discovery.drainer import Drainer
 
 log = logging.getLogger(__name__)
 

@@ -62,7 +62,8 @@ def worker(
     engine = make_engine(settings.resolved_database_url)
     runner = Runner(settings, make_session_factory(engine), kind="worker")
     if once:
-        from forum.discovery.sync import Drainer, close_search_engines
+        from forum.discovery.drainer import Drainer
+        from forum.discovery.sync import close_search_engines
         from search.engine import SearchError
 
         done = runner.run_once()

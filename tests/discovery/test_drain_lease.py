@@ -18,13 +18,8 @@ from forum.core.config import Settings
 from forum.core.db import make_engine, make_session_factory, utcnow
 from forum.core.jobs import WorkerLease
 from forum.core.outbox import SearchOutbox, queue_document
-from forum.discovery.sync import (
-    DRAIN_LEASE,
-    Drainer,
-    close_search_engines,
-    drain_outbox,
-    search_engine,
-)
+from forum.discovery.drainer import DRAIN_LEASE, Drainer
+from forum.discovery.sync import close_search_engines, drain_outbox, search_engine
 from search.embedded import EmbeddedEngine
 from search.engine import SearchError
 

@@ -42,7 +42,8 @@ from forum.core.jobs import Job, WorkerLease
 from forum.core.mail import queue_email
 from forum.digests.deliveries import SENDER_LEASE
 from forum.digests.planner import due_members
-from forum.discovery.sync import DRAIN_LEASE, LEASE_LOOK_SECONDS, close_search_engines
+from forum.discovery.drainer import DRAIN_LEASE, LEASE_LOOK_SECONDS
+from forum.discovery.sync import close_search_engines
 from forum.discussions.admin_service import seed_categories
 from forum.taxonomy.service import seed_sectors
 from tests.conftest import TEST_SECRET, People
