@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import State
 
 from forum.accounts.deps import identify, load_user
+from forum.core.admission import AdmissionMiddleware
 from forum.core.config import Settings, load_settings
 from forum.core.db import make_engine, make_session_factory
 from forum.core.errors import document_api_errors, install_error_handlers
@@ -47,7 +48,7 @@ def create_app(
     """
     settings = settings or load_settings()
     settings.ensure_data_dir()
-    engine = engine or make_engine(settings.resolved_database_url)
+    engine = engine or make_engine(settings.resolved_database_url, **settings.engine_options())
     if check_migrations:
         require_migrated(engine)
 
@@ -87,6 +88,8 @@ def create_app(
     assert settings.secret_key, "ensure_data_dir() sets a secret key"
     app.add_middleware(SecurityMiddleware, https=settings.https, secret_key=settings.secret_key)
     app.add_middleware(LocaleMiddleware)
+    # Outermost: a request waits for a place before anything else runs.
+    app.add_middleware(AdmissionMiddleware, slots=settings.request_slots)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app, identify=identify)
     _include_routers(app)
@@ -189,7 +192,7 @@ def _include_routers(app: FastAPI) -> None:
     from forum.events import form_views as events_form_views
     from forum.events import views as events_views
     from forum.inbound import views as inbound_views
-    from forum.insights import analytics_api, analytics_views
+    from forum.insights import analytics_api, analytics_unanswered, analytics_views
     from forum.insights import views as insights_views
     from forum.intelligence import admin_views as intelligence_admin_views
     from forum.intelligence import api as intelligence_api
@@ -247,6 +250,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(taxonomy_views.router)
     app.include_router(insights_views.router)
     app.include_router(analytics_views.router)
+    app.include_router(analytics_unanswered.router)
     app.include_router(discovery_views.router)
     app.include_router(discovery_feeds.router)
     app.include_router(digests_views.router)

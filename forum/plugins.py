@@ -6,6 +6,7 @@ no lower module imports its plugins back. Adding a domain: its package plus a li
 
 from __future__ import annotations
 
+from forum.accounts import activity as _accounts_activity
 from forum.accounts import jobs as _accounts_jobs
 from forum.accounts import models as _accounts_models
 from forum.core import attachments as _core_attachments
@@ -90,6 +91,7 @@ PRIVACY = (
     _discovery_saved,
     _digests_privacy,
     _inbound_privacy,
+    _accounts_activity,
 )
 for _part in PRIVACY:
     _part.register()

@@ -280,6 +280,18 @@ class EmbeddedEngine:
             "size_bytes": size,
         }
 
+    def health(self) -> dict[str, object]:
+        """Local and cheap: the document count of the live generation."""
+        documents = self._fresh_index().searcher().num_docs
+        return {"engine": "embedded", "ok": True, "documents": documents}
+
+    def check_writes(self) -> list[str]:
+        """Writes fail when they are made (SearchError): nothing fails later."""
+        return []
+
+    def settle(self) -> None:
+        """Writes are applied when they return (a rebuild's at finish_rebuild)."""
+
     # -- rebuilds ------------------------------------------------------------------
 
     def start_rebuild(self) -> Self:

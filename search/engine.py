@@ -144,6 +144,9 @@ class SearchResults:
     total: int
     # FACETS name -> value -> number of matching documents (all pages, not this one)
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    # False when `total` is a floor ("at least"): Meilisearch counts up to its
+    # `maxTotalHits`; the embedded engine always counts exactly.
+    total_exact: bool = True
 
 
 class SearchEngine(Protocol):
@@ -161,6 +164,22 @@ class SearchEngine(Protocol):
     def clear(self) -> None: ...
 
     def stats(self) -> dict[str, object]: ...
+
+    def health(self) -> dict[str, object]:
+        """A cheap check that the engine answers (`/healthz`): Meilisearch's GET /health,
+        one request; the embedded engine's local counts."""
+        ...
+
+    def check_writes(self) -> list[str]:
+        """Ids of documents whose writes the engine accepted and later failed (Meilisearch
+        tasks found failed since the last call): the caller queues them again. The
+        embedded engine's writes fail when they are made: always empty."""
+        ...
+
+    def settle(self) -> None:
+        """Wait until every write sent so far is applied; raise SearchError for one that
+        failed. Meilisearch applies writes later (tasks); the embedded engine at once."""
+        ...
 
     def start_rebuild(self) -> Self:
         """A new, empty index beside the live one, for a full reindex: fill it with

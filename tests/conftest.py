@@ -594,3 +594,17 @@ def french() -> Iterator[str]:
         yield "fr"
     finally:
         i18n.uninstall("fr")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The tagger's figures on the published-items set, whenever its tests ran."""
+    ran = any(
+        "test_tagging_published.py" in getattr(report, "nodeid", "")
+        for reports in terminalreporter.stats.values()
+        for report in reports
+    )
+    if ran:
+        from tests.intelligence.published import table
+
+        terminalreporter.write_sep("-", "tagging: real published items")
+        terminalreporter.write_line(table())

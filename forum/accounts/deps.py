@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from forum.accounts import api_tokens, service, sessions
+from forum.accounts import activity, api_tokens, service, sessions
 from forum.accounts.models import User
 from forum.core import i18n
 from forum.core.db import best_effort
@@ -34,10 +34,11 @@ def load_user(request: Request, db: DbSession) -> None:
     # The page header's links to the moderation queue and the admin area.
     request.state.can_moderate = service.can_moderate(found[1])
     request.state.can_administer = service.can_administer(found[1])
-    # A refreshed last_seen_at is the only write here, and a best-effort one: on a
-    # busy SQLite database it waits for the next request rather than failing this one.
+    # A refreshed last_seen_at (and, first thing in a week, the week's activity row) is
+    # the only write here, and a best-effort one: on a busy SQLite database it waits for
+    # the next request rather than failing this one.
     if db.dirty:
-        best_effort(db)
+        best_effort(db, lambda: activity.record_seen(db, found[1]))
 
 
 def identify(request: Request) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from forum.accounts import sessions, throttle
+from forum.accounts import activity, sessions, throttle
 from forum.accounts.models import EmailToken
 from forum.accounts.password_changes import send_password_reset
 from forum.core.db import utcnow
@@ -43,6 +43,14 @@ def prune_account_records(session: Session, ctx: JobContext) -> None:
             tokens,
             files,
         )
+
+
+@registry.periodic("member-activity-prune", every=dt.timedelta(hours=6))
+def prune_member_activity(session: Session, ctx: JobContext) -> None:
+    """Delete the weekly activity rows older than 13 months (accounts.activity)."""
+    removed = activity.prune_activity(session)
+    if removed:
+        ctx.log.info("member activity: deleted %s weeks older than 13 months", removed)
 
 
 @registry.job("password-reset")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.core.db import Base, UTCDateTime, utcnow
@@ -186,6 +186,20 @@ class ThrottleEvent(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
+class MemberActivity(Base):
+    """A week in which a member was seen signed in (forum/accounts/activity.py): one row
+    per member and week, `week` the Monday in UTC; kept 13 months, for the count of
+    active members each week."""
+
+    __tablename__ = "member_activity"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Indexed on its own: the weekly count and the retention job read by week.
+    week: Mapped[dt.date] = mapped_column(Date, primary_key=True, index=True)
+
+
 __all__ = [
     "DIGEST_FREQUENCIES",
     "MEMBERSHIP_STATUS_LABELS",
@@ -193,6 +207,7 @@ __all__ = [
     "ROLE_LABELS",
     "ApiToken",
     "EmailToken",
+    "MemberActivity",
     "Membership",
     "ThrottleEvent",
     "User",

@@ -8,6 +8,7 @@ from fastapi import Response
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from forum.accounts import activity
 from forum.accounts.models import User, UserSession
 from forum.accounts.tokens import find_by_token, hash_token, new_token
 from forum.core.config import Settings
@@ -55,6 +56,7 @@ def create_session(db: Session, user: User, *, user_agent: str = "") -> str:
         )
     )
     touch(user, now)
+    activity.record_seen(db, user)
     db.flush()
     return raw
 

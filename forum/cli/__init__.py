@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from forum.cli import backups, instance
+from forum.cli import backups, instance, migrations, status
 from forum.cli.digests import digest_app
 from forum.cli.feeds import feeds_app, import_app
 from forum.cli.mail import mail_app
@@ -20,13 +20,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 # The order here is the order `forum --help` lists them in.
-app.command()(instance.migrate)
+app.command("migrate")(migrations.migrate_command)
 app.command()(instance.serve)
 app.command()(instance.worker)
 app.command()(instance.demo)
 app.command()(instance.init)
 app.command("backup")(backups.backup_command)
 app.command("restore")(backups.restore_command)
+app.command("status")(status.status_command)
 app.add_typer(user_app, name="user")
 app.add_typer(import_app, name="import")
 app.add_typer(feeds_app, name="feeds")

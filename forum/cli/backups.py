@@ -50,7 +50,7 @@ def restore_command(
         )
     except BackupError as exc:
         raise fail(str(exc)) from exc
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url, **settings.engine_options())
     try:
         reindex_with_progress(settings, make_session_factory(engine))
     finally:

@@ -62,7 +62,7 @@ def digest_send(
     setup_logging()
     settings = cli_settings()
     check_migrated(settings)
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url, **settings.engine_options())
     factory = make_session_factory(engine)
     moment = utcnow()
     try:

@@ -49,7 +49,7 @@ def import_feeds(
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per feed is printed below
     settings = cli_settings()
     check_migrated(settings)
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url, **settings.engine_options())
     factory = make_session_factory(engine)
     try:
         with factory() as session:

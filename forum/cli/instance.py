@@ -1,4 +1,4 @@
-"""Running an instance: `forum migrate`, `serve`, `worker`, `demo` and `init`."""
+"""Running an instance: `forum serve`, `worker`, `demo` and `init`."""
 
 from __future__ import annotations
 
@@ -15,14 +15,6 @@ from forum.cli.search_index import reindex_with_progress
 from forum.cli.users import PasswordStdin, create_verified_user, read_password
 from forum.core.db import make_engine, make_session_factory, transaction
 from forum.migrate import upgrade
-
-
-def migrate() -> None:
-    """Bring the database schema up to date (safe to run again)."""
-    setup_logging()
-    settings = cli_settings()
-    upgrade(settings.resolved_database_url)
-    console.print("database migrated")
 
 
 def serve(
@@ -59,7 +51,7 @@ def worker(
     setup_logging()
     settings = cli_settings()
     check_migrated(settings)
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url, **settings.engine_options())
     runner = Runner(settings, make_session_factory(engine), kind="worker")
     if once:
         from forum.discovery.drainer import Drainer
@@ -114,7 +106,7 @@ def demo(
     setup_logging()
     settings = cli_settings()
     upgrade(settings.resolved_database_url)
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url, **settings.engine_options())
     factory = make_session_factory(engine)
     for part in demo_parts():
         with transaction(factory) as session:

@@ -39,7 +39,9 @@ def receive_command(
     try:
         settings = cli_settings()
         check_migrated(settings)
-        factory = make_session_factory(make_engine(settings.resolved_database_url))
+        factory = make_session_factory(
+            make_engine(settings.resolved_database_url, **settings.engine_options())
+        )
         envelope = recipient or [r for r in [os.environ.get("ORIGINAL_RECIPIENT")] if r]
         outcome = deliver(factory, settings, raw, via="receive", recipients=envelope or None)
     except typer.Exit:
@@ -70,7 +72,9 @@ def serve_command(
     host, _, port = (listen or settings.inbound_listen).rpartition(":")
     if not port.isdigit():
         raise fail("--listen must be host:port", 2)
-    factory = make_session_factory(make_engine(settings.resolved_database_url))
+    factory = make_session_factory(
+        make_engine(settings.resolved_database_url, **settings.engine_options())
+    )
     controller = InboundController(
         factory, settings, host=host or "127.0.0.1", port=int(port), lmtp=not smtp
     )
@@ -94,7 +98,11 @@ def revoke_command(email: Annotated[str, typer.Argument(help="The member's addre
 
     settings = cli_settings()
     check_migrated(settings)
-    with transaction(make_session_factory(make_engine(settings.resolved_database_url))) as db:
+    with transaction(
+        make_session_factory(
+            make_engine(settings.resolved_database_url, **settings.engine_options())
+        )
+    ) as db:
         user = get_user_by_email(db, email)
         if user is None:
             raise fail(f"no member with the address {email!r}", 2)

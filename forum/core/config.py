@@ -9,15 +9,24 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, PrivateAttr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from forum.core.db import PG_MAX_OVERFLOW, PG_POOL_SIZE, PG_POOL_TIMEOUT, SQLITE_POOL_SIZE
+
 log = logging.getLogger(__name__)
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
+
+# Connections a web process's own threads may hold besides its requests: the view
+# counter's flush; and the embedded runner's pass (a digest run reads and writes on two)
+# with its search drainer (the drain lock's connection and the drain's own) and its
+# lease renewal (a thread of its own, one short transaction at a time).
+WEB_BACKGROUND_CONNECTIONS = 1
+EMBEDDED_RUNNER_CONNECTIONS = 5
 
 
 class Settings(BaseSettings):
@@ -32,7 +41,14 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./var")
     database_url: str | None = None
     meili_url: str | None = None
+    # The key that writes (workers, `forum search reindex`); docs/search.md, "API keys".
     meili_key: str | None = None
+    # The key searches use (web processes: a search-only key); unset, `meili_key`.
+    meili_search_key: str | None = None
+    # `pagination.maxTotalHits`: totals are exact below it, "at least" from it on.
+    meili_max_total_hits: int = Field(default=10_000, ge=1_000, le=100_000)
+    # Bytes per document POST at most: under the server's `--http-payload-size-limit`.
+    meili_payload_limit_bytes: int = Field(default=10 * 1024 * 1024, ge=64 * 1024)
     smtp_url: str | None = None
     mail_from: str = "Cluster Forum <forum@localhost>"
     # A mailbox the platform reads: when set, digests also offer <mailto:...> in
@@ -64,6 +80,21 @@ class Settings(BaseSettings):
     worker_tick_seconds: float = 2.0
     # Run the background loops inside `forum serve` when no worker holds a lease.
     embedded_worker: bool = True
+    # PostgreSQL connections per process (docs/deploy.md, "Sizing connections"): kept open
+    # (pool), opened beyond it under load and closed again (overflow), and how long a
+    # thread waits for one. A web process admits only as many requests at once as its
+    # pool can serve beside its own background threads, so a burst waits for a place
+    # rather than timing out on the pool. SQLite keeps its own pool (forum/core/db.py).
+    db_pool_size: int = Field(default=PG_POOL_SIZE, ge=1, le=500)
+    db_max_overflow: int = Field(default=PG_MAX_OVERFLOW, ge=0, le=500)
+    db_pool_timeout: float = Field(default=PG_POOL_TIMEOUT, gt=0, le=300)
+    # How many forum processes connect to the database in all (each `forum serve`, every
+    # uvicorn --workers process counting as one, and each `forum worker`): `forum status`
+    # checks that their connections fit under the server's max_connections.
+    db_processes: int | None = Field(default=None, ge=1, le=10_000)
+    # Connections left for everything else: the server's superuser-reserved ones,
+    # `forum migrate`, `forum backup`, psql, monitoring.
+    db_connection_reserve: int = Field(default=10, ge=0, le=10_000)
     timezone: str = "Europe/Brussels"
     demo_notice: str | None = None
     # Seconds a fetch of an outside URL (a harvested feed) may take in all: DNS,
@@ -111,6 +142,36 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def db_connections_per_process(self) -> int:
+        """The most connections one process may hold on PostgreSQL: pool plus overflow."""
+        return self.db_pool_size + self.db_max_overflow
+
+    def engine_options(self) -> dict[str, Any]:
+        """make_engine's pool arguments for this database (none for SQLite)."""
+        if self.is_sqlite:
+            return {}
+        return {
+            "pool_size": self.db_pool_size,
+            "max_overflow": self.db_max_overflow,
+            "pool_timeout": self.db_pool_timeout,
+        }
+
+    @property
+    def request_slots(self) -> int:
+        """How many requests one web process serves at once (and its thread pool's size).
+
+        On PostgreSQL: its connections minus those its own background threads may hold
+        (the view counter; the embedded runner and its search drainer when
+        FORUM_EMBEDDED_WORKER is on), at least 2. On SQLite: one per pooled connection.
+        """
+        if self.is_sqlite:
+            return SQLITE_POOL_SIZE
+        background = WEB_BACKGROUND_CONNECTIONS + (
+            EMBEDDED_RUNNER_CONNECTIONS if self.embedded_worker else 0
+        )
+        return max(2, self.db_connections_per_process - background)
 
     @property
     def outbox_dir(self) -> Path:

@@ -65,6 +65,13 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 # Connections kept open to an SQLite file: AnyIO's default number of worker threads.
 SQLITE_POOL_SIZE = 40
+# PostgreSQL's pool per process unless the settings say otherwise (FORUM_DB_POOL_SIZE,
+# FORUM_DB_MAX_OVERFLOW, FORUM_DB_POOL_TIMEOUT): 12 connections at most, so two web
+# processes and two workers hold 48 of the server's default 100.
+PG_POOL_SIZE = 8
+PG_MAX_OVERFLOW = 4
+PG_POOL_TIMEOUT = 5.0
+_POOL_ARGUMENTS = ("pool_size", "max_overflow", "pool_timeout", "pool_use_lifo")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -94,8 +101,14 @@ def make_engine(url: str, *, pool: bool = True, **kwargs: Any) -> Engine:
     """An engine for `url` with the forum's settings for its dialect.
 
     SQLite gets WAL, foreign keys and a busy timeout on every connection, and
-    may be used from the threadpool that runs request handlers.
+    may be used from the threadpool that runs request handlers. PostgreSQL gets a
+    pool of `pool_size` (+ `max_overflow`) unless given (`Settings.engine_options()`).
+    Without `pool`, every connection is closed when returned and pool arguments are
+    ignored.
     """
+    if not pool:
+        for name in _POOL_ARGUMENTS:
+            kwargs.pop(name, None)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {})["check_same_thread"] = False
         if pool and ":memory:" not in url and url.rstrip("/") != "sqlite:":
@@ -122,7 +135,9 @@ def make_engine(url: str, *, pool: bool = True, **kwargs: Any) -> Engine:
         connect_args.setdefault("keepalives_interval", 10)
         connect_args.setdefault("keepalives_count", 3)
         if pool:
-            kwargs.setdefault("pool_timeout", 5)
+            kwargs.setdefault("pool_size", PG_POOL_SIZE)
+            kwargs.setdefault("max_overflow", PG_MAX_OVERFLOW)
+            kwargs.setdefault("pool_timeout", PG_POOL_TIMEOUT)
     if not pool:
         kwargs["poolclass"] = NullPool
     engine = create_engine(url, **kwargs)

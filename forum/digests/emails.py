@@ -25,6 +25,7 @@ from forum.core.privacy import FORMER_MEMBER_NAME
 from forum.digests import tokens
 from forum.discussions.models import Post, Thread
 from forum.discussions.service import DIGEST_READER, can_see_post, can_see_thread
+from forum.notifications import tally
 from forum.notifications.models import EmailSettings, Notification
 from forum.notifications.reply_address import reply_address, thread_headers
 from forum.notifications.service import EMAIL_TOGGLES
@@ -89,13 +90,16 @@ def send_notification_email(
         return "post gone"
     row = _settings_row(db, user.id)
     if row.bouncing_at is not None:
+        tally.count(db, "immediate_bouncing", now=now)
         return "address bouncing"
     if not getattr(row, toggle):
+        tally.count(db, "immediate_off", now=now)
         return "turned off"
     today = (now or utcnow()).astimezone(ZoneInfo(user.timezone)).date()
     if row.immediate_day != today:
         row.immediate_day, row.immediate_count = today, 0
     if row.immediate_count >= IMMEDIATE_DAILY_CAP:
+        tally.count(db, "immediate_capped", now=now)
         return "daily cap reached"
     row.immediate_count += 1
     actor = db.get(User, note.actor_id) if note.actor_id else None

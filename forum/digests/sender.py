@@ -43,6 +43,7 @@ from forum.digests.interests import MemberInterests, load_member_interests
 from forum.digests.models import DigestDelivery
 from forum.digests.news import load_candidates
 from forum.digests.planner import Due, message_id_for, not_sendable
+from forum.notifications import tally
 from forum.notifications.models import EmailSettings
 
 log = logging.getLogger(__name__)
@@ -185,6 +186,8 @@ class _Sender:
         if row is None:
             row = EmailSettings(user_id=user_id)
             db.add(row)
+        if row.bouncing_at is None:
+            tally.count(db, "bounced", now=self.now)
         row.bouncing_at = self.now
         row.bounce_reason = reason[:500]
         db.flush()

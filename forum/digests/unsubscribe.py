@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import User
 from forum.core.db import utcnow
 from forum.digests.tokens import read_emails_off_token, read_unsubscribe_token
+from forum.notifications import tally
 from forum.notifications.models import EmailSettings
 from forum.notifications.service import EMAIL_TOGGLES
 
@@ -41,6 +42,8 @@ def unsubscribe(
     if row is None:
         row = EmailSettings(user_id=user.id)
         db.add(row)
+    if user.digest_frequency != "off":
+        tally.count(db, "unsubscribed", now=now)
     if user.digest_frequency != "off" or row.unsubscribed_at is None:
         row.unsubscribed_at = now or utcnow()
     user.digest_frequency = "off"

@@ -79,6 +79,7 @@ def search(
     return SearchOut(
         hits=[SearchHitOut.of(hit, settings.base_url) for hit in outcome.results.hits],
         total=outcome.results.total,
+        total_exact=outcome.results.total_exact,
         page=params.page,
         pages=outcome.pages,
         facets=outcome.facets,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import nh3
@@ -322,24 +322,38 @@ def build_documents(db: Session, doc_ids: Iterable[str]) -> dict[str, SearchDoc 
     return result
 
 
-def count_candidates(db: Session) -> int:
-    """How many rows a full reindex looks at (for its progress bar)."""
-    return sum(db.scalar(select(func.count()).select_from(m)) or 0 for m in _MODELS.values())
+def candidate_bounds(db: Session) -> dict[str, int]:
+    """The highest id of each kind now: a reindex walks up to these (rows added later reach
+    the new index through the outbox, which the reindex replays)."""
+    return {kind: db.scalar(select(func.max(m.id))) or 0 for kind, m in _MODELS.items()}
+
+
+def count_candidates(db: Session, *, upto: Mapping[str, int] | None = None) -> int:
+    """How many rows a full reindex looks at (for its progress bar), up to `upto`'s ids."""
+    total = 0
+    for kind, model in _MODELS.items():
+        stmt = select(func.count()).select_from(model)
+        if upto is not None:
+            stmt = stmt.where(model.id <= upto.get(kind, 0))
+        total += db.scalar(stmt) or 0
+    return total
 
 
 def iter_all_documents(
-    db: Session, *, batch: int = BUILD_BATCH
+    db: Session, *, batch: int = BUILD_BATCH, upto: Mapping[str, int] | None = None
 ) -> Iterator[tuple[int, list[SearchDoc]]]:
-    """Every document the index should hold, in batches: (rows looked at, documents).
+    """Every document the index should hold, in batches: (rows looked at, documents);
+    with `upto`, only rows up to those ids (candidate_bounds).
 
     Walks each kind's ids in order with keyset pagination, so memory stays flat at any size.
     """
     for kind, model in _MODELS.items():
         last = 0
         while True:
-            ids = list(
-                db.scalars(select(model.id).where(model.id > last).order_by(model.id).limit(batch))
-            )
+            stmt = select(model.id).where(model.id > last)
+            if upto is not None:
+                stmt = stmt.where(model.id <= upto.get(kind, 0))
+            ids = list(db.scalars(stmt.order_by(model.id).limit(batch)))
             if not ids:
                 break
             last = ids[-1]

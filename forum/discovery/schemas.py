@@ -48,6 +48,11 @@ class SearchHitOut(BaseModel):
 class SearchOut(BaseModel):
     hits: list[SearchHitOut]
     total: int = Field(description="How many documents match, on every page")
+    total_exact: bool = Field(
+        True,
+        description="False when `total` is a floor: with Meilisearch, totals are counted up "
+        "to its `pagination.maxTotalHits` (10,000 by default) and reported as that many",
+    )
     page: int
     pages: int = Field(description="How many pages there are (at most 100)")
     facets: dict[str, dict[str, int]] = Field(

@@ -1,12 +1,14 @@
 """Keeping the search index in step with the database: the engine, draining the outbox, reindexing.
 
 - `search_engine(settings)`: the process's engine, chosen by the settings (Meilisearch
-  when FORUM_MEILI_URL is set, else the embedded tantivy index in the data dir).
+  when FORUM_MEILI_URL is set, else the embedded tantivy index in the data dir; kept in
+  engines.py).
 - `drain_outbox()`: reads pending outbox rows in order, builds each document from the
   database's current state, hands the batch to the engine, and deletes the rows only
-  once the engine confirmed. An engine that is down raises SearchError and leaves the
-  rows where they are: search lags, writes never fail. The loop that calls it, and the
-  drain lease, are `forum.discovery.drainer`'s.
+  once the engine took them (Meilisearch: its task accepted; a task later found failed
+  is queued again, `engine.check_writes()`). An engine that is down raises SearchError
+  and leaves the rows where they are: search lags, writes never fail. The loop that
+  calls it, and the drain lease, are `forum.discovery.drainer`'s.
 - `reindex()`: `forum search reindex`, a new index built beside the live one from the
   database, the outbox rows that arrived meanwhile replayed into it, then one switch.
 - `search_status()`: `forum search status` and /healthz.
@@ -30,7 +32,6 @@ import fcntl
 import logging
 import os
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -41,11 +42,22 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from forum.core import outbox
 from forum.core.config import Settings
 from forum.core.db import utcnow
 from forum.core.jobs import WorkerLease, acquire_lease, release_lease
 from forum.core.outbox import SearchOutbox
-from forum.discovery.documents import build_documents, count_candidates, iter_all_documents
+from forum.discovery.documents import (
+    build_documents,
+    candidate_bounds,
+    count_candidates,
+    iter_all_documents,
+)
+
+# The process's engine (engines.py), named here too for the modules that import it from here.
+from forum.discovery.engines import close_search_engines as close_search_engines
+from forum.discovery.engines import make_search_engine as make_search_engine
+from forum.discovery.engines import search_engine as search_engine
 from search.engine import SearchEngine, SearchError, parse_doc_id
 
 log = logging.getLogger(__name__)
@@ -55,47 +67,6 @@ REBUILD_LEASE = "search-rebuild"
 REBUILD_LEASE_TTL = dt.timedelta(minutes=2)
 # A fixed key for pg_advisory_lock: "forum search drain".
 _PG_LOCK_KEY = 0x5EA4C4D4
-
-_engines: dict[tuple[str | None, str | None, str], SearchEngine] = {}
-_engines_lock = threading.Lock()
-
-
-def make_search_engine(settings: Settings) -> SearchEngine:
-    """A new engine for `settings`; callers normally want the shared `search_engine()`."""
-    if settings.meili_url:
-        from search.meili import MeiliEngine
-
-        return MeiliEngine(settings.meili_url, settings.meili_key)
-    from search.embedded import EmbeddedEngine
-
-    engine = EmbeddedEngine(settings.search_dir)
-    try:
-        # A fresh data dir gets its empty index at once (a local, idempotent step), so a
-        # new instance answers "no results" rather than "unavailable" before its first drain.
-        engine.ensure_index()
-    except SearchError as exc:
-        log.warning("search index not ready: %s", exc)
-    return engine
-
-
-def search_engine(settings: Settings) -> SearchEngine:
-    """The engine this process shares among its requests and its drainer."""
-    key = (settings.meili_url, settings.meili_key, str(settings.search_dir.resolve()))
-    with _engines_lock:
-        engine = _engines.get(key)
-        if engine is None:
-            engine = _engines[key] = make_search_engine(settings)
-        return engine
-
-
-def close_search_engines() -> None:
-    """Close every shared engine (tests and shutdown: releases the embedded writer lock)."""
-    with _engines_lock:
-        engines = list(_engines.values())
-        _engines.clear()
-    for engine in engines:
-        with contextlib.suppress(SearchError):
-            engine.close()
 
 
 def read_only(factory: sessionmaker[Session]) -> sessionmaker[Session]:
@@ -216,6 +187,9 @@ def drain_outbox(
         if not got:
             result.skipped_locked = True
             return result
+        # Writes the engine accepted earlier and then failed (Meilisearch tasks): queued
+        # again, one GET for all of them; the engine never waits for its tasks here.
+        _requeue(factory, engine.check_writes())
         done = 0
         reader = read_only(factory)
         while (max_batches is None or done < max_batches) and keep_going():
@@ -256,6 +230,16 @@ def drain_outbox(
             result.rows += len(rows)
             done += 1
     return result
+
+
+def _requeue(factory: sessionmaker[Session], doc_ids: list[str]) -> None:
+    if not doc_ids:
+        return
+    log.warning("search: %d documents whose engine task failed are queued again", len(doc_ids))
+    with factory() as session:
+        for doc_id in dict.fromkeys(doc_ids):
+            outbox.queue_document(session, doc_id)
+        session.commit()
 
 
 def has_pending(session: Session) -> bool:
@@ -306,20 +290,33 @@ def reindex(
         target = engine.start_rebuild()
         reader = read_only(factory)
         with reader() as session:
-            on_total(count_candidates(session))
+            # The walk stops at today's highest ids (later rows come through the outbox
+            # replay), so the bar's total holds; it only grows if a row committed late
+            # under a lower id turns up, and it ends equal to the rows looked at.
+            bounds = candidate_bounds(session)
+            total = count_candidates(session, upto=bounds)
             session.rollback()
+        on_total(total)
         done = 0
         last_renewal = time.monotonic()
         with reader() as session:
-            for looked_at, docs in iter_all_documents(session, batch=batch):
+            for looked_at, docs in iter_all_documents(session, batch=batch, upto=bounds):
                 target.upsert(docs)
                 result.documents += len(docs)
                 done += looked_at
+                if done > total:
+                    total = done
+                    on_total(total)
                 on_progress(done)
                 if time.monotonic() - last_renewal > REBUILD_LEASE_TTL.total_seconds() / 4:
                     _renew(factory, holder)
                     last_renewal = time.monotonic()
             session.rollback()
+        if total != done:
+            on_total(done)  # rows deleted during the walk: the bar ends full
+        # Meilisearch applies the rebuild's writes later: wait for them before taking the
+        # drain lock, so the drainers keep their pace while it indexes.
+        target.settle()
         _renew(factory, holder)
         with drain_lock(factory, settings, wait=True):
             with reader() as session:
@@ -383,19 +380,25 @@ def outbox_state(session: Session) -> dict[str, Any]:
     return {"outbox_depth": depth or 0, "oldest_pending_seconds": age}
 
 
-def search_status(session: Session, settings: Settings) -> dict[str, Any]:
+def search_status(session: Session, settings: Settings, *, deep: bool = True) -> dict[str, Any]:
     """The engine, its document count, and the outbox: what `forum search status` prints.
 
-    Never raises: an engine that cannot answer is reported with its error.
+    `deep=False` (/healthz) asks the engine only its cheap health check (Meilisearch:
+    one GET /health, which needs no key; no document count). Never raises: an engine
+    that cannot answer is reported with its error.
     """
     state: dict[str, Any] = {"engine": settings.search_engine_name, "ok": True}
     state.update(outbox_state(session))
     state["rebuilding"] = _rebuild_running(session)
+    engine = search_engine(settings)
     try:
-        stats = search_engine(settings).stats()
+        stats = engine.stats() if deep else engine.health()
     except SearchError as exc:
         state["ok"] = False
         state["error"] = str(exc)
     else:
         state["documents"] = stats.get("documents")
+        if stats.get("ok") is False:
+            state["ok"] = False
+            state["error"] = "the search engine says it is not available"
     return state

@@ -232,6 +232,8 @@ def _results_context(
         "outcome": outcome,
         "hits": hits,
         "total": results.total,
+        # False: Meilisearch counted up to its maxTotalHits; the total is a floor.
+        "total_exact": results.total_exact,
         "first": first,
         "last": first + len(hits) - 1,
         "facets": _facets(params, outcome, labels),

@@ -37,6 +37,7 @@ from forum.discussions.service import can_see_category, find_post, get_thread
 from forum.inbound import checks
 from forum.inbound.models import InboundMember, InboundMessage, PendingThread
 from forum.inbound.parse import message_text, new_text
+from forum.notifications import tally
 from forum.notifications.models import EmailSettings
 from forum.notifications.reply_address import ReplyToken, is_expired, read_reply_token
 
@@ -283,6 +284,8 @@ def _bounce(db: Session, message: EmailMessage, now: dt.datetime) -> Outcome:
         if row is None:
             row = EmailSettings(user_id=user.id)
             db.add(row)
+        if row.bouncing_at is None:
+            tally.count(db, "bounced", now=now)
         row.bouncing_at = now
         row.bounce_reason = "delivery report received by email"
     return Outcome("refused", "bounce", ", ".join(sorted(failed))[:500])

@@ -9,33 +9,14 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import Admin
-from forum.core.i18n import _l
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, redirect, render, render_admin
 from forum.discussions.service import DiscussionError
 from forum.inbound import service
+from forum.inbound.reasons import REASONS
 
 router = APIRouter(include_in_schema=False)
 Token = Annotated[str, Path(max_length=100)]
-
-# Why a message was refused, as the admin page says it.
-REASONS = {
-    "auto-reply": _l("Automatic answer (out of office, auto-submitted, bulk)"),
-    "bounce": _l("Delivery report: the address was marked bouncing"),
-    "loop": _l("Our own mail came back"),
-    "unknown-address": _l("Not a reply or category address"),
-    "bad-token": _l("Forged or altered reply address"),
-    "expired-token": _l("Expired reply address"),
-    "revoked-token": _l("Revoked reply address"),
-    "wrong-sender": _l("Not sent from the member's address"),
-    "unknown-sender": _l("Sender is no verified member"),
-    "dmarc-fail": _l("DMARC failed at our mail server"),
-    "too-large": _l("Too large"),
-    "empty": _l("No new text"),
-    "gone": _l("Post, thread or category gone, hidden or not open to the member"),
-    "not-allowed": _l("Not allowed (locked thread, suspended account, …)"),
-    "invalid": _l("Refused by the posting rules (length, links, rate)"),
-}
 
 
 @router.get("/inbound/confirm/{token}", response_class=HTMLResponse)

@@ -15,9 +15,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from forum.accounts.models import Membership, User
+from forum.accounts.activity import active_by_week
+from forum.accounts.models import MemberActivity, Membership, User
 from forum.discussions.models import Post, Thread, ThreadCountry, thread_sector
 from forum.events.models import Event, event_sector
+from forum.insights import analytics_focus
 from forum.intelligence.models import IntelCountry, IntelItem, intel_sector
 from forum.taxonomy.filters import in_countries, in_sectors
 
@@ -89,10 +91,11 @@ class MemberWeek:
     registered: int | None
     verified: int | None
     approved: int | None
+    active: int | None  # seen signed in that week (accounts.activity)
     taking_part: int | None
 
 
-MEMBER_FIGURES = ("registered", "verified", "approved", "taking_part")
+MEMBER_FIGURES = ("registered", "verified", "approved", "active", "taking_part")
 
 
 def _week_of(moment: dt.datetime) -> dt.date:
@@ -118,17 +121,26 @@ def _people_by_week(rows: Iterable[tuple[int | None, dt.datetime]]) -> dict[dt.d
     return {week: len(people) for week, people in seen.items()}
 
 
-def members(db: Session, period: Period) -> list[MemberWeek]:
-    """Per week: accounts registered, email addresses verified, memberships approved, and
-    members taking part (wrote at least one post: a new thread or a reply)."""
+def members(db: Session, period: Period, focus: Focus | None = None) -> list[MemberWeek]:
+    """Per week: accounts registered, email addresses verified, memberships approved,
+    members active (seen signed in that week: the whole week, the record keeps no day)
+    and members taking part (wrote at least one post: a new thread or a reply); with a
+    `focus`, only the members who follow it (`Focus.members`)."""
+    focus = focus or Focus()
     start, end = period.bounds()
     registered = count_by_week(
-        db.scalars(select(User.created_at).where(User.created_at >= start, User.created_at < end))
+        db.scalars(
+            select(User.created_at).where(
+                User.created_at >= start, User.created_at < end, *focus.members(User.id)
+            )
+        )
     )
     verified = count_by_week(
         db.scalars(
             select(User.email_verified_at).where(
-                User.email_verified_at >= start, User.email_verified_at < end
+                User.email_verified_at >= start,
+                User.email_verified_at < end,
+                *focus.members(User.id),
             )
         )
     )
@@ -138,14 +150,18 @@ def members(db: Session, period: Period) -> list[MemberWeek]:
                 Membership.status == "approved",
                 Membership.decided_at >= start,
                 Membership.decided_at < end,
+                *focus.members(Membership.user_id),
             )
         )
+    )
+    active = active_by_week(
+        db, period.weeks[0], period.weeks[-1], *focus.members(MemberActivity.user_id)
     )
     posting = _people_by_week(
         (row[0], row[1])
         for row in db.execute(
             select(Post.author_id, Post.created_at).where(
-                Post.created_at >= start, Post.created_at < end
+                Post.created_at >= start, Post.created_at < end, *focus.members(Post.author_id)
             )
         )
     )
@@ -155,6 +171,7 @@ def members(db: Session, period: Period) -> list[MemberWeek]:
             withhold_small(registered.get(week, 0)),
             withhold_small(verified.get(week, 0)),
             withhold_small(approved.get(week, 0)),
+            withhold_small(active.get(week, 0)),
             withhold_small(posting.get(week, 0)),
         )
         for week in period.weeks
@@ -189,8 +206,9 @@ def _moments(db: Session, column: Any, start: dt.datetime, end: dt.datetime, *wh
 
 @dataclass(frozen=True)
 class Focus:
-    """The content filter: ISO country codes (a region group expanded) and sector slugs;
-    empty means every country, every sector."""
+    """The focus: ISO country codes (a region group expanded) and sector slugs; empty
+    means every country, every sector. It narrows content by its tags, members by what
+    they follow, and searches by their filters."""
 
     countries: tuple[str, ...] = ()
     sectors: tuple[str, ...] = ()
@@ -226,6 +244,16 @@ class Focus:
                 )
             )
         return out
+
+    def members(self, user_id: Any) -> list[ColumnElement[bool]]:
+        """Conditions on a column of member ids: the member follows one of the countries
+        (or a region group holding one) and one of the sectors (analytics_focus)."""
+        return analytics_focus.followers(user_id, self.countries, self.sectors)
+
+    def searches(self) -> list[ColumnElement[bool]]:
+        """Conditions on the search log: its filters name one of the countries (or a
+        region group holding one) and one of the sectors (analytics_focus)."""
+        return analytics_focus.searches(self.countries, self.sectors)
 
     def events(self) -> list[ColumnElement[bool]]:
         out: list[ColumnElement[bool]] = []
@@ -279,19 +307,27 @@ def content(db: Session, period: Period, focus: Focus | None = None) -> list[Con
     ]
 
 
-def unanswered(db: Session, period: Period, now: dt.datetime) -> int:
-    """Discussions (not good practices) started in the period, at least 7 days ago, that
-    nobody has replied to, hidden ones left out."""
+def unanswered_conditions(
+    period: Period, now: dt.datetime, focus: Focus | None = None
+) -> list[ColumnElement[bool]]:
+    """What makes a thread "unanswered": a discussion (not a good practice) started in the
+    period, at least 7 days ago, not hidden, that nobody has replied to; with a `focus`,
+    tagged with one of its countries and one of its sectors. The count and the list of
+    /admin/analytics/unanswered both use it."""
     start, end = period.bounds()
+    return [
+        Thread.created_at >= start,
+        Thread.created_at < min(end, now - UNANSWERED_AFTER),
+        Thread.hidden_at.is_(None),
+        Thread.kind != "good_practice",
+        ~select(Post.id).where(Post.thread_id == Thread.id, Post.is_opening.is_(False)).exists(),
+        *(focus or Focus()).threads(),
+    ]
+
+
+def unanswered(db: Session, period: Period, now: dt.datetime, focus: Focus | None = None) -> int:
+    """How many threads `unanswered_conditions` holds for."""
     found = db.scalar(
-        select(func.count(Thread.id)).where(
-            Thread.created_at >= start,
-            Thread.created_at < min(end, now - UNANSWERED_AFTER),
-            Thread.hidden_at.is_(None),
-            Thread.kind != "good_practice",
-            ~select(Post.id)
-            .where(Post.thread_id == Thread.id, Post.is_opening.is_(False))
-            .exists(),
-        )
+        select(func.count(Thread.id)).where(*unanswered_conditions(period, now, focus))
     )
     return int(found or 0)

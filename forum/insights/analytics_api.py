@@ -16,7 +16,10 @@ from forum.accounts.service import can_moderate
 from forum.core.db import utcnow
 from forum.core.web import DbSession
 from forum.insights import analytics
+from forum.insights import analytics_content as by_source
 from forum.insights import analytics_email as email
+from forum.insights import analytics_harvest as harvesting
+from forum.insights import analytics_members as member_groups
 from forum.insights import analytics_searches as searches
 from forum.insights.analytics_views import (
     Country,
@@ -29,7 +32,19 @@ from forum.insights.analytics_views import (
 )
 
 router = APIRouter(tags=["analytics"])
-SECTIONS = ("members", "content", "searches", "queries", "no-results", "email")
+SECTIONS = (
+    "members",
+    "content",
+    "intelligence",
+    "sources",
+    "feeds",
+    "searches",
+    "queries",
+    "no-results",
+    "email",
+    "refusals",
+    *member_groups.SECTIONS,
+)
 
 
 def _weekly(rows: list[Any], figures: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -55,7 +70,8 @@ def analytics_section(
     country: Country = "",
     sector: SectorSlug = "",
 ) -> dict[str, Any]:
-    """One section's figures for the period, week by week (or the ranked queries)."""
+    """One section's figures for the period, week by week (or the ranked queries; or
+    today's members by country, sector or partnership, whatever the period)."""
     if not can_moderate(user):
         raise HTTPException(403, "The analytics are for the platform's moderators and admins.")
     if section not in SECTIONS:
@@ -64,15 +80,27 @@ def analytics_section(
     focus = focus_of(db, country, sector)
     rows: list[dict[str, Any]]
     if section == "members":
-        rows = _weekly(analytics.members(db, chosen), analytics.MEMBER_FIGURES)
+        rows = _weekly(analytics.members(db, chosen, focus), analytics.MEMBER_FIGURES)
+    elif section in member_groups.SECTIONS:
+        rows = member_groups.api_rows(db, section, focus)
     elif section == "content":
         rows = _weekly(analytics.content(db, chosen, focus), analytics.CONTENT_FIGURES)
+    elif section == "intelligence":
+        rows = _weekly(analytics.content(db, chosen, focus), by_source.INTEL_FIGURES)
+    elif section == "sources":
+        rows = by_source.source_json(by_source.items_by_source(db, chosen, focus))
+    elif section == "feeds":
+        rows = harvesting.health_json(harvesting.feed_health(db, chosen))
     elif section == "email":
         rows = _weekly(email.weeks(db, chosen), email.EMAIL_FIGURES)
+    elif section == "refusals":
+        rows = [{"reason": code, "refused": n} for code, n in email.refusals(db, chosen)]
     elif section == "searches":
-        rows = _weekly(searches.weeks(db, chosen), searches.SEARCH_FIGURES)
+        rows = _weekly(searches.weeks(db, chosen, focus), searches.SEARCH_FIGURES)
     else:
-        found = searches.top_queries(db, chosen, without_result=section == "no-results")
+        found = searches.top_queries(
+            db, chosen, without_result=section == "no-results", focus=focus
+        )
         rows = [
             {
                 "query": q.text,
@@ -89,5 +117,5 @@ def analytics_section(
         "rows": rows,
     }
     if section == "content":
-        out["unanswered"] = analytics.unanswered(db, chosen, utcnow())
+        out["unanswered"] = analytics.unanswered(db, chosen, utcnow(), focus)
     return out

@@ -1,9 +1,17 @@
-"""The email section of /admin/analytics: digests and mail received, week by week.
+"""The email section of /admin/analytics: digests, mail received and immediate emails,
+week by week.
 
 Digests: deliveries sent (by when they were sent), skipped because there was nothing new
-and failed after their retries (by when they were due to go); a digest goes to one
-member, so a count from 1 to 4 is withheld. Mail received: posts and threads that came
-in by email, and messages refused. Opens are not measured; bounces are not recorded yet.
+and failed after their retries (by when they were due to go); addresses newly marked
+bouncing; digests unsubscribed through their link, and that count's share of the members
+sent a digest that week. A digest, a bounce and an unsubscription concern one member, so a
+count from 1 to 4 is withheld (and the share with it).
+
+Posting: posts written on the web and received by email, mail refused (and, for the
+period, refused by reason). Immediate emails: sent, and held back (the member turned that
+kind off, the day's cap was reached, or the address is bouncing), each concerning one
+member. Opens are not measured. Bounces, unsubscriptions and held-back emails come from
+`email_tally` (`forum.notifications.tally`), counted as they happen.
 """
 
 from __future__ import annotations
@@ -12,12 +20,16 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forum.digests.models import DigestDelivery
+from forum.discussions.models import Post
 from forum.inbound.models import InboundMessage
-from forum.insights.analytics import Period, count_by_week, withhold_small
+from forum.insights.analytics import Period, _people_by_week, count_by_week, withhold_small
+from forum.notifications.models import EmailTally, Notification
+
+RECEIVED = ("posted", "thread")  # inbound statuses that made a post
 
 
 @dataclass(frozen=True)
@@ -26,11 +38,50 @@ class EmailWeek:
     digests_sent: int | None
     digests_skipped: int | None
     digests_failed: int | None
+    bounced: int | None
+    unsubscribed: int | None
+    unsubscribe_share: float | None  # unsubscribed / members sent a digest; None if withheld
+    posted_on_web: int
     posted_by_email: int
     refused: int
+    immediate_sent: int | None
+    immediate_held: int | None
 
 
-EMAIL_FIGURES = ("digests_sent", "digests_skipped", "digests_failed", "posted_by_email", "refused")
+DIGEST_FIGURES = (
+    "digests_sent",
+    "digests_skipped",
+    "digests_failed",
+    "bounced",
+    "unsubscribed",
+    "unsubscribe_share",
+)
+POSTING_FIGURES = (
+    "posted_on_web",
+    "posted_by_email",
+    "refused",
+    "immediate_sent",
+    "immediate_held",
+)
+EMAIL_FIGURES = DIGEST_FIGURES + POSTING_FIGURES
+HELD = ("immediate_off", "immediate_capped", "immediate_bouncing")
+
+
+def _tallies(db: Session, period: Period) -> dict[tuple[dt.date, str], int]:
+    weeks = period.weeks
+    rows = db.execute(
+        select(EmailTally.week, EmailTally.figure, EmailTally.count).where(
+            EmailTally.week >= weeks[0], EmailTally.week <= weeks[-1]
+        )
+    )
+    return {(week, figure): n for week, figure, n in rows}
+
+
+def _share(unsubscribed: int | None, recipients: int) -> float | None:
+    """Unsubscriptions per member sent a digest; None when withheld or nobody was sent one."""
+    if unsubscribed is None or not recipients:
+        return None
+    return unsubscribed / recipients
 
 
 def weeks(db: Session, period: Period) -> list[EmailWeek]:
@@ -41,19 +92,61 @@ def weeks(db: Session, period: Period) -> list[EmailWeek]:
             db.scalars(select(column).where(column >= start, column < end, *where))
         )
 
+    sent_where = (
+        DigestDelivery.status == "sent",
+        DigestDelivery.sent_at >= start,
+        DigestDelivery.sent_at < end,
+    )
     sent = by_week(DigestDelivery.sent_at, DigestDelivery.status == "sent")
+    recipients = _people_by_week(
+        (user_id, sent_at)
+        for user_id, sent_at in db.execute(
+            select(DigestDelivery.user_id, DigestDelivery.sent_at).where(*sent_where)
+        )
+        if sent_at is not None
+    )
     skipped = by_week(DigestDelivery.window_end, DigestDelivery.status == "skipped")
     failed = by_week(DigestDelivery.window_end, DigestDelivery.status == "failed")
-    posted = by_week(InboundMessage.received_at, InboundMessage.status.in_(("posted", "thread")))
+    by_email = by_week(InboundMessage.received_at, InboundMessage.status.in_(RECEIVED))
+    emailed_posts = select(InboundMessage.post_id).where(InboundMessage.post_id.is_not(None))
+    posts = by_week(Post.created_at, Post.id.not_in(emailed_posts))
     refused = by_week(InboundMessage.received_at, InboundMessage.status == "refused")
-    return [
-        EmailWeek(
-            w,
-            withhold_small(sent.get(w, 0)),
-            withhold_small(skipped.get(w, 0)),
-            withhold_small(failed.get(w, 0)),
-            posted.get(w, 0),
-            refused.get(w, 0),
+    immediate = by_week(Notification.emailed_at)
+    tallies = _tallies(db, period)
+    out = []
+    for w in period.weeks:
+        unsubscribed = withhold_small(tallies.get((w, "unsubscribed"), 0))
+        out.append(
+            EmailWeek(
+                w,
+                withhold_small(sent.get(w, 0)),
+                withhold_small(skipped.get(w, 0)),
+                withhold_small(failed.get(w, 0)),
+                withhold_small(tallies.get((w, "bounced"), 0)),
+                unsubscribed,
+                _share(unsubscribed, recipients.get(w, 0)),
+                posts.get(w, 0),
+                by_email.get(w, 0),
+                refused.get(w, 0),
+                withhold_small(immediate.get(w, 0)),
+                withhold_small(sum(tallies.get((w, held), 0) for held in HELD)),
+            )
         )
-        for w in period.weeks
-    ]
+    return out
+
+
+def refusals(db: Session, period: Period) -> list[tuple[str, int]]:
+    """(reason code, messages refused for it) over the period, the most frequent first."""
+    start, end = period.bounds()
+    n = func.count().label("n")
+    rows = db.execute(
+        select(InboundMessage.reason, n)
+        .where(
+            InboundMessage.status == "refused",
+            InboundMessage.received_at >= start,
+            InboundMessage.received_at < end,
+        )
+        .group_by(InboundMessage.reason)
+        .order_by(n.desc(), InboundMessage.reason)
+    )
+    return [(reason or "", count) for reason, count in rows]

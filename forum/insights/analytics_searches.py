@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from forum.discovery.models import SearchLogEntry
-from forum.insights.analytics import Period
+from forum.insights.analytics import Focus, Period
 
 TOP = 20  # rows in each ranked table
 
@@ -42,17 +42,19 @@ class QueryCount:
     without_result: int
 
 
-def _in_period(period: Period) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+def _in_period(period: Period, focus: Focus | None) -> list[ColumnElement[bool]]:
+    """In the period, and with a focus, filtered by one of its countries and sectors."""
     start, end = period.bounds()
-    return SearchLogEntry.logged_at >= start, SearchLogEntry.logged_at < end
+    in_focus = focus.searches() if focus else []
+    return [SearchLogEntry.logged_at >= start, SearchLogEntry.logged_at < end, *in_focus]
 
 
-def weeks(db: Session, period: Period) -> list[SearchWeek]:
+def weeks(db: Session, period: Period, focus: Focus | None = None) -> list[SearchWeek]:
     counts: dict[dt.date, list[int]] = {}
     rows = db.execute(
         select(
             SearchLogEntry.logged_at, SearchLogEntry.result_count, SearchLogEntry.signed_in
-        ).where(*_in_period(period))
+        ).where(*_in_period(period, focus))
     )
     for logged_at, result_count, signed_in in rows:
         moment = logged_at if logged_at.tzinfo else logged_at.replace(tzinfo=dt.UTC)
@@ -64,14 +66,16 @@ def weeks(db: Session, period: Period) -> list[SearchWeek]:
     return [SearchWeek(w, *counts.get(w, [0, 0, 0])) for w in period.weeks]
 
 
-def top_queries(db: Session, period: Period, *, without_result: bool = False) -> list[QueryCount]:
+def top_queries(
+    db: Session, period: Period, *, without_result: bool = False, focus: Focus | None = None
+) -> list[QueryCount]:
     """The most frequent (query, country filter) pairs; with `without_result`, only the
     searches that found nothing (what members look for and the forum lacks)."""
     nothing = func.sum(case((SearchLogEntry.result_count == 0, 1), else_=0))
     searches = func.count(SearchLogEntry.id)
     query = (
         select(SearchLogEntry.text, SearchLogEntry.countries, searches, nothing)
-        .where(*_in_period(period))
+        .where(*_in_period(period, focus))
         .group_by(SearchLogEntry.text, SearchLogEntry.countries)
         .order_by(searches.desc(), SearchLogEntry.text, SearchLogEntry.countries)
         .limit(TOP)
@@ -81,13 +85,15 @@ def top_queries(db: Session, period: Period, *, without_result: bool = False) ->
     return [QueryCount(t, c, int(n), int(z or 0)) for t, c, n, z in db.execute(query)]
 
 
-def top_filters(db: Session, period: Period) -> list[tuple[str, str, int]]:
+def top_filters(
+    db: Session, period: Period, focus: Focus | None = None
+) -> list[tuple[str, str, int]]:
     """(kind of filter, value, searches) for the country and sector filters used, most
     used first: a search filtered by two countries counts for each."""
     used: Counter[tuple[str, str]] = Counter()
     rows = db.execute(
         select(SearchLogEntry.countries, SearchLogEntry.sectors).where(
-            *_in_period(period),
+            *_in_period(period, focus),
             (SearchLogEntry.countries != "") | (SearchLogEntry.sectors != ""),
         )
     )

@@ -16,12 +16,17 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import Moderator
+from forum.accounts.service import can_administer
 from forum.core.db import utcnow
 from forum.core.formats import format_date
 from forum.core.i18n import _, _l
 from forum.core.web import DbSession, render
+from forum.inbound.reasons import REASONS
 from forum.insights import analytics, charts
+from forum.insights import analytics_content as by_source
 from forum.insights import analytics_email as email
+from forum.insights import analytics_harvest as harvesting
+from forum.insights import analytics_members as member_groups
 from forum.insights import analytics_searches as searches
 from forum.taxonomy.filters import parse_filters
 
@@ -36,6 +41,7 @@ MEMBER_LABELS = {
     "registered": _l("Registered"),
     "verified": _l("Verified their email"),
     "approved": _l("Membership approved"),
+    "active": _l("Active"),  # seen signed in that week (the text above the chart says so)
     "taking_part": _l("Taking part"),
 }
 CONTENT_LABELS = {
@@ -46,6 +52,10 @@ CONTENT_LABELS = {
     "items_harvested": _l("Intelligence harvested"),
     "events": _l("Events"),
 }
+INTEL_LABELS = {
+    "items_by_members": _l("Written by members"),
+    "items_harvested": _l("Harvested from feeds"),
+}
 SEARCH_LABELS = {
     "searches": _l("Searches"),
     "without_result": _l("Found nothing"),
@@ -55,8 +65,16 @@ EMAIL_LABELS = {
     "digests_sent": _l("Digests sent"),
     "digests_skipped": _l("Digests skipped (nothing new)"),
     "digests_failed": _l("Digests failed"),
+    "bounced": _l("Addresses bouncing"),
+    "unsubscribed": _l("Unsubscribed"),
+    "unsubscribe_share": _l("Unsubscribed, share of members sent a digest"),
+}
+POSTING_LABELS = {
+    "posted_on_web": _l("Posts written on the web"),
     "posted_by_email": _l("Posts received by email"),
     "refused": _l("Mail refused"),
+    "immediate_sent": _l("Immediate emails sent"),
+    "immediate_held": _l("Immediate emails held back"),
 }
 BAR_CLASSES = ("bar-threads", "bar-items", "bar-events")  # colours from insights.css
 
@@ -84,8 +102,8 @@ SectorSlug = Annotated[str, Query(max_length=80)]
 
 
 def focus_of(db: DbSession, country: str, sector: str) -> analytics.Focus:
-    """The content filter from `country` (a code or region group) and `sector` (a slug);
-    422 naming an unknown one."""
+    """The focus from `country` (a code or region group) and `sector` (a slug); 422 naming
+    an unknown one."""
     codes, slugs = parse_filters(db, [country] if country else [], [sector] if sector else [])
     return analytics.Focus(tuple(codes), tuple(slugs))
 
@@ -95,9 +113,22 @@ FromDate = Annotated[str, Query(alias="from", max_length=10)]
 ToDate = Annotated[str, Query(alias="to", max_length=10)]
 
 
-def _shown(value: int | None) -> str:
-    """A withheld count in words, any other as a plain number (for the CSV)."""
+def _shown(value: int | float | None, figure: str = "") -> str:
+    """A withheld count in words, any other as a plain number (for the CSV); a share as a
+    fraction with 4 decimals, empty when there is none."""
+    if figure.endswith("_share"):
+        return "" if value is None else f"{value:.4f}"
     return _("fewer than 5") if value is None else str(value)
+
+
+def _counts(labels: Mapping[str, Any]) -> dict[str, Any]:
+    """`labels` without the shares: a chart draws counts."""
+    return {key: label for key, label in labels.items() if not key.endswith("_share")}
+
+
+def _reason(code: str) -> str:
+    """A refusal's reason as the inbound mail page says it."""
+    return str(REASONS.get(code, code or _("Other")))
 
 
 def _weekly_chart(
@@ -114,6 +145,25 @@ def _weekly_chart(
     )
 
 
+def _member_groups(db: DbSession, focus: analytics.Focus) -> dict[str, Any]:
+    """The members by country followed, by sector followed and by partnership: the first
+    `member_groups.TOP` of each, with a ranked bar chart, and how many rows there are."""
+    out: dict[str, Any] = {"member_groups_top": member_groups.TOP}
+    for name, count in (
+        ("countries", member_groups.by_country),
+        ("sectors", member_groups.by_sector),
+        ("partnerships", member_groups.by_partnership),
+    ):
+        rows = count(db, focus)
+        top = rows[: member_groups.TOP]
+        out[f"members_by_{name}"] = top
+        out[f"members_by_{name}_total"] = len(rows)
+        out[f"members_by_{name}_chart"] = charts.bar_chart(
+            [(r.label, r.members, "bar-threads") for r in top], width=480, label_width=210
+        )
+    return out
+
+
 @router.get("/admin/analytics", response_class=HTMLResponse)
 def analytics_page(
     request: Request,
@@ -127,11 +177,12 @@ def analytics_page(
 ) -> HTMLResponse:
     chosen = choose(period, start, end)
     focus = focus_of(db, country, sector)
-    rows = analytics.members(db, chosen)
+    rows = analytics.members(db, chosen, focus)
     flow = analytics.content(db, chosen, focus)
-    search_weeks = searches.weeks(db, chosen)
+    search_weeks = searches.weeks(db, chosen, focus)
     email_weeks = email.weeks(db, chosen)
     weeks = [format_date(r.week) for r in rows]
+    sources = by_source.items_by_source(db, chosen, focus)
     return render(
         request,
         "insights/analytics.html",
@@ -148,27 +199,53 @@ def analytics_page(
             "content_rows": flow,
             "content_labels": CONTENT_LABELS,
             "content_chart": _weekly_chart(weeks, flow, CONTENT_LABELS, column_width=130),
-            "unanswered": analytics.unanswered(db, chosen, utcnow()),
+            "unanswered": analytics.unanswered(db, chosen, utcnow(), focus),
+            "intel_labels": INTEL_LABELS,
+            "intel_chart": _weekly_chart(weeks, flow, INTEL_LABELS),
+            "sources": sources,
+            "sources_chart": charts.bar_chart(
+                [(s.name or _("Written by members"), s.items, "bar-items") for s in sources[:15]]
+            ),
+            "health": harvesting.feed_health(db, chosen),
+            "feed_links": can_administer(moderator),  # /admin/feeds is for admins
             "search_rows": search_weeks,
             "search_labels": SEARCH_LABELS,
             "search_chart": _weekly_chart(weeks, search_weeks, SEARCH_LABELS),
             "email_rows": email_weeks,
             "email_labels": EMAIL_LABELS,
-            "email_chart": _weekly_chart(weeks, email_weeks, EMAIL_LABELS, column_width=130),
-            "top_queries": searches.top_queries(db, chosen),
-            "empty_queries": searches.top_queries(db, chosen, without_result=True),
-            "top_filters": searches.top_filters(db, chosen),
+            "email_chart": _weekly_chart(
+                weeks, email_weeks, _counts(EMAIL_LABELS), column_width=130
+            ),
+            "posting_labels": POSTING_LABELS,
+            "posting_chart": _weekly_chart(weeks, email_weeks, POSTING_LABELS, column_width=130),
+            "refusals": [(_reason(code), n) for code, n in email.refusals(db, chosen)],
+            "top_queries": searches.top_queries(db, chosen, focus=focus),
+            "empty_queries": searches.top_queries(db, chosen, without_result=True, focus=focus),
+            "top_filters": searches.top_filters(db, chosen, focus),
+            **_member_groups(db, focus),
         },
     )
 
 
-SECTIONS = ("members", "content", "searches", "queries", "no-results", "email")
+SECTIONS = (
+    "members",
+    "content",
+    "intelligence",
+    "sources",
+    "feeds",
+    "searches",
+    "queries",
+    "no-results",
+    "email",
+    "refusals",
+    *member_groups.SECTIONS,
+)
 QUERY_HEADER = ["query", "countries", "searches", "without_result"]
 
 
 def _weekly(rows: list[Any], figures: tuple[str, ...]) -> list[list[str]]:
     return [["week", *figures]] + [
-        [row.week.isoformat(), *(_shown(getattr(row, f)) for f in figures)] for row in rows
+        [row.week.isoformat(), *(_shown(getattr(row, f), f) for f in figures)] for row in rows
     ]
 
 
@@ -183,14 +260,29 @@ def _section_rows(
 ) -> list[list[str]]:
     """The CSV of one section: a header row, then the rows the page's table shows."""
     if section == "members":
-        return _weekly(list(analytics.members(db, chosen)), analytics.MEMBER_FIGURES)
+        return _weekly(list(analytics.members(db, chosen, focus)), analytics.MEMBER_FIGURES)
+    if section in member_groups.SECTIONS:
+        return member_groups.csv_rows(db, section, focus, _("fewer than 5"))
     if section == "content":
         return _weekly(list(analytics.content(db, chosen, focus)), analytics.CONTENT_FIGURES)
+    if section == "intelligence":
+        return _weekly(list(analytics.content(db, chosen, focus)), by_source.INTEL_FIGURES)
+    if section == "sources":
+        found = by_source.items_by_source(db, chosen, focus)
+        return by_source.source_rows(found, _("Written by members"))
+    if section == "feeds":
+        return harvesting.health_rows(harvesting.feed_health(db, chosen))
     if section == "searches":
-        return _weekly(list(searches.weeks(db, chosen)), searches.SEARCH_FIGURES)
+        return _weekly(list(searches.weeks(db, chosen, focus)), searches.SEARCH_FIGURES)
     if section == "email":
         return _weekly(list(email.weeks(db, chosen)), email.EMAIL_FIGURES)
-    return _queries(searches.top_queries(db, chosen, without_result=section == "no-results"))
+    if section == "refusals":
+        return [["reason", "label", "refused"]] + [
+            [code, _reason(code), str(n)] for code, n in email.refusals(db, chosen)
+        ]
+    return _queries(
+        searches.top_queries(db, chosen, without_result=section == "no-results", focus=focus)
+    )
 
 
 @router.get("/admin/analytics/{section}.csv")

@@ -155,18 +155,26 @@ class BarChart:
 
 
 def bar_chart(
-    rows: Sequence[tuple[str, int, str]],
+    rows: Sequence[tuple[str, int | None, str]],
     *,
     width: int = 420,
     label_width: int = 160,
     row_height: int = 24,
     value_room: int = 36,
 ) -> BarChart:
-    """Rows of (label, value, css class) in the order given; bar lengths share one scale."""
-    largest = max((v for _, v, _ in rows), default=0) or 1
+    """Rows of (label, value, css class) in the order given; bar lengths share one scale.
+    A value of None is a count withheld (fewer than 5 people): no bar, and the words."""
+    largest = max((v for _, v, _ in rows if v is not None), default=0) or 1
     room = width - label_width - value_room
     bars = [
-        Bar(label, value, i * row_height, max(value / largest * room, 1.0 if value else 0.0), css)
+        Bar(
+            label,
+            value or 0,
+            i * row_height,
+            max((value or 0) / largest * room, 1.0 if value else 0.0),
+            css,
+            _("fewer than 5") if value is None else "",
+        )
         for i, (label, value, css) in enumerate(rows)
     ]
     return BarChart(width, max(len(rows), 1) * row_height, label_width, row_height, bars)

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, HTTPException, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 
-from forum.accounts import sessions
+from forum.accounts import activity, sessions
 from forum.accounts.deps import ApiOptionalUser
 from forum.accounts.models import User
 from forum.core.errors import NotFound
@@ -99,6 +99,7 @@ def api_or_session_user(request: Request, db: DbSession, bearer: ApiOptionalUser
         raise HTTPException(
             403, "With a browser session, send the page's CSRF token in the X-CSRF-Token header."
         )
+    activity.record_seen(db, found[1])  # committed with the upload (a POST or DELETE)
     return found[1]
 
 

@@ -116,10 +116,10 @@ def harvest_feed(
     The fetch happens inside that transaction: callers that must not hold a write
     lock meanwhile (the worker) use `harvest_due`.
     """
-    now = now or utcnow()
+    started = now or utcnow()
     fetched = _fetch(feed.url, feed.etag, feed.last_modified, allow_private=allow_private,
                      transport=transport, deadline=deadline)  # fmt: skip
-    return apply_fetch(db, feed, fetched, now)
+    return apply_fetch(db, feed, fetched, now or utcnow(), started_at=started)
 
 
 # --- harvesting due feeds, one transaction at a time -----------------------------------------
@@ -173,6 +173,7 @@ class _Claimed:
     url: str
     etag: str | None
     last_modified: str | None
+    claimed_at: dt.datetime  # when the harvest began (its run's `started_at`)
 
 
 def _claim_for_fetch(
@@ -183,7 +184,7 @@ def _claim_for_fetch(
         if feed is None:
             db.rollback()
             return None
-        claimed = _Claimed(feed.id, feed.name, feed.url, feed.etag, feed.last_modified)
+        claimed = _Claimed(feed.id, feed.name, feed.url, feed.etag, feed.last_modified, now)
         db.commit()
     return claimed
 
@@ -198,7 +199,7 @@ def _store_fetched(
             if feed is None:  # deleted meanwhile
                 db.rollback()
                 return None
-            result = apply_fetch(db, feed, fetched, now)
+            result = apply_fetch(db, feed, fetched, now, started_at=claimed.claimed_at)
             db.commit()
             return result
         except Exception as exc:
@@ -208,7 +209,9 @@ def _store_fetched(
             feed = db.get(Feed, claimed.feed_id)
             if feed is None:
                 return HarvestResult(claimed.feed_id, claimed.name, STATUS_ERROR, error=error)
-            failure = record_failure(feed, now, STATUS_ERROR, error)
+            failure = record_failure(
+                db, feed, now, STATUS_ERROR, error, started_at=claimed.claimed_at
+            )
             db.commit()
             return failure
 

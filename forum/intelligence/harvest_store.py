@@ -10,7 +10,8 @@ once when the feed auto-publishes, else sent to review.
 
 A feed that fails (refused URL, HTTP error, timeout, unparseable body) keeps its error in
 `last_status` / `last_error` and is tried again after its interval, or later when it
-failed last time too (`_retry_delay`).
+failed last time too (`_retry_delay`). Every outcome, failed or not, also adds a row to
+`feed_run` (`feed_runs.record_run`) in the same transaction.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from forum.intelligence.dedup import (
     prepare_entries,
 )
 from forum.intelligence.feed_admin import DEFAULT_INTERVAL
+from forum.intelligence.feed_runs import record_run
 from forum.intelligence.fetch import FetchResult
 from forum.intelligence.models import INTEL_KINDS, Feed, IntelItem
 from forum.intelligence.parse import FeedError, parse_feed
@@ -119,6 +121,8 @@ def _finish(
     feed.last_status = status
     feed.last_error = error[:ERROR_MAX] if error else None
     feed.last_fetched_at = now
+    if status not in FAILED_STATUSES:
+        feed.last_success_at = now
     feed.next_fetch_at = now + (delay or _interval(feed))
 
 
@@ -138,22 +142,34 @@ def _retry_delay(feed: Feed, now: dt.datetime) -> dt.timedelta:
     return max(interval, min(2 * since, MAX_RETRY_DELAY))
 
 
-def record_failure(feed: Feed, now: dt.datetime, status: str, error: str) -> HarvestResult:
+def record_failure(
+    db: Session, feed: Feed, now: dt.datetime, status: str, error: str, *,
+    started_at: dt.datetime | None = None,
+) -> HarvestResult:  # fmt: skip
+    """Record a failed harvest on the feed and as a run (flushes, never commits)."""
     _finish(feed, now, status, error, _retry_delay(feed, now))
+    record_run(db, feed, started_at=started_at, finished_at=now, ok=False, error=error)
+    db.flush()
     return HarvestResult(feed.id, feed.name, status, error=error)
 
 
-def apply_fetch(db: Session, feed: Feed, fetched: Fetched, now: dt.datetime) -> HarvestResult:
-    """Store a fetch's outcome on the feed and its new items (flushes, never commits)."""
+def apply_fetch(
+    db: Session, feed: Feed, fetched: Fetched, now: dt.datetime, *,
+    started_at: dt.datetime | None = None,
+) -> HarvestResult:  # fmt: skip
+    """Store a fetch's outcome on the feed, as a run, and its new items (flushes, never
+    commits). `started_at`: when the harvest began (by default `now`)."""
     if fetched.result is None:
-        return record_failure(feed, now, fetched.status, fetched.error or "failed")
+        return record_failure(db, feed, now, fetched.status, fetched.error or "failed",
+                              started_at=started_at)  # fmt: skip
     if fetched.status == STATUS_NOT_MODIFIED:
         feed.etag = fetched.result.etag or feed.etag
         feed.last_modified = fetched.result.last_modified or feed.last_modified
         _finish(feed, now, STATUS_NOT_MODIFIED, None)
+        record_run(db, feed, started_at=started_at, finished_at=now, ok=True)
         db.flush()
         return HarvestResult(feed.id, feed.name, STATUS_NOT_MODIFIED)
-    result = _store(db, feed, fetched.entries, now=now)
+    result = _store(db, feed, fetched.entries, now=now, started_at=started_at)
     # Only a stored harvest moves the validators on: after a failure the next fetch
     # must get the whole document again.
     feed.etag = fetched.result.etag
@@ -177,18 +193,21 @@ def harvest_body(
     now = now or utcnow()
     entries = read_entries(body, base_url or feed.url)
     if isinstance(entries, str):
-        return record_failure(feed, now, STATUS_ERROR, entries)
+        return record_failure(db, feed, now, STATUS_ERROR, entries)
     return _store(db, feed, entries, now=now)
 
 
 def _store(
-    db: Session, feed: Feed, entries: Sequence[PreparedEntry], *, now: dt.datetime
-) -> HarvestResult:
+    db: Session, feed: Feed, entries: Sequence[PreparedEntry], *, now: dt.datetime,
+    started_at: dt.datetime | None = None,
+) -> HarvestResult:  # fmt: skip
     result = HarvestResult(feed.id, feed.name, STATUS_OK)
     _store_entries(db, feed, entries, now=now, result=result)
     feed.items_added = (feed.items_added or 0) + result.added
     note = f"{result.invalid} entries could not be used" if result.invalid else None
     _finish(feed, now, STATUS_OK, note)
+    record_run(db, feed, started_at=started_at, finished_at=now, ok=True, added=result.added,
+               duplicates=result.skipped + result.merged)  # fmt: skip
     db.flush()
     return result
 

@@ -1,4 +1,5 @@
-"""Background harvesting: due feeds every few minutes, and "harvest now" from the admin page."""
+"""Background harvesting: due feeds every few minutes, "harvest now" from the admin page,
+and the deletion of the harvest runs past their 13 months."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from forum.core.jobs import JobContext, registry
+from forum.intelligence.feed_runs import KEEP_DAYS, prune_feed_runs
 from forum.intelligence.harvest import harvest_due
 from forum.intelligence.harvest_store import HarvestResult
 
@@ -48,3 +50,10 @@ def harvest_feed_now(session: Session, payload: dict[str, Any], ctx: JobContext)
     session.commit()
     feed_ids = [int(payload["feed_id"])]
     _log(ctx, harvest_due(ctx.session_factory, feed_ids=feed_ids, force=True, **_limits(ctx)))
+
+
+@registry.periodic("feed-runs-prune", every=dt.timedelta(hours=6))
+def prune_old_feed_runs(session: Session, ctx: JobContext) -> None:
+    removed = prune_feed_runs(session)
+    if removed:
+        ctx.log.info("feed runs: deleted %s rows older than %s days", removed, KEEP_DAYS)

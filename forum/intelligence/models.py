@@ -124,8 +124,31 @@ class Feed(Base):
     next_fetch_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
     last_status: Mapped[str | None] = mapped_column(String(40))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The last harvest that did not fail (stored, or "not modified"); kept here because
+    # the runs below are pruned.
+    last_success_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     items_added: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class FeedRun(Base):
+    """One harvest of one feed, written in the transaction that stores its outcome, for
+    the harvesting health of /admin/analytics; deleted after `feed_runs.KEEP_DAYS` by a
+    periodic job."""
+
+    __tablename__ = "feed_run"
+    __table_args__ = (Index("ix_feed_run_feed_finished", "feed_id", "finished_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feed.id", ondelete="CASCADE"))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    items_added: Mapped[int] = mapped_column(Integer, default=0)
+    # Entries recognised as held already: harvested before, or recorded as another
+    # source of an existing item.
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(500))
 
 
 class IntelItem(CountryTagged, Base):

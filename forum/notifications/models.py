@@ -82,3 +82,16 @@ class EmailSettings(Base):
     bouncing_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     bounce_reason: Mapped[str | None] = mapped_column(String(500))
     unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class EmailTally(Base):
+    """How many times something happened to email in a week, for /admin/analytics: an
+    address marked bouncing, a digest unsubscribed, an immediate email held back (turned
+    off, over the day's cap, address bouncing). Counts only: no member, no message
+    (`forum.notifications.tally`)."""
+
+    __tablename__ = "email_tally"
+
+    week: Mapped[dt.date] = mapped_column(Date, primary_key=True)  # its Monday, UTC
+    figure: Mapped[str] = mapped_column(String(30), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -12,6 +12,7 @@ from forum.core.db import utcnow
 from forum.core.i18n import _l
 from forum.core.jobs import enqueue
 from forum.core.pagination import Page
+from forum.notifications import tally
 from forum.notifications.models import (
     FOLLOW_TARGETS,
     NOTIFICATION_KINDS,
@@ -119,8 +120,13 @@ def notify(
     if toggle is not None:
         # No job for a member who turned this kind off (or whose address bounces): most
         # of them would only find that out.
+        # Held back here is counted as the email job counts it (forum.notifications.tally).
         email = db.get(EmailSettings, user_id)
-        if email is None or (getattr(email, toggle) and email.bouncing_at is None):
+        if email is not None and email.bouncing_at is not None:
+            tally.count(db, "immediate_bouncing")
+        elif email is not None and not getattr(email, toggle):
+            tally.count(db, "immediate_off")
+        else:
             db.flush()
             enqueue(db, "notification-email", {"id": note.id})
     return note

@@ -179,7 +179,7 @@ def healthz(request: Request, settings: AppSettings) -> JSONResponse:
     try:
         with request.app.state.session_factory() as session:
             state = worker.status(session)
-            search = search_status(session, settings)
+            search = search_status(session, settings, deep=False)
     except SQLAlchemyError as exc:
         log.warning("health check: database unavailable: %s", exc)
         body["status"] = "unavailable"

@@ -3,6 +3,7 @@ viewer may see reaches them."""
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -337,6 +338,42 @@ def test_reindex_replays_changes_made_while_it_read_the_database(scratch: Scratc
         assert REBUILD_LEASE not in [lease.name for lease in live_leases(db)]
 
 
+def test_the_reindex_progress_never_passes_its_total_and_ends_full(scratch: Scratch) -> None:
+    """Threads started and deleted while the reindex reads: the bar's total is the rows
+    it looks at, never less than the progress, and equal to it at the end."""
+    ids = [scratch.start_thread(f"Progress tapir {n}") for n in range(6)]
+    totals: list[int] = []
+    progress: list[tuple[int, int]] = []
+    added: list[int] = []
+
+    def on_progress(done: int) -> None:
+        progress.append((done, totals[-1]))
+        if len(progress) == 1:
+            # Rows after the count: three new threads, one of the counted ones gone.
+            added.extend(scratch.start_thread(f"Late okapi {n}") for n in range(3))
+            with scratch.factory() as other:
+                gone = other.get(Thread, ids[-1])
+                assert gone is not None
+                other.delete(gone)
+                other.commit()
+
+    engine = search_engine(scratch.settings)
+    result = reindex(
+        scratch.factory, engine, scratch.settings, on_total=totals.append,
+        on_progress=on_progress, batch=2,
+    )  # fmt: skip
+    assert all(done <= total for done, total in progress)
+    last_done = progress[-1][0]
+    assert totals[-1] == last_done  # the bar ends at 100 %, not past it nor short of it
+    # Every row looked at was either sent or had no document (the deleted thread).
+    assert result.documents <= last_done
+    with scratch.factory() as db:
+        # The late threads came through the replay, not the walk.
+        assert sorted(found(db, scratch.settings, None, "okapi")) == sorted(
+            f"thread:{n}" for n in added
+        )
+
+
 def test_the_drainer_thread_makes_a_commit_searchable_without_a_poll_interval(
     scratch: Scratch,
 ) -> None:
@@ -417,3 +454,16 @@ def test_a_drainer_that_loses_the_loops_lets_go_of_the_writer_lock(scratch: Scra
             other.close()
     finally:
         drainer.stop()
+
+
+def test_the_health_check_asks_meilisearch_only_for_its_health(db: Session, tmp_path: Path) -> None:
+    """/healthz's search part is one GET /health (no key, no index listed); the deep
+    status (`forum search status`) reads the index's stats."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = Settings(data_dir=tmp_path, meili_url=f"http://127.0.0.1:{port}", secret_key="k")
+    cheap = search_status(db, settings, deep=False)
+    assert cheap["ok"] is False and "(health)" in cheap["error"] and "documents" not in cheap
+    deep = search_status(db, settings)
+    assert deep["ok"] is False and "(stats)" in deep["error"]

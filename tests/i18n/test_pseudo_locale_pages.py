@@ -111,6 +111,10 @@ def page_urls(demo: Demo, settings: Settings) -> dict[str, list[str]]:
         "/admin": ["/admin"],
         "/admin/audit": ["/admin/audit"],
         "/admin/analytics": ["/admin/analytics", "/admin/analytics?from=2026-01-05&to=2026-01-18"],
+        "/admin/analytics/unanswered": [
+            "/admin/analytics/unanswered?period=12m",
+            "/admin/analytics/unanswered?from=2020-01-06&to=2020-01-19",
+        ],
         "/admin/inbound": ["/admin/inbound"],
         "/admin/categories": ["/admin/categories"],
         "/admin/categories/{category_id}": [f"/admin/categories/{demo.category.id}"],
@@ -295,7 +299,10 @@ def test_the_checker_finds_text_that_is_not_translated() -> None:
         "<p>FR · Europe/Brussels · maria@example.eu · report.pdf · 12 345</p>"
         '<p>[Ŕéàđ <a href="/g">ţĥé <em>ĝûîđé</em></a> ñöŵ]</p>'
         "<p>[Ţýþé <code>country:JP</code> ţö ƒîĺţéŕ]</p><p>Type <code>after:2019</code></p>"
-        "<ul><li>[Öñé]</li><li>Two words</li></ul></main>"
+        "<ul><li>[Öñé]</li><li>Two words</li></ul>"
+        # A language's own name where `lang` names that language (the switcher) stays.
+        '<select><option value="de" lang="de">Deutsch</option><option lang="pl">Polski</option>'
+        '<option lang="de">Polski</option><option>Deutsch</option></select></main>'
     )
     found = untranslated(html, content)
     assert found == [
@@ -304,4 +311,6 @@ def test_the_checker_finds_text_that_is_not_translated() -> None:
         "<input value>: Send",
         "<p>: Type",
         "<li>: Two words",
+        "<option>: Polski",
+        "<option>: Deutsch",
     ]

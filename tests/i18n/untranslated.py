@@ -9,6 +9,9 @@ or no words at all. What is left is reported with where it was found.
 
 Checked: text between tags (not in <script>, <style> or <textarea>), and the attributes
 people read: `title`, `alt`, `aria-label`, `placeholder`, and the `value` of buttons.
+A language's own name in an element whose `lang` attribute names that language (the
+switcher's `<option lang="de">Deutsch</option>`) stays as it is in every language: it is
+there so that a reader who does not read the page's language finds their own.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import re
 from collections.abc import Iterable
 from html.parser import HTMLParser
 
+from babel import Locale, UnknownLocaleError
 from sqlalchemy import String, Text, select
 from sqlalchemy.orm import Session
 
@@ -103,12 +107,14 @@ class _Collector(HTMLParser):
         self._skipping = 0
         self._code = 0
         self._stack: list[str] = []
+        self._langs: list[str | None] = []  # each open element's `lang` attribute
         self._buffer: list[str] = []
         self._buffer_where = "text"
+        self._buffer_lang: str | None = None
 
     def _flush(self) -> None:
         text = "".join(self._buffer)
-        if text.strip():
+        if text.strip() and not _is_own_name(normalise(text), self._buffer_lang):
             self.found.append((self._buffer_where, text))
         self._buffer = []
 
@@ -131,6 +137,7 @@ class _Collector(HTMLParser):
             self._code += 1
         if tag not in VOID_ELEMENTS:
             self._stack.append(tag)
+            self._langs.append(values.get("lang"))
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
@@ -146,7 +153,8 @@ class _Collector(HTMLParser):
             self._code -= 1
         if tag in self._stack:
             while self._stack and self._stack.pop() != tag:
-                pass
+                self._langs.pop()
+            self._langs.pop()
 
     def handle_data(self, data: str) -> None:
         if self._skipping:
@@ -154,6 +162,7 @@ class _Collector(HTMLParser):
         if not self._buffer:
             block = next((t for t in reversed(self._stack) if t not in INLINE_ELEMENTS), None)
             self._buffer_where = f"<{block}>" if block else "text"
+            self._buffer_lang = next((lang for lang in reversed(self._langs) if lang), None)
         # Code counts as neither words nor a break in the sentence around it.
         self._buffer.append(" \u2060 " if self._code else data)
 
@@ -164,6 +173,18 @@ class _Collector(HTMLParser):
 
 def normalise(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
+
+
+def _is_own_name(text: str, lang: str | None) -> bool:
+    """Whether `text` is the name of the language `lang` in that language ("Deutsch")."""
+    if not lang:
+        return False
+    try:
+        locale = Locale.parse(lang.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return False
+    name = locale.get_display_name(locale) or ""
+    return bool(name) and text.casefold() == name.casefold()
 
 
 class Content:

@@ -36,7 +36,14 @@ def _make_engine(kind: str, tmp: Path, cleanup: list[SearchEngine]) -> SearchEng
     if kind == "embedded":
         engine = EmbeddedEngine(tmp / f"search-{uuid.uuid4().hex[:8]}")
     else:
-        engine = MeiliEngine(MEILI_URL, MEILI_KEY, index_uid=f"forum_test_{uuid.uuid4().hex[:12]}")
+        # settle_writes: the suite reads each write at once; the forum's drainer does not
+        # wait (it checks the tasks at its next pass).
+        engine = MeiliEngine(
+            MEILI_URL,
+            MEILI_KEY,
+            index_uid=f"forum_test_{uuid.uuid4().hex[:12]}",
+            settle_writes=True,
+        )
     engine.ensure_index()
     cleanup.append(engine)
     return engine
