@@ -1,8 +1,10 @@
 """The runner: the loops that run due periodic tasks and queued jobs, beside the search
 drainer, and the housekeeping of the background work itself.
 
-`forum worker` holds a lease row it renews every pass; `forum serve` runs the same loops
-in a background thread only while no live worker lease exists (`forum.core.jobs` has the
+`forum worker` holds a lease row a thread of its own renews at a third of the lease period
+(FORUM_LEASE_SECONDS); `forum serve` runs the same loops in a background thread only
+while no live worker lease exists. Each pass also takes over, within one lease period,
+what a dead runner left: its claimed jobs and a half-done digest run (`forum.core.jobs` has the
 tables, the queue and the leases; `forum.plugins` the list of the parts that register jobs).
 """
 
@@ -13,9 +15,10 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from forum import plugins  # noqa: F401  (importing it registers every part's jobs)
@@ -34,10 +37,11 @@ from forum.core.jobs import (
     live_leases,
     registry,
     release_lease,
+    requeue_orphaned_jobs,
     run_job,
     run_periodic,
 )
-from forum.discovery.sync import Drainer
+from forum.discovery.drainer import Drainer
 
 log = logging.getLogger(__name__)
 
@@ -49,19 +53,10 @@ def load_jobs() -> JobRegistry:
 
 @registry.periodic("prune-worker-records", every=dt.timedelta(minutes=10))
 def prune_worker_records(session: Session, ctx: JobContext) -> None:
-    """Drop expired leases and old finished jobs; requeue jobs their dead runner held.
-
-    A job is requeued only when the lease of the runner that claimed it has
-    expired, so a slow job of a live worker is never run twice at once.
-    """
+    """Drop expired leases and old finished jobs; requeue jobs their dead runner held
+    (the runners do that within a lease period already: this is the last resort)."""
     now = utcnow()
-    live = select(WorkerLease.holder).where(WorkerLease.expires_at > now)
-    requeued = session.execute(
-        update(Job)
-        .where(Job.status == "running", Job.claimed_by.not_in(live))
-        .values(status="queued", claimed_by=None, claimed_at=None, run_after=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
+    requeued = requeue_orphaned_jobs(session)
     leases = session.execute(delete(WorkerLease).where(WorkerLease.expires_at <= now)).rowcount  # type: ignore[attr-defined]
     jobs = session.execute(
         delete(Job).where(
@@ -107,10 +102,12 @@ class Runner:
         self._stop = threading.Event()
         # Whether the last heartbeat won the lease: the search drainer runs only then.
         self.active = False
+        self._looked_for_orphans = -float("inf")  # time.monotonic() of the last look
+        self._renewed_at = -float("inf")  # time.monotonic() of the last renewal
 
     @property
     def ttl(self) -> dt.timedelta:
-        return dt.timedelta(seconds=self.settings.worker_lease_seconds)
+        return self.settings.lease_ttl
 
     def heartbeat(self) -> bool:
         """Renew this runner's lease; answers whether it may work this pass."""
@@ -123,14 +120,67 @@ class Runner:
                 session, name=self.lease_name, kind=self.kind, holder=self.holder, ttl=self.ttl
             )
             session.commit()
+            self._renewed_at = time.monotonic()
             self.active = ok
             return ok
 
+    def renew(self) -> bool:
+        """Renew the lease this runner holds (whatever else runs); False when it was lost."""
+        try:
+            with self.factory() as session:
+                ok = acquire_lease(
+                    session, name=self.lease_name, kind=self.kind, holder=self.holder, ttl=self.ttl
+                )
+                session.commit()
+        except Exception:
+            log.warning("could not renew the lease %s", self.lease_name, exc_info=True)
+            return self.active
+        self._renewed_at = time.monotonic()
+        if not ok and self.active:
+            log.warning("lost the lease %s: standing down", self.lease_name)
+            self.active = False
+        return ok
+
+    def keep_alive(self) -> None:
+        """Renew the lease at a third of its period until stopped, whatever a pass is doing
+        (a digest run, a slow feed): only a dead or stalled process lets it lapse, so
+        requeueing the jobs of a lapsed lease never runs a live runner's job twice."""
+        while not self._stop.wait(self.settings.lease_seconds / 3):
+            if self.active:
+                self.renew()
+
+    def requeue_orphans(self) -> None:
+        """Requeue the jobs of runners whose lease lapsed; at most once per tick (asked at
+        each pass and between jobs, so a long pass delays no takeover)."""
+        now = time.monotonic()
+        if now - self._looked_for_orphans < self.settings.worker_tick_seconds:
+            return
+        self._looked_for_orphans = now
+        with self.factory() as session:
+            requeued = requeue_orphaned_jobs(session)
+            session.commit()
+        if requeued:
+            log.warning("requeued %d jobs claimed by runners whose lease lapsed", requeued)
+
+    def take_over(self) -> int:
+        """Requeue dead runners' jobs and resume what a dead process left half done (the
+        registry's takeovers). Answers how many takeovers ran."""
+        self.requeue_orphans()
+        done = 0
+        for name, handler in self.registry.takeovers.items():
+            try:
+                if handler(self.ctx):
+                    done += 1
+            except Exception:
+                log.exception("takeover %s failed", name)
+        return done
+
     def run_once(self, *, job_limit: int = 20) -> int:
-        """One pass: run what is due. Answers how many tasks and jobs ran."""
+        """One pass: take over what dead runners left, run what is due. Answers how many
+        tasks and jobs ran."""
         if not self.heartbeat():
             return 0
-        done = 0
+        done = self.take_over()
         with self.factory() as session:
             ensure_periodic_rows(session, self.registry)
             session.commit()
@@ -141,9 +191,15 @@ class Runner:
             ids = claim_jobs(session, self.holder, limit=job_limit)
             session.commit()
         for job_id in ids:
-            # A job may take as long as the lease lasts (text extraction: up to 30 s):
-            # renew it before each one, so a pass of slow jobs never lets it lapse.
-            self.heartbeat()
+            # Without the keep-alive thread (`forum worker --once`), a pass of slow jobs
+            # (text extraction: up to 30 s each) must not let the lease lapse either.
+            if time.monotonic() - self._renewed_at > self.settings.lease_seconds / 3:
+                self.renew()
+            self.requeue_orphans()
+            if not self.active:
+                # The lease was lost (a stall longer than its period): another runner
+                # requeues these jobs, so they are not ours to run any more.
+                break
             run_job(self.factory, job_id, self.ctx, self.registry)
             done += 1
         return done
@@ -152,8 +208,14 @@ class Runner:
         """Run passes until stopped, with the search drainer beside them in a thread
         of its own: a slow job (a feed, an extraction) never delays search."""
         log.info("%s runner %s started", self.kind, self.holder)
-        drainer = Drainer(self.settings, self.factory, may_run=lambda: self.active)
+        drainer = Drainer(
+            self.settings, self.factory, may_run=lambda: self.active, holder=self.holder
+        )
         drainer.start_thread()
+        beat = threading.Thread(
+            target=self.keep_alive, name=f"forum-{self.kind}-lease", daemon=True
+        )
+        beat.start()
         try:
             while not self._stop.is_set():
                 try:
@@ -166,6 +228,7 @@ class Runner:
                     self._stop.wait(self.settings.worker_tick_seconds)
         finally:
             drainer.stop()
+            beat.join(timeout=10)
             self.release()
             log.info("%s runner %s stopped", self.kind, self.holder)
 

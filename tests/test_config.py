@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import stat
 from pathlib import Path
 
@@ -21,6 +22,19 @@ def test_settings_read_the_forum_prefixed_environment(
     assert settings.base_url == "https://forum.example.eu"
     assert settings.trusted_proxies == ["10.0.0.1", "10.0.0.2"]
     assert settings.resolved_database_url == f"sqlite:///{tmp_path.resolve()}/forum.sqlite3"
+
+
+def test_the_lease_period_is_a_minute_unless_set_under_its_new_or_former_name(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert Settings(data_dir=tmp_path).lease_ttl == dt.timedelta(seconds=60)
+    monkeypatch.setenv("FORUM_WORKER_LEASE_SECONDS", "30")
+    assert Settings(data_dir=tmp_path).lease_seconds == 30
+    monkeypatch.setenv("FORUM_LEASE_SECONDS", "4.5")
+    assert Settings(data_dir=tmp_path).lease_ttl == dt.timedelta(seconds=4.5)
+    monkeypatch.setenv("FORUM_LEASE_SECONDS", "0")
+    with pytest.raises(ValueError, match="greater than 0"):
+        Settings(data_dir=tmp_path)
 
 
 def test_a_secret_key_is_generated_once_with_mode_0600(tmp_path: Path) -> None:

@@ -23,7 +23,8 @@ from forum.accounts.service import create_user
 from forum.app import create_app
 from forum.core.config import Settings
 from forum.core.db import make_engine, make_session_factory, transaction
-from forum.discovery.sync import Drainer, close_search_engines
+from forum.discovery.drainer import Drainer
+from forum.discovery.sync import close_search_engines
 from forum.discussions.admin_service import seed_categories
 from forum.migrate import plan_migration
 from forum.runner import Runner
@@ -203,5 +204,6 @@ def test_the_forum_works_behind_pgbouncer_in_session_mode(
     # A downgrade's trial runs in a rolled-back transaction through the bouncer too.
     plan = plan_migration(url, "0019")
     assert plan.direction == "downgrade"
-    assert [loss.name for loss in plan.losses] == ["digest_click"]
+    # What the test wrote since 0019 (a digest click) is named among the losses.
+    assert "digest_click" in [loss.name for loss in plan.losses]
     assert bouncer.server_connections(make_url(url).database or "") >= 1

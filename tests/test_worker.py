@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ def factory(scratch_engine: Engine) -> sessionmaker[Session]:
 @pytest.fixture
 def worker_settings(tmp_path: Path, scratch_url: str) -> Settings:
     return Settings(
-        data_dir=tmp_path, database_url=scratch_url, secret_key=TEST_SECRET, worker_lease_seconds=30
+        data_dir=tmp_path, database_url=scratch_url, secret_key=TEST_SECRET, lease_seconds=30
     )
 
 
@@ -273,20 +274,28 @@ def test_sqlite_claims_with_one_update_returning(
     assert not set(first) & set(second)
 
 
-def test_the_lease_is_renewed_before_each_job_of_a_pass(
-    factory: sessionmaker[Session], worker_settings: Settings
+def test_a_pass_of_slow_jobs_never_lets_the_lease_lapse(
+    factory: sessionmaker[Session], tmp_path: Path, scratch_url: str
 ) -> None:
+    """Each job outlasts a third of the lease period: the lease is renewed between them,
+    so it is alive (and later) at every job."""
+    settings = Settings(
+        data_dir=tmp_path, database_url=scratch_url, secret_key=TEST_SECRET, lease_seconds=0.9
+    )
     reg = JobRegistry()
-    seen: list[dt.datetime] = []
+    seen: list[tuple[dt.datetime, dt.datetime]] = []
 
-    @reg.job("look")
-    def look(session: Session, payload: dict[str, Any], ctx: JobContext) -> None:
+    @reg.job("slow")
+    def slow(session: Session, payload: dict[str, Any], ctx: JobContext) -> None:
         lease = session.scalar(select(WorkerLease).where(WorkerLease.holder == ctx.holder))
         assert lease is not None
-        seen.append(lease.expires_at)
+        seen.append((utcnow(), lease.expires_at))
+        session.rollback()
+        time.sleep(0.35)  # a slow job: longer than a third of the lease
 
     for _ in range(3):
-        _enqueue(factory, "look")
-    Runner(worker_settings, factory, reg=reg).run_once()
+        _enqueue(factory, "slow")
+    Runner(settings, factory, reg=reg).run_once()
     assert len(seen) == 3
-    assert seen[0] < seen[1] < seen[2]
+    assert all(now < expires for now, expires in seen), "the lease never lapsed"
+    assert seen[0][1] < seen[1][1] < seen[2][1], "renewed between the jobs"

@@ -54,17 +54,23 @@ def worker(
     engine = make_engine(settings.resolved_database_url, **settings.engine_options())
     runner = Runner(settings, make_session_factory(engine), kind="worker")
     if once:
-        from forum.discovery.sync import Drainer, close_search_engines
+        from forum.discovery.drainer import Drainer
+        from forum.discovery.sync import close_search_engines
         from search.engine import SearchError
 
         done = runner.run_once()
+        drainer = Drainer(settings, runner.factory, holder=runner.holder)
         try:
-            drained = Drainer(settings, runner.factory).run_once()
+            drained = drainer.run_once()
         except SearchError as exc:
             console.print(f"[yellow]search outbox not drained:[/yellow] {exc}")
         else:
-            console.print(f"search: {drained.rows} outbox rows applied")
+            if drained.skipped_locked:
+                console.print("search: another process drains the outbox")
+            else:
+                console.print(f"search: {drained.rows} outbox rows applied")
         finally:
+            drainer.release_lease()
             close_search_engines()
         runner.release()
         console.print(f"ran {done} tasks and jobs")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import logging
 import os
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, PrivateAttr, field_validator
+from pydantic import AliasChoices, Field, PrivateAttr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from forum.core.db import PG_MAX_OVERFLOW, PG_POOL_SIZE, PG_POOL_TIMEOUT, SQLITE_POOL_SIZE
@@ -22,7 +23,8 @@ SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
 # Connections a web process's own threads may hold besides its requests: the view
 # counter's flush; and the embedded runner's pass (a digest run reads and writes on two)
-# with its search drainer (the drain lock's connection and the drain's own).
+# with its search drainer (the drain lock's connection and the drain's own) and its
+# lease renewal (a thread of its own, one short transaction at a time).
 WEB_BACKGROUND_CONNECTIONS = 1
 EMBEDDED_RUNNER_CONNECTIONS = 5
 
@@ -59,9 +61,21 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     # Comma-separated addresses whose X-Forwarded-For is believed.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    # How long a worker's lease lives without a heartbeat before another process
-    # may take over its loops.
-    worker_lease_seconds: int = 30
+    # The lease period: how long a lease lives without renewal before another process
+    # may take it over. Every lease uses it: a worker's heartbeat (its claimed jobs are
+    # requeued when it lapses), the embedded index's drain lease and the digest sender's.
+    # Holders renew at a third of it. FORUM_WORKER_LEASE_SECONDS is its former name.
+    lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        validation_alias=AliasChoices(
+            "lease_seconds",
+            "FORUM_LEASE_SECONDS",
+            "worker_lease_seconds",
+            "FORUM_WORKER_LEASE_SECONDS",
+        ),
+    )
     # Seconds between two passes of the background loops.
     worker_tick_seconds: float = 2.0
     # Run the background loops inside `forum serve` when no worker holds a lease.
@@ -184,6 +198,10 @@ class Settings(BaseSettings):
             return ipaddress.ip_address(host).is_loopback
         except ValueError:
             return False
+
+    @property
+    def lease_ttl(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.lease_seconds)
 
     @property
     def search_engine_name(self) -> str:

@@ -18,7 +18,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import (
@@ -108,10 +108,15 @@ class JobContext:
     session_factory: sessionmaker[Session]
     holder: str
     log: logging.Logger = field(default_factory=lambda: log)
+    # The job being run (set by run_job): a handler that records its progress on its
+    # own row (the send-email job's Message-ID) finds it by this.
+    job_id: int | None = None
 
 
 JobHandler = Callable[[Session, dict[str, Any], JobContext], None]
 PeriodicHandler = Callable[[Session, JobContext], None]
+# Answers whether it found (and did) work a dead process left behind.
+TakeoverHandler = Callable[[JobContext], bool]
 
 
 @dataclass(frozen=True)
@@ -127,6 +132,7 @@ class JobRegistry:
     def __init__(self) -> None:
         self.jobs: dict[str, JobHandler] = {}
         self.periodic_tasks: dict[str, Periodic] = {}
+        self.takeovers: dict[str, TakeoverHandler] = {}
 
     def job(self, kind: str) -> Callable[[JobHandler], JobHandler]:
         def register(handler: JobHandler) -> JobHandler:
@@ -144,6 +150,20 @@ class JobRegistry:
             if name in self.periodic_tasks:
                 raise ValueError(f"periodic task {name!r} registered twice")
             self.periodic_tasks[name] = Periodic(name, every, handler)
+            return handler
+
+        return register
+
+    def takeover(self, name: str) -> Callable[[TakeoverHandler], TakeoverHandler]:
+        """A check every runner pass makes for a run a dead process left half done (the
+        digest sender's): cheap when there is none (one lease row read), and it resumes
+        the run when there is, so the rest waits one lease period, not the next periodic
+        occurrence."""
+
+        def register(handler: TakeoverHandler) -> TakeoverHandler:
+            if name in self.takeovers:
+                raise ValueError(f"takeover {name!r} registered twice")
+            self.takeovers[name] = handler
             return handler
 
         return register
@@ -224,7 +244,7 @@ def run_job(factory: sessionmaker[Session], job_id: int, ctx: JobContext, reg: J
         try:
             if handler is None:
                 raise LookupError(f"no handler registered for job kind {kind!r}")
-            handler(session, payload, ctx)
+            handler(session, payload, replace(ctx, job_id=job_id))
             job.status = "done"
             job.finished_at = utcnow()
             job.last_error = None
@@ -357,6 +377,26 @@ def release_lease(session: Session, *, name: str, holder: str) -> None:
     session.execute(
         delete(WorkerLease).where(WorkerLease.name == name, WorkerLease.holder == holder)
     )
+
+
+def requeue_orphaned_jobs(session: Session) -> int:
+    """Put back in the queue the running jobs whose runner's lease has lapsed (or was
+    released); answers how many. The caller commits.
+
+    A live runner renews its lease in a thread of its own, whatever it is running, so a
+    lapsed lease means a dead (or stalled) process, and its jobs are taken over within
+    one lease period. A slow job of a live runner is never run twice at once.
+    """
+    now = utcnow()
+    live = select(WorkerLease.holder).where(WorkerLease.expires_at > now)
+    result = session.execute(
+        update(Job)
+        .where(Job.status == "running", Job.claimed_by.not_in(live))
+        # run_after stays as it was: claimed first, they run first again.
+        .values(status="queued", claimed_by=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def status(session: Session) -> dict[str, Any]:

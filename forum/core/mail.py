@@ -2,7 +2,9 @@
 
 Messages are rendered from `templates/email/<name>/{subject.txt, body.txt, body.html}`
 and queued as a `send-email` job inside the caller's transaction, so a rolled-back
-request sends nothing and an SMTP outage delays mail but never fails a request.
+request sends nothing and an SMTP outage delays mail but never fails a request. The job
+records its Message-ID as `sending` before SMTP and `sent` after, so a crash repeats at
+most the message in flight, with the same Message-ID.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from forum.core import i18n, jinja_i18n
 from forum.core.config import Settings
-from forum.core.jobs import JobContext, enqueue, registry
+from forum.core.jobs import Job, JobContext, enqueue, registry
 from forum.core.text import clean_line
 from forum.core.web import TEMPLATES_DIR
 
@@ -309,7 +311,12 @@ def queue_email(
     # A header of one long word (List-Unsubscribe's signed URL) stays on one line: folded
     # at 78 characters Python would encode it (RFC 2047), which no client reads as a URL.
     written = LONG_LINES if headers else policy.SMTP
-    enqueue(session, "send-email", {"message": message.as_string(policy=written)})
+    enqueue(
+        session,
+        "send-email",
+        # The Message-ID is the job's idempotency key (see send_email_job).
+        {"message": message.as_string(policy=written), "message_id": str(message["Message-ID"])},
+    )
 
 
 # Lines up to RFC 5322's limit of 998 characters are kept as they are, not refolded.
@@ -325,6 +332,46 @@ def parse_message(text: str) -> EmailMessage:
 
 @registry.job("send-email")
 def send_email_job(session: Session, payload: dict[str, Any], ctx: JobContext) -> None:
+    """Send one queued message; after a crash, at most the message in flight goes again.
+
+    The message's Message-ID (set when it was queued) is its idempotency key. Before the
+    SMTP transaction the job's own row records `sending` with it and commits; right after
+    the server's 250 it records `sent` and commits. Run again (its runner died, or a later
+    step failed), a `sent` job sends nothing; a `sending` one was in flight when its runner
+    died: it goes again with the same Message-ID, counted in the row's `resends`.
+    """
     message = parse_message(payload["message"])
-    make_transport(ctx.settings).send([message])
+    message_id = str(message["Message-ID"] or "")
+    job = session.get(Job, ctx.job_id) if ctx.job_id is not None else None
+    if job is not None:
+        state = job.payload.get("state")
+        if state == "sent":
+            ctx.log.info("job %s: %s was already sent", job.id, message_id)
+            return
+        if state == "sending":
+            ctx.log.warning(
+                "job %s: resending %s to %s after a crash (same Message-ID)",
+                job.id,
+                message_id,
+                message["To"],
+            )
+        resends = int(job.payload.get("resends", 0)) + (state == "sending")
+        _record(session, job, state="sending", message_id=message_id, resends=resends)
+    try:
+        make_transport(ctx.settings).send([message])
+    except Exception:
+        if job is not None:
+            # Refused or unreachable: nothing is in flight; the retry is no resend.
+            session.rollback()
+            _record(session, job, state="queued")
+        raise
+    if job is not None:
+        _record(session, job, state="sent")
     ctx.log.info("sent %r to %s", message["Subject"], message["To"])
+
+
+def _record(session: Session, job: Job, **values: Any) -> None:
+    """Write `values` into the job's payload and commit at once (a separate fact from the
+    job's own outcome, which the runner commits after the handler)."""
+    job.payload = {**job.payload, **values}
+    session.commit()

@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 RETRY_BASE = dt.timedelta(minutes=5)
 SENDER_LEASE = "digest-sender"
-SENDER_LEASE_TTL = dt.timedelta(seconds=120)
 
 
 @dataclass
@@ -73,13 +72,27 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def take_sender_lease(db: Session, holder: str) -> bool:
+def sender_lease_left(db: Session) -> bool:
+    """Whether a sender died holding the lease: it lapsed (the lease period), or its
+    process on this host is gone. A sender that finished released it."""
+    lease = db.get(WorkerLease, SENDER_LEASE)
+    if lease is None:
+        return False
+    expires = lease.expires_at
+    if expires.tzinfo is None:
+        expires = expires.replace(tzinfo=dt.UTC)
+    if expires <= utcnow():
+        return True
+    return lease.hostname == socket.gethostname() and not _pid_alive(lease.pid)
+
+
+def take_sender_lease(db: Session, holder: str, ttl: dt.timedelta) -> bool:
     """Become the only sender. A `sending` row seen afterwards was left by a crash.
 
     The lease of a process that died on this host is taken over at once (a killed
-    `forum digest send` restarted by hand); elsewhere it lapses after its TTL.
+    `forum digest send` restarted by hand); elsewhere it lapses after `ttl`.
     """
-    if acquire_lease(db, name=SENDER_LEASE, kind="digest", holder=holder, ttl=SENDER_LEASE_TTL):
+    if acquire_lease(db, name=SENDER_LEASE, kind="digest", holder=holder, ttl=ttl):
         return True
     lease = db.get(WorkerLease, SENDER_LEASE)
     if lease is None or lease.hostname != socket.gethostname() or _pid_alive(lease.pid):
@@ -93,7 +106,7 @@ def take_sender_lease(db: Session, holder: str) -> bool:
             pid=os.getpid(),
             started_at=now,
             heartbeat_at=now,
-            expires_at=now + SENDER_LEASE_TTL,
+            expires_at=now + ttl,
         )
         .execution_options(synchronize_session=False)
     )

@@ -14,6 +14,7 @@ import logging
 import os
 import smtplib
 import socket
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,6 @@ from forum.digests.builder import build_digest
 from forum.digests.candidates import Candidates
 from forum.digests.deliveries import (
     SENDER_LEASE,
-    SENDER_LEASE_TTL,
     Outcome,
     Work,
     reader_factory,
@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 # Consecutive connection failures after which a run stops (the server is down).
 MAX_CONNECTION_FAILURES = 3
 BATCH = 100
+LOST_LEASE = "lost the digest sender lease"
+ANOTHER_SENDER = "another digest sender is running"
 
 
 @dataclass
@@ -129,6 +131,7 @@ class _Sender:
         readers = reader_factory(factory)
         self.reader = readers() if readers is not None else self.writer
         self.outcomes: list[Outcome] = []
+        self.renewed_at = time.monotonic()
 
     def close(self) -> None:
         if self.reader is not self.writer:
@@ -190,14 +193,21 @@ class _Sender:
         db.flush()
 
     def renew_lease(self) -> bool:
+        """Renew the sender lease when a third of its period has gone by (checked before
+        each message, so a slow server never lets it lapse mid-run); False when lost."""
+        if self.report.dry_run or time.monotonic() - self.renewed_at < (
+            self.settings.lease_seconds / 3
+        ):
+            return True
         ok = acquire_lease(
             self.writer,
             name=SENDER_LEASE,
             kind="digest",
             holder=self.holder,
-            ttl=SENDER_LEASE_TTL,
+            ttl=self.settings.lease_ttl,
         )
         self.commit()
+        self.renewed_at = time.monotonic()
         return ok
 
     def record(
@@ -248,11 +258,12 @@ def send_pending(
         if not work:
             return report
         if not dry_run:
-            if not take_sender_lease(run.writer, holder):
+            if not take_sender_lease(run.writer, holder, settings.lease_ttl):
                 run.writer.rollback()
-                report.stopped = "another digest sender is running"
+                report.stopped = ANOTHER_SENDER
                 return report
             run.writer.commit()
+            run.renewed_at = time.monotonic()
             if run.reader is not run.writer:
                 run.reader.rollback()
             # Selected again under the lease: a `sending` row is now surely a crash's.
@@ -269,8 +280,8 @@ def send_pending(
         transport = transport or make_transport(settings)
         with transport.connect() as connection:
             for start in range(0, len(work), BATCH):
-                if not dry_run and start and not run.renew_lease():
-                    report.stopped = "lost the digest sender lease"
+                if not run.renew_lease():
+                    report.stopped = LOST_LEASE
                     break
                 batch = work[start : start + BATCH]
                 messages = _build_batch(run, batch, candidates)
@@ -378,6 +389,9 @@ def _send_batch(
     connection_failures = 0
     for index, (message, counts) in sorted(messages.items()):
         work = batch[index]
+        if not run.renew_lease():
+            report.stopped = LOST_LEASE
+            return False
         if not run.commit(claim=work):
             continue  # another sender moved it meanwhile
         attempts = work.attempts + 1

@@ -1,4 +1,4 @@
-"""Keeping the search index in step with the database: the engine, the drainer, reindexing.
+"""Keeping the search index in step with the database: the engine, draining the outbox, reindexing.
 
 - `search_engine(settings)`: the process's engine, chosen by the settings (Meilisearch
   when FORUM_MEILI_URL is set, else the embedded tantivy index in the data dir; kept in
@@ -7,13 +7,18 @@
   database's current state, hands the batch to the engine, and deletes the rows only
   once the engine took them (Meilisearch: its task accepted; a task later found failed
   is queued again, `engine.check_writes()`). An engine that is down raises SearchError
-  and leaves the rows where they are: search lags, writes never fail.
+  and leaves the rows where they are: search lags, writes never fail. The loop that
+  calls it, and the drain lease, are `forum.discovery.drainer`'s.
 - `reindex()`: `forum search reindex`, a new index built beside the live one from the
   database, the outbox rows that arrived meanwhile replayed into it, then one switch.
 - `search_status()`: `forum search status` and /healthz.
 
 Drainers and a rebuild's final replay exclude each other through the *drain lock*
-(a PostgreSQL advisory lock, or a file lock beside a SQLite database). While a rebuild
+(a PostgreSQL advisory lock, or a file lock beside a SQLite database). The embedded index
+takes one writer across processes, so with it a drainer loop also needs the
+`search-drain` lease (renewed at a third of FORUM_LEASE_SECONDS): one process drains, the
+others stand by and take over when its lease lapses. Meilisearch takes several writers;
+the drain lock alone orders them. While a rebuild
 runs, it holds the `search-rebuild` lease, and drainers mark the rows they applied
 instead of deleting them: the rebuild replays every row still in the outbox, so no
 change its snapshot read too early is lost in the switch.
@@ -27,7 +32,6 @@ import fcntl
 import logging
 import os
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -63,14 +67,9 @@ REBUILD_LEASE = "search-rebuild"
 REBUILD_LEASE_TTL = dt.timedelta(minutes=2)
 # A fixed key for pg_advisory_lock: "forum search drain".
 _PG_LOCK_KEY = 0x5EA4C4D4
-# How often an idle drainer looks at the outbox for rows committed by other processes.
-POLL_SECONDS = 0.1
-# Backoff after the engine failed: doubles up to the maximum.
-RETRY_MIN_SECONDS = 1.0
-RETRY_MAX_SECONDS = 30.0
 
 
-def _reader(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+def read_only(factory: sessionmaker[Session]) -> sessionmaker[Session]:
     """Sessions that only read: on SQLite they must not take the write lock (the writer
     factory begins IMMEDIATE), or a reindex would block every write while it reads."""
     bind = factory.kw.get("bind")
@@ -173,12 +172,15 @@ def drain_outbox(
     *,
     batch: int = DRAIN_BATCH,
     max_batches: int | None = None,
+    keep_going: Callable[[], bool] = lambda: True,
 ) -> DrainResult:
     """Apply pending outbox rows to the engine, oldest first, `batch` rows at a time.
 
     Raises SearchError when the engine fails; the rows of the failed batch stay. Rows
     naming no valid document are dropped with a warning (they could never apply).
     Returns at once, with `skipped_locked`, when another drainer holds the lock.
+    `keep_going` is asked before each batch (the drainer renews its lease there) and
+    stops the drain when it answers False.
     """
     result = DrainResult()
     with drain_lock(factory, settings, wait=False) as got:
@@ -189,8 +191,8 @@ def drain_outbox(
         # again, one GET for all of them; the engine never waits for its tasks here.
         _requeue(factory, engine.check_writes())
         done = 0
-        reader = _reader(factory)
-        while max_batches is None or done < max_batches:
+        reader = read_only(factory)
+        while (max_batches is None or done < max_batches) and keep_going():
             with reader() as session:
                 rows = session.execute(
                     select(SearchOutbox.id, SearchOutbox.doc_id)
@@ -247,88 +249,6 @@ def has_pending(session: Session) -> bool:
     )
 
 
-class Drainer:
-    """The loop that keeps the index in step: drains whenever something is pending.
-
-    It wakes at once when a transaction of this process queued documents (a session
-    event sets `outbox.committed`), and polls every POLL_SECONDS for other processes'
-    rows. After an engine failure it waits, doubling from 1 s to 30 s, and tries again.
-    `may_run` is asked before each pass: the embedded runner drains only while it
-    holds its lease.
-    """
-
-    def __init__(
-        self,
-        settings: Settings,
-        factory: sessionmaker[Session],
-        *,
-        may_run: Callable[[], bool] = lambda: True,
-    ) -> None:
-        self.settings = settings
-        self.factory = factory
-        self.may_run = may_run
-        self.last_error: str | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._ensured = False
-
-    def run_once(self) -> DrainResult:
-        engine = search_engine(self.settings)
-        if not self._ensured:
-            engine.ensure_index()
-            self._ensured = True
-        return drain_outbox(self.factory, engine, self.settings)
-
-    def run_forever(self) -> None:
-        delay = RETRY_MIN_SECONDS
-        while not self._stop.is_set():
-            wait = POLL_SECONDS
-            try:
-                if not self.may_run():
-                    if self._ensured:
-                        # Another process took over the loops: let go of the embedded
-                        # index's writer lock so its drainer can write.
-                        search_engine(self.settings).close()
-                        self._ensured = False
-                else:
-                    with _reader(self.factory)() as session:
-                        pending = has_pending(session)
-                    if pending:
-                        outbox.committed.clear()
-                        result = self.run_once()
-                        if result.rows:
-                            log.info(
-                                "search: %d outbox rows applied (%d upserted, %d deleted)",
-                                result.rows,
-                                result.upserted,
-                                result.deleted,
-                            )
-                    self.last_error = None
-                    delay = RETRY_MIN_SECONDS
-            except SearchError as exc:
-                self.last_error = str(exc)
-                log.warning("search engine unavailable, retrying in %.0f s: %s", delay, exc)
-                wait, delay = delay, min(delay * 2, RETRY_MAX_SECONDS)
-            except Exception:
-                log.exception("search outbox drain failed")
-                wait, delay = delay, min(delay * 2, RETRY_MAX_SECONDS)
-            if outbox.committed.wait(wait):
-                outbox.committed.clear()
-
-    def start_thread(self) -> threading.Thread:
-        self._thread = threading.Thread(
-            target=self.run_forever, name="forum-search-drain", daemon=True
-        )
-        self._thread.start()
-        return self._thread
-
-    def stop(self) -> None:
-        self._stop.set()
-        outbox.committed.set()  # wake it up to see the stop
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-
 # --- reindexing ---------------------------------------------------------------------------
 
 
@@ -368,7 +288,7 @@ def reindex(
     target = None
     try:
         target = engine.start_rebuild()
-        reader = _reader(factory)
+        reader = read_only(factory)
         with reader() as session:
             # The walk stops at today's highest ids (later rows come through the outbox
             # replay), so the bar's total holds; it only grows if a row committed late

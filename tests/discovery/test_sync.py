@@ -20,9 +20,9 @@ from forum.core.db import make_engine, make_session_factory
 from forum.core.jobs import live_leases
 from forum.core.outbox import SearchOutbox, queue_document
 from forum.discovery import service as search_service
+from forum.discovery.drainer import Drainer
 from forum.discovery.sync import (
     REBUILD_LEASE,
-    Drainer,
     close_search_engines,
     drain_lock,
     drain_outbox,

@@ -26,6 +26,7 @@ from forum.core.db import make_engine, make_session_factory
 from forum.core.outbox import SearchOutbox, queue_document
 from forum.discovery import sync
 from forum.discovery.documents import iter_all_documents
+from forum.discovery.drainer import Drainer
 from forum.discussions import writes as discussion_writes
 from forum.discussions.admin_service import seed_categories
 from forum.discussions.models import Category, Post, Thread
@@ -125,7 +126,7 @@ def test_writes_never_fail_while_the_engine_is_down_and_the_index_catches_up_exa
 
     outage = OutageEngine(sync.search_engine(settings))
     monkeypatch.setattr(sync, "search_engine", lambda _settings: outage)
-    drainer = sync.Drainer(settings, factory)
+    drainer = Drainer(settings, factory)
     drainer.start_thread()
     failed_writes: list[str] = []
 
