@@ -90,11 +90,17 @@ intel_sector = Table(
     Base.metadata,
     Column("item_id", ForeignKey("intel_item.id", ondelete="CASCADE"), primary_key=True),
     Column("sector_id", ForeignKey("sector.id", ondelete="CASCADE"), primary_key=True, index=True),
+    # The analytics' focus: the links of one tag, read from this index alone.
+    Index("ix_intel_sector_sector_item", "sector_id", "item_id"),
 )
 
 
 class IntelCountry(Base):
     __tablename__ = "intel_country"
+    __table_args__ = (
+        # The analytics' focus: the links of one tag, read from this index alone.
+        Index("ix_intel_country_code_item", "country_code", "item_id"),
+    )
 
     item_id: Mapped[int] = mapped_column(
         ForeignKey("intel_item.id", ondelete="CASCADE"), primary_key=True
