@@ -134,14 +134,18 @@ def top_filters(
         found = ranked.top_filters(db, period.start, period.end, top=TOP)
         return [(r.text, r.countries, r.searches) for r in found]
     used: Counter[tuple[str, str]] = Counter()
-    rows = db.execute(
-        select(SearchLogEntry.countries, SearchLogEntry.sectors).where(
+    rows = db.execute(  # the filter values are few: counted by pair of values, then split
+        select(SearchLogEntry.countries, SearchLogEntry.sectors, func.count())
+        .where(
             *_in_period(db, period, focus),
             (SearchLogEntry.countries != "") | (SearchLogEntry.sectors != ""),
         )
+        .group_by(SearchLogEntry.countries, SearchLogEntry.sectors)
     )
-    for countries, sectors in rows:
-        used.update(("country", c) for c in countries.split(",") if c)
-        used.update(("sector", s) for s in sectors.split(",") if s)
+    for countries, sectors, n in rows:
+        for kind, values in (("country", countries), ("sector", sectors)):
+            for value in values.split(","):
+                if value:
+                    used[kind, value] += n
     ordered = sorted(used.items(), key=lambda kv: (-kv[1], kv[0]))
     return [(kind, value, n) for (kind, value), n in ordered[:TOP]]
