@@ -55,10 +55,11 @@ def followers(user_id: Any, countries: Sequence[str], sectors: Sequence[str]) ->
     return out
 
 
-def filter_values(db: Session, column: Any) -> list[str]:
-    """The distinct values of a search-log filter column (`SearchLogEntry.countries` or
-    `.sectors`), found by skipping through its index (ix_search_log_countries_logged,
-    ix_search_log_sectors_logged): one seek per value, not a read of the log."""
+def filter_values(db: Session, column: Any) -> list[Any]:
+    """The distinct values (not null) of an indexed column with few of them: a search-log
+    filter (`SearchLogEntry.countries` or `.sectors`), an item's feed; found by skipping
+    through the index it leads (ix_search_log_countries_logged, ...): one seek per value,
+    not a read of the table."""
     seen = select(func.min(column).label("value")).cte("seen", recursive=True)
     following = (
         select(func.min(column)).where(column > seen.c.value).scalar_subquery().label("value")

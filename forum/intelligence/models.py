@@ -168,6 +168,7 @@ class IntelItem(CountryTagged, Base):
         # The harvester's "have we seen this entry of this feed" lookup.
         Index("ix_intel_item_feed_entry", "feed_id", "entry_id"),
         Index("ix_intel_item_added_feed", "added_at", "feed_id"),  # the analytics' counts
+        Index("ix_intel_item_feed_added", "feed_id", "added_at"),  # ... by source
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

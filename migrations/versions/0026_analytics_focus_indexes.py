@@ -33,6 +33,7 @@ INDEXES = [
     ("ix_event_country_created", "event", ["country_code", "created_at"]),
     ("ix_follow_target_user", "follow", ["target_type", "target", "user_id"]),
     ("ix_post_author_created", "post", ["author_id", "created_at"]),
+    ("ix_intel_item_feed_added", "intel_item", ["feed_id", "added_at"]),
     ("ix_search_log_countries_logged", "search_log", ["countries", "logged_at"]),
     ("ix_search_log_sectors_logged", "search_log", ["sectors", "logged_at"]),
 ]
