@@ -49,11 +49,17 @@ thread_sector = Table(
     Base.metadata,
     Column("thread_id", ForeignKey("thread.id", ondelete="CASCADE"), primary_key=True),
     Column("sector_id", ForeignKey("sector.id", ondelete="CASCADE"), primary_key=True, index=True),
+    # The analytics' focus: the links of one tag, read from this index alone.
+    Index("ix_thread_sector_sector_thread", "sector_id", "thread_id"),
 )
 
 
 class ThreadCountry(Base):
     __tablename__ = "thread_country"
+    __table_args__ = (
+        # The analytics' focus: the links of one tag, read from this index alone.
+        Index("ix_thread_country_code_thread", "country_code", "thread_id"),
+    )
 
     thread_id: Mapped[int] = mapped_column(
         ForeignKey("thread.id", ondelete="CASCADE"), primary_key=True
@@ -151,6 +157,8 @@ class Post(Base):
         Index("ix_post_created_author", "created_at", "author_id", "is_opening"),
         # ... and this, for a thread's replies (unanswered discussions, replies by country).
         Index("ix_post_thread_created", "thread_id", "created_at", "is_opening"),
+        # ... and this, for the posts of the members following the analytics' focus.
+        Index("ix_post_author_created", "author_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

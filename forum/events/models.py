@@ -33,6 +33,8 @@ event_sector = Table(
     Base.metadata,
     Column("event_id", ForeignKey("event.id", ondelete="CASCADE"), primary_key=True),
     Column("sector_id", ForeignKey("sector.id", ondelete="CASCADE"), primary_key=True, index=True),
+    # The analytics' focus: the links of one tag, read from this index alone.
+    Index("ix_event_sector_sector_event", "sector_id", "event_id"),
 )
 
 
@@ -50,6 +52,7 @@ class Event(Base):
         Index("ix_event_ends_on_starts_on", "ends_on", "starts_on"),
         Index("ix_event_starts_on", "starts_on"),
         Index("ix_event_created_at", "created_at"),  # the analytics' weekly counts
+        Index("ix_event_country_created", "country_code", "created_at"),  # ... with a focus
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

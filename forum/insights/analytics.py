@@ -272,10 +272,10 @@ class Focus:
         (or a region group holding one) and one of the sectors (analytics_focus)."""
         return analytics_focus.followers(user_id, self.countries, self.sectors)
 
-    def searches(self) -> list[ColumnElement[bool]]:
+    def searches(self, db: Session) -> list[ColumnElement[bool]]:
         """Conditions on the search log: its filters name one of the countries (or a
         region group holding one) and one of the sectors (analytics_focus)."""
-        return analytics_focus.searches(self.countries, self.sectors)
+        return analytics_focus.searches(db, self.countries, self.sectors)
 
 
 def _content_live(

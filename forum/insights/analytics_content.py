@@ -21,6 +21,7 @@ from forum.core.csvsafe import neutralise_cell
 from forum.core.pagination import Page
 from forum.discussions.models import Thread
 from forum.insights.analytics import Focus, Period, unanswered_conditions
+from forum.insights.analytics_focus import filter_values
 from forum.intelligence.models import Feed, IntelItem
 
 INTEL_FIGURES = ("items_by_members", "items_harvested")  # of analytics.ContentWeek
@@ -40,11 +41,18 @@ def items_by_source(db: Session, period: Period, focus: Focus | None = None) -> 
     any left out. An item whose feed was deleted since counts as written by members, as it
     does in the content flow (its `feed_id` is gone)."""
     start, end = period.bounds()
-    counted = db.execute(
-        select(IntelItem.feed_id, func.count(IntelItem.id))
-        .where(IntelItem.added_at >= start, IntelItem.added_at < end, *(focus or Focus()).items())
-        .group_by(IntelItem.feed_id)
-    ).all()
+    in_focus = (focus or Focus()).items()
+    count = select(IntelItem.feed_id, func.count(IntelItem.id)).where(
+        IntelItem.added_at >= start, IntelItem.added_at < end, *in_focus
+    )
+    if in_focus:  # from the items tagged with the focus (their link table's index)
+        counted = db.execute(count.group_by(IntelItem.feed_id)).all()
+    else:  # the feeds are few: a range of the index by (feed, added_at) for each
+        feeds = filter_values(db, IntelItem.feed_id)
+        counted = [
+            *db.execute(count.where(IntelItem.feed_id.in_(feeds)).group_by(IntelItem.feed_id)),
+            *db.execute(count.where(IntelItem.feed_id.is_(None)).group_by(IntelItem.feed_id)),
+        ]
     ids = [feed_id for feed_id, _ in counted if feed_id is not None]
     names = {i: n for i, n in db.execute(select(Feed.id, Feed.name).where(Feed.id.in_(ids)))}
     rows = [SourceCount(f, names.get(f, "") if f else "", int(n)) for f, n in counted if n]

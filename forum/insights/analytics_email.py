@@ -83,7 +83,12 @@ def _share(unsubscribed: int | None, recipients: int) -> float | None:
     return unsubscribed / recipients
 
 
-@rollup("digest_delivery", ("digests_sent", "digests_skipped", "digests_failed"))
+# Not additive: the members sent a digest are distinct people (the unsubscribe share's base).
+@rollup(
+    "digest_delivery",
+    ("digests_sent", "digests_skipped", "digests_failed", "digest_recipients"),
+    additive=False,
+)
 def _digests_live(
     db: Session, start: dt.datetime, end: dt.datetime
 ) -> dict[str, dict[dt.date, int]]:
@@ -95,6 +100,9 @@ def _digests_live(
         ),
         "digests_failed": count_weeks(
             db, DigestDelivery.window_end, start, end, status == "failed"
+        ),
+        "digest_recipients": count_people_weeks(
+            db, DigestDelivery.user_id, DigestDelivery.sent_at, start, end, status == "sent"
         ),
     }
 
@@ -121,14 +129,7 @@ def weeks(db: Session, period: Period) -> list[EmailWeek]:
         **figures(db, "thread", period.start, period.end),
         **figures(db, "post", period.start, period.end),
     }
-    recipients = count_people_weeks(
-        db,
-        DigestDelivery.user_id,
-        DigestDelivery.sent_at,
-        start,
-        end,
-        DigestDelivery.status == "sent",
-    )
+    recipients = found["digest_recipients"]
     immediate = count_weeks(db, Notification.emailed_at, start, end)
     tallies = _tallies(db, period)
     out = []

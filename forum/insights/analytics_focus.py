@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, literal, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session
 
 from forum.discovery.models import SearchLogEntry
 from forum.notifications.models import Follow
@@ -54,20 +55,41 @@ def followers(user_id: Any, countries: Sequence[str], sectors: Sequence[str]) ->
     return out
 
 
-def _names_one_of(column: Any, values: Sequence[str]) -> ColumnElement[bool]:
-    """The comma-joined `column` ("JP,g:asean") holds one of `values` exactly."""
-    padded = literal(",") + column + literal(",")
-    return or_(*(padded.contains(f",{value},", autoescape=True) for value in values))
+def filter_values(db: Session, column: Any) -> list[Any]:
+    """The distinct values (not null) of an indexed column with few of them: a search-log
+    filter (`SearchLogEntry.countries` or `.sectors`), an item's feed; found by skipping
+    through the index it leads (ix_search_log_countries_logged, ...): one seek per value,
+    not a read of the table."""
+    seen = select(func.min(column).label("value")).cte("seen", recursive=True)
+    following = (
+        select(func.min(column)).where(column > seen.c.value).scalar_subquery().label("value")
+    )
+    seen = seen.union_all(select(following).where(seen.c.value.is_not(None)))
+    return [v for v in db.scalars(select(seen.c.value)) if v is not None]
 
 
-def searches(countries: Sequence[str], sectors: Sequence[str]) -> list[ColumnElement[bool]]:
+def _naming(values: Sequence[str], wanted: Sequence[str]) -> list[str]:
+    """Those of `values` (comma-joined, "JP,g:asean") that name one of `wanted` exactly."""
+    chosen = set(wanted)
+    return [v for v in values if chosen & set(v.split(","))]
+
+
+def searches(
+    db: Session, countries: Sequence[str], sectors: Sequence[str]
+) -> list[ColumnElement[bool]]:
     """Conditions on the search log: its country filter names one of `countries` or a
-    region group holding one, and its sector filter one of `sectors`."""
-    out = []
+    region group holding one, and its sector filter one of `sectors`. The filter values
+    that do are few: they are found first, then the log is read by its index on them."""
+    out: list[ColumnElement[bool]] = []
     if countries:
+        wanted = [*countries, *groups_holding(countries)]
         out.append(
-            _names_one_of(SearchLogEntry.countries, [*countries, *groups_holding(countries)])
+            SearchLogEntry.countries.in_(
+                _naming(filter_values(db, SearchLogEntry.countries), wanted)
+            )
         )
     if sectors:
-        out.append(_names_one_of(SearchLogEntry.sectors, sectors))
+        out.append(
+            SearchLogEntry.sectors.in_(_naming(filter_values(db, SearchLogEntry.sectors), sectors))
+        )
     return out

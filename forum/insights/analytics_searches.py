@@ -69,10 +69,10 @@ def _focused(focus: Focus | None) -> bool:
     return bool(focus and (focus.countries or focus.sectors))
 
 
-def _in_period(period: Period, focus: Focus | None) -> list[ColumnElement[bool]]:
+def _in_period(db: Session, period: Period, focus: Focus | None) -> list[ColumnElement[bool]]:
     """In the period, and with a focus, filtered by one of its countries and sectors."""
     start, end = period.bounds()
-    in_focus = focus.searches() if focus else []
+    in_focus = focus.searches(db) if focus else []
     return [SearchLogEntry.logged_at >= start, SearchLogEntry.logged_at < end, *in_focus]
 
 
@@ -90,7 +90,7 @@ def weeks(db: Session, period: Period, focus: Focus | None = None) -> list[Searc
                 func.sum(case((SearchLogEntry.result_count == 0, 1), else_=0)),
                 func.sum(case((SearchLogEntry.signed_in, 1), else_=0)),
             )
-            .where(*_in_period(period, focus))
+            .where(*_in_period(db, period, focus))
             .group_by(week)
         ).all()
         found = {
@@ -114,7 +114,7 @@ def top_queries(
     searches = func.count(SearchLogEntry.id)
     query = (
         select(SearchLogEntry.text, SearchLogEntry.countries, searches, nothing)
-        .where(*_in_period(period, focus))
+        .where(*_in_period(db, period, focus))
         .group_by(SearchLogEntry.text, SearchLogEntry.countries)
         .order_by(searches.desc(), SearchLogEntry.text, SearchLogEntry.countries)
         .limit(TOP)
@@ -134,14 +134,18 @@ def top_filters(
         found = ranked.top_filters(db, period.start, period.end, top=TOP)
         return [(r.text, r.countries, r.searches) for r in found]
     used: Counter[tuple[str, str]] = Counter()
-    rows = db.execute(
-        select(SearchLogEntry.countries, SearchLogEntry.sectors).where(
-            *_in_period(period, focus),
+    rows = db.execute(  # the filter values are few: counted by pair of values, then split
+        select(SearchLogEntry.countries, SearchLogEntry.sectors, func.count())
+        .where(
+            *_in_period(db, period, focus),
             (SearchLogEntry.countries != "") | (SearchLogEntry.sectors != ""),
         )
+        .group_by(SearchLogEntry.countries, SearchLogEntry.sectors)
     )
-    for countries, sectors in rows:
-        used.update(("country", c) for c in countries.split(",") if c)
-        used.update(("sector", s) for s in sectors.split(",") if s)
+    for countries, sectors, n in rows:
+        for kind, values in (("country", countries), ("sector", sectors)):
+            for value in values.split(","):
+                if value:
+                    used[kind, value] += n
     ordered = sorted(used.items(), key=lambda kv: (-kv[1], kv[0]))
     return [(kind, value, n) for (kind, value), n in ordered[:TOP]]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from forum.core.db import utcnow
@@ -36,13 +36,22 @@ def roll_up(db: Session, *, now: dt.datetime | None = None) -> int:
     closed = [first + dt.timedelta(weeks=n) for n in range(HORIZON_WEEKS)]
     done = 0
     for source, roll in ROLLUPS.items():
-        stored = set(
-            db.scalars(
-                select(AnalyticsWeek.week)
-                .where(AnalyticsWeek.source == source, AnalyticsWeek.week >= first)
-                .distinct()
+        kept: dict[dt.date, set[str]] = {}
+        for week, figure in db.execute(
+            select(AnalyticsWeek.week, AnalyticsWeek.figure).where(
+                AnalyticsWeek.source == source, AnalyticsWeek.week >= first
             )
-        )
+        ):
+            kept.setdefault(week, set()).add(figure)
+        # A week stored before a figure was added to its source is counted again, whole.
+        stored = {week for week, figures in kept.items() if figures >= set(roll.figures)}
+        partial = sorted(set(kept) - stored)
+        if partial:
+            db.execute(
+                delete(AnalyticsWeek).where(
+                    AnalyticsWeek.source == source, AnalyticsWeek.week.in_(partial)
+                )
+            )
         for run in runs([week for week in closed if week not in stored]):
             counts = roll.live(db, moment(run[0]), moment(run[-1] + dt.timedelta(weeks=1)))
             db.execute(

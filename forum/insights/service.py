@@ -10,19 +10,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from forum.core.collation import sort_key
-from forum.discussions.models import Thread, thread_sector
-from forum.discussions.service import visible_threads
+from forum.discussions.models import Category, Thread, thread_sector
 from forum.events.models import Event, event_sector
 from forum.intelligence.models import IntelItem, intel_sector
-from forum.intelligence.service import published_items
 from forum.partnerships.service import countries_targeted as _countries_targeted
 from forum.taxonomy.models import Sector
 from forum.taxonomy.regions import UnknownCountryError, is_european
 from forum.taxonomy.service import Country, get_country
+
+PUBLISHED = "published"  # the status `intelligence.service.published_items` keeps
+PUBLIC = "public"  # the visibility `discussions.service.visible_threads` shows a visitor
 
 
 @dataclass(frozen=True)
@@ -106,27 +107,43 @@ def _pairs(rows: Iterable[Any]) -> dict[int, int]:
     return {int(key): int(count) for key, count in rows}
 
 
+def _links_less(db: Session, link_sector: Any, link_owner: Any, left_out: Any) -> dict[int, int]:
+    """Per sector, the links of a link table (item-sector, thread-sector) less those of the
+    owners `left_out` selects: every link counted from the index by sector alone, then
+    the few links of the owners not shown (found by their own index), taken off. Exact,
+    and much cheaper than testing the owner of each of the ~400,000 links."""
+    every = _pairs(db.execute(select(link_sector, func.count()).group_by(link_sector)))
+    less = _pairs(
+        db.execute(
+            select(link_sector, func.count()).where(link_owner.in_(left_out)).group_by(link_sector)
+        )
+    )
+    return {sector: n - less.get(sector, 0) for sector, n in every.items()}
+
+
+def _public_threads(db: Session) -> dict[int, int]:
+    """Threads a visitor may read per sector: `visible_threads(..., None)`'s rule turned
+    round, the threads of a category that is not public or hidden ones left out."""
+    closed = select(Category.id).where(Category.visibility != PUBLIC)
+    left_out = select(Thread.id).where(
+        or_(Thread.category_id.in_(closed), Thread.hidden_at.is_not(None))
+    )
+    return _links_less(db, thread_sector.c.sector_id, thread_sector.c.thread_id, left_out)
+
+
+def _published_items(db: Session) -> dict[int, int]:
+    """Published items per sector: `published_items`'s rule turned round, the items whose
+    status is before or after "published" left out (a range each of the status index)."""
+    left_out = select(IntelItem.id).where(
+        or_(IntelItem.status < PUBLISHED, IntelItem.status > PUBLISHED)
+    )
+    return _links_less(db, intel_sector.c.sector_id, intel_sector.c.item_id, left_out)
+
+
 def activity_by_sector(db: Session) -> list[SectorActivity]:
     """Every sector with its public threads, published items and events; busiest first."""
-    threads = _pairs(
-        db.execute(
-            visible_threads(
-                select(thread_sector.c.sector_id, func.count()).join(
-                    Thread, Thread.id == thread_sector.c.thread_id
-                ),
-                None,  # what a visitor may read: the insights page is public
-            ).group_by(thread_sector.c.sector_id)
-        )
-    )
-    items = _pairs(
-        db.execute(
-            published_items(
-                select(intel_sector.c.sector_id, func.count()).join(
-                    IntelItem, IntelItem.id == intel_sector.c.item_id
-                )
-            ).group_by(intel_sector.c.sector_id)
-        )
-    )
+    threads = _public_threads(db)
+    items = _published_items(db)
     events = _pairs(
         db.execute(
             select(event_sector.c.sector_id, func.count()).group_by(event_sector.c.sector_id)

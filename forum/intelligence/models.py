@@ -90,11 +90,17 @@ intel_sector = Table(
     Base.metadata,
     Column("item_id", ForeignKey("intel_item.id", ondelete="CASCADE"), primary_key=True),
     Column("sector_id", ForeignKey("sector.id", ondelete="CASCADE"), primary_key=True, index=True),
+    # The analytics' focus: the links of one tag, read from this index alone.
+    Index("ix_intel_sector_sector_item", "sector_id", "item_id"),
 )
 
 
 class IntelCountry(Base):
     __tablename__ = "intel_country"
+    __table_args__ = (
+        # The analytics' focus: the links of one tag, read from this index alone.
+        Index("ix_intel_country_code_item", "country_code", "item_id"),
+    )
 
     item_id: Mapped[int] = mapped_column(
         ForeignKey("intel_item.id", ondelete="CASCADE"), primary_key=True
@@ -162,6 +168,7 @@ class IntelItem(CountryTagged, Base):
         # The harvester's "have we seen this entry of this feed" lookup.
         Index("ix_intel_item_feed_entry", "feed_id", "entry_id"),
         Index("ix_intel_item_added_feed", "added_at", "feed_id"),  # the analytics' counts
+        Index("ix_intel_item_feed_added", "feed_id", "added_at"),  # ... by source
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -29,6 +29,8 @@ class Follow(Base):
         UniqueConstraint("user_id", "target_type", "target"),
         # Who follows this country / sector ...: the digest planner's question.
         Index("ix_follow_target", "target_type", "target"),
+        # ... and its followers, from the index alone (the analytics' focus).
+        Index("ix_follow_target_user", "target_type", "target", "user_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

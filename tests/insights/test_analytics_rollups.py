@@ -174,6 +174,26 @@ def test_a_stored_week_is_read_and_a_late_row_makes_it_go(
     assert searches.weeks(db, period)[at].without_result == 3  # "rare" and "weekend" left
 
 
+def test_digest_recipients_are_rolled_up_and_a_week_stored_without_them_is_counted_again(
+    db: Session, people: People, member: User, threads: Threads
+) -> None:
+    """The members sent a digest per week (the unsubscribe share's base) are distinct
+    people: stored per closed week like the other figures, equal to the live count; a
+    week stored before the figure existed is counted again, whole, by the next run."""
+    _activity(db, people, member, threads)
+    week = _weeks_ago(2, 0).date()
+    live = email._digests_live(db, _weeks_ago(2, 0), _weeks_ago(1, 0))["digest_recipients"]
+    assert live[week] == 6  # six members joined that week, each sent one digest
+    jobs.roll_up(db)
+    where = (AnalyticsWeek.source == "digest_delivery", AnalyticsWeek.week == week)
+    stored = dict(db.execute(select(AnalyticsWeek.figure, AnalyticsWeek.value).where(*where)).all())
+    assert stored["digest_recipients"] == 6
+    db.execute(delete(AnalyticsWeek).where(*where, AnalyticsWeek.figure == "digest_recipients"))
+    assert jobs.roll_up(db) > 0
+    again = dict(db.execute(select(AnalyticsWeek.figure, AnalyticsWeek.value).where(*where)).all())
+    assert again == stored
+
+
 @pytest.mark.parametrize(("kept", "shallow"), [(1, 1), (2, 1), (50, 1), (50, 40)])
 def test_ranked_tables_from_the_rollups_equal_the_live_ranking(
     db: Session, monkeypatch: pytest.MonkeyPatch, kept: int, shallow: int

@@ -13,10 +13,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
-from forum.discussions.models import Category
+from forum.discussions.models import Category, Thread, thread_sector
+from forum.discussions.service import visible_threads
 from forum.events.models import Event
 from forum.insights import charts, service
 from forum.intelligence import writes as intelligence_writes
+from forum.intelligence.models import STATUSES, IntelItem, intel_sector
+from forum.intelligence.service import published_items
 from forum.taxonomy.service import get_country, resolve_sectors
 from tests.conftest import Client, People, Threads, sign_in
 
@@ -186,6 +189,52 @@ def test_activity_counts_only_public_threads_and_published_items(
         after["media"].events,
         after["media"].total,
     ]
+
+
+def test_activity_by_sector_equals_the_visibility_rules_counted_link_by_link(
+    demo_db: Session, people: People, threads: Threads, members_only: Category
+) -> None:
+    """The page counts every link less those of what is not shown (issue 23, scale): it
+    must equal `visible_threads` and `published_items` applied to each link, for every
+    item status, a hidden thread and a members-only category."""
+    author = people.make(role="moderator")  # a moderator may file an item in any status
+    media = resolve_sectors(demo_db, ["media"])
+    for status in STATUSES:
+        intelligence_writes.create_item(
+            demo_db,
+            author,
+            intelligence_writes.ItemInput(title=f"An item, {status}", sectors=media),
+            status=status,
+        )
+    threads.start(author, title="Behind closed doors", category=members_only, sectors=("media",))
+    threads.start(author, title="Hidden", sectors=("media",)).hidden_at = dt.datetime.now(dt.UTC)
+    demo_db.flush()
+
+    link_by_link_threads = {
+        sector: n
+        for sector, n in demo_db.execute(
+            visible_threads(
+                select(thread_sector.c.sector_id, func.count()).join(
+                    Thread, Thread.id == thread_sector.c.thread_id
+                ),
+                None,
+            ).group_by(thread_sector.c.sector_id)
+        )
+    }
+    link_by_link_items = {
+        sector: n
+        for sector, n in demo_db.execute(
+            published_items(
+                select(intel_sector.c.sector_id, func.count()).join(
+                    IntelItem, IntelItem.id == intel_sector.c.item_id
+                )
+            ).group_by(intel_sector.c.sector_id)
+        )
+    }
+    found = service.activity_by_sector(demo_db)
+    assert {a.sector.id: a.threads for a in found if a.threads} == link_by_link_threads
+    assert {a.sector.id: a.items for a in found if a.items} == link_by_link_items
+    assert any(a.sector.slug == "media" and a.items for a in found)
 
 
 def test_an_empty_forum_shows_empty_states_instead_of_charts(client: Client, db: Session) -> None:
