@@ -22,6 +22,7 @@ from forum.insights import analytics_harvest as harvesting
 from forum.insights import analytics_members as member_groups
 from forum.insights import analytics_searches as searches
 from forum.insights.analytics_views import (
+    SECTIONS,
     Country,
     FromDate,
     Period,
@@ -32,19 +33,6 @@ from forum.insights.analytics_views import (
 )
 
 router = APIRouter(tags=["analytics"])
-SECTIONS = (
-    "members",
-    "content",
-    "intelligence",
-    "sources",
-    "feeds",
-    "searches",
-    "queries",
-    "no-results",
-    "email",
-    "refusals",
-    *member_groups.SECTIONS,
-)
 
 
 def _weekly(rows: list[Any], figures: tuple[str, ...]) -> list[dict[str, Any]]:

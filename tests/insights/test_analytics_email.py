@@ -29,34 +29,11 @@ from forum.insights import analytics_email as email
 from forum.notifications import tally
 from forum.notifications.models import EmailSettings, EmailTally, Notification
 from tests.conftest import TEST_SECRET, Client, Outbox, People, Threads, sign_in
+from tests.inbound.test_receive import DSN
 from tests.insights.test_insights import table
 
 FEWER = "fewer than 5"
 DOMAIN = "in.forum.example"
-DSN = """From: Mail Delivery System <MAILER-DAEMON@mx.example.org>
-To: reply+x@{domain}
-Subject: Undelivered Mail Returned to Sender
-Message-ID: <dsn-{n}@mx.example.org>
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary="B"
-
---B
-Content-Type: text/plain
-
-Your message could not be delivered.
-
---B
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mx.example.org
-
-Final-Recipient: rfc822; {address}
-Action: failed
-Status: 5.1.1
-Diagnostic-Code: smtp; 550 5.1.1 User unknown
-
---B--
-"""
 
 
 @pytest.fixture
@@ -67,7 +44,8 @@ def cookieless(app: FastAPI) -> Iterator[TestClient]:
 
 
 def _bounce(db: Session, settings: Settings, user: User, n: int) -> None:
-    raw = DSN.format(domain=DOMAIN, address=user.email, n=n).replace("\n", "\r\n").encode()
+    report = DSN.format(domain=DOMAIN, address=user.email).replace("<dsn1@", f"<dsn-{n}@")
+    raw = report.replace("\n", "\r\n").encode()
     inbound_settings = settings.model_copy(update={"inbound_domain": DOMAIN})
     assert inbound.receive(db, inbound_settings, raw, via="inbox").reason == "bounce"
 

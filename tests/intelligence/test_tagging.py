@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from forum.intelligence.sector_keywords import SECTOR_KEYWORDS
 from forum.intelligence.sector_tags import tag_sectors
 from forum.intelligence.tagging import Tags, tag
 from forum.taxonomy.service import REPORT_SECTORS
+from tests.intelligence.published import Score
 
 HEADLINES = Path(__file__).parent / "data" / "tagging_headlines.jsonl"
 ALIASES = Path(__file__).parents[2] / "forum" / "intelligence" / "data" / "country_aliases.json"
@@ -31,24 +31,6 @@ ALIASES = Path(__file__).parents[2] / "forum" / "intelligence" / "data" / "count
 def _headlines() -> tuple[dict[str, Any], ...]:
     with HEADLINES.open(encoding="utf-8") as handle:
         return tuple(json.loads(line) for line in handle if line.strip())
-
-
-@dataclass(frozen=True)
-class Score:
-    true_positives: int
-    false_positives: int
-    false_negatives: int
-    errors: tuple[str, ...]
-
-    @property
-    def precision(self) -> float:
-        found = self.true_positives + self.false_positives
-        return self.true_positives / found if found else 1.0
-
-    @property
-    def recall(self) -> float:
-        expected = self.true_positives + self.false_negatives
-        return self.true_positives / expected if expected else 1.0
 
 
 def _score(field: str, found: Callable[[Tags], frozenset[str]]) -> Score:
