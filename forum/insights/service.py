@@ -10,20 +10,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forum.core.collation import sort_key
-from forum.discussions.models import Category, Thread, thread_sector
+from forum.discussions.models import thread_sector
+from forum.discussions.service import threads_not_visible
 from forum.events.models import Event, event_sector
-from forum.intelligence.models import IntelItem, intel_sector
+from forum.intelligence.models import intel_sector
+from forum.intelligence.service import items_not_published
 from forum.partnerships.service import countries_targeted as _countries_targeted
 from forum.taxonomy.models import Sector
 from forum.taxonomy.regions import UnknownCountryError, is_european
 from forum.taxonomy.service import Country, get_country
-
-PUBLISHED = "published"  # the status `intelligence.service.published_items` keeps
-PUBLIC = "public"  # the visibility `discussions.service.visible_threads` shows a visitor
 
 
 @dataclass(frozen=True)
@@ -122,21 +121,14 @@ def _links_less(db: Session, link_sector: Any, link_owner: Any, left_out: Any) -
 
 
 def _public_threads(db: Session) -> dict[int, int]:
-    """Threads a visitor may read per sector: `visible_threads(..., None)`'s rule turned
-    round, the threads of a category that is not public or hidden ones left out."""
-    closed = select(Category.id).where(Category.visibility != PUBLIC)
-    left_out = select(Thread.id).where(
-        or_(Thread.category_id.in_(closed), Thread.hidden_at.is_not(None))
-    )
+    """Threads a visitor may read, per sector."""
+    left_out = threads_not_visible(None)
     return _links_less(db, thread_sector.c.sector_id, thread_sector.c.thread_id, left_out)
 
 
 def _published_items(db: Session) -> dict[int, int]:
-    """Published items per sector: `published_items`'s rule turned round, the items whose
-    status is before or after "published" left out (a range each of the status index)."""
-    left_out = select(IntelItem.id).where(
-        or_(IntelItem.status < PUBLISHED, IntelItem.status > PUBLISHED)
-    )
+    """Published items, per sector."""
+    left_out = items_not_published()
     return _links_less(db, intel_sector.c.sector_id, intel_sector.c.item_id, left_out)
 
 

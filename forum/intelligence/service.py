@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, or_
+from sqlalchemy import Select, or_, select
 
 from forum.accounts.models import User
 from forum.core.errors import Invalid, NotAllowed
 from forum.core.i18n import _
 from forum.discussions.moderation import can_flag
 from forum.intelligence.models import IntelItem
+
+PUBLISHED = "published"
 
 # Any select, whatever its columns: the filters narrow its rows, never its columns.
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
@@ -30,7 +32,17 @@ def published_items(stmt: S) -> S:
     """`stmt`, a select over IntelItem, narrowed to the published items: what anyone may
     read, and all that a feed or a digest carries (never a draft, an item in review or a
     withdrawn one, not even to its author or a moderator)."""
-    return stmt.where(IntelItem.status == "published")
+    return stmt.where(IntelItem.status == PUBLISHED)
+
+
+def items_not_published() -> Select[int]:
+    """The ids of the items `published_items` leaves out, for a count taken by subtraction:
+    the statuses before and after "published", a range each of the status index (a `!=`
+    would read every row). With `published_items`, every item once
+    (tests/intelligence/test_items.py)."""
+    return select(IntelItem.id).where(
+        or_(IntelItem.status < PUBLISHED, IntelItem.status > PUBLISHED)
+    )
 
 
 def visible_items(stmt: S, viewer: User | None) -> S:
@@ -41,11 +53,11 @@ def visible_items(stmt: S, viewer: User | None) -> S:
         return published_items(stmt)
     if viewer.is_moderator:
         return stmt
-    return stmt.where(or_(IntelItem.status == "published", IntelItem.author_id == viewer.id))
+    return stmt.where(or_(IntelItem.status == PUBLISHED, IntelItem.author_id == viewer.id))
 
 
 def can_see(viewer: User | None, item: IntelItem) -> bool:
-    if item.status == "published":
+    if item.status == PUBLISHED:
         return True
     if viewer is None:
         return False

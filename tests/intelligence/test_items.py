@@ -13,6 +13,7 @@ from forum.core.errors import NotAllowed, NotFound
 from forum.core.outbox import SearchOutbox
 from forum.intelligence import dedup as intel_dedup
 from forum.intelligence import queries, service, writes
+from forum.intelligence.models import STATUSES, IntelItem
 from forum.taxonomy.service import resolve_sectors
 from tests.conftest import People
 
@@ -139,3 +140,24 @@ def test_markdown_bodies_are_rendered_and_sanitized(
     item = _item(db, member, body="**Key** <script>alert(1)</script>")
     assert "<strong>Key</strong>" in item.body_html
     assert "<script>" not in item.body_html
+
+
+def test_every_item_is_either_published_or_left_out_by_items_not_published(
+    db: Session, sectors: None, moderator: User
+) -> None:
+    """`published_items` and `items_not_published` are one rule's two halves (a count by
+    subtraction relies on it), whatever the status."""
+    made = {
+        status: _item(db, moderator, status=status, title=f"An item, {status}")
+        for status in STATUSES
+    }
+    db.flush()
+
+    every = set(db.scalars(select(IntelItem.id)))
+    shown = set(db.scalars(service.published_items(select(IntelItem.id))))
+    left_out = set(db.scalars(service.items_not_published()))
+
+    assert shown | left_out == every
+    assert not shown & left_out
+    assert made["published"].id in shown
+    assert {made[s].id for s in STATUSES if s != "published"} <= left_out
