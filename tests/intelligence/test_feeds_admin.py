@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import httpx2
@@ -106,12 +107,23 @@ def test_the_list_has_an_empty_state_and_shows_each_feeds_state(
     assert 'class="empty-state"' in empty.text and "No feeds yet" in empty.text
     assert 'href="/admin/feeds" aria-current="page"' in empty.text
 
-    make_feed(db, "https://example.org/a.xml", name="Alpha", last_status="error",
-              last_error="HTTP 503 from https://example.org/a.xml", items_added=7)  # fmt: skip
+    succeeded = dt.datetime(2026, 11, 20, 8, 30, tzinfo=dt.UTC)
+    alpha = make_feed(db, "https://example.org/a.xml", name="Alpha", last_status="error",
+                      last_error="HTTP 503 from https://example.org/a.xml", items_added=7,
+                      last_fetched_at=succeeded + dt.timedelta(days=2),
+                      last_success_at=succeeded)  # fmt: skip
     make_feed(db, "https://example.org/b.xml", name="Beta", enabled=False)
     page = as_admin.get("/admin/feeds").text
     assert "1–2 of 2" in page
     assert "HTTP 503 from https://example.org/a.xml" in page
+    # A failing feed shows when it last succeeded; one that never did says so.
+    assert '<th scope="col">Last success</th>' in page
+    alpha_row = page[page.index(">Alpha</a>") :].split("</tr>")[0]
+    assert '<td><time datetime="2026-11-20T08:30:00Z">' in alpha_row
+    beta_row = page[page.index(">Beta</a>") :].split("</tr>")[0]
+    assert "<td>never</td>" in beta_row
+    one = as_admin.get(f"/admin/feeds/{alpha.id}").text
+    assert "<dt>Last success</dt>" in one and '<time datetime="2026-11-20T08:30:00Z">' in one
     assert re.search(r'<td class="numeric">7</td>', page)
     assert "Disabled" in page and "Enabled" in page
     assert page.count("<h1") == 1
