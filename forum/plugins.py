@@ -14,6 +14,7 @@ from forum.core import audit as _core_audit
 from forum.core import jobs as _core_jobs
 from forum.core import mail as _core_mail
 from forum.core import outbox as _core_outbox
+from forum.demo import activity as _demo_activity
 from forum.demo import agreements as _demo_agreements
 from forum.demo import discussions as _demo_discussions
 from forum.demo import events as _demo_events
@@ -110,6 +111,7 @@ DEMO = (
     _demo_intelligence,
     _demo_feeds,
     _demo_follows,
+    _demo_activity,
     _demo_synthetic,
     _demo_synthetic_discussions,
     _demo_synthetic_intelligence,

@@ -50,12 +50,18 @@ def record_seen(db: Session, user: User) -> None:
     `sessions.touch` and before the flush. Two requests of the same member racing into a
     new week insert one row: the second insert does nothing."""
     week = week_to_record(user)
-    if week is None:
+    if week is not None:
+        record_weeks(db, [(user.id, week)])
+
+
+def record_weeks(db: Session, weeks: list[tuple[int, dt.date]]) -> None:
+    """Record (member id, Monday) pairs; a pair already there is left as it is."""
+    if not weeks:
         return
     insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
     db.execute(
         insert(MemberActivity)
-        .values(user_id=user.id, week=week)
+        .values([{"user_id": user_id, "week": week} for user_id, week in weeks])
         .on_conflict_do_nothing(index_elements=["user_id", "week"])
     )
 
