@@ -69,7 +69,7 @@ def clean_reason(reason: str, *, what: str | None = None) -> str:
     if len(reason) > MAX_REASON:
         raise DiscussionError(
             _(
-                "Keep the reason under %(max)s characters (this is %(count)s).",
+                "Keep the reason to %(max)s characters (this is %(count)s).",
                 max=format_number(MAX_REASON),
                 count=format_number(len(reason)),
             ),

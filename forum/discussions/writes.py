@@ -95,7 +95,7 @@ def _clean_title(title: str) -> str:
         raise DiscussionError(_("Give the thread a title."), "title")
     if len(title) > MAX_TITLE:
         raise DiscussionError(
-            _("Keep the title under %(max)s characters.", max=format_number(MAX_TITLE)), "title"
+            _("Keep the title to %(max)s characters.", max=format_number(MAX_TITLE)), "title"
         )
     return title
 
@@ -106,7 +106,7 @@ def _check_body(body: str, *, field: str = "body", required: bool = True) -> str
     if len(body) > MAX_BODY:
         raise DiscussionError(
             _(
-                "Keep it under %(max)s characters (this is %(count)s).",
+                "Keep it to %(max)s characters (this is %(count)s).",
                 max=format_number(MAX_BODY),
                 count=format_number(len(body)),
             ),
@@ -198,9 +198,7 @@ def create_thread(
         for name in ("challenge", "lessons"):
             _check_body(getattr(gp, name), field=name, required=False)
         if len(gp.contact) > 500:
-            raise DiscussionError(
-                _("Keep the contact under %(max)s characters.", max=500), "contact"
-            )
+            raise DiscussionError(_("Keep the contact to %(max)s characters.", max=500), "contact")
         # Imported content (the report's showcases) keeps only the tags its source gives.
         if not data.countries and require_tags:
             raise DiscussionError(_("Choose at least one country (or region)."), "countries")

@@ -118,11 +118,11 @@ class EventInput:
 
 # What a field's too long text is told, by field (`%(limit)s` is its limit).
 _TOO_LONG = {
-    "name": _l("Keep the name under %(limit)s characters."),
-    "date_text": _l("Keep the date wording under %(limit)s characters."),
-    "organiser": _l("Keep the organiser under %(limit)s characters."),
-    "city": _l("Keep the city under %(limit)s characters."),
-    "location_text": _l("Keep the place under %(limit)s characters."),
+    "name": _l("Keep the name to %(limit)s characters."),
+    "date_text": _l("Keep the date wording to %(limit)s characters."),
+    "organiser": _l("Keep the organiser to %(limit)s characters."),
+    "city": _l("Keep the city to %(limit)s characters."),
+    "location_text": _l("Keep the place to %(limit)s characters."),
 }
 
 
@@ -150,7 +150,7 @@ def _apply(event: Event, data: EventInput, *, source_europe: bool = False) -> No
     if len(data.description) > DESCRIPTION_MAX:
         raise EventError(
             _(
-                "Keep the description under %(limit)s characters.",
+                "Keep the description to %(limit)s characters.",
                 limit=format_number(DESCRIPTION_MAX),
             ),
             "description",

@@ -14,7 +14,7 @@ REASONS = {
     "expired-token": _l("Expired reply address"),
     "revoked-token": _l("Revoked reply address"),
     "wrong-sender": _l("Not sent from the member's address"),
-    "unknown-sender": _l("Sender is no verified member"),
+    "unknown-sender": _l("The sender is not a verified member"),
     "dmarc-fail": _l("DMARC failed at our mail server"),
     "too-large": _l("Too large"),
     "empty": _l("No new text"),

@@ -133,7 +133,7 @@ def check_feed_url(
         raise FeedSettingsError({"url": _("Give the feed's address.")})
     if len(url) > URL_MAX:
         raise FeedSettingsError(
-            {"url": _("Keep the address under %(max)s characters.", max=format_number(URL_MAX))}
+            {"url": _("Keep the address to %(max)s characters.", max=format_number(URL_MAX))}
         )
     if has_control_characters(url):
         raise FeedSettingsError({"url": control_characters_message()})
@@ -174,7 +174,7 @@ def clean(db: Session, data: FeedSettings, *, default_name: str = "") -> CleanSe
     if not name:
         errors["name"] = _("Give the feed a name.")
     elif len(name) > NAME_MAX:
-        errors["name"] = _("Keep the name under %(max)s characters.", max=NAME_MAX)
+        errors["name"] = _("Keep the name to %(max)s characters.", max=NAME_MAX)
     countries: list[str] = []
     sectors: list[str] = []
     try:

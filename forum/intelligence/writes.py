@@ -47,10 +47,10 @@ def _too_long(field_name: str, limit: int) -> str:
     """The sentence for a summary, notes or reason over `limit` characters."""
     most = format_number(limit)
     if field_name == "summary":
-        return _("Keep the summary under %(max)s characters.", max=most)
+        return _("Keep the summary to %(max)s characters.", max=most)
     if field_name == "reason":
-        return _("Keep the reason under %(max)s characters.", max=most)
-    return _("Keep the text under %(max)s characters.", max=most)
+        return _("Keep the reason to %(max)s characters.", max=most)
+    return _("Keep the text to %(max)s characters.", max=most)
 
 
 def _http_url(value: str | None, field_name: str) -> str | None:
@@ -86,7 +86,9 @@ def _apply(item: IntelItem, data: ItemInput) -> None:
     if not title:
         raise IntelError(_("Give the item a title."), "title")
     if len(title) > TITLE_MAX:
-        raise IntelError(_("Keep the title under %(max)s characters.", max=TITLE_MAX), "title")
+        raise IntelError(
+            _("Keep the title to %(max)s characters.", max=format_number(TITLE_MAX)), "title"
+        )
     if data.kind not in INTEL_KINDS:
         raise IntelError(
             _(

@@ -105,7 +105,7 @@ def test_one_open_flag_per_member_and_object(
 
 @pytest.mark.parametrize(
     ("reason", "message"),
-    [("   ", "Say what is wrong"), ("x" * 1001, "under 1,000 characters")],
+    [("   ", "Say what is wrong"), ("x" * 1001, "to 1,000 characters")],
 )
 def test_a_flag_needs_a_reason_of_at_most_a_thousand_characters(
     db: Session,

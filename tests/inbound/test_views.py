@@ -60,7 +60,7 @@ def test_the_admin_page_lists_refused_mail_with_its_reason(
                                headers={"Auto-Submitted": "auto-replied"}), via="lmtp")  # fmt: skip
     db.commit()
     page = as_admin.get("/admin/inbound")
-    assert "Buy cheap watches" in page.text and "Sender is no verified member" in page.text
+    assert "Buy cheap watches" in page.text and "The sender is not a verified member" in page.text
     assert "Automatic answer" in page.text
 
 
