@@ -21,7 +21,7 @@ import json
 import re
 from dataclasses import dataclass
 from enum import Enum
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -77,6 +77,7 @@ class Form:
         return self.kind is Kind.NAME and token_key(self.text) not in CAPITAL_ONLY
 
 
+@lru_cache(maxsize=65536)
 def token_key(text: str) -> str:
     return " ".join(_TOKEN.findall(fold(text)))
 
@@ -113,6 +114,7 @@ def _plural_ok(demonym: str) -> bool:
 class FormTable:
     forms: dict[str, Form]  # token_key -> form
     longest: int  # the most tokens in a key
+    prefixes: frozenset[str] = frozenset()  # every key's first words ("papua", "papua new")
 
 
 @cache
@@ -167,4 +169,7 @@ def form_table(language: str | None) -> FormTable:
     for entry in aliases["contexts"]:
         add(entry["country"], entry["phrase"], Kind.CONTEXT)
     longest = max(len(key.split()) for key in forms)
-    return FormTable(forms, longest)
+    prefixes = frozenset(
+        " ".join(words[:size]) for words in map(str.split, forms) for size in range(1, len(words))
+    )
+    return FormTable(forms, longest, prefixes | frozenset(forms))

@@ -51,7 +51,7 @@ Rules, in order:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from forum.intelligence.country_names import Form, FormTable, Kind, form_table, token_key
 from forum.intelligence.place_names import subdivision_countries, us_state_names
@@ -212,8 +212,7 @@ LANGUAGE = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class _Token:
+class _Token(NamedTuple):
     start: int
     end: int
     key: str
@@ -322,6 +321,22 @@ def _blank_money(text: str) -> str:
     return LANGUAGE.sub(lambda m: " " * len(m.group(0)), text)
 
 
+def _candidates(table: FormTable, tokens: list[_Token], index: int) -> list[tuple[int, str, Form]]:
+    """(size, key, form) of the forms that start at token `index`, longest first: the runs of
+    1, 2... words read while they begin some form's key."""
+    found: list[tuple[int, str, Form]] = []
+    key = ""
+    for size in range(1, min(table.longest, len(tokens) - index) + 1):
+        key = tokens[index + size - 1].key if size == 1 else f"{key} {tokens[index + size - 1].key}"
+        if key not in table.prefixes:
+            break
+        form = table.forms.get(key)
+        if form is not None:
+            found.append((size, key, form))
+    found.reverse()
+    return found
+
+
 def find_countries(text: str, language: str | None = None) -> dict[str, list[str]]:
     """Country code -> the words that named it, in the order first seen (see the rules)."""
     table = form_table(language)
@@ -335,11 +350,9 @@ def find_countries(text: str, language: str | None = None) -> dict[str, list[str
             index += 1
             continue
         taken = 1
-        for size in range(min(table.longest, len(tokens) - index), 0, -1):
+        for size, key, form in _candidates(table, tokens, index):
             last = index + size - 1
-            key = " ".join(t.key for t in tokens[index : last + 1])
-            form = table.forms.get(key)
-            if form is None or (size > 1 and not _joined(text, tokens, index, last, form)):
+            if size > 1 and not _joined(text, tokens, index, last, form):
                 continue
             span = (tokens[index].start, tokens[last].end)
             if not _accept(text, span, form, language):

@@ -83,7 +83,7 @@ _NAMES = re.compile(
     re.VERBOSE,
 )
 _ENUMERATION = re.compile(
-    r"(?:[\w'’-]+(?:[ \t]+[\w'’-]+){0,2})(?:[ \t]*,[ \t]*[\w'’-]+(?:[ \t]+[\w'’-]+){0,2}){2,}"
+    r"(?<![\w'’-])(?:[\w'’-]+(?:[ \t]+[\w'’-]+){0,2})(?:[ \t]*,[ \t]*[\w'’-]+(?:[ \t]+[\w'’-]+){0,2}){2,}"
     r"[ \t]*,?[ \t]+(?:and|or|et|ou|und|oder|y|o|e|ed)[ \t]+[\w'’-]+(?:[ \t]+[\w'’-]+){0,2}"
 )
 _ITEM_SEPARATOR = re.compile(
@@ -216,6 +216,8 @@ def _masked(text: str) -> str:
 def _listed_alone(text: str, hits: list[tuple[int, int, _Keyword]]) -> set[int]:
     """Starts of the hits that are the only keyword of a list of four or more (rule 8)."""
     alone: set[int] = set()
+    if not hits or text.count(",") < 2:
+        return alone
     for enumeration in _ENUMERATION.finditer(text):
         items, position = [], enumeration.start()
         for separator in _ITEM_SEPARATOR.finditer(text, enumeration.start(), enumeration.end()):
