@@ -43,6 +43,8 @@ Rules, in order:
    such names are also surnames and words ("Gerald Böse,", "Gold", "Soul").
 8. A place written the AP way, a capitalised name, a comma and a US state's abbreviation
    ("KISSIMMEE, Fla.", "PROVIDENCE, R.I.", "Jefferson City, Mo."), is in the US.
+10. A province written as one ("Bac Ninh province", "the province of Phu Yen", "la
+   provincia di Henan"): pycountry's top-level subdivisions of one country.
 9. A city name shared by cities of several countries ("Valencia": Spain and Venezuela) is
    the one in a country the text otherwise names ("SPAIN: ... Valencia"), else the one
    `place_names` chooses.
@@ -165,6 +167,40 @@ _PLACE_BEFORE = re.compile(
 )
 _PLACE_AFTER = re.compile(r"\s*[,(]|\s*[-–—:]\s")
 _LINE_START = re.compile(r"(?:^|\n)[ \t]*$")
+# A province written as one (rule 10): "Bac Ninh province", "the province of Phu Yen",
+# "la province du Québec", "la provincia de Mendoza", "la provincia di Henan".
+_PROVINCE = re.compile(
+    r"\b([A-ZÀ-Ý][\w'’-]*(?:[ \t-][A-ZÀ-Ý][\w'’-]*){0,2})[ \t]+[Pp]rovince\b"
+    r"|\b[Pp]rovinc(?:e|ia|ie)[ \t]+(?:of|de|du|di|del|della)[ \t]+"
+    r"(?:l'|la[ \t]+|le[ \t]+)?([A-ZÀ-Ý][\w'’-]*(?:[ \t-][A-ZÀ-Ý][\w'’-]*){0,2})"
+    r"|\bProvinz[ \t]+([A-ZÀ-Ý][\w'’-]*(?:[ \t-][A-ZÀ-Ý][\w'’-]*){0,2})"
+)
+_DIRECTIONS = frozenset(
+    [
+        "north",
+        "south",
+        "east",
+        "west",
+        "central",
+        "northern",
+        "southern",
+        "eastern",
+        "western",
+        "northwest",
+        "northeast",
+        "southwest",
+        "southeast",
+        "centre",
+        "nord",
+        "sud",
+        "est",
+        "ouest",
+        "norte",
+        "sur",
+        "este",
+        "oeste",
+    ]
+)
 # AP style abbreviations of US states after a place and a comma (rule 8).
 _AP_STATE = re.compile(
     r"\b[A-Z][\w'’.-]*,[ \t]+(?:Ala|Ariz|Ark|Calif|Colo|Conn|Del|Fla|Ga|Ill|Ind|Kan|Kans|Ky|"
@@ -190,8 +226,8 @@ MONEY = re.compile(
     |\b(?:francs?|roubles?|yens?|yuans?|pesos|roupies?|dirhams?|dinars?|réals?|rands?|
         zlotys?|forints?|couronnes?|francos?|rublos?|yenes|yuanes|rupias?|dinares|coronas?|
         reales|liras?|libras?|franchi|rubli|rupie|dinari|corone|lire|sterline)\s[a-zà-ÿ]+
-    |\b[\wäöüÄÖÜß]+\s(?:Franken|Rubel|Yen|Yuan|Peso|Pesos|Rupien?|Dirham|Dinar|Kronen?|Rand|
-        Lira|Zloty|Forint)\b""",
+    |\b(?:[a-zäöüß]+(?:e|en|er|es)|Schweizer)\s(?:Franken|Rubel|Yen|Yuan|Peso|Pesos|Rupien?|
+        Dirham|Dinar|Kronen?|Rand|Lira|Zloty|Forint)\b""",
     re.VERBOSE,
 )
 _LANGUAGE_NAMES = (
@@ -342,12 +378,16 @@ def find_countries(text: str, language: str | None = None) -> dict[str, list[str
     table = form_table(language)
     text = _blank_money(straight_quotes(text))
     tokens = _tokens(text)
+    found_provinces = _provinces(text)
+    provinces = [(words, code) for words, code, _, _ in found_provinces]
+    inside = [(start, end) for _, _, start, end in found_provinces]
     matches: list[tuple[str, str, Form, bool]] = []  # (code, words, form, unqualified)
     index = 0
     skip_to = 0  # the end of a qualifier already read ("London, Ontario")
     while index < len(tokens):
-        if tokens[index].start < skip_to:
-            index += 1
+        start = tokens[index].start
+        if start < skip_to or any(a <= start < b for a, b in inside):
+            index += 1  # a qualifier already read, or inside a province's words
             continue
         taken = 1
         for size, key, form in _candidates(table, tokens, index):
@@ -380,6 +420,23 @@ def find_countries(text: str, language: str | None = None) -> dict[str, list[str
     for state in _AP_STATE.finditer(text):  # rule 8
         if state.group(0) not in found.setdefault("US", []):
             found["US"].append(state.group(0))
+    for words, code in provinces:
+        if words not in found.setdefault(code, []):
+            found[code].append(words)
+    return {code: words for code, words in found.items() if words}
+
+
+def _provinces(text: str) -> list[tuple[str, str, int, int]]:
+    """(words, country, start, end) of each province written as one (rule 10)."""
+    found = []
+    for province in _PROVINCE.finditer(text):
+        name = next(group for group in province.groups() if group)
+        key = token_key(name)
+        if all(word in _DIRECTIONS for word in key.split()):
+            continue  # "North West Province" is in more than one country
+        codes = subdivision_countries().get(key, ())
+        if len(codes) == 1:
+            found.append((province.group(0), codes[0], province.start(), province.end()))
     return found
 
 

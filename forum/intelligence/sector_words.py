@@ -66,7 +66,7 @@ _DE = {
     "*schokolade*|backwaren|bier|brauerei*|molkerei*",
     "food-innovation": "alternative protein*|*fleischersatz*|laborfleisch|foodtech",
     "healthcare": "*medizintechnik*|medizin*|*gesundheit*|pharma*|krankenhaus*|klinik*|"
-    "biotech*|arzneimittel*|*medizinprodukt*|herzschrittmacher*",
+    "biotech*|arzneimittel*|*medizinprodukt*|herzschrittmacher*|apotheke*",
     "high-tech": "luft- und raumfahrt*|*raumfahrt*|halbleiter*|mikroelektronik*|robotik|"
     "roboter*|photonik|hightech|high-tech|*elektronik*|quanten*|laser*|rustung*",
     "sustainable-hospitality": "*tourismus*|touris*|hotel*|*hotellerie*|gastgewerbe*|"
@@ -174,7 +174,8 @@ _EN = {
     "prosecco|feta|parmesan|champagne|cognac|whisky|whiskey|beef|pork|rice|wheat|grain*|"
     "sugar|cashew*|nuts|potato*|honey|salmon|tuna|shrimp|fish|avocado*|banana*|citrus|"
     "grocer*|gulfood|sial|olive*|milk|livestock|cattle|flour|juice*|cereal*|snack*",
-    "healthcare": "medicine*|patient*|drugmaker*|biopharma*|clinic*",
+    "healthcare": "medicine*|patient*|drugmaker*|biopharma*|clinic*|pharmacy chain*|"
+    "pharmacies|nutraceutical*",
     "high-tech": "radar*|avionics|air traffic control|air show|airshow|aircraft|aviation|"
     "spacecraft|launch vehicle*|satellite manufactur*|satellite maker*|"
     "missile*|defense electronics|defence electronics|space industry|Lockheed Martin|"

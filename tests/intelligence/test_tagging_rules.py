@@ -228,3 +228,28 @@ def test_sector_words_added_with_their_siblings(
     text: str, language: str, expected: set[str]
 ) -> None:
     assert tag_sectors(text, language) == expected
+
+
+def test_a_province_written_as_one() -> None:
+    assert tag_countries("a trip to northern Bac Ninh province on March 25") == {"VN"}
+    assert tag_countries("The central province of Phu Yen and the Lao province") == {"VN", "LA"}
+    assert tag_countries("invited by Henan province's vice-governor") == {"CN"}
+    assert tag_countries("in the Province of Ontario") == {"CA"}
+    assert tag_countries("la provincia de Mendoza", "es") == {"AR"}
+    assert tag_countries("the province is excited") == set()
+
+
+def test_direction_words_alone_name_no_region() -> None:
+    assert tag_countries("the North West Province") == set()
+    assert tag_countries("firms in the North West of England") == {"GB"}
+
+
+def test_a_place_before_a_currency_word_is_still_a_place() -> None:
+    assert tag_countries("the province of Phu Yen") == {"VN"}
+    assert tag_countries("Schweizer Firmen", "de") == {"CH"}
+
+
+def test_pharmacies_and_nutraceuticals_are_healthcare() -> None:
+    assert tag_sectors("a deal with the largest pharmacy chain") == {"healthcare"}
+    assert tag_sectors("hemp nutraceuticals company") == {"healthcare"}
+    assert tag_sectors("Apotheken und Kliniken", "de") == {"healthcare"}
