@@ -73,6 +73,7 @@ _NAMES = re.compile(
     |\b(?:in\s+modalit[àa]|in\s+forma|en\s+format|en\s+version|en\s+formato|
         en\s+modalidad)\s+(?:digital[ea]?|num[ée]rique|virtual[e]?|virtuel(?:le)?|online)\b
     |\bin\s+digitaler\s+Form\b|\b(?:digital|virtual|online)\s+(?:edition|format)s?\b
+    |\b(?:more|plus|più|más)\s+(?:digital[ea]?|num[ée]rique)\b
     |\bministr[eoa]s?\s+(?:d[ée]l[ée]gu[ée]e?\s+|charg[ée]e?\s+)?(?:aux|au|à\s+la|à\s+l'|du|
         de\s+la|de\s+l'|des|del|della|dello|dell'|de|for|of)\s+[\w'’-]+
         (?:\s+(?:et|e|y|and|&)\s+(?:aux|au|à\s+la|à\s+l'|du|de\s+la|des|del|della|de|la|le|les|l'|the)?\s*[\w'’-]+){{0,4}}

@@ -35,7 +35,7 @@ _FR = {
     "high-tech": "aeronauti*|aerospatia*|spatial|spatiale|microtechni*|"
     "microelectroni*|"
     "semi-conducteur*|robotique*|photoni*|electronique*|haute technologie|nanotechnolog*|"
-    "quantique*",
+    "quantique*|fabricant* de puces|puces electroniques",
     "sustainable-hospitality": "tourism*|touristi*|hotel*|hebergement*|touriste*|ecotourisme",
     "maritime-observation": "surveillance maritime|observation des oceans|oceanograph*|"
     "bouee*|sonar*|drone* sous-marin*|hydrograph*|suivi des navires|surveillance des navires",
@@ -68,7 +68,8 @@ _DE = {
     "healthcare": "*medizintechnik*|medizin*|*gesundheit*|pharma*|krankenhaus*|klinik*|"
     "biotech*|arzneimittel*|*medizinprodukt*|herzschrittmacher*|apotheke*",
     "high-tech": "luft- und raumfahrt*|*raumfahrt*|halbleiter*|mikroelektronik*|robotik|"
-    "roboter*|photonik|hightech|high-tech|*elektronik*|quanten*|laser*|rustung*",
+    "roboter*|photonik|hightech|high-tech|*elektronik*|quanten*|laser*|rustung*|"
+    "*chiphersteller*|analog-chips|mikrochip*",
     "sustainable-hospitality": "*tourismus*|touris*|hotel*|*hotellerie*|gastgewerbe*|"
     "*ubernachtung*|*beherbergung*",
     "maritime-observation": "meeresbeobachtung*|seeuberwachung*|sonar*|ozeanograph*|"
@@ -106,7 +107,7 @@ _ES = {
     "healthcare": "salud|sanitari*|medico*|medica*|medicina*|medicamento*|farmac*|"
     "hospital*|biotecnolog*|vacuna*|clinic*",
     "high-tech": "aeroespacial*|aeronautic*|semiconductor*|microelectronic*|robotic*|"
-    "robot*|fotonic*|alta tecnologia|electronic*|cuantic*",
+    "robot*|fotonic*|alta tecnologia|electronic*|cuantic*|fabricante* de chips",
     "sustainable-hospitality": "turis*|hotel*|hotelero*|alojamiento*|hospedaje",
     "maritime-observation": "vigilancia maritima|oceanografic*|boya*|sonar*|hidrografic*|"
     "seguimiento de buques|vigilancia costera",
@@ -141,7 +142,8 @@ _IT = {
     "healthcare": "sanita|sanitari*|salute|medic*|farmac*|ospedal*|biotecnolog*|"
     "dispositivi medici|vaccin*|clinic*",
     "high-tech": "aerospazi*|aeronautic*|spazial*|aviazione|armamenti|semicondutt*|"
-    "microelettronic*|robotic*|robot|fotonic*|alta tecnologia|elettronic*|quantistic*",
+    "microelettronic*|robotic*|robot|fotonic*|alta tecnologia|elettronic*|quantistic*|"
+    "produttor* di chip",
     "sustainable-hospitality": "turis*|alberghi*|albergo|hotel*|ospitalita|"
     "strutture ricettive|ricettiv*",
     "maritime-observation": "sorveglianza marittima|oceanografi*|sonar|idrografi*|"
@@ -177,7 +179,8 @@ _EN = {
     "healthcare": "medicine*|patient*|drugmaker*|biopharma*|clinic*|pharmacy chain*|"
     "pharmacies|nutraceutical*",
     "high-tech": "radar*|avionics|air traffic control|air show|airshow|aircraft|aviation|"
-    "spacecraft|launch vehicle*|satellite manufactur*|satellite maker*|"
+    "spacecraft|launch vehicle*|satellite manufactur*|satellite maker*|chipmaker*|"
+    "chip maker*|chip making|microchip*|"
     "missile*|defense electronics|defence electronics|space industry|Lockheed Martin|"
     "Raytheon|Northrop Grumman|BAE Systems|Thales|Dassault|Safran",
     "maritime-observation": "maritime domain awareness|unmanned surface vehicle*|"

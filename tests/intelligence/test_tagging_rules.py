@@ -253,3 +253,15 @@ def test_pharmacies_and_nutraceuticals_are_healthcare() -> None:
     assert tag_sectors("a deal with the largest pharmacy chain") == {"healthcare"}
     assert tag_sectors("hemp nutraceuticals company") == {"healthcare"}
     assert tag_sectors("Apotheken und Kliniken", "de") == {"healthcare"}
+
+
+def test_a_more_digital_economy_is_no_sector() -> None:
+    assert tag_sectors("a greener, more digital, and resilient economy") == set()
+    assert tag_sectors("une économie plus numérique", "fr") == set()
+    assert tag_sectors("digital transformation of SMEs") == {"digital"}
+
+
+def test_chip_makers_are_high_tech() -> None:
+    assert tag_sectors("the chip maker's quarterly results") == {"high-tech"}
+    assert tag_sectors("der Spezialist für Analog-Chips", "de") == {"high-tech"}
+    assert tag_sectors("un fabricant de puces", "fr") == {"high-tech"}
