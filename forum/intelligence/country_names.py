@@ -21,7 +21,7 @@ import json
 import re
 from dataclasses import dataclass
 from enum import Enum
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -67,6 +67,8 @@ class Form:
     text: str
     kind: Kind
     population: int = 0  # a city's; regions and countries: 0
+    alternate: bool = False  # a city's other-language name ("Pékin"), not its own
+    others: tuple[str, ...] = ()  # other countries with a city of this name ("Valencia": VE)
 
     @property
     def lower_ok(self) -> bool:
@@ -75,6 +77,7 @@ class Form:
         return self.kind is Kind.NAME and token_key(self.text) not in CAPITAL_ONLY
 
 
+@lru_cache(maxsize=65536)
 def token_key(text: str) -> str:
     return " ".join(_TOKEN.findall(fold(text)))
 
@@ -111,6 +114,7 @@ def _plural_ok(demonym: str) -> bool:
 class FormTable:
     forms: dict[str, Form]  # token_key -> form
     longest: int  # the most tokens in a key
+    prefixes: frozenset[str] = frozenset()  # every key's first words ("papua", "papua new")
 
 
 @cache
@@ -130,9 +134,14 @@ def form_table(language: str | None) -> FormTable:
     home = HOME_COUNTRY.get(language or "")
     for key, (code, name) in region_countries().items():
         forms[token_key(key)] = Form(code, name, Kind.PLACE, population=REGION_POPULATION)
-    for key in cities():
+    for key, candidates in cities().items():
         city = city_country(key, home)
-        forms[token_key(key)] = Form(city.country, city.name, Kind.PLACE, city.population)
+        if not city.primary and token_key(key) in forms:
+            continue  # a region's own name ("New York") beats a city's alternate name
+        others = tuple(dict.fromkeys(c.country for c in candidates if c.country != city.country))
+        forms[token_key(key)] = Form(
+            city.country, city.name, Kind.PLACE, city.population, not city.primary, others
+        )
     for code, name in _english_names():
         add(code, name, Kind.NAME)
     aliases = _data("country_aliases.json")
@@ -160,4 +169,7 @@ def form_table(language: str | None) -> FormTable:
     for entry in aliases["contexts"]:
         add(entry["country"], entry["phrase"], Kind.CONTEXT)
     longest = max(len(key.split()) for key in forms)
-    return FormTable(forms, longest)
+    prefixes = frozenset(
+        " ".join(words[:size]) for words in map(str.split, forms) for size in range(1, len(words))
+    )
+    return FormTable(forms, longest, prefixes | frozenset(forms))

@@ -10,8 +10,10 @@ then look at how the words were written.
 Rules, in order:
 
 1. Money is not a country: currency forms ("US$3.5 billion", "NZ$", "USD", "20 million US
-   dollars", "dollars américains", "US-Dollar", "dólares estadounidenses") are blanked out
-   before reading (`MONEY`).
+   dollars", "dollars américains", "US-Dollar", "dólares estadounidenses", "Swiss francs",
+   "Indian rupees", "francs suisses", "russische Rubel", "pesos mexicanos", "rubli russi")
+   are blanked out before reading (`MONEY`); so is a language ("available in English and
+   French.", "auf Deutsch", "Spanish-language", "la langue française": `LANGUAGE`).
 2. Context phrases ("Indian Ocean", "guinea pig", "fine china", "Michael Jordan", "state of
    Georgia"...) match in any capitalisation and win as the longer match; each tags the
    country it names, or none.
@@ -24,24 +26,37 @@ Rules, in order:
 4. Georgia: GE, unless the text has US-state context: Atlanta, Savannah or "Ga." named
    without Tbilisi (then US). "Georgia, USA", "state of Georgia", "Georgia Tech" and "Georgia
    Ports Authority" are context phrases for US.
-5. First-name countries (Chad, Jordan): read as a person when directly followed by a
-   capitalised word that is neither a country form nor a word that commonly follows a
-   country in news (Government, Ministry, Basin, EU...), except in Title Case lines.
-6. A city followed by a US state ("Paris, Texas", "Savannah, Ga.") is in the US.
+5. First-name countries (Chad, Jordan) and big cities that are also given names or
+   surnames (Sofia, Milan, Kobe, Santiago, Houston...): read as a person when
+   directly followed by a capitalised word that is neither a country form nor a word that
+   commonly follows a country or a city in news (Government, Ministry, Basin, Airport,
+   Fashion, Expo...), except in Title Case lines.
+6. A city followed by a US state ("Paris, Texas", "Savannah, Ga.") is in the US; followed by
+   another country's region or name, it is there when that country has a city of that name
+   ("London, Ontario" is in Canada, "Córdoba, Argentina" in Argentina).
 7. Cities of a million inhabitants or more count wherever they are named; smaller cities and
    regions only where the text writes a place: after a preposition of place ("in Tallinn",
    "à Besançon", "nach Wiesbaden"), in a dateline ("SHARJAH", "Wiesbaden. ", "Savannah,
    Ga. –") or before a comma or a parenthesis. "Enterprise", "Corona" or "Hidalgo" in a
-   sentence's flow is then no city.
+   sentence's flow is then no city. A city's name in another language ("Pékin", "Mailand": GeoNames' alternate names)
+   counts only after a preposition of place or in a dateline, whatever the city's size:
+   such names are also surnames and words ("Gerald Böse,", "Gold", "Soul").
+8. A place written the AP way, a capitalised name, a comma and a US state's abbreviation
+   ("KISSIMMEE, Fla.", "PROVIDENCE, R.I.", "Jefferson City, Mo."), is in the US.
+10. A province written as one ("Bac Ninh province", "the province of Phu Yen", "la
+   provincia di Henan"): pycountry's top-level subdivisions of one country.
+9. A city name shared by cities of several countries ("Valencia": Spain and Venezuela) is
+   the one in a country the text otherwise names ("SPAIN: ... Valencia"), else the one
+   `place_names` chooses.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from forum.intelligence.country_names import Form, Kind, form_table, token_key
-from forum.intelligence.place_names import us_state_names
+from forum.intelligence.country_names import Form, FormTable, Kind, form_table, token_key
+from forum.intelligence.place_names import subdivision_countries, us_state_names
 from forum.intelligence.tag_text import straight_quotes
 
 # Words that, right after "Chad" or "Jordan", show the country is meant.
@@ -85,7 +100,58 @@ _COUNTRY_CONTEXT_WORDS = frozenset(
         "Valley",
     ]
 )
+# Words that, right after a city that is also a given name, show the city is meant.
+_PLACE_CONTEXT_WORDS = frozenset(
+    [
+        "Air",
+        "Airport",
+        "Area",
+        "Bay",
+        "Branch",
+        "Center",
+        "Centre",
+        "City",
+        "Conference",
+        "Convention",
+        "Council",
+        "Declaration",
+        "Design",
+        "Exchange",
+        "Exhibition",
+        "Expo",
+        "Fair",
+        "Fashion",
+        "Forum",
+        "Games",
+        "Harbor",
+        "Harbour",
+        "Headquarters",
+        "Hub",
+        "Marathon",
+        "Mayor",
+        "Metro",
+        "Motor",
+        "Olympics",
+        "Opera",
+        "Plant",
+        "Port",
+        "Region",
+        "Show",
+        "Station",
+        "Stock",
+        "Summit",
+        "Terminal",
+        "University",
+        "Week",
+    ]
+)
 _FIRST_NAME_COUNTRIES = frozenset({"chad", "jordan"})
+# Big cities that are also given names or surnames ("Sofia Coppola", "Kobe Bryant", "Milan
+# Kundera", "Santiago Calatrava"): read like Chad and Jordan (rule 5).
+_FIRST_NAME_CITIES = frozenset(
+    {"sofia", "milan", "kobe", "leon", "santiago", "sydney", "adelaide", "houston", "dallas"}
+    | {"regina", "columbus", "lagos", "medellin", "florence", "victoria"}
+)
 _US_STATE_CONTEXT = re.compile(r"\b(?:Atlanta|Savannah|ATLANTA|SAVANNAH)\b|\bGa\.")
 _GEORGIA_COUNTRY_CONTEXT = re.compile(r"\bTbilisi\b", re.IGNORECASE)
 _NEXT_CAPITALISED = re.compile(r"[ \t]+([A-Z][A-Za-z]*)")
@@ -100,6 +166,47 @@ _PLACE_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _PLACE_AFTER = re.compile(r"\s*[,(]|\s*[-–—:]\s")
+_LINE_START = re.compile(r"(?:^|\n)[ \t]*$")
+# A province written as one (rule 10): "Bac Ninh province", "the province of Phu Yen",
+# "la province du Québec", "la provincia de Mendoza", "la provincia di Henan".
+_PROVINCE = re.compile(
+    r"\b([A-ZÀ-Ý][\w'’-]*(?:[ \t-][A-ZÀ-Ý][\w'’-]*){0,2})[ \t]+[Pp]rovince\b"
+    r"|\b[Pp]rovinc(?:e|ia|ie)[ \t]+(?:of|de|du|di|del|della)[ \t]+"
+    r"(?:l'|la[ \t]+|le[ \t]+)?([A-ZÀ-Ý][\w'’-]*(?:[ \t-][A-ZÀ-Ý][\w'’-]*){0,2})"
+    r"|\bProvinz[ \t]+([A-ZÀ-Ý][\w'’-]*(?:[ \t-][A-ZÀ-Ý][\w'’-]*){0,2})"
+)
+_DIRECTIONS = frozenset(
+    [
+        "north",
+        "south",
+        "east",
+        "west",
+        "central",
+        "northern",
+        "southern",
+        "eastern",
+        "western",
+        "northwest",
+        "northeast",
+        "southwest",
+        "southeast",
+        "centre",
+        "nord",
+        "sud",
+        "est",
+        "ouest",
+        "norte",
+        "sur",
+        "este",
+        "oeste",
+    ]
+)
+# AP style abbreviations of US states after a place and a comma (rule 8).
+_AP_STATE = re.compile(
+    r"\b[A-Z][\w'’.-]*,[ \t]+(?:Ala|Ariz|Ark|Calif|Colo|Conn|Del|Fla|Ga|Ill|Ind|Kan|Kans|Ky|"
+    r"La|Md|Mass|Mich|Minn|Miss|Mo|Mont|Neb|Nev|N\.H|N\.J|N\.M|N\.Y|N\.C|N\.D|Okla|Ore|Pa|"
+    r"R\.I|S\.C|S\.D|Tenn|Tex|Vt|Va|Wash|W\.Va|Wis|Wyo)\.(?=[\s,;:)\-–—]|$)"
+)
 _QUALIFIER = re.compile(r",\s*([A-Z][A-Za-z]+\.?(?:\s[A-Z][a-z]+)?)")
 
 # Currency forms: blanked out before countries are read (rule 1).
@@ -110,13 +217,38 @@ MONEY = re.compile(
     |\bdollars?\s(?:US|U\.S\.|américains?|americains?|canadiens?|australiens?|néo-zélandais)\b
     |\b(?:US|Hongkong|Singapur|Kanada|Australische?n?)-Dollar[sn]?\b
     |\bd[óo]lar(?:es)?\s(?:estadounidenses?|americanos?|canadienses?|australianos?)\b
-    |\bdollari?\s(?:Usa|USA|americani|statunitensi|canadesi|australiani)\b""",
+    |\bdollari?\s(?:Usa|USA|americani|statunitensi|canadesi|australiani)\b
+    |\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?\s(?:francs?|pounds?|pesos?|rupees?|rupiahs?|yen|yuan|
+        renminbi|roubles?|rubles?|liras?|lire|kron[ae]|krone[rn]?|kronor|rand|reais|riyals?|
+        rials?|dirhams?|dinars?|baht|ringgit|shekels?|zlot[yi]s?|forints?|korun[ay]|levs?|
+        hryvnias?|tenges?|dongs?|nairas?|cedis?|shillings?)\b
+    |\b(?:South\ )?Korean\ won\b|\bBrazilian\ reals?\b
+    |\b(?:francs?|roubles?|yens?|yuans?|pesos|roupies?|dirhams?|dinars?|réals?|rands?|
+        zlotys?|forints?|couronnes?|francos?|rublos?|yenes|yuanes|rupias?|dinares|coronas?|
+        reales|liras?|libras?|franchi|rubli|rupie|dinari|corone|lire|sterline)\s[a-zà-ÿ]+
+    |\b(?:[a-zäöüß]+(?:e|en|er|es)|Schweizer)\s(?:Franken|Rubel|Yen|Yuan|Peso|Pesos|Rupien?|
+        Dirham|Dinar|Kronen?|Rand|Lira|Zloty|Forint)\b""",
     re.VERBOSE,
+)
+_LANGUAGE_NAMES = (
+    r"English|French|German|Spanish|Italian|Portuguese|Russian|Chinese|Japanese|Arabic|Dutch|"
+    r"Korean|Polish|Turkish|Greek|anglais|français|francais|allemand|espagnol|italien|portugais|"
+    r"Englisch|Deutsch|Französisch|Spanisch|Italienisch|inglés|francés|alemán|español|"
+    r"italiano|inglese|francese|tedesco|spagnolo"
+)
+# A language is not a country (rule 1): "available in English and French.", "auf Deutsch",
+# "French-speaking", "Spanish-language", "la langue française", "in lingua italiana".
+LANGUAGE = re.compile(
+    rf"""\b(?:in|into|en|auf|from|dall'|dal|del)\s+(?:{_LANGUAGE_NAMES})
+        (?:\s*(?:,|and|or|et|ou|und|oder|y|e|o)\s*(?:{_LANGUAGE_NAMES}))*(?=\s*(?:[,.;:)]|$))
+    |\b(?:{_LANGUAGE_NAMES})[- ](?:language|speaking|speakers?|versions?|translations?|
+        subtitles?|edition|sprachig\w*)\b
+    |\b(?:langue|lingua|lengua|idioma)\s+[a-zà-ÿ]+""",
+    re.VERBOSE | re.MULTILINE,
 )
 
 
-@dataclass(frozen=True)
-class _Token:
+class _Token(NamedTuple):
     start: int
     end: int
     key: str
@@ -160,7 +292,7 @@ def _reads_as_person(text: str, end: int, language: str | None) -> bool:
     if following is None:
         return False
     word = following.group(1)
-    if word in _COUNTRY_CONTEXT_WORDS or word.isupper():
+    if word in _COUNTRY_CONTEXT_WORDS or word in _PLACE_CONTEXT_WORDS or word.isupper():
         return False
     if token_key(word) in form_table(language).forms:
         return False
@@ -175,30 +307,70 @@ def _accept(text: str, span: tuple[int, int], form: Form, language: str | None) 
         return False
     if form.kind is Kind.NAME and token_key(matched) in _FIRST_NAME_COUNTRIES:
         return not _reads_as_person(text, span[1], language)
+    if form.kind is Kind.PLACE and token_key(matched) in _FIRST_NAME_CITIES:
+        return not _reads_as_person(text, span[1], language)
     return True
 
 
 def _placed(text: str, span: tuple[int, int], form: Form) -> bool:
     """A big city counts anywhere; a smaller city or a region only where a place is written:
     after a preposition of place, in a dateline (capitals, or followed by a comma or a
-    parenthesis), or before a comma (rule 7)."""
-    if form.population >= BIG_CITY:
+    parenthesis), or before a comma (rule 7). A city's name in another language needs a
+    preposition or a dateline, whatever the city's size."""
+    if form.population >= BIG_CITY and not form.alternate:
         return True
     before = text[max(0, span[0] - 12) : span[0]]
     if _PLACE_BEFORE.search(before):
         return True
     matched = text[span[0] : span[1]]
-    return (matched.isupper() and len(matched) > 3) or _PLACE_AFTER.match(text, span[1]) is not None
+    if matched.isupper() and len(matched) > 3:
+        return True
+    after = _PLACE_AFTER.match(text, span[1]) is not None
+    if form.alternate:
+        return after and _LINE_START.search(text[: span[0]]) is not None
+    return after
 
 
-def _qualified_us(text: str, end: int) -> bool:
-    """A place followed by ", Texas" / ", Ga." (rule 6)."""
+def _qualifier(text: str, end: int, form: Form, table: FormTable) -> tuple[str, int] | None:
+    """The country a place's qualifier names and where the qualifier ends (rule 6): ",
+    Texas" / ", Ga." is the US; ", Ontario" or ", Argentina" is that country when it has a
+    city of the place's name ("London, Ontario"; "Córdoba, Argentina")."""
     qualifier = _QUALIFIER.match(text, end)
-    return qualifier is not None and token_key(qualifier.group(1)) in us_state_names()
+    if qualifier is None:
+        return None
+    key = token_key(qualifier.group(1))
+    if key in us_state_names():
+        return "US", qualifier.end()
+    countries = set(subdivision_countries().get(key, ()))
+    named = table.forms.get(key)
+    if named is not None and named.kind in (Kind.PLACE, Kind.NAME) and named.country:
+        countries.add(named.country)
+    for code in form.others:
+        if code in countries:
+            return code, qualifier.end()
+    return None
 
 
 def _blank_money(text: str) -> str:
-    return MONEY.sub(lambda m: " " * len(m.group(0)), text)
+    """Currencies and languages blanked out (rule 1)."""
+    text = MONEY.sub(lambda m: " " * len(m.group(0)), text)
+    return LANGUAGE.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def _candidates(table: FormTable, tokens: list[_Token], index: int) -> list[tuple[int, str, Form]]:
+    """(size, key, form) of the forms that start at token `index`, longest first: the runs of
+    1, 2... words read while they begin some form's key."""
+    found: list[tuple[int, str, Form]] = []
+    key = ""
+    for size in range(1, min(table.longest, len(tokens) - index) + 1):
+        key = tokens[index + size - 1].key if size == 1 else f"{key} {tokens[index + size - 1].key}"
+        if key not in table.prefixes:
+            break
+        form = table.forms.get(key)
+        if form is not None:
+            found.append((size, key, form))
+    found.reverse()
+    return found
 
 
 def find_countries(text: str, language: str | None = None) -> dict[str, list[str]]:
@@ -206,15 +378,21 @@ def find_countries(text: str, language: str | None = None) -> dict[str, list[str
     table = form_table(language)
     text = _blank_money(straight_quotes(text))
     tokens = _tokens(text)
-    found: dict[str, list[str]] = {}
+    found_provinces = _provinces(text)
+    provinces = [(words, code) for words, code, _, _ in found_provinces]
+    inside = [(start, end) for _, _, start, end in found_provinces]
+    matches: list[tuple[str, str, Form, bool]] = []  # (code, words, form, unqualified)
     index = 0
+    skip_to = 0  # the end of a qualifier already read ("London, Ontario")
     while index < len(tokens):
+        start = tokens[index].start
+        if start < skip_to or any(a <= start < b for a, b in inside):
+            index += 1  # a qualifier already read, or inside a province's words
+            continue
         taken = 1
-        for size in range(min(table.longest, len(tokens) - index), 0, -1):
+        for size, key, form in _candidates(table, tokens, index):
             last = index + size - 1
-            key = " ".join(t.key for t in tokens[index : last + 1])
-            form = table.forms.get(key)
-            if form is None or (size > 1 and not _joined(text, tokens, index, last, form)):
+            if size > 1 and not _joined(text, tokens, index, last, form):
                 continue
             span = (tokens[index].start, tokens[last].end)
             if not _accept(text, span, form, language):
@@ -225,14 +403,40 @@ def find_countries(text: str, language: str | None = None) -> dict[str, list[str
             code = form.country
             if code == "GE" and key == "georgia" and _georgia_is_us_state(text):
                 code = "US"
-            if form.kind is Kind.PLACE and _qualified_us(text, span[1]):
-                code = "US"
+            qualified = _qualifier(text, span[1], form, table) if form.kind is Kind.PLACE else None
+            if qualified is not None:
+                code, skip_to = qualified
             if code is not None:
-                words = found.setdefault(code, [])
-                if text[span[0] : span[1]] not in words:
-                    words.append(text[span[0] : span[1]])
+                matches.append((code, text[span[0] : span[1]], form, qualified is None))
             break
         index += taken
+    named = {code for code, _, form, _ in matches if form.kind is not Kind.PLACE}
+    found: dict[str, list[str]] = {}
+    for code, words, form, unqualified in matches:
+        if form.others and unqualified and code not in named:  # rule 9
+            code = next((other for other in form.others if other in named), code)
+        if words not in found.setdefault(code, []):
+            found[code].append(words)
+    for state in _AP_STATE.finditer(text):  # rule 8
+        if state.group(0) not in found.setdefault("US", []):
+            found["US"].append(state.group(0))
+    for words, code in provinces:
+        if words not in found.setdefault(code, []):
+            found[code].append(words)
+    return {code: words for code, words in found.items() if words}
+
+
+def _provinces(text: str) -> list[tuple[str, str, int, int]]:
+    """(words, country, start, end) of each province written as one (rule 10)."""
+    found = []
+    for province in _PROVINCE.finditer(text):
+        name = next(group for group in province.groups() if group)
+        key = token_key(name)
+        if all(word in _DIRECTIONS for word in key.split()):
+            continue  # "North West Province" is in more than one country
+        codes = subdivision_countries().get(key, ())
+        if len(codes) == 1:
+            found.append((province.group(0), codes[0], province.start(), province.end()))
     return found
 
 

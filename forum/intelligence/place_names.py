@@ -192,6 +192,8 @@ _REGION_TYPES = frozenset(
         "Federal district",
     }
 )
+_WORDS = re.compile(r"[^\W_]+")
+_CHINESE_KINDS = frozenset({"sheng", "shi", "zizhiqu", "huizu", "zhuangzu", "weiwu'er"})
 _LATIN = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿĀ-ž' .\-]+$")
 _BRACKETED = re.compile(r"\[([^\]]+)\]")
 
@@ -202,6 +204,8 @@ def _usable(name: str) -> bool:
     key = fold(name)
     if sum(c.isalpha() for c in key) < 4 or len(key.split()) > 3:
         return False
+    if all(word in STOP_NAMES for word in _WORDS.findall(key)):
+        return False  # only direction words: "North-West" (Cameroon's, South Africa's...)
     return key not in STOP_NAMES
 
 
@@ -267,6 +271,21 @@ def region_countries() -> dict[str, tuple[str, str]]:
             if _usable(name):
                 found.setdefault(fold(name), (subdivision.country_code, name))
     return found
+
+
+@cache
+def subdivision_countries() -> dict[str, tuple[str, ...]]:
+    """Folded name of any top-level subdivision (provinces too: "Ontario") -> the countries
+    that have one of that name; read only as a city's qualifier ("London, Ontario")."""
+    found: dict[str, set[str]] = {}
+    for subdivision in pycountry.subdivisions:
+        if subdivision.parent_code is None:
+            for name in _region_names(subdivision.name):
+                words = _WORDS.findall(fold(name))
+                while len(words) > 1 and words[-1] in _CHINESE_KINDS:  # "Henan Sheng"
+                    words.pop()
+                found.setdefault(" ".join(words), set()).add(subdivision.country_code)
+    return {key: tuple(sorted(codes)) for key, codes in found.items()}
 
 
 @cache

@@ -21,6 +21,15 @@ Context, not single words:
    English items only (`sector_words.ENGLISH_ONLY`).
 4. Energy named only in general words (energy, electricity) is no energy tag when the text
    is about renewable energy (`sector_words.GENERIC_ENERGY`).
+5. A publication named as a source is not media: "told the newspaper Die Welt", "der
+   Zeitung „Die Welt“", "une enquête du magazine Challenges", "il quotidiano La Stampa".
+6. German writes nouns with a capital: a German keyword with no wildcard ("Wolle", "Mode",
+   "Wein") counts only capitalised ("wolle man" is a verb).
+7. Figures of speech: the "industrial fabric" of a region ("tejido industrial", "tessuto
+   produttivo", "tissu économique", "social fabric") is no textile.
+8. A generic list of the economy's domains is no sector: a keyword that is the only one in
+   an enumeration of four or more items ("the Emirate's economy, industry, trade, and
+   tourism"; "Klima, Krieg, Energie, Bevölkerungswachstum und mehr").
 """
 
 from __future__ import annotations
@@ -52,9 +61,37 @@ _NAMES = re.compile(
     |\b(?:to|will|would|could|can|must)\s+fashion\b|\bfashion(?:ed|ing)\b
     |\b(?:good|bonne|buena|buona|in)\s+(?:health|santé|salud|salute)\b
     |\b(?:point|conférence|communiqué|revue)\s+de\s+presse\b|\bpress\s+release\b
-    |\b(?:[A-Z][\w'’-]*,?\s+(?:y\s+|e\s+|et\s+|and\s+|&\s+)?){{1,6}}S\.A\.""",
+    |\b(?:[A-Z][\w'’-]*,?\s+(?:y\s+|e\s+|et\s+|and\s+|&\s+)?){{1,6}}S\.A\.
+    |\b(?:newspaper|magazine|daily|weekly|journal|Zeitung|Tageszeitung|Wochenzeitung|
+        Magazin|Nachrichtenmagazin|quotidien|hebdomadaire|mensuel|magazine|revue|
+        peri[óo]dico|diario|semanario|revista|giornale|quotidiano|settimanale|rivista)
+        (?=\s+[„“"«»]?\s?[A-ZÀ-Ý])
+    |\b(?:tejido|tessuto|tissu)\s+(?:industrial|empresarial|productivo|econ[óo]mico|social|
+        comercial|produttivo|imprenditoriale|economico|industriale|sociale|industriel|
+        [ée]conomique|productif|entrepreneurial|local)\b
+    |\b(?:social|economic|industrial|business|urban)\s+fabric\b
+    |\b(?:in\s+modalit[àa]|in\s+forma|en\s+format|en\s+version|en\s+formato|
+        en\s+modalidad)\s+(?:digital[ea]?|num[ée]rique|virtual[e]?|virtuel(?:le)?|online)\b
+    |\bin\s+digitaler\s+Form\b|\b(?:digital|virtual|online)\s+(?:edition|format)s?\b
+    |\b(?:more|plus|più|más)\s+(?:digital[ea]?|num[ée]rique)\b
+    |\bministr[eoa]s?\s+(?:d[ée]l[ée]gu[ée]e?\s+|charg[ée]e?\s+)?(?:aux|au|à\s+la|à\s+l'|du|
+        de\s+la|de\s+l'|des|del|della|dello|dell'|de|for|of)\s+[\w'’-]+
+        (?:\s+(?:et|e|y|and|&)\s+(?:aux|au|à\s+la|à\s+l'|du|de\s+la|des|del|della|de|la|le|les|l'|the)?\s*[\w'’-]+){{0,4}}
+    |\bpoint\s+presse\b
+    |\b(?:energy|power)\s+(?:efficiency|savings?)\b
+    |\b[ée]conomies?\s+d['’](?:[ée]nergie|[ée]lectricit[ée])\b
+    |\b(?:ahorro|risparmio)\s+(?:de\s+)?(?:energ[ií]a|energ[ée]tico|elettricit[àa])\b""",
     re.VERBOSE,
 )
+_ENUMERATION = re.compile(
+    r"(?<![\w'’-])(?:[\w'’-]+(?:[ \t]+[\w'’-]+){0,2})(?:[ \t]*,[ \t]*[\w'’-]+(?:[ \t]+[\w'’-]+){0,2}){2,}"
+    r"[ \t]*,?[ \t]+(?:and|or|et|ou|und|oder|y|o|e|ed)[ \t]+[\w'’-]+(?:[ \t]+[\w'’-]+){0,2}"
+)
+_ITEM_SEPARATOR = re.compile(
+    r"[ \t]*,[ \t]*(?:(?:and|or|et|ou|und|oder|y|o|e|ed)[ \t]+)?|"
+    r"[ \t]+(?:and|or|et|ou|und|oder|y|o|e|ed)[ \t]+"
+)
+_GERMAN_NOUN = re.compile(r"^[^\W\d_]+(?:[\s-][^\W\d_]+)?$")
 
 
 @dataclass(frozen=True)
@@ -63,6 +100,7 @@ class _Keyword:
     slugs: frozenset[str]
     exact: bool  # written in capitals: the text must have the same letters
     pattern: re.Pattern[str]  # this keyword alone, from where it starts
+    noun: bool = False  # a German noun: counts only capitalised (rule 6)
 
 
 @dataclass(frozen=True)
@@ -84,6 +122,18 @@ def _keyword_body(keyword: str, plural: bool) -> str:
         parts.append(re.escape(word.rstrip("*")) + (r"\w*" if word.endswith("*") else ""))
     body = r"[\s\-]*".join(parts)
     return body + (r"\w*" if folded.endswith("*") else (r"s?" if plural else "") + r"(?!\w)")
+
+
+def _german_nouns(language: str | None) -> frozenset[str]:
+    """German keywords written without a wildcard: nouns, capitalised in German (rule 6)."""
+    if language != "de":
+        return frozenset()
+    return frozenset(
+        keyword
+        for keywords in WORDS["de"].values()
+        for keyword in keywords
+        if "*" not in keyword and " " not in keyword
+    )
 
 
 def _entries(language: str | None) -> dict[str, set[str]]:
@@ -110,13 +160,15 @@ def _entries(language: str | None) -> dict[str, set[str]]:
 @cache
 def _sector_matcher(language: str | None) -> _SectorMatcher:
     entries = _entries(language)
+    nouns = _german_nouns(language)
     ordered = sorted(entries, key=lambda k: (-len(k.strip("*")), k))
     bounded: list[_Keyword] = []
     infixes: list[_Keyword] = []
     for keyword in ordered:
         body = _keyword_body(keyword, plural="*" not in keyword)
         exact = not any(c.islower() for c in keyword)
-        entry = _Keyword(keyword, frozenset(entries[keyword]), exact, re.compile(body))
+        noun = keyword in nouns
+        entry = _Keyword(keyword, frozenset(entries[keyword]), exact, re.compile(body), noun)
         (infixes if keyword.startswith("*") else bounded).append(entry)
     by_letter: dict[str, list[_Keyword]] = {}
     for entry in bounded:
@@ -152,7 +204,34 @@ def _hits(matcher: _SectorMatcher, folded: str) -> list[tuple[int, int, _Keyword
 
 
 def _masked(text: str) -> str:
-    return _NAMES.sub(lambda m: " " * len(m.group(0)), text)
+    """`text` with names and figures of speech blanked out. Matches may overlap (a chamber's
+    name read inside another name's run): every start is tried."""
+    blank = bytearray(len(text))
+    position = 0
+    while (match := _NAMES.search(text, position)) is not None:
+        blank[match.start() : match.end()] = b"\x01" * (match.end() - match.start())
+        position = match.start() + 1
+    return "".join(" " if flag else char for char, flag in zip(text, blank, strict=True))
+
+
+def _listed_alone(text: str, hits: list[tuple[int, int, _Keyword]]) -> set[int]:
+    """Starts of the hits that are the only keyword of a list of four or more (rule 8)."""
+    alone: set[int] = set()
+    if not hits or text.count(",") < 2:
+        return alone
+    for enumeration in _ENUMERATION.finditer(text):
+        items, position = [], enumeration.start()
+        for separator in _ITEM_SEPARATOR.finditer(text, enumeration.start(), enumeration.end()):
+            items.append((position, separator.start()))
+            position = separator.end()
+        items.append((position, enumeration.end()))
+        if len(items) < 4:
+            continue
+        inside = [hit for hit in hits if enumeration.start() <= hit[0] < enumeration.end()]
+        with_hits = {i for i, (a, b) in enumerate(items) for hit in inside if a <= hit[0] < b}
+        if len(with_hits) == 1 and len({hit[2].slugs for hit in inside}) == 1:
+            alone.update(hit[0] for hit in inside)
+    return alone
 
 
 def find_sectors(text: str, language: str | None = None) -> dict[str, list[str]]:
@@ -160,10 +239,16 @@ def find_sectors(text: str, language: str | None = None) -> dict[str, list[str]]
     matcher = _sector_matcher(language)
     folded = fold_in_place(_masked(text))
     found: dict[str, list[str]] = {}
-    for start, end, keyword in _hits(matcher, folded):
+    hits = _hits(matcher, folded)
+    alone = _listed_alone(text, hits)
+    for start, end, keyword in hits:
         original = text[start:end]
         if keyword.exact and original.rstrip("s") != keyword.text:
             continue  # an abbreviation in the wrong case ("ai", "tv")
+        if keyword.noun and not original[:1].isupper():
+            continue  # a German noun in lower case is another word ("wolle man")
+        if start in alone:
+            continue
         for slug in keyword.slugs:
             words = found.setdefault(slug, [])
             if original not in words:

@@ -16,10 +16,12 @@ def _words(text: str) -> tuple[str, ...]:
 
 _FR = {
     "blue-energy": "energie* marine*|eolien* en mer|eolien* offshore|eolien* flottant*|"
+    "eolien* maritime*|"
     "hydrolien*|energie* des vagues|energie* maremotrice*|parc* eolien* en mer",
     "cosmetics": "cosmeti*|parfum*|beaute|soins de la peau|maquillage",
     "digital": "numerique*|logiciel*|cybersecurite|intelligence artificielle|informatique*|"
-    "telecom*|commerce electronique",
+    "telecom*|commerce electronique|equipement* de communication|"
+    "equipement* de telecommunication*",
     "energy": "energie|energies|petrol*|gaz naturel|gazier*|hydrocarbure*|electricite|"
     "nucleaire*|hydrogene|raffinerie*|gisement*|baril|barils",
     "environmental-observation": "observation de la terre|teledetection|"
@@ -30,15 +32,16 @@ _FR = {
     "food-innovation": "foodtech|proteine* alternative*|proteine* vegetale*|viande cultivee",
     "healthcare": "sante|medical*|medicale*|medecine|pharmac*|biotech*|hopita*|"
     "dispositif* medica*|healthtech|medtech|vaccin*|clinique*",
-    "high-tech": "aeronauti*|aerospatia*|spatial|spatiale|microtechni*|microelectroni*|"
+    "high-tech": "aeronauti*|aerospatia*|spatial|spatiale|microtechni*|"
+    "microelectroni*|"
     "semi-conducteur*|robotique*|photoni*|electronique*|haute technologie|nanotechnolog*|"
-    "quantique*",
+    "quantique*|fabricant* de puces|puces electroniques",
     "sustainable-hospitality": "tourism*|touristi*|hotel*|hebergement*|touriste*|ecotourisme",
     "maritime-observation": "surveillance maritime|observation des oceans|oceanograph*|"
-    "bouee*|sonar*|drone* sous-marin*|hydrograph*",
+    "bouee*|sonar*|drone* sous-marin*|hydrograph*|suivi des navires|surveillance des navires",
     "media": "media|medias|audiovisuel*|cinema*|televis*|presse|journalis*|radiodiffus*|publicit*",
     "railway": "ferroviaire*|train|trains|tgv|tramway*|rail|rails|locomotive*|metro|rames|"
-    "materiel roulant|sncf",
+    "materiel roulant|sncf|wagon|wagons",
     "renewable-energy": "renouvelable*|energie* renouvelable*|eolien*|eolienne*|solaire*|"
     "photovoltaique*|biomasse|biogaz|geotherm*|hydroelectri*|energie* verte*|"
     "energie* propre*|hydrogene vert",
@@ -63,18 +66,20 @@ _DE = {
     "*schokolade*|backwaren|bier|brauerei*|molkerei*",
     "food-innovation": "alternative protein*|*fleischersatz*|laborfleisch|foodtech",
     "healthcare": "*medizintechnik*|medizin*|*gesundheit*|pharma*|krankenhaus*|klinik*|"
-    "biotech*|arzneimittel*|*medizinprodukt*|herzschrittmacher*",
+    "biotech*|arzneimittel*|*medizinprodukt*|herzschrittmacher*|apotheke*",
     "high-tech": "luft- und raumfahrt*|*raumfahrt*|halbleiter*|mikroelektronik*|robotik|"
-    "roboter*|photonik|hightech|high-tech|*elektronik*|quanten*|laser*|rustung*",
+    "roboter*|photonik|hightech|high-tech|*elektronik*|quanten*|laser*|rustung*|"
+    "*chiphersteller*|analog-chips|mikrochip*",
     "sustainable-hospitality": "*tourismus*|touris*|hotel*|*hotellerie*|gastgewerbe*|"
     "*ubernachtung*|*beherbergung*",
     "maritime-observation": "meeresbeobachtung*|seeuberwachung*|sonar*|ozeanograph*|"
-    "hydrograph*|unterwasserdrohne*",
+    "hydrograph*|unterwasserdrohne*|*seeraumuberwachung*|schiffsverfolgung",
     "media": "medien*|*medien|rundfunk*|fernseh*|film|filme|filmwirtschaft*|verlag*|"
     "zeitung*|journalis*|streaming",
     "railway": "bahn|s-bahn*|*strassenbahn*|stadtbahn*|*eisenbahn*|regionalzug*|"
     "regionalzuge|*triebzug*|*triebzuge|hochgeschwindigkeitszug*|schienen*|"
-    "*schienenverkehr*|*straßenbahn*|lokomotive*|schienenfahrzeug*|nahverkehr*|zugverkehr",
+    "*schienenverkehr*|*straßenbahn*|lokomotive*|schienenfahrzeug*|nahverkehr*|zugverkehr|"
+    "*guterwagen*|*waggon*",
     "renewable-energy": "erneuerbar*|*windenergie*|*windkraft*|*windpark*|solar*|"
     "*photovoltaik*|*okostrom*|biogas*|biomasse|geotherm*|wasserkraft*|"
     "grun* wasserstoff*",
@@ -86,7 +91,7 @@ _DE = {
 
 _ES = {
     "blue-energy": "energia eolica marina|eolica marina|eolico marino|eolica* marina* flotante*|energia* marina*|"
-    "energia undimotriz|energia mareomotriz",
+    "energia undimotriz|energia mareomotriz|eolica offshore|eolico offshore",
     "cosmetics": "cosmetic*|perfum*|belleza|maquillaje",
     "digital": "digital*|software|ciberseguridad|inteligencia artificial|"
     "startups tecnologicas|empresas tecnologicas|computacion|informatic*|"
@@ -102,13 +107,14 @@ _ES = {
     "healthcare": "salud|sanitari*|medico*|medica*|medicina*|medicamento*|farmac*|"
     "hospital*|biotecnolog*|vacuna*|clinic*",
     "high-tech": "aeroespacial*|aeronautic*|semiconductor*|microelectronic*|robotic*|"
-    "robot*|fotonic*|alta tecnologia|electronic*|cuantic*",
+    "robot*|fotonic*|alta tecnologia|electronic*|cuantic*|fabricante* de chips",
     "sustainable-hospitality": "turis*|hotel*|hotelero*|alojamiento*|hospedaje",
-    "maritime-observation": "vigilancia maritima|oceanografic*|boya*|sonar*|hidrografic*",
+    "maritime-observation": "vigilancia maritima|oceanografic*|boya*|sonar*|hidrografic*|"
+    "seguimiento de buques|vigilancia costera",
     "media": "medios de comunicacion|audiovisual*|cine|television*|periodis*|"
     "radiodifus*|publicidad",
     "railway": "ferroviari*|ferrocarril*|tren|trenes|tranvia*|alta velocidad|renfe|adif|"
-    "material rodante|locomotora*",
+    "material rodante|locomotora*|vagon|vagones",
     "renewable-energy": "renovable*|energia* renovable*|eolic*|energia* eolica*|"
     "energia* solar*|solar*|fotovoltaic*|biomasa|biogas|geotermi*|hidroelectric*|"
     "hidrogeno verde|energia* limpia*",
@@ -120,7 +126,7 @@ _ES = {
 
 _IT = {
     "blue-energy": "eolico offshore|eolico marino|eolico* in mare|energia* marin*|"
-    "energia del moto ondoso|eolico off",
+    "energia del moto ondoso|eolico off|eolico galleggiante",
     "cosmetics": "cosmetic*|cosmesi|profum*|bellezza|cosmoprof",
     "digital": "digital*|software|cybersicurezza|sicurezza informatica|"
     "intelligenza artificiale|informatic*|telecomunicazion*|e-commerce",
@@ -136,14 +142,16 @@ _IT = {
     "healthcare": "sanita|sanitari*|salute|medic*|farmac*|ospedal*|biotecnolog*|"
     "dispositivi medici|vaccin*|clinic*",
     "high-tech": "aerospazi*|aeronautic*|spazial*|aviazione|armamenti|semicondutt*|"
-    "microelettronic*|robotic*|robot|fotonic*|alta tecnologia|elettronic*|quantistic*",
+    "microelettronic*|robotic*|robot|fotonic*|alta tecnologia|elettronic*|quantistic*|"
+    "produttor* di chip",
     "sustainable-hospitality": "turis*|alberghi*|albergo|hotel*|ospitalita|"
     "strutture ricettive|ricettiv*",
-    "maritime-observation": "sorveglianza marittima|oceanografi*|sonar|idrografi*",
+    "maritime-observation": "sorveglianza marittima|oceanografi*|sonar|idrografi*|"
+    "tracciamento delle navi|monitoraggio del traffico marittimo",
     "media": "audiovisiv*|cinema*|televisi*|editoria*|giornalis*|radiotelevis*|"
     "pubblicit*|emittent*",
     "railway": "ferroviari*|ferrovi*|treno|treni|tram|tranvi*|alta velocita|trenitalia|"
-    "materiale rotabile|locomotiv*|metropolitana",
+    "materiale rotabile|locomotiv*|metropolitana|vagoni|carri merci",
     "renewable-energy": "rinnovabil*|energi* rinnovabil*|eolic*|solare|solari|"
     "fotovoltaic*|biomass*|biogas|geotermi*|idroelettric*|idrogeno verde|energia pulita",
     "smart-mobility": "mobilita elettrica|veicol* elettric*|auto elettric*|"
@@ -159,7 +167,8 @@ _EN = {
     "cosmetics": "toiletries|beauty industry",
     "digital": "cybercrime|cyberattack*|tech sector|technology sector|e-services|"
     "startup ecosystem|tech startup*|tech compan*|technology compan*|tech hub*|"
-    "tech giant*|telecom|telecoms|telecommunications|internet|computing|unicorns",
+    "tech giant*|telecom|telecoms|telecommunications|internet|computing|unicorns|"
+    "communications equipment|telecommunications equipment|network equipment",
     "energy": "oil output|oil production|oil field*|oilfield*|oil company|oil companies|"
     "hydrocarbon*|crude|gas field*|power generation|power station*|coal",
     "environmental-observation": "satellite data|satellite images",
@@ -167,17 +176,22 @@ _EN = {
     "prosecco|feta|parmesan|champagne|cognac|whisky|whiskey|beef|pork|rice|wheat|grain*|"
     "sugar|cashew*|nuts|potato*|honey|salmon|tuna|shrimp|fish|avocado*|banana*|citrus|"
     "grocer*|gulfood|sial|olive*|milk|livestock|cattle|flour|juice*|cereal*|snack*",
-    "healthcare": "medicine*|patient*|drugmaker*|biopharma*|clinic*",
+    "healthcare": "medicine*|patient*|drugmaker*|biopharma*|clinic*|pharmacy chain*|"
+    "pharmacies|nutraceutical*",
     "high-tech": "radar*|avionics|air traffic control|air show|airshow|aircraft|aviation|"
+    "spacecraft|launch vehicle*|satellite manufactur*|satellite maker*|chipmaker*|"
+    "chip maker*|chip making|microchip*|"
     "missile*|defense electronics|defence electronics|space industry|Lockheed Martin|"
     "Raytheon|Northrop Grumman|BAE Systems|Thales|Dassault|Safran",
     "maritime-observation": "maritime domain awareness|unmanned surface vehicle*|"
-    "ocean data|marine monitoring",
+    "ocean data|marine monitoring|maritime awareness|ship tracking|coastal surveillance|"
+    "vessel monitoring|dark vessel*",
     "media": "newspaper*|magazine*|radio station*|news agenc*|entertainment industry|"
     "gaming|esports",
     "railway": "metro car*|subway|commuter train*|trains|railcar*|light rail|monorail|"
     "Alstom|Stadler|Talgo|Bombardier Transportation|Siemens Mobility|Trenitalia|Renfe|"
-    "SNCF|Deutsche Bahn|Amtrak",
+    "SNCF|Deutsche Bahn|Amtrak|freight wagon*|wagon fleet*|wagon leasing|LRV|"
+    "light rail vehicle*",
     "renewable-energy": "solar park*|solar plant*|solar farm*|solar energy|windfarm*|clean power",
     "smart-mobility": "e-bus*|electric buses|mini-electric buses|electric car*|"
     "charging infrastructure|chargers",

@@ -1,0 +1,267 @@
+"""The tagger's rules added in issue 27's second development round, one test per class of
+error with its siblings (docs/intelligence.md, "Auto-tagging"). The classes were found in
+the labelled set's development part; the examples here are written for the test."""
+
+from __future__ import annotations
+
+import pytest
+
+from forum.intelligence.country_tags import tag_countries
+from forum.intelligence.sector_tags import tag_sectors
+
+# Countries
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("exportations géorgiennes de vin", "fr", {"GE"}),
+        ("georgische Winzer exportieren", "de", {"GE"}),
+        ("vino georgiano en Europa", "es", {"GE"}),
+        ("les investisseurs estoniens", "fr", {"EE"}),
+        ("aziende pakistane e filippine", "it", {"PK", "PH"}),
+        ("Schweizer Unternehmen liefern Züge", "de", {"CH"}),
+        ("le big tech americane", "it", {"US"}),
+        ("esportazioni verso il Sud Africa", "it", {"ZA"}),
+    ],
+)
+def test_adjectives_of_nationality_in_four_languages(
+    text: str, language: str, expected: set[str]
+) -> None:
+    assert tag_countries(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "KISSIMMEE, Fla. — The agency said on Monday",
+        "PROVIDENCE, R.I. (AP) — A utility proposes a pipeline",
+        "a plant in Jefferson City, Mo., where the firm",
+        "Pascagoula, Miss. – The terminal",
+    ],
+)
+def test_us_state_abbreviations_after_a_place(text: str) -> None:
+    assert tag_countries(text) == {"US"}
+
+
+def test_a_qualifier_chooses_the_country_of_a_shared_city_name() -> None:
+    assert tag_countries("a plant in London, Ontario, opens") == {"CA"}
+    assert tag_countries("growers in Córdoba, Argentina.") == {"AR"}
+    assert tag_countries("Paris, Texas, hosts a fair") == {"US"}
+    assert tag_countries("London, UK") == {"GB"}
+
+
+def test_a_shared_city_name_is_in_the_country_the_text_names() -> None:
+    assert tag_countries("SPAIN: FGV ordered trams from Stadler Rail Valencia.") == {"ES"}
+    assert tag_countries("Argentine growers met in Córdoba.") == {"AR"}
+    assert tag_countries("Spanish olive oil from Córdoba.") == {"ES"}
+
+
+def test_a_citys_other_language_name_needs_a_written_place() -> None:
+    assert tag_countries("sagte Gerald Böse, Vorsitzender der Messe", "de") == set()
+    assert tag_countries("Gold and Soul Food on the menu") == set()
+    assert tag_countries("Die Messe nach Mailand verlegt", "de") == {"IT"}
+    assert tag_countries("Handelsmission in Kiew", "de") == {"UA"}
+    assert tag_countries("assembled at the company's New York plants") == {"US"}
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("paid 3 million Swiss francs and 2 billion Indian rupees", "en"),
+        ("revenue of 40 billion Chinese yuan and 2 trillion Japanese yen", "en"),
+        ("a loan of 300 million Korean won", "en"),
+        ("500 millions de francs suisses", "fr"),
+        ("Umsatz in russische Rubel umgerechnet", "de"),
+        ("10.000 millones de pesos mexicanos", "es"),
+        ("due miliardi di rubli russi", "it"),
+    ],
+)
+def test_currencies_are_not_countries(text: str, language: str) -> None:
+    assert tag_countries(text, language) == set()
+
+
+def test_the_japanese_won_is_not_a_currency() -> None:
+    assert tag_countries("the Japanese won the tender") == {"JP"}
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("The call is available in English and French.", "en"),
+        ("Spanish-language broadcasters and French-speaking viewers", "en"),
+        ("Der Leitfaden ist auch auf Deutsch.", "de"),
+        ("La brochure est disponible en français.", "fr"),
+        ("la langue française et la lingua italiana", "fr"),
+        ("Il bando è pubblicato anche in italiano.", "it"),
+    ],
+)
+def test_languages_are_not_countries(text: str, language: str) -> None:
+    assert tag_countries(text, language) == set()
+
+
+def test_a_language_word_before_a_noun_is_still_a_country() -> None:
+    assert tag_countries("invest in French companies") == {"FR"}
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Offshore wind in the Irish Sea and the English Channel", "en"),
+        ("LNG terminals on the Gulf of Mexico and the Arabian Sea", "en"),
+        ("plataformas en el golfo de México", "es"),
+        ("Swiss cheese, Brussels sprouts and Belgian waffles", "en"),
+        ("a German shepherd and an Irish coffee", "en"),
+    ],
+)
+def test_seas_and_products_named_after_a_country_name_none(text: str, language: str) -> None:
+    assert tag_countries(text, language) == set()
+
+
+def test_new_england_is_in_the_us() -> None:
+    assert tag_countries("manufacturers from New England") == {"US"}
+
+
+def test_cities_that_are_given_names() -> None:
+    assert tag_countries("Sofia Coppola said on Monday that the film sold well") == set()
+    assert tag_countries("the late Kobe Bryant was a brand ambassador") == set()
+    assert tag_countries("the novelist Milan Kundera wrote") == set()
+    assert tag_countries("Milan Fashion Week opens") == {"IT"}
+    assert tag_countries("the fair moves to Sofia.") == {"BG"}
+    assert tag_countries("Paris Air Show contracts") == {"FR"}
+
+
+# Sectors
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("sagte Künast der Zeitung „Die Welt“ am Montag", "de"),
+        ("une enquête du magazine Challenges montre", "fr"),
+        ("selon le quotidien Le Monde", "fr"),
+        ("the minister told the newspaper Le Figaro", "en"),
+        ("secondo il quotidiano La Stampa", "it"),
+        ("según el diario El País", "es"),
+    ],
+)
+def test_a_publication_named_as_a_source_is_not_media(text: str, language: str) -> None:
+    assert tag_sectors(text, language) == set()
+
+
+def test_media_as_the_subject_still_counts() -> None:
+    assert tag_sectors("newspaper publishers merge") == {"media"}
+    assert tag_sectors("Zeitungsverlage und Rundfunk", "de") == {"media"}
+
+
+def test_german_nouns_count_only_capitalised() -> None:
+    assert tag_sectors("wie man es wolle, sagte er", "de") == set()
+    assert tag_sectors("Wolle und Seide aus Italien", "de") == {"textile"}
+    assert tag_sectors("digitale Infrastruktur", "de") == {"digital"}
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("regenerar el tejido industrial de la región", "es"),
+        ("il tessuto produttivo del territorio", "it"),
+        ("le tissu économique local", "fr"),
+        ("the social fabric of the region", "en"),
+    ],
+)
+def test_the_industrial_fabric_is_a_figure_of_speech(text: str, language: str) -> None:
+    assert tag_sectors(text, language) == set()
+
+
+def test_fabric_as_a_product_is_textile() -> None:
+    assert tag_sectors("fabric makers and garment exporters") == {"textile"}
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("the development of the Emirate's economy, industry, trade, and tourism", "en"),
+        ("Herausforderungen wie Klima, Krieg, Energie, Bevölkerungswachstum und mehr", "de"),
+    ],
+)
+def test_a_generic_list_of_domains_is_no_sector(text: str, language: str) -> None:
+    assert tag_sectors(text, language) == set()
+
+
+def test_a_list_of_one_sectors_products_still_counts() -> None:
+    assert tag_sectors("wines, cheeses, hams and olive oil") == {"food"}
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("le ministre délégué aux PME et au tourisme, dans un point presse", "fr"),
+        ("la ministra del turismo ha detto", "it"),
+        ("fiere in presenza o in modalità digitale", "it"),
+        ("le salon se tiendra en format numérique", "fr"),
+        ("the digital edition of the fair", "en"),
+        ("new energy efficiency rules for factories", "en"),
+        ("des économies d'énergie dans les ateliers", "fr"),
+        ("incentivi per il risparmio energetico", "it"),
+    ],
+)
+def test_portfolios_formats_and_savings_are_no_sectors(text: str, language: str) -> None:
+    assert tag_sectors(text, language) == set()
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("AAE buys a freight wagon fleet", "en", {"railway"}),
+        ("a batch of 20 LRVs", "en", {"railway"}),
+        ("neue Güterwagen für die Bahn", "de", {"railway"}),
+        ("Renfe compra 30 vagones", "es", {"railway"}),
+        ("nuovi carri merci", "it", {"railway"}),
+        ("low-cost maritime awareness and vessel monitoring", "en", {"maritime-observation"}),
+        ("two spacecraft for the space agency", "en", {"high-tech"}),
+        ("des parcs éoliens maritimes", "fr", {"blue-energy", "renewable-energy"}),
+        ("la fourniture d'équipements de communication", "fr", {"digital"}),
+        ("telecommunications equipment makers", "en", {"digital"}),
+    ],
+)
+def test_sector_words_added_with_their_siblings(
+    text: str, language: str, expected: set[str]
+) -> None:
+    assert tag_sectors(text, language) == expected
+
+
+def test_a_province_written_as_one() -> None:
+    assert tag_countries("a trip to northern Bac Ninh province on March 25") == {"VN"}
+    assert tag_countries("The central province of Phu Yen and the Lao province") == {"VN", "LA"}
+    assert tag_countries("invited by Henan province's vice-governor") == {"CN"}
+    assert tag_countries("in the Province of Ontario") == {"CA"}
+    assert tag_countries("la provincia de Mendoza", "es") == {"AR"}
+    assert tag_countries("the province is excited") == set()
+
+
+def test_direction_words_alone_name_no_region() -> None:
+    assert tag_countries("the North West Province") == set()
+    assert tag_countries("firms in the North West of England") == {"GB"}
+
+
+def test_a_place_before_a_currency_word_is_still_a_place() -> None:
+    assert tag_countries("the province of Phu Yen") == {"VN"}
+    assert tag_countries("Schweizer Firmen", "de") == {"CH"}
+
+
+def test_pharmacies_and_nutraceuticals_are_healthcare() -> None:
+    assert tag_sectors("a deal with the largest pharmacy chain") == {"healthcare"}
+    assert tag_sectors("hemp nutraceuticals company") == {"healthcare"}
+    assert tag_sectors("Apotheken und Kliniken", "de") == {"healthcare"}
+
+
+def test_a_more_digital_economy_is_no_sector() -> None:
+    assert tag_sectors("a greener, more digital, and resilient economy") == set()
+    assert tag_sectors("une économie plus numérique", "fr") == set()
+    assert tag_sectors("digital transformation of SMEs") == {"digital"}
+
+
+def test_chip_makers_are_high_tech() -> None:
+    assert tag_sectors("the chip maker's quarterly results") == {"high-tech"}
+    assert tag_sectors("der Spezialist für Analog-Chips", "de") == {"high-tech"}
+    assert tag_sectors("un fabricant de puces", "fr") == {"high-tech"}
