@@ -119,9 +119,7 @@ def thread_page(
     parents = {p.id: p for p in rows}
     missing = {p.parent_id for p in rows if p.parent_id and p.parent_id not in parents}
     if missing:
-        for p in db.scalars(
-            select(Post).where(Post.id.in_(missing)).options(_AUTHOR_NAME)
-        ):
+        for p in db.scalars(select(Post).where(Post.id.in_(missing)).options(_AUTHOR_NAME)):
             parents[p.id] = p
     moderator = bool(viewer and viewer.is_moderator)
     has_children = {p.parent_id for p in rows if p.parent_id is not None}
