@@ -157,7 +157,7 @@ def thread_page(
     )  # fmt: skip
 
 
-def _page_roots(db: Session, top_q: Select[tuple[int]], page: int) -> tuple[list[int], int]:
+def _page_roots(db: Session, top_q: Select[int], page: int) -> tuple[list[int], int]:
     """The ids of the top-level posts on `page` and how many there are in all (the
     window's count, in the same query; 0 when the page is past the last)."""
     roots: list[int] = []
