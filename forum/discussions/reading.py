@@ -206,6 +206,8 @@ class Mark:
     read_up_to: int | None
     first_unread_url: str | None
     next_root: int | None = None
+    # The thread's highest post id: a member read up to it has nothing left to read.
+    last_post_id: int | None = None
 
 
 def thread_mark(db: Session, viewer: User, thread: Thread, *, first_unread: bool = True) -> Mark:
@@ -219,9 +221,9 @@ def thread_mark(db: Session, viewer: User, thread: Thread, *, first_unread: bool
     ).first()
     if row is None:
         return Mark(None, None)
-    read_up_to, next_root, *first = row
+    read_up_to, next_root, last_post_id, *first = row
     url = _post_urls(db, first).get(first[0]) if first and first[0] is not None else None
-    return Mark(int(read_up_to), url, next_root)
+    return Mark(int(read_up_to), url, next_root, last_post_id)
 
 
 _MARK_STATEMENTS: dict[tuple[bool, bool], Select[Any]] = {}
@@ -240,6 +242,7 @@ def _mark_statement(viewer: User, *, first_unread: bool) -> Select[Any]:
             .where(Post.id == ThreadRead.last_read_post_id + 1, Post.thread_id == thread_id)
             .correlate(ThreadRead)
             .scalar_subquery(),
+            select(func.max(Post.id)).where(Post.thread_id == thread_id).scalar_subquery(),
         ]
         if first_unread:
             # The first unread post of the earliest page that has one (pages follow the
@@ -287,11 +290,12 @@ def record_read(
 
 def read_mark(
     db: Session, viewer: User, shown: ThreadPage, *, read_up_to: int | None,
-    next_root: int | None = None,
+    next_root: int | None = None, last_post_id: int | None = None,
 ) -> int | None:  # fmt: skip
     """Where `viewer`'s watermark in the thread moves to now that they were shown this page,
-    or None when it stays; `read_up_to` is their watermark before and `next_root` the root
-    of the post right above it (`thread_mark`). Reads only.
+    or None when it stays; `read_up_to` is their watermark before, `next_root` the root
+    of the post right above it and `last_post_id` the thread's highest post (`thread_mark`;
+    read up to it, nothing is asked). Reads only.
 
     The watermark moves to the highest post id below which every post of the thread is
     read (`_blocks`): on a page that shows the whole thread, its highest post; on one page
@@ -301,6 +305,8 @@ def read_mark(
     """
     old = read_up_to or 0
     new = shown.max_post_id
+    if read_up_to is not None and last_post_id is not None and read_up_to >= last_post_id:
+        return None  # read to the end already
     if not shown.whole_thread:
         if next_root is not None and _blocks(shown, old + 1, next_root):
             return None  # the first post not read stays unread

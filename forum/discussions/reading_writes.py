@@ -103,11 +103,13 @@ def reading_writes(request: Request) -> ReadingWrites:
 
 def record_after(
     request: Request, background: BackgroundTasks, db: Session, viewer: User, shown: ThreadPage,
-    *, read_up_to: int | None, next_root: int | None,
+    mark: reading.Mark,
 ) -> None:  # fmt: skip
-    """Record that `viewer` was shown `shown`: decide now (`reading.read_mark`, no write),
-    write after the response (`ReadingWrites.flush` as a background task)."""
-    new = reading.read_mark(db, viewer, shown, read_up_to=read_up_to, next_root=next_root)
+    """Record that `viewer` was shown `shown`, `mark` being where they stood before
+    (`reading.thread_mark`): decide now (`reading.read_mark`, no write), write after the
+    response (`ReadingWrites.flush` as a background task)."""
+    new = reading.read_mark(db, viewer, shown, read_up_to=mark.read_up_to,
+                            next_root=mark.next_root, last_post_id=mark.last_post_id)  # fmt: skip
     if new is None:
         return
     writes = reading_writes(request)

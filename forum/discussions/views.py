@@ -160,8 +160,7 @@ def thread_view(
     count_view(thread.id)
     if viewer is not None and mark is not None:
         # Decided now, written after the page is sent.
-        record_after(request, background, db, viewer, shown,
-                     read_up_to=mark.read_up_to, next_root=mark.next_root)  # fmt: skip
+        record_after(request, background, db, viewer, shown, mark)
     unread = reading.unread_on_page(viewer, shown, mark.read_up_to if mark else None)
     return _render_thread(request, db, viewer, thread, shown, view=view, unread=unread)
 
@@ -178,8 +177,7 @@ def subtree_view(
     shown = thread_page(db, viewer, thread, root=root.id)
     if viewer is not None:
         mark = reading.thread_mark(db, viewer, thread, first_unread=False)
-        record_after(request, background, db, viewer, shown,
-                     read_up_to=mark.read_up_to, next_root=mark.next_root)  # fmt: skip
+        record_after(request, background, db, viewer, shown, mark)
     return _render_thread(request, db, viewer, thread, shown, view="tree", subtree=root)
 
 
