@@ -61,6 +61,7 @@ REPEAT = 3  # timed passes over the query set, after one untimed warm-up pass
 P95_GOALS_MS = {"plain": 10.0, "1-typo": 10.0, "filtered": 10.0,
                 "2-typo": 30.0, "prefix": 30.0, "broad": 30.0}  # fmt: skip
 P99_GOAL_MS = 50.0
+RSS_ANON_GOAL_MIB = 300  # issue 26: the web process's own memory, mapped index pages apart
 RATIO_GOAL = 3.0
 REBUILT = re.compile(
     r"search index rebuilt: (?P<docs>\d+) documents in (?P<seconds>[\d.]+) s"
@@ -243,12 +244,22 @@ def forum_serve(
 
 
 def memory_mib(pid: int) -> dict[str, float]:
-    """VmRSS and VmHWM (peak) of process `pid`, MiB."""
+    """VmRSS, VmHWM (peak), RssAnon (the process's own memory) and RssFile (mapped files)
+    of process `pid`, and `index` (the resident pages of mapped files under a search/
+    directory: the index), MiB."""
     out = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
+        if name in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
             out[name] = int(value.split()[0]) / 1024
+    index_kib, in_index = 0, False
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        first = line.split(None, 6)
+        if first and "-" in first[0] and len(first) >= 5 and ":" in first[3]:  # a mapping
+            in_index = len(first) == 6 and "/search/" in first[5]
+        elif in_index and line.startswith("Rss:"):
+            index_kib += int(line.split()[1])
+    out["index"] = index_kib / 1024
     return out
 
 
@@ -436,7 +447,18 @@ def report(
                note=f"peak (VmHWM) {memory['VmHWM']:.0f} MiB; {rss_before['VmRSS']:.0f} MiB "
                     f"after the warm-up pass; one uvicorn worker, FORUM_EMBEDDED_WORKER=false")
     )  # fmt: skip
-    console.print(f"overall ratio {overall:.2f}; {load_note}; VmRSS {memory['VmRSS']:.0f} MiB")
+    out.append(
+        Result(name, "web process RssAnon after the queries", memory["RssAnon"], "MiB",
+               goal=f"<= {RSS_ANON_GOAL_MIB} MiB",
+               note=("PASS" if memory["RssAnon"] <= RSS_ANON_GOAL_MIB else "MISS")
+                    + f"; its own memory ({rss_before['RssAnon']:.0f} MiB after the warm-up); "
+                    f"mapped files add {memory['RssFile']:.0f} MiB (RssFile), of which the "
+                    f"index's pages {memory['index']:.0f} MiB")
+    )  # fmt: skip
+    console.print(
+        f"overall ratio {overall:.2f}; {load_note}; VmRSS {memory['VmRSS']:.0f} MiB, RssAnon "
+        f"{memory['RssAnon']:.0f} MiB, index pages {memory['index']:.0f} MiB"
+    )
     return out
 
 

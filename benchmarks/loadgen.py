@@ -34,9 +34,11 @@ class Load:
         return self.done / self.seconds
 
 
-async def _drive(url: str, concurrency: int, warmup: float, seconds: float) -> Load:
+async def _drive(
+    url: str, concurrency: int, warmup: float, seconds: float, cookies: dict[str, str]
+) -> Load:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+    async with httpx.AsyncClient(limits=limits, timeout=30, cookies=cookies) as client:
         start = time.perf_counter()
         measure_from = start + warmup
         stop = measure_from + seconds
@@ -67,15 +69,25 @@ async def _drive(url: str, concurrency: int, warmup: float, seconds: float) -> L
     )
 
 
-def _child(url: str, concurrency: int, warmup: float, seconds: float, out: object) -> None:
-    out.put(asyncio.run(_drive(url, concurrency, warmup, seconds)))  # type: ignore[attr-defined]
+def _child(
+    url: str, concurrency: int, warmup: float, seconds: float, cookies: dict[str, str],
+    out: object,
+) -> None:  # fmt: skip
+    out.put(asyncio.run(_drive(url, concurrency, warmup, seconds, cookies)))  # type: ignore[attr-defined]
 
 
-def load(url: str, *, concurrency: int = 8, warmup: float = 2.0, seconds: float = 10.0) -> Load:
-    """Drive `url` from a separate process; answers what it measured."""
+def load(
+    url: str, *, concurrency: int = 8, warmup: float = 2.0, seconds: float = 10.0,
+    cookies: dict[str, str] | None = None,
+) -> Load:  # fmt: skip
+    """Drive `url` from a separate process; answers what it measured. The clients start
+    with `cookies` (a session cookie: a signed-in member) and keep what the server sets,
+    as a browser does."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    process = context.Process(target=_child, args=(url, concurrency, warmup, seconds, queue))
+    process = context.Process(
+        target=_child, args=(url, concurrency, warmup, seconds, cookies or {}, queue)
+    )
     process.start()
     try:
         result: Load = queue.get(timeout=warmup + seconds + 120)

@@ -22,6 +22,7 @@ from forum.core.i18n import LocaleMiddleware
 from forum.core.security import SecurityMiddleware, csrf_protect
 from forum.core.web import STATIC_DIR, make_templates
 from forum.discovery.sync import close_search_engines
+from forum.discussions.reading_writes import ReadingWrites, settle_reading
 from forum.discussions.view_counts import ViewCounter
 from forum.events.dates import DatesShift
 from forum.migrate import require_migrated
@@ -68,6 +69,7 @@ def create_app(
             if runner:
                 runner.stop()
             views.stop()
+            app.state.reading_writes.flush()
             close_search_engines()
 
     app = FastAPI(
@@ -79,7 +81,13 @@ def create_app(
         redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
-        dependencies=[Depends(csrf_protect), Depends(load_user), Depends(load_unread)],
+        # In this order: who asks, their reading state written, then the header's count.
+        dependencies=[
+            Depends(csrf_protect),
+            Depends(load_user),
+            Depends(settle_reading),
+            Depends(load_unread),
+        ],
     )
     settings = bind(app, settings, engine=engine, session_factory=session_factory)
     for warning in settings.production_warnings():
@@ -123,6 +131,8 @@ def bind(
     # Requests that change things take SQLite's write lock up front; GETs read only.
     app.state.session_factory = session_factory or make_session_factory(engine)
     app.state.read_session_factory = session_factory or make_session_factory(engine, writer=False)
+    # The thread pages' reading state, written after each page (reading_writes.py).
+    app.state.reading_writes = ReadingWrites(app.state.session_factory)
     app.state.templates = templates
     app.state.demo_dates_shift = _demo_dates_shift(settings)
     return settings

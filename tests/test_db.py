@@ -116,3 +116,23 @@ def test_postgresql_connections_give_up_on_a_silent_server(backend: Backend) -> 
     assert parameters["tcp_user_timeout"] == "30000"
     assert parameters["keepalives"] == "1"
     assert parameters["connect_timeout"] == "3"
+
+
+def test_each_sqlite_connection_keeps_the_page_cache_the_settings_allow(tmp_path: Path) -> None:
+    from forum.core.config import Settings
+    from forum.core.db import SQLITE_CACHE_KIB
+
+    assert Settings(data_dir=tmp_path).engine_options() == {"sqlite_cache_kib": SQLITE_CACHE_KIB}
+    settings = Settings(data_dir=tmp_path, sqlite_cache_kib=512)
+    engine = make_engine(settings.resolved_database_url, **settings.engine_options())
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("PRAGMA cache_size")).scalar() == -512
+    finally:
+        engine.dispose()
+    default = make_engine(f"sqlite:///{tmp_path / 'other.sqlite3'}")
+    try:
+        with default.connect() as conn:
+            assert conn.execute(text("PRAGMA cache_size")).scalar() == -SQLITE_CACHE_KIB
+    finally:
+        default.dispose()

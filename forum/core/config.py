@@ -15,7 +15,13 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, PrivateAttr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from forum.core.db import PG_MAX_OVERFLOW, PG_POOL_SIZE, PG_POOL_TIMEOUT, SQLITE_POOL_SIZE
+from forum.core.db import (
+    PG_MAX_OVERFLOW,
+    PG_POOL_SIZE,
+    PG_POOL_TIMEOUT,
+    SQLITE_CACHE_KIB,
+    SQLITE_POOL_SIZE,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +101,10 @@ class Settings(BaseSettings):
     # Connections left for everything else: the server's superuser-reserved ones,
     # `forum migrate`, `forum backup`, psql, monitoring.
     db_connection_reserve: int = Field(default=10, ge=0, le=10_000)
+    # Each SQLite connection's page cache, in KiB (SQLite's default): process memory, up to
+    # this times the connections a process keeps open (40 for a web process; docs/deploy.md,
+    # "Memory"). 0 keeps no pages beyond the statement's own.
+    sqlite_cache_kib: int = Field(default=SQLITE_CACHE_KIB, ge=0, le=1_048_576)
     timezone: str = "Europe/Brussels"
     demo_notice: str | None = None
     # Seconds a fetch of an outside URL (a harvested feed) may take in all: DNS,
@@ -149,9 +159,10 @@ class Settings(BaseSettings):
         return self.db_pool_size + self.db_max_overflow
 
     def engine_options(self) -> dict[str, Any]:
-        """make_engine's pool arguments for this database (none for SQLite)."""
+        """make_engine's arguments for this database: the pool's on PostgreSQL, the page
+        cache's on SQLite."""
         if self.is_sqlite:
-            return {}
+            return {"sqlite_cache_kib": self.sqlite_cache_kib}
         return {
             "pool_size": self.db_pool_size,
             "max_overflow": self.db_max_overflow,

@@ -74,16 +74,26 @@ PG_POOL_TIMEOUT = 5.0
 _POOL_ARGUMENTS = ("pool_size", "max_overflow", "pool_timeout", "pool_use_lifo")
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin:
-    # the module's own handling breaks SAVEPOINT and reads outside transactions.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+# Each SQLite connection's page cache, KiB at most: SQLite's own default. It is the
+# process's memory, and a web process keeps up to SQLITE_POOL_SIZE connections
+# (FORUM_SQLITE_CACHE_KIB; docs/deploy.md, "Memory").
+SQLITE_CACHE_KIB = 2000
+
+
+def _sqlite_pragmas(cache_kib: int) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin:
+        # the module's own handling breaks SAVEPOINT and reads outside transactions.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA cache_size=-{int(cache_kib)}")  # negative: KiB, not pages
+        cursor.close()
+
+    return on_connect
 
 
 def _sqlite_begin(conn: Any) -> None:
@@ -97,10 +107,13 @@ def _sqlite_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
-def make_engine(url: str, *, pool: bool = True, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str, *, pool: bool = True, sqlite_cache_kib: int = SQLITE_CACHE_KIB, **kwargs: Any
+) -> Engine:
     """An engine for `url` with the forum's settings for its dialect.
 
-    SQLite gets WAL, foreign keys and a busy timeout on every connection, and
+    SQLite gets WAL, foreign keys, a busy timeout and a page cache of `sqlite_cache_kib`
+    KiB on every connection, and
     may be used from the threadpool that runs request handlers. PostgreSQL gets a
     pool of `pool_size` (+ `max_overflow`) unless given (`Settings.engine_options()`).
     Without `pool`, every connection is closed when returned and pool arguments are
@@ -142,7 +155,7 @@ def make_engine(url: str, *, pool: bool = True, **kwargs: Any) -> Engine:
         kwargs["poolclass"] = NullPool
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(sqlite_cache_kib))
         event.listen(engine, "begin", _sqlite_begin)
     return engine
 

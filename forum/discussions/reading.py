@@ -31,7 +31,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from forum.accounts.models import User
-from forum.core.db import best_effort, utcnow
+from forum.core.db import utcnow
 from forum.discussions.models import Post, Thread, ThreadRead
 from forum.discussions.service import _visible_threads, visible_posts
 from forum.discussions.thread_page import TOP_LEVEL_PER_PAGE, ThreadPage
@@ -206,6 +206,8 @@ class Mark:
     read_up_to: int | None
     first_unread_url: str | None
     next_root: int | None = None
+    # The thread's highest post id: a member read up to it has nothing left to read.
+    last_post_id: int | None = None
 
 
 def thread_mark(db: Session, viewer: User, thread: Thread, *, first_unread: bool = True) -> Mark:
@@ -219,9 +221,9 @@ def thread_mark(db: Session, viewer: User, thread: Thread, *, first_unread: bool
     ).first()
     if row is None:
         return Mark(None, None)
-    read_up_to, next_root, *first = row
+    read_up_to, next_root, last_post_id, *first = row
     url = _post_urls(db, first).get(first[0]) if first and first[0] is not None else None
-    return Mark(int(read_up_to), url, next_root)
+    return Mark(int(read_up_to), url, next_root, last_post_id)
 
 
 _MARK_STATEMENTS: dict[tuple[bool, bool], Select[Any]] = {}
@@ -240,6 +242,7 @@ def _mark_statement(viewer: User, *, first_unread: bool) -> Select[Any]:
             .where(Post.id == ThreadRead.last_read_post_id + 1, Post.thread_id == thread_id)
             .correlate(ThreadRead)
             .scalar_subquery(),
+            select(func.max(Post.id)).where(Post.thread_id == thread_id).scalar_subquery(),
         ]
         if first_unread:
             # The first unread post of the earliest page that has one (pages follow the
@@ -275,23 +278,38 @@ def record_read(
     db: Session, viewer: User, shown: ThreadPage, *, read_up_to: int | None,
     next_root: int | None = None,
 ) -> bool:  # fmt: skip
-    """Record that `viewer` was shown this page of the thread; `read_up_to` is their
-    watermark before and `next_root` the root of the post right above it (`thread_mark`).
-    Answers whether it moved.
+    """Record that `viewer` was shown this page of the thread, in `db`'s transaction
+    (`read_mark`, then `write_marks`); answers whether the watermark moved. Page views
+    write it after the response instead (forum.discussions.reading_writes)."""
+    new = read_mark(db, viewer, shown, read_up_to=read_up_to, next_root=next_root)
+    if new is None:
+        return False
+    write_marks(db, [(viewer.id, shown.thread.id, new)])
+    return True
+
+
+def read_mark(
+    db: Session, viewer: User, shown: ThreadPage, *, read_up_to: int | None,
+    next_root: int | None = None, last_post_id: int | None = None,
+) -> int | None:  # fmt: skip
+    """Where `viewer`'s watermark in the thread moves to now that they were shown this page,
+    or None when it stays; `read_up_to` is their watermark before, `next_root` the root
+    of the post right above it and `last_post_id` the thread's highest post (`thread_mark`;
+    read up to it, nothing is asked). Reads only.
 
     The watermark moves to the highest post id below which every post of the thread is
     read (`_blocks`): on a page that shows the whole thread, its highest post; on one page
     of several, up to the first post above the old watermark on a later page (or cut from
     its conversation); in one conversation, up to the first post outside it. No query
-    when the post right above the watermark stays unread; nothing is written when the
-    watermark would not move; otherwise one upsert, and the member's notifications about
-    the posts now read are marked read.
+    when the post right above the watermark stays unread.
     """
     old = read_up_to or 0
     new = shown.max_post_id
+    if read_up_to is not None and last_post_id is not None and read_up_to >= last_post_id:
+        return None  # read to the end already
     if not shown.whole_thread:
         if next_root is not None and _blocks(shown, old + 1, next_root):
-            return False  # the first post not read stays unread
+            return None  # the first post not read stays unread
         later: list[ColumnElement[bool]] = [
             (Post.root_id.not_in(shown.roots) if shown.roots else true())
             if shown.subtree
@@ -307,12 +325,22 @@ def record_read(
         ).one()
         new = max(new, last or 0) if first_unread is None else first_unread - 1
     if read_up_to is not None and new <= old:
-        return False
+        return None
+    return max(new, old)
+
+
+def write_marks(db: Session, marks: Sequence[tuple[int, int, int]]) -> None:
+    """Move each (member, thread, post id) watermark up to that post (never down: one
+    upsert for them all), and mark read the members' notifications about the posts now
+    read. In the order given: callers writing many sort them, so that two writers lock
+    rows in the same order."""
+    if not marks:
+        return
     now = utcnow()
-    _upsert(db, [{"user_id": viewer.id, "thread_id": shown.thread.id,
-                  "last_read_post_id": max(new, old), "read_at": now}])  # fmt: skip
-    mark_posts_read(db, viewer.id, thread_id=shown.thread.id, read_up_to=max(new, old))
-    return True
+    _upsert(db, [{"user_id": user_id, "thread_id": thread_id, "last_read_post_id": post_id,
+                  "read_at": now} for user_id, thread_id, post_id in marks])  # fmt: skip
+    for user_id, thread_id, post_id in marks:
+        mark_posts_read(db, user_id, thread_id=thread_id, read_up_to=post_id)
 
 
 def unread_on_page(viewer: User | None, shown: ThreadPage, read_up_to: int | None) -> set[int]:
@@ -405,18 +433,3 @@ def mark_all_read(db: Session, viewer: User) -> int:
     )
     mark_posts_read(db, viewer.id, read_up_to=watermark)
     return int(behind)
-
-
-def record_best_effort(
-    db: Session, viewer: User, shown: ThreadPage, *, read_up_to: int | None,
-    next_root: int | None = None,
-) -> None:  # fmt: skip
-    """Record and commit a page view's reading state (`record_read`), if the database lets
-    it. A GET's transaction does not take SQLite's write lock up front: when another
-    writer commits between its first read and this write, SQLite refuses the write at
-    once ("database is locked", a stale snapshot: waiting would not help), at the upsert
-    as well as at the commit (`core.db.best_effort`). The page is shown all the same,
-    from a fresh transaction, and the next view records what this one could not."""
-    best_effort(
-        db, lambda: record_read(db, viewer, shown, read_up_to=read_up_to, next_root=next_root)
-    )

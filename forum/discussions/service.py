@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from forum.accounts.models import User
 from forum.core.errors import Invalid, NotAllowed, NotFound
@@ -241,9 +241,18 @@ def _with_tags(stmt: Select[Thread]) -> Select[Thread]:
 
 def find_thread(db: Session, viewer: User | None, thread_id: int) -> Thread | None:
     """The thread with its tags, or None when it is missing or `viewer` may not see it."""
+    # One row: what it has one of is joined (a selectinload costs a query and more Python
+    # than the join); its tags, which it has many of, come by selectinload.
     thread = db.scalar(
-        _with_tags(select(Thread).where(Thread.id == thread_id)).options(
-            selectinload(Thread.good_practice)
+        select(Thread)
+        .where(Thread.id == thread_id)
+        .options(
+            selectinload(Thread.sectors),
+            selectinload(Thread.country_rows),
+            joinedload(Thread.category),
+            joinedload(Thread.author),
+            joinedload(Thread.partnership),
+            joinedload(Thread.good_practice),
         )
     )
     return thread if thread is not None and can_see_thread(viewer, thread) else None

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import false, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, false, func, select
+from sqlalchemy.orm import Session, joinedload
 
 from forum.accounts.models import User
 from forum.core.i18n import _
@@ -15,6 +15,9 @@ from forum.discussions.service import can_edit_post, can_see_history
 
 TOP_LEVEL_PER_PAGE = 50
 MAX_DESCENDANTS = 200
+# What the page shows of a reply's author: their name and handle, joined to each row
+# (only these two columns: the rest of a member's row, per post, cost more than the post).
+_AUTHOR_NAME = joinedload(Post.author).load_only(User.name, User.handle)
 
 
 @dataclass
@@ -69,59 +72,54 @@ def thread_page(
     The number of queries does not depend on the number of posts. `flat` lists the
     same page chronologically; `root` shows one top-level post's whole subtree.
     """
+    # Many-to-one loads join (one query); a selectinload costs a query and its own
+    # Python overhead, which on this page weighed more than the rows.
     opening = db.scalar(
         select(Post).where(Post.thread_id == thread.id, Post.is_opening.is_(True))
-        .options(selectinload(Post.author))
+        .options(joinedload(Post.author))
     )  # fmt: skip
     assert opening is not None, f"thread {thread.id} has no opening post"
     top_q = select(Post.id).where(
         Post.thread_id == thread.id, Post.depth == 0, Post.is_opening.is_(False)
     )
-    top_total = db.scalar(select(func.count()).select_from(top_q.subquery())) or 0
-    pages = max(1, -(-top_total // TOP_LEVEL_PER_PAGE))
-    page = min(max(page, 1), pages)
     limit = MAX_DESCENDANTS + 1
+    page = max(page, 1)
     if root is not None:
         roots = [root]
         limit = 100_000
+        top_total = db.scalar(select(func.count()).select_from(top_q.subquery())) or 0
     else:
-        roots = list(
-            db.scalars(
-                top_q.order_by(Post.id)
-                .offset((page - 1) * TOP_LEVEL_PER_PAGE)
-                .limit(TOP_LEVEL_PER_PAGE)
-            )
-        )
+        roots, top_total = _page_roots(db, top_q, page)
+        if not roots and page > 1:  # past the last page: the last page
+            top_total = db.scalar(select(func.count()).select_from(top_q.subquery())) or 0
+            page = max(1, -(-top_total // TOP_LEVEL_PER_PAGE))
+            roots, top_total = _page_roots(db, top_q, page)
+    pages = max(1, -(-top_total // TOP_LEVEL_PER_PAGE))
     ranked = (
         select(
             Post.id.label("id"),
             func.row_number().over(partition_by=Post.root_id, order_by=Post.path).label("rank"),
+            # The whole conversation's size: "N more replies" past the cut.
+            func.count().over(partition_by=Post.root_id).label("size"),
         )
         .where(Post.thread_id == thread.id, Post.root_id.in_(roots) if roots else false())
         .subquery()
     )
-    rows = list(
-        db.scalars(
-            select(Post)
-            .join(ranked, ranked.c.id == Post.id)
-            .where(ranked.c.rank <= limit)
-            .options(selectinload(Post.author))
-            .order_by(Post.root_id, Post.path)
-        )
-    )
-    counts = dict(
-        db.execute(
-            select(Post.root_id, func.count())
-            .where(Post.thread_id == thread.id, Post.root_id.in_(roots) if roots else false())
-            .group_by(Post.root_id)
-        ).all()
-    )
+    rows: list[Post] = []
+    counts: dict[int | None, int] = {}
+    for post, size in db.execute(
+        select(Post, ranked.c.size)
+        .join(ranked, ranked.c.id == Post.id)
+        .where(ranked.c.rank <= limit)
+        .options(_AUTHOR_NAME)
+        .order_by(Post.root_id, Post.path)
+    ):
+        rows.append(post)
+        counts[post.root_id] = size
     parents = {p.id: p for p in rows}
     missing = {p.parent_id for p in rows if p.parent_id and p.parent_id not in parents}
     if missing:
-        for p in db.scalars(
-            select(Post).where(Post.id.in_(missing)).options(selectinload(Post.author))
-        ):
+        for p in db.scalars(select(Post).where(Post.id.in_(missing)).options(_AUTHOR_NAME)):
             parents[p.id] = p
     moderator = bool(viewer and viewer.is_moderator)
     has_children = {p.parent_id for p in rows if p.parent_id is not None}
@@ -157,6 +155,22 @@ def thread_page(
         thread, opening, shown, page, pages, flat, top_total, roots=roots, cut=cut,
         max_post_id=max([opening.id, *(p.id for p in rows)]), subtree=root is not None,
     )  # fmt: skip
+
+
+def _page_roots(db: Session, top_q: Select[int], page: int) -> tuple[list[int], int]:
+    """The ids of the top-level posts on `page` and how many there are in all (the
+    window's count, in the same query; 0 when the page is past the last)."""
+    roots: list[int] = []
+    total = 0
+    for post_id, count in db.execute(
+        top_q.add_columns(func.count().over())
+        .order_by(Post.id)
+        .offset((page - 1) * TOP_LEVEL_PER_PAGE)
+        .limit(TOP_LEVEL_PER_PAGE)
+    ):
+        roots.append(post_id)
+        total = count
+    return roots, total
 
 
 def _author_name(post: Post) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,7 @@ from forum.core.web import AppSettings, DbSession, redirect, render
 from forum.discussions import attachment_views, moderation, reading, reading_views, service, writes
 from forum.discussions.listing import ThreadFilter, page_threads
 from forum.discussions.models import KIND_LABELS, THREAD_KINDS, Post, Thread
+from forum.discussions.reading_writes import record_after
 from forum.discussions.thread_page import ThreadPage, page_of_post, thread_page
 from forum.discussions.view_counts import count_view
 from forum.notifications.reply_address import category_address
@@ -141,6 +142,7 @@ def _thread_list(
 @router.get("/threads/{thread_id}", response_class=HTMLResponse)
 def thread_view(
     request: Request,
+    background: BackgroundTasks,
     thread_id: int,
     db: DbSession,
     viewer: OptionalUser,
@@ -157,17 +159,17 @@ def thread_view(
     shown = thread_page(db, viewer, thread, page=page_number(page), flat=view == "flat")
     count_view(thread.id)
     if viewer is not None and mark is not None:
-        reading.record_best_effort(
-            db, viewer, shown, read_up_to=mark.read_up_to, next_root=mark.next_root
-        )
+        # Decided now, written after the page is sent.
+        record_after(request, background, db, viewer, shown, mark)
     unread = reading.unread_on_page(viewer, shown, mark.read_up_to if mark else None)
     return _render_thread(request, db, viewer, thread, shown, view=view, unread=unread)
 
 
 @router.get("/threads/{thread_id}/replies/{root_id}", response_class=HTMLResponse)
 def subtree_view(
-    request: Request, thread_id: int, root_id: int, db: DbSession, viewer: OptionalUser
-) -> Response:
+    request: Request, background: BackgroundTasks, thread_id: int, root_id: int, db: DbSession,
+    viewer: OptionalUser,
+) -> Response:  # fmt: skip
     thread = service.get_thread(db, viewer, thread_id)
     root = service.get_post(db, viewer, root_id)
     if root.thread_id != thread.id or root.depth != 0:
@@ -175,9 +177,7 @@ def subtree_view(
     shown = thread_page(db, viewer, thread, root=root.id)
     if viewer is not None:
         mark = reading.thread_mark(db, viewer, thread, first_unread=False)
-        reading.record_best_effort(
-            db, viewer, shown, read_up_to=mark.read_up_to, next_root=mark.next_root
-        )
+        record_after(request, background, db, viewer, shown, mark)
     return _render_thread(request, db, viewer, thread, shown, view="tree", subtree=root)
 
 
