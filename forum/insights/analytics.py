@@ -223,49 +223,45 @@ class Focus:
     countries: tuple[str, ...] = ()
     sectors: tuple[str, ...] = ()
 
-    def threads(self) -> list[ColumnElement[bool]]:
-        out = []
-        if self.countries:
-            out.append(
-                in_countries(
-                    Thread.id, ThreadCountry.thread_id, ThreadCountry.country_code, self.countries
-                )
-            )
-        if self.sectors:
-            out.append(
-                in_sectors(
-                    Thread.id, thread_sector.c.thread_id, thread_sector.c.sector_id, self.sectors
-                )
-            )
-        return out
-
-    def items(self) -> list[ColumnElement[bool]]:
-        out = []
-        if self.countries:
-            out.append(
-                in_countries(
-                    IntelItem.id, IntelCountry.item_id, IntelCountry.country_code, self.countries
-                )
-            )
-        if self.sectors:
-            out.append(
-                in_sectors(
-                    IntelItem.id, intel_sector.c.item_id, intel_sector.c.sector_id, self.sectors
-                )
-            )
-        return out
-
-    def events(self) -> list[ColumnElement[bool]]:
+    def _tagged(
+        self,
+        owner_id: Any,
+        countries: tuple[Any, Any] | ColumnElement[bool],
+        sectors: tuple[Any, Any],
+    ) -> list[ColumnElement[bool]]:
+        """Conditions on rows (`owner_id`) tagged with one of the countries and one of the
+        sectors: `countries` a link table's (owner, code) columns, or a condition on the
+        row itself (an event has one country); `sectors` a link table's (owner, sector)."""
         out: list[ColumnElement[bool]] = []
         if self.countries:
-            out.append(Event.country_code.in_(self.countries))
+            if isinstance(countries, tuple):
+                out.append(in_countries(owner_id, *countries, self.countries))
+            else:
+                out.append(countries)
         if self.sectors:
-            out.append(
-                in_sectors(
-                    Event.id, event_sector.c.event_id, event_sector.c.sector_id, self.sectors
-                )
-            )
+            out.append(in_sectors(owner_id, *sectors, self.sectors))
         return out
+
+    def threads(self) -> list[ColumnElement[bool]]:
+        return self._tagged(
+            Thread.id,
+            (ThreadCountry.thread_id, ThreadCountry.country_code),
+            (thread_sector.c.thread_id, thread_sector.c.sector_id),
+        )
+
+    def items(self) -> list[ColumnElement[bool]]:
+        return self._tagged(
+            IntelItem.id,
+            (IntelCountry.item_id, IntelCountry.country_code),
+            (intel_sector.c.item_id, intel_sector.c.sector_id),
+        )
+
+    def events(self) -> list[ColumnElement[bool]]:
+        return self._tagged(
+            Event.id,
+            Event.country_code.in_(self.countries),
+            (event_sector.c.event_id, event_sector.c.sector_id),
+        )
 
     def members(self, user_id: Any) -> list[ColumnElement[bool]]:
         """Conditions on a column of member ids: the member follows one of the countries
