@@ -10,9 +10,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from forum.accounts.deps import Moderator
@@ -97,10 +98,6 @@ def choose(period: str, start: str, end: str) -> analytics.Period:
         raise HTTPException(422, _period_error(str(error))) from None
 
 
-Country = Annotated[str, Query(max_length=40)]
-SectorSlug = Annotated[str, Query(max_length=80)]
-
-
 def focus_of(db: DbSession, country: str, sector: str) -> analytics.Focus:
     """The focus from `country` (a code or region group) and `sector` (a slug); 422 naming
     an unknown one."""
@@ -108,9 +105,43 @@ def focus_of(db: DbSession, country: str, sector: str) -> analytics.Focus:
     return analytics.Focus(tuple(codes), tuple(slugs))
 
 
-Period = Annotated[str, Query(max_length=4)]
-FromDate = Annotated[str, Query(alias="from", max_length=10)]
-ToDate = Annotated[str, Query(alias="to", max_length=10)]
+@dataclass(frozen=True)
+class AnalyticsQuery:
+    """What the query string of every analytics route asks for: the period and focus,
+    and the parameters as given (carried by the page's links)."""
+
+    period: analytics.Period
+    focus: analytics.Focus
+    params: dict[str, str]  # period, from, to, country, sector: those given
+
+    @property
+    def country(self) -> str:
+        return self.params.get("country", "")
+
+    @property
+    def sector(self) -> str:
+        return self.params.get("sector", "")
+
+
+def analytics_query(
+    db: DbSession,
+    period: Annotated[str, Query(max_length=4)] = "",
+    start: Annotated[str, Query(alias="from", max_length=10)] = "",
+    end: Annotated[str, Query(alias="to", max_length=10)] = "",
+    country: Annotated[str, Query(max_length=40)] = "",
+    sector: Annotated[str, Query(max_length=80)] = "",
+) -> AnalyticsQuery:
+    """The period (`period`: 4w, 12w, 12m; or two dates `from` and `to`) and the focus
+    (`country`: a code or region group; `sector`: a slug) of an analytics route; a 422
+    with the reason for a bad one."""
+    chosen = choose(period, start, end)
+    focus = focus_of(db, country, sector)
+    given = {"period": period, "from": start, "to": end, "country": country, "sector": sector}
+    return AnalyticsQuery(chosen, focus, {key: value for key, value in given.items() if value})
+
+
+# Declare it after the user's dependency: a visitor is sent away before a bad period is told.
+Chosen = Annotated[AnalyticsQuery, Depends(analytics_query)]
 
 
 def _shown(value: int | float | None, figure: str = "") -> str:
@@ -169,14 +200,9 @@ def analytics_page(
     request: Request,
     db: DbSession,
     moderator: Moderator,
-    period: Period = "",
-    start: FromDate = "",
-    end: ToDate = "",
-    country: Country = "",
-    sector: SectorSlug = "",
+    asked: Chosen,
 ) -> HTMLResponse:
-    chosen = choose(period, start, end)
-    focus = focus_of(db, country, sector)
+    chosen, focus = asked.period, asked.focus
     rows = analytics.members(db, chosen, focus)
     flow = analytics.content(db, chosen, focus)
     search_weeks = searches.weeks(db, chosen, focus)
@@ -188,8 +214,8 @@ def analytics_page(
         "insights/analytics.html",
         {
             "chosen": chosen,
-            "country": country,
-            "sector": sector,
+            "country": asked.country,
+            "sector": asked.sector,
             "focused": bool(focus.countries or focus.sectors),
             "period_labels": PERIOD_LABELS,
             "query": request.url.query,
@@ -285,23 +311,23 @@ def _section_rows(
     )
 
 
-@router.get("/admin/analytics/{section}.csv")
-def section_csv(
-    section: str,
-    db: DbSession,
-    moderator: Moderator,
-    period: Period = "",
-    start: FromDate = "",
-    end: ToDate = "",
-    country: Country = "",
-    sector: SectorSlug = "",
-) -> Response:
+def csv_section(section: str) -> str:
+    """The section of a CSV's path, or a 404 (before the period is looked at)."""
     if section not in SECTIONS:
         raise HTTPException(404, _("There is no such section of the analytics."))
-    chosen = choose(period, start, end)
+    return section
+
+
+@router.get("/admin/analytics/{section}.csv")
+def section_csv(
+    db: DbSession,
+    moderator: Moderator,
+    section: Annotated[str, Depends(csv_section)],
+    asked: Chosen,
+) -> Response:
+    chosen = asked.period
     out = io.StringIO()
-    focus = focus_of(db, country, sector)
-    csv.writer(out).writerows(_section_rows(db, section, chosen, focus))
+    csv.writer(out).writerows(_section_rows(db, section, chosen, asked.focus))
     name = f"analytics-{section}-{chosen.start.isoformat()}-{chosen.end.isoformat()}.csv"
     return Response(
         out.getvalue(),
