@@ -21,6 +21,7 @@ from forum.discussions.models import Post, Thread, ThreadCountry, thread_sector
 from forum.events.models import Event, event_sector
 from forum.insights import analytics_focus
 from forum.insights.weekly import (
+    Counted,
     count_people_weeks,
     count_weeks,
     count_weeks_split,
@@ -145,7 +146,9 @@ def _posts_live(db: Session, start: dt.datetime, end: dt.datetime) -> dict[str, 
     }
 
 
-def members(db: Session, period: Period, focus: Focus | None = None) -> list[MemberWeek]:
+def members(
+    db: Session, period: Period, focus: Focus | None = None, counted: Counted | None = None
+) -> list[MemberWeek]:
     """Per week: accounts registered, email addresses verified, memberships approved,
     members active (seen signed in that week: the whole week, the record keeps no day)
     and members taking part (wrote at least one post: a new thread or a reply); with a
@@ -164,29 +167,33 @@ def members(db: Session, period: Period, focus: Focus | None = None) -> list[Mem
                 db, User.email_verified_at, start, end, *focus.members(User.id)
             ),
         }
-        approved = count_weeks(
-            db,
-            Membership.decided_at,
-            start,
-            end,
-            Membership.status == "approved",
-            *focus.members(Membership.user_id),
-        )
-        posting = count_people_weeks(
-            db, Post.author_id, Post.created_at, start, end, *focus.members(Post.author_id)
-        )
+        approved = {
+            "approved": count_weeks(
+                db,
+                Membership.decided_at,
+                start,
+                end,
+                Membership.status == "approved",
+                *focus.members(Membership.user_id),
+            )
+        }
+        posting = {
+            "taking_part": count_people_weeks(
+                db, Post.author_id, Post.created_at, start, end, *focus.members(Post.author_id)
+            )
+        }
     else:
-        users = figures(db, "user_account", period.start, period.end)
-        approved = figures(db, "membership", period.start, period.end)["approved"]
-        posting = figures(db, "post", period.start, period.end)["taking_part"]
+        users = figures(db, "user_account", period.start, period.end, counted=counted)
+        approved = figures(db, "membership", period.start, period.end, counted=counted)
+        posting = figures(db, "post", period.start, period.end, counted=counted)
     return [
         MemberWeek(
             week,
             withhold_small(users["registered"].get(week, 0)),
             withhold_small(users["verified"].get(week, 0)),
-            withhold_small(approved.get(week, 0)),
+            withhold_small(approved["approved"].get(week, 0)),
             withhold_small(active.get(week, 0)),
-            withhold_small(posting.get(week, 0)),
+            withhold_small(posting["taking_part"].get(week, 0)),
         )
         for week in period.weeks
     ]
@@ -322,7 +329,9 @@ def _events_live(
     return {"events": count_weeks(db, Event.created_at, start, end)}
 
 
-def content(db: Session, period: Period, focus: Focus | None = None) -> list[ContentWeek]:
+def content(
+    db: Session, period: Period, focus: Focus | None = None, counted: Counted | None = None
+) -> list[ContentWeek]:
     """Per week: what was written, in any state it is in now (later hidden or deleted
     included: this is the flow of writing, not what readers see today); with a `focus`,
     only what is tagged with one of its countries and one of its sectors (a reply by its
@@ -335,7 +344,7 @@ def content(db: Session, period: Period, focus: Focus | None = None) -> list[Con
     else:
         flow = {}
         for source in ("thread", "post", "intel_item", "event"):
-            flow.update(figures(db, source, period.start, period.end))
+            flow.update(figures(db, source, period.start, period.end, counted=counted))
     return [
         ContentWeek(week, *(flow[figure].get(week, 0) for figure in CONTENT_FIGURES))
         for week in period.weeks

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from forum.digests.models import DigestDelivery
 from forum.inbound.models import InboundMessage
 from forum.insights.analytics import Period, withhold_small
-from forum.insights.weekly import count_people_weeks, count_weeks, figures, rollup
+from forum.insights.weekly import Counted, count_people_weeks, count_weeks, figures, rollup
 from forum.notifications.models import EmailTally, Notification
 
 RECEIVED = ("posted", "thread")  # inbound statuses that made a post
@@ -118,17 +118,15 @@ def _inbound_live(
     }
 
 
-def weeks(db: Session, period: Period) -> list[EmailWeek]:
+def weeks(db: Session, period: Period, counted: Counted | None = None) -> list[EmailWeek]:
     """Counted in the database; closed weeks read from the weekly rollup when stored.
     Posts written on the web are every post of the week (a reply, or a thread's opening
-    post) less those made from a received message."""
+    post) less those made from a received message. `counted`: the sources the request
+    counted already (`weekly.figures`)."""
     start, end = period.bounds()
-    found = {
-        **figures(db, "digest_delivery", period.start, period.end),
-        **figures(db, "inbound_message", period.start, period.end),
-        **figures(db, "thread", period.start, period.end),
-        **figures(db, "post", period.start, period.end),
-    }
+    found = {}
+    for source in ("digest_delivery", "inbound_message", "thread", "post"):
+        found.update(figures(db, source, period.start, period.end, counted=counted))
     recipients = found["digest_recipients"]
     immediate = count_weeks(db, Notification.emailed_at, start, end)
     tallies = _tallies(db, period)

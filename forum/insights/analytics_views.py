@@ -29,6 +29,7 @@ from forum.insights import analytics_email as email
 from forum.insights import analytics_harvest as harvesting
 from forum.insights import analytics_members as member_groups
 from forum.insights import analytics_searches as searches
+from forum.insights.weekly import Counted
 from forum.taxonomy.filters import parse_filters
 
 router = APIRouter(include_in_schema=False)
@@ -203,10 +204,11 @@ def analytics_page(
     asked: Chosen,
 ) -> HTMLResponse:
     chosen, focus = asked.period, asked.focus
-    rows = analytics.members(db, chosen, focus)
-    flow = analytics.content(db, chosen, focus)
+    counted: Counted = {}  # the sources this request counted (posts serve three sections)
+    rows = analytics.members(db, chosen, focus, counted)
+    flow = analytics.content(db, chosen, focus, counted)
     search_weeks = searches.weeks(db, chosen, focus)
-    email_weeks = email.weeks(db, chosen)
+    email_weeks = email.weeks(db, chosen, counted)
     weeks = [format_date(r.week) for r in rows]
     sources = by_source.items_by_source(db, chosen, focus)
     return render(
