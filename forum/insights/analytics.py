@@ -8,7 +8,7 @@ small group cannot be told apart. Weeks run Monday to Sunday, in UTC.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,8 @@ from forum.accounts.activity import active_by_week
 from forum.accounts.models import MemberActivity, Membership, User
 from forum.discussions.models import Post, Thread, ThreadCountry, thread_sector
 from forum.events.models import Event, event_sector
-from forum.insights import analytics_focus
+from forum.insights import analytics_focus, focus_weekly
+from forum.insights import analytics_tagged as tagged
 from forum.insights.weekly import (
     Counted,
     count_people_weeks,
@@ -30,6 +31,7 @@ from forum.insights.weekly import (
 )
 from forum.intelligence.models import IntelCountry, IntelItem, intel_sector
 from forum.taxonomy.filters import in_countries, in_sectors
+from forum.taxonomy.models import Sector
 
 SMALLEST_GROUP = 5  # a count of members below this (and above 0) is withheld
 PERIODS = ("4w", "12w", "12m")
@@ -281,27 +283,90 @@ class Focus:
         return analytics_focus.searches(db, self.countries, self.sectors)
 
 
-def _content_live(
+# The content flow with a focus, one source at a time: (db, start, end, focus) -> figure
+# -> week -> count. A focus of one country or sector reads closed weeks from the focus
+# rollups (`focus_weekly`), which these count live for the other weeks.
+FocusedLive = Callable[[Session, dt.datetime, dt.datetime, Focus], dict[str, dict[dt.date, int]]]
+
+
+def _threads_focused(
+    db: Session, start: dt.datetime, end: dt.datetime, focus: Focus
+) -> dict[str, dict[dt.date, int]]:
+    practices, threads = count_weeks_split(
+        db, Thread.created_at, start, end, Thread.kind == "good_practice", *focus.threads()
+    )
+    return {"threads": threads, "good_practices": practices}
+
+
+def _replies_focused(
     db: Session, start: dt.datetime, end: dt.datetime, focus: Focus
 ) -> dict[str, dict[dt.date, int]]:
     on_threads = focus.threads()
     in_focus = [Post.thread_id.in_(select(Thread.id).where(*on_threads))] if on_threads else []
-    practices, threads = count_weeks_split(
-        db, Thread.created_at, start, end, Thread.kind == "good_practice", *on_threads
-    )
+    replies = count_weeks(db, Post.created_at, start, end, Post.is_opening.is_(False), *in_focus)
+    return {"replies": replies}
+
+
+def _items_focused(
+    db: Session, start: dt.datetime, end: dt.datetime, focus: Focus
+) -> dict[str, dict[dt.date, int]]:
     by_members, harvested = count_weeks_split(
         db, IntelItem.added_at, start, end, IntelItem.feed_id.is_(None), *focus.items()
     )
-    return {
-        "threads": threads,
-        "good_practices": practices,
-        "replies": count_weeks(
-            db, Post.created_at, start, end, Post.is_opening.is_(False), *in_focus
-        ),
-        "items_by_members": by_members,
-        "items_harvested": harvested,
-        "events": count_weeks(db, Event.created_at, start, end, *focus.events()),
-    }
+    return {"items_by_members": by_members, "items_harvested": harvested}
+
+
+def _events_focused(
+    db: Session, start: dt.datetime, end: dt.datetime, focus: Focus
+) -> dict[str, dict[dt.date, int]]:
+    return {"events": count_weeks(db, Event.created_at, start, end, *focus.events())}
+
+
+# source -> (its figures, its focused live count, its count by tag)
+FOCUSED: dict[str, tuple[tuple[str, ...], FocusedLive, Any]] = {
+    "thread": (("threads", "good_practices"), _threads_focused, tagged.threads_by_tag),
+    "post": (("replies",), _replies_focused, tagged.replies_by_tag),
+    "intel_item": (
+        ("items_by_members", "items_harvested"),
+        _items_focused,
+        tagged.items_by_tag,
+    ),
+    "event": (("events",), _events_focused, tagged.events_by_tag),
+}
+
+
+def focus_key(db: Session, focus: Focus) -> str | None:
+    """The key of `focus` in the focus rollups: the whole forum, one country or one
+    sector; None for any other (several countries, a country and a sector)."""
+    if not focus.countries and not focus.sectors:
+        return focus_weekly.WHOLE
+    if len(focus.countries) == 1 and not focus.sectors:
+        return focus_weekly.country_key(focus.countries[0])
+    if len(focus.sectors) == 1 and not focus.countries:
+        found = db.scalar(select(Sector.id).where(Sector.slug == focus.sectors[0]))
+        return None if found is None else focus_weekly.sector_key(found)
+    return None
+
+
+def _focused_flow(
+    db: Session, period: Period, focus: Focus, key: str | None, source: str
+) -> dict[str, dict[dt.date, int]]:
+    names, live, by_tag = FOCUSED[source]
+    if key is None:
+        return live(db, *period.bounds(), focus)
+    return focus_weekly.focus_figures(
+        db, source, names, key, period.start, period.end, _of_key(by_tag, key)
+    )
+
+
+def _of_key(by_tag: Any, key: str) -> focus_weekly.Live:
+    """The live count of one focus key from a count by tag (`analytics_tagged`)."""
+
+    def live(db: Session, low: dt.datetime, high: dt.datetime) -> dict[str, dict[dt.date, int]]:
+        found: dict[str, dict[dt.date, int]] = by_tag(db, low, high, key).get(key, {})
+        return found
+
+    return live
 
 
 @rollup("thread", ("threads", "good_practices"))
@@ -335,20 +400,28 @@ def content(
     """Per week: what was written, in any state it is in now (later hidden or deleted
     included: this is the flow of writing, not what readers see today); with a `focus`,
     only what is tagged with one of its countries and one of its sectors (a reply by its
-    thread's tags). Without a focus, closed weeks come from the weekly rollup when the
-    job has stored them; with one, every week is counted live."""
+    thread's tags). Closed weeks come from the weekly rollups when the job has stored
+    them (with a focus of one country or one sector, from those by focus); with a focus
+    of several countries, or of a country and a sector, every week is counted live."""
     focus = focus or Focus()
+    flow: dict[str, dict[dt.date, int]] = {}
     if focus.countries or focus.sectors:
-        start, end = period.bounds()
-        flow = _content_live(db, start, end, focus)
+        key = focus_key(db, focus)
+        for source in FOCUSED:
+            flow.update(_focused_flow(db, period, focus, key, source))
     else:
-        flow = {}
         for source in ("thread", "post", "intel_item", "event"):
             flow.update(figures(db, source, period.start, period.end, counted=counted))
     return [
         ContentWeek(week, *(flow[figure].get(week, 0) for figure in CONTENT_FIGURES))
         for week in period.weeks
     ]
+
+
+def no_reply(focus: Focus) -> list[ColumnElement[bool]]:
+    """A discussion (not a good practice), not hidden, that nobody has replied to; with a
+    `focus`, tagged with one of its countries and one of its sectors."""
+    return [*tagged.no_reply_rule(), *focus.threads()]
 
 
 def unanswered_conditions(
@@ -362,16 +435,44 @@ def unanswered_conditions(
     return [
         Thread.created_at >= start,
         Thread.created_at < min(end, now - UNANSWERED_AFTER),
-        Thread.hidden_at.is_(None),
-        Thread.kind != "good_practice",
-        ~select(Post.id).where(Post.thread_id == Thread.id, Post.is_opening.is_(False)).exists(),
-        *(focus or Focus()).threads(),
+        *no_reply(focus or Focus()),
     ]
 
 
 def unanswered(db: Session, period: Period, now: dt.datetime, focus: Focus | None = None) -> int:
-    """How many threads `unanswered_conditions` holds for."""
-    found = db.scalar(
-        select(func.count(Thread.id)).where(*unanswered_conditions(period, now, focus))
-    )
-    return int(found or 0)
+    """How many threads `unanswered_conditions` holds for. The days wholly 7 days ago or
+    more, from the focus rollups where stored (whole forum, one country, one sector), the
+    rest of the last such day counted live; any other focus counted live."""
+    focus = focus or Focus()
+    key = focus_key(db, focus)
+    if key is None:
+        found = db.scalar(
+            select(func.count(Thread.id)).where(*unanswered_conditions(period, now, focus))
+        )
+        return int(found or 0)
+    start, end = period.bounds()
+    cutoff = min(end, now - UNANSWERED_AFTER)
+    if cutoff <= start:
+        return 0
+    last_day = cutoff.astimezone(dt.UTC).date() - dt.timedelta(days=1)  # wholly before it
+    total = 0
+    if last_day >= period.start:
+        weekly = focus_weekly.focus_figures(
+            db,
+            "unanswered",
+            ("no_reply",),
+            key,
+            period.start,
+            last_day,
+            _of_key(tagged.unanswered_by_tag, key),
+        )
+        total += sum(weekly["no_reply"].values())
+    rest = max(start, dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), dt.UTC))
+    if rest < cutoff:
+        found = db.scalar(
+            select(func.count(Thread.id)).where(
+                Thread.created_at >= rest, Thread.created_at < cutoff, *no_reply(focus)
+            )
+        )
+        total += int(found or 0)
+    return total
