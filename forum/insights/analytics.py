@@ -468,11 +468,7 @@ def unanswered(db: Session, period: Period, now: dt.datetime, focus: Focus | Non
         )
         total += sum(weekly["no_reply"].values())
     rest = max(start, dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), dt.UTC))
-    if rest < cutoff:
-        found = db.scalar(
-            select(func.count(Thread.id)).where(
-                Thread.created_at >= rest, Thread.created_at < cutoff, *no_reply(focus)
-            )
-        )
-        total += int(found or 0)
+    if rest < cutoff:  # less than a day: read by time
+        counted = _of_key(tagged.unanswered_by_tag, key)(db, rest, cutoff)
+        total += sum(counted.get("no_reply", {}).values())
     return total

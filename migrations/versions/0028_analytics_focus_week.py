@@ -1,5 +1,6 @@
 """analytics_focus_week: closed weeks' content per country and per sector, and the
-unanswered discussions, with the triggers that keep them true
+unanswered discussions, with the triggers that keep them true; covering indexes for the
+search log by filter and the digests sent
 
 Revision ID: 0028
 Revises: 0027
@@ -71,6 +72,33 @@ MONDAY = {
 }
 
 
+# Indexes that cover what the analytics read, replacing narrower ones: the search log of a
+# focus read by its filter and time with every column it counts (no row looked up), and
+# the members sent a digest counted from the index by time.
+REPLACED = [
+    (
+        ("ix_search_log_countries_logged", "search_log", ["countries", "logged_at"]),
+        (
+            "ix_search_log_countries_cover",
+            "search_log",
+            ["countries", "logged_at", "result_count", "signed_in", "sectors", "text"],
+        ),
+    ),
+    (
+        ("ix_search_log_sectors_logged", "search_log", ["sectors", "logged_at"]),
+        (
+            "ix_search_log_sectors_cover",
+            "search_log",
+            ["sectors", "logged_at", "result_count", "signed_in", "countries", "text"],
+        ),
+    ),
+    (
+        ("ix_digest_delivery_sent_at", "digest_delivery", ["sent_at", "status"]),
+        ("ix_digest_delivery_sent_user", "digest_delivery", ["sent_at", "status", "user_id"]),
+    ),
+]
+
+
 def _deletes(table: str, row: str, dialect: str) -> str:
     out = []
     for source, weeks in WATCHED[table][1]:
@@ -129,6 +157,9 @@ def upgrade() -> None:
     op.create_index(
         "ix_analytics_focus_week_source_week", "analytics_focus_week", ["source", "week"]
     )
+    for (old, table, _), (name, _, columns) in REPLACED:
+        op.create_index(name, table, columns)
+        op.drop_index(old, table_name=table)
     postgres = op.get_bind().dialect.name == "postgresql"
     if postgres:
         op.execute(POSTGRES_MONDAY)
@@ -151,3 +182,6 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION analytics_monday(timestamptz)")
     op.drop_index("ix_analytics_focus_week_source_week", table_name="analytics_focus_week")
     op.drop_table("analytics_focus_week")
+    for (old, table, columns), (name, _, _) in REPLACED:
+        op.create_index(old, table, columns)
+        op.drop_index(name, table_name=table)
