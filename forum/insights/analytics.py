@@ -355,11 +355,11 @@ def _focused_flow(
     if key is None:
         return live(db, *period.bounds(), focus)
     return focus_weekly.focus_figures(
-        db, source, names, key, period.start, period.end, _of_key(by_tag, key)
+        db, source, names, key, period.start, period.end, of_key(by_tag, key)
     )
 
 
-def _of_key(by_tag: Any, key: str) -> focus_weekly.Live:
+def of_key(by_tag: Any, key: str) -> focus_weekly.Live:
     """The live count of one focus key from a count by tag (`analytics_tagged`)."""
 
     def live(db: Session, low: dt.datetime, high: dt.datetime) -> dict[str, dict[dt.date, int]]:
@@ -464,11 +464,11 @@ def unanswered(db: Session, period: Period, now: dt.datetime, focus: Focus | Non
             key,
             period.start,
             last_day,
-            _of_key(tagged.unanswered_by_tag, key),
+            of_key(tagged.unanswered_by_tag, key),
         )
         total += sum(weekly["no_reply"].values())
     rest = max(start, dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), dt.UTC))
     if rest < cutoff:  # less than a day: read by time
-        counted = _of_key(tagged.unanswered_by_tag, key)(db, rest, cutoff)
+        counted = of_key(tagged.unanswered_by_tag, key)(db, rest, cutoff)
         total += sum(counted.get("no_reply", {}).values())
     return total

@@ -192,3 +192,42 @@ def unanswered_by_tag(
         )
         tagged.append((whole, lambda _: WHOLE))
     return _gather(db, tagged, ("no_reply",))
+
+
+MEMBERS = "members"  # the figure of the items written by members, beside "feed:<id>"
+
+
+def feed_figure(feed_id: int | None) -> str:
+    return MEMBERS if feed_id is None else f"feed:{feed_id}"
+
+
+@focus_rollup("intel_feed", ())
+def items_by_feed(
+    db: Session, start: dt.datetime, end: dt.datetime, only: str | None = None
+) -> ByKey:
+    """Intelligence items added in [start, end) per source (a figure per feed, and the
+    items written by members), for the whole forum (WHOLE) and by tag."""
+    week = week_of(IntelItem.added_at)
+    queries: list[tuple[Any, Any]] = []
+    if only != WHOLE:
+        for (link_owner, tag, naming), on_tag in _wanted(ITEM_TAGS, only, (start, end)):
+            query = (
+                select(tag, week, IntelItem.feed_id, func.count())
+                .join_from(IntelItem, link_owner.table, link_owner == IntelItem.id)
+                .where(IntelItem.added_at >= start, IntelItem.added_at < end, *on_tag)
+                .group_by(tag, week, IntelItem.feed_id)
+            )
+            queries.append((query, naming))
+    if only is None or only == WHOLE:
+        whole = (
+            select(week.label("tag"), week, IntelItem.feed_id, func.count())
+            .where(IntelItem.added_at >= start, IntelItem.added_at < end)
+            .group_by(week, IntelItem.feed_id)
+        )
+        queries.append((whole, lambda _: WHOLE))
+    out: ByKey = {}
+    for query, naming in queries:
+        for tag, monday, feed_id, n in db.execute(query):
+            counts = out.setdefault(naming(tag), {}).setdefault(feed_figure(feed_id), {})
+            counts[as_monday(monday)] = counts.get(as_monday(monday), 0) + int(n)
+    return out

@@ -72,7 +72,8 @@ def focus_figures(
     today: dt.date | None = None,
 ) -> dict[str, dict[dt.date, int]]:
     """`figures` of `source` for the focus `key` per week (by Monday), for the days
-    `first` to `last`: stored weeks from the rollup, the rest counted by `live`."""
+    `first` to `last`: stored weeks from the rollup, the rest counted by `live`. With no
+    `figures` named, those found (the sources of intelligence: one figure per feed)."""
     weeks, closed = split(first, last, today)
     cut = cut_weeks(first, last, today)
     wanted = sorted({*closed, *cut})
@@ -102,18 +103,19 @@ def focus_figures(
                 AnalyticsFocusWeek.week, AnalyticsFocusWeek.figure, AnalyticsFocusWeek.value
             ).where(*in_range, AnalyticsFocusWeek.focus == key)
         ):
-            if week in stored and figure in out:
-                out[figure][week] = value
+            if week in stored and figure != MARKER and (figure in out or not figures):
+                out.setdefault(figure, {})[week] = value
         for week in stored & set(cut):
             for low, high in cut[week]:
                 for figure, counts in live(db, low, high).items():
-                    out[figure][week] -= counts.get(week, 0)
+                    found = out.setdefault(figure, {})
+                    found[week] = found.get(week, 0) - counts.get(week, 0)
     start, end = moment(first), moment(last + dt.timedelta(days=1))
     for run in runs([w for w in weeks if w not in stored]):
         low = max(start, moment(run[0]))
         high = min(end, moment(run[-1] + dt.timedelta(weeks=1)))
         for figure, counts in live(db, low, high).items():
-            out[figure].update(counts)
+            out.setdefault(figure, {}).update(counts)
     return out
 
 

@@ -31,6 +31,7 @@ depends_on: str | Sequence[str] | None = None
 # touches, as SQL over the row {r} with WEEK(x) the Monday of a timestamp)])
 THREAD_WEEK = "SELECT WEEK(created_at) FROM thread WHERE id = {r}.thread_id"
 REPLY_WEEKS = "SELECT WEEK(created_at) FROM post WHERE thread_id = {r}.thread_id"
+ITEM_WEEK = "SELECT WEEK(added_at) FROM intel_item WHERE id = {r}.item_id"
 WATCHED: dict[str, tuple[tuple[str, ...] | None, list[tuple[str, str]]]] = {
     "thread": (
         ("created_at", "kind", "hidden_at"),
@@ -48,15 +49,12 @@ WATCHED: dict[str, tuple[tuple[str, ...] | None, list[tuple[str, str]]]] = {
         None,
         [("thread", THREAD_WEEK), ("unanswered", THREAD_WEEK), ("post", REPLY_WEEKS)],
     ),
-    "intel_item": (("added_at", "feed_id"), [("intel_item", "WEEK({r}.added_at)")]),
-    "intel_country": (
-        None,
-        [("intel_item", "SELECT WEEK(added_at) FROM intel_item WHERE id = {r}.item_id")],
+    "intel_item": (
+        ("added_at", "feed_id"),
+        [("intel_item", "WEEK({r}.added_at)"), ("intel_feed", "WEEK({r}.added_at)")],
     ),
-    "intel_sector": (
-        None,
-        [("intel_item", "SELECT WEEK(added_at) FROM intel_item WHERE id = {r}.item_id")],
-    ),
+    "intel_country": (None, [("intel_item", ITEM_WEEK), ("intel_feed", ITEM_WEEK)]),
+    "intel_sector": (None, [("intel_item", ITEM_WEEK), ("intel_feed", ITEM_WEEK)]),
     "event": (("created_at", "country_code"), [("event", "WEEK({r}.created_at)")]),
     "event_sector": (
         None,

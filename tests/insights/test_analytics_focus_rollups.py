@@ -19,6 +19,7 @@ from forum.core.db import utcnow
 from forum.discussions.models import Category, Post, Thread, ThreadCountry, thread_sector
 from forum.events.models import Event, event_sector
 from forum.insights import analytics, jobs
+from forum.insights import analytics_content as by_source
 from forum.insights.models import AnalyticsFocusWeek
 from forum.intelligence import writes as intelligence_writes
 from forum.intelligence.models import Feed, IntelCountry, IntelItem, intel_sector
@@ -92,8 +93,9 @@ def _week(moment: dt.datetime) -> dt.date:
 
 def _expected(
     db: Session, period: analytics.Period, now: dt.datetime, countries: set[str], sector: str
-) -> tuple[list[list[int]], int]:
-    """The content flow and the unanswered count, from the rows fetched and counted here."""
+) -> tuple[list[list[int]], int, dict[int | None, int]]:
+    """The content flow, the unanswered count and the items by source (feed id, None for
+    those written by members), from the rows fetched and counted here."""
     start, end = period.bounds()
     sector_id = db.scalar(select(Sector.id).where(Sector.slug == sector)) if sector else None
     thread_tags: dict[int, tuple[set[str], set[int]]] = {}
@@ -132,11 +134,13 @@ def _expected(
         item_tags.setdefault(item_id, (set(), set()))[0].add(code)
     for item_id, sid in db.execute(select(intel_sector.c.item_id, intel_sector.c.sector_id)):
         item_tags.setdefault(item_id, (set(), set()))[1].add(sid)
+    sources: Counter[int | None] = Counter()
     for item_id, added, feed_id in db.execute(
         select(IntelItem.id, IntelItem.added_at, IntelItem.feed_id)
     ):
         if start <= added < end and tagged(item_tags.get(item_id, (set(), set()))):
             flow["items_by_members" if feed_id is None else "items_harvested"][_week(added)] += 1
+            sources[feed_id] += 1
     event_sectors: dict[int, set[int]] = {}
     for event_id, sid in db.execute(select(event_sector.c.event_id, event_sector.c.sector_id)):
         event_sectors.setdefault(event_id, set()).add(sid)
@@ -147,15 +151,16 @@ def _expected(
         if start <= created < end and tagged(tags):
             flow["events"][_week(created)] += 1
     rows = [[flow[f][w] for f in analytics.CONTENT_FIGURES] for w in period.weeks]
-    return rows, unanswered
+    return rows, unanswered, dict(sources)
 
 
 def _shown(
     db: Session, period: analytics.Period, now: dt.datetime, focus: analytics.Focus
-) -> tuple[list[list[int]], int]:
+) -> tuple[list[list[int]], int, dict[int | None, int]]:
     rows = analytics.content(db, period, focus)
     flow = [[getattr(r, f) for f in analytics.CONTENT_FIGURES] for r in rows]
-    return flow, analytics.unanswered(db, period, now, focus)
+    sources = {s.feed_id: s.items for s in by_source.items_by_source(db, period, focus)}
+    return flow, analytics.unanswered(db, period, now, focus), sources
 
 
 FOCI = [
@@ -201,11 +206,12 @@ def test_each_figure_by_focus_equals_the_rows_before_and_after_the_job(
             expected = _expected(db, period, now, set(countries), sector)
             assert _shown(db, period, now, focus) == expected, (period, focus)
     # Japan, 12 weeks: something in every figure, and the unanswered are counted.
-    rows, unanswered = _shown(
+    rows, unanswered, sources = _shown(
         db, analytics.choose_period(now.date(), "12w"), now, analytics.Focus(("JP",))
     )
     assert all(sum(column) > 0 for column in zip(*rows, strict=True))
     assert unanswered >= 4
+    assert len(sources) == 2 and None in sources  # written by members, and the feed's
 
 
 @pytest.mark.usefixtures("sectors")
@@ -277,7 +283,8 @@ def test_a_stored_week_is_read_and_a_tag_a_reply_or_a_late_row_makes_it_go(
     assert not stored("unanswered")
     assert _shown(db, period, now, japan)[1] == waiting - 1
     assert _shown(db, period, now, japan) == _expected(db, period, now, {"JP"}, "")
-    # An item's country removed, an event's sector removed, a thread hidden: the same.
+    # An item's country removed, an event's sector removed, a thread hidden, a feed
+    # deleted (its items count as written by members): the same.
     jobs.roll_up(db)
     for change in (
         delete(IntelCountry).where(
@@ -288,6 +295,7 @@ def test_a_stored_week_is_read_and_a_tag_a_reply_or_a_late_row_makes_it_go(
         ),
         delete(event_sector),
         update(Thread).where(Thread.id == lonely.id).values(hidden_at=now),
+        update(IntelItem).where(IntelItem.feed_id.is_not(None)).values(feed_id=None),
     ):
         db.execute(change)
         food = analytics.Focus((), ("food",))
@@ -314,7 +322,7 @@ def test_the_page_with_a_focus_shows_the_rolled_up_figures_small_ones_included(
     sign_in(client, db, moderator)
     page = client.get("/admin/analytics?period=12w&country=KR")
     period = analytics.choose_period(now.date(), "12w")
-    rows, unanswered = _expected(db, period, now, {"KR"}, "")
+    rows, unanswered, _ = _expected(db, period, now, {"KR"}, "")
     assert [r[1:] for r in table(page.text, "content-table")] == [
         [str(n) for n in row] for row in rows
     ]
