@@ -5,7 +5,9 @@ last HORIZON_WEEKS of them) that have no stored row: the figures are the live co
 that week, zeros included, so a stored week is a complete one. A row inserted, changed or
 deleted in a closed week deletes that week's stored figures of its table (the triggers of
 migration 0024), and the next run counts the week again; until then the page counts it
-live. The figures shown are therefore always the live counts.
+live. The figures shown are therefore always the live counts. The same run stores the
+weeks by focus (`focus_weekly`: content per country and sector, unanswered discussions,
+intelligence per feed), kept true by migration 0028's triggers.
 """
 
 from __future__ import annotations
