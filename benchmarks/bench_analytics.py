@@ -71,12 +71,13 @@ def _roll_up(engine: object, console: Console) -> float | None:
         from forum.insights import jobs
     except ImportError:
         return None
-    from forum.insights.models import AnalyticsQueryWeek, AnalyticsWeek
+    from forum.insights import models
 
     factory = make_session_factory(engine)  # type: ignore[arg-type]
     with transaction(factory) as db:  # the job's first run over the year, every time
-        db.execute(delete(AnalyticsWeek))
-        db.execute(delete(AnalyticsQueryWeek))
+        for table in ("AnalyticsWeek", "AnalyticsQueryWeek", "AnalyticsFocusWeek"):
+            if hasattr(models, table):  # the tables of this version of the forum
+                db.execute(delete(getattr(models, table)))
     start = time.perf_counter()
     with transaction(factory) as db:
         jobs.roll_up(db)

@@ -41,9 +41,26 @@ class SearchLogEntry(Base):
         # The analytics: searches per week, and the exact count of a few (text, filter).
         Index("ix_search_log_logged_counts", "logged_at", "result_count", "signed_in"),
         Index("ix_search_log_query", "text", "countries", "logged_at", "result_count"),
-        # With a focus: the distinct filter values, then the searches of those naming it.
-        Index("ix_search_log_countries_logged", "countries", "logged_at"),
-        Index("ix_search_log_sectors_logged", "sectors", "logged_at"),
+        # With a focus: the distinct filter values, then the searches of those naming it,
+        # counted from the index alone.
+        Index(
+            "ix_search_log_countries_cover",
+            "countries",
+            "logged_at",
+            "result_count",
+            "signed_in",
+            "sectors",
+            "text",
+        ),
+        Index(
+            "ix_search_log_sectors_cover",
+            "sectors",
+            "logged_at",
+            "result_count",
+            "signed_in",
+            "countries",
+            "text",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

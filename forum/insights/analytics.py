@@ -8,27 +8,32 @@ small group cannot be told apart. Weeks run Monday to Sunday, in UTC.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from forum.accounts.activity import active_by_week
 from forum.accounts.models import MemberActivity, Membership, User
 from forum.discussions.models import Post, Thread, ThreadCountry, thread_sector
 from forum.events.models import Event, event_sector
-from forum.insights import analytics_focus
+from forum.insights import analytics_focus, focus_weekly
+from forum.insights import analytics_tagged as tagged
 from forum.insights.weekly import (
+    Counted,
+    as_monday,
     count_people_weeks,
     count_weeks,
     count_weeks_split,
     figures,
     rollup,
+    week_of,
 )
 from forum.intelligence.models import IntelCountry, IntelItem, intel_sector
 from forum.taxonomy.filters import in_countries, in_sectors
+from forum.taxonomy.models import Sector
 
 SMALLEST_GROUP = 5  # a count of members below this (and above 0) is withheld
 PERIODS = ("4w", "12w", "12m")
@@ -139,13 +144,26 @@ def _memberships_live(
 
 @rollup("post", ("taking_part", "replies"), additive=False)  # distinct people
 def _posts_live(db: Session, start: dt.datetime, end: dt.datetime) -> dict[str, dict[dt.date, int]]:
-    return {
-        "taking_part": count_people_weeks(db, Post.author_id, Post.created_at, start, end),
-        "replies": count_weeks(db, Post.created_at, start, end, Post.is_opening.is_(False)),
-    }
+    week = week_of(Post.created_at)  # one pass over ix_post_created_author for both
+    taking_part: dict[dt.date, int] = {}
+    replies: dict[dt.date, int] = {}
+    for monday, people, answers in db.execute(
+        select(
+            week,
+            func.count(Post.author_id.distinct()),
+            func.sum(case((Post.is_opening.is_(False), 1), else_=0)),
+        )
+        .where(Post.created_at >= start, Post.created_at < end)
+        .group_by(week)
+    ):
+        taking_part[as_monday(monday)] = int(people)
+        replies[as_monday(monday)] = int(answers or 0)
+    return {"taking_part": taking_part, "replies": replies}
 
 
-def members(db: Session, period: Period, focus: Focus | None = None) -> list[MemberWeek]:
+def members(
+    db: Session, period: Period, focus: Focus | None = None, counted: Counted | None = None
+) -> list[MemberWeek]:
     """Per week: accounts registered, email addresses verified, memberships approved,
     members active (seen signed in that week: the whole week, the record keeps no day)
     and members taking part (wrote at least one post: a new thread or a reply); with a
@@ -164,29 +182,33 @@ def members(db: Session, period: Period, focus: Focus | None = None) -> list[Mem
                 db, User.email_verified_at, start, end, *focus.members(User.id)
             ),
         }
-        approved = count_weeks(
-            db,
-            Membership.decided_at,
-            start,
-            end,
-            Membership.status == "approved",
-            *focus.members(Membership.user_id),
-        )
-        posting = count_people_weeks(
-            db, Post.author_id, Post.created_at, start, end, *focus.members(Post.author_id)
-        )
+        approved = {
+            "approved": count_weeks(
+                db,
+                Membership.decided_at,
+                start,
+                end,
+                Membership.status == "approved",
+                *focus.members(Membership.user_id),
+            )
+        }
+        posting = {
+            "taking_part": count_people_weeks(
+                db, Post.author_id, Post.created_at, start, end, *focus.members(Post.author_id)
+            )
+        }
     else:
-        users = figures(db, "user_account", period.start, period.end)
-        approved = figures(db, "membership", period.start, period.end)["approved"]
-        posting = figures(db, "post", period.start, period.end)["taking_part"]
+        users = figures(db, "user_account", period.start, period.end, counted=counted)
+        approved = figures(db, "membership", period.start, period.end, counted=counted)
+        posting = figures(db, "post", period.start, period.end, counted=counted)
     return [
         MemberWeek(
             week,
             withhold_small(users["registered"].get(week, 0)),
             withhold_small(users["verified"].get(week, 0)),
-            withhold_small(approved.get(week, 0)),
+            withhold_small(approved["approved"].get(week, 0)),
             withhold_small(active.get(week, 0)),
-            withhold_small(posting.get(week, 0)),
+            withhold_small(posting["taking_part"].get(week, 0)),
         )
         for week in period.weeks
     ]
@@ -223,49 +245,45 @@ class Focus:
     countries: tuple[str, ...] = ()
     sectors: tuple[str, ...] = ()
 
-    def threads(self) -> list[ColumnElement[bool]]:
-        out = []
-        if self.countries:
-            out.append(
-                in_countries(
-                    Thread.id, ThreadCountry.thread_id, ThreadCountry.country_code, self.countries
-                )
-            )
-        if self.sectors:
-            out.append(
-                in_sectors(
-                    Thread.id, thread_sector.c.thread_id, thread_sector.c.sector_id, self.sectors
-                )
-            )
-        return out
-
-    def items(self) -> list[ColumnElement[bool]]:
-        out = []
-        if self.countries:
-            out.append(
-                in_countries(
-                    IntelItem.id, IntelCountry.item_id, IntelCountry.country_code, self.countries
-                )
-            )
-        if self.sectors:
-            out.append(
-                in_sectors(
-                    IntelItem.id, intel_sector.c.item_id, intel_sector.c.sector_id, self.sectors
-                )
-            )
-        return out
-
-    def events(self) -> list[ColumnElement[bool]]:
+    def _tagged(
+        self,
+        owner_id: Any,
+        countries: tuple[Any, Any] | ColumnElement[bool],
+        sectors: tuple[Any, Any],
+    ) -> list[ColumnElement[bool]]:
+        """Conditions on rows (`owner_id`) tagged with one of the countries and one of the
+        sectors: `countries` a link table's (owner, code) columns, or a condition on the
+        row itself (an event has one country); `sectors` a link table's (owner, sector)."""
         out: list[ColumnElement[bool]] = []
         if self.countries:
-            out.append(Event.country_code.in_(self.countries))
+            if isinstance(countries, tuple):
+                out.append(in_countries(owner_id, *countries, self.countries))
+            else:
+                out.append(countries)
         if self.sectors:
-            out.append(
-                in_sectors(
-                    Event.id, event_sector.c.event_id, event_sector.c.sector_id, self.sectors
-                )
-            )
+            out.append(in_sectors(owner_id, *sectors, self.sectors))
         return out
+
+    def threads(self) -> list[ColumnElement[bool]]:
+        return self._tagged(
+            Thread.id,
+            (ThreadCountry.thread_id, ThreadCountry.country_code),
+            (thread_sector.c.thread_id, thread_sector.c.sector_id),
+        )
+
+    def items(self) -> list[ColumnElement[bool]]:
+        return self._tagged(
+            IntelItem.id,
+            (IntelCountry.item_id, IntelCountry.country_code),
+            (intel_sector.c.item_id, intel_sector.c.sector_id),
+        )
+
+    def events(self) -> list[ColumnElement[bool]]:
+        return self._tagged(
+            Event.id,
+            Event.country_code.in_(self.countries),
+            (event_sector.c.event_id, event_sector.c.sector_id),
+        )
 
     def members(self, user_id: Any) -> list[ColumnElement[bool]]:
         """Conditions on a column of member ids: the member follows one of the countries
@@ -278,27 +296,90 @@ class Focus:
         return analytics_focus.searches(db, self.countries, self.sectors)
 
 
-def _content_live(
+# The content flow with a focus, one source at a time: (db, start, end, focus) -> figure
+# -> week -> count. A focus of one country or sector reads closed weeks from the focus
+# rollups (`focus_weekly`), which these count live for the other weeks.
+FocusedLive = Callable[[Session, dt.datetime, dt.datetime, Focus], dict[str, dict[dt.date, int]]]
+
+
+def _threads_focused(
+    db: Session, start: dt.datetime, end: dt.datetime, focus: Focus
+) -> dict[str, dict[dt.date, int]]:
+    practices, threads = count_weeks_split(
+        db, Thread.created_at, start, end, Thread.kind == "good_practice", *focus.threads()
+    )
+    return {"threads": threads, "good_practices": practices}
+
+
+def _replies_focused(
     db: Session, start: dt.datetime, end: dt.datetime, focus: Focus
 ) -> dict[str, dict[dt.date, int]]:
     on_threads = focus.threads()
     in_focus = [Post.thread_id.in_(select(Thread.id).where(*on_threads))] if on_threads else []
-    practices, threads = count_weeks_split(
-        db, Thread.created_at, start, end, Thread.kind == "good_practice", *on_threads
-    )
+    replies = count_weeks(db, Post.created_at, start, end, Post.is_opening.is_(False), *in_focus)
+    return {"replies": replies}
+
+
+def _items_focused(
+    db: Session, start: dt.datetime, end: dt.datetime, focus: Focus
+) -> dict[str, dict[dt.date, int]]:
     by_members, harvested = count_weeks_split(
         db, IntelItem.added_at, start, end, IntelItem.feed_id.is_(None), *focus.items()
     )
-    return {
-        "threads": threads,
-        "good_practices": practices,
-        "replies": count_weeks(
-            db, Post.created_at, start, end, Post.is_opening.is_(False), *in_focus
-        ),
-        "items_by_members": by_members,
-        "items_harvested": harvested,
-        "events": count_weeks(db, Event.created_at, start, end, *focus.events()),
-    }
+    return {"items_by_members": by_members, "items_harvested": harvested}
+
+
+def _events_focused(
+    db: Session, start: dt.datetime, end: dt.datetime, focus: Focus
+) -> dict[str, dict[dt.date, int]]:
+    return {"events": count_weeks(db, Event.created_at, start, end, *focus.events())}
+
+
+# source -> (its figures, its focused live count, its count by tag)
+FOCUSED: dict[str, tuple[tuple[str, ...], FocusedLive, Any]] = {
+    "thread": (("threads", "good_practices"), _threads_focused, tagged.threads_by_tag),
+    "post": (("replies",), _replies_focused, tagged.replies_by_tag),
+    "intel_item": (
+        ("items_by_members", "items_harvested"),
+        _items_focused,
+        tagged.items_by_tag,
+    ),
+    "event": (("events",), _events_focused, tagged.events_by_tag),
+}
+
+
+def focus_key(db: Session, focus: Focus) -> str | None:
+    """The key of `focus` in the focus rollups: the whole forum, one country or one
+    sector; None for any other (several countries, a country and a sector)."""
+    if not focus.countries and not focus.sectors:
+        return focus_weekly.WHOLE
+    if len(focus.countries) == 1 and not focus.sectors:
+        return focus_weekly.country_key(focus.countries[0])
+    if len(focus.sectors) == 1 and not focus.countries:
+        found = db.scalar(select(Sector.id).where(Sector.slug == focus.sectors[0]))
+        return None if found is None else focus_weekly.sector_key(found)
+    return None
+
+
+def _focused_flow(
+    db: Session, period: Period, focus: Focus, key: str | None, source: str
+) -> dict[str, dict[dt.date, int]]:
+    names, live, by_tag = FOCUSED[source]
+    if key is None:
+        return live(db, *period.bounds(), focus)
+    return focus_weekly.focus_figures(
+        db, source, names, key, period.start, period.end, of_key(by_tag, key)
+    )
+
+
+def of_key(by_tag: Any, key: str) -> focus_weekly.Live:
+    """The live count of one focus key from a count by tag (`analytics_tagged`)."""
+
+    def live(db: Session, low: dt.datetime, high: dt.datetime) -> dict[str, dict[dt.date, int]]:
+        found: dict[str, dict[dt.date, int]] = by_tag(db, low, high, key).get(key, {})
+        return found
+
+    return live
 
 
 @rollup("thread", ("threads", "good_practices"))
@@ -326,24 +407,34 @@ def _events_live(
     return {"events": count_weeks(db, Event.created_at, start, end)}
 
 
-def content(db: Session, period: Period, focus: Focus | None = None) -> list[ContentWeek]:
+def content(
+    db: Session, period: Period, focus: Focus | None = None, counted: Counted | None = None
+) -> list[ContentWeek]:
     """Per week: what was written, in any state it is in now (later hidden or deleted
     included: this is the flow of writing, not what readers see today); with a `focus`,
     only what is tagged with one of its countries and one of its sectors (a reply by its
-    thread's tags). Without a focus, closed weeks come from the weekly rollup when the
-    job has stored them; with one, every week is counted live."""
+    thread's tags). Closed weeks come from the weekly rollups when the job has stored
+    them (with a focus of one country or one sector, from those by focus); with a focus
+    of several countries, or of a country and a sector, every week is counted live."""
     focus = focus or Focus()
+    flow: dict[str, dict[dt.date, int]] = {}
     if focus.countries or focus.sectors:
-        start, end = period.bounds()
-        flow = _content_live(db, start, end, focus)
+        key = focus_key(db, focus)
+        for source in FOCUSED:
+            flow.update(_focused_flow(db, period, focus, key, source))
     else:
-        flow = {}
         for source in ("thread", "post", "intel_item", "event"):
-            flow.update(figures(db, source, period.start, period.end))
+            flow.update(figures(db, source, period.start, period.end, counted=counted))
     return [
         ContentWeek(week, *(flow[figure].get(week, 0) for figure in CONTENT_FIGURES))
         for week in period.weeks
     ]
+
+
+def no_reply(focus: Focus) -> list[ColumnElement[bool]]:
+    """A discussion (not a good practice), not hidden, that nobody has replied to; with a
+    `focus`, tagged with one of its countries and one of its sectors."""
+    return [*tagged.no_reply_rule(), *focus.threads()]
 
 
 def unanswered_conditions(
@@ -357,16 +448,40 @@ def unanswered_conditions(
     return [
         Thread.created_at >= start,
         Thread.created_at < min(end, now - UNANSWERED_AFTER),
-        Thread.hidden_at.is_(None),
-        Thread.kind != "good_practice",
-        ~select(Post.id).where(Post.thread_id == Thread.id, Post.is_opening.is_(False)).exists(),
-        *(focus or Focus()).threads(),
+        *no_reply(focus or Focus()),
     ]
 
 
 def unanswered(db: Session, period: Period, now: dt.datetime, focus: Focus | None = None) -> int:
-    """How many threads `unanswered_conditions` holds for."""
-    found = db.scalar(
-        select(func.count(Thread.id)).where(*unanswered_conditions(period, now, focus))
-    )
-    return int(found or 0)
+    """How many threads `unanswered_conditions` holds for. The days wholly 7 days ago or
+    more, from the focus rollups where stored (whole forum, one country, one sector), the
+    rest of the last such day counted live; any other focus counted live."""
+    focus = focus or Focus()
+    key = focus_key(db, focus)
+    if key is None:
+        found = db.scalar(
+            select(func.count(Thread.id)).where(*unanswered_conditions(period, now, focus))
+        )
+        return int(found or 0)
+    start, end = period.bounds()
+    cutoff = min(end, now - UNANSWERED_AFTER)
+    if cutoff <= start:
+        return 0
+    last_day = cutoff.astimezone(dt.UTC).date() - dt.timedelta(days=1)  # wholly before it
+    total = 0
+    if last_day >= period.start:
+        weekly = focus_weekly.focus_figures(
+            db,
+            "unanswered",
+            ("no_reply",),
+            key,
+            period.start,
+            last_day,
+            of_key(tagged.unanswered_by_tag, key),
+        )
+        total += sum(weekly["no_reply"].values())
+    rest = max(start, dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), dt.UTC))
+    if rest < cutoff:  # less than a day: read by time
+        counted = of_key(tagged.unanswered_by_tag, key)(db, rest, cutoff)
+        total += sum(counted.get("no_reply", {}).values())
+    return total

@@ -7,11 +7,12 @@ withheld count of members (fewer than 5) is null.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException
 
 from forum.accounts.deps import ApiUser
+from forum.accounts.models import User
 from forum.accounts.service import can_moderate
 from forum.core.db import utcnow
 from forum.core.web import DbSession
@@ -21,16 +22,7 @@ from forum.insights import analytics_email as email
 from forum.insights import analytics_harvest as harvesting
 from forum.insights import analytics_members as member_groups
 from forum.insights import analytics_searches as searches
-from forum.insights.analytics_views import (
-    SECTIONS,
-    Country,
-    FromDate,
-    Period,
-    SectorSlug,
-    ToDate,
-    choose,
-    focus_of,
-)
+from forum.insights.analytics_views import SECTIONS, Chosen
 
 router = APIRouter(tags=["analytics"])
 
@@ -47,25 +39,30 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def api_moderator(user: ApiUser) -> User:
+    """The token's owner, a moderator or admin; 403 for anyone else."""
+    if not can_moderate(user):
+        raise HTTPException(403, "The analytics are for the platform's moderators and admins.")
+    return user
+
+
+def api_section(section: str) -> str:
+    """The section of the path, or a 404 (before the period is looked at)."""
+    if section not in SECTIONS:
+        raise HTTPException(404, f"No such section; one of: {', '.join(SECTIONS)}.")
+    return section
+
+
 @router.get("/admin/analytics/{section}", responses=_RESPONSES)
 def analytics_section(
-    section: str,
     db: DbSession,
-    user: ApiUser,
-    period: Period = "",
-    start: FromDate = "",
-    end: ToDate = "",
-    country: Country = "",
-    sector: SectorSlug = "",
+    user: Annotated[User, Depends(api_moderator)],
+    section: Annotated[str, Depends(api_section)],
+    asked: Chosen,
 ) -> dict[str, Any]:
     """One section's figures for the period, week by week (or the ranked queries; or
     today's members by country, sector or partnership, whatever the period)."""
-    if not can_moderate(user):
-        raise HTTPException(403, "The analytics are for the platform's moderators and admins.")
-    if section not in SECTIONS:
-        raise HTTPException(404, f"No such section; one of: {', '.join(SECTIONS)}.")
-    chosen = choose(period, start, end)
-    focus = focus_of(db, country, sector)
+    chosen, focus = asked.period, asked.focus
     rows: list[dict[str, Any]]
     if section == "members":
         rows = _weekly(analytics.members(db, chosen, focus), analytics.MEMBER_FIGURES)

@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session, selectinload
 from forum.core.csvsafe import neutralise_cell
 from forum.core.pagination import Page
 from forum.discussions.models import Thread
-from forum.insights.analytics import Focus, Period, unanswered_conditions
-from forum.insights.analytics_focus import filter_values
+from forum.insights.analytics import Focus, Period, focus_key, of_key, unanswered_conditions
+from forum.insights.analytics_tagged import MEMBERS, items_by_feed
+from forum.insights.focus_weekly import focus_figures
 from forum.intelligence.models import Feed, IntelItem
 
 INTEL_FIGURES = ("items_by_members", "items_harvested")  # of analytics.ContentWeek
@@ -39,23 +40,34 @@ class SourceCount:
 def items_by_source(db: Session, period: Period, focus: Focus | None = None) -> list[SourceCount]:
     """Items added in the period per source, most first (ties by name), sources without
     any left out. An item whose feed was deleted since counts as written by members, as it
-    does in the content flow (its `feed_id` is gone)."""
-    start, end = period.bounds()
-    in_focus = (focus or Focus()).items()
-    count = select(IntelItem.feed_id, func.count(IntelItem.id)).where(
-        IntelItem.added_at >= start, IntelItem.added_at < end, *in_focus
+    does in the content flow (its `feed_id` is gone). Closed weeks from the rollups by
+    focus (`focus_weekly`: the whole forum, one country, one sector) where stored."""
+    focus = focus or Focus()
+    key = focus_key(db, focus)
+    if key is not None:  # the whole forum, one country, one sector: from the rollups
+        weekly = focus_figures(
+            db, "intel_feed", (), key, period.start, period.end, of_key(items_by_feed, key)
+        )
+        summed = {
+            None if figure == MEMBERS else int(figure.removeprefix("feed:")): sum(by_week.values())
+            for figure, by_week in weekly.items()
+        }
+        return _named(db, list(summed.items()))
+    start, end = period.bounds()  # several countries, or a country and a sector: live
+    counted = db.execute(  # from the items tagged with the focus (their link table's index)
+        select(IntelItem.feed_id, func.count(IntelItem.id))
+        .where(IntelItem.added_at >= start, IntelItem.added_at < end, *focus.items())
+        .group_by(IntelItem.feed_id)
     )
-    if in_focus:  # from the items tagged with the focus (their link table's index)
-        counted = db.execute(count.group_by(IntelItem.feed_id)).all()
-    else:  # the feeds are few: a range of the index by (feed, added_at) for each
-        feeds = filter_values(db, IntelItem.feed_id)
-        counted = [
-            *db.execute(count.where(IntelItem.feed_id.in_(feeds)).group_by(IntelItem.feed_id)),
-            *db.execute(count.where(IntelItem.feed_id.is_(None)).group_by(IntelItem.feed_id)),
-        ]
+    return _named(db, [(feed_id, int(n)) for feed_id, n in counted])
+
+
+def _named(db: Session, counted: list[tuple[int | None, int]]) -> list[SourceCount]:
+    """(feed id, items) with each feed's name, most items first (ties by name), those
+    without any left out."""
     ids = [feed_id for feed_id, _ in counted if feed_id is not None]
     names = {i: n for i, n in db.execute(select(Feed.id, Feed.name).where(Feed.id.in_(ids)))}
-    rows = [SourceCount(f, names.get(f, "") if f else "", int(n)) for f, n in counted if n]
+    rows = [SourceCount(f, names.get(f, "") if f else "", n) for f, n in counted if n]
     return sorted(rows, key=lambda r: (-r.items, r.feed_id is not None, r.name.casefold()))
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from forum.digests.models import DigestDelivery
 from forum.inbound.models import InboundMessage
 from forum.insights.analytics import Period, withhold_small
-from forum.insights.weekly import count_people_weeks, count_weeks, figures, rollup
+from forum.insights.weekly import Counted, as_monday, count_weeks, figures, rollup, week_of
 from forum.notifications.models import EmailTally, Notification
 
 RECEIVED = ("posted", "thread")  # inbound statuses that made a post
@@ -92,19 +92,34 @@ def _share(unsubscribed: int | None, recipients: int) -> float | None:
 def _digests_live(
     db: Session, start: dt.datetime, end: dt.datetime
 ) -> dict[str, dict[dt.date, int]]:
+    """Two statements: those sent and their members by when sent, the skipped and the
+    failed by when due (each from its index by time)."""
     status = DigestDelivery.status
-    return {
-        "digests_sent": count_weeks(db, DigestDelivery.sent_at, start, end, status == "sent"),
-        "digests_skipped": count_weeks(
-            db, DigestDelivery.window_end, start, end, status == "skipped"
-        ),
-        "digests_failed": count_weeks(
-            db, DigestDelivery.window_end, start, end, status == "failed"
-        ),
-        "digest_recipients": count_people_weeks(
-            db, DigestDelivery.user_id, DigestDelivery.sent_at, start, end, status == "sent"
-        ),
+    sent_week, due_week = week_of(DigestDelivery.sent_at), week_of(DigestDelivery.window_end)
+    out: dict[str, dict[dt.date, int]] = {
+        "digests_sent": {},
+        "digests_skipped": {},
+        "digests_failed": {},
+        "digest_recipients": {},
     }
+    for week, sent, people in db.execute(
+        select(sent_week, func.count(), func.count(DigestDelivery.user_id.distinct()))
+        .where(DigestDelivery.sent_at >= start, DigestDelivery.sent_at < end, status == "sent")
+        .group_by(sent_week)
+    ):
+        out["digests_sent"][as_monday(week)] = int(sent)
+        out["digest_recipients"][as_monday(week)] = int(people)
+    for week, kind, n in db.execute(
+        select(due_week, status, func.count())
+        .where(
+            DigestDelivery.window_end >= start,
+            DigestDelivery.window_end < end,
+            status.in_(("skipped", "failed")),
+        )
+        .group_by(due_week, status)
+    ):
+        out[f"digests_{kind}"][as_monday(week)] = int(n)
+    return out
 
 
 @rollup("inbound_message", ("posted_by_email", "refused"))
@@ -118,17 +133,15 @@ def _inbound_live(
     }
 
 
-def weeks(db: Session, period: Period) -> list[EmailWeek]:
+def weeks(db: Session, period: Period, counted: Counted | None = None) -> list[EmailWeek]:
     """Counted in the database; closed weeks read from the weekly rollup when stored.
     Posts written on the web are every post of the week (a reply, or a thread's opening
-    post) less those made from a received message."""
+    post) less those made from a received message. `counted`: the sources the request
+    counted already (`weekly.figures`)."""
     start, end = period.bounds()
-    found = {
-        **figures(db, "digest_delivery", period.start, period.end),
-        **figures(db, "inbound_message", period.start, period.end),
-        **figures(db, "thread", period.start, period.end),
-        **figures(db, "post", period.start, period.end),
-    }
+    found = {}
+    for source in ("digest_delivery", "inbound_message", "thread", "post"):
+        found.update(figures(db, source, period.start, period.end, counted=counted))
     recipients = found["digest_recipients"]
     immediate = count_weeks(db, Notification.emailed_at, start, end)
     tallies = _tallies(db, period)

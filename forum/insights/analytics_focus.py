@@ -57,8 +57,8 @@ def followers(user_id: Any, countries: Sequence[str], sectors: Sequence[str]) ->
 
 def filter_values(db: Session, column: Any) -> list[Any]:
     """The distinct values (not null) of an indexed column with few of them: a search-log
-    filter (`SearchLogEntry.countries` or `.sectors`), an item's feed; found by skipping
-    through the index it leads (ix_search_log_countries_logged, ...): one seek per value,
+    filter (`SearchLogEntry.countries` or `.sectors`); found by skipping
+    through the index it leads (ix_search_log_countries_cover, ...): one seek per value,
     not a read of the table."""
     seen = select(func.min(column).label("value")).cte("seen", recursive=True)
     following = (

@@ -54,26 +54,45 @@ def _ranked(counts: dict[str, tuple[str, int]]) -> list[MemberCount]:
 
 
 def by_country(db: Session, focus: Focus | None = None) -> list[MemberCount]:
-    """Members following each country, directly or through a region group."""
-    people: dict[str, set[int]] = {}
-    rows = db.execute(
+    """Members following each country, directly or through a region group: the direct
+    follows counted in the database (one per member and country), then the few members
+    who follow a region group read one by one, a country of their groups counting for them
+    only when they do not follow it directly."""
+    members = _members(focus or Focus())
+    direct: dict[str, int] = {
+        code: int(n)
+        for code, n in db.execute(
+            select(Follow.target, func.count())
+            .join(User, User.id == Follow.user_id)
+            .where(Follow.target_type == "country", *members)
+            .group_by(Follow.target)
+        )
+    }
+    through_groups = select(Follow.user_id).where(Follow.target_type == "region_group")
+    followed: dict[int, tuple[set[str], set[str]]] = {}  # member -> (direct, through groups)
+    for user_id, kind, target in db.execute(
         select(Follow.user_id, Follow.target_type, Follow.target)
         .join(User, User.id == Follow.user_id)
-        .where(Follow.target_type.in_(("country", "region_group")), *_members(focus or Focus()))
-    )
-    for user_id, kind, target in rows:
+        .where(
+            Follow.target_type.in_(("country", "region_group")),
+            Follow.user_id.in_(through_groups),
+            *members,
+        )
+    ):
+        codes = followed.setdefault(user_id, (set(), set()))
         if kind == "country":
-            codes: frozenset[str] | tuple[str] = (target,)
+            codes[0].add(target)
         else:
             group = get_region_group(target)
-            codes = group.members if group else frozenset()
-        for code in codes:
-            people.setdefault(code, set()).add(user_id)
+            codes[1].update(group.members if group else ())
+    for own, grouped in followed.values():
+        for code in grouped - own:
+            direct[code] = direct.get(code, 0) + 1
     counts = {}
-    for code, ids in people.items():
+    for code, n in direct.items():
         country = get_country(code)
         if country is not None:
-            counts[code] = (country.label, len(ids))
+            counts[code] = (country.label, n)
     return _ranked(counts)
 
 

@@ -18,16 +18,7 @@ from forum.core.db import utcnow
 from forum.core.pagination import page_number
 from forum.core.web import DbSession, render
 from forum.insights import analytics_content as by_source
-from forum.insights.analytics_views import (
-    PERIOD_LABELS,
-    Country,
-    FromDate,
-    Period,
-    SectorSlug,
-    ToDate,
-    choose,
-    focus_of,
-)
+from forum.insights.analytics_views import PERIOD_LABELS, Chosen
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,19 +28,12 @@ def unanswered_page(
     request: Request,
     db: DbSession,
     moderator: Moderator,
-    period: Period = "",
-    start: FromDate = "",
-    end: ToDate = "",
-    country: Country = "",
-    sector: SectorSlug = "",
+    asked: Chosen,
     page: Annotated[str, Query(max_length=6)] = "1",
 ) -> HTMLResponse:
-    chosen = choose(period, start, end)
-    focus = focus_of(db, country, sector)
-    params = {"period": period, "from": start, "to": end, "country": country, "sector": sector}
-    kept = {key: value for key, value in params.items() if value}
+    chosen, kept = asked.period, asked.params
     listing = by_source.list_unanswered(
-        db, chosen, utcnow(), focus, page=page_number(page), params=kept
+        db, chosen, utcnow(), asked.focus, page=page_number(page), params=kept
     )
     return render(
         request,
@@ -58,8 +42,8 @@ def unanswered_page(
             "listing": listing,
             "chosen": chosen,
             "period_label": PERIOD_LABELS.get(chosen.key),
-            "country": country,
-            "sector": sector,
+            "country": asked.country,
+            "sector": asked.sector,
             "back_query": urlencode(kept),
         },
     )

@@ -10,15 +10,17 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup, escape
 
 from forum.accounts.deps import Moderator
 from forum.accounts.service import can_administer
 from forum.core.db import utcnow
-from forum.core.formats import format_date
+from forum.core.formats import format_date, format_number, format_percent, machine_time
 from forum.core.i18n import _, _l
 from forum.core.web import DbSession, render
 from forum.inbound.reasons import REASONS
@@ -28,6 +30,7 @@ from forum.insights import analytics_email as email
 from forum.insights import analytics_harvest as harvesting
 from forum.insights import analytics_members as member_groups
 from forum.insights import analytics_searches as searches
+from forum.insights.weekly import Counted
 from forum.taxonomy.filters import parse_filters
 
 router = APIRouter(include_in_schema=False)
@@ -97,10 +100,6 @@ def choose(period: str, start: str, end: str) -> analytics.Period:
         raise HTTPException(422, _period_error(str(error))) from None
 
 
-Country = Annotated[str, Query(max_length=40)]
-SectorSlug = Annotated[str, Query(max_length=80)]
-
-
 def focus_of(db: DbSession, country: str, sector: str) -> analytics.Focus:
     """The focus from `country` (a code or region group) and `sector` (a slug); 422 naming
     an unknown one."""
@@ -108,9 +107,43 @@ def focus_of(db: DbSession, country: str, sector: str) -> analytics.Focus:
     return analytics.Focus(tuple(codes), tuple(slugs))
 
 
-Period = Annotated[str, Query(max_length=4)]
-FromDate = Annotated[str, Query(alias="from", max_length=10)]
-ToDate = Annotated[str, Query(alias="to", max_length=10)]
+@dataclass(frozen=True)
+class AnalyticsQuery:
+    """What the query string of every analytics route asks for: the period and focus,
+    and the parameters as given (carried by the page's links)."""
+
+    period: analytics.Period
+    focus: analytics.Focus
+    params: dict[str, str]  # period, from, to, country, sector: those given
+
+    @property
+    def country(self) -> str:
+        return self.params.get("country", "")
+
+    @property
+    def sector(self) -> str:
+        return self.params.get("sector", "")
+
+
+def analytics_query(
+    db: DbSession,
+    period: Annotated[str, Query(max_length=4)] = "",
+    start: Annotated[str, Query(alias="from", max_length=10)] = "",
+    end: Annotated[str, Query(alias="to", max_length=10)] = "",
+    country: Annotated[str, Query(max_length=40)] = "",
+    sector: Annotated[str, Query(max_length=80)] = "",
+) -> AnalyticsQuery:
+    """The period (`period`: 4w, 12w, 12m; or two dates `from` and `to`) and the focus
+    (`country`: a code or region group; `sector`: a slug) of an analytics route; a 422
+    with the reason for a bad one."""
+    chosen = choose(period, start, end)
+    focus = focus_of(db, country, sector)
+    given = {"period": period, "from": start, "to": end, "country": country, "sector": sector}
+    return AnalyticsQuery(chosen, focus, {key: value for key, value in given.items() if value})
+
+
+# Declare it after the user's dependency: a visitor is sent away before a bad period is told.
+Chosen = Annotated[AnalyticsQuery, Depends(analytics_query)]
 
 
 def _shown(value: int | float | None, figure: str = "") -> str:
@@ -119,6 +152,31 @@ def _shown(value: int | float | None, figure: str = "") -> str:
     if figure.endswith("_share"):
         return "" if value is None else f"{value:.4f}"
     return _("fewer than 5") if value is None else str(value)
+
+
+def weekly_rows(rows: Sequence[Any], labels: Mapping[str, Any]) -> Markup:
+    """The body rows of a week-by-week table (macro `weekly_table`): the week, then a cell
+    per figure of `labels`; a withheld count in words, a share as a percentage (a dash
+    when there is none). Drawn here rather than by the template: a 12-month page has some
+    1,300 cells."""
+    fewer = escape(_("fewer than 5"))
+    none = Markup('<span aria-hidden="true">–</span><span class="visually-hidden">{}</span>')
+    not_applicable = none.format(_("not applicable"))
+    out = []
+    for row in rows:
+        out.append(
+            f'\n          <tr><th scope="row"><time datetime="{escape(machine_time(row.week))}">'
+            f"{escape(format_date(row.week))}</time></th>"
+        )
+        for key in labels:
+            value = getattr(row, key)
+            if key.endswith("_share"):
+                cell = not_applicable if value is None else escape(format_percent(value))
+            else:
+                cell = fewer if value is None else escape(format_number(value))
+            out.append(f'\n            <td data-figure="{escape(key)}">{cell}</td>')
+        out.append("</tr>")
+    return Markup("".join(out))  # noqa: S704 (every text in it is escaped above)
 
 
 def _counts(labels: Mapping[str, Any]) -> dict[str, Any]:
@@ -169,18 +227,14 @@ def analytics_page(
     request: Request,
     db: DbSession,
     moderator: Moderator,
-    period: Period = "",
-    start: FromDate = "",
-    end: ToDate = "",
-    country: Country = "",
-    sector: SectorSlug = "",
+    asked: Chosen,
 ) -> HTMLResponse:
-    chosen = choose(period, start, end)
-    focus = focus_of(db, country, sector)
-    rows = analytics.members(db, chosen, focus)
-    flow = analytics.content(db, chosen, focus)
+    chosen, focus = asked.period, asked.focus
+    counted: Counted = {}  # the sources this request counted (posts serve three sections)
+    rows = analytics.members(db, chosen, focus, counted)
+    flow = analytics.content(db, chosen, focus, counted)
     search_weeks = searches.weeks(db, chosen, focus)
-    email_weeks = email.weeks(db, chosen)
+    email_weeks = email.weeks(db, chosen, counted)
     weeks = [format_date(r.week) for r in rows]
     sources = by_source.items_by_source(db, chosen, focus)
     return render(
@@ -188,8 +242,9 @@ def analytics_page(
         "insights/analytics.html",
         {
             "chosen": chosen,
-            "country": country,
-            "sector": sector,
+            "weekly_rows": weekly_rows,
+            "country": asked.country,
+            "sector": asked.sector,
             "focused": bool(focus.countries or focus.sectors),
             "period_labels": PERIOD_LABELS,
             "query": request.url.query,
@@ -285,23 +340,23 @@ def _section_rows(
     )
 
 
-@router.get("/admin/analytics/{section}.csv")
-def section_csv(
-    section: str,
-    db: DbSession,
-    moderator: Moderator,
-    period: Period = "",
-    start: FromDate = "",
-    end: ToDate = "",
-    country: Country = "",
-    sector: SectorSlug = "",
-) -> Response:
+def csv_section(section: str) -> str:
+    """The section of a CSV's path, or a 404 (before the period is looked at)."""
     if section not in SECTIONS:
         raise HTTPException(404, _("There is no such section of the analytics."))
-    chosen = choose(period, start, end)
+    return section
+
+
+@router.get("/admin/analytics/{section}.csv")
+def section_csv(
+    db: DbSession,
+    moderator: Moderator,
+    section: Annotated[str, Depends(csv_section)],
+    asked: Chosen,
+) -> Response:
+    chosen = asked.period
     out = io.StringIO()
-    focus = focus_of(db, country, sector)
-    csv.writer(out).writerows(_section_rows(db, section, chosen, focus))
+    csv.writer(out).writerows(_section_rows(db, section, chosen, asked.focus))
     name = f"analytics-{section}-{chosen.start.isoformat()}-{chosen.end.isoformat()}.csv"
     return Response(
         out.getvalue(),

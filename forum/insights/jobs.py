@@ -5,7 +5,9 @@ last HORIZON_WEEKS of them) that have no stored row: the figures are the live co
 that week, zeros included, so a stored week is a complete one. A row inserted, changed or
 deleted in a closed week deletes that week's stored figures of its table (the triggers of
 migration 0024), and the next run counts the week again; until then the page counts it
-live. The figures shown are therefore always the live counts.
+live. The figures shown are therefore always the live counts. The same run stores the
+weeks by focus (`focus_weekly`: content per country and sector, unanswered discussions,
+intelligence per feed), kept true by migration 0028's triggers.
 """
 
 from __future__ import annotations
@@ -21,16 +23,19 @@ from forum.insights import analytics as _analytics
 from forum.insights import analytics_email as _analytics_email
 from forum.insights import analytics_ranked as ranked
 from forum.insights import analytics_searches as _analytics_searches
+from forum.insights import analytics_tagged as _analytics_tagged
+from forum.insights import focus_weekly
 from forum.insights.models import AnalyticsWeek
 from forum.insights.weekly import ROLLUPS, moment, monday, runs
 
 HORIZON_WEEKS = 106  # two years: the longest period the page offers (analytics.LONGEST)
-FIGURE_MODULES = (_analytics, _analytics_email, _analytics_searches)  # they register ROLLUPS
+# They register ROLLUPS and FOCUS_ROLLUPS.
+FIGURE_MODULES = (_analytics, _analytics_email, _analytics_searches, _analytics_tagged)
 
 
 def roll_up(db: Session, *, now: dt.datetime | None = None) -> int:
-    """Store the figures and the ranked tables of each closed week not stored yet;
-    answers how many (source, week) pairs it stored."""
+    """Store the figures, the ranked tables and the figures by focus of each closed week
+    not stored yet; answers how many (source, week) pairs it stored."""
     this_monday = monday((now or utcnow()).date())
     first = this_monday - dt.timedelta(weeks=HORIZON_WEEKS)
     closed = [first + dt.timedelta(weeks=n) for n in range(HORIZON_WEEKS)]
@@ -68,7 +73,7 @@ def roll_up(db: Session, *, now: dt.datetime | None = None) -> int:
                 ],
             )
             done += len(run)
-    return done + ranked.roll_up(db, closed)
+    return done + ranked.roll_up(db, closed) + focus_weekly.roll_up(db, closed)
 
 
 @registry.periodic("analytics-rollup", every=dt.timedelta(hours=1))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, Integer, String
+from sqlalchemy import Date, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.core.db import Base
@@ -46,3 +46,23 @@ class AnalyticsQueryWeek(Base):
     countries: Mapped[str] = mapped_column(String(200))
     searches: Mapped[int] = mapped_column(Integer)
     without_result: Mapped[int] = mapped_column(Integer)
+
+
+class AnalyticsFocusWeek(Base):
+    """Figures of closed weeks by focus: content counted per country and per sector it is
+    tagged with, and the discussions still unanswered (`forum.insights.focus_weekly`).
+
+    `focus` is "country:JP", "sector:<id>", or "" for the whole forum. A (source, week)
+    is stored when its marker row is there (focus "" and figure ""); a figure without a
+    row is then 0. Triggers (migration 0028) delete a week's rows of a source as soon as
+    a row it counts, or a tag of one, is inserted, changed or deleted.
+    """
+
+    __tablename__ = "analytics_focus_week"
+    __table_args__ = (Index("ix_analytics_focus_week_source_week", "source", "week"),)
+
+    source: Mapped[str] = mapped_column(String(40), primary_key=True)
+    focus: Mapped[str] = mapped_column(String(60), primary_key=True)
+    week: Mapped[dt.date] = mapped_column(Date, primary_key=True)  # its Monday
+    figure: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)

@@ -190,13 +190,31 @@ def cut_weeks(
     return out
 
 
+# One request's figures already counted: (source, first, last) -> figure -> week -> count.
+# Sections of one page share a source (posts: members taking part, replies, posts on the
+# web); made per request, never kept between requests.
+Counted = dict[tuple[str, dt.date, dt.date], dict[str, dict[dt.date, int]]]
+
+
 def figures(
-    db: Session, source: str, first: dt.date, last: dt.date, today: dt.date | None = None
+    db: Session,
+    source: str,
+    first: dt.date,
+    last: dt.date,
+    today: dt.date | None = None,
+    *,
+    counted: Counted | None = None,
 ) -> dict[str, dict[dt.date, int]]:
     """The figures of `source` per week (by Monday) for the days `first` to `last`: a
     week wholly inside them and closed (ended before `today`'s week) from the rollup when
     the job has stored it, a closed week mostly inside them from the rollup less the live
-    count of its days outside, every other week counted live, its part inside only."""
+    count of its days outside, every other week counted live, its part inside only. With
+    `counted`, a source counted already for these days is not counted again."""
+    if counted is not None:
+        key = (source, first, last)
+        if key not in counted:
+            counted[key] = figures(db, source, first, last, today)
+        return counted[key]
     roll = ROLLUPS[source]
     weeks, closed = split(first, last, today)
     cut = cut_weeks(first, last, today) if roll.additive else {}

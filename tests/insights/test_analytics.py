@@ -349,6 +349,36 @@ def test_api_gives_the_page_figures(
         "/api/v1/admin/analytics/members", headers={"Authorization": f"Bearer {member_token}"}
     )
     assert refused.status_code == 403
+    # Who asks is checked first, then the section, then the period and focus.
+    member_auth = {"Authorization": f"Bearer {member_token}"}
+    assert client.get("/api/v1/admin/analytics/nothing?period=5y").status_code == 401
+    for path in (
+        "/api/v1/admin/analytics/nothing?period=5y",
+        "/api/v1/admin/analytics/members?country=XX",
+    ):
+        assert client.get(path, headers=member_auth).status_code == 403, path
+    admin_auth = {"Authorization": f"Bearer {token}"}
+    assert (
+        client.get("/api/v1/admin/analytics/nothing?period=5y", headers=admin_auth).status_code
+        == 404
+    )
+
+
+def test_who_asks_is_checked_before_the_period(client: Client, db: Session, member: User) -> None:
+    """Every analytics route sends a visitor away and refuses a member before it reads the
+    period or focus (one dependency, declared after the user's)."""
+    paths = [
+        "/admin/analytics?period=5y",
+        "/admin/analytics/members.csv?country=XX",
+        "/admin/analytics/nothing.csv?period=5y",
+        "/admin/analytics/unanswered?from=2026-03-01",
+    ]
+    for path in paths:
+        got = client.get(path, follow_redirects=False)
+        assert got.status_code in (302, 303) and "/login" in got.headers["location"], path
+    sign_in(client, db, member)
+    for path in paths:
+        assert client.get(path).status_code == 403, path
 
 
 def test_content_filtered_by_country_and_sector(
