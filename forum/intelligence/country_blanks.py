@@ -73,8 +73,20 @@ STYLE = re.compile(
 )
 
 
+# STYLE is read only in texts that have one of these (most have none).
+_STYLE_WORDS = (
+    "style", "inspired", "themed", "restaura", "ristorant", "cuisine", "cocina", "cucina",
+    "küche", "gerichte", "spezialit", "pizzeria", "trattoria", "brasserie", "plats", "platos",
+    "piatti", "eater", "cooking", "dishes", "ogurt", "oghurt",
+)  # fmt: skip
+
+
 def blank_out(text: str) -> str:
     """`text` with its money, languages and styles blanked out (spaces of the same length)."""
-    for pattern in (MONEY, LANGUAGE, STYLE):
+    lower = text.lower()
+    patterns = (
+        (MONEY, LANGUAGE, STYLE) if any(w in lower for w in _STYLE_WORDS) else (MONEY, LANGUAGE)
+    )
+    for pattern in patterns:
         text = pattern.sub(lambda m: " " * len(m.group(0)), text)
     return text

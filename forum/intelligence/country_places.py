@@ -8,6 +8,7 @@ Croatia", "Mobile, Ala.", "Reading, England", or a dateline in capitals ("NICE, 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from forum.intelligence.country_names import FormTable, Kind, token_key
 from forum.intelligence.place_names import (
@@ -27,28 +28,32 @@ _STRONG_BEFORE = re.compile(
     r"(?:\b(?i:city|town|port|ville|citt[àa]|comune|ciudad|municipio)\s+(?:of|de|di|d')\s*"
     r"|\b(?:Stadt|Hafen)\s+)$"
 )
-_STOP_NAME = re.compile(r"\b(?:[A-Z][a-zà-ÿ]+|[A-Z]{4,})\b")
 
 
 def stop_name_places(
-    text: str, covered: list[tuple[int, int]], table: FormTable
+    text: str,
+    words: Sequence[tuple[int, int, str]],
+    covered: list[tuple[int, int]],
+    table: FormTable,
 ) -> list[tuple[str, str]]:
-    """(words, country) of the common-word cities written as places beyond doubt (rule 11)."""
+    """(words, country) of the common-word cities written as places beyond doubt (rule 11),
+    among the text's `words` (start, end, folded key)."""
     found = []
     cities = stop_name_cities()
-    for name in _STOP_NAME.finditer(text):
-        city = cities.get(token_key(name.group(0)))
-        if city is None or any(a <= name.start() < b for a, b in covered):
+    for start, end, key in words:
+        city = cities.get(key)
+        if city is None or not text[start].isupper() or any(a <= start < b for a, b in covered):
             continue
-        strong = text.startswith("-based", name.end()) or bool(
-            _STRONG_BEFORE.search(text, max(0, name.start() - 12), name.start())
+        name = text[start:end]
+        strong = text.startswith("-based", end) or bool(
+            _STRONG_BEFORE.search(text, max(0, start - 12), start)
         )
-        if name.group(0).isupper():  # a dateline: "NICE, " at a line's start
+        if name.isupper():  # a dateline: "NICE, " at a line's start
             strong = strong or (
-                LINE_START.search(text, 0, name.start()) is not None
-                and PLACE_AFTER.match(text, name.end()) is not None
+                LINE_START.search(text, 0, start) is not None
+                and PLACE_AFTER.match(text, end) is not None
             )
-        qualifier = QUALIFIER.match(text, name.end())
+        qualifier = QUALIFIER.match(text, end)
         if qualifier is not None:
             key = token_key(qualifier.group(1))
             named = table.forms.get(key)
@@ -58,5 +63,5 @@ def stop_name_places(
                 or (named is not None and named.kind is Kind.NAME and named.country == city.country)
             )
         if strong:
-            found.append((name.group(0), city.country))
+            found.append((name, city.country))
     return found

@@ -434,7 +434,7 @@ def find_countries(text: str, language: str | None = None) -> dict[str, list[str
     for state in _AP_STATE.finditer(text):  # rule 8
         if state.group(0) not in found.setdefault("US", []):
             found["US"].append(state.group(0))
-    for words, code in [*provinces, *stop_name_places(text, covered, table)]:
+    for words, code in [*provinces, *stop_name_places(text, tokens, covered, table)]:
         if words not in found.setdefault(code, []):
             found[code].append(words)
     return {code: words for code, words in found.items() if words}

@@ -65,11 +65,7 @@ _NAMES = re.compile(
     |\bHotel\s+(?:[A-Z][\w'’-]*\s+){{1,3}}(?:hosts?|hosted|will\s+host)\b
     |\b(?:to|will|would|could|can|must)\s+fashion\b|\bfashion(?:ed|ing)\b
     |\b(?:good|bonne|buena|buona|in)\s+(?:health|santé|salud|salute)\b
-    |\b(?i:financial|fiscal|economic|business)\s+(?i:health)\b|\bsant[ée]\s+financi[èe]re\b
-    |\bsalud\s+financiera\b|\bsalute\s+finanziaria\b|\bfinanziellen?\s+Gesundheit\b
-    |\b(?i:health\s+(?:and|&)\s+safety)\b
-    |\b(?:plastic|flexible|packaging|cling|thin|protective|window|shrink|stretch|barrier|
-        polyester|polymer)[\s-]+films?\b
+
     |\b(?:point|conférence|communiqué|revue)\s+de\s+presse\b|\bpress\s+release\b
     |\b(?:[A-Z][\w'’-]*,?\s+(?:y\s+|e\s+|et\s+|and\s+|&\s+)?){{1,6}}S\.A\.
     |\b(?:newspaper|magazine|daily|weekly|journal|Zeitung|Tageszeitung|Wochenzeitung|
@@ -93,6 +89,16 @@ _NAMES = re.compile(
     |\b(?:ahorro|risparmio)\s+(?:de\s+)?(?:energ[ií]a|energ[ée]tico|elettricit[àa])\b""",
     re.VERBOSE,
 )
+# Words in another sense (rule 9), read only in texts that have one of `_SENSE_WORDS`.
+_SENSES = re.compile(
+    r"""\b(?i:financial|fiscal|economic|business)\s+(?i:health)\b|\bsant[ée]\s+financi[èe]re\b
+    |\bsalud\s+financiera\b|\bsalute\s+finanziaria\b|\bfinanziellen?\s+Gesundheit\b
+    |\b(?i:health\s+(?:and|&)\s+safety)\b
+    |\b(?:plastic|flexible|packaging|cling|thin|protective|window|shrink|stretch|barrier|
+        polyester|polymer)[\s-]+films?\b""",
+    re.VERBOSE,
+)
+_SENSE_WORDS = ("health", "santé", "sante", "salud", "salute", "gesundheit", "film")
 _ENUMERATION = re.compile(
     r"(?<![\w'’-])(?:[\w'’-]+(?:[ \t]+[\w'’-]+){0,2})(?:[ \t]*,[ \t]*[\w'’-]+(?:[ \t]+[\w'’-]+){0,2}){2,}"
     r"[ \t]*,?[ \t]+(?:and|or|et|ou|und|oder|y|o|e|ed)[ \t]+[\w'’-]+(?:[ \t]+[\w'’-]+){0,2}"
@@ -223,6 +229,10 @@ def _masked(text: str) -> str:
     while (match := _NAMES.search(text, position)) is not None:
         blank[match.start() : match.end()] = b"\x01" * (match.end() - match.start())
         position = match.start() + 1
+    lower = text.lower()
+    if any(word in lower for word in _SENSE_WORDS):
+        for match in _SENSES.finditer(text):
+            blank[match.start() : match.end()] = b"\x01" * (match.end() - match.start())
     return "".join(" " if flag else char for char, flag in zip(text, blank, strict=True))
 
 
