@@ -35,6 +35,8 @@ Context, not single words:
    is a beverage (food), not energy; "turkey" counts for food only in lower case
    (`sector_words.LOWER_CASE_ONLY`: "Turkey" is the country). A company's name with "and"
    is a name too ("Film and Foil Solutions Ltd").
+10. An aside that excludes a sector names none: "(hors salons de l'aéronautique et de la
+   défense)", "(excluding aerospace)", "(ohne Tourismus)".
 """
 
 from __future__ import annotations
@@ -95,10 +97,12 @@ _SENSES = re.compile(
     |\bsalud\s+financiera\b|\bsalute\s+finanziaria\b|\bfinanziellen?\s+Gesundheit\b
     |\b(?i:health\s+(?:and|&)\s+safety)\b
     |\b(?:plastic|flexible|packaging|cling|thin|protective|window|shrink|stretch|barrier|
-        polyester|polymer)[\s-]+films?\b""",
+        polyester|polymer)[\s-]+films?\b
+    |\((?:hors|sauf|excluding|except|excl\.|à\s+l'exception|ausgenommen|außer|ohne|excepto|
+        salvo|sin|tranne|eccetto|escluso|esclusi)\b[^)]{0,100}\)""",
     re.VERBOSE,
 )
-_SENSE_WORDS = ("health", "santé", "sante", "salud", "salute", "gesundheit", "film")
+_SENSE_WORDS = ("health", "santé", "sante", "salud", "salute", "gesundheit", "film", "(")
 _ENUMERATION = re.compile(
     r"(?<![\w'’-])(?:[\w'’-]+(?:[ \t]+[\w'’-]+){0,2})(?:[ \t]*,[ \t]*[\w'’-]+(?:[ \t]+[\w'’-]+){0,2}){2,}"
     r"[ \t]*,?[ \t]+(?:and|or|et|ou|und|oder|y|o|e|ed)[ \t]+[\w'’-]+(?:[ \t]+[\w'’-]+){0,2}"

@@ -170,3 +170,48 @@ def test_restaurants_camping_and_agritourism_are_hospitality(
     text: str, language: str, expected: set[str]
 ) -> None:
     assert tag_sectors(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("les salons (hors salons de l'aéronautique et de la défense) signent", "fr", set()),
+        ("revenue (excluding aerospace) rose", "en", set()),
+        ("Umsatz (ohne Tourismus) stieg", "de", set()),
+        ("exports of aerospace parts (excluding engines) rose", "en", {"high-tech"}),
+    ],
+)
+def test_an_aside_excluding_a_sector_names_none(
+    text: str, language: str, expected: set[str]
+) -> None:
+    assert tag_sectors(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a Persian rug and Egyptian cotton sheets",
+        "Bermuda shorts and French windows",
+        "a Turkish bath, a Swedish massage and German measles",
+    ],
+)
+def test_products_and_idioms_named_after_a_country_name_none(text: str) -> None:
+    assert tag_countries(text) == set()
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("la société lyonnaise « Classe Export »", "fr", {"FR"}),
+        ("le trafic de l'aéroport niçois a chuté", "fr", {"FR"}),
+        ("teilte das Bremer Unternehmen mit", "de", {"DE"}),
+        ("ein Münchner Start-up", "de", {"DE"}),
+        ("la Institución Ferial Alicantina", "es", {"ES"}),
+        ("las empresas madrileñas exportan", "es", {"ES"}),
+        ("le aziende milanesi e torinesi", "it", {"IT"}),
+    ],
+)
+def test_adjectives_of_big_cities_name_their_country(
+    text: str, language: str, expected: set[str]
+) -> None:
+    assert tag_countries(text, language) == expected
