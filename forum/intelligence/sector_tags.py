@@ -102,7 +102,11 @@ _SENSES = re.compile(
         salvo|sin|tranne|eccetto|escluso|esclusi)\b[^)]{0,100}\)""",
     re.VERBOSE,
 )
-_SENSE_WORDS = ("health", "santé", "sante", "salud", "salute", "gesundheit", "film", "(")
+_SENSE_WORDS = (
+    "health", "santé", "sante", "salud", "salute", "gesundheit", "film", "(hors", "(sauf",
+    "(excl", "(except", "(à l'exc", "(ausgenom", "(außer", "(ohne", "(salvo", "(sin ",
+    "(tranne", "(eccetto", "(esclus",
+)  # fmt: skip
 _ENUMERATION = re.compile(
     r"(?<![\w'’-])(?:[\w'’-]+(?:[ \t]+[\w'’-]+){0,2})(?:[ \t]*,[ \t]*[\w'’-]+(?:[ \t]+[\w'’-]+){0,2}){2,}"
     r"[ \t]*,?[ \t]+(?:and|or|et|ou|und|oder|y|o|e|ed)[ \t]+[\w'’-]+(?:[ \t]+[\w'’-]+){0,2}"
