@@ -36,8 +36,8 @@ Rules, in order:
    ("London, Ontario" is in Canada, "Córdoba, Argentina" in Argentina).
 7. Cities of a million inhabitants or more count wherever they are named; smaller cities and
    regions only where the text writes a place: after a preposition of place ("in Tallinn",
-   "à Besançon", "nach Wiesbaden"), in a dateline ("SHARJAH", "Wiesbaden. ", "Savannah,
-   Ga. –") or before a comma or a parenthesis. "Enterprise", "Corona" or "Hidalgo" in a
+   "à Besançon", "nach Wiesbaden"), before "-based" ("Denver-based"), in a dateline
+   ("SHARJAH", "Wiesbaden. ", "Savannah, Ga. –") or before a comma or a parenthesis. "Enterprise", "Corona" or "Hidalgo" in a
    sentence's flow is then no city. A city's name in another language ("Pékin", "Mailand": GeoNames' alternate names)
    counts only after a preposition of place or in a dateline, whatever the city's size:
    such names are also surnames and words ("Gerald Böse,", "Gold", "Soul").
@@ -314,15 +314,15 @@ def _accept(text: str, span: tuple[int, int], form: Form, language: str | None) 
 def _placed(text: str, span: tuple[int, int], form: Form, language: str | None) -> bool:
     """A big city counts anywhere; a smaller city or a region only where a place is written:
     after a preposition of place, in a dateline (capitals, or followed by a comma or a
-    parenthesis), or before a comma (rule 7). A city's name in another language needs a
+    parenthesis), before a comma or before "-based" (rule 7). A city's name in another language needs a
     preposition or a dateline, whatever the city's size."""
     if form.population <= REGION_POPULATION and _reads_as_surname(text, span, language):
         return False  # rule 12: "Bernt Nelson, an economist", "George Washington"
     if form.population >= BIG_CITY and not form.alternate:
         return True
     before = text[max(0, span[0] - 12) : span[0]]
-    if _PLACE_BEFORE.search(before):
-        return True
+    if _PLACE_BEFORE.search(before) or text.startswith("-based", span[1]):
+        return True  # "in Tallinn", "Denver-based"
     matched = text[span[0] : span[1]]
     if matched.isupper() and len(matched) > 3:
         return True

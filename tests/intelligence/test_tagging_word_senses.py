@@ -215,3 +215,17 @@ def test_adjectives_of_big_cities_name_their_country(
     text: str, language: str, expected: set[str]
 ) -> None:
     assert tag_countries(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Denver-based Ball Corp reported", {"US"}),
+        ("a Tallinn-based startup raised funds", {"EE"}),
+        ("the Georgia-Pacific mill", {"US"}),
+        ("Moscow Mule and Singapore Sling cocktails", set()),
+        ("Lima beans and Dubai chocolate", set()),
+    ],
+)
+def test_based_phrases_and_drinks_named_after_places(text: str, expected: set[str]) -> None:
+    assert tag_countries(text) == expected
