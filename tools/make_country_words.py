@@ -212,6 +212,62 @@ def italian(base: str) -> list[str]:
     return [base, base[:-1] + "i"]
 
 
+# Adjectives of big cities, which the rules count for their country ("la société
+# lyonnaise", "Bremer Unternehmen", "aziende milanesi"): base forms, inflected like the
+# nationality adjectives. Left out: words with a common other sense ("Wiener", "gallego" the
+# language, "romano").
+CITY_ADJECTIVES: dict[str, dict[str, list[str]]] = {
+    "fr": {
+        "FR": [
+            "parisien",
+            "lyonnais",
+            "marseillais",
+            "bordelais",
+            "toulousain",
+            "nantais",
+            "lillois",
+            "niçois",
+            "strasbourgeois",
+            "montpelliérain",
+            "rennais",
+        ],
+    },
+    "de": {
+        "DE": [
+            "Bremer",
+            "Münchner",
+            "Kölner",
+            "Stuttgarter",
+            "Düsseldorfer",
+            "Berliner",
+            "Hamburger",
+            "Leipziger",
+            "Dresdner",
+            "Nürnberger",
+            "Frankfurter",
+            "Hannoveraner",
+        ],
+    },
+    "es": {
+        "ES": ["madrileño", "barcelonés", "sevillano", "alicantino", "malagueño", "bilbaíno"],
+    },
+    "it": {
+        "IT": [
+            "milanese",
+            "torinese",
+            "napoletano",
+            "fiorentino",
+            "veneziano",
+            "bolognese",
+            "genovese",
+            "bresciano",
+            "bergamasco",
+            "veronese",
+            "padovano",
+        ],
+    },
+}
+
 INFLECT = {"fr": french, "de": german, "es": spanish, "it": italian}
 LANGUAGES = ("fr", "de", "es", "it")
 
@@ -223,6 +279,14 @@ def build() -> dict[str, object]:
             if base:
                 forms = sorted(set(INFLECT[language](base)))
                 adjectives[language][code] = forms
+    for language, table in CITY_ADJECTIVES.items():
+        for code, bases in table.items():
+            forms = {
+                form
+                for base in bases
+                for form in ([base] if language == "de" else INFLECT[language](base))
+            }
+            adjectives[language][code] = sorted(set(adjectives[language].get(code, [])) | forms)
     for language, extra in INVARIANT.items():
         for code, forms in extra.items():
             adjectives[language][code] = sorted(

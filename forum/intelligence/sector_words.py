@@ -36,7 +36,10 @@ _FR = {
     "microelectroni*|"
     "semi-conducteur*|robotique*|photoni*|electronique*|haute technologie|nanotechnolog*|"
     "quantique*|fabricant* de puces|puces electroniques",
-    "sustainable-hospitality": "tourism*|touristi*|hotel*|hebergement*|touriste*|ecotourisme",
+    "sustainable-hospitality": "tourism*|touristi*|hotel*|hebergement*|touriste*|ecotourisme|"
+    "restaurateur*|restauration rapide|chaine* de restaurants|reseau de restaurants|"
+    "camping|campings|"
+    "hotellerie de plein air|nuitee*|agritouris*",
     "maritime-observation": "surveillance maritime|observation des oceans|oceanograph*|"
     "bouee*|sonar*|drone* sous-marin*|hydrograph*|suivi des navires|surveillance des navires",
     "media": "media|medias|audiovisuel*|cinema*|televis*|presse|journalis*|radiodiffus*|publicit*",
@@ -71,7 +74,8 @@ _DE = {
     "roboter*|photonik|hightech|high-tech|*elektronik*|quanten*|laser*|rustung*|"
     "*chiphersteller*|analog-chips|mikrochip*",
     "sustainable-hospitality": "*tourismus*|touris*|hotel*|*hotellerie*|gastgewerbe*|"
-    "*ubernachtung*|*beherbergung*",
+    "*ubernachtung*|*beherbergung*|*restaurantkette*|*gastronomie*|"
+    "*campingplatz*|*campingplatze",
     "maritime-observation": "meeresbeobachtung*|seeuberwachung*|sonar*|ozeanograph*|"
     "hydrograph*|unterwasserdrohne*|*seeraumuberwachung*|schiffsverfolgung",
     "media": "medien*|*medien|rundfunk*|fernseh*|film|filme|filmwirtschaft*|verlag*|"
@@ -108,7 +112,8 @@ _ES = {
     "hospital*|biotecnolog*|vacuna*|clinic*",
     "high-tech": "aeroespacial*|aeronautic*|semiconductor*|microelectronic*|robotic*|"
     "robot*|fotonic*|alta tecnologia|electronic*|cuantic*|fabricante* de chips",
-    "sustainable-hospitality": "turis*|hotel*|hotelero*|alojamiento*|hospedaje",
+    "sustainable-hospitality": "turis*|hotel*|hotelero*|alojamiento*|hospedaje|"
+    "cadena* de restaurantes|camping|campings|casas rurales|pernoctacion*|agroturismo",
     "maritime-observation": "vigilancia maritima|oceanografic*|boya*|sonar*|hidrografic*|"
     "seguimiento de buques|vigilancia costera",
     "media": "medios de comunicacion|audiovisual*|cine|television*|periodis*|"
@@ -145,7 +150,8 @@ _IT = {
     "microelettronic*|robotic*|robot|fotonic*|alta tecnologia|elettronic*|quantistic*|"
     "produttor* di chip",
     "sustainable-hospitality": "turis*|alberghi*|albergo|hotel*|ospitalita|"
-    "strutture ricettive|ricettiv*",
+    "strutture ricettive|ricettiv*|catena di ristoranti|catene di ristoranti|"
+    "ristorazione|agrituris*|campegg*|pernottament*",
     "maritime-observation": "sorveglianza marittima|oceanografi*|sonar|idrografi*|"
     "tracciamento delle navi|monitoraggio del traffico marittimo",
     "media": "audiovisiv*|cinema*|televisi*|editoria*|giornalis*|radiotelevis*|"
@@ -175,7 +181,9 @@ _EN = {
     "food": "agriculture|agricultural|agribusiness|agro-food|farming|farmer*|kiwifruit|kiwi|"
     "prosecco|feta|parmesan|champagne|cognac|whisky|whiskey|beef|pork|rice|wheat|grain*|"
     "sugar|cashew*|nuts|potato*|honey|salmon|tuna|shrimp|fish|avocado*|banana*|citrus|"
-    "grocer*|gulfood|sial|olive*|milk|livestock|cattle|flour|juice*|cereal*|snack*",
+    "grocer*|gulfood|sial|olive*|milk|livestock|cattle|flour|juice*|cereal*|snack*|"
+    "energy drink|energy shot|sports drink|soft drink|beverage*|yogurt|yoghurt|turkey|"
+    "chile pepper|chili pepper|green chile|red chile|chile powder|distiller*",
     "healthcare": "medicine*|patient*|drugmaker*|biopharma*|clinic*|pharmacy chain*|"
     "pharmacies|nutraceutical*",
     "high-tech": "radar*|avionics|air traffic control|air show|airshow|aircraft|aviation|"
@@ -196,8 +204,9 @@ _EN = {
     "smart-mobility": "e-bus*|electric buses|mini-electric buses|electric car*|"
     "charging infrastructure|chargers",
     "sustainable-hospitality": "resort*|travel industry|accommodation|lodging|"
-    "overnight stays|guest nights",
-    "textile": "leather goods|shoes|handbag*",
+    "overnight stays|guest nights|restaurant chain*|restaurant group*|"
+    "restaurant industry|restaurateur*|campsite*|campground*|holiday park*",
+    "textile": "leather goods|shoes|handbag*|footwear|sneaker*|apparel",
 }
 
 # Keywords by language (English: added to sector_keywords.SECTOR_KEYWORDS).
@@ -208,6 +217,10 @@ WORDS: dict[str, dict[str, tuple[str, ...]]] = {
 
 # English keywords that are other words in another language: read in English items only.
 ENGLISH_ONLY = frozenset({"media", "AI", "film", "fabric", "tram", "rail", "fish"})
+
+# English keywords that count only in lower case: "turkey" is the bird, "Turkey" the
+# country (sector_tags rule 9).
+LOWER_CASE_ONLY = frozenset({"turkey"})
 
 # Words naming energy in general: not energy when the text is about renewable energy
 # ("eco-friendly electricity" from a solar park).

@@ -1,0 +1,67 @@
+"""Where a text writes a place: the patterns `country_tags` reads around a city's name, and
+rule 11, the cities that are also common words ("Nice", "Split", "Bath", "Mobile",
+"Reading": `place_names.stop_name_cities`), counted only where written as a place beyond
+doubt: "Bath-based", "the city of Split", "Port of Mobile", "ville de Nice", "Split,
+Croatia", "Mobile, Ala.", "Reading, England", or a dateline in capitals ("NICE, ").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from forum.intelligence.country_names import FormTable, Kind, token_key
+from forum.intelligence.place_names import (
+    any_subdivision_countries,
+    stop_name_cities,
+    us_state_names,
+)
+
+# After a place: a comma, a parenthesis or a dash ("Wiesbaden (dpa)", "SHARJAH - ").
+PLACE_AFTER = re.compile(r"\s*[,(]|\s*[-–—:]\s")
+# Only blanks since the line's start (a dateline).
+LINE_START = re.compile(r"(?:^|\n)[ \t]*$")
+# A place's qualifier: ", Texas", ", Ga.", ", Ontario", ", Argentina".
+QUALIFIER = re.compile(r",\s*([A-Z][A-Za-z]+\.?(?:\s[A-Z][a-z]+)?)")
+# What writes a common-word city as a place beyond doubt.
+_STRONG_BEFORE = re.compile(
+    r"(?:\b(?i:city|town|port|ville|citt[àa]|comune|ciudad|municipio)\s+(?:of|de|di|d')\s*"
+    r"|\b(?:Stadt|Hafen)\s+)$"
+)
+
+
+def stop_name_places(
+    text: str,
+    words: Sequence[tuple[int, int, str]],
+    covered: list[tuple[int, int]],
+    table: FormTable,
+) -> list[tuple[str, str]]:
+    """(words, country) of the common-word cities written as places beyond doubt (rule 11),
+    among the text's `words` (start, end, folded key)."""
+    found = []
+    cities = stop_name_cities()
+    for start, end, key in words:
+        city = cities.get(key)
+        if city is None or not text[start].isupper() or any(a <= start < b for a, b in covered):
+            continue
+        name = text[start:end]
+        strong = text.startswith("-based", end) or bool(
+            _STRONG_BEFORE.search(text, max(0, start - 12), start)
+        )
+        if name.isupper():  # a dateline: "NICE, " at a line's start
+            strong = strong or (
+                LINE_START.search(text, 0, start) is not None
+                and PLACE_AFTER.match(text, end) is not None
+            )
+        qualifier = QUALIFIER.match(text, end)
+        if qualifier is not None:
+            key = token_key(qualifier.group(1))
+            named = table.forms.get(key)
+            strong = strong or (
+                (city.country == "US" and key in us_state_names())
+                or city.country in any_subdivision_countries().get(key, ())
+                or (named is not None and named.kind is Kind.NAME and named.country == city.country)
+            )
+        if strong:
+            found.append((name, city.country))
+    return found
