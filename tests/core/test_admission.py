@@ -47,7 +47,8 @@ def test_request_slots_leave_room_for_the_web_process_own_threads(tmp_path: Path
     assert alone.request_slots == 15 - WEB_BACKGROUND_CONNECTIONS
     assert Settings(database_url=PG, db_pool_size=1, db_max_overflow=0).request_slots == 2
     assert Settings(data_dir=tmp_path).request_slots == SQLITE_POOL_SIZE
-    assert Settings(data_dir=tmp_path).engine_options() == {}
+    # SQLite has no pool to size: its engine is given the page cache's bound only.
+    assert Settings(data_dir=tmp_path).engine_options() == {"sqlite_cache_kib": 2000}
 
 
 def test_the_app_sizes_its_thread_pool_to_its_request_slots(tmp_path: Path) -> None:

@@ -701,3 +701,20 @@ def test_authors_see_their_own_posts_edit_history(
     db.flush()
     assert f'href="/posts/{opening.id}/history"' in client.get(f"/threads/{thread.id}").text
     assert client.get(f"/posts/{opening.id}/history").status_code == 200
+
+
+def test_a_moderators_tools_under_each_post_are_markup_not_text(
+    as_moderator: Client, db: Session, discussion: tuple[Thread, Post]
+) -> None:
+    """The tools every post shares are rendered once per page and stamped with each
+    post's id: the opening's, the hide form and the unhide form stay HTML (a string joined
+    with a translated word once came out escaped, as visible text)."""
+    thread, reply_post = discussion
+    opening_id = db.scalar(select(Post.id).where(Post.thread_id == thread.id, Post.is_opening))
+    page = as_moderator.get(f"/threads/{thread.id}").text
+    assert "&lt;details" not in page and "&lt;form" not in page
+    assert page.count('<details class="mod-tools">') >= 2
+    assert f'action="/moderation/posts/{reply_post.id}/hide"' in page
+    for post_id in (opening_id, reply_post.id):  # a conversation on its own
+        single = as_moderator.get(f"/threads/{thread.id}/replies/{post_id}").text
+        assert "&lt;details" not in single and '<details class="mod-tools">' in single
