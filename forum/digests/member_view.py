@@ -186,10 +186,9 @@ class MemberView:
         found += [("sector", s) for s in sorted(sectors) if s in self.sectors]
         return list(dict.fromkeys(found))
 
-    def mute_links(self, matched: Counter[tuple[str, str]]) -> list[tuple[str, str]]:
-        return [
-            self.interest_link("mute", kind, target) for (kind, target), _ in matched.most_common()
-        ]
+    def mute_links(self, matched: Iterable[tuple[tuple[str, str], int]]) -> list[tuple[str, str]]:
+        """ "Mute Japan" links for the follows `matched` names (most matched first)."""
+        return [self.interest_link("mute", kind, target) for (kind, target), _ in matched]
 
     def follow_suggestions(
         self, shown: Sequence[IntelCandidate | ThreadCandidate]
