@@ -30,7 +30,7 @@ from forum.digests.digest import Digest, Entry, Section
 from forum.digests.interests import MemberInterests, UnreadNote, load_member_interests
 from forum.digests.member_view import SECTION_CAP, MemberView
 from forum.digests.news import load_candidates
-from forum.digests.pools import pick_deadlines, pick_intel
+from forum.digests.pools import new_by_followers, pick_deadlines, pick_intel
 from forum.digests.saved_searches import matching_documents, saved_search_query
 from forum.digests.wording import (
     closes,
@@ -323,11 +323,7 @@ class _Builder(MemberView):
         return self.section("replies", notes, entry, more_url="/notifications", summary=summary)
 
     def highlights(self) -> list[Section]:
-        items = [
-            i
-            for i in self.c.intel_by_followers()
-            if self.in_window(i.added_at) and not self.mine(i.author_id)
-        ]
+        items = new_by_followers(self)
         practices = [
             t for t in self.c.threads
             if t.kind == "good_practice" and self.in_window(t.created_at)

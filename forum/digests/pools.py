@@ -246,3 +246,16 @@ def pick_deadlines(view: MemberView, cap: int) -> Picked[IntelCandidate]:
         chosen |= pool.mask(("sector", slug), c.deadlines_by_sector.get(slug, ()))
     chosen &= valid
     return Picked(pool.first([chosen], cap), chosen.bit_count(), [])
+
+
+def new_by_followers(view: MemberView) -> list[IntelCandidate]:
+    """The highlights' items (`Candidates.intel_by_followers`) in the member's window, not
+    their own: the window's list made once, shared by the members who wrote none of it."""
+    c = view.c
+    key = ("by followers", view.start, view.end)
+    new: list[IntelCandidate] | None = c.shared.get(key)
+    if new is None:
+        new = c.shared[key] = [i for i in c.intel_by_followers() if view.in_window(i.added_at)]
+    if not _authored(intel_pool(c), view.user.id):
+        return new
+    return [i for i in new if not view.mine(i.author_id)]
