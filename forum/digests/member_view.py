@@ -4,6 +4,7 @@ region groups), the links to follow or mute, and the entries and sections as the
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
@@ -189,7 +190,11 @@ class MemberView:
 
     def mute_links(self, matched: Iterable[tuple[tuple[str, str], int]]) -> list[tuple[str, str]]:
         """ "Mute Japan" links for the follows `matched` names (most matched first)."""
-        return [self.interest_link("mute", kind, target) for (kind, target), _ in matched]
+        # Only the links a section shows are made (each signs a token).
+        return [
+            self.interest_link("mute", kind, target)
+            for (kind, target), _ in itertools.islice(matched, FOLLOW_LINKS_CAP)
+        ]
 
     def follow_suggestions(
         self, shown: Sequence[IntelCandidate | ThreadCandidate]
@@ -206,6 +211,8 @@ class MemberView:
             if kind == "sector" and target in self.sectors:
                 continue
             out.append(self.interest_link("follow", kind, target))
+            if len(out) == FOLLOW_LINKS_CAP:  # what a section shows
+                break
         return out
 
     # -- entries

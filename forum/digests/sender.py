@@ -21,16 +21,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from forum.accounts.models import User
 from forum.core.config import Settings
 from forum.core.db import utcnow
 from forum.core.jobs import acquire_lease, release_lease
 from forum.core.mail import MailConnection, MailTransport, PreparedMessage, make_transport
-from forum.digests.builder import build_digest
-from forum.digests.candidates import Candidates
+from forum.digests.batches import Built, built_batches
 from forum.digests.deliveries import (
     SENDER_LEASE,
     Outcome,
@@ -40,10 +38,9 @@ from forum.digests.deliveries import (
     select_work,
     take_sender_lease,
 )
-from forum.digests.interests import MemberInterests, load_member_interests
 from forum.digests.models import DigestDelivery
 from forum.digests.news import load_candidates
-from forum.digests.planner import Due, message_id_for, not_sendable
+from forum.digests.planner import Due, message_id_for
 from forum.notifications import tally
 from forum.notifications.models import EmailSettings
 
@@ -287,17 +284,21 @@ def send_pending(
             now=now,
         )
         transport = transport or make_transport(settings)
-        with transport.connect() as connection:
-            for start in range(0, len(work), BATCH):
+        with (
+            transport.connect() as connection,
+            built_batches(
+                run.reader, settings, work, candidates, now=now, size=BATCH,
+                ahead=run.reader is not run.writer,
+            ) as batches,
+        ):  # fmt: skip
+            for batch, built in batches:
                 if not run.renew_lease():
                     report.stopped = LOST_LEASE
                     break
-                batch = work[start : start + BATCH]
-                messages = _build_batch(run, batch, candidates)
-                run.reader.rollback()  # let go of the read snapshot between batches
+                _take(run, built)
                 if dry_run:
                     continue
-                if not _send_batch(run, batch, messages, connection):
+                if not _send_batch(run, batch, built.messages, connection):
                     break
         run.commit()
     finally:
@@ -312,79 +313,25 @@ def send_pending(
     return report
 
 
-def _build_batch(
-    run: _Sender,
-    batch: Sequence[Work],
-    candidates: Candidates,
-) -> dict[int, tuple[PreparedMessage, dict[str, Any]]]:
-    """Build this batch's messages (by position in `batch`); rows with nothing to send
-    are recorded skipped (or, in a dry run, counted)."""
-    from forum.digests.render import prepare_digest_email
-
-    db = run.reader
+def _take(run: _Sender, built: Built) -> None:
+    """Record what a batch's build settled (rows skipped, or failed to build), as the
+    build found them; commit them before the batch's first message."""
     report = run.report
-    ids = sorted({w.user_id for w in batch})
-    users = {u.id: u for u in db.scalars(select(User).where(User.id.in_(ids)))}
-    email_settings = {
-        e.user_id: e
-        for e in db.scalars(select(EmailSettings).where(EmailSettings.user_id.in_(ids)))
-    }
-    # Interests in a few queries per window start (most of a batch shares one).
-    interests: dict[int, MemberInterests] = {}
-    by_start: dict[dt.datetime, list[int]] = {}
-    for work in batch:
-        by_start.setdefault(work.window_start, []).append(work.user_id)
-    for since, members in by_start.items():
-        interests.update(load_member_interests(db, members, since=since))
-    messages: dict[int, tuple[PreparedMessage, dict[str, Any]]] = {}
-    for index, work in enumerate(batch):
-        user = users.get(work.user_id)
-        reason = not_sendable(user, email_settings.get(work.user_id))
-        if reason is None and user is not None:
-            try:
-                digest = build_digest(
-                    db,
-                    run.settings,
-                    user,
-                    period=work.period,
-                    window_start=work.window_start,
-                    window_end=work.window_end,
-                    now=run.now,
-                    candidates=candidates,
-                    interests=interests.get(work.user_id),
-                )
-                counts = digest.counts()
-                if digest.is_empty:
-                    reason = "nothing new"
-                else:
-                    message = prepare_digest_email(
-                        run.settings, user, digest, message_id=work.message_id
-                    )
-                    messages[index] = (message, counts)
-                    continue
-            except Exception as exc:
-                log.exception(
-                    "digest %s for member %s could not be built", work.period, work.user_id
-                )
-                report.errors.append(f"member {work.user_id}: {type(exc).__name__}: {exc}")
-                attempts = work.attempts + 1
-                values = retry_values(attempts, f"{type(exc).__name__}: {exc}", run.now)
-                run.record(work, {**values, "attempts": attempts})
-                report.failed += 1
-                run.progress()
-                continue
-        report.skipped += 1
-        error = None if reason == "nothing new" else reason
-        run.record(work, {"status": "skipped", "error": error, "next_attempt_at": None})
+    report.errors += built.errors
+    for work, values, kind in built.settled:
+        run.record(work, values)
+        if kind == "failed":
+            report.failed += 1
+        else:
+            report.skipped += 1
         run.progress()
     if report.dry_run:
-        report.sent += len(messages)
-        report.done += len(messages)
-        if run.on_progress is not None and messages:
+        report.sent += len(built.messages)
+        report.done += len(built.messages)
+        if run.on_progress is not None and built.messages:
             run.on_progress(report)
     elif run.outcomes:
         run.commit()
-    return messages
 
 
 def _send_batch(
