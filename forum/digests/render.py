@@ -2,7 +2,8 @@
 
 Everything a member wrote reaches the HTML through Jinja's autoescaping: titles and
 excerpts are plain text, never markup. The HTML part's stylesheet is inlined by
-css-inline, since many mail clients drop <style> blocks.
+css-inline, since many mail clients drop <style> blocks: once into the template
+(`inlined.py`), not into every message.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
-import css_inline
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from forum.accounts.models import User
@@ -29,7 +29,7 @@ from forum.core.config import Settings
 from forum.core.i18n import _, ngettext
 from forum.core.mail import PreparedMessage
 from forum.core.web import TEMPLATES_DIR
-from forum.digests import clicks, tokens
+from forum.digests import clicks, inlined, tokens
 from forum.digests.digest import SITE_NAME, Digest
 
 # Seeded from the system's randomness; a boundary needs no secrecy, and asking the system
@@ -50,10 +50,14 @@ def _env() -> Environment:
     return env
 
 
-@cache
-def _inliner() -> css_inline.CSSInliner:
-    # Nothing is fetched: the stylesheet is the template's own <style> block.
-    return css_inline.CSSInliner(load_remote_stylesheets=False)
+def _html(context: dict[str, Any]) -> str:
+    """The HTML part: the template whose stylesheet was inlined once (`inlined.py`), or,
+    for the rare digest it cannot write as css-inline would, rendered then inlined."""
+    env = _env()
+    try:
+        return inlined.template(env).render(context)
+    except inlined.NotPlain:
+        return inlined.inliner().inline(env.get_template(inlined.TEMPLATE).render(context))
 
 
 def _context(settings: Settings, user: User, digest: Digest) -> dict[str, Any]:
@@ -103,9 +107,7 @@ def digest_text(settings: Settings, user: User, digest: Digest) -> str:
 def digest_html(settings: Settings, user: User, digest: Digest) -> str:
     """The HTML body with its stylesheet inlined into style attributes (no <style> left)."""
     with i18n.using(user.language, user.timezone):
-        template = _env().get_template("email/digest/body.html")
-        html = template.render(_context(settings, user, digest))
-    return _inliner().inline(html)
+        return _html(_context(settings, user, digest))
 
 
 def render_digest_page(settings: Settings, user: User, digest: Digest) -> str:
@@ -134,7 +136,7 @@ def prepare_digest_email(
         context = _context(settings, user, digest)
         subject = " ".join(env.get_template("email/digest/subject.txt").render(context).split())
         text = env.get_template("email/digest/body.txt").render(context)
-        html = _inliner().inline(env.get_template("email/digest/body.html").render(context))
+        html = _html(context)
     host = urlsplit(context["base_url"]).hostname or "localhost"
     unsubscribe = f"<{context['unsubscribe_url']}>"
     if settings.unsubscribe_mailto:
