@@ -1,6 +1,7 @@
 """A digest as an email (plain text and HTML with inlined CSS) and as a web page fragment.
 
-Everything a member wrote reaches the HTML through Jinja's autoescaping: titles and
+Everything a member wrote reaches the HTML escaped, by Jinja's autoescaping or by the
+inlined template's filters (escaping as css-inline's serializer does): titles and
 excerpts are plain text, never markup. The HTML part's stylesheet is inlined by
 css-inline, since many mail clients drop <style> blocks: once into the template
 (`inlined.py`), not into every message.
