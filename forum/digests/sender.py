@@ -288,7 +288,9 @@ def send_pending(
             transport.connect() as connection,
             built_batches(
                 run.reader, settings, work, candidates, now=now, size=BATCH,
-                ahead=run.reader is not run.writer,
+                # Ahead in a thread when there is more than one batch, and a session
+                # of its own to read with (not one bound to the writer's connection).
+                ahead=run.reader is not run.writer and len(work) > BATCH,
             ) as batches,
         ):  # fmt: skip
             for batch, built in batches:
