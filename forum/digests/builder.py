@@ -5,7 +5,6 @@ follows nothing. Saved searches ask the search engine (`saved_searches`)."""
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -21,7 +20,6 @@ from forum.core.config import Settings
 from forum.core.formats import format_date, format_list
 from forum.core.i18n import _, ngettext, pgettext
 from forum.digests.candidates import (
-    DEADLINE_DAYS,
     DEADLINE_KINDS,
     Candidates,
     EventCandidate,
@@ -32,6 +30,7 @@ from forum.digests.digest import Digest, Entry, Section
 from forum.digests.interests import MemberInterests, UnreadNote, load_member_interests
 from forum.digests.member_view import SECTION_CAP, MemberView
 from forum.digests.news import load_candidates
+from forum.digests.pools import new_by_followers, pick_deadlines, pick_intel
 from forum.digests.saved_searches import matching_documents, saved_search_query
 from forum.digests.wording import (
     closes,
@@ -80,53 +79,27 @@ class _Builder(MemberView):
     # -- sections
 
     def intel_for_follows(self) -> Section:
-        pool: dict[int, IntelCandidate] = {}
-        for code in self.country_source:
-            for item in self.c.intel_by_country.get(code, ()):
-                pool[item.id] = item
-        if self.country_source:
-            for item in self.c.intel_global:
-                pool[item.id] = item
-        for slug in self.sectors:
-            for item in self.c.intel_by_sector.get(slug, ()):
-                pool[item.id] = item
-        # Only the first SECTION_CAP are sorted: a week of a busy repository puts
-        # hundreds of items in a member's pool (the digest bench).
-        any_country = bool(self.country_source)
-        scored = []
-        matched: Counter[tuple[str, str]] = Counter()
-        for item in pool.values():
-            if not self.in_window(item.added_at) or self.mine(item.author_id):
-                continue
-            hits = self.matched_follows(item.countries, item.sectors)
-            matched.update(hits)
-            sector_hit = any(kind == "sector" for kind, _ in hits)
-            country_hit = any(kind != "sector" for kind, _ in hits) or (
-                item.is_global and any_country
-            )
-            # Specific items first; then those matching a followed country and a followed
-            # sector; each group newest first.
-            scored.append((
-                -item.specific, -(country_hit + sector_hit), -item.added_at.timestamp(),
-                -item.id, item,
-            ))  # fmt: skip
-        first = heapq.nsmallest(SECTION_CAP, scored, key=lambda row: row[:4])
-        items = [item for *_, item in first]
-        labels = [label(k, t, self.c) for (k, t), _ in matched.most_common(2)]
+        # The items of the followed countries (and the global ones, for a member who
+        # follows a country) and sectors, in the window and not the member's own. Specific
+        # items first; then those matching a followed country and a followed sector; each
+        # group newest first. Picked as bit sets (`pools`): a week of a busy repository
+        # puts hundreds of items in a member's pool (the digest bench).
+        picked = pick_intel(self, SECTION_CAP)
+        labels = [label(k, t, self.c) for (k, t), _ in picked.matched[:2]]
         summary = (
-            ngettext("%(num)s new on %(names)s", "%(num)s new on %(names)s", len(scored),
+            ngettext("%(num)s new on %(names)s", "%(num)s new on %(names)s", picked.total,
                      names=format_list(labels))
             if labels
-            else ngettext("%(num)s new item", "%(num)s new items", len(scored))
+            else ngettext("%(num)s new item", "%(num)s new items", picked.total)
         )  # fmt: skip
         # Follows add up: the link lists the items of the followed countries or sectors
         # (`match=any`), newest added first. No `from`: the list's dates are the sources'
         # publication dates, and an item added this week may have been published before.
         query = self.intel_filter()
         return self.section(
-            "intel", items, self.intel_entry,
+            "intel", picked.first, self.intel_entry,
             more_url="/intel" + ("?" + urlencode(query) if query else ""),
-            follow_links=self.mute_links(matched), summary=summary, total=len(scored),
+            follow_links=self.mute_links(picked.matched), summary=summary, total=picked.total,
         )  # fmt: skip
 
     def good_practices(self) -> Section:
@@ -157,7 +130,7 @@ class _Builder(MemberView):
             matched.update(self.matched_follows(t.countries, t.sectors))
         return self.section(
             "good_practices", chosen, self.thread_entry, more_url="/discussions?kind=good_practice",
-            follow_links=self.mute_links(matched),
+            follow_links=self.mute_links(matched.most_common()),
             summary=ngettext("%(num)s good practice", "%(num)s good practices", len(chosen)),
         )  # fmt: skip
 
@@ -268,24 +241,10 @@ class _Builder(MemberView):
         return out
 
     def deadlines(self) -> Section:
-        pool: dict[int, IntelCandidate] = {}
-        for code in self.country_source:
-            for item in self.c.deadlines_by_country.get(code, ()):
-                pool[item.id] = item
-        if self.country_source:
-            for item in self.c.deadlines_global:
-                pool[item.id] = item
-        for slug in self.sectors:
-            for item in self.c.deadlines_by_sector.get(slug, ()):
-                pool[item.id] = item
-        chosen = sorted(
-            (
-                i for i in pool.values()
-                if i.deadline is not None and not self.mine(i.author_id)
-                and self.now <= i.deadline <= self.now + dt.timedelta(days=DEADLINE_DAYS)
-            ),
-            key=lambda i: (i.deadline, i.id),
-        )  # fmt: skip
+        # Calls and tenders of the followed countries (any global one, for a member who
+        # follows a country) and sectors closing in DEADLINE_DAYS, soonest first (`pools`).
+        picked = pick_deadlines(self, SECTION_CAP)
+        chosen = picked.first
 
         def entry(item: IntelCandidate) -> Entry:
             assert item.deadline is not None
@@ -299,17 +258,18 @@ class _Builder(MemberView):
             days = (first.deadline.date() - self.now.date()).days
             summary = (
                 title_closes(short(first.title), days)
-                if len(chosen) == 1
+                if picked.total == 1
                 else ngettext(
                     "%(num)s call closing, first %(when)s", "%(num)s calls closing, first %(when)s",
-                    len(chosen), when=in_days(days),
+                    picked.total, when=in_days(days),
                 )
             )  # fmt: skip
         query = [("kind", k) for k in DEADLINE_KINDS] + [("open", "1"), ("sort", "deadline")]
         query += self.intel_filter()
         return self.section(
-            "deadlines", chosen, entry, more_url="/intel?" + urlencode(query), summary=summary
-        )
+            "deadlines", chosen, entry, more_url="/intel?" + urlencode(query), summary=summary,
+            total=picked.total,
+        )  # fmt: skip
 
     def events(self) -> Section:
         pool: dict[int, EventCandidate] = {}
@@ -363,11 +323,7 @@ class _Builder(MemberView):
         return self.section("replies", notes, entry, more_url="/notifications", summary=summary)
 
     def highlights(self) -> list[Section]:
-        items = [
-            i
-            for i in self.c.intel_by_followers()
-            if self.in_window(i.added_at) and not self.mine(i.author_id)
-        ]
+        items = new_by_followers(self)
         practices = [
             t for t in self.c.threads
             if t.kind == "good_practice" and self.in_window(t.created_at)

@@ -8,6 +8,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from forum.taxonomy.models import localised_name
 
@@ -136,6 +137,10 @@ class Candidates:
     # Set when the search engine failed while a digest of these candidates was built:
     # the next ones leave their saved searches out without waiting on it again.
     search_unavailable: bool = False
+    # What the builders worked out once from these candidates and share, member to
+    # member: the pools' bit sets (`pools.py`), the entries as each language and time
+    # zone writes them (`member_view.py`). Nothing in it is about one member.
+    shared: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def sector_label(self, slug: str) -> str:
         """The sector's name in the language the digest is written in (else English)."""

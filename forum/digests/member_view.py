@@ -4,12 +4,14 @@ region groups), the links to follow or mute, and the entries and sections as the
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 from urllib.parse import quote, urlencode
 
 from forum.accounts.models import User
+from forum.core import i18n
 from forum.core.collation import collated
 from forum.core.config import Settings
 from forum.core.formats import country_name, format_date, format_list
@@ -186,9 +188,12 @@ class MemberView:
         found += [("sector", s) for s in sorted(sectors) if s in self.sectors]
         return list(dict.fromkeys(found))
 
-    def mute_links(self, matched: Counter[tuple[str, str]]) -> list[tuple[str, str]]:
+    def mute_links(self, matched: Iterable[tuple[tuple[str, str], int]]) -> list[tuple[str, str]]:
+        """ "Mute Japan" links for the follows `matched` names (most matched first)."""
+        # Only the links a section shows are made (each signs a token).
         return [
-            self.interest_link("mute", kind, target) for (kind, target), _ in matched.most_common()
+            self.interest_link("mute", kind, target)
+            for (kind, target), _ in itertools.islice(matched, FOLLOW_LINKS_CAP)
         ]
 
     def follow_suggestions(
@@ -206,11 +211,29 @@ class MemberView:
             if kind == "sector" and target in self.sectors:
                 continue
             out.append(self.interest_link("follow", kind, target))
+            if len(out) == FOLLOW_LINKS_CAP:  # what a section shows
+                break
         return out
 
     # -- entries
 
+    def shared_entry(self, key: tuple[object, ...], make: Callable[[], Entry]) -> Entry:
+        """An entry that says nothing about its reader (no token, no reply address): made
+        once per candidate set, language and time zone, then shared by every member's
+        digest that lists it (`Candidates.shared`)."""
+        choice = i18n.current()
+        full = ("entry", *key, self.base, choice.language, choice.timezone)
+        found = self.c.shared.get(full)
+        if found is None:
+            found = self.c.shared[full] = make()
+        return found
+
     def intel_entry(self, item: IntelCandidate, *, meta_tail: str = "") -> Entry:
+        return self.shared_entry(
+            ("intel", item.id, meta_tail), lambda: self._intel_entry(item, meta_tail)
+        )
+
+    def _intel_entry(self, item: IntelCandidate, meta_tail: str) -> Entry:
         where, what = self.tags_line(item.countries, item.sectors, is_global=item.is_global)
         parts = [str(INTEL_KIND_LABELS.get(item.kind, item.kind)), where, what]
         parts.append(meta_tail or format_date(item.added_at))
@@ -222,6 +245,9 @@ class MemberView:
         )
 
     def thread_entry(self, t: ThreadCandidate) -> Entry:
+        return self.shared_entry(("thread", t.id), lambda: self._thread_entry(t))
+
+    def _thread_entry(self, t: ThreadCandidate) -> Entry:
         where, what = self.tags_line(t.countries, t.sectors)
         parts = [t.partnership_name or "", where, what, format_date(t.created_at)]
         return Entry(
@@ -245,6 +271,10 @@ class MemberView:
         )
 
     def event_entry(self, e: EventCandidate) -> Entry:
+        # "in 3 days": counted from the builder's `now`.
+        return self.shared_entry(("event", e.id, self.now.date()), lambda: self._event_entry(e))
+
+    def _event_entry(self, e: EventCandidate) -> Entry:
         days = (e.starts_on - self.now.date()).days
         # The dates and the country in the member's language: candidates are shared.
         dates = e.date_text or format_range(e.starts_on, e.ends_on)

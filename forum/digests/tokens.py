@@ -9,6 +9,7 @@ an unsubscribe link in a year-old digest must still work (RFC 8058 asks for it).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,7 +22,9 @@ EMAILS_OFF = "forum.notification.unsubscribe"
 INTERESTS = "forum.digest.interests"
 
 
+@functools.lru_cache(maxsize=32)
 def _serializer(secret_key: str, salt: str) -> URLSafeSerializer:
+    # Kept: a digest signs a dozen tokens, and a new serializer derives its key again.
     return URLSafeSerializer(secret_key, salt=salt)
 
 
