@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import tantivy
 from tantivy import FieldType, Occur, Query
 
 from search.embedded_schema import (
@@ -104,6 +105,33 @@ def _term_query(term: Term, *, title_only: bool) -> Query:
         )
         parts.append(Query.boost_query(fuzzy, FUZZY_WEIGHT))
     return should(parts)
+
+
+def matches_at_least(searcher: tantivy.Searcher, terms: Sequence[Term], *, title_only: bool) -> int:
+    """A lower bound of the documents text_query(terms) matches, from document frequencies
+    alone: each word matches at least as many as its commonest field holds it, and all of
+    them at least the sum of those less the documents each can miss. Only a guide (the
+    facet counter's choice of method): frequencies still count deleted documents."""
+    total = searcher.num_docs
+    bounds = []
+    exact = "title_exact" if title_only else "text_exact"
+    for term in terms:
+        if term.phrase:
+            bounds.append(searcher.doc_freq(exact, term.tokens[0]) if len(term.tokens) == 1 else 0)
+            continue
+        (token,) = term.tokens
+        if len(token) > MAX_TOKEN_CHARS:
+            return 0
+        fields = [(f"title_{language}", stem) for language, stem in (*term.stems, (PLAIN, token))]
+        if not title_only:
+            fields += [
+                (f"body_{language}", stem) for language, stem in (*term.stems, (PLAIN, token))
+            ]
+            fields.append(("keywords", term.stem))
+        if term.prefix or term.budget:
+            fields.append((exact, token))
+        bounds.append(max(searcher.doc_freq(field, value) for field, value in fields))
+    return max(0, sum(bounds) - (len(bounds) - 1) * total)
 
 
 def text_query(terms: Sequence[Term], *, title_only: bool) -> Query | None:
