@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -35,6 +36,7 @@ from tantivy import Order
 from search.embedded_facets import FacetCounter, Facets, count_documents
 from search.embedded_files import IndexDirectory, file_lock, stat_signature
 from search.embedded_query import (
+    CommonTerms,
     combine,
     filter_clauses,
     matches_at_least,
@@ -82,6 +84,7 @@ class EmbeddedEngine:
         self._rebuild_lock: IO[str] | None = None
         self._files = IndexDirectory(self.path)
         self._facets = FacetCounter()
+        self._common = CommonTerms()
 
     # -- opening and reloading ---------------------------------------------------
 
@@ -248,7 +251,13 @@ class EmbeddedEngine:
             if text is not None and kept == len(terms):
                 # The facets are counted on another thread while this one searches and
                 # builds the page (tantivy lets go of the GIL in both).
-                at_least = matches_at_least(searcher, active, title_only=title_only)
+                at_least = functools.partial(
+                    matches_at_least,
+                    searcher,
+                    active,
+                    title_only=title_only,
+                    prefix_floor=functools.partial(self._common.floor, searcher, version[0]),
+                )
                 counting = self._facets.start(searcher, version, query, filters, text, at_least)
             try:
                 if query.sort == "newest":

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import tantivy
@@ -119,21 +119,23 @@ class FacetCounter:
         query: SearchQuery,
         filters: Sequence[Clause],
         text_query: Query,
-        text_matches_at_least: int,
+        text_matches_at_least: Callable[[], int],
     ) -> Future[Facets]:
         """Count the facets of `text_query` under `filters` on a thread of the pool, before
         the search knows its total: by difference when the filters' universe is cached
         and the text is sure to match more than half of it (the text alone matches at
-        least `text_matches_at_least` documents), else directly."""
+        least `text_matches_at_least()` documents, asked only when the universe is
+        cached), else directly."""
         cached = self._cached(version, query)
         with self._lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(FACET_THREADS, thread_name_prefix="facets")
             pool = self._pool
-        # Of the universe's documents, the text matches at least this many.
-        sure = text_matches_at_least + (cached[0] if cached else 0) - searcher.num_docs
-        if cached is not None and sure * 2 > cached[0]:
-            return pool.submit(_by_difference, searcher, cached[1], filters, text_query)
+        if cached is not None:
+            # Of the universe's documents, the text matches at least this many.
+            sure = text_matches_at_least() + cached[0] - searcher.num_docs
+            if sure * 2 > cached[0]:
+                return pool.submit(_by_difference, searcher, cached[1], filters, text_query)
         return pool.submit(aggregate, searcher, combine(text_query, filters))
 
     def remember(

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ import pytest
 from benchmarks.bench_search_engine import load_queries, synthetic_docs
 from search import embedded_facets
 from search.embedded import EmbeddedEngine
+from search.embedded_query import CommonTerms, matches_at_least, query_terms, text_query
 from search.engine import SearchQuery, SearchResults
 
 GOLDEN = Path(__file__).parent / "golden" / "embedded_answers.json"
@@ -109,3 +111,22 @@ def test_facets_by_difference_are_the_same(
         answers = _answers(engine)
         changed = [label for label in golden if golden[label] != answers[label]]
         assert not changed, changed[:3]
+
+
+def test_the_lower_bound_that_chooses_the_counting_method_is_one(engine: EmbeddedEngine) -> None:
+    """matches_at_least (with the common words' floor for a last-word prefix) never says
+    more than the text matches: it only picks how facets are counted, never what."""
+    searcher = engine._fresh_index().searcher()
+    common = CommonTerms()
+    bounded = 0
+    for _, query in _queries():
+        terms = query_terms(query.text)
+        text = text_query(terms, title_only=False)
+        if text is None:
+            continue
+        matched = searcher.search(text, 1, count=True).count
+        floor = partial(common.floor, searcher, "golden")
+        at_least = matches_at_least(searcher, terms, title_only=False, prefix_floor=floor)
+        assert at_least <= matched, query.text
+        bounded += at_least > 0
+    assert bounded >= 20
