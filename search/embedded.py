@@ -258,7 +258,10 @@ class EmbeddedEngine:
                     title_only=title_only,
                     prefix_floor=functools.partial(self._common.floor, searcher, version[0]),
                 )
-                counting = self._facets.start(searcher, version, query, filters, text, at_least)
+                counting = self._facets.start(
+                    searcher, version, query, filters, text, at_least,
+                    may_be_broad=any(term.prefix for term in active),
+                )  # fmt: skip
             try:
                 if query.sort == "newest":
                     result = searcher.search(

@@ -120,12 +120,16 @@ class FacetCounter:
         filters: Sequence[Clause],
         text_query: Query,
         text_matches_at_least: Callable[[], int],
-    ) -> Future[Facets]:
+        *,
+        may_be_broad: bool,
+    ) -> Future[Facets] | None:
         """Count the facets of `text_query` under `filters` on a thread of the pool, before
         the search knows its total: by difference when the filters' universe is cached
         and the text is sure to match more than half of it (the text alone matches at
         least `text_matches_at_least()` documents, asked only when the universe is
-        cached), else directly."""
+        cached), else directly. When the universe is cached, the bound does not prove the
+        text broad and it `may_be_broad` (a prefix: its words are not known), None: the
+        caller counts after its search, by the total, as `counts()` does."""
         cached = self._cached(version, query)
         with self._lock:
             if self._pool is None:
@@ -136,6 +140,8 @@ class FacetCounter:
             sure = text_matches_at_least() + cached[0] - searcher.num_docs
             if sure * 2 > cached[0]:
                 return pool.submit(_by_difference, searcher, cached[1], filters, text_query)
+            if may_be_broad:
+                return None
         return pool.submit(aggregate, searcher, combine(text_query, filters))
 
     def remember(

@@ -18,15 +18,26 @@ from forum.core.i18n import _
 from forum.core.web import DbSession
 
 
-def load_user(request: Request, db: DbSession) -> None:
-    """App-wide: put the signed-in member (or None) on request.state for views and templates."""
+async def load_user(request: Request, db: DbSession) -> None:
+    """App-wide: put the signed-in member (or None) on request.state for views and templates.
+
+    Async, so that an API call or a visitor without a session cookie costs no thread hop;
+    looking a session up runs on a thread, as a sync dependency would."""
+    raw = _session_cookie(request)
+    if raw:
+        await run_in_threadpool(_load_signed_in, request, db, raw)
+
+
+def _session_cookie(request: Request) -> str | None:
+    """Nobody on request.state yet; the session cookie to look up, if any (none for the API)."""
     request.state.user = None
     request.state.user_session = None
     if request.url.path.startswith("/api/"):
-        return
-    raw = request.cookies.get(sessions.SESSION_COOKIE)
-    if not raw:
-        return
+        return None
+    return request.cookies.get(sessions.SESSION_COOKIE) or None
+
+
+def _load_signed_in(request: Request, db: Session, raw: str) -> None:
     found = sessions.session_user(db, raw)
     if found is None:
         return
@@ -46,9 +57,10 @@ def load_user(request: Request, db: DbSession) -> None:
 def identify(request: Request) -> None:
     """`load_user` for a request no route answered (the page-not-found page): its header
     and language are the signed-in member's, as on every other page."""
-    factory = request.app.state.read_session_factory
-    with factory() as db:
-        load_user(request, db)
+    raw = _session_cookie(request)
+    if raw:
+        with request.app.state.read_session_factory() as db:
+            _load_signed_in(request, db, raw)
 
 
 def current_user(request: Request) -> User | None:
