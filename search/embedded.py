@@ -23,17 +23,26 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import threading
 from collections.abc import Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import IO, Any, Self
 
 import tantivy
 from tantivy import Order
 
-from search.embedded_facets import FacetCounter, count_documents
+from search.embedded_facets import FacetCounter, Facets, count_documents
 from search.embedded_files import IndexDirectory, file_lock, stat_signature
-from search.embedded_query import combine, filter_clauses, query_terms, text_query
+from search.embedded_query import (
+    CommonTerms,
+    combine,
+    filter_clauses,
+    matches_at_least,
+    query_terms,
+    text_query,
+)
 from search.embedded_schema import SCHEMA_VERSION, register_analyzers, to_document
 from search.embedded_snippets import build_hits
 from search.engine import (
@@ -75,6 +84,7 @@ class EmbeddedEngine:
         self._rebuild_lock: IO[str] | None = None
         self._files = IndexDirectory(self.path)
         self._facets = FacetCounter()
+        self._common = CommonTerms()
 
     # -- opening and reloading ---------------------------------------------------
 
@@ -232,11 +242,26 @@ class EmbeddedEngine:
         offset = (query.page - 1) * query.per_page
         # All words must match; when nothing does, drop words from the end.
         kept = len(terms)
+        counting: Future[Facets] | None = None
         while True:
             # Only the original last word is a prefix, and it is the first to go.
             active = terms[:kept]
             text = text_query(active, title_only=title_only)
             full = combine(text, filters)
+            if text is not None and kept == len(terms):
+                # The facets are counted on another thread while this one searches and
+                # builds the page (tantivy lets go of the GIL in both).
+                at_least = functools.partial(
+                    matches_at_least,
+                    searcher,
+                    active,
+                    title_only=title_only,
+                    prefix_floor=functools.partial(self._common.floor, searcher, version[0]),
+                )
+                counting = self._facets.start(
+                    searcher, version, query, filters, text, at_least,
+                    may_be_broad=any(term.prefix for term in active),
+                )  # fmt: skip
             try:
                 if query.sort == "newest":
                     result = searcher.search(
@@ -255,15 +280,19 @@ class EmbeddedEngine:
             if total or kept <= 1:
                 break
             kept -= 1
+            counting = None  # it counts the words that matched nothing
         if not total:
             return empty
         documents = [(score, searcher.doc(address)) for score, address in result.hits]
-        if offset == 0 and total <= len(documents):
+        hits = build_hits(searcher, active, documents, relevance=query.sort != "newest")
+        if counting is not None and kept == len(terms):
+            facets = counting.result()
+            self._facets.remember(searcher, version, query, filters, total)
+        elif offset == 0 and total <= len(documents):
             # Every match is on this page: count from the documents themselves.
             facets = count_documents(doc for _, doc in documents)
         else:
             facets = self._facets.counts(searcher, version, query, filters, text, total)
-        hits = build_hits(searcher, active, documents, relevance=query.sort != "newest")
         return SearchResults(hits=hits, total=total, facets=facets)
 
     def stats(self) -> dict[str, object]:
@@ -346,6 +375,7 @@ class EmbeddedEngine:
         target.close()
 
     def close(self) -> None:
+        self._facets.close()
         with self._lock:
             self._drop_writer()
             self._index = None

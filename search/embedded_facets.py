@@ -1,11 +1,19 @@
 """Facet counts for the embedded engine: tantivy's terms aggregation, counting a page's own
-documents, and the per-index-version cache of each filter combination's counts."""
+documents, and the per-index-version cache of each filter combination's counts.
+
+The counting runs on a thread of its own while the search collects its page (tantivy
+releases the GIL in both), started before the search knows its total: by difference
+from the filters' cached universe when the query's words alone guarantee that the text
+matches more than half of it (`lower_bound`), else directly. Either way is exact: the
+choice only decides which is faster.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import tantivy
 from tantivy import Document, Occur, Query
@@ -21,6 +29,8 @@ FACET_SIZE = 1000
 UNIVERSE_AFTER_MATCHES = 20_000
 # Filter combinations whose facet counts are kept (per index version).
 FACET_CACHE_ENTRIES = 128
+# Threads counting facets beside the searches (per engine).
+FACET_THREADS = 2
 
 Facets = dict[str, dict[str, int]]
 
@@ -59,6 +69,17 @@ def _subtract(whole: Facets, part: Facets) -> Facets:
     return result
 
 
+def _by_difference(
+    searcher: tantivy.Searcher, universe: Facets, filters: Sequence[Clause], text_query: Query
+) -> Facets:
+    """The counts of the text under the filters: the filters' universe minus the counts
+    of their documents the text misses."""
+    missed = Query.boolean_query(
+        [(Occur.Must, Query.all_query()), *filters, (Occur.MustNot, text_query)]
+    )
+    return _subtract(universe, aggregate(searcher, missed))
+
+
 def _filter_key(version: tuple[object, ...], query: SearchQuery) -> tuple[object, ...]:
     return (
         version,
@@ -85,6 +106,63 @@ class FacetCounter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple[object, ...], tuple[int, Facets]] = OrderedDict()
+        self._pool: ThreadPoolExecutor | None = None
+
+    def _cached(self, version: tuple[object, ...], query: SearchQuery) -> tuple[int, Facets] | None:
+        with self._lock:
+            return self._cache.get(_filter_key(version, query))
+
+    def start(
+        self,
+        searcher: tantivy.Searcher,
+        version: tuple[object, ...],
+        query: SearchQuery,
+        filters: Sequence[Clause],
+        text_query: Query,
+        text_matches_at_least: Callable[[], int],
+        *,
+        may_be_broad: bool,
+    ) -> Future[Facets] | None:
+        """Count the facets of `text_query` under `filters` on a thread of the pool, before
+        the search knows its total: by difference when the filters' universe is cached
+        and the text is sure to match more than half of it (the text alone matches at
+        least `text_matches_at_least()` documents, asked only when the universe is
+        cached), else directly. When the universe is cached, the bound does not prove the
+        text broad and it `may_be_broad` (a prefix: its words are not known), None: the
+        caller counts after its search, by the total, as `counts()` does."""
+        cached = self._cached(version, query)
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(FACET_THREADS, thread_name_prefix="facets")
+            pool = self._pool
+        if cached is not None:
+            # Of the universe's documents, the text matches at least this many.
+            sure = text_matches_at_least() + cached[0] - searcher.num_docs
+            if sure * 2 > cached[0]:
+                return pool.submit(_by_difference, searcher, cached[1], filters, text_query)
+            if may_be_broad:
+                return None
+        return pool.submit(aggregate, searcher, combine(text_query, filters))
+
+    def remember(
+        self,
+        searcher: tantivy.Searcher,
+        version: tuple[object, ...],
+        query: SearchQuery,
+        filters: Sequence[Clause],
+        total: int,
+    ) -> None:
+        """After a broad search: the filters' universe, for the next broad one with them.
+        Narrow ones never pay for it (at 1M documents it costs ~100 ms, and every commit
+        clears it)."""
+        if total >= UNIVERSE_AFTER_MATCHES and self._cached(version, query) is None:
+            self.universe(searcher, version, query, filters)
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
 
     def counts(
         self,
@@ -107,16 +185,9 @@ class FacetCounter:
         with self._lock:
             cached = self._cache.get(_filter_key(version, query))
         if cached is not None and total * 2 > cached[0]:
-            missed = Query.boolean_query(
-                [(Occur.Must, Query.all_query()), *filters, (Occur.MustNot, text_query)]
-            )
-            return _subtract(cached[1], aggregate(searcher, missed))
+            return _by_difference(searcher, cached[1], filters, text_query)
         facets = aggregate(searcher, combine(text_query, filters))
-        if cached is None and total >= UNIVERSE_AFTER_MATCHES:
-            # A broad search: remember the universe for the next one with these filters.
-            # Narrow ones never pay for it (at 1M documents it costs ~100 ms, and every
-            # commit clears it).
-            self.universe(searcher, version, query, filters)
+        self.remember(searcher, version, query, filters, total)
         return facets
 
     def universe(

@@ -3,9 +3,12 @@ their stems, typo budgets and last-word prefix, and the filters as boolean claus
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+import tantivy
 from tantivy import FieldType, Occur, Query
 
 from search.embedded_schema import (
@@ -104,6 +107,73 @@ def _term_query(term: Term, *, title_only: bool) -> Query:
         )
         parts.append(Query.boost_query(fuzzy, FUZZY_WEIGHT))
     return should(parts)
+
+
+# The commonest words of `text_exact` kept for prefixes' lower bounds, and for how long.
+COMMON_TERMS = 500
+COMMON_TERMS_SECONDS = 600.0
+
+
+class CommonTerms:
+    """The COMMON_TERMS commonest words of `text_exact` with their document frequencies,
+    read at most every COMMON_TERMS_SECONDS or when the generation changes (a walk of the
+    whole term dictionary: tens of milliseconds at a million documents). A prefix matches
+    at least the documents of its commonest word. Only a guide for choosing how to count
+    facets, so a table a few commits old does no harm."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._read: tuple[object, float, list[tuple[str, int]]] | None = None
+
+    def floor(self, searcher: tantivy.Searcher, generation: object, prefix: str) -> int:
+        now = time.monotonic()
+        with self._lock:
+            read = self._read
+        if read is None or read[0] != generation or now - read[1] > COMMON_TERMS_SECONDS:
+            terms = [
+                (str(term), int(count))
+                for term, count in searcher.terms_with_prefix("text_exact", "", limit=COMMON_TERMS)
+            ]
+            read = (generation, now, terms)
+            with self._lock:
+                self._read = read
+        return max((count for term, count in read[2] if term.startswith(prefix)), default=0)
+
+
+def matches_at_least(
+    searcher: tantivy.Searcher,
+    terms: Sequence[Term],
+    *,
+    title_only: bool,
+    prefix_floor: Callable[[str], int] = lambda prefix: 0,
+) -> int:
+    """A lower bound of the documents text_query(terms) matches, from document frequencies
+    alone: each word matches at least as many as its commonest field holds it (a prefix,
+    `prefix_floor(word)` too), and all of them at least the sum of those less the
+    documents each can miss. Only a guide (the facet counter's choice of method):
+    frequencies still count deleted documents."""
+    total = searcher.num_docs
+    bounds = []
+    exact = "title_exact" if title_only else "text_exact"
+    for term in terms:
+        if term.phrase:
+            bounds.append(searcher.doc_freq(exact, term.tokens[0]) if len(term.tokens) == 1 else 0)
+            continue
+        (token,) = term.tokens
+        if len(token) > MAX_TOKEN_CHARS:
+            return 0
+        spelled = (*term.stems, (PLAIN, token))
+        fields = [(f"title_{language}", stem) for language, stem in spelled]
+        if not title_only:
+            fields += [(f"body_{language}", stem) for language, stem in spelled]
+            fields.append(("keywords", term.stem))
+        if term.prefix or term.budget:
+            fields.append((exact, token))
+        bound = max(searcher.doc_freq(field, value) for field, value in fields)
+        if term.prefix and not title_only:
+            bound = max(bound, prefix_floor(token))
+        bounds.append(bound)
+    return max(0, sum(bounds) - (len(bounds) - 1) * total)
 
 
 def text_query(terms: Sequence[Term], *, title_only: bool) -> Query | None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
 
 from forum.accounts import activity, api_tokens, service, sessions
 from forum.accounts.models import User
@@ -16,15 +18,26 @@ from forum.core.i18n import _
 from forum.core.web import DbSession
 
 
-def load_user(request: Request, db: DbSession) -> None:
-    """App-wide: put the signed-in member (or None) on request.state for views and templates."""
+async def load_user(request: Request, db: DbSession) -> None:
+    """App-wide: put the signed-in member (or None) on request.state for views and templates.
+
+    Async, so that an API call or a visitor without a session cookie costs no thread hop;
+    looking a session up runs on a thread, as a sync dependency would."""
+    raw = _session_cookie(request)
+    if raw:
+        await run_in_threadpool(_load_signed_in, request, db, raw)
+
+
+def _session_cookie(request: Request) -> str | None:
+    """Nobody on request.state yet; the session cookie to look up, if any (none for the API)."""
     request.state.user = None
     request.state.user_session = None
     if request.url.path.startswith("/api/"):
-        return
-    raw = request.cookies.get(sessions.SESSION_COOKIE)
-    if not raw:
-        return
+        return None
+    return request.cookies.get(sessions.SESSION_COOKIE) or None
+
+
+def _load_signed_in(request: Request, db: Session, raw: str) -> None:
     found = sessions.session_user(db, raw)
     if found is None:
         return
@@ -44,9 +57,10 @@ def load_user(request: Request, db: DbSession) -> None:
 def identify(request: Request) -> None:
     """`load_user` for a request no route answered (the page-not-found page): its header
     and language are the signed-in member's, as on every other page."""
-    factory = request.app.state.read_session_factory
-    with factory() as db:
-        load_user(request, db)
+    raw = _session_cookie(request)
+    if raw:
+        with request.app.state.read_session_factory() as db:
+            _load_signed_in(request, db, raw)
 
 
 def current_user(request: Request) -> User | None:
@@ -82,12 +96,17 @@ Admin = Annotated[User, Depends(require_admin)]
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def api_user_optional(
+async def api_user_optional(
     db: DbSession, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> User | None:
-    """The bearer token's owner; None without a token; 401 for a bad one."""
+    """The bearer token's owner; None without a token; 401 for a bad one. Async so that
+    an anonymous call costs no thread hop; the token's lookup runs on a thread."""
     if token is None:
         return None
+    return await run_in_threadpool(_bearer_owner, db, token)
+
+
+def _bearer_owner(db: Session, token: str) -> User:
     user = api_tokens.user_for_bearer(db, token)
     if user is None:
         raise HTTPException(
@@ -97,7 +116,7 @@ def api_user_optional(
     return user
 
 
-def api_user(user: Annotated[User | None, Depends(api_user_optional)]) -> User:
+async def api_user(user: Annotated[User | None, Depends(api_user_optional)]) -> User:
     if user is None:
         raise HTTPException(
             401,

@@ -30,7 +30,8 @@ STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 FLASH_COOKIE = "forum_flash"
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
+    # Async: no I/O, so FastAPI calls it on the event loop instead of a thread.
     settings: Settings = request.app.state.settings
     return settings
 

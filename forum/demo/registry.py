@@ -10,6 +10,11 @@ from sqlalchemy.orm import Session
 
 from forum.core.config import Settings
 
+# The version of what `forum demo --synthetic N` writes: bump it whenever a producer, the
+# text generator or their seeds change what a given N and seed make. Benchmarks key the
+# data dirs they cache on it (benchmarks/bench_search_api.py).
+SYNTHETIC_VERSION = 1
+
 # A demo part loads its data idempotently and answers a one-line summary.
 DemoLoader = Callable[[Session, Settings], str]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request
 
 from forum.accounts.deps import ApiOptionalUser
 from forum.core.web import AppSettings, DbSession, IsoDate, QueryValue
@@ -27,6 +27,8 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @router.get("/search", response_model=SearchOut, responses=RESPONSES)
 def search(
+    request: Request,
+    background: BackgroundTasks,
     db: DbSession,
     settings: AppSettings,
     viewer: ApiOptionalUser,
@@ -75,7 +77,11 @@ def search(
         raise HTTPException(
             503, "Search is unavailable right now; please try again shortly."
         ) from exc
-    search_log.log_api_search(db, outcome, signed_in=viewer is not None)
+    # Logged once the answer has gone, in a session of its own: its insert and commit are
+    # not the caller's wait. This request's read ends here.
+    entry = search_log.entry_for(outcome, signed_in=viewer is not None, via="api")
+    db.rollback()
+    background.add_task(search_log.write_entry, request.app.state.read_session_factory, entry)
     return SearchOut(
         hits=[SearchHitOut.of(hit, settings.base_url) for hit in outcome.results.hits],
         total=outcome.results.total,

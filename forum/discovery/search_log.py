@@ -16,7 +16,7 @@ import re
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from forum.core.config import Settings
 from forum.core.db import best_effort, utcnow
@@ -69,10 +69,14 @@ def entry_for(outcome: SearchOutcome, *, signed_in: bool, via: str) -> SearchLog
     )
 
 
-def log_api_search(db: Session, outcome: SearchOutcome, *, signed_in: bool) -> None:
-    """Log a search of `GET /api/v1/search`: one row each (an API caller does not type)."""
-    db.add(entry_for(outcome, signed_in=signed_in, via="api"))
-    best_effort(db)  # never a 503 for a log line: a refused row is not kept
+def write_entry(factory: sessionmaker[Session], entry: SearchLogEntry) -> None:
+    """Write a log row in a session of its own: a search of `GET /api/v1/search` logs one
+    row each (an API caller does not type), after the
+    answer has gone (a background task), so that the insert and its commit never add to
+    what the caller waits for. Best effort, as in the request: a refused row is not kept."""
+    with factory() as db:
+        db.add(entry)
+        best_effort(db)
 
 
 def log_page_search(

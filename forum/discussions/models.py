@@ -117,7 +117,12 @@ class Thread(CountryTagged, Base):
 
     @property
     def url(self) -> str:
-        return f"/threads/{self.id}"
+        return Thread.url_of(self.id)
+
+    @staticmethod
+    def url_of(thread_id: int) -> str:
+        """A thread's URL from its id alone (search documents are built from rows)."""
+        return f"/threads/{thread_id}"
 
 
 class GoodPractice(Base):
@@ -188,7 +193,12 @@ class Post(Base):
 
     @property
     def url(self) -> str:
-        return f"/posts/{self.id}"
+        return Post.url_of(self.id)
+
+    @staticmethod
+    def url_of(post_id: int) -> str:
+        """A post's URL from its id alone (search documents are built from rows)."""
+        return f"/posts/{post_id}"
 
 
 class ThreadRead(Base):
