@@ -19,15 +19,9 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import MemberActivity, User
 from forum.core.db import utcnow
 from forum.core.privacy import Member, register_eraser, register_exporter
+from forum.core.weeks import monday_of
 
 KEEP_MONTHS = 13  # a year of weekly figures, and the same weeks a year before
-
-
-def week_of(moment: dt.datetime) -> dt.date:
-    """The Monday (UTC) of the week `moment` falls in."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    day = aware.astimezone(dt.UTC).date()
-    return day - dt.timedelta(days=day.weekday())
 
 
 def week_to_record(user: User) -> dt.date | None:
@@ -39,8 +33,8 @@ def week_to_record(user: User) -> dt.date | None:
     if seen is None:
         return None
     before = next((v for v in history.deleted if v is not None), None)
-    week = week_of(seen)
-    if before is not None and week_of(before) >= week:
+    week = monday_of(seen)
+    if before is not None and monday_of(before) >= week:
         return None
     return week
 

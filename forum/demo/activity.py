@@ -16,9 +16,10 @@ import datetime as dt
 from sqlalchemy import select, union_all
 from sqlalchemy.orm import Session
 
-from forum.accounts.activity import record_weeks, week_of
+from forum.accounts.activity import record_weeks
 from forum.accounts.models import User
 from forum.core.config import Settings
+from forum.core.weeks import monday_of
 from forum.demo.discussions import DEMO_EMAIL
 from forum.demo.registry import demo_part
 from forum.discussions.models import Post
@@ -37,7 +38,7 @@ def load_activity(session: Session, settings: Settings) -> str:
     for user_id, moment in session.execute(written):
         if user_id is None:  # not after the filter; says so to the type checker
             continue
-        weeks.add((user_id, week_of(moment)))
+        weeks.add((user_id, monday_of(moment)))
         if user_id not in latest or moment > latest[user_id]:
             latest[user_id] = moment
     record_weeks(session, sorted(weeks))

@@ -20,16 +20,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from forum.core.config import Settings
+from forum.core.weeks import monday_of
 from forum.digests.digest import Digest, Entry
 from forum.digests.models import DigestClick
 
 SALT = "forum.digest.click"
 MAX_TOKEN = 600
-
-
-def week_of(day: dt.date) -> dt.date:
-    """The Monday of `day`'s week: the unit clicks are counted in."""
-    return day - dt.timedelta(days=day.weekday())
 
 
 def _serializer(settings: Settings) -> URLSafeSerializer:
@@ -58,7 +54,7 @@ def counted_url(settings: Settings, url: str, *, section: str, sent_on: dt.date)
     if path is None:
         return url
     token = _serializer(settings).dumps(
-        {"p": path, "s": section[:40], "w": week_of(sent_on).isoformat()}
+        {"p": path, "s": section[:40], "w": monday_of(sent_on).isoformat()}
     )
     return f"{settings.base_url.rstrip('/')}/d/{token}"
 

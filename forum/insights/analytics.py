@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.activity import active_by_week
 from forum.accounts.models import MemberActivity, Membership, User
+from forum.core.weeks import monday_of
 from forum.discussions.models import Post, Thread, ThreadCountry, thread_sector
 from forum.events.models import Event, event_sector
 from forum.insights import analytics_focus, focus_weekly
@@ -110,18 +111,13 @@ class MemberWeek:
 MEMBER_FIGURES = ("registered", "verified", "approved", "active", "taking_part")
 
 
-def _week_of(moment: dt.datetime) -> dt.date:
-    day = (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).date()
-    return day - dt.timedelta(days=day.weekday())
-
-
 def count_by_week(moments: Iterable[dt.datetime | None]) -> dict[dt.date, int]:
     """Moments fetched into Python, per week: for a few rows only; a figure over a table
     counts in the database (`weekly.count_weeks`), rolled up weekly (`weekly.rollup`)."""
     out: dict[dt.date, int] = {}
     for moment in moments:
         if moment is not None:
-            week = _week_of(moment)
+            week = monday_of(moment)
             out[week] = out.get(week, 0) + 1
     return out
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from forum.core.db import utcnow
 from forum.core.jobs import JobContext, registry
+from forum.core.weeks import monday_of
 from forum.insights import analytics as _analytics
 from forum.insights import analytics_email as _analytics_email
 from forum.insights import analytics_ranked as ranked
@@ -26,7 +27,7 @@ from forum.insights import analytics_searches as _analytics_searches
 from forum.insights import analytics_tagged as _analytics_tagged
 from forum.insights import focus_weekly
 from forum.insights.models import AnalyticsWeek
-from forum.insights.weekly import ROLLUPS, moment, monday, runs
+from forum.insights.weekly import ROLLUPS, moment, runs
 
 HORIZON_WEEKS = 106  # two years: the longest period the page offers (analytics.LONGEST)
 # They register ROLLUPS and FOCUS_ROLLUPS.
@@ -36,7 +37,7 @@ FIGURE_MODULES = (_analytics, _analytics_email, _analytics_searches, _analytics_
 def roll_up(db: Session, *, now: dt.datetime | None = None) -> int:
     """Store the figures, the ranked tables and the figures by focus of each closed week
     not stored yet; answers how many (source, week) pairs it stored."""
-    this_monday = monday((now or utcnow()).date())
+    this_monday = monday_of((now or utcnow()).date())
     first = this_monday - dt.timedelta(weeks=HORIZON_WEEKS)
     closed = [first + dt.timedelta(weeks=n) for n in range(HORIZON_WEEKS)]
     done = 0

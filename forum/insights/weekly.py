@@ -20,6 +20,7 @@ from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.types import String
 
 from forum.core.db import utcnow
+from forum.core.weeks import monday_of
 from forum.insights.models import AnalyticsWeek
 
 
@@ -134,10 +135,6 @@ def moment(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), dt.UTC)
 
 
-def monday(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=day.weekday())
-
-
 def runs(weeks: list[dt.date]) -> list[list[dt.date]]:
     """Mondays (sorted) cut into runs of consecutive weeks."""
     out: list[list[dt.date]] = []
@@ -155,9 +152,9 @@ def split(
     """The Mondays of the weeks the days `first` to `last` touch, and of those the weeks
     wholly inside them and closed (ended before `today`'s week): the ones a rollup may
     answer for."""
-    this_monday = monday(today or utcnow().date())
+    this_monday = monday_of(today or utcnow().date())
     weeks = []
-    week = monday(first)
+    week = monday_of(first)
     while week <= last:
         weeks.append(week)
         week += dt.timedelta(weeks=1)
@@ -173,9 +170,9 @@ def cut_weeks(
     """The closed weeks the days `first` to `last` cut (a period starting on a Tuesday)
     with fewer days outside them than inside: Monday -> the [start, end) ranges outside.
     Such a week's sum is its stored figure less the live count of those few days."""
-    this_monday = monday(today or utcnow().date())
+    this_monday = monday_of(today or utcnow().date())
     out = {}
-    for week in {monday(first), monday(last)}:
+    for week in {monday_of(first), monday_of(last)}:
         low = max(week, first)
         high = min(week + dt.timedelta(weeks=1), last + dt.timedelta(days=1))
         inside = (high - low).days

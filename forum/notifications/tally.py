@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from forum.core.db import utcnow
+from forum.core.weeks import monday_of
 from forum.notifications.models import EmailTally
 
 FIGURES = (
@@ -26,15 +27,10 @@ FIGURES = (
 )
 
 
-def week_of(moment: dt.datetime) -> dt.date:
-    day = moment.astimezone(dt.UTC).date() if moment.tzinfo else moment.date()
-    return day - dt.timedelta(days=day.weekday())
-
-
 def count(db: Session, figure: str, *, now: dt.datetime | None = None) -> None:
     """One more `figure` this week. Flushes, never commits."""
     assert figure in FIGURES, figure
-    week = week_of(now or utcnow())
+    week = monday_of(now or utcnow())
     bump = (
         update(EmailTally)
         .where(EmailTally.week == week, EmailTally.figure == figure)

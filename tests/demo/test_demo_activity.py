@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum.accounts.activity import week_of
 from forum.accounts.models import MemberActivity, User
 from forum.core.config import Settings
+from forum.core.weeks import monday_of
 from forum.discussions.models import Post
 from forum.intelligence.models import IntelItem
 from forum.plugins import demo_parts
@@ -20,9 +20,11 @@ def test_each_demo_member_is_seen_in_the_weeks_they_wrote_in_and_no_other(
         (a, w) for a, w in demo_db.execute(select(MemberActivity.user_id, MemberActivity.week))
     }
     assert recorded, "a fresh demo counts active members"
-    written = {(a, week_of(t)) for a, t in demo_db.execute(select(Post.author_id, Post.created_at))}
+    written = {
+        (a, monday_of(t)) for a, t in demo_db.execute(select(Post.author_id, Post.created_at))
+    }
     written |= {
-        (a, week_of(t))
+        (a, monday_of(t))
         for a, t in demo_db.execute(select(IntelItem.author_id, IntelItem.added_at))
         if a is not None
     }
@@ -31,7 +33,7 @@ def test_each_demo_member_is_seen_in_the_weeks_they_wrote_in_and_no_other(
 
     member = demo_db.scalars(select(User).where(User.id.in_({a for a, _ in recorded}))).first()
     assert member is not None and member.last_seen_at is not None
-    assert week_of(member.last_seen_at) == max(w for a, w in recorded if a == member.id)
+    assert monday_of(member.last_seen_at) == max(w for a, w in recorded if a == member.id)
 
     (part,) = [p for p in demo_parts() if p.name == "activity"]
     part.load(demo_db, settings)

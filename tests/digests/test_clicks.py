@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.core.config import Settings
+from forum.core.weeks import monday_of
 from forum.digests import clicks
 from forum.digests.models import DigestClick
 from forum.digests.render import render_digest_email
@@ -49,7 +50,7 @@ def test_counted_links_add_one_per_week_and_section_and_open_the_page(
         db.expire_all()
         row = db.scalar(select(DigestClick))
         assert row is not None and row.section == "intel" and row.clicks == expected
-        assert row.week == clicks.week_of(dt.datetime.now(dt.UTC).date())
+        assert row.week == monday_of(dt.datetime.now(dt.UTC).date())
     # What is kept names no member and no entry.
     columns = {c["name"] for c in inspect(db.get_bind()).get_columns("digest_click")}
     assert columns == {"week", "section", "clicks"}
