@@ -18,6 +18,7 @@ import threading
 from contextlib import nullcontext
 
 from fastapi import BackgroundTasks, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -125,18 +126,23 @@ def _after_page(db: Session, writes: ReadingWrites) -> None:
     writes.flush()
 
 
-def settle_reading(request: Request, db: DbSession) -> None:
+async def settle_reading(request: Request, db: DbSession) -> None:
     """App-wide, after load_user: write the signed-in member's pending reading state before
     this request reads any (a second tab can ask before the first page's write ran).
 
-    It is written in the request's own session, in a transaction begun for it: on SQLite a
-    request that changes things holds the write lock from its first query, which another
-    connection would wait for in vain; and a page's snapshot would not see another
-    connection's write."""
+    Async, as load_user is: a request with nothing pending (nearly all) costs no thread
+    hop; the write runs on a thread. It is written in the request's own session, in a
+    transaction begun for it: on SQLite a request that changes things holds the write lock
+    from its first query, which another connection would wait for in vain; and a page's
+    snapshot would not see another connection's write."""
     user = getattr(request.state, "user", None)
     if user is None:
         return
     writes = reading_writes(request)
     if writes.pending(user.id):
-        db.commit()  # what load_user read and wrote; the next statement begins anew
-        writes.flush(db)
+        await run_in_threadpool(_settle, db, writes)
+
+
+def _settle(db: Session, writes: ReadingWrites) -> None:
+    db.commit()  # what load_user read and wrote; the next statement begins anew
+    writes.flush(db)
