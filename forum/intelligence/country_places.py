@@ -23,6 +23,14 @@ PLACE_AFTER = re.compile(r"\s*[,(]|\s*[-–—:]\s")
 LINE_START = re.compile(r"(?:^|\n)[ \t]*$")
 # A place's qualifier: ", Texas", ", Ga.", ", Ontario", ", Argentina".
 QUALIFIER = re.compile(r",\s*([A-Z][A-Za-z]+\.?(?:\s[A-Z][a-z]+)?)")
+# A street, quarry or park named after a smaller city is that place, not the city ("from St
+# John's Quarry", "on Richmond Street").
+FEATURE_AFTER = re.compile(
+    r"[ \t]+(?:Quarry|Street|Road|Avenue|Lane|Square|Park|Wood|Hill|Farm|Station|Bridge|Gate|"
+    r"Place|Court|Close|Drive|Terrace|Gardens|Estate|Mill|Castle|Abbey|Common|Heath|Quay|"
+    r"Wharf|Dock|Docks|Crescent|Row|Way)\b"
+)
+_LIST_GOES_ON = re.compile(r"\s+(?:and|or|et|ou|und|oder|y|o|e|ed)\s")
 # What writes a common-word city as a place beyond doubt.
 _STRONG_BEFORE = re.compile(
     r"(?:\b(?i:city|town|port|ville|citt[àa]|comune|ciudad|municipio)\s+(?:of|de|di|d')\s*"
@@ -65,3 +73,28 @@ def stop_name_places(
         if strong:
             found.append((name, city.country))
     return found
+
+
+def qualified_elsewhere(
+    text: str, end: int, country: str, others: Sequence[str], table: FormTable
+) -> bool:
+    """A city followed by one to three qualifiers (", Berkshire, England, UK") of which one
+    names another country than the city's own and its namesakes': the name is a place there
+    ("Windsor, Berkshire, England" is not Windsor, Ontario; rule 6)."""
+    for _ in range(3):
+        qualifier = QUALIFIER.match(text, end)
+        if qualifier is None:
+            return False
+        key = token_key(qualifier.group(1))
+        named = table.forms.get(key)
+        countries = set(any_subdivision_countries().get(key, ()))
+        if key in us_state_names():
+            countries.add("US")
+        if named is not None and named.kind is Kind.NAME and named.country:
+            countries.add(named.country)
+        if countries:
+            if _LIST_GOES_ON.match(text, qualifier.end()):
+                return False  # a list of places: "Mexico City, Singapore and Shanghai"
+            return not countries & {country, *others}
+        end = qualifier.end()
+    return False

@@ -73,9 +73,11 @@ from forum.intelligence.country_names import (
     token_key,
 )
 from forum.intelligence.country_places import (
+    FEATURE_AFTER,
     LINE_START,
     PLACE_AFTER,
     QUALIFIER,
+    qualified_elsewhere,
     stop_name_places,
 )
 from forum.intelligence.place_names import subdivision_countries, us_state_names
@@ -174,6 +176,7 @@ _FIRST_NAME_CITIES = frozenset(
     {"sofia", "milan", "kobe", "leon", "santiago", "sydney", "adelaide", "houston", "dallas"}
     | {"regina", "columbus", "lagos", "medellin", "florence", "victoria"}
 )
+_BRAND_AFTER = re.compile(r"[ \t]+(?:brand|brands|label|franchise|sub-brand|sneakers|shoes)\b")
 _US_STATE_CONTEXT = re.compile(r"\b(?:Atlanta|Savannah|ATLANTA|SAVANNAH)\b|\bGa\.")
 _GEORGIA_COUNTRY_CONTEXT = re.compile(r"\bTbilisi\b", re.IGNORECASE)
 _NEXT_CAPITALISED = re.compile(r"[ \t]+([A-Z][A-Za-z]*)")
@@ -286,7 +289,10 @@ def _is_title_case(line: str) -> bool:
 
 
 def _reads_as_person(text: str, end: int, language: str | None) -> bool:
-    """Chad/Jordan directly followed by a capitalised word that is no country context."""
+    """Chad/Jordan directly followed by a capitalised word that is no country context, or
+    by a brand's word ("its Jordan brand")."""
+    if _BRAND_AFTER.match(text, end):
+        return True
     following = _NEXT_CAPITALISED.match(text, end)
     if following is None:
         return False
@@ -320,6 +326,8 @@ def _placed(text: str, span: tuple[int, int], form: Form, language: str | None) 
         return False  # rule 12: "Bernt Nelson, an economist", "George Washington"
     if form.population >= BIG_CITY and not form.alternate:
         return True
+    if FEATURE_AFTER.match(text, span[1]):
+        return False  # "from St John's Quarry": a place named after the city
     before = text[max(0, span[0] - 12) : span[0]]
     if _PLACE_BEFORE.search(before) or text.startswith("-based", span[1]):
         return True  # "in Tallinn", "Denver-based"
@@ -394,6 +402,7 @@ def find_countries(text: str, language: str | None = None) -> dict[str, list[str
     provinces = [(words, code) for words, code, _, _ in found_provinces]
     inside = [(start, end) for _, _, start, end in found_provinces]
     matches: list[tuple[str, str, Form, bool]] = []  # (code, words, form, unqualified)
+    people: set[str] = set()  # first-name countries read as a person or brand (rule 5)
     covered: list[tuple[int, int]] = []  # the spans of the forms read
     index = 0
     skip_to = 0  # the end of a qualifier already read ("London, Ontario")
@@ -409,6 +418,8 @@ def find_countries(text: str, language: str | None = None) -> dict[str, list[str
                 continue
             span = (tokens[index].start, tokens[last].end)
             if not _accept(text, span, form, language):
+                if form.kind is Kind.NAME and key in _FIRST_NAME_COUNTRIES:
+                    people.add(key)  # read as a person or a brand once: so everywhere
                 continue
             if form.kind is Kind.PLACE and not _placed(text, span, form, language):
                 continue
@@ -420,10 +431,19 @@ def find_countries(text: str, language: str | None = None) -> dict[str, list[str
             qualified = _qualifier(text, span[1], form, table) if form.kind is Kind.PLACE else None
             if qualified is not None:
                 code, skip_to = qualified
+            elif (
+                form.kind is Kind.PLACE
+                and code is not None
+                and form.population < BIG_CITY
+                and qualified_elsewhere(text, span[1], code, form.others, table)
+            ):
+                code = None  # "Windsor, Berkshire, England" (rule 6)
             if code is not None:
                 matches.append((code, text[span[0] : span[1]], form, qualified is None))
             break
         index += taken
+    if people:  # "Michael Jordan ... Jordan accounts for": one sense in one text
+        matches = [m for m in matches if token_key(m[1]) not in people]
     named = {code for code, _, form, _ in matches if form.kind is not Kind.PLACE}
     found: dict[str, list[str]] = {}
     for code, words, form, unqualified in matches:

@@ -175,6 +175,11 @@ STOP_NAMES = frozenset(
     morelos
     tabasco
     chihuahua
+    fontana  # Italian: fountain; a surname (Attilio Fontana)
+    amarillo  # Spanish: yellow
+    modesto  # Spanish, Italian: modest; a given name
+    escondido  # Spanish: hidden
+    salinas  # Spanish: salt flats; a surname
     hitachi  # companies named after their home town
     toyota
     """.splitlines()

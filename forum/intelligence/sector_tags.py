@@ -99,13 +99,58 @@ _SENSES = re.compile(
     |\b(?:plastic|flexible|packaging|cling|thin|protective|window|shrink|stretch|barrier|
         polyester|polymer)[\s-]+films?\b
     |\((?:hors|sauf|excluding|except|excl\.|à\s+l'exception|ausgenommen|außer|ohne|excepto|
-        salvo|sin|tranne|eccetto|escluso|esclusi)\b[^)]{0,100}\)""",
+        salvo|sin|tranne|eccetto|escluso|esclusi)\b[^)]{0,100}\)
+    |\b(?i:bears?|bore|borne|bearing|yield(?:s|ed)?)\s+(?i:fruits?)\b|\b(?i:low[\s-]hanging\s+fruits?)\b
+    |\b(?i:port(?:er|e|ent|era|eront|é|ait|aient|ant))\s+(?:ses|leurs|son|des|de\s+nombreux)\s+fruits\b
+    |\b(?i:le|les|un|du)\s+fruits?\s+(?:d['’]|de\s+(?:la\s+(?!passion)|l['’]|ces?|cette|son|sa|ses|leur|leurs|nos|notre))
+    |\b(?i:in|into|out\s+of)\s+fashion\b|\b(?i:in\s+an?\s+[\w-]+\s+fashion)\b
+    |\b(?:passa\w*|[èe]|sono|era|tornar\w*|torna|tornano|andare|va|vanno)\s+(?:mai\s+|più\s+)?di\s+moda\b
+    |\bfuori\s+moda\b|\bpasad[oa]s?\s+de\s+moda\b
+    |\b(?:est[áa]n?|estar|estuvo|estaba|ponerse|pone|ponen|puso|pasar|pasa|pasan|pas[óo])\s+de\s+moda\b
+    |\b(?:aus\s+der|in)\s+Mode\s+(?:kommen|kommt|gekommen|sein|ist|sind|war|geraten)\b
+    |\baus\s+der\s+Mode\b
+    |\b(?i:aliment(?:er|e|es|ent|é|ée|és|ées|ait|aient|era|eront|ant))\b
+    |\b(?i:alimentaci[óo]n\s+el[ée]ctrica|alimentation\s+(?:électrique|en\s+(?:électricité|énergie|eau)))\b
+    |\b(?i:aliment(?:ar|a|an|ará|arán|ando|ado|ada|ados|adas|ato|ata|ati|ate|ano|ando))\b
+    |\b(?:aux|auprès\s+des?|à\s+(?:certains|des|plusieurs|quelques))\s+médias\b
+    |\b(?:selon|d['’]après)\s+(?:les\s+|des\s+|plusieurs\s+|certains\s+)?médias\b
+    |\b(?i:(?:told|tell|telling|briefed|informed)\s+(?:the\s+)?(?:local\s+|national\s+|state\s+)?media)\b
+    |\b(?i:(?:local|national|state|news|press|media)\s+reports?)\b
+    |\b(?i:(?:a|an)\s+[\w-]*(?:TV|[Tt]elevision|[Rr]adio)\s+report)\b
+    |\b(?:a\s+los|según\s+(?:los\s+)?|según\s+algunos\s+)medios\b
+    |\blaut\s+Medienberichten\b|\b(?:den|gegenüber\s+den)\s+Medien\b""",
+    re.VERBOSE,
+)
+# Rule 11: a sector named only to rank another one ("au deuxième rang des secteurs
+# exportateurs, derrière l'aéronautique"; "solo superados por las exportaciones de coches").
+_RANKED_BEHIND = re.compile(
+    r"""(?i:\b(?:rang|place|position|contributeur|exportateur|situerait|situe|second|third|
+        ranks?|ranked|secondo|terzo|posto|segundo|tercer|puesto|zweit\w*|dritt\w*|[23]e|
+        deuxième|troisième)\b[^.;]{0,80}?\b(?:derri[èe]re|apr[èe]s|behind|after|dietro|dopo|
+        detr[áa]s\s+de|tras|hinter|nach))\s+[^.;]{0,90}
+    |(?i:\b(?:superad[oa]s?|superat[oi]|surpassed|outranked|d[ée]pass[ée]e?s?)\s+(?:solo\s+|only\s+|
+        seulement\s+|soltanto\s+)?(?:por|by|par|da|dagli|dalle|von))\s+[^.;]{0,120}""",
+    re.VERBOSE,
+)
+_RANK_WORDS = ("derri", "apres", "après", "behind", "after", "dietro", "dopo", "detr", "tras",
+               "hinter", "superad", "surpass", "outrank", "dépass", "depass", "superat")  # fmt: skip
+# Rule 12: "gaming" near a casino is gambling, not video games; a workplace accident at a
+# firm is not about the firm's sector.
+_GAMBLING = ("casin", "gambl", "betting", "lotter", "spielbank", "scommess", "apuesta")
+_WORK_ACCIDENT = re.compile(
+    r"""(?i:\b(?:fined|prosecuted|pleaded\s+guilty)\b[\s\S]{0,400}?\b(?:injur\w*|accident|
+        trapped|crushed|amputat\w*|lost\s+(?:part\s+of\s+)?(?:his|her|a)\s+(?:finger|hand|arm|leg))
+        |\b(?:injur\w*|accident|trapped|crushed)\b[\s\S]{0,400}?\b(?:fined|prosecuted|pleaded\s+guilty)\b
+        |\bfined\b[^.]{0,120}?\bafter\s+(?:a|an|one\s+of\s+its)\s+(?:worker|employee|staff\s+member)
+        |\b(?:accident\s+at\s+work|workplace\s+accident|work\s+accident|Arbeitsunfall|
+        accident\s+du\s+travail|accidente\s+laboral|infortunio\s+sul\s+lavoro))""",
     re.VERBOSE,
 )
 _SENSE_WORDS = (
     "health", "santé", "sante", "salud", "salute", "gesundheit", "film", "(hors", "(sauf",
     "(excl", "(except", "(à l'exc", "(ausgenom", "(außer", "(ohne", "(salvo", "(sin ",
-    "(tranne", "(eccetto", "(esclus",
+    "(tranne", "(eccetto", "(esclus", "fruit", "fashion", "moda", "mode", "aliment",
+    "média", "media", "medios", "medien", " report",
 )  # fmt: skip
 _ENUMERATION = re.compile(
     r"(?<![\w'’-])(?:[\w'’-]+(?:[ \t]+[\w'’-]+){0,2})(?:[ \t]*,[ \t]*[\w'’-]+(?:[ \t]+[\w'’-]+){0,2}){2,}"
@@ -241,6 +286,17 @@ def _masked(text: str) -> str:
     if any(word in lower for word in _SENSE_WORDS):
         for match in _SENSES.finditer(text):
             blank[match.start() : match.end()] = b"\x01" * (match.end() - match.start())
+    if any(word in lower for word in _RANK_WORDS):
+        for match in _RANKED_BEHIND.finditer(text):
+            start = match.start() + len(
+                re.split(
+                    r"(?i)\b(?:derri[èe]re|apr[èe]s|behind|after|dietro|"
+                    r"dopo|detr[áa]s\s+de|tras|hinter|nach|por|by|par|da|dagli|dalle|von)\s",
+                    match.group(0),
+                    maxsplit=1,
+                )[0]
+            )
+            blank[start : match.end()] = b"\x01" * (match.end() - start)
     return "".join(" " if flag else char for char, flag in zip(text, blank, strict=True))
 
 
@@ -281,10 +337,14 @@ def find_sectors(text: str, language: str | None = None) -> dict[str, list[str]]
             continue  # "Turkey" is the country, "turkey" the bird (rule 9)
         if start in alone:
             continue
+        if keyword.text == "gaming" and any(word in folded for word in _GAMBLING):
+            continue  # casino gaming is gambling (rule 12)
         for slug in keyword.slugs:
             words = found.setdefault(slug, [])
             if original not in words:
                 words.append(original)
+    if _WORK_ACCIDENT.search(text):
+        return {}  # a workplace accident is not about the firm's sector (rule 12)
     generic = all(fold_in_place(w.lower()) in GENERIC_ENERGY for w in found.get("energy", []))
     if "renewable-energy" in found and "energy" in found and generic:
         del found["energy"]
