@@ -139,7 +139,15 @@ INVARIANT: dict[str, dict[str, list[str]]] = {
 ALIASES: dict[str, dict[str, list[str]]] = {
     "fr": {
         "US": ["États-Unis", "Etats-Unis", "USA"],
-        "GB": ["Royaume-Uni", "Grande-Bretagne", "Angleterre"],
+        "GB": [
+            "Royaume-Uni",
+            "Grande-Bretagne",
+            "Angleterre",
+            "Écosse",
+            "Ecosse",
+            "Pays de Galles",
+            "Irlande du Nord",
+        ],
         "AE": ["Émirats arabes unis", "Emirats arabes unis", "Émirats", "EAU"],
         "BE": ["Wallonie", "Flandre", "Bruxelles-Capitale"],
         "CD": ["RDC", "République démocratique du Congo"],
@@ -148,7 +156,23 @@ ALIASES: dict[str, dict[str, list[str]]] = {
     },
     "de": {
         "US": ["USA", "Vereinigte Staaten", "Vereinigten Staaten"],
-        "GB": ["Großbritannien", "Grossbritannien", "England", "Vereinigtes Königreich"],
+        "GB": [
+            "Großbritannien",
+            "Grossbritannien",
+            "England",
+            "Vereinigtes Königreich",
+            "Schottland",
+            "Nordirland",
+        ],
+        "DE": [
+            "Norddeutschland",
+            "Süddeutschland",
+            "Ostdeutschland",
+            "Westdeutschland",
+            "Mitteldeutschland",
+            "Südwestdeutschland",
+            "Nordwestdeutschland",
+        ],
         "AE": ["Vereinigte Arabische Emirate", "Vereinigten Arabischen Emiraten", "VAE"],
         "NL": ["Niederlanden", "Holland"],
         "CH": ["Schweiz"],
@@ -157,13 +181,27 @@ ALIASES: dict[str, dict[str, list[str]]] = {
     },
     "es": {
         "US": ["EEUU", "EE.UU.", "EE. UU.", "Estados Unidos", "USA"],
-        "GB": ["Reino Unido", "Gran Bretaña", "Inglaterra"],
+        "GB": [
+            "Reino Unido",
+            "Gran Bretaña",
+            "Inglaterra",
+            "Escocia",
+            "País de Gales",
+            "Irlanda del Norte",
+        ],
         "AE": ["Emiratos Árabes Unidos", "Emiratos"],
         "KR": ["Corea del Sur"],
     },
     "it": {
         "US": ["Usa", "USA", "Stati Uniti"],
-        "GB": ["Regno Unito", "Gran Bretagna", "Inghilterra"],
+        "GB": [
+            "Regno Unito",
+            "Gran Bretagna",
+            "Inghilterra",
+            "Scozia",
+            "Galles",
+            "Irlanda del Nord",
+        ],
         "AE": ["Emirati Arabi Uniti", "Emirati"],
         "KR": ["Corea del Sud"],
         "ZA": ["Sud Africa"],
@@ -249,7 +287,19 @@ CITY_ADJECTIVES: dict[str, dict[str, list[str]]] = {
         ],
     },
     "es": {
-        "ES": ["madrileño", "barcelonés", "sevillano", "alicantino", "malagueño", "bilbaíno"],
+        "ES": [
+            "madrileño",
+            "barcelonés",
+            "sevillano",
+            "alicantino",
+            "malagueño",
+            "bilbaíno",
+            "vallisoletano",
+            "zaragozano",
+            "murciano",
+            "vigués",
+            "coruñés",
+        ],
     },
     "it": {
         "IT": [
@@ -264,6 +314,27 @@ CITY_ADJECTIVES: dict[str, dict[str, list[str]]] = {
             "bergamasco",
             "veronese",
             "padovano",
+        ],
+    },
+}
+
+# Adjectives of a country's parts that hold its adjective ("das norddeutsche Unternehmen",
+# "ostdeutsche Länder"), inflected like the nationality adjectives.
+REGION_ADJECTIVES: dict[str, dict[str, list[str]]] = {
+    "de": {
+        "DE": [
+            f"{part}deutsch"
+            for part in (
+                "nord",
+                "süd",
+                "ost",
+                "west",
+                "mittel",
+                "nordwest",
+                "südwest",
+                "nordost",
+                "südost",
+            )
         ],
     },
 }
@@ -286,6 +357,10 @@ def build() -> dict[str, object]:
                 for base in bases
                 for form in ([base] if language == "de" else INFLECT[language](base))
             }
+            adjectives[language][code] = sorted(set(adjectives[language].get(code, [])) | forms)
+    for language, table in REGION_ADJECTIVES.items():
+        for code, bases in table.items():
+            forms = {form for base in bases for form in INFLECT[language](base)}
             adjectives[language][code] = sorted(set(adjectives[language].get(code, [])) | forms)
     for language, extra in INVARIANT.items():
         for code, forms in extra.items():

@@ -30,6 +30,13 @@ FEATURE_AFTER = re.compile(
     r"Place|Court|Close|Drive|Terrace|Gardens|Estate|Mill|Castle|Abbey|Common|Heath|Quay|"
     r"Wharf|Dock|Docks|Crescent|Row|Way)\b"
 )
+# A dateline closed by a full stop at a line's start ("Düsseldorf. Der Energiekonzern").
+DATELINE_STOP = re.compile(r"\.[ \t]+[A-ZÀ-Ý]")
+# A company's seat after its legal form ("EPHY-MESS GmbH, Wiesbaden").
+COMPANY_BEFORE = re.compile(
+    r"\b(?:GmbH|AG|SE|KG|Ltd|Inc|SA|S\.A\.|SpA|S\.p\.A\.|SARL|SAS|Srl|S\.r\.l\.|plc|LLC|BV|NV)"
+    r"\.?,[ \t]*$"
+)
 _LIST_GOES_ON = re.compile(r"\s+(?:and|or|et|ou|und|oder|y|o|e|ed)\s")
 # What writes a common-word city as a place beyond doubt.
 _STRONG_BEFORE = re.compile(
@@ -56,6 +63,8 @@ def stop_name_places(
         strong = text.startswith("-based", end) or bool(
             _STRONG_BEFORE.search(text, max(0, start - 12), start)
         )
+        if LINE_START.search(text, 0, start) is not None and DATELINE_STOP.match(text, end):
+            strong = True  # a dateline: "Essen. Deutsche Textilhersteller"
         if name.isupper():  # a dateline: "NICE, " at a line's start
             strong = strong or (
                 LINE_START.search(text, 0, start) is not None

@@ -73,6 +73,8 @@ from forum.intelligence.country_names import (
     token_key,
 )
 from forum.intelligence.country_places import (
+    COMPANY_BEFORE,
+    DATELINE_STOP,
     FEATURE_AFTER,
     LINE_START,
     PLACE_AFTER,
@@ -331,12 +333,17 @@ def _placed(text: str, span: tuple[int, int], form: Form, language: str | None) 
     before = text[max(0, span[0] - 12) : span[0]]
     if _PLACE_BEFORE.search(before) or text.startswith("-based", span[1]):
         return True  # "in Tallinn", "Denver-based"
+    if COMPANY_BEFORE.search(text, max(0, span[0] - 16), span[0]):
+        return True  # a company's seat: "EPHY-MESS GmbH, Wiesbaden"
+    line_start = LINE_START.search(text[: span[0]]) is not None
+    if line_start and DATELINE_STOP.match(text, span[1]):
+        return True  # a dateline closed by a full stop: "Düsseldorf. Der Energiekonzern"
     matched = text[span[0] : span[1]]
     if matched.isupper() and len(matched) > 3:
         return True
     after = PLACE_AFTER.match(text, span[1]) is not None
     if form.alternate:
-        return after and LINE_START.search(text[: span[0]]) is not None
+        return after and line_start
     return after
 
 

@@ -56,7 +56,8 @@ _FR = {
 }
 
 _DE = {
-    "blue-energy": "offshore-wind*|*meeresenergie*|gezeitenkraft*|wellenenergie*",
+    "blue-energy": "offshore-wind*|*meeresenergie*|gezeitenkraft*|wellenenergie*|"
+    "schwimmend* windpark*|schwimmend* windkraft*|schwimmend* windturbine*",
     "cosmetics": "*kosmetik*|*parfum*|schonheit*|*korperpflege*|hautpflege*",
     "digital": "digital*|*digitalisierung*|software*|*cybersicherheit*|"
     "kunstliche intelligenz|kunstlichen intelligenz|telekommunikation*|rechenzentr*|"
@@ -95,6 +96,7 @@ _DE = {
 
 _ES = {
     "blue-energy": "energia eolica marina|eolica marina|eolico marino|eolica* marina* flotante*|energia* marina*|"
+    "eolic* flotante*|"
     "energia undimotriz|energia mareomotriz|eolica offshore|eolico offshore",
     "cosmetics": "cosmetic*|perfum*|belleza|maquillaje",
     "digital": "digital*|software|ciberseguridad|inteligencia artificial|"
@@ -130,7 +132,7 @@ _ES = {
 }
 
 _IT = {
-    "blue-energy": "eolico offshore|eolico marino|eolico* in mare|energia* marin*|"
+    "blue-energy": "eolico offshore|eolico marino|eolico* in mare|energia* marin*|eolic* galleggiant*|"
     "energia del moto ondoso|eolico off|eolico galleggiante",
     "cosmetics": "cosmetic*|cosmesi|profum*|bellezza|cosmoprof",
     "digital": "digital*|software|cybersicurezza|sicurezza informatica|"
@@ -170,7 +172,7 @@ _IT = {
 # English keywords beyond sector_keywords.SECTOR_KEYWORDS: product words and sector
 # words found missing in the development part and the examples.
 _EN = {
-    "cosmetics": "toiletries|beauty industry",
+    "cosmetics": "toiletries|beauty industry|L'Oreal|Estee Lauder|Sephora|Shiseido|Beiersdorf|L’Oreal",
     "digital": "cybercrime|cyberattack*|tech sector|technology sector|e-services|"
     "startup ecosystem|tech startup*|tech compan*|technology compan*|tech hub*|"
     "tech giant*|telecom|telecoms|telecommunications|internet|computing|unicorns|"
@@ -189,7 +191,8 @@ _EN = {
     "high-tech": "radar*|avionics|air traffic control|air show|airshow|aircraft|aviation|"
     "spacecraft|launch vehicle*|satellite manufactur*|satellite maker*|chipmaker*|"
     "chip maker*|chip making|microchip*|"
-    "missile*|defense electronics|defence electronics|space industry|Lockheed Martin|"
+    "missile*|defense electronics|defence electronics|space industry|space agency|"
+    "space agencies|Lockheed Martin|"
     "Raytheon|Northrop Grumman|BAE Systems|Thales|Dassault|Safran",
     "maritime-observation": "maritime domain awareness|unmanned surface vehicle*|"
     "ocean data|marine monitoring|maritime awareness|ship tracking|coastal surveillance|"
@@ -206,7 +209,9 @@ _EN = {
     "sustainable-hospitality": "resort*|travel industry|accommodation|lodging|"
     "overnight stays|guest nights|restaurant chain*|restaurant group*|"
     "restaurant industry|restaurateur*|campsite*|campground*|holiday park*",
-    "textile": "leather goods|shoes|handbag*|footwear|sneaker*|apparel",
+    "textile": "leather goods|shoes|handbag*|footwear|sneaker*|apparel|"
+    "Nike|Adidas|Inditex|Zara|Primark|Uniqlo|H&M|Benetton|Foot Locker|Lululemon|Under Armour|"
+    "Hugo Boss|Levi Strauss|Ralph Lauren|Tommy Hilfiger|Calvin Klein",
 }
 
 # Keywords by language (English: added to sector_keywords.SECTOR_KEYWORDS).
