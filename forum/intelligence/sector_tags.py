@@ -108,6 +108,7 @@ _SENSES = re.compile(
     |\bfuori\s+moda\b|\bpasad[oa]s?\s+de\s+moda\b
     |\b(?:est[áa]n?|estar|estuvo|estaba|ponerse|pone|ponen|puso|pasar|pasa|pasan|pas[óo])\s+de\s+moda\b
     |\b(?:aus\s+der|in)\s+Mode\s+(?:kommen|kommt|gekommen|sein|ist|sind|war|geraten)\b
+    |\b(?:kommen|kommt|kam|kamen|gekommen|sind|ist|war)\s+(?:wieder\s+|gerade\s+|nie\s+)?in\s+Mode\b
     |\baus\s+der\s+Mode\b
     |\b(?i:aliment(?:er|e|es|ent|é|ée|és|ées|ait|aient|era|eront|ant))\b
     |\b(?i:alimentaci[óo]n\s+el[ée]ctrica|alimentation\s+(?:électrique|en\s+(?:électricité|énergie|eau)))\b
@@ -142,6 +143,7 @@ _WORK_ACCIDENT = re.compile(
         trapped|crushed|amputat\w*|lost\s+(?:part\s+of\s+)?(?:his|her|a)\s+(?:finger|hand|arm|leg))
         |\b(?:injur\w*|accident|trapped|crushed)\b[\s\S]{0,400}?\b(?:fined|prosecuted|pleaded\s+guilty)\b
         |\bfined\b[^.]{0,120}?\bafter\s+(?:a|an|one\s+of\s+its)\s+(?:worker|employee|staff\s+member)
+        |\bHealth\s+and\s+Safety\s+Executive\b|\bHSE\s+investigation\b
         |\b(?:accident\s+at\s+work|workplace\s+accident|work\s+accident|Arbeitsunfall|
         accident\s+du\s+travail|accidente\s+laboral|infortunio\s+sul\s+lavoro))""",
     re.VERBOSE,

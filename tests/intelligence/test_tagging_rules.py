@@ -265,3 +265,87 @@ def test_chip_makers_are_high_tech() -> None:
     assert tag_sectors("the chip maker's quarterly results") == {"high-tech"}
     assert tag_sectors("der Spezialist für Analog-Chips", "de") == {"high-tech"}
     assert tag_sectors("un fabricant de puces", "fr") == {"high-tech"}
+
+
+# Fourth round (issue 27): qualifier chains, places named after a smaller city, brands named
+# like a country, words that are cities, datelines with a full stop, companies' seats and
+# regional adjectives.
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a hotel group based in Windsor, Berkshire, England, UK", {"GB"}),
+        ("the castle in Richmond, North Yorkshire, England", {"GB"}),
+        ("a start-up in Hamilton, Bermuda", {"BM"}),
+        ("a hospital in Windsor, Ontario", {"CA"}),
+        ("offices in Mexico City, Singapore and Shanghai", {"MX", "SG", "CN"}),
+        ("London, Ontario and Paris, Texas", {"CA", "US"}),
+    ],
+)
+def test_a_qualifier_chain_names_the_places_country(text: str, expected: set[str]) -> None:
+    assert tag_countries(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("stone from St John's Quarry in Jersey", {"JE"}),
+        ("the shop on Richmond Road in Guernsey", {"GG"}),
+        ("a new office in Windsor Park in Belfast", {"GB"}),
+        ("a new office in Windsor", {"CA"}),
+        ("she lives on London Road", {"GB"}),
+    ],
+)
+def test_a_place_named_after_a_smaller_city_is_not_the_city(text: str, expected: set[str]) -> None:
+    assert tag_countries(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Nike's Jordan brand grew 6%; Jordan accounts for a sixth of sales", set()),
+        ("sales of the Jordan label and Jordan shoes", set()),
+        ("Michael Jordan signed in 1984", set()),
+        ("exports to Jordan and Lebanon", {"JO", "LB"}),
+        ("King Abdullah of Jordan met Michael Jordan", {"JO"}),
+    ],
+)
+def test_a_brand_named_like_a_country_is_read_so_in_the_whole_text(
+    text: str, expected: set[str]
+) -> None:
+    assert tag_countries(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Ferrovie: Fontana - entro 20 mesi i nuovi treni", "it", set()),
+        ("una fontana in piazza", "it", set()),
+        ("el color amarillo de la marca", "es", set()),
+        ("Modesto, Calif. (AP) — growers said", "en", {"US"}),
+    ],
+)
+def test_words_that_are_cities(text: str, language: str, expected: set[str]) -> None:
+    assert tag_countries(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Düsseldorf. Der Energiekonzern bestellte Turbinen", "de", {"DE"}),
+        ("Bordeaux. Le salon ouvre ses portes", "fr", {"FR"}),
+        ("Essen. Deutsche Hersteller lassen im Ausland nähen", "de", {"DE"}),
+        ("Wir essen. Dann reden wir", "de", set()),
+        ("Interview mit dem Geschäftsführer, EPHY-MESS GmbH, Wiesbaden", "de", {"DE"}),
+        ("Acme Ltd, Reading said", "en", set()),
+        ("Das norddeutsche Unternehmen baut Fundamente", "de", {"DE"}),
+        ("Werke in Ostdeutschland und Süddeutschland", "de", {"DE"}),
+        ("la vallisoletana Ibervento y la empresa coruñesa", "es", {"ES"}),
+        ("en aguas de Escocia y de Irlanda del Norte", "es", {"GB"}),
+        ("un parc éolien au large de l'Écosse", "fr", {"GB"}),
+        ("ein Windpark vor Schottland", "de", {"GB"}),
+    ],
+)
+def test_datelines_seats_and_regional_words(text: str, language: str, expected: set[str]) -> None:
+    assert tag_countries(text, language) == expected

@@ -229,3 +229,129 @@ def test_adjectives_of_big_cities_name_their_country(
 )
 def test_based_phrases_and_drinks_named_after_places(text: str, expected: set[str]) -> None:
     assert tag_countries(text) == expected
+
+
+# Fourth round (issue 27): idioms and verb senses, media as audience, rankings, casinos,
+# workplace accidents; and the sector words that name a sector's companies.
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("The talks with Brussels are expected to bear fruit this year", "en", set()),
+        ("Cutting red tape is the low-hanging fruit", "en", set()),
+        ("exports of fresh fruit to Asia", "en", {"food"}),
+        ("Retro styles are back in fashion, said the banker", "en", set()),
+        ("the loans are repaid in a timely fashion", "en", set()),
+        ("nos efforts à l'export portent leurs fruits", "fr", set()),
+        ("c'est le fruit d'un long travail des PME", "fr", set()),
+        ("le fruit de la passion et les mangues", "fr", {"food"}),
+        ("les exportations de fruits et légumes", "fr", {"food"}),
+        ("vini e formaggi non passano mai di moda", "it", {"food"}),
+        ("le sfilate di moda a Milano", "it", {"textile"}),
+        ("el aceite de oliva está de moda en Japón", "es", {"food"}),
+        ("Regionale Produkte kommen wieder in Mode", "de", set()),
+    ],
+)
+def test_idioms_of_fruit_and_fashion_are_no_sector(
+    text: str, language: str, expected: set[str]
+) -> None:
+    assert tag_sectors(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("ces rames viendront alimenter les lignes Intercités", "fr", {"railway"}),
+        ("l'alimentation électrique du site est assurée", "fr", set()),
+        ("le secteur de l'alimentation animale", "fr", {"food"}),
+        ("la planta alimentará la red con energía solar", "es", {"renewable-energy"}),
+        ("un autobus alimentato a idrogeno", "it", {"energy"}),
+        ("la industria de alimentos exporta más", "es", {"food"}),
+    ],
+)
+def test_feeding_a_line_or_a_grid_is_no_food(text: str, language: str, expected: set[str]) -> None:
+    assert tag_sectors(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("the minister told the media on Tuesday that exports rose", "en", set()),
+        ("according to local media reports, the plant will close", "en", set()),
+        ("According to a KSLA-TV report, the mill will shut", "en", set()),
+        ("a déclaré le ministre aux médias", "fr", set()),
+        ("selon les médias locaux, l'usine fermera", "fr", set()),
+        ("lors d'un point accordé à certains médias d'information", "fr", set()),
+        ("laut Medienberichten schließt das Werk", "de", set()),
+        ("the media group bought two radio stations", "en", {"media"}),
+        ("les médias audiovisuels publics", "fr", {"media"}),
+    ],
+)
+def test_media_as_audience_or_source_is_no_media(
+    text: str, language: str, expected: set[str]
+) -> None:
+    assert tag_sectors(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("au deuxième rang des secteurs exportateurs, derrière l'aéronautique.", "fr", set()),
+        ("le troisième contributeur, après l'aéronautique et les vins et spiritueux.", "fr", set()),
+        ("the second largest exporter after aerospace.", "en", set()),
+        ("solo superados por las exportaciones de coches y medicamentos.", "es", set()),
+        ("il secondo settore dopo la moda.", "it", set()),
+        ("la cosmétique française, après des années de croissance, recule.", "fr", {"cosmetics"}),
+        ("the cosmetics group opened a plant after the merger.", "en", {"cosmetics"}),
+    ],
+)
+def test_a_sector_named_only_to_rank_another_is_none(
+    text: str, language: str, expected: set[str]
+) -> None:
+    assert tag_sectors(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The Nevada Gaming Commission approved the casino's sale", set()),
+        ("a gaming operator running slot machines at the casino", set()),
+        ("the gaming studio released two console titles", {"media"}),
+    ],
+)
+def test_casino_gaming_is_gambling(text: str, expected: set[str]) -> None:
+    assert tag_sectors(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("A bakery firm has been fined £40,000 after a worker was injured by a mixer", set()),
+        ("The dairy was prosecuted after an employee lost part of his finger", set()),
+        ("An HSE investigation found the brewery had no guard; it was fined", set()),
+        ("a workplace accident at the textile mill", set()),
+        ("The dairy cooperative opened a cheese plant", {"food"}),
+    ],
+)
+def test_a_workplace_accident_is_not_about_the_firms_sector(text: str, expected: set[str]) -> None:
+    assert tag_sectors(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Nike reported higher quarterly revenue", "en", {"textile"}),
+        ("Inditex y H&M abren tiendas en India", "es", {"textile"}),
+        ("Primark and Uniqlo cut prices", "en", {"textile"}),
+        ("L'Oréal and Shiseido raised prices", "en", {"cosmetics"}),
+        ("the European Space Agency signed two contracts", "en", {"high-tech"}),
+        ("un parque eólico flotante frente a Canarias", "es", {"blue-energy", "renewable-energy"}),
+        ("un parco eolico galleggiante in Sicilia", "it", {"blue-energy", "renewable-energy"}),
+        ("ein schwimmender Windpark vor Norwegen", "de", {"blue-energy", "renewable-energy"}),
+    ],
+)
+def test_companies_and_words_that_name_a_sector(
+    text: str, language: str, expected: set[str]
+) -> None:
+    assert tag_sectors(text, language) == expected
