@@ -88,7 +88,9 @@ _NAMES = re.compile(
     |\bpoint\s+presse\b
     |\b(?:energy|power)\s+(?:efficiency|savings?)\b
     |\b[ée]conomies?\s+d['’](?:[ée]nergie|[ée]lectricit[ée])\b
-    |\b(?:ahorro|risparmio)\s+(?:de\s+)?(?:energ[ií]a|energ[ée]tico|elettricit[àa])\b""",
+    |\b(?:ahorro|risparmio)\s+(?:de\s+)?(?:energ[ií]a|energ[ée]tico|elettricit[àa])\b
+    |\b(?:efficacit[ée]|efficience)\s+[ée]nerg[ée]tique\b|\beficiencia\s+energ[ée]tica\b
+    |\befficienza\s+energetica\b|\bEnergieeffizienz\b""",
     re.VERBOSE,
 )
 # Words in another sense (rule 9), read only in texts that have one of `_SENSE_WORDS`.
@@ -119,7 +121,11 @@ _SENSES = re.compile(
     |\b(?i:(?:local|national|state|news|press|media)\s+reports?)\b
     |\b(?i:(?:a|an)\s+[\w-]*(?:TV|[Tt]elevision|[Rr]adio)\s+report)\b
     |\b(?:a\s+los|según\s+(?:los\s+)?|según\s+algunos\s+)medios\b
-    |\blaut\s+Medienberichten\b|\b(?:den|gegenüber\s+den)\s+Medien\b""",
+    |\blaut\s+Medienberichten\b|\b(?:den|gegenüber\s+den)\s+Medien\b
+    |\b(?i:energy\s+(?:costs?|bills?)|costs?\s+of\s+energy)\b
+    |\b(?:co[ûu]ts?\s+(?:de\s+l['’]\s*[ée]nergie|[ée]nerg[ée]tiques?)|factures?\s+(?:d['’]\s*[ée]nergie|[ée]nerg[ée]tiques?))\b
+    |\b(?:cost[oi]\s+(?:dell['’]\s*energia|energetic[oi])|bollett[ae]\s+energetic[he]+)\b
+    |\b(?:cost[eo]s?\s+(?:de\s+la\s+energ[íi]a|energ[ée]tic[oa]s?)|facturas?\s+energ[ée]ticas?)\b""",
     re.VERBOSE,
 )
 # Rule 11: a sector named only to rank another one ("au deuxième rang des secteurs
@@ -152,7 +158,8 @@ _SENSE_WORDS = (
     "health", "santé", "sante", "salud", "salute", "gesundheit", "film", "(hors", "(sauf",
     "(excl", "(except", "(à l'exc", "(ausgenom", "(außer", "(ohne", "(salvo", "(sin ",
     "(tranne", "(eccetto", "(esclus", "fruit", "fashion", "moda", "mode", "aliment",
-    "média", "media", "medios", "medien", " report",
+    "média", "media", "medios", "medien", " report", "cost", "coût", "cout", "factur", "bill",
+    "bollett",
 )  # fmt: skip
 _ENUMERATION = re.compile(
     r"(?<![\w'’-])(?:[\w'’-]+(?:[ \t]+[\w'’-]+){0,2})(?:[ \t]*,[ \t]*[\w'’-]+(?:[ \t]+[\w'’-]+){0,2}){2,}"

@@ -23,7 +23,8 @@ _FR = {
     "telecom*|commerce electronique|equipement* de communication|"
     "equipement* de telecommunication*",
     "energy": "energie|energies|petrol*|gaz naturel|gazier*|hydrocarbure*|electricite|"
-    "nucleaire*|hydrogene|raffinerie*|gisement*|baril|barils",
+    "nucleaire*|hydrogene|raffinerie*|gisement*|baril|barils|groupe energetique|"
+    "groupes energetiques|geant de l'energie|energeticien*",
     "environmental-observation": "observation de la terre|teledetection|"
     "surveillance environnementale|qualite de l'air|imagerie satellit*",
     "food": "aliment*|agroaliment*|agricole*|agricultur*|vin|vins|viticol*|vinicole*|"
@@ -63,7 +64,8 @@ _DE = {
     "kunstliche intelligenz|kunstlichen intelligenz|telekommunikation*|rechenzentr*|"
     "e-commerce|informatik*",
     "energy": "energie|energien|energiewirtschaft*|energieversorg*|erdol*|erdgas*|"
-    "ol und gas|*kraftwerk*|stromnetz*|wasserstoff*|kernkraft*|atomkraft*|raffinerie*",
+    "ol und gas|*kraftwerk*|stromnetz*|wasserstoff*|kernkraft*|atomkraft*|raffinerie*|"
+    "energiekonzern*",
     "environmental-observation": "erdbeobachtung*|fernerkundung*|umweltmonitoring|luftqualitat",
     "food": "*lebensmittel*|*ernahrungs*|ernahrung|nahrungsmittel*|agrar*|landwirtschaft*|"
     "wein|weine|weinbau*|kase|*milch*|fleisch*|getrank*|obst|gemuse|bauernverband*|"
@@ -96,14 +98,15 @@ _DE = {
 
 _ES = {
     "blue-energy": "energia eolica marina|eolica marina|eolico marino|eolica* marina* flotante*|energia* marina*|"
-    "eolic* flotante*|"
+    "eolic* flotante*|eolicos marinos|eolicas marinas|"
     "energia undimotriz|energia mareomotriz|eolica offshore|eolico offshore",
     "cosmetics": "cosmetic*|perfum*|belleza|maquillaje",
     "digital": "digital*|software|ciberseguridad|inteligencia artificial|"
     "startups tecnologicas|empresas tecnologicas|computacion|informatic*|"
     "comercio electronico|telecomunicacion*",
     "energy": "energia|energias|petrol*|gas natural|hidrocarburo*|electricidad|nuclear|"
-    "hidrogeno|refineria*|oleoducto*|gasoducto*",
+    "hidrogeno|refineria*|oleoducto*|gasoducto*|grupo energetico|grupos energeticos|"
+    "empresa energetica|empresas energeticas|compania energetica|companias energeticas",
     "environmental-observation": "observacion de la tierra|teledeteccion|calidad del aire|"
     "monitoreo ambiental",
     "food": "aliment*|agroaliment*|agricol*|agricultur*|aceite de oliva|aceite*|oliva*|"
@@ -138,7 +141,8 @@ _IT = {
     "digital": "digital*|software|cybersicurezza|sicurezza informatica|"
     "intelligenza artificiale|informatic*|telecomunicazion*|e-commerce",
     "energy": "energia|energie|petroli*|gas naturale|idrocarbur*|elettricita|nucleare|"
-    "idrogeno|raffineri*|gasdott*|oleodott*",
+    "idrogeno|raffineri*|gasdott*|oleodott*|gruppo energetico|gruppi energetici|"
+    "colosso energetico|societa energetica|societa energetiche",
     "environmental-observation": "osservazione della terra|telerilevamento|"
     "qualita dell'aria|monitoraggio ambientale",
     "food": "aliment*|agroaliment*|agricol*|agricoltur*|vino|vini|vinicol*|spumant*|"
@@ -178,7 +182,8 @@ _EN = {
     "tech giant*|telecom|telecoms|telecommunications|internet|computing|unicorns|"
     "communications equipment|telecommunications equipment|network equipment",
     "energy": "oil output|oil production|oil field*|oilfield*|oil company|oil companies|"
-    "hydrocarbon*|crude|gas field*|power generation|power station*|coal",
+    "hydrocarbon*|crude|gas field*|power generation|power station*|coal|Engie|EDF|"
+    "TotalEnergies|Iberdrola|Enel|Endesa|RWE|Uniper|Vattenfall|Orsted|Equinor|Repsol|Eni",
     "environmental-observation": "satellite data|satellite images",
     "food": "agriculture|agricultural|agribusiness|agro-food|farming|farmer*|kiwifruit|kiwi|"
     "prosecco|feta|parmesan|champagne|cognac|whisky|whiskey|beef|pork|rice|wheat|grain*|"
@@ -243,5 +248,13 @@ GENERIC_ENERGY = frozenset(
         "power plant",
         "strom",
         "energien",
+        # an energy group named in a renewable energy item is not also energy
+        "groupe energetique", "groupes energetiques", "geant de l'energie",
+        "energeticien", "energeticiens", "energiekonzern", "energiekonzerns",
+        "energiekonzerne", "grupo energetico", "grupos energeticos", "empresa energetica",
+        "empresas energeticas", "compania energetica", "companias energeticas", "gruppo energetico",
+        "gruppi energetici", "colosso energetico", "societa energetica", "engie", "edf",
+        "totalenergies", "iberdrola", "enel", "endesa", "rwe", "uniper", "vattenfall",
+        "orsted", "equinor", "repsol", "eni",
     }
-)
+)  # fmt: skip

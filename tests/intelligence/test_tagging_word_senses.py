@@ -355,3 +355,27 @@ def test_companies_and_words_that_name_a_sector(
     text: str, language: str, expected: set[str]
 ) -> None:
     assert tag_sectors(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("par la chute du coût de l'énergie et la baisse des taux", "fr", set()),
+        ("les coûts énergétiques pèsent sur la filière textile", "fr", {"textile"}),
+        ("i costi energetici penalizzano le aziende tessili", "it", {"textile"}),
+        ("energy bills hit bakers across the county", "en", set()),
+        ("elevar la eficiencia energética de los trenes", "es", {"railway"}),
+        ("le groupe énergétique a nommé une directrice générale", "fr", {"energy"}),
+        ("EDF et Engie investissent dans le nucléaire", "fr", {"energy"}),
+        (
+            "Iberdrola construirá dos parques eólicos marinos",
+            "es",
+            {"blue-energy", "renewable-energy"},
+        ),
+        ("Der Energiekonzern RWE baut einen Solarpark", "de", {"renewable-energy"}),
+    ],
+)
+def test_energy_costs_are_no_sector_and_energy_groups_are_energy(
+    text: str, language: str, expected: set[str]
+) -> None:
+    assert tag_sectors(text, language) == expected
