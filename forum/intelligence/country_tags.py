@@ -341,7 +341,10 @@ def _placed(text: str, span: tuple[int, int], form: Form, language: str | None) 
     matched = text[span[0] : span[1]]
     if matched.isupper() and len(matched) > 3:
         return True
-    after = PLACE_AFTER.match(text, span[1]) is not None
+    placed_after = PLACE_AFTER.match(text, span[1])
+    # a dash or a colon writes a place only in a dateline ("SHARJAH - "), not mid-line
+    # ("Citigroup and Wells Fargo — a few data points")
+    after = placed_after is not None and (line_start or placed_after.group(0).strip()[:1] in ",(")
     if form.alternate:
         return after and line_start
     return after

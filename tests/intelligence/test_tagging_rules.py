@@ -349,3 +349,17 @@ def test_words_that_are_cities(text: str, language: str, expected: set[str]) -> 
 )
 def test_datelines_seats_and_regional_words(text: str, language: str, expected: set[str]) -> None:
     assert tag_countries(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("reports from Citigroup and Wells Fargo — a few data points", set()),
+        ("the mayors of Reno — and others — met", set()),
+        ("SHARJAH - The emirate's exports rose", {"AE"}),
+        ("Wiesbaden – Die Landesregierung", {"DE"}),
+        ("new offices in Reno, Nevada", {"US"}),
+    ],
+)
+def test_a_dash_writes_a_place_only_in_a_dateline(text: str, expected: set[str]) -> None:
+    assert tag_countries(text) == expected
