@@ -105,7 +105,8 @@ _SENSES = re.compile(
     |\b(?i:bears?|bore|borne|bearing|yield(?:s|ed)?)\s+(?i:fruits?)\b|\b(?i:low[\s-]hanging\s+fruits?)\b
     |\b(?i:port(?:er|e|ent|era|eront|é|ait|aient|ant))\s+(?:ses|leurs|son|des|de\s+nombreux)\s+fruits\b
     |\b(?i:le|les|un|du)\s+fruits?\s+(?:d['’]|de\s+(?:la\s+(?!passion)|l['’]|ces?|cette|son|sa|ses|leur|leurs|nos|notre))
-    |\b(?i:in|into|out\s+of)\s+fashion\b|\b(?i:in\s+an?\s+[\w-]+\s+fashion)\b
+    |\b(?i:(?:back|is|are|was|were|be|been|remains?|stays?|comes?|came)\s+(?:back\s+)?in\s+fashion)\b
+    |\b(?i:(?:out\s+of|into)\s+fashion)\b|\b(?i:in\s+an?\s+[\w-]+\s+fashion)\b
     |\b(?:passa\w*|[èe]|sono|era|tornar\w*|torna|tornano|andare|va|vanno)\s+(?:mai\s+|più\s+)?di\s+moda\b
     |\bfuori\s+moda\b|\bpasad[oa]s?\s+de\s+moda\b
     |\b(?:est[áa]n?|estar|estuvo|estaba|ponerse|pone|ponen|puso|pasar|pasa|pasan|pas[óo])\s+de\s+moda\b
@@ -131,10 +132,11 @@ _SENSES = re.compile(
 # Rule 11: a sector named only to rank another one ("au deuxième rang des secteurs
 # exportateurs, derrière l'aéronautique"; "solo superados por las exportaciones de coches").
 _RANKED_BEHIND = re.compile(
-    r"""(?i:\b(?:rang|place|position|contributeur|exportateur|situerait|situe|second|third|
-        ranks?|ranked|secondo|terzo|posto|segundo|tercer|puesto|zweit\w*|dritt\w*|[23]e|
-        deuxième|troisième)\b[^.;]{0,80}?\b(?:derri[èe]re|apr[èe]s|behind|after|dietro|dopo|
-        detr[áa]s\s+de|tras|hinter|nach))\s+[^.;]{0,90}
+    r"""(?i:\b(?:rang|contributeur|exportateur|situerait|ranks?|ranked|posto|puesto|
+        (?:second|third)[\s-](?:largest|biggest|place|rank)|(?:secondo|terzo)\s+(?:settore|comparto)|
+        (?:segundo|tercer)\s+(?:sector|lugar)|(?:zweit|dritt)(?:größt|wichtigst)\w*)\b
+        [^.;]{0,80}?\b(?:derri[èe]re|apr[èe]s|behind|after|dietro|dopo|detr[áa]s\s+de|tras|
+        hinter|nach))\s+[^.;]{0,90}
     |(?i:\b(?:superad[oa]s?|superat[oi]|surpassed|outranked|d[ée]pass[ée]e?s?)\s+(?:solo\s+|only\s+|
         seulement\s+|soltanto\s+)?(?:por|by|par|da|dagli|dalle|von))\s+[^.;]{0,120}""",
     re.VERBOSE,

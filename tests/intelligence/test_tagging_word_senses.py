@@ -243,6 +243,7 @@ def test_based_phrases_and_drinks_named_after_places(text: str, expected: set[st
         ("exports of fresh fruit to Asia", "en", {"food"}),
         ("Retro styles are back in fashion, said the banker", "en", set()),
         ("the loans are repaid in a timely fashion", "en", set()),
+        ("new jobs in fashion and footwear", "en", {"textile"}),
         ("nos efforts à l'export portent leurs fruits", "fr", set()),
         ("c'est le fruit d'un long travail des PME", "fr", set()),
         ("le fruit de la passion et les mangues", "fr", {"food"}),
@@ -304,6 +305,12 @@ def test_media_as_audience_or_source_is_no_media(
         ("il secondo settore dopo la moda.", "it", set()),
         ("la cosmétique française, après des années de croissance, recule.", "fr", {"cosmetics"}),
         ("the cosmetics group opened a plant after the merger.", "en", {"cosmetics"}),
+        (
+            "the second phase of the resort, after the hotel opened.",
+            "en",
+            {"sustainable-hospitality"},
+        ),
+        ("la deuxième édition, après une pause, accueille l'aéronautique.", "fr", {"high-tech"}),
     ],
 )
 def test_a_sector_named_only_to_rank_another_is_none(
