@@ -102,32 +102,73 @@ _SENSES = re.compile(
         polyester|polymer)[\s-]+films?\b
     |\((?:hors|sauf|excluding|except|excl\.|à\s+l'exception|ausgenommen|außer|ohne|excepto|
         salvo|sin|tranne|eccetto|escluso|esclusi)\b[^)]{0,100}\)
-    |\b(?i:bears?|bore|borne|bearing|yield(?:s|ed)?)\s+(?i:fruits?)\b|\b(?i:low[\s-]hanging\s+fruits?)\b
+""",
+    re.VERBOSE,
+)
+# Idioms, verb senses, media as audience, energy costs (rule 9), each read only in texts
+# with its trigger word (speed).
+_MORE_SENSES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
+    (
+        ("fruit",),
+        re.compile(
+            r"""\b(?i:bears?|bore|borne|bearing|yield(?:s|ed)?)\s+(?i:fruits?)\b|\b(?i:low[\s-]hanging\s+fruits?)\b
     |\b(?i:port(?:er|e|ent|era|eront|é|ait|aient|ant))\s+(?:ses|leurs|son|des|de\s+nombreux)\s+fruits\b
-    |\b(?i:le|les|un|du)\s+fruits?\s+(?:d['’]|de\s+(?:la\s+(?!passion)|l['’]|ces?|cette|son|sa|ses|leur|leurs|nos|notre))
-    |\b(?i:(?:back|is|are|was|were|be|been|remains?|stays?|comes?|came)\s+(?:back\s+)?in\s+fashion)\b
-    |\b(?i:(?:out\s+of|into)\s+fashion)\b|\b(?i:in\s+an?\s+[\w-]+\s+fashion)\b
-    |\b(?:passa\w*|[èe]|sono|era|tornar\w*|torna|tornano|andare|va|vanno)\s+(?:mai\s+|più\s+)?di\s+moda\b
+    |\b(?i:le|les|un|du)\s+fruits?\s+(?:d['’]|de\s+(?:la\s+(?!passion)|l['’]|ces?|cette|son|sa|ses|leur|leurs|nos|notre))""",
+            re.VERBOSE,
+        ),
+    ),
+    (
+        ("fashion",),
+        re.compile(
+            r"""\b(?i:(?:back|is|are|was|were|be|been|remains?|stays?|comes?|came)\s+(?:back\s+)?in\s+fashion)\b
+    |\b(?i:(?:out\s+of|into)\s+fashion)\b|\b(?i:in\s+an?\s+[\w-]+\s+fashion)\b""",
+            re.VERBOSE,
+        ),
+    ),
+    (
+        ("moda", "mode"),
+        re.compile(
+            r"""\b(?:passa\w*|[èe]|sono|era|tornar\w*|torna|tornano|andare|va|vanno)\s+(?:mai\s+|più\s+)?di\s+moda\b
     |\bfuori\s+moda\b|\bpasad[oa]s?\s+de\s+moda\b
     |\b(?:est[áa]n?|estar|estuvo|estaba|ponerse|pone|ponen|puso|pasar|pasa|pasan|pas[óo])\s+de\s+moda\b
     |\b(?:aus\s+der|in)\s+Mode\s+(?:kommen|kommt|gekommen|sein|ist|sind|war|geraten)\b
     |\b(?:kommen|kommt|kam|kamen|gekommen|sind|ist|war)\s+(?:wieder\s+|gerade\s+|nie\s+)?in\s+Mode\b
-    |\baus\s+der\s+Mode\b
-    |\b(?i:aliment(?:er|e|es|ent|é|ée|és|ées|ait|aient|era|eront|ant))\b
+    |\baus\s+der\s+Mode\b""",
+            re.VERBOSE,
+        ),
+    ),
+    (
+        ("aliment",),
+        re.compile(
+            r"""\b(?i:aliment(?:er|e|es|ent|é|ée|és|ées|ait|aient|era|eront|ant))\b
     |\b(?i:alimentaci[óo]n\s+el[ée]ctrica|alimentation\s+(?:électrique|en\s+(?:électricité|énergie|eau)))\b
-    |\b(?i:aliment(?:ar|a|an|ará|arán|ando|ado|ada|ados|adas|ato|ata|ati|ate|ano|ando))\b
-    |\b(?:aux|auprès\s+des?|à\s+(?:certains|des|plusieurs|quelques))\s+médias\b
+    |\b(?i:aliment(?:ar|a|an|ará|arán|ando|ado|ada|ados|adas|ato|ata|ati|ate|ano|ando))\b""",
+            re.VERBOSE,
+        ),
+    ),
+    (
+        ("média", "media", "medios", "medien", " report"),
+        re.compile(
+            r"""\b(?:aux|auprès\s+des?|à\s+(?:certains|des|plusieurs|quelques))\s+médias\b
     |\b(?:selon|d['’]après)\s+(?:les\s+|des\s+|plusieurs\s+|certains\s+)?médias\b
     |\b(?i:(?:told|tell|telling|briefed|informed)\s+(?:the\s+)?(?:local\s+|national\s+|state\s+)?media)\b
     |\b(?i:(?:local|national|state|news|press|media)\s+reports?)\b
     |\b(?i:(?:a|an)\s+[\w-]*(?:TV|[Tt]elevision|[Rr]adio)\s+report)\b
     |\b(?:a\s+los|según\s+(?:los\s+)?|según\s+algunos\s+)medios\b
-    |\blaut\s+Medienberichten\b|\b(?:den|gegenüber\s+den)\s+Medien\b
-    |\b(?i:energy\s+(?:costs?|bills?)|costs?\s+of\s+energy)\b
+    |\blaut\s+Medienberichten\b|\b(?:den|gegenüber\s+den)\s+Medien\b""",
+            re.VERBOSE,
+        ),
+    ),
+    (
+        ("nerg",),
+        re.compile(
+            r"""\b(?i:energy\s+(?:costs?|bills?)|costs?\s+of\s+energy)\b
     |\b(?:co[ûu]ts?\s+(?:de\s+l['’]\s*[ée]nergie|[ée]nerg[ée]tiques?)|factures?\s+(?:d['’]\s*[ée]nergie|[ée]nerg[ée]tiques?))\b
     |\b(?:cost[oi]\s+(?:dell['’]\s*energia|energetic[oi])|bollett[ae]\s+energetic[he]+)\b
     |\b(?:cost[eo]s?\s+(?:de\s+la\s+energ[íi]a|energ[ée]tic[oa]s?)|facturas?\s+energ[ée]ticas?)\b""",
-    re.VERBOSE,
+            re.VERBOSE,
+        ),
+    ),
 )
 # Rule 11: a sector named only to rank another one ("au deuxième rang des secteurs
 # exportateurs, derrière l'aéronautique"; "solo superados por las exportaciones de coches").
@@ -141,10 +182,13 @@ _RANKED_BEHIND = re.compile(
         seulement\s+|soltanto\s+)?(?:por|by|par|da|dagli|dalle|von))\s+[^.;]{0,120}""",
     re.VERBOSE,
 )
-_RANK_WORDS = ("derri", "apres", "après", "behind", "after", "dietro", "dopo", "detr", "tras",
-               "hinter", "superad", "surpass", "outrank", "dépass", "depass", "superat")  # fmt: skip
+_RANK_WORDS = ("rang", "contributeur", "exportateur", "situerait", "rank", "posto", "puesto",
+               "largest", "biggest", "place", "settore", "comparto", "sector", "lugar", "größt",
+               "wichtigst", "superad", "surpass", "outrank", "dépass", "depass", "superat")  # fmt: skip
 # Rule 12: "gaming" near a casino is gambling, not video games; a workplace accident at a
 # firm is not about the firm's sector.
+_ACCIDENT_WORDS = ("fined", "prosecut", "guilty", "accident", "unfall", "infortunio", "hse ",
+                   "health and safety")  # fmt: skip
 _GAMBLING = ("casin", "gambl", "betting", "lotter", "spielbank", "scommess", "apuesta")
 _WORK_ACCIDENT = re.compile(
     r"""(?i:\b(?:fined|prosecuted|pleaded\s+guilty)\b[\s\S]{0,400}?\b(?:injur\w*|accident|
@@ -159,9 +203,7 @@ _WORK_ACCIDENT = re.compile(
 _SENSE_WORDS = (
     "health", "santé", "sante", "salud", "salute", "gesundheit", "film", "(hors", "(sauf",
     "(excl", "(except", "(à l'exc", "(ausgenom", "(außer", "(ohne", "(salvo", "(sin ",
-    "(tranne", "(eccetto", "(esclus", "fruit", "fashion", "moda", "mode", "aliment",
-    "média", "media", "medios", "medien", " report", "cost", "coût", "cout", "factur", "bill",
-    "bollett",
+    "(tranne", "(eccetto", "(esclus",
 )  # fmt: skip
 _ENUMERATION = re.compile(
     r"(?<![\w'’-])(?:[\w'’-]+(?:[ \t]+[\w'’-]+){0,2})(?:[ \t]*,[ \t]*[\w'’-]+(?:[ \t]+[\w'’-]+){0,2}){2,}"
@@ -297,6 +339,10 @@ def _masked(text: str) -> str:
     if any(word in lower for word in _SENSE_WORDS):
         for match in _SENSES.finditer(text):
             blank[match.start() : match.end()] = b"\x01" * (match.end() - match.start())
+    for triggers, senses in _MORE_SENSES:
+        if any(word in lower for word in triggers):
+            for match in senses.finditer(text):
+                blank[match.start() : match.end()] = b"\x01" * (match.end() - match.start())
     if any(word in lower for word in _RANK_WORDS):
         for match in _RANKED_BEHIND.finditer(text):
             start = match.start() + len(
@@ -354,7 +400,8 @@ def find_sectors(text: str, language: str | None = None) -> dict[str, list[str]]
             words = found.setdefault(slug, [])
             if original not in words:
                 words.append(original)
-    if _WORK_ACCIDENT.search(text):
+    lower = text.lower()
+    if any(word in lower for word in _ACCIDENT_WORDS) and _WORK_ACCIDENT.search(text):
         return {}  # a workplace accident is not about the firm's sector (rule 12)
     generic = all(fold_in_place(w.lower()) in GENERIC_ENERGY for w in found.get("energy", []))
     if "renewable-energy" in found and "energy" in found and generic:
