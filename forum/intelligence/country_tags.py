@@ -56,6 +56,13 @@ Rules, in order:
    capitalised word that does not start the sentence, is no country word and begins no
    place or venue name ("Greater", "Port", "Regione", "Messe"...), and followed by what
    follows a person (", an economist", ", who", " said"): "Bernt Nelson, an economist".
+13. Fourth round: Chad or Jordan followed by a brand's word is a brand ("its Jordan
+   brand"), and read once as a person or brand is read so in the whole text; a smaller
+   city whose qualifiers name another country is a place there ("Windsor, Berkshire,
+   England", `country_places.qualified_elsewhere`); a smaller city before a street's or a
+   quarry's word is that place ("St John's Quarry"); after a company's legal form it is
+   the company's seat ("GmbH, Wiesbaden"); "Düsseldorf. Der" at a line's start is a
+   dateline; a dash or a colon writes a place only at a line's start.
 """
 
 from __future__ import annotations

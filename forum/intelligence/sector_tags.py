@@ -37,6 +37,12 @@ Context, not single words:
    is a name too ("Film and Foil Solutions Ltd").
 10. An aside that excludes a sector names none: "(hors salons de l'aéronautique et de la
    défense)", "(excluding aerospace)", "(ohne Tourismus)".
+11. Fourth round: idioms of fruit and fashion ("bear fruit", "portent leurs fruits",
+   "passare di moda"), feeding a line or a grid ("alimenter les lignes"), the media as
+   audience or source ("told the media", "aux médias"), energy costs and efficiency
+   (`_MORE_SENSES`, each read only with its trigger word); a sector named only to rank
+   another ("derrière l'aéronautique", `_RANKED_BEHIND`).
+12. "Gaming" near a casino is gambling; a workplace accident at a firm is about no sector.
 """
 
 from __future__ import annotations
