@@ -3,7 +3,10 @@ what this viewer reads of each; and the page a permalink to a post lands on."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session, joinedload
@@ -15,9 +18,69 @@ from forum.discussions.service import can_edit_post, can_see_history
 
 TOP_LEVEL_PER_PAGE = 50
 MAX_DESCENDANTS = 200
-# What the page shows of a reply's author: their name and handle, joined to each row
-# (only these two columns: the rest of a member's row, per post, cost more than the post).
-_AUTHOR_NAME = joinedload(Post.author).load_only(User.name, User.handle)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorName:
+    """What the page shows of a reply's author."""
+
+    name: str
+    handle: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PostRow:
+    """A reply as the page reads it: the columns the page, the API and the post rules
+    (`service.can_edit_post` takes it as a post) read, not a mapped object: building 200
+    `Post` objects and their authors cost the page more than reading their rows.
+    `body`, the Markdown source, is read for the API only (`thread_page(source=True)`)."""
+
+    id: int
+    thread_id: int
+    parent_id: int | None
+    root_id: int | None
+    depth: int
+    is_opening: bool
+    author_id: int | None
+    author: AuthorName | None
+    body_html: str
+    language: str | None
+    created_at: dt.datetime
+    edited_at: dt.datetime | None
+    deleted_at: dt.datetime | None
+    hidden_at: dt.datetime | None
+    body: str | None = None
+
+    @property
+    def url(self) -> str:
+        return Post.url_of(self.id)
+
+
+# A PostRow's columns in its order; the author's two come from an outer join (a former
+# member's posts have none).
+_ROW = (Post.id, Post.thread_id, Post.parent_id, Post.root_id, Post.depth, Post.is_opening,
+        Post.author_id, User.name, User.handle, Post.body_html, Post.language, Post.created_at,
+        Post.edited_at, Post.deleted_at, Post.hidden_at)  # fmt: skip
+
+
+def _rows_of(stmt: Select[*tuple[Any, ...]], *, source: bool) -> Select[*tuple[Any, ...]]:
+    """`stmt` (a select from Post) with a PostRow's columns after its own."""
+    stmt = stmt.add_columns(*_ROW).outerjoin(User, User.id == Post.author_id)
+    return stmt.add_columns(Post.body) if source else stmt
+
+
+def _post_row(values: Sequence[Any], authors: dict[int, AuthorName]) -> PostRow:
+    """The PostRow of `_ROW`'s values (then the source, when read). One AuthorName per
+    author (in `authors`): a page has a few authors for its 200 posts."""
+    author_id, name, handle = values[6], values[7], values[8]
+    author = None
+    if author_id is not None and name is not None:
+        author = authors.get(author_id)
+        if author is None:
+            author = authors[author_id] = AuthorName(name, handle)
+    v = values
+    return PostRow(v[0], v[1], v[2], v[3], v[4], v[5], author_id, author, v[9], v[10], v[11],
+                   v[12], v[13], v[14], v[15] if len(v) > 15 else None)  # fmt: skip
 
 
 @dataclass
@@ -28,7 +91,7 @@ class ShownPost:
     reads its text (moderators read hidden and deleted posts, marked as such).
     """
 
-    post: Post
+    post: PostRow
     depth: int
     in_reply_to: str | None
     state: str
@@ -65,12 +128,13 @@ class ThreadPage:
 
 def thread_page(
     db: Session, viewer: User | None, thread: Thread, *, page: int = 1, flat: bool = False,
-    root: int | None = None,
+    root: int | None = None, source: bool = False,
 ) -> ThreadPage:  # fmt: skip
     """One page of a thread: 50 top-level posts with up to 200 descendants each.
 
     The number of queries does not depend on the number of posts. `flat` lists the
-    same page chronologically; `root` shows one top-level post's whole subtree.
+    same page chronologically; `root` shows one top-level post's whole subtree; `source`
+    reads each reply's Markdown too (PostRow.body, for the API).
     """
     # Many-to-one loads join (one query); a selectinload costs a query and its own
     # Python overhead, which on this page weighed more than the rows.
@@ -105,22 +169,24 @@ def thread_page(
         .where(Post.thread_id == thread.id, Post.root_id.in_(roots) if roots else false())
         .subquery()
     )
-    rows: list[Post] = []
+    authors: dict[int, AuthorName] = {}
+    rows: list[PostRow] = []
     counts: dict[int | None, int] = {}
-    for post, size in db.execute(
-        select(Post, ranked.c.size)
+    for size, *values in db.execute(
+        _rows_of(select(ranked.c.size).select_from(Post), source=source)
         .join(ranked, ranked.c.id == Post.id)
         .where(ranked.c.rank <= limit)
-        .options(_AUTHOR_NAME)
         .order_by(Post.root_id, Post.path)
     ):
+        post = _post_row(values, authors)
         rows.append(post)
         counts[post.root_id] = size
     parents = {p.id: p for p in rows}
     missing = {p.parent_id for p in rows if p.parent_id and p.parent_id not in parents}
     if missing:
-        for p in db.scalars(select(Post).where(Post.id.in_(missing)).options(_AUTHOR_NAME)):
-            parents[p.id] = p
+        for row in db.execute(_rows_of(select().select_from(Post), source=False)
+                              .where(Post.id.in_(missing))):  # fmt: skip
+            parents[row[0]] = _post_row(row, authors)
     moderator = bool(viewer and viewer.is_moderator)
     has_children = {p.parent_id for p in rows if p.parent_id is not None}
     shown: list[ShownPost] = []
@@ -173,7 +239,7 @@ def _page_roots(db: Session, top_q: Select[int], page: int) -> tuple[list[int], 
     return roots, total
 
 
-def _author_name(post: Post) -> str:
+def _author_name(post: PostRow) -> str:
     return post.author.name if post.author else _("a former member")
 
 
