@@ -76,7 +76,6 @@ def article_views(
     flaggable = _flaggable(viewer, shown)
     for s in shown.posts:
         post = s.post
-        author = post.author
         tools = ""
         if signed_in and can_moderate:
             tools = "opening" if post.is_opening else "unhide" if post.hidden_at else "hide"
@@ -91,8 +90,8 @@ def article_views(
                 show_text=s.show_text,
                 body_html=post.body_html if s.show_text else "",
                 language=post.language if s.show_text else None,
-                author_name=author.name if author else None,
-                author_handle=author.handle if author else None,
+                author_name=post.author_name,
+                author_handle=post.author_handle,
                 signed_in=signed_in,
                 in_reply_to=s.in_reply_to,
                 created_at=post.created_at,
