@@ -180,14 +180,18 @@ _CSRF_MARK = "csrf" + secrets.token_hex(16)
 @pass_context
 def render_articles(context: Context, views: list[ArticleView]) -> Markup:
     """The articles of `views`, in order, as the page shows them: kept ones reused, the
-    others rendered (in one module of the template, in the reader's language) and kept."""
-    template: Template = context.environment.get_template(TEMPLATE)
+    others rendered (in one module of the template, in the reader's language) and kept.
+    Nothing is kept while templates reload (development): an edited macro the template
+    imports would not change the template's key."""
+    environment = context.environment
+    template: Template = environment.get_template(TEMPLATE)
     choice = i18n.current()
     language = choice.language
     written = (template, language, choice.timezone, i18n.translations(language),
                i18n.babel_locale(language))  # fmt: skip
     keys = [(written, v) for v in views]
-    found = KEPT.get_many(keys)
+    keep = not environment.auto_reload
+    found = KEPT.get_many(keys) if keep else [None] * len(keys)
     csrf = str(escape(context.get("csrf_token") or ""))
     module: Any = None  # the template's module: its macro `article`
     out = []
@@ -196,6 +200,7 @@ def render_articles(context: Context, views: list[ArticleView]) -> Markup:
             if module is None:
                 module = template.make_module({"csrf_token": _CSRF_MARK})
             parts = str(module.article(view)).split(_CSRF_MARK)
-            KEPT.put(key, parts, view)
+            if keep:
+                KEPT.put(key, parts, view)
         out.append(csrf.join(parts))
     return Markup("".join(out))  # noqa: S704 (rendered by the template, which escaped)

@@ -237,3 +237,21 @@ def test_kept_replies_stay_within_their_budget_the_least_recently_used_dropped()
             assert kept.get_many([(0,)]) == [["x" * 1000]]
     assert kept.get_many([(29,)]) == [["x" * 1000]]
     assert len(kept) < 30
+
+
+def test_nothing_is_kept_while_templates_reload(
+    app: FastAPI, client: Client, db: Session, busy: Thread, member: User
+) -> None:
+    """Editing ui.html would not change _post.html's key: while templates reload
+    (development), every reply is rendered anew."""
+    url = f"/threads/{busy.id}?page=1"
+    sign_in(client, db, member)
+    environment = app.state.templates.env
+    environment.auto_reload = True
+    try:
+        first, second = _replies(_page(client, url)), _replies(_page(client, url))
+    finally:
+        environment.auto_reload = False
+    assert len(KEPT) == 0
+    assert first == second
+    assert "A plain answer" in first
