@@ -61,9 +61,6 @@ ALLOWED: dict[tuple[str, str], str] = {
         "discussions/_thread_tools.html",
         '{{ _("Unhide") if thread.hidden_at else _("Hide") }}',
     ): "label",
-    ("discussions/_post.html", "tools_unhide if post.hidden_at else tools_hide"): (
-        "the hide or unhide form by the post's state; can_moderate decides that there is one"
-    ),
     ("discussions/moderation.html", "{{ 'unhide' if item.thread.hidden_at else 'hide' }}"): (
         "label"
     ),

@@ -219,7 +219,7 @@ def get_thread(
 ) -> ThreadDetail:
     """A thread with one page of its reply tree: 50 top-level replies and their answers."""
     thread = service.get_thread(db, viewer, thread_id)
-    shown = thread_page(db, viewer, thread, page=page, flat=flat, root=root)
+    shown = thread_page(db, viewer, thread, page=page, flat=flat, root=root, source=True)
     return ThreadDetail.of_page(shown, settings.base_url)
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from forum.core.text import MAX_BODY, MAX_TITLE
 from forum.core.web import BodyRowId
 from forum.discussions.models import Category, Flag, GoodPractice, Post, Thread
-from forum.discussions.thread_page import ShownPost, ThreadPage
+from forum.discussions.thread_page import PostRow, ShownPost, ThreadPage
 from forum.partnerships.schemas import SectorRef
 
 ThreadKind = Literal["discussion", "good_practice", "question", "cooperation_offer"]
@@ -157,7 +157,7 @@ class PostOut(BaseModel):
     )
 
     @classmethod
-    def of(cls, post: Post, base_url: str, shown: ShownPost | None = None) -> PostOut:
+    def of(cls, post: Post | PostRow, base_url: str, shown: ShownPost | None = None) -> PostOut:
         state = "deleted" if post.deleted_at else "hidden" if post.hidden_at else "visible"
         readable = shown.show_text if shown is not None else state == "visible"
         return cls(

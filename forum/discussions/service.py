@@ -5,8 +5,9 @@ writes.py, the lists of threads in listing.py, the thread page in thread_page.py
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -84,7 +85,19 @@ def unreadable_notifications(viewer: User) -> ColumnElement[bool]:
     return or_(unseen, Notification.post_id.in_(hidden_posts))
 
 
-def can_edit_post(viewer: User | None, post: Post) -> bool:
+class PostFacts(Protocol):
+    """What the post rules read of a post: a `Post`, or a thread page's row of one
+    (`thread_page.PostRow`)."""
+
+    @property
+    def author_id(self) -> int | None: ...
+    @property
+    def deleted_at(self) -> dt.datetime | None: ...
+    @property
+    def hidden_at(self) -> dt.datetime | None: ...
+
+
+def can_edit_post(viewer: User | None, post: PostFacts) -> bool:
     if viewer is None or viewer.is_suspended:
         return False
     if viewer.is_moderator:
@@ -197,7 +210,7 @@ def lead_html(opening_html: str, *, challenge_html: str = "", approach_html: str
     return opening_html
 
 
-def can_see_history(viewer: User | None, post: Post) -> bool:
+def can_see_history(viewer: User | None, post: PostFacts) -> bool:
     """A post's edit history is for its author (while they may still edit it) and the
     moderators: the earlier versions are the author's own words."""
     return can_edit_post(viewer, post)

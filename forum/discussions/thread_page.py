@@ -3,9 +3,12 @@ what this viewer reads of each; and the page a permalink to a post lands on."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Select, false, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from forum.accounts.models import User
@@ -15,9 +18,102 @@ from forum.discussions.service import can_edit_post, can_see_history
 
 TOP_LEVEL_PER_PAGE = 50
 MAX_DESCENDANTS = 200
-# What the page shows of a reply's author: their name and handle, joined to each row
-# (only these two columns: the rest of a member's row, per post, cost more than the post).
-_AUTHOR_NAME = joinedload(Post.author).load_only(User.name, User.handle)
+
+
+class AuthorName(NamedTuple):
+    """What the page shows of a reply's author."""
+
+    name: str
+    handle: str | None
+
+
+class PostRow(NamedTuple):
+    """A reply as the page reads it: the columns the page, the API and the post rules
+    (`service.can_edit_post` takes it as a post) read, as a tuple, not a mapped object:
+    building 200 `Post` objects and their authors cost the page more than reading their
+    rows. `body`, the Markdown source, is read for the API only (`thread_page(source=True)`).
+    """
+
+    id: int
+    thread_id: int
+    parent_id: int | None
+    root_id: int | None
+    depth: int
+    is_opening: bool
+    author_id: int | None
+    author_name: str | None  # None: a former member (or no author)
+    author_handle: str | None
+    body_html: str
+    language: str | None
+    created_at: dt.datetime
+    edited_at: dt.datetime | None
+    deleted_at: dt.datetime | None
+    hidden_at: dt.datetime | None
+    body: str | None = None
+
+    @property
+    def url(self) -> str:
+        return Post.url_of(self.id)
+
+    @property
+    def author(self) -> AuthorName | None:
+        if self.author_name is None:
+            return None
+        return AuthorName(self.author_name, self.author_handle)
+
+
+# The page's statements, built once (their SQL is compiled once per engine): the values
+# are bound parameters. A PostRow's columns are in its order, the author's two from an
+# outer join (a former member's posts have none).
+_ROW = (Post.id, Post.thread_id, Post.parent_id, Post.root_id, Post.depth, Post.is_opening,
+        Post.author_id, User.name, User.handle, Post.body_html, Post.language, Post.created_at,
+        Post.edited_at, Post.deleted_at, Post.hidden_at)  # fmt: skip
+_OPENING = (
+    select(Post)
+    .where(Post.thread_id == bindparam("thread"), Post.is_opening.is_(True))
+    # Many-to-one loads join (one query); a selectinload costs a query and its own
+    # Python overhead, which on this page weighed more than the rows.
+    .options(joinedload(Post.author))
+)
+_TOP = select(Post.id).where(
+    Post.thread_id == bindparam("thread"), Post.depth == 0, Post.is_opening.is_(False)
+)
+_TOP_COUNT = select(func.count()).select_from(_TOP.subquery())
+# The top-level posts of a page, with how many there are in all (a window count).
+_PAGE_ROOTS = (
+    _TOP.add_columns(func.count().over())
+    .order_by(Post.id)
+    .offset(bindparam("offset"))
+    .limit(bindparam("per_page"))
+)
+_RANKED = (
+    select(
+        Post.id.label("id"),
+        func.row_number().over(partition_by=Post.root_id, order_by=Post.path).label("rank"),
+        # The whole conversation's size: "N more replies" past the cut.
+        func.count().over(partition_by=Post.root_id).label("size"),
+    )
+    .where(
+        Post.thread_id == bindparam("thread"), Post.root_id.in_(bindparam("roots", expanding=True))
+    )
+    .subquery()
+)
+# The page's replies (conversation size first, then a PostRow; its source for the API).
+_REPLIES = {
+    source: select(_RANKED.c.size, *_ROW, *([Post.body] if source else []))
+    .select_from(Post)
+    .join(_RANKED, _RANKED.c.id == Post.id)
+    .outerjoin(User, User.id == Post.author_id)
+    .where(_RANKED.c.rank <= bindparam("limit"))
+    .order_by(Post.root_id, Post.path)
+    for source in (False, True)
+}
+_PARENTS = (
+    select(*_ROW)
+    .select_from(Post)
+    .outerjoin(User, User.id == Post.author_id)
+    .where(Post.id.in_(bindparam("ids", expanding=True)))
+)
 
 
 @dataclass
@@ -28,7 +124,7 @@ class ShownPost:
     reads its text (moderators read hidden and deleted posts, marked as such).
     """
 
-    post: Post
+    post: PostRow
     depth: int
     in_reply_to: str | None
     state: str
@@ -65,62 +161,44 @@ class ThreadPage:
 
 def thread_page(
     db: Session, viewer: User | None, thread: Thread, *, page: int = 1, flat: bool = False,
-    root: int | None = None,
+    root: int | None = None, source: bool = False,
 ) -> ThreadPage:  # fmt: skip
     """One page of a thread: 50 top-level posts with up to 200 descendants each.
 
     The number of queries does not depend on the number of posts. `flat` lists the
-    same page chronologically; `root` shows one top-level post's whole subtree.
+    same page chronologically; `root` shows one top-level post's whole subtree; `source`
+    reads each reply's Markdown too (PostRow.body, for the API).
     """
-    # Many-to-one loads join (one query); a selectinload costs a query and its own
-    # Python overhead, which on this page weighed more than the rows.
-    opening = db.scalar(
-        select(Post).where(Post.thread_id == thread.id, Post.is_opening.is_(True))
-        .options(joinedload(Post.author))
-    )  # fmt: skip
+    opening = db.scalar(_OPENING, {"thread": thread.id})
     assert opening is not None, f"thread {thread.id} has no opening post"
-    top_q = select(Post.id).where(
-        Post.thread_id == thread.id, Post.depth == 0, Post.is_opening.is_(False)
-    )
     limit = MAX_DESCENDANTS + 1
     page = max(page, 1)
     if root is not None:
         roots = [root]
         limit = 100_000
-        top_total = db.scalar(select(func.count()).select_from(top_q.subquery())) or 0
+        top_total = db.scalar(_TOP_COUNT, {"thread": thread.id}) or 0
     else:
-        roots, top_total = _page_roots(db, top_q, page)
+        roots, top_total = _page_roots(db, thread.id, page)
         if not roots and page > 1:  # past the last page: the last page
-            top_total = db.scalar(select(func.count()).select_from(top_q.subquery())) or 0
+            top_total = db.scalar(_TOP_COUNT, {"thread": thread.id}) or 0
             page = max(1, -(-top_total // TOP_LEVEL_PER_PAGE))
-            roots, top_total = _page_roots(db, top_q, page)
+            roots, top_total = _page_roots(db, thread.id, page)
     pages = max(1, -(-top_total // TOP_LEVEL_PER_PAGE))
-    ranked = (
-        select(
-            Post.id.label("id"),
-            func.row_number().over(partition_by=Post.root_id, order_by=Post.path).label("rank"),
-            # The whole conversation's size: "N more replies" past the cut.
-            func.count().over(partition_by=Post.root_id).label("size"),
-        )
-        .where(Post.thread_id == thread.id, Post.root_id.in_(roots) if roots else false())
-        .subquery()
-    )
-    rows: list[Post] = []
+    # Plain rows, in the session's transaction: no mapped objects to build.
+    connection = db.connection()
+    rows: list[PostRow] = []
     counts: dict[int | None, int] = {}
-    for post, size in db.execute(
-        select(Post, ranked.c.size)
-        .join(ranked, ranked.c.id == Post.id)
-        .where(ranked.c.rank <= limit)
-        .options(_AUTHOR_NAME)
-        .order_by(Post.root_id, Post.path)
+    for size, *values in connection.execute(
+        _REPLIES[source], {"thread": thread.id, "roots": roots, "limit": limit}
     ):
+        post = PostRow(*values)
         rows.append(post)
         counts[post.root_id] = size
     parents = {p.id: p for p in rows}
     missing = {p.parent_id for p in rows if p.parent_id and p.parent_id not in parents}
     if missing:
-        for p in db.scalars(select(Post).where(Post.id.in_(missing)).options(_AUTHOR_NAME)):
-            parents[p.id] = p
+        for row in connection.execute(_PARENTS, {"ids": list(missing)}):
+            parents[row[0]] = PostRow(*cast(Sequence[Any], row))
     moderator = bool(viewer and viewer.is_moderator)
     has_children = {p.parent_id for p in rows if p.parent_id is not None}
     shown: list[ShownPost] = []
@@ -157,24 +235,23 @@ def thread_page(
     )  # fmt: skip
 
 
-def _page_roots(db: Session, top_q: Select[int], page: int) -> tuple[list[int], int]:
+def _page_roots(db: Session, thread_id: int, page: int) -> tuple[list[int], int]:
     """The ids of the top-level posts on `page` and how many there are in all (the
     window's count, in the same query; 0 when the page is past the last)."""
     roots: list[int] = []
     total = 0
     for post_id, count in db.execute(
-        top_q.add_columns(func.count().over())
-        .order_by(Post.id)
-        .offset((page - 1) * TOP_LEVEL_PER_PAGE)
-        .limit(TOP_LEVEL_PER_PAGE)
-    ):
+        _PAGE_ROOTS,
+        {"thread": thread_id, "offset": (page - 1) * TOP_LEVEL_PER_PAGE,
+         "per_page": TOP_LEVEL_PER_PAGE},
+    ):  # fmt: skip
         roots.append(post_id)
         total = count
     return roots, total
 
 
-def _author_name(post: Post) -> str:
-    return post.author.name if post.author else _("a former member")
+def _author_name(post: PostRow) -> str:
+    return post.author_name if post.author_name is not None else _("a former member")
 
 
 def page_of_post(db: Session, post: Post) -> int:

@@ -17,7 +17,15 @@ from forum.core.errors import LoginRequired, NotAllowed, NotFound
 from forum.core.i18n import _
 from forum.core.pagination import page_number
 from forum.core.web import AppSettings, DbSession, redirect, render
-from forum.discussions import attachment_views, moderation, reading, reading_views, service, writes
+from forum.discussions import (
+    attachment_views,
+    moderation,
+    post_html,
+    reading,
+    reading_views,
+    service,
+    writes,
+)
 from forum.discussions.listing import ThreadFilter, page_threads
 from forum.discussions.models import KIND_LABELS, THREAD_KINDS, Post, Thread
 from forum.discussions.reading_writes import record_after
@@ -188,6 +196,7 @@ def _render_thread(
     status_code: int = 200,
 ) -> Response:  # fmt: skip
     refusal = service.reply_refusal(viewer, thread)
+    moderates = can_moderate(viewer)
     return render(
         request,
         "discussions/thread.html",
@@ -204,17 +213,20 @@ def _render_thread(
             "reply_refusal": None if refusal == str(service.LOG_IN_TO_POST) else refusal,
             "can_edit_opening": service.can_edit_post(viewer, shown.opening),
             "can_see_opening_history": service.can_see_history(viewer, shown.opening),
-            "can_moderate": can_moderate(viewer),
+            "can_moderate": moderates,
             "can_flag_thread": moderation.can_flag(viewer, thread.author_id),
-            "flaggable_posts": {
-                s.post.id
-                for s in shown.posts
-                if s.state == "visible" and moderation.can_flag(viewer, s.post.author_id)
-            },
+            # The replies: what each shows this reader, and their HTML (kept per view).
+            "post_views": post_html.article_views(
+                shown,
+                viewer,
+                can_reply=refusal is None,
+                can_moderate=moderates,
+                unread=unread or set(),
+            ),
+            "posts_html": post_html.render_articles,
             # attachments, can_attach and what the upload form shows
             **attachment_views.thread_context(request, db, viewer, thread),
             "following": bool(viewer and follow_state(db, viewer.id, "thread", str(thread.id))),
-            "unread_posts": unread or set(),
             "reply_form": reply_form or {},
             "errors": errors or {},
         },
