@@ -185,10 +185,10 @@ _FIRST_NAME_CITIES = frozenset(
     {"sofia", "milan", "kobe", "leon", "santiago", "sydney", "adelaide", "houston", "dallas"}
     | {"regina", "columbus", "lagos", "medellin", "florence", "victoria"}
 )
-_BRAND_AFTER = re.compile(r"[ \t]+(?:brand|brands|label|franchise|sub-brand|sneakers|shoes)\b")
+_BRAND_AFTER = re.compile(r"(?i)[ \t]+(?:brand|brands|label|franchise|sub-brand|sneakers|shoes)\b")
 _US_STATE_CONTEXT = re.compile(r"\b(?:Atlanta|Savannah|ATLANTA|SAVANNAH)\b|\bGa\.")
 _GEORGIA_COUNTRY_CONTEXT = re.compile(r"\bTbilisi\b", re.IGNORECASE)
-_NEXT_CAPITALISED = re.compile(r"[ \t]+([A-Z][A-Za-z]*)")
+_NEXT_CAPITALISED = re.compile(r"[ \t]+([^\W\d_]+)")  # any script: "Jordan Díaz"
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _TOKEN = re.compile(r"[^\W_]+")
 _JOINER = re.compile(r"[\s\-'.]{1,3}")
@@ -303,7 +303,7 @@ def _reads_as_person(text: str, end: int, language: str | None) -> bool:
     if _BRAND_AFTER.match(text, end):
         return True
     following = _NEXT_CAPITALISED.match(text, end)
-    if following is None:
+    if following is None or not following.group(1)[0].isupper():
         return False
     word = following.group(1)
     if word in _COUNTRY_CONTEXT_WORDS or word in _PLACE_CONTEXT_WORDS or word.isupper():

@@ -309,6 +309,7 @@ def test_a_place_named_after_a_smaller_city_is_not_the_city(text: str, expected:
         ("Michael Jordan signed in 1984", set()),
         ("exports to Jordan and Lebanon", {"JO", "LB"}),
         ("King Abdullah of Jordan met Michael Jordan", {"JO"}),
+        ("Michael Jordan and the Jordan Brand", set()),
     ],
 )
 def test_a_brand_named_like_a_country_is_read_so_in_the_whole_text(
@@ -363,3 +364,19 @@ def test_datelines_seats_and_regional_words(text: str, language: str, expected: 
 )
 def test_a_dash_writes_a_place_only_in_a_dateline(text: str, expected: set[str]) -> None:
     assert tag_countries(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("el triple salto de Jordan Díaz", "es", set()),
+        ("Sofia Álvarez dirige la empresa", "es", set()),
+        ("Milan Škriniar a signé", "fr", set()),
+        ("las exportaciones a Jordania y a Sofía", "es", {"JO", "BG"}),
+        ("Sofia Airport reopened", "en", {"BG"}),
+    ],
+)
+def test_a_given_name_city_before_a_surname_in_any_script_is_a_person(
+    text: str, language: str, expected: set[str]
+) -> None:
+    assert tag_countries(text, language) == expected
