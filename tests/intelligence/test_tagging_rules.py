@@ -380,3 +380,24 @@ def test_a_given_name_city_before_a_surname_in_any_script_is_a_person(
     text: str, language: str, expected: set[str]
 ) -> None:
     assert tag_countries(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Paris Hilton launched her 18th scent", set()),
+        ("Paris Hilton Adds a Scent\nthe star Paris Hilton said", set()),
+        ("Paris Hilton opened a shop in Paris", {"FR"}),
+        ("Sydney Sweeney wore jeans; the Sydney-based brand grew", {"AU"}),
+        ("Le club Paris Saint-Germain a gagné", {"FR"}),
+        ("la CCI Paris Ile-de-France organise un salon", {"FR"}),
+        ("Paris Match publie une enquête", {"FR"}),
+        ("The Paris Air Show opens on Monday", {"FR"}),
+        ("DALLAS The chain opens; Dallas-based Brinker said", {"US"}),
+        ("Michael Jordan signed; exports to Jordan rose", {"JO"}),
+    ],
+)
+def test_paris_and_other_given_name_cities_read_as_a_person_once_are_so_where_no_place_is_written(
+    text: str, expected: set[str]
+) -> None:
+    assert tag_countries(text) == expected
