@@ -3,6 +3,8 @@ rule 11, the cities that are also common words ("Nice", "Split", "Bath", "Mobile
 "Reading": `place_names.stop_name_cities`), counted only where written as a place beyond
 doubt: "Bath-based", "the city of Split", "Port of Mobile", "ville de Nice", "Split,
 Croatia", "Mobile, Ala.", "Reading, England", or a dateline in capitals ("NICE, ").
+Rule 14: a city that names an agreement or a process ("the Paris Agreement", "processus de
+Bologne") is no place.
 """
 
 from __future__ import annotations
@@ -36,6 +38,22 @@ DATELINE_STOP = re.compile(r"\.[ \t]+[A-ZÀ-Ý]")
 COMPANY_BEFORE = re.compile(
     r"\b(?:GmbH|AG|SE|KG|Ltd|Inc|SA|S\.A\.|SpA|S\.p\.A\.|SARL|SAS|Srl|S\.r\.l\.|plc|LLC|BV|NV)"
     r"\.?,[ \t]*$"
+)
+# An agreement, process or strategy named after the city where it was agreed names no
+# country (rule 14): "the Paris Agreement", "Lisbon Strategy", "Bologna-Prozess", "Kyoto
+# Protocol", "processus de Bologne", "Treaty of Lisbon", "Vertrag von Lissabon", "accordo
+# di Parigi", "Ronda de Doha".
+AGREEMENT_AFTER = re.compile(
+    r"[ \t-]+(?:Agreements?|Accords?|Protocol|Process|Strategy|Declaration|Treaty|Round|"
+    r"Regulation|Consensus|Agenda|Pact|Principles|Prozess|Strategie|Protokoll|Vertrag|"
+    r"Abkommen|Erklärung)\b"
+)
+AGREEMENT_BEFORE = re.compile(
+    r"(?i:\b(?:agreements?|accords?|protocols?|process|strategy|declaration|treaty|round|"
+    r"protocole|processus|stratégie|déclaration|traité|cycle|acuerdos?|protocolo|proceso|"
+    r"estrategia|declaración|tratado|ronda|accordi|accordo|protocollo|processo|strategia|"
+    r"dichiarazione|trattato|prozess|vertrag|abkommen|protokoll|erklärung)\s+"
+    r"(?:of|de|d['’]|di|del|von))\s*$"
 )
 _LIST_GOES_ON = re.compile(r"\s+(?:and|or|et|ou|und|oder|y|o|e|ed)\s")
 # What writes a common-word city as a place beyond doubt.

@@ -88,6 +88,8 @@ from forum.intelligence.country_people import (
     reads_as_person,
 )
 from forum.intelligence.country_places import (
+    AGREEMENT_AFTER,
+    AGREEMENT_BEFORE,
     COMPANY_BEFORE,
     DATELINE_STOP,
     FEATURE_AFTER,
@@ -203,6 +205,10 @@ def _accept(text: str, span: tuple[int, int], form: Form, language: str | None) 
         return False
     if form.kind is Kind.NAME and token_key(matched) in FIRST_NAME_COUNTRIES:
         return not reads_as_person(text, span[1], language)
+    if form.kind is Kind.PLACE and (
+        AGREEMENT_AFTER.match(text, span[1]) or AGREEMENT_BEFORE.search(text, 0, span[0])
+    ):
+        return False  # "the Paris Agreement", "processus de Bologne" (rule 14)
     if form.kind is Kind.PLACE and token_key(matched) in FIRST_NAME_CITIES:
         return matched.isupper() or not reads_as_person(text, span[1], language)  # "DALLAS The"
     return True

@@ -401,3 +401,23 @@ def test_paris_and_other_given_name_cities_read_as_a_person_once_are_so_where_no
     text: str, expected: set[str]
 ) -> None:
     assert tag_countries(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("The Paris Agreement on climate was signed in 2015", "en", set()),
+        ("The Treaty of Lisbon and the Lisbon Strategy", "en", set()),
+        ("Die Lissabon-Strategie und der Vertrag von Lissabon", "de", set()),
+        ("l'accordo di Parigi sul clima", "it", set()),
+        ("la Ronda de Doha de la OMC", "es", set()),
+        ("The Kyoto Protocol expired", "en", set()),
+        ("EU leaders met in Lisbon to agree the strategy", "en", {"PT"}),
+        ("The EU-Japan Agreement was signed", "en", {"JP"}),
+        ("The Paris Air Show opens on Monday", "en", {"FR"}),
+    ],
+)
+def test_an_agreement_or_a_process_named_after_a_city_names_no_country(
+    text: str, language: str, expected: set[str]
+) -> None:
+    assert tag_countries(text, language) == expected
