@@ -106,7 +106,7 @@ _US_STATE_CONTEXT = re.compile(r"\b(?:Atlanta|Savannah|ATLANTA|SAVANNAH)\b|\bGa\
 _GEORGIA_COUNTRY_CONTEXT = re.compile(r"\bTbilisi\b", re.IGNORECASE)
 _TOKEN = re.compile(r"[^\W_]+")
 _JOINER = re.compile(r"[\s\-'.]{1,3}")
-_CONTEXT_JOINER = re.compile(r"[\s\-'.,]{1,3}")  # "Georgia, USA"
+_CONTEXT_JOINER = re.compile(r"[\s\-'.,\"“”„«»]{1,3}")  # "Georgia, USA", "“Spanish” flu"
 BIG_CITY = 1_000_000
 
 _PLACE_BEFORE = re.compile(

@@ -421,3 +421,21 @@ def test_an_agreement_or_a_process_named_after_a_city_names_no_country(
     text: str, language: str, expected: set[str]
 ) -> None:
     assert tag_countries(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("The “Spanish” flu of 1918 killed millions", "en", set()),
+        ("lessons from the Spanish flu for the economy", "en", set()),
+        ("la grippe espagnole de 1918", "fr", set()),
+        ("la gripe española mató a millones", "es", set()),
+        ("a game of Russian roulette with the budget", "en", set()),
+        ("From the US to Spain, after the Spanish Flu", "en", {"ES", "US"}),
+        ("Spanish exports of olive oil rose", "en", {"ES"}),
+    ],
+)
+def test_a_disease_or_an_idiom_named_after_a_country_names_none(
+    text: str, language: str, expected: set[str]
+) -> None:
+    assert tag_countries(text, language) == expected
