@@ -154,6 +154,59 @@ _FIFTH_SENSES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
     ),
 )
 
+# Energy as vigour, rails and fruits as figures, the media as attention, a person's
+# descriptor ("hotel heiress"): no sector (rule 13).
+_FIGURES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
+    (
+        ("nerg",),
+        re.compile(
+            r"""\b(?i:(?:great|much|lots?\s+of|full\s+of|positive|youthful|boundless|infectious)\s+energy)\b
+    |\b(?i:energy\s+(?:and|&)\s+(?:enthusiasm|passion|commitment|determination|drive))\b
+    |\b(?i:(?:beaucoup|plein[es]*|débordant[es]*)\s+d['’]\s*énergie)\b
+    |\b(?i:énergie\s+et\s+(?:de\s+)?(?:détermination|enthousiasme|passion|dynamisme))\b
+    |\b(?i:(?:mucha|gran|tanta|buena)\s+energía|llen[oa]s?\s+de\s+energía)\b
+    |\b(?i:energía\s+y\s+(?:entusiasmo|pasión|determinación|ganas))\b
+    |\b(?i:(?:grande|tanta|molta|buona)\s+energia|pien[oaie]\s+di\s+energia)\b
+    |\b(?i:energia\s+e\s+(?:entusiasmo|passione|determinazione|grinta))\b
+    |\b(?:viel|voller|großer|positiver)\s+Energie\b|\bEnergie\s+und\s+(?:Leidenschaft|Begeisterung|Engagement)\b""",
+            re.VERBOSE,
+        ),
+    ),
+    (
+        ("rails",),
+        re.compile(
+            r"\bsur\s+(?:les|de\s+bons|ses|leurs|des)\s+rails\b|\b(?i:(?:back\s+on|off|on)\s+the\s+rails)\b"
+        ),
+    ),
+    (
+        ("fruit",),
+        re.compile(
+            r"""\b(?i:fruits?\s+of\s+(?:(?:their|his|her|its|our|your|the|this|that|these|those|years\s+of|
+        decades\s+of)\s+)?(?:labou?r|efforts?|work|investments?|success|research|reforms?|cooperation|
+        partnerships?|hard\s+work|collaboration))\b""",
+            re.VERBOSE,
+        ),
+    ),
+    (
+        ("media", "medien", "mediatic", "mediátic", "médiatique"),
+        re.compile(
+            r"""\b(?i:media\s+(?:frenzy|attention|coverage|hype|circus|storm|spotlight|scrutiny|blitz|buzz|
+        uproar|firestorm|glare))\b|\bMedien(?:rummel|echo|hype|interesse|aufmerksamkeit)\b
+    |\b(?i:(?:clamore|circo|polverone|risalto|attenzione)\s+mediatic[oa])\b
+    |\b(?i:(?:revuelo|circo|eco|atención)\s+mediátic[oa])\b
+    |\b(?i:(?:battage|tapage|emballement|couverture|cirque)\s+médiatique)\b""",
+            re.VERBOSE,
+        ),
+    ),
+    (
+        ("heir", "tycoon", "magnate", "mogul", "scion"),
+        re.compile(
+            r"\b(?i:(?:hotel|oil|shipping|media|fashion|cosmetics|rail(?:way)?|steel|tech)\s+"
+            r"(?:heir|heiress|heiresses|heirs|tycoons?|magnates?|moguls?|scions?))\b"
+        ),
+    ),
+)
+
 SENSES_BY_TRIGGER: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
-    _MORE_SENSES + _FIFTH_SENSES
+    _MORE_SENSES + _FIFTH_SENSES + _FIGURES
 )

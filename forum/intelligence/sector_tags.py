@@ -45,8 +45,10 @@ Context, not single words:
 12. "Gaming" near a casino is gambling; a workplace accident at a firm is about no sector.
 13. Fifth round (`sector_senses.py`): "en train de", "un treno di misure" (no railway); the
    Spanish verb "vino a firmar" (no wine); the Silk Road (no silk); the Solar System and
-   solar eclipses (no solar energy); "cosmetic changes" (no cosmetics); a TV star (no media);
-   olive words count only in lower case ("Oliver", "Pérez-Oliva" are names).
+   solar eclipses (no solar energy); "cosmetic changes" (no cosmetics); a TV star or a
+   "hotel heiress" (a person); energy as vigour ("mucha energía"), "sur les rails", "the
+   fruits of their labour", a media frenzy; olive words count only in lower case ("Oliver",
+   "Pérez-Oliva" are names).
 """
 
 from __future__ import annotations

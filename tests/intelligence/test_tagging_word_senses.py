@@ -446,3 +446,29 @@ def test_the_silk_road_the_solar_system_cosmetic_changes_and_names_are_no_sector
     text: str, language: str, expected: set[str]
 ) -> None:
     assert tag_sectors(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("The team showed great energy in the second half", "en", set()),
+        ("El equipo mostró mucha energía en el partido", "es", set()),
+        ("Avec beaucoup d'énergie, l'équipe a gagné", "fr", set()),
+        ("La squadra ha mostrato grande energia", "it", set()),
+        ("Mit viel Energie gewann die Mannschaft", "de", set()),
+        ("Der Konzern investiert viel in Energie und Netze", "de", {"energy"}),
+        ("le projet est sur les rails", "fr", set()),
+        ("les rails du tramway seront remplacés", "fr", {"railway"}),
+        ("the fruits of their labour", "en", set()),
+        ("exports of fruits and vegetables", "en", {"food"}),
+        ("The media frenzy around the launch", "en", set()),
+        ("Der Medienrummel um den Star", "de", set()),
+        ("a media group bought the newspaper", "en", {"media"}),
+        ("The hotel heiress launched a perfume", "en", {"cosmetics"}),
+        ("The hotel group opened a resort", "en", {"sustainable-hospitality"}),
+    ],
+)
+def test_energy_as_vigour_rails_fruits_and_media_as_figures_are_no_sector(
+    text: str, language: str, expected: set[str]
+) -> None:
+    assert tag_sectors(text, language) == expected
