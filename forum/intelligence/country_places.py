@@ -55,6 +55,16 @@ AGREEMENT_BEFORE = re.compile(
     r"dichiarazione|trattato|prozess|vertrag|abkommen|protokoll|erklärung)\s+"
     r"(?:of|de|d['’]|di|del|von))\s*$"
 )
+# A place listed after a preposition of place ("in Rotterdam und Antwerpen", "à Lyon et
+# Grenoble", "in Milan, Turin and Genoa"), and a city named with a year, as games and fairs
+# are ("Tokio 2020", "Río 2016", "Expo Milano 2015").
+LISTED_AFTER_PLACE = re.compile(
+    r"(?i:\b(?:in|at|from|near|à|en|nach|aus|bei|im|nel|nella|dans|desde|between|zwischen|"
+    r"entre|tra|fra))\s+[A-ZÀ-Ý][\w'’.-]*(?:[ \t]+[A-ZÀ-Ý][\w'’.-]*)?"
+    r"(?:,[ \t]*[A-ZÀ-Ý][\w'’.-]*(?:[ \t]+[A-ZÀ-Ý][\w'’.-]*)?)*"
+    r",?[ \t]+(?:and|und|et|e|ed|y|or|oder|ou|o)[ \t]+$"
+)
+YEAR_AFTER = re.compile(r"[ \t]+(?:19|20)\d\d\b")
 _LIST_GOES_ON = re.compile(r"\s+(?:and|or|et|ou|und|oder|y|o|e|ed)\s")
 # What writes a common-word city as a place beyond doubt.
 _STRONG_BEFORE = re.compile(

@@ -43,7 +43,9 @@ Rules, in order:
    ("SHARJAH", "Wiesbaden. ", "Savannah, Ga. –") or before a comma or a parenthesis. "Enterprise", "Corona" or "Hidalgo" in a
    sentence's flow is then no city. A city's name in another language ("Pékin", "Mailand": GeoNames' alternate names)
    counts only after a preposition of place or in a dateline, whatever the city's size:
-   such names are also surnames and words ("Gerald Böse,", "Gold", "Soul").
+   such names are also surnames and words ("Gerald Böse,", "Gold", "Soul"). Since the fifth
+   round a place listed after one ("in Rotterdam und Antwerpen") or named with a year
+   ("Tokio 2020") is written as a place too.
 8. A place written the AP way, a capitalised name, a comma and a US state's abbreviation
    ("KISSIMMEE, Fla.", "PROVIDENCE, R.I.", "Jefferson City, Mo."), is in the US.
 10. A province written as one ("Bac Ninh province", "the province of Phu Yen", "la
@@ -94,8 +96,10 @@ from forum.intelligence.country_places import (
     DATELINE_STOP,
     FEATURE_AFTER,
     LINE_START,
+    LISTED_AFTER_PLACE,
     PLACE_AFTER,
     QUALIFIER,
+    YEAR_AFTER,
     qualified_elsewhere,
     stop_name_places,
 )
@@ -228,6 +232,10 @@ def _placed(text: str, span: tuple[int, int], form: Form, language: str | None) 
     before = text[max(0, span[0] - 12) : span[0]]
     if _PLACE_BEFORE.search(before) or text.startswith("-based", span[1]):
         return True  # "in Tallinn", "Denver-based"
+    if LISTED_AFTER_PLACE.search(text, max(0, span[0] - 80), span[0]) or YEAR_AFTER.match(
+        text, span[1]
+    ):
+        return True  # "in Rotterdam und Antwerpen", "Tokio 2020"
     if COMPANY_BEFORE.search(text, max(0, span[0] - 16), span[0]):
         return True  # a company's seat: "EPHY-MESS GmbH, Wiesbaden"
     line_start = LINE_START.search(text[: span[0]]) is not None

@@ -439,3 +439,21 @@ def test_a_disease_or_an_idiom_named_after_a_country_names_none(
     text: str, language: str, expected: set[str]
 ) -> None:
     assert tag_countries(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("die Konkurrenz in Rotterdam und Antwerpen", "de", {"BE", "NL"}),
+        ("des usines à Lyon et Grenoble", "fr", {"FR"}),
+        ("offices in Milan, Turin and Genoa", "en", {"IT"}),
+        ("los Juegos de Río 2016 y Tokio 2020", "es", {"JP"}),
+        ("the Windsor 2020 plan", "en", {"CA"}),
+        ("Windsor backed the plan", "en", set()),
+        ("In Germany and Reading the results", "en", {"DE"}),
+    ],
+)
+def test_a_place_listed_after_a_preposition_or_named_with_a_year_is_a_place(
+    text: str, language: str, expected: set[str]
+) -> None:
+    assert tag_countries(text, language) == expected
