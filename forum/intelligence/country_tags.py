@@ -210,7 +210,8 @@ def _accept(text: str, span: tuple[int, int], form: Form, language: str | None) 
     if form.kind is Kind.NAME and token_key(matched) in FIRST_NAME_COUNTRIES:
         return not reads_as_person(text, span[1], language)
     if form.kind is Kind.PLACE and (
-        AGREEMENT_AFTER.match(text, span[1]) or AGREEMENT_BEFORE.search(text, 0, span[0])
+        AGREEMENT_AFTER.match(text, span[1])
+        or AGREEMENT_BEFORE.search(text, max(0, span[0] - 40), span[0])
     ):
         return False  # "the Paris Agreement", "processus de Bologne" (rule 14)
     if form.kind is Kind.PLACE and token_key(matched) in FIRST_NAME_CITIES:
