@@ -3,6 +3,8 @@ rule 11, the cities that are also common words ("Nice", "Split", "Bath", "Mobile
 "Reading": `place_names.stop_name_cities`), counted only where written as a place beyond
 doubt: "Bath-based", "the city of Split", "Port of Mobile", "ville de Nice", "Split,
 Croatia", "Mobile, Ala.", "Reading, England", or a dateline in capitals ("NICE, ").
+Rule 14: a city that names an agreement or a process ("the Paris Agreement", "processus de
+Bologne") is no place.
 """
 
 from __future__ import annotations
@@ -37,6 +39,32 @@ COMPANY_BEFORE = re.compile(
     r"\b(?:GmbH|AG|SE|KG|Ltd|Inc|SA|S\.A\.|SpA|S\.p\.A\.|SARL|SAS|Srl|S\.r\.l\.|plc|LLC|BV|NV)"
     r"\.?,[ \t]*$"
 )
+# An agreement, process or strategy named after the city where it was agreed names no
+# country (rule 14): "the Paris Agreement", "Lisbon Strategy", "Bologna-Prozess", "Kyoto
+# Protocol", "processus de Bologne", "Treaty of Lisbon", "Vertrag von Lissabon", "accordo
+# di Parigi", "Ronda de Doha".
+AGREEMENT_AFTER = re.compile(
+    r"[ \t-]+(?:Agreements?|Accords?|Protocol|Process|Strategy|Declaration|Treaty|Round|"
+    r"Regulation|Consensus|Agenda|Pact|Principles|Prozess|Strategie|Protokoll|Vertrag|"
+    r"Abkommen|Erklärung)\b"
+)
+AGREEMENT_BEFORE = re.compile(
+    r"(?i:\b(?:agreements?|accords?|protocols?|process|strategy|declaration|treaty|round|"
+    r"protocole|processus|stratégie|déclaration|traité|cycle|acuerdos?|protocolo|proceso|"
+    r"estrategia|declaración|tratado|ronda|accordi|accordo|protocollo|processo|strategia|"
+    r"dichiarazione|trattato|prozess|vertrag|abkommen|protokoll|erklärung)\s+"
+    r"(?:of|de|d['’]|di|del|von))\s*$"
+)
+# A place listed after a preposition of place ("in Rotterdam und Antwerpen", "à Lyon et
+# Grenoble", "in Milan, Turin and Genoa"), and a city named with a year, as games and fairs
+# are ("Tokio 2020", "Río 2016", "Expo Milano 2015").
+LISTED_AFTER_PLACE = re.compile(
+    r"(?i:\b(?:in|at|from|near|à|en|nach|aus|bei|im|nel|nella|dans|desde|between|zwischen|"
+    r"entre|tra|fra))\s+[A-ZÀ-Ý][\w'’.-]*(?:[ \t]+[A-ZÀ-Ý][\w'’.-]*)?"
+    r"(?:,[ \t]*[A-ZÀ-Ý][\w'’.-]*(?:[ \t]+[A-ZÀ-Ý][\w'’.-]*)?)*"
+    r",?[ \t]+(?:and|und|et|e|ed|y|or|oder|ou|o)[ \t]+$"
+)
+YEAR_AFTER = re.compile(r"[ \t]+(?:19|20)\d\d\b")
 _LIST_GOES_ON = re.compile(r"\s+(?:and|or|et|ou|und|oder|y|o|e|ed)\s")
 # What writes a common-word city as a place beyond doubt.
 _STRONG_BEFORE = re.compile(

@@ -30,7 +30,10 @@ Rules, in order:
    surnames (Sofia, Milan, Kobe, Santiago, Houston...): read as a person when
    directly followed by a capitalised word that is neither a country form nor a word that
    commonly follows a country or a city in news (Government, Ministry, Basin, Airport,
-   Fashion, Expo...), except in Title Case lines.
+   Fashion, Expo...), except in Title Case lines; since the fifth round also Paris
+   ("Paris Hilton"), a surname in any script ("Jordan Díaz"), never a city in capitals (a
+   dateline); read so once, the name is a person wherever no place is written
+   (`country_people.py`: "Paris Hilton ... in Paris" is France).
 6. A city followed by a US state ("Paris, Texas", "Savannah, Ga.") is in the US; followed by
    another country's region or name, it is there when that country has a city of that name
    ("London, Ontario" is in Canada, "Córdoba, Argentina" in Argentina).
@@ -40,7 +43,9 @@ Rules, in order:
    ("SHARJAH", "Wiesbaden. ", "Savannah, Ga. –") or before a comma or a parenthesis. "Enterprise", "Corona" or "Hidalgo" in a
    sentence's flow is then no city. A city's name in another language ("Pékin", "Mailand": GeoNames' alternate names)
    counts only after a preposition of place or in a dateline, whatever the city's size:
-   such names are also surnames and words ("Gerald Böse,", "Gold", "Soul").
+   such names are also surnames and words ("Gerald Böse,", "Gold", "Soul"). Since the fifth
+   round a place listed after one ("in Rotterdam und Antwerpen") or named with a year
+   ("Tokio 2020") is written as a place too.
 8. A place written the AP way, a capitalised name, a comma and a US state's abbreviation
    ("KISSIMMEE, Fla.", "PROVIDENCE, R.I.", "Jefferson City, Mo."), is in the US.
 10. A province written as one ("Bac Ninh province", "the province of Phu Yen", "la
@@ -79,120 +84,33 @@ from forum.intelligence.country_names import (
     form_table,
     token_key,
 )
+from forum.intelligence.country_people import (
+    FIRST_NAME_CITIES,
+    FIRST_NAME_COUNTRIES,
+    reads_as_person,
+)
 from forum.intelligence.country_places import (
+    AGREEMENT_AFTER,
+    AGREEMENT_BEFORE,
     COMPANY_BEFORE,
     DATELINE_STOP,
     FEATURE_AFTER,
     LINE_START,
+    LISTED_AFTER_PLACE,
     PLACE_AFTER,
     QUALIFIER,
+    YEAR_AFTER,
     qualified_elsewhere,
     stop_name_places,
 )
 from forum.intelligence.place_names import subdivision_countries, us_state_names
 from forum.intelligence.tag_text import straight_quotes
 
-# Words that, right after "Chad" or "Jordan", show the country is meant.
-_COUNTRY_CONTEXT_WORDS = frozenset(
-    [
-        "Agency",
-        "Army",
-        "Authority",
-        "Bank",
-        "Basin",
-        "Business",
-        "Central",
-        "Chamber",
-        "Commerce",
-        "Council",
-        "Customs",
-        "Delegation",
-        "Development",
-        "Embassy",
-        "Export",
-        "Exports",
-        "Government",
-        "Import",
-        "Imports",
-        "Investment",
-        "King",
-        "Minister",
-        "Ministers",
-        "Ministry",
-        "Mission",
-        "National",
-        "Office",
-        "Parliament",
-        "Pavilion",
-        "President",
-        "Prime",
-        "Republic",
-        "Senate",
-        "State",
-        "Trade",
-        "Valley",
-    ]
-)
-# Words that, right after a city that is also a given name, show the city is meant.
-_PLACE_CONTEXT_WORDS = frozenset(
-    [
-        "Air",
-        "Airport",
-        "Area",
-        "Bay",
-        "Branch",
-        "Center",
-        "Centre",
-        "City",
-        "Conference",
-        "Convention",
-        "Council",
-        "Declaration",
-        "Design",
-        "Exchange",
-        "Exhibition",
-        "Expo",
-        "Fair",
-        "Fashion",
-        "Forum",
-        "Games",
-        "Harbor",
-        "Harbour",
-        "Headquarters",
-        "Hub",
-        "Marathon",
-        "Mayor",
-        "Metro",
-        "Motor",
-        "Olympics",
-        "Opera",
-        "Plant",
-        "Port",
-        "Region",
-        "Show",
-        "Station",
-        "Stock",
-        "Summit",
-        "Terminal",
-        "University",
-        "Week",
-    ]
-)
-_FIRST_NAME_COUNTRIES = frozenset({"chad", "jordan"})
-# Big cities that are also given names or surnames ("Sofia Coppola", "Kobe Bryant", "Milan
-# Kundera", "Santiago Calatrava"): read like Chad and Jordan (rule 5).
-_FIRST_NAME_CITIES = frozenset(
-    {"sofia", "milan", "kobe", "leon", "santiago", "sydney", "adelaide", "houston", "dallas"}
-    | {"regina", "columbus", "lagos", "medellin", "florence", "victoria"}
-)
-_BRAND_AFTER = re.compile(r"[ \t]+(?:brand|brands|label|franchise|sub-brand|sneakers|shoes)\b")
 _US_STATE_CONTEXT = re.compile(r"\b(?:Atlanta|Savannah|ATLANTA|SAVANNAH)\b|\bGa\.")
 _GEORGIA_COUNTRY_CONTEXT = re.compile(r"\bTbilisi\b", re.IGNORECASE)
-_NEXT_CAPITALISED = re.compile(r"[ \t]+([A-Z][A-Za-z]*)")
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _TOKEN = re.compile(r"[^\W_]+")
 _JOINER = re.compile(r"[\s\-'.]{1,3}")
-_CONTEXT_JOINER = re.compile(r"[\s\-'.,]{1,3}")  # "Georgia, USA"
+_CONTEXT_JOINER = re.compile(r"[\s\-'.,\"“”„«»]{1,3}")  # "Georgia, USA", "“Spanish” flu"
 BIG_CITY = 1_000_000
 
 _PLACE_BEFORE = re.compile(
@@ -283,46 +201,21 @@ def _letters(text: str) -> str:
     return "".join(c for c in text if c.isalpha())
 
 
-def _line_at(text: str, position: int) -> str:
-    start = text.rfind("\n", 0, position) + 1
-    end = text.find("\n", position)
-    return text[start : end if end >= 0 else len(text)]
-
-
-def _is_title_case(line: str) -> bool:
-    """Most longer words capitalised (a Title Case headline)."""
-    words: list[str] = [w for w in _WORD.findall(line)[1:] if len(w) >= 4]
-    if len(words) < 3:
-        return False
-    return sum(w[0].isupper() for w in words) / len(words) >= 0.7
-
-
-def _reads_as_person(text: str, end: int, language: str | None) -> bool:
-    """Chad/Jordan directly followed by a capitalised word that is no country context, or
-    by a brand's word ("its Jordan brand")."""
-    if _BRAND_AFTER.match(text, end):
-        return True
-    following = _NEXT_CAPITALISED.match(text, end)
-    if following is None:
-        return False
-    word = following.group(1)
-    if word in _COUNTRY_CONTEXT_WORDS or word in _PLACE_CONTEXT_WORDS or word.isupper():
-        return False
-    if token_key(word) in form_table(language).forms:
-        return False
-    return not _is_title_case(_line_at(text, end))
-
-
 def _accept(text: str, span: tuple[int, int], form: Form, language: str | None) -> bool:
     matched = text[span[0] : span[1]]
     if form.kind is Kind.EXACT:
         return _letters(matched) in {_letters(spelling) for spelling in form.text.split("|")}
     if not form.lower_ok and not matched[0].isupper():
         return False
-    if form.kind is Kind.NAME and token_key(matched) in _FIRST_NAME_COUNTRIES:
-        return not _reads_as_person(text, span[1], language)
-    if form.kind is Kind.PLACE and token_key(matched) in _FIRST_NAME_CITIES:
-        return not _reads_as_person(text, span[1], language)
+    if form.kind is Kind.NAME and token_key(matched) in FIRST_NAME_COUNTRIES:
+        return not reads_as_person(text, span[1], language)
+    if form.kind is Kind.PLACE and (
+        AGREEMENT_AFTER.match(text, span[1])
+        or AGREEMENT_BEFORE.search(text, max(0, span[0] - 40), span[0])
+    ):
+        return False  # "the Paris Agreement", "processus de Bologne" (rule 14)
+    if form.kind is Kind.PLACE and token_key(matched) in FIRST_NAME_CITIES:
+        return matched.isupper() or not reads_as_person(text, span[1], language)  # "DALLAS The"
     return True
 
 
@@ -340,6 +233,10 @@ def _placed(text: str, span: tuple[int, int], form: Form, language: str | None) 
     before = text[max(0, span[0] - 12) : span[0]]
     if _PLACE_BEFORE.search(before) or text.startswith("-based", span[1]):
         return True  # "in Tallinn", "Denver-based"
+    if LISTED_AFTER_PLACE.search(text, max(0, span[0] - 80), span[0]) or YEAR_AFTER.match(
+        text, span[1]
+    ):
+        return True  # "in Rotterdam und Antwerpen", "Tokio 2020"
     if COMPANY_BEFORE.search(text, max(0, span[0] - 16), span[0]):
         return True  # a company's seat: "EPHY-MESS GmbH, Wiesbaden"
     line_start = LINE_START.search(text[: span[0]]) is not None
@@ -418,7 +315,9 @@ def find_countries(text: str, language: str | None = None) -> dict[str, list[str
     found_provinces = _provinces(text)
     provinces = [(words, code) for words, code, _, _ in found_provinces]
     inside = [(start, end) for _, _, start, end in found_provinces]
-    matches: list[tuple[str, str, Form, bool]] = []  # (code, words, form, unqualified)
+    matches: list[
+        tuple[str, str, Form, bool, bool]
+    ] = []  # code, words, form, unqualified, at a place
     people: set[str] = set()  # first-name countries read as a person or brand (rule 5)
     covered: list[tuple[int, int]] = []  # the spans of the forms read
     index = 0
@@ -435,8 +334,10 @@ def find_countries(text: str, language: str | None = None) -> dict[str, list[str
                 continue
             span = (tokens[index].start, tokens[last].end)
             if not _accept(text, span, form, language):
-                if form.kind is Kind.NAME and key in _FIRST_NAME_COUNTRIES:
-                    people.add(key)  # read as a person or a brand once: so everywhere
+                if key in FIRST_NAME_COUNTRIES or (
+                    form.kind is Kind.PLACE and key in FIRST_NAME_CITIES
+                ):
+                    people.add(key)  # a person or a brand once: so wherever no place is written
                 continue
             if form.kind is Kind.PLACE and not _placed(text, span, form, language):
                 continue
@@ -456,14 +357,18 @@ def find_countries(text: str, language: str | None = None) -> dict[str, list[str
             ):
                 code = None  # "Windsor, Berkshire, England" (rule 6)
             if code is not None:
-                matches.append((code, text[span[0] : span[1]], form, qualified is None))
+                before = text[max(0, span[0] - 12) : span[0]]
+                at_place = _PLACE_BEFORE.search(before) is not None or text.startswith(
+                    "-based", span[1]
+                )
+                matches.append((code, text[span[0] : span[1]], form, qualified is None, at_place))
             break
         index += taken
     if people:  # "Michael Jordan ... Jordan accounts for": one sense in one text
-        matches = [m for m in matches if token_key(m[1]) not in people]
-    named = {code for code, _, form, _ in matches if form.kind is not Kind.PLACE}
+        matches = [m for m in matches if token_key(m[1]) not in people or m[4]]
+    named = {code for code, _, form, _, _ in matches if form.kind is not Kind.PLACE}
     found: dict[str, list[str]] = {}
-    for code, words, form, unqualified in matches:
+    for code, words, form, unqualified, _ in matches:
         if form.others and unqualified and code not in named:  # rule 9
             code = next((other for other in form.others if other in named), code)
         if words not in found.setdefault(code, []):

@@ -43,6 +43,12 @@ Context, not single words:
    (`_MORE_SENSES`, each read only with its trigger word); a sector named only to rank
    another ("derrière l'aéronautique", `_RANKED_BEHIND`).
 12. "Gaming" near a casino is gambling; a workplace accident at a firm is about no sector.
+13. Fifth round (`sector_senses.py`): "en train de", "un treno di misure" (no railway); the
+   Spanish verb "vino a firmar" (no wine); the Silk Road (no silk); the Solar System and
+   solar eclipses (no solar energy); "cosmetic changes" (no cosmetics); a TV star or a
+   "hotel heiress" (a person); energy as vigour ("mucha energía"), "sur les rails", "the
+   fruits of their labour", a media frenzy; olive words count only in lower case ("Oliver",
+   "Pérez-Oliva" are names).
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from forum.intelligence.sector_keywords import ALSO, SECTOR_KEYWORDS
+from forum.intelligence.sector_senses import SENSES_BY_TRIGGER
 from forum.intelligence.sector_words import ENGLISH_ONLY, GENERIC_ENERGY, LOWER_CASE_ONLY, WORDS
 from forum.intelligence.tag_text import fold_in_place
 
@@ -110,71 +117,6 @@ _SENSES = re.compile(
         salvo|sin|tranne|eccetto|escluso|esclusi)\b[^)]{0,100}\)
 """,
     re.VERBOSE,
-)
-# Idioms, verb senses, media as audience, energy costs (rule 9), each read only in texts
-# with its trigger word (speed).
-_MORE_SENSES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
-    (
-        ("fruit",),
-        re.compile(
-            r"""\b(?i:bears?|bore|borne|bearing|yield(?:s|ed)?)\s+(?i:fruits?)\b|\b(?i:low[\s-]hanging\s+fruits?)\b
-    |\b(?i:port(?:er|e|ent|era|eront|é|ait|aient|ant))\s+(?:ses|leurs|son|des|de\s+nombreux)\s+fruits\b
-    |\b(?i:le|les|un|du)\s+fruits?\s+(?:d['’]|de\s+(?:la\s+(?!passion)|l['’]|ces?|cette|son|sa|ses|leur|leurs|nos|notre))""",
-            re.VERBOSE,
-        ),
-    ),
-    (
-        ("fashion",),
-        re.compile(
-            r"""\b(?i:(?:back|is|are|was|were|be|been|remains?|stays?|comes?|came)\s+(?:back\s+)?in\s+fashion)\b
-    |\b(?i:(?:out\s+of|into)\s+fashion)\b|\b(?i:in\s+an?\s+[\w-]+\s+fashion)\b""",
-            re.VERBOSE,
-        ),
-    ),
-    (
-        ("moda", "mode"),
-        re.compile(
-            r"""\b(?:passa\w*|[èe]|sono|era|tornar\w*|torna|tornano|andare|va|vanno)\s+(?:mai\s+|più\s+)?di\s+moda\b
-    |\bfuori\s+moda\b|\bpasad[oa]s?\s+de\s+moda\b
-    |\b(?:est[áa]n?|estar|estuvo|estaba|ponerse|pone|ponen|puso|pasar|pasa|pasan|pas[óo])\s+de\s+moda\b
-    |\b(?:aus\s+der|in)\s+Mode\s+(?:kommen|kommt|gekommen|sein|ist|sind|war|geraten)\b
-    |\b(?:kommen|kommt|kam|kamen|gekommen|sind|ist|war)\s+(?:wieder\s+|gerade\s+|nie\s+)?in\s+Mode\b
-    |\baus\s+der\s+Mode\b""",
-            re.VERBOSE,
-        ),
-    ),
-    (
-        ("aliment",),
-        re.compile(
-            r"""\b(?i:aliment(?:er|e|es|ent|é|ée|és|ées|ait|aient|era|eront|ant))\b
-    |\b(?i:alimentaci[óo]n\s+el[ée]ctrica|alimentation\s+(?:électrique|en\s+(?:électricité|énergie|eau)))\b
-    |\b(?i:aliment(?:ar|a|an|ará|arán|ando|ado|ada|ados|adas|ato|ata|ati|ate|ano|ando))\b""",
-            re.VERBOSE,
-        ),
-    ),
-    (
-        ("média", "media", "medios", "medien", " report"),
-        re.compile(
-            r"""\b(?:aux|auprès\s+des?|à\s+(?:certains|des|plusieurs|quelques))\s+médias\b
-    |\b(?:selon|d['’]après)\s+(?:les\s+|des\s+|plusieurs\s+|certains\s+)?médias\b
-    |\b(?i:(?:told|tell|telling|briefed|informed)\s+(?:the\s+)?(?:local\s+|national\s+|state\s+)?media)\b
-    |\b(?i:(?:local|national|state|news|press|media)\s+reports?)\b
-    |\b(?i:(?:a|an)\s+[\w-]*(?:TV|[Tt]elevision|[Rr]adio)\s+report)\b
-    |\b(?:a\s+los|según\s+(?:los\s+)?|según\s+algunos\s+)medios\b
-    |\blaut\s+Medienberichten\b|\b(?:den|gegenüber\s+den)\s+Medien\b""",
-            re.VERBOSE,
-        ),
-    ),
-    (
-        ("nerg",),
-        re.compile(
-            r"""\b(?i:energy\s+(?:costs?|bills?)|costs?\s+of\s+energy)\b
-    |\b(?:co[ûu]ts?\s+(?:de\s+l['’]\s*[ée]nergie|[ée]nerg[ée]tiques?)|factures?\s+(?:d['’]\s*[ée]nergie|[ée]nerg[ée]tiques?))\b
-    |\b(?:cost[oi]\s+(?:dell['’]\s*energia|energetic[oi])|bollett[ae]\s+energetic[he]+)\b
-    |\b(?:cost[eo]s?\s+(?:de\s+la\s+energ[íi]a|energ[ée]tic[oa]s?)|facturas?\s+energ[ée]ticas?)\b""",
-            re.VERBOSE,
-        ),
-    ),
 )
 # Rule 11: a sector named only to rank another one ("au deuxième rang des secteurs
 # exportateurs, derrière l'aéronautique"; "solo superados por las exportaciones de coches").
@@ -345,7 +287,7 @@ def _masked(text: str) -> str:
     if any(word in lower for word in _SENSE_WORDS):
         for match in _SENSES.finditer(text):
             blank[match.start() : match.end()] = b"\x01" * (match.end() - match.start())
-    for triggers, senses in _MORE_SENSES:
+    for triggers, senses in SENSES_BY_TRIGGER:
         if any(word in lower for word in triggers):
             for match in senses.finditer(text):
                 blank[match.start() : match.end()] = b"\x01" * (match.end() - match.start())

@@ -228,9 +228,10 @@ WORDS: dict[str, dict[str, tuple[str, ...]]] = {
 # English keywords that are other words in another language: read in English items only.
 ENGLISH_ONLY = frozenset({"media", "AI", "film", "fabric", "tram", "rail", "fish"})
 
-# English keywords that count only in lower case: "turkey" is the bird, "Turkey" the
-# country (sector_tags rule 9).
-LOWER_CASE_ONLY = frozenset({"turkey"})
+# Keywords that count only in lower case: "turkey" is the bird, "Turkey" the country; the
+# olive words are also names ("Oliver", "Olivetti", "Pérez-Oliva", "Olivares") (sector_tags
+# rule 9).
+LOWER_CASE_ONLY = frozenset({"turkey", "olive*", "oliva*", "olivar*"})
 
 # Words naming energy in general: not energy when the text is about renewable energy
 # ("eco-friendly electricity" from a solar park).

@@ -309,6 +309,7 @@ def test_a_place_named_after_a_smaller_city_is_not_the_city(text: str, expected:
         ("Michael Jordan signed in 1984", set()),
         ("exports to Jordan and Lebanon", {"JO", "LB"}),
         ("King Abdullah of Jordan met Michael Jordan", {"JO"}),
+        ("Michael Jordan and the Jordan Brand", set()),
     ],
 )
 def test_a_brand_named_like_a_country_is_read_so_in_the_whole_text(
@@ -363,3 +364,96 @@ def test_datelines_seats_and_regional_words(text: str, language: str, expected: 
 )
 def test_a_dash_writes_a_place_only_in_a_dateline(text: str, expected: set[str]) -> None:
     assert tag_countries(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("el triple salto de Jordan Díaz", "es", set()),
+        ("Sofia Álvarez dirige la empresa", "es", set()),
+        ("Milan Škriniar a signé", "fr", set()),
+        ("las exportaciones a Jordania y a Sofía", "es", {"JO", "BG"}),
+        ("Sofia Airport reopened", "en", {"BG"}),
+    ],
+)
+def test_a_given_name_city_before_a_surname_in_any_script_is_a_person(
+    text: str, language: str, expected: set[str]
+) -> None:
+    assert tag_countries(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Paris Hilton launched her 18th scent", set()),
+        ("Paris Hilton Adds a Scent\nthe star Paris Hilton said", set()),
+        ("Paris Hilton opened a shop in Paris", {"FR"}),
+        ("Sydney Sweeney wore jeans; the Sydney-based brand grew", {"AU"}),
+        ("Le club Paris Saint-Germain a gagné", {"FR"}),
+        ("la CCI Paris Ile-de-France organise un salon", {"FR"}),
+        ("Paris Match publie une enquête", {"FR"}),
+        ("The Paris Air Show opens on Monday", {"FR"}),
+        ("DALLAS The chain opens; Dallas-based Brinker said", {"US"}),
+        ("Michael Jordan signed; exports to Jordan rose", {"JO"}),
+    ],
+)
+def test_paris_and_other_given_name_cities_read_as_a_person_once_are_so_where_no_place_is_written(
+    text: str, expected: set[str]
+) -> None:
+    assert tag_countries(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("The Paris Agreement on climate was signed in 2015", "en", set()),
+        ("The Treaty of Lisbon and the Lisbon Strategy", "en", set()),
+        ("Die Lissabon-Strategie und der Vertrag von Lissabon", "de", set()),
+        ("l'accordo di Parigi sul clima", "it", set()),
+        ("la Ronda de Doha de la OMC", "es", set()),
+        ("The Kyoto Protocol expired", "en", set()),
+        ("EU leaders met in Lisbon to agree the strategy", "en", {"PT"}),
+        ("The EU-Japan Agreement was signed", "en", {"JP"}),
+        ("The Paris Air Show opens on Monday", "en", {"FR"}),
+    ],
+)
+def test_an_agreement_or_a_process_named_after_a_city_names_no_country(
+    text: str, language: str, expected: set[str]
+) -> None:
+    assert tag_countries(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("The “Spanish” flu of 1918 killed millions", "en", set()),
+        ("lessons from the Spanish flu for the economy", "en", set()),
+        ("la grippe espagnole de 1918", "fr", set()),
+        ("la gripe española mató a millones", "es", set()),
+        ("a game of Russian roulette with the budget", "en", set()),
+        ("From the US to Spain, after the Spanish Flu", "en", {"ES", "US"}),
+        ("Spanish exports of olive oil rose", "en", {"ES"}),
+    ],
+)
+def test_a_disease_or_an_idiom_named_after_a_country_names_none(
+    text: str, language: str, expected: set[str]
+) -> None:
+    assert tag_countries(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("die Konkurrenz in Rotterdam und Antwerpen", "de", {"BE", "NL"}),
+        ("des usines à Lyon et Grenoble", "fr", {"FR"}),
+        ("offices in Milan, Turin and Genoa", "en", {"IT"}),
+        ("los Juegos de Río 2016 y Tokio 2020", "es", {"JP"}),
+        ("the Windsor 2020 plan", "en", {"CA"}),
+        ("Windsor backed the plan", "en", set()),
+        ("In Germany and Reading the results", "en", {"DE"}),
+    ],
+)
+def test_a_place_listed_after_a_preposition_or_named_with_a_year_is_a_place(
+    text: str, language: str, expected: set[str]
+) -> None:
+    assert tag_countries(text, language) == expected

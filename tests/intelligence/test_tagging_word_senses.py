@@ -386,3 +386,89 @@ def test_energy_costs_are_no_sector_and_energy_groups_are_energy(
     text: str, language: str, expected: set[str]
 ) -> None:
     assert tag_sectors(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("L'entreprise est en train de négocier un contrat à l'export", "fr", set()),
+        ("un train de mesures pour les PME", "fr", set()),
+        ("le train de nuit reprend du service", "fr", {"railway"}),
+        ("il governo vara un treno di misure", "it", set()),
+        ("non perdere il treno della ripresa", "it", set()),
+        ("il nuovo treno regionale di Alstom", "it", {"railway"}),
+        ("llevan un tren de vida elevado", "es", set()),
+        ("el tren de alta velocidad llega a Granada", "es", {"railway"}),
+        ("El ministro vino a inaugurar la feria", "es", set()),
+        ("El presidente vino acompañado de empresarios", "es", set()),
+        ("las exportaciones de vino a China crecen", "es", {"food"}),
+        ("el vino a granel baja de precio", "es", {"food"}),
+    ],
+)
+def test_a_train_of_measures_and_came_are_no_railway_or_wine(
+    text: str, language: str, expected: set[str]
+) -> None:
+    assert tag_sectors(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("the ancient Silk Road connected Eurasian countries", "en", set()),
+        ("les nouvelles routes de la soie", "fr", set()),
+        ("la Nuova Via della Seta", "it", set()),
+        ("la Ruta de la Seda", "es", set()),
+        ("die Neue Seidenstraße", "de", set()),
+        ("silk exports from India rose", "en", {"textile"}),
+        ("le marché de la soie lyonnaise", "fr", {"textile"}),
+        ("il primo pianeta esterno al Sistema Solare", "it", set()),
+        ("astronomers found planets beyond the solar system", "en", set()),
+        ("the solar eclipse and a solar storm", "en", set()),
+        ("un'eclissi solare totale", "it", set()),
+        ("un sistema solare termico per la casa", "it", {"renewable-energy"}),
+        ("un sistema solar fotovoltaico para autoconsumo", "es", {"renewable-energy"}),
+        ("The board made only cosmetic changes to the plan", "en", set()),
+        ("des changements purement cosmétiques", "fr", set()),
+        ("rein kosmetische Korrekturen am Haushalt", "de", set()),
+        ("cambios meramente cosméticos", "es", set()),
+        ("modifiche cosmetiche al decreto", "it", set()),
+        ("cosmetic exports rose 8%", "en", {"cosmetics"}),
+        ("the reality TV star launched a perfume", "en", {"cosmetics"}),
+        ("der Reality-TV-Star zeigt ihre neue Bekleidung", "de", {"textile"}),
+        ("a TV channel bought the rights", "en", {"media"}),
+        ("Oscar Pérez-Oliva Fraga inauguró la feria", "es", set()),
+        ("Oliver Zipse said sales rose", "en", set()),
+        ("el aceite de oliva y los olivares", "es", {"food"}),
+        ("olive growers in Puglia", "en", {"food"}),
+    ],
+)
+def test_the_silk_road_the_solar_system_cosmetic_changes_and_names_are_no_sector(
+    text: str, language: str, expected: set[str]
+) -> None:
+    assert tag_sectors(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("The team showed great energy in the second half", "en", set()),
+        ("El equipo mostró mucha energía en el partido", "es", set()),
+        ("Avec beaucoup d'énergie, l'équipe a gagné", "fr", set()),
+        ("La squadra ha mostrato grande energia", "it", set()),
+        ("Mit viel Energie gewann die Mannschaft", "de", set()),
+        ("Der Konzern investiert viel in Energie und Netze", "de", {"energy"}),
+        ("le projet est sur les rails", "fr", set()),
+        ("les rails du tramway seront remplacés", "fr", {"railway"}),
+        ("the fruits of their labour", "en", set()),
+        ("exports of fruits and vegetables", "en", {"food"}),
+        ("The media frenzy around the launch", "en", set()),
+        ("Der Medienrummel um den Star", "de", set()),
+        ("a media group bought the newspaper", "en", {"media"}),
+        ("The hotel heiress launched a perfume", "en", {"cosmetics"}),
+        ("The hotel group opened a resort", "en", {"sustainable-hospitality"}),
+    ],
+)
+def test_energy_as_vigour_rails_fruits_and_media_as_figures_are_no_sector(
+    text: str, language: str, expected: set[str]
+) -> None:
+    assert tag_sectors(text, language) == expected
