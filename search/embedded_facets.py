@@ -56,7 +56,9 @@ def count_documents(documents: Iterable[Document]) -> Facets:
     counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
     for doc in documents:
         for name in FACETS:
-            counts[name].update(set(doc.get_all(FACET_FIELDS[name])))
+            # dict.fromkeys, not set: the counts' order (the API's) is the documents', not
+            # the process's string hashing.
+            counts[name].update(list(dict.fromkeys(doc.get_all(FACET_FIELDS[name]))))
     return {name: dict(counter) for name, counter in counts.items()}
 
 
