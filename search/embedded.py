@@ -39,6 +39,7 @@ from search.embedded_query import (
     CommonTerms,
     combine,
     filter_clauses,
+    matches_about,
     matches_at_least,
     query_terms,
     text_query,
@@ -264,9 +265,17 @@ class EmbeddedEngine:
                     title_only=title_only,
                     prefix_floor=functools.partial(self._common.floor, searcher, version[0]),
                 )
+                about = functools.partial(
+                    matches_about,
+                    searcher,
+                    active,
+                    title_only=title_only,
+                    prefix_spread=functools.partial(self._common.spread, searcher, version[0]),
+                )
                 counting = self._facets.start(
                     searcher, version, query, filters, text, at_least,
                     may_be_broad=any(term.prefix for term in active),
+                    text_matches_about=about,
                 )  # fmt: skip
             # When the facets are being counted, they give the total too (every document
             # has one kind): the search then only ranks, which lets tantivy skip the
