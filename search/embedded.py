@@ -39,6 +39,7 @@ from search.embedded_query import (
     CommonTerms,
     combine,
     filter_clauses,
+    matches_about,
     matches_at_least,
     query_terms,
     text_query,
@@ -54,6 +55,11 @@ from search.engine import (
     SearchResults,
     doc_key,
 )
+
+
+def _total(facets: Facets) -> int:
+    """The documents the facets were counted over: every document has exactly one kind."""
+    return sum(facets["kind"].values())
 
 
 class EmbeddedEngine:
@@ -242,6 +248,7 @@ class EmbeddedEngine:
         offset = (query.page - 1) * query.per_page
         # All words must match; when nothing does, drop words from the end.
         kept = len(terms)
+        total = 0
         counting: Future[Facets] | None = None
         while True:
             # Only the original last word is a prefix, and it is the first to go.
@@ -258,35 +265,57 @@ class EmbeddedEngine:
                     title_only=title_only,
                     prefix_floor=functools.partial(self._common.floor, searcher, version[0]),
                 )
+                about = functools.partial(
+                    matches_about,
+                    searcher,
+                    active,
+                    title_only=title_only,
+                    prefix_spread=functools.partial(self._common.spread, searcher, version[0]),
+                )
                 counting = self._facets.start(
                     searcher, version, query, filters, text, at_least,
                     may_be_broad=any(term.prefix for term in active),
+                    text_matches_about=about,
                 )  # fmt: skip
+            # When the facets are being counted, they give the total too (every document
+            # has one kind): the search then only ranks, which lets tantivy skip the
+            # documents that cannot reach the page instead of counting every match.
+            count = counting is None
             try:
                 if query.sort == "newest":
                     result = searcher.search(
                         full,
                         query.per_page,
-                        count=True,
+                        count=count,
                         order_by_field="created_at",
                         offset=offset,
                         order=Order.Desc,
                     )
                 else:
-                    result = searcher.search(full, query.per_page, count=True, offset=offset)
+                    result = searcher.search(full, query.per_page, count=count, offset=offset)
             except ValueError as exc:
                 raise SearchError(f"search failed: {exc}") from exc
-            total = int(getattr(result, "count", 0) or 0)
+            page = result.hits
+            if counting is not None and page:
+                break  # it matches: the total comes with the facets, once the page is built
+            total = (
+                _total(counting.result())
+                if counting is not None
+                else int(getattr(result, "count", 0) or 0)
+            )
             if total or kept <= 1:
                 break
             kept -= 1
             counting = None  # it counts the words that matched nothing
-        if not total:
+        if counting is None and not total:
             return empty
-        documents = [(score, searcher.doc(address)) for score, address in result.hits]
+        documents = [(score, searcher.doc(address)) for score, address in page]
         hits = build_hits(searcher, active, documents, relevance=query.sort != "newest")
-        if counting is not None and kept == len(terms):
+        if counting is not None:
             facets = counting.result()
+            total = _total(facets)
+            if not total:
+                return empty
             self._facets.remember(searcher, version, query, filters, total)
         elif offset == 0 and total <= len(documents):
             # Every match is on this page: count from the documents themselves.

@@ -29,6 +29,9 @@ FACET_SIZE = 1000
 UNIVERSE_AFTER_MATCHES = 20_000
 # Filter combinations whose facet counts are kept (per index version).
 FACET_CACHE_ENTRIES = 128
+# A prefix guessed to match under 1/NARROW_SHARE of the index has its facets
+# counted directly beside the search rather than by difference after it.
+NARROW_SHARE = 4
 # Threads counting facets beside the searches (per engine).
 FACET_THREADS = 2
 
@@ -56,7 +59,9 @@ def count_documents(documents: Iterable[Document]) -> Facets:
     counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
     for doc in documents:
         for name in FACETS:
-            counts[name].update(set(doc.get_all(FACET_FIELDS[name])))
+            # dict.fromkeys, not set: the counts' order (the API's) is the documents', not
+            # the process's string hashing.
+            counts[name].update(list(dict.fromkeys(doc.get_all(FACET_FIELDS[name]))))
     return {name: dict(counter) for name, counter in counts.items()}
 
 
@@ -122,6 +127,7 @@ class FacetCounter:
         text_matches_at_least: Callable[[], int],
         *,
         may_be_broad: bool,
+        text_matches_about: Callable[[], int] | None = None,
     ) -> Future[Facets] | None:
         """Count the facets of `text_query` under `filters` on a thread of the pool, before
         the search knows its total: by difference when the filters' universe is cached
@@ -129,7 +135,9 @@ class FacetCounter:
         least `text_matches_at_least()` documents, asked only when the universe is
         cached), else directly. When the universe is cached, the bound does not prove the
         text broad and it `may_be_broad` (a prefix: its words are not known), None: the
-        caller counts after its search, by the total, as `counts()` does."""
+        caller counts after its search, by the total, as `counts()` does — unless the
+        guess `text_matches_about()` puts the text under 1/NARROW_SHARE of the index
+        (counting directly then costs least, and it need not wait for the search)."""
         cached = self._cached(version, query)
         with self._lock:
             if self._pool is None:
@@ -140,7 +148,11 @@ class FacetCounter:
             sure = text_matches_at_least() + cached[0] - searcher.num_docs
             if sure * 2 > cached[0]:
                 return pool.submit(_by_difference, searcher, cached[1], filters, text_query)
-            if may_be_broad:
+            # (The guess is over the whole index; the filters are taken as independent of it.)
+            if may_be_broad and (
+                text_matches_about is None
+                or text_matches_about() * NARROW_SHARE > searcher.num_docs
+            ):
                 return None
         return pool.submit(aggregate, searcher, combine(text_query, filters))
 

@@ -125,7 +125,7 @@ class CommonTerms:
         self._lock = threading.Lock()
         self._read: tuple[object, float, list[tuple[str, int]]] | None = None
 
-    def floor(self, searcher: tantivy.Searcher, generation: object, prefix: str) -> int:
+    def _table(self, searcher: tantivy.Searcher, generation: object) -> list[tuple[str, int]]:
         now = time.monotonic()
         with self._lock:
             read = self._read
@@ -137,7 +137,20 @@ class CommonTerms:
             read = (generation, now, terms)
             with self._lock:
                 self._read = read
-        return max((count for term, count in read[2] if term.startswith(prefix)), default=0)
+        return read[2]
+
+    def floor(self, searcher: tantivy.Searcher, generation: object, prefix: str) -> int:
+        """The documents of the commonest word beginning with `prefix`: a prefix matches
+        at least those."""
+        table = self._table(searcher, generation)
+        return max((count for term, count in table if term.startswith(prefix)), default=0)
+
+    def spread(self, searcher: tantivy.Searcher, generation: object, prefix: str) -> int:
+        """The documents of the common words beginning with `prefix`, added up: a guess at
+        how many a prefix matches (documents holding several count several times, rarer
+        words not at all)."""
+        table = self._table(searcher, generation)
+        return sum(count for term, count in table if term.startswith(prefix))
 
 
 def matches_at_least(
@@ -174,6 +187,36 @@ def matches_at_least(
             bound = max(bound, prefix_floor(token))
         bounds.append(bound)
     return max(0, sum(bounds) - (len(bounds) - 1) * total)
+
+
+# A word with a typo budget matches its misspellings too: guessed as this many times its
+# commonest spelling's documents.
+TYPO_SPREAD = 2.0
+
+
+def matches_about(
+    searcher: tantivy.Searcher,
+    terms: Sequence[Term],
+    *,
+    title_only: bool,
+    prefix_spread: Callable[[str], int] = lambda prefix: 0,
+) -> int:
+    """A guess (not a bound) at the documents text_query(terms) matches, from document
+    frequencies alone: each word its commonest field's documents (TYPO_SPREAD times
+    that with a typo budget; a prefix, at least `prefix_spread(word)`), the words as if
+    independent. Only a guide for the facet counter's choice of method."""
+    total = searcher.num_docs
+    if not total:
+        return 0
+    share = 1.0
+    for term in terms:
+        bound = matches_at_least(searcher, [term], title_only=title_only)
+        if term.budget:
+            bound = int(bound * TYPO_SPREAD)
+        if term.prefix and not term.phrase:
+            bound = max(bound, prefix_spread(term.tokens[0]))
+        share *= min(1.0, bound / total)
+    return int(share * total)
 
 
 def text_query(terms: Sequence[Term], *, title_only: bool) -> Query | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, Query, Request, Response
 from fastapi import Path as PathParam
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -39,10 +40,17 @@ async def get_settings(request: Request) -> Settings:
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_db(request: Request) -> Iterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
     """A session for this request. Views commit once, explicitly; anything else rolls back.
 
     Safe requests get a read-mostly session; others a writer session (see db.py).
+
+    Async, so that it costs no thread hop of its own: making a session does no I/O (it
+    connects at its first statement, on the view's thread). Closing it does, when it
+    still holds a transaction (the rollback returns the connection): that runs on a
+    thread; a session that holds none (never used, or its view committed or rolled
+    back) closes here at once. Nothing here waits for the connection pool on the event
+    loop, so sync views and this dependency cannot deadlock on it (stack notes).
     """
     state = request.app.state
     factory = (
@@ -52,7 +60,10 @@ def get_db(request: Request) -> Iterator[Session]:
     try:
         yield session
     finally:
-        session.close()
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 DbSession = Annotated[Session, Depends(get_db)]

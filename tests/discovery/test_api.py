@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from forum.accounts.api_tokens import create_api_token
 from forum.accounts.models import User
 from forum.core.config import Settings
+from forum.discovery import service
 from forum.discovery.sync import reindex, search_engine
 from forum.discussions.models import Category
 from search.engine import SearchError, SearchQuery, SearchResults
@@ -84,6 +86,68 @@ def test_hits_have_the_documented_shape_and_absolute_urls(
     assert set(hit) >= {"id", "kind", "subkind", "title", "url", "snippet", "countries", "sectors"}
     assert hit["url"].startswith(settings.base_url + "/")
     assert "<mark>" in hit["snippet"] or "<mark>" in hit["title_html"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "cluster", "page": "2"},
+        {"q": "coopération", "sort": "newest"},
+        {"kind": "event", "page": "2"},
+        {"q": "zzyzxquux"},
+    ],
+)
+def test_the_answer_is_the_documented_json_byte_for_byte(
+    client: Client, indexed: None, demo_db: Session, settings: Settings, params: dict[str, str]
+) -> None:
+    """The route writes its JSON itself: the bytes are those FastAPI wrote from the
+    SearchOut model (keys in the documented order, compact, UTF-8 unescaped, dates in
+    UTC with a Z, the four facets in the engine's order)."""
+    response = client.get("/api/v1/search", params=params)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    query, _ = service.build_query(
+        demo_db,
+        None,
+        service.build_params(
+            q=params.get("q"),
+            kinds=[params["kind"]] if "kind" in params else [],
+            sort=params.get("sort"),
+            page=params.get("page"),
+        ),
+    )
+    results = search_engine(settings).search(query)
+    expected = {
+        "hits": [
+            {
+                "id": hit.id,
+                "kind": hit.kind,
+                "subkind": hit.subkind,
+                "title": hit.title,
+                "url": settings.base_url + hit.url,
+                "snippet": hit.snippet,
+                "title_html": hit.title_html,
+                "countries": list(hit.countries),
+                "sectors": list(hit.sectors),
+                "date": hit.created_at.isoformat().replace("+00:00", "Z")
+                if hit.created_at
+                else None,
+                "language": hit.language,
+            }
+            for hit in results.hits
+        ],
+        "total": results.total,
+        "total_exact": True,
+        "page": query.page,
+        "pages": max(1, min(service.MAX_PAGE, -(-results.total // service.PER_PAGE))),
+        "facets": {
+            name: results.facets.get(name, {}) for name in ("kind", "subkind", "country", "sector")
+        },
+    }
+    assert bool(results.hits) == (params.get("q") != "zzyzxquux")
+    assert (
+        response.content == json.dumps(expected, ensure_ascii=False, separators=(",", ":")).encode()
+    )
 
 
 def test_pages_are_numbered_and_sort_by_date(client: Client, indexed: None) -> None:
