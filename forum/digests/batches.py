@@ -7,31 +7,22 @@ build says about rows that will not be sent (nothing new, the member unsubscribe
 digest that could not be built) is handed back with the messages and recorded by the
 sender when it takes the batch.
 
-Ahead means in a process of its own where the system can fork (Linux): while the sender
-waits for the SMTP server's answers, the next batch is built, in parallel and without
-sharing the sender's GIL. A forked builder starts at once with the candidates already
-loaded, opens its own database connection (never the sender's), reads only, and hands
-each batch over a pipe; it stops when the run does, and when the sender dies (its next
-hand-over fails). Elsewhere, ahead means in a thread, the GIL's switch interval
-shortened for the run so that the sender, its answer in, waits a fraction of a
-millisecond for the builder rather than the default 5 ms. Measured on the 2-core machine
-of issue 26, the thread cost 0.3-1.0 ms more CPU per message than building inline (the
-GIL handed to and fro, 4 times a message); the process does not.
+Ahead means in a thread: while the sender waits for the SMTP server's answers (four per
+message, the GIL let go), the next batch is built. The GIL's switch interval is shortened
+for the run, so that the sender, its answer in, waits a fraction of a millisecond for the
+builder rather than the default 5 ms.
 """
 
 from __future__ import annotations
 
 import contextvars
 import datetime as dt
-import gc
 import logging
-import multiprocessing
 import sys
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from typing import Any
 
 from sqlalchemy import select
@@ -39,7 +30,6 @@ from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
 from forum.core.config import Settings
-from forum.core.db import make_engine, make_session_factory
 from forum.core.mail import PreparedMessage
 from forum.digests.builder import build_digest
 from forum.digests.candidates import Candidates
@@ -50,10 +40,8 @@ from forum.notifications.models import EmailSettings
 
 log = logging.getLogger(__name__)
 
-# The GIL's switch interval while a batch is built beside the sending in a thread (seconds).
+# The GIL's switch interval while a batch is built beside the sending (seconds).
 SWITCH_INTERVAL = 0.0002
-# Build ahead in a forked process where the system can fork (False: in a thread).
-FORK = True
 
 
 @dataclass
@@ -146,10 +134,6 @@ def built_batches(
     if not ahead:
         yield ((batch, build_batch(db, settings, batch, candidates, now=now)) for batch in batches)
         return
-    if FORK and "fork" in multiprocessing.get_all_start_methods():
-        with _forked(db, settings, batches, candidates, now=now) as forked:
-            yield forked
-        return
     interval = sys.getswitchinterval()
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="digest-builder")
 
@@ -173,76 +157,3 @@ def built_batches(
         # A run that stops early waits for the batch being built, and builds no more.
         executor.shutdown(wait=True, cancel_futures=True)
         sys.setswitchinterval(interval)
-
-
-def _build_all(
-    pipe: Connection,
-    url: str,
-    settings: Settings,
-    batches: Sequence[Sequence[Work]],
-    candidates: Candidates,
-    now: dt.datetime,
-) -> None:
-    """The forked builder: each batch built and handed over in order, from a connection
-    of its own (the sender's, inherited, are never touched); an error is handed over for
-    the sender to raise."""
-    engine = make_engine(url, pool=False)
-    try:
-        with make_session_factory(engine, writer=False)() as db:
-            for batch in batches:
-                pipe.send(build_batch(db, settings, batch, candidates, now=now))
-    except BrokenPipeError:
-        pass  # the sender stopped (or died): nothing more to build
-    except Exception as exc:
-        with suppress(OSError):
-            pipe.send(RuntimeError(f"the digest builder failed: {type(exc).__name__}: {exc}"))
-    finally:
-        pipe.close()
-
-
-@contextmanager
-def _forked(
-    db: Session,
-    settings: Settings,
-    batches: Sequence[Sequence[Work]],
-    candidates: Candidates,
-    *,
-    now: dt.datetime,
-) -> Iterator[Iterator[tuple[Sequence[Work], Built]]]:
-    """The batches built in a forked process, one ahead of the sender (the pipe holds
-    little: the builder waits until its batch is taken)."""
-    url = db.get_bind().engine.url.render_as_string(hide_password=False)
-    context = multiprocessing.get_context("fork")
-    receiving, sending = context.Pipe(duplex=False)
-    builder = context.Process(
-        target=_build_all,
-        args=(sending, url, settings, batches, candidates, now),
-        name="digest-builder",
-        daemon=True,
-    )
-    # The builder's copies of the sender's objects are left alone: no collection in it
-    # may finalize a connection that shares its socket with the sender's.
-    gc.freeze()
-    try:
-        builder.start()
-    finally:
-        gc.unfreeze()
-    sending.close()
-
-    def walk() -> Iterator[tuple[Sequence[Work], Built]]:
-        for batch in batches:
-            try:
-                built = receiving.recv()
-            except EOFError:
-                raise RuntimeError("the digest builder ended early") from None
-            if isinstance(built, BaseException):
-                raise built
-            yield batch, built
-
-    try:
-        yield walk()
-    finally:
-        receiving.close()
-        # A run that stops early builds no more; the builder only reads.
-        builder.kill()
-        builder.join(10)
