@@ -201,18 +201,47 @@ def _header(name: str, value: str) -> str:
 
 
 def _part(boundary: str, subtype: str, body: str) -> bytes:
-    crlf = body.replace("\r\n", "\n").replace("\n", "\r\n")
-    if not crlf.endswith("\r\n"):
-        crlf += "\r\n"
     return b"".join(
         [
             f"--{boundary}\r\n".encode("ascii"),
             f'Content-Type: text/{subtype}; charset="utf-8"\r\n'.encode("ascii"),
             b"Content-Transfer-Encoding: quoted-printable\r\n\r\n",
-            binascii.b2a_qp(crlf.encode("utf-8"), istext=True),
+            quoted_printable(body),
             b"\r\n",
         ]
     )
+
+
+# Each line's quoted-printable form, kept: a digest's lines repeat from digest to digest
+# (the template's, the entries shared between members), and b2a_qp cost more than a
+# tenth of building a digest. Emptied when full (the lines that carry a member's own
+# links never come back).
+_QP_LINES: dict[str, bytes] = {}
+QP_LINES_KEPT = 20_000
+
+
+def quoted_printable(body: str) -> bytes:
+    """`body` with CRLF line ends (one added at the end when missing), quoted-printable
+    UTF-8: the bytes of `binascii.b2a_qp(<that>, istext=True)`.
+
+    Encoded line by line: b2a_qp starts each line afresh (its length, its trailing
+    space, a leading dot) after a line end, and chooses CRLF for its soft breaks from
+    the first line end, which is CRLF in every line as in the whole; so the lines'
+    encodings, joined, are the whole's (`tests/digests/test_render.py` checks it).
+    """
+    lines = body.replace("\r\n", "\n").split("\n")
+    if len(lines) > 1 and lines[-1] == "":
+        lines.pop()  # the body ended with a line end: no empty line after it
+    known = _QP_LINES
+    if len(known) > QP_LINES_KEPT:
+        known.clear()
+    out = []
+    for line in lines:
+        encoded = known.get(line)
+        if encoded is None:
+            encoded = known[line] = binascii.b2a_qp((line + "\r\n").encode("utf-8"), istext=True)
+        out.append(encoded)
+    return b"".join(out)
 
 
 def render_digest_email(

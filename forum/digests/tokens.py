@@ -8,8 +8,13 @@ an unsubscribe link in a year-old digest must still work (RFC 8058 asks for it).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import functools
+import hashlib
+import hmac
+import json
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,6 +33,30 @@ def _serializer(secret_key: str, salt: str) -> URLSafeSerializer:
     return URLSafeSerializer(secret_key, salt=salt)
 
 
+@functools.lru_cache(maxsize=32)
+def _signing_key(secret_key: str, salt: str) -> bytes:
+    # itsdangerous's defaults: the "django-concat" derivation, SHA-1.
+    # The key of a MAC (as itsdangerous derives it), not a password hash.
+    derivation = salt.encode() + b"signer" + secret_key.encode()
+    return hashlib.sha1(derivation).digest()  # noqa: S324
+
+
+def _b64(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
+def _dumps(secret_key: str, salt: str, payload: Any) -> str:
+    """`_serializer(secret_key, salt).dumps(payload)`, the same characters, in half the
+    time (a digest signs a dozen tokens): compact JSON, compressed when that is shorter,
+    URL-safe base64, then its HMAC-SHA1 under the derived key (tests/digests/test_tokens.py
+    compares them). Reading stays itsdangerous's."""
+    data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    compressed = zlib.compress(data)
+    body = b"." + _b64(compressed) if len(compressed) < len(data) - 1 else _b64(data)
+    signature = _b64(hmac.digest(_signing_key(secret_key, salt), body, "sha1"))
+    return (body + b"." + signature).decode("ascii")
+
+
 def _read(secret_key: str, salt: str, token: str) -> Any:
     if not token or len(token) > 500:
         return None
@@ -38,7 +67,7 @@ def _read(secret_key: str, salt: str, token: str) -> Any:
 
 
 def unsubscribe_token(secret_key: str, user_id: int) -> str:
-    return _serializer(secret_key, UNSUBSCRIBE).dumps({"u": user_id})
+    return _dumps(secret_key, UNSUBSCRIBE, {"u": user_id})
 
 
 def read_unsubscribe_token(secret_key: str, token: str) -> int | None:
@@ -50,7 +79,7 @@ def read_unsubscribe_token(secret_key: str, token: str) -> int | None:
 
 
 def browser_token(secret_key: str, user_id: int, period: dt.date) -> str:
-    return _serializer(secret_key, BROWSER).dumps({"u": user_id, "p": period.isoformat()})
+    return _dumps(secret_key, BROWSER, {"u": user_id, "p": period.isoformat()})
 
 
 def read_browser_token(secret_key: str, token: str) -> tuple[int, dt.date] | None:
@@ -69,7 +98,7 @@ def interest_token(
 ) -> str:
     """A digest's "follow" or "mute" link for one target (its page's button POSTs)."""
     payload = {"u": user_id, "a": action, "t": target_type, "v": target}
-    return _serializer(secret_key, INTEREST).dumps(payload)
+    return _dumps(secret_key, INTEREST, payload)
 
 
 def interests_token(secret_key: str, user_id: int, choices: Sequence[tuple[str, str, str]]) -> str:
@@ -77,7 +106,7 @@ def interests_token(secret_key: str, user_id: int, choices: Sequence[tuple[str, 
     each): its page lists them, each with its own button (the plain-text part shows this
     one address instead of several long ones)."""
     payload = {"u": user_id, "c": [list(choice) for choice in choices]}
-    return _serializer(secret_key, INTERESTS).dumps(payload)
+    return _dumps(secret_key, INTERESTS, payload)
 
 
 def read_interests_token(
@@ -119,7 +148,7 @@ def read_interest_token(secret_key: str, token: str) -> tuple[int, str, str, str
 
 def emails_off_token(secret_key: str, user_id: int, kind: str) -> str:
     """A notification email's one-click unsubscribe: turns that kind of email off."""
-    return _serializer(secret_key, EMAILS_OFF).dumps({"u": user_id, "k": kind})
+    return _dumps(secret_key, EMAILS_OFF, {"u": user_id, "k": kind})
 
 
 def read_emails_off_token(secret_key: str, token: str) -> tuple[int, str] | None:

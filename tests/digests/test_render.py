@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import binascii
 import datetime as dt
+import random
 import re
 from email import policy
 from email.message import EmailMessage
@@ -18,7 +20,12 @@ from forum.core.db import utcnow
 from forum.digests import tokens
 from forum.digests.builder import build_digest
 from forum.digests.digest import Digest, Entry, Section
-from forum.digests.render import digest_text, render_digest_email, render_digest_page
+from forum.digests.render import (
+    digest_text,
+    quoted_printable,
+    render_digest_email,
+    render_digest_page,
+)
 from forum.intelligence import writes as intel_writes
 from forum.notifications.service import follow
 from forum.taxonomy.service import resolve_sectors
@@ -245,3 +252,23 @@ def test_a_member_following_japan_and_food_gets_a_new_japanese_food_item_in_both
         "1 new on Japan and Food industry",
         "1 new on Food industry and Japan",
     )
+
+
+def _whole_quoted_printable(body: str) -> bytes:
+    """What `quoted_printable` must write: the whole body through b2a_qp at once."""
+    crlf = body.replace("\r\n", "\n").replace("\n", "\r\n")
+    if not crlf.endswith("\r\n"):
+        crlf += "\r\n"
+    return binascii.b2a_qp(crlf.encode("utf-8"), istext=True)
+
+
+def test_quoted_printable_line_by_line_writes_the_wholes_bytes() -> None:
+    """Lines encoded one by one (and kept) join into the bytes of encoding the whole:
+    soft breaks of long lines, trailing spaces and tabs, a lone dot, "=", bare CR, text
+    beyond ASCII, empty bodies and bodies without a final line end."""
+    rng = random.Random(26)
+    pieces = ["a", " ", "\t", ".", "=", "\n", "\r", "\r\n", "é", "·", "€", "😀", "\x00", "x" * 80]
+    bodies = ["", "\n", "\r\n", ".", " ", "a \nb\t\n", "=" * 100, "x" * 300 + "\n" + "x" * 76]
+    bodies += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 60))) for _ in range(3000)]
+    for body in bodies * 2:  # the second time from the kept lines
+        assert quoted_printable(body) == _whole_quoted_printable(body), repr(body)
