@@ -18,14 +18,15 @@ from sqlalchemy.orm import Session
 from forum.accounts.activity import active_by_week
 from forum.accounts.models import MemberActivity, Membership, User
 from forum.core.weeks import monday_of
-from forum.discussions.models import Post, Thread, ThreadCountry, thread_sector
+from forum.discussions.models import Post, PostingWeek, Thread, ThreadCountry, thread_sector
+from forum.discussions.posting_weeks import posting_by_week
 from forum.events.models import Event, event_sector
 from forum.insights import analytics_focus, focus_weekly
 from forum.insights import analytics_tagged as tagged
 from forum.insights.weekly import (
     Counted,
     as_monday,
-    count_people_weeks,
+    count_people_weeks_recorded,
     count_weeks,
     count_weeks_split,
     figures,
@@ -165,7 +166,8 @@ def members(
     and members taking part (wrote at least one post: a new thread or a reply); with a
     `focus`, only the members who follow it (`Focus.members`). Counted in the database;
     without a focus, closed weeks are read from the weekly rollup when the job has stored
-    them, with one every week is counted live."""
+    them; with one, every week is counted live, members taking part from the record of
+    the weeks each member wrote in (`discussions.posting_weeks`) for whole weeks."""
     focus = focus or Focus()
     active = active_by_week(
         db, period.weeks[0], period.weeks[-1], *focus.members(MemberActivity.user_id)
@@ -188,9 +190,18 @@ def members(
                 *focus.members(Membership.user_id),
             )
         }
+        # Whole weeks from the record of posting weeks (kept equal to the posts by triggers).
         posting = {
-            "taking_part": count_people_weeks(
-                db, Post.author_id, Post.created_at, start, end, *focus.members(Post.author_id)
+            "taking_part": count_people_weeks_recorded(
+                db,
+                period.start,
+                period.end,
+                lambda first, last: posting_by_week(
+                    db, first, last, *focus.members(PostingWeek.user_id)
+                ),
+                Post.author_id,
+                Post.created_at,
+                *focus.members(Post.author_id),
             )
         }
     else:

@@ -102,6 +102,29 @@ def count_people_weeks(
     return {as_monday(w): int(n) for w, n in rows}
 
 
+def count_people_weeks_recorded(
+    db: Session,
+    first: dt.date,
+    last: dt.date,
+    recorded: Callable[[dt.date, dt.date], dict[dt.date, int]],
+    person: Any,
+    column: Any,
+    *where: ColumnElement[bool],
+) -> dict[dt.date, int]:
+    """`count_people_weeks` for the days `first` to `last`, the weeks wholly inside them
+    read from a record of people per week instead (`recorded(first Monday, last Monday)`,
+    one that always equals the rows: `posting_weeks`); a week the days cut (at most the
+    first and the last) counted from the rows of its days inside them."""
+    weeks, whole = split(first, last, dt.date.max)  # "closed" by then: every whole week
+    out = recorded(whole[0], whole[-1]) if whole else {}
+    start, end = moment(first), moment(last + dt.timedelta(days=1))
+    for week in weeks:
+        if week not in whole:
+            low, high = max(start, moment(week)), min(end, moment(week + dt.timedelta(weeks=1)))
+            out.update(count_people_weeks(db, person, column, low, high, *where))
+    return out
+
+
 # The rollups: a source table's figures per week, counted live by `live(db, start, end)`
 # (each figure's count per week for the rows in [start, end)), stored for closed weeks by
 # the job in forum.insights.rollups and read back by `figures`.
