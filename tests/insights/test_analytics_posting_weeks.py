@@ -10,11 +10,13 @@ distinct authors the test takes from the posts themselves, before and after the 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 from alembic import command
-from sqlalchemy import delete, select, update
+from sqlalchemy import Engine, delete, select, text, update
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
@@ -255,30 +257,39 @@ def test_the_member_download_holds_their_posting_weeks(
     assert len(weeks) >= 5
 
 
+def _thread(db: Session, authors: int) -> tuple[list[User], Thread]:
+    people = [User(email=f"p{n}@example.eu", name=f"P{n}") for n in range(authors)]
+    category = Category(slug="c", name="C")
+    db.add_all([*people, category])
+    db.flush()
+    thread = Thread(title="T", category_id=category.id, author_id=people[0].id)
+    db.add(thread)
+    db.flush()
+    return people, thread
+
+
+def _post(thread: Thread, author: User | None, when: dt.datetime, opening: bool = False) -> Post:
+    return Post(
+        thread_id=thread.id,
+        author_id=author.id if author else None,
+        body="x",
+        body_html="x",
+        is_opening=opening,
+        created_at=when,
+    )
+
+
 def test_the_migration_fills_the_record_from_the_posts_there(scratch_url: str) -> None:
     engine = make_engine(scratch_url)
     factory = make_session_factory(engine)
     with factory() as db:
-        authors = [User(email=f"p{n}@example.eu", name=f"P{n}") for n in range(3)]
-        category = Category(slug="c", name="C")
-        db.add_all([*authors, category])
-        db.flush()
-        thread = Thread(title="T", category_id=category.id, author_id=authors[0].id)
-        db.add(thread)
-        db.flush()
+        authors, thread = _thread(db, 3)
         for n, (author, weeks_ago) in enumerate(
             [(0, 0), (0, 0), (0, 3), (1, 3), (1, 60), (2, 1), (None, 2)]
         ):
-            db.add(
-                Post(
-                    thread_id=thread.id,
-                    author_id=authors[author].id if author is not None else None,
-                    body="x",
-                    body_html="x",
-                    is_opening=n == 0,
-                    created_at=_at(weeks_ago, 23 + n),  # Monday night: the week's edge
-                )
-            )
+            who = authors[author] if author is not None else None
+            # From Monday 23:00 on: a week's first day and its edge.
+            db.add(_post(thread, who, _at(weeks_ago, 23 + n), opening=n == 0))
         db.commit()
         expected = _from_posts(db)
         assert _recorded(db) == expected  # the triggers
@@ -288,3 +299,73 @@ def test_the_migration_fills_the_record_from_the_posts_there(scratch_url: str) -
     with factory() as db:
         assert _recorded(db) == expected and len(expected) == 5  # the backfill
     engine.dispose()
+
+
+def _waiting_for_a_lock(engine: Engine) -> bool:
+    """Whether a session of the database waits for a lock, polled for up to 10 s."""
+    deadline = time.monotonic() + 10
+    with engine.connect() as conn:
+        while time.monotonic() < deadline:
+            waiting = conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+            )
+            if waiting:
+                return True
+            conn.rollback()
+            time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("first", ["write", "delete"])
+def test_a_post_written_while_another_of_its_week_is_deleted_keeps_the_week(
+    scratch_engine: Engine, first: str
+) -> None:
+    """Two transactions at once on PostgreSQL: one writes a post of a member in a week,
+    the other deletes the member's only other post of that week. The second waits for
+    the first (the triggers lock the member's week), then sees what it did: the week stays
+    recorded. On SQLite one writer at a time makes this so."""
+    if scratch_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    factory = make_session_factory(scratch_engine)
+    when = _at(2, 30)
+    with factory() as db:
+        (author,), thread = _thread(db, 1)
+        old = _post(thread, author, when, opening=True)
+        db.add(old)
+        db.commit()
+        old_id, author_id, thread_id = old.id, author.id, thread.id
+    write, remove = factory(), factory()
+    new = Post(thread_id=thread_id, author_id=author_id, body="y", body_html="y")
+    new.created_at = when + dt.timedelta(hours=5)
+    one, two = (write, remove) if first == "write" else (remove, write)
+    finished = threading.Event()
+
+    def act(db: Session) -> None:
+        if db is write:
+            db.add(new)
+            db.flush()
+        else:
+            db.execute(delete(Post).where(Post.id == old_id))
+
+    def second() -> None:
+        act(two)
+        two.commit()
+        finished.set()
+
+    act(one)  # not committed: the other waits
+    worker = threading.Thread(target=second)
+    worker.start()
+    try:
+        assert _waiting_for_a_lock(scratch_engine)
+        assert not finished.is_set()
+        one.commit()
+        worker.join(timeout=10)
+        assert finished.is_set()
+    finally:
+        one.close()
+        two.close()
+    with factory() as db:
+        assert _recorded(db) == _from_posts(db) == {(author_id, _week(when))}
