@@ -203,12 +203,13 @@ class Post(Base):
 
 class PostingWeek(Base):
     """A week in which a member wrote a post (a reply or a thread's opening post), in any
-    state the post is in now: one row per author and week, `week` its Monday in UTC
-    (forum/discussions/posting_weeks.py). Database triggers on `post` (migration 0029)
-    keep it equal to the posts themselves: a row is there exactly while a post of that
-    author was written in that week."""
+    state the post is in now: one row per author and week, `week` its Monday in UTC, for
+    the members taking part on /admin/analytics (forum/insights/analytics_taking_part.py).
+    Database triggers on `post` (migration 0029) keep it equal to the posts themselves: a
+    row is there exactly while a post of that author was written in that week."""
 
     __tablename__ = "member_posting_week"
+    __table_args__ = (Index("ix_member_posting_week_week", "week", "user_id"),)
 
     user_id: Mapped[int] = mapped_column(
         ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True

@@ -32,7 +32,6 @@ from forum.discussions.models import (
     ThreadAttachment,
     ThreadRead,
 )
-from forum.discussions.posting_weeks import export_posting_weeks
 from forum.discussions.service import unreadable_notifications
 from forum.notifications.models import Notification
 from forum.notifications.service import register_unreadable
@@ -155,7 +154,14 @@ def export_discussions(db: Session, user: User) -> dict[str, Any]:
             for r in read
         ],
         # The Mondays of the weeks they wrote a post (the analytics' members taking part).
-        "posting_weeks": export_posting_weeks(db, user.id),
+        "posting_weeks": [
+            {"week": week}
+            for week in db.scalars(
+                select(PostingWeek.week)
+                .where(PostingWeek.user_id == user.id)
+                .order_by(PostingWeek.week)
+            )
+        ],
     }
 
 
@@ -209,8 +215,7 @@ def erase_discussions(db: Session, user: User, *, keep_content: bool) -> bool:
         .values(body="", body_html="", deleted_at=now, author_id=None)
         .execution_options(synchronize_session=False)
     )
-    # Their posting weeks went with the authorship (migration 0029's triggers): none is left.
-    db.execute(delete(PostingWeek).where(PostingWeek.user_id == user.id))
+    # Their posting weeks went with the authorship (migration 0029's triggers).
     db.execute(
         update(GoodPractice)
         .where(GoodPractice.thread_id.in_(owned_threads))

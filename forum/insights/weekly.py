@@ -1,5 +1,6 @@
 """Counting by week in the database: the week bucket of a timestamp on SQLite and on
-PostgreSQL, and the two counts the analytics make of it (rows, distinct people).
+PostgreSQL, the counts the analytics make of it (rows; rows split by a condition), and
+the weekly rollups.
 
 Weeks run Monday to Sunday, in UTC. On SQLite a timestamp is stored as UTC text
 ("2026-12-07 09:30:00.000000"), so its day is its first ten characters; on PostgreSQL a
@@ -82,47 +83,6 @@ def count_weeks_split(
     for w, met, n in rows:
         (yes if met else no)[as_monday(w)] = int(n)
     return yes, no
-
-
-def count_people_weeks(
-    db: Session,
-    person: Any,
-    column: Any,
-    start: dt.datetime,
-    end: dt.datetime,
-    *where: ColumnElement[bool],
-) -> dict[dt.date, int]:
-    """Distinct non-null `person` values among the rows in [start, end), per week."""
-    week = week_of(column)
-    rows = db.execute(
-        select(week, func.count(person.distinct()))
-        .where(column >= start, column < end, person.is_not(None), *where)
-        .group_by(week)
-    )
-    return {as_monday(w): int(n) for w, n in rows}
-
-
-def count_people_weeks_recorded(
-    db: Session,
-    first: dt.date,
-    last: dt.date,
-    recorded: Callable[[dt.date, dt.date], dict[dt.date, int]],
-    person: Any,
-    column: Any,
-    *where: ColumnElement[bool],
-) -> dict[dt.date, int]:
-    """`count_people_weeks` for the days `first` to `last`, the weeks wholly inside them
-    read from a record of people per week instead (`recorded(first Monday, last Monday)`,
-    one that always equals the rows: `posting_weeks`); a week the days cut (at most the
-    first and the last) counted from the rows of its days inside them."""
-    weeks, whole = split(first, last, dt.date.max)  # "closed" by then: every whole week
-    out = recorded(whole[0], whole[-1]) if whole else {}
-    start, end = moment(first), moment(last + dt.timedelta(days=1))
-    for week in weeks:
-        if week not in whole:
-            low, high = max(start, moment(week)), min(end, moment(week + dt.timedelta(weeks=1)))
-            out.update(count_people_weeks(db, person, column, low, high, *where))
-    return out
 
 
 # The rollups: a source table's figures per week, counted live by `live(db, start, end)`
@@ -211,8 +171,8 @@ def cut_weeks(
 
 
 # One request's figures already counted: (source, first, last) -> figure -> week -> count.
-# Sections of one page share a source (posts: members taking part, replies, posts on the
-# web); made per request, never kept between requests.
+# Sections of one page share a source (posts: replies, posts on the web); made per
+# request, never kept between requests.
 Counted = dict[tuple[str, dt.date, dt.date], dict[str, dict[dt.date, int]]]
 
 
