@@ -18,6 +18,7 @@ import datetime as dt
 
 from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import CompoundSelect
 
 from forum.accounts.activity import record_weeks
 from forum.accounts.models import User
@@ -34,7 +35,7 @@ from forum.intelligence.models import IntelItem
 def load_activity(session: Session, settings: Settings) -> str:
     demo = select(User.id).where(User.email.like(DEMO_EMAIL.format("%")))
     going = func.coalesce(Attendance.user_id, Attendance.marked_by_id)  # own, or partnership's
-    written = union_all(
+    written: CompoundSelect[int | None, dt.datetime] = union_all(
         select(Post.author_id, Post.created_at).where(Post.author_id.in_(demo)),
         select(IntelItem.author_id, IntelItem.added_at).where(
             IntelItem.author_id.in_(demo), IntelItem.feed_id.is_(None)
