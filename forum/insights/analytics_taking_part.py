@@ -54,18 +54,19 @@ def recorded(
 ) -> dict[dt.date, int]:
     """Members taking part in each week from the Monday `first` to the Monday `last`, from
     the records (a member who did several things in a week counted once)."""
+    # Each record narrowed on its own (by its primary key, member then week): a compound
+    # subquery is not flattened into the count, so a condition outside it would be
+    # tested on every row of the three records in those weeks (5 times slower).
     rows = union_all(
         *(
             select(r.user_id.label("user_id"), r.week.label("week")).where(
-                r.week >= first, r.week <= last
+                r.week >= first, r.week <= last, *members(r.user_id)
             )
             for r in RECORDS
         )
     ).subquery()
     found = db.execute(
-        select(rows.c.week, func.count(rows.c.user_id.distinct()))
-        .where(*members(rows.c.user_id))
-        .group_by(rows.c.week)
+        select(rows.c.week, func.count(rows.c.user_id.distinct())).group_by(rows.c.week)
     )
     return {as_monday(week): int(n) for week, n in found}
 
@@ -77,15 +78,13 @@ def live(
     rows = union_all(
         *(
             select(person.label("user_id"), week_of(column).label("week")).where(
-                column >= start, column < end, person.is_not(None), *where
+                column >= start, column < end, person.is_not(None), *where, *members(person)
             )
             for person, column, where in _sources()
         )
     ).subquery()
     found = db.execute(
-        select(rows.c.week, func.count(rows.c.user_id.distinct()))
-        .where(*members(rows.c.user_id))
-        .group_by(rows.c.week)
+        select(rows.c.week, func.count(rows.c.user_id.distinct())).group_by(rows.c.week)
     )
     return {as_monday(week): int(n) for week, n in found}
 

@@ -623,3 +623,63 @@ def test_a_post_written_while_another_of_its_week_is_deleted_keeps_the_week(
         two.close()
     with factory() as db:
         assert _recorded(db) == _from_posts(db) == {(author_id, _week(when))}
+
+
+@pytest.mark.parametrize("first", ["mark", "withdraw"])
+def test_a_going_mark_made_while_another_of_its_week_is_withdrawn_keeps_the_week(
+    scratch_engine: Engine, first: str
+) -> None:
+    """The same race on the going marks (their triggers are made from the same text): one
+    transaction marks a member going on an event in a week, the other changes the
+    member's only other going mark of that week to "interested". The week stays."""
+    if scratch_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    factory = make_session_factory(scratch_engine)
+    with factory() as db:
+        (member,), _ = _thread(db, 1)
+        events = [Event(name="Fair A"), Event(name="Fair B")]
+        db.add_all(events)
+        db.flush()
+        old = _mark(events[0], member, 2, "going")
+        db.add(old)
+        db.commit()
+        old_id, member_id, other_id, when = old.id, member.id, events[1].id, old.marked_at
+    mark, withdraw = factory(), factory()
+    one, two = (mark, withdraw) if first == "mark" else (withdraw, mark)
+    finished = threading.Event()
+
+    def act(db: Session) -> None:
+        if db is mark:
+            db.add(
+                Attendance(
+                    event_id=other_id,
+                    user_id=member_id,
+                    status="going",
+                    marked_at=when + dt.timedelta(hours=1),
+                )
+            )
+            db.flush()
+        else:
+            db.execute(
+                update(Attendance).where(Attendance.id == old_id).values(status="interested")
+            )
+
+    def second() -> None:
+        act(two)
+        two.commit()
+        finished.set()
+
+    act(one)  # not committed: the other waits
+    worker = threading.Thread(target=second)
+    worker.start()
+    try:
+        assert _waiting_for_a_lock(scratch_engine)
+        assert not finished.is_set()
+        one.commit()
+        worker.join(timeout=10)
+        assert finished.is_set()
+    finally:
+        one.close()
+        two.close()
+    with factory() as db:
+        assert _recorded(db, GoingWeek) == _pairs(_going(db)) == {(member_id, _week(when))}
