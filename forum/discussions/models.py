@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.accounts.models import User
@@ -199,6 +199,22 @@ class Post(Base):
     def url_of(post_id: int) -> str:
         """A post's URL from its id alone (search documents are built from rows)."""
         return f"/posts/{post_id}"
+
+
+class PostingWeek(Base):
+    """A week in which a member wrote a post (a reply or a thread's opening post), in any
+    state the post is in now: one row per author and week, `week` its Monday in UTC, for
+    the members taking part on /admin/analytics (forum/insights/analytics_taking_part.py).
+    Database triggers on `post` (migration 0029) keep it equal to the posts themselves: a
+    row is there exactly while a post of that author was written in that week."""
+
+    __tablename__ = "member_posting_week"
+    __table_args__ = (Index("ix_member_posting_week_week", "week", "user_id"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    week: Mapped[dt.date] = mapped_column(Date, primary_key=True)
 
 
 class ThreadRead(Base):

@@ -2,10 +2,12 @@
 
 The download holds the member's threads (good practices with their sections and files),
 their posts with each post's earlier versions, the versions they replaced when editing,
-the files they attached, the reports they made and how far they read each thread. Deleting the account with its content
-blanks threads and posts (other members' replies keep their place), deletes the files
-and the notifications that quote the content; search and the Atom feed follow through
-the outbox and the current rows.
+the files they attached, the reports they made, how far they read each thread and the
+weeks they wrote a post in (`posting_weeks`). Deleting the account with its content
+blanks threads and posts (other members' replies keep their place; the posting weeks go
+with the authorship), deletes the files and the notifications that quote the content;
+search and the Atom feed follow through the outbox and the current rows. Keeping the
+content keeps the posting weeks of the posts kept, under the "Former member".
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from forum.discussions.models import (
     Flag,
     GoodPractice,
     Post,
+    PostingWeek,
     PostRevision,
     Thread,
     ThreadAttachment,
@@ -150,6 +153,15 @@ def export_discussions(db: Session, user: User) -> dict[str, Any]:
             }
             for r in read
         ],
+        # The Mondays of the weeks they wrote a post (the analytics' members taking part).
+        "posting_weeks": [
+            {"week": week}
+            for week in db.scalars(
+                select(PostingWeek.week)
+                .where(PostingWeek.user_id == user.id)
+                .order_by(PostingWeek.week)
+            )
+        ],
     }
 
 
@@ -203,6 +215,7 @@ def erase_discussions(db: Session, user: User, *, keep_content: bool) -> bool:
         .values(body="", body_html="", deleted_at=now, author_id=None)
         .execution_options(synchronize_session=False)
     )
+    # Their posting weeks went with the authorship (migration 0029's triggers).
     db.execute(
         update(GoodPractice)
         .where(GoodPractice.thread_id.in_(owned_threads))
@@ -256,6 +269,7 @@ def register() -> None:
             "thread_attachment.uploader_id": "attachments",
             "flag.reporter_id": "flags",
             "thread_read.user_id": "reading",
+            "member_posting_week.user_id": "posting_weeks",
         },
     )
     register_eraser(
@@ -266,5 +280,6 @@ def register() -> None:
             "post.author_id",
             "post_revision.editor_id",
             "thread_attachment.uploader_id",
+            "member_posting_week.user_id",  # the weeks of the posts kept
         },
     )

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import User
+from forum.core.db import utcnow
 from forum.core.errors import NotAllowed
 from forum.core.i18n import _
 from forum.core.outbox import queue_document
@@ -24,6 +25,7 @@ def set_attendance(
     db: Session, actor: User | None, event: Event, *, status: str, for_partnership: bool = False
 ) -> Attendance | None:
     """Mark `actor` (or their partnership) going or interested; "none" clears the mark.
+    A mark's `marked_at` is when it took its status (by this member, for a partnership).
 
     Answers the mark, or None once cleared. Raises NotAllowed for visitors, unconfirmed
     or suspended members, and for a partnership the member does not belong to;
@@ -53,7 +55,7 @@ def set_attendance(
             db.flush()
         return None
     if mark is None:
-        mark = Attendance(event_id=event.id, status=status)
+        mark = Attendance(event_id=event.id, status=status, marked_at=utcnow())
         if for_partnership:
             assert actor.partnership is not None
             mark.partnership_id = actor.partnership.id
@@ -61,8 +63,12 @@ def set_attendance(
         else:
             mark.user_id = actor.id
         db.add(mark)
-    else:
+    elif mark.status != status or (for_partnership and mark.marked_by_id != actor.id):
+        # A new status, or the partnership's mark set again by another of its members:
+        # marked now (`marked_at`, the time /admin/analytics counts "marked going" by).
+        # The same mark set again by the same member changes nothing.
         mark.status = status
+        mark.marked_at = utcnow()
         if for_partnership:
             mark.marked_by_id = actor.id
     db.flush()

@@ -172,6 +172,8 @@ class Attendance(Base):
             "(user_id IS NULL) <> (partnership_id IS NULL)",
             name="one_holder",
         ),
+        # The going marks by time, with who they count for (the analytics' live count).
+        Index("ix_event_attendance_marked_at", "marked_at", "status", "user_id", "marked_by_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -185,13 +187,32 @@ class Attendance(Base):
     status: Mapped[str] = mapped_column(String(12))
     # Who set a partnership's mark (a member of it).
     marked_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL")
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When the mark took its status: made, its status changed, or set again by another
+    # member of the partnership (`attendance.set_attendance`); "marked going" is then.
+    marked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     event: Mapped[Event] = relationship(back_populates="attendances")
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     partnership: Mapped[Partnership | None] = relationship()
+
+
+class GoingWeek(Base):
+    """A week in which a member marked an event "going": their own mark (`user_id`) or
+    their partnership's (`marked_by_id`), by its `marked_at`, among the marks that say
+    "going" now; one row per member and week, `week` its Monday in UTC
+    (forum/insights/analytics_taking_part.py). Database triggers on `event_attendance` (migration
+    0029) keep it equal to the marks."""
+
+    __tablename__ = "member_going_week"
+    __table_args__ = (Index("ix_member_going_week_week", "week", "user_id"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    week: Mapped[dt.date] = mapped_column(Date, primary_key=True)
 
 
 class CalendarToken(Base):

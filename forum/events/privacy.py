@@ -1,9 +1,11 @@
 """What events add to "download my data" and "delete my account".
 
 The download holds the events the member added, their own "going"/"interested" marks,
-the marks they set for their partnership, and their private calendar feed (when it was
-made and last read; never its secret). Marks and the feed are personal: they go with
-the account whatever happens to the content. The events the member added are content:
+the marks they set for their partnership, their private calendar feed (when it was
+made and last read; never its secret), and the weeks they marked going in (`going_weeks`,
+kept equal to the marks by triggers). Marks, their weeks and the feed are personal: they
+go with the account whatever happens to the content (a partnership's mark stays, without
+who set it, and so without their week). The events the member added are content:
 kept under "Former member", or deleted with the account, and so gone from their pages,
 from search (the outbox queues their removal), from the iCal feeds and from digests.
 """
@@ -19,7 +21,7 @@ from forum.accounts.models import User
 from forum.core.outbox import queue_document
 from forum.core.privacy import register_eraser, register_exporter
 from forum.discussions.models import Flag
-from forum.events.models import Attendance, CalendarToken, Event
+from forum.events.models import Attendance, CalendarToken, Event, GoingWeek
 
 
 def _mark(mark: Attendance) -> dict[str, Any]:
@@ -31,6 +33,7 @@ def _mark(mark: Attendance) -> dict[str, Any]:
         "status": mark.status,
         "partnership": mark.partnership.name if mark.partnership else None,
         "created_at": mark.created_at,
+        "marked_at": mark.marked_at,
     }
 
 
@@ -82,6 +85,13 @@ def export_events(db: Session, user: User) -> dict[str, Any]:
         "calendar_feed": None
         if feed is None
         else {"id": feed.id, "created_at": feed.created_at, "last_used_at": feed.last_used_at},
+        # The Mondays of the weeks they marked going (the analytics' members taking part).
+        "going_weeks": [
+            {"week": week}
+            for week in db.scalars(
+                select(GoingWeek.week).where(GoingWeek.user_id == user.id).order_by(GoingWeek.week)
+            )
+        ],
     }
 
 
@@ -119,6 +129,7 @@ def register() -> None:
             "event_attendance.user_id": "attendance",
             "event_attendance.marked_by_id": "partnership_marks",
             "calendar_token.user_id": "calendar_feed",
+            "member_going_week.user_id": "going_weeks",
         },
     )
     register_eraser("events", erase_events, keeps={"event.created_by_id"})

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from forum.accounts.activity import active_by_week
@@ -22,15 +22,13 @@ from forum.discussions.models import Post, Thread, ThreadCountry, thread_sector
 from forum.events.models import Event, event_sector
 from forum.insights import analytics_focus, focus_weekly
 from forum.insights import analytics_tagged as tagged
+from forum.insights.analytics_taking_part import taking_part
 from forum.insights.weekly import (
     Counted,
-    as_monday,
-    count_people_weeks,
     count_weeks,
     count_weeks_split,
     figures,
     rollup,
-    week_of,
 )
 from forum.intelligence.models import IntelCountry, IntelItem, intel_sector
 from forum.taxonomy.filters import in_countries, in_sectors
@@ -138,23 +136,10 @@ def _memberships_live(
     return {"approved": count_weeks(db, Membership.decided_at, start, end, approved)}
 
 
-@rollup("post", ("taking_part", "replies"), additive=False)  # distinct people
+@rollup("post", ("replies",))
 def _posts_live(db: Session, start: dt.datetime, end: dt.datetime) -> dict[str, dict[dt.date, int]]:
-    week = week_of(Post.created_at)  # one pass over ix_post_created_author for both
-    taking_part: dict[dt.date, int] = {}
-    replies: dict[dt.date, int] = {}
-    for monday, people, answers in db.execute(
-        select(
-            week,
-            func.count(Post.author_id.distinct()),
-            func.sum(case((Post.is_opening.is_(False), 1), else_=0)),
-        )
-        .where(Post.created_at >= start, Post.created_at < end)
-        .group_by(week)
-    ):
-        taking_part[as_monday(monday)] = int(people)
-        replies[as_monday(monday)] = int(answers or 0)
-    return {"taking_part": taking_part, "replies": replies}
+    replies = count_weeks(db, Post.created_at, start, end, Post.is_opening.is_(False))
+    return {"replies": replies}
 
 
 def members(
@@ -162,10 +147,11 @@ def members(
 ) -> list[MemberWeek]:
     """Per week: accounts registered, email addresses verified, memberships approved,
     members active (seen signed in that week: the whole week, the record keeps no day)
-    and members taking part (wrote at least one post: a new thread or a reply); with a
-    `focus`, only the members who follow it (`Focus.members`). Counted in the database;
-    without a focus, closed weeks are read from the weekly rollup when the job has stored
-    them, with one every week is counted live."""
+    and members taking part (posted, replied, added intelligence or marked going:
+    `analytics_taking_part`); with a `focus`, only the members who follow it
+    (`Focus.members`). Counted in the database; without a focus, closed weeks are read
+    from the weekly rollups when the job has stored them; with one, every week is counted
+    live, members taking part from the records of the weeks each member took part in."""
     focus = focus or Focus()
     active = active_by_week(
         db, period.weeks[0], period.weeks[-1], *focus.members(MemberActivity.user_id)
@@ -188,15 +174,11 @@ def members(
                 *focus.members(Membership.user_id),
             )
         }
-        posting = {
-            "taking_part": count_people_weeks(
-                db, Post.author_id, Post.created_at, start, end, *focus.members(Post.author_id)
-            )
-        }
+        posting = {"taking_part": taking_part(db, period.start, period.end, focus.members)}
     else:
         users = figures(db, "user_account", period.start, period.end, counted=counted)
         approved = figures(db, "membership", period.start, period.end, counted=counted)
-        posting = figures(db, "post", period.start, period.end, counted=counted)
+        posting = figures(db, "taking_part", period.start, period.end, counted=counted)
     return [
         MemberWeek(
             week,

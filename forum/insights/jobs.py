@@ -25,13 +25,20 @@ from forum.insights import analytics_email as _analytics_email
 from forum.insights import analytics_ranked as ranked
 from forum.insights import analytics_searches as _analytics_searches
 from forum.insights import analytics_tagged as _analytics_tagged
+from forum.insights import analytics_taking_part as _analytics_taking_part
 from forum.insights import focus_weekly
 from forum.insights.models import AnalyticsWeek
 from forum.insights.weekly import ROLLUPS, moment, runs
 
 HORIZON_WEEKS = 106  # two years: the longest period the page offers (analytics.LONGEST)
 # They register ROLLUPS and FOCUS_ROLLUPS.
-FIGURE_MODULES = (_analytics, _analytics_email, _analytics_searches, _analytics_tagged)
+FIGURE_MODULES = (
+    _analytics,
+    _analytics_email,
+    _analytics_searches,
+    _analytics_tagged,
+    _analytics_taking_part,
+)
 
 
 def roll_up(db: Session, *, now: dt.datetime | None = None) -> int:

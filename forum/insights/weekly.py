@@ -1,5 +1,6 @@
 """Counting by week in the database: the week bucket of a timestamp on SQLite and on
-PostgreSQL, and the two counts the analytics make of it (rows, distinct people).
+PostgreSQL, the counts the analytics make of it (rows; rows split by a condition), and
+the weekly rollups.
 
 Weeks run Monday to Sunday, in UTC. On SQLite a timestamp is stored as UTC text
 ("2026-12-07 09:30:00.000000"), so its day is its first ten characters; on PostgreSQL a
@@ -82,24 +83,6 @@ def count_weeks_split(
     for w, met, n in rows:
         (yes if met else no)[as_monday(w)] = int(n)
     return yes, no
-
-
-def count_people_weeks(
-    db: Session,
-    person: Any,
-    column: Any,
-    start: dt.datetime,
-    end: dt.datetime,
-    *where: ColumnElement[bool],
-) -> dict[dt.date, int]:
-    """Distinct non-null `person` values among the rows in [start, end), per week."""
-    week = week_of(column)
-    rows = db.execute(
-        select(week, func.count(person.distinct()))
-        .where(column >= start, column < end, person.is_not(None), *where)
-        .group_by(week)
-    )
-    return {as_monday(w): int(n) for w, n in rows}
 
 
 # The rollups: a source table's figures per week, counted live by `live(db, start, end)`
@@ -188,8 +171,8 @@ def cut_weeks(
 
 
 # One request's figures already counted: (source, first, last) -> figure -> week -> count.
-# Sections of one page share a source (posts: members taking part, replies, posts on the
-# web); made per request, never kept between requests.
+# Sections of one page share a source (posts: replies, posts on the web); made per
+# request, never kept between requests.
 Counted = dict[tuple[str, dt.date, dt.date], dict[str, dict[dt.date, int]]]
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -227,6 +228,21 @@ class IntelItem(CountryTagged, Base):
     @property
     def url_path(self) -> str:
         return f"/intel/{self.id}"
+
+
+class ItemWeek(Base):
+    """A week in which a member added an intelligence item (one the content flow counts
+    as written by members: no feed), whatever its status now: one row per author and
+    week, `week` its Monday in UTC (forum/insights/analytics_taking_part.py). Database triggers
+    on `intel_item` (migration 0029) keep it equal to the items."""
+
+    __tablename__ = "member_item_week"
+    __table_args__ = (Index("ix_member_item_week_week", "week", "user_id"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    week: Mapped[dt.date] = mapped_column(Date, primary_key=True)
 
 
 class IntelAttachment(ExtractedText, Base):

@@ -1,7 +1,9 @@
 """What intelligence adds to "download my data" and "delete my account".
 
 The download holds the items the member added (whatever their status) with their files
-listed, the files the member attached to anyone's item, and the tag corrections they made.
+listed, the files the member attached to anyone's item, the tag corrections they made,
+and the weeks they added an item in (`item_weeks`, kept equal to the items by triggers:
+kept with the items kept, gone with the items deleted).
 Deleting the account keeps the corrections (labelled examples for the tagger) without the
 member's name. Deleting the account with its
 content deletes those items and files: gone from their pages, from search (the outbox
@@ -22,7 +24,7 @@ from forum.core.outbox import queue_document
 from forum.core.privacy import register_eraser, register_exporter
 from forum.discussions.models import Flag
 from forum.intelligence.attachments import download_path
-from forum.intelligence.models import IntelAttachment, IntelItem, TagCorrection
+from forum.intelligence.models import IntelAttachment, IntelItem, ItemWeek, TagCorrection
 
 
 def _attachment(attachment: IntelAttachment) -> dict[str, Any]:
@@ -97,6 +99,13 @@ def export_intelligence(db: Session, user: User) -> dict[str, Any]:
                 .order_by(TagCorrection.id)
             )
         ],
+        # The Mondays of the weeks they added an item (the analytics' members taking part).
+        "item_weeks": [
+            {"week": week}
+            for week in db.scalars(
+                select(ItemWeek.week).where(ItemWeek.user_id == user.id).order_by(ItemWeek.week)
+            )
+        ],
     }
 
 
@@ -149,10 +158,12 @@ def register() -> None:
             "intel_item.author_id": "items",
             "intel_attachment.uploader_id": "attachments",
             "tag_correction.user_id": "tag_corrections",
+            "member_item_week.user_id": "item_weeks",
         },
     )
     register_eraser(
         "intelligence",
         erase_intelligence,
-        keeps={"intel_item.author_id", "intel_attachment.uploader_id"},
+        # The weeks of the items kept stay with them (migration 0029's triggers).
+        keeps={"intel_item.author_id", "intel_attachment.uploader_id", "member_item_week.user_id"},
     )

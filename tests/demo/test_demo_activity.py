@@ -1,4 +1,5 @@
-"""The demo records the weeks its members were seen: exactly those they wrote something in."""
+"""The demo records the weeks its members were seen: exactly those they took part in (wrote
+a post or an intelligence item, marked an event going)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from forum.accounts.models import MemberActivity, User
 from forum.core.config import Settings
 from forum.core.weeks import monday_of
 from forum.discussions.models import Post
+from forum.events.models import Attendance
 from forum.intelligence.models import IntelItem
 from forum.plugins import demo_parts
 
 
-def test_each_demo_member_is_seen_in_the_weeks_they_wrote_in_and_no_other(
+def test_each_demo_member_is_seen_in_the_weeks_they_took_part_in_and_no_other(
     demo_db: Session, settings: Settings
 ) -> None:
     recorded = {
@@ -25,9 +27,21 @@ def test_each_demo_member_is_seen_in_the_weeks_they_wrote_in_and_no_other(
     }
     written |= {
         (a, monday_of(t))
-        for a, t in demo_db.execute(select(IntelItem.author_id, IntelItem.added_at))
+        for a, t in demo_db.execute(
+            select(IntelItem.author_id, IntelItem.added_at).where(IntelItem.feed_id.is_(None))
+        )
         if a is not None
     }
+    going = {
+        (u if u is not None else m, monday_of(t))
+        for u, m, t in demo_db.execute(
+            select(Attendance.user_id, Attendance.marked_by_id, Attendance.marked_at).where(
+                Attendance.status == "going"
+            )
+        )
+    }
+    assert going, "the demo marks events going"
+    written |= going
     demo = set(demo_db.scalars(select(User.id).where(User.email.like("demo+%@example.invalid"))))
     assert recorded == {(a, w) for a, w in written if a in demo}
 

@@ -17,7 +17,8 @@ from forum.core.db import utcnow
 from forum.digests.models import DigestDelivery
 from forum.discovery.models import SearchLogEntry
 from forum.discussions.models import Category, Post, Thread, ThreadCountry
-from forum.events.models import Event
+from forum.events.attendance import set_attendance
+from forum.events.models import Attendance, Event
 from forum.inbound.models import InboundMessage
 from forum.insights import analytics
 from forum.insights import analytics_email as email
@@ -102,7 +103,7 @@ def test_page_figures_equal_the_database(
         assert registered_shown[two_weeks_ago] == FEWER
 
 
-def test_taking_part_counts_distinct_authors(
+def test_taking_part_counts_distinct_members_who_posted_added_intelligence_or_marked_going(
     db: Session, people: People, member: User, threads: Threads
 ) -> None:
     period = analytics.choose_period(utcnow().date())
@@ -112,21 +113,53 @@ def test_taking_part_counts_distinct_authors(
     for person in posters:
         for _ in range(2):  # two replies each: still one person taking part
             threads.reply(person, thread)
+    # One who only adds an item, one who only marks an event going, one who only says
+    # "interested" (not taking part), and a poster who also marks going (counted once).
+    adder, goer, curious = people.make(), people.make(), people.make()
+    intelligence_writes.create_item(db, adder, intelligence_writes.ItemInput(title="A note"))
+    event = Event(name="Foodex Japan")
+    db.add(event)
+    db.flush()
+    set_attendance(db, goer, event, status="going")
+    set_attendance(db, curious, event, status="interested")
+    set_attendance(db, posters[0], event, status="going")
     rows = analytics.members(db, period)
     start, end = period.bounds()
     week_start = dt.datetime.combine(_monday(utcnow().date()), dt.time(), dt.UTC)
+    low = max(start, week_start)
     authors = set(
         db.scalars(
             select(Post.author_id).where(
-                Post.created_at >= max(start, week_start),
-                Post.created_at < end,
-                Post.author_id.is_not(None),
+                Post.created_at >= low, Post.created_at < end, Post.author_id.is_not(None)
             )
         )
     )
-    assert len(authors) >= 6 > before
+    adders = set(
+        db.scalars(
+            select(IntelItem.author_id).where(
+                IntelItem.added_at >= low,
+                IntelItem.added_at < end,
+                IntelItem.feed_id.is_(None),
+                IntelItem.author_id.is_not(None),
+            )
+        )
+    )
+    goers = {
+        mark.user_id or mark.marked_by_id
+        for mark in db.scalars(
+            select(Attendance).where(
+                Attendance.marked_at >= low,
+                Attendance.marked_at < end,
+                Attendance.status == "going",
+            )
+        )
+    }
+    assert adder.id in adders and goer.id in goers and curious.id not in goers
+    expected = authors | adders | goers
+    assert len(expected) >= 8 > before
     assert rows[-1].week == _monday(utcnow().date())
-    assert rows[-1].taking_part == len(authors)
+    assert rows[-1].taking_part == len(expected)
+    assert rows[-1].taking_part == len(authors) + 2  # the adder and the goer
 
 
 def test_approved_memberships_are_counted(db: Session, people: People, demo_db: Session) -> None:

@@ -1,0 +1,115 @@
+"""Members taking part, for /admin/analytics: in each week, the members who posted (a
+thread's opening post or a reply, in any state it is in now), added an intelligence item
+(one of the items "written by members": no feed; whatever its status) or marked an
+event "going" (their own mark, or their partnership's that they set; the marks that say
+"going" now, by the time they took that status, `Attendance.marked_at`).
+
+Whole weeks are read from the three records of the weeks each member did so
+(`member_posting_week`, `member_item_week`, `member_going_week`), which migration 0029's
+triggers keep equal to the posts, items and marks; a week the period cuts (at most its
+first and its last) is counted from the rows of its days inside the period. Without a
+focus, closed weeks come from the weekly rollup (source "taking_part"), whose stored week
+goes stale as soon as a record row of that week is added or removed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select, union_all
+from sqlalchemy.orm import Session
+
+from forum.discussions.models import Post, PostingWeek
+from forum.events.models import Attendance, GoingWeek
+from forum.insights.weekly import as_monday, moment, rollup, split, week_of
+from forum.intelligence.models import IntelItem, ItemWeek
+
+# Conditions on a column of member ids narrowing who is counted (`Focus.members`).
+Members = Callable[[Any], list[ColumnElement[bool]]]
+RECORDS = (PostingWeek, ItemWeek, GoingWeek)
+
+
+def _everyone(user_id: Any) -> list[ColumnElement[bool]]:
+    return []
+
+
+def _sources() -> list[tuple[Any, Any, list[ColumnElement[bool]]]]:
+    """Each kind of taking part: (the member a row counts for, its moment, the rows that
+    count), the same rules as the records' triggers."""
+    return [
+        (Post.author_id, Post.created_at, []),
+        (IntelItem.author_id, IntelItem.added_at, [IntelItem.feed_id.is_(None)]),
+        (
+            func.coalesce(Attendance.user_id, Attendance.marked_by_id),
+            Attendance.marked_at,
+            [Attendance.status == "going"],
+        ),
+    ]
+
+
+def recorded(
+    db: Session, first: dt.date, last: dt.date, members: Members = _everyone
+) -> dict[dt.date, int]:
+    """Members taking part in each week from the Monday `first` to the Monday `last`, from
+    the records (a member who did several things in a week counted once)."""
+    # Each record narrowed on its own (by its primary key, member then week): a compound
+    # subquery is not flattened into the count, so a condition outside it would be
+    # tested on every row of the three records in those weeks (5 times slower).
+    rows = union_all(
+        *(
+            select(r.user_id.label("user_id"), r.week.label("week")).where(
+                r.week >= first, r.week <= last, *members(r.user_id)
+            )
+            for r in RECORDS
+        )
+    ).subquery()
+    found = db.execute(
+        select(rows.c.week, func.count(rows.c.user_id.distinct())).group_by(rows.c.week)
+    )
+    return {as_monday(week): int(n) for week, n in found}
+
+
+def live(
+    db: Session, start: dt.datetime, end: dt.datetime, members: Members = _everyone
+) -> dict[dt.date, int]:
+    """Members taking part per week, from the posts, items and marks in [start, end)."""
+    rows = union_all(
+        *(
+            select(person.label("user_id"), week_of(column).label("week")).where(
+                column >= start, column < end, person.is_not(None), *where, *members(person)
+            )
+            for person, column, where in _sources()
+        )
+    ).subquery()
+    found = db.execute(
+        select(rows.c.week, func.count(rows.c.user_id.distinct())).group_by(rows.c.week)
+    )
+    return {as_monday(week): int(n) for week, n in found}
+
+
+def taking_part(
+    db: Session, first: dt.date, last: dt.date, members: Members = _everyone
+) -> dict[dt.date, int]:
+    """Members taking part in each week the days `first` to `last` touch, counting what
+    they did on those days only: the weeks wholly inside them from the records (the
+    current week too: the records hold it as it happens), the others live."""
+    weeks, whole = split(first, last, dt.date.max)  # "closed" by then: every whole week
+    out = recorded(db, whole[0], whole[-1], members) if whole else {}
+    start, end = moment(first), moment(last + dt.timedelta(days=1))
+    for week in weeks:
+        if week not in whole:
+            low, high = max(start, moment(week)), min(end, moment(week + dt.timedelta(weeks=1)))
+            out.update(live(db, low, high, members))
+    return out
+
+
+@rollup("taking_part", ("taking_part",), additive=False)  # distinct people
+def _taking_part_live(
+    db: Session, start: dt.datetime, end: dt.datetime
+) -> dict[str, dict[dt.date, int]]:
+    # The rollups count from one midnight (UTC) to another.
+    first = start.astimezone(dt.UTC).date()
+    last = end.astimezone(dt.UTC).date() - dt.timedelta(days=1)
+    return {"taking_part": taking_part(db, first, last)}
