@@ -15,10 +15,10 @@ goes stale as soon as a record row of that week is added or removed.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, union_all
+from sqlalchemy import ColumnElement, Select, func, select, union_all
 from sqlalchemy.orm import Session
 
 from forum.discussions.models import Post, PostingWeek
@@ -57,32 +57,35 @@ def recorded(
     # Each record narrowed on its own (by its primary key, member then week): a compound
     # subquery is not flattened into the count, so a condition outside it would be
     # tested on every row of the three records in those weeks (5 times slower).
-    rows = union_all(
-        *(
+    return _people_per_week(
+        db,
+        (
             select(r.user_id.label("user_id"), r.week.label("week")).where(
                 r.week >= first, r.week <= last, *members(r.user_id)
             )
             for r in RECORDS
-        )
-    ).subquery()
-    found = db.execute(
-        select(rows.c.week, func.count(rows.c.user_id.distinct())).group_by(rows.c.week)
+        ),
     )
-    return {as_monday(week): int(n) for week, n in found}
 
 
 def live(
     db: Session, start: dt.datetime, end: dt.datetime, members: Members = _everyone
 ) -> dict[dt.date, int]:
     """Members taking part per week, from the posts, items and marks in [start, end)."""
-    rows = union_all(
-        *(
+    return _people_per_week(
+        db,
+        (
             select(person.label("user_id"), week_of(column).label("week")).where(
                 column >= start, column < end, person.is_not(None), *where, *members(person)
             )
             for person, column, where in _sources()
-        )
-    ).subquery()
+        ),
+    )
+
+
+def _people_per_week(db: Session, parts: Iterable[Select[Any, Any]]) -> dict[dt.date, int]:
+    """Distinct `user_id` per `week` over the union of `parts` (each selecting both)."""
+    rows = union_all(*parts).subquery()
     found = db.execute(
         select(rows.c.week, func.count(rows.c.user_id.distinct())).group_by(rows.c.week)
     )

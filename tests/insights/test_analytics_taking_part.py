@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -573,6 +573,30 @@ def _waiting_for_a_lock(engine: Engine) -> bool:
     return False
 
 
+def _race(engine: Engine, one: Session, two: Session, act: Callable[[Session], None]) -> None:
+    """`one` acts and holds its transaction open while `two` acts in a thread: `two` must
+    wait for `one`'s lock, and finish once `one` commits."""
+    finished = threading.Event()
+
+    def second() -> None:
+        act(two)
+        two.commit()
+        finished.set()
+
+    act(one)  # not committed: the other waits
+    worker = threading.Thread(target=second)
+    worker.start()
+    try:
+        assert _waiting_for_a_lock(engine)
+        assert not finished.is_set()
+        one.commit()
+        worker.join(timeout=10)
+        assert finished.is_set()
+    finally:
+        one.close()
+        two.close()
+
+
 @pytest.mark.parametrize("first", ["write", "delete"])
 def test_a_post_written_while_another_of_its_week_is_deleted_keeps_the_week(
     scratch_engine: Engine, first: str
@@ -595,7 +619,6 @@ def test_a_post_written_while_another_of_its_week_is_deleted_keeps_the_week(
     new = Post(thread_id=thread_id, author_id=author_id, body="y", body_html="y")
     new.created_at = when + dt.timedelta(hours=5)
     one, two = (write, remove) if first == "write" else (remove, write)
-    finished = threading.Event()
 
     def act(db: Session) -> None:
         if db is write:
@@ -604,23 +627,7 @@ def test_a_post_written_while_another_of_its_week_is_deleted_keeps_the_week(
         else:
             db.execute(delete(Post).where(Post.id == old_id))
 
-    def second() -> None:
-        act(two)
-        two.commit()
-        finished.set()
-
-    act(one)  # not committed: the other waits
-    worker = threading.Thread(target=second)
-    worker.start()
-    try:
-        assert _waiting_for_a_lock(scratch_engine)
-        assert not finished.is_set()
-        one.commit()
-        worker.join(timeout=10)
-        assert finished.is_set()
-    finally:
-        one.close()
-        two.close()
+    _race(scratch_engine, one, two, act)
     with factory() as db:
         assert _recorded(db) == _from_posts(db) == {(author_id, _week(when))}
 
@@ -646,7 +653,6 @@ def test_a_going_mark_made_while_another_of_its_week_is_withdrawn_keeps_the_week
         old_id, member_id, other_id, when = old.id, member.id, events[1].id, old.marked_at
     mark, withdraw = factory(), factory()
     one, two = (mark, withdraw) if first == "mark" else (withdraw, mark)
-    finished = threading.Event()
 
     def act(db: Session) -> None:
         if db is mark:
@@ -664,22 +670,6 @@ def test_a_going_mark_made_while_another_of_its_week_is_withdrawn_keeps_the_week
                 update(Attendance).where(Attendance.id == old_id).values(status="interested")
             )
 
-    def second() -> None:
-        act(two)
-        two.commit()
-        finished.set()
-
-    act(one)  # not committed: the other waits
-    worker = threading.Thread(target=second)
-    worker.start()
-    try:
-        assert _waiting_for_a_lock(scratch_engine)
-        assert not finished.is_set()
-        one.commit()
-        worker.join(timeout=10)
-        assert finished.is_set()
-    finally:
-        one.close()
-        two.close()
+    _race(scratch_engine, one, two, act)
     with factory() as db:
         assert _recorded(db, GoingWeek) == _pairs(_going(db)) == {(member_id, _week(when))}
