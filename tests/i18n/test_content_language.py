@@ -220,7 +220,9 @@ def test_the_forms_offer_the_language_and_store_the_chosen_one(
     assert "not a language code" in refused.text  # type: ignore[attr-defined]
     client.post_form(f"/threads/{thread.id}/posts", {"body": GERMAN})
     db.expire_all()
-    assert db.scalars(select(Post.language).where(Post.thread_id == thread.id)).all() == [
+    assert db.scalars(
+        select(Post.language).where(Post.thread_id == thread.id).order_by(Post.id)
+    ).all() == [
         "it",
         "de",
     ]
