@@ -75,21 +75,23 @@ def _title(value: Any) -> Markup:
 
 def _attribute(value: Any) -> Markup:
     """A value in an attribute (double-quoted), as html5ever's serializer writes it."""
-    text = _as_parsed(value, in_attribute=True, in_title=False)
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "\xa0" in text:
-        text = text.replace("\xa0", "&nbsp;")
+    text = _escape_shared(_as_parsed(value, in_attribute=True, in_title=False))
     if '"' in text:
         text = text.replace('"', "&quot;")
     return Markup(text)  # noqa: S704 (escaped just now)
 
 
-def _escape_text(text: str) -> str:
+def _escape_shared(text: str) -> str:
+    """What html5ever escapes in text and in attributes alike: `&` and no-break spaces."""
     if "&" in text:
         text = text.replace("&", "&amp;")
     if "\xa0" in text:
         text = text.replace("\xa0", "&nbsp;")
+    return text
+
+
+def _escape_text(text: str) -> str:
+    text = _escape_shared(text)
     if "<" in text:
         text = text.replace("<", "&lt;")
     if ">" in text:

@@ -14,6 +14,7 @@ import datetime as dt
 import heapq
 import random
 from collections import Counter
+from collections.abc import Mapping, Sequence
 
 import pytest
 
@@ -30,19 +31,32 @@ SECTORS = ["food", "energy", "healthcare", "ict"]
 GROUPS = ["g:asean", "g:east-asia", "g:eu27"]
 
 
+def _pool(
+    v: MemberView,
+    by_country: Mapping[str, Sequence[IntelCandidate]],
+    everywhere: Sequence[IntelCandidate],
+    by_sector: Mapping[str, Sequence[IntelCandidate]],
+) -> dict[int, IntelCandidate]:
+    """The items a member's follows reach, walked one by one (the reference for the bit
+    sets): by each followed country, the global ones when any country is followed, by
+    each followed sector."""
+    pool: dict[int, IntelCandidate] = {}
+    for code in v.country_source:
+        for item in by_country.get(code, ()):
+            pool[item.id] = item
+    if v.country_source:
+        for item in everywhere:
+            pool[item.id] = item
+    for slug in v.sectors:
+        for item in by_sector.get(slug, ()):
+            pool[item.id] = item
+    return pool
+
+
 def _reference_intel(
     v: MemberView,
 ) -> tuple[list[IntelCandidate], int, list[tuple[tuple[str, str], int]]]:
-    pool: dict[int, IntelCandidate] = {}
-    for code in v.country_source:
-        for item in v.c.intel_by_country.get(code, ()):
-            pool[item.id] = item
-    if v.country_source:
-        for item in v.c.intel_global:
-            pool[item.id] = item
-    for slug in v.sectors:
-        for item in v.c.intel_by_sector.get(slug, ()):
-            pool[item.id] = item
+    pool = _pool(v, v.c.intel_by_country, v.c.intel_global, v.c.intel_by_sector)
     any_country = bool(v.country_source)
     scored = []
     matched: Counter[tuple[str, str]] = Counter()
@@ -62,16 +76,7 @@ def _reference_intel(
 
 
 def _reference_deadlines(v: MemberView) -> tuple[list[IntelCandidate], int]:
-    pool: dict[int, IntelCandidate] = {}
-    for code in v.country_source:
-        for item in v.c.deadlines_by_country.get(code, ()):
-            pool[item.id] = item
-    if v.country_source:
-        for item in v.c.deadlines_global:
-            pool[item.id] = item
-    for slug in v.sectors:
-        for item in v.c.deadlines_by_sector.get(slug, ()):
-            pool[item.id] = item
+    pool = _pool(v, v.c.deadlines_by_country, v.c.deadlines_global, v.c.deadlines_by_sector)
     chosen = sorted(
         (
             i for i in pool.values()
