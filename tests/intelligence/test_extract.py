@@ -307,11 +307,17 @@ def hooks(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return write(tmp_path, "hook.bin", b"anything")
 
 
+# The limits' own answers prove they fired; the elapsed bound only tells a hang (the parent
+# never stopping the child) from a slow start on a loaded machine: not a speed target.
+HANG_SLACK = 30.0
+
+
 def test_test_hooks_are_off_without_the_env(tmp_path: Path) -> None:
     path = write(tmp_path, "hook.bin", b"anything")
-    started = time.monotonic()
     result = extract_in_subprocess(path, ex.TEST_SPIN, wall_seconds=10)
-    assert time.monotonic() - started < 5
+    # With the hooks on, the child would spin until the wall-clock limit and answer
+    # "extraction took too long": the answer alone shows the hook was off (no timing,
+    # which a loaded machine makes flaky).
     assert result == ExtractResult("", ex.UNSUPPORTED)
 
 
@@ -321,7 +327,7 @@ def test_cpu_limit_kills_a_spinning_child(hooks: Path) -> None:
     result = extract_in_subprocess(hooks, ex.TEST_SPIN, cpu_seconds=1, wall_seconds=wall)
     elapsed = time.monotonic() - started
     assert result == ExtractResult("", "the file needs too much memory or time to read")
-    assert elapsed < wall + 5
+    assert elapsed < wall + HANG_SLACK
     print(f"cpu-limit test returned after {elapsed:.2f}s")
 
 
@@ -331,7 +337,7 @@ def test_wall_clock_limit_stops_a_spinning_child(hooks: Path) -> None:
     result = extract_in_subprocess(hooks, ex.TEST_SPIN, cpu_seconds=60, wall_seconds=wall)
     elapsed = time.monotonic() - started
     assert result == ExtractResult("", "extraction took too long")
-    assert elapsed < wall + 5
+    assert elapsed < wall + HANG_SLACK
 
 
 def test_memory_limit_stops_a_memory_hog(hooks: Path) -> None:
