@@ -4,7 +4,6 @@ practices, intelligence and events, and what the platform is for, for a visitor.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -164,13 +163,11 @@ def test_the_home_page_shares_the_weeks_load_between_members_for_a_minute(
         assert "Your week" in client.get("/").text
     client.cookies.clear()
     sign_in(client, demo_db, second)
-    started = time.perf_counter()
     with counted(demo_db) as shared:
         response = client.get("/")
-    elapsed = time.perf_counter() - started
     assert "Your week" in response.text
+    # The sharing shows in the statements not run again; its speed is the benchmarks' to say.
     assert len(shared) <= len(loading) - 10, (len(shared), len(loading))
-    assert elapsed < 1.0, f"the home page took {elapsed:.2f} s"
 
 
 def test_the_shared_week_shows_what_is_new_once_its_minute_is_over(
