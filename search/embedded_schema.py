@@ -16,7 +16,8 @@ from search.text import MAX_TOKEN_CHARS
 # Bump when the schema or the analyzers change: an older index then raises
 # SearchIndexOutdated until `forum search reindex` has built a new one.
 # 3: stemmed fields per language (issue 19), the plain fields, `language`.
-SCHEMA_VERSION = 3
+# 4: the words' beginnings (`text_prefix`, `title_prefix`, issue 26).
+SCHEMA_VERSION = 4
 EXACT = "forum_exact"
 NOTHING = "forum_nothing"
 # The languages with a stemmer, by the ISO 639-1 code documents carry: each has its
@@ -99,11 +100,35 @@ def _schema() -> tantivy.Schema:
     # (one automaton per typo'd word instead of two), and the title alone for `in:title`.
     builder.add_text_field("text_exact", tokenizer_name=EXACT)
     builder.add_text_field("title_exact", tokenizer_name=EXACT)
+    # The first 1 to PREFIX_CHARS characters of each word of text_exact and title_exact
+    # (`beginnings`): a last word too short for a typo is then one term to look up
+    # instead of an automaton walk over the term dictionary and a union of the postings
+    # of every word it begins. Documents only (no frequencies): it scores as a constant.
+    for name in ("text_prefix", "title_prefix"):
+        builder.add_text_field(name, tokenizer_name="raw", index_option="basic")
     builder.add_date_field("created_at", stored=True, indexed=True, fast=True)
     return builder.build()
 
 
 SCHEMA = _schema()
+
+# The longest word beginning indexed: a query word of at most this many characters has
+# no typo budget (search.text.typo_budget), so as a prefix it is exactly a beginning.
+PREFIX_CHARS = 4
+
+
+def beginnings(*texts: str) -> list[str]:
+    """The distinct first 1..PREFIX_CHARS characters of the words EXACT_ANALYZER makes
+    of `texts` (what text_exact indexes): the terms of text_prefix. A word of fewer
+    characters is its own longest beginning."""
+    words: set[str] = set()
+    for text in texts:
+        if text:
+            words.update(EXACT_ANALYZER.analyze(text))
+    found: set[str] = set()
+    for word in words:
+        found.update(word[:length] for length in range(1, min(len(word), PREFIX_CHARS) + 1))
+    return list(found)
 
 
 def register_analyzers(index: tantivy.Index) -> None:
@@ -154,6 +179,8 @@ def to_document(doc: SearchDoc) -> tuple[int, Document]:
         f"body_{suffix}": doc.body,
         "text_exact": [doc.title, doc.body, doc.keywords],
         "title_exact": doc.title,
+        "text_prefix": beginnings(doc.title, doc.body, doc.keywords),
+        "title_prefix": beginnings(doc.title),
         "visibility": doc.visibility,
         "created_at": clamped(doc.created_at),
     }
