@@ -57,6 +57,7 @@ def _simple(dependant: Dependant, *, endpoint: bool) -> bool:
         or dependant.background_tasks_param_name
         or dependant.security_scopes_param_name
         or not dependant.use_cache
+        or getattr(dependant, "concurrency", None) is not None
     ):
         return False
     if endpoint and not inspect.iscoroutinefunction(dependant.call):
