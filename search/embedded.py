@@ -38,6 +38,7 @@ from search.embedded_files import IndexDirectory, file_lock, stat_signature
 from search.embedded_query import (
     CommonTerms,
     combine,
+    exact_prefix,
     filter_clauses,
     matches_about,
     matches_at_least,
@@ -274,7 +275,8 @@ class EmbeddedEngine:
                 )
                 counting = self._facets.start(
                     searcher, version, query, filters, text, at_least,
-                    may_be_broad=any(term.prefix for term in active),
+                    # A prefix's words are unknown, except a beginning's (indexed).
+                    may_be_broad=any(t.prefix and not exact_prefix(t) for t in active),
                     text_matches_about=about,
                 )  # fmt: skip
             # When the facets are being counted, they give the total too (every document

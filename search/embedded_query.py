@@ -13,6 +13,7 @@ from tantivy import FieldType, Occur, Query
 
 from search.embedded_schema import (
     PLAIN,
+    PREFIX_CHARS,
     QUERY_ANALYZER,
     SCHEMA,
     STEM_ANALYZER,
@@ -102,11 +103,38 @@ def _term_query(term: Term, *, title_only: bool) -> Query:
     if not title_only:
         parts.append(Query.term_query(SCHEMA, "keywords", term.stem))
     if term.prefix or term.budget:
-        fuzzy = Query.fuzzy_term_query(
-            SCHEMA, exact, token, term.budget, transposition_cost_one=True, prefix=term.prefix
-        )
-        parts.append(Query.boost_query(fuzzy, FUZZY_WEIGHT))
+        parts.append(_loose_query(token, term, title_only=title_only))
     return should(parts)
+
+
+def _loose_query(token: str, term: Term, *, title_only: bool) -> Query:
+    """The word with its typo budget, and as the beginning of a word when it is a prefix,
+    in the unstemmed words; it scores FUZZY_WEIGHT. A prefix with no typo budget (at most
+    PREFIX_CHARS characters) is one term of the beginnings' field: the same documents as
+    the automaton walk over the exact field (constant-scored alike) without walking."""
+    if exact_prefix(term):
+        beginning = Query.term_query(SCHEMA, prefix_field(title_only=title_only), token)
+        return Query.const_score_query(beginning, FUZZY_WEIGHT)
+    fuzzy = Query.fuzzy_term_query(
+        SCHEMA,
+        "title_exact" if title_only else "text_exact",
+        token,
+        term.budget,
+        transposition_cost_one=True,
+        prefix=term.prefix,
+    )
+    return Query.boost_query(fuzzy, FUZZY_WEIGHT)
+
+
+def prefix_field(*, title_only: bool) -> str:
+    return "title_prefix" if title_only else "text_prefix"
+
+
+def exact_prefix(term: Term) -> bool:
+    """Whether the term is a prefix that its beginnings' field answers exactly."""
+    return (
+        term.prefix and not term.phrase and not term.budget and len(term.tokens[0]) <= PREFIX_CHARS
+    )
 
 
 # The commonest words of `text_exact` kept for prefixes' lower bounds, and for how long.
@@ -182,6 +210,9 @@ def matches_at_least(
             fields.append(("keywords", term.stem))
         if term.prefix or term.budget:
             fields.append((exact, token))
+        if exact_prefix(term):
+            # Every document holding a word that begins so, exactly (deleted ones too).
+            fields.append((prefix_field(title_only=title_only), token))
         bound = max(searcher.doc_freq(field, value) for field, value in fields)
         if term.prefix and not title_only:
             bound = max(bound, prefix_floor(token))
@@ -213,7 +244,7 @@ def matches_about(
         bound = matches_at_least(searcher, [term], title_only=title_only)
         if term.budget:
             bound = int(bound * TYPO_SPREAD)
-        if term.prefix and not term.phrase:
+        if term.prefix and not term.phrase and not exact_prefix(term):
             bound = max(bound, prefix_spread(term.tokens[0]))
         share *= min(1.0, bound / total)
     return int(share * total)

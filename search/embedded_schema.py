@@ -16,8 +16,10 @@ from search.text import MAX_TOKEN_CHARS
 # Bump when the schema or the analyzers change: an older index then raises
 # SearchIndexOutdated until `forum search reindex` has built a new one.
 # 3: stemmed fields per language (issue 19), the plain fields, `language`.
-SCHEMA_VERSION = 3
+# 4: the words' beginnings (`text_prefix`, `title_prefix`, issue 26).
+SCHEMA_VERSION = 4
 EXACT = "forum_exact"
+BEGINNINGS = "forum_beginnings"
 NOTHING = "forum_nothing"
 # The languages with a stemmer, by the ISO 639-1 code documents carry: each has its
 # own stemmed title and body fields (`title_fr`, `body_fr`). Text in any other language,
@@ -58,6 +60,14 @@ EXACT_ANALYZER = _analyzer(stemmer=None)
 # Query words are cut without the length filter, so that a 500-letter word is a
 # word that matches nothing rather than no word at all.
 QUERY_ANALYZER = _analyzer(stemmer=None, remove_long=False)
+# The longest word beginning indexed: a query word of at most this many characters has
+# no typo budget (search.text.typo_budget), so as a prefix it is exactly a beginning.
+PREFIX_CHARS = 4
+# One word (already cut and folded by EXACT_ANALYZER) -> its first 1..PREFIX_CHARS
+# characters, in Rust.
+BEGINNINGS_ANALYZER = tantivy.TextAnalyzerBuilder(
+    Tokenizer.ngram(1, PREFIX_CHARS, prefix_only=True)
+).build()
 # Stored-only text (the title and body shown in hits): nothing is indexed.
 NOTHING_ANALYZER = (
     tantivy.TextAnalyzerBuilder(Tokenizer.raw()).filter(Filter.remove_long(0)).build()
@@ -99,6 +109,12 @@ def _schema() -> tantivy.Schema:
     # (one automaton per typo'd word instead of two), and the title alone for `in:title`.
     builder.add_text_field("text_exact", tokenizer_name=EXACT)
     builder.add_text_field("title_exact", tokenizer_name=EXACT)
+    # The first 1 to PREFIX_CHARS characters of each word of text_exact and title_exact
+    # (`beginnings`): a last word too short for a typo is then one term to look up
+    # instead of an automaton walk over the term dictionary and a union of the postings
+    # of every word it begins. Documents only (no frequencies): it scores as a constant.
+    for name in ("text_prefix", "title_prefix"):
+        builder.add_text_field(name, tokenizer_name=BEGINNINGS, index_option="basic")
     builder.add_date_field("created_at", stored=True, indexed=True, fast=True)
     return builder.build()
 
@@ -106,11 +122,28 @@ def _schema() -> tantivy.Schema:
 SCHEMA = _schema()
 
 
+def words(*texts: str) -> list[str]:
+    """The distinct words EXACT_ANALYZER makes of `texts` (what text_exact indexes): the
+    values of text_prefix, whose analyzer cuts each into its beginnings."""
+    found: set[str] = set()
+    for text in texts:
+        if text:
+            found.update(EXACT_ANALYZER.analyze(text))
+    return list(found)
+
+
+def beginnings(*texts: str) -> list[str]:
+    """The terms text_prefix indexes for `texts`: the first 1..PREFIX_CHARS characters of
+    each word (a word of fewer characters is its own longest beginning)."""
+    return sorted({part for word in words(*texts) for part in BEGINNINGS_ANALYZER.analyze(word)})
+
+
 def register_analyzers(index: tantivy.Index) -> None:
     """Give an opened index the analyzers its text fields name."""
     for code, analyzer in STEM_ANALYZERS.items():
         index.register_tokenizer(stemmed_analyzer_name(code), analyzer)
     index.register_tokenizer(EXACT, EXACT_ANALYZER)
+    index.register_tokenizer(BEGINNINGS, BEGINNINGS_ANALYZER)
     index.register_tokenizer(NOTHING, NOTHING_ANALYZER)
 
 
@@ -154,6 +187,8 @@ def to_document(doc: SearchDoc) -> tuple[int, Document]:
         f"body_{suffix}": doc.body,
         "text_exact": [doc.title, doc.body, doc.keywords],
         "title_exact": doc.title,
+        "text_prefix": words(doc.title, doc.body, doc.keywords),
+        "title_prefix": words(doc.title),
         "visibility": doc.visibility,
         "created_at": clamped(doc.created_at),
     }

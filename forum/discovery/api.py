@@ -6,24 +6,31 @@ the value; an engine that cannot answer, 503 with a JSON error.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import TypeAdapter
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.background import BackgroundTask
 
 from forum.accounts.deps import ApiOptionalUser
 from forum.accounts.models import User
 from forum.core.config import Settings
-from forum.core.web import AppSettings, DbSession, IsoDate, QueryValue
+from forum.core.light_route import LightRoute
+from forum.core.web import DbSession, IsoDate, QueryValue
 from forum.discovery import search_log, service
 from forum.discovery.models import SearchLogEntry
 from forum.discovery.schemas import SearchHitOut, SearchOut
 
 log = logging.getLogger(__name__)
-router = APIRouter(tags=["search"])
+# Anonymous and bearer calls alike skip FastAPI's dependency solving (its own path stays
+# for anything unusual: forum.core.light_route).
+router = APIRouter(tags=["search"], route_class=LightRoute)
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {"description": "An unknown country, sector or kind, or invalid input"},
@@ -39,9 +46,7 @@ _SEARCH_OUT = TypeAdapter(SearchOut)
 @router.get("/search", response_model=SearchOut, responses=RESPONSES)
 async def search(
     request: Request,
-    background: BackgroundTasks,
     db: DbSession,
-    settings: AppSettings,
     viewer: ApiOptionalUser,
     q: Annotated[
         str,
@@ -78,17 +83,77 @@ async def search(
     """Search threads, replies, intelligence, events and partnerships, as the caller may
     see them (anonymous callers find public content only). Paged by `page`, 10 hits a page."""
     # Async, with everything that blocks (the sector check, the engine, the answer's
-    # JSON) in one thread hop: a sync route would cost FastAPI a second hop to validate
-    # the returned model. The bytes are the ones it would write (tests pin them).
+    # JSON, then the search-log row) in one thread hop: a sync route would cost FastAPI a
+    # second hop to validate the returned model. The bytes are the ones it would write
+    # (tests pin them).
     params = service.build_params(
         q=q, countries=country, sectors=sector, kinds=kind, subkinds=subkind,
         categories=category, date_from=date_from, date_to=date_to, sort=sort, page=page,
     )  # fmt: skip
-    body, entry = await run_in_threadpool(_answer, db, settings, viewer, params)
-    # Logged once the answer has gone, in a session of its own: its insert and commit are
-    # not the caller's wait.
-    background.add_task(search_log.write_entry, request.app.state.read_session_factory, entry)
-    return Response(content=body, media_type="application/json")
+    state = request.app.state
+    settings: Settings = state.settings
+    loop = asyncio.get_running_loop()
+    answered: asyncio.Future[bytes] = loop.create_future()
+    work = contextvars.copy_context().run
+    done = loop.run_in_executor(
+        _pool(settings.request_slots), work, _answer_then_log,
+        loop, answered, db, settings, viewer, params, state.read_session_factory,
+    )  # fmt: skip
+    body = await answered
+    # The thread goes on to write the search-log row, in a session of its own, once the
+    # answer is handed over: its insert and commit are not the caller's wait. The
+    # response's background task waits for it (a test client sees the row at once).
+    return Response(
+        content=body, media_type="application/json", background=BackgroundTask(_wait, done)
+    )
+
+
+# The threads the search API answers on: asyncio's executor, lighter per call than
+# anyio's worker threads (no capacity limiter or cancel scope of its own), sized like
+# them to the requests a process admits at once (forum.core.admission).
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool(slots: int) -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None or _POOL._max_workers < slots:
+            _POOL = ThreadPoolExecutor(slots, thread_name_prefix="search-api")
+        return _POOL
+
+
+async def _wait(done: asyncio.Future[None]) -> None:
+    await done
+
+
+def _answer_then_log(
+    loop: asyncio.AbstractEventLoop,
+    answered: asyncio.Future[bytes],
+    db: Session,
+    settings: Settings,
+    viewer: User | None,
+    params: service.SearchParams,
+    log_sessions: sessionmaker[Session],
+) -> None:
+    """Answer (hand the JSON to the event loop), then write the search-log row."""
+    try:
+        body, entry = _answer(db, settings, viewer, params)
+    except BaseException as exc:  # the route raises it: a 503, or what failed
+        loop.call_soon_threadsafe(_settle, answered, None, exc)
+        return
+    loop.call_soon_threadsafe(_settle, answered, body, None)
+    search_log.write_entry(log_sessions, entry)
+
+
+def _settle(answered: asyncio.Future[bytes], body: bytes | None, exc: BaseException | None) -> None:
+    if answered.done():  # the request was cancelled (the caller went away)
+        return
+    if exc is not None:
+        answered.set_exception(exc)
+    else:
+        assert body is not None
+        answered.set_result(body)
 
 
 def _answer(
