@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, case, func, insert, select
+from sqlalchemy import ColumnElement, case, func, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from forum.discovery.models import SearchLogEntry
@@ -46,10 +46,18 @@ def _range(start: dt.datetime, end: dt.datetime) -> list[ColumnElement[bool]]:
 
 
 def live_pairs(
-    db: Session, start: dt.datetime, end: dt.datetime, *, empty: bool
+    db: Session,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    empty: bool,
+    only: Collection[Pair] | None = None,
 ) -> dict[Pair, tuple[int, int]]:
     """(searches, found nothing) per (text, countries) in [start, end); with `empty` the
-    searches that found nothing only."""
+    searches that found nothing only; with `only`, those pairs alone (each a range of the
+    index by text and filter)."""
+    if only is not None and not only:
+        return {}
     nothing = func.sum(case((SearchLogEntry.result_count == 0, 1), else_=0))
     query = (
         select(SearchLogEntry.text, SearchLogEntry.countries, func.count(), nothing)
@@ -58,6 +66,8 @@ def live_pairs(
     )
     if empty:
         query = query.where(SearchLogEntry.result_count == 0)
+    if only is not None:
+        query = query.where(tuple_(SearchLogEntry.text, SearchLogEntry.countries).in_(sorted(only)))
     return {(t, c): (int(n), int(z or 0)) for t, c, n, z in db.execute(query)}
 
 
@@ -193,11 +203,10 @@ def top_pairs(db: Session, first: dt.date, last: dt.date, *, empty: bool, top: i
     cut = cut_weeks(first, last)
     scope = "empty" if empty else "all"
     live: dict[Pair, tuple[int, int]] = {}
-    outside: dict[dt.date, dict[Pair, tuple[int, int]]] | None = None
+    outside: dict[dt.date, dict[Pair, tuple[int, int]]] = {w: {} for w in cut}
     for depth in (SHALLOW, None):
         floors, kept = _stored(db, scope, sorted({*closed, *cut}), depth)
-        if outside is None:
-            outside = {w: _outside_pairs(db, cut[w], empty) for w in cut if w in floors}
+        _count_outside(db, cut, floors, kept, outside, empty)
         kept = _less(kept, outside)
         if not floors:
             break
@@ -212,15 +221,31 @@ def top_pairs(db: Session, first: dt.date, last: dt.date, *, empty: bool, top: i
     return ordered(live_pairs(db, start, end, empty=empty), top)
 
 
-def _outside_pairs(
-    db: Session, ranges: list[tuple[dt.datetime, dt.datetime]], empty: bool
-) -> dict[Pair, tuple[int, int]]:
-    out: dict[Pair, tuple[int, int]] = {}
-    for low, high in ranges:
-        for pair, (searches, nothing) in live_pairs(db, low, high, empty=empty).items():
-            before = out.get(pair, (0, 0))
-            out[pair] = (before[0] + searches, before[1] + nothing)
-    return out
+def _count_outside(
+    db: Session,
+    cut: dict[dt.date, list[tuple[dt.datetime, dt.datetime]]],
+    floors: dict[dt.date, int],
+    kept: list[tuple[dt.date, str, str, int, int]],
+    outside: dict[dt.date, dict[Pair, tuple[int, int]]],
+    empty: bool,
+) -> None:
+    """Add to `outside` the searches on the days outside the period of each stored week
+    it cuts, for the pairs that week keeps not counted yet: `_less` reads no other (a
+    pair the week does not keep is bounded by its floor, whatever its days outside)."""
+    for week, ranges in cut.items():
+        if week not in floors:
+            continue
+        counted = outside[week]
+        wanted = {(t, c) for w, t, c, _, _ in kept if w == week and (t, c) not in counted}
+        if not wanted:
+            continue
+        counted.update(dict.fromkeys(wanted, (0, 0)))
+        for low, high in ranges:
+            for pair, (searches, nothing) in live_pairs(
+                db, low, high, empty=empty, only=wanted
+            ).items():
+                before = counted[pair]
+                counted[pair] = (before[0] + searches, before[1] + nothing)
 
 
 def _less(
