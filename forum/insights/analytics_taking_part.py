@@ -83,6 +83,22 @@ def live(
     )
 
 
+def live_in_week(
+    db: Session, start: dt.datetime, end: dt.datetime, members: Members = _everyone
+) -> int:
+    """Members taking part in [start, end), a part of one week: as `live`, without the
+    week of each row (twice as fast over the six days a four weeks' period cuts)."""
+    rows = union_all(
+        *(
+            select(person.label("user_id")).where(
+                column >= start, column < end, person.is_not(None), *where, *members(person)
+            )
+            for person, column, where in _sources()
+        )
+    ).subquery()
+    return int(db.scalar(select(func.count(rows.c.user_id.distinct()))) or 0)
+
+
 def _people_per_week(db: Session, parts: Iterable[Select[Any, Any]]) -> dict[dt.date, int]:
     """Distinct `user_id` per `week` over the union of `parts` (each selecting both)."""
     rows = union_all(*parts).subquery()
@@ -104,7 +120,8 @@ def taking_part(
     for week in weeks:
         if week not in whole:
             low, high = max(start, moment(week)), min(end, moment(week + dt.timedelta(weeks=1)))
-            out.update(live(db, low, high, members))
+            if n := live_in_week(db, low, high, members):
+                out[week] = n
     return out
 
 
