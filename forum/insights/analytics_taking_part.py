@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from forum.discussions.models import Post
 from forum.events.models import Attendance
 from forum.insights.models import TakingPartWeek
-from forum.insights.weekly import as_monday, moment, rollup, split, week_of
+from forum.insights.weekly import as_monday, moment, rollup, split, week_in
 from forum.intelligence.models import IntelItem
 
 # Conditions on a column of member ids narrowing who is counted (`Focus.members`).
@@ -72,7 +72,7 @@ def live(
     return _people_per_week(
         db,
         (
-            select(person.label("user_id"), week_of(column).label("week")).where(
+            select(person.label("user_id"), week_in(column, start, end).label("week")).where(
                 column >= start, column < end, person.is_not(None), *where, *members(person)
             )
             for person, column, where in _sources()

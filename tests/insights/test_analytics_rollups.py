@@ -274,3 +274,15 @@ def test_weeks_counted_in_the_database_are_python_weeks(db: Session) -> None:
         SearchLogEntry.text == "edge",
     )
     assert counted == {monday: 3, monday + dt.timedelta(weeks=1): 1}
+    # A range within one week (its week written once, `week_in`): the same weeks.
+    for low, high, expected in (
+        (start, start + dt.timedelta(days=7), {monday: 3}),
+        (start + dt.timedelta(days=3), start + dt.timedelta(days=7), {monday: 2}),
+        (
+            start + dt.timedelta(days=7),
+            start + dt.timedelta(days=8),
+            {monday + dt.timedelta(weeks=1): 1},
+        ),
+        (start + dt.timedelta(days=8), start + dt.timedelta(days=9), {}),
+    ):
+        assert count_weeks(db, SearchLogEntry.logged_at, low, high) == expected, (low, high)
