@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, case, func, insert, select, tuple_
+from sqlalchemy import ColumnElement, and_, case, func, insert, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from forum.discovery.models import SearchLogEntry
@@ -211,21 +211,66 @@ def top_pairs(db: Session, first: dt.date, last: dt.date, *, empty: bool, top: i
     scope = "empty" if empty else "all"
     live: dict[Pair, tuple[int, int]] = {}
     outside: dict[dt.date, dict[Pair, tuple[int, int]]] = {w: {} for w in cut}
+    at_least = 0
     for depth in (SHALLOW, None):
         floors, kept = _stored(db, scope, sorted({*closed, *cut}), depth)
         _count_outside(db, cut, floors, kept, outside, empty)
         kept = _less(kept, outside)
         if not floors:
             break
-        if depth == SHALLOW:  # the weeks not stored are counted once
-            for low, high in _live_weeks(weeks, set(floors), first, last):
-                for pair, (searches, nothing) in live_pairs(db, low, high, empty=empty).items():
-                    before = live.get(pair, (0, 0))
-                    live[pair] = (before[0] + searches, before[1] + nothing)
+        ranges = list(_live_weeks(weeks, set(floors), first, last))
+        if depth == SHALLOW:  # the weeks not stored, counted for the pairs that can rank
+            at_least = _enough(floors, kept, top)
+            live = _live(db, ranges, empty, at_least, {(t, c) for _, t, c, _, _ in kept})
+        elif at_least > 1:  # the deeper rows keep more pairs: every one counted
+            live = _live(db, ranges, empty, 0, set())
         found = _decide(db, (start, end), floors, kept, live, empty=empty, top=top)
         if found is not None:
             return found
     return ordered(live_pairs(db, start, end, empty=empty), top)
+
+
+def _enough(
+    floors: dict[dt.date, int], kept: list[tuple[dt.date, str, str, int, int]], top: int
+) -> int:
+    """The searches a pair that no stored week keeps needs in the other weeks to matter:
+    the `top`-th largest sum of kept rows (a lower bound of the table's last count) less
+    every floor (the most such a pair can have in the stored weeks). With fewer, it
+    cannot rank, nor move that last count (it is under it)."""
+    sums: dict[Pair, int] = {}
+    for week, text, countries, searches, _ in kept:
+        if week in floors:
+            sums[text, countries] = sums.get((text, countries), 0) + searches
+    ranked = sorted(sums.values(), reverse=True)
+    return (ranked[top - 1] if len(ranked) >= top else 0) - sum(floors.values())
+
+
+def _live(
+    db: Session,
+    ranges: list[tuple[dt.datetime, dt.datetime]],
+    empty: bool,
+    at_least: int,
+    keep: set[Pair],
+) -> dict[Pair, tuple[int, int]]:
+    """(searches, found nothing) per pair in `ranges`, in one statement: with `at_least`
+    above 1, only the pairs searched that often there and those of `keep` (the pairs the
+    stored weeks keep, whose counts add up), so that a day's thousands of rare pairs are
+    not fetched."""
+    if not ranges:
+        return {}
+    nothing = func.sum(case((SearchLogEntry.result_count == 0, 1), else_=0))
+    query = (
+        select(SearchLogEntry.text, SearchLogEntry.countries, func.count(), nothing)
+        .where(or_(*(and_(*_range(low, high)) for low, high in ranges)))
+        .group_by(SearchLogEntry.text, SearchLogEntry.countries)
+    )
+    if empty:
+        query = query.where(SearchLogEntry.result_count == 0)
+    if at_least > 1:
+        often = func.count() >= at_least
+        pair = tuple_(SearchLogEntry.text, SearchLogEntry.countries)
+        query = query.having(or_(often, pair.in_(sorted(keep))) if keep else often)
+    return {(t, c): (int(n), int(z or 0)) for t, c, n, z in db.execute(query)}
 
 
 def _count_outside(

@@ -222,6 +222,38 @@ def test_ranked_tables_from_the_rollups_equal_the_live_ranking(
 
 
 @pytest.mark.parametrize(("kept", "shallow"), [(1, 1), (2, 1), (3, 2), (50, 40)])
+def test_ranked_tables_count_the_current_week_for_the_pairs_that_can_rank(
+    db: Session, monkeypatch: pytest.MonkeyPatch, kept: int, shallow: int
+) -> None:
+    """This week's rare pairs are not fetched (they cannot rank), but a pair no stored week
+    keeps that is frequent this week, and the kept pairs' searches of this week, count."""
+    monkeypatch.setattr(analytics_ranked, "KEPT", kept)
+    monkeypatch.setattr(analytics_ranked, "SHALLOW", shallow)
+    busy = {"japan": "JP", "lithium": "CL", "robots": "", "wind": "DK"}
+    for weeks_ago in range(1, 4):
+        for n, (words, country) in enumerate(busy.items()):
+            _log(db, _weeks_ago(weeks_ago), words, country, 0 if n % 2 else 3, 6 + n + weeks_ago)
+        for n in range(6):
+            _log(db, _weeks_ago(weeks_ago, 40), f"rare {weeks_ago} {n}", "", 0, 1 + n % 2)
+    now = utcnow()
+    for n in range(40):
+        _log(db, now - dt.timedelta(minutes=1), f"today {n}", "", 0, 1)
+    _log(db, now - dt.timedelta(minutes=2), "sudden", "FR", 0, 60)  # kept by no week
+    _log(db, now - dt.timedelta(minutes=3), "wind", "DK", 0, 9)
+    period = analytics.choose_period(now.date(), "12w")
+    start, end = period.bounds()
+    live = {
+        empty: analytics_ranked.ordered(analytics_ranked.live_pairs(db, start, end, empty=empty), 3)
+        for empty in (False, True)
+    }
+    jobs.roll_up(db)
+    for empty in (False, True):
+        got = analytics_ranked.top_pairs(db, period.start, period.end, empty=empty, top=3)
+        assert got == live[empty], (kept, empty)
+    assert live[False][0].text == "sudden"
+
+
+@pytest.mark.parametrize(("kept", "shallow"), [(1, 1), (2, 1), (3, 2), (50, 40)])
 def test_ranked_tables_of_a_cut_week_less_its_days_outside(
     db: Session, monkeypatch: pytest.MonkeyPatch, kept: int, shallow: int
 ) -> None:
