@@ -44,6 +44,7 @@ from forum.inbound import models as _inbound_models
 from forum.inbound import privacy as _inbound_privacy
 from forum.insights import jobs as _insights_jobs
 from forum.insights import models as _insights_models
+from forum.insights import privacy as _insights_privacy
 from forum.intelligence import attachments as _intelligence_attachments
 from forum.intelligence import jobs as _intelligence_jobs
 from forum.intelligence import models as _intelligence_models
@@ -92,6 +93,7 @@ PRIVACY = (
     _discussions_privacy,
     _intelligence_privacy,
     _events_privacy,
+    _insights_privacy,
     _notifications_privacy,
     _discovery_saved,
     _digests_privacy,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
@@ -222,6 +222,11 @@ class Focus:
 
     countries: tuple[str, ...] = ()
     sectors: tuple[str, ...] = ()
+    # The search-log conditions, found once per Focus: the view makes one per request,
+    # so they are never kept between requests (the filter values used change).
+    _searches: list[ColumnElement[bool]] = field(
+        default_factory=list, init=False, repr=False, compare=False, hash=False
+    )
 
     def _tagged(
         self,
@@ -270,8 +275,11 @@ class Focus:
 
     def searches(self, db: Session) -> list[ColumnElement[bool]]:
         """Conditions on the search log: its filters name one of the countries (or a
-        region group holding one) and one of the sectors (analytics_focus)."""
-        return analytics_focus.searches(db, self.countries, self.sectors)
+        region group holding one) and one of the sectors (analytics_focus); found once
+        for this Focus (a page asks four times)."""
+        if not self._searches:
+            self._searches.extend(analytics_focus.searches(db, self.countries, self.sectors))
+        return list(self._searches)
 
 
 # The content flow with a focus, one source at a time: (db, start, end, focus) -> figure

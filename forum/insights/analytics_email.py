@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from forum.digests.models import DigestDelivery
 from forum.inbound.models import InboundMessage
 from forum.insights.analytics import Period, withhold_small
-from forum.insights.weekly import Counted, as_monday, count_weeks, figures, rollup, week_of
+from forum.insights.weekly import Counted, as_monday, count_weeks, figures, rollup, week_in
 from forum.notifications.models import EmailTally, Notification
 
 RECEIVED = ("posted", "thread")  # inbound statuses that made a post
@@ -95,7 +95,8 @@ def _digests_live(
     """Two statements: those sent and their members by when sent, the skipped and the
     failed by when due (each from its index by time)."""
     status = DigestDelivery.status
-    sent_week, due_week = week_of(DigestDelivery.sent_at), week_of(DigestDelivery.window_end)
+    sent_week = week_in(DigestDelivery.sent_at, start, end)
+    due_week = week_in(DigestDelivery.window_end, start, end)
     out: dict[str, dict[dt.date, int]] = {
         "digests_sent": {},
         "digests_skipped": {},

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, case, func, insert, select
+from sqlalchemy import ColumnElement, and_, case, func, insert, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from forum.discovery.models import SearchLogEntry
@@ -46,10 +46,18 @@ def _range(start: dt.datetime, end: dt.datetime) -> list[ColumnElement[bool]]:
 
 
 def live_pairs(
-    db: Session, start: dt.datetime, end: dt.datetime, *, empty: bool
+    db: Session,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    empty: bool,
+    only: Collection[Pair] | None = None,
 ) -> dict[Pair, tuple[int, int]]:
     """(searches, found nothing) per (text, countries) in [start, end); with `empty` the
-    searches that found nothing only."""
+    searches that found nothing only; with `only`, those pairs alone (each a range of the
+    index by text and filter)."""
+    if only is not None and not only:
+        return {}
     nothing = func.sum(case((SearchLogEntry.result_count == 0, 1), else_=0))
     query = (
         select(SearchLogEntry.text, SearchLogEntry.countries, func.count(), nothing)
@@ -58,21 +66,30 @@ def live_pairs(
     )
     if empty:
         query = query.where(SearchLogEntry.result_count == 0)
+    if only is not None:
+        query = query.where(tuple_(SearchLogEntry.text, SearchLogEntry.countries).in_(sorted(only)))
     return {(t, c): (int(n), int(z or 0)) for t, c, n, z in db.execute(query)}
 
 
 def live_filters(db: Session, start: dt.datetime, end: dt.datetime) -> Counter[Pair]:
-    """Searches per (kind, value) of the country and sector filters used in [start, end)."""
+    """Searches per (kind, value) of the country and sector filters used in [start, end):
+    counted per pair of filters in the database (a few hundred a day), then split."""
     used: Counter[Pair] = Counter()
     rows = db.execute(
-        select(SearchLogEntry.countries, SearchLogEntry.sectors).where(
+        select(SearchLogEntry.countries, SearchLogEntry.sectors, func.count())
+        .where(
             *_range(start, end),
             (SearchLogEntry.countries != "") | (SearchLogEntry.sectors != ""),
         )
+        .group_by(SearchLogEntry.countries, SearchLogEntry.sectors)
     )
-    for countries, sectors in rows:
-        used.update(("country", c) for c in countries.split(",") if c)
-        used.update(("sector", s) for s in sectors.split(",") if s)
+    for countries, sectors, n in rows:
+        for c in countries.split(","):
+            if c:
+                used["country", c] += n
+        for s in sectors.split(","):
+            if s:
+                used["sector", s] += n
     return used
 
 
@@ -193,34 +210,94 @@ def top_pairs(db: Session, first: dt.date, last: dt.date, *, empty: bool, top: i
     cut = cut_weeks(first, last)
     scope = "empty" if empty else "all"
     live: dict[Pair, tuple[int, int]] = {}
-    outside: dict[dt.date, dict[Pair, tuple[int, int]]] | None = None
+    outside: dict[dt.date, dict[Pair, tuple[int, int]]] = {w: {} for w in cut}
+    at_least = 0
     for depth in (SHALLOW, None):
         floors, kept = _stored(db, scope, sorted({*closed, *cut}), depth)
-        if outside is None:
-            outside = {w: _outside_pairs(db, cut[w], empty) for w in cut if w in floors}
+        _count_outside(db, cut, floors, kept, outside, empty)
         kept = _less(kept, outside)
         if not floors:
             break
-        if depth == SHALLOW:  # the weeks not stored are counted once
-            for low, high in _live_weeks(weeks, set(floors), first, last):
-                for pair, (searches, nothing) in live_pairs(db, low, high, empty=empty).items():
-                    before = live.get(pair, (0, 0))
-                    live[pair] = (before[0] + searches, before[1] + nothing)
+        ranges = list(_live_weeks(weeks, set(floors), first, last))
+        if depth == SHALLOW:  # the weeks not stored, counted for the pairs that can rank
+            at_least = _enough(floors, kept, top)
+            live = _live(db, ranges, empty, at_least, {(t, c) for _, t, c, _, _ in kept})
+        elif at_least > 1:  # the deeper rows keep more pairs: every one counted
+            live = _live(db, ranges, empty, 0, set())
         found = _decide(db, (start, end), floors, kept, live, empty=empty, top=top)
         if found is not None:
             return found
     return ordered(live_pairs(db, start, end, empty=empty), top)
 
 
-def _outside_pairs(
-    db: Session, ranges: list[tuple[dt.datetime, dt.datetime]], empty: bool
+def _enough(
+    floors: dict[dt.date, int], kept: list[tuple[dt.date, str, str, int, int]], top: int
+) -> int:
+    """The searches a pair that no stored week keeps needs in the other weeks to matter:
+    the `top`-th largest sum of kept rows (a lower bound of the table's last count) less
+    every floor (the most such a pair can have in the stored weeks). With fewer, it
+    cannot rank, nor move that last count (it is under it)."""
+    sums: dict[Pair, int] = {}
+    for week, text, countries, searches, _ in kept:
+        if week in floors:
+            sums[text, countries] = sums.get((text, countries), 0) + searches
+    ranked = sorted(sums.values(), reverse=True)
+    return (ranked[top - 1] if len(ranked) >= top else 0) - sum(floors.values())
+
+
+def _live(
+    db: Session,
+    ranges: list[tuple[dt.datetime, dt.datetime]],
+    empty: bool,
+    at_least: int,
+    keep: set[Pair],
 ) -> dict[Pair, tuple[int, int]]:
-    out: dict[Pair, tuple[int, int]] = {}
-    for low, high in ranges:
-        for pair, (searches, nothing) in live_pairs(db, low, high, empty=empty).items():
-            before = out.get(pair, (0, 0))
-            out[pair] = (before[0] + searches, before[1] + nothing)
-    return out
+    """(searches, found nothing) per pair in `ranges`, in one statement: with `at_least`
+    above 1, only the pairs searched that often there and those of `keep` (the pairs the
+    stored weeks keep, whose counts add up), so that a day's thousands of rare pairs are
+    not fetched."""
+    if not ranges:
+        return {}
+    nothing = func.sum(case((SearchLogEntry.result_count == 0, 1), else_=0))
+    query = (
+        select(SearchLogEntry.text, SearchLogEntry.countries, func.count(), nothing)
+        .where(or_(*(and_(*_range(low, high)) for low, high in ranges)))
+        .group_by(SearchLogEntry.text, SearchLogEntry.countries)
+    )
+    if empty:
+        query = query.where(SearchLogEntry.result_count == 0)
+    if at_least > 1:
+        often = func.count() >= at_least
+        pair = tuple_(SearchLogEntry.text, SearchLogEntry.countries)
+        query = query.having(or_(often, pair.in_(sorted(keep))) if keep else often)
+    return {(t, c): (int(n), int(z or 0)) for t, c, n, z in db.execute(query)}
+
+
+def _count_outside(
+    db: Session,
+    cut: dict[dt.date, list[tuple[dt.datetime, dt.datetime]]],
+    floors: dict[dt.date, int],
+    kept: list[tuple[dt.date, str, str, int, int]],
+    outside: dict[dt.date, dict[Pair, tuple[int, int]]],
+    empty: bool,
+) -> None:
+    """Add to `outside` the searches on the days outside the period of each stored week
+    it cuts, for the pairs that week keeps not counted yet: `_less` reads no other (a
+    pair the week does not keep is bounded by its floor, whatever its days outside)."""
+    for week, ranges in cut.items():
+        if week not in floors:
+            continue
+        counted = outside[week]
+        wanted = {(t, c) for w, t, c, _, _ in kept if w == week and (t, c) not in counted}
+        if not wanted:
+            continue
+        counted.update(dict.fromkeys(wanted, (0, 0)))
+        for low, high in ranges:
+            for pair, (searches, nothing) in live_pairs(
+                db, low, high, empty=empty, only=wanted
+            ).items():
+                before = counted[pair]
+                counted[pair] = (before[0] + searches, before[1] + nothing)
 
 
 def _less(

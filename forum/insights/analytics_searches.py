@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from forum.discovery.models import SearchLogEntry
 from forum.insights import analytics_ranked as ranked
 from forum.insights.analytics import Focus, Period
-from forum.insights.weekly import as_monday, figures, rollup, week_of
+from forum.insights.weekly import as_monday, figures, rollup, week_in
 
 TOP = 20  # rows in each ranked table
 
@@ -48,7 +48,7 @@ class QueryCount:
 def _searches_live(
     db: Session, start: dt.datetime, end: dt.datetime
 ) -> dict[str, dict[dt.date, int]]:
-    week = week_of(SearchLogEntry.logged_at)
+    week = week_in(SearchLogEntry.logged_at, start, end)
     found = db.execute(
         select(
             week,
@@ -82,7 +82,7 @@ def weeks(db: Session, period: Period, focus: Focus | None = None) -> list[Searc
     if not _focused(focus):
         found = figures(db, "search_log", period.start, period.end)
     else:
-        week = week_of(SearchLogEntry.logged_at)
+        week = week_in(SearchLogEntry.logged_at, *period.bounds())
         rows = db.execute(
             select(
                 week,

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from forum.discussions.models import Post, Thread, ThreadCountry, thread_sector
 from forum.events.models import Event, event_sector
 from forum.insights.focus_weekly import WHOLE, country_key, focus_rollup, sector_key
-from forum.insights.weekly import as_monday, week_of
+from forum.insights.weekly import as_monday, week_in
 from forum.intelligence.models import IntelCountry, IntelItem, intel_sector
 
 ByKey = dict[str, dict[str, dict[dt.date, int]]]
@@ -92,7 +92,7 @@ def _tagged(
 ) -> list[tuple[Any, Any]]:
     """One query per kind of tag of `links` (`_wanted`), each joining the rows of
     [start, end) by `owner` to their tags."""
-    week = week_of(stamp)
+    week = week_in(stamp, *bounds)
     met = [case((split, 1), else_=0)] if split is not None else []
     out = []
     for (link_owner, tag, naming), on_tag in _wanted(links, only, bounds):
@@ -155,7 +155,7 @@ def events_by_tag(
     queries = _tagged(Event.created_at, Event.id, EVENT_TAGS, (start, end), only)
     kind, _, code = (only or "country:").partition(":")
     if kind == "country":  # an event has one country, its own
-        week = week_of(Event.created_at)
+        week = week_in(Event.created_at, start, end)
         bounds = (start, end)
         country = (
             [_tag_is(Event.country_code, code, bounds)]
@@ -184,7 +184,7 @@ def unanswered_by_tag(
             Thread.created_at, Thread.id, THREAD_TAGS, (start, end), only, *no_reply_rule()
         )
     if only is None or only == WHOLE:
-        week = week_of(Thread.created_at)
+        week = week_in(Thread.created_at, start, end)
         whole = (
             select(week.label("tag"), week, func.count())  # the tag column is not read
             .where(Thread.created_at >= start, Thread.created_at < end, *no_reply_rule())
@@ -207,7 +207,7 @@ def items_by_feed(
 ) -> ByKey:
     """Intelligence items added in [start, end) per source (a figure per feed, and the
     items written by members), for the whole forum (WHOLE) and by tag."""
-    week = week_of(IntelItem.added_at)
+    week = week_in(IntelItem.added_at, start, end)
     queries: list[tuple[Any, Any]] = []
     if only != WHOLE:
         for (link_owner, tag, naming), on_tag in _wanted(ITEM_TAGS, only, (start, end)):

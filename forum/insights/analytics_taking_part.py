@@ -4,10 +4,11 @@ thread's opening post or a reply, in any state it is in now), added an intellige
 event "going" (their own mark, or their partnership's that they set; the marks that say
 "going" now, by the time they took that status, `Attendance.marked_at`).
 
-Whole weeks are read from the three records of the weeks each member did so
-(`member_posting_week`, `member_item_week`, `member_going_week`), which migration 0029's
-triggers keep equal to the posts, items and marks; a week the period cuts (at most its
-first and its last) is counted from the rows of its days inside the period. Without a
+Whole weeks are read from the record of the weeks each member did so
+(`member_taking_part_week`, migration 0030: the union of `member_posting_week`,
+`member_item_week` and `member_going_week`, which migration 0029's triggers keep equal to
+the posts, items and marks); a week the period cuts (at most its first and its last) is
+counted from the rows of its days inside the period. Without a
 focus, closed weeks come from the weekly rollup (source "taking_part"), whose stored week
 goes stale as soon as a record row of that week is added or removed.
 """
@@ -21,14 +22,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select, union_all
 from sqlalchemy.orm import Session
 
-from forum.discussions.models import Post, PostingWeek
-from forum.events.models import Attendance, GoingWeek
-from forum.insights.weekly import as_monday, moment, rollup, split, week_of
-from forum.intelligence.models import IntelItem, ItemWeek
+from forum.discussions.models import Post
+from forum.events.models import Attendance
+from forum.insights.models import TakingPartWeek
+from forum.insights.weekly import as_monday, moment, rollup, split, week_in
+from forum.intelligence.models import IntelItem
 
 # Conditions on a column of member ids narrowing who is counted (`Focus.members`).
 Members = Callable[[Any], list[ColumnElement[bool]]]
-RECORDS = (PostingWeek, ItemWeek, GoingWeek)
 
 
 def _everyone(user_id: Any) -> list[ColumnElement[bool]]:
@@ -53,19 +54,15 @@ def recorded(
     db: Session, first: dt.date, last: dt.date, members: Members = _everyone
 ) -> dict[dt.date, int]:
     """Members taking part in each week from the Monday `first` to the Monday `last`, from
-    the records (a member who did several things in a week counted once)."""
-    # Each record narrowed on its own (by its primary key, member then week): a compound
-    # subquery is not flattened into the count, so a condition outside it would be
-    # tested on every row of the three records in those weeks (5 times slower).
-    return _people_per_week(
-        db,
-        (
-            select(r.user_id.label("user_id"), r.week.label("week")).where(
-                r.week >= first, r.week <= last, *members(r.user_id)
-            )
-            for r in RECORDS
-        ),
+    the record (one row per member and week: a plain count; with a focus, read by its
+    primary key, member then week, for each member the focus keeps)."""
+    record = TakingPartWeek
+    found = db.execute(
+        select(record.week, func.count())
+        .where(record.week >= first, record.week <= last, *members(record.user_id))
+        .group_by(record.week)
     )
+    return {as_monday(week): int(n) for week, n in found}
 
 
 def live(
@@ -75,12 +72,31 @@ def live(
     return _people_per_week(
         db,
         (
-            select(person.label("user_id"), week_of(column).label("week")).where(
+            select(person.label("user_id"), week_in(column, start, end).label("week")).where(
                 column >= start, column < end, person.is_not(None), *where, *members(person)
             )
             for person, column, where in _sources()
         ),
     )
+
+
+def live_in_week(
+    db: Session, start: dt.datetime, end: dt.datetime, members: Members = _everyone
+) -> int:
+    """Members taking part in [start, end), a part of one week: as `live`, without the
+    week of each row (twice as fast over the six days a four weeks' period cuts). The
+    focus's members are tested on the rows of those days, read by time (`+ 0`: no index
+    by author serves the test), not found by a seek per member among their posts (a
+    country's thousands of followers: six times slower)."""
+    rows = union_all(
+        *(
+            select(person.label("user_id")).where(
+                column >= start, column < end, person.is_not(None), *where, *members(person + 0)
+            )
+            for person, column, where in _sources()
+        )
+    ).subquery()
+    return int(db.scalar(select(func.count(rows.c.user_id.distinct()))) or 0)
 
 
 def _people_per_week(db: Session, parts: Iterable[Select[Any, Any]]) -> dict[dt.date, int]:
@@ -104,7 +120,8 @@ def taking_part(
     for week in weeks:
         if week not in whole:
             low, high = max(start, moment(week)), min(end, moment(week + dt.timedelta(weeks=1)))
-            out.update(live(db, low, high, members))
+            if n := live_in_week(db, low, high, members):
+                out[week] = n
     return out
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, Index, Integer, String
+from sqlalchemy import Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.core.db import Base
@@ -66,3 +66,19 @@ class AnalyticsFocusWeek(Base):
     week: Mapped[dt.date] = mapped_column(Date, primary_key=True)  # its Monday
     figure: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
+
+
+class TakingPartWeek(Base):
+    """A week in which a member took part (wrote a post, added an item without a feed,
+    marked an event going): one row per member and week (its Monday, UTC), the union of
+    the three records `member_posting_week`, `member_item_week` and `member_going_week`,
+    kept equal to it by triggers on them (migration 0030). The members taking part with
+    a focus are counted from it (`forum.insights.analytics_taking_part`)."""
+
+    __tablename__ = "member_taking_part_week"
+    __table_args__ = (Index("ix_member_taking_part_week_week", "week", "user_id"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    week: Mapped[dt.date] = mapped_column(Date, primary_key=True)

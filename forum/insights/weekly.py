@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, case, func, literal_column, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import FunctionElement
@@ -46,6 +46,43 @@ def _week_postgresql(element: week_of, compiler: Any, **kw: Any) -> str:
     return f"to_char(date_trunc('week', {utc}), 'YYYY-MM-DD')"
 
 
+class week_known(FunctionElement[str]):
+    """`week_of(column)` where every row counted is known to fall in one week, whose
+    Monday is the second clause (a constant): SQLite writes the constant rather than
+    work out each row's week (five times faster over a day of rows); PostgreSQL, which
+    refuses a constant in GROUP BY and finds weeks cheaply, works it out as before."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(week_known, "sqlite")
+def _week_known_sqlite(element: week_known, compiler: Any, **kw: Any) -> str:
+    _, monday = element.clauses
+    return str(compiler.process(monday, **kw))
+
+
+@compiles(week_known, "postgresql")
+def _week_known_postgresql(element: week_known, compiler: Any, **kw: Any) -> str:
+    column, _ = element.clauses
+    return str(compiler.process(week_of(column), **kw))
+
+
+def week_in(column: Any, start: dt.datetime, end: dt.datetime) -> FunctionElement[str]:
+    """The week (its Monday, 'YYYY-MM-DD') of `column` for the rows whose `column` falls in
+    [start, end): `week_of(column)`, or when the range lies within one week (a day, the
+    days a period cuts off a week, the current week), that week written once."""
+    first = monday_of(_utc(start).date())
+    last = monday_of(_utc(end - dt.timedelta(microseconds=1)).date())
+    if first != last:
+        return week_of(column)
+    return week_known(column, literal_column(f"'{first.isoformat()}'", String()))
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
 def as_monday(value: str | dt.date) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
 
@@ -54,7 +91,7 @@ def count_weeks(
     db: Session, column: Any, start: dt.datetime, end: dt.datetime, *where: Any
 ) -> dict[dt.date, int]:
     """Rows whose `column` falls in [start, end), per week."""
-    week = week_of(column)
+    week = week_in(column, start, end)
     rows = db.execute(
         select(week, func.count()).where(column >= start, column < end, *where).group_by(week)
     )
@@ -71,7 +108,7 @@ def count_weeks_split(
 ) -> tuple[dict[dt.date, int], dict[dt.date, int]]:
     """Rows whose `column` falls in [start, end), per week, in one pass: those meeting
     `condition`, and the others."""
-    week = week_of(column)
+    week = week_in(column, start, end)
     meets = case((condition, 1), else_=0)
     yes: dict[dt.date, int] = {}
     no: dict[dt.date, int] = {}

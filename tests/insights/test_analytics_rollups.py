@@ -221,6 +221,70 @@ def test_ranked_tables_from_the_rollups_equal_the_live_ranking(
         assert got == live[empty], (kept, empty)
 
 
+@pytest.mark.parametrize(("kept", "shallow"), [(1, 1), (2, 1), (3, 2), (50, 40)])
+def test_ranked_tables_count_the_current_week_for_the_pairs_that_can_rank(
+    db: Session, monkeypatch: pytest.MonkeyPatch, kept: int, shallow: int
+) -> None:
+    """This week's rare pairs are not fetched (they cannot rank), but a pair no stored week
+    keeps that is frequent this week, and the kept pairs' searches of this week, count."""
+    monkeypatch.setattr(analytics_ranked, "KEPT", kept)
+    monkeypatch.setattr(analytics_ranked, "SHALLOW", shallow)
+    busy = {"japan": "JP", "lithium": "CL", "robots": "", "wind": "DK"}
+    for weeks_ago in range(1, 4):
+        for n, (words, country) in enumerate(busy.items()):
+            _log(db, _weeks_ago(weeks_ago), words, country, 0 if n % 2 else 3, 6 + n + weeks_ago)
+        for n in range(6):
+            _log(db, _weeks_ago(weeks_ago, 40), f"rare {weeks_ago} {n}", "", 0, 1 + n % 2)
+    now = utcnow()
+    for n in range(40):
+        _log(db, now - dt.timedelta(minutes=1), f"today {n}", "", 0, 1)
+    _log(db, now - dt.timedelta(minutes=2), "sudden", "FR", 0, 60)  # kept by no week
+    _log(db, now - dt.timedelta(minutes=3), "wind", "DK", 0, 9)
+    period = analytics.choose_period(now.date(), "12w")
+    start, end = period.bounds()
+    live = {
+        empty: analytics_ranked.ordered(analytics_ranked.live_pairs(db, start, end, empty=empty), 3)
+        for empty in (False, True)
+    }
+    jobs.roll_up(db)
+    for empty in (False, True):
+        got = analytics_ranked.top_pairs(db, period.start, period.end, empty=empty, top=3)
+        assert got == live[empty], (kept, empty)
+    assert live[False][0].text == "sudden"
+
+
+@pytest.mark.parametrize(("kept", "shallow"), [(1, 1), (2, 1), (3, 2), (50, 40)])
+def test_ranked_tables_of_a_cut_week_less_its_days_outside(
+    db: Session, monkeypatch: pytest.MonkeyPatch, kept: int, shallow: int
+) -> None:
+    """A period starting on a Wednesday cuts a stored week: its kept pairs less their
+    searches of Monday and Tuesday, counted for those pairs alone, equal the live ranking."""
+    monkeypatch.setattr(analytics_ranked, "KEPT", kept)
+    monkeypatch.setattr(analytics_ranked, "SHALLOW", shallow)
+    busy = {"japan": "JP", "lithium": "CL", "robots": "", "wind": "DK", "solar": "ES"}
+    for n, (words, country) in enumerate(busy.items()):
+        # Monday and Tuesday (outside the period) rank the pairs unlike the days inside.
+        _log(db, _weeks_ago(3, 10), words, country, 0 if n % 2 else 2, 1 + (n * 5) % 7)
+        _log(db, _weeks_ago(3, 34), words, country, 0, 1 + n)
+        _log(db, _weeks_ago(3, 60), words, country, 0 if n % 3 else 1, 9 - n)
+        _log(db, _weeks_ago(2, 60), words, country, 0, 2 + (n * 3) % 5)
+    _log(db, _weeks_ago(3, 20), "only outside", "", 0, 8)
+    _log(db, _weeks_ago(3, 100), "only inside", "FR", 0, 3)
+    wednesday = _monday(utcnow().date()) - dt.timedelta(weeks=3) + dt.timedelta(days=2)
+    period = analytics.choose_period(
+        utcnow().date(), "", wednesday.isoformat(), (wednesday + dt.timedelta(days=11)).isoformat()
+    )
+    start, end = period.bounds()
+    live = {
+        empty: analytics_ranked.ordered(analytics_ranked.live_pairs(db, start, end, empty=empty), 3)
+        for empty in (False, True)
+    }
+    jobs.roll_up(db)
+    for empty in (False, True):
+        got = analytics_ranked.top_pairs(db, period.start, period.end, empty=empty, top=3)
+        assert got == live[empty], (kept, empty)
+
+
 def test_weeks_counted_in_the_database_are_python_weeks(db: Session) -> None:
     if db.get_bind().dialect.name == "postgresql":
         db.execute(text("SET LOCAL TIME ZONE 'Pacific/Auckland'"))  # not UTC: still UTC weeks
@@ -242,3 +306,15 @@ def test_weeks_counted_in_the_database_are_python_weeks(db: Session) -> None:
         SearchLogEntry.text == "edge",
     )
     assert counted == {monday: 3, monday + dt.timedelta(weeks=1): 1}
+    # A range within one week (its week written once, `week_in`): the same weeks.
+    for low, high, expected in (
+        (start, start + dt.timedelta(days=7), {monday: 3}),
+        (start + dt.timedelta(days=3), start + dt.timedelta(days=7), {monday: 2}),
+        (
+            start + dt.timedelta(days=7),
+            start + dt.timedelta(days=8),
+            {monday + dt.timedelta(weeks=1): 1},
+        ),
+        (start + dt.timedelta(days=8), start + dt.timedelta(days=9), {}),
+    ):
+        assert count_weeks(db, SearchLogEntry.logged_at, low, high) == expected, (low, high)

@@ -31,6 +31,7 @@ from forum.discussions.models import Category, Post, PostingWeek, Thread
 from forum.events.attendance import set_attendance
 from forum.events.models import Attendance, Event, GoingWeek
 from forum.insights import analytics, jobs
+from forum.insights.models import TakingPartWeek
 from forum.intelligence.models import Feed, IntelItem, ItemWeek
 from forum.migrate import alembic_config
 from forum.notifications.models import Follow
@@ -93,6 +94,11 @@ def _recorded(db: Session, record: Any = PostingWeek) -> set[tuple[int, dt.date]
     return {(u, w) for u, w in db.execute(select(record.user_id, record.week))}
 
 
+def _all_records(db: Session) -> set[tuple[int, dt.date]]:
+    """The union of the three records: what `member_taking_part_week` must hold."""
+    return set().union(*(_recorded(db, record) for record, _ in SOURCES))
+
+
 def _followers(db: Session, code: str, sector: str) -> set[int] | None:
     """Who follows `code` (directly or through a region group holding it) and, when
     given, `sector`: the focus's rule, in Python; None (everyone) without a focus."""
@@ -151,6 +157,7 @@ def _check(db: Session) -> None:
     db.flush()
     for record, rows in SOURCES:
         assert _recorded(db, record) == _pairs(rows(db)), record.__tablename__
+    assert _recorded(db, TakingPartWeek) == _all_records(db)
     for period in _periods():
         for code, sector in FOCI:
             focus = analytics.Focus((code,) if code else (), (sector,) if sector else ())
@@ -495,6 +502,8 @@ def test_the_member_download_holds_the_weeks_they_took_part(
         weeks = [str(r["week"]) for r in data[part][name]]
         assert weeks == sorted({str(w) for u, w in _pairs(rows(db)) if u == member.id}), path
         assert len(weeks) >= least, path
+    weeks = [str(r["week"]) for r in data["insights"]["taking_part_weeks"]]
+    assert weeks == sorted({str(w) for u, w in _all_records(db) if u == member.id})
 
 
 def _thread(db: Session, authors: int) -> tuple[list[User], Thread]:
@@ -544,10 +553,15 @@ def test_the_migration_fills_the_records_from_the_rows_there(scratch_url: str) -
         assert _recorded(db, ItemWeek) == {(authors[1].id, _week(_at(1, 0)))}
         assert _recorded(db, GoingWeek) == {(authors[2].id, _week(_at(1, 0)))}
         ids = [a.id for a in authors]
+        together = _all_records(db)
+        assert _recorded(db, TakingPartWeek) == together > expected
     config = alembic_config(scratch_url)
     command.downgrade(config, "0028")
     command.upgrade(config, "head")
     with factory() as db:
+        # The backfill of 0030: the union of the three records as 0029 filled them.
+        assert _recorded(db, TakingPartWeek) == _all_records(db) != together
+        assert (ids[2], _week(_at(5, 0))) in _recorded(db, TakingPartWeek)
         assert _recorded(db) == expected and len(expected) == 5  # the backfill
         assert _recorded(db, ItemWeek) == {(ids[1], _week(_at(1, 0)))}
         # The marks there took their status when they were made, as far as we know.
@@ -673,3 +687,40 @@ def test_a_going_mark_made_while_another_of_its_week_is_withdrawn_keeps_the_week
     _race(scratch_engine, one, two, act)
     with factory() as db:
         assert _recorded(db, GoingWeek) == _pairs(_going(db)) == {(member_id, _week(when))}
+
+
+@pytest.mark.parametrize("first", ["add", "delete"])
+def test_an_item_added_while_the_only_post_of_its_week_is_deleted_keeps_the_week(
+    scratch_engine: Engine, first: str
+) -> None:
+    """The same race on the record of all three (migration 0030): one transaction adds an
+    item by a member in a week, the other deletes the member's only post of that week.
+    The second waits for the first (the triggers lock the member's week there), then sees
+    what it did: the week stays in `member_taking_part_week`, from the item now."""
+    if scratch_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    factory = make_session_factory(scratch_engine)
+    when = _at(2, 30)
+    with factory() as db:
+        (author,), thread = _thread(db, 1)
+        old = _post(thread, author, when, opening=True)
+        db.add(old)
+        db.commit()
+        old_id, author_id = old.id, author.id
+        assert _recorded(db, TakingPartWeek) == {(author_id, _week(when))}
+    add, remove = factory(), factory()
+    one, two = (add, remove) if first == "add" else (remove, add)
+
+    def act(db: Session) -> None:
+        if db is add:
+            item = _item(None, when + dt.timedelta(hours=5), "draft")
+            item.author_id = author_id
+            db.add(item)
+            db.flush()
+        else:
+            db.execute(delete(Post).where(Post.id == old_id))
+
+    _race(scratch_engine, one, two, act)
+    with factory() as db:
+        assert _recorded(db) == set()  # the post went, and its week
+        assert _recorded(db, TakingPartWeek) == _all_records(db) == {(author_id, _week(when))}
