@@ -52,7 +52,7 @@ def _dumps(secret_key: str, salt: str, payload: Any) -> str:
     compares them). Reading stays itsdangerous's."""
     data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     # zlib.compress's bytes (the same level, window and memory), through a compressor
-    # object: a quarter less CPU for a payload of a few dozen bytes, most of a token's
+    # object: about a third less CPU for a payload of a few dozen bytes, most of a token's
     # cost being zlib setting up its 256 KiB of state.
     compressor = zlib.compressobj()
     compressed = compressor.compress(data) + compressor.flush()
