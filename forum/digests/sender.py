@@ -154,9 +154,25 @@ class _Sender:
         """Write the outcomes, claim `claim` (mark it sending), commit; False when the
         claim lost (another sender moved the row)."""
         db = self.writer
+        held = self.held
+        if (
+            held is not None
+            and not db.in_transaction()
+            and all(outcome.bounce is None for outcome in self.outcomes)
+        ):
+            # The usual commit (no bounce to write through the ORM): its transaction on
+            # the held connection itself, begun (IMMEDIATE on SQLite) and committed
+            # there, the session idle; the session's commit, its state and events, cost
+            # more than the two UPDATEs. The same statements, in the same order.
+            with held.begin():
+                return self._write(held, claim)
         # Core statements on the session's connection (its transaction): the ORM's
         # execute path is not needed for an UPDATE of one row.
-        connection = db.connection()
+        claimed = self._write(db.connection(), claim)
+        db.commit()
+        return claimed
+
+    def _write(self, connection: Connection, claim: Work | None) -> bool:
         for outcome in self.outcomes:
             connection.execute(
                 _set(tuple(outcome.values)),
@@ -165,15 +181,11 @@ class _Sender:
             if outcome.bounce is not None:
                 self._mark_bouncing(*outcome.bounce)
         self.outcomes.clear()
-        claimed = True
-        if claim is not None:
-            statement = _CLAIM_AGAIN if claim.status == "sending" else _CLAIM
-            result = connection.execute(
-                statement, {"row_id": claim.delivery_id, "was": claim.status}
-            )
-            claimed = bool(result.rowcount)
-        db.commit()
-        return claimed
+        if claim is None:
+            return True
+        statement = _CLAIM_AGAIN if claim.status == "sending" else _CLAIM
+        result = connection.execute(statement, {"row_id": claim.delivery_id, "was": claim.status})
+        return bool(result.rowcount)
 
     def _mark_bouncing(self, user_id: int, reason: str) -> None:
         db = self.writer
