@@ -21,9 +21,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from forum.core.db import make_engine
-from forum.core.web import ROOT
 
-MIGRATIONS_DIR = ROOT / "migrations"
+# The repository's root (where forum.core.web.ROOT points too), found without importing
+# the web layer: `forum` commands that only check the schema need no FastAPI.
+MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
 
 VERSION_TABLE = "alembic_version"

@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 
 from forum.cli.common import cli_settings, console, fail, setup_logging
-from forum.cli.search_index import reindex_with_progress
-from forum.core.db import make_engine, make_session_factory
 
 BackupDir = Annotated[Path, typer.Argument(help="The backup directory")]
 
@@ -41,6 +39,8 @@ def restore_command(
     """Restore a backup made by `forum backup`: check its checksums, put back the database,
     uploads and key, migrate to head, rebuild the search index. Stop the forum first."""
     from forum.backup import BackupError, restore
+    from forum.cli.search_index import reindex_with_progress
+    from forum.core.db import make_engine, make_session_factory
 
     setup_logging()
     settings = cli_settings()

@@ -1,22 +1,22 @@
-"""What every `forum` command shares: the console, logging, settings, failing with a code."""
+"""What every `forum` command shares: the console, logging, settings, failing with a code.
+
+The `forum.cli` modules import only typer and rich at their top: each command imports
+what it needs (the database, the models, the web app) when it runs, so that `forum
+--help`, and every command, starts without loading the parts it does not use.
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    ProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
-from forum.core.config import Settings, load_settings
-from forum.core.db import make_engine
-from forum.migrate import NotMigratedError, require_migrated
+if TYPE_CHECKING:
+    from rich.progress import ProgressColumn
+
+    from forum.core.config import Settings
 
 console = Console(stderr=True, soft_wrap=True)
 
@@ -35,11 +35,16 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def cli_settings() -> Settings:
+    from forum.core.config import load_settings
+
     return load_settings()
 
 
 def check_migrated(settings: Settings) -> None:
     """Exit 1 naming `forum migrate` unless the database is at the latest revision."""
+    from forum.core.db import make_engine
+    from forum.migrate import NotMigratedError, require_migrated
+
     engine = make_engine(settings.resolved_database_url, pool=False)
     try:
         require_migrated(engine)
@@ -50,6 +55,8 @@ def check_migrated(settings: Settings) -> None:
 
 
 def progress_columns() -> tuple[ProgressColumn, ...]:
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+
     return (
         TextColumn("{task.description}"),
         BarColumn(),

@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import Progress
-from sqlalchemy.orm import Session
 
 from forum.cli.common import (
     check_migrated,
@@ -16,9 +14,10 @@ from forum.cli.common import (
     progress_columns,
     setup_logging,
 )
-from forum.core.db import make_engine, make_session_factory, transaction
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from forum.accounts.models import User
 
 digest_app = typer.Typer(
@@ -54,7 +53,9 @@ def digest_send(
     (the mail server is down, another sender runs) or --user cannot get a digest; 2 when
     --user names nobody.
     """
-    from forum.core.db import utcnow
+    from rich.progress import Progress
+
+    from forum.core.db import make_engine, make_session_factory, transaction, utcnow
     from forum.digests.planner import due_members, not_sendable, plan
     from forum.digests.sender import SendReport, send_pending
     from forum.notifications.models import EmailSettings
@@ -117,6 +118,7 @@ def digest_preview(
     user: Annotated[str, typer.Option("--user", help="The member (email address)")],
 ) -> None:
     """Print the text version of the member's digest as it would be sent now."""
+    from forum.core.db import make_engine, make_session_factory
     from forum.digests.render import digest_text
     from forum.digests.service import preview_digest
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import Progress
 
 from forum.cli.common import (
     check_migrated,
@@ -18,7 +17,6 @@ from forum.cli.common import (
     progress_columns,
     setup_logging,
 )
-from forum.core.db import make_engine, make_session_factory, transaction
 
 import_app = typer.Typer(
     help="Import intelligence: harvest feeds, load CSV or JSON files.", no_args_is_help=True
@@ -43,6 +41,9 @@ def import_feeds(
 
     Exits 1 when every feed harvested failed.
     """
+    from rich.progress import Progress
+
+    from forum.core.db import make_engine, make_session_factory
     from forum.intelligence import feed_admin, harvest, harvest_store
 
     setup_logging()
@@ -113,6 +114,7 @@ def feeds_add(
     source_url: Annotated[str, typer.Option("--source-url", help="The publisher's site")] = "",
 ) -> None:
     """Add a feed to harvest (disabled unless --enable). Exits 2 on invalid settings."""
+    from forum.core.db import make_engine, make_session_factory, transaction
     from forum.intelligence import feed_admin
     from forum.intelligence.fetch_guard import private_feeds_allowed
 
@@ -155,6 +157,7 @@ def feeds_add(
 @feeds_app.command("list")
 def feeds_list() -> None:
     """Every feed, one tab-separated line each: id, name, enabled, last status, items, next, URL."""
+    from forum.core.db import make_engine, make_session_factory
     from forum.intelligence import feed_admin
 
     settings = cli_settings()

@@ -8,13 +8,9 @@ from types import FrameType
 from typing import Annotated
 
 import typer
-from rich.progress import Progress
 
 from forum.cli.common import check_migrated, cli_settings, console, progress_columns, setup_logging
-from forum.cli.search_index import reindex_with_progress
 from forum.cli.users import PasswordStdin, create_verified_user, read_password
-from forum.core.db import make_engine, make_session_factory, transaction
-from forum.migrate import upgrade
 
 
 def serve(
@@ -46,6 +42,7 @@ def worker(
     once: Annotated[bool, typer.Option(help="Run one pass and exit")] = False,
 ) -> None:
     """Run the background loops: outbox drains, extraction, feeds, digests, housekeeping."""
+    from forum.core.db import make_engine, make_session_factory
     from forum.runner import Runner
 
     setup_logging()
@@ -99,8 +96,13 @@ def demo(
     ] = False,
 ) -> None:
     """Migrate and load the demo data from the 2019 report (idempotent)."""
+    from rich.progress import Progress
+
+    from forum.cli.search_index import reindex_with_progress
+    from forum.core.db import make_engine, make_session_factory, transaction
     from forum.demo import events as demo_events
     from forum.demo.registry import SYNTHETIC, split_synthetic
+    from forum.migrate import upgrade
     from forum.plugins import demo_parts
 
     setup_logging()
@@ -144,8 +146,10 @@ def init(
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Set up a real instance: migrate, seed the taxonomy, create the first admin (no demo data)."""
+    from forum.core.db import make_engine, make_session_factory, transaction
     from forum.discussions.admin_service import seed_categories
     from forum.intelligence.known_feeds import seed_known_feeds
+    from forum.migrate import upgrade
     from forum.taxonomy.service import seed_sectors
 
     setup_logging()

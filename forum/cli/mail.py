@@ -11,7 +11,6 @@ from typing import Annotated
 import typer
 
 from forum.cli.common import check_migrated, cli_settings, console, fail, setup_logging
-from forum.core.db import make_engine, make_session_factory, transaction
 
 mail_app = typer.Typer(help="Inbound mail: answers and new threads by email.", no_args_is_help=True)
 
@@ -30,6 +29,7 @@ def receive_command(
 
     Exit 0 when handled (posted, or refused and recorded), 67 or 77 when the address or
     sender is refused, 65 for an unreadable message, 75 for a temporary failure."""
+    from forum.core.db import make_engine, make_session_factory
     from forum.inbound.service import MTA_REFUSALS, deliver
 
     setup_logging()
@@ -64,6 +64,7 @@ def serve_command(
     smtp: Annotated[bool, typer.Option("--smtp", help="Speak SMTP instead of LMTP")] = False,
 ) -> None:
     """Receive mail over LMTP (or SMTP) from the MTA until stopped."""
+    from forum.core.db import make_engine, make_session_factory
     from forum.inbound.server import InboundController
 
     setup_logging()
@@ -94,6 +95,7 @@ def serve_command(
 def revoke_command(email: Annotated[str, typer.Argument(help="The member's address")]) -> None:
     """Make every reply address sent to a member so far stop working."""
     from forum.accounts.service import get_user_by_email
+    from forum.core.db import make_engine, make_session_factory, transaction
     from forum.inbound.service import revoke_reply_addresses
 
     settings = cli_settings()

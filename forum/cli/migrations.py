@@ -3,12 +3,14 @@ to an older one only when that drops no rows (or the operator insists)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from forum.cli.common import cli_settings, console, fail, setup_logging
-from forum.migrate import Loss, MigrateError, MigrationPlan, migrate, plan_migration
+
+if TYPE_CHECKING:
+    from forum.migrate import Loss, MigrationPlan
 
 To = Annotated[
     str,
@@ -36,6 +38,8 @@ def migrate_command(to: To = "head", force: Force = False, dry_run: DryRun = Fal
     column holds rows, naming each with its count, unless --force. Rolling an upgrade
     back is restoring the backup taken before it (`forum restore`).
     """
+    from forum.migrate import MigrateError, migrate, plan_migration
+
     setup_logging()
     settings = cli_settings()
     url = settings.resolved_database_url

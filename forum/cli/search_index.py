@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import Progress
-from sqlalchemy.orm import Session, sessionmaker
 
 from forum.cli.common import (
     check_migrated,
@@ -16,14 +14,19 @@ from forum.cli.common import (
     progress_columns,
     setup_logging,
 )
-from forum.core.config import Settings
-from forum.core.db import make_engine, make_session_factory
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from forum.core.config import Settings
 
 search_app = typer.Typer(help="The search index: rebuild it, see how it is.", no_args_is_help=True)
 
 
 def reindex_with_progress(settings: Settings, factory: sessionmaker[Session]) -> None:
     """Rebuild the search index, showing progress; exit 1 when the engine fails."""
+    from rich.progress import Progress
+
     from forum.discovery.sync import close_search_engines, reindex, search_engine
     from search.engine import SearchError
 
@@ -53,6 +56,8 @@ def reindex_with_progress(settings: Settings, factory: sessionmaker[Session]) ->
 def search_reindex() -> None:
     """Build a new index from the database beside the live one, replay the changes made
     meanwhile, and switch to it atomically. Searches keep working throughout."""
+    from forum.core.db import make_engine, make_session_factory
+
     setup_logging()
     settings = cli_settings()
     check_migrated(settings)
@@ -73,6 +78,7 @@ def search_status_command(
     """
     import json
 
+    from forum.core.db import make_engine, make_session_factory
     from forum.discovery.sync import search_status
 
     settings = cli_settings()

@@ -8,11 +8,8 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from forum.cli.common import check_migrated, cli_settings
-from forum.cli.status_report import gather
-from forum.core.db import make_engine, make_session_factory
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print the report as JSON")]
 Processes = Annotated[
@@ -30,6 +27,9 @@ def status_command(as_json: AsJson = False, processes: Processes = None) -> None
     """Show the background work, search lag, leases, digests, failing feeds and whether
     the connection pools fit the database server (exit 0; problems are listed as warnings).
     """
+    from forum.cli.status_report import gather
+    from forum.core.db import make_engine, make_session_factory
+
     settings = cli_settings()
     check_migrated(settings)
     engine = make_engine(settings.resolved_database_url, pool=False)
@@ -56,6 +56,8 @@ def _seconds(value: float | None) -> str:
 
 
 def render(report: dict[str, Any], out: Console) -> None:
+    from rich.table import Table
+
     jobs = report["jobs"]
     out.print(
         f"[bold]Jobs[/bold]: {jobs['queued']} queued ({jobs['due']} due), "

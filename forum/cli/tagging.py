@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 
 from forum.cli.common import check_migrated, cli_settings, console, setup_logging
-from forum.core.db import make_engine, make_session_factory
 
 tagging_app = typer.Typer(help="The auto-tagger's corrections.", no_args_is_help=True)
 
@@ -24,6 +23,7 @@ def export_command(
     """Write each corrected item as one JSON line in the published-items set's format (id,
     url, language, title, text, countries, sectors), labelled with its tags after the
     corrections, to grow tests/intelligence/data/published."""
+    from forum.core.db import make_engine, make_session_factory
     from forum.intelligence.tag_review import export_rows
 
     setup_logging()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from forum.cli.common import check_migrated, cli_settings, console, fail, setup_logging
-from forum.core.config import Settings
-from forum.core.db import make_engine, make_session_factory, transaction
+
+if TYPE_CHECKING:
+    from forum.core.config import Settings
 
 user_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
 
@@ -33,6 +34,7 @@ def create_verified_user(
 ) -> None:
     """Create a verified, onboarded account in its own transaction; exit 1 when refused."""
     from forum.accounts.service import AccountError, create_user
+    from forum.core.db import make_engine, make_session_factory, transaction
 
     engine = make_engine(settings.resolved_database_url, pool=False)
     try:

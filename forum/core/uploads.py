@@ -25,6 +25,8 @@ from typing import BinaryIO
 
 from forum.core import formats
 from forum.core.config import Settings
+from forum.core.extract import ODT_MIMETYPE as ODT_MIMETYPE
+from forum.core.extract import OOXML as OOXML
 from forum.core.i18n import _, _l, ngettext
 from forum.core.text import remove_controls
 
@@ -40,12 +42,6 @@ MAX_ENTRIES = 10_000
 MAX_NAME_CHARS = 200
 TEMP_PREFIX = ".incoming-"
 
-ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
-OOXML = {
-    "word/": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "xl/": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "ppt/": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-}
 EXTENSIONS = {
     "application/pdf": "pdf",
     "image/png": "png",
