@@ -47,31 +47,6 @@ def pytest_report_header(config: pytest.Config) -> str:
     return "databases: sqlite only (set FORUM_TEST_POSTGRES_URL to add postgresql)"
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The long tests (markers `slow` and `e2e`) first within each database's run.
-
-    pytest runs each backend's tests together (its session fixtures are built once) and
-    then the tests without a database; this keeps those runs and, inside each, moves the
-    long tests ahead of the others, in their order. Under `--dist worksteal` (pyproject's
-    addopts) a worker that runs out takes the last tests of the other's queue: they are
-    then short ones, and the two workers end together instead of one waiting a minute
-    for a digest-sender or browser test that came last (docs/development.md, "Tests").
-    """
-    run = 0
-    previous: object = object()
-    keyed: list[tuple[int, bool, int]] = []
-    for index, item in enumerate(items):
-        callspec = getattr(item, "callspec", None)
-        backend = callspec.params.get("backend") if callspec is not None else None
-        if backend != previous:
-            run, previous = run + 1, backend
-        long = item.get_closest_marker("slow") is not None
-        long = long or item.get_closest_marker("e2e") is not None
-        keyed.append((run, not long, index))
-    items[:] = [items[index] for *_, index in sorted(keyed)]
-
-
 class Backend:
     """One database server for the whole run, with a migrated template to copy from."""
 
