@@ -3,9 +3,6 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-# One pytest worker per core and one more: the suite waits on subprocesses, browsers and
-# servers about a third of its time (CI: 20 CPU minutes in 15 on two cores).
-WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -66,10 +63,10 @@ run: $(STAMP) $(MO_FILES) ## install, migrate, load the demo data (events moved 
 	$(VENV)/bin/forum serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP) $(MO_FILES) ## the full suite CI runs: SQLite (+ PostgreSQL when FORUM_TEST_POSTGRES_URL is set), browser journeys
-	$(PY) -m pytest -p no:cacheprovider -n $(WORKERS) --durations=10
+	$(PY) -m pytest -p no:cacheprovider -n auto --durations=10
 
 test-fast: $(STAMP) $(MO_FILES) ## the inner loop: unit and integration tests on SQLite, no browser
-	FORUM_TEST_POSTGRES_URL= $(PY) -m pytest -p no:cacheprovider -q -n $(WORKERS) -m "not e2e and not slow"
+	FORUM_TEST_POSTGRES_URL= $(PY) -m pytest -p no:cacheprovider -q -n auto -m "not e2e and not slow"
 
 fuzz: $(STAMP) $(MO_FILES) ## fuzz every API operation longer than make test does (FORUM_FUZZ_EXAMPLES, default 1000)
 	FORUM_FUZZ_EXAMPLES="$${FORUM_FUZZ_EXAMPLES:-1000}" $(PY) -m pytest -p no:cacheprovider -q -n auto --durations=10 tests/fuzz
