@@ -241,15 +241,7 @@ def test_ranked_tables_count_the_current_week_for_the_pairs_that_can_rank(
     _log(db, now - dt.timedelta(minutes=2), "sudden", "FR", 0, 60)  # kept by no week
     _log(db, now - dt.timedelta(minutes=3), "wind", "DK", 0, 9)
     period = analytics.choose_period(now.date(), "12w")
-    start, end = period.bounds()
-    live = {
-        empty: analytics_ranked.ordered(analytics_ranked.live_pairs(db, start, end, empty=empty), 3)
-        for empty in (False, True)
-    }
-    jobs.roll_up(db)
-    for empty in (False, True):
-        got = analytics_ranked.top_pairs(db, period.start, period.end, empty=empty, top=3)
-        assert got == live[empty], (kept, empty)
+    live = _ranked_live_then_rolled_up(db, period, kept)
     assert live[False][0].text == "sudden"
 
 
@@ -274,15 +266,7 @@ def test_ranked_tables_of_a_cut_week_less_its_days_outside(
     period = analytics.choose_period(
         utcnow().date(), "", wednesday.isoformat(), (wednesday + dt.timedelta(days=11)).isoformat()
     )
-    start, end = period.bounds()
-    live = {
-        empty: analytics_ranked.ordered(analytics_ranked.live_pairs(db, start, end, empty=empty), 3)
-        for empty in (False, True)
-    }
-    jobs.roll_up(db)
-    for empty in (False, True):
-        got = analytics_ranked.top_pairs(db, period.start, period.end, empty=empty, top=3)
-        assert got == live[empty], (kept, empty)
+    _ranked_live_then_rolled_up(db, period, kept)
 
 
 def test_weeks_counted_in_the_database_are_python_weeks(db: Session) -> None:
@@ -318,3 +302,20 @@ def test_weeks_counted_in_the_database_are_python_weeks(db: Session) -> None:
         (start + dt.timedelta(days=8), start + dt.timedelta(days=9), {}),
     ):
         assert count_weeks(db, SearchLogEntry.logged_at, low, high) == expected, (low, high)
+
+
+def _ranked_live_then_rolled_up(
+    db: Session, period: analytics.Period, kept: int
+) -> dict[bool, list[analytics_ranked.Ranked]]:
+    """The top 3 pairs (found, and found nothing) counted live, then read after the job
+    with its stored weeks: asserted equal; the live ranking returned."""
+    start, end = period.bounds()
+    live = {
+        empty: analytics_ranked.ordered(analytics_ranked.live_pairs(db, start, end, empty=empty), 3)
+        for empty in (False, True)
+    }
+    jobs.roll_up(db)
+    for empty in (False, True):
+        got = analytics_ranked.top_pairs(db, period.start, period.end, empty=empty, top=3)
+        assert got == live[empty], (kept, empty)
+    return live

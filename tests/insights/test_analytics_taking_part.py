@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from alembic import command
 from sqlalchemy import Engine, delete, func, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from forum.accounts.models import User
 from forum.core.db import make_engine, make_session_factory, utcnow
@@ -619,16 +619,7 @@ def test_a_post_written_while_another_of_its_week_is_deleted_keeps_the_week(
     the other deletes the member's only other post of that week. The second waits for
     the first (the triggers lock the member's week), then sees what it did: the week stays
     recorded. On SQLite one writer at a time makes this so."""
-    if scratch_engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has one writer at a time")
-    factory = make_session_factory(scratch_engine)
-    when = _at(2, 30)
-    with factory() as db:
-        (author,), thread = _thread(db, 1)
-        old = _post(thread, author, when, opening=True)
-        db.add(old)
-        db.commit()
-        old_id, author_id, thread_id = old.id, author.id, thread.id
+    factory, when, (old_id, author_id, thread_id) = _one_post_to_race(scratch_engine)
     write, remove = factory(), factory()
     new = Post(thread_id=thread_id, author_id=author_id, body="y", body_html="y")
     new.created_at = when + dt.timedelta(hours=5)
@@ -697,16 +688,8 @@ def test_an_item_added_while_the_only_post_of_its_week_is_deleted_keeps_the_week
     item by a member in a week, the other deletes the member's only post of that week.
     The second waits for the first (the triggers lock the member's week there), then sees
     what it did: the week stays in `member_taking_part_week`, from the item now."""
-    if scratch_engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has one writer at a time")
-    factory = make_session_factory(scratch_engine)
-    when = _at(2, 30)
+    factory, when, (old_id, author_id, _) = _one_post_to_race(scratch_engine)
     with factory() as db:
-        (author,), thread = _thread(db, 1)
-        old = _post(thread, author, when, opening=True)
-        db.add(old)
-        db.commit()
-        old_id, author_id = old.id, author.id
         assert _recorded(db, TakingPartWeek) == {(author_id, _week(when))}
     add, remove = factory(), factory()
     one, two = (add, remove) if first == "add" else (remove, add)
@@ -724,3 +707,20 @@ def test_an_item_added_while_the_only_post_of_its_week_is_deleted_keeps_the_week
     with factory() as db:
         assert _recorded(db) == set()  # the post went, and its week
         assert _recorded(db, TakingPartWeek) == _all_records(db) == {(author_id, _week(when))}
+
+
+def _one_post_to_race(
+    scratch_engine: Engine,
+) -> tuple[sessionmaker[Session], dt.datetime, tuple[int, int, int]]:
+    """For the PostgreSQL races: a member's one post in a week (skipped on SQLite, where
+    one writer at a time makes the races impossible); the post's, author's, thread's ids."""
+    if scratch_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    factory = make_session_factory(scratch_engine)
+    when = _at(2, 30)
+    with factory() as db:
+        (author,), thread = _thread(db, 1)
+        old = _post(thread, author, when, opening=True)
+        db.add(old)
+        db.commit()
+        return factory, when, (old.id, author.id, thread.id)
