@@ -103,25 +103,20 @@ def _term_query(term: Term, *, title_only: bool) -> Query:
     if not title_only:
         parts.append(Query.term_query(SCHEMA, "keywords", term.stem))
     if term.prefix or term.budget:
-        parts.append(_loose_query(token, term, title_only=title_only))
+        parts.append(_loose_query(token, term, exact, title_only=title_only))
     return should(parts)
 
 
-def _loose_query(token: str, term: Term, *, title_only: bool) -> Query:
+def _loose_query(token: str, term: Term, exact: str, *, title_only: bool) -> Query:
     """The word with its typo budget, and as the beginning of a word when it is a prefix,
-    in the unstemmed words; it scores FUZZY_WEIGHT. A prefix with no typo budget (at most
+    in the unstemmed words (`exact`, the title's or all text's); it scores FUZZY_WEIGHT. A prefix with no typo budget (at most
     PREFIX_CHARS characters) is one term of the beginnings' field: the same documents as
     the automaton walk over the exact field (constant-scored alike) without walking."""
     if exact_prefix(term):
         beginning = Query.term_query(SCHEMA, prefix_field(title_only=title_only), token)
         return Query.const_score_query(beginning, FUZZY_WEIGHT)
     fuzzy = Query.fuzzy_term_query(
-        SCHEMA,
-        "title_exact" if title_only else "text_exact",
-        token,
-        term.budget,
-        transposition_cost_one=True,
-        prefix=term.prefix,
+        SCHEMA, exact, token, term.budget, transposition_cost_one=True, prefix=term.prefix
     )
     return Query.boost_query(fuzzy, FUZZY_WEIGHT)
 

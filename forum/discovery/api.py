@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import logging
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
 
@@ -111,16 +111,9 @@ async def search(
 # The threads the search API answers on: asyncio's executor, lighter per call than
 # anyio's worker threads (no capacity limiter or cancel scope of its own), sized like
 # them to the requests a process admits at once (forum.core.admission).
-_POOL: ThreadPoolExecutor | None = None
-_POOL_LOCK = threading.Lock()
-
-
+@functools.cache
 def _pool(slots: int) -> ThreadPoolExecutor:
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None or _POOL._max_workers < slots:
-            _POOL = ThreadPoolExecutor(slots, thread_name_prefix="search-api")
-        return _POOL
+    return ThreadPoolExecutor(slots, thread_name_prefix="search-api")
 
 
 async def _wait(done: asyncio.Future[None]) -> None:

@@ -46,28 +46,42 @@ def _range(start: dt.datetime, end: dt.datetime) -> list[ColumnElement[bool]]:
 
 
 def live_pairs(
+    db: Session, start: dt.datetime, end: dt.datetime, *, empty: bool
+) -> dict[Pair, tuple[int, int]]:
+    """(searches, found nothing) per (text, countries) in [start, end); with `empty` the
+    searches that found nothing only."""
+    return _pair_counts(db, [(start, end)], empty=empty)
+
+
+def _pair_counts(
     db: Session,
-    start: dt.datetime,
-    end: dt.datetime,
+    ranges: list[tuple[dt.datetime, dt.datetime]],
     *,
     empty: bool,
     only: Collection[Pair] | None = None,
+    at_least: int = 0,
+    keep: Collection[Pair] = (),
 ) -> dict[Pair, tuple[int, int]]:
-    """(searches, found nothing) per (text, countries) in [start, end); with `empty` the
-    searches that found nothing only; with `only`, those pairs alone (each a range of the
-    index by text and filter)."""
-    if only is not None and not only:
+    """`live_pairs` over several ranges, in one statement. With `only`, those pairs alone
+    (each a range of the index by text and filter). With `at_least` above 1, only the pairs
+    searched that often there and those of `keep` (the pairs the stored weeks keep, whose
+    counts add up), so that a day's thousands of rare pairs are not fetched."""
+    if not ranges or (only is not None and not only):
         return {}
     nothing = func.sum(case((SearchLogEntry.result_count == 0, 1), else_=0))
+    pair = tuple_(SearchLogEntry.text, SearchLogEntry.countries)
     query = (
         select(SearchLogEntry.text, SearchLogEntry.countries, func.count(), nothing)
-        .where(*_range(start, end))
+        .where(or_(*(and_(*_range(low, high)) for low, high in ranges)))
         .group_by(SearchLogEntry.text, SearchLogEntry.countries)
     )
     if empty:
         query = query.where(SearchLogEntry.result_count == 0)
     if only is not None:
-        query = query.where(tuple_(SearchLogEntry.text, SearchLogEntry.countries).in_(sorted(only)))
+        query = query.where(pair.in_(sorted(only)))
+    if at_least > 1:
+        often = func.count() >= at_least
+        query = query.having(or_(often, pair.in_(sorted(keep))) if keep else often)
     return {(t, c): (int(n), int(z or 0)) for t, c, n, z in db.execute(query)}
 
 
@@ -221,9 +235,10 @@ def top_pairs(db: Session, first: dt.date, last: dt.date, *, empty: bool, top: i
         ranges = list(_live_weeks(weeks, set(floors), first, last))
         if depth == SHALLOW:  # the weeks not stored, counted for the pairs that can rank
             at_least = _enough(floors, kept, top)
-            live = _live(db, ranges, empty, at_least, {(t, c) for _, t, c, _, _ in kept})
+            keep = {(t, c) for _, t, c, _, _ in kept}
+            live = _pair_counts(db, ranges, empty=empty, at_least=at_least, keep=keep)
         elif at_least > 1:  # the deeper rows keep more pairs: every one counted
-            live = _live(db, ranges, empty, 0, set())
+            live = _pair_counts(db, ranges, empty=empty)
         found = _decide(db, (start, end), floors, kept, live, empty=empty, top=top)
         if found is not None:
             return found
@@ -245,34 +260,6 @@ def _enough(
     return (ranked[top - 1] if len(ranked) >= top else 0) - sum(floors.values())
 
 
-def _live(
-    db: Session,
-    ranges: list[tuple[dt.datetime, dt.datetime]],
-    empty: bool,
-    at_least: int,
-    keep: set[Pair],
-) -> dict[Pair, tuple[int, int]]:
-    """(searches, found nothing) per pair in `ranges`, in one statement: with `at_least`
-    above 1, only the pairs searched that often there and those of `keep` (the pairs the
-    stored weeks keep, whose counts add up), so that a day's thousands of rare pairs are
-    not fetched."""
-    if not ranges:
-        return {}
-    nothing = func.sum(case((SearchLogEntry.result_count == 0, 1), else_=0))
-    query = (
-        select(SearchLogEntry.text, SearchLogEntry.countries, func.count(), nothing)
-        .where(or_(*(and_(*_range(low, high)) for low, high in ranges)))
-        .group_by(SearchLogEntry.text, SearchLogEntry.countries)
-    )
-    if empty:
-        query = query.where(SearchLogEntry.result_count == 0)
-    if at_least > 1:
-        often = func.count() >= at_least
-        pair = tuple_(SearchLogEntry.text, SearchLogEntry.countries)
-        query = query.having(or_(often, pair.in_(sorted(keep))) if keep else often)
-    return {(t, c): (int(n), int(z or 0)) for t, c, n, z in db.execute(query)}
-
-
 def _count_outside(
     db: Session,
     cut: dict[dt.date, list[tuple[dt.datetime, dt.datetime]]],
@@ -292,12 +279,7 @@ def _count_outside(
         if not wanted:
             continue
         counted.update(dict.fromkeys(wanted, (0, 0)))
-        for low, high in ranges:
-            for pair, (searches, nothing) in live_pairs(
-                db, low, high, empty=empty, only=wanted
-            ).items():
-                before = counted[pair]
-                counted[pair] = (before[0] + searches, before[1] + nothing)
+        counted.update(_pair_counts(db, ranges, empty=empty, only=wanted))
 
 
 def _less(

@@ -72,15 +72,11 @@ def week_in(column: Any, start: dt.datetime, end: dt.datetime) -> FunctionElemen
     """The week (its Monday, 'YYYY-MM-DD') of `column` for the rows whose `column` falls in
     [start, end): `week_of(column)`, or when the range lies within one week (a day, the
     days a period cuts off a week, the current week), that week written once."""
-    first = monday_of(_utc(start).date())
-    last = monday_of(_utc(end - dt.timedelta(microseconds=1)).date())
+    first = monday_of(start)
+    last = monday_of(end - dt.timedelta(microseconds=1))
     if first != last:
         return week_of(column)
     return week_known(column, literal_column(f"'{first.isoformat()}'", String()))
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 def as_monday(value: str | dt.date) -> dt.date:
